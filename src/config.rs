@@ -1,0 +1,354 @@
+//! Server configuration: every limit and timeout of the HTTP core, with its default.
+//!
+//! Owns: the `ServerConfig` value the core is built from, its defaults and its validation.
+//! Does not own: reading the configuration from PHP (that is `php::server`, which turns a
+//! PHP options array into `set_option` calls so that the names and the checks live here).
+//!
+//! Invariant: a `ServerConfig` that passed `validate()` is internally consistent; the core
+//! never re-checks it.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Upper bound of one request's header section (request line + headers), in bytes.
+/// nginx uses 8 KiB per line and 32 KiB in all; browsers with many cookies reach ~10 KiB.
+pub const DEFAULT_MAX_HEADER_SIZE: usize = 16 * 1024;
+/// hyper's floor for its read buffer; a smaller header limit cannot be enforced exactly.
+pub const MIN_MAX_HEADER_SIZE: usize = 8 * 1024;
+/// Maximum number of header fields in one request (hyper's default is 100).
+pub const DEFAULT_MAX_HEADERS: usize = 100;
+/// Largest accepted request body; PHP's own `post_max_size` default is 8 MiB.
+pub const DEFAULT_MAX_BODY_SIZE: u64 = 8 * 1024 * 1024;
+/// Time a client has to send a complete header section once it started one.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Time a client has to send the whole body once the headers arrived.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// An idle keep-alive connection (no request in flight) is closed after this long.
+pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(60);
+/// PHP must have started a response within this long, else the client gets 504.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// Connections beyond this number are answered 503 and closed.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
+/// Graceful drain: how long in-flight requests may take after SIGTERM / stop().
+pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(10);
+/// Listen backlog. The kernel caps it at `net.core.somaxconn`.
+pub const DEFAULT_BACKLOG: u32 = 4096;
+/// HTTP/2 streams a client may open at once on one connection.
+pub const DEFAULT_MAX_CONCURRENT_STREAMS: u32 = 256;
+/// Multipart: at most this many files per request (PHP's `max_file_uploads`).
+pub const DEFAULT_MAX_FILE_UPLOADS: usize = 20;
+/// Form fields (query, urlencoded, multipart) per request (PHP's `max_input_vars`).
+pub const DEFAULT_MAX_INPUT_VARS: usize = 1000;
+
+/// Verbosity of the runtime's own log lines (written to stderr).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LogLevel {
+    Off = 0,
+    Error = 1,
+    Warn = 2,
+    Info = 3,
+    Debug = 4,
+}
+
+impl LogLevel {
+    pub const NAMES: &'static str = "off, error, warn, info, debug";
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "off" | "none" => Some(Self::Off),
+            "error" => Some(Self::Error),
+            "warn" | "warning" => Some(Self::Warn),
+            "info" => Some(Self::Info),
+            "debug" => Some(Self::Debug),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::Error => "error",
+            Self::Warn => "warn",
+            Self::Info => "info",
+            Self::Debug => "debug",
+        }
+    }
+
+    pub fn from_u8(v: u8) -> Self {
+        match v {
+            0 => Self::Off,
+            1 => Self::Error,
+            2 => Self::Warn,
+            3 => Self::Info,
+            _ => Self::Debug,
+        }
+    }
+}
+
+/// Limits that protect the server from clients: sizes and timeouts.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_header_size: usize,
+    pub max_headers: usize,
+    pub max_body_size: u64,
+    pub header_timeout: Duration,
+    pub body_timeout: Duration,
+    pub keepalive_timeout: Duration,
+    /// `None` = PHP may take as long as it wants.
+    pub request_timeout: Option<Duration>,
+    pub max_connections: usize,
+    pub max_concurrent_streams: u32,
+    pub max_file_uploads: usize,
+    pub max_input_vars: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_header_size: DEFAULT_MAX_HEADER_SIZE,
+            max_headers: DEFAULT_MAX_HEADERS,
+            max_body_size: DEFAULT_MAX_BODY_SIZE,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
+            keepalive_timeout: DEFAULT_KEEPALIVE_TIMEOUT,
+            request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
+            max_file_uploads: DEFAULT_MAX_FILE_UPLOADS,
+            max_input_vars: DEFAULT_MAX_INPUT_VARS,
+        }
+    }
+}
+
+/// Everything the HTTP core needs to listen and serve.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    pub limits: Limits,
+    /// Accept HTTP/2 with prior knowledge (h2c) on the plaintext port.
+    pub h2c: bool,
+    pub backlog: u32,
+    pub shutdown_timeout: Duration,
+    /// Tokio I/O threads. 0 = chosen from the number of CPUs.
+    pub io_threads: usize,
+    pub log_level: LogLevel,
+    /// Directory for spooled uploads; `None` = the system temp dir.
+    pub upload_dir: Option<std::path::PathBuf>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".into(),
+            port: 3000,
+            limits: Limits::default(),
+            h2c: true,
+            backlog: DEFAULT_BACKLOG,
+            shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+            io_threads: 0,
+            log_level: LogLevel::Info,
+            upload_dir: None,
+        }
+    }
+}
+
+/// A configuration value that cannot be used, with the option's name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub option: String,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "option \"{}\": {}", self.option, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A value given for an option, already converted from whatever the caller had.
+#[derive(Debug, Clone)]
+pub enum OptionValue {
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    Str(String),
+}
+
+impl OptionValue {
+    fn type_name(&self) -> &'static str {
+        match self {
+            Self::Int(_) => "int",
+            Self::Float(_) => "float",
+            Self::Bool(_) => "bool",
+            Self::Str(_) => "string",
+        }
+    }
+}
+
+fn err(option: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError { option: option.into(), message: message.into() }
+}
+
+fn want_int(option: &str, v: &OptionValue, min: i64, max: i64) -> Result<i64, ConfigError> {
+    let n = match v {
+        OptionValue::Int(n) => *n,
+        other => return Err(err(option, format!("must be an int, {} given", other.type_name()))),
+    };
+    if n < min || n > max {
+        return Err(err(option, format!("must be between {min} and {max}, {n} given")));
+    }
+    Ok(n)
+}
+
+/// Seconds as int or float; `allow_zero` lets 0 mean "off".
+fn want_seconds(option: &str, v: &OptionValue, allow_zero: bool) -> Result<Duration, ConfigError> {
+    let secs = match v {
+        OptionValue::Int(n) => *n as f64,
+        OptionValue::Float(f) => *f,
+        other => {
+            return Err(err(option, format!("must be a number of seconds, {} given", other.type_name())))
+        }
+    };
+    if !secs.is_finite() || secs < 0.0 || (!allow_zero && secs == 0.0) || secs > 31_536_000.0 {
+        let range = if allow_zero { "0 (off) or a positive number" } else { "a positive number" };
+        return Err(err(option, format!("must be {range} of seconds up to one year, {secs} given")));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn want_bool(option: &str, v: &OptionValue) -> Result<bool, ConfigError> {
+    match v {
+        OptionValue::Bool(b) => Ok(*b),
+        other => Err(err(option, format!("must be a bool, {} given", other.type_name()))),
+    }
+}
+
+fn want_str<'a>(option: &str, v: &'a OptionValue) -> Result<&'a str, ConfigError> {
+    match v {
+        OptionValue::Str(s) => Ok(s),
+        other => Err(err(option, format!("must be a string, {} given", other.type_name()))),
+    }
+}
+
+impl ServerConfig {
+    /// Names accepted by `set_option`, for error messages and docs.
+    pub const OPTION_NAMES: &'static [&'static str] = &[
+        "max_header_size",
+        "max_headers",
+        "max_body_size",
+        "header_timeout",
+        "body_timeout",
+        "keepalive_timeout",
+        "request_timeout",
+        "max_connections",
+        "max_concurrent_streams",
+        "max_file_uploads",
+        "max_input_vars",
+        "h2c",
+        "backlog",
+        "shutdown_timeout",
+        "io_threads",
+        "log_level",
+        "upload_dir",
+    ];
+
+    /// Applies one named option. Unknown names and wrong types are errors, never ignored.
+    pub fn set_option(&mut self, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+        let l = &mut self.limits;
+        match name {
+            "max_header_size" => {
+                l.max_header_size = want_int(name, v, MIN_MAX_HEADER_SIZE as i64, 1 << 24)? as usize
+            }
+            "max_headers" => l.max_headers = want_int(name, v, 1, 10_000)? as usize,
+            "max_body_size" => l.max_body_size = want_int(name, v, 0, i64::MAX)? as u64,
+            "header_timeout" => l.header_timeout = want_seconds(name, v, false)?,
+            "body_timeout" => l.body_timeout = want_seconds(name, v, false)?,
+            "keepalive_timeout" => l.keepalive_timeout = want_seconds(name, v, false)?,
+            "request_timeout" => {
+                let d = want_seconds(name, v, true)?;
+                l.request_timeout = (!d.is_zero()).then_some(d);
+            }
+            "max_connections" => l.max_connections = want_int(name, v, 1, 1_000_000)? as usize,
+            "max_concurrent_streams" => l.max_concurrent_streams = want_int(name, v, 1, 65_535)? as u32,
+            "max_file_uploads" => l.max_file_uploads = want_int(name, v, 0, 100_000)? as usize,
+            "max_input_vars" => l.max_input_vars = want_int(name, v, 1, 1_000_000)? as usize,
+            "h2c" => self.h2c = want_bool(name, v)?,
+            "backlog" => self.backlog = want_int(name, v, 1, 65_535)? as u32,
+            "shutdown_timeout" => self.shutdown_timeout = want_seconds(name, v, true)?,
+            "io_threads" => self.io_threads = want_int(name, v, 0, 256)? as usize,
+            "log_level" => {
+                let s = want_str(name, v)?;
+                self.log_level = LogLevel::parse(s)
+                    .ok_or_else(|| err(name, format!("must be one of {}, \"{s}\" given", LogLevel::NAMES)))?;
+            }
+            "upload_dir" => {
+                let s = want_str(name, v)?;
+                let path = std::path::PathBuf::from(s);
+                if !path.is_dir() {
+                    return Err(err(name, format!("\"{s}\" is not a directory")));
+                }
+                self.upload_dir = Some(path);
+            }
+            _ => {
+                return Err(err(
+                    name,
+                    format!("unknown option; known options are: {}", Self::OPTION_NAMES.join(", ")),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    /// The number of Tokio I/O threads to start.
+    pub fn effective_io_threads(&self) -> usize {
+        if self.io_threads > 0 {
+            return self.io_threads;
+        }
+        // The PHP thread needs a core of its own; on small machines one I/O thread
+        // saturates the network path (measured in bench/RESULTS.md).
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        (cpus.saturating_sub(1)).clamp(1, 8)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.host.is_empty() {
+            return Err(err("host", "must not be empty"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_option_names_the_known_ones() {
+        let mut c = ServerConfig::default();
+        let e = c.set_option("max_body", &OptionValue::Int(1)).unwrap_err();
+        assert!(e.to_string().contains("unknown option"), "{e}");
+        assert!(e.to_string().contains("max_body_size"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_and_range_are_errors() {
+        let mut c = ServerConfig::default();
+        assert!(c.set_option("max_body_size", &OptionValue::Str("1M".into())).is_err());
+        assert!(c.set_option("max_header_size", &OptionValue::Int(100)).is_err());
+        assert!(c.set_option("header_timeout", &OptionValue::Float(-1.0)).is_err());
+        assert!(c.set_option("header_timeout", &OptionValue::Int(0)).is_err());
+        assert!(c.set_option("log_level", &OptionValue::Str("loud".into())).is_err());
+    }
+
+    #[test]
+    fn request_timeout_zero_disables_it() {
+        let mut c = ServerConfig::default();
+        c.set_option("request_timeout", &OptionValue::Int(0)).unwrap();
+        assert_eq!(c.limits.request_timeout, None);
+        c.set_option("request_timeout", &OptionValue::Float(1.5)).unwrap();
+        assert_eq!(c.limits.request_timeout, Some(Duration::from_millis(1500)));
+    }
+}

@@ -1,0 +1,276 @@
+//! Per-connection I/O: h2c sniffing and the two connection timeouts.
+//!
+//! Owns: `Rewind` (bytes read while sniffing, replayed to hyper), `Watched` (an I/O
+//! wrapper that fails a pending read once the header or keep-alive deadline passes) and
+//! `Activity` (requests in flight on one connection).
+//! Does not own: the request timeout (the service answers 504) or the body timeout.
+//!
+//! Why in the I/O layer: hyper's own `header_read_timeout` also runs while a keep-alive
+//! connection is idle, so it cannot give the two timeouts separate values. A deadline that
+//! is checked where hyper waits for bytes costs one atomic load per read and no extra task.
+//!
+//! Invariants: `Watched` lives on the connection task; `Activity` is shared with request
+//! guards, which may drop on other tasks (hyper runs each h2 stream on its own task).
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_util::task::AtomicWaker;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::time::Sleep;
+
+use super::stats::Stats;
+
+/// The client connection preface of HTTP/2 (RFC 9113 §3.4).
+pub const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    // +1 so that 0 can mean "not set".
+    epoch().elapsed().as_millis() as u64 + 1
+}
+
+fn instant_at(ms: u64) -> Instant {
+    epoch() + Duration::from_millis(ms.saturating_sub(1))
+}
+
+/// Requests in flight on one connection, and when it became idle.
+pub struct Activity {
+    active: AtomicUsize,
+    idle_since: AtomicU64,
+    head_since: AtomicU64,
+    waker: AtomicWaker,
+}
+
+impl Activity {
+    /// A fresh connection: the client must start a request within the header timeout.
+    pub fn new(h2: bool) -> Arc<Self> {
+        let now = now_ms();
+        Arc::new(Self {
+            active: AtomicUsize::new(0),
+            idle_since: AtomicU64::new(now),
+            head_since: AtomicU64::new(if h2 { 0 } else { now }),
+            waker: AtomicWaker::new(),
+        })
+    }
+
+    pub fn request_started(&self) {
+        self.active.fetch_add(1, Ordering::AcqRel);
+        self.head_since.store(0, Ordering::Release);
+    }
+
+    /// Called when a response is complete (or abandoned).
+    pub fn request_finished(&self) {
+        if self.active.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle_since.store(now_ms(), Ordering::Release);
+            // The connection task may be parked without a deadline; let it arm one.
+            self.waker.wake();
+        }
+    }
+
+    pub fn in_flight(&self) -> usize {
+        self.active.load(Ordering::Acquire)
+    }
+
+    fn saw_bytes(&self) {
+        if self.active.load(Ordering::Acquire) == 0 && self.head_since.load(Ordering::Acquire) == 0 {
+            self.head_since.store(now_ms(), Ordering::Release);
+        }
+    }
+
+    /// The instant at which a pending read should give up, if any.
+    fn deadline(&self, header_timeout: Duration, keepalive: Duration) -> Option<(u64, bool)> {
+        if self.active.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        let head = self.head_since.load(Ordering::Acquire);
+        if head != 0 {
+            return Some((head + header_timeout.as_millis() as u64, true));
+        }
+        let idle = self.idle_since.load(Ordering::Acquire);
+        Some((idle + keepalive.as_millis() as u64, false))
+    }
+}
+
+/// Replays bytes consumed while sniffing, then reads from the socket.
+pub struct Rewind<I> {
+    prefix: Bytes,
+    inner: I,
+}
+
+impl<I> Rewind<I> {
+    pub fn new(prefix: Bytes, inner: I) -> Self {
+        Self { prefix, inner }
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Rewind<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if !self.prefix.is_empty() {
+            let n = self.prefix.len().min(buf.remaining());
+            buf.put_slice(&self.prefix[..n]);
+            self.prefix.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Rewind<I> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, b)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Fails a pending read with `TimedOut` once the connection has been idle, or has been
+/// sending one header section, for too long.
+pub struct Watched<I> {
+    inner: I,
+    activity: Arc<Activity>,
+    stats: Arc<Stats>,
+    h2: bool,
+    header_timeout: Duration,
+    keepalive: Duration,
+    sleep: Pin<Box<Sleep>>,
+    armed_for: u64,
+}
+
+impl<I> Watched<I> {
+    pub fn new(
+        inner: I,
+        activity: Arc<Activity>,
+        stats: Arc<Stats>,
+        h2: bool,
+        header_timeout: Duration,
+        keepalive: Duration,
+    ) -> Self {
+        Self {
+            inner,
+            activity,
+            stats,
+            h2,
+            header_timeout,
+            keepalive,
+            sleep: Box::pin(tokio::time::sleep(Duration::from_secs(86_400))),
+            armed_for: 0,
+        }
+    }
+
+    fn timed_out(&self, reading_head: bool) -> io::Error {
+        if reading_head {
+            self.stats.header_timeouts.fetch_add(1, Ordering::Relaxed);
+            io::Error::new(io::ErrorKind::TimedOut, "header timeout: client too slow")
+        } else {
+            self.stats.idle_timeouts.fetch_add(1, Ordering::Relaxed);
+            io::Error::new(io::ErrorKind::TimedOut, "keep-alive timeout")
+        }
+    }
+}
+
+impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let this = &mut *self;
+        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if !this.h2 && buf.filled().len() > before {
+                    this.activity.saw_bytes();
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => {
+                this.activity.waker.register(cx.waker());
+                let Some((deadline, reading_head)) =
+                    this.activity.deadline(this.header_timeout, this.keepalive)
+                else {
+                    return Poll::Pending;
+                };
+                if now_ms() >= deadline {
+                    return Poll::Ready(Err(this.timed_out(reading_head)));
+                }
+                if this.armed_for != deadline {
+                    this.armed_for = deadline;
+                    this.sleep.as_mut().reset(instant_at(deadline).into());
+                }
+                match this.sleep.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(this.timed_out(reading_head))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, b)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Reads until the bytes either are the HTTP/2 preface or cannot become it.
+/// Returns what was read (to be replayed) and whether the client speaks h2c.
+pub async fn sniff_h2c(stream: &mut TcpStream, timeout: Duration) -> io::Result<(Bytes, bool)> {
+    let mut buf = BytesMut::with_capacity(1024);
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let n = tokio::time::timeout_at(deadline, stream.read_buf(&mut buf))
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no request before header timeout"))??;
+        if n == 0 || buf.len() >= H2_PREFACE.len() || !H2_PREFACE.starts_with(&buf) {
+            let is_h2 = buf.len() >= H2_PREFACE.len() && buf[..H2_PREFACE.len()] == H2_PREFACE[..];
+            return Ok((buf.freeze(), is_h2));
+        }
+    }
+}

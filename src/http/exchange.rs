@@ -1,0 +1,156 @@
+//! The plain-data contract between the HTTP core and the application that answers.
+//!
+//! Owns: `IncomingRequest` (what the core hands over once head and body are read),
+//! `Reply` (the one-shot way back), `ResponseStart`, and the `Dispatcher` trait the
+//! application implements.
+//! Does not own: how the application runs (PHP fibers, or a Rust closure in tests and in
+//! the benchmark ceiling) — both go through exactly these types.
+//!
+//! Invariant: nothing here holds a PHP value; every type is `Send` and crosses threads.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use tokio::sync::oneshot;
+
+use super::stream::StreamShared;
+
+/// Request line and headers, as parsed by hyper (h1) or decoded from HPACK (h2).
+#[derive(Debug)]
+pub struct RequestHead {
+    pub id: u64,
+    pub method: Method,
+    pub uri: Uri,
+    pub version: Version,
+    pub headers: HeaderMap,
+    pub remote: SocketAddr,
+    pub local: SocketAddr,
+    pub tls: bool,
+}
+
+/// One uploaded file, spooled to a temporary file while the body was read.
+///
+/// The file is removed when this value is dropped, unless the application moved it away.
+#[derive(Debug)]
+pub struct UploadedFile {
+    pub field: String,
+    /// The file name without directories, as PHP's `name`.
+    pub name: String,
+    /// The file name as the client sent it (PHP 8.1's `full_path`).
+    pub full_path: String,
+    pub content_type: String,
+    pub path: PathBuf,
+    pub size: u64,
+    /// PHP's `UPLOAD_ERR_*` code; 0 = ok, 4 = no file was selected.
+    pub error: i64,
+}
+
+impl Drop for UploadedFile {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            // NotFound is expected when the application renamed the file.
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The request body, read completely (and bounded) before the application sees it.
+#[derive(Debug, Default)]
+pub enum RequestBody {
+    #[default]
+    Empty,
+    Bytes(Bytes),
+    /// `multipart/form-data`: fields in arrival order and spooled files. PHP gives no raw
+    /// body for multipart requests either.
+    Multipart {
+        fields: Vec<(String, Bytes)>,
+        files: Vec<UploadedFile>,
+    },
+}
+
+/// A request ready for the application.
+#[derive(Debug)]
+pub struct IncomingRequest {
+    pub head: RequestHead,
+    pub body: RequestBody,
+    pub reply: Reply,
+}
+
+/// The body of a response.
+pub enum ResponseBodySource {
+    Full(Bytes),
+    /// Chunks written later through a `StreamWriter`.
+    Stream(Arc<StreamShared>),
+}
+
+/// Status, headers and body source: what starts a response.
+pub struct ResponseStart {
+    pub status: StatusCode,
+    /// A custom reason phrase (HTTP/1 only; HTTP/2 has none).
+    pub reason: Option<Bytes>,
+    pub headers: HeaderMap,
+    pub body: ResponseBodySource,
+}
+
+impl ResponseStart {
+    pub fn full(status: StatusCode, headers: HeaderMap, body: Bytes) -> Self {
+        Self { status, reason: None, headers, body: ResponseBodySource::Full(body) }
+    }
+}
+
+/// The way back to the connection. Sending consumes it; dropping it unsent makes the core
+/// answer 500 (the application lost the request).
+pub struct Reply {
+    tx: oneshot::Sender<ResponseStart>,
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reply").field("open", &self.is_open()).finish()
+    }
+}
+
+impl Reply {
+    pub fn new() -> (Self, oneshot::Receiver<ResponseStart>) {
+        let (tx, rx) = oneshot::channel();
+        (Self { tx }, rx)
+    }
+
+    /// Sends the response start. `false` when nobody waits any more: the client left or
+    /// the request timeout already answered 504.
+    pub fn send(self, start: ResponseStart) -> bool {
+        self.tx.send(start).is_ok()
+    }
+
+    /// Whether the connection still waits for this response.
+    pub fn is_open(&self) -> bool {
+        !self.tx.is_closed()
+    }
+}
+
+/// What happened to a streamed response body, reported to the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// The queue fell below the low-water mark after the writer asked to be told.
+    Drained(u64),
+    /// The peer went away (TCP close, RST_STREAM, timeout) before the writer finished.
+    Closed(u64),
+}
+
+/// The application side of the core: receives requests and stream events.
+///
+/// Implementations must not block: they run on Tokio threads.
+pub trait Dispatcher: Send + Sync + 'static {
+    /// Hands a request over. `Err` returns it when the application is gone; the core then
+    /// answers 503.
+    fn dispatch(&self, req: Box<IncomingRequest>) -> Result<(), Box<IncomingRequest>>;
+
+    /// A streamed body changed state. Called at most once per `Closed`.
+    fn stream_event(&self, event: StreamEvent);
+
+    /// After `begin_shutdown`: the listener is closed and the last connection is gone.
+    fn drained(&self) {}
+}

@@ -1,0 +1,22 @@
+//! The HTTP core: HTTP/1.1 and h2c on hyper, with limits, timeouts and graceful drain.
+//!
+//! Knows nothing of PHP. The application receives `IncomingRequest`s through a
+//! `Dispatcher` and answers through their `Reply`; the PHP runtime and the Rust tests use
+//! exactly the same path.
+
+pub mod conn;
+pub mod exchange;
+pub mod form;
+pub mod multipart;
+pub mod server;
+pub mod service;
+pub mod stats;
+pub mod stream;
+
+pub use exchange::{
+    Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart,
+    StreamEvent, UploadedFile,
+};
+pub use server::{ServerHandle, StartError};
+pub use stats::StatsSnapshot;
+pub use stream::{StreamClosed, StreamShared};

@@ -1,0 +1,362 @@
+//! The listener and its connections: accept, protocol choice, graceful drain.
+//!
+//! Owns: the Tokio runtime of a server, the listening socket, the connection limit and
+//! the drain sequence (stop accepting → graceful shutdown of every connection → report
+//! `drained` once the last connection closed).
+//! Does not own: what a request means (`service`) or who answers (`Dispatcher`).
+//!
+//! Invariants: `ServerHandle::start` binds before it returns, so address errors reach the
+//! caller synchronously; dropping the handle stops the runtime. No runtime or thread
+//! exists before `start` — safe to fork before it.
+
+use std::future::Future;
+use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, Notify, Semaphore};
+
+use super::conn::{sniff_h2c, Activity, Rewind, Watched};
+use super::exchange::Dispatcher;
+use super::service::{self, ConnCtx, ServerShared};
+use super::stats::{Stats, StatsSnapshot};
+use crate::config::{ConfigError, ServerConfig};
+
+/// Why a server could not start.
+#[derive(Debug)]
+pub enum StartError {
+    Config(ConfigError),
+    Resolve(String),
+    Bind(SocketAddr, io::Error),
+    Runtime(io::Error),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Config(e) => write!(f, "invalid configuration: {e}"),
+            Self::Resolve(m) => f.write_str(m),
+            Self::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
+            Self::Runtime(e) => write!(f, "cannot start the I/O runtime: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+/// Counts live connections and wakes a waiter when there are none.
+#[derive(Default)]
+struct Tracker {
+    live: AtomicUsize,
+    zero: Notify,
+}
+
+impl Tracker {
+    fn enter(self: &Arc<Self>) -> TrackerGuard {
+        self.live.fetch_add(1, Ordering::AcqRel);
+        TrackerGuard(Arc::clone(self))
+    }
+
+    async fn wait_zero(&self) {
+        loop {
+            let notified = self.zero.notified();
+            if self.live.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            notified.await;
+        }
+    }
+}
+
+struct TrackerGuard(Arc<Tracker>);
+
+impl Drop for TrackerGuard {
+    fn drop(&mut self) {
+        if self.0.live.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.zero.notify_waiters();
+        }
+    }
+}
+
+/// A running server. Dropping it stops the runtime (connections are cut).
+pub struct ServerHandle {
+    runtime: Option<tokio::runtime::Runtime>,
+    shared: Arc<ServerShared>,
+    shutdown: watch::Sender<bool>,
+    local_addr: SocketAddr,
+}
+
+fn resolve(host: &str, port: u16) -> Result<SocketAddr, StartError> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| StartError::Resolve(format!("cannot resolve host \"{host}\": {e}")))?
+        .next()
+        .ok_or_else(|| StartError::Resolve(format!("host \"{host}\" has no address")))
+}
+
+fn bind(addr: SocketAddr, backlog: u32) -> io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_nonblocking(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(backlog.min(i32::MAX as u32) as i32)?;
+    Ok(socket.into())
+}
+
+impl ServerHandle {
+    /// Binds, starts the I/O threads and begins accepting.
+    pub fn start(config: ServerConfig, dispatcher: Arc<dyn Dispatcher>) -> Result<Self, StartError> {
+        config.validate().map_err(StartError::Config)?;
+        let addr = resolve(&config.host, config.port)?;
+        let std_listener = bind(addr, config.backlog).map_err(|e| StartError::Bind(addr, e))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(config.effective_io_threads())
+            .thread_name("via-io")
+            .enable_all()
+            .build()
+            .map_err(StartError::Runtime)?;
+        let listener = {
+            let _enter = runtime.enter();
+            TcpListener::from_std(std_listener).map_err(|e| StartError::Bind(addr, e))?
+        };
+        let local_addr = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
+        let shared = Arc::new(ServerShared {
+            config: Arc::new(config),
+            dispatcher,
+            stats: Arc::new(Stats::default()),
+            next_request_id: AtomicU64::new(0),
+        });
+        let (shutdown, rx) = watch::channel(false);
+        runtime.spawn(accept_loop(listener, Arc::clone(&shared), rx));
+        Ok(Self { runtime: Some(runtime), shared, shutdown, local_addr })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn stats(&self) -> StatsSnapshot {
+        self.shared.stats.snapshot()
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.shared.config
+    }
+
+    /// Handle to spawn work on the server's runtime.
+    pub fn runtime(&self) -> tokio::runtime::Handle {
+        match &self.runtime {
+            Some(rt) => rt.handle().clone(),
+            None => unreachable!("the runtime lives until drop"),
+        }
+    }
+
+    /// Stops accepting and asks every connection to finish its in-flight requests and
+    /// close. The dispatcher's `drained()` runs when the last connection is gone.
+    pub fn begin_shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_timeout(Duration::from_millis(200));
+        }
+    }
+}
+
+/// Errors from `accept` that concern one connection only, not the listener.
+fn is_connection_error(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused | io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+    )
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<ServerShared>, mut shutdown: watch::Receiver<bool>) {
+    let limit = Arc::new(Semaphore::new(shared.config.limits.max_connections));
+    let tracker = Arc::new(Tracker::default());
+    let stats = Arc::clone(&shared.stats);
+    let mut backoff = Duration::from_millis(1);
+    loop {
+        if *shutdown.borrow_and_update() {
+            break;
+        }
+        tokio::select! {
+            biased;
+            changed = shutdown.changed() => {
+                if changed.is_err() { break; }
+            }
+            res = listener.accept() => match res {
+                Ok((stream, remote)) => {
+                    backoff = Duration::from_millis(1);
+                    stats.connections_accepted.fetch_add(1, Ordering::Relaxed);
+                    match Arc::clone(&limit).try_acquire_owned() {
+                        Ok(permit) => {
+                            let guard = tracker.enter();
+                            let shared = Arc::clone(&shared);
+                            let rx = shutdown.clone();
+                            tokio::spawn(async move {
+                                shared.stats.connections_active.fetch_add(1, Ordering::Relaxed);
+                                serve_connection(stream, remote, &shared, rx).await;
+                                shared.stats.connections_active.fetch_sub(1, Ordering::Relaxed);
+                                drop(permit);
+                                drop(guard);
+                            });
+                        }
+                        Err(_) => {
+                            stats.connections_rejected.fetch_add(1, Ordering::Relaxed);
+                            tokio::spawn(reject(stream));
+                        }
+                    }
+                }
+                Err(e) if is_connection_error(&e) => {}
+                Err(e) => {
+                    // EMFILE/ENFILE/ENOBUFS: back off instead of spinning (mini-redis).
+                    crate::warn!("accept failed: {e}; retrying in {backoff:?}");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+            }
+        }
+    }
+    drop(listener);
+    crate::debug!("listener closed; waiting for connections to finish");
+    tracker.wait_zero().await;
+    shared.dispatcher.drained();
+}
+
+/// Over the connection limit: a clear 503, then close.
+async fn reject(mut stream: TcpStream) {
+    const BODY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\
+content-length: 24\r\nretry-after: 1\r\nconnection: close\r\n\r\n503 Service Unavailable\n";
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        stream.write_all(BODY).await?;
+        stream.shutdown().await?;
+        // Read what the client sent so that closing does not reset the connection
+        // before it saw the answer.
+        let mut sink = [0u8; 4096];
+        while stream.read(&mut sink).await? > 0 {}
+        io::Result::Ok(())
+    })
+    .await;
+}
+
+/// A hyper connection that can be asked to finish gracefully.
+trait Graceful: Future<Output = hyper::Result<()>> {
+    fn graceful(self: Pin<&mut Self>);
+}
+
+impl<I, S, B> Graceful for hyper::server::conn::http1::Connection<I, S>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    B: http_body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn graceful(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+impl<I, S, B, E> Graceful for hyper::server::conn::http2::Connection<I, S, E>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    B: http_body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    E: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
+{
+    fn graceful(self: Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+async fn drive<C: Graceful>(conn: C, mut shutdown: watch::Receiver<bool>, remote: SocketAddr) {
+    tokio::pin!(conn);
+    let mut draining = false;
+    loop {
+        if !draining && *shutdown.borrow_and_update() {
+            conn.as_mut().graceful();
+            draining = true;
+        }
+        tokio::select! {
+            res = conn.as_mut() => {
+                if let Err(e) = res {
+                    crate::debug!("connection {remote}: {e}");
+                }
+                return;
+            }
+            changed = shutdown.changed(), if !draining => {
+                if changed.is_err() {
+                    conn.as_mut().graceful();
+                    draining = true;
+                }
+            }
+        }
+    }
+}
+
+async fn serve_connection(
+    mut stream: TcpStream,
+    remote: SocketAddr,
+    shared: &Arc<ServerShared>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let _ = stream.set_nodelay(true);
+    let Ok(local) = stream.local_addr() else { return };
+    let cfg = &shared.config;
+    let limits = &cfg.limits;
+    let (prefix, h2) = if cfg.h2c {
+        match sniff_h2c(&mut stream, limits.header_timeout).await {
+            Ok(v) => v,
+            Err(e) => {
+                if e.kind() == io::ErrorKind::TimedOut {
+                    shared.stats.header_timeouts.fetch_add(1, Ordering::Relaxed);
+                }
+                return;
+            }
+        }
+    } else {
+        (Bytes::new(), false)
+    };
+    let activity = Activity::new(h2);
+    let io = TokioIo::new(Watched::new(
+        Rewind::new(prefix, stream),
+        Arc::clone(&activity),
+        Arc::clone(&shared.stats),
+        h2,
+        limits.header_timeout,
+        limits.keepalive_timeout,
+    ));
+    let ctx = Arc::new(ConnCtx { shared: Arc::clone(shared), activity, remote, local, tls: false });
+    let svc = service_fn(move |req| service::handle(req, Arc::clone(&ctx)));
+    if h2 {
+        let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());
+        b.timer(TokioTimer::new())
+            .max_concurrent_streams(limits.max_concurrent_streams)
+            .max_header_list_size(limits.max_header_size as u32);
+        drive(b.serve_connection(io, svc), shutdown, remote).await;
+    } else {
+        let mut b = hyper::server::conn::http1::Builder::new();
+        b.timer(TokioTimer::new())
+            .header_read_timeout(None)
+            .max_headers(limits.max_headers)
+            .max_header_size(limits.max_header_size);
+        drive(b.serve_connection(io, svc), shutdown, remote).await;
+    }
+}

@@ -1,0 +1,328 @@
+//! One request on the Tokio side: limits, body, hand-over to the application, the answer.
+//!
+//! Owns: 413/408/431-adjacent checks that need the body, the request timeout (504), the
+//! response body wrapper that keeps a request counted until its last byte is sent.
+//! Does not own: header size limits (hyper answers 431 from its parser) or connection
+//! timeouts (`conn`).
+//!
+//! Runs on Tokio threads only.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, Request, Response, StatusCode, Version};
+use http_body::{Body, Frame, SizeHint};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+use super::conn::Activity;
+use super::exchange::{Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource};
+use super::multipart;
+use super::stats::Stats;
+use super::stream::StreamBody;
+use crate::config::ServerConfig;
+
+/// State shared by every connection of one server.
+pub struct ServerShared {
+    pub config: Arc<ServerConfig>,
+    pub dispatcher: Arc<dyn Dispatcher>,
+    pub stats: Arc<Stats>,
+    pub next_request_id: AtomicU64,
+}
+
+/// State of one connection, shared by its requests.
+pub struct ConnCtx {
+    pub shared: Arc<ServerShared>,
+    pub activity: Arc<Activity>,
+    pub remote: SocketAddr,
+    pub local: SocketAddr,
+    pub tls: bool,
+}
+
+/// Why a request body was not accepted.
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge,
+    Timeout,
+    TooManyFiles,
+    TooManyFields,
+    Malformed(String),
+    /// The client went away or sent garbage framing.
+    Io(String),
+    /// Spooling an upload failed on our side (disk full, permissions).
+    Storage(String),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooLarge => f.write_str("request body too large"),
+            Self::Timeout => f.write_str("request body not received in time"),
+            Self::TooManyFiles => f.write_str("too many uploaded files"),
+            Self::TooManyFields => f.write_str("too many form fields"),
+            Self::Malformed(m) => write!(f, "malformed body: {m}"),
+            Self::Io(m) => write!(f, "reading the body failed: {m}"),
+            Self::Storage(m) => write!(f, "storing an upload failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
+
+/// Keeps a request counted (on its connection and in `in_flight`) until the response is
+/// completely sent or abandoned.
+struct RequestGuard {
+    activity: Arc<Activity>,
+    stats: Arc<Stats>,
+    dispatched: bool,
+}
+
+impl RequestGuard {
+    fn new(activity: &Arc<Activity>, stats: &Arc<Stats>) -> Self {
+        activity.request_started();
+        Self { activity: Arc::clone(activity), stats: Arc::clone(stats), dispatched: false }
+    }
+
+    fn dispatched(&mut self) {
+        self.dispatched = true;
+        self.stats.in_flight.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Drop for RequestGuard {
+    fn drop(&mut self) {
+        if self.dispatched {
+            self.stats.in_flight.fetch_sub(1, Ordering::Relaxed);
+        }
+        self.activity.request_finished();
+    }
+}
+
+enum Kind {
+    Full(Option<Bytes>),
+    Stream(StreamBody),
+}
+
+/// The body hyper sends. Carries the request guard so that a request stays "in flight"
+/// until the last byte left (or the peer did).
+pub struct ResponseBody {
+    kind: Kind,
+    complete: bool,
+    guard: Option<RequestGuard>,
+}
+
+impl ResponseBody {
+    fn full(bytes: Bytes, guard: RequestGuard) -> Self {
+        Self { kind: Kind::Full(Some(bytes)), complete: false, guard: Some(guard) }
+    }
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        let this = &mut *self;
+        let out = match &mut this.kind {
+            Kind::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
+            Kind::Stream(s) => Pin::new(s).poll_frame(cx),
+        };
+        if matches!(out, Poll::Ready(None)) {
+            this.complete = true;
+        }
+        out
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match &self.kind {
+            Kind::Full(b) => b.as_ref().is_none_or(|b| b.is_empty()),
+            Kind::Stream(s) => s.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
+            Kind::Stream(_) => SizeHint::default(),
+        }
+    }
+}
+
+impl Drop for ResponseBody {
+    fn drop(&mut self) {
+        if let (Kind::Stream(s), false) = (&self.kind, self.complete) {
+            if !s.is_end_stream() {
+                if let Some(g) = &self.guard {
+                    g.stats.client_aborts.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+fn plain(status: StatusCode, version: Version, close: bool, guard: RequestGuard) -> Response<ResponseBody> {
+    let text = format!("{} {}\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
+    let mut resp = Response::new(ResponseBody::full(Bytes::from(text), guard));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    if close && version < Version::HTTP_2 {
+        h.insert(CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
+}
+
+fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Reads a whole body, bounded in size and time.
+async fn read_body(mut body: Incoming, limit: u64, timeout: Duration) -> Result<Bytes, BodyError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut first: Option<Bytes> = None;
+    let mut buf = BytesMut::new();
+    let mut total: u64 = 0;
+    loop {
+        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => return Err(BodyError::Timeout),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(BodyError::Io(e.to_string())),
+            Ok(Some(Ok(f))) => f,
+        };
+        let Ok(data) = frame.into_data() else { continue };
+        total += data.len() as u64;
+        if total > limit {
+            return Err(BodyError::TooLarge);
+        }
+        // One frame (the common case) is kept without a copy.
+        match first.take() {
+            None if buf.is_empty() => first = Some(data),
+            Some(f) => {
+                buf.extend_from_slice(&f);
+                buf.extend_from_slice(&data);
+            }
+            None => buf.extend_from_slice(&data),
+        }
+    }
+    Ok(first.unwrap_or_else(|| buf.freeze()))
+}
+
+fn body_error_status(e: &BodyError, stats: &Stats) -> StatusCode {
+    match e {
+        BodyError::TooLarge | BodyError::TooManyFiles | BodyError::TooManyFields => {
+            stats.body_too_large.fetch_add(1, Ordering::Relaxed);
+            StatusCode::PAYLOAD_TOO_LARGE
+        }
+        BodyError::Timeout => {
+            stats.body_timeouts.fetch_add(1, Ordering::Relaxed);
+            StatusCode::REQUEST_TIMEOUT
+        }
+        BodyError::Malformed(_) | BodyError::Io(_) => {
+            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+            StatusCode::BAD_REQUEST
+        }
+        BodyError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// hyper's service function.
+pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Response<ResponseBody>, Infallible> {
+    let shared = &ctx.shared;
+    let stats = &shared.stats;
+    let limits = &shared.config.limits;
+    stats.requests.fetch_add(1, Ordering::Relaxed);
+    let mut guard = RequestGuard::new(&ctx.activity, stats);
+    let (parts, body) = req.into_parts();
+    let version = parts.version;
+
+    if content_length(&parts.headers).is_some_and(|n| n > limits.max_body_size) {
+        stats.body_too_large.fetch_add(1, Ordering::Relaxed);
+        return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, version, true, guard));
+    }
+
+    let multipart_boundary = parts
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|ct| ct.len() >= 19 && ct[..19].eq_ignore_ascii_case("multipart/form-data"))
+        .and_then(|ct| multer::parse_boundary(ct).ok());
+
+    let body = if body.is_end_stream() {
+        RequestBody::Empty
+    } else if let Some(boundary) = multipart_boundary {
+        let dir = shared.config.upload_dir.clone().unwrap_or_else(std::env::temp_dir);
+        match multipart::spool(body, boundary, limits, &dir).await {
+            Ok(b) => b,
+            Err(e) => {
+                crate::debug!("request from {}: {e}", ctx.remote);
+                return Ok(plain(body_error_status(&e, stats), version, true, guard));
+            }
+        }
+    } else {
+        match read_body(body, limits.max_body_size, limits.body_timeout).await {
+            Ok(b) if b.is_empty() => RequestBody::Empty,
+            Ok(b) => RequestBody::Bytes(b),
+            Err(e) => {
+                crate::debug!("request from {}: {e}", ctx.remote);
+                return Ok(plain(body_error_status(&e, stats), version, true, guard));
+            }
+        }
+    };
+
+    let head = RequestHead {
+        id: shared.next_request_id.fetch_add(1, Ordering::Relaxed) + 1,
+        method: parts.method,
+        uri: parts.uri,
+        version,
+        headers: parts.headers,
+        remote: ctx.remote,
+        local: ctx.local,
+        tls: ctx.tls,
+    };
+    let (reply, rx) = Reply::new();
+    guard.dispatched();
+    if shared.dispatcher.dispatch(Box::new(IncomingRequest { head, body, reply })).is_err() {
+        return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, version, true, guard));
+    }
+
+    let answer = match limits.request_timeout {
+        Some(t) => match tokio::time::timeout(t, rx).await {
+            Ok(r) => r,
+            Err(_) => {
+                stats.request_timeouts.fetch_add(1, Ordering::Relaxed);
+                return Ok(plain(StatusCode::GATEWAY_TIMEOUT, version, false, guard));
+            }
+        },
+        None => rx.await,
+    };
+    let Ok(start) = answer else {
+        stats.unanswered.fetch_add(1, Ordering::Relaxed);
+        return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, version, false, guard));
+    };
+
+    let kind = match start.body {
+        ResponseBodySource::Full(b) => Kind::Full(Some(b)),
+        ResponseBodySource::Stream(s) => Kind::Stream(s.body()),
+    };
+    let mut resp = Response::new(ResponseBody { kind, complete: false, guard: Some(guard) });
+    *resp.status_mut() = start.status;
+    *resp.headers_mut() = start.headers;
+    if let Some(reason) = start.reason {
+        if version < Version::HTTP_2 {
+            if let Ok(r) = hyper::ext::ReasonPhrase::try_from(reason) {
+                resp.extensions_mut().insert(r);
+            }
+        }
+    }
+    Ok(resp)
+}

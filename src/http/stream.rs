@@ -1,0 +1,208 @@
+//! Streamed response bodies: a bounded-by-policy byte queue shared by one writer (the
+//! application) and one reader (hyper, on a Tokio thread).
+//!
+//! Owns: the queue, end-of-stream, peer-gone detection and the drain notification.
+//! Does not own: the policy when the queue is long (the writer decides: suspend, drop,
+//! close); this module only counts bytes and tells.
+//!
+//! Invariants: the mutex is held only for queue operations, never across a wake-up or a
+//! dispatcher call; `Closed` is reported at most once, and only when the writer had not
+//! finished.
+
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use parking_lot::Mutex;
+
+use super::exchange::{Dispatcher, StreamEvent};
+
+static NEXT_STREAM_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The peer is gone; nothing more can be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamClosed;
+
+#[derive(Default)]
+struct State {
+    queue: VecDeque<Bytes>,
+    queued: usize,
+    finished: bool,
+    closed: bool,
+    reader: Option<Waker>,
+    drain_below: Option<usize>,
+    /// Bytes handed to hyper so far.
+    sent: u64,
+}
+
+pub struct StreamShared {
+    id: u64,
+    state: Mutex<State>,
+    events: Arc<dyn Dispatcher>,
+}
+
+impl std::fmt::Debug for StreamShared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamShared").field("id", &self.id).finish()
+    }
+}
+
+impl StreamShared {
+    pub fn new(events: Arc<dyn Dispatcher>) -> Arc<Self> {
+        Arc::new(Self {
+            id: NEXT_STREAM_ID.fetch_add(1, Ordering::Relaxed),
+            state: Mutex::new(State::default()),
+            events,
+        })
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Queues a chunk for the peer and wakes the reader. Returns the bytes now queued.
+    pub fn push(&self, chunk: Bytes) -> Result<usize, StreamClosed> {
+        let waker;
+        let queued;
+        {
+            let mut s = self.state.lock();
+            if s.closed || s.finished {
+                return Err(StreamClosed);
+            }
+            if !chunk.is_empty() {
+                s.queued += chunk.len();
+                s.queue.push_back(chunk);
+            }
+            queued = s.queued;
+            waker = s.reader.take();
+        }
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(queued)
+    }
+
+    /// Ends the body once the queue is flushed. Idempotent.
+    pub fn finish(&self) {
+        let waker = {
+            let mut s = self.state.lock();
+            s.finished = true;
+            s.reader.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.state.lock().closed
+    }
+
+    /// Marks the stream closed from the writer's side, e.g. when its response could not
+    /// be started because the client was already gone. Reports nothing.
+    pub fn close(&self) {
+        let mut s = self.state.lock();
+        s.closed = true;
+        s.queue.clear();
+        s.queued = 0;
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.state.lock().finished
+    }
+
+    pub fn queued(&self) -> usize {
+        self.state.lock().queued
+    }
+
+    pub fn sent(&self) -> u64 {
+        self.state.lock().sent
+    }
+
+    /// Asks for a `Drained` event once at most `low_water` bytes are queued. Returns
+    /// `false` (and arms nothing) when that is already so or the stream is closed.
+    pub fn notify_when_drained(&self, low_water: usize) -> bool {
+        let mut s = self.state.lock();
+        if s.closed || s.queued <= low_water {
+            return false;
+        }
+        s.drain_below = Some(low_water);
+        true
+    }
+
+    /// The reader half, handed to hyper as the response body.
+    pub fn body(self: &Arc<Self>) -> StreamBody {
+        StreamBody { shared: Arc::clone(self) }
+    }
+}
+
+/// hyper's view of a streamed body. Dropping it before the end means the peer is gone.
+pub struct StreamBody {
+    shared: Arc<StreamShared>,
+}
+
+impl Body for StreamBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let shared = &self.shared;
+        let mut drained = false;
+        let out = {
+            let mut s = shared.state.lock();
+            if let Some(chunk) = s.queue.pop_front() {
+                s.queued -= chunk.len();
+                s.sent += chunk.len() as u64;
+                if let Some(low) = s.drain_below {
+                    if s.queued <= low {
+                        s.drain_below = None;
+                        drained = true;
+                    }
+                }
+                Poll::Ready(Some(Ok(Frame::data(chunk))))
+            } else if s.finished {
+                Poll::Ready(None)
+            } else {
+                s.reader = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        };
+        if drained {
+            shared.events.stream_event(StreamEvent::Drained(shared.id));
+        }
+        out
+    }
+
+    fn is_end_stream(&self) -> bool {
+        let s = self.shared.state.lock();
+        s.finished && s.queue.is_empty()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::default()
+    }
+}
+
+impl Drop for StreamBody {
+    fn drop(&mut self) {
+        let report = {
+            let mut s = self.shared.state.lock();
+            let complete = s.finished && s.queue.is_empty();
+            s.closed = true;
+            s.queue.clear();
+            s.queued = 0;
+            s.drain_below = None;
+            !complete
+        };
+        if report {
+            self.shared.events.stream_event(StreamEvent::Closed(self.shared.id));
+        }
+    }
+}
