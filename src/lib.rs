@@ -13,6 +13,8 @@
 pub mod config;
 pub mod http;
 pub mod log;
+pub mod scheduler;
+pub mod signal;
 
 #[cfg(feature = "php")]
 mod php;
