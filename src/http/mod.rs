@@ -5,6 +5,7 @@
 //! exactly the same path.
 
 pub mod conn;
+pub mod cookie;
 pub mod exchange;
 pub mod form;
 pub mod multipart;
@@ -19,4 +20,4 @@ pub use exchange::{
 };
 pub use server::{ServerHandle, StartError};
 pub use stats::StatsSnapshot;
-pub use stream::{StreamClosed, StreamShared};
+pub use stream::{StreamAborted, StreamClosed, StreamShared};

@@ -26,7 +26,7 @@ use super::conn::Activity;
 use super::exchange::{Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource};
 use super::multipart;
 use super::stats::Stats;
-use super::stream::StreamBody;
+use super::stream::{StreamAborted, StreamBody};
 use crate::config::ServerConfig;
 
 /// State shared by every connection of one server.
@@ -126,12 +126,12 @@ impl ResponseBody {
 
 impl Body for ResponseBody {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = StreamAborted;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, StreamAborted>>> {
         let this = &mut *self;
         let out = match &mut this.kind {
             Kind::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),

@@ -27,11 +27,25 @@ static NEXT_STREAM_ID: AtomicU64 = AtomicU64::new(1);
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamClosed;
 
+/// The writer gave up mid-body (e.g. the handler threw): the peer must see an incomplete
+/// response — a reset connection (HTTP/1) or RST_STREAM (HTTP/2) — not a clean end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamAborted;
+
+impl std::fmt::Display for StreamAborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("response aborted by the application")
+    }
+}
+
+impl std::error::Error for StreamAborted {}
+
 #[derive(Default)]
 struct State {
     queue: VecDeque<Bytes>,
     queued: usize,
     finished: bool,
+    aborted: bool,
     closed: bool,
     reader: Option<Waker>,
     drain_below: Option<usize>,
@@ -102,6 +116,21 @@ impl StreamShared {
         self.state.lock().closed
     }
 
+    /// Ends the body as broken: queued bytes are discarded and the peer sees a reset.
+    pub fn abort(&self) {
+        let waker = {
+            let mut s = self.state.lock();
+            s.aborted = true;
+            s.finished = true;
+            s.queue.clear();
+            s.queued = 0;
+            s.reader.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
     /// Marks the stream closed from the writer's side, e.g. when its response could not
     /// be started because the client was already gone. Reports nothing.
     pub fn close(&self) {
@@ -147,7 +176,7 @@ pub struct StreamBody {
 
 impl Body for StreamBody {
     type Data = Bytes;
-    type Error = std::convert::Infallible;
+    type Error = StreamAborted;
 
     fn poll_frame(
         self: Pin<&mut Self>,
@@ -157,7 +186,9 @@ impl Body for StreamBody {
         let mut drained = false;
         let out = {
             let mut s = shared.state.lock();
-            if let Some(chunk) = s.queue.pop_front() {
+            if s.aborted {
+                Poll::Ready(Some(Err(StreamAborted)))
+            } else if let Some(chunk) = s.queue.pop_front() {
                 s.queued -= chunk.len();
                 s.sent += chunk.len() as u64;
                 if let Some(low) = s.drain_below {
@@ -194,7 +225,7 @@ impl Drop for StreamBody {
     fn drop(&mut self) {
         let report = {
             let mut s = self.shared.state.lock();
-            let complete = s.finished && s.queue.is_empty();
+            let complete = s.finished && s.queue.is_empty() && !s.aborted;
             s.closed = true;
             s.queue.clear();
             s.queued = 0;

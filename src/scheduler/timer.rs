@@ -98,6 +98,11 @@ impl<T> TimerQueue<T> {
         }
     }
 
+    /// Ids of the live timers whose value matches.
+    pub fn ids_where(&self, f: impl Fn(&T) -> bool) -> Vec<TimerId> {
+        self.live.iter().filter(|(_, (_, v))| f(v)).map(|(id, _)| *id).collect()
+    }
+
     /// Removes every timer.
     pub fn drain(&mut self) -> impl Iterator<Item = (TimerId, T)> + '_ {
         self.heap.clear();

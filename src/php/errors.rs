@@ -1,0 +1,145 @@
+//! PHP exceptions of the runtime and the one place Rust errors become them.
+//!
+//! Owns: the `Via\Exception` hierarchy (registered by hand in MINIT so that PHP code can
+//! `new` and extend the classes), argument checks that produce PHP's own `TypeError` /
+//! `ValueError` wording.
+//!
+//! PHP thread only.
+
+use std::borrow::Cow;
+use std::sync::OnceLock;
+
+use ext_php_rs::builders::ClassBuilder;
+use ext_php_rs::exception::PhpException;
+use ext_php_rs::types::Zval;
+use ext_php_rs::zend::{ce, ClassEntry};
+
+use super::sym;
+
+struct CePtr(usize);
+
+static VIA_EXCEPTION: OnceLock<CePtr> = OnceLock::new();
+static CLOSED_EXCEPTION: OnceLock<CePtr> = OnceLock::new();
+
+fn stored(slot: &OnceLock<CePtr>) -> &'static ClassEntry {
+    let p = slot.get().map_or(0, |p| p.0);
+    assert!(p != 0, "via exception classes are registered at module startup");
+    // SAFETY: set once in MINIT to a class entry the engine keeps for the process life.
+    unsafe { &*(p as *const ClassEntry) }
+}
+
+/// `Via\Exception`: base of every runtime exception; extends `\RuntimeException`.
+pub fn via_exception() -> &'static ClassEntry {
+    stored(&VIA_EXCEPTION)
+}
+
+fn register_one(
+    name: &str,
+    parent: fn() -> &'static ClassEntry,
+    parent_name: &'static str,
+    slot: &'static OnceLock<CePtr>,
+) {
+    fn keep(slot: &'static OnceLock<CePtr>) -> fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables) {
+        // Each slot gets its own non-capturing function through this match.
+        if std::ptr::eq(slot, &VIA_EXCEPTION) {
+            |ce, _| {
+                let _ = VIA_EXCEPTION.set(CePtr(ce as *mut ClassEntry as usize));
+            }
+        } else {
+            |ce, _| {
+                let _ = CLOSED_EXCEPTION.set(CePtr(ce as *mut ClassEntry as usize));
+            }
+        }
+    }
+    let result = ClassBuilder::new(name).extends((parent, parent_name)).registration(keep(slot)).register();
+    if let Err(e) = result {
+        crate::error!("cannot register {name}: {e}");
+    }
+}
+
+/// Registers the exception classes. Called from module startup.
+pub fn register_classes() {
+    register_one("Via\\Exception", sym::runtime_exception_ce, "RuntimeException", &VIA_EXCEPTION);
+    register_one("Via\\ClosedException", via_exception, "Via\\Exception", &CLOSED_EXCEPTION);
+}
+
+pub fn via_err(msg: impl Into<String>) -> PhpException {
+    PhpException::new(msg.into(), 0, via_exception())
+}
+
+pub fn value_err(msg: impl Into<String>) -> PhpException {
+    PhpException::new(msg.into(), 0, ce::value_error())
+}
+
+pub fn type_err(msg: impl Into<String>) -> PhpException {
+    PhpException::new(msg.into(), 0, ce::type_error())
+}
+
+/// PHP's name for a value's type in error messages (`int`, `array`, `Foo\Bar`, …).
+pub fn type_name(z: &Zval) -> String {
+    if z.is_null() {
+        "null".into()
+    } else if z.is_bool() {
+        "bool".into()
+    } else if z.is_long() {
+        "int".into()
+    } else if z.is_double() {
+        "float".into()
+    } else if z.is_string() {
+        "string".into()
+    } else if z.is_array() {
+        "array".into()
+    } else if let Some(obj) = z.object() {
+        obj.get_class_name().unwrap_or_else(|_| "object".into())
+    } else {
+        "mixed".into()
+    }
+}
+
+/// A string argument, binary-safe; ints and floats are converted as PHP's coercive
+/// mode would. `what` reads like `Via\Response::write(): Argument #1 ($chunk)`.
+pub fn arg_bytes<'a>(z: &'a Zval, what: &str) -> Result<Cow<'a, [u8]>, PhpException> {
+    if let Some(s) = z.zend_str() {
+        return Ok(Cow::Borrowed(s.as_bytes()));
+    }
+    if let Some(n) = z.long() {
+        return Ok(Cow::Owned(n.to_string().into_bytes()));
+    }
+    if let Some(f) = z.double() {
+        return Ok(Cow::Owned(format_float(f).into_bytes()));
+    }
+    Err(type_err(format!("{what} must be of type string, {} given", type_name(z))))
+}
+
+/// A float as PHP prints it (`1.5`, `2.0E+20`) — close enough for argument coercion.
+fn format_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+/// A callable argument.
+pub fn arg_callable(z: &Zval, what: &str) -> Result<Zval, PhpException> {
+    if z.is_callable() {
+        Ok(z.shallow_clone())
+    } else {
+        Err(type_err(format!("{what} must be a valid callback, {} given", type_name(z))))
+    }
+}
+
+/// Seconds as int or float, finite and not negative.
+pub fn arg_seconds(z: &Zval, what: &str) -> Result<f64, PhpException> {
+    let secs = if let Some(n) = z.long() {
+        n as f64
+    } else if let Some(f) = z.double() {
+        f
+    } else {
+        return Err(type_err(format!("{what} must be of type float, {} given", type_name(z))));
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(value_err(format!("{what} must be a finite number of seconds >= 0, {secs} given")));
+    }
+    Ok(secs)
+}

@@ -1,0 +1,23 @@
+<?php
+namespace Via\Internal;
+
+/**
+ * @internal The body of every pooled fiber of the via runtime. Do not call.
+ */
+function fiber_main(): void
+{
+    $job = \Fiber::suspend(null);
+    while (true) {
+        try {
+            ($job[0])(...$job[1]);
+            $result = true;
+        } catch (\Throwable $e) {
+            $result = $e;
+        }
+        // Release the callable and its arguments before parking, so a response
+        // that nobody holds any more is finished right away.
+        $job = $e = null;
+        $job = \Fiber::suspend($result);
+        $result = null;
+    }
+}

@@ -1,0 +1,541 @@
+//! `Via\Request`: a read-only view of one request, with PHP's array shapes for query,
+//! form fields, cookies and uploads built on first use.
+//!
+//! Owns: the request data handed over by the core (head, body, spooled files — removed
+//! when the object dies), lazy PHP conversions, and construction from plain arrays for
+//! tests that need no socket.
+//! Does not own: parsing rules (`http::form`), reading the body (`http::service`).
+//!
+//! PHP thread only.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use ext_php_rs::convert::IntoZval;
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, COOKIE, HOST};
+use http::{HeaderMap, Method, Uri, Version};
+
+use super::convert;
+use super::errors::{arg_bytes, type_name, value_err};
+use crate::config::DEFAULT_MAX_INPUT_VARS;
+use crate::http::form::{self, FormArray, FormValue};
+use crate::http::{RequestBody, RequestHead, UploadedFile};
+
+#[derive(Default)]
+struct Cache {
+    query: Option<Zval>,
+    post: Option<Zval>,
+    files: Option<Zval>,
+    cookies: Option<Zval>,
+    headers: Option<Zval>,
+}
+
+/// An HTTP request (read-only).
+#[php_class]
+#[php(name = "Via\\Request")]
+#[php(flags = ClassFlags::Final)]
+pub struct Request {
+    id: u64,
+    method: Method,
+    uri: Uri,
+    version: Version,
+    headers: HeaderMap,
+    remote: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+    tls: bool,
+    body: Bytes,
+    fields: Vec<(String, Bytes)>,
+    files: Vec<UploadedFile>,
+    multipart: bool,
+    max_input_vars: usize,
+    post_override: Option<Zval>,
+    files_override: Option<Zval>,
+    cache: RefCell<Cache>,
+}
+
+fn protocol(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "0.9",
+        Version::HTTP_10 => "1.0",
+        Version::HTTP_2 => "2",
+        Version::HTTP_3 => "3",
+        _ => "1.1",
+    }
+}
+
+fn is_urlencoded(headers: &HeaderMap) -> bool {
+    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+        ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
+    })
+}
+
+/// Returns `array[$key] ?? $default`, or the whole array when `$key` is null.
+fn pick(array: &Zval, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
+    let Some(key) = key.filter(|k| !k.is_null()) else { return Ok(array.shallow_clone()) };
+    let fallback = || default.map(Zval::shallow_clone).unwrap_or_default();
+    let Some(ht) = array.array() else { return Ok(fallback()) };
+    let found = if let Some(n) = key.long() {
+        ht.get_index(n)
+    } else {
+        let k = arg_bytes(key, "Argument #1 ($key)")?;
+        match form::Key::from_bytes(&k) {
+            form::Key::Int(n) => ht.get_index(n),
+            form::Key::Str(s) => std::str::from_utf8(&s).ok().and_then(|s| ht.get(s)),
+        }
+    };
+    Ok(found.map(Zval::shallow_clone).unwrap_or_else(fallback))
+}
+
+impl Request {
+    pub fn from_incoming(head: RequestHead, body: RequestBody, max_input_vars: usize) -> Self {
+        let (body, fields, files, multipart) = match body {
+            RequestBody::Empty => (Bytes::new(), Vec::new(), Vec::new(), false),
+            RequestBody::Bytes(b) => (b, Vec::new(), Vec::new(), false),
+            RequestBody::Multipart { fields, files } => (Bytes::new(), fields, files, true),
+        };
+        Self {
+            id: head.id,
+            method: head.method,
+            uri: head.uri,
+            version: head.version,
+            headers: head.headers,
+            remote: Some(head.remote),
+            local: Some(head.local),
+            tls: head.tls,
+            body,
+            fields,
+            files,
+            multipart,
+            max_input_vars,
+            post_override: None,
+            files_override: None,
+            cache: RefCell::default(),
+        }
+    }
+
+    /// `METHOD /target` for log lines.
+    pub fn label(head: &RequestHead) -> String {
+        let target = head.uri.path_and_query().map_or("/", |p| p.as_str());
+        format!("{} {}", head.method, target)
+    }
+
+    fn cached(
+        &self,
+        slot: fn(&mut Cache) -> &mut Option<Zval>,
+        build: impl FnOnce() -> PhpResult<Zval>,
+    ) -> PhpResult<Zval> {
+        if let Some(z) = slot(&mut self.cache.borrow_mut()) {
+            return Ok(z.shallow_clone());
+        }
+        let z = build()?;
+        *slot(&mut self.cache.borrow_mut()) = Some(z.shallow_clone());
+        Ok(z)
+    }
+
+    fn post_array(&self) -> PhpResult<Zval> {
+        if let Some(z) = &self.post_override {
+            return Ok(z.shallow_clone());
+        }
+        self.cached(
+            |c| &mut c.post,
+            || {
+                if self.multipart {
+                    let mut arr = FormArray::default();
+                    for (name, value) in &self.fields {
+                        arr.register(name.as_bytes(), FormValue::Bytes(value.to_vec()), false);
+                    }
+                    convert::form_array(&arr)
+                } else if is_urlencoded(&self.headers) {
+                    let parsed = form::parse_urlencoded(&self.body, self.max_input_vars);
+                    if parsed.truncated {
+                        crate::warn!(
+                            "request {}: more than {} form fields; the rest was ignored",
+                            self.id,
+                            self.max_input_vars
+                        );
+                    }
+                    convert::form_array(&parsed.vars)
+                } else {
+                    convert::form_array(&FormArray::default())
+                }
+            },
+        )
+    }
+
+    fn query_array(&self) -> PhpResult<Zval> {
+        self.cached(
+            |c| &mut c.query,
+            || {
+                let parsed =
+                    form::parse_urlencoded(self.uri.query().unwrap_or("").as_bytes(), self.max_input_vars);
+                convert::form_array(&parsed.vars)
+            },
+        )
+    }
+
+    fn cookie_array(&self) -> PhpResult<Zval> {
+        self.cached(
+            |c| &mut c.cookies,
+            || {
+                let mut joined = Vec::new();
+                for (i, v) in self.headers.get_all(COOKIE).iter().enumerate() {
+                    if i > 0 {
+                        joined.extend_from_slice(b"; ");
+                    }
+                    joined.extend_from_slice(v.as_bytes());
+                }
+                convert::form_array(&form::parse_cookies(&joined, self.max_input_vars).vars)
+            },
+        )
+    }
+
+    fn files_array(&self) -> PhpResult<Zval> {
+        if let Some(z) = &self.files_override {
+            return Ok(z.shallow_clone());
+        }
+        self.cached(
+            |c| &mut c.files,
+            || {
+                let mut arr = FormArray::default();
+                for f in &self.files {
+                    let field = f.field.as_bytes();
+                    let path = f.path.to_string_lossy();
+                    form::register_file_attribute(
+                        &mut arr,
+                        field,
+                        "name",
+                        FormValue::Bytes(f.name.clone().into_bytes()),
+                    );
+                    form::register_file_attribute(
+                        &mut arr,
+                        field,
+                        "full_path",
+                        FormValue::Bytes(f.full_path.clone().into_bytes()),
+                    );
+                    form::register_file_attribute(
+                        &mut arr,
+                        field,
+                        "type",
+                        FormValue::Bytes(f.content_type.clone().into_bytes()),
+                    );
+                    form::register_file_attribute(
+                        &mut arr,
+                        field,
+                        "tmp_name",
+                        FormValue::Bytes(path.as_bytes().to_vec()),
+                    );
+                    form::register_file_attribute(&mut arr, field, "error", FormValue::Int(f.error));
+                    form::register_file_attribute(&mut arr, field, "size", FormValue::Int(f.size as i64));
+                }
+                convert::form_array(&arr)
+            },
+        )
+    }
+
+    fn header_name(name: &Zval, what: &str) -> PhpResult<Option<HeaderName>> {
+        let bytes = arg_bytes(name, what)?;
+        Ok(HeaderName::from_bytes(&bytes).ok())
+    }
+}
+
+fn init_error(msg: impl std::fmt::Display) -> ext_php_rs::exception::PhpException {
+    value_err(format!("Via\\Request::__construct(): {msg}"))
+}
+
+fn init_str(v: &Zval, key: &str) -> PhpResult<String> {
+    v.string().ok_or_else(|| init_error(format!("\"{key}\" must be a string, {} given", type_name(v))))
+}
+
+#[php_impl]
+impl Request {
+    /// Builds a request from plain values, for tests: keys method, uri, protocol ("1.0",
+    /// "1.1", "2"), headers (name => string|list), body, remote_addr, remote_port, scheme
+    /// ("http"|"https"), post (array, replaces the parsed body), files ($_FILES shape).
+    ///
+    /// @throws \ValueError for an unknown key or an invalid value
+    pub fn __construct(init: Option<&ZendHashTable>) -> PhpResult<Self> {
+        let mut method = Method::GET;
+        let mut uri = Uri::from_static("/");
+        let mut version = Version::HTTP_11;
+        let mut headers = HeaderMap::new();
+        let mut body = Bytes::new();
+        let mut remote_ip: std::net::IpAddr = [127, 0, 0, 1].into();
+        let mut remote_port = 0u16;
+        let mut tls = false;
+        let mut post_override = None;
+        let mut files_override = None;
+        if let Some(init) = init {
+            for (key, v) in init.iter() {
+                let key = key.to_string();
+                match key.as_str() {
+                    "method" => {
+                        let m = init_str(v, &key)?;
+                        method = Method::from_bytes(m.as_bytes()).map_err(|_| init_error(format!("invalid method \"{m}\"")))?;
+                    }
+                    "uri" => {
+                        let u = init_str(v, &key)?;
+                        uri = u.parse().map_err(|_| init_error(format!("invalid uri \"{u}\"")))?;
+                    }
+                    "protocol" => {
+                        version = match init_str(v, &key)?.trim_start_matches("HTTP/") {
+                            "1.0" => Version::HTTP_10,
+                            "1.1" => Version::HTTP_11,
+                            "2" | "2.0" => Version::HTTP_2,
+                            other => return Err(init_error(format!("unknown protocol \"{other}\""))),
+                        }
+                    }
+                    "headers" => {
+                        let ht = v.array().ok_or_else(|| init_error("\"headers\" must be an array"))?;
+                        for (name, value) in ht.iter() {
+                            let name = name.to_string();
+                            let hn = HeaderName::from_bytes(name.as_bytes())
+                                .map_err(|_| init_error(format!("invalid header name \"{name}\"")))?;
+                            let values: Vec<&Zval> = match value.array() {
+                                Some(list) => list.values().collect(),
+                                None => vec![value],
+                            };
+                            for one in values {
+                                let b = arg_bytes(one, "Via\\Request::__construct(): header value")?;
+                                let hv = HeaderValue::from_bytes(&b)
+                                    .map_err(|_| init_error(format!("invalid value for header \"{name}\"")))?;
+                                headers.append(hn.clone(), hv);
+                            }
+                        }
+                    }
+                    "body" => body = Bytes::copy_from_slice(&arg_bytes(v, "Via\\Request::__construct(): \"body\"")?),
+                    "remote_addr" => {
+                        let a = init_str(v, &key)?;
+                        remote_ip = a.parse().map_err(|_| init_error(format!("invalid remote_addr \"{a}\"")))?;
+                    }
+                    "remote_port" => {
+                        remote_port = v
+                            .long()
+                            .and_then(|p| u16::try_from(p).ok())
+                            .ok_or_else(|| init_error("\"remote_port\" must be an int between 0 and 65535"))?
+                    }
+                    "scheme" => {
+                        tls = match init_str(v, &key)?.as_str() {
+                            "http" => false,
+                            "https" => true,
+                            other => return Err(init_error(format!("scheme must be \"http\" or \"https\", \"{other}\" given"))),
+                        }
+                    }
+                    "post" => {
+                        if !v.is_array() {
+                            return Err(init_error("\"post\" must be an array"));
+                        }
+                        post_override = Some(v.shallow_clone());
+                    }
+                    "files" => {
+                        if !v.is_array() {
+                            return Err(init_error("\"files\" must be an array"));
+                        }
+                        files_override = Some(v.shallow_clone());
+                    }
+                    other => {
+                        return Err(init_error(format!(
+                            "unknown key \"{other}\"; known keys are method, uri, protocol, headers, body, remote_addr, remote_port, scheme, post, files"
+                        )))
+                    }
+                }
+            }
+        }
+        if !headers.contains_key(HOST) && uri.authority().is_none() {
+            headers.insert(HOST, HeaderValue::from_static("localhost"));
+        }
+        Ok(Self {
+            id: 0,
+            method,
+            uri,
+            version,
+            headers,
+            remote: Some(SocketAddr::new(remote_ip, remote_port)),
+            local: None,
+            tls,
+            body,
+            fields: Vec::new(),
+            files: Vec::new(),
+            multipart: false,
+            max_input_vars: DEFAULT_MAX_INPUT_VARS,
+            post_override,
+            files_override,
+            cache: RefCell::default(),
+        })
+    }
+
+    /// A number unique to this request within the server run (0 for constructed ones).
+    pub fn id(&self) -> i64 {
+        self.id as i64
+    }
+
+    /// The method as sent, e.g. "GET", "POST", "QUERY".
+    pub fn method(&self) -> &str {
+        self.method.as_str()
+    }
+
+    /// The request target: path and query as sent ("/a/b?x=1").
+    pub fn target(&self) -> String {
+        match self.uri.path_and_query() {
+            Some(pq) => pq.as_str().to_owned(),
+            None => self.uri.to_string(),
+        }
+    }
+
+    /// The path without the query string, not percent-decoded ("/a%20b").
+    pub fn path(&self) -> &str {
+        self.uri.path()
+    }
+
+    /// The raw query string without "?" ("" when there is none).
+    pub fn query_string(&self) -> &str {
+        self.uri.query().unwrap_or("")
+    }
+
+    /// The parsed query string (PHP's $_GET shape: a[]=1&b[x]=2), or one value of it.
+    pub fn query(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
+        pick(&self.query_array()?, key, default)
+    }
+
+    /// The parsed body fields (urlencoded or multipart; PHP's $_POST shape), or one value.
+    pub fn post(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
+        pick(&self.post_array()?, key, default)
+    }
+
+    /// A body field, else a query parameter, else $default (POST wins, as in $_REQUEST).
+    pub fn input(&self, key: &Zval, default: Option<&Zval>) -> PhpResult<Zval> {
+        let missing = Zval::new();
+        let from_post = pick(&self.post_array()?, Some(key), Some(&missing))?;
+        if !from_post.is_null() {
+            return Ok(from_post);
+        }
+        pick(&self.query_array()?, Some(key), default)
+    }
+
+    /// Uploaded files in PHP's $_FILES shape (name, full_path, type, tmp_name, error,
+    /// size). The temporary files are removed when the request object is destroyed:
+    /// rename() what you want to keep.
+    pub fn files(&self) -> PhpResult<Zval> {
+        self.files_array()
+    }
+
+    /// The cookies (PHP's $_COOKIE rules), or one of them.
+    pub fn cookie(&self, name: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
+        pick(&self.cookie_array()?, name, default)
+    }
+
+    /// One header, case-insensitive; repeated values joined with ", " ("; " for Cookie).
+    pub fn header(&self, name: &Zval) -> PhpResult<Option<Zval>> {
+        let Some(name) = Self::header_name(name, "Via\\Request::header(): Argument #1 ($name)")? else {
+            return Ok(None);
+        };
+        let values = self.headers.get_all(&name);
+        let mut out = Vec::new();
+        let sep: &[u8] = if name == COOKIE { b"; " } else { b", " };
+        let mut any = false;
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                out.extend_from_slice(sep);
+            }
+            out.extend_from_slice(v.as_bytes());
+            any = true;
+        }
+        Ok(any.then(|| convert::bytes(&out)))
+    }
+
+    /// Every value of one header, in order.
+    pub fn header_values(&self, name: &Zval) -> PhpResult<Zval> {
+        let mut list = ZendHashTable::new();
+        if let Some(name) = Self::header_name(name, "Via\\Request::headerValues(): Argument #1 ($name)")? {
+            for v in self.headers.get_all(&name) {
+                list.push(convert::bytes(v.as_bytes()))?;
+            }
+        }
+        Ok(list.into_zval(false)?)
+    }
+
+    /// Whether a header is present (case-insensitive).
+    pub fn has_header(&self, name: &Zval) -> PhpResult<bool> {
+        Ok(Self::header_name(name, "Via\\Request::hasHeader(): Argument #1 ($name)")?
+            .is_some_and(|n| self.headers.contains_key(n)))
+    }
+
+    /// All headers: lower-case name => value (repeated values joined).
+    pub fn headers(&self) -> PhpResult<Zval> {
+        self.cached(|c| &mut c.headers, || convert::header_map(&self.headers, true))
+    }
+
+    /// The raw body, binary-safe ("" for multipart/form-data, as php://input).
+    pub fn body(&self) -> Zval {
+        convert::bytes(&self.body)
+    }
+
+    /// The client's IP address.
+    pub fn remote_address(&self) -> String {
+        self.remote.map(|a| a.ip().to_string()).unwrap_or_default()
+    }
+
+    /// The client's port.
+    pub fn remote_port(&self) -> i64 {
+        self.remote.map_or(0, |a| i64::from(a.port()))
+    }
+
+    /// "1.0", "1.1" or "2".
+    pub fn protocol_version(&self) -> &'static str {
+        protocol(self.version)
+    }
+
+    /// "https" when the connection used TLS, else "http".
+    pub fn scheme(&self) -> &'static str {
+        if self.tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// The Host header (HTTP/1) or :authority (HTTP/2).
+    pub fn host(&self) -> String {
+        self.uri
+            .authority()
+            .map(|a| a.as_str().to_owned())
+            .or_else(|| self.headers.get(HOST).map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned()))
+            .unwrap_or_default()
+    }
+
+    /// A $_SERVER-like array (REQUEST_METHOD, REQUEST_URI, QUERY_STRING, SERVER_PROTOCOL,
+    /// REMOTE_ADDR, REMOTE_PORT, SERVER_ADDR, SERVER_PORT, HTTPS, CONTENT_TYPE,
+    /// CONTENT_LENGTH, HTTP_*), for libraries that build PSR-7 requests from it.
+    pub fn server(&self) -> PhpResult<Zval> {
+        let mut ht = ZendHashTable::new();
+        ht.insert("REQUEST_METHOD", self.method.as_str())?;
+        ht.insert("REQUEST_URI", self.target())?;
+        ht.insert("QUERY_STRING", self.query_string())?;
+        ht.insert("SERVER_PROTOCOL", format!("HTTP/{}", protocol(self.version)))?;
+        ht.insert("REMOTE_ADDR", self.remote_address())?;
+        ht.insert("REMOTE_PORT", self.remote_port())?;
+        if let Some(local) = self.local {
+            ht.insert("SERVER_ADDR", local.ip().to_string())?;
+            ht.insert("SERVER_PORT", i64::from(local.port()))?;
+        }
+        if self.tls {
+            ht.insert("HTTPS", "on")?;
+        }
+        for name in self.headers.keys() {
+            let joined: Vec<&[u8]> = self.headers.get_all(name).iter().map(HeaderValue::as_bytes).collect();
+            let sep: &[u8] = if name == COOKIE { b"; " } else { b", " };
+            let value = convert::bytes(&joined.join(sep));
+            let key = match name.as_str() {
+                "content-type" => "CONTENT_TYPE".to_owned(),
+                "content-length" => "CONTENT_LENGTH".to_owned(),
+                n => format!("HTTP_{}", n.to_ascii_uppercase().replace('-', "_")),
+            };
+            ht.insert(key, value)?;
+        }
+        Ok(ht.into_zval(false)?)
+    }
+}

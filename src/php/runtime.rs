@@ -1,0 +1,735 @@
+//! The scheduler of the PHP thread: tasks in pooled fibers, timers, parking and waking,
+//! and the loop that waits for Tokio's events.
+//!
+//! Owns: every task (a job running in a fiber), the fiber pool, the timer queue, the
+//! ready queue, the event receiver of a running server, and the rule that decides how a
+//! suspension point parks (a task's fiber, or the main context running the loop itself).
+//! Does not own: what an event means (`server`) or what a task's outcome means for its
+//! response (`response`).
+//!
+//! Invariants:
+//! - PHP thread only. State lives in a thread-local `RefCell`; it is never borrowed while
+//!   PHP code runs — every call into PHP (resume, suspend, dropping a user value that may
+//!   run a destructor) happens outside `with()`.
+//! - The loop runs only in the main context, never inside a task.
+//! - A waiter carries a park id: a stale wake (after a timeout, or for an earlier park)
+//!   is refused, so a value handed to a stale waiter is never lost.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use ext_php_rs::convert::IntoZval;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::zend::try_catch;
+
+use super::fiber;
+use super::response::ResponseCore;
+use super::sym;
+use crate::http::{IncomingRequest, StreamEvent};
+use crate::scheduler::{TimerId, TimerQueue};
+
+pub type TaskId = u64;
+/// The main script context (not a fiber).
+pub const MAIN: TaskId = 0;
+/// Idle fibers kept for reuse; creating one costs ~12–15 µs, resuming ~0.1 µs.
+const MAX_POOLED_FIBERS: usize = 4096;
+/// Events taken from the channel before running the tasks they created.
+const EVENT_BATCH: usize = 256;
+
+/// Something that happened on the Tokio side.
+pub enum Event {
+    Request(Box<IncomingRequest>),
+    Stream(StreamEvent),
+    Signal(i32),
+    Drained,
+}
+
+/// Who waits, for which park. A wake for another park id is stale and refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Waiter {
+    pub task: TaskId,
+    pub park: u64,
+}
+
+/// Why a parked task was resumed.
+pub enum Wake {
+    Ready,
+    Timeout,
+    Value(Zval),
+    Closed,
+    Drained,
+}
+
+#[derive(Debug)]
+pub enum ParkError {
+    /// Called inside a Fiber that is not a via task.
+    ForeignFiber,
+    /// The main context would wait for something nothing can deliver.
+    Deadlock,
+    /// The fiber is being destroyed; its exception is pending.
+    Cancelled,
+}
+
+impl std::fmt::Display for ParkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::ForeignFiber => {
+                "cannot suspend inside a Fiber that via did not start; call it from a via task \
+                 (Via\\go(), a server or timer callback) or from the main script"
+            }
+            Self::Deadlock => "this would wait forever: no task, timer or server can wake the main script",
+            Self::Cancelled => "the task was cancelled",
+        })
+    }
+}
+
+/// What a task belongs to; decides what its end means.
+pub enum TaskKind {
+    Go,
+    Request(Rc<RefCell<ResponseCore>>),
+    Timer(TimerId),
+    Hook(&'static str),
+}
+
+struct Task {
+    fiber: Option<Zval>,
+    job: Option<Zval>,
+    park: Option<u64>,
+    wake: Option<Wake>,
+    timeout: Option<TimerId>,
+    kind: TaskKind,
+}
+
+pub struct UserTimer {
+    pub callable: Zval,
+    pub args: Vec<Zval>,
+    pub interval: Option<Duration>,
+    pub running: Option<TaskId>,
+}
+
+enum TimerAction {
+    Wake(Waiter),
+    User(UserTimer),
+    /// The server's graceful drain ran out of time.
+    DrainDeadline,
+}
+
+/// What stops a loop.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// `Server::start()`: until the server reports it stopped.
+    ServerStopped,
+    /// `Via\run()`: until no task and no timer is left.
+    Idle,
+    /// A suspension point in the main script: until the main context is woken.
+    MainWoken,
+}
+
+#[derive(Default)]
+struct State {
+    pool: Vec<Zval>,
+    fibers_created: u64,
+    tasks: HashMap<TaskId, Task>,
+    next_task: TaskId,
+    next_park: u64,
+    current: TaskId,
+    ready: VecDeque<TaskId>,
+    timers: TimerQueue<TimerAction>,
+    user_timers: usize,
+    loop_depth: u32,
+    events: Option<Receiver<Event>>,
+    main_park: Option<u64>,
+    main_wake: Option<Wake>,
+    main_timeout: Option<TimerId>,
+    autorun_registered: bool,
+    /// Tasks waiting for a stream to drain or close, by stream id.
+    stream_waiters: HashMap<u64, Waiter>,
+    tasks_started: u64,
+    ticks_skipped: u64,
+}
+
+impl State {
+    /// Work queued while no loop runs (and no server is about to run one) must still run:
+    /// the first such spawn registers `Via\run` as a shutdown function.
+    fn needs_autorun(&mut self) -> bool {
+        let needed = self.loop_depth == 0 && self.events.is_none() && !self.autorun_registered;
+        self.autorun_registered |= needed;
+        needed
+    }
+}
+
+thread_local! {
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` on the scheduler state. Never call PHP inside `f`, and return (do not drop)
+/// user values taken out of the state.
+fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
+    STATE.with(|cell| {
+        let mut guard = cell.borrow_mut();
+        let state = guard.get_or_insert_with(|| State { next_task: 1, next_park: 1, ..State::default() });
+        f(state)
+    })
+}
+
+/// Drops everything the scheduler holds. Called at request shutdown, before the engine
+/// frees its objects; values are dropped outside the borrow.
+pub fn shutdown() {
+    let state = STATE.with(|cell| cell.borrow_mut().take());
+    drop(state);
+}
+
+pub fn current_task() -> TaskId {
+    with(|s| s.current)
+}
+
+pub fn loop_running() -> bool {
+    with(|s| s.loop_depth > 0)
+}
+
+pub fn set_events(rx: Option<Receiver<Event>>) {
+    let old = with(|s| std::mem::replace(&mut s.events, rx));
+    drop(old);
+}
+
+/// Counters for `Server::stats()`.
+pub struct SchedulerStats {
+    pub tasks: usize,
+    pub tasks_started: u64,
+    pub fibers_pooled: usize,
+    pub fibers_created: u64,
+    pub timers: usize,
+    pub ticks_skipped: u64,
+}
+
+pub fn stats() -> SchedulerStats {
+    with(|s| SchedulerStats {
+        tasks: s.tasks.len(),
+        tasks_started: s.tasks_started,
+        fibers_pooled: s.pool.len(),
+        fibers_created: s.fibers_created,
+        timers: s.user_timers,
+        ticks_skipped: s.ticks_skipped,
+    })
+}
+
+fn job(callable: Zval, args: Vec<Zval>) -> Zval {
+    let mut list = ZendHashTable::with_capacity(args.len() as u32);
+    for a in args {
+        let _ = list.push(a);
+    }
+    let mut pair = ZendHashTable::with_capacity(2);
+    let _ = pair.push(callable);
+    let _ = pair.push(list);
+    pair.into_zval(false).unwrap_or_default()
+}
+
+/// Queues `callable(...args)` as a new task. It starts when the current task yields (or at
+/// once, from the loop). Outside a running loop, the first spawn arranges for the loop to
+/// run at the end of the script, as a CLI user of coroutines expects.
+pub fn spawn(callable: Zval, args: Vec<Zval>, kind: TaskKind) -> TaskId {
+    let job = job(callable, args);
+    let (id, register_autorun) = with(|s| {
+        let id = s.next_task;
+        s.next_task += 1;
+        s.tasks.insert(id, Task { fiber: None, job: Some(job), park: None, wake: None, timeout: None, kind });
+        s.ready.push_back(id);
+        let autorun = s.needs_autorun();
+        (id, autorun)
+    });
+    if register_autorun {
+        register_autorun_at_shutdown();
+    }
+    id
+}
+
+fn register_autorun_at_shutdown() {
+    let Ok(register) = ext_php_rs::types::ZendCallable::try_from_name("register_shutdown_function") else {
+        return;
+    };
+    let _ = register.try_call(vec![&"Via\\run"]);
+}
+
+/// Called by `Via\run()` once the loop ran, so a later spawn registers again.
+pub fn autorun_done() {
+    with(|s| s.autorun_registered = false);
+}
+
+/// A timer that runs `callable` in a task after `delay`, then every `interval`.
+pub fn add_user_timer(
+    delay: Duration,
+    interval: Option<Duration>,
+    callable: Zval,
+    args: Vec<Zval>,
+) -> TimerId {
+    let (id, register_autorun) = with(|s| {
+        s.user_timers += 1;
+        let id = s.timers.insert(
+            Instant::now() + delay,
+            TimerAction::User(UserTimer { callable, args, interval, running: None }),
+        );
+        let autorun = s.needs_autorun();
+        (id, autorun)
+    });
+    if register_autorun {
+        register_autorun_at_shutdown();
+    }
+    id
+}
+
+/// Cancels a user timer. Internal timers (sleeps, timeouts) cannot be cancelled by id.
+pub fn clear_user_timer(id: TimerId) -> bool {
+    let removed = with(|s| match s.timers.get_mut(id) {
+        Some(TimerAction::User(_)) => {
+            s.user_timers -= 1;
+            s.timers.cancel(id)
+        }
+        _ => None,
+    });
+    let found = removed.is_some();
+    drop(removed);
+    found
+}
+
+/// Cancels every user timer; returns how many.
+pub fn clear_all_user_timers() -> usize {
+    let removed: Vec<TimerAction> = with(|s| {
+        let ids = s.timers.ids_where(|a| matches!(a, TimerAction::User(_)));
+        s.user_timers = 0;
+        ids.into_iter().filter_map(|id| s.timers.cancel(id)).collect()
+    });
+    let n = removed.len();
+    drop(removed);
+    n
+}
+
+pub fn arm_drain_deadline(after: Duration) -> TimerId {
+    with(|s| s.timers.insert(Instant::now() + after, TimerAction::DrainDeadline))
+}
+
+pub fn cancel_timer(id: TimerId) {
+    let v = with(|s| s.timers.cancel(id));
+    drop(v);
+}
+
+/// Registers `w` to be woken when stream `id` drains or closes.
+pub fn wait_for_stream(stream: u64, w: Waiter) {
+    with(|s| s.stream_waiters.insert(stream, w));
+}
+
+pub fn stream_event(ev: StreamEvent) {
+    let (id, wake) = match ev {
+        StreamEvent::Drained(id) => (id, Wake::Drained),
+        StreamEvent::Closed(id) => (id, Wake::Closed),
+    };
+    if let Some(w) = with(|s| s.stream_waiters.remove(&id)) {
+        let _ = wake_task(w, wake);
+    }
+}
+
+/// A waiter for the calling context, for a park that follows.
+pub fn waiter() -> Result<Waiter, ParkError> {
+    let active = fiber::active_fiber();
+    with(|s| {
+        let park = s.next_park;
+        s.next_park += 1;
+        if s.current == MAIN {
+            if !active.is_null() {
+                return Err(ParkError::ForeignFiber);
+            }
+            return Ok(Waiter { task: MAIN, park });
+        }
+        let own = s.tasks.get(&s.current).and_then(|t| t.fiber.as_ref()).map(fiber::object_ptr);
+        if own != Some(active) {
+            return Err(ParkError::ForeignFiber);
+        }
+        Ok(Waiter { task: s.current, park })
+    })
+}
+
+/// Suspends the caller until `wake_task(w, …)` or the timeout. In a task this parks its
+/// fiber; in the main script it runs the loop until woken.
+pub fn park(w: Waiter, timeout: Option<Duration>) -> Result<Wake, ParkError> {
+    let deadline = timeout.map(|t| Instant::now() + t);
+    if w.task == MAIN {
+        with(|s| {
+            s.main_park = Some(w.park);
+            s.main_wake = None;
+            s.main_timeout = deadline.map(|d| s.timers.insert(d, TimerAction::Wake(w)));
+        });
+        let result = run_loop(Until::MainWoken);
+        let (wake, timer) = with(|s| {
+            s.main_park = None;
+            (s.main_wake.take(), s.main_timeout.take().and_then(|t| s.timers.cancel(t)))
+        });
+        drop(timer);
+        result?;
+        return Ok(wake.unwrap_or(Wake::Ready));
+    }
+    with(|s| {
+        let timer = deadline.map(|d| s.timers.insert(d, TimerAction::Wake(w)));
+        if let Some(t) = s.tasks.get_mut(&w.task) {
+            t.park = Some(w.park);
+            t.wake = None;
+            t.timeout = timer;
+        }
+    });
+    let mut marker = Zval::new();
+    marker.set_long(fiber::PARK_MARKER);
+    let _ = fiber::suspend(marker);
+    let (wake, timer) = with(|s| match s.tasks.get_mut(&w.task) {
+        Some(t) => {
+            t.park = None;
+            let timer = t.timeout.take().and_then(|id| s.timers.cancel(id));
+            (t.wake.take(), timer)
+        }
+        None => (None, None),
+    });
+    drop(timer);
+    if fiber::eg_exception() {
+        drop(wake);
+        return Err(ParkError::Cancelled);
+    }
+    Ok(wake.unwrap_or(Wake::Ready))
+}
+
+/// Wakes a parked waiter. `Err` gives the wake back when it is stale (timed out, already
+/// woken, or a different park), so a value can go to another waiter.
+pub fn wake_task(w: Waiter, wake: Wake) -> Result<(), Wake> {
+    let refused = with(|s| {
+        if w.task == MAIN {
+            if s.main_park == Some(w.park) && s.main_wake.is_none() {
+                s.main_wake = Some(wake);
+                return None;
+            }
+            return Some(wake);
+        }
+        let Some(t) = s.tasks.get_mut(&w.task) else { return Some(wake) };
+        if t.park != Some(w.park) || t.wake.is_some() {
+            return Some(wake);
+        }
+        t.wake = Some(wake);
+        s.ready.push_back(w.task);
+        None
+    });
+    match refused {
+        None => Ok(()),
+        Some(v) => Err(v),
+    }
+}
+
+/// Why a loop ended early.
+#[derive(Debug)]
+pub enum LoopError {
+    Deadlock,
+}
+
+impl From<LoopError> for ParkError {
+    fn from(_: LoopError) -> Self {
+        ParkError::Deadlock
+    }
+}
+
+/// Runs tasks, timers and events until `until` holds.
+pub fn run_loop(until: Until) -> Result<(), LoopError> {
+    with(|s| s.loop_depth += 1);
+    let result = loop {
+        run_ready();
+        if fire_due_timers() {
+            continue;
+        }
+        if done(until) {
+            break Ok(());
+        }
+        let (deadline, rx) = with(|s| (s.timers.next_deadline(), s.events.clone()));
+        match (rx, deadline) {
+            (Some(rx), deadline) => {
+                let first = match deadline {
+                    Some(d) => rx.recv_deadline(d),
+                    None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
+                };
+                match first {
+                    Ok(ev) => {
+                        super::server::on_event(ev);
+                        for _ in 1..EVENT_BATCH {
+                            match rx.try_recv() {
+                                Ok(ev) => super::server::on_event(ev),
+                                Err(TryRecvError::Empty) => break,
+                                Err(TryRecvError::Disconnected) => break,
+                            }
+                        }
+                    }
+                    Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => set_events(None),
+                }
+            }
+            (None, Some(d)) => {
+                let now = Instant::now();
+                if d > now {
+                    std::thread::sleep(d - now);
+                }
+            }
+            (None, None) => {
+                if until == Until::MainWoken {
+                    break Err(LoopError::Deadlock);
+                }
+                break Ok(());
+            }
+        }
+    };
+    with(|s| s.loop_depth -= 1);
+    result
+}
+
+fn done(until: Until) -> bool {
+    match until {
+        Until::ServerStopped => super::server::stopped(),
+        Until::Idle => with(|s| s.tasks.is_empty() && s.timers.is_empty() && s.ready.is_empty()),
+        Until::MainWoken => with(|s| s.main_wake.is_some()),
+    }
+}
+
+fn fire_due_timers() -> bool {
+    let now = Instant::now();
+    let mut fired = false;
+    while let Some((id, action)) = with(|s| s.timers.pop_due(now)) {
+        fired = true;
+        match action {
+            TimerAction::Wake(w) => {
+                let _ = wake_task(w, Wake::Timeout);
+            }
+            TimerAction::DrainDeadline => super::server::drain_deadline(),
+            TimerAction::User(mut t) => {
+                let skip = t.running.is_some_and(|task| with(|s| s.tasks.contains_key(&task)));
+                if skip {
+                    // The previous run of this tick is still going: never pile runs up.
+                    with(|s| s.ticks_skipped += 1);
+                } else {
+                    let args = t.args.iter().map(Zval::shallow_clone).collect();
+                    let task = spawn(t.callable.shallow_clone(), args, TaskKind::Timer(id));
+                    t.running = Some(task);
+                }
+                match t.interval {
+                    Some(every) => with(|s| s.timers.insert_with_id(id, now + every, TimerAction::User(t))),
+                    None => {
+                        with(|s| s.user_timers -= 1);
+                        drop(t);
+                    }
+                }
+            }
+        }
+    }
+    fired
+}
+
+fn run_ready() {
+    while let Some(id) = with(|s| s.ready.pop_front()) {
+        run_task(id);
+    }
+}
+
+fn take_fiber() -> Option<Zval> {
+    if let Some(f) = with(|s| s.pool.pop()) {
+        return Some(f);
+    }
+    match try_catch(AssertUnwindSafe(fiber::create)) {
+        Ok(Ok(f)) => {
+            with(|s| s.fibers_created += 1);
+            Some(f)
+        }
+        Ok(Err(e)) => {
+            crate::error!("cannot create a fiber: {e}");
+            None
+        }
+        Err(_) => fatal(),
+    }
+}
+
+enum Outcome {
+    Done,
+    Threw(Zval),
+    Exited,
+}
+
+fn run_task(id: TaskId) {
+    let needs_fiber = with(|s| s.tasks.get(&id).map(|t| t.fiber.is_none()));
+    match needs_fiber {
+        None => return,
+        Some(true) => {
+            let Some(f) = take_fiber() else {
+                finish(id, Outcome::Done, None);
+                return;
+            };
+            with(|s| {
+                if let Some(t) = s.tasks.get_mut(&id) {
+                    t.fiber = Some(f);
+                    s.tasks_started += 1;
+                }
+            });
+        }
+        Some(false) => {}
+    }
+    let Some((fiber, value)) = with(|s| {
+        let t = s.tasks.get_mut(&id)?;
+        let value = t.job.take().unwrap_or_default();
+        Some((t.fiber.as_ref()?.shallow_clone(), value))
+    }) else {
+        return;
+    };
+    let previous = with(|s| std::mem::replace(&mut s.current, id));
+    let result = try_catch(AssertUnwindSafe(|| fiber::resume(&fiber, value)));
+    with(|s| s.current = previous);
+    let ret = match result {
+        Ok(ret) => ret,
+        Err(_) => fatal(),
+    };
+    if fiber::eg_exception() {
+        let ex = fiber::eg_exception_ptr();
+        if sym::is_unwind_exit(ex) {
+            fiber::clear_exit();
+            finish(id, Outcome::Exited, None);
+        } else {
+            // Only engine-level unwinds get past fiber_main's catch.
+            crate::error!("task {id} ended by an uncatchable exception");
+            sym::clear_exception();
+            finish(id, Outcome::Done, None);
+        }
+        return;
+    }
+    if ret.is_true() {
+        finish(id, Outcome::Done, Some(fiber));
+    } else if ret.is_object() {
+        finish(id, Outcome::Threw(ret), Some(fiber));
+    } else if ret.long() == Some(fiber::PARK_MARKER) {
+        // Parked: whoever holds its waiter resumes it.
+    } else {
+        crate::error!(
+            "task {id} called Fiber::suspend() itself; via cannot resume it and abandons the task \
+             (use Via\\Channel or Via\\sleep to wait inside a task)"
+        );
+        finish(id, Outcome::Done, None);
+    }
+}
+
+/// Removes a finished task; returns its fiber to the pool when it can be reused.
+fn finish(id: TaskId, outcome: Outcome, reusable: Option<Zval>) {
+    let task = with(|s| s.tasks.remove(&id));
+    let Some(mut task) = task else { return };
+    let dead_fiber = task.fiber.take();
+    match reusable {
+        Some(f) => {
+            let spare = with(|s| {
+                if s.pool.len() < MAX_POOLED_FIBERS {
+                    s.pool.push(f);
+                    None
+                } else {
+                    Some(f)
+                }
+            });
+            drop(spare);
+        }
+        None => drop(dead_fiber),
+    }
+    let timer = task.timeout.take().map(|t| with(|s| s.timers.cancel(t)));
+    drop(timer);
+    let exception = match &outcome {
+        Outcome::Threw(e) => Some(e),
+        _ => None,
+    };
+    match &task.kind {
+        TaskKind::Request(core) => super::response::task_finished(core, exception),
+        TaskKind::Timer(timer) => {
+            with(|s| {
+                if let Some(TimerAction::User(t)) = s.timers.get_mut(*timer) {
+                    t.running = None;
+                }
+            });
+            if let Some(e) = exception {
+                crate::error!("timer {timer} callback threw {}", describe_throwable(e));
+            }
+        }
+        TaskKind::Go => {
+            if let Some(e) = exception {
+                crate::error!("task {id} threw {}", describe_throwable(e));
+            }
+        }
+        TaskKind::Hook(name) => {
+            if let Some(e) = exception {
+                crate::error!("{name} hook threw {}", describe_throwable(e));
+            }
+        }
+    }
+    if matches!(outcome, Outcome::Exited) {
+        crate::debug!("task {id} called exit(); it ended, the server goes on");
+    }
+}
+
+/// `Class: message in file:line` plus the trace, via the Throwable's own `__toString`.
+pub fn describe_throwable(e: &Zval) -> String {
+    match e.try_call_method("__toString", vec![]) {
+        Ok(s) => s.string().unwrap_or_default(),
+        Err(_) => {
+            sym::clear_exception();
+            "an exception".into()
+        }
+    }
+}
+
+/// How many of `ids` are still running.
+pub fn live_tasks(ids: &[TaskId]) -> usize {
+    with(|s| ids.iter().filter(|id| s.tasks.contains_key(id)).count())
+}
+
+/// Responses of request tasks still alive (for the fatal path).
+pub fn request_cores() -> Vec<Rc<RefCell<ResponseCore>>> {
+    with(|s| {
+        s.tasks
+            .values()
+            .filter_map(|t| match &t.kind {
+                TaskKind::Request(c) => Some(Rc::clone(c)),
+                _ => None,
+            })
+            .collect()
+    })
+}
+
+/// Drops every task and timer (their fibers are destroyed, which unwinds them). Used when
+/// a server stops, so nothing of it runs afterwards.
+pub fn cancel_everything() {
+    let (tasks, timers, waiters) = with(|s| {
+        s.ready.clear();
+        let tasks: Vec<Task> = s.tasks.drain().map(|(_, t)| t).collect();
+        let timers: Vec<(TimerId, TimerAction)> = s.timers.drain().collect();
+        s.user_timers = 0;
+        (tasks, timers, std::mem::take(&mut s.stream_waiters))
+    });
+    drop(waiters);
+    drop(timers);
+    drop(tasks);
+}
+
+/// A fatal error (bailout) escaped a task. Answers what can be answered, then lets PHP
+/// finish its fatal-error shutdown. Runs no more PHP code.
+pub fn fatal() -> ! {
+    crate::error!("fatal error in a PHP callback; answering in-flight requests with 500 and stopping");
+    for core in request_cores() {
+        super::response::abandon(&core);
+    }
+    super::server::abort_after_fatal();
+    // The fibers are in an undefined state after a bailout; never run (or destroy) them.
+    let state = STATE.with(|cell| cell.borrow_mut().take());
+    if let Some(s) = state {
+        for (_, t) in s.tasks {
+            std::mem::forget(t);
+        }
+        std::mem::forget(s.pool);
+    }
+    // SAFETY: we are inside an exported function (every PHP call runs under a try_catch
+    // frame); the frames skipped hold nothing that must be dropped for the process to
+    // finish its fatal-error shutdown.
+    unsafe { ext_php_rs::zend::bailout() }
+}
