@@ -18,3 +18,9 @@ pub mod signal;
 
 #[cfg(feature = "php")]
 mod php;
+
+/// glibc's malloc serialises frees of memory another thread allocated; requests are
+/// allocated on I/O threads and freed on the PHP thread and the other way round.
+/// mimalloc frees across threads without a lock (measured in bench/RESULTS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -9,6 +9,7 @@ pub mod cookie;
 pub mod exchange;
 pub mod form;
 pub mod multipart;
+pub mod outbox;
 pub mod server;
 pub mod service;
 pub mod stats;
@@ -18,6 +19,7 @@ pub use exchange::{
     Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart,
     StreamEvent, UploadedFile,
 };
+pub use outbox::Outbox;
 pub use server::{ServerHandle, StartError};
 pub use stats::StatsSnapshot;
 pub use stream::{StreamAborted, StreamClosed, StreamShared};

@@ -118,12 +118,6 @@ impl Request {
         }
     }
 
-    /// `METHOD /target` for log lines.
-    pub fn label(head: &RequestHead) -> String {
-        let target = head.uri.path_and_query().map_or("/", |p| p.as_str());
-        format!("{} {}", head.method, target)
-    }
-
     fn cached(
         &self,
         slot: fn(&mut Cache) -> &mut Option<Zval>,

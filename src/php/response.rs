@@ -48,12 +48,27 @@ pub struct ResponseCore {
     /// A detached response keeps its body for inspection.
     captured: Vec<u8>,
     task_running: bool,
-    label: String,
+    /// Method and target, for log lines (formatted only when something is logged).
+    origin: Option<(http::Method, http::Uri)>,
 }
 
 impl ResponseCore {
-    pub fn bound(reply: Reply, events: Arc<dyn Dispatcher>, label: String) -> Self {
-        Self { reply: Some(reply), events: Some(events), task_running: true, label, ..Self::detached() }
+    pub fn bound(reply: Reply, events: Arc<dyn Dispatcher>, method: http::Method, uri: http::Uri) -> Self {
+        Self {
+            reply: Some(reply),
+            events: Some(events),
+            task_running: true,
+            origin: Some((method, uri)),
+            ..Self::detached()
+        }
+    }
+
+    /// `METHOD /target` for log lines.
+    fn label(&self) -> String {
+        match &self.origin {
+            Some((m, u)) => format!("{m} {}", u.path_and_query().map_or("/", |p| p.as_str())),
+            None => "detached response".into(),
+        }
     }
 
     fn detached() -> Self {
@@ -67,7 +82,7 @@ impl ResponseCore {
             events: None,
             captured: Vec::new(),
             task_running: false,
-            label: String::new(),
+            origin: None,
         }
     }
 
@@ -83,7 +98,7 @@ impl ResponseCore {
             body,
         };
         match self.reply.take() {
-            Some(r) => r.send(start),
+            Some(r) => runtime::send_reply(r, start),
             None => self.is_detached(),
         }
     }
@@ -126,7 +141,7 @@ fn finalize_default(core: &Rc<RefCell<ResponseCore>>) {
             c.send_full(Bytes::new());
         }
         Phase::Pending => {
-            crate::warn!("{}: the handler returned without calling end(); answering 500", c.label);
+            crate::warn!("{}: the handler returned without calling end(); answering 500", c.label());
             c.send_error(StatusCode::INTERNAL_SERVER_ERROR);
         }
         Phase::Streaming(s) => {
@@ -141,7 +156,7 @@ fn finalize_default(core: &Rc<RefCell<ResponseCore>>) {
 pub fn task_finished(core: &Rc<RefCell<ResponseCore>>, exception: Option<&Zval>) {
     core.borrow_mut().task_running = false;
     if let Some(e) = exception {
-        let label = core.borrow().label.clone();
+        let label = core.borrow().label();
         crate::error!("{label}: the handler threw {}", runtime::describe_throwable(e));
         abandon(core);
     } else if Rc::strong_count(core) == 1 {

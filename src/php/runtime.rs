@@ -16,9 +16,12 @@
 //!   is refused, so a value handed to a stale waiter is never lost.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use rustc_hash::FxHashMap as HashMap;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
@@ -29,7 +32,7 @@ use ext_php_rs::zend::try_catch;
 use super::fiber;
 use super::response::ResponseCore;
 use super::sym;
-use crate::http::{IncomingRequest, StreamEvent};
+use crate::http::{IncomingRequest, Outbox, Reply, ResponseStart, StreamEvent};
 use crate::scheduler::{TimerId, TimerQueue};
 
 pub type TaskId = u64;
@@ -37,6 +40,10 @@ pub type TaskId = u64;
 pub const MAIN: TaskId = 0;
 /// Idle fibers kept for reuse; creating one costs ~12–15 µs, resuming ~0.1 µs.
 const MAX_POOLED_FIBERS: usize = 4096;
+// No busy-polling before the PHP thread blocks: on two cores shared with the load
+// generator it halved throughput (0.57x the ceiling, 2.2x its CPU; bench/RESULTS.md).
+/// Answers batched before they are handed over regardless (bounds added latency).
+const REPLY_BATCH: usize = 64;
 /// Events taken from the channel before running the tasks they created.
 const EVENT_BATCH: usize = 256;
 
@@ -150,6 +157,9 @@ struct State {
     stream_waiters: HashMap<u64, Waiter>,
     tasks_started: u64,
     ticks_skipped: u64,
+    /// Answers waiting to be handed to the I/O threads in one batch (`flush_replies`).
+    outbox: Option<Arc<Outbox>>,
+    replies: Vec<(Reply, ResponseStart)>,
 }
 
 impl State {
@@ -194,6 +204,41 @@ pub fn loop_running() -> bool {
 pub fn set_events(rx: Option<Receiver<Event>>) {
     let old = with(|s| std::mem::replace(&mut s.events, rx));
     drop(old);
+}
+
+/// Where answers go while a server runs; `None` sends each at once.
+pub fn set_outbox(outbox: Option<Arc<Outbox>>) {
+    flush_replies();
+    with(|s| s.outbox = outbox);
+}
+
+/// Answers a request. With a running server the answer joins the current batch, handed
+/// to the I/O threads when the loop next waits (or every `REPLY_BATCH` answers).
+/// Returns whether the client still waits.
+pub fn send_reply(reply: Reply, start: ResponseStart) -> bool {
+    let open = reply.is_open();
+    let full = with(|s| match &s.outbox {
+        Some(_) => {
+            s.replies.push((reply, start));
+            Ok(s.replies.len() >= REPLY_BATCH)
+        }
+        None => Err((reply, start)),
+    });
+    match full {
+        Ok(true) => flush_replies(),
+        Ok(false) => {}
+        Err((reply, start)) => return reply.send(start),
+    }
+    open
+}
+
+/// Hands the pending answers to the I/O threads.
+pub fn flush_replies() {
+    with(|s| {
+        if let Some(outbox) = &s.outbox {
+            outbox.send_batch(&mut s.replies);
+        }
+    });
 }
 
 /// Counters for `Server::stats()`.
@@ -445,6 +490,7 @@ pub fn run_loop(until: Until) -> Result<(), LoopError> {
         if done(until) {
             break Ok(());
         }
+        flush_replies();
         let (deadline, rx) = with(|s| (s.timers.next_deadline(), s.events.clone()));
         match (rx, deadline) {
             (Some(rx), deadline) => {
@@ -481,6 +527,7 @@ pub fn run_loop(until: Until) -> Result<(), LoopError> {
             }
         }
     };
+    flush_replies();
     with(|s| s.loop_depth -= 1);
     result
 }

@@ -123,8 +123,8 @@ fn on_request(req: Box<IncomingRequest>) {
         return; // dropping the reply answers 500
     };
     let IncomingRequest { head, body, reply } = *req;
-    let label = Request::label(&head);
-    let core = Rc::new(RefCell::new(ResponseCore::bound(reply, events, label)));
+    let core =
+        Rc::new(RefCell::new(ResponseCore::bound(reply, events, head.method.clone(), head.uri.clone())));
     let request = ZendClassObject::new(Request::from_incoming(head, body, max_vars));
     let response = ZendClassObject::new(Response::from_core(Rc::clone(&core)));
     let (Ok(req_zv), Ok(res_zv)) = (request.into_zval(false), response.into_zval(false)) else {
@@ -374,6 +374,7 @@ impl Server {
         let handle = ServerHandle::start(config.clone(), dispatcher.clone())
             .map_err(|e| via_err(format!("Via\\Server::start(): {e}")))?;
         let addr = handle.local_addr();
+        let handle_runtime = handle.runtime();
         self_.port.set(addr.port());
         let signals =
             match crate::signal::install(&handle.runtime(), &[libc::SIGTERM, libc::SIGINT], move |sig| {
@@ -405,6 +406,7 @@ impl Server {
             })
         });
         runtime::set_events(Some(rx));
+        runtime::set_outbox(Some(crate::http::Outbox::start(&handle_runtime)));
         crate::info!("listening on http://{addr} (pid {})", std::process::id());
         for hook in start_hooks {
             runtime::spawn(hook, vec![server.shallow_clone()], TaskKind::Hook("onStart"));
@@ -413,6 +415,7 @@ impl Server {
 
         let _ = runtime::run_loop(Until::ServerStopped);
 
+        runtime::set_outbox(None);
         runtime::set_events(None);
         let running = RUNNING.with(|r| r.borrow_mut().take());
         if let Some(mut running) = running {

@@ -1,0 +1,4 @@
+<?php
+// The same hello-world for php -S and php-fpm.
+header('Content-Type: text/plain');
+echo 'Hello, World!';

@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""HTTP benchmark: via next to its references, all measured in one run.
+
+Targets (each on its own port, started and stopped by this script):
+  ceiling      the pure-Rust ceiling: via's HTTP core answering without PHP
+  via-hello    via serving hello-world from a PHP handler (pooled fiber)
+  via-action   via: POST ~100 B JSON, json_decode, bump a counter, 204
+  ceiling-post the ceiling answering that POST with 204
+  php-builtin  PHP's built-in server (php -S) with hello-world
+  nginx-fpm    nginx + php-fpm (Debian packages), hello-world
+
+For each: wrk -t2 -c64 for --duration seconds after a warm-up, repeated --rounds times
+(interleaved); reports the median req/s, p99 latency and server CPU time per request
+(utime+stime of the server's processes over the run / requests).
+
+Usage: bench/http.py [--duration 10] [--rounds 3] [--only via-hello,ceiling]
+Needs: wrk, php8.2-cli, php8.2-fpm, nginx, a release build (cargo build --release
+--example ceiling && cargo build --release).
+"""
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SO = os.path.join(ROOT, "target/release/libvia.so")
+CEILING = os.path.join(ROOT, "target/release/examples/ceiling")
+APPS = os.path.join(ROOT, "bench/apps")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def wait_port(port, timeout=15.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port}")
+
+
+def descendants(pid):
+    """pid and all its descendants, from /proc."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+        except OSError:
+            continue
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children.get(p, []))
+    return out
+
+
+def cpu_seconds(pids):
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:
+            pass
+    return total / TICK
+
+
+def run_wrk(url, duration, script=None):
+    cmd = ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.M)
+    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock_err = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "requests": total, "p99_ms": p99,
+            "errors": int(errors.group(1)) if errors else 0,
+            "socket_errors": sock_err.group(1) if sock_err else ""}
+
+
+class Target:
+    def __init__(self, name, port, script=None):
+        self.name, self.port, self.script = name, port, script
+        self.proc = None
+        self.tmp = None
+
+    def command(self):
+        raise NotImplementedError
+
+    def start(self):
+        self.tmp = tempfile.mkdtemp(prefix=f"via-bench-{self.name}-")
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     start_new_session=True, env=self.env())
+        wait_port(self.port)
+
+    def env(self):
+        return dict(os.environ)
+
+    def pids(self):
+        return descendants(self.proc.pid)
+
+    def stop(self):
+        if self.proc:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        if self.tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}/"
+
+
+class Ceiling(Target):
+    def command(self):
+        return [CEILING, str(self.port)]
+
+
+class Via(Target):
+    def __init__(self, name, port, app, script=None):
+        super().__init__(name, port, script)
+        self.app = app
+
+    def command(self):
+        return ["php", "-d", f"extension={SO}", os.path.join(APPS, self.app), str(self.port)]
+
+
+class Builtin(Target):
+    def command(self):
+        return ["php", "-S", f"127.0.0.1:{self.port}", os.path.join(APPS, "fpm_hello.php")]
+
+
+class NginxFpm(Target):
+    def start(self):
+        self.tmp = tempfile.mkdtemp(prefix="via-bench-nginx-")
+        os.chmod(self.tmp, 0o755)
+        sock = os.path.join(self.tmp, "fpm.sock")
+        with open(os.path.join(self.tmp, "fpm.conf"), "w") as f:
+            f.write(f"""[global]
+pid = {self.tmp}/fpm.pid
+error_log = {self.tmp}/fpm.log
+daemonize = no
+[www]
+listen = {sock}
+listen.mode = 0666
+pm = static
+pm.max_children = 2
+""")
+        with open(os.path.join(self.tmp, "nginx.conf"), "w") as f:
+            f.write(f"""worker_processes 1;
+pid {self.tmp}/nginx.pid;
+error_log {self.tmp}/nginx.log;
+daemon off;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  server {{
+    listen 127.0.0.1:{self.port} backlog=4096;
+    location / {{
+      include /etc/nginx/fastcgi_params;
+      fastcgi_param SCRIPT_FILENAME {APPS}/fpm_hello.php;
+      fastcgi_pass unix:{sock};
+      fastcgi_keep_conn on;
+    }}
+  }}
+}}
+""")
+        fpm = shutil.which("php-fpm8.2") or "/usr/sbin/php-fpm8.2"
+        self.fpm = subprocess.Popen([fpm, "-R", "-F", "-y", os.path.join(self.tmp, "fpm.conf")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.time() + 10
+        while not os.path.exists(sock) and time.time() < deadline:
+            time.sleep(0.05)
+        self.proc = subprocess.Popen(["nginx", "-c", os.path.join(self.tmp, "nginx.conf"), "-p", self.tmp],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        wait_port(self.port)
+
+    def pids(self):
+        return descendants(self.proc.pid) + descendants(self.fpm.pid)
+
+    def stop(self):
+        for p in (self.proc, self.fpm):
+            try:
+                os.killpg(p.pid, signal.SIGQUIT if p is self.proc else signal.SIGTERM)
+                p.wait(10)
+            except Exception:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"model name\s*:\s*(.*)", f.read())
+            cpu = m.group(1) if m else cpu
+    except OSError:
+        pass
+    php = subprocess.run(["php", "-r", "echo PHP_VERSION;"], capture_output=True, text=True).stdout
+    return f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, PHP {php}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", default="")
+    args = ap.parse_args()
+
+    post = os.path.join(APPS, "post.lua")
+    targets = [
+        Ceiling("ceiling", 18080),
+        Via("via-hello", 18081, "hello.php"),
+        Ceiling("ceiling-post", 18082, post),
+        Via("via-action", 18083, "action.php", post),
+        Builtin("php-builtin", 18084),
+        NginxFpm("nginx-fpm", 18085),
+    ]
+    if args.only:
+        keep = set(args.only.split(","))
+        targets = [t for t in targets if t.name in keep]
+    for path in (SO, CEILING):
+        if not os.path.exists(path):
+            sys.exit(f"missing {path}: cargo build --release && cargo build --release --example ceiling")
+
+    results = {t.name: [] for t in targets}
+    for rnd in range(args.rounds):
+        for t in targets:
+            try:
+                t.start()
+                run_wrk(t.url, args.warmup, t.script)
+                pids = t.pids()
+                c0 = cpu_seconds(pids)
+                r = run_wrk(t.url, args.duration, t.script)
+                r["cpu_us"] = (cpu_seconds(pids) - c0) / max(r["requests"], 1) * 1e6
+                results[t.name].append(r)
+                print(f"round {rnd + 1} {t.name:13} {r['rps']:>10.0f} req/s  p99 {r['p99_ms']:.2f} ms  "
+                      f"{r['cpu_us']:.2f} µs CPU/req  errors {r['errors']} {r['socket_errors']}",
+                      file=sys.stderr, flush=True)
+            finally:
+                t.stop()
+
+    med = {n: {k: statistics.median(x[k] for x in rs) for k in ("rps", "p99_ms", "cpu_us")}
+           for n, rs in results.items() if rs}
+    print(f"\nMachine: {machine()}")
+    print(f"Command: bench/http.py --duration {args.duration} --rounds {args.rounds}"
+          f"{' --only ' + args.only if args.only else ''}  (wrk -t2 -c64, medians)\n")
+    print("| target | req/s | p99 ms | server CPU µs/req | req/s vs ceiling | CPU vs ceiling |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, m in med.items():
+        base = med.get("ceiling-post" if name == "via-action" else "ceiling")
+        ratio = f"{m['rps'] / base['rps']:.2f}×" if base else "–"
+        cpu = f"{m['cpu_us'] / base['cpu_us']:.2f}×" if base else "–"
+        print(f"| {name} | {m['rps']:.0f} | {m['p99_ms']:.2f} | {m['cpu_us']:.2f} | {ratio} | {cpu} |")
+
+
+if __name__ == "__main__":
+    main()
