@@ -50,11 +50,10 @@ pub struct Channel {
 }
 
 /// `None` = wait forever; negative means forever too (the OpenSwoole convention).
-fn timeout_arg(timeout: Option<&Zval>, what: &str) -> PhpResult<Option<Duration>> {
+fn timeout_arg(timeout: Option<f64>, what: &str) -> PhpResult<Option<Duration>> {
     match timeout {
         None => Ok(None),
-        Some(t) if t.is_null() => Ok(None),
-        Some(t) if t.long().is_some_and(|n| n < 0) || t.double().is_some_and(|f| f < 0.0) => Ok(None),
+        Some(t) if t < 0.0 => Ok(None),
         Some(t) => Ok(Some(Duration::from_secs_f64(arg_seconds(t, what)?))),
     }
 }
@@ -101,8 +100,8 @@ impl Channel {
     /// A channel holding up to $capacity values (at least 1).
     ///
     /// @throws \ValueError when $capacity < 1
-    pub fn __construct(capacity: Option<i64>) -> PhpResult<Self> {
-        let capacity = capacity.unwrap_or(1);
+    #[php(defaults(capacity = 1))]
+    pub fn __construct(capacity: i64) -> PhpResult<Self> {
         if capacity < 1 {
             return Err(value_err(format!(
                 "Via\\Channel::__construct(): Argument #1 ($capacity) must be at least 1, {capacity} given"
@@ -116,7 +115,7 @@ impl Channel {
     /// Returns false when the channel is closed or the timeout passed.
     ///
     /// @throws \Via\Exception when waiting is impossible (it would wait forever)
-    pub fn push(&self, value: &Zval, timeout: Option<&Zval>) -> PhpResult<bool> {
+    pub fn push(&self, value: &Zval, timeout: Option<f64>) -> PhpResult<bool> {
         let timeout = timeout_arg(timeout, "Via\\Channel::push(): Argument #2 ($timeout)")?;
         let mut value = value.shallow_clone();
         loop {
@@ -155,7 +154,7 @@ impl Channel {
     /// and Via\ChannelState::Closed once the channel is closed and empty.
     ///
     /// @throws \Via\Exception when waiting is impossible (it would wait forever)
-    pub fn pop(&self, timeout: Option<&Zval>) -> PhpResult<Zval> {
+    pub fn pop(&self, timeout: Option<f64>) -> PhpResult<Zval> {
         let timeout = timeout_arg(timeout, "Via\\Channel::pop(): Argument #1 ($timeout)")?;
         let taken = self.state.borrow_mut().queue.pop_front();
         if let Some(v) = taken {

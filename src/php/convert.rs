@@ -2,6 +2,7 @@
 //!
 //! PHP thread only. Keys and values are binary-safe.
 
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
@@ -27,22 +28,22 @@ fn insert(ht: &mut ZendHashTable, key: &Key, value: Zval) -> PhpResult<()> {
 }
 
 /// A parsed form/query/cookie tree as a PHP array, as `$_GET`/`$_POST` would hold it.
-pub fn form_array(a: &FormArray) -> PhpResult<Zval> {
+pub fn form_array(a: &FormArray) -> PhpResult<ZBox<ZendHashTable>> {
     let mut ht = ZendHashTable::with_capacity(a.len() as u32);
     for (k, v) in &a.entries {
         let value = match v {
             FormValue::Bytes(b) => bytes(b),
             FormValue::Int(n) => n.into_zval(false)?,
-            FormValue::Array(inner) => form_array(inner)?,
+            FormValue::Array(inner) => form_array(inner)?.into_zval(false)?,
         };
         insert(&mut ht, k, value)?;
     }
-    Ok(ht.into_zval(false)?)
+    Ok(ht)
 }
 
 /// Headers as a PHP array keyed by lower-case name: either every value joined with ", "
 /// (`joined`) or a list of values per name.
-pub fn header_map(h: &HeaderMap, joined: bool) -> PhpResult<Zval> {
+pub fn header_map(h: &HeaderMap, joined: bool) -> PhpResult<ZBox<ZendHashTable>> {
     let mut ht = ZendHashTable::with_capacity(h.keys_len() as u32);
     for name in h.keys() {
         let values = h.get_all(name);
@@ -65,5 +66,5 @@ pub fn header_map(h: &HeaderMap, joined: bool) -> PhpResult<Zval> {
         };
         ht.insert(name.as_str(), value)?;
     }
-    Ok(ht.into_zval(false)?)
+    Ok(ht)
 }

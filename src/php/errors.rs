@@ -6,7 +6,6 @@
 //!
 //! PHP thread only.
 
-use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use ext_php_rs::builders::ClassBuilder;
@@ -96,50 +95,38 @@ pub fn type_name(z: &Zval) -> String {
     }
 }
 
-/// A string argument, binary-safe; ints and floats are converted as PHP's coercive
-/// mode would. `what` reads like `Via\Response::write(): Argument #1 ($chunk)`.
-pub fn arg_bytes<'a>(z: &'a Zval, what: &str) -> Result<Cow<'a, [u8]>, PhpException> {
-    if let Some(s) = z.zend_str() {
-        return Ok(Cow::Borrowed(s.as_bytes()));
-    }
-    if let Some(n) = z.long() {
-        return Ok(Cow::Owned(n.to_string().into_bytes()));
-    }
-    if let Some(f) = z.double() {
-        return Ok(Cow::Owned(format_float(f).into_bytes()));
-    }
-    Err(type_err(format!("{what} must be of type string, {} given", type_name(z))))
-}
-
-/// A float as PHP prints it (`1.5`, `2.0E+20`) — close enough for argument coercion.
-fn format_float(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
-    }
-}
-
-/// A callable argument.
-pub fn arg_callable(z: &Zval, what: &str) -> Result<Zval, PhpException> {
-    if z.is_callable() {
-        Ok(z.shallow_clone())
-    } else {
-        Err(type_err(format!("{what} must be a valid callback, {} given", type_name(z))))
-    }
-}
-
-/// Seconds as int or float, finite and not negative.
-pub fn arg_seconds(z: &Zval, what: &str) -> Result<f64, PhpException> {
-    let secs = if let Some(n) = z.long() {
-        n as f64
-    } else if let Some(f) = z.double() {
-        f
-    } else {
-        return Err(type_err(format!("{what} must be of type float, {} given", type_name(z))));
-    };
+/// Seconds, finite and not negative.
+pub fn arg_seconds(secs: f64, what: &str) -> Result<f64, PhpException> {
     if !secs.is_finite() || secs < 0.0 {
         return Err(value_err(format!("{what} must be a finite number of seconds >= 0, {secs} given")));
     }
     Ok(secs)
+}
+
+/// A callable argument: typed `callable` in signatures and stubs, checked by the engine's
+/// argument parsing, kept as the original value.
+pub struct Callable<'a>(&'a Zval);
+
+impl Callable<'_> {
+    /// A new reference to the callable, to keep.
+    pub fn to_zval(&self) -> Zval {
+        self.0.shallow_clone()
+    }
+}
+
+impl<'a> ext_php_rs::convert::FromZval<'a> for Callable<'a> {
+    const TYPE: ext_php_rs::flags::DataType = ext_php_rs::flags::DataType::Callable;
+
+    fn from_zval(zval: &'a Zval) -> Option<Self> {
+        zval.is_callable().then_some(Self(zval))
+    }
+}
+
+/// The bytes of a string value inside an array argument; ints count as their decimal
+/// form (array keys and header values given as numbers).
+pub fn zval_bytes(z: &Zval) -> Option<std::borrow::Cow<'_, [u8]>> {
+    if let Some(s) = z.zend_str() {
+        return Some(std::borrow::Cow::Borrowed(s.as_bytes()));
+    }
+    z.long().map(|n| std::borrow::Cow::Owned(n.to_string().into_bytes()))
 }

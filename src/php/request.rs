@@ -16,12 +16,15 @@ use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
+use ext_php_rs::binary::Binary;
+use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, COOKIE, HOST};
 use http::{HeaderMap, Method, Uri, Version};
 
 use super::convert;
-use super::errors::{arg_bytes, type_name, value_err};
+use super::errors::{type_name, value_err, zval_bytes};
 use crate::config::DEFAULT_MAX_INPUT_VARS;
 use crate::http::form::{self, FormArray, FormValue};
 use crate::http::{RequestBody, RequestHead, UploadedFile};
@@ -30,9 +33,7 @@ use crate::http::{RequestBody, RequestHead, UploadedFile};
 struct Cache {
     query: Option<Zval>,
     post: Option<Zval>,
-    files: Option<Zval>,
     cookies: Option<Zval>,
-    headers: Option<Zval>,
 }
 
 /// An HTTP request (read-only).
@@ -82,7 +83,8 @@ fn pick(array: &Zval, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Z
     let found = if let Some(n) = key.long() {
         ht.get_index(n)
     } else {
-        let k = arg_bytes(key, "Argument #1 ($key)")?;
+        let k = zval_bytes(key)
+            .ok_or_else(|| super::errors::type_err(format!("Argument #1 ($key) must be of type string|int|null, {} given", type_name(key))))?;
         match form::Key::from_bytes(&k) {
             form::Key::Int(n) => ht.get_index(n),
             form::Key::Str(s) => std::str::from_utf8(&s).ok().and_then(|s| ht.get(s)),
@@ -121,12 +123,12 @@ impl Request {
     fn cached(
         &self,
         slot: fn(&mut Cache) -> &mut Option<Zval>,
-        build: impl FnOnce() -> PhpResult<Zval>,
+        build: impl FnOnce() -> PhpResult<ZBox<ZendHashTable>>,
     ) -> PhpResult<Zval> {
         if let Some(z) = slot(&mut self.cache.borrow_mut()) {
             return Ok(z.shallow_clone());
         }
-        let z = build()?;
+        let z = build()?.into_zval(false)?;
         *slot(&mut self.cache.borrow_mut()) = Some(z.shallow_clone());
         Ok(z)
     }
@@ -188,52 +190,32 @@ impl Request {
         )
     }
 
-    fn files_array(&self) -> PhpResult<Zval> {
-        if let Some(z) = &self.files_override {
-            return Ok(z.shallow_clone());
+    fn files_array(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        if let Some(z) = self.files_override.as_ref().and_then(Zval::array) {
+            return Ok(z.to_owned());
         }
-        self.cached(
-            |c| &mut c.files,
-            || {
-                let mut arr = FormArray::default();
-                for f in &self.files {
-                    let field = f.field.as_bytes();
-                    let path = f.path.to_string_lossy();
-                    form::register_file_attribute(
-                        &mut arr,
-                        field,
-                        "name",
-                        FormValue::Bytes(f.name.clone().into_bytes()),
-                    );
-                    form::register_file_attribute(
-                        &mut arr,
-                        field,
-                        "full_path",
-                        FormValue::Bytes(f.full_path.clone().into_bytes()),
-                    );
-                    form::register_file_attribute(
-                        &mut arr,
-                        field,
-                        "type",
-                        FormValue::Bytes(f.content_type.clone().into_bytes()),
-                    );
-                    form::register_file_attribute(
-                        &mut arr,
-                        field,
-                        "tmp_name",
-                        FormValue::Bytes(path.as_bytes().to_vec()),
-                    );
-                    form::register_file_attribute(&mut arr, field, "error", FormValue::Int(f.error));
-                    form::register_file_attribute(&mut arr, field, "size", FormValue::Int(f.size as i64));
-                }
-                convert::form_array(&arr)
-            },
-        )
+        let mut arr = FormArray::default();
+        for f in &self.files {
+            let field = f.field.as_bytes();
+            let path = f.path.to_string_lossy();
+            let attrs = [
+                ("name", FormValue::Bytes(f.name.clone().into_bytes())),
+                ("full_path", FormValue::Bytes(f.full_path.clone().into_bytes())),
+                ("type", FormValue::Bytes(f.content_type.clone().into_bytes())),
+                ("tmp_name", FormValue::Bytes(path.as_bytes().to_vec())),
+                ("error", FormValue::Int(f.error)),
+                ("size", FormValue::Int(f.size as i64)),
+            ];
+            for (attr, value) in attrs {
+                form::register_file_attribute(&mut arr, field, attr, value);
+            }
+        }
+        convert::form_array(&arr)
     }
 
-    fn header_name(name: &Zval, what: &str) -> PhpResult<Option<HeaderName>> {
-        let bytes = arg_bytes(name, what)?;
-        Ok(HeaderName::from_bytes(&bytes).ok())
+    /// A header name to look up; a name that is not a valid token is simply absent.
+    fn header_name(name: &[u8]) -> Option<HeaderName> {
+        HeaderName::from_bytes(name).ok()
     }
 }
 
@@ -294,14 +276,19 @@ impl Request {
                                 None => vec![value],
                             };
                             for one in values {
-                                let b = arg_bytes(one, "Via\\Request::__construct(): header value")?;
+                                let b = zval_bytes(one).ok_or_else(|| {
+                                    init_error(format!("value of header \"{name}\" must be a string, {} given", type_name(one)))
+                                })?;
                                 let hv = HeaderValue::from_bytes(&b)
                                     .map_err(|_| init_error(format!("invalid value for header \"{name}\"")))?;
                                 headers.append(hn.clone(), hv);
                             }
                         }
                     }
-                    "body" => body = Bytes::copy_from_slice(&arg_bytes(v, "Via\\Request::__construct(): \"body\"")?),
+                    "body" => {
+                        let b = v.zend_str().ok_or_else(|| init_error(format!("\"body\" must be a string, {} given", type_name(v))))?;
+                        body = Bytes::copy_from_slice(b.as_bytes());
+                    }
                     "remote_addr" => {
                         let a = init_str(v, &key)?;
                         remote_ip = a.parse().map_err(|_| init_error(format!("invalid remote_addr \"{a}\"")))?;
@@ -413,7 +400,7 @@ impl Request {
     /// Uploaded files in PHP's $_FILES shape (name, full_path, type, tmp_name, error,
     /// size). The temporary files are removed when the request object is destroyed:
     /// rename() what you want to keep.
-    pub fn files(&self) -> PhpResult<Zval> {
+    pub fn files(&self) -> PhpResult<ZBox<ZendHashTable>> {
         self.files_array()
     }
 
@@ -423,49 +410,37 @@ impl Request {
     }
 
     /// One header, case-insensitive; repeated values joined with ", " ("; " for Cookie).
-    pub fn header(&self, name: &Zval) -> PhpResult<Option<Zval>> {
-        let Some(name) = Self::header_name(name, "Via\\Request::header(): Argument #1 ($name)")? else {
-            return Ok(None);
-        };
-        let values = self.headers.get_all(&name);
-        let mut out = Vec::new();
+    pub fn header(&self, name: BinarySlice<u8>) -> Option<Binary<u8>> {
+        let name = Self::header_name(&name)?;
         let sep: &[u8] = if name == COOKIE { b"; " } else { b", " };
-        let mut any = false;
-        for (i, v) in values.iter().enumerate() {
-            if i > 0 {
-                out.extend_from_slice(sep);
-            }
-            out.extend_from_slice(v.as_bytes());
-            any = true;
-        }
-        Ok(any.then(|| convert::bytes(&out)))
+        let values: Vec<&[u8]> = self.headers.get_all(&name).iter().map(HeaderValue::as_bytes).collect();
+        (!values.is_empty()).then(|| Binary::from(values.join(sep)))
     }
 
     /// Every value of one header, in order.
-    pub fn header_values(&self, name: &Zval) -> PhpResult<Zval> {
+    pub fn header_values(&self, name: BinarySlice<u8>) -> PhpResult<ZBox<ZendHashTable>> {
         let mut list = ZendHashTable::new();
-        if let Some(name) = Self::header_name(name, "Via\\Request::headerValues(): Argument #1 ($name)")? {
+        if let Some(name) = Self::header_name(&name) {
             for v in self.headers.get_all(&name) {
                 list.push(convert::bytes(v.as_bytes()))?;
             }
         }
-        Ok(list.into_zval(false)?)
+        Ok(list)
     }
 
     /// Whether a header is present (case-insensitive).
-    pub fn has_header(&self, name: &Zval) -> PhpResult<bool> {
-        Ok(Self::header_name(name, "Via\\Request::hasHeader(): Argument #1 ($name)")?
-            .is_some_and(|n| self.headers.contains_key(n)))
+    pub fn has_header(&self, name: BinarySlice<u8>) -> bool {
+        Self::header_name(&name).is_some_and(|n| self.headers.contains_key(n))
     }
 
     /// All headers: lower-case name => value (repeated values joined).
-    pub fn headers(&self) -> PhpResult<Zval> {
-        self.cached(|c| &mut c.headers, || convert::header_map(&self.headers, true))
+    pub fn headers(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        convert::header_map(&self.headers, true)
     }
 
     /// The raw body, binary-safe ("" for multipart/form-data, as php://input).
-    pub fn body(&self) -> Zval {
-        convert::bytes(&self.body)
+    pub fn body(&self) -> Binary<u8> {
+        Binary::from(self.body.to_vec())
     }
 
     /// The client's IP address.
@@ -504,7 +479,7 @@ impl Request {
     /// A $_SERVER-like array (REQUEST_METHOD, REQUEST_URI, QUERY_STRING, SERVER_PROTOCOL,
     /// REMOTE_ADDR, REMOTE_PORT, SERVER_ADDR, SERVER_PORT, HTTPS, CONTENT_TYPE,
     /// CONTENT_LENGTH, HTTP_*), for libraries that build PSR-7 requests from it.
-    pub fn server(&self) -> PhpResult<Zval> {
+    pub fn server(&self) -> PhpResult<ZBox<ZendHashTable>> {
         let mut ht = ZendHashTable::new();
         ht.insert("REQUEST_METHOD", self.method.as_str())?;
         ht.insert("REQUEST_URI", self.target())?;
@@ -530,6 +505,6 @@ impl Request {
             };
             ht.insert(key, value)?;
         }
-        Ok(ht.into_zval(false)?)
+        Ok(ht)
     }
 }

@@ -17,11 +17,14 @@ use bytes::Bytes;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
+use ext_php_rs::binary::Binary;
+use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, StatusCode};
 
-use super::errors::{arg_bytes, type_name, value_err, via_err};
+use super::errors::{type_name, value_err, via_err};
 use super::runtime::{self, Wake};
 use crate::http::cookie::{self, CookieOptions, SameSite};
 use crate::http::{Dispatcher, Reply, ResponseBodySource, ResponseStart, StreamShared};
@@ -226,19 +229,17 @@ impl Drop for Response {
     }
 }
 
-fn header_name(name: &Zval, what: &str) -> PhpResult<HeaderName> {
-    let bytes = arg_bytes(name, what)?;
-    HeaderName::from_bytes(&bytes).map_err(|_| {
+fn header_name(bytes: &[u8], what: &str) -> PhpResult<HeaderName> {
+    HeaderName::from_bytes(bytes).map_err(|_| {
         value_err(format!(
             "{what} must be a valid header name (RFC 9110 token), \"{}\" given",
-            String::from_utf8_lossy(&bytes)
+            String::from_utf8_lossy(bytes)
         ))
     })
 }
 
-fn header_value(value: &Zval, what: &str) -> PhpResult<HeaderValue> {
-    let bytes = arg_bytes(value, what)?;
-    HeaderValue::from_bytes(&bytes).map_err(|_| value_err(format!("{what} must not contain CR, LF or NUL")))
+fn header_value(bytes: &[u8], what: &str) -> PhpResult<HeaderValue> {
+    HeaderValue::from_bytes(bytes).map_err(|_| value_err(format!("{what} must not contain CR, LF or NUL")))
 }
 
 fn now_unix() -> i64 {
@@ -344,18 +345,19 @@ impl Response {
     ///
     /// @throws \ValueError for an invalid name or a value with CR, LF or NUL
     /// @throws \Via\Exception once headers were sent
+    #[php(defaults(replace = true))]
     pub fn header<'a>(
         self_: &'a mut ZendClassObject<Response>,
-        name: &Zval,
-        value: &Zval,
-        replace: Option<bool>,
+        name: BinarySlice<u8>,
+        value: BinarySlice<u8>,
+        replace: bool,
     ) -> PhpResult<&'a mut ZendClassObject<Response>> {
         self_.unsent("header")?;
-        let name = header_name(name, "Via\\Response::header(): Argument #1 ($name)")?;
-        let value = header_value(value, "Via\\Response::header(): Argument #2 ($value)")?;
+        let name = header_name(&name, "Via\\Response::header(): Argument #1 ($name)")?;
+        let value = header_value(&value, "Via\\Response::header(): Argument #2 ($value)")?;
         {
             let mut c = self_.core.borrow_mut();
-            if replace.unwrap_or(true) {
+            if replace {
                 c.headers.insert(name, value);
             } else {
                 c.headers.append(name, value);
@@ -369,17 +371,17 @@ impl Response {
     /// @throws \Via\Exception once headers were sent
     pub fn remove_header<'a>(
         self_: &'a mut ZendClassObject<Response>,
-        name: &Zval,
+        name: BinarySlice<u8>,
     ) -> PhpResult<&'a mut ZendClassObject<Response>> {
         self_.unsent("removeHeader")?;
-        let name = header_name(name, "Via\\Response::removeHeader(): Argument #1 ($name)")?;
+        let name = header_name(&name, "Via\\Response::removeHeader(): Argument #1 ($name)")?;
         self_.core.borrow_mut().headers.remove(name);
         Ok(self_)
     }
 
     /// The values of one header joined with ", ", or null.
-    pub fn get_header(&self, name: &Zval) -> PhpResult<Option<String>> {
-        let name = header_name(name, "Via\\Response::getHeader(): Argument #1 ($name)")?;
+    pub fn get_header(&self, name: BinarySlice<u8>) -> PhpResult<Option<String>> {
+        let name = header_name(&name, "Via\\Response::getHeader(): Argument #1 ($name)")?;
         let c = self.core.borrow();
         let values: Vec<String> = c
             .headers
@@ -391,7 +393,7 @@ impl Response {
     }
 
     /// All headers not yet sent: lower-case name => list of values.
-    pub fn get_headers(&self) -> PhpResult<Zval> {
+    pub fn get_headers(&self) -> PhpResult<ZBox<ZendHashTable>> {
         let c = self.core.borrow();
         super::convert::header_map(&c.headers, false)
     }
@@ -404,16 +406,12 @@ impl Response {
     /// @throws \Via\Exception once headers were sent
     pub fn cookie<'a>(
         self_: &'a mut ZendClassObject<Response>,
-        name: &Zval,
-        value: Option<&Zval>,
+        name: BinarySlice<u8>,
+        value: Option<BinarySlice<u8>>,
         options: Option<&ZendHashTable>,
     ) -> PhpResult<&'a mut ZendClassObject<Response>> {
         self_.unsent("cookie")?;
-        let name = arg_bytes(name, "Via\\Response::cookie(): Argument #1 ($name)")?;
-        let value = match value {
-            Some(v) => arg_bytes(v, "Via\\Response::cookie(): Argument #2 ($value)")?.into_owned(),
-            None => Vec::new(),
-        };
+        let value: &[u8] = value.as_deref().copied().unwrap_or_default();
         let options = cookie_options(options)?;
         let line = cookie::build(&name, &value, &options, now_unix())
             .map_err(|e| value_err(format!("Via\\Response::cookie(): {e}")))?;
@@ -428,8 +426,8 @@ impl Response {
     /// more than 1 MiB queued. Returns false once the client is gone.
     ///
     /// @throws \Via\Exception after end()
-    pub fn write(&self, data: &Zval) -> PhpResult<bool> {
-        let chunk = Bytes::copy_from_slice(&arg_bytes(data, "Via\\Response::write(): Argument #1 ($data)")?);
+    pub fn write(&self, data: BinarySlice<u8>) -> PhpResult<bool> {
+        let chunk = Bytes::copy_from_slice(&data);
         let stream = {
             let mut c = self.core.borrow_mut();
             match &c.phase {
@@ -470,13 +468,8 @@ impl Response {
     /// keep running afterwards (background work). Returns false if the client is gone.
     ///
     /// @throws \Via\Exception when the response has already ended
-    pub fn end(&self, data: Option<&Zval>) -> PhpResult<bool> {
-        let body = match data {
-            Some(d) if !d.is_null() => {
-                Bytes::copy_from_slice(&arg_bytes(d, "Via\\Response::end(): Argument #1 ($data)")?)
-            }
-            _ => Bytes::new(),
-        };
+    pub fn end(&self, data: Option<BinarySlice<u8>>) -> PhpResult<bool> {
+        let body = data.map_or_else(Bytes::new, |d| Bytes::copy_from_slice(&d));
         let mut c = self.core.borrow_mut();
         match &c.phase {
             Phase::Ended => Err(via_err("Via\\Response::end(): the response has already ended")),
@@ -500,9 +493,9 @@ impl Response {
     ///
     /// @throws \ValueError for a status that is not 3xx or a URL with CR, LF or NUL
     /// @throws \Via\Exception once headers were sent
-    pub fn redirect(&self, url: &Zval, status: Option<i64>) -> PhpResult<bool> {
+    #[php(defaults(status = 302))]
+    pub fn redirect(&self, url: BinarySlice<u8>, status: i64) -> PhpResult<bool> {
         self.unsent("redirect")?;
-        let status = status.unwrap_or(302);
         let code = u16::try_from(status)
             .ok()
             .filter(|c| (300..=399).contains(c))
@@ -512,7 +505,7 @@ impl Response {
                     "Via\\Response::redirect(): Argument #2 ($status) must be a 3xx code, {status} given"
                 ))
             })?;
-        let location = header_value(url, "Via\\Response::redirect(): Argument #1 ($url)")?;
+        let location = header_value(&url, "Via\\Response::redirect(): Argument #1 ($url)")?;
         let mut c = self.core.borrow_mut();
         c.status = code;
         c.status_set = true;
@@ -537,10 +530,8 @@ impl Response {
 
     /// The body written so far — detached responses only (a connected response does not
     /// keep what it sent).
-    pub fn get_body(&self) -> Zval {
-        let mut z = Zval::new();
-        z.set_binary(self.core.borrow().captured.clone());
-        z
+    pub fn get_body(&self) -> Binary<u8> {
+        Binary::from(self.core.borrow().captured.clone())
     }
 }
 

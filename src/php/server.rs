@@ -16,13 +16,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 
-use super::errors::{arg_callable, type_name, value_err, via_err};
+use super::errors::{type_name, value_err, via_err, Callable};
 use super::request::Request;
 use super::response::{Response, ResponseCore};
 use super::runtime::{self, Event, TaskId, TaskKind, Until};
@@ -276,25 +277,16 @@ impl Server {
     /// shutdown_timeout, io_threads, log_level, upload_dir. Times are seconds.
     ///
     /// @throws \ValueError for an invalid port, an unknown option or a bad value
-    pub fn __construct(
-        host: Option<String>,
-        port: Option<i64>,
-        options: Option<&ZendHashTable>,
-    ) -> PhpResult<Self> {
+    #[php(defaults(host = "\"127.0.0.1\"", port = 3000))]
+    pub fn __construct(host: String, port: i64, options: Option<&ZendHashTable>) -> PhpResult<Self> {
         let mut config = ServerConfig { log_level: ini_log_level(), ..ServerConfig::default() };
-        if let Some(h) = host {
-            if h.is_empty() {
-                return Err(value_err("Via\\Server::__construct(): Argument #1 ($host) must not be empty"));
-            }
-            config.host = h;
+        if host.is_empty() {
+            return Err(value_err("Via\\Server::__construct(): Argument #1 ($host) must not be empty"));
         }
-        if let Some(p) = port {
-            config.port = u16::try_from(p).map_err(|_| {
-                value_err(format!(
-                    "Via\\Server::__construct(): Argument #2 ($port) must be between 0 and 65535, {p} given"
-                ))
-            })?;
-        }
+        config.host = host;
+        config.port = u16::try_from(port).map_err(|_| {
+            value_err(format!("Via\\Server::__construct(): Argument #2 ($port) must be between 0 and 65535, {port} given"))
+        })?;
         if let Some(options) = options {
             for (key, value) in options.iter() {
                 let name = key.to_string();
@@ -316,9 +308,9 @@ impl Server {
     /// It runs in its own task for every request.
     pub fn on_request<'a>(
         self_: &'a mut ZendClassObject<Server>,
-        handler: &Zval,
+        handler: Callable,
     ) -> PhpResult<&'a mut ZendClassObject<Server>> {
-        let h = arg_callable(handler, "Via\\Server::onRequest(): Argument #1 ($handler)")?;
+        let h = handler.to_zval();
         self_.hooks.borrow_mut().request = Some(h);
         Ok(self_)
     }
@@ -326,9 +318,9 @@ impl Server {
     /// Adds a hook run in a task once the server listens: function (Via\Server $server).
     pub fn on_start<'a>(
         self_: &'a mut ZendClassObject<Server>,
-        hook: &Zval,
+        hook: Callable,
     ) -> PhpResult<&'a mut ZendClassObject<Server>> {
-        let h = arg_callable(hook, "Via\\Server::onStart(): Argument #1 ($hook)")?;
+        let h = hook.to_zval();
         self_.hooks.borrow_mut().start.push(h);
         Ok(self_)
     }
@@ -337,9 +329,9 @@ impl Server {
     /// function (Via\Server $server).
     pub fn on_shutdown<'a>(
         self_: &'a mut ZendClassObject<Server>,
-        hook: &Zval,
+        hook: Callable,
     ) -> PhpResult<&'a mut ZendClassObject<Server>> {
-        let h = arg_callable(hook, "Via\\Server::onShutdown(): Argument #1 ($hook)")?;
+        let h = hook.to_zval();
         self_.hooks.borrow_mut().shutdown.push(h);
         Ok(self_)
     }
@@ -456,7 +448,7 @@ impl Server {
     }
 
     /// Counters: connections, requests, in-flight, timeouts, tasks, fibers, timers.
-    pub fn stats(&self) -> PhpResult<Zval> {
+    pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
         let mut ht = ZendHashTable::new();
         let core = with_running(|r| r.handle.as_ref().map(ServerHandle::stats)).flatten().unwrap_or_default();
         for (k, v) in core.pairs() {
@@ -471,6 +463,6 @@ impl Server {
         ht.insert("ticks_skipped", s.ticks_skipped as i64)?;
         let up = with_running(|r| r.started.elapsed().as_secs_f64()).unwrap_or(0.0);
         ht.insert("uptime", up)?;
-        Ok(ht.into_zval(false)?)
+        Ok(ht)
     }
 }

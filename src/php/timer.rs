@@ -13,7 +13,7 @@ use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
 
-use super::errors::{arg_callable, arg_seconds, via_err};
+use super::errors::{arg_seconds, via_err, Callable};
 use super::runtime::{self, ParkError, TaskKind, Until};
 
 fn args_of(args: &[&Zval]) -> Vec<Zval> {
@@ -31,23 +31,23 @@ impl Timer {
     /// Runs $callback(...$args) once after $seconds. Returns the timer id.
     ///
     /// @throws \ValueError for a negative or non-finite delay
-    pub fn after(seconds: &Zval, callback: &Zval, args: &[&Zval]) -> PhpResult<i64> {
+    pub fn after(seconds: f64, callback: Callable, args: &[&Zval]) -> PhpResult<i64> {
         let secs = arg_seconds(seconds, "Via\\Timer::after(): Argument #1 ($seconds)")?;
-        let cb = arg_callable(callback, "Via\\Timer::after(): Argument #2 ($callback)")?;
+        let cb = callback.to_zval();
         Ok(runtime::add_user_timer(Duration::from_secs_f64(secs), None, cb, args_of(args)) as i64)
     }
 
     /// Runs $callback(...$args) every $seconds (> 0) until cleared. Returns the timer id.
     ///
     /// @throws \ValueError for an interval that is not a positive finite number
-    pub fn tick(seconds: &Zval, callback: &Zval, args: &[&Zval]) -> PhpResult<i64> {
+    pub fn tick(seconds: f64, callback: Callable, args: &[&Zval]) -> PhpResult<i64> {
         let secs = arg_seconds(seconds, "Via\\Timer::tick(): Argument #1 ($seconds)")?;
         if secs <= 0.0 {
             return Err(super::errors::value_err(
                 "Via\\Timer::tick(): Argument #1 ($seconds) must be greater than 0",
             ));
         }
-        let cb = arg_callable(callback, "Via\\Timer::tick(): Argument #2 ($callback)")?;
+        let cb = callback.to_zval();
         let every = Duration::from_secs_f64(secs);
         Ok(runtime::add_user_timer(every, Some(every), cb, args_of(args)) as i64)
     }
@@ -68,9 +68,8 @@ impl Timer {
 /// Via\run()). Returns the task id.
 #[php_function]
 #[php(name = "Via\\go")]
-pub fn go(callback: &Zval, args: &[&Zval]) -> PhpResult<i64> {
-    let cb = arg_callable(callback, "Via\\go(): Argument #1 ($callback)")?;
-    Ok(runtime::spawn(cb, args_of(args), TaskKind::Go) as i64)
+pub fn go(callback: Callable, args: &[&Zval]) -> i64 {
+    runtime::spawn(callback.to_zval(), args_of(args), TaskKind::Go) as i64
 }
 
 /// Suspends the current task for $seconds while others run. In the main script (outside
@@ -80,7 +79,7 @@ pub fn go(callback: &Zval, args: &[&Zval]) -> PhpResult<i64> {
 /// @throws \Via\Exception inside a Fiber that via did not start
 #[php_function]
 #[php(name = "Via\\sleep")]
-pub fn sleep(seconds: &Zval) -> PhpResult<()> {
+pub fn sleep(seconds: f64) -> PhpResult<()> {
     let secs = arg_seconds(seconds, "Via\\sleep(): Argument #1 ($seconds)")?;
     let w = runtime::waiter().map_err(|e| via_err(format!("Via\\sleep(): {e}")))?;
     match runtime::park(w, Some(Duration::from_secs_f64(secs))) {
@@ -96,13 +95,12 @@ pub fn sleep(seconds: &Zval) -> PhpResult<()> {
 #[php_function]
 #[php(name = "Via\\run")]
 #[php(optional = callback)]
-pub fn run(callback: Option<&Zval>, args: &[&Zval]) -> PhpResult<()> {
+pub fn run(callback: Option<Callable>, args: &[&Zval]) -> PhpResult<()> {
     if runtime::loop_running() || runtime::current_task() != runtime::MAIN {
         return Err(via_err("Via\\run(): the loop is already running (called inside a task or a server)"));
     }
-    if let Some(cb) = callback.filter(|c| !c.is_null()) {
-        let cb = arg_callable(cb, "Via\\run(): Argument #1 ($callback)")?;
-        runtime::spawn(cb, args_of(args), TaskKind::Go);
+    if let Some(cb) = callback {
+        runtime::spawn(cb.to_zval(), args_of(args), TaskKind::Go);
     }
     let result = runtime::run_loop(Until::Idle);
     runtime::autorun_done();
