@@ -12,13 +12,13 @@ use std::cell::RefCell;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
+use ext_php_rs::binary::Binary;
+use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
-use ext_php_rs::binary::Binary;
-use ext_php_rs::binary_slice::BinarySlice;
-use ext_php_rs::boxed::ZBox;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, COOKIE, HOST};
 use http::{HeaderMap, Method, Uri, Version};
@@ -83,8 +83,12 @@ fn pick(array: &Zval, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Z
     let found = if let Some(n) = key.long() {
         ht.get_index(n)
     } else {
-        let k = zval_bytes(key)
-            .ok_or_else(|| super::errors::type_err(format!("Argument #1 ($key) must be of type string|int|null, {} given", type_name(key))))?;
+        let k = zval_bytes(key).ok_or_else(|| {
+            super::errors::type_err(format!(
+                "Argument #1 ($key) must be of type string|int|null, {} given",
+                type_name(key)
+            ))
+        })?;
         match form::Key::from_bytes(&k) {
             form::Key::Int(n) => ht.get_index(n),
             form::Key::Str(s) => std::str::from_utf8(&s).ok().and_then(|s| ht.get(s)),

@@ -14,12 +14,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use ext_php_rs::exception::PhpResult;
-use ext_php_rs::flags::ClassFlags;
-use ext_php_rs::prelude::*;
 use ext_php_rs::binary::Binary;
 use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, StatusCode};
@@ -93,17 +93,16 @@ impl ResponseCore {
         self.events.is_none()
     }
 
+    /// Sends status and headers. A detached response keeps them for inspection.
     fn start(&mut self, body: ResponseBodySource) -> bool {
+        let Some(reply) = self.reply.take() else { return self.is_detached() };
         let start = ResponseStart {
             status: self.status,
             reason: self.reason.take(),
             headers: std::mem::take(&mut self.headers),
             body,
         };
-        match self.reply.take() {
-            Some(r) => runtime::send_reply(r, start),
-            None => self.is_detached(),
-        }
+        runtime::send_reply(reply, start)
     }
 
     /// Sends status and headers with `body` and ends. `false` when the client is gone.

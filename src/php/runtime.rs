@@ -174,6 +174,7 @@ impl State {
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+    static FATAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// Runs `f` on the scheduler state. Never call PHP inside `f`, and return (do not drop)
@@ -484,6 +485,9 @@ pub fn run_loop(until: Until) -> Result<(), LoopError> {
     with(|s| s.loop_depth += 1);
     let result = loop {
         run_ready();
+        if is_fatal() {
+            break Ok(());
+        }
         if fire_due_timers() {
             continue;
         }
@@ -528,7 +532,7 @@ pub fn run_loop(until: Until) -> Result<(), LoopError> {
         }
     };
     flush_replies();
-    with(|s| s.loop_depth -= 1);
+    with(|s| s.loop_depth = s.loop_depth.saturating_sub(1));
     result
 }
 
@@ -574,7 +578,8 @@ fn fire_due_timers() -> bool {
 }
 
 fn run_ready() {
-    while let Some(id) = with(|s| s.ready.pop_front()) {
+    while !is_fatal() {
+        let Some(id) = with(|s| s.ready.pop_front()) else { return };
         run_task(id);
     }
 }
@@ -636,7 +641,11 @@ fn run_task(id: TaskId) {
     };
     if fiber::eg_exception() {
         let ex = fiber::eg_exception_ptr();
-        if sym::is_unwind_exit(ex) {
+        if sym::is_unwind_exit(ex) && sym::unclean_shutdown() {
+            // PHP 8 turns a fatal error inside a fiber into an unwind of the resumer;
+            // only _zend_bailout sets unclean_shutdown, exit() does not.
+            fatal_cleanup();
+        } else if sym::is_unwind_exit(ex) {
             fiber::clear_exit();
             finish(id, Outcome::Exited, None);
         } else {
@@ -759,24 +768,40 @@ pub fn cancel_everything() {
     drop(tasks);
 }
 
-/// A fatal error (bailout) escaped a task. Answers what can be answered, then lets PHP
-/// finish its fatal-error shutdown. Runs no more PHP code.
-pub fn fatal() -> ! {
+/// A fatal error ended a task. Answers what can be answered (500 for requests not
+/// started, a reset for streams under way), stops the server and forgets every fiber:
+/// after a fatal error the engine has marked all objects destructed and runs no more of
+/// them. Runs no PHP code. The loop stops; the fatal error's pending unwind (or the
+/// bailout) then ends the script with PHP's own fatal-error exit.
+fn fatal_cleanup() {
     crate::error!("fatal error in a PHP callback; answering in-flight requests with 500 and stopping");
+    FATAL.with(|f| f.set(true));
     for core in request_cores() {
         super::response::abandon(&core);
     }
+    flush_replies();
     super::server::abort_after_fatal();
-    // The fibers are in an undefined state after a bailout; never run (or destroy) them.
     let state = STATE.with(|cell| cell.borrow_mut().take());
     if let Some(s) = state {
         for (_, t) in s.tasks {
             std::mem::forget(t);
         }
         std::mem::forget(s.pool);
+        std::mem::forget(s.timers);
     }
+}
+
+/// A bailout reached the scheduler itself (not through a fiber): clean up, then let it
+/// continue to PHP's own handler.
+fn fatal() -> ! {
+    fatal_cleanup();
     // SAFETY: we are inside an exported function (every PHP call runs under a try_catch
     // frame); the frames skipped hold nothing that must be dropped for the process to
     // finish its fatal-error shutdown.
     unsafe { ext_php_rs::zend::bailout() }
+}
+
+/// Whether a fatal error stopped the runtime in this process.
+pub fn is_fatal() -> bool {
+    FATAL.with(|f| f.get())
 }

@@ -285,7 +285,9 @@ impl Server {
         }
         config.host = host;
         config.port = u16::try_from(port).map_err(|_| {
-            value_err(format!("Via\\Server::__construct(): Argument #2 ($port) must be between 0 and 65535, {port} given"))
+            value_err(format!(
+                "Via\\Server::__construct(): Argument #2 ($port) must be between 0 and 65535, {port} given"
+            ))
         })?;
         if let Some(options) = options {
             for (key, value) in options.iter() {

@@ -79,3 +79,9 @@ pub fn display_ini_entries(module: *mut ext_php_rs::zend::ModuleEntry) {
         }
     }
 }
+
+/// `CG(unclean_shutdown)`: set by `_zend_bailout` (fatal errors), not by `exit()`.
+pub fn unclean_shutdown() -> bool {
+    // SAFETY: the compiler globals are a static of the engine; reading one bool.
+    unsafe { (*ext_php_rs::ffi::ext_php_rs_compiler_globals()).unclean_shutdown }
+}

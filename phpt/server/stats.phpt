@@ -1,0 +1,18 @@
+--TEST--
+Via\Server::stats(): counters of connections, requests, tasks, fibers and timers
+--FILE--
+<?php
+require __DIR__ . '/../serve.inc';
+$server = new Via\Server('127.0.0.1', 0, ['log_level' => 'off']);
+echo implode(',', array_keys($server->stats())), "\n";
+via_serve($server, function ($req, Via\Response $res) use ($server): void {
+    $s = $server->stats();
+    $res->end(json_encode([$s['requests'], $s['in_flight'], $s['tasks'] >= 1, $s['fibers_created'] >= 1]));
+}, function (int $port): void {
+    via_get($port, '/');
+    echo via_get($port, '/')[2], "\n";
+});
+?>
+--EXPECT--
+connections_accepted,connections_active,connections_rejected,requests,in_flight,header_timeouts,idle_timeouts,body_timeouts,request_timeouts,body_too_large,bad_requests,unanswered,client_aborts,tasks,tasks_started,fibers_pooled,fibers_created,timers,ticks_skipped,uptime
+[2,1,true,true]
