@@ -22,5 +22,6 @@ mod php;
 /// glibc's malloc serialises frees of memory another thread allocated; requests are
 /// allocated on I/O threads and freed on the PHP thread and the other way round.
 /// mimalloc frees across threads without a lock (measured in bench/RESULTS.md).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -141,7 +141,10 @@ impl FormArray {
 
 /// Splits a variable name into its base and bracket segments (`None` = `[]`), applying
 /// PHP's mangling. `None` when PHP would drop the variable.
-fn parse_name(raw: &[u8]) -> Option<(Vec<u8>, Vec<Option<Vec<u8>>>)> {
+/// A variable's base name and its bracket segments (`None` = `[]`).
+type ParsedName = (Vec<u8>, Vec<Option<Vec<u8>>>);
+
+fn parse_name(raw: &[u8]) -> Option<ParsedName> {
     let start = raw.iter().position(|&c| c != b' ').unwrap_or(raw.len());
     let raw = &raw[start..];
     let mut base = Vec::with_capacity(raw.len());

@@ -301,11 +301,11 @@ impl Response {
     ///
     /// @throws \ValueError for a code outside 200–999 or a reason with control characters
     /// @throws \Via\Exception once headers were sent
-    pub fn status<'a>(
-        self_: &'a mut ZendClassObject<Response>,
+    pub fn status(
+        self_: &mut ZendClassObject<Response>,
         code: i64,
         reason: Option<String>,
-    ) -> PhpResult<&'a mut ZendClassObject<Response>> {
+    ) -> PhpResult<&mut ZendClassObject<Response>> {
         self_.unsent("status")?;
         let status = u16::try_from(code)
             .ok()
@@ -412,7 +412,7 @@ impl Response {
         self_.unsent("cookie")?;
         let value: &[u8] = value.as_deref().copied().unwrap_or_default();
         let options = cookie_options(options)?;
-        let line = cookie::build(&name, &value, &options, now_unix())
+        let line = cookie::build(&name, value, &options, now_unix())
             .map_err(|e| value_err(format!("Via\\Response::cookie(): {e}")))?;
         let v =
             HeaderValue::from_str(&line).map_err(|_| value_err("Via\\Response::cookie(): invalid cookie"))?;

@@ -218,17 +218,23 @@ pub fn set_outbox(outbox: Option<Arc<Outbox>>) {
 /// Returns whether the client still waits.
 pub fn send_reply(reply: Reply, start: ResponseStart) -> bool {
     let open = reply.is_open();
-    let full = with(|s| match &s.outbox {
-        Some(_) => {
-            s.replies.push((reply, start));
-            Ok(s.replies.len() >= REPLY_BATCH)
+    let mut answer = Some((reply, start));
+    let full = with(|s| match (&s.outbox, answer.take()) {
+        (Some(_), Some(a)) => {
+            s.replies.push(a);
+            s.replies.len() >= REPLY_BATCH
         }
-        None => Err((reply, start)),
+        (None, a) => {
+            answer = a;
+            false
+        }
+        (Some(_), None) => false,
     });
-    match full {
-        Ok(true) => flush_replies(),
-        Ok(false) => {}
-        Err((reply, start)) => return reply.send(start),
+    if let Some((reply, start)) = answer {
+        return reply.send(start);
+    }
+    if full {
+        flush_replies();
     }
     open
 }

@@ -343,7 +343,7 @@ impl Server {
     ///
     /// @throws \Via\Exception when the address cannot be used, no handler is set, or a
     ///         server or loop is already running
-    pub fn start<'a>(self_: &'a mut ZendClassObject<Server>) -> PhpResult<()> {
+    pub fn start(self_: &mut ZendClassObject<Server>) -> PhpResult<()> {
         if runtime::loop_running() || runtime::current_task() != runtime::MAIN {
             return Err(via_err("Via\\Server::start(): cannot start inside a task or a running loop"));
         }

@@ -4,6 +4,8 @@
 //! runtime uses, so these tests exercise the core as PHP sees it.
 #![allow(dead_code)]
 
+pub mod php;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{mpsc, Arc, Mutex};

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every test suite: formatting and lints, Rust unit and integration tests (real
+# sockets), the phpt suite against the release build, phpt coverage of the public API,
+# stub drift, and end-to-end tests with curl, h2load and raw sockets.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/deps.sh test
+export CARGO_TERM_COLOR=never
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "rustfmt"
+cargo fmt --all --check
+
+step "clippy"
+cargo clippy --all-targets --features e2e -- -D warnings
+
+step "cargo test (core, unit and integration)"
+cargo test
+
+step "release build"
+cargo build --release
+so="$PWD/target/release/libvia.so"
+php -d "extension=$so" --ri via >/dev/null
+
+step "phpt"
+TEST_PHP_EXECUTABLE=$(command -v php) php "$(php-config --extension-dir)/build/run-tests.php" \
+    -q -n -p "$(command -v php)" --show-diff -d "extension=$so" -j2 phpt/ | tee target/phpt.log | tail -n 25
+grep -q "^Tests failed    :    0" target/phpt.log
+grep -qE "^Tests skipped   :    0" target/phpt.log
+
+step "phpt coverage of the public API"
+php -n -d "extension=$so" scripts/check-phpt-coverage.php
+
+step "stubs match the extension"
+scripts/stubs.sh --check
+
+step "end-to-end (php + curl + h2load) and examples"
+VIA_SO="$so" cargo test --features e2e --test e2e --test examples
+
+step "all test suites passed"

@@ -1,0 +1,605 @@
+<?php
+
+// Stubs for via
+
+namespace Via {
+    /**
+     * A bounded FIFO for passing values between tasks. Values stay PHP values (no copy,
+     * no serialisation); the channel holds references, so close() a channel whose values
+     * refer back to it to free the cycle.
+     */
+    class Channel {
+        /**
+         * A channel holding up to $capacity values (at least 1).
+         *
+         * @throws \ValueError when $capacity < 1
+         *
+         * @param int $capacity
+         */
+        public function __construct(int $capacity = 1) {}
+
+        /**
+         * The capacity given at construction.
+         *
+         * @return int
+         */
+        public function capacity(): int {}
+
+        /**
+         * Closes the channel: waiting and later push() return false; pop() returns the
+         * values still queued, then Via\ChannelState::Closed. Idempotent.
+         *
+         * @return void
+         */
+        public function close(): void {}
+
+        /**
+         * @return bool
+         */
+        public function isClosed(): bool {}
+
+        /**
+         * @return bool
+         */
+        public function isEmpty(): bool {}
+
+        /**
+         * @return bool
+         */
+        public function isFull(): bool {}
+
+        /**
+         * Number of queued values.
+         *
+         * @return int
+         */
+        public function length(): int {}
+
+        /**
+         * Takes the oldest value, waiting up to $timeout seconds (null or negative = no
+         * limit, 0 = do not wait). Returns Via\ChannelState::Timeout when the time passed
+         * and Via\ChannelState::Closed once the channel is closed and empty.
+         *
+         * @throws \Via\Exception when waiting is impossible (it would wait forever)
+         *
+         * @param float|null $timeout
+         * @return mixed
+         */
+        public function pop(?float $timeout = null): mixed {}
+
+        /**
+         * Adds a value, waiting while the channel is full (up to $timeout seconds; null or
+         * negative = no limit, 0 = do not wait). A waiting pop() receives it at once.
+         * Returns false when the channel is closed or the timeout passed.
+         *
+         * @throws \Via\Exception when waiting is impossible (it would wait forever)
+         *
+         * @param mixed $value
+         * @param float|null $timeout
+         * @return bool
+         */
+        public function push(mixed $value, ?float $timeout = null): bool {}
+    }
+
+    /**
+     * What `Channel::pop()` returns when no value came.
+     */
+    enum ChannelState {
+    /**
+     * The channel is closed and empty: no value will ever come.
+     */
+      case Closed;
+    /**
+     * The timeout passed first.
+     */
+      case Timeout;
+    }
+
+    /**
+     * An HTTP request (read-only).
+     */
+    class Request {
+        /**
+         * Builds a request from plain values, for tests: keys method, uri, protocol ("1.0",
+         * "1.1", "2"), headers (name => string|list), body, remote_addr, remote_port, scheme
+         * ("http"|"https"), post (array, replaces the parsed body), files ($_FILES shape).
+         *
+         * @throws \ValueError for an unknown key or an invalid value
+         *
+         * @param array|null $init
+         */
+        public function __construct(?array $init = null) {}
+
+        /**
+         * The raw body, binary-safe ("" for multipart/form-data, as php://input).
+         *
+         * @return string
+         */
+        public function body(): string {}
+
+        /**
+         * The cookies (PHP's $_COOKIE rules), or one of them.
+         *
+         * @param mixed $name
+         * @param mixed $default
+         * @return mixed
+         */
+        public function cookie(mixed $name = null, mixed $default = null): mixed {}
+
+        /**
+         * Uploaded files in PHP's $_FILES shape (name, full_path, type, tmp_name, error,
+         * size). The temporary files are removed when the request object is destroyed:
+         * rename() what you want to keep.
+         *
+         * @return array
+         */
+        public function files(): array {}
+
+        /**
+         * Whether a header is present (case-insensitive).
+         *
+         * @param string $name
+         * @return bool
+         */
+        public function hasHeader(string $name): bool {}
+
+        /**
+         * One header, case-insensitive; repeated values joined with ", " ("; " for Cookie).
+         *
+         * @param string $name
+         * @return string|null
+         */
+        public function header(string $name): ?string {}
+
+        /**
+         * Every value of one header, in order.
+         *
+         * @param string $name
+         * @return array
+         */
+        public function headerValues(string $name): array {}
+
+        /**
+         * All headers: lower-case name => value (repeated values joined).
+         *
+         * @return array
+         */
+        public function headers(): array {}
+
+        /**
+         * The Host header (HTTP/1) or :authority (HTTP/2).
+         *
+         * @return string
+         */
+        public function host(): string {}
+
+        /**
+         * A number unique to this request within the server run (0 for constructed ones).
+         *
+         * @return int
+         */
+        public function id(): int {}
+
+        /**
+         * A body field, else a query parameter, else $default (POST wins, as in $_REQUEST).
+         *
+         * @param mixed $key
+         * @param mixed $default
+         * @return mixed
+         */
+        public function input(mixed $key, mixed $default = null): mixed {}
+
+        /**
+         * The method as sent, e.g. "GET", "POST", "QUERY".
+         *
+         * @return string
+         */
+        public function method(): string {}
+
+        /**
+         * The path without the query string, not percent-decoded ("/a%20b").
+         *
+         * @return string
+         */
+        public function path(): string {}
+
+        /**
+         * The parsed body fields (urlencoded or multipart; PHP's $_POST shape), or one value.
+         *
+         * @param mixed $key
+         * @param mixed $default
+         * @return mixed
+         */
+        public function post(mixed $key = null, mixed $default = null): mixed {}
+
+        /**
+         * "1.0", "1.1" or "2".
+         *
+         * @return string
+         */
+        public function protocolVersion(): string {}
+
+        /**
+         * The parsed query string (PHP's $_GET shape: a[]=1&b[x]=2), or one value of it.
+         *
+         * @param mixed $key
+         * @param mixed $default
+         * @return mixed
+         */
+        public function query(mixed $key = null, mixed $default = null): mixed {}
+
+        /**
+         * The raw query string without "?" ("" when there is none).
+         *
+         * @return string
+         */
+        public function queryString(): string {}
+
+        /**
+         * The client's IP address.
+         *
+         * @return string
+         */
+        public function remoteAddress(): string {}
+
+        /**
+         * The client's port.
+         *
+         * @return int
+         */
+        public function remotePort(): int {}
+
+        /**
+         * "https" when the connection used TLS, else "http".
+         *
+         * @return string
+         */
+        public function scheme(): string {}
+
+        /**
+         * A $_SERVER-like array (REQUEST_METHOD, REQUEST_URI, QUERY_STRING, SERVER_PROTOCOL,
+         * REMOTE_ADDR, REMOTE_PORT, SERVER_ADDR, SERVER_PORT, HTTPS, CONTENT_TYPE,
+         * CONTENT_LENGTH, HTTP_*), for libraries that build PSR-7 requests from it.
+         *
+         * @return array
+         */
+        public function server(): array {}
+
+        /**
+         * The request target: path and query as sent ("/a/b?x=1").
+         *
+         * @return string
+         */
+        public function target(): string {}
+    }
+
+    /**
+     * An HTTP response. Obtained in a request handler; `new Via\Response()` makes a detached
+     * one (no connection) whose status, headers and body can be inspected, for tests.
+     */
+    class Response {
+        /**
+         * Creates a detached response that is not connected to a client. Everything it
+         * is given can be read back with getStatus(), getHeaders() and getBody().
+         */
+        public function __construct() {}
+
+        /**
+         * Adds a Set-Cookie header. Options: expires (Unix time), max_age, path, domain,
+         * secure, httponly, samesite ("Strict"|"Lax"|"None"), partitioned, raw (send the
+         * value without URL-encoding). An empty value deletes the cookie, as setcookie() does.
+         *
+         * @throws \ValueError for an invalid name, value or option
+         * @throws \Via\Exception once headers were sent
+         *
+         * @param string $name
+         * @param string|null $value
+         * @param array|null $options
+         * @return \Via\Response
+         */
+        public function cookie(string $name, ?string $value = null, ?array $options = null): \Via\Response {}
+
+        /**
+         * Sends the last (or only) part of the body and ends the response. The handler may
+         * keep running afterwards (background work). Returns false if the client is gone.
+         *
+         * @throws \Via\Exception when the response has already ended
+         *
+         * @param string|null $data
+         * @return bool
+         */
+        public function end(?string $data = null): bool {}
+
+        /**
+         * The body written so far — detached responses only (a connected response does not
+         * keep what it sent).
+         *
+         * @return string
+         */
+        public function getBody(): string {}
+
+        /**
+         * The values of one header joined with ", ", or null.
+         *
+         * @param string $name
+         * @return string|null
+         */
+        public function getHeader(string $name): ?string {}
+
+        /**
+         * All headers not yet sent: lower-case name => list of values.
+         *
+         * @return array
+         */
+        public function getHeaders(): array {}
+
+        /**
+         * The status code set so far (200 by default).
+         *
+         * @return int
+         */
+        public function getStatus(): int {}
+
+        /**
+         * Sets a header, replacing earlier values of the same name unless $replace is false
+         * (then the value is added: repeated headers such as Set-Cookie).
+         *
+         * @throws \ValueError for an invalid name or a value with CR, LF or NUL
+         * @throws \Via\Exception once headers were sent
+         *
+         * @param string $name
+         * @param string $value
+         * @param bool $replace
+         * @return \Via\Response
+         */
+        public function header(string $name, string $value, bool $replace = true): \Via\Response {}
+
+        /**
+         * Whether status and headers were sent (after the first write() or end()).
+         *
+         * @return bool
+         */
+        public function headersSent(): bool {}
+
+        /**
+         * Whether end() (or redirect()) was called.
+         *
+         * @return bool
+         */
+        public function isEnded(): bool {}
+
+        /**
+         * Whether a write would still reach the client.
+         *
+         * @return bool
+         */
+        public function isWritable(): bool {}
+
+        /**
+         * Redirects: sets Location and the status (302 by default) and ends.
+         *
+         * @throws \ValueError for a status that is not 3xx or a URL with CR, LF or NUL
+         * @throws \Via\Exception once headers were sent
+         *
+         * @param string $url
+         * @param int $status
+         * @return bool
+         */
+        public function redirect(string $url, int $status = 302): bool {}
+
+        /**
+         * Removes every value of a header.
+         *
+         * @throws \Via\Exception once headers were sent
+         *
+         * @param string $name
+         * @return \Via\Response
+         */
+        public function removeHeader(string $name): \Via\Response {}
+
+        /**
+         * Sets the status code (200–999) and optionally a reason phrase (HTTP/1 only).
+         *
+         * @throws \ValueError for a code outside 200–999 or a reason with control characters
+         * @throws \Via\Exception once headers were sent
+         *
+         * @param int $code
+         * @param string|null $reason
+         * @return \Via\Response
+         */
+        public function status(int $code, ?string $reason = null): \Via\Response {}
+
+        /**
+         * Sends a chunk at once: status and headers go out with the first write (chunked on
+         * HTTP/1.1, DATA frames on HTTP/2). Waits (inside a task) while a slow client has
+         * more than 1 MiB queued. Returns false once the client is gone.
+         *
+         * @throws \Via\Exception after end()
+         *
+         * @param string $data
+         * @return bool
+         */
+        public function write(string $data): bool {}
+    }
+
+    /**
+     * An HTTP/1.1 + HTTP/2 (h2c) server whose request handler runs in pooled fibers.
+     */
+    class Server {
+        /**
+         * Configures a server; nothing listens before start(). Options (all optional):
+         * max_header_size, max_headers, max_body_size, header_timeout, body_timeout,
+         * keepalive_timeout, request_timeout (0 = none), max_connections,
+         * max_concurrent_streams, max_file_uploads, max_input_vars, h2c, backlog,
+         * shutdown_timeout, io_threads, log_level, upload_dir. Times are seconds.
+         *
+         * @throws \ValueError for an invalid port, an unknown option or a bad value
+         *
+         * @param string $host
+         * @param int $port
+         * @param array|null $options
+         */
+        public function __construct(string $host = '127.0.0.1', int $port = 3000, ?array $options = null) {}
+
+        /**
+         * The host it was configured with.
+         *
+         * @return string
+         */
+        public function host(): string {}
+
+        /**
+         * Whether this server is running (including while it drains).
+         *
+         * @return bool
+         */
+        public function isRunning(): bool {}
+
+        /**
+         * Sets the request handler: function (Via\Request $request, Via\Response $response).
+         * It runs in its own task for every request.
+         *
+         * @param callable $handler
+         * @return \Via\Server
+         */
+        public function onRequest(callable $handler): \Via\Server {}
+
+        /**
+         * Adds a hook run in a task after in-flight requests drained on stop:
+         * function (Via\Server $server).
+         *
+         * @param callable $hook
+         * @return \Via\Server
+         */
+        public function onShutdown(callable $hook): \Via\Server {}
+
+        /**
+         * Adds a hook run in a task once the server listens: function (Via\Server $server).
+         *
+         * @param callable $hook
+         * @return \Via\Server
+         */
+        public function onStart(callable $hook): \Via\Server {}
+
+        /**
+         * The port it listens on (useful with port 0); 0 when not running.
+         *
+         * @return int
+         */
+        public function port(): int {}
+
+        /**
+         * Listens and serves until stop(), SIGTERM or SIGINT; then drains in-flight requests
+         * (up to shutdown_timeout), runs the shutdown hooks and returns.
+         *
+         * @throws \Via\Exception when the address cannot be used, no handler is set, or a
+         *         server or loop is already running
+         *
+         * @return void
+         */
+        public function start(): void {}
+
+        /**
+         * Counters: connections, requests, in-flight, timeouts, tasks, fibers, timers.
+         *
+         * @return array
+         */
+        public function stats(): array {}
+
+        /**
+         * Begins a graceful stop (as SIGTERM does). Returns false when this server is not
+         * running.
+         *
+         * @return bool
+         */
+        public function stop(): bool {}
+    }
+
+    /**
+     * Timers whose callbacks run as tasks on the via loop.
+     */
+    class Timer {
+        public function __construct() {}
+
+        /**
+         * Runs $callback(...$args) once after $seconds. Returns the timer id.
+         *
+         * @throws \ValueError for a negative or non-finite delay
+         *
+         * @param float $seconds
+         * @param callable $callback
+         * @param mixed $args
+         * @return int
+         */
+        public static function after(float $seconds, callable $callback, mixed ...$args): int {}
+
+        /**
+         * Cancels a timer. Returns false when no such timer is pending.
+         *
+         * @param int $id
+         * @return bool
+         */
+        public static function clear(int $id): bool {}
+
+        /**
+         * Cancels every timer. Returns how many were pending.
+         *
+         * @return int
+         */
+        public static function clearAll(): int {}
+
+        /**
+         * Runs $callback(...$args) every $seconds (> 0) until cleared. Returns the timer id.
+         *
+         * @throws \ValueError for an interval that is not a positive finite number
+         *
+         * @param float $seconds
+         * @param callable $callback
+         * @param mixed $args
+         * @return int
+         */
+        public static function tick(float $seconds, callable $callback, mixed ...$args): int {}
+    }
+
+    /**
+     * Runs $callback(...$args) in a new task (a pooled fiber); it starts as soon as the
+     * current task yields. Outside a running loop the task runs when the script ends (or at
+     * Via\run()). Returns the task id.
+     *
+     * @param callable $callback
+     * @param mixed $args
+     * @return int
+     */
+    function go(callable $callback, mixed ...$args): int {}
+
+    /**
+     * Runs $callback(...$args) as a task (if given) and drives the loop until no task and no
+     * timer is left. For plain CLI scripts; a server runs its own loop.
+     *
+     * @throws \Via\Exception when called inside a task or a running server
+     *
+     * @param callable|null $callback
+     * @param mixed $args
+     * @return void
+     */
+    function run(?callable $callback = null, mixed ...$args): void {}
+
+    /**
+     * Suspends the current task for $seconds while others run. In the main script (outside
+     * any task) it runs the loop for that long. Via\sleep(0) yields to ready tasks.
+     *
+     * @throws \ValueError for a negative or non-finite duration
+     * @throws \Via\Exception inside a Fiber that via did not start
+     *
+     * @param float $seconds
+     * @return void
+     */
+    function sleep(float $seconds): void {}
+
+    /**
+     * The id of the running task; 0 in the main script.
+     *
+     * @return int
+     */
+    function taskId(): int {}
+}

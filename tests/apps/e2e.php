@@ -1,0 +1,56 @@
+<?php
+// The application the end-to-end tests (tests/e2e.rs) drive with curl, h2load and raw
+// sockets. Options come as JSON in VIA_TEST_OPTIONS.
+declare(strict_types=1);
+
+$options = json_decode(getenv('VIA_TEST_OPTIONS') ?: '{}', true, 8, JSON_THROW_ON_ERROR);
+$server = new Via\Server('127.0.0.1', 0, $options + ['log_level' => 'info']);
+
+$server->onRequest(function (Via\Request $req, Via\Response $res) use ($server): void {
+    switch ($req->path()) {
+        case '/hello':
+            $res->header('Content-Type', 'text/plain');
+            $res->end('Hello, World!');
+            return;
+        case '/echo':
+            $res->header('Content-Type', 'application/json');
+            $res->end(json_encode([
+                'method' => $req->method(),
+                'protocol' => $req->protocolVersion(),
+                'query' => $req->query(),
+                'post' => $req->post(),
+                'body_length' => strlen($req->body()),
+                'body_md5' => md5($req->body()),
+            ]));
+            return;
+        case '/upload':
+            $files = $req->files();
+            $out = [];
+            foreach ($files as $field => $f) {
+                $out[$field] = ['name' => $f['name'], 'size' => $f['size'], 'error' => $f['error'],
+                    'md5' => is_file($f['tmp_name']) ? md5_file($f['tmp_name']) : null, 'tmp' => $f['tmp_name']];
+            }
+            $res->header('Content-Type', 'application/json');
+            $res->end(json_encode(['files' => $out, 'post' => $req->post()]));
+            return;
+        case '/slow':
+            Via\sleep(((int) $req->query('ms', 100)) / 1000);
+            $res->end('slow done');
+            return;
+        case '/stream':
+            $n = (int) $req->query('n', 3);
+            for ($i = 0; $i < $n; $i++) {
+                $res->write("chunk $i\n");
+                Via\sleep(0.01);
+            }
+            $res->end();
+            return;
+        case '/stats':
+            $res->header('Content-Type', 'application/json');
+            $res->end(json_encode($server->stats()));
+            return;
+    }
+    $res->status(404)->end('not found');
+});
+$server->start();
+echo "stopped cleanly\n";

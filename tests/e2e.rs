@@ -1,0 +1,173 @@
+//! End-to-end: a real `php` process serving via.so, driven by curl, h2load and raw
+//! sockets. Needs the release build (target/release/libvia.so or $VIA_SO), `php`,
+//! `curl` and `h2load` (nghttp2-client); run by scripts/test.sh.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use support::php::{run, PhpServer};
+
+const APP: &str = "tests/apps/e2e.php";
+
+fn curl(args: &[&str]) -> (bool, String, String) {
+    run("curl", &[&["-sS", "--max-time", "20"], args].concat())
+}
+
+fn stats(srv: &PhpServer) -> serde_json::Value {
+    let (_, out, _) = curl(&[&srv.url("/stats")]);
+    serde_json::from_str(&out).expect("stats JSON")
+}
+
+#[test]
+fn curl_keep_alive_reuses_one_connection() {
+    let srv = PhpServer::start(APP, "{}");
+    let (ok, out, err) = curl(&["-v", &srv.url("/hello"), &srv.url("/hello")]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "Hello, World!Hello, World!");
+    assert!(err.contains("Re-using existing connection"), "{err}");
+    assert_eq!(stats(&srv)["connections_accepted"], 2, "two curl runs, two connections");
+}
+
+#[test]
+fn h2c_prior_knowledge_with_curl() {
+    let srv = PhpServer::start(APP, "{}");
+    let (ok, out, err) = curl(&["--http2-prior-knowledge", &srv.url("/echo?a[]=1&a[]=2")]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["protocol"], "2");
+    assert_eq!(v["query"]["a"], serde_json::json!(["1", "2"]));
+}
+
+#[test]
+fn h2load_many_streams_on_few_connections() {
+    let srv = PhpServer::start(APP, "{}");
+    let (ok, out, err) = run("h2load", &["-n", "3000", "-c", "4", "-m", "32", &srv.url("/hello")]);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("3000 succeeded, 0 failed, 0 errored"), "{out}");
+}
+
+#[test]
+fn streamed_response_arrives_in_chunks_over_h1_and_h2() {
+    let srv = PhpServer::start(APP, "{}");
+    let (ok, out, err) = curl(&["-N", &srv.url("/stream?n=4")]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "chunk 0\nchunk 1\nchunk 2\nchunk 3\n");
+    let (ok, out, _) = curl(&["--http2-prior-knowledge", "-N", &srv.url("/stream?n=2")]);
+    assert!(ok);
+    assert_eq!(out, "chunk 0\nchunk 1\n");
+}
+
+#[test]
+fn uploads_are_spooled_and_removed_after_the_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let upload_dir = dir.path().join("spool");
+    std::fs::create_dir(&upload_dir).unwrap();
+    let file = dir.path().join("data.bin");
+    let content: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&file, &content).unwrap();
+    let opts = format!(r#"{{"upload_dir": "{}"}}"#, upload_dir.display());
+    let srv = PhpServer::start(APP, &opts);
+    let form = format!("doc=@{}", file.display());
+    let (ok, out, err) = curl(&["-F", &form, "-F", "title=report", &srv.url("/upload")]);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["post"]["title"], "report");
+    assert_eq!(v["files"]["doc"]["name"], "data.bin");
+    assert_eq!(v["files"]["doc"]["size"], 300_000);
+    let (_, md5, _) = run("md5sum", &[file.to_str().unwrap()]);
+    assert_eq!(v["files"]["doc"]["md5"], md5.split_whitespace().next().unwrap());
+    assert!(v["files"]["doc"]["tmp"].as_str().unwrap().starts_with(upload_dir.to_str().unwrap()));
+    // The temp file goes when the request object is freed, right after the handler.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::fs::read_dir(&upload_dir).unwrap().count() > 0 {
+        assert!(Instant::now() < deadline, "spooled upload was not removed");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn oversized_body_gets_413_and_oversized_headers_431() {
+    let srv = PhpServer::start(APP, r#"{"max_body_size": 1048576, "max_header_size": 8192}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big");
+    std::fs::write(&big, vec![b'x'; 2 * 1024 * 1024]).unwrap();
+    let data = format!("@{}", big.display());
+    let (_, code, _) =
+        curl(&["-o", "/dev/null", "-w", "%{http_code}", "--data-binary", &data, &srv.url("/echo")]);
+    assert_eq!(code, "413");
+    let header = format!("X-Big: {}", "a".repeat(20_000));
+    let (_, code, _) = curl(&["-o", "/dev/null", "-w", "%{http_code}", "-H", &header, &srv.url("/hello")]);
+    assert_eq!(code, "431");
+    let (_, code, _) =
+        curl(&["-o", "/dev/null", "-w", "%{http_code}", "--data-binary", "small", &srv.url("/echo")]);
+    assert_eq!(code, "200", "the server still serves");
+}
+
+#[test]
+fn slow_handler_gets_504_at_the_request_timeout() {
+    let srv = PhpServer::start(APP, r#"{"request_timeout": 0.5}"#);
+    let t = Instant::now();
+    let (_, code, _) = curl(&["-o", "/dev/null", "-w", "%{http_code}", &srv.url("/slow?ms=3000")]);
+    assert_eq!(code, "504");
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert_eq!(stats(&srv)["request_timeouts"], 1);
+}
+
+#[test]
+fn slow_client_is_dropped_at_the_header_timeout() {
+    let srv = PhpServer::start(APP, r#"{"header_timeout": 0.5}"#);
+    let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\nX-Slow: ").unwrap();
+    let t = Instant::now();
+    let mut buf = [0u8; 64];
+    let n = s.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "closed without an answer");
+    assert!(t.elapsed() < Duration::from_secs(3));
+    assert_eq!(stats(&srv)["header_timeouts"], 1);
+}
+
+#[test]
+fn sigterm_drains_in_flight_requests_then_exits_zero() {
+    let srv = PhpServer::start(APP, r#"{"shutdown_timeout": 10}"#);
+    let port = srv.port;
+    let clients: Vec<_> = (0..20)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                s.write_all(b"GET /slow?ms=700 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+                let mut out = String::new();
+                let _ = s.read_to_string(&mut out);
+                out
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stats(&srv)["in_flight"].as_u64().unwrap() < 21 {
+        assert!(Instant::now() < deadline, "requests did not arrive");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    srv.signal(libc::SIGTERM);
+    for c in clients {
+        let out = c.join().unwrap();
+        assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+        assert!(out.contains("slow done"), "{out}");
+    }
+    let (code, stdout) = srv.wait(Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("stopped cleanly"));
+}
+
+#[test]
+fn sigint_stops_an_idle_server_at_once() {
+    let srv = PhpServer::start(APP, "{}");
+    let t = Instant::now();
+    srv.signal(libc::SIGINT);
+    let (code, _) = srv.wait(Duration::from_secs(5));
+    assert_eq!(code, Some(0));
+    assert!(t.elapsed() < Duration::from_secs(2));
+}
