@@ -215,22 +215,31 @@ impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => {
+                // With requests in flight there is no deadline; the last one to finish
+                // wakes this task (possibly from another task, for h2) to arm the idle
+                // timer. A finish between our check and hyper's next read is caught by
+                // the registration below.
                 this.activity.waker.register(cx.waker());
                 let Some((deadline, reading_head)) =
                     this.activity.deadline(this.header_timeout, this.keepalive)
                 else {
                     return Poll::Pending;
                 };
-                if now_ms() >= deadline {
-                    return Poll::Ready(Err(this.timed_out(reading_head)));
-                }
-                if this.armed_for != deadline {
-                    this.armed_for = deadline;
-                    this.sleep.as_mut().reset(instant_at(deadline).into());
-                }
-                match this.sleep.as_mut().poll(cx) {
-                    Poll::Ready(()) => Poll::Ready(Err(this.timed_out(reading_head))),
-                    Poll::Pending => Poll::Pending,
+                // Deadlines move later with every request; re-arming the timer each time
+                // would cost a timer-wheel update per request. The timer stays armed at
+                // the earliest deadline seen and is moved only when it fires early.
+                loop {
+                    if this.armed_for == 0 || deadline < this.armed_for {
+                        this.armed_for = deadline;
+                        this.sleep.as_mut().reset(instant_at(deadline).into());
+                    }
+                    match this.sleep.as_mut().poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(()) if now_ms() >= deadline => {
+                            return Poll::Ready(Err(this.timed_out(reading_head)));
+                        }
+                        Poll::Ready(()) => this.armed_for = 0,
+                    }
                 }
             }
         }

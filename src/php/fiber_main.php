@@ -9,7 +9,13 @@ function fiber_main(): void
     $job = \Fiber::suspend(null);
     while (true) {
         try {
-            ($job[0])(...$job[1]);
+            // $job is [callable, ...arguments]; request handlers take two.
+            match (\count($job)) {
+                3 => $job[0]($job[1], $job[2]),
+                1 => $job[0](),
+                2 => $job[0]($job[1]),
+                default => $job[0](...\array_slice($job, 1)),
+            };
             $result = true;
         } catch (\Throwable $e) {
             $result = $e;

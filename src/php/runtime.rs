@@ -269,15 +269,14 @@ pub fn stats() -> SchedulerStats {
     })
 }
 
+/// `[callable, ...args]`, one packed array: what `fiber_main` runs.
 fn job(callable: Zval, args: Vec<Zval>) -> Zval {
-    let mut list = ZendHashTable::with_capacity(args.len() as u32);
+    let mut job = ZendHashTable::with_capacity(args.len() as u32 + 1);
+    let _ = job.push(callable);
     for a in args {
-        let _ = list.push(a);
+        let _ = job.push(a);
     }
-    let mut pair = ZendHashTable::with_capacity(2);
-    let _ = pair.push(callable);
-    let _ = pair.push(list);
-    pair.into_zval(false).unwrap_or_default()
+    job.into_zval(false).unwrap_or_default()
 }
 
 /// Queues `callable(...args)` as a new task. It starts when the current task yields (or at
@@ -487,7 +486,18 @@ impl From<LoopError> for ParkError {
 }
 
 /// Runs tasks, timers and events until `until` holds.
+///
+/// One `try_catch` covers the whole loop rather than each task: a fatal error inside a fiber
+/// arrives as an unwind (see `run_task`), so a bailout here is rare, and a `setjmp` per task
+/// switch is not free.
 pub fn run_loop(until: Until) -> Result<(), LoopError> {
+    match try_catch(AssertUnwindSafe(|| run_loop_inner(until))) {
+        Ok(result) => result,
+        Err(_) => fatal(),
+    }
+}
+
+fn run_loop_inner(until: Until) -> Result<(), LoopError> {
     with(|s| s.loop_depth += 1);
     let result = loop {
         run_ready();
@@ -594,16 +604,15 @@ fn take_fiber() -> Option<Zval> {
     if let Some(f) = with(|s| s.pool.pop()) {
         return Some(f);
     }
-    match try_catch(AssertUnwindSafe(fiber::create)) {
-        Ok(Ok(f)) => {
+    match fiber::create() {
+        Ok(f) => {
             with(|s| s.fibers_created += 1);
             Some(f)
         }
-        Ok(Err(e)) => {
+        Err(e) => {
             crate::error!("cannot create a fiber: {e}");
             None
         }
-        Err(_) => fatal(),
     }
 }
 
@@ -639,12 +648,8 @@ fn run_task(id: TaskId) {
         return;
     };
     let previous = with(|s| std::mem::replace(&mut s.current, id));
-    let result = try_catch(AssertUnwindSafe(|| fiber::resume(&fiber, value)));
+    let ret = fiber::resume(&fiber, value);
     with(|s| s.current = previous);
-    let ret = match result {
-        Ok(ret) => ret,
-        Err(_) => fatal(),
-    };
     if fiber::eg_exception() {
         let ex = fiber::eg_exception_ptr();
         if sym::is_unwind_exit(ex) && sym::unclean_shutdown() {
