@@ -108,7 +108,9 @@ class Target:
 
     def start(self):
         self.tmp = tempfile.mkdtemp(prefix=f"via-bench-{self.name}-")
-        self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        # stderr to a file: a pipe nobody reads blocks a server that logs every request.
+        self.log = open(os.path.join(self.tmp, "stderr.log"), "w")
+        self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=self.log,
                                      start_new_session=True, env=self.env())
         wait_port(self.port)
 
@@ -129,6 +131,8 @@ class Target:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
