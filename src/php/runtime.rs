@@ -24,7 +24,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
+use crossbeam_channel::{Receiver, RecvTimeoutError};
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::try_catch;
@@ -157,6 +157,10 @@ struct State {
     stream_waiters: HashMap<u64, Waiter>,
     tasks_started: u64,
     ticks_skipped: u64,
+    /// Times the loop waited for Tokio's events, and events received: their ratio is the
+    /// batch size that amortises a cross-thread wake-up.
+    waits: u64,
+    events_received: u64,
     /// Answers waiting to be handed to the I/O threads in one batch (`flush_replies`).
     outbox: Option<Arc<Outbox>>,
     replies: Vec<(Reply, ResponseStart)>,
@@ -256,6 +260,8 @@ pub struct SchedulerStats {
     pub fibers_created: u64,
     pub timers: usize,
     pub ticks_skipped: u64,
+    pub loop_waits: u64,
+    pub loop_events: u64,
 }
 
 pub fn stats() -> SchedulerStats {
@@ -266,6 +272,8 @@ pub fn stats() -> SchedulerStats {
         fibers_created: s.fibers_created,
         timers: s.user_timers,
         ticks_skipped: s.ticks_skipped,
+        loop_waits: s.waits,
+        loop_events: s.events_received,
     })
 }
 
@@ -521,13 +529,16 @@ fn run_loop_inner(until: Until) -> Result<(), LoopError> {
                 match first {
                     Ok(ev) => {
                         super::server::on_event(ev);
-                        for _ in 1..EVENT_BATCH {
-                            match rx.try_recv() {
-                                Ok(ev) => super::server::on_event(ev),
-                                Err(TryRecvError::Empty) => break,
-                                Err(TryRecvError::Disconnected) => break,
-                            }
+                        let mut n = 1;
+                        while n < EVENT_BATCH {
+                            let Ok(ev) = rx.try_recv() else { break };
+                            super::server::on_event(ev);
+                            n += 1;
                         }
+                        with(|s| {
+                            s.waits += 1;
+                            s.events_received += n as u64;
+                        });
                     }
                     Err(RecvTimeoutError::Timeout) => {}
                     Err(RecvTimeoutError::Disconnected) => set_events(None),

@@ -463,6 +463,8 @@ impl Server {
         ht.insert("fibers_created", s.fibers_created as i64)?;
         ht.insert("timers", s.timers as i64)?;
         ht.insert("ticks_skipped", s.ticks_skipped as i64)?;
+        ht.insert("loop_waits", s.loop_waits as i64)?;
+        ht.insert("loop_events", s.loop_events as i64)?;
         let up = with_running(|r| r.started.elapsed().as_secs_f64()).unwrap_or(0.0);
         ht.insert("uptime", up)?;
         Ok(ht)
