@@ -22,7 +22,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{oneshot, watch, Notify, Semaphore};
 
 use super::conn::{sniff_h2c, Activity, Rewind, Watched};
 use super::exchange::Dispatcher;
@@ -86,9 +86,61 @@ impl Drop for TrackerGuard {
     }
 }
 
+/// The I/O runtime: Tokio's work-stealing scheduler for several threads, or a
+/// current-thread runtime on one dedicated thread — leaner when there is one I/O thread
+/// (no stealing, no idle-worker bookkeeping; measured in bench/RESULTS.md).
+enum IoRuntime {
+    Multi(tokio::runtime::Runtime),
+    Single { handle: tokio::runtime::Handle, stop: Option<oneshot::Sender<()>>, thread: Option<std::thread::JoinHandle<()>> },
+}
+
+impl IoRuntime {
+    fn start(threads: usize) -> io::Result<Self> {
+        if threads > 1 {
+            return tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads)
+                .thread_name("via-io")
+                .enable_all()
+                .build()
+                .map(Self::Multi);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let handle = rt.handle().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::Builder::new().name("via-io".into()).spawn(move || {
+            rt.block_on(async {
+                let _ = stopped.await;
+            });
+            rt.shutdown_timeout(Duration::from_millis(200));
+        })?;
+        Ok(Self::Single { handle, stop: Some(stop), thread: Some(thread) })
+    }
+
+    fn handle(&self) -> tokio::runtime::Handle {
+        match self {
+            Self::Multi(rt) => rt.handle().clone(),
+            Self::Single { handle, .. } => handle.clone(),
+        }
+    }
+
+    fn stop(self) {
+        match self {
+            Self::Multi(rt) => rt.shutdown_timeout(Duration::from_millis(200)),
+            Self::Single { mut stop, mut thread, .. } => {
+                if let Some(s) = stop.take() {
+                    let _ = s.send(());
+                }
+                if let Some(t) = thread.take() {
+                    let _ = t.join();
+                }
+            }
+        }
+    }
+}
+
 /// A running server. Dropping it stops the runtime (connections are cut).
 pub struct ServerHandle {
-    runtime: Option<tokio::runtime::Runtime>,
+    runtime: Option<IoRuntime>,
     shared: Arc<ServerShared>,
     shutdown: watch::Sender<bool>,
     local_addr: SocketAddr,
@@ -119,14 +171,10 @@ impl ServerHandle {
         config.validate().map_err(StartError::Config)?;
         let addr = resolve(&config.host, config.port)?;
         let std_listener = bind(addr, config.backlog).map_err(|e| StartError::Bind(addr, e))?;
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(config.effective_io_threads())
-            .thread_name("via-io")
-            .enable_all()
-            .build()
-            .map_err(StartError::Runtime)?;
+        let runtime = IoRuntime::start(config.effective_io_threads()).map_err(StartError::Runtime)?;
+        let handle = runtime.handle();
         let listener = {
-            let _enter = runtime.enter();
+            let _enter = handle.enter();
             TcpListener::from_std(std_listener).map_err(|e| StartError::Bind(addr, e))?
         };
         let local_addr = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
@@ -137,7 +185,7 @@ impl ServerHandle {
             next_request_id: AtomicU64::new(0),
         });
         let (shutdown, rx) = watch::channel(false);
-        runtime.spawn(accept_loop(listener, Arc::clone(&shared), rx));
+        handle.spawn(accept_loop(listener, Arc::clone(&shared), rx));
         Ok(Self { runtime: Some(runtime), shared, shutdown, local_addr })
     }
 
@@ -156,7 +204,7 @@ impl ServerHandle {
     /// Handle to spawn work on the server's runtime.
     pub fn runtime(&self) -> tokio::runtime::Handle {
         match &self.runtime {
-            Some(rt) => rt.handle().clone(),
+            Some(rt) => rt.handle(),
             None => unreachable!("the runtime lives until drop"),
         }
     }
@@ -172,7 +220,7 @@ impl Drop for ServerHandle {
     fn drop(&mut self) {
         let _ = self.shutdown.send(true);
         if let Some(rt) = self.runtime.take() {
-            rt.shutdown_timeout(Duration::from_millis(200));
+            rt.stop();
         }
     }
 }
