@@ -91,7 +91,11 @@ impl Drop for TrackerGuard {
 /// (no stealing, no idle-worker bookkeeping; measured in bench/RESULTS.md).
 enum IoRuntime {
     Multi(tokio::runtime::Runtime),
-    Single { handle: tokio::runtime::Handle, stop: Option<oneshot::Sender<()>>, thread: Option<std::thread::JoinHandle<()>> },
+    Single {
+        handle: tokio::runtime::Handle,
+        stop: Option<oneshot::Sender<()>>,
+        thread: Option<std::thread::JoinHandle<()>>,
+    },
 }
 
 impl IoRuntime {

@@ -14,6 +14,7 @@ use ext_php_rs::convert::IntoZval;
 use ext_php_rs::ffi::{self, zend_function, zend_object};
 use ext_php_rs::types::{ZendObject, Zval};
 
+use super::global::PhpGlobal;
 use super::sym;
 
 /// The loop every pooled fiber runs: take a job, run it, report, repeat. Written in PHP
@@ -33,9 +34,7 @@ struct Fns {
     suspend: *mut zend_function,
 }
 
-thread_local! {
-    static FNS: OnceCell<Fns> = const { OnceCell::new() };
-}
+static FNS: PhpGlobal<OnceCell<Fns>> = PhpGlobal::new(OnceCell::new());
 
 fn method(name: &str) -> *mut zend_function {
     let ce = sym::fiber_ce();
@@ -47,20 +46,18 @@ fn method(name: &str) -> *mut zend_function {
 }
 
 fn fns<R>(f: impl FnOnce(&Fns) -> R) -> R {
-    FNS.with(|cell| {
-        let fns = cell.get_or_init(|| {
-            if let Err(e) = ext_php_rs::php_eval::execute(FIBER_MAIN) {
-                crate::error!("cannot define the fiber body: {e}");
-            }
-            Fns {
-                ctor: method("__construct"),
-                start: method("start"),
-                resume: method("resume"),
-                suspend: method("suspend"),
-            }
-        });
-        f(fns)
-    })
+    let fns = FNS.get().get_or_init(|| {
+        if let Err(e) = ext_php_rs::php_eval::execute(FIBER_MAIN) {
+            crate::error!("cannot define the fiber body: {e}");
+        }
+        Fns {
+            ctor: method("__construct"),
+            start: method("start"),
+            resume: method("resume"),
+            suspend: method("suspend"),
+        }
+    });
+    f(fns)
 }
 
 /// `EG(exception)` is set.

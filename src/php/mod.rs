@@ -10,6 +10,7 @@ mod channel;
 mod convert;
 mod errors;
 mod fiber;
+mod global;
 mod request;
 mod response;
 mod runtime;

@@ -30,6 +30,7 @@ use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::try_catch;
 
 use super::fiber;
+use super::global::PhpGlobal;
 use super::response::ResponseCore;
 use super::sym;
 use crate::http::{IncomingRequest, Outbox, Reply, ResponseStart, StreamEvent};
@@ -176,25 +177,21 @@ impl State {
     }
 }
 
-thread_local! {
-    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
-    static FATAL: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
+static STATE: PhpGlobal<RefCell<Option<State>>> = PhpGlobal::new(RefCell::new(None));
+static FATAL: PhpGlobal<std::cell::Cell<bool>> = PhpGlobal::new(std::cell::Cell::new(false));
 
 /// Runs `f` on the scheduler state. Never call PHP inside `f`, and return (do not drop)
 /// user values taken out of the state.
 fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
-    STATE.with(|cell| {
-        let mut guard = cell.borrow_mut();
-        let state = guard.get_or_insert_with(|| State { next_task: 1, next_park: 1, ..State::default() });
-        f(state)
-    })
+    let mut guard = STATE.get().borrow_mut();
+    let state = guard.get_or_insert_with(|| State { next_task: 1, next_park: 1, ..State::default() });
+    f(state)
 }
 
 /// Drops everything the scheduler holds. Called at request shutdown, before the engine
 /// frees its objects; values are dropped outside the borrow.
 pub fn shutdown() {
-    let state = STATE.with(|cell| cell.borrow_mut().take());
+    let state = STATE.get().borrow_mut().take();
     drop(state);
 }
 
@@ -797,13 +794,13 @@ pub fn cancel_everything() {
 /// bailout) then ends the script with PHP's own fatal-error exit.
 fn fatal_cleanup() {
     crate::error!("fatal error in a PHP callback; answering in-flight requests with 500 and stopping");
-    FATAL.with(|f| f.set(true));
+    FATAL.get().set(true);
     for core in request_cores() {
         super::response::abandon(&core);
     }
     flush_replies();
     super::server::abort_after_fatal();
-    let state = STATE.with(|cell| cell.borrow_mut().take());
+    let state = STATE.get().borrow_mut().take();
     if let Some(s) = state {
         for (_, t) in s.tasks {
             std::mem::forget(t);
@@ -825,5 +822,5 @@ fn fatal() -> ! {
 
 /// Whether a fatal error stopped the runtime in this process.
 pub fn is_fatal() -> bool {
-    FATAL.with(|f| f.get())
+    FATAL.get().get()
 }

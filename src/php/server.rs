@@ -24,6 +24,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 
 use super::errors::{type_name, value_err, via_err, Callable};
+use super::global::PhpGlobal;
 use super::request::Request;
 use super::response::{Response, ResponseCore};
 use super::runtime::{self, Event, TaskId, TaskKind, Until};
@@ -80,12 +81,10 @@ struct Running {
     started: Instant,
 }
 
-thread_local! {
-    static RUNNING: RefCell<Option<Running>> = const { RefCell::new(None) };
-}
+static RUNNING: PhpGlobal<RefCell<Option<Running>>> = PhpGlobal::new(RefCell::new(None));
 
 fn with_running<R>(f: impl FnOnce(&mut Running) -> R) -> Option<R> {
-    RUNNING.with(|r| r.borrow_mut().as_mut().map(f))
+    RUNNING.get().borrow_mut().as_mut().map(f)
 }
 
 /// Dispatches one event from the Tokio side (called by the loop).
@@ -205,7 +204,7 @@ pub fn stopped() -> bool {
 
 /// After a fatal error: give the core a moment to send the 500s, then cut everything.
 pub fn abort_after_fatal() {
-    let running = RUNNING.with(|r| r.borrow_mut().take());
+    let running = RUNNING.get().borrow_mut().take();
     let Some(mut running) = running else { return };
     if let Some(handle) = running.handle.take() {
         handle.begin_shutdown();
@@ -347,7 +346,7 @@ impl Server {
         if runtime::loop_running() || runtime::current_task() != runtime::MAIN {
             return Err(via_err("Via\\Server::start(): cannot start inside a task or a running loop"));
         }
-        if RUNNING.with(|r| r.borrow().is_some()) {
+        if RUNNING.get().borrow().is_some() {
             return Err(via_err("Via\\Server::start(): a server is already running in this process"));
         }
         let (handler, start_hooks, shutdown_hooks) = {
@@ -382,22 +381,20 @@ impl Server {
             };
         let mut server = Zval::new();
         server.set_object(self_.get_mut_zend_obj());
-        RUNNING.with(|r| {
-            *r.borrow_mut() = Some(Running {
-                server_id: self_.id,
-                handle: Some(handle),
-                handler,
-                server: server.shallow_clone(),
-                on_shutdown: shutdown_hooks,
-                phase: Phase::Running,
-                dispatcher,
-                signals,
-                drain_timer: None,
-                hook_tasks: Vec::new(),
-                shutdown_timeout: config.shutdown_timeout,
-                max_input_vars: config.limits.max_input_vars,
-                started: Instant::now(),
-            })
+        *RUNNING.get().borrow_mut() = Some(Running {
+            server_id: self_.id,
+            handle: Some(handle),
+            handler,
+            server: server.shallow_clone(),
+            on_shutdown: shutdown_hooks,
+            phase: Phase::Running,
+            dispatcher,
+            signals,
+            drain_timer: None,
+            hook_tasks: Vec::new(),
+            shutdown_timeout: config.shutdown_timeout,
+            max_input_vars: config.limits.max_input_vars,
+            started: Instant::now(),
         });
         runtime::set_events(Some(rx));
         runtime::set_outbox(Some(crate::http::Outbox::start(&handle_runtime)));
@@ -411,7 +408,7 @@ impl Server {
 
         runtime::set_outbox(None);
         runtime::set_events(None);
-        let running = RUNNING.with(|r| r.borrow_mut().take());
+        let running = RUNNING.get().borrow_mut().take();
         if let Some(mut running) = running {
             drop(running.signals.take());
             drop(running.handle.take());
