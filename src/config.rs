@@ -135,7 +135,67 @@ pub struct ServerConfig {
     pub log_level: LogLevel,
     /// Directory for spooled uploads; `None` = the system temp dir.
     pub upload_dir: Option<std::path::PathBuf>,
+    pub compression: crate::http::encoding::CompressionConfig,
+    pub sse: SseConfig,
+    /// PEM certificate chain and private key: TLS with ALPN h2 / http/1.1.
+    pub tls_cert: Option<std::path::PathBuf>,
+    pub tls_key: Option<std::path::PathBuf>,
+    pub static_files: Option<StaticConfig>,
 }
+
+/// What `send()` does when a stream's queue is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backpressure {
+    /// Suspend the sending task until the queue drains; close the stream after the timeout.
+    Wait,
+    /// Drop the event (counted) and report false.
+    Drop,
+    /// Close the stream (counted): a client this slow reconnects and resynchronises.
+    Close,
+}
+
+/// Defaults of event streams.
+#[derive(Clone, Debug)]
+pub struct SseConfig {
+    /// A comment is sent after this long without an event; `None` = never.
+    pub heartbeat: Option<Duration>,
+    /// Bytes queued for one slow client before the backpressure policy applies.
+    pub queue_size: usize,
+    pub backpressure: Backpressure,
+    pub backpressure_timeout: Duration,
+}
+
+/// Heartbeat default: well under the 30–60 s idle timeouts of common proxies.
+pub const DEFAULT_SSE_HEARTBEAT: Duration = Duration::from_secs(15);
+/// Per-stream queue: a few hundred typical Datastar patches.
+pub const DEFAULT_SSE_QUEUE_SIZE: usize = 1024 * 1024;
+pub const DEFAULT_SSE_BACKPRESSURE_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Default for SseConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat: Some(DEFAULT_SSE_HEARTBEAT),
+            queue_size: DEFAULT_SSE_QUEUE_SIZE,
+            backpressure: Backpressure::Wait,
+            backpressure_timeout: DEFAULT_SSE_BACKPRESSURE_TIMEOUT,
+        }
+    }
+}
+
+/// Files served by Rust from a directory mapped to a URL prefix.
+#[derive(Clone, Debug)]
+pub struct StaticConfig {
+    /// Canonical path of the directory.
+    pub root: std::path::PathBuf,
+    /// URL prefix, starting and ending with "/".
+    pub prefix: String,
+    pub cache_control: String,
+    /// Bytes of Brotli-11 variants kept in memory.
+    pub brotli_cache_size: usize,
+}
+
+pub const DEFAULT_STATIC_CACHE_CONTROL: &str = "public, max-age=3600, must-revalidate";
+pub const DEFAULT_STATIC_BROTLI_CACHE: usize = 64 * 1024 * 1024;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -149,6 +209,11 @@ impl Default for ServerConfig {
             io_threads: 0,
             log_level: LogLevel::Info,
             upload_dir: None,
+            compression: Default::default(),
+            sse: SseConfig::default(),
+            tls_cert: None,
+            tls_key: None,
+            static_files: None,
         }
     }
 }
@@ -253,6 +318,20 @@ impl ServerConfig {
         "io_threads",
         "log_level",
         "upload_dir",
+        "compression",
+        "brotli_level",
+        "gzip_level",
+        "compression_min_size",
+        "sse_heartbeat",
+        "sse_queue_size",
+        "sse_backpressure",
+        "sse_backpressure_timeout",
+        "tls_cert",
+        "tls_key",
+        "static_dir",
+        "static_prefix",
+        "static_cache_control",
+        "static_brotli_cache_size",
     ];
 
     /// Applies one named option. Unknown names and wrong types are errors, never ignored.
@@ -292,6 +371,71 @@ impl ServerConfig {
                 }
                 self.upload_dir = Some(path);
             }
+            "compression" => self.compression.enabled = want_bool(name, v)?,
+            "brotli_level" => self.compression.brotli_level = want_int(name, v, 0, 11)? as u32,
+            "gzip_level" => self.compression.gzip_level = want_int(name, v, 0, 9)? as u32,
+            "compression_min_size" => self.compression.min_size = want_int(name, v, 0, i64::MAX)? as usize,
+            "sse_heartbeat" => {
+                let d = want_seconds(name, v, true)?;
+                self.sse.heartbeat = (!d.is_zero()).then_some(d);
+            }
+            "sse_queue_size" => self.sse.queue_size = want_int(name, v, 1024, 1 << 30)? as usize,
+            "sse_backpressure" => {
+                self.sse.backpressure = match want_str(name, v)? {
+                    "wait" => Backpressure::Wait,
+                    "drop" => Backpressure::Drop,
+                    "close" => Backpressure::Close,
+                    other => {
+                        return Err(err(
+                            name,
+                            format!("must be \"wait\", \"drop\" or \"close\", \"{other}\" given"),
+                        ))
+                    }
+                }
+            }
+            "sse_backpressure_timeout" => self.sse.backpressure_timeout = want_seconds(name, v, false)?,
+            "tls_cert" => self.tls_cert = Some(std::path::PathBuf::from(want_str(name, v)?)),
+            "tls_key" => self.tls_key = Some(std::path::PathBuf::from(want_str(name, v)?)),
+            "static_dir" => {
+                let dir = want_str(name, v)?;
+                let root = std::fs::canonicalize(dir)
+                    .map_err(|e| err(name, format!("\"{dir}\" cannot be used: {e}")))?;
+                if !root.is_dir() {
+                    return Err(err(name, format!("\"{dir}\" is not a directory")));
+                }
+                let s = self.static_files.get_or_insert_with(|| StaticConfig {
+                    root: root.clone(),
+                    prefix: "/".into(),
+                    cache_control: DEFAULT_STATIC_CACHE_CONTROL.into(),
+                    brotli_cache_size: DEFAULT_STATIC_BROTLI_CACHE,
+                });
+                s.root = root;
+            }
+            "static_prefix" | "static_cache_control" | "static_brotli_cache_size" => {
+                let Some(s) = self.static_files.as_mut() else {
+                    return Err(err(name, "needs \"static_dir\" (give static_dir first)"));
+                };
+                match name {
+                    "static_prefix" => {
+                        let p = want_str(name, v)?;
+                        if !p.starts_with('/') || p.contains("..") || p.contains('\\') {
+                            return Err(err(
+                                name,
+                                format!("must be a URL path starting with \"/\", \"{p}\" given"),
+                            ));
+                        }
+                        s.prefix = if p.ends_with('/') { p.to_string() } else { format!("{p}/") };
+                    }
+                    "static_cache_control" => {
+                        let c = want_str(name, v)?;
+                        if http::HeaderValue::from_str(c).is_err() {
+                            return Err(err(name, "must be a valid header value"));
+                        }
+                        s.cache_control = c.to_string();
+                    }
+                    _ => s.brotli_cache_size = want_int(name, v, 0, 1 << 34)? as usize,
+                }
+            }
             _ => {
                 return Err(err(
                     name,
@@ -316,6 +460,11 @@ impl ServerConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.host.is_empty() {
             return Err(err("host", "must not be empty"));
+        }
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(_), None) => return Err(err("tls_key", "is required with tls_cert")),
+            (None, Some(_)) => return Err(err("tls_cert", "is required with tls_key")),
+            _ => {}
         }
         Ok(())
     }

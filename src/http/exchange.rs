@@ -82,8 +82,19 @@ pub struct IncomingRequest {
 /// The body of a response.
 pub enum ResponseBodySource {
     Full(Bytes),
-    /// Chunks written later through a `StreamWriter`.
-    Stream(Arc<StreamShared>),
+    /// Chunks written later into the shared stream; with a heartbeat, an event stream
+    /// that sends a comment after that long without an event.
+    Stream {
+        stream: Arc<StreamShared>,
+        heartbeat: Option<std::time::Duration>,
+    },
+}
+
+impl ResponseBodySource {
+    /// A plain streamed body (no heartbeat).
+    pub fn stream(stream: Arc<StreamShared>) -> Self {
+        Self::Stream { stream, heartbeat: None }
+    }
 }
 
 /// Status, headers and body source: what starts a response.

@@ -4,14 +4,17 @@
 //! `Dispatcher` and answers through their `Reply`; the PHP runtime and the Rust tests use
 //! exactly the same path.
 
+pub mod body;
 pub mod conn;
 pub mod cookie;
+pub mod encoding;
 pub mod exchange;
 pub mod form;
 pub mod multipart;
 pub mod outbox;
 pub mod server;
 pub mod service;
+pub mod sse;
 pub mod stats;
 pub mod stream;
 
@@ -22,4 +25,4 @@ pub use exchange::{
 pub use outbox::Outbox;
 pub use server::{ServerHandle, StartError};
 pub use stats::StatsSnapshot;
-pub use stream::{StreamAborted, StreamClosed, StreamShared};
+pub use stream::{PushOutcome, StreamAborted, StreamClosed, StreamShared};

@@ -16,17 +16,21 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{HeaderValue, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{
+    HeaderValue, ACCEPT_ENCODING, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, VARY,
+};
 use http::{HeaderMap, Request, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
+use super::body::StreamedBody;
 use super::conn::Activity;
+use super::encoding::{self, Coding, StreamEncoder};
 use super::exchange::{Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource};
 use super::multipart;
 use super::stats::Stats;
-use super::stream::{StreamAborted, StreamBody};
+use super::stream::StreamAborted;
 use crate::config::ServerConfig;
 
 /// State shared by every connection of one server.
@@ -107,7 +111,7 @@ impl Drop for RequestGuard {
 
 enum Kind {
     Full(Option<Bytes>),
-    Stream(StreamBody),
+    Stream(StreamedBody),
 }
 
 /// The body hyper sends. Carries the request guard so that a request stays "in flight"
@@ -235,6 +239,55 @@ fn body_error_status(e: &BodyError, stats: &Stats) -> StatusCode {
     }
 }
 
+/// The coding for a response: compression enabled, a compressible type the application did
+/// not encode itself, a status with a body. Adds `Vary: Accept-Encoding` whenever the
+/// choice depended on the request.
+fn choose_coding(
+    cfg: &ServerConfig,
+    headers: &mut HeaderMap,
+    accept: Option<&HeaderValue>,
+    status: StatusCode,
+    is_head: bool,
+) -> Coding {
+    if !cfg.compression.enabled
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || status.is_informational()
+        || headers.contains_key(CONTENT_ENCODING)
+        || !encoding::is_compressible(headers.get(CONTENT_TYPE))
+    {
+        return Coding::Identity;
+    }
+    add_vary_accept_encoding(headers);
+    if is_head {
+        return Coding::Identity;
+    }
+    encoding::negotiate(accept)
+}
+
+pub fn add_vary_accept_encoding(headers: &mut HeaderMap) {
+    let varies = headers.get_all(VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.split(',').any(|t| t.trim() == "*" || t.trim().eq_ignore_ascii_case("accept-encoding"))
+        })
+    });
+    if !varies {
+        headers.append(VARY, HeaderValue::from_static("accept-encoding"));
+    }
+}
+
+fn mark_encoded(headers: &mut HeaderMap, coding: Coding, stats: &Stats) {
+    if let Some(v) = coding.header_value() {
+        headers.insert(CONTENT_ENCODING, v);
+        headers.remove(CONTENT_LENGTH);
+    }
+    match coding {
+        Coding::Brotli => stats.compressed_br.fetch_add(1, Ordering::Relaxed),
+        Coding::Gzip => stats.compressed_gzip.fetch_add(1, Ordering::Relaxed),
+        Coding::Identity => 0,
+    };
+}
+
 /// hyper's service function.
 pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Response<ResponseBody>, Infallible> {
     let shared = &ctx.shared;
@@ -244,6 +297,8 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Respons
     let mut guard = RequestGuard::new(&ctx.activity, stats);
     let (parts, body) = req.into_parts();
     let version = parts.version;
+    let accept_encoding = parts.headers.get(ACCEPT_ENCODING).cloned();
+    let is_head = parts.method == http::Method::HEAD;
 
     if content_length(&parts.headers).is_some_and(|n| n > limits.max_body_size) {
         stats.body_too_large.fetch_add(1, Ordering::Relaxed);
@@ -310,13 +365,35 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Respons
         return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, version, false, guard));
     };
 
+    let mut headers = start.headers;
+    let coding = choose_coding(&shared.config, &mut headers, accept_encoding.as_ref(), start.status, is_head);
     let kind = match start.body {
+        ResponseBodySource::Full(b)
+            if coding != Coding::Identity && b.len() >= shared.config.compression.min_size =>
+        {
+            match encoding::encode_all(coding, &shared.config.compression, &b) {
+                Ok(encoded) => {
+                    mark_encoded(&mut headers, coding, stats);
+                    Kind::Full(Some(encoded))
+                }
+                Err(e) => {
+                    crate::warn!("compressing a response failed ({e}); sending it as is");
+                    Kind::Full(Some(b))
+                }
+            }
+        }
         ResponseBodySource::Full(b) => Kind::Full(Some(b)),
-        ResponseBodySource::Stream(s) => Kind::Stream(s.body()),
+        ResponseBodySource::Stream { stream, heartbeat } => {
+            let encoder = StreamEncoder::new(coding, &shared.config.compression);
+            if encoder.is_some() {
+                mark_encoded(&mut headers, coding, stats);
+            }
+            Kind::Stream(StreamedBody::new(stream.body(), encoder, heartbeat, Arc::clone(stats)))
+        }
     };
     let mut resp = Response::new(ResponseBody { kind, complete: false, guard: Some(guard) });
     *resp.status_mut() = start.status;
-    *resp.headers_mut() = start.headers;
+    *resp.headers_mut() = headers;
     if let Some(reason) = start.reason {
         if version < Version::HTTP_2 {
             if let Ok(r) = hyper::ext::ReasonPhrase::try_from(reason) {

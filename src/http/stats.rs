@@ -25,6 +25,28 @@ pub struct Stats {
     pub unanswered: AtomicU64,
     /// Peers that left before their response was complete.
     pub client_aborts: AtomicU64,
+    /// Responses sent compressed, by coding.
+    pub compressed_br: AtomicU64,
+    pub compressed_gzip: AtomicU64,
+    /// Event streams opened and now open.
+    pub sse_opened: AtomicU64,
+    pub sse_open: AtomicU64,
+    pub sse_events: AtomicU64,
+    pub sse_heartbeats: AtomicU64,
+    /// Events dropped because a stream's queue was full (policy "drop", topic publishes).
+    pub sse_dropped: AtomicU64,
+    /// Streams closed because their client did not keep up (policy "close", or "wait"
+    /// past its timeout).
+    pub sse_closed_slow: AtomicU64,
+    /// Senders that waited for a slow client's queue to drain.
+    pub sse_waits: AtomicU64,
+    /// Streams whose client went away (TCP close, RST_STREAM).
+    pub sse_disconnects: AtomicU64,
+    /// Topic publishes and the stream deliveries they made.
+    pub topic_publishes: AtomicU64,
+    pub topic_deliveries: AtomicU64,
+    /// Requests answered from the static directory (PHP not entered).
+    pub static_hits: AtomicU64,
 }
 
 /// A plain copy of the counters.
@@ -43,6 +65,19 @@ pub struct StatsSnapshot {
     pub bad_requests: u64,
     pub unanswered: u64,
     pub client_aborts: u64,
+    pub compressed_br: u64,
+    pub compressed_gzip: u64,
+    pub sse_opened: u64,
+    pub sse_open: u64,
+    pub sse_events: u64,
+    pub sse_heartbeats: u64,
+    pub sse_dropped: u64,
+    pub sse_closed_slow: u64,
+    pub sse_waits: u64,
+    pub sse_disconnects: u64,
+    pub topic_publishes: u64,
+    pub topic_deliveries: u64,
+    pub static_hits: u64,
 }
 
 impl Stats {
@@ -62,13 +97,26 @@ impl Stats {
             bad_requests: g(&self.bad_requests),
             unanswered: g(&self.unanswered),
             client_aborts: g(&self.client_aborts),
+            compressed_br: g(&self.compressed_br),
+            compressed_gzip: g(&self.compressed_gzip),
+            sse_opened: g(&self.sse_opened),
+            sse_open: g(&self.sse_open),
+            sse_events: g(&self.sse_events),
+            sse_heartbeats: g(&self.sse_heartbeats),
+            sse_dropped: g(&self.sse_dropped),
+            sse_closed_slow: g(&self.sse_closed_slow),
+            sse_waits: g(&self.sse_waits),
+            sse_disconnects: g(&self.sse_disconnects),
+            topic_publishes: g(&self.topic_publishes),
+            topic_deliveries: g(&self.topic_deliveries),
+            static_hits: g(&self.static_hits),
         }
     }
 }
 
 impl StatsSnapshot {
     /// Name/value pairs in a stable order, for PHP arrays and logs.
-    pub fn pairs(&self) -> [(&'static str, u64); 13] {
+    pub fn pairs(&self) -> [(&'static str, u64); 26] {
         [
             ("connections_accepted", self.connections_accepted),
             ("connections_active", self.connections_active),
@@ -83,6 +131,19 @@ impl StatsSnapshot {
             ("bad_requests", self.bad_requests),
             ("unanswered", self.unanswered),
             ("client_aborts", self.client_aborts),
+            ("compressed_br", self.compressed_br),
+            ("compressed_gzip", self.compressed_gzip),
+            ("sse_opened", self.sse_opened),
+            ("sse_open", self.sse_open),
+            ("sse_events", self.sse_events),
+            ("sse_heartbeats", self.sse_heartbeats),
+            ("sse_dropped", self.sse_dropped),
+            ("sse_closed_slow", self.sse_closed_slow),
+            ("sse_waits", self.sse_waits),
+            ("sse_disconnects", self.sse_disconnects),
+            ("topic_publishes", self.topic_publishes),
+            ("topic_deliveries", self.topic_deliveries),
+            ("static_hits", self.static_hits),
         ]
     }
 }

@@ -57,6 +57,19 @@ pub struct StreamShared {
     id: u64,
     state: Mutex<State>,
     events: Arc<dyn Dispatcher>,
+    /// Bytes `try_push` may keep queued (`usize::MAX` = unbounded).
+    capacity: usize,
+}
+
+/// What a bounded push did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushOutcome {
+    /// Queued; this many bytes are queued now.
+    Queued(usize),
+    /// Not queued: it does not fit in the capacity (a slow client).
+    Full,
+    /// Not queued: the peer is gone or the stream ended.
+    Closed,
 }
 
 impl std::fmt::Debug for StreamShared {
@@ -66,12 +79,47 @@ impl std::fmt::Debug for StreamShared {
 }
 
 impl StreamShared {
+    /// An unbounded stream (the writer applies its own high-water mark).
     pub fn new(events: Arc<dyn Dispatcher>) -> Arc<Self> {
+        Self::with_capacity(events, usize::MAX)
+    }
+
+    /// A stream whose `try_push` refuses what would take the queue past `capacity` bytes.
+    pub fn with_capacity(events: Arc<dyn Dispatcher>, capacity: usize) -> Arc<Self> {
         Arc::new(Self {
             id: NEXT_STREAM_ID.fetch_add(1, Ordering::Relaxed),
             state: Mutex::new(State::default()),
             events,
+            capacity,
         })
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Queues `chunk` unless it would exceed the capacity. A chunk larger than the whole
+    /// capacity still goes into an empty queue, so no event is impossible to send.
+    pub fn try_push(&self, chunk: Bytes) -> PushOutcome {
+        let waker;
+        let queued;
+        {
+            let mut s = self.state.lock();
+            if s.closed || s.finished {
+                return PushOutcome::Closed;
+            }
+            if s.queued > 0 && s.queued.saturating_add(chunk.len()) > self.capacity {
+                return PushOutcome::Full;
+            }
+            s.queued += chunk.len();
+            s.queue.push_back(chunk);
+            queued = s.queued;
+            waker = s.reader.take();
+        }
+        if let Some(w) = waker {
+            w.wake();
+        }
+        PushOutcome::Queued(queued)
     }
 
     pub fn id(&self) -> u64 {

@@ -442,7 +442,7 @@ impl Response {
                 Phase::Pending => {
                     let events = c.events.clone().unwrap_or_else(|| Arc::new(NoEvents));
                     let s = StreamShared::new(events);
-                    if !c.start(ResponseBodySource::Stream(Arc::clone(&s))) {
+                    if !c.start(ResponseBodySource::stream(Arc::clone(&s))) {
                         s.close();
                     }
                     c.phase = Phase::Streaming(Arc::clone(&s));

@@ -125,7 +125,7 @@ impl TestApp {
                     status: StatusCode::OK,
                     reason: None,
                     headers,
-                    body: ResponseBodySource::Stream(Arc::clone(&shared)),
+                    body: ResponseBodySource::stream(Arc::clone(&shared)),
                 };
                 if !reply.send(start) {
                     shared.close();

@@ -1,0 +1,350 @@
+//! Content codings: negotiation from `Accept-Encoding`, and encoders that either compress a
+//! whole body or flush after every chunk of a stream so each chunk is decodable at once.
+//!
+//! Owns: q-value parsing (RFC 9110 §12.5.3), which types are worth compressing, Brotli and
+//! gzip encoders. Does not own: when to compress (the service decides per response).
+//!
+//! Runs on Tokio threads; nothing here blocks on I/O.
+
+use std::io::Write;
+
+use bytes::Bytes;
+use http::HeaderValue;
+
+/// Default Brotli quality for dynamic content (php-via's choice: fast, good ratios).
+pub const DEFAULT_BROTLI_LEVEL: u32 = 4;
+/// Default gzip level.
+pub const DEFAULT_GZIP_LEVEL: u32 = 6;
+/// Bodies smaller than this are sent as they are: headers would eat the gain.
+pub const DEFAULT_MIN_SIZE: usize = 1024;
+/// Brotli window for streams (2^16 = 64 KiB): bounds the encoder's memory per stream;
+/// SSE events are small and repetitive, so a larger window gains little.
+const STREAM_LGWIN: u32 = 16;
+/// Brotli window for whole bodies (2^22, Brotli's default).
+const BODY_LGWIN: u32 = 22;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+impl Coding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Brotli => "br",
+            Self::Gzip => "gzip",
+            Self::Identity => "identity",
+        }
+    }
+
+    pub fn header_value(self) -> Option<HeaderValue> {
+        match self {
+            Self::Identity => None,
+            c => Some(HeaderValue::from_static(c.as_str())),
+        }
+    }
+}
+
+/// Which codings the server may use, and how hard.
+#[derive(Clone, Debug)]
+pub struct CompressionConfig {
+    pub enabled: bool,
+    pub brotli_level: u32,
+    pub gzip_level: u32,
+    pub min_size: usize,
+}
+
+impl Default for CompressionConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            brotli_level: DEFAULT_BROTLI_LEVEL,
+            gzip_level: DEFAULT_GZIP_LEVEL,
+            min_size: DEFAULT_MIN_SIZE,
+        }
+    }
+}
+
+/// A q-value in thousandths (`q=0.5` → 500); `None` when malformed.
+fn parse_q(s: &str) -> Option<u16> {
+    let s = s.trim();
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let frac_val: u16 = format!("{frac:0<3}").parse().ok()?;
+    match int {
+        "0" => Some(frac_val),
+        "1" if frac_val == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// The best coding the client accepts (RFC 9110 §12.5.3): the highest q-value among br,
+/// gzip and `*`; br wins a tie. No header means identity.
+pub fn negotiate(accept_encoding: Option<&HeaderValue>) -> Coding {
+    let Some(value) = accept_encoding.and_then(|v| v.to_str().ok()) else { return Coding::Identity };
+    let (mut br, mut gzip, mut star): (Option<u16>, Option<u16>, Option<u16>) = (None, None, None);
+    for item in value.split(',') {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let mut q = Some(1000);
+        for param in parts {
+            if let Some((k, v)) = param.split_once('=') {
+                if k.trim().eq_ignore_ascii_case("q") {
+                    q = parse_q(v);
+                }
+            }
+        }
+        let Some(q) = q else { continue };
+        match name.as_str() {
+            "br" => br = Some(q),
+            "gzip" | "x-gzip" => gzip = Some(q),
+            "*" => star = Some(q),
+            _ => {}
+        }
+    }
+    let br = br.or(star).unwrap_or(0);
+    let gzip = gzip.or(star).unwrap_or(0);
+    if br > 0 && br >= gzip {
+        Coding::Brotli
+    } else if gzip > 0 {
+        Coding::Gzip
+    } else {
+        Coding::Identity
+    }
+}
+
+/// Whether a media type gains from compression (text, JSON, JS, XML, SVG, event streams…);
+/// images, archives, audio and video are already compressed.
+pub fn is_compressible(content_type: Option<&HeaderValue>) -> bool {
+    let Some(ct) = content_type.and_then(|v| v.to_str().ok()) else { return false };
+    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let (top, sub) = mime.split_once('/').unwrap_or((mime.as_str(), ""));
+    match top {
+        "text" => true,
+        "application" => {
+            matches!(
+                sub,
+                "json"
+                    | "javascript"
+                    | "ecmascript"
+                    | "xml"
+                    | "xhtml+xml"
+                    | "rss+xml"
+                    | "atom+xml"
+                    | "manifest+json"
+                    | "ld+json"
+                    | "wasm"
+                    | "x-javascript"
+                    | "graphql-response+json"
+            ) || sub.ends_with("+json")
+                || sub.ends_with("+xml")
+        }
+        "image" => matches!(sub, "svg+xml" | "x-icon" | "vnd.microsoft.icon" | "bmp"),
+        "font" => matches!(sub, "ttf" | "otf"),
+        _ => false,
+    }
+}
+
+/// Compresses a whole body.
+pub fn encode_all(coding: Coding, cfg: &CompressionConfig, body: &[u8]) -> std::io::Result<Bytes> {
+    match coding {
+        Coding::Identity => Ok(Bytes::copy_from_slice(body)),
+        Coding::Brotli => {
+            let mut out = Vec::with_capacity(body.len() / 3 + 64);
+            {
+                let mut w = brotli::CompressorWriter::new(&mut out, 4096, cfg.brotli_level, BODY_LGWIN);
+                w.write_all(body)?;
+            }
+            Ok(Bytes::from(out))
+        }
+        Coding::Gzip => {
+            let mut w = flate2::write::GzEncoder::new(
+                Vec::with_capacity(body.len() / 3 + 64),
+                flate2::Compression::new(cfg.gzip_level),
+            );
+            w.write_all(body)?;
+            Ok(Bytes::from(w.finish()?))
+        }
+    }
+}
+
+/// Compresses a whole body at Brotli's highest quality, for caching static files.
+pub fn brotli_max(body: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len() / 4 + 64);
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, 11, BODY_LGWIN);
+        w.write_all(body)?;
+    }
+    Ok(out)
+}
+
+enum Inner {
+    Brotli(Box<brotli::CompressorWriter<Vec<u8>>>),
+    Gzip(flate2::write::GzEncoder<Vec<u8>>),
+}
+
+/// The encoder of one streamed body: every chunk is compressed and flushed, so the peer
+/// can decode it before the next one exists.
+pub struct StreamEncoder {
+    inner: Inner,
+}
+
+impl StreamEncoder {
+    /// `None` for identity (nothing to do).
+    pub fn new(coding: Coding, cfg: &CompressionConfig) -> Option<Self> {
+        let inner = match coding {
+            Coding::Identity => return None,
+            Coding::Brotli => Inner::Brotli(Box::new(brotli::CompressorWriter::new(
+                Vec::new(),
+                1024,
+                cfg.brotli_level,
+                STREAM_LGWIN,
+            ))),
+            Coding::Gzip => Inner::Gzip(flate2::write::GzEncoder::new(
+                Vec::new(),
+                flate2::Compression::new(cfg.gzip_level),
+            )),
+        };
+        Some(Self { inner })
+    }
+
+    /// Compresses `chunk` and flushes; returns the bytes to send now.
+    pub fn encode(&mut self, chunk: &[u8]) -> std::io::Result<Bytes> {
+        match &mut self.inner {
+            Inner::Brotli(w) => {
+                w.write_all(chunk)?;
+                w.flush()?;
+                Ok(Bytes::from(std::mem::take(w.get_mut())))
+            }
+            Inner::Gzip(w) => {
+                w.write_all(chunk)?;
+                w.flush()?;
+                Ok(Bytes::from(std::mem::take(w.get_mut())))
+            }
+        }
+    }
+
+    /// Ends the compressed stream; returns its last bytes.
+    pub fn finish(self) -> std::io::Result<Bytes> {
+        match self.inner {
+            Inner::Brotli(w) => Ok(Bytes::from(w.into_inner())),
+            Inner::Gzip(w) => Ok(Bytes::from(w.finish()?)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn hv(s: &str) -> HeaderValue {
+        HeaderValue::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn negotiation_uses_q_values_not_substrings() {
+        assert_eq!(negotiate(None), Coding::Identity);
+        assert_eq!(negotiate(Some(&hv("gzip, deflate, br"))), Coding::Brotli);
+        assert_eq!(negotiate(Some(&hv("gzip"))), Coding::Gzip);
+        assert_eq!(negotiate(Some(&hv("br;q=0, gzip"))), Coding::Gzip);
+        assert_eq!(negotiate(Some(&hv("br;q=0.5, gzip;q=0.8"))), Coding::Gzip);
+        assert_eq!(negotiate(Some(&hv("gzip;q=0.5, br;q=0.5"))), Coding::Brotli);
+        assert_eq!(negotiate(Some(&hv("*"))), Coding::Brotli);
+        assert_eq!(negotiate(Some(&hv("*;q=0"))), Coding::Identity);
+        assert_eq!(negotiate(Some(&hv("identity"))), Coding::Identity);
+        assert_eq!(negotiate(Some(&hv("brotli, xbr"))), Coding::Identity, "no substring matching");
+        assert_eq!(negotiate(Some(&hv("BR ; Q=1"))), Coding::Brotli);
+        assert_eq!(
+            negotiate(Some(&hv("br;q=2, gzip;q=abc"))),
+            Coding::Identity,
+            "malformed q-values are ignored"
+        );
+    }
+
+    #[test]
+    fn compressible_types() {
+        for t in [
+            "text/html; charset=utf-8",
+            "text/event-stream",
+            "application/json",
+            "image/svg+xml",
+            "application/vnd.api+json",
+        ] {
+            assert!(is_compressible(Some(&hv(t))), "{t}");
+        }
+        for t in ["image/png", "application/zip", "video/mp4", "application/octet-stream"] {
+            assert!(!is_compressible(Some(&hv(t))), "{t}");
+        }
+        assert!(!is_compressible(None));
+    }
+
+    #[test]
+    fn brotli_stream_chunks_decode_one_by_one() {
+        let cfg = CompressionConfig::default();
+        let mut enc = StreamEncoder::new(Coding::Brotli, &cfg).unwrap();
+        let mut wire = Vec::new();
+        for i in 0..3 {
+            let chunk = format!("data: event {i}\n\n");
+            let out = enc.encode(chunk.as_bytes()).unwrap();
+            assert!(!out.is_empty());
+            wire.extend_from_slice(&out);
+            // Everything sent so far decodes to every chunk so far, without the end.
+            let mut dec = brotli::Decompressor::new(&wire[..], 4096);
+            let mut got = Vec::new();
+            let mut buf = [0u8; 256];
+            loop {
+                match dec.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => got.extend_from_slice(&buf[..n]),
+                    Err(_) => break, // truncated stream: what was decoded is what matters
+                }
+            }
+            let expected: String = (0..=i).map(|j| format!("data: event {j}\n\n")).collect();
+            assert_eq!(String::from_utf8(got).unwrap(), expected);
+        }
+        wire.extend_from_slice(&enc.finish().unwrap());
+        let mut all = String::new();
+        brotli::Decompressor::new(&wire[..], 4096).read_to_string(&mut all).unwrap();
+        assert!(all.ends_with("data: event 2\n\n"));
+    }
+
+    #[test]
+    fn gzip_stream_chunks_decode_one_by_one() {
+        let cfg = CompressionConfig::default();
+        let mut enc = StreamEncoder::new(Coding::Gzip, &cfg).unwrap();
+        let mut wire = Vec::new();
+        for i in 0..3 {
+            wire.extend_from_slice(&enc.encode(format!("chunk {i}\n").as_bytes()).unwrap());
+            let mut dec = flate2::read::GzDecoder::new(&wire[..]);
+            let mut got = Vec::new();
+            let mut buf = [0u8; 256];
+            while let Ok(n) = dec.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert!(String::from_utf8_lossy(&got).ends_with(&format!("chunk {i}\n")));
+        }
+    }
+
+    #[test]
+    fn whole_bodies_round_trip() {
+        let cfg = CompressionConfig::default();
+        let body = "hello world ".repeat(500);
+        let br = encode_all(Coding::Brotli, &cfg, body.as_bytes()).unwrap();
+        assert!(br.len() < body.len() / 10);
+        let mut out = String::new();
+        brotli::Decompressor::new(&br[..], 4096).read_to_string(&mut out).unwrap();
+        assert_eq!(out, body);
+        let gz = encode_all(Coding::Gzip, &cfg, body.as_bytes()).unwrap();
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut out).unwrap();
+        assert_eq!(out, body);
+    }
+}
