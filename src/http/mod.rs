@@ -17,6 +17,7 @@ pub mod service;
 pub mod sse;
 pub mod stats;
 pub mod stream;
+pub mod topics;
 
 pub use exchange::{
     Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart,
@@ -24,5 +25,6 @@ pub use exchange::{
 };
 pub use outbox::Outbox;
 pub use server::{ServerHandle, StartError};
-pub use stats::StatsSnapshot;
+pub use stats::{Stats, StatsSnapshot};
 pub use stream::{PushOutcome, StreamAborted, StreamClosed, StreamShared};
+pub use topics::Topics;

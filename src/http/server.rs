@@ -28,6 +28,7 @@ use super::conn::{sniff_h2c, Activity, Rewind, Watched};
 use super::exchange::Dispatcher;
 use super::service::{self, ConnCtx, ServerShared};
 use super::stats::{Stats, StatsSnapshot};
+use super::topics::Topics;
 use crate::config::{ConfigError, ServerConfig};
 
 /// Why a server could not start.
@@ -146,6 +147,7 @@ impl IoRuntime {
 pub struct ServerHandle {
     runtime: Option<IoRuntime>,
     shared: Arc<ServerShared>,
+    topics: Arc<Topics>,
     shutdown: watch::Sender<bool>,
     local_addr: SocketAddr,
 }
@@ -190,7 +192,8 @@ impl ServerHandle {
         });
         let (shutdown, rx) = watch::channel(false);
         handle.spawn(accept_loop(listener, Arc::clone(&shared), rx));
-        Ok(Self { runtime: Some(runtime), shared, shutdown, local_addr })
+        let topics = Topics::start(&handle, Arc::clone(&shared.stats), shared.config.sse.backpressure);
+        Ok(Self { runtime: Some(runtime), shared, topics, shutdown, local_addr })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -199,6 +202,16 @@ impl ServerHandle {
 
     pub fn stats(&self) -> StatsSnapshot {
         self.shared.stats.snapshot()
+    }
+
+    /// The live counters, for code that updates them (the PHP side counts SSE sends).
+    pub fn stats_handle(&self) -> Arc<Stats> {
+        Arc::clone(&self.shared.stats)
+    }
+
+    /// The topics of this server's event streams.
+    pub fn topics(&self) -> Arc<Topics> {
+        Arc::clone(&self.topics)
     }
 
     pub fn config(&self) -> &ServerConfig {

@@ -15,6 +15,7 @@ mod request;
 mod response;
 mod runtime;
 mod server;
+mod sse;
 mod sym;
 mod timer;
 
@@ -40,6 +41,7 @@ fn startup(_ty: i32, module_number: i32) -> i32 {
 
 extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
     // Release fibers, callables and timers while the engine's objects still exist.
+    sse::shutdown();
     runtime::shutdown();
     0
 }
@@ -67,6 +69,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<server::Server>()
         .class::<request::Request>()
         .class::<response::Response>()
+        .class::<sse::Sse>()
         .class::<channel::Channel>()
         .enumeration::<channel::ChannelState>()
         .class::<timer::Timer>();

@@ -26,8 +26,10 @@ use http::{HeaderMap, StatusCode};
 
 use super::errors::{type_name, value_err, via_err};
 use super::runtime::{self, Wake};
+use crate::config::SseConfig;
 use crate::http::cookie::{self, CookieOptions, SameSite};
-use crate::http::{Dispatcher, Reply, ResponseBodySource, ResponseStart, StreamShared};
+use crate::http::encoding::CompressionConfig;
+use crate::http::{Dispatcher, Reply, ResponseBodySource, ResponseStart, Stats, StreamShared, Topics};
 
 /// Above this many queued bytes `write()` waits for the client to catch up.
 pub const WRITE_HIGH_WATER: usize = 1024 * 1024;
@@ -40,14 +42,31 @@ enum Phase {
     Ended,
 }
 
+/// What the responses of a running server use of it.
+pub struct Services {
+    pub events: Arc<dyn Dispatcher>,
+    pub stats: Arc<Stats>,
+    pub topics: Arc<Topics>,
+    pub sse: SseConfig,
+    pub compression: CompressionConfig,
+}
+
+/// Request headers an event stream needs.
+#[derive(Default)]
+pub struct StreamContext {
+    pub last_event_id: Option<HeaderValue>,
+    pub accept_encoding: Option<HeaderValue>,
+}
+
 pub struct ResponseCore {
-    status: StatusCode,
+    pub(crate) status: StatusCode,
     reason: Option<Bytes>,
     status_set: bool,
-    headers: HeaderMap,
+    pub(crate) headers: HeaderMap,
     phase: Phase,
     reply: Option<Reply>,
-    events: Option<Arc<dyn Dispatcher>>,
+    pub(crate) services: Option<Rc<Services>>,
+    pub(crate) stream_context: StreamContext,
     /// A detached response keeps its body for inspection.
     captured: Vec<u8>,
     task_running: bool,
@@ -56,10 +75,17 @@ pub struct ResponseCore {
 }
 
 impl ResponseCore {
-    pub fn bound(reply: Reply, events: Arc<dyn Dispatcher>, method: http::Method, uri: http::Uri) -> Self {
+    pub fn bound(
+        reply: Reply,
+        services: Rc<Services>,
+        method: http::Method,
+        uri: http::Uri,
+        stream_context: StreamContext,
+    ) -> Self {
         Self {
             reply: Some(reply),
-            events: Some(events),
+            services: Some(services),
+            stream_context,
             task_running: true,
             origin: Some((method, uri)),
             ..Self::detached()
@@ -82,19 +108,20 @@ impl ResponseCore {
             headers: HeaderMap::new(),
             phase: Phase::Pending,
             reply: None,
-            events: None,
+            services: None,
+            stream_context: StreamContext::default(),
             captured: Vec::new(),
             task_running: false,
             origin: None,
         }
     }
 
-    fn is_detached(&self) -> bool {
-        self.events.is_none()
+    pub(crate) fn is_detached(&self) -> bool {
+        self.services.is_none()
     }
 
     /// Sends status and headers. A detached response keeps them for inspection.
-    fn start(&mut self, body: ResponseBodySource) -> bool {
+    pub(crate) fn start(&mut self, body: ResponseBodySource) -> bool {
         let Some(reply) = self.reply.take() else { return self.is_detached() };
         let start = ResponseStart {
             status: self.status,
@@ -103,6 +130,31 @@ impl ResponseCore {
             body,
         };
         runtime::send_reply(reply, start)
+    }
+
+    pub(crate) fn headers_sent(&self) -> bool {
+        !matches!(self.phase, Phase::Pending)
+    }
+
+    /// Starts a streamed body (an event stream when `heartbeat` is set). `false` when
+    /// the client is already gone.
+    pub(crate) fn start_stream(
+        &mut self,
+        stream: Arc<StreamShared>,
+        heartbeat: Option<std::time::Duration>,
+    ) -> bool {
+        let ok = self.start(ResponseBodySource::Stream { stream: Arc::clone(&stream), heartbeat });
+        self.phase = Phase::Streaming(stream);
+        ok
+    }
+
+    /// A detached response becomes a stream whose chunks are captured.
+    pub(crate) fn mark_streaming_detached(&mut self) {
+        self.phase = Phase::Streaming(StreamShared::new(NoEvents::shared()));
+    }
+
+    pub(crate) fn capture(&mut self, bytes: &[u8]) {
+        self.captured.extend_from_slice(bytes);
     }
 
     /// Sends status and headers with `body` and ends. `false` when the client is gone.
@@ -436,11 +488,12 @@ impl Response {
                 Phase::Streaming(s) => Arc::clone(s),
                 Phase::Pending if c.is_detached() => {
                     c.captured.extend_from_slice(&chunk);
-                    c.phase = Phase::Streaming(StreamShared::new(Arc::new(NoEvents)));
+                    c.phase = Phase::Streaming(StreamShared::new(NoEvents::shared()));
                     return Ok(true);
                 }
                 Phase::Pending => {
-                    let events = c.events.clone().unwrap_or_else(|| Arc::new(NoEvents));
+                    let events =
+                        c.services.as_ref().map_or_else(|| NoEvents::shared(), |s| Arc::clone(&s.events));
                     let s = StreamShared::new(events);
                     if !c.start(ResponseBodySource::stream(Arc::clone(&s))) {
                         s.close();
@@ -527,6 +580,25 @@ impl Response {
         matches!(self.core.borrow().phase, Phase::Ended)
     }
 
+    /// Turns the response into a Server-Sent Events stream: sets Content-Type
+    /// text/event-stream, Cache-Control no-cache and X-Accel-Buffering no, sends the headers
+    /// at once, and returns the stream. $retry (ms) tells clients how long to wait before
+    /// reconnecting. Compression (Brotli or gzip, as the client accepts), heartbeats and
+    /// backpressure follow the server's options.
+    ///
+    /// @throws \Via\Exception once headers were sent
+    pub fn sse(&self, retry: Option<i64>) -> PhpResult<super::sse::Sse> {
+        let retry = match retry {
+            Some(r) if r < 0 => {
+                return Err(value_err(format!(
+                    "Via\\Response::sse(): Argument #1 ($retry) must be >= 0, {r} given"
+                )))
+            }
+            r => r.map(|r| r as u64),
+        };
+        super::sse::open(Rc::clone(&self.core), retry)
+    }
+
     /// The body written so far — detached responses only (a connected response does not
     /// keep what it sent).
     pub fn get_body(&self) -> Binary<u8> {
@@ -535,7 +607,13 @@ impl Response {
 }
 
 /// Event sink for streams of detached responses: nobody listens.
-struct NoEvents;
+pub(crate) struct NoEvents;
+
+impl NoEvents {
+    pub(crate) fn shared() -> Arc<dyn Dispatcher> {
+        Arc::new(NoEvents)
+    }
+}
 
 impl Dispatcher for NoEvents {
     fn dispatch(

@@ -26,7 +26,7 @@ use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 use super::errors::{type_name, value_err, via_err, Callable};
 use super::global::PhpGlobal;
 use super::request::Request;
-use super::response::{Response, ResponseCore};
+use super::response::{Response, ResponseCore, Services, StreamContext};
 use super::runtime::{self, Event, TaskId, TaskKind, Until};
 use crate::config::{OptionValue, ServerConfig};
 use crate::http::{Dispatcher, IncomingRequest, ServerHandle, StreamEvent};
@@ -72,7 +72,7 @@ struct Running {
     server: Zval,
     on_shutdown: Vec<Zval>,
     phase: Phase,
-    dispatcher: Arc<PhpDispatcher>,
+    services: Rc<Services>,
     signals: Option<SignalGuard>,
     drain_timer: Option<TimerId>,
     hook_tasks: Vec<TaskId>,
@@ -91,7 +91,12 @@ fn with_running<R>(f: impl FnOnce(&mut Running) -> R) -> Option<R> {
 pub fn on_event(ev: Event) {
     match ev {
         Event::Request(req) => on_request(req),
-        Event::Stream(e) => runtime::stream_event(e),
+        Event::Stream(e) => {
+            runtime::stream_event(e);
+            if let crate::http::StreamEvent::Closed(id) = e {
+                super::sse::peer_gone(id);
+            }
+        }
         Event::Signal(sig) => {
             let phase = with_running(|r| r.phase);
             match phase {
@@ -116,15 +121,23 @@ pub fn on_event(ev: Event) {
 }
 
 fn on_request(req: Box<IncomingRequest>) {
-    let Some((handler, events, max_vars)) = with_running(|r| {
-        let events: Arc<dyn Dispatcher> = r.dispatcher.clone();
-        (r.handler.shallow_clone(), events, r.max_input_vars)
-    }) else {
+    let Some((handler, services, max_vars)) =
+        with_running(|r| (r.handler.shallow_clone(), Rc::clone(&r.services), r.max_input_vars))
+    else {
         return; // dropping the reply answers 500
     };
     let IncomingRequest { head, body, reply } = *req;
-    let core =
-        Rc::new(RefCell::new(ResponseCore::bound(reply, events, head.method.clone(), head.uri.clone())));
+    let stream_context = StreamContext {
+        last_event_id: head.headers.get("last-event-id").cloned(),
+        accept_encoding: head.headers.get(http::header::ACCEPT_ENCODING).cloned(),
+    };
+    let core = Rc::new(RefCell::new(ResponseCore::bound(
+        reply,
+        services,
+        head.method.clone(),
+        head.uri.clone(),
+        stream_context,
+    )));
     let request = ZendClassObject::new(Request::from_incoming(head, body, max_vars));
     let response = ZendClassObject::new(Response::from_core(Rc::clone(&core)));
     let (Ok(req_zv), Ok(res_zv)) = (request.into_zval(false), response.into_zval(false)) else {
@@ -134,7 +147,13 @@ fn on_request(req: Box<IncomingRequest>) {
     runtime::spawn(handler, vec![req_zv, res_zv], TaskKind::Request(core));
 }
 
+/// Clients of event streams are told to reconnect after this long when the server stops.
+const SSE_RETRY_ON_STOP_MS: u64 = 2000;
+
 fn begin_stop() {
+    if with_running(|r| r.phase) == Some(Phase::Running) {
+        super::sse::close_all(SSE_RETRY_ON_STOP_MS);
+    }
     let timeout = with_running(|r| {
         if r.phase != Phase::Running {
             return None;
@@ -368,6 +387,13 @@ impl Server {
             .map_err(|e| via_err(format!("Via\\Server::start(): {e}")))?;
         let addr = handle.local_addr();
         let handle_runtime = handle.runtime();
+        let services = Rc::new(Services {
+            events: dispatcher,
+            stats: handle.stats_handle(),
+            topics: handle.topics(),
+            sse: config.sse.clone(),
+            compression: config.compression.clone(),
+        });
         self_.port.set(addr.port());
         let signals =
             match crate::signal::install(&handle.runtime(), &[libc::SIGTERM, libc::SIGINT], move |sig| {
@@ -388,7 +414,7 @@ impl Server {
             server: server.shallow_clone(),
             on_shutdown: shutdown_hooks,
             phase: Phase::Running,
-            dispatcher,
+            services,
             signals,
             drain_timer: None,
             hook_tasks: Vec::new(),
@@ -444,6 +470,37 @@ impl Server {
     /// The host it was configured with.
     pub fn host(&self) -> &str {
         &self.config.host
+    }
+
+    /// Sends an event to every stream that joined $topic (Via\SSE::join()). The fan-out
+    /// runs on the I/O threads; returns how many streams the topic had.
+    ///
+    /// @throws \Via\Exception when the server is not running
+    /// @throws \ValueError when $event or $id contains a line break
+    pub fn publish(
+        &self,
+        topic: String,
+        data: ext_php_rs::binary_slice::BinarySlice<u8>,
+        event: Option<ext_php_rs::binary_slice::BinarySlice<u8>>,
+        id: Option<ext_php_rs::binary_slice::BinarySlice<u8>>,
+    ) -> PhpResult<i64> {
+        let Some(services) =
+            with_running(|r| (r.server_id == self.id).then(|| Rc::clone(&r.services))).flatten()
+        else {
+            return Err(via_err("Via\\Server::publish(): the server is not running"));
+        };
+        let event = event.map(|e| e.to_vec());
+        let id = id.map(|i| i.to_vec());
+        let frame = crate::http::sse::format_event(&data, event.as_deref(), id.as_deref(), None)
+            .map_err(|e| value_err(format!("Via\\Server::publish(): {e}")))?;
+        Ok(services.topics.publish(&topic, frame) as i64)
+    }
+
+    /// How many streams joined $topic (0 when the server is not running).
+    pub fn subscribers(&self, topic: String) -> i64 {
+        with_running(|r| (r.server_id == self.id).then(|| r.services.topics.subscribers(&topic) as i64))
+            .flatten()
+            .unwrap_or(0)
     }
 
     /// Counters: connections, requests, in-flight, timeouts, tasks, fibers, timers.

@@ -1,0 +1,429 @@
+//! `Via\SSE`: an event stream on a response — events, comments, topics, close detection.
+//!
+//! Owns: the PHP side of a stream (close callbacks, topics joined, waiting for the client
+//! to catch up) and the registry of open streams, which outlives the PHP object: a stream
+//! that joined a topic stays open after its handler returned, fed by publishes.
+//! Does not own: framing (`http::sse`), compression and heartbeats (`http::body`, Tokio).
+//!
+//! PHP thread only. Registry entries hold callables; they are released when the stream
+//! ends (client gone, `close()`, server stop).
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use ext_php_rs::binary::Binary;
+use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
+
+use super::errors::{value_err, via_err, Callable};
+use super::global::PhpGlobal;
+use super::response::{ResponseCore, Services};
+use super::runtime::{self, ParkError, TaskKind, Waiter, Wake};
+use crate::config::Backpressure;
+use crate::http::encoding::{self, Coding};
+use crate::http::sse::{format_comment, format_event, format_retry};
+use crate::http::{PushOutcome, StreamShared};
+
+pub struct SseCore {
+    response: Rc<RefCell<ResponseCore>>,
+    /// `None` for a detached response (tests): frames go to its captured body.
+    stream: Option<Arc<StreamShared>>,
+    services: Option<Rc<Services>>,
+    on_close: Vec<Zval>,
+    closed: bool,
+    topics: Vec<String>,
+    last_event_id: Option<Vec<u8>>,
+    coding: Coding,
+    close_waiters: Vec<Waiter>,
+}
+
+/// Open streams by stream id.
+static OPEN: PhpGlobal<RefCell<Option<HashMap<u64, Rc<RefCell<SseCore>>>>>> =
+    PhpGlobal::new(RefCell::new(None));
+
+fn registry<R>(f: impl FnOnce(&mut HashMap<u64, Rc<RefCell<SseCore>>>) -> R) -> R {
+    f(OPEN.get().borrow_mut().get_or_insert_with(HashMap::new))
+}
+
+/// Releases every stream (request shutdown).
+pub fn shutdown() {
+    let all = OPEN.get().borrow_mut().take();
+    drop(all);
+}
+
+/// Ends a stream on our side: leaves its topics, runs its close callbacks (each in a task)
+/// and wakes whoever waits for it. Idempotent.
+fn mark_closed(core: &Rc<RefCell<SseCore>>) {
+    let (callbacks, waiters, topics, services, id) = {
+        let mut c = core.borrow_mut();
+        if c.closed {
+            return;
+        }
+        c.closed = true;
+        let id = c.stream.as_ref().map(|s| s.id());
+        (
+            std::mem::take(&mut c.on_close),
+            std::mem::take(&mut c.close_waiters),
+            std::mem::take(&mut c.topics),
+            c.services.clone(),
+            id,
+        )
+    };
+    if let (Some(services), Some(id)) = (&services, id) {
+        for t in &topics {
+            services.topics.leave(t, id);
+        }
+        services.stats.sse_open.fetch_sub(1, Ordering::Relaxed);
+        registry(|r| r.remove(&id));
+    }
+    for w in waiters {
+        let _ = runtime::wake_task(w, Wake::Closed);
+    }
+    for cb in callbacks {
+        runtime::spawn(cb, Vec::new(), TaskKind::Hook("SSE onClose"));
+    }
+}
+
+/// The client of stream `id` went away (reported by Tokio).
+pub fn peer_gone(id: u64) {
+    let Some(core) = registry(|r| r.get(&id).cloned()) else { return };
+    if let Some(s) = &core.borrow().services {
+        s.stats.sse_disconnects.fetch_add(1, Ordering::Relaxed);
+    }
+    mark_closed(&core);
+}
+
+/// Server stop: every open stream gets a reconnection hint and ends.
+pub fn close_all(retry_ms: u64) {
+    let all: Vec<_> = registry(|r| r.values().cloned().collect());
+    for core in all {
+        if let Some(s) = &core.borrow().stream {
+            let _ = s.try_push(format_retry(retry_ms));
+            s.finish();
+        }
+        mark_closed(&core);
+    }
+}
+
+/// The stream an `sse()` call starts on `response`.
+pub fn open(response: Rc<RefCell<ResponseCore>>, retry_ms: Option<u64>) -> PhpResult<Sse> {
+    let (services, last_event_id, accept) = {
+        let mut c = response.borrow_mut();
+        if c.headers_sent() {
+            return Err(via_err("Via\\Response::sse(): headers were already sent"));
+        }
+        c.headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/event-stream"));
+        c.headers.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("no-cache"));
+        c.headers.insert("x-accel-buffering", http::HeaderValue::from_static("no"));
+        (
+            c.services.clone(),
+            c.stream_context.last_event_id.as_ref().map(|v| v.as_bytes().to_vec()),
+            c.stream_context.accept_encoding.clone(),
+        )
+    };
+    let coding = match &services {
+        Some(s) if s.compression.enabled => encoding::negotiate(accept.as_ref()),
+        _ => Coding::Identity,
+    };
+    let stream = match &services {
+        Some(s) => {
+            let stream = StreamShared::with_capacity(Arc::clone(&s.events), s.sse.queue_size);
+            let started = response.borrow_mut().start_stream(Arc::clone(&stream), s.sse.heartbeat);
+            if !started {
+                stream.close();
+            }
+            s.stats.sse_opened.fetch_add(1, Ordering::Relaxed);
+            s.stats.sse_open.fetch_add(1, Ordering::Relaxed);
+            Some(stream)
+        }
+        None => {
+            response.borrow_mut().mark_streaming_detached();
+            None
+        }
+    };
+    let core = Rc::new(RefCell::new(SseCore {
+        response,
+        stream: stream.clone(),
+        services,
+        on_close: Vec::new(),
+        closed: false,
+        topics: Vec::new(),
+        last_event_id,
+        coding,
+        close_waiters: Vec::new(),
+    }));
+    if let Some(s) = &stream {
+        registry(|r| r.insert(s.id(), Rc::clone(&core)));
+        if s.is_closed() {
+            mark_closed(&core);
+        }
+    }
+    let sse = Sse { core };
+    if let Some(r) = retry_ms {
+        sse.push(format_retry(r))?;
+    }
+    Ok(sse)
+}
+
+/// A Server-Sent Events stream, from `Via\Response::sse()`.
+#[php_class]
+#[php(name = "Via\\SSE")]
+#[php(flags = ClassFlags::Final)]
+pub struct Sse {
+    core: Rc<RefCell<SseCore>>,
+}
+
+impl Sse {
+    /// Queues a frame, applying the backpressure policy when the client is slow.
+    fn push(&self, frame: Bytes) -> PhpResult<bool> {
+        let (stream, services) = {
+            let c = self.core.borrow();
+            if c.closed {
+                return Ok(false);
+            }
+            match (&c.stream, &c.services) {
+                (Some(s), Some(v)) => (Arc::clone(s), Rc::clone(v)),
+                _ => {
+                    // Detached: the frame is the response body, for inspection.
+                    c.response.borrow_mut().capture(&frame);
+                    return Ok(true);
+                }
+            }
+        };
+        loop {
+            match stream.try_push(frame.clone()) {
+                PushOutcome::Queued(_) => {
+                    services.stats.sse_events.fetch_add(1, Ordering::Relaxed);
+                    return Ok(true);
+                }
+                PushOutcome::Closed => return Ok(false),
+                PushOutcome::Full => match services.sse.backpressure {
+                    Backpressure::Drop => {
+                        services.stats.sse_dropped.fetch_add(1, Ordering::Relaxed);
+                        return Ok(false);
+                    }
+                    Backpressure::Close => {
+                        self.close_slow(&stream, &services);
+                        return Ok(false);
+                    }
+                    Backpressure::Wait => {
+                        if !self.wait_drained(&stream, &services)? {
+                            self.close_slow(&stream, &services);
+                            return Ok(false);
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    fn close_slow(&self, stream: &StreamShared, services: &Services) {
+        services.stats.sse_closed_slow.fetch_add(1, Ordering::Relaxed);
+        crate::debug!("closing event stream {}: its client does not keep up", stream.id());
+        stream.abort();
+        mark_closed(&self.core);
+    }
+
+    /// Suspends until the queue is half empty. `false` after the backpressure timeout.
+    fn wait_drained(&self, stream: &StreamShared, services: &Services) -> PhpResult<bool> {
+        if !stream.notify_when_drained(stream.capacity() / 2) {
+            return Ok(true);
+        }
+        let waiter = match runtime::waiter() {
+            Ok(w) => w,
+            // Not in a task (e.g. main script without a loop): nothing can wait here.
+            Err(_) => return Ok(false),
+        };
+        services.stats.sse_waits.fetch_add(1, Ordering::Relaxed);
+        runtime::wait_for_stream(stream.id(), waiter);
+        match runtime::park(waiter, Some(services.sse.backpressure_timeout)) {
+            Ok(Wake::Drained) => Ok(true),
+            Ok(Wake::Timeout) => Ok(false),
+            Ok(_) => Ok(!stream.is_closed()),
+            Err(ParkError::Cancelled) => Ok(false),
+            Err(e) => Err(via_err(format!("Via\\SSE::send(): {e}"))),
+        }
+    }
+
+    fn str_arg(v: Option<BinarySlice<u8>>) -> Option<Vec<u8>> {
+        v.map(|b| b.to_vec())
+    }
+}
+
+impl Drop for Sse {
+    fn drop(&mut self) {
+        // Nobody can write to a stream whose object is gone, unless publishes feed it.
+        let orphan = {
+            let c = self.core.borrow();
+            !c.closed && c.topics.is_empty()
+        };
+        if orphan {
+            if let Some(s) = &self.core.borrow().stream {
+                s.finish();
+            }
+            if runtime::loop_running() {
+                mark_closed(&self.core);
+            }
+        }
+    }
+}
+
+#[php_impl]
+impl Sse {
+    /// Sends an event: multi-line data becomes several `data:` lines; $event names it,
+    /// $id sets the client's Last-Event-ID, $retry (ms) its reconnection delay. Returns
+    /// false when the stream is closed, or the event was dropped by the backpressure policy.
+    ///
+    /// @throws \ValueError when $event or $id contains a line break (or $id a NUL byte)
+    pub fn send(
+        &self,
+        data: BinarySlice<u8>,
+        event: Option<BinarySlice<u8>>,
+        id: Option<BinarySlice<u8>>,
+        retry: Option<i64>,
+    ) -> PhpResult<bool> {
+        let retry = match retry {
+            Some(r) if r < 0 => {
+                return Err(value_err(format!(
+                    "Via\\SSE::send(): Argument #4 ($retry) must be >= 0, {r} given"
+                )))
+            }
+            r => r.map(|r| r as u64),
+        };
+        let (event, id) = (Self::str_arg(event), Self::str_arg(id));
+        let frame = format_event(&data, event.as_deref(), id.as_deref(), retry)
+            .map_err(|e| value_err(format!("Via\\SSE::send(): {e}")))?;
+        self.push(frame)
+    }
+
+    /// Sends a comment (ignored by EventSource; keeps intermediaries awake).
+    pub fn comment(&self, text: BinarySlice<u8>) -> PhpResult<bool> {
+        self.push(format_comment(&text))
+    }
+
+    /// Ends the stream once queued events are sent; runs the onClose callbacks.
+    pub fn close(&self) {
+        if let Some(s) = &self.core.borrow().stream {
+            s.finish();
+        }
+        mark_closed(&self.core);
+    }
+
+    /// Whether events can still be sent (false once the client left or close() ran).
+    pub fn is_open(&self) -> bool {
+        let c = self.core.borrow();
+        !c.closed && c.stream.as_ref().is_none_or(|s| !s.is_closed() && !s.is_finished())
+    }
+
+    /// Runs $callback once when the stream ends — the client left (noticed without a
+    /// write), close(), or the server stopped. At once if it already ended.
+    pub fn on_close<'a>(
+        self_: &'a mut ZendClassObject<Sse>,
+        callback: Callable,
+    ) -> &'a mut ZendClassObject<Sse> {
+        let closed = self_.core.borrow().closed;
+        if closed {
+            runtime::spawn(callback.to_zval(), Vec::new(), TaskKind::Hook("SSE onClose"));
+        } else {
+            self_.core.borrow_mut().on_close.push(callback.to_zval());
+        }
+        self_
+    }
+
+    /// Suspends until the stream ends (true) or $timeout seconds pass (false).
+    ///
+    /// @throws \Via\Exception when waiting is impossible (inside a foreign Fiber)
+    pub fn wait_closed(&self, timeout: Option<f64>) -> PhpResult<bool> {
+        if !self.is_open() {
+            return Ok(true);
+        }
+        let timeout = match timeout {
+            Some(t) if t.is_finite() && t >= 0.0 => Some(Duration::from_secs_f64(t)),
+            Some(t) if t < 0.0 => None,
+            Some(_) => {
+                return Err(value_err("Via\\SSE::waitClosed(): Argument #1 ($timeout) must be finite"))
+            }
+            None => None,
+        };
+        let w = runtime::waiter().map_err(|e| via_err(format!("Via\\SSE::waitClosed(): {e}")))?;
+        self.core.borrow_mut().close_waiters.push(w);
+        match runtime::park(w, timeout) {
+            Ok(Wake::Timeout) => {
+                self.core.borrow_mut().close_waiters.retain(|x| *x != w);
+                Ok(false)
+            }
+            Ok(_) | Err(ParkError::Cancelled) => Ok(true),
+            Err(e) => Err(via_err(format!("Via\\SSE::waitClosed(): {e}"))),
+        }
+    }
+
+    /// The Last-Event-ID the client sent when it (re)connected, or null.
+    pub fn last_event_id(&self) -> Option<Binary<u8>> {
+        self.core.borrow().last_event_id.clone().map(Binary::from)
+    }
+
+    /// Joins a topic: Via\Server::publish() to it reaches this stream, and the stream
+    /// stays open after the handler returns until the client leaves.
+    ///
+    /// @throws \ValueError for an empty topic
+    pub fn join<'a>(
+        self_: &'a mut ZendClassObject<Sse>,
+        topic: String,
+    ) -> PhpResult<&'a mut ZendClassObject<Sse>> {
+        if topic.is_empty() {
+            return Err(value_err("Via\\SSE::join(): Argument #1 ($topic) must not be empty"));
+        }
+        {
+            let mut c = self_.core.borrow_mut();
+            if !c.closed && !c.topics.contains(&topic) {
+                if let (Some(s), Some(v)) = (&c.stream, &c.services) {
+                    v.topics.join(&topic, s);
+                }
+                c.topics.push(topic);
+            }
+        }
+        Ok(self_)
+    }
+
+    /// Leaves a topic.
+    pub fn leave<'a>(self_: &'a mut ZendClassObject<Sse>, topic: String) -> &'a mut ZendClassObject<Sse> {
+        {
+            let mut c = self_.core.borrow_mut();
+            if let Some(pos) = c.topics.iter().position(|t| *t == topic) {
+                c.topics.remove(pos);
+                if let (Some(s), Some(v)) = (&c.stream, &c.services) {
+                    v.topics.leave(&topic, s.id());
+                }
+            }
+        }
+        self_
+    }
+
+    /// The topics joined.
+    pub fn topics(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        let mut list = ZendHashTable::new();
+        for t in &self.core.borrow().topics {
+            list.push(t.as_str())?;
+        }
+        Ok(list)
+    }
+
+    /// The content coding of the stream: "br", "gzip" or "identity".
+    pub fn encoding(&self) -> &'static str {
+        self.core.borrow().coding.as_str()
+    }
+
+    /// A number identifying the stream within the process (0 for a detached response).
+    pub fn id(&self) -> i64 {
+        self.core.borrow().stream.as_ref().map_or(0, |s| s.id() as i64)
+    }
+}
