@@ -46,11 +46,12 @@ pub struct SseCore {
     close_waiters: Vec<Waiter>,
 }
 
-/// Open streams by stream id.
-static OPEN: PhpGlobal<RefCell<Option<HashMap<u64, Rc<RefCell<SseCore>>>>>> =
-    PhpGlobal::new(RefCell::new(None));
+type Registry = HashMap<u64, Rc<RefCell<SseCore>>>;
 
-fn registry<R>(f: impl FnOnce(&mut HashMap<u64, Rc<RefCell<SseCore>>>) -> R) -> R {
+/// Open streams by stream id.
+static OPEN: PhpGlobal<RefCell<Option<Registry>>> = PhpGlobal::new(RefCell::new(None));
+
+fn registry<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
     f(OPEN.get().borrow_mut().get_or_insert_with(HashMap::new))
 }
 
@@ -375,10 +376,7 @@ impl Sse {
     /// stays open after the handler returns until the client leaves.
     ///
     /// @throws \ValueError for an empty topic
-    pub fn join<'a>(
-        self_: &'a mut ZendClassObject<Sse>,
-        topic: String,
-    ) -> PhpResult<&'a mut ZendClassObject<Sse>> {
+    pub fn join(self_: &mut ZendClassObject<Sse>, topic: String) -> PhpResult<&mut ZendClassObject<Sse>> {
         if topic.is_empty() {
             return Err(value_err("Via\\SSE::join(): Argument #1 ($topic) must not be empty"));
         }
@@ -395,7 +393,7 @@ impl Sse {
     }
 
     /// Leaves a topic.
-    pub fn leave<'a>(self_: &'a mut ZendClassObject<Sse>, topic: String) -> &'a mut ZendClassObject<Sse> {
+    pub fn leave(self_: &mut ZendClassObject<Sse>, topic: String) -> &mut ZendClassObject<Sse> {
         {
             let mut c = self_.core.borrow_mut();
             if let Some(pos) = c.topics.iter().position(|t| *t == topic) {
