@@ -25,6 +25,8 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// An idle keep-alive connection (no request in flight) is closed after this long.
 pub const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(60);
+/// A client that accepts no bytes for this long is disconnected (it stopped reading).
+pub const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// PHP must have started a response within this long, else the client gets 504.
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Connections beyond this number are answered 503 and closed.
@@ -94,6 +96,7 @@ pub struct Limits {
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub keepalive_timeout: Duration,
+    pub write_timeout: Duration,
     /// `None` = PHP may take as long as it wants.
     pub request_timeout: Option<Duration>,
     pub max_connections: usize,
@@ -111,6 +114,7 @@ impl Default for Limits {
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             keepalive_timeout: DEFAULT_KEEPALIVE_TIMEOUT,
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
             request_timeout: Some(DEFAULT_REQUEST_TIMEOUT),
             max_connections: DEFAULT_MAX_CONNECTIONS,
             max_concurrent_streams: DEFAULT_MAX_CONCURRENT_STREAMS,
@@ -307,6 +311,7 @@ impl ServerConfig {
         "header_timeout",
         "body_timeout",
         "keepalive_timeout",
+        "write_timeout",
         "request_timeout",
         "max_connections",
         "max_concurrent_streams",
@@ -346,6 +351,7 @@ impl ServerConfig {
             "header_timeout" => l.header_timeout = want_seconds(name, v, false)?,
             "body_timeout" => l.body_timeout = want_seconds(name, v, false)?,
             "keepalive_timeout" => l.keepalive_timeout = want_seconds(name, v, false)?,
+            "write_timeout" => l.write_timeout = want_seconds(name, v, false)?,
             "request_timeout" => {
                 let d = want_seconds(name, v, true)?;
                 l.request_timeout = (!d.is_zero()).then_some(d);

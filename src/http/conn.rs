@@ -142,6 +142,9 @@ pub struct Watched<I> {
     keepalive: Duration,
     sleep: Pin<Box<Sleep>>,
     armed_for: u64,
+    write_timeout: Duration,
+    /// Armed while the socket refuses writes: a client that stops reading is cut off.
+    write_stall: Option<Pin<Box<Sleep>>>,
 }
 
 impl<I> Watched<I> {
@@ -152,6 +155,7 @@ impl<I> Watched<I> {
         h2: bool,
         header_timeout: Duration,
         keepalive: Duration,
+        write_timeout: Duration,
     ) -> Self {
         Self {
             inner,
@@ -162,6 +166,32 @@ impl<I> Watched<I> {
             keepalive,
             sleep: Box::pin(tokio::time::sleep(Duration::from_secs(86_400))),
             armed_for: 0,
+            write_timeout,
+            write_stall: None,
+        }
+    }
+
+    /// Passes a write result through, failing it once writes stalled for too long.
+    fn watch_write<T>(&mut self, cx: &mut Context<'_>, res: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        match res {
+            Poll::Pending => {
+                let timeout = self.write_timeout;
+                let stall = self.write_stall.get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                match stall.as_mut().poll(cx) {
+                    Poll::Ready(()) => {
+                        self.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
+                        Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            "write timeout: client stopped reading",
+                        )))
+                    }
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+            ready => {
+                self.write_stall = None;
+                ready
+            }
         }
     }
 
@@ -224,7 +254,7 @@ impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
     }
 }
 
-/// Writes pass straight through both wrappers.
+/// Writes pass straight through.
 macro_rules! write_through {
     ($wrapper:ident) => {
         impl<I: AsyncWrite + Unpin> AsyncWrite for $wrapper<I> {
@@ -256,7 +286,31 @@ macro_rules! write_through {
 }
 
 write_through!(Rewind);
-write_through!(Watched);
+
+impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {
+        let res = Pin::new(&mut self.inner).poll_write(cx, b);
+        self.watch_write(cx, res)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let res = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch_write(cx, res)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let res = Pin::new(&mut self.inner).poll_flush(cx);
+        self.watch_write(cx, res)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
 
 /// Reads until the bytes either are the HTTP/2 preface or cannot become it.
 /// Returns what was read (to be replayed) and whether the client speaks h2c.

@@ -17,6 +17,7 @@ pub mod service;
 pub mod sse;
 pub mod stats;
 pub mod stream;
+pub mod tls;
 pub mod topics;
 
 pub use exchange::{

@@ -38,6 +38,7 @@ pub enum StartError {
     Resolve(String),
     Bind(SocketAddr, io::Error),
     Runtime(io::Error),
+    Tls(String),
 }
 
 impl std::fmt::Display for StartError {
@@ -47,6 +48,7 @@ impl std::fmt::Display for StartError {
             Self::Resolve(m) => f.write_str(m),
             Self::Bind(addr, e) => write!(f, "cannot listen on {addr}: {e}"),
             Self::Runtime(e) => write!(f, "cannot start the I/O runtime: {e}"),
+            Self::Tls(m) => f.write_str(m),
         }
     }
 }
@@ -175,6 +177,10 @@ impl ServerHandle {
     /// Binds, starts the I/O threads and begins accepting.
     pub fn start(config: ServerConfig, dispatcher: Arc<dyn Dispatcher>) -> Result<Self, StartError> {
         config.validate().map_err(StartError::Config)?;
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(super::tls::acceptor(cert, key).map_err(StartError::Tls)?),
+            _ => None,
+        };
         let addr = resolve(&config.host, config.port)?;
         let std_listener = bind(addr, config.backlog).map_err(|e| StartError::Bind(addr, e))?;
         let runtime = IoRuntime::start(config.effective_io_threads()).map_err(StartError::Runtime)?;
@@ -185,6 +191,7 @@ impl ServerHandle {
         };
         let local_addr = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
         let shared = Arc::new(ServerShared {
+            tls,
             config: Arc::new(config),
             dispatcher,
             stats: Arc::new(Stats::default()),
@@ -384,31 +391,67 @@ async fn serve_connection(
 ) {
     let _ = stream.set_nodelay(true);
     let Ok(local) = stream.local_addr() else { return };
-    let cfg = &shared.config;
-    let limits = &cfg.limits;
-    let (prefix, h2) = if cfg.h2c {
+    let limits = &shared.config.limits;
+    let slow = |e: &io::Error| {
+        if e.kind() == io::ErrorKind::TimedOut {
+            shared.stats.header_timeouts.fetch_add(1, Ordering::Relaxed);
+        }
+    };
+    if let Some(acceptor) = &shared.tls {
+        let handshake = tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await;
+        let tls = match handshake {
+            Ok(Ok(tls)) => tls,
+            Ok(Err(e)) => {
+                crate::debug!("TLS handshake with {remote} failed: {e}");
+                return;
+            }
+            Err(_) => {
+                slow(&io::Error::from(io::ErrorKind::TimedOut));
+                return;
+            }
+        };
+        let h2 = tls.get_ref().1.alpn_protocol() == Some(super::tls::ALPN_H2);
+        serve_http(tls, h2, true, remote, local, shared, shutdown).await;
+        return;
+    }
+    let (prefix, h2) = if shared.config.h2c {
         match sniff_h2c(&mut stream, limits.header_timeout).await {
             Ok(v) => v,
             Err(e) => {
-                if e.kind() == io::ErrorKind::TimedOut {
-                    shared.stats.header_timeouts.fetch_add(1, Ordering::Relaxed);
-                }
+                slow(&e);
                 return;
             }
         }
     } else {
         (Bytes::new(), false)
     };
+    serve_http(Rewind::new(prefix, stream), h2, false, remote, local, shared, shutdown).await;
+}
+
+/// Serves HTTP/1.1 or HTTP/2 on an established (possibly TLS) connection.
+async fn serve_http<I>(
+    io: I,
+    h2: bool,
+    tls: bool,
+    remote: SocketAddr,
+    local: SocketAddr,
+    shared: &Arc<ServerShared>,
+    shutdown: watch::Receiver<bool>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let limits = &shared.config.limits;
     let activity = Activity::new(h2);
     let io = TokioIo::new(Watched::new(
-        Rewind::new(prefix, stream),
+        io,
         Arc::clone(&activity),
         Arc::clone(&shared.stats),
         h2,
         limits.header_timeout,
         limits.keepalive_timeout,
+        limits.write_timeout,
     ));
-    let ctx = Arc::new(ConnCtx { shared: Arc::clone(shared), activity, remote, local, tls: false });
+    let ctx = Arc::new(ConnCtx { shared: Arc::clone(shared), activity, remote, local, tls });
     let svc = service_fn(move |req| service::handle(req, Arc::clone(&ctx)));
     if h2 {
         let mut b = hyper::server::conn::http2::Builder::new(TokioExecutor::new());

@@ -36,6 +36,8 @@ use crate::config::ServerConfig;
 /// State shared by every connection of one server.
 pub struct ServerShared {
     pub config: Arc<ServerConfig>,
+    /// Set when the server listens with TLS.
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
     pub dispatcher: Arc<dyn Dispatcher>,
     pub stats: Arc<Stats>,
     pub next_request_id: AtomicU64,

@@ -17,6 +17,8 @@ pub struct Stats {
     pub header_timeouts: AtomicU64,
     pub idle_timeouts: AtomicU64,
     pub body_timeouts: AtomicU64,
+    /// Connections cut because the client accepted no bytes for `write_timeout`.
+    pub write_timeouts: AtomicU64,
     /// 504: the application did not start a response within `request_timeout`.
     pub request_timeouts: AtomicU64,
     pub body_too_large: AtomicU64,
@@ -60,6 +62,7 @@ pub struct StatsSnapshot {
     pub header_timeouts: u64,
     pub idle_timeouts: u64,
     pub body_timeouts: u64,
+    pub write_timeouts: u64,
     pub request_timeouts: u64,
     pub body_too_large: u64,
     pub bad_requests: u64,
@@ -92,6 +95,7 @@ impl Stats {
             header_timeouts: g(&self.header_timeouts),
             idle_timeouts: g(&self.idle_timeouts),
             body_timeouts: g(&self.body_timeouts),
+            write_timeouts: g(&self.write_timeouts),
             request_timeouts: g(&self.request_timeouts),
             body_too_large: g(&self.body_too_large),
             bad_requests: g(&self.bad_requests),
@@ -116,7 +120,7 @@ impl Stats {
 
 impl StatsSnapshot {
     /// Name/value pairs in a stable order, for PHP arrays and logs.
-    pub fn pairs(&self) -> [(&'static str, u64); 26] {
+    pub fn pairs(&self) -> [(&'static str, u64); 27] {
         [
             ("connections_accepted", self.connections_accepted),
             ("connections_active", self.connections_active),
@@ -126,6 +130,7 @@ impl StatsSnapshot {
             ("header_timeouts", self.header_timeouts),
             ("idle_timeouts", self.idle_timeouts),
             ("body_timeouts", self.body_timeouts),
+            ("write_timeouts", self.write_timeouts),
             ("request_timeouts", self.request_timeouts),
             ("body_too_large", self.body_too_large),
             ("bad_requests", self.bad_requests),

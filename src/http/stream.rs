@@ -47,6 +47,8 @@ struct State {
     finished: bool,
     aborted: bool,
     closed: bool,
+    /// `Closed` was reported to the dispatcher (at most once).
+    reported: bool,
     reader: Option<Waker>,
     drain_below: Option<usize>,
     /// Bytes handed to hyper so far.
@@ -165,17 +167,27 @@ impl StreamShared {
     }
 
     /// Ends the body as broken: queued bytes are discarded and the peer sees a reset.
+    ///
+    /// The stream counts as closed at once (and `Closed` is reported): a client that stopped
+    /// reading may never let hyper poll the body again, and the application must not wait
+    /// for that. The connection itself goes when hyper next polls, or at the write timeout.
     pub fn abort(&self) {
-        let waker = {
+        let (waker, report) = {
             let mut s = self.state.lock();
             s.aborted = true;
             s.finished = true;
+            s.closed = true;
             s.queue.clear();
             s.queued = 0;
-            s.reader.take()
+            s.drain_below = None;
+            let report = !std::mem::replace(&mut s.reported, true);
+            (s.reader.take(), report)
         };
         if let Some(w) = waker {
             w.wake();
+        }
+        if report {
+            self.events.stream_event(StreamEvent::Closed(self.id));
         }
     }
 
@@ -212,6 +224,10 @@ impl StreamShared {
     }
 
     /// The reader half, handed to hyper as the response body.
+    pub fn is_aborted(&self) -> bool {
+        self.state.lock().aborted
+    }
+
     pub fn body(self: &Arc<Self>) -> StreamBody {
         StreamBody { shared: Arc::clone(self) }
     }
@@ -278,7 +294,7 @@ impl Drop for StreamBody {
             s.queue.clear();
             s.queued = 0;
             s.drain_below = None;
-            !complete
+            !complete && !std::mem::replace(&mut s.reported, true)
         };
         if report {
             self.shared.events.stream_event(StreamEvent::Closed(self.shared.id));

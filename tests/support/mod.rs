@@ -60,6 +60,9 @@ impl Seen {
 pub struct TestApp {
     pub seen: Arc<Seen>,
     me: Mutex<Option<std::sync::Weak<TestApp>>>,
+    topics: Mutex<Option<Arc<via::http::Topics>>>,
+    /// Streams opened by /sse*, so tests can push to them.
+    pub streams: Mutex<Vec<Arc<StreamShared>>>,
 }
 
 fn query_num(uri: &http::Uri, key: &str, default: u64) -> u64 {
@@ -117,6 +120,68 @@ impl TestApp {
             }
             "/never" => self.seen.parked.lock().unwrap().push(reply),
             "/drop" => drop(reply),
+            "/sse" | "/sse-idle" | "/topic" => {
+                // An event stream: n events every ms milliseconds (/sse), nothing (/sse-idle),
+                // or a member of topic "t" (/topic); heartbeat from ?hb=ms (0 = none).
+                let hb = query_num(&head.uri, "hb", 0);
+                let cap = query_num(&head.uri, "cap", 1 << 20) as usize;
+                headers.insert("content-type", HeaderValue::from_static("text/event-stream"));
+                let shared = StreamShared::with_capacity(self.events(), cap);
+                let start = ResponseStart {
+                    status: StatusCode::OK,
+                    reason: None,
+                    headers,
+                    body: ResponseBodySource::Stream {
+                        stream: Arc::clone(&shared),
+                        heartbeat: (hb > 0).then(|| Duration::from_millis(hb)),
+                    },
+                };
+                if !reply.send(start) {
+                    shared.close();
+                    return;
+                }
+                self.streams.lock().unwrap().push(Arc::clone(&shared));
+                match path.as_str() {
+                    "/topic" => {
+                        let topics = self.topics.lock().unwrap().clone().expect("topics set");
+                        topics.join("t", &shared);
+                    }
+                    "/sse" => {
+                        let n = query_num(&head.uri, "n", 3);
+                        let ms = query_num(&head.uri, "ms", 10);
+                        tokio::spawn(async move {
+                            for i in 0..n {
+                                let frame = via::http::sse::format_event(
+                                    format!("event {i}").as_bytes(),
+                                    None,
+                                    Some(i.to_string().as_bytes()),
+                                    None,
+                                )
+                                .unwrap();
+                                if shared.try_push(frame) == via::http::PushOutcome::Closed {
+                                    return;
+                                }
+                                tokio::time::sleep(Duration::from_millis(ms)).await;
+                            }
+                            shared.finish();
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            "/big" | "/small" | "/png" | "/encoded" => {
+                let (ct, body): (&'static str, Bytes) = match path.as_str() {
+                    "/big" => ("text/plain", Bytes::from("compress me please ".repeat(600))),
+                    "/small" => ("text/plain", Bytes::from_static(b"tiny")),
+                    "/png" => ("image/png", Bytes::from(vec![7u8; 5000])),
+                    _ => ("text/plain", Bytes::from(vec![b'x'; 5000])),
+                };
+                headers.insert("content-type", HeaderValue::from_static(ct));
+                if path == "/encoded" {
+                    headers.insert("content-encoding", HeaderValue::from_static("custom"));
+                }
+                reply.send(ResponseStart::full(StatusCode::OK, headers, body));
+            }
             "/stream" => {
                 let n = query_num(&head.uri, "n", 3);
                 let ms = query_num(&head.uri, "ms", 10);
@@ -166,6 +231,7 @@ impl Dispatcher for TestApp {
 pub struct TestServer {
     pub handle: ServerHandle,
     pub seen: Arc<Seen>,
+    pub app: Arc<TestApp>,
 }
 
 impl TestServer {
@@ -173,10 +239,17 @@ impl TestServer {
         let mut config = ServerConfig { port: 0, io_threads: 1, ..ServerConfig::default() };
         configure(&mut config);
         let seen = Arc::new(Seen::default());
-        let app = Arc::new(TestApp { seen: Arc::clone(&seen), me: Mutex::new(None) });
+        let app = Arc::new(TestApp {
+            seen: Arc::clone(&seen),
+            me: Mutex::new(None),
+            topics: Mutex::new(None),
+            streams: Mutex::default(),
+        });
         *app.me.lock().unwrap() = Some(Arc::downgrade(&app));
-        let handle = ServerHandle::start(config, app).expect("server starts");
-        Self { handle, seen }
+        let handle =
+            ServerHandle::start(config, Arc::clone(&app) as Arc<dyn Dispatcher>).expect("server starts");
+        *app.topics.lock().unwrap() = Some(handle.topics());
+        Self { handle, seen, app }
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -1,0 +1,320 @@
+//! Event streams and compression over real sockets: framing, flush-per-event under br and
+//! gzip (decoded incrementally), heartbeats, disconnect detection on h1 and h2, topics and
+//! backpressure, and compression of whole responses.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use support::*;
+use via::config::Backpressure;
+use via::http::StreamEvent;
+
+/// Reads a chunked HTTP/1.1 response one chunk at a time.
+struct Chunks {
+    s: TcpStream,
+    buf: Vec<u8>,
+    pub head: String,
+}
+
+impl Chunks {
+    fn get(srv: &TestServer, path: &str, extra_headers: &str) -> Self {
+        let mut s = srv.connect();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n{extra_headers}\r\n").unwrap();
+        let mut c = Self { s, buf: Vec::new(), head: String::new() };
+        while !c.buf.windows(4).any(|w| w == b"\r\n\r\n") {
+            c.fill();
+        }
+        let end = c.buf.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        c.head = String::from_utf8_lossy(&c.buf[..end]).to_lowercase();
+        c.buf.drain(..end);
+        c
+    }
+
+    fn fill(&mut self) -> usize {
+        let mut tmp = [0u8; 8192];
+        let n = self.s.read(&mut tmp).unwrap_or(0);
+        self.buf.extend_from_slice(&tmp[..n]);
+        n
+    }
+
+    /// The next chunk's data; `None` at the terminating chunk or EOF.
+    fn next(&mut self) -> Option<Vec<u8>> {
+        loop {
+            if let Some(pos) = self.buf.windows(2).position(|w| w == b"\r\n") {
+                let size =
+                    usize::from_str_radix(std::str::from_utf8(&self.buf[..pos]).unwrap().trim(), 16).unwrap();
+                if size == 0 {
+                    return None;
+                }
+                while self.buf.len() < pos + 2 + size + 2 {
+                    if self.fill() == 0 {
+                        return None;
+                    }
+                }
+                let data = self.buf[pos + 2..pos + 2 + size].to_vec();
+                self.buf.drain(..pos + 2 + size + 2);
+                return Some(data);
+            }
+            if self.fill() == 0 {
+                return None;
+            }
+        }
+    }
+}
+
+/// Decodes a compressed stream as it arrives.
+enum Decoder {
+    Br(Box<brotli::DecompressorWriter<Vec<u8>>>),
+    Gzip(flate2::write::GzDecoder<Vec<u8>>),
+    None(Vec<u8>),
+}
+
+impl Decoder {
+    fn new(head: &str) -> Self {
+        if head.contains("content-encoding: br") {
+            Self::Br(Box::new(brotli::DecompressorWriter::new(Vec::new(), 4096)))
+        } else if head.contains("content-encoding: gzip") {
+            Self::Gzip(flate2::write::GzDecoder::new(Vec::new()))
+        } else {
+            Self::None(Vec::new())
+        }
+    }
+
+    /// Feeds compressed bytes; returns everything decoded so far.
+    fn feed(&mut self, data: &[u8]) -> String {
+        match self {
+            Self::Br(d) => {
+                d.write_all(data).unwrap();
+                d.flush().unwrap();
+                String::from_utf8_lossy(d.get_ref()).into_owned()
+            }
+            Self::Gzip(d) => {
+                d.write_all(data).unwrap();
+                d.flush().unwrap();
+                String::from_utf8_lossy(d.get_ref()).into_owned()
+            }
+            Self::None(v) => {
+                v.extend_from_slice(data);
+                String::from_utf8_lossy(v).into_owned()
+            }
+        }
+    }
+}
+
+/// Each event must be readable as soon as it is sent: with events 150 ms apart, event i
+/// decodes before event i+1 exists.
+fn events_arrive_one_by_one(accept: &str, expect_coding: &str) {
+    let srv = TestServer::start(|_| {});
+    let mut c = Chunks::get(&srv, "/sse?n=4&ms=150", &format!("Accept-Encoding: {accept}\r\n"));
+    assert!(c.head.contains("content-type: text/event-stream"), "{}", c.head);
+    assert!(
+        c.head.contains(&format!("content-encoding: {expect_coding}")) || expect_coding == "identity",
+        "{}",
+        c.head
+    );
+    let mut dec = Decoder::new(&c.head);
+    let t0 = Instant::now();
+    let mut seen = 0;
+    let mut times = Vec::new();
+    while seen < 4 {
+        let chunk = c.next().expect("stream continues");
+        let text = dec.feed(&chunk);
+        let now = text.matches("data: event").count();
+        if now > seen {
+            assert_eq!(now, seen + 1, "one event per flush, got {text:?}");
+            assert!(text.contains(&format!("data: event {seen}\n\n")), "{text:?}");
+            seen = now;
+            times.push(t0.elapsed());
+        }
+    }
+    // Events were spread over time as sent, not buffered until the end.
+    let spread = times[3] - times[0];
+    assert!(spread >= Duration::from_millis(350), "events arrived together: {times:?}");
+}
+
+#[test]
+fn sse_events_arrive_one_by_one_uncompressed() {
+    events_arrive_one_by_one("identity", "identity");
+}
+
+#[test]
+fn sse_events_arrive_one_by_one_under_brotli() {
+    events_arrive_one_by_one("gzip, deflate, br", "br");
+}
+
+#[test]
+fn sse_events_arrive_one_by_one_under_gzip() {
+    events_arrive_one_by_one("gzip;q=1, br;q=0", "gzip");
+}
+
+#[test]
+fn heartbeat_sent_after_idle_and_keeps_brotli_valid() {
+    let srv = TestServer::start(|_| {});
+    let mut c = Chunks::get(&srv, "/sse-idle?hb=200", "Accept-Encoding: br\r\n");
+    let mut dec = Decoder::new(&c.head);
+    let t0 = Instant::now();
+    let first = dec.feed(&c.next().unwrap());
+    assert_eq!(first, ": ping\n\n");
+    assert!(t0.elapsed() >= Duration::from_millis(150), "{:?}", t0.elapsed());
+    // An event after a heartbeat still decodes: one encoder for both.
+    let stream = srv.app.streams.lock().unwrap()[0].clone();
+    stream.try_push(via::http::sse::format_event(b"after", None, None, None).unwrap());
+    let text = dec.feed(&c.next().unwrap());
+    assert_eq!(text, ": ping\n\ndata: after\n\n");
+    let text = dec.feed(&c.next().unwrap());
+    assert!(text.ends_with(": ping\n\n"), "{text:?}");
+    assert!(srv.handle.stats().sse_heartbeats >= 2);
+}
+
+#[test]
+fn client_leaving_an_idle_stream_is_noticed_without_a_write_h1() {
+    let srv = TestServer::start(|_| {});
+    let c = Chunks::get(&srv, "/sse-idle", "");
+    drop(c);
+    match srv.seen.next_event(Duration::from_secs(5)) {
+        Some(StreamEvent::Closed(_)) => {}
+        other => panic!("expected Closed, got {other:?}"),
+    }
+}
+
+#[test]
+fn client_resetting_an_idle_stream_is_noticed_h2() {
+    let srv = TestServer::start(|_| {});
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(srv.addr()).await.unwrap();
+        let (client, conn) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        let req = http::Request::get("http://x/sse-idle").body(()).unwrap();
+        let (resp, _) = client.ready().await.unwrap().send_request(req, true).unwrap();
+        let resp = resp.await.unwrap();
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        drop(resp); // RST_STREAM(CANCEL)
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    });
+    match srv.seen.next_event(Duration::from_secs(5)) {
+        Some(StreamEvent::Closed(_)) => {}
+        other => panic!("expected Closed, got {other:?}"),
+    }
+}
+
+#[test]
+fn topic_publish_reaches_every_member_once() {
+    let srv = TestServer::start(|_| {});
+    let mut clients: Vec<Chunks> = (0..20).map(|_| Chunks::get(&srv, "/topic", "")).collect();
+    let topics = srv.handle.topics();
+    assert_eq!(topics.subscribers("t"), 20);
+    let frame = via::http::sse::format_event(b"news", Some(b"n"), None, None).unwrap();
+    assert_eq!(topics.publish("t", frame), 20);
+    assert_eq!(topics.publish("nobody", Bytes::from_static(b"x")), 0);
+    for c in &mut clients {
+        assert_eq!(c.next().unwrap(), b"event: n\ndata: news\n\n");
+    }
+    let s = srv.handle.stats();
+    assert_eq!((s.topic_publishes, s.topic_deliveries), (2, 20));
+}
+
+fn flood_topic_until(srv: &TestServer, stop: impl Fn(&via::http::StatsSnapshot) -> bool) {
+    let topics = srv.handle.topics();
+    let frame = Bytes::from(format!("data: {}\n\n", "x".repeat(4000)));
+    let t0 = Instant::now();
+    while !stop(&srv.handle.stats()) {
+        assert!(t0.elapsed() < Duration::from_secs(20), "no backpressure reaction: {:?}", srv.handle.stats());
+        topics.publish("t", frame.clone());
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn slow_topic_member_gets_events_dropped_not_unbounded_memory() {
+    let srv = TestServer::start(|c| c.sse.backpressure = Backpressure::Drop);
+    // A client that never reads; a small queue so the socket buffers fill first.
+    let _stuck = Chunks::get(&srv, "/topic?cap=65536", "");
+    flood_topic_until(&srv, |s| s.sse_dropped > 10);
+    let stream = srv.app.streams.lock().unwrap()[0].clone();
+    assert!(stream.queued() <= 65536 + 4100, "queue bounded: {}", stream.queued());
+    assert!(!stream.is_closed(), "drop policy keeps the stream");
+}
+
+#[test]
+fn slow_topic_member_is_closed_under_the_close_policy() {
+    let srv = TestServer::start(|c| c.sse.backpressure = Backpressure::Close);
+    let _stuck = Chunks::get(&srv, "/topic?cap=65536", "");
+    flood_topic_until(&srv, |s| s.sse_closed_slow > 0);
+    assert_eq!(srv.handle.topics().subscribers("t"), 0);
+    match srv.seen.next_event(Duration::from_secs(5)) {
+        Some(StreamEvent::Closed(_)) => {}
+        other => panic!("expected Closed, got {other:?}"),
+    }
+}
+
+fn get_raw(srv: &TestServer, path: &str, accept: Option<&str>) -> RawResponse {
+    let mut s = srv.connect();
+    let accept = accept.map(|a| format!("Accept-Encoding: {a}\r\n")).unwrap_or_default();
+    roundtrip(&mut s, format!("GET {path} HTTP/1.1\r\nHost: x\r\n{accept}\r\n").as_bytes()).unwrap()
+}
+
+#[test]
+fn whole_responses_are_compressed_when_it_helps() {
+    let srv = TestServer::start(|_| {});
+    let br = get_raw(&srv, "/big", Some("gzip, br"));
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    assert_eq!(br.header("vary"), Some("accept-encoding"));
+    let mut text = String::new();
+    brotli::Decompressor::new(&br.body[..], 4096).read_to_string(&mut text).unwrap();
+    assert_eq!(text, "compress me please ".repeat(600));
+    assert!(br.body.len() < 300, "{}", br.body.len());
+
+    let gz = get_raw(&srv, "/big", Some("gzip;q=1.0, br;q=0"));
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&gz.body[..]).read_to_string(&mut text).unwrap();
+    assert_eq!(text.len(), 19 * 600);
+
+    let plain = get_raw(&srv, "/big", None);
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.header("vary"), Some("accept-encoding"), "caches must know it varies");
+
+    assert_eq!(
+        get_raw(&srv, "/small", Some("br")).header("content-encoding"),
+        None,
+        "below the minimum size"
+    );
+    let png = get_raw(&srv, "/png", Some("br"));
+    assert_eq!(
+        (png.header("content-encoding"), png.header("vary")),
+        (None, None),
+        "already compressed types"
+    );
+    let own = get_raw(&srv, "/encoded", Some("br"));
+    assert_eq!(own.header("content-encoding"), Some("custom"), "the application's own encoding is kept");
+    assert_eq!(own.body.len(), 5000);
+    let s = srv.handle.stats();
+    assert_eq!((s.compressed_br, s.compressed_gzip), (1, 1));
+}
+
+#[test]
+fn compression_can_be_turned_off() {
+    let srv = TestServer::start(|c| c.compression.enabled = false);
+    let r = get_raw(&srv, "/big", Some("br"));
+    assert_eq!((r.header("content-encoding"), r.header("vary")), (None, None));
+}
+
+#[test]
+fn client_that_stops_reading_is_cut_at_the_write_timeout() {
+    let srv = TestServer::start(|c| c.limits.write_timeout = Duration::from_millis(500));
+    let _stuck = Chunks::get(&srv, "/topic?cap=100000000", "");
+    let t0 = Instant::now();
+    flood_topic_until(&srv, |s| s.write_timeouts > 0);
+    assert!(t0.elapsed() < Duration::from_secs(10));
+    match srv.seen.next_event(Duration::from_secs(5)) {
+        Some(StreamEvent::Closed(_)) => {}
+        other => panic!("expected Closed, got {other:?}"),
+    }
+}
