@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod server;
 pub mod service;
 pub mod sse;
+pub mod static_files;
 pub mod stats;
 pub mod stream;
 pub mod tls;

@@ -190,8 +190,10 @@ impl ServerHandle {
             TcpListener::from_std(std_listener).map_err(|e| StartError::Bind(addr, e))?
         };
         let local_addr = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
+        let static_files = config.static_files.clone().map(super::static_files::StaticFiles::new);
         let shared = Arc::new(ServerShared {
             tls,
+            static_files,
             config: Arc::new(config),
             dispatcher,
             stats: Arc::new(Stats::default()),

@@ -29,6 +29,7 @@ use super::conn::Activity;
 use super::encoding::{self, Coding, StreamEncoder};
 use super::exchange::{Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource};
 use super::multipart;
+use super::static_files::{FileBody, StaticFiles, StaticReply};
 use super::stats::Stats;
 use super::stream::StreamAborted;
 use crate::config::ServerConfig;
@@ -38,6 +39,8 @@ pub struct ServerShared {
     pub config: Arc<ServerConfig>,
     /// Set when the server listens with TLS.
     pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// Set when a static directory is configured.
+    pub static_files: Option<StaticFiles>,
     pub dispatcher: Arc<dyn Dispatcher>,
     pub stats: Arc<Stats>,
     pub next_request_id: AtomicU64,
@@ -114,6 +117,7 @@ impl Drop for RequestGuard {
 enum Kind {
     Full(Option<Bytes>),
     Stream(StreamedBody),
+    File(FileBody),
 }
 
 /// The body hyper sends. Carries the request guard so that a request stays "in flight"
@@ -142,6 +146,15 @@ impl Body for ResponseBody {
         let out = match &mut this.kind {
             Kind::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
             Kind::Stream(s) => Pin::new(s).poll_frame(cx),
+            Kind::File(f) => match f.poll_chunk(cx) {
+                Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(Ok(Frame::data(b)))),
+                Poll::Ready(Some(Err(e))) => {
+                    crate::warn!("reading a static file failed: {e}");
+                    Poll::Ready(Some(Err(StreamAborted)))
+                }
+                Poll::Ready(None) => Poll::Ready(None),
+                Poll::Pending => Poll::Pending,
+            },
         };
         if matches!(out, Poll::Ready(None)) {
             this.complete = true;
@@ -153,6 +166,7 @@ impl Body for ResponseBody {
         match &self.kind {
             Kind::Full(b) => b.as_ref().is_none_or(|b| b.is_empty()),
             Kind::Stream(s) => s.is_end_stream(),
+            Kind::File(f) => f.remaining() == 0,
         }
     }
 
@@ -160,6 +174,7 @@ impl Body for ResponseBody {
         match &self.kind {
             Kind::Full(b) => SizeHint::with_exact(b.as_ref().map_or(0, |b| b.len() as u64)),
             Kind::Stream(_) => SizeHint::default(),
+            Kind::File(f) => SizeHint::with_exact(f.remaining()),
         }
     }
 }
@@ -290,6 +305,21 @@ fn mark_encoded(headers: &mut HeaderMap, coding: Coding, stats: &Stats) {
     };
 }
 
+fn static_response(reply: StaticReply, version: Version, guard: RequestGuard) -> Response<ResponseBody> {
+    let (status, headers, kind) = match reply {
+        StaticReply::NotFound => return plain(StatusCode::NOT_FOUND, version, false, guard),
+        StaticReply::Empty(status, headers) => (status, headers, Kind::Full(None)),
+        StaticReply::Bytes(status, headers, b) => (status, headers, Kind::Full(Some(b))),
+        StaticReply::File { status, headers, path, offset, len } => {
+            (status, headers, Kind::File(FileBody::new(path, offset, len)))
+        }
+    };
+    let mut resp = Response::new(ResponseBody { kind, complete: false, guard: Some(guard) });
+    *resp.status_mut() = status;
+    *resp.headers_mut() = headers;
+    resp
+}
+
 /// hyper's service function.
 pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Response<ResponseBody>, Infallible> {
     let shared = &ctx.shared;
@@ -301,6 +331,13 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Respons
     let version = parts.version;
     let accept_encoding = parts.headers.get(ACCEPT_ENCODING).cloned();
     let is_head = parts.method == http::Method::HEAD;
+
+    if let Some(files) = &shared.static_files {
+        if let Some(reply) = files.serve(&parts.method, parts.uri.path(), &parts.headers) {
+            stats.static_hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(static_response(reply, version, guard));
+        }
+    }
 
     if content_length(&parts.headers).is_some_and(|n| n > limits.max_body_size) {
         stats.body_too_large.fetch_add(1, Ordering::Relaxed);
