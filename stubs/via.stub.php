@@ -398,6 +398,20 @@ namespace Via {
         public function removeHeader(string $name): \Via\Response {}
 
         /**
+         * Turns the response into a Server-Sent Events stream: sets Content-Type
+         * text/event-stream, Cache-Control no-cache and X-Accel-Buffering no, sends the headers
+         * at once, and returns the stream. $retry (ms) tells clients how long to wait before
+         * reconnecting. Compression (Brotli or gzip, as the client accepts), heartbeats and
+         * backpressure follow the server's options.
+         *
+         * @throws \Via\Exception once headers were sent
+         *
+         * @param int|null $retry
+         * @return \Via\SSE
+         */
+        public function sse(?int $retry = null): \Via\SSE {}
+
+        /**
          * Sets the status code (200–999) and optionally a reason phrase (HTTP/1 only).
          *
          * @throws \ValueError for a code outside 200–999 or a reason with control characters
@@ -420,6 +434,116 @@ namespace Via {
          * @return bool
          */
         public function write(string $data): bool {}
+    }
+
+    /**
+     * A Server-Sent Events stream, from `Via\Response::sse()`.
+     */
+    class SSE {
+        public function __construct() {}
+
+        /**
+         * Ends the stream once queued events are sent; runs the onClose callbacks.
+         *
+         * @return void
+         */
+        public function close(): void {}
+
+        /**
+         * Sends a comment (ignored by EventSource; keeps intermediaries awake).
+         *
+         * @param string $text
+         * @return bool
+         */
+        public function comment(string $text): bool {}
+
+        /**
+         * The content coding of the stream: "br", "gzip" or "identity".
+         *
+         * @return string
+         */
+        public function encoding(): string {}
+
+        /**
+         * A number identifying the stream within the process (0 for a detached response).
+         *
+         * @return int
+         */
+        public function id(): int {}
+
+        /**
+         * Whether events can still be sent (false once the client left or close() ran).
+         *
+         * @return bool
+         */
+        public function isOpen(): bool {}
+
+        /**
+         * Joins a topic: Via\Server::publish() to it reaches this stream, and the stream
+         * stays open after the handler returns until the client leaves.
+         *
+         * @throws \ValueError for an empty topic
+         *
+         * @param string $topic
+         * @return \Via\SSE
+         */
+        public function join(string $topic): \Via\SSE {}
+
+        /**
+         * The Last-Event-ID the client sent when it (re)connected, or null.
+         *
+         * @return string|null
+         */
+        public function lastEventId(): ?string {}
+
+        /**
+         * Leaves a topic.
+         *
+         * @param string $topic
+         * @return \Via\SSE
+         */
+        public function leave(string $topic): \Via\SSE {}
+
+        /**
+         * Runs $callback once when the stream ends — the client left (noticed without a
+         * write), close(), or the server stopped. At once if it already ended.
+         *
+         * @param callable $callback
+         * @return \Via\SSE
+         */
+        public function onClose(callable $callback): \Via\SSE {}
+
+        /**
+         * Sends an event: multi-line data becomes several `data:` lines; $event names it,
+         * $id sets the client's Last-Event-ID, $retry (ms) its reconnection delay. Returns
+         * false when the stream is closed, or the event was dropped by the backpressure policy.
+         *
+         * @throws \ValueError when $event or $id contains a line break (or $id a NUL byte)
+         *
+         * @param string $data
+         * @param string|null $event
+         * @param string|null $id
+         * @param int|null $retry
+         * @return bool
+         */
+        public function send(string $data, ?string $event = null, ?string $id = null, ?int $retry = null): bool {}
+
+        /**
+         * The topics joined.
+         *
+         * @return array
+         */
+        public function topics(): array {}
+
+        /**
+         * Suspends until the stream ends (true) or $timeout seconds pass (false).
+         *
+         * @throws \Via\Exception when waiting is impossible (inside a foreign Fiber)
+         *
+         * @param float|null $timeout
+         * @return bool
+         */
+        public function waitClosed(?float $timeout = null): bool {}
     }
 
     /**
@@ -489,6 +613,21 @@ namespace Via {
         public function port(): int {}
 
         /**
+         * Sends an event to every stream that joined $topic (Via\SSE::join()). The fan-out
+         * runs on the I/O threads; returns how many streams the topic had.
+         *
+         * @throws \Via\Exception when the server is not running
+         * @throws \ValueError when $event or $id contains a line break
+         *
+         * @param string $topic
+         * @param string $data
+         * @param string|null $event
+         * @param string|null $id
+         * @return int
+         */
+        public function publish(string $topic, string $data, ?string $event = null, ?string $id = null): int {}
+
+        /**
          * Listens and serves until stop(), SIGTERM or SIGINT; then drains in-flight requests
          * (up to shutdown_timeout), runs the shutdown hooks and returns.
          *
@@ -513,6 +652,14 @@ namespace Via {
          * @return bool
          */
         public function stop(): bool {}
+
+        /**
+         * How many streams joined $topic (0 when the server is not running).
+         *
+         * @param string $topic
+         * @return int
+         */
+        public function subscribers(string $topic): int {}
     }
 
     /**

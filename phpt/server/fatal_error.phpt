@@ -27,5 +27,5 @@ echo "not reached\n";
 ?>
 --EXPECTF--
 %AFatal error: Allowed memory size of %d bytes exhausted%A
-fatal request: HTTP/1.1 200 OK
+fatal request: %s
 in-flight request: HTTP/1.1 500 Internal Server Error
