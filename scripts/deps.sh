@@ -5,7 +5,7 @@ set -euo pipefail
 want=(php8.2-cli php8.2-dev libclang-dev clang pkg-config git ca-certificates curl)
 case "${1:-build}" in
     build) ;;
-    test) want+=(nghttp2-client) ;;
+    test) want+=(nghttp2-client chromium) ;;
     bench) want+=(wrk nginx php8.2-fpm python3 nghttp2-client) ;;
     *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test suite: formatting and lints, Rust unit and integration tests (real
 # sockets), the phpt suite against the release build, phpt coverage of the public API,
-# stub drift, and end-to-end tests with curl, h2load and raw sockets.
+# stub drift, and end-to-end tests with curl, h2load, raw sockets and headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh test
@@ -35,7 +35,7 @@ php -n -d "extension=$so" scripts/check-phpt-coverage.php
 step "stubs match the extension"
 scripts/stubs.sh --check
 
-step "end-to-end (php + curl + h2load) and examples"
-VIA_SO="$so" cargo test --features e2e --test e2e --test examples
+step "end-to-end (php + curl + h2load), examples and headless Chromium"
+VIA_SO="$so" cargo test --features e2e --test e2e --test examples --test browser
 
 step "all test suites passed"
