@@ -2,7 +2,8 @@
 //! path as a PHP server, but the request is answered on the Tokio thread that read it —
 //! no hop to the PHP thread, no PHP.
 //!
-//! Usage: ceiling [port] [io_threads]   (prints "listening <port>" once ready)
+//! Usage: ceiling [port] [io_threads] [cert.pem key.pem]   (prints "listening <port>" once
+//! ready; with a certificate and key it serves HTTPS)
 
 use std::sync::Arc;
 
@@ -30,7 +31,9 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let port = args.next().and_then(|p| p.parse().ok()).unwrap_or(8081);
     let io_threads = args.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let config = ServerConfig { port, io_threads, ..ServerConfig::default() };
+    let tls_cert = args.next().map(Into::into);
+    let tls_key = args.next().map(Into::into);
+    let config = ServerConfig { port, io_threads, tls_cert, tls_key, ..ServerConfig::default() };
     let handle = ServerHandle::start(config, Arc::new(Hello)).expect("listen");
     println!("listening {}", handle.local_addr().port());
     loop {

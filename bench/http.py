@@ -20,65 +20,18 @@ Needs: wrk, php8.2-cli, php8.2-fpm, nginx, a release build (cargo build --releas
 
 import argparse
 import os
-import platform
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SO = os.path.join(ROOT, "target/release/libvia.so")
+from benchlib import APPS, ROOT, SO, cpu_seconds, descendants, machine, wait_port
+
 CEILING = os.path.join(ROOT, "target/release/examples/ceiling")
-APPS = os.path.join(ROOT, "bench/apps")
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def wait_port(port, timeout=15.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on port {port}")
-
-
-def descendants(pid):
-    """pid and all its descendants, from /proc."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(entry))
-        except OSError:
-            continue
-    out, todo = [], [pid]
-    while todo:
-        p = todo.pop()
-        out.append(p)
-        todo.extend(children.get(p, []))
-    return out
-
-
-def cpu_seconds(pids):
-    total = 0
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        except OSError:
-            pass
-    return total / TICK
 
 
 def run_wrk(url, duration, script=None):
@@ -216,18 +169,6 @@ http {{
             except Exception:
                 pass
         shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-def machine():
-    cpu = "unknown"
-    try:
-        with open("/proc/cpuinfo") as f:
-            m = re.search(r"model name\s*:\s*(.*)", f.read())
-            cpu = m.group(1) if m else cpu
-    except OSError:
-        pass
-    php = subprocess.run(["php", "-r", "echo PHP_VERSION;"], capture_output=True, text=True).stdout
-    return f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, PHP {php}"
 
 
 def main():

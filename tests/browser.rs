@@ -126,8 +126,12 @@ fn chromium_event_source_over_https_h2_brotli_and_close_runs_on_close() {
     let url = format!("https://127.0.0.1:{}/", srv.port);
 
     let mut chrome = Chrome::launch();
-    let target = chrome.call("Target.createTarget", json!({"url": url}), None)["targetId"].as_str().unwrap().to_owned();
-    let session = chrome.call("Target.attachToTarget", json!({"targetId": target, "flatten": true}), None)["sessionId"]
+    let target = chrome.call("Target.createTarget", json!({"url": url}), None)["targetId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let session = chrome.call("Target.attachToTarget", json!({"targetId": target, "flatten": true}), None)
+        ["sessionId"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -139,7 +143,8 @@ fn chromium_event_source_over_https_h2_brotli_and_close_runs_on_close() {
             json!({"expression": "JSON.stringify({got: window.received || [], errors: window.errors, proto: (performance.getEntriesByType('navigation')[0] || {}).nextHopProtocol})", "returnByValue": true}),
             Some(&session),
         );
-        let state: Value = serde_json::from_str(r["result"]["value"].as_str().unwrap_or("{}")).unwrap_or(json!({}));
+        let state: Value =
+            serde_json::from_str(r["result"]["value"].as_str().unwrap_or("{}")).unwrap_or(json!({}));
         if state["got"].as_array().is_some_and(|g| g.len() >= 2) {
             break state;
         }
@@ -151,9 +156,11 @@ fn chromium_event_source_over_https_h2_brotli_and_close_runs_on_close() {
     assert_eq!(state["proto"], json!("h2"), "the page came over HTTP/2");
 
     chrome.call("Target.closeTarget", json!({"targetId": target}), None);
-    let (ok, out, err) = run("curl", &["-sk", "--max-time", "15", &format!("https://127.0.0.1:{}/closed", srv.port)]);
+    let (ok, out, err) =
+        run("curl", &["-sk", "--max-time", "15", &format!("https://127.0.0.1:{}/closed", srv.port)]);
     assert!(ok, "{err}");
-    let info: Value = serde_json::from_str(out.trim().trim_matches('"').replace("\\\"", "\"").as_str()).unwrap_or(json!(out));
+    let info: Value = serde_json::from_str(out.trim().trim_matches('"').replace("\\\"", "\"").as_str())
+        .unwrap_or(json!(out));
     assert_eq!(info["encoding"], "br", "{out}");
     assert_eq!(info["protocol"], "2", "{out}");
 }

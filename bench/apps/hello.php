@@ -1,8 +1,13 @@
 <?php
-// via hello-world for bench/http.py: php -d extension=via.so hello.php PORT
+// via hello-world for bench/http.py and bench/h2.py: php -d extension=via.so hello.php PORT
+// With VIA_BENCH_CERT and VIA_BENCH_KEY set it serves HTTPS (ALPN h2, http/1.1).
 declare(strict_types=1);
 
-$server = new Via\Server('127.0.0.1', (int) ($argv[1] ?? 8080), ['log_level' => 'warn']);
+$options = ['log_level' => 'warn'];
+if (getenv('VIA_BENCH_CERT')) {
+    $options += ['tls_cert' => getenv('VIA_BENCH_CERT'), 'tls_key' => getenv('VIA_BENCH_KEY')];
+}
+$server = new Via\Server('127.0.0.1', (int) ($argv[1] ?? 8080), $options);
 $server->onRequest(function (Via\Request $request, Via\Response $response): void {
     $response->header('Content-Type', 'text/plain');
     $response->end('Hello, World!');

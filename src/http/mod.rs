@@ -5,11 +5,13 @@
 //! exactly the same path.
 
 pub mod body;
+pub mod brotli_stream;
 pub mod conn;
 pub mod cookie;
 pub mod encoding;
 pub mod exchange;
 pub mod form;
+pub mod gzip_stream;
 pub mod multipart;
 pub mod outbox;
 pub mod server;

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""SSE fan-out benchmark: via next to a pure-Rust broadcast ceiling, in one run.
+
+Targets (each started and stopped by this script, one at a time):
+  ceiling         hyper + tokio::sync::broadcast on one thread, no PHP (bench/sse_ceiling.rs)
+  via-topic       via: streams joined to a topic, PHP keeps nothing; publish = one
+                  Server::publish() call, fanned out by Rust
+  via-loop        via: PHP keeps every Via\\SSE in an array; publish = a PHP foreach
+                  calling send() on each
+  via-fiber       via-topic, plus one fiber parked in waitClosed() per stream (memory)
+
+For each N in --streams, the client (bench/sse_load.rs) opens N HTTP/1.1 event streams,
+the server's RSS is read before and after (memory per idle stream = growth / N), then
+--publishes events are published one after the other. Reported, in ms: the time until
+every stream had an event (p50/p99 over publishes) and the time until one stream had it
+(p50/p99 over every delivery).
+
+Usage: bench/sse.py [--streams 1000,5000,10000] [--publishes 30] [--only ceiling,via-topic]
+Needs: php8.2-cli and release builds (cargo build --release && cargo build --release
+--example sse_ceiling --example sse_load).
+"""
+
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+
+from benchlib import ROOT, SO, machine, rss_bytes, wait_port
+
+CEILING = os.path.join(ROOT, "target/release/examples/sse_ceiling")
+LOAD = os.path.join(ROOT, "target/release/examples/sse_load")
+APP = os.path.join(ROOT, "bench/apps/sse.php")
+
+
+def raise_fd_limit(need):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for want in (max(need, 65536), hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
+            break
+        except (ValueError, OSError):
+            continue
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < need:
+        sys.exit(f"open-file limit {soft} is below the {need} this run needs (ulimit -n)")
+
+
+TARGETS = {
+    # name: (command builder, env, publish query)
+    "ceiling": (lambda port: [CEILING, str(port)], {}, ""),
+    "via-topic": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
+                  {"VIA_BENCH_STREAMS": "none"}, "&mode=topic"),
+    "via-loop": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
+                 {"VIA_BENCH_STREAMS": "object"}, "&mode=loop"),
+    "via-fiber": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
+                  {"VIA_BENCH_STREAMS": "fiber"}, "&mode=topic"),
+}
+
+
+def run(name, port, streams, publishes):
+    command, env, query = TARGETS[name]
+    server = subprocess.Popen(command(port), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                              env=dict(os.environ, **env), start_new_session=True)
+    try:
+        wait_port(port)
+        time.sleep(0.2)  # let the server settle after its first accept before the baseline
+        base = rss_bytes(server.pid)
+        client = subprocess.Popen([LOAD, str(port), str(streams), str(publishes), query],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = client.stdout.readline().strip()
+        if line != "ready":
+            client.kill()
+            raise RuntimeError(f"{name}: client said {line!r}")
+        loaded = rss_bytes(server.pid)
+        client.stdin.write("go\n")
+        client.stdin.flush()
+        out, _ = client.communicate(timeout=600)
+        if client.returncode != 0:
+            raise RuntimeError(f"{name}: client failed ({client.returncode})")
+        result = json.loads(out.strip().splitlines()[-1])
+        result["bytes_per_stream"] = (loaded - base) / streams
+        return result
+    finally:
+        try:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--streams", default="1000,5000,10000")
+    ap.add_argument("--publishes", type=int, default=30)
+    ap.add_argument("--only", default="")
+    args = ap.parse_args()
+    sizes = [int(n) for n in args.streams.split(",")]
+    names = [n for n in TARGETS if not args.only or n in args.only.split(",")]
+    for path in (SO, CEILING, LOAD):
+        if not os.path.exists(path):
+            sys.exit(f"missing {path}: cargo build --release && "
+                     "cargo build --release --example sse_ceiling --example sse_load")
+    raise_fd_limit(max(sizes) + 1024)
+
+    rows = []
+    port = 18180
+    for n in sizes:
+        for name in names:
+            port += 1
+            r = run(name, port, n, args.publishes)
+            rows.append((n, name, r))
+            print(f"{n:>6} {name:10} complete p50 {r['complete_p50_ms']:.2f} p99 {r['complete_p99_ms']:.2f} ms"
+                  f"  delivery p50 {r['delivery_p50_ms']:.2f} p99 {r['delivery_p99_ms']:.2f} ms"
+                  f"  {r['bytes_per_stream'] / 1024:.2f} KiB/stream", file=sys.stderr, flush=True)
+
+    print(f"\nMachine: {machine()}")
+    print(f"Command: bench/sse.py --streams {args.streams} --publishes {args.publishes}"
+          f"{' --only ' + args.only if args.only else ''}\n")
+    print("| streams | target | all streams p50 ms | all streams p99 ms | p99 vs ceiling "
+          "| one delivery p50 ms | one delivery p99 ms | server RSS / stream |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+    ceiling = {n: r for n, name, r in rows if name == "ceiling"}
+    for n, name, r in rows:
+        c = ceiling.get(n)
+        ratio = f"{r['complete_p99_ms'] / c['complete_p99_ms']:.2f}×" if c else "–"
+        print(f"| {n} | {name} | {r['complete_p50_ms']:.2f} | {r['complete_p99_ms']:.2f} | {ratio} "
+              f"| {r['delivery_p50_ms']:.2f} | {r['delivery_p99_ms']:.2f} "
+              f"| {r['bytes_per_stream'] / 1024:.2f} KiB |")
+
+
+if __name__ == "__main__":
+    main()
