@@ -2,11 +2,11 @@
 # Installs what building and testing via needs on Debian 12, skipping what is present.
 # Usage: scripts/deps.sh build|test|bench
 set -euo pipefail
-want=(php8.2-cli php8.2-dev libclang-dev clang pkg-config git ca-certificates curl)
+want=(php8.2-cli php8.2-dev libclang-dev clang pkg-config zlib1g-dev git ca-certificates curl)
 case "${1:-build}" in
     build) ;;
     test) want+=(nghttp2-client chromium) ;;
-    bench) want+=(wrk nginx php8.2-fpm python3 nghttp2-client) ;;
+    bench) want+=(wrk nginx php8.2-fpm python3 nghttp2-client openssl) ;;
     *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
 missing=()
