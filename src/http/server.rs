@@ -333,6 +333,14 @@ trait Graceful: Future<Output = hyper::Result<()>> {
     fn graceful(self: Pin<&mut Self>);
 }
 
+/// Connections are boxed where they are built: a task is as big as its largest state, and
+/// an h1 stream should not carry the room an h2 or TLS connection would need.
+impl<C: Graceful> Graceful for Pin<Box<C>> {
+    fn graceful(self: Pin<&mut Self>) {
+        self.get_mut().as_mut().graceful();
+    }
+}
+
 impl<I, S, B> Graceful for hyper::server::conn::http1::Connection<I, S>
 where
     S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
@@ -400,7 +408,8 @@ async fn serve_connection(
         }
     };
     if let Some(acceptor) = &shared.tls {
-        let handshake = tokio::time::timeout(limits.header_timeout, acceptor.accept(stream)).await;
+        // Boxed: the handshake state is large and plaintext connections need none of it.
+        let handshake = Box::pin(tokio::time::timeout(limits.header_timeout, acceptor.accept(stream))).await;
         let tls = match handshake {
             Ok(Ok(tls)) => tls,
             Ok(Err(e)) => {
@@ -460,13 +469,13 @@ async fn serve_http<I>(
         b.timer(TokioTimer::new())
             .max_concurrent_streams(limits.max_concurrent_streams)
             .max_header_list_size(limits.max_header_size as u32);
-        drive(b.serve_connection(io, svc), shutdown, remote).await;
+        drive(Box::pin(b.serve_connection(io, svc)), shutdown, remote).await;
     } else {
         let mut b = hyper::server::conn::http1::Builder::new();
         b.timer(TokioTimer::new())
             .header_read_timeout(None)
             .max_headers(limits.max_headers)
             .max_header_size(limits.max_header_size);
-        drive(b.serve_connection(io, svc), shutdown, remote).await;
+        drive(Box::pin(b.serve_connection(io, svc)), shutdown, remote).await;
     }
 }

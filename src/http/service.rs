@@ -208,6 +208,34 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// Reads a whole body, bounded in size and time.
+/// Copies the request head out of hyper's read buffer. Header values and the URI are
+/// slices of that buffer, and while one of them lives, hyper's next read (it reads on
+/// while a response is written, to notice a closed connection) needs a fresh 8 KiB buffer:
+/// for as long as the request lives — an event stream's whole life. One copy of the head's
+/// few hundred bytes instead.
+fn detach_head(parts: &mut http::request::Parts) {
+    let total: usize = parts.headers.values().map(|v| v.len()).sum();
+    let mut buf = BytesMut::with_capacity(total);
+    for v in parts.headers.values() {
+        buf.extend_from_slice(v.as_bytes());
+    }
+    let all = buf.freeze();
+    let mut at = 0;
+    for v in parts.headers.values_mut() {
+        let len = v.len();
+        let sensitive = v.is_sensitive();
+        // SAFETY: the same bytes as a value hyper has validated.
+        *v = unsafe { HeaderValue::from_maybe_shared_unchecked(all.slice(at..at + len)) };
+        v.set_sensitive(sensitive);
+        at += len;
+    }
+    if parts.uri.path_and_query().is_some_and(|pq| pq.as_str() != "/") || parts.uri.authority().is_some() {
+        if let Ok(uri) = http::Uri::from_maybe_shared(Bytes::from(parts.uri.to_string())) {
+            parts.uri = uri;
+        }
+    }
+}
+
 async fn read_body(mut body: Incoming, limit: u64, timeout: Duration) -> Result<Bytes, BodyError> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut first: Option<Bytes> = None;
@@ -327,7 +355,8 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Respons
     let limits = &shared.config.limits;
     stats.requests.fetch_add(1, Ordering::Relaxed);
     let mut guard = RequestGuard::new(&ctx.activity, stats);
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    detach_head(&mut parts);
     let version = parts.version;
     let accept_encoding = parts.headers.get(ACCEPT_ENCODING).cloned();
     let is_head = parts.method == http::Method::HEAD;
@@ -441,4 +470,30 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Respons
         }
     }
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detached_head_shares_nothing_with_the_read_buffer() {
+        let read_buf = Bytes::from_static(b"/events?x=1 text/event-stream secret").to_vec();
+        let read_buf = Bytes::from(read_buf);
+        let mut parts = Request::builder().body(()).unwrap().into_parts().0;
+        parts.uri = http::Uri::from_maybe_shared(read_buf.slice(0..11)).unwrap();
+        parts.headers.insert("accept", HeaderValue::from_maybe_shared(read_buf.slice(12..29)).unwrap());
+        let mut secret = HeaderValue::from_maybe_shared(read_buf.slice(30..36)).unwrap();
+        secret.set_sensitive(true);
+        parts.headers.insert("x-secret", secret);
+        assert!(!read_buf.is_unique());
+
+        detach_head(&mut parts);
+
+        assert!(read_buf.is_unique(), "the head still points into the read buffer");
+        assert_eq!(parts.uri, "/events?x=1");
+        assert_eq!(parts.headers["accept"], "text/event-stream");
+        assert_eq!(parts.headers["x-secret"], "secret");
+        assert!(parts.headers["x-secret"].is_sensitive());
+    }
 }
