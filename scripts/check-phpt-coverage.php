@@ -23,6 +23,7 @@ $areaOf = static function (string $class): string {
     return match (true) {
         str_ends_with($short, 'Exception') => 'exception',
         $short === 'ChannelState' => 'channel',
+        $short === 'TableIterator' => 'table',
         default => strtolower($short),
     };
 };

@@ -2,7 +2,7 @@
 //! in pooled Fibers.
 //!
 //! Layout (see docs/architecture.md):
-//! - `config`, `log`, `http`, `scheduler`, `signal`: the Rust core. It knows nothing of
+//! - `config`, `log`, `http`, `scheduler`, `signal`, `table`: the Rust core. It knows nothing of
 //!   PHP, owns Tokio, and is tested with `cargo test` over real sockets.
 //! - `php`: the only module that touches `ext_php_rs`. It runs on the PHP thread only.
 //!
@@ -15,6 +15,7 @@ pub mod http;
 pub mod log;
 pub mod scheduler;
 pub mod signal;
+pub mod table;
 
 #[cfg(feature = "php")]
 mod php;

@@ -663,6 +663,215 @@ namespace Via {
     }
 
     /**
+     * A shared-memory table of fixed schema: every worker of a server sees the same rows.
+     */
+    class Table implements \Countable, \IteratorAggregate {
+        /**
+         * A float column (8 bytes).
+         */
+        public const FLOAT = 2;
+
+        /**
+         * An int column (8 bytes).
+         */
+        public const INT = 1;
+
+        /**
+         * A string column of at most the given number of bytes: [Table::STRING, 64].
+         */
+        public const STRING = 3;
+
+        /**
+         * A table of exactly $rows rows — every one insertable, whatever the keys — with
+         * these columns: ['hits' => Table::INT, 'score' => Table::FLOAT, 'name' =>
+         * [Table::STRING, 32]]. Keys are byte strings of 1 to $keyMaxLength bytes. The
+         * memory is shared with every process forked later: create tables before
+         * Server::start().
+         *
+         * @throws \ValueError for a bad row count, key length or column declaration
+         * @throws \Via\Exception inside a running server or a worker, or when the memory
+         *         cannot be mapped
+         *
+         * @param int $rows
+         * @param array $columns
+         * @param int $key_max_length
+         */
+        public function __construct(int $rows, array $columns, int $key_max_length = 64) {}
+
+        /**
+         * The rows declared at construction: exactly this many can be stored.
+         *
+         * @return int
+         */
+        public function capacity(): int {}
+
+        /**
+         * Removes every row.
+         *
+         * @return void
+         */
+        public function clear(): void {}
+
+        /**
+         * The schema: [column => ['type' => 'int'|'float'|'string', 'size' => bytes]].
+         *
+         * @return array
+         */
+        public function columns(): array {}
+
+        /**
+         * Sets $column of $key's row to $new if it currently equals $expected, atomically.
+         * Returns false when it did not (or there is no such row).
+         *
+         * @throws \ValueError for an empty or too long key, an unknown column, a string longer
+         *         than its column
+         * @throws \TypeError for values of the wrong type
+         *
+         * @param string $key
+         * @param string $column
+         * @param mixed $expected
+         * @param mixed $new
+         * @return bool
+         */
+        public function compareAndSet(string $key, string $column, mixed $expected, mixed $new): bool {}
+
+        /**
+         * Rows in use.
+         *
+         * @return int
+         */
+        public function count(): int {}
+
+        /**
+         * Subtracts $by from a numeric column atomically and returns the new value (see incr()).
+         *
+         * @throws \ValueError for an empty or too long key, an unknown column
+         * @throws \TypeError when the column is a string, or $by is a float for an int column
+         * @throws \ArithmeticError when an int column would overflow
+         * @throws \Via\CapacityException when the row is new and the table is full
+         *
+         * @param string $key
+         * @param string $column
+         * @param mixed $by
+         * @return mixed
+         */
+        public function decr(string $key, string $column, mixed $by = null): mixed {}
+
+        /**
+         * Removes $key's row; false when there was none.
+         *
+         * @throws \ValueError for an empty or too long key
+         *
+         * @param string $key
+         * @return bool
+         */
+        public function del(string $key): bool {}
+
+        /**
+         * Whether $key has a row.
+         *
+         * @throws \ValueError for an empty or too long key
+         *
+         * @param string $key
+         * @return bool
+         */
+        public function exists(string $key): bool {}
+
+        /**
+         * The row of $key as [column => value], or one column's value; null when there is
+         * no such row.
+         *
+         * @throws \ValueError for an empty or too long key, an unknown column
+         *
+         * @param string $key
+         * @param string|null $column
+         * @return mixed
+         */
+        public function get(string $key, ?string $column = null): mixed {}
+
+        /**
+         * An iterator over a snapshot of the rows (taken now): key => [column => value].
+         *
+         * @return \Via\TableIterator
+         */
+        public function getIterator(): \Via\TableIterator {}
+
+        /**
+         * Adds $by to a numeric column atomically (across processes) and returns the new
+         * value; a missing row is created first. $by defaults to 1.
+         *
+         * @throws \ValueError for an empty or too long key, an unknown column
+         * @throws \TypeError when the column is a string, or $by is a float for an int column
+         * @throws \ArithmeticError when an int column would overflow
+         * @throws \Via\CapacityException when the row is new and the table is full
+         *
+         * @param string $key
+         * @param string $column
+         * @param mixed $by
+         * @return mixed
+         */
+        public function incr(string $key, string $column, mixed $by = null): mixed {}
+
+        /**
+         * Bytes of shared memory mapped for the table (pages become resident when written).
+         *
+         * @return int
+         */
+        public function memorySize(): int {}
+
+        /**
+         * Writes the given columns of $key's row, creating the row (other columns 0 or "")
+         * when it does not exist; existing rows keep the columns not given.
+         *
+         * @throws \ValueError for an empty or too long key, an unknown column, a string longer
+         *         than its column
+         * @throws \TypeError for a value of the wrong type (ints are accepted for floats)
+         * @throws \Via\CapacityException when the row is new and the table is full
+         *
+         * @param string $key
+         * @param array $values
+         * @return void
+         */
+        public function set(string $key, array $values): void {}
+    }
+
+    /**
+     * The rows of a Via\Table as they were when iteration began.
+     */
+    class TableIterator implements \Iterator {
+        public function __construct() {}
+
+        /**
+         * The current row as [column => value].
+         *
+         * @return mixed
+         */
+        public function current(): mixed {}
+
+        /**
+         * The current row's key (an int for a canonical decimal key, as PHP arrays do).
+         *
+         * @return mixed
+         */
+        public function key(): mixed {}
+
+        /**
+         * @return void
+         */
+        public function next(): void {}
+
+        /**
+         * @return void
+         */
+        public function rewind(): void {}
+
+        /**
+         * @return bool
+         */
+        public function valid(): bool {}
+    }
+
+    /**
      * Timers whose callbacks run as tasks on the via loop.
      */
     class Timer {

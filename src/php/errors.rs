@@ -17,11 +17,15 @@ use super::sym;
 
 struct CePtr(usize);
 
-static VIA_EXCEPTION: OnceLock<CePtr> = OnceLock::new();
-static CLOSED_EXCEPTION: OnceLock<CePtr> = OnceLock::new();
+/// The hand-registered classes, in registration order (a parent before its children).
+const VIA_EXCEPTION: usize = 0;
+const CLOSED_EXCEPTION: usize = 1;
+const CAPACITY_EXCEPTION: usize = 2;
+const BROKER_EXCEPTION: usize = 3;
+static CLASSES: [OnceLock<CePtr>; 4] = [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
 
-fn stored(slot: &OnceLock<CePtr>) -> &'static ClassEntry {
-    let p = slot.get().map_or(0, |p| p.0);
+fn stored(i: usize) -> &'static ClassEntry {
+    let p = CLASSES[i].get().map_or(0, |p| p.0);
     assert!(p != 0, "via exception classes are registered at module startup");
     // SAFETY: set once in MINIT to a class entry the engine keeps for the process life.
     unsafe { &*(p as *const ClassEntry) }
@@ -29,28 +33,32 @@ fn stored(slot: &OnceLock<CePtr>) -> &'static ClassEntry {
 
 /// `Via\Exception`: base of every runtime exception; extends `\RuntimeException`.
 pub fn via_exception() -> &'static ClassEntry {
-    stored(&VIA_EXCEPTION)
+    stored(VIA_EXCEPTION)
+}
+
+/// `Via\CapacityException`: a fixed-size structure is full (a table's rows).
+pub fn capacity_exception() -> &'static ClassEntry {
+    stored(CAPACITY_EXCEPTION)
+}
+
+/// `Via\BrokerException`: a broker cannot do what was asked (not connected, refused).
+#[allow(dead_code)] // thrown by Via\Broker
+pub fn broker_exception() -> &'static ClassEntry {
+    stored(BROKER_EXCEPTION)
+}
+
+/// Stores the class entry of class `I` once the engine registered it.
+fn keep<const I: usize>(ce: &'static mut ClassEntry, _: ext_php_rs::args::ArgInfoTables) {
+    let _ = CLASSES[I].set(CePtr(ce as *mut ClassEntry as usize));
 }
 
 fn register_one(
     name: &str,
     parent: fn() -> &'static ClassEntry,
     parent_name: &'static str,
-    slot: &'static OnceLock<CePtr>,
+    keep: fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables),
 ) {
-    fn keep(slot: &'static OnceLock<CePtr>) -> fn(&'static mut ClassEntry, ext_php_rs::args::ArgInfoTables) {
-        // Each slot gets its own non-capturing function through this match.
-        if std::ptr::eq(slot, &VIA_EXCEPTION) {
-            |ce, _| {
-                let _ = VIA_EXCEPTION.set(CePtr(ce as *mut ClassEntry as usize));
-            }
-        } else {
-            |ce, _| {
-                let _ = CLOSED_EXCEPTION.set(CePtr(ce as *mut ClassEntry as usize));
-            }
-        }
-    }
-    let result = ClassBuilder::new(name).extends((parent, parent_name)).registration(keep(slot)).register();
+    let result = ClassBuilder::new(name).extends((parent, parent_name)).registration(keep).register();
     if let Err(e) = result {
         crate::error!("cannot register {name}: {e}");
     }
@@ -58,8 +66,10 @@ fn register_one(
 
 /// Registers the exception classes. Called from module startup.
 pub fn register_classes() {
-    register_one("Via\\Exception", sym::runtime_exception_ce, "RuntimeException", &VIA_EXCEPTION);
-    register_one("Via\\ClosedException", via_exception, "Via\\Exception", &CLOSED_EXCEPTION);
+    register_one("Via\\Exception", sym::runtime_exception_ce, "RuntimeException", keep::<VIA_EXCEPTION>);
+    register_one("Via\\ClosedException", via_exception, "Via\\Exception", keep::<CLOSED_EXCEPTION>);
+    register_one("Via\\CapacityException", via_exception, "Via\\Exception", keep::<CAPACITY_EXCEPTION>);
+    register_one("Via\\BrokerException", via_exception, "Via\\Exception", keep::<BROKER_EXCEPTION>);
 }
 
 pub fn via_err(msg: impl Into<String>) -> PhpException {

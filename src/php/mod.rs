@@ -17,6 +17,7 @@ mod runtime;
 mod server;
 mod sse;
 mod sym;
+mod table;
 mod timer;
 
 use ext_php_rs::flags::IniEntryPermission;
@@ -72,6 +73,8 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .class::<sse::Sse>()
         .class::<channel::Channel>()
         .enumeration::<channel::ChannelState>()
-        .class::<timer::Timer>();
+        .class::<timer::Timer>()
+        .class::<table::TableIterator>()
+        .class::<table::Table>();
     timer::register(module)
 }

@@ -83,6 +83,11 @@ struct Running {
 
 static RUNNING: PhpGlobal<RefCell<Option<Running>>> = PhpGlobal::new(RefCell::new(None));
 
+/// Whether a server runs in this process (tables must exist before).
+pub fn any_running() -> bool {
+    RUNNING.get().borrow().is_some()
+}
+
 fn with_running<R>(f: impl FnOnce(&mut Running) -> R) -> Option<R> {
     RUNNING.get().borrow_mut().as_mut().map(f)
 }

@@ -1,0 +1,397 @@
+//! `Via\Table`: a fixed-schema table in shared memory, shared by every worker.
+//!
+//! Owns: argument checks and PHP value conversion, and the rule that tables exist before
+//! the processes that share them: a table can only be created before `Server::start()`.
+//! Does not own: the table itself (`crate::table`).
+//!
+//! PHP thread only; the table's memory is shared across processes, never across threads.
+
+use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::IntoZval;
+use ext_php_rs::exception::{PhpException, PhpResult};
+use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::zend::ce;
+
+use super::convert;
+use super::errors::{capacity_exception, type_err, type_name, value_err, via_err};
+use crate::table::{ColumnType, Table as Core, TableError, Value, ValueRef};
+
+fn table_err(method: &str, e: TableError) -> PhpException {
+    let msg = format!("Via\\Table::{method}(): {e}");
+    match e {
+        TableError::Full { .. } => PhpException::new(msg, 0, capacity_exception()),
+        TableError::WrongType { .. } | TableError::NotNumeric { .. } => type_err(msg),
+        TableError::Overflow { .. } => PhpException::new(msg, 0, ce::arithmetic_error()),
+        TableError::Map(_) => via_err(msg),
+        _ => value_err(msg),
+    }
+}
+
+fn canonical_int(key: &[u8]) -> Option<i64> {
+    let digits = key.strip_prefix(b"-").unwrap_or(key);
+    if digits.is_empty() || digits.len() > 20 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if (digits[0] == b'0' && digits.len() > 1) || key == b"-0" {
+        return None;
+    }
+    std::str::from_utf8(key).ok()?.parse().ok()
+}
+
+fn value_zval(v: Value) -> PhpResult<Zval> {
+    Ok(match v {
+        Value::Int(n) => n.into_zval(false)?,
+        Value::Float(f) => f.into_zval(false)?,
+        Value::Str(s) => convert::bytes(&s),
+    })
+}
+
+/// A shared-memory table of fixed schema: every worker of a server sees the same rows.
+#[php_class]
+#[php(name = "Via\\Table")]
+#[php(flags = ClassFlags::Final)]
+#[php(implements(ce = ce::countable, stub = "\\Countable"))]
+#[php(implements(ce = ce::aggregate, stub = "\\IteratorAggregate"))]
+pub struct Table {
+    core: Core,
+}
+
+impl Table {
+    fn column(&self, method: &str, name: &str) -> PhpResult<usize> {
+        self.core
+            .column_index(name)
+            .ok_or_else(|| table_err(method, TableError::UnknownColumn(name.to_string())))
+    }
+
+    /// A PHP value for column `col` (types are checked by the core; this only maps).
+    fn value_ref<'a>(&self, method: &str, col: usize, z: &'a Zval) -> PhpResult<ValueRef<'a>> {
+        if let Some(n) = z.long() {
+            Ok(ValueRef::Int(n))
+        } else if let Some(f) = z.double() {
+            Ok(ValueRef::Float(f))
+        } else if let Some(s) = z.zend_str() {
+            Ok(ValueRef::Str(s.as_bytes()))
+        } else {
+            let c = &self.core.columns()[col];
+            Err(type_err(format!(
+                "Via\\Table::{method}(): column \"{}\" holds {} values, {} given",
+                c.name,
+                c.kind.name(),
+                type_name(z)
+            )))
+        }
+    }
+
+    fn row_array(&self, values: Vec<Value>) -> PhpResult<ZBox<ZendHashTable>> {
+        let mut ht = ZendHashTable::with_capacity(values.len() as u32);
+        for (c, v) in self.core.columns().iter().zip(values) {
+            ht.insert(c.name.as_str(), value_zval(v)?)?;
+        }
+        Ok(ht)
+    }
+}
+
+#[php_impl]
+impl Table {
+    /// An int column (8 bytes).
+    const INT: i64 = 1;
+    /// A float column (8 bytes).
+    const FLOAT: i64 = 2;
+    /// A string column of at most the given number of bytes: [Table::STRING, 64].
+    const STRING: i64 = 3;
+
+    /// A table of exactly $rows rows — every one insertable, whatever the keys — with
+    /// these columns: ['hits' => Table::INT, 'score' => Table::FLOAT, 'name' =>
+    /// [Table::STRING, 32]]. Keys are byte strings of 1 to $keyMaxLength bytes. The
+    /// memory is shared with every process forked later: create tables before
+    /// Server::start().
+    ///
+    /// @throws \ValueError for a bad row count, key length or column declaration
+    /// @throws \Via\Exception inside a running server or a worker, or when the memory
+    ///         cannot be mapped
+    #[php(defaults(key_max_length = 64))]
+    pub fn __construct(rows: i64, columns: &ZendHashTable, key_max_length: i64) -> PhpResult<Self> {
+        if super::server::any_running() {
+            return Err(via_err(
+                "Via\\Table::__construct(): tables must be created before Server::start(); a table \
+                 created now would not be shared with the workers",
+            ));
+        }
+        let m = "__construct";
+        if rows < 1 {
+            return Err(value_err(format!(
+                "Via\\Table::__construct(): Argument #1 ($rows) must be at least 1, {rows} given"
+            )));
+        }
+        if !(1..=crate::table::MAX_KEY as i64).contains(&key_max_length) {
+            return Err(value_err(format!(
+                "Via\\Table::__construct(): Argument #3 ($keyMaxLength) must be between 1 and {}, {key_max_length} given",
+                crate::table::MAX_KEY
+            )));
+        }
+        let mut cols = Vec::with_capacity(columns.len());
+        for (key, spec) in columns.iter() {
+            let name = key.to_string();
+            let bad = || {
+                value_err(format!(
+                    "Via\\Table::__construct(): column \"{name}\" must be Table::INT, Table::FLOAT or \
+                     [Table::STRING, size]"
+                ))
+            };
+            let kind = if let Some(t) = spec.long() {
+                match t {
+                    Self::INT => ColumnType::Int,
+                    Self::FLOAT => ColumnType::Float,
+                    Self::STRING => {
+                        return Err(value_err(format!(
+                            "Via\\Table::__construct(): string column \"{name}\" needs a size: [Table::STRING, size]"
+                        )))
+                    }
+                    _ => return Err(bad()),
+                }
+            } else if let Some(arr) = spec.array() {
+                let mut it = arr.values();
+                match (it.next().and_then(Zval::long), it.next().and_then(Zval::long), it.next()) {
+                    (Some(Self::STRING), Some(size), None) if size >= 1 => ColumnType::Str(size as usize),
+                    (Some(Self::STRING), Some(size), None) => {
+                        return Err(value_err(format!(
+                            "Via\\Table::__construct(): string column \"{name}\" must hold at least 1 byte, {size} given"
+                        )))
+                    }
+                    (Some(Self::INT), None, None) => ColumnType::Int,
+                    (Some(Self::FLOAT), None, None) => ColumnType::Float,
+                    _ => return Err(bad()),
+                }
+            } else {
+                return Err(bad());
+            };
+            cols.push((name, kind));
+        }
+        let core = Core::new(rows as usize, cols, key_max_length as usize).map_err(|e| table_err(m, e))?;
+        Ok(Self { core })
+    }
+
+    /// Writes the given columns of $key's row, creating the row (other columns 0 or "")
+    /// when it does not exist; existing rows keep the columns not given.
+    ///
+    /// @throws \ValueError for an empty or too long key, an unknown column, a string longer
+    ///         than its column
+    /// @throws \TypeError for a value of the wrong type (ints are accepted for floats)
+    /// @throws \Via\CapacityException when the row is new and the table is full
+    pub fn set(&self, key: BinarySlice<u8>, values: &ZendHashTable) -> PhpResult<()> {
+        let m = "set";
+        let mut refs = Vec::with_capacity(values.len());
+        for (k, v) in values.iter() {
+            let col = self.column(m, &k.to_string())?;
+            refs.push((col, self.value_ref(m, col, v)?));
+        }
+        self.core.set(&key, &refs).map_err(|e| table_err(m, e))
+    }
+
+    /// The row of $key as [column => value], or one column's value; null when there is
+    /// no such row.
+    ///
+    /// @throws \ValueError for an empty or too long key, an unknown column
+    pub fn get(&self, key: BinarySlice<u8>, column: Option<String>) -> PhpResult<Zval> {
+        let m = "get";
+        match column {
+            Some(c) => {
+                let col = self.column(m, &c)?;
+                match self.core.get_column(&key, col).map_err(|e| table_err(m, e))? {
+                    Some(v) => value_zval(v),
+                    None => Ok(Zval::null()),
+                }
+            }
+            None => match self.core.get(&key).map_err(|e| table_err(m, e))? {
+                Some(values) => self.row_array(values)?.into_zval(false).map_err(Into::into),
+                None => Ok(Zval::null()),
+            },
+        }
+    }
+
+    /// Whether $key has a row.
+    ///
+    /// @throws \ValueError for an empty or too long key
+    pub fn exists(&self, key: BinarySlice<u8>) -> PhpResult<bool> {
+        self.core.exists(&key).map_err(|e| table_err("exists", e))
+    }
+
+    /// Removes $key's row; false when there was none.
+    ///
+    /// @throws \ValueError for an empty or too long key
+    pub fn del(&self, key: BinarySlice<u8>) -> PhpResult<bool> {
+        self.core.del(&key).map_err(|e| table_err("del", e))
+    }
+
+    /// Adds $by to a numeric column atomically (across processes) and returns the new
+    /// value; a missing row is created first. $by defaults to 1.
+    ///
+    /// @throws \ValueError for an empty or too long key, an unknown column
+    /// @throws \TypeError when the column is a string, or $by is a float for an int column
+    /// @throws \ArithmeticError when an int column would overflow
+    /// @throws \Via\CapacityException when the row is new and the table is full
+    pub fn incr(&self, key: BinarySlice<u8>, column: String, by: Option<&Zval>) -> PhpResult<Zval> {
+        self.add("incr", &key, &column, by, false)
+    }
+
+    /// Subtracts $by from a numeric column atomically and returns the new value (see incr()).
+    ///
+    /// @throws \ValueError for an empty or too long key, an unknown column
+    /// @throws \TypeError when the column is a string, or $by is a float for an int column
+    /// @throws \ArithmeticError when an int column would overflow
+    /// @throws \Via\CapacityException when the row is new and the table is full
+    pub fn decr(&self, key: BinarySlice<u8>, column: String, by: Option<&Zval>) -> PhpResult<Zval> {
+        self.add("decr", &key, &column, by, true)
+    }
+
+    /// Sets $column of $key's row to $new if it currently equals $expected, atomically.
+    /// Returns false when it did not (or there is no such row).
+    ///
+    /// @throws \ValueError for an empty or too long key, an unknown column, a string longer
+    ///         than its column
+    /// @throws \TypeError for values of the wrong type
+    pub fn compare_and_set(
+        &self,
+        key: BinarySlice<u8>,
+        column: String,
+        expected: &Zval,
+        new: &Zval,
+    ) -> PhpResult<bool> {
+        let m = "compareAndSet";
+        let col = self.column(m, &column)?;
+        let e = self.value_ref(m, col, expected)?;
+        let n = self.value_ref(m, col, new)?;
+        self.core.compare_and_set(&key, col, &e, &n).map_err(|err| table_err(m, err))
+    }
+
+    /// Rows in use.
+    pub fn count(&self) -> i64 {
+        self.core.count() as i64
+    }
+
+    /// The rows declared at construction: exactly this many can be stored.
+    pub fn capacity(&self) -> i64 {
+        self.core.capacity() as i64
+    }
+
+    /// Removes every row.
+    pub fn clear(&self) {
+        self.core.clear();
+    }
+
+    /// Bytes of shared memory mapped for the table (pages become resident when written).
+    pub fn memory_size(&self) -> i64 {
+        self.core.memory_size() as i64
+    }
+
+    /// The schema: [column => ['type' => 'int'|'float'|'string', 'size' => bytes]].
+    pub fn columns(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        let mut ht = ZendHashTable::new();
+        for c in self.core.columns() {
+            let mut spec = ZendHashTable::new();
+            spec.insert("type", c.kind.name())?;
+            let size = match c.kind {
+                ColumnType::Str(n) => n as i64,
+                _ => 8,
+            };
+            spec.insert("size", size)?;
+            ht.insert(c.name.as_str(), spec)?;
+        }
+        Ok(ht)
+    }
+
+    /// An iterator over a snapshot of the rows (taken now): key => [column => value].
+    pub fn get_iterator(&self) -> TableIterator {
+        TableIterator {
+            columns: self.core.columns().iter().map(|c| c.name.clone()).collect(),
+            rows: self.core.rows(),
+            pos: std::cell::Cell::new(0),
+        }
+    }
+}
+
+/// The rows of a Via\Table as they were when iteration began.
+#[php_class]
+#[php(name = "Via\\TableIterator")]
+#[php(flags = ClassFlags::Final)]
+#[php(implements(ce = ce::iterator, stub = "\\Iterator"))]
+pub struct TableIterator {
+    columns: Vec<String>,
+    rows: Vec<(Vec<u8>, Vec<Value>)>,
+    pos: std::cell::Cell<usize>,
+}
+
+#[php_impl]
+impl TableIterator {
+    /// The current row as [column => value].
+    pub fn current(&self) -> PhpResult<Zval> {
+        let Some((_, values)) = self.rows.get(self.pos.get()) else { return Ok(Zval::null()) };
+        let mut ht = ZendHashTable::with_capacity(values.len() as u32);
+        for (name, v) in self.columns.iter().zip(values) {
+            ht.insert(name.as_str(), value_zval(v.clone())?)?;
+        }
+        Ok(ht.into_zval(false)?)
+    }
+
+    /// The current row's key (an int for a canonical decimal key, as PHP arrays do).
+    pub fn key(&self) -> PhpResult<Zval> {
+        let Some((key, _)) = self.rows.get(self.pos.get()) else { return Ok(Zval::null()) };
+        Ok(match canonical_int(key) {
+            Some(n) => n.into_zval(false)?,
+            None => convert::bytes(key),
+        })
+    }
+
+    pub fn next(&self) {
+        self.pos.set(self.pos.get() + 1);
+    }
+
+    pub fn rewind(&self) {
+        self.pos.set(0);
+    }
+
+    pub fn valid(&self) -> bool {
+        self.pos.get() < self.rows.len()
+    }
+}
+
+impl Table {
+    fn add(&self, m: &str, key: &[u8], column: &str, by: Option<&Zval>, negate: bool) -> PhpResult<Zval> {
+        let one = 1i64.into_zval(false)?;
+        let by = by.unwrap_or(&one);
+        let col = self.column(m, column)?;
+        let c = &self.core.columns()[col];
+        match c.kind {
+            ColumnType::Int => {
+                let Some(n) = by.long() else {
+                    return Err(type_err(format!(
+                        "Via\\Table::{m}(): Argument #3 ($by) must be of type int for int column \"{}\", {} given",
+                        c.name,
+                        type_name(by)
+                    )));
+                };
+                let n = if negate {
+                    n.checked_neg()
+                        .ok_or_else(|| table_err(m, TableError::Overflow { column: c.name.clone() }))?
+                } else {
+                    n
+                };
+                Ok(self.core.incr_int(key, col, n).map_err(|e| table_err(m, e))?.into_zval(false)?)
+            }
+            ColumnType::Float => {
+                let Some(f) = by.double().or_else(|| by.long().map(|n| n as f64)) else {
+                    return Err(type_err(format!(
+                        "Via\\Table::{m}(): Argument #3 ($by) must be of type int|float, {} given",
+                        type_name(by)
+                    )));
+                };
+                let f = if negate { -f } else { f };
+                Ok(self.core.incr_float(key, col, f).map_err(|e| table_err(m, e))?.into_zval(false)?)
+            }
+            ColumnType::Str(_) => Err(table_err(m, TableError::NotNumeric { column: c.name.clone() })),
+        }
+    }
+}

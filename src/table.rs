@@ -1,0 +1,984 @@
+//! The shared table behind `Via\Table`: a fixed-schema hash table in one shared anonymous
+//! mapping, read and written by every process forked after it was created.
+//!
+//! Owns: the layout of the mapping, the cross-process lock, crash recovery, capacity.
+//! Does not own: PHP values (the boundary converts), when tables may be created (before
+//! the fork; the boundary enforces it).
+//!
+//! Layout: a header (lock word, counters, an undo record), the undo bytes, an index of
+//! 2^k slots (k such that slots ≥ 2 × capacity) and `capacity` fixed-size rows. A slot holds
+//! 0 (empty), TOMB (deleted) or row + 1; rows are allocated from a free list, else from the
+//! never-used tail. Open addressing over twice the slots makes every one of `capacity` rows
+//! insertable whatever the keys hash to.
+//!
+//! Invariants:
+//! - Every access — reads too — happens under the lock, so nobody sees a torn row.
+//! - The lock word holds the owner's pid. A waiter that finds the owner dead takes the lock
+//!   over and recovers: an in-place value change that was under way is rolled back from
+//!   the undo record, and the index, free list and count are rebuilt from the rows (a
+//!   row's `live` byte is the truth, written last on insert and first on delete).
+//! - Nothing here holds a pointer into the mapping across processes; offsets only.
+
+use std::hash::{BuildHasher, Hasher};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+const MAGIC: u64 = 0x7669_615f_7462_6c31; // "via_tbl1"
+const EMPTY: u32 = 0;
+const TOMB: u32 = u32::MAX;
+const NONE: u32 = u32::MAX;
+const HEADER_SIZE: usize = 128;
+/// Row prefix: hash (8), live (1), pad (1), key length (2), next free (4).
+const ROW_PREFIX: usize = 16;
+/// Largest table: keeps row indices and slot numbers in u32 with room for markers.
+pub const MAX_ROWS: usize = 1 << 30;
+/// Largest string column.
+pub const MAX_STRING: usize = 1 << 24;
+/// Largest key.
+pub const MAX_KEY: usize = 65_535;
+
+/// How long a waiter spins before it starts checking whether the owner is still alive.
+const OWNER_CHECK_AFTER: Duration = Duration::from_millis(2);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Int,
+    Float,
+    /// A byte string of at most this many bytes.
+    Str(usize),
+}
+
+impl ColumnType {
+    fn size(self) -> usize {
+        match self {
+            Self::Int | Self::Float => 8,
+            Self::Str(n) => (4 + n + 7) & !7,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Int => "int",
+            Self::Float => "float",
+            Self::Str(_) => "string",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub kind: ColumnType,
+    offset: usize,
+}
+
+/// A value read from a row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Int(i64),
+    Float(f64),
+    Str(Vec<u8>),
+}
+
+/// A value to write.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    Int(i64),
+    Float(f64),
+    Str(&'a [u8]),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TableError {
+    EmptyKey,
+    KeyTooLong { len: usize, max: usize },
+    UnknownColumn(String),
+    WrongType { column: String, expected: &'static str, given: &'static str },
+    StringTooLong { column: String, len: usize, max: usize },
+    NotNumeric { column: String },
+    Overflow { column: String },
+    Full { capacity: usize },
+    Schema(String),
+    Map(String),
+}
+
+impl std::fmt::Display for TableError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::EmptyKey => write!(f, "the key must not be empty"),
+            Self::KeyTooLong { len, max } => {
+                write!(f, "the key is {len} bytes, longer than the table's {max}")
+            }
+            Self::UnknownColumn(c) => write!(f, "unknown column \"{c}\""),
+            Self::WrongType { column, expected, given } => {
+                write!(f, "column \"{column}\" holds {expected} values, {given} given")
+            }
+            Self::StringTooLong { column, len, max } => {
+                write!(f, "the value for column \"{column}\" is {len} bytes, longer than its {max}")
+            }
+            Self::NotNumeric { column } => write!(f, "column \"{column}\" is not numeric"),
+            Self::Overflow { column } => write!(f, "the new value of column \"{column}\" overflows an int"),
+            Self::Full { capacity } => write!(f, "the table is full ({capacity} rows)"),
+            Self::Schema(m) => f.write_str(m),
+            Self::Map(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for TableError {}
+
+#[repr(C)]
+struct Header {
+    magic: u64,
+    /// Owner pid; 0 = free.
+    lock: AtomicU32,
+    /// Live rows.
+    count: AtomicU32,
+    /// Rows below this index have been used at least once.
+    next_unused: u32,
+    free_head: u32,
+    tombstones: u32,
+    /// An in-place change of `undo_len` bytes at `undo_offset` of row `undo_row` is under
+    /// way; the old bytes are in the undo area.
+    undo_valid: AtomicU32,
+    undo_row: u32,
+    undo_offset: u32,
+    undo_len: u32,
+    _pad: u32,
+    /// Locks taken over from a dead owner.
+    recoveries: AtomicU64,
+}
+
+const _: () = assert!(std::mem::size_of::<Header>() <= HEADER_SIZE);
+
+/// How keys are hashed: a random SipHash key per table (the default), or a fixed function
+/// (tests with adversarial keys).
+#[derive(Clone)]
+pub enum KeyHash {
+    Random(std::collections::hash_map::RandomState),
+    Fixed(fn(&[u8]) -> u64),
+}
+
+pub struct Table {
+    base: NonNull<u8>,
+    len: usize,
+    columns: Vec<Column>,
+    key_max: usize,
+    row_size: usize,
+    capacity: usize,
+    slot_mask: usize,
+    undo_at: usize,
+    slots_at: usize,
+    rows_at: usize,
+    hash: KeyHash,
+}
+
+// SAFETY: the mapping is shared memory accessed only under the cross-process lock (or
+// through atomics in the header); `Table` itself is immutable after creation.
+unsafe impl Send for Table {}
+unsafe impl Sync for Table {}
+
+impl Drop for Table {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`; other processes keep their own mappings.
+        unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
+    }
+}
+
+fn align8(n: usize) -> usize {
+    (n + 7) & !7
+}
+
+/// The lock, held; released on drop.
+struct Guard<'a> {
+    table: &'a Table,
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        self.table.header().lock.store(0, Ordering::Release);
+    }
+}
+
+fn pid_alive(pid: u32) -> bool {
+    // SAFETY: kill with signal 0 only checks for existence and permission.
+    let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+impl Table {
+    /// A table of `capacity` rows with these columns; keys up to `key_max` bytes.
+    pub fn new(
+        capacity: usize,
+        columns: Vec<(String, ColumnType)>,
+        key_max: usize,
+    ) -> Result<Self, TableError> {
+        Self::with_hash(capacity, columns, key_max, KeyHash::Random(Default::default()))
+    }
+
+    pub fn with_hash(
+        capacity: usize,
+        columns: Vec<(String, ColumnType)>,
+        key_max: usize,
+        hash: KeyHash,
+    ) -> Result<Self, TableError> {
+        if capacity == 0 || capacity > MAX_ROWS {
+            return Err(TableError::Schema(format!(
+                "the row count must be between 1 and {MAX_ROWS}, {capacity} given"
+            )));
+        }
+        if key_max == 0 || key_max > MAX_KEY {
+            return Err(TableError::Schema(format!(
+                "the key length must be between 1 and {MAX_KEY} bytes, {key_max} given"
+            )));
+        }
+        if columns.is_empty() {
+            return Err(TableError::Schema("a table needs at least one column".into()));
+        }
+        let mut cols = Vec::with_capacity(columns.len());
+        let mut offset = ROW_PREFIX + align8(key_max);
+        for (name, kind) in columns {
+            if name.is_empty() {
+                return Err(TableError::Schema("a column name must not be empty".into()));
+            }
+            if cols.iter().any(|c: &Column| c.name == name) {
+                return Err(TableError::Schema(format!("column \"{name}\" is declared twice")));
+            }
+            if let ColumnType::Str(n) = kind {
+                if n == 0 || n > MAX_STRING {
+                    return Err(TableError::Schema(format!(
+                        "string column \"{name}\" must hold between 1 and {MAX_STRING} bytes, {n} given"
+                    )));
+                }
+            }
+            cols.push(Column { name, kind, offset });
+            offset += kind.size();
+        }
+        let row_size = align8(offset);
+        let slots = (capacity * 2).next_power_of_two().max(16);
+        let undo_at = HEADER_SIZE;
+        let slots_at = undo_at + row_size;
+        let rows_at = align8(slots_at + slots * 4);
+        let len = rows_at
+            .checked_add(
+                capacity
+                    .checked_mul(row_size)
+                    .ok_or_else(|| TableError::Map("the table is too large".into()))?,
+            )
+            .ok_or_else(|| TableError::Map("the table is too large".into()))?;
+        // SAFETY: a fresh shared anonymous mapping (zero-filled), checked below.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(TableError::Map(format!(
+                "cannot map {len} bytes of shared memory: {}",
+                std::io::Error::last_os_error()
+            )));
+        }
+        let base =
+            NonNull::new(p.cast::<u8>()).ok_or_else(|| TableError::Map("mmap returned null".into()))?;
+        let t = Self {
+            base,
+            len,
+            columns: cols,
+            key_max,
+            row_size,
+            capacity,
+            slot_mask: slots - 1,
+            undo_at,
+            slots_at,
+            rows_at,
+            hash,
+        };
+        // SAFETY: the header lies at the start of the fresh mapping; nobody else sees it yet.
+        unsafe {
+            let h = t.base.as_ptr().cast::<Header>();
+            (*h).magic = MAGIC;
+            (*h).free_head = NONE;
+        }
+        Ok(t)
+    }
+
+    pub fn columns(&self) -> &[Column] {
+        &self.columns
+    }
+
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    pub fn key_max(&self) -> usize {
+        self.key_max
+    }
+
+    /// Bytes of shared memory the table maps (pages are resident once written).
+    pub fn memory_size(&self) -> usize {
+        self.len
+    }
+
+    pub fn count(&self) -> usize {
+        self.header().count.load(Ordering::Acquire) as usize
+    }
+
+    /// Locks taken over from a process that died holding them.
+    pub fn recoveries(&self) -> u64 {
+        self.header().recoveries.load(Ordering::Relaxed)
+    }
+
+    /// The header's atomics (shared references to atomics in shared memory are fine).
+    fn header(&self) -> &Header {
+        // SAFETY: the header is at the start of the mapping, aligned, initialised in `new`;
+        // only its atomic fields are read through this reference.
+        unsafe { &*self.base.as_ptr().cast::<Header>() }
+    }
+
+    /// The header's plain fields, read and written through a raw pointer under the lock.
+    fn hdr(&self, _g: &Guard<'_>) -> *mut Header {
+        self.base.as_ptr().cast::<Header>()
+    }
+
+    fn ptr(&self, offset: usize) -> *mut u8 {
+        debug_assert!(offset < self.len);
+        // SAFETY: offsets are computed within the mapping's length.
+        unsafe { self.base.as_ptr().add(offset) }
+    }
+
+    fn slot(&self, i: usize) -> u32 {
+        // SAFETY: i ≤ slot_mask; slots are 4-byte aligned (rows_at, slots_at are aligned).
+        unsafe { self.ptr(self.slots_at + i * 4).cast::<u32>().read() }
+    }
+
+    fn set_slot(&self, i: usize, v: u32) {
+        // SAFETY: as in `slot`.
+        unsafe { self.ptr(self.slots_at + i * 4).cast::<u32>().write(v) }
+    }
+
+    fn row(&self, r: u32) -> *mut u8 {
+        self.ptr(self.rows_at + r as usize * self.row_size)
+    }
+
+    fn row_hash(&self, r: u32) -> u64 {
+        // SAFETY: rows are 8-aligned; the prefix starts with the hash.
+        unsafe { self.row(r).cast::<u64>().read() }
+    }
+
+    fn row_live(&self, r: u32) -> bool {
+        // SAFETY: within the row prefix.
+        unsafe { self.row(r).add(8).read() == 1 }
+    }
+
+    fn set_row_live(&self, r: u32, live: bool) {
+        // SAFETY: within the row prefix.
+        unsafe { self.row(r).add(8).write(u8::from(live)) }
+    }
+
+    fn row_key(&self, r: u32) -> &[u8] {
+        // SAFETY: within the row; the length was written with the key and is ≤ key_max.
+        unsafe {
+            let len = self.row(r).add(10).cast::<u16>().read_unaligned() as usize;
+            std::slice::from_raw_parts(self.row(r).add(ROW_PREFIX), len.min(self.key_max))
+        }
+    }
+
+    fn row_next_free(&self, r: u32) -> u32 {
+        // SAFETY: within the row prefix.
+        unsafe { self.row(r).add(12).cast::<u32>().read() }
+    }
+
+    fn set_row_next_free(&self, r: u32, next: u32) {
+        // SAFETY: within the row prefix.
+        unsafe { self.row(r).add(12).cast::<u32>().write(next) }
+    }
+
+    fn hash_key(&self, key: &[u8]) -> u64 {
+        match &self.hash {
+            KeyHash::Random(s) => {
+                let mut h = s.build_hasher();
+                h.write(key);
+                h.finish()
+            }
+            KeyHash::Fixed(f) => f(key),
+        }
+    }
+
+    // ---- the lock ----
+
+    fn lock(&self) -> Guard<'_> {
+        let me = std::process::id();
+        let h = self.header();
+        if h.lock.compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            return Guard { table: self };
+        }
+        let started = Instant::now();
+        let mut spins = 0u32;
+        loop {
+            let owner = h.lock.load(Ordering::Relaxed);
+            if owner == 0 {
+                if h.lock.compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+                    return Guard { table: self };
+                }
+                continue;
+            }
+            spins += 1;
+            if spins < 64 {
+                std::hint::spin_loop();
+                continue;
+            }
+            // SAFETY: plain syscall.
+            unsafe { libc::sched_yield() };
+            if spins % 64 == 0 && started.elapsed() >= OWNER_CHECK_AFTER && (owner == me || !pid_alive(owner))
+            {
+                // The owner died holding the lock (or this pid inherited a lock word its
+                // predecessor left): take it over and repair what it was doing.
+                if h.lock.compare_exchange(owner, me, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+                    let g = Guard { table: self };
+                    h.recoveries.fetch_add(1, Ordering::Relaxed);
+                    self.recover(&g);
+                    crate::warn!("Via\\Table: process {owner} died holding the table lock; recovered");
+                    return g;
+                }
+            }
+        }
+    }
+
+    /// Rolls back an interrupted in-place change and rebuilds the index, the free list and
+    /// the count from the rows.
+    fn recover(&self, g: &Guard<'_>) {
+        let h = self.hdr(g);
+        if self.header().undo_valid.load(Ordering::Acquire) == 1 {
+            // SAFETY: plain header fields under the lock.
+            let (r, off, len) = unsafe { ((*h).undo_row, (*h).undo_offset as usize, (*h).undo_len as usize) };
+            if (r as usize) < self.capacity && off + len <= self.row_size {
+                // SAFETY: both ranges lie inside the mapping (checked above).
+                unsafe { std::ptr::copy_nonoverlapping(self.ptr(self.undo_at), self.row(r).add(off), len) };
+            }
+            self.header().undo_valid.store(0, Ordering::Release);
+        }
+        self.rebuild(g);
+    }
+
+    fn rebuild(&self, g: &Guard<'_>) {
+        let h = self.hdr(g);
+        // SAFETY (this fn): plain header fields under the lock.
+        let used = (unsafe { (*h).next_unused } as usize).min(self.capacity) as u32;
+        unsafe { (*h).next_unused = used };
+        // SAFETY: the slot array lies inside the mapping.
+        unsafe { std::ptr::write_bytes(self.ptr(self.slots_at), 0, (self.slot_mask + 1) * 4) };
+        let mut count = 0u32;
+        let mut free = NONE;
+        for r in (0..used).rev() {
+            if self.row_live(r) {
+                let mut i = self.row_hash(r) as usize & self.slot_mask;
+                while self.slot(i) != EMPTY {
+                    i = (i + 1) & self.slot_mask;
+                }
+                self.set_slot(i, r + 1);
+                count += 1;
+            } else {
+                self.set_row_next_free(r, free);
+                free = r;
+            }
+        }
+        unsafe {
+            (*h).free_head = free;
+            (*h).tombstones = 0;
+        }
+        self.header().count.store(count, Ordering::Release);
+    }
+
+    // ---- lookups ----
+
+    /// The slot holding `key`, or where it would go (the first tombstone or empty slot).
+    fn find(&self, key: &[u8], hash: u64) -> (Option<(usize, u32)>, Option<usize>) {
+        let mut i = hash as usize & self.slot_mask;
+        let mut insert_at = None;
+        for _ in 0..=self.slot_mask {
+            match self.slot(i) {
+                EMPTY => return (None, insert_at.or(Some(i))),
+                TOMB => {
+                    insert_at.get_or_insert(i);
+                }
+                v => {
+                    let r = v - 1;
+                    if self.row_hash(r) == hash && self.row_key(r) == key {
+                        return (Some((i, r)), None);
+                    }
+                }
+            }
+            i = (i + 1) & self.slot_mask;
+        }
+        (None, insert_at)
+    }
+
+    fn check_key(&self, key: &[u8]) -> Result<(), TableError> {
+        if key.is_empty() {
+            return Err(TableError::EmptyKey);
+        }
+        if key.len() > self.key_max {
+            return Err(TableError::KeyTooLong { len: key.len(), max: self.key_max });
+        }
+        Ok(())
+    }
+
+    fn check_value(&self, col: usize, v: &ValueRef<'_>) -> Result<(), TableError> {
+        let c = &self.columns[col];
+        let given = match v {
+            ValueRef::Int(_) => "int",
+            ValueRef::Float(_) => "float",
+            ValueRef::Str(_) => "string",
+        };
+        match (c.kind, v) {
+            (ColumnType::Int, ValueRef::Int(_))
+            | (ColumnType::Float, ValueRef::Float(_) | ValueRef::Int(_)) => Ok(()),
+            (ColumnType::Str(max), ValueRef::Str(s)) => {
+                if s.len() > max {
+                    Err(TableError::StringTooLong { column: c.name.clone(), len: s.len(), max })
+                } else {
+                    Ok(())
+                }
+            }
+            _ => Err(TableError::WrongType { column: c.name.clone(), expected: c.kind.name(), given }),
+        }
+    }
+
+    fn read_value(&self, r: u32, col: usize) -> Value {
+        let c = &self.columns[col];
+        // SAFETY: the column's bytes lie inside row r.
+        unsafe {
+            let p = self.row(r).add(c.offset);
+            match c.kind {
+                ColumnType::Int => Value::Int(p.cast::<i64>().read()),
+                ColumnType::Float => Value::Float(p.cast::<f64>().read()),
+                ColumnType::Str(max) => {
+                    let len = (p.cast::<u32>().read() as usize).min(max);
+                    Value::Str(std::slice::from_raw_parts(p.add(4), len).to_vec())
+                }
+            }
+        }
+    }
+
+    fn write_value(&self, r: u32, col: usize, v: &ValueRef<'_>) {
+        let c = &self.columns[col];
+        // SAFETY: the column's bytes lie inside row r; values were checked to fit.
+        unsafe {
+            let p = self.row(r).add(c.offset);
+            match (c.kind, v) {
+                (ColumnType::Int, ValueRef::Int(n)) => p.cast::<i64>().write(*n),
+                (ColumnType::Float, ValueRef::Float(f)) => p.cast::<f64>().write(*f),
+                (ColumnType::Float, ValueRef::Int(n)) => p.cast::<f64>().write(*n as f64),
+                (ColumnType::Str(_), ValueRef::Str(s)) => {
+                    p.cast::<u32>().write(s.len() as u32);
+                    std::ptr::copy_nonoverlapping(s.as_ptr(), p.add(4), s.len());
+                }
+                _ => unreachable!("values are checked before they are written"),
+            }
+        }
+    }
+
+    /// Saves `len` bytes at `offset` of row `r` so a crash mid-change can be rolled back.
+    fn begin_change(&self, g: &Guard<'_>, r: u32, offset: usize, len: usize) {
+        let h = self.hdr(g);
+        // SAFETY: the undo area holds a whole row; the range lies inside row r; plain
+        // header fields under the lock.
+        unsafe {
+            std::ptr::copy_nonoverlapping(self.row(r).add(offset), self.ptr(self.undo_at), len);
+            (*h).undo_row = r;
+            (*h).undo_offset = offset as u32;
+            (*h).undo_len = len as u32;
+        }
+        self.header().undo_valid.store(1, Ordering::Release);
+    }
+
+    fn end_change(&self, _g: &Guard<'_>) {
+        self.header().undo_valid.store(0, Ordering::Release);
+    }
+
+    fn values_range(&self) -> (usize, usize) {
+        let start = ROW_PREFIX + align8(self.key_max);
+        (start, self.row_size - start)
+    }
+
+    /// Takes a row for a new key, writes `values` (the others are zero) and indexes it.
+    /// `Full` at capacity.
+    fn insert(
+        &self,
+        g: &Guard<'_>,
+        key: &[u8],
+        hash: u64,
+        at: Option<usize>,
+        values: &[(usize, ValueRef<'_>)],
+    ) -> Result<u32, TableError> {
+        let h = self.hdr(g);
+        if self.header().count.load(Ordering::Relaxed) as usize >= self.capacity {
+            return Err(TableError::Full { capacity: self.capacity });
+        }
+        let Some(slot) = at else {
+            // Unreachable while count < capacity ≤ slots / 2; kept as an error, not a panic.
+            return Err(TableError::Full { capacity: self.capacity });
+        };
+        // SAFETY (this fn): plain header fields and row r's bytes, ours under the lock.
+        let r = unsafe {
+            if (*h).free_head != NONE {
+                let r = (*h).free_head;
+                (*h).free_head = self.row_next_free(r);
+                r
+            } else {
+                let r = (*h).next_unused;
+                (*h).next_unused += 1;
+                r
+            }
+        };
+        unsafe {
+            let p = self.row(r);
+            std::ptr::write_bytes(p, 0, self.row_size);
+            p.cast::<u64>().write(hash);
+            p.add(10).cast::<u16>().write_unaligned(key.len() as u16);
+            std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(ROW_PREFIX), key.len());
+        }
+        for (col, v) in values {
+            self.write_value(r, *col, v);
+        }
+        self.set_row_live(r, true); // the commit point: a crash before it leaves no row
+        if self.slot(slot) == TOMB {
+            unsafe { (*h).tombstones -= 1 };
+        }
+        self.set_slot(slot, r + 1);
+        self.header().count.fetch_add(1, Ordering::Release);
+        Ok(r)
+    }
+
+    // ---- operations ----
+
+    /// Writes the given columns of `key`'s row, creating it (other columns zero) if needed.
+    pub fn set(&self, key: &[u8], values: &[(usize, ValueRef<'_>)]) -> Result<(), TableError> {
+        self.check_key(key)?;
+        for (col, v) in values {
+            self.check_value(*col, v)?;
+        }
+        let hash = self.hash_key(key);
+        let g = self.lock();
+        match self.find(key, hash) {
+            (Some((_, r)), _) => {
+                let (start, len) = self.values_range();
+                self.begin_change(&g, r, start, len);
+                for (col, v) in values {
+                    self.write_value(r, *col, v);
+                }
+                self.end_change(&g);
+            }
+            (None, at) => {
+                self.insert(&g, key, hash, at, values)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The whole row, in column order.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<Value>>, TableError> {
+        self.check_key(key)?;
+        let hash = self.hash_key(key);
+        let _g = self.lock();
+        Ok(self
+            .find(key, hash)
+            .0
+            .map(|(_, r)| (0..self.columns.len()).map(|c| self.read_value(r, c)).collect()))
+    }
+
+    /// One column of the row.
+    pub fn get_column(&self, key: &[u8], col: usize) -> Result<Option<Value>, TableError> {
+        self.check_key(key)?;
+        let hash = self.hash_key(key);
+        let _g = self.lock();
+        Ok(self.find(key, hash).0.map(|(_, r)| self.read_value(r, col)))
+    }
+
+    pub fn exists(&self, key: &[u8]) -> Result<bool, TableError> {
+        self.check_key(key)?;
+        let hash = self.hash_key(key);
+        let _g = self.lock();
+        Ok(self.find(key, hash).0.is_some())
+    }
+
+    /// Removes the row; `false` when there was none.
+    pub fn del(&self, key: &[u8]) -> Result<bool, TableError> {
+        self.check_key(key)?;
+        let hash = self.hash_key(key);
+        let g = self.lock();
+        let Some((slot, r)) = self.find(key, hash).0 else { return Ok(false) };
+        let h = self.hdr(&g);
+        self.set_row_live(r, false); // the commit point
+        self.set_slot(slot, TOMB);
+        // SAFETY: plain header fields under the lock.
+        let tombstones = unsafe {
+            (*h).tombstones += 1;
+            self.set_row_next_free(r, (*h).free_head);
+            (*h).free_head = r;
+            (*h).tombstones
+        };
+        self.header().count.fetch_sub(1, Ordering::Release);
+        if tombstones as usize > (self.slot_mask + 1) / 4 {
+            self.rebuild(&g);
+        }
+        Ok(true)
+    }
+
+    /// Adds `by` to an int column (creating the row if needed) and returns the new value.
+    pub fn incr_int(&self, key: &[u8], col: usize, by: i64) -> Result<i64, TableError> {
+        self.check_key(key)?;
+        let c = &self.columns[col];
+        if c.kind != ColumnType::Int {
+            return Err(if c.kind == ColumnType::Float {
+                TableError::WrongType { column: c.name.clone(), expected: "float", given: "int" }
+            } else {
+                TableError::NotNumeric { column: c.name.clone() }
+            });
+        }
+        let hash = self.hash_key(key);
+        let g = self.lock();
+        let r = match self.find(key, hash) {
+            (Some((_, r)), _) => r,
+            (None, at) => self.insert(&g, key, hash, at, &[])?,
+        };
+        let Value::Int(old) = self.read_value(r, col) else { unreachable!("an int column") };
+        let new = old.checked_add(by).ok_or_else(|| TableError::Overflow { column: c.name.clone() })?;
+        // An 8-byte aligned store cannot tear: no undo needed.
+        self.write_value(r, col, &ValueRef::Int(new));
+        Ok(new)
+    }
+
+    /// Adds `by` to a float column (creating the row if needed) and returns the new value.
+    pub fn incr_float(&self, key: &[u8], col: usize, by: f64) -> Result<f64, TableError> {
+        self.check_key(key)?;
+        let c = &self.columns[col];
+        if c.kind != ColumnType::Float {
+            return Err(if c.kind == ColumnType::Int {
+                TableError::WrongType { column: c.name.clone(), expected: "int", given: "float" }
+            } else {
+                TableError::NotNumeric { column: c.name.clone() }
+            });
+        }
+        let hash = self.hash_key(key);
+        let g = self.lock();
+        let r = match self.find(key, hash) {
+            (Some((_, r)), _) => r,
+            (None, at) => self.insert(&g, key, hash, at, &[])?,
+        };
+        let Value::Float(old) = self.read_value(r, col) else { unreachable!("a float column") };
+        let new = old + by;
+        self.write_value(r, col, &ValueRef::Float(new));
+        Ok(new)
+    }
+
+    /// Sets the column to `new` if it equals `expected`. `false` when it did not, or when
+    /// there is no such row.
+    pub fn compare_and_set(
+        &self,
+        key: &[u8],
+        col: usize,
+        expected: &ValueRef<'_>,
+        new: &ValueRef<'_>,
+    ) -> Result<bool, TableError> {
+        self.check_key(key)?;
+        self.check_value(col, expected)?;
+        self.check_value(col, new)?;
+        let hash = self.hash_key(key);
+        let g = self.lock();
+        let Some((_, r)) = self.find(key, hash).0 else { return Ok(false) };
+        let current = self.read_value(r, col);
+        let equal = match (&current, expected) {
+            (Value::Int(a), ValueRef::Int(b)) => a == b,
+            (Value::Float(a), ValueRef::Float(b)) => a == b,
+            (Value::Float(a), ValueRef::Int(b)) => *a == *b as f64,
+            (Value::Str(a), ValueRef::Str(b)) => a.as_slice() == *b,
+            _ => false,
+        };
+        if !equal {
+            return Ok(false);
+        }
+        let c = &self.columns[col];
+        self.begin_change(&g, r, c.offset, c.kind.size());
+        self.write_value(r, col, new);
+        self.end_change(&g);
+        Ok(true)
+    }
+
+    /// A snapshot of every row: (key, values in column order), in no particular order.
+    pub fn rows(&self) -> Vec<(Vec<u8>, Vec<Value>)> {
+        let g = self.lock();
+        // SAFETY: a plain header field under the lock.
+        let used = unsafe { (*self.hdr(&g)).next_unused };
+        let mut out = Vec::with_capacity(self.count());
+        for r in 0..used {
+            if self.row_live(r) {
+                let values = (0..self.columns.len()).map(|c| self.read_value(r, c)).collect();
+                out.push((self.row_key(r).to_vec(), values));
+            }
+        }
+        out
+    }
+
+    /// Removes every row.
+    pub fn clear(&self) {
+        let g = self.lock();
+        let h = self.hdr(&g);
+        // SAFETY: plain header fields under the lock.
+        unsafe {
+            (*h).next_unused = 0; // the commit point: rows below it are all there is
+            (*h).free_head = NONE;
+            (*h).tombstones = 0;
+        }
+        self.header().count.store(0, Ordering::Release);
+        // SAFETY: the slot array lies inside the mapping.
+        unsafe { std::ptr::write_bytes(self.ptr(self.slots_at), 0, (self.slot_mask + 1) * 4) };
+    }
+
+    /// Test support: takes the lock, starts an in-place change of `col` in `key`'s row and
+    /// scribbles half of it — then kills this process with SIGKILL, as a crash mid-write.
+    #[doc(hidden)]
+    pub fn crash_while_writing(&self, key: &[u8], col: usize) -> ! {
+        let g = self.lock();
+        let hash = self.hash_key(key);
+        if let Some((_, r)) = self.find(key, hash).0 {
+            let c = &self.columns[col];
+            self.begin_change(&g, r, c.offset, c.kind.size());
+            // SAFETY: inside the row.
+            unsafe { std::ptr::write_bytes(self.row(r).add(c.offset), 0xAB, c.kind.size() / 2) };
+        }
+        std::mem::forget(g);
+        // SAFETY: ends this process at once, holding the lock.
+        unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        unreachable!("SIGKILL cannot be caught");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Vec<(String, ColumnType)> {
+        vec![
+            ("name".into(), ColumnType::Str(8)),
+            ("hits".into(), ColumnType::Int),
+            ("score".into(), ColumnType::Float),
+        ]
+    }
+
+    #[test]
+    fn set_get_merge_delete() {
+        let t = Table::new(4, schema(), 16).unwrap();
+        t.set(b"a", &[(0, ValueRef::Str(b"alice")), (1, ValueRef::Int(3))]).unwrap();
+        assert_eq!(
+            t.get(b"a").unwrap(),
+            Some(vec![Value::Str(b"alice".to_vec()), Value::Int(3), Value::Float(0.0)])
+        );
+        t.set(b"a", &[(2, ValueRef::Int(2))]).unwrap();
+        assert_eq!(t.get_column(b"a", 2).unwrap(), Some(Value::Float(2.0)));
+        assert_eq!(t.get_column(b"a", 0).unwrap(), Some(Value::Str(b"alice".to_vec())), "set merges");
+        assert_eq!(t.count(), 1);
+        assert!(t.del(b"a").unwrap());
+        assert!(!t.del(b"a").unwrap());
+        assert_eq!(t.get(b"a").unwrap(), None);
+        assert_eq!(t.count(), 0);
+    }
+
+    #[test]
+    fn bad_input_changes_nothing() {
+        let t = Table::new(4, schema(), 4).unwrap();
+        t.set(b"k", &[(1, ValueRef::Int(1))]).unwrap();
+        assert!(matches!(t.set(b"toolong", &[]), Err(TableError::KeyTooLong { len: 7, max: 4 })));
+        assert_eq!(t.set(b"", &[]), Err(TableError::EmptyKey));
+        assert!(matches!(
+            t.set(b"k", &[(1, ValueRef::Int(9)), (0, ValueRef::Str(b"123456789"))]),
+            Err(TableError::StringTooLong { len: 9, max: 8, .. })
+        ));
+        assert!(matches!(t.set(b"k", &[(1, ValueRef::Str(b"x"))]), Err(TableError::WrongType { .. })));
+        assert_eq!(t.get_column(b"k", 1).unwrap(), Some(Value::Int(1)), "nothing changed");
+        assert!(matches!(t.incr_int(b"k", 0, 1), Err(TableError::NotNumeric { .. })));
+        t.set(b"m", &[(1, ValueRef::Int(i64::MAX))]).unwrap();
+        assert!(matches!(t.incr_int(b"m", 1, 1), Err(TableError::Overflow { .. })));
+        assert_eq!(t.get_column(b"m", 1).unwrap(), Some(Value::Int(i64::MAX)));
+    }
+
+    #[test]
+    fn incr_creates_and_cas_compares() {
+        let t = Table::new(2, schema(), 8).unwrap();
+        assert_eq!(t.incr_int(b"c", 1, 5).unwrap(), 5);
+        assert_eq!(t.incr_int(b"c", 1, -2).unwrap(), 3);
+        assert_eq!(t.incr_float(b"c", 2, 0.5).unwrap(), 0.5);
+        assert!(!t.compare_and_set(b"c", 1, &ValueRef::Int(4), &ValueRef::Int(10)).unwrap());
+        assert!(t.compare_and_set(b"c", 1, &ValueRef::Int(3), &ValueRef::Int(10)).unwrap());
+        assert_eq!(t.get_column(b"c", 1).unwrap(), Some(Value::Int(10)));
+        assert!(!t.compare_and_set(b"missing", 1, &ValueRef::Int(0), &ValueRef::Int(1)).unwrap());
+        assert!(t.compare_and_set(b"c", 0, &ValueRef::Str(b""), &ValueRef::Str(b"x")).unwrap());
+    }
+
+    #[test]
+    fn capacity_is_exact_when_every_key_collides() {
+        for cap in [1, 3, 16, 100] {
+            let t = Table::with_hash(cap, schema(), 16, KeyHash::Fixed(|_| 42)).unwrap();
+            for i in 0..cap {
+                t.set(format!("k{i}").as_bytes(), &[(1, ValueRef::Int(i as i64))]).unwrap();
+            }
+            assert_eq!(t.set(b"one-more", &[]), Err(TableError::Full { capacity: cap }));
+            assert!(matches!(t.incr_int(b"one-more", 1, 1), Err(TableError::Full { .. })));
+            for i in 0..cap {
+                assert_eq!(t.get_column(format!("k{i}").as_bytes(), 1).unwrap(), Some(Value::Int(i as i64)));
+            }
+            // Churn: delete and insert many times over; tombstones never cost capacity.
+            for round in 0..20 {
+                let victim = format!("k{}", round % cap);
+                assert!(t.del(victim.as_bytes()).unwrap());
+                t.set(victim.as_bytes(), &[(1, ValueRef::Int(-1))]).unwrap();
+                assert_eq!(t.set(b"one-more", &[]), Err(TableError::Full { capacity: cap }));
+            }
+            assert_eq!(t.count(), cap);
+            assert_eq!(t.rows().len(), cap);
+        }
+    }
+
+    #[test]
+    fn clear_and_rows() {
+        let t = Table::new(10, schema(), 8).unwrap();
+        for i in 0..10 {
+            t.incr_int(format!("r{i}").as_bytes(), 1, i).unwrap();
+        }
+        let mut rows = t.rows();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(rows.len(), 10);
+        assert_eq!(rows[3].0, b"r3");
+        assert_eq!(rows[3].1[1], Value::Int(3));
+        t.clear();
+        assert_eq!(t.count(), 0);
+        assert_eq!(t.get(b"r3").unwrap(), None);
+        for i in 0..10 {
+            t.incr_int(format!("s{i}").as_bytes(), 1, 1).unwrap();
+        }
+        assert_eq!(t.count(), 10);
+    }
+
+    #[test]
+    fn schema_errors() {
+        assert!(matches!(Table::new(0, schema(), 8), Err(TableError::Schema(_))));
+        assert!(matches!(Table::new(1, vec![], 8), Err(TableError::Schema(_))));
+        assert!(matches!(Table::new(1, schema(), 0), Err(TableError::Schema(_))));
+        let dup = vec![("a".into(), ColumnType::Int), ("a".into(), ColumnType::Float)];
+        assert!(matches!(Table::new(1, dup, 8), Err(TableError::Schema(_))));
+        assert!(matches!(
+            Table::new(1, vec![("s".into(), ColumnType::Str(0))], 8),
+            Err(TableError::Schema(_))
+        ));
+    }
+}
