@@ -145,6 +145,38 @@ pub struct ServerConfig {
     pub tls_cert: Option<std::path::PathBuf>,
     pub tls_key: Option<std::path::PathBuf>,
     pub static_files: Option<StaticConfig>,
+    pub workers: WorkersConfig,
+}
+
+/// Processes: how many workers, how requests stick to them, how they are recycled.
+#[derive(Clone, Debug)]
+pub struct WorkersConfig {
+    /// Worker processes; 1 = everything in the process that called start().
+    pub count: u32,
+    /// Name of the cookie that pins a browser to a worker.
+    pub affinity_cookie: String,
+    /// Replace a worker after it served about this many requests (0 = never); each
+    /// worker picks its limit with up to 10 % jitter so they do not recycle together.
+    pub max_requests: u64,
+    /// This many worker crashes within `crash_window` stop the server.
+    pub crash_limit: u32,
+    pub crash_window: Duration,
+}
+
+pub const DEFAULT_AFFINITY_COOKIE: &str = "via_worker";
+pub const DEFAULT_CRASH_LIMIT: u32 = 10;
+pub const DEFAULT_CRASH_WINDOW: Duration = Duration::from_secs(30);
+
+impl Default for WorkersConfig {
+    fn default() -> Self {
+        Self {
+            count: 1,
+            affinity_cookie: DEFAULT_AFFINITY_COOKIE.into(),
+            max_requests: 0,
+            crash_limit: DEFAULT_CRASH_LIMIT,
+            crash_window: DEFAULT_CRASH_WINDOW,
+        }
+    }
 }
 
 /// What `send()` does when a stream's queue is full.
@@ -218,6 +250,7 @@ impl Default for ServerConfig {
             tls_cert: None,
             tls_key: None,
             static_files: None,
+            workers: WorkersConfig::default(),
         }
     }
 }
@@ -337,6 +370,11 @@ impl ServerConfig {
         "static_prefix",
         "static_cache_control",
         "static_brotli_cache_size",
+        "workers",
+        "affinity_cookie",
+        "max_requests",
+        "crash_limit",
+        "crash_window",
     ];
 
     /// Applies one named option. Unknown names and wrong types are errors, never ignored.
@@ -417,6 +455,22 @@ impl ServerConfig {
                 });
                 s.root = root;
             }
+            "workers" => self.workers.count = want_int(name, v, 1, 1024)? as u32,
+            "affinity_cookie" => {
+                let c = want_str(name, v)?;
+                let ok = !c.is_empty()
+                    && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+                if !ok {
+                    return Err(err(
+                        name,
+                        format!("must be a cookie name (letters, digits, !#$%&'*+-.^_`|~), \"{c}\" given"),
+                    ));
+                }
+                self.workers.affinity_cookie = c.to_string();
+            }
+            "max_requests" => self.workers.max_requests = want_int(name, v, 0, i64::MAX)? as u64,
+            "crash_limit" => self.workers.crash_limit = want_int(name, v, 1, 1_000_000)? as u32,
+            "crash_window" => self.workers.crash_window = want_seconds(name, v, false)?,
             "static_prefix" | "static_cache_control" | "static_brotli_cache_size" => {
                 let Some(s) = self.static_files.as_mut() else {
                     return Err(err(name, "needs \"static_dir\" (give static_dir first)"));

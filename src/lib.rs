@@ -12,10 +12,12 @@
 
 pub mod config;
 pub mod http;
+pub mod ipc;
 pub mod log;
 pub mod scheduler;
 pub mod signal;
 pub mod table;
+pub mod workers;
 
 #[cfg(feature = "php")]
 mod php;

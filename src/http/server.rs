@@ -92,7 +92,7 @@ impl Drop for TrackerGuard {
 /// The I/O runtime: Tokio's work-stealing scheduler for several threads, or a
 /// current-thread runtime on one dedicated thread — leaner when there is one I/O thread
 /// (no stealing, no idle-worker bookkeeping; measured in bench/RESULTS.md).
-enum IoRuntime {
+pub enum IoRuntime {
     Multi(tokio::runtime::Runtime),
     Single {
         handle: tokio::runtime::Handle,
@@ -102,7 +102,7 @@ enum IoRuntime {
 }
 
 impl IoRuntime {
-    fn start(threads: usize) -> io::Result<Self> {
+    pub fn start(threads: usize) -> io::Result<Self> {
         if threads > 1 {
             return tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(threads)
@@ -123,14 +123,14 @@ impl IoRuntime {
         Ok(Self::Single { handle, stop: Some(stop), thread: Some(thread) })
     }
 
-    fn handle(&self) -> tokio::runtime::Handle {
+    pub fn handle(&self) -> tokio::runtime::Handle {
         match self {
             Self::Multi(rt) => rt.handle().clone(),
             Self::Single { handle, .. } => handle.clone(),
         }
     }
 
-    fn stop(self) {
+    pub fn stop(self) {
         match self {
             Self::Multi(rt) => rt.shutdown_timeout(Duration::from_millis(200)),
             Self::Single { mut stop, mut thread, .. } => {
@@ -145,12 +145,49 @@ impl IoRuntime {
     }
 }
 
+/// A checked configuration and a listening socket, no thread yet: a process may fork
+/// between `bind` and `serve` (the multi-worker master does).
+pub struct Bound {
+    config: ServerConfig,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+    addr: SocketAddr,
+    listener: std::net::TcpListener,
+}
+
+impl Bound {
+    pub fn bind(config: ServerConfig) -> Result<Self, StartError> {
+        config.validate().map_err(StartError::Config)?;
+        let tls = match (&config.tls_cert, &config.tls_key) {
+            (Some(cert), Some(key)) => Some(super::tls::acceptor(cert, key).map_err(StartError::Tls)?),
+            _ => None,
+        };
+        let addr = resolve(&config.host, config.port)?;
+        let listener = bind(addr, config.backlog).map_err(|e| StartError::Bind(addr, e))?;
+        Ok(Self { config, tls, addr, listener })
+    }
+
+    /// The listening socket's descriptor (to close in processes that must not accept).
+    pub fn listener_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.listener.as_raw_fd()
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or(self.addr)
+    }
+
+    /// Starts the I/O runtime and serves.
+    pub fn serve(self, dispatcher: Arc<dyn Dispatcher>) -> Result<ServerHandle, StartError> {
+        ServerHandle::serve(self, dispatcher)
+    }
+}
+
 /// A running server. Dropping it stops the runtime (connections are cut).
 pub struct ServerHandle {
     runtime: Option<IoRuntime>,
     shared: Arc<ServerShared>,
     topics: Arc<Topics>,
-    shutdown: watch::Sender<bool>,
+    shutdown: Arc<watch::Sender<bool>>,
     local_addr: SocketAddr,
 }
 
@@ -176,13 +213,11 @@ fn bind(addr: SocketAddr, backlog: u32) -> io::Result<std::net::TcpListener> {
 impl ServerHandle {
     /// Binds, starts the I/O threads and begins accepting.
     pub fn start(config: ServerConfig, dispatcher: Arc<dyn Dispatcher>) -> Result<Self, StartError> {
-        config.validate().map_err(StartError::Config)?;
-        let tls = match (&config.tls_cert, &config.tls_key) {
-            (Some(cert), Some(key)) => Some(super::tls::acceptor(cert, key).map_err(StartError::Tls)?),
-            _ => None,
-        };
-        let addr = resolve(&config.host, config.port)?;
-        let std_listener = bind(addr, config.backlog).map_err(|e| StartError::Bind(addr, e))?;
+        Bound::bind(config)?.serve(dispatcher)
+    }
+
+    fn serve(bound: Bound, dispatcher: Arc<dyn Dispatcher>) -> Result<Self, StartError> {
+        let Bound { config, tls, addr, listener: std_listener } = bound;
         let runtime = IoRuntime::start(config.effective_io_threads()).map_err(StartError::Runtime)?;
         let handle = runtime.handle();
         let listener = {
@@ -202,7 +237,7 @@ impl ServerHandle {
         let (shutdown, rx) = watch::channel(false);
         handle.spawn(accept_loop(listener, Arc::clone(&shared), rx));
         let topics = Topics::start(&handle, Arc::clone(&shared.stats), shared.config.sse.backpressure);
-        Ok(Self { runtime: Some(runtime), shared, topics, shutdown, local_addr })
+        Ok(Self { runtime: Some(runtime), shared, topics, shutdown: Arc::new(shutdown), local_addr })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -239,6 +274,14 @@ impl ServerHandle {
     /// close. The dispatcher's `drained()` runs when the last connection is gone.
     pub fn begin_shutdown(&self) {
         let _ = self.shutdown.send(true);
+    }
+
+    /// `begin_shutdown` as a function other threads can keep.
+    pub fn shutdown_trigger(&self) -> impl Fn() + Send + Sync + 'static {
+        let tx = Arc::clone(&self.shutdown);
+        move || {
+            let _ = tx.send(true);
+        }
     }
 }
 

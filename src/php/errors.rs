@@ -42,7 +42,6 @@ pub fn capacity_exception() -> &'static ClassEntry {
 }
 
 /// `Via\BrokerException`: a broker cannot do what was asked (not connected, refused).
-#[allow(dead_code)] // thrown by Via\Broker
 pub fn broker_exception() -> &'static ClassEntry {
     stored(BROKER_EXCEPTION)
 }

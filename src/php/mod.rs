@@ -6,6 +6,7 @@
 //!
 //! Everything here runs on the PHP thread.
 
+mod broker;
 mod channel;
 mod convert;
 mod errors;
@@ -19,6 +20,7 @@ mod sse;
 mod sym;
 mod table;
 mod timer;
+mod workers;
 
 use ext_php_rs::flags::IniEntryPermission;
 use ext_php_rs::prelude::*;
@@ -43,6 +45,7 @@ fn startup(_ty: i32, module_number: i32) -> i32 {
 extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
     // Release fibers, callables and timers while the engine's objects still exist.
     sse::shutdown();
+    broker::shutdown();
     runtime::shutdown();
     0
 }
@@ -75,6 +78,7 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .enumeration::<channel::ChannelState>()
         .class::<timer::Timer>()
         .class::<table::TableIterator>()
-        .class::<table::Table>();
+        .class::<table::Table>()
+        .class::<broker::Broker>();
     timer::register(module)
 }

@@ -46,9 +46,46 @@ enum Phase {
 pub struct Services {
     pub events: Arc<dyn Dispatcher>,
     pub stats: Arc<Stats>,
-    pub topics: Arc<Topics>,
+    pub topics: TopicsRef,
     pub sse: SseConfig,
     pub compression: CompressionConfig,
+}
+
+/// Where topics live: in this process (one process), or in the master (a worker).
+#[derive(Clone)]
+pub enum TopicsRef {
+    Local(Arc<Topics>),
+    Remote(Arc<crate::workers::link::Link>),
+}
+
+impl TopicsRef {
+    pub fn join(&self, topic: &str, stream: &Arc<crate::http::StreamShared>) {
+        match self {
+            Self::Local(t) => {
+                t.join(topic, stream);
+            }
+            Self::Remote(link) => {
+                link.send(crate::ipc::Frame::Join {
+                    stream: stream.id(),
+                    topic: bytes::Bytes::from(topic.to_owned()),
+                });
+            }
+        }
+    }
+
+    pub fn leave(&self, topic: &str, stream_id: u64) {
+        match self {
+            Self::Local(t) => {
+                t.leave(topic, stream_id);
+            }
+            Self::Remote(link) => {
+                link.send(crate::ipc::Frame::Leave {
+                    stream: stream_id,
+                    topic: bytes::Bytes::from(topic.to_owned()),
+                });
+            }
+        }
+    }
 }
 
 /// Request headers an event stream needs.

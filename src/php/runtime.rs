@@ -54,6 +54,8 @@ pub enum Event {
     Stream(StreamEvent),
     Signal(i32),
     Drained,
+    /// From the master, in a worker process.
+    Link(crate::workers::link::LinkEvent),
 }
 
 /// Who waits, for which park. A wake for another park id is stale and refused.

@@ -2,12 +2,15 @@
 //! thread — start, serve events, drain on SIGTERM/SIGINT or stop(), shutdown hooks, exit.
 //!
 //! Owns: the running server (one per process at a time), turning core events into
-//! request tasks, the stop sequence.
-//! Does not own: the loop itself (`runtime`), HTTP (`crate::http`).
+//! request tasks, the stop sequence, and the three ways to run: one process (HTTP core and
+//! PHP together), the master of several workers (HTTP core, no PHP once it serves) and a
+//! worker (PHP, requests from the master's link).
+//! Does not own: the loop itself (`runtime`), HTTP (`crate::http`), processes
+//! (`crate::workers`).
 //!
-//! Stop sequence: stop accepting and let in-flight requests finish (≤ shutdown_timeout)
-//! → run the shutdown hooks → cancel what is left → `start()` returns. A second signal
-//! skips the waiting.
+//! Stop sequence (one process, and each worker): stop taking requests and let in-flight
+//! ones finish (≤ shutdown_timeout) → run the stop hooks → cancel what is left →
+//! `start()` returns (a worker process exits instead). A second signal skips the waiting.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -26,12 +29,15 @@ use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 use super::errors::{type_name, value_err, via_err, Callable};
 use super::global::PhpGlobal;
 use super::request::Request;
-use super::response::{Response, ResponseCore, Services, StreamContext};
+use super::response::{Response, ResponseCore, Services, StreamContext, TopicsRef};
 use super::runtime::{self, Event, TaskId, TaskKind, Until};
+use super::workers::{self as php_workers, Identity};
 use crate::config::{OptionValue, ServerConfig};
 use crate::http::{Dispatcher, IncomingRequest, ServerHandle, StreamEvent};
+use crate::ipc::Frame;
 use crate::scheduler::TimerId;
 use crate::signal::SignalGuard;
+use crate::workers::link::{Link, LinkEvent};
 
 static NEXT_SERVER_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -67,10 +73,23 @@ enum Phase {
 
 struct Running {
     server_id: u64,
+    /// One process: the HTTP core.
     handle: Option<ServerHandle>,
+    /// A worker: the link to its master.
+    link: Option<Arc<Link>>,
+    identity: Identity,
     handler: Zval,
     server: Zval,
+    /// Kept for a worker: they run once per server, in worker 0's first process.
+    on_start: Vec<Zval>,
     on_shutdown: Vec<Zval>,
+    on_worker_start: Vec<Zval>,
+    on_worker_stop: Vec<Zval>,
+    /// The whole server stops (not a worker recycled): the onShutdown hooks run.
+    server_stop: bool,
+    /// Requests this process took, and after how many it asks to be replaced (0 = never).
+    requests: u64,
+    retire_at: u64,
     phase: Phase,
     services: Rc<Services>,
     signals: Option<SignalGuard>,
@@ -88,8 +107,201 @@ pub fn any_running() -> bool {
     RUNNING.get().borrow().is_some()
 }
 
+/// In a worker: the link to the master.
+pub fn worker_link() -> Option<Arc<Link>> {
+    with_running(|r| r.link.clone()).flatten()
+}
+
 fn with_running<R>(f: impl FnOnce(&mut Running) -> R) -> Option<R> {
     RUNNING.get().borrow_mut().as_mut().map(f)
+}
+
+fn install_signals(
+    rt: &tokio::runtime::Handle,
+    signals: &[libc::c_int],
+    f: impl Fn(libc::c_int) + Send + 'static,
+) -> Option<SignalGuard> {
+    match crate::signal::install(rt, signals, f) {
+        Ok(g) => Some(g),
+        Err(e) => {
+            crate::warn!("cannot install signal handlers: {e}");
+            None
+        }
+    }
+}
+
+/// Makes this process's server the running one (one process or a worker).
+fn install_running(
+    self_: &mut ZendClassObject<Server>,
+    config: &ServerConfig,
+    handle: Option<ServerHandle>,
+    link: Option<Arc<Link>>,
+    identity: Identity,
+    services: Rc<Services>,
+    signals: Option<SignalGuard>,
+) {
+    let mut server = Zval::new();
+    server.set_object(self_.get_mut_zend_obj());
+    let hooks = self_.hooks.borrow();
+    let handler = hooks.request.as_ref().map(Zval::shallow_clone).unwrap_or_default();
+    let worker = link.is_some();
+    *RUNNING.get().borrow_mut() = Some(Running {
+        server_id: self_.id,
+        handle,
+        link,
+        identity,
+        handler,
+        server,
+        on_start: Hooks::clone_all(&hooks.start),
+        on_shutdown: Hooks::clone_all(&hooks.shutdown),
+        on_worker_start: Hooks::clone_all(&hooks.worker_start),
+        on_worker_stop: Hooks::clone_all(&hooks.worker_stop),
+        server_stop: !worker,
+        requests: 0,
+        retire_at: if worker { retire_at(config.workers.max_requests) } else { 0 },
+        phase: Phase::Running,
+        services,
+        signals,
+        drain_timer: None,
+        hook_tasks: Vec::new(),
+        shutdown_timeout: config.shutdown_timeout,
+        max_input_vars: config.limits.max_input_vars,
+        started: Instant::now(),
+    });
+}
+
+/// Tears the running server down after its loop ended.
+fn finish_running() {
+    runtime::set_outbox(None);
+    runtime::set_events(None);
+    let running = RUNNING.get().borrow_mut().take();
+    if let Some(mut running) = running {
+        drop(running.signals.take());
+        drop(running.handle.take());
+        drop(running.link.take());
+        let up = running.started.elapsed();
+        drop(running);
+        crate::info!("stopped after {:.1}s", up.as_secs_f64());
+    }
+    runtime::cancel_everything();
+}
+
+/// `start()` with workers > 1: bind, fork the forker, serve HTTP and route to the workers
+/// until they all stopped. In a worker process forked here, runs the worker instead.
+fn start_master(self_: &mut ZendClassObject<Server>, config: ServerConfig) -> PhpResult<()> {
+    use crate::workers::forker::{self, Forked};
+    use crate::workers::master::{Master, MasterConfig, Outcome, Running as MasterRunning};
+    let bound = crate::http::server::Bound::bind(config.clone())
+        .map_err(|e| via_err(format!("Via\\Server::start(): {e}")))?;
+    let addr = bound.local_addr();
+    let forker = match forker::start(&[bound.listener_fd()]) {
+        Ok(Forked::Master(f)) => f,
+        Ok(Forked::Worker(seed)) => {
+            // The forker closed the listener's descriptor already: only forget the rest.
+            std::mem::forget(bound);
+            return run_worker(self_, config, seed);
+        }
+        Err(e) => {
+            return Err(via_err(format!("Via\\Server::start(): cannot start the worker processes: {e}")))
+        }
+    };
+    let workers = config.workers.count;
+    let (master, master_start) = Master::new(MasterConfig {
+        workers,
+        cookie: config.workers.affinity_cookie.clone(),
+        secure_cookie: config.tls_cert.is_some(),
+        shutdown_timeout: config.shutdown_timeout,
+        crash_limit: config.workers.crash_limit,
+        crash_window: config.workers.crash_window,
+        stream_queue: config.sse.queue_size,
+    });
+    let handle = match bound.serve(master) {
+        Ok(h) => h,
+        Err(e) => {
+            forker.quit(std::time::Duration::from_secs(2));
+            return Err(via_err(format!("Via\\Server::start(): {e}")));
+        }
+    };
+    let rt = handle.runtime();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let trigger = handle.shutdown_trigger();
+    let master_handle = master_start
+        .start(
+            MasterRunning {
+                rt: rt.clone(),
+                stats: handle.stats_handle(),
+                topics: handle.topics(),
+                forker,
+                begin_http_shutdown: Box::new(trigger),
+            },
+            done_tx,
+        )
+        .map_err(|e| via_err(format!("Via\\Server::start(): {e}")))?;
+    let master_handle = Arc::new(master_handle);
+    let signals = {
+        let mh = Arc::clone(&master_handle);
+        install_signals(&rt, &[libc::SIGTERM, libc::SIGINT, libc::SIGUSR1], move |sig| {
+            if sig == libc::SIGUSR1 {
+                mh.reload();
+            } else {
+                mh.stop();
+            }
+        })
+    };
+    self_.port.set(addr.port());
+    crate::info!("listening on http://{addr} (master pid {}, {workers} workers)", std::process::id());
+    let started = Instant::now();
+    let outcome = done_rx.recv().unwrap_or(Outcome::Failed("the supervisor ended unexpectedly".into()));
+    drop(signals);
+    drop(handle);
+    self_.port.set(0);
+    crate::info!("stopped after {:.1}s", started.elapsed().as_secs_f64());
+    match outcome {
+        Outcome::Stopped => Ok(()),
+        Outcome::Failed(msg) => Err(via_err(format!("Via\\Server::start(): {msg}"))),
+    }
+}
+
+/// A worker process: serve the master's requests until it says stop (or goes away), then
+/// exit the way `exit` does.
+fn run_worker(
+    self_: &mut ZendClassObject<Server>,
+    config: ServerConfig,
+    seed: crate::workers::forker::WorkerSeed,
+) -> PhpResult<()> {
+    php_workers::reseed_random();
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let dispatcher = Arc::new(PhpDispatcher { tx: tx.clone() });
+    let stats = Arc::new(crate::http::Stats::default());
+    let events = tx.clone();
+    let on_event: Arc<dyn Fn(LinkEvent) + Send + Sync> = Arc::new(move |ev| {
+        let _ = events.send(Event::Link(ev));
+    });
+    let link = match Link::start(seed.link, dispatcher.clone(), on_event, Arc::clone(&stats)) {
+        Ok(l) => Arc::new(l),
+        Err(e) => {
+            crate::error!("worker {}: cannot start its link: {e}", seed.index);
+            php_workers::exit_process();
+            return Ok(());
+        }
+    };
+    let rt = link.runtime();
+    let services = Rc::new(Services {
+        events: dispatcher,
+        stats,
+        topics: TopicsRef::Remote(Arc::clone(&link)),
+        sse: config.sse.clone(),
+        compression: config.compression.clone(),
+    });
+    let identity = Identity { id: seed.index, count: config.workers.count, master_pid: 0 };
+    install_running(self_, &config, None, Some(link), identity, services, None);
+    runtime::set_events(Some(rx));
+    runtime::set_outbox(Some(crate::http::Outbox::start(&rt)));
+    let _ = runtime::run_loop(Until::ServerStopped);
+    finish_running();
+    php_workers::set_identity(None);
+    php_workers::exit_process();
+    Ok(())
 }
 
 /// Dispatches one event from the Tokio side (called by the loop).
@@ -118,19 +330,97 @@ pub fn on_event(ev: Event) {
         }
         Event::Drained => {
             if with_running(|r| r.phase) == Some(Phase::Draining) {
-                crate::debug!("all connections closed");
+                crate::debug!("nothing in flight any more");
                 run_shutdown_hooks();
+            }
+        }
+        Event::Link(ev) => on_link_event(ev),
+    }
+}
+
+/// An event from the master (worker processes only).
+fn on_link_event(ev: LinkEvent) {
+    match ev {
+        LinkEvent::Init { worker, workers, generation, master_pid, first_start } => {
+            let identity = Identity { id: worker, count: workers, master_pid };
+            php_workers::set_identity(Some(identity));
+            let Some((server, link, mut hooks)) = with_running(|r| {
+                r.identity = identity;
+                let mut hooks: Vec<(Zval, Vec<Zval>, &'static str)> = Vec::new();
+                for h in &r.on_worker_start {
+                    hooks.push((h.shallow_clone(), vec![], "onWorkerStart"));
+                }
+                if first_start && worker == 0 {
+                    for h in &r.on_start {
+                        hooks.push((h.shallow_clone(), vec![], "onStart"));
+                    }
+                }
+                (r.server.shallow_clone(), r.link.clone(), hooks)
+            }) else {
+                return;
+            };
+            crate::debug!(
+                "worker {worker} of {workers} (generation {generation}, pid {})",
+                std::process::id()
+            );
+            for (hook, _, name) in hooks.drain(..) {
+                let mut args = vec![server.shallow_clone()];
+                if name == "onWorkerStart" {
+                    args.push(worker_zval(worker));
+                }
+                runtime::spawn(hook, args, TaskKind::Hook(name));
+            }
+            if let Some(link) = link {
+                super::broker::resubscribe_workers(&link);
+                link.send(Frame::Ready);
+            }
+        }
+        LinkEvent::Answer { seq, value } => php_workers::answer_count(seq, value),
+        LinkEvent::StatsAnswer { seq, pairs } => php_workers::answer_stats(seq, pairs),
+        LinkEvent::BrokerMessage { origin, topic, payload } => {
+            super::broker::deliver_workers(origin, &topic, &payload);
+        }
+        LinkEvent::Shutdown { server_stop } => {
+            let id = with_running(|r| {
+                r.server_stop = server_stop && r.identity.id == 0;
+                r.identity.id
+            });
+            if let Some(id) = id {
+                crate::debug!(
+                    "worker {id}: asked to {}",
+                    if server_stop { "stop" } else { "leave (replaced)" }
+                );
+            }
+            begin_stop();
+        }
+        LinkEvent::Closed => {
+            php_workers::fail_all();
+            let phase = with_running(|r| r.phase);
+            if phase.is_some() && phase != Some(Phase::Stopped) {
+                crate::warn!("the master is gone; this worker stops now");
+                with_running(|r| r.phase = Phase::Stopped);
             }
         }
     }
 }
 
+fn worker_zval(id: u32) -> Zval {
+    let mut z = Zval::new();
+    z.set_long(i64::from(id));
+    z
+}
+
 fn on_request(req: Box<IncomingRequest>) {
-    let Some((handler, services, max_vars)) =
-        with_running(|r| (r.handler.shallow_clone(), Rc::clone(&r.services), r.max_input_vars))
-    else {
+    let Some((handler, services, max_vars, retire)) = with_running(|r| {
+        r.requests += 1;
+        let retire = (r.retire_at > 0 && r.requests == r.retire_at).then(|| r.link.clone()).flatten();
+        (r.handler.shallow_clone(), Rc::clone(&r.services), r.max_input_vars, retire)
+    }) else {
         return; // dropping the reply answers 500
     };
+    if let Some(link) = retire {
+        link.send(Frame::Retire);
+    }
     let IncomingRequest { head, body, reply } = *req;
     let stream_context = StreamContext {
         last_event_id: head.headers.get("last-event-id").cloned(),
@@ -167,6 +457,9 @@ fn begin_stop() {
         if let Some(h) = &r.handle {
             h.begin_shutdown();
         }
+        if let Some(l) = &r.link {
+            l.begin_drain();
+        }
         Some(r.shutdown_timeout)
     })
     .flatten();
@@ -180,7 +473,11 @@ fn begin_stop() {
 pub fn drain_deadline() {
     let in_flight = with_running(|r| {
         r.drain_timer = None;
-        (r.phase == Phase::Draining).then(|| r.handle.as_ref().map_or(0, |h| h.stats().in_flight))
+        (r.phase == Phase::Draining).then(|| match (&r.handle, &r.link) {
+            (Some(h), _) => h.stats().in_flight,
+            (None, Some(l)) => l.in_flight() as u64,
+            (None, None) => 0,
+        })
     })
     .flatten();
     if let Some(n) = in_flight {
@@ -190,12 +487,19 @@ pub fn drain_deadline() {
 }
 
 fn run_shutdown_hooks() {
-    let Some((hooks, server, timer)) = with_running(|r| {
+    let Some((worker_hooks, hooks, server, timer, id)) = with_running(|r| {
         r.phase = Phase::ShuttingDown;
+        let hooks = if r.server_stop {
+            r.on_shutdown.iter().map(Zval::shallow_clone).collect::<Vec<_>>()
+        } else {
+            vec![]
+        };
         (
-            r.on_shutdown.iter().map(Zval::shallow_clone).collect::<Vec<_>>(),
+            r.on_worker_stop.iter().map(Zval::shallow_clone).collect::<Vec<_>>(),
+            hooks,
             r.server.shallow_clone(),
             r.drain_timer.take(),
+            r.identity.id,
         )
     }) else {
         return;
@@ -203,10 +507,17 @@ fn run_shutdown_hooks() {
     if let Some(t) = timer {
         runtime::cancel_timer(t);
     }
-    let ids: Vec<TaskId> = hooks
+    let mut ids: Vec<TaskId> = worker_hooks
         .into_iter()
-        .map(|h| runtime::spawn(h, vec![server.shallow_clone()], TaskKind::Hook("onShutdown")))
+        .map(|h| {
+            runtime::spawn(h, vec![server.shallow_clone(), worker_zval(id)], TaskKind::Hook("onWorkerStop"))
+        })
         .collect();
+    ids.extend(
+        hooks
+            .into_iter()
+            .map(|h| runtime::spawn(h, vec![server.shallow_clone()], TaskKind::Hook("onShutdown"))),
+    );
     with_running(|r| r.hook_tasks = ids);
 }
 
@@ -272,6 +583,27 @@ struct Hooks {
     request: Option<Zval>,
     start: Vec<Zval>,
     shutdown: Vec<Zval>,
+    worker_start: Vec<Zval>,
+    worker_stop: Vec<Zval>,
+}
+
+impl Hooks {
+    fn clone_all(list: &[Zval]) -> Vec<Zval> {
+        list.iter().map(Zval::shallow_clone).collect()
+    }
+}
+
+/// Retires after about `max` requests: up to 10 % more, so workers do not all recycle at
+/// once.
+fn retire_at(max: u64) -> u64 {
+    if max == 0 {
+        return 0;
+    }
+    let mut r = [0u8; 8];
+    // SAFETY: getrandom into an 8-byte buffer.
+    let got = unsafe { libc::getrandom(r.as_mut_ptr().cast(), 8, 0) };
+    let jitter = if got == 8 { u64::from_le_bytes(r) % (max / 10 + 1) } else { 0 };
+    max + jitter
 }
 
 /// An HTTP/1.1 + HTTP/2 (h2c) server whose request handler runs in pooled fibers.
@@ -361,11 +693,40 @@ impl Server {
         Ok(self_)
     }
 
+    /// Adds a hook run in a task in every worker process once it takes requests (in the
+    /// one process when workers = 1): function (Via\Server $server, int $workerId). Connect
+    /// brokers and start timers here.
+    pub fn on_worker_start<'a>(
+        self_: &'a mut ZendClassObject<Server>,
+        hook: Callable,
+    ) -> PhpResult<&'a mut ZendClassObject<Server>> {
+        let h = hook.to_zval();
+        self_.hooks.borrow_mut().worker_start.push(h);
+        Ok(self_)
+    }
+
+    /// Adds a hook run in a task in every worker process when it stops (the server stops,
+    /// or the worker is replaced), after its in-flight requests finished:
+    /// function (Via\Server $server, int $workerId).
+    pub fn on_worker_stop<'a>(
+        self_: &'a mut ZendClassObject<Server>,
+        hook: Callable,
+    ) -> PhpResult<&'a mut ZendClassObject<Server>> {
+        let h = hook.to_zval();
+        self_.hooks.borrow_mut().worker_stop.push(h);
+        Ok(self_)
+    }
+
     /// Listens and serves until stop(), SIGTERM or SIGINT; then drains in-flight requests
-    /// (up to shutdown_timeout), runs the shutdown hooks and returns.
+    /// (up to shutdown_timeout), runs the stop hooks and returns. With workers > 1 this
+    /// process becomes the master: it forks the workers, routes every request to one of
+    /// them and returns once they all stopped; the workers run the handlers and exit when
+    /// they are done (code after start() runs in the master only). SIGUSR1 replaces the
+    /// workers one at a time.
     ///
-    /// @throws \Via\Exception when the address cannot be used, no handler is set, or a
-    ///         server or loop is already running
+    /// @throws \Via\Exception when the address cannot be used, no handler is set, a server
+    ///         or loop is already running, workers cannot be forked, or the workers crashed
+    ///         in a loop
     pub fn start(self_: &mut ZendClassObject<Server>) -> PhpResult<()> {
         if runtime::loop_running() || runtime::current_task() != runtime::MAIN {
             return Err(via_err("Via\\Server::start(): cannot start inside a task or a running loop"));
@@ -373,81 +734,55 @@ impl Server {
         if RUNNING.get().borrow().is_some() {
             return Err(via_err("Via\\Server::start(): a server is already running in this process"));
         }
-        let (handler, start_hooks, shutdown_hooks) = {
-            let h = self_.hooks.borrow();
-            let Some(handler) = h.request.as_ref().map(Zval::shallow_clone) else {
-                return Err(via_err("Via\\Server::start(): no request handler; call onRequest() first"));
-            };
-            (
-                handler,
-                h.start.iter().map(Zval::shallow_clone).collect::<Vec<_>>(),
-                h.shutdown.iter().map(Zval::shallow_clone).collect(),
-            )
-        };
+        if self_.hooks.borrow().request.is_none() {
+            return Err(via_err("Via\\Server::start(): no request handler; call onRequest() first"));
+        }
         let config = self_.config.clone();
         crate::log::set_level(config.log_level);
+        if config.workers.count > 1 {
+            return start_master(self_, config);
+        }
         let (tx, rx) = crossbeam_channel::unbounded();
         let dispatcher = Arc::new(PhpDispatcher { tx: tx.clone() });
         let handle = ServerHandle::start(config.clone(), dispatcher.clone())
             .map_err(|e| via_err(format!("Via\\Server::start(): {e}")))?;
         let addr = handle.local_addr();
-        let handle_runtime = handle.runtime();
+        let rt = handle.runtime();
         let services = Rc::new(Services {
             events: dispatcher,
             stats: handle.stats_handle(),
-            topics: handle.topics(),
+            topics: TopicsRef::Local(handle.topics()),
             sse: config.sse.clone(),
             compression: config.compression.clone(),
         });
         self_.port.set(addr.port());
-        let signals =
-            match crate::signal::install(&handle.runtime(), &[libc::SIGTERM, libc::SIGINT], move |sig| {
-                let _ = tx.send(Event::Signal(sig));
-            }) {
-                Ok(g) => Some(g),
-                Err(e) => {
-                    crate::warn!("cannot install signal handlers: {e}");
-                    None
-                }
-            };
-        let mut server = Zval::new();
-        server.set_object(self_.get_mut_zend_obj());
-        *RUNNING.get().borrow_mut() = Some(Running {
-            server_id: self_.id,
-            handle: Some(handle),
-            handler,
-            server: server.shallow_clone(),
-            on_shutdown: shutdown_hooks,
-            phase: Phase::Running,
-            services,
-            signals,
-            drain_timer: None,
-            hook_tasks: Vec::new(),
-            shutdown_timeout: config.shutdown_timeout,
-            max_input_vars: config.limits.max_input_vars,
-            started: Instant::now(),
+        let signals = install_signals(&rt, &[libc::SIGTERM, libc::SIGINT], move |sig| {
+            let _ = tx.send(Event::Signal(sig));
         });
+        let identity = Identity { id: 0, count: 1, master_pid: std::process::id() };
+        install_running(self_, &config, Some(handle), None, identity, services, signals);
         runtime::set_events(Some(rx));
-        runtime::set_outbox(Some(crate::http::Outbox::start(&handle_runtime)));
+        runtime::set_outbox(Some(crate::http::Outbox::start(&rt)));
         crate::info!("listening on http://{addr} (pid {})", std::process::id());
-        for hook in start_hooks {
-            runtime::spawn(hook, vec![server.shallow_clone()], TaskKind::Hook("onStart"));
+        let (server, hooks) = with_running(|r| {
+            let mut hooks: Vec<(Zval, &'static str)> =
+                r.on_worker_start.iter().map(|h| (h.shallow_clone(), "onWorkerStart")).collect();
+            hooks.extend(r.on_start.iter().map(|h| (h.shallow_clone(), "onStart")));
+            (r.server.shallow_clone(), hooks)
+        })
+        .unwrap_or_else(|| (Zval::new(), vec![]));
+        for (hook, name) in hooks {
+            let mut args = vec![server.shallow_clone()];
+            if name == "onWorkerStart" {
+                args.push(worker_zval(0));
+            }
+            runtime::spawn(hook, args, TaskKind::Hook(name));
         }
         drop(server);
 
         let _ = runtime::run_loop(Until::ServerStopped);
 
-        runtime::set_outbox(None);
-        runtime::set_events(None);
-        let running = RUNNING.get().borrow_mut().take();
-        if let Some(mut running) = running {
-            drop(running.signals.take());
-            drop(running.handle.take());
-            let up = running.started.elapsed();
-            drop(running);
-            crate::info!("stopped after {:.1}s", up.as_secs_f64());
-        }
-        runtime::cancel_everything();
+        finish_running();
         self_.port.set(0);
         Ok(())
     }
@@ -458,8 +793,29 @@ impl Server {
         if !self.running_here() {
             return false;
         }
+        if let Some(identity) = php_workers::identity() {
+            // A worker: the whole server stops, as SIGTERM to the master does.
+            // SAFETY: signals our own master process.
+            return unsafe { libc::kill(identity.master_pid as libc::pid_t, libc::SIGTERM) } == 0;
+        }
         begin_stop();
         true
+    }
+
+    /// This process's worker number: 0 to workerCount() - 1 (0 with one process).
+    pub fn worker_id(&self) -> i64 {
+        php_workers::identity().map_or(0, |i| i64::from(i.id))
+    }
+
+    /// How many worker processes the server runs (the workers option).
+    pub fn worker_count(&self) -> i64 {
+        i64::from(self.config.workers.count)
+    }
+
+    /// The pid of the process that started the server (the master; with one process,
+    /// this process).
+    pub fn master_pid(&self) -> i64 {
+        php_workers::identity().map_or_else(|| i64::from(std::process::id()), |i| i64::from(i.master_pid))
     }
 
     /// Whether this server is running (including while it drains).
@@ -498,23 +854,70 @@ impl Server {
         let id = id.map(|i| i.to_vec());
         let frame = crate::http::sse::format_event(&data, event.as_deref(), id.as_deref(), None)
             .map_err(|e| value_err(format!("Via\\Server::publish(): {e}")))?;
-        Ok(services.topics.publish(&topic, frame) as i64)
+        match &services.topics {
+            TopicsRef::Local(t) => Ok(t.publish(&topic, frame) as i64),
+            TopicsRef::Remote(link) => {
+                let topic = bytes::Bytes::from(topic);
+                let n = php_workers::ask(link, "Via\\Server::publish()", |seq| Frame::Publish {
+                    seq,
+                    topic,
+                    frame,
+                })?;
+                Ok(n.long().unwrap_or(0))
+            }
+        }
     }
 
-    /// How many streams joined $topic (0 when the server is not running).
-    pub fn subscribers(&self, topic: String) -> i64 {
-        with_running(|r| (r.server_id == self.id).then(|| r.services.topics.subscribers(&topic) as i64))
-            .flatten()
-            .unwrap_or(0)
+    /// How many streams joined $topic, in every worker (0 when the server is not running).
+    /// In a worker it asks the master (the calling task waits for the answer).
+    ///
+    /// @throws \Via\Exception in a worker whose master does not answer
+    pub fn subscribers(&self, topic: String) -> PhpResult<i64> {
+        let Some(topics) =
+            with_running(|r| (r.server_id == self.id).then(|| r.services.topics.clone())).flatten()
+        else {
+            return Ok(0);
+        };
+        match topics {
+            TopicsRef::Local(t) => Ok(t.subscribers(&topic) as i64),
+            TopicsRef::Remote(link) => {
+                let topic = bytes::Bytes::from(topic);
+                let n = php_workers::ask(&link, "Via\\Server::subscribers()", |seq| Frame::Subscribers {
+                    seq,
+                    topic,
+                })?;
+                Ok(n.long().unwrap_or(0))
+            }
+        }
     }
 
-    /// Counters: connections, requests, in-flight, timeouts, tasks, fibers, timers.
+    /// Counters: connections, requests, in-flight, timeouts, SSE, topics — summed over
+    /// every worker — and this process's tasks, fibers and timers. In a worker it asks the
+    /// master (the calling task waits for the answer).
+    ///
+    /// @throws \Via\Exception in a worker whose master does not answer
     pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
         let mut ht = ZendHashTable::new();
-        let core = with_running(|r| r.handle.as_ref().map(ServerHandle::stats)).flatten().unwrap_or_default();
-        for (k, v) in core.pairs() {
-            ht.insert(k, v as i64)?;
+        let (core, link, stats) = with_running(|r| {
+            (r.handle.as_ref().map(ServerHandle::stats), r.link.clone(), Arc::clone(&r.services.stats))
+        })
+        .unwrap_or((None, None, Arc::default()));
+        if let Some(link) = link {
+            link.send(crate::workers::link::stats_frame(&stats));
+            let all = php_workers::ask(&link, "Via\\Server::stats()", |seq| Frame::StatsQuery { seq })?;
+            if let Some(arr) = all.array() {
+                for (k, v) in arr.iter() {
+                    ht.insert(k.to_string().as_str(), v.long().unwrap_or(0))?;
+                }
+            }
+        } else {
+            for (k, v) in core.unwrap_or_default().pairs() {
+                ht.insert(k, v as i64)?;
+            }
         }
+        let identity = php_workers::identity();
+        ht.insert("workers", identity.map_or(1, |i| i64::from(i.count)))?;
+        ht.insert("worker_id", identity.map_or(0, |i| i64::from(i.id)))?;
         let s = runtime::stats();
         ht.insert("tasks", s.tasks as i64)?;
         ht.insert("tasks_started", s.tasks_started as i64)?;

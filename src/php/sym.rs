@@ -68,6 +68,17 @@ pub fn clear_exception() {
     }
 }
 
+/// `zend_throw_unwind_exit()`: what `exit` does — the script unwinds and PHP shuts down
+/// cleanly once the current internal function returns.
+pub fn throw_unwind_exit() {
+    static F: OnceLock<usize> = OnceLock::new();
+    let p = *F.get_or_init(|| lookup(c"zend_throw_unwind_exit") as usize);
+    if p != 0 {
+        // SAFETY: `void zend_throw_unwind_exit(void)` is exported by PHP 8.0+.
+        unsafe { std::mem::transmute::<usize, unsafe extern "C" fn()>(p)() }
+    }
+}
+
 /// `display_ini_entries(module)`: prints the extension's INI table in phpinfo().
 pub fn display_ini_entries(module: *mut ext_php_rs::zend::ModuleEntry) {
     let p = lookup(c"display_ini_entries") as usize;

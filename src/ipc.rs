@@ -1,0 +1,717 @@
+//! Frames between the master and a worker: length-prefixed binary messages over one Unix
+//! socketpair per worker.
+//!
+//! Owns: the frame types, their encoding, and the two async halves that move them (a
+//! reader that yields frames, a writer task that batches whatever is queued into one
+//! write).
+//! Does not own: what frames mean (`workers::master`, `workers::link`).
+//!
+//! Wire format: `u32 length (LE) | u8 tag | fields`, fields in the order of the variant;
+//! integers little-endian, byte strings as `u32 length | bytes`. A malformed frame is an
+//! error that ends the connection: both ends are this same build.
+
+use std::io;
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::mpsc;
+
+/// Frames larger than this are refused (a request body is bounded far below it).
+pub const MAX_FRAME: usize = 1 << 30;
+
+/// A request as the master hands it to a worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireRequest {
+    pub id: u64,
+    pub method: Bytes,
+    pub uri: Bytes,
+    /// 0 = HTTP/1.0, 1 = HTTP/1.1, 2 = HTTP/2.
+    pub version: u8,
+    pub headers: Vec<(Bytes, Bytes)>,
+    pub remote: Bytes,
+    pub local: Bytes,
+    pub tls: bool,
+    pub body: WireBody,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WireBody {
+    Empty,
+    Bytes(Bytes),
+    Multipart { fields: Vec<(Bytes, Bytes)>, files: Vec<WireFile> },
+}
+
+/// An uploaded file the master spooled; the worker owns (and removes) it from here on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireFile {
+    pub field: Bytes,
+    pub name: Bytes,
+    pub full_path: Bytes,
+    pub content_type: Bytes,
+    pub path: Bytes,
+    pub size: u64,
+    pub error: i64,
+}
+
+/// Response head fields shared by full and streamed responses.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireHead {
+    pub status: u16,
+    pub reason: Option<Bytes>,
+    pub headers: Vec<(Bytes, Bytes)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Frame {
+    // ---- master → worker ----
+    /// First frame on a new link.
+    Init {
+        worker: u32,
+        workers: u32,
+        generation: u64,
+        master_pid: u32,
+        first_start: bool,
+    },
+    Request(Box<WireRequest>),
+    /// The client of a stream went away.
+    StreamClosed {
+        stream: u64,
+    },
+    /// The master's queue for a stream is full: stop forwarding until `Resume`.
+    Pause {
+        stream: u64,
+    },
+    Resume {
+        stream: u64,
+    },
+    /// The answer to a numbered question (`Publish`, `Subscribers`).
+    Answer {
+        seq: u64,
+        value: u64,
+    },
+    /// Aggregated counters, the answer to `StatsQuery`.
+    StatsAnswer {
+        seq: u64,
+        pairs: Vec<(Bytes, u64)>,
+    },
+    BrokerMessage {
+        origin: u32,
+        topic: Bytes,
+        payload: Bytes,
+    },
+    /// Finish in-flight work and exit; `server_stop` when the whole server stops (not a
+    /// recycle), so once-per-server hooks run.
+    Shutdown {
+        server_stop: bool,
+    },
+
+    // ---- worker → master ----
+    Ready,
+    Response {
+        req: u64,
+        head: WireHead,
+        body: Bytes,
+    },
+    StreamStart {
+        req: u64,
+        stream: u64,
+        head: WireHead,
+        heartbeat_ms: u64,
+    },
+    Chunk {
+        stream: u64,
+        data: Bytes,
+    },
+    End {
+        stream: u64,
+    },
+    Abort {
+        stream: u64,
+    },
+    Join {
+        stream: u64,
+        topic: Bytes,
+    },
+    Leave {
+        stream: u64,
+        topic: Bytes,
+    },
+    Publish {
+        seq: u64,
+        topic: Bytes,
+        frame: Bytes,
+    },
+    Subscribers {
+        seq: u64,
+        topic: Bytes,
+    },
+    BrokerSubscribe {
+        topic: Bytes,
+    },
+    BrokerUnsubscribe {
+        topic: Bytes,
+    },
+    BrokerPublish {
+        topic: Bytes,
+        payload: Bytes,
+    },
+    /// The worker reached max_requests: replace it.
+    Retire,
+    /// The worker's counters (sent now and then, and before a `StatsQuery`).
+    Stats {
+        pairs: Vec<(Bytes, u64)>,
+    },
+    StatsQuery {
+        seq: u64,
+    },
+}
+
+mod tag {
+    pub const INIT: u8 = 1;
+    pub const REQUEST: u8 = 2;
+    pub const STREAM_CLOSED: u8 = 3;
+    pub const PAUSE: u8 = 4;
+    pub const RESUME: u8 = 5;
+    pub const ANSWER: u8 = 6;
+    pub const STATS_ANSWER: u8 = 7;
+    pub const BROKER_MESSAGE: u8 = 8;
+    pub const SHUTDOWN: u8 = 9;
+    pub const READY: u8 = 32;
+    pub const RESPONSE: u8 = 33;
+    pub const STREAM_START: u8 = 34;
+    pub const CHUNK: u8 = 35;
+    pub const END: u8 = 36;
+    pub const ABORT: u8 = 37;
+    pub const JOIN: u8 = 38;
+    pub const LEAVE: u8 = 39;
+    pub const PUBLISH: u8 = 40;
+    pub const SUBSCRIBERS: u8 = 41;
+    pub const BROKER_SUBSCRIBE: u8 = 42;
+    pub const BROKER_UNSUBSCRIBE: u8 = 43;
+    pub const BROKER_PUBLISH: u8 = 44;
+    pub const RETIRE: u8 = 45;
+    pub const STATS: u8 = 46;
+    pub const STATS_QUERY: u8 = 47;
+}
+
+fn put_bytes(b: &mut BytesMut, v: &[u8]) {
+    b.put_u32_le(v.len() as u32);
+    b.put_slice(v);
+}
+
+fn put_pairs(b: &mut BytesMut, v: &[(Bytes, Bytes)]) {
+    b.put_u32_le(v.len() as u32);
+    for (k, v) in v {
+        put_bytes(b, k);
+        put_bytes(b, v);
+    }
+}
+
+fn put_counters(b: &mut BytesMut, v: &[(Bytes, u64)]) {
+    b.put_u32_le(v.len() as u32);
+    for (k, n) in v {
+        put_bytes(b, k);
+        b.put_u64_le(*n);
+    }
+}
+
+fn put_head(b: &mut BytesMut, h: &WireHead) {
+    b.put_u16_le(h.status);
+    match &h.reason {
+        Some(r) => {
+            b.put_u8(1);
+            put_bytes(b, r);
+        }
+        None => b.put_u8(0),
+    }
+    put_pairs(b, &h.headers);
+}
+
+impl Frame {
+    /// Appends the frame, length prefix included.
+    pub fn encode(&self, b: &mut BytesMut) {
+        let start = b.len();
+        b.put_u32_le(0);
+        match self {
+            Self::Init { worker, workers, generation, master_pid, first_start } => {
+                b.put_u8(tag::INIT);
+                b.put_u32_le(*worker);
+                b.put_u32_le(*workers);
+                b.put_u64_le(*generation);
+                b.put_u32_le(*master_pid);
+                b.put_u8(u8::from(*first_start));
+            }
+            Self::Request(r) => {
+                b.put_u8(tag::REQUEST);
+                b.put_u64_le(r.id);
+                put_bytes(b, &r.method);
+                put_bytes(b, &r.uri);
+                b.put_u8(r.version);
+                put_pairs(b, &r.headers);
+                put_bytes(b, &r.remote);
+                put_bytes(b, &r.local);
+                b.put_u8(u8::from(r.tls));
+                match &r.body {
+                    WireBody::Empty => b.put_u8(0),
+                    WireBody::Bytes(data) => {
+                        b.put_u8(1);
+                        put_bytes(b, data);
+                    }
+                    WireBody::Multipart { fields, files } => {
+                        b.put_u8(2);
+                        put_pairs(b, fields);
+                        b.put_u32_le(files.len() as u32);
+                        for f in files {
+                            put_bytes(b, &f.field);
+                            put_bytes(b, &f.name);
+                            put_bytes(b, &f.full_path);
+                            put_bytes(b, &f.content_type);
+                            put_bytes(b, &f.path);
+                            b.put_u64_le(f.size);
+                            b.put_i64_le(f.error);
+                        }
+                    }
+                }
+            }
+            Self::StreamClosed { stream } => {
+                b.put_u8(tag::STREAM_CLOSED);
+                b.put_u64_le(*stream);
+            }
+            Self::Pause { stream } => {
+                b.put_u8(tag::PAUSE);
+                b.put_u64_le(*stream);
+            }
+            Self::Resume { stream } => {
+                b.put_u8(tag::RESUME);
+                b.put_u64_le(*stream);
+            }
+            Self::Answer { seq, value } => {
+                b.put_u8(tag::ANSWER);
+                b.put_u64_le(*seq);
+                b.put_u64_le(*value);
+            }
+            Self::StatsAnswer { seq, pairs } => {
+                b.put_u8(tag::STATS_ANSWER);
+                b.put_u64_le(*seq);
+                put_counters(b, pairs);
+            }
+            Self::BrokerMessage { origin, topic, payload } => {
+                b.put_u8(tag::BROKER_MESSAGE);
+                b.put_u32_le(*origin);
+                put_bytes(b, topic);
+                put_bytes(b, payload);
+            }
+            Self::Shutdown { server_stop } => {
+                b.put_u8(tag::SHUTDOWN);
+                b.put_u8(u8::from(*server_stop));
+            }
+            Self::Ready => b.put_u8(tag::READY),
+            Self::Response { req, head, body } => {
+                b.put_u8(tag::RESPONSE);
+                b.put_u64_le(*req);
+                put_head(b, head);
+                put_bytes(b, body);
+            }
+            Self::StreamStart { req, stream, head, heartbeat_ms } => {
+                b.put_u8(tag::STREAM_START);
+                b.put_u64_le(*req);
+                b.put_u64_le(*stream);
+                put_head(b, head);
+                b.put_u64_le(*heartbeat_ms);
+            }
+            Self::Chunk { stream, data } => {
+                b.put_u8(tag::CHUNK);
+                b.put_u64_le(*stream);
+                put_bytes(b, data);
+            }
+            Self::End { stream } => {
+                b.put_u8(tag::END);
+                b.put_u64_le(*stream);
+            }
+            Self::Abort { stream } => {
+                b.put_u8(tag::ABORT);
+                b.put_u64_le(*stream);
+            }
+            Self::Join { stream, topic } => {
+                b.put_u8(tag::JOIN);
+                b.put_u64_le(*stream);
+                put_bytes(b, topic);
+            }
+            Self::Leave { stream, topic } => {
+                b.put_u8(tag::LEAVE);
+                b.put_u64_le(*stream);
+                put_bytes(b, topic);
+            }
+            Self::Publish { seq, topic, frame } => {
+                b.put_u8(tag::PUBLISH);
+                b.put_u64_le(*seq);
+                put_bytes(b, topic);
+                put_bytes(b, frame);
+            }
+            Self::Subscribers { seq, topic } => {
+                b.put_u8(tag::SUBSCRIBERS);
+                b.put_u64_le(*seq);
+                put_bytes(b, topic);
+            }
+            Self::BrokerSubscribe { topic } => {
+                b.put_u8(tag::BROKER_SUBSCRIBE);
+                put_bytes(b, topic);
+            }
+            Self::BrokerUnsubscribe { topic } => {
+                b.put_u8(tag::BROKER_UNSUBSCRIBE);
+                put_bytes(b, topic);
+            }
+            Self::BrokerPublish { topic, payload } => {
+                b.put_u8(tag::BROKER_PUBLISH);
+                put_bytes(b, topic);
+                put_bytes(b, payload);
+            }
+            Self::Retire => b.put_u8(tag::RETIRE),
+            Self::Stats { pairs } => {
+                b.put_u8(tag::STATS);
+                put_counters(b, pairs);
+            }
+            Self::StatsQuery { seq } => {
+                b.put_u8(tag::STATS_QUERY);
+                b.put_u64_le(*seq);
+            }
+        }
+        let len = (b.len() - start - 4) as u32;
+        b[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    }
+
+    /// Decodes one frame body (without its length prefix).
+    pub fn decode(mut b: Bytes) -> io::Result<Self> {
+        let d = &mut b;
+        let t = get_u8(d)?;
+        let f = match t {
+            tag::INIT => Self::Init {
+                worker: get_u32(d)?,
+                workers: get_u32(d)?,
+                generation: get_u64(d)?,
+                master_pid: get_u32(d)?,
+                first_start: get_u8(d)? != 0,
+            },
+            tag::REQUEST => {
+                let id = get_u64(d)?;
+                let method = get_bytes(d)?;
+                let uri = get_bytes(d)?;
+                let version = get_u8(d)?;
+                let headers = get_pairs(d)?;
+                let remote = get_bytes(d)?;
+                let local = get_bytes(d)?;
+                let tls = get_u8(d)? != 0;
+                let body = match get_u8(d)? {
+                    0 => WireBody::Empty,
+                    1 => WireBody::Bytes(get_bytes(d)?),
+                    2 => {
+                        let fields = get_pairs(d)?;
+                        let n = get_u32(d)? as usize;
+                        let mut files = Vec::with_capacity(n.min(1024));
+                        for _ in 0..n {
+                            files.push(WireFile {
+                                field: get_bytes(d)?,
+                                name: get_bytes(d)?,
+                                full_path: get_bytes(d)?,
+                                content_type: get_bytes(d)?,
+                                path: get_bytes(d)?,
+                                size: get_u64(d)?,
+                                error: get_u64(d)? as i64,
+                            });
+                        }
+                        WireBody::Multipart { fields, files }
+                    }
+                    k => return Err(bad(format!("unknown body kind {k}"))),
+                };
+                Self::Request(Box::new(WireRequest {
+                    id,
+                    method,
+                    uri,
+                    version,
+                    headers,
+                    remote,
+                    local,
+                    tls,
+                    body,
+                }))
+            }
+            tag::STREAM_CLOSED => Self::StreamClosed { stream: get_u64(d)? },
+            tag::PAUSE => Self::Pause { stream: get_u64(d)? },
+            tag::RESUME => Self::Resume { stream: get_u64(d)? },
+            tag::ANSWER => Self::Answer { seq: get_u64(d)?, value: get_u64(d)? },
+            tag::STATS_ANSWER => Self::StatsAnswer { seq: get_u64(d)?, pairs: get_counters(d)? },
+            tag::BROKER_MESSAGE => {
+                Self::BrokerMessage { origin: get_u32(d)?, topic: get_bytes(d)?, payload: get_bytes(d)? }
+            }
+            tag::SHUTDOWN => Self::Shutdown { server_stop: get_u8(d)? != 0 },
+            tag::READY => Self::Ready,
+            tag::RESPONSE => Self::Response { req: get_u64(d)?, head: get_head(d)?, body: get_bytes(d)? },
+            tag::STREAM_START => Self::StreamStart {
+                req: get_u64(d)?,
+                stream: get_u64(d)?,
+                head: get_head(d)?,
+                heartbeat_ms: get_u64(d)?,
+            },
+            tag::CHUNK => Self::Chunk { stream: get_u64(d)?, data: get_bytes(d)? },
+            tag::END => Self::End { stream: get_u64(d)? },
+            tag::ABORT => Self::Abort { stream: get_u64(d)? },
+            tag::JOIN => Self::Join { stream: get_u64(d)?, topic: get_bytes(d)? },
+            tag::LEAVE => Self::Leave { stream: get_u64(d)?, topic: get_bytes(d)? },
+            tag::PUBLISH => Self::Publish { seq: get_u64(d)?, topic: get_bytes(d)?, frame: get_bytes(d)? },
+            tag::SUBSCRIBERS => Self::Subscribers { seq: get_u64(d)?, topic: get_bytes(d)? },
+            tag::BROKER_SUBSCRIBE => Self::BrokerSubscribe { topic: get_bytes(d)? },
+            tag::BROKER_UNSUBSCRIBE => Self::BrokerUnsubscribe { topic: get_bytes(d)? },
+            tag::BROKER_PUBLISH => Self::BrokerPublish { topic: get_bytes(d)?, payload: get_bytes(d)? },
+            tag::RETIRE => Self::Retire,
+            tag::STATS => Self::Stats { pairs: get_counters(d)? },
+            tag::STATS_QUERY => Self::StatsQuery { seq: get_u64(d)? },
+            t => return Err(bad(format!("unknown frame tag {t}"))),
+        };
+        if d.has_remaining() {
+            return Err(bad(format!("{} trailing bytes after frame {t}", d.remaining())));
+        }
+        Ok(f)
+    }
+}
+
+fn bad(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, msg)
+}
+
+fn need(d: &Bytes, n: usize) -> io::Result<()> {
+    if d.remaining() < n {
+        return Err(bad(format!("frame truncated: need {n} bytes, {} left", d.remaining())));
+    }
+    Ok(())
+}
+
+fn get_u8(d: &mut Bytes) -> io::Result<u8> {
+    need(d, 1)?;
+    Ok(d.get_u8())
+}
+
+fn get_u16(d: &mut Bytes) -> io::Result<u16> {
+    need(d, 2)?;
+    Ok(d.get_u16_le())
+}
+
+fn get_u32(d: &mut Bytes) -> io::Result<u32> {
+    need(d, 4)?;
+    Ok(d.get_u32_le())
+}
+
+fn get_u64(d: &mut Bytes) -> io::Result<u64> {
+    need(d, 8)?;
+    Ok(d.get_u64_le())
+}
+
+fn get_bytes(d: &mut Bytes) -> io::Result<Bytes> {
+    let n = get_u32(d)? as usize;
+    need(d, n)?;
+    Ok(d.split_to(n))
+}
+
+fn get_pairs(d: &mut Bytes) -> io::Result<Vec<(Bytes, Bytes)>> {
+    let n = get_u32(d)? as usize;
+    let mut out = Vec::with_capacity(n.min(1024));
+    for _ in 0..n {
+        out.push((get_bytes(d)?, get_bytes(d)?));
+    }
+    Ok(out)
+}
+
+fn get_counters(d: &mut Bytes) -> io::Result<Vec<(Bytes, u64)>> {
+    let n = get_u32(d)? as usize;
+    let mut out = Vec::with_capacity(n.min(1024));
+    for _ in 0..n {
+        out.push((get_bytes(d)?, get_u64(d)?));
+    }
+    Ok(out)
+}
+
+fn get_head(d: &mut Bytes) -> io::Result<WireHead> {
+    let status = get_u16(d)?;
+    let reason = if get_u8(d)? != 0 { Some(get_bytes(d)?) } else { None };
+    Ok(WireHead { status, reason, headers: get_pairs(d)? })
+}
+
+/// Reads frames from one end of a link.
+pub struct FrameReader<R> {
+    io: R,
+    buf: BytesMut,
+}
+
+impl<R: AsyncRead + Unpin> FrameReader<R> {
+    pub fn new(io: R) -> Self {
+        Self { io, buf: BytesMut::with_capacity(64 * 1024) }
+    }
+
+    /// The next frame; `None` at a clean end of the link.
+    pub async fn next(&mut self) -> io::Result<Option<Frame>> {
+        loop {
+            if self.buf.len() >= 4 {
+                let len = u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize;
+                if len == 0 || len > MAX_FRAME {
+                    return Err(bad(format!("frame length {len}")));
+                }
+                if self.buf.len() >= 4 + len {
+                    self.buf.advance(4);
+                    let body = self.buf.split_to(len).freeze();
+                    return Frame::decode(body).map(Some);
+                }
+                self.buf.reserve(4 + len - self.buf.len());
+            } else if self.buf.capacity() - self.buf.len() < 4096 {
+                self.buf.reserve(64 * 1024);
+            }
+            let n = self.io.read_buf(&mut self.buf).await?;
+            if n == 0 {
+                return if self.buf.is_empty() {
+                    Ok(None)
+                } else {
+                    Err(io::Error::new(io::ErrorKind::UnexpectedEof, "link closed mid-frame"))
+                };
+            }
+        }
+    }
+}
+
+/// Writes every frame queued on `rx`, as many per write as are waiting. Ends when all
+/// senders are gone (after writing what was queued) or the peer stops reading.
+pub async fn write_frames<W: AsyncWrite + Unpin>(
+    mut io: W,
+    mut rx: mpsc::UnboundedReceiver<Frame>,
+) -> io::Result<()> {
+    let mut buf = BytesMut::with_capacity(64 * 1024);
+    while let Some(first) = rx.recv().await {
+        first.encode(&mut buf);
+        while buf.len() < 1 << 20 {
+            match rx.try_recv() {
+                Ok(f) => f.encode(&mut buf),
+                Err(_) => break,
+            }
+        }
+        io.write_all(&buf).await?;
+        buf.clear();
+    }
+    io.shutdown().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(s: &str) -> Bytes {
+        Bytes::copy_from_slice(s.as_bytes())
+    }
+
+    fn all() -> Vec<Frame> {
+        let head = WireHead {
+            status: 201,
+            reason: Some(b("Made")),
+            headers: vec![(b("x-a"), b("1")), (b("x-a"), b("2"))],
+        };
+        vec![
+            Frame::Init { worker: 3, workers: 4, generation: 9, master_pid: 77, first_start: true },
+            Frame::Request(Box::new(WireRequest {
+                id: 5,
+                method: b("POST"),
+                uri: b("/p?q=1"),
+                version: 1,
+                headers: vec![(b("host"), b("h"))],
+                remote: b("127.0.0.1:5"),
+                local: b("127.0.0.1:80"),
+                tls: true,
+                body: WireBody::Multipart {
+                    fields: vec![(b("f"), Bytes::from_static(b"\0\xff"))],
+                    files: vec![WireFile {
+                        field: b("up"),
+                        name: b("a.txt"),
+                        full_path: b("dir/a.txt"),
+                        content_type: b("text/plain"),
+                        path: b("/tmp/x"),
+                        size: 3,
+                        error: 0,
+                    }],
+                },
+            })),
+            Frame::Request(Box::new(WireRequest {
+                id: 6,
+                method: b("GET"),
+                uri: b("/"),
+                version: 2,
+                headers: vec![],
+                remote: b("[::1]:1"),
+                local: b("[::1]:2"),
+                tls: false,
+                body: WireBody::Bytes(b("body")),
+            })),
+            Frame::StreamClosed { stream: 1 },
+            Frame::Pause { stream: 2 },
+            Frame::Resume { stream: 3 },
+            Frame::Answer { seq: 4, value: 5 },
+            Frame::StatsAnswer { seq: 6, pairs: vec![(b("requests"), 7)] },
+            Frame::BrokerMessage { origin: 1, topic: b("t"), payload: b("p") },
+            Frame::Shutdown { server_stop: true },
+            Frame::Ready,
+            Frame::Response { req: 1, head: head.clone(), body: b("hello") },
+            Frame::StreamStart { req: 2, stream: 3, head, heartbeat_ms: 15000 },
+            Frame::Chunk { stream: 3, data: b("data: x\n\n") },
+            Frame::End { stream: 3 },
+            Frame::Abort { stream: 4 },
+            Frame::Join { stream: 3, topic: b("room") },
+            Frame::Leave { stream: 3, topic: b("room") },
+            Frame::Publish { seq: 8, topic: b("room"), frame: b("data: y\n\n") },
+            Frame::Subscribers { seq: 9, topic: b("room") },
+            Frame::BrokerSubscribe { topic: b("t") },
+            Frame::BrokerUnsubscribe { topic: b("t") },
+            Frame::BrokerPublish { topic: b("t"), payload: b("p") },
+            Frame::Retire,
+            Frame::Stats { pairs: vec![(b("sse_events"), 1)] },
+            Frame::StatsQuery { seq: 10 },
+        ]
+    }
+
+    #[test]
+    fn every_frame_round_trips() {
+        for f in all() {
+            let mut buf = BytesMut::new();
+            f.encode(&mut buf);
+            let len = u32::from_le_bytes(buf[..4].try_into().unwrap()) as usize;
+            assert_eq!(len, buf.len() - 4);
+            assert_eq!(Frame::decode(buf.freeze().slice(4..)).unwrap(), f);
+        }
+    }
+
+    #[test]
+    fn malformed_frames_are_errors() {
+        for f in all() {
+            let mut buf = BytesMut::new();
+            f.encode(&mut buf);
+            let body = buf.freeze().slice(4..);
+            for cut in 0..body.len() {
+                assert!(Frame::decode(body.slice(..cut)).is_err(), "{f:?} cut at {cut}");
+            }
+            let mut longer = BytesMut::from(&body[..]);
+            longer.put_u8(0);
+            assert!(Frame::decode(longer.freeze()).is_err());
+        }
+        assert!(Frame::decode(Bytes::from_static(&[200])).is_err());
+    }
+
+    #[tokio::test]
+    async fn reader_and_writer_move_frames_in_order() {
+        let (a, b_end) = tokio::net::UnixStream::pair().unwrap();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let writer = tokio::spawn(write_frames(a, rx));
+        for f in all() {
+            tx.send(f).unwrap();
+        }
+        drop(tx);
+        let mut r = FrameReader::new(b_end);
+        for f in all() {
+            assert_eq!(r.next().await.unwrap(), Some(f));
+        }
+        assert_eq!(r.next().await.unwrap(), None);
+        writer.await.unwrap().unwrap();
+    }
+}

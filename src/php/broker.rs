@@ -1,0 +1,361 @@
+//! `Via\Broker`: publish/subscribe chosen by DSN.
+//!
+//! - `memory://[name]`: the brokers of this process with the same name;
+//! - `workers://`: every worker process of this server, through the master (with one
+//!   process, this process).
+//!
+//! Owns: subscriptions (callbacks, per broker object), delivery into tasks, the payload
+//! limit, per-broker counters, and telling the master which topics this worker wants.
+//! Does not own: the fan-out across workers (`crate::workers::master`).
+//!
+//! A message carries its origin (the publishing worker's number); a subscriber may skip
+//! the messages of its own worker. Messages of one publisher arrive in publish order.
+//! PHP thread only. Callbacks are held until the broker is closed or destroyed.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::exception::{PhpException, PhpResult};
+use ext_php_rs::flags::ClassFlags;
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, Zval};
+
+use super::convert;
+use super::errors::{broker_exception, value_err, Callable};
+use super::global::PhpGlobal;
+use super::runtime::{self, TaskKind};
+use crate::ipc::Frame;
+use crate::workers::link::Link;
+
+/// Default largest payload: 1 MiB.
+const DEFAULT_MAX_PAYLOAD: usize = 1 << 20;
+/// Largest payload a DSN may allow: 64 MiB.
+const MAX_MAX_PAYLOAD: usize = 64 << 20;
+const MAX_TOPIC: usize = 1024;
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+enum Kind {
+    Memory(String),
+    Workers,
+}
+
+struct Sub {
+    callback: Zval,
+    own: bool,
+}
+
+struct State {
+    kind: Kind,
+    subs: HashMap<String, Vec<Sub>>,
+    max_payload: usize,
+    published: u64,
+    delivered: u64,
+    dropped: u64,
+}
+
+static BROKERS: PhpGlobal<RefCell<Option<HashMap<u64, State>>>> = PhpGlobal::new(RefCell::new(None));
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+fn brokers<R>(f: impl FnOnce(&mut HashMap<u64, State>) -> R) -> R {
+    f(BROKERS.get().borrow_mut().get_or_insert_with(HashMap::new))
+}
+
+/// Releases every callback (request shutdown).
+pub fn shutdown() {
+    let all = BROKERS.get().borrow_mut().take();
+    drop(all);
+}
+
+fn origin() -> i64 {
+    super::workers::identity().map_or(0, |i| i64::from(i.id))
+}
+
+fn broker_err(msg: String) -> PhpException {
+    PhpException::new(msg, 0, broker_exception())
+}
+
+/// Topics some `workers://` broker of this process subscribed to.
+fn worker_topics() -> Vec<String> {
+    brokers(|all| {
+        let mut topics: Vec<String> = all
+            .values()
+            .filter(|s| s.kind == Kind::Workers)
+            .flat_map(|s| s.subs.iter().filter(|(_, v)| !v.is_empty()).map(|(t, _)| t.clone()))
+            .collect();
+        topics.sort();
+        topics.dedup();
+        topics
+    })
+}
+
+fn subscribed_anywhere(topic: &str) -> bool {
+    brokers(|all| {
+        all.values().any(|s| s.kind == Kind::Workers && s.subs.get(topic).is_some_and(|v| !v.is_empty()))
+    })
+}
+
+/// A worker just connected: tell the master every topic subscribed before (brokers
+/// created before start() came along with the fork).
+pub fn resubscribe_workers(link: &Link) {
+    for t in worker_topics() {
+        link.send(Frame::BrokerSubscribe { topic: Bytes::from(t) });
+    }
+}
+
+/// Runs the subscribers of `topic` among the brokers `matches` selects.
+fn deliver(matches: impl Fn(&Kind) -> bool, from: i64, topic: &str, payload: &[u8]) {
+    let me = origin();
+    let jobs: Vec<Zval> = brokers(|all| {
+        let mut jobs = Vec::new();
+        for s in all.values_mut().filter(|s| matches(&s.kind)) {
+            let Some(subs) = s.subs.get(topic) else { continue };
+            for sub in subs.iter().filter(|sub| sub.own || from != me) {
+                jobs.push(sub.callback.shallow_clone());
+                s.delivered += 1;
+            }
+        }
+        jobs
+    });
+    for cb in jobs {
+        let mut t = Zval::new();
+        let _ = t.set_string(topic, false);
+        let mut o = Zval::new();
+        o.set_long(from);
+        runtime::spawn(cb, vec![convert::bytes(payload), t, o], TaskKind::Hook("broker subscriber"));
+    }
+}
+
+/// A message from the master for the `workers://` brokers of this worker.
+pub fn deliver_workers(from: u32, topic: &[u8], payload: &[u8]) {
+    let topic = String::from_utf8_lossy(topic);
+    deliver(|k| *k == Kind::Workers, i64::from(from), &topic, payload);
+}
+
+fn parse_dsn(dsn: &str) -> Result<(Kind, usize), String> {
+    let (scheme, rest) =
+        dsn.split_once("://").ok_or_else(|| format!("\"{dsn}\" is not a DSN (scheme://...)"))?;
+    let (target, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut max_payload = DEFAULT_MAX_PAYLOAD;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        match k {
+            "max_payload" => {
+                max_payload =
+                    v.parse::<usize>().ok().filter(|n| (1..=MAX_MAX_PAYLOAD).contains(n)).ok_or_else(
+                        || format!("max_payload must be between 1 and {MAX_MAX_PAYLOAD}, \"{v}\" given"),
+                    )?;
+            }
+            _ => return Err(format!("unknown DSN option \"{k}\" (known: max_payload)")),
+        }
+    }
+    let kind = match scheme {
+        "memory" => Kind::Memory(target.to_string()),
+        "workers" => {
+            if !target.is_empty() {
+                return Err(format!("workers:// takes no host or path, \"{target}\" given"));
+            }
+            Kind::Workers
+        }
+        "redis" | "rediss" | "nats" | "tls" => {
+            return Err(format!(
+                "{scheme}:// is not available in this build (supported: memory://, workers://)"
+            ))
+        }
+        other => return Err(format!("unknown scheme \"{other}\" (supported: memory://, workers://)")),
+    };
+    Ok((kind, max_payload))
+}
+
+/// Publish/subscribe: memory:// (this process) or workers:// (every worker of this server).
+/// Subscribers run in their own task: function (string $payload, string $topic, int
+/// $origin), $origin being the publishing worker's number.
+#[php_class]
+#[php(name = "Via\\Broker")]
+#[php(flags = ClassFlags::Final)]
+pub struct Broker {
+    id: u64,
+    dsn: String,
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.release();
+    }
+}
+
+impl Broker {
+    /// Forgets every subscription; tells the master about topics no broker wants now.
+    fn release(&self) {
+        let removed = brokers(|all| all.remove(&self.id));
+        if let Some(state) = removed {
+            if state.kind == Kind::Workers {
+                for topic in state.subs.keys() {
+                    unsubscribed(topic);
+                }
+            }
+        }
+    }
+
+    fn state<R>(&self, f: impl FnOnce(&mut State) -> R) -> Option<R> {
+        brokers(|all| all.get_mut(&self.id).map(f))
+    }
+
+    fn closed(&self, method: &str) -> PhpException {
+        broker_err(format!("Via\\Broker::{method}(): the broker is closed"))
+    }
+}
+
+fn unsubscribed(topic: &str) {
+    if !subscribed_anywhere(topic) {
+        if let Some(link) = super::server::worker_link() {
+            link.send(Frame::BrokerUnsubscribe { topic: Bytes::from(topic.to_owned()) });
+        }
+    }
+}
+
+fn check_topic(method: &str, topic: &str) -> PhpResult<()> {
+    if topic.is_empty() || topic.len() > MAX_TOPIC {
+        return Err(value_err(format!(
+            "Via\\Broker::{method}(): Argument #1 ($topic) must be 1 to {MAX_TOPIC} bytes, {} given",
+            topic.len()
+        )));
+    }
+    Ok(())
+}
+
+#[php_impl]
+impl Broker {
+    /// A broker for $dsn: "memory://" or "memory://name" (the brokers of this process
+    /// with that name), "workers://" (every worker of this server). Option:
+    /// ?max_payload=bytes (default 1 MiB).
+    ///
+    /// @throws \ValueError for a malformed DSN, an unknown scheme or option
+    pub fn __construct(dsn: String) -> PhpResult<Self> {
+        let (kind, max_payload) =
+            parse_dsn(&dsn).map_err(|e| value_err(format!("Via\\Broker::__construct(): {e}")))?;
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        brokers(|all| {
+            all.insert(
+                id,
+                State { kind, subs: HashMap::new(), max_payload, published: 0, delivered: 0, dropped: 0 },
+            )
+        });
+        Ok(Self { id, dsn })
+    }
+
+    /// Sends $payload to every subscriber of $topic (in every worker, for workers://),
+    /// this process's included.
+    ///
+    /// @throws \ValueError for an empty or too long topic, or a payload over max_payload
+    /// @throws \Via\BrokerException when the broker is closed or not connected
+    pub fn publish(&self, topic: String, payload: BinarySlice<u8>) -> PhpResult<()> {
+        check_topic("publish", &topic)?;
+        let Some((kind, max)) = self.state(|s| (s.kind.clone(), s.max_payload)) else {
+            return Err(self.closed("publish"));
+        };
+        if payload.len() > max {
+            return Err(value_err(format!(
+                "Via\\Broker::publish(): Argument #2 ($payload) is {} bytes, over the broker's max_payload of {max}",
+                payload.len()
+            )));
+        }
+        match kind {
+            Kind::Memory(name) => {
+                self.state(|s| s.published += 1);
+                deliver(|k| *k == Kind::Memory(name.clone()), origin(), &topic, &payload);
+            }
+            Kind::Workers => match super::server::worker_link() {
+                Some(link) => {
+                    if !link.is_open()
+                        || !link.send(Frame::BrokerPublish {
+                            topic: Bytes::from(topic),
+                            payload: Bytes::copy_from_slice(&payload),
+                        })
+                    {
+                        self.state(|s| s.dropped += 1);
+                        return Err(broker_err("Via\\Broker::publish(): not connected to the master".into()));
+                    }
+                    self.state(|s| s.published += 1);
+                }
+                None => {
+                    self.state(|s| s.published += 1);
+                    deliver(|k| *k == Kind::Workers, origin(), &topic, &payload);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    /// Runs $callback for every message on $topic: function (string $payload, string
+    /// $topic, int $origin). With $own = false, messages published by this worker are
+    /// skipped.
+    ///
+    /// @throws \ValueError for an empty or too long topic
+    /// @throws \Via\BrokerException when the broker is closed
+    #[php(defaults(own = true))]
+    pub fn subscribe(&self, topic: String, callback: Callable, own: bool) -> PhpResult<()> {
+        check_topic("subscribe", &topic)?;
+        let workers = self.state(|s| s.kind == Kind::Workers).ok_or_else(|| self.closed("subscribe"))?;
+        let first = workers && !subscribed_anywhere(&topic);
+        self.state(|s| {
+            s.subs.entry(topic.clone()).or_default().push(Sub { callback: callback.to_zval(), own })
+        });
+        if first {
+            if let Some(link) = super::server::worker_link() {
+                link.send(Frame::BrokerSubscribe { topic: Bytes::from(topic) });
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes this broker's subscriptions to $topic; false when it had none.
+    ///
+    /// @throws \ValueError for an empty or too long topic
+    pub fn unsubscribe(&self, topic: String) -> PhpResult<bool> {
+        check_topic("unsubscribe", &topic)?;
+        let Some((had, workers)) =
+            self.state(|s| (s.subs.remove(&topic).is_some_and(|v| !v.is_empty()), s.kind == Kind::Workers))
+        else {
+            return Ok(false);
+        };
+        if had && workers {
+            unsubscribed(&topic);
+        }
+        Ok(had)
+    }
+
+    /// Whether messages can flow: always for memory://; for workers://, whether this
+    /// worker's link to the master is up.
+    pub fn is_connected(&self) -> bool {
+        match self.state(|s| s.kind.clone()) {
+            None => false,
+            Some(Kind::Memory(_)) => true,
+            Some(Kind::Workers) => super::server::worker_link().is_none_or(|l| l.is_open()),
+        }
+    }
+
+    /// Counters: published (by this broker), delivered (callbacks run for its
+    /// subscriptions), dropped (messages that could not be sent).
+    pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
+        let (p, d, x) = self.state(|s| (s.published, s.delivered, s.dropped)).unwrap_or((0, 0, 0));
+        let mut ht = ZendHashTable::new();
+        ht.insert("published", p as i64)?;
+        ht.insert("delivered", d as i64)?;
+        ht.insert("dropped", x as i64)?;
+        Ok(ht)
+    }
+
+    /// The DSN it was created with.
+    pub fn dsn(&self) -> &str {
+        &self.dsn
+    }
+
+    /// Drops every subscription and callback; the broker cannot be used afterwards.
+    pub fn close(&self) {
+        self.release();
+    }
+}

@@ -1,0 +1,395 @@
+//! A worker's end of its link to the master: frames in become requests and events for the
+//! PHP thread, answers and streams out become frames — so the PHP side works exactly as
+//! in one process, with this under `Request`/`Response`/`SSE` instead of hyper.
+//!
+//! Owns: the worker's I/O thread (one current-thread runtime), the bridge task of every
+//! request (its `Reply` → a `Response` or `StreamStart` frame, then the stream's chunks),
+//! pausing a stream while the master's queue for it is full, and periodic counters.
+//! Does not own: what requests mean (the PHP side), routing (the master).
+//!
+//! Backpressure: a stream's chunks leave the worker's own bounded queue (`StreamShared`,
+//! where the PHP side applies its policy) only while the master is not full for it. A
+//! `Pause` stops the bridge from pulling, so the worker's queue fills and `send()` waits,
+//! drops or closes as configured — the same semantics as one process.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStringExt;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
+use http_body_util::BodyExt;
+use parking_lot::Mutex;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::http::exchange::{RequestBody, RequestHead, ResponseBodySource, ResponseStart, UploadedFile};
+use crate::http::server::IoRuntime;
+use crate::http::stats::Stats;
+use crate::http::{Dispatcher, IncomingRequest, Reply};
+use crate::ipc::{self, Frame, WireBody, WireRequest};
+
+/// Events for the worker's PHP thread other than requests and stream events.
+#[derive(Debug)]
+pub enum LinkEvent {
+    Init {
+        worker: u32,
+        workers: u32,
+        generation: u64,
+        master_pid: u32,
+        first_start: bool,
+    },
+    Answer {
+        seq: u64,
+        value: u64,
+    },
+    StatsAnswer {
+        seq: u64,
+        pairs: Vec<(String, u64)>,
+    },
+    BrokerMessage {
+        origin: u32,
+        topic: Bytes,
+        payload: Bytes,
+    },
+    Shutdown {
+        server_stop: bool,
+    },
+    /// The master is gone.
+    Closed,
+}
+
+struct StreamCtl {
+    cancel: Option<oneshot::Sender<()>>,
+    paused: watch::Sender<bool>,
+}
+
+/// What the reader and the bridges share.
+struct Shared {
+    dispatcher: Arc<dyn Dispatcher>,
+    streams: Mutex<HashMap<u64, StreamCtl>>,
+    /// Requests whose answer (or stream) is not finished.
+    in_flight: AtomicUsize,
+    draining: AtomicBool,
+    drained: AtomicBool,
+}
+
+impl Shared {
+    /// Tells the dispatcher once that nothing is in flight any more, after a drain began.
+    fn check_drained(&self) {
+        if self.draining.load(Ordering::Acquire)
+            && self.in_flight.load(Ordering::Acquire) == 0
+            && !self.drained.swap(true, Ordering::AcqRel)
+        {
+            self.dispatcher.drained();
+        }
+    }
+}
+
+/// The worker's handle on its link.
+pub struct Link {
+    out: mpsc::UnboundedSender<Frame>,
+    seq: AtomicU64,
+    open: Arc<AtomicBool>,
+    shared: Arc<Shared>,
+    runtime: Option<IoRuntime>,
+}
+
+impl Link {
+    /// Starts the link's thread on `fd`. Requests and stream events go to `dispatcher`,
+    /// everything else to `on_event`; `stats` is reported to the master every second.
+    pub fn start(
+        fd: OwnedFd,
+        dispatcher: Arc<dyn Dispatcher>,
+        on_event: Arc<dyn Fn(LinkEvent) + Send + Sync>,
+        stats: Arc<Stats>,
+    ) -> std::io::Result<Self> {
+        let runtime = IoRuntime::start(1)?;
+        let rt = runtime.handle();
+        let std_stream = std::os::unix::net::UnixStream::from(fd);
+        std_stream.set_nonblocking(true)?;
+        let stream = {
+            let _enter = rt.enter();
+            tokio::net::UnixStream::from_std(std_stream)?
+        };
+        let (read, write) = stream.into_split();
+        let (out, out_rx) = mpsc::unbounded_channel();
+        let open = Arc::new(AtomicBool::new(true));
+        rt.spawn(async move {
+            let _ = ipc::write_frames(write, out_rx).await;
+        });
+        let shared = Arc::new(Shared {
+            dispatcher,
+            streams: Mutex::default(),
+            in_flight: AtomicUsize::new(0),
+            draining: AtomicBool::new(false),
+            drained: AtomicBool::new(false),
+        });
+        {
+            let out = out.clone();
+            let open = Arc::clone(&open);
+            let on_event = Arc::clone(&on_event);
+            let shared = Arc::clone(&shared);
+            rt.spawn(async move {
+                let mut reader = ipc::FrameReader::new(read);
+                loop {
+                    match reader.next().await {
+                        Ok(Some(f)) => on_frame(f, &shared, &on_event, &out),
+                        Ok(None) => break,
+                        Err(e) => {
+                            crate::error!("link to the master: {e}");
+                            break;
+                        }
+                    }
+                }
+                open.store(false, Ordering::Release);
+                on_event(LinkEvent::Closed);
+            });
+        }
+        {
+            let out = out.clone();
+            rt.spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    if out.send(stats_frame(&stats)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        Ok(Self { out, seq: AtomicU64::new(1), open, shared, runtime: Some(runtime) })
+    }
+
+    /// The link's runtime (for work the PHP side hands to Tokio).
+    pub fn runtime(&self) -> tokio::runtime::Handle {
+        match &self.runtime {
+            Some(rt) => rt.handle(),
+            None => unreachable!("the runtime lives until drop"),
+        }
+    }
+
+    /// Requests whose answer is not finished.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight.load(Ordering::Acquire)
+    }
+
+    /// Reports `drained()` to the dispatcher once nothing is in flight (maybe at once).
+    pub fn begin_drain(&self) {
+        self.shared.draining.store(true, Ordering::Release);
+        self.shared.check_drained();
+    }
+
+    pub fn send(&self, f: Frame) -> bool {
+        self.out.send(f).is_ok()
+    }
+
+    pub fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.open.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.stop();
+        }
+    }
+}
+
+/// The worker-side counters as a `Stats` frame.
+pub fn stats_frame(stats: &Stats) -> Frame {
+    Frame::Stats {
+        pairs: stats.snapshot().pairs().iter().map(|(k, v)| (Bytes::from_static(k.as_bytes()), *v)).collect(),
+    }
+}
+
+fn on_frame(
+    f: Frame,
+    shared: &Arc<Shared>,
+    on_event: &Arc<dyn Fn(LinkEvent) + Send + Sync>,
+    out: &mpsc::UnboundedSender<Frame>,
+) {
+    match f {
+        Frame::Init { worker, workers, generation, master_pid, first_start } => {
+            on_event(LinkEvent::Init { worker, workers, generation, master_pid, first_start })
+        }
+        Frame::Request(w) => {
+            let id = w.id;
+            let (reply, rx) = Reply::new();
+            let req = incoming(*w, reply);
+            shared.in_flight.fetch_add(1, Ordering::AcqRel);
+            let s = Arc::clone(shared);
+            let out = out.clone();
+            tokio::spawn(async move {
+                bridge(id, rx, out, &s).await;
+                s.in_flight.fetch_sub(1, Ordering::AcqRel);
+                s.check_drained();
+            });
+            if shared.dispatcher.dispatch(Box::new(req)).is_err() {
+                crate::warn!("request {id} arrived after the worker stopped taking requests");
+            }
+        }
+        Frame::StreamClosed { stream } => {
+            if let Some(mut ctl) = shared.streams.lock().remove(&stream) {
+                if let Some(c) = ctl.cancel.take() {
+                    let _ = c.send(());
+                }
+            }
+        }
+        Frame::Pause { stream } => {
+            if let Some(ctl) = shared.streams.lock().get(&stream) {
+                let _ = ctl.paused.send(true);
+            }
+        }
+        Frame::Resume { stream } => {
+            if let Some(ctl) = shared.streams.lock().get(&stream) {
+                let _ = ctl.paused.send(false);
+            }
+        }
+        Frame::Answer { seq, value } => on_event(LinkEvent::Answer { seq, value }),
+        Frame::StatsAnswer { seq, pairs } => on_event(LinkEvent::StatsAnswer {
+            seq,
+            pairs: pairs.into_iter().map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v)).collect(),
+        }),
+        Frame::BrokerMessage { origin, topic, payload } => {
+            on_event(LinkEvent::BrokerMessage { origin, topic, payload })
+        }
+        Frame::Shutdown { server_stop } => on_event(LinkEvent::Shutdown { server_stop }),
+        _ => {}
+    }
+}
+
+fn header_map(pairs: Vec<(Bytes, Bytes)>) -> HeaderMap {
+    let mut h = HeaderMap::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(&k), HeaderValue::from_maybe_shared(v)) {
+            h.append(k, v);
+        }
+    }
+    h
+}
+
+fn addr(b: &[u8]) -> SocketAddr {
+    std::str::from_utf8(b)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
+}
+
+fn text(b: Bytes) -> String {
+    String::from_utf8(b.to_vec()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// A request from its wire form.
+fn incoming(w: WireRequest, reply: Reply) -> IncomingRequest {
+    let head = RequestHead {
+        id: w.id,
+        method: Method::from_bytes(&w.method).unwrap_or(Method::GET),
+        uri: Uri::from_maybe_shared(w.uri).unwrap_or_else(|_| Uri::from_static("/")),
+        version: match w.version {
+            0 => Version::HTTP_10,
+            2 => Version::HTTP_2,
+            _ => Version::HTTP_11,
+        },
+        headers: header_map(w.headers),
+        remote: addr(&w.remote),
+        local: addr(&w.local),
+        tls: w.tls,
+    };
+    let body = match w.body {
+        WireBody::Empty => RequestBody::Empty,
+        WireBody::Bytes(b) => RequestBody::Bytes(b),
+        WireBody::Multipart { fields, files } => RequestBody::Multipart {
+            fields: fields.into_iter().map(|(k, v)| (text(k), v)).collect(),
+            files: files
+                .into_iter()
+                .map(|f| UploadedFile {
+                    field: text(f.field),
+                    name: text(f.name),
+                    full_path: text(f.full_path),
+                    content_type: text(f.content_type),
+                    path: std::ffi::OsString::from_vec(f.path.to_vec()).into(),
+                    size: f.size,
+                    error: f.error,
+                })
+                .collect(),
+        },
+    };
+    IncomingRequest { head, body, reply }
+}
+
+/// Carries one request's answer to the master: its head and body, or its stream.
+async fn bridge(
+    req: u64,
+    rx: oneshot::Receiver<ResponseStart>,
+    out: mpsc::UnboundedSender<Frame>,
+    shared: &Shared,
+) {
+    let Ok(start) = rx.await else {
+        // The PHP side dropped the request unanswered (as the core answers it: 500).
+        let head = super::master::wire_head(StatusCode::INTERNAL_SERVER_ERROR, None, &HeaderMap::new());
+        let _ = out.send(Frame::Response { req, head, body: Bytes::new() });
+        return;
+    };
+    let head = super::master::wire_head(start.status, start.reason, &start.headers);
+    let (stream, heartbeat) = match start.body {
+        ResponseBodySource::Full(body) => {
+            let _ = out.send(Frame::Response { req, head, body });
+            return;
+        }
+        ResponseBodySource::Stream { stream, heartbeat } => (stream, heartbeat),
+    };
+    let id = stream.id();
+    let (cancel_tx, mut cancel) = oneshot::channel();
+    let (paused_tx, mut paused) = watch::channel(false);
+    shared.streams.lock().insert(id, StreamCtl { cancel: Some(cancel_tx), paused: paused_tx });
+    let heartbeat_ms = heartbeat.map_or(0, |d| d.as_millis().max(1) as u64);
+    let _ = out.send(Frame::StreamStart { req, stream: id, head, heartbeat_ms });
+    let mut body = stream.body();
+    loop {
+        if *paused.borrow_and_update() {
+            tokio::select! {
+                _ = &mut cancel => break,
+                changed = paused.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            }
+        }
+        tokio::select! {
+            // The client left: dropping the body reports `Closed` to the PHP side.
+            _ = &mut cancel => break,
+            changed = paused.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+            }
+            frame = body.frame() => match frame {
+                Some(Ok(f)) => {
+                    if let Ok(data) = f.into_data() {
+                        let _ = out.send(Frame::Chunk { stream: id, data });
+                    }
+                }
+                Some(Err(_)) => {
+                    let _ = out.send(Frame::Abort { stream: id });
+                    break;
+                }
+                None => {
+                    let _ = out.send(Frame::End { stream: id });
+                    break;
+                }
+            },
+        }
+    }
+    shared.streams.lock().remove(&id);
+}
