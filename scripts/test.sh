@@ -35,7 +35,7 @@ php -n -d "extension=$so" scripts/check-phpt-coverage.php
 step "stubs match the extension"
 scripts/stubs.sh --check
 
-step "end-to-end (php + curl + h2load), examples and headless Chromium"
-VIA_SO="$so" cargo test --features e2e --test e2e --test examples --test browser
+step "end-to-end (php + curl + h2load), examples, headless Chromium, multi-worker servers"
+VIA_SO="$so" cargo test --features e2e --test e2e --test examples --test browser --test workers
 
 step "all test suites passed"

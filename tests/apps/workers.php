@@ -1,0 +1,72 @@
+<?php
+// The multi-worker application tests/workers.rs drives: identity, slow requests, a shared
+// table, SSE topics across workers, a workers:// broker. Options: VIA_TEST_OPTIONS (JSON).
+declare(strict_types=1);
+
+$options = json_decode(getenv('VIA_TEST_OPTIONS') ?: '{}', true, 8, JSON_THROW_ON_ERROR);
+$server = new Via\Server('127.0.0.1', 0, $options + ['workers' => 2, 'log_level' => 'info']);
+$table = new Via\Table(64, ['n' => Via\Table::INT]);
+$broker = new Via\Broker('workers://');
+$received = [];
+
+$server->onWorkerStart(function (Via\Server $s, int $id) use ($broker, &$received): void {
+    $broker->subscribe('news', function (string $payload, string $topic, int $origin) use (&$received): void {
+        $received[] = ['payload' => $payload, 'topic' => $topic, 'origin' => $origin];
+    });
+    $broker->subscribe('others', function (string $payload, string $topic, int $origin) use (&$received): void {
+        $received[] = ['payload' => $payload, 'topic' => $topic, 'origin' => $origin];
+    }, own: false);
+    fwrite(STDERR, "worker $id up pid " . getmypid() . "\n");
+});
+$server->onWorkerStop(function (Via\Server $s, int $id): void {
+    fwrite(STDERR, "worker $id down pid " . getmypid() . "\n");
+});
+
+$json = function (Via\Response $res, array $data): void {
+    $res->header('Content-Type', 'application/json');
+    $res->end(json_encode($data));
+};
+
+$server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, $table, $broker, &$received, $json): void {
+    $me = ['worker' => $server->workerId(), 'pid' => getmypid()];
+    switch ($req->path()) {
+        case '/':
+            $json($res, $me);
+            return;
+        case '/slow':
+            $table->incr('slow-started', 'n');
+            Via\sleep(((int) $req->query('ms', 500)) / 1000);
+            $json($res, $me);
+            return;
+        case '/slow-started':
+            $json($res, $me + ['n' => $table->get('slow-started', 'n') ?? 0]);
+            return;
+        case '/count':
+            $json($res, $me + ['n' => $table->incr('requests', 'n')]);
+            return;
+        case '/publish':
+            $broker->publish((string) $req->query('topic', 'news'), (string) $req->query('msg', ''));
+            $json($res, $me);
+            return;
+        case '/received':
+            $json($res, $me + ['received' => $received]);
+            return;
+        case '/events':
+            $sse = $res->sse();
+            $sse->send((string) $server->workerId(), 'hello');
+            $sse->join('room');
+            return;
+        case '/topic':
+            $json($res, $me + ['reached' => $server->publish('room', (string) $req->query('msg', ''), 'news')]);
+            return;
+        case '/stats':
+            $json($res, $server->stats());
+            return;
+        case '/identity':
+            $json($res, $me + ['count' => $server->workerCount(), 'master' => $server->masterPid()]);
+            return;
+    }
+    $res->status(404)->end();
+});
+$server->start();
+echo "master returned\n";

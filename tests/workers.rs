@@ -1,0 +1,302 @@
+//! Multi-worker servers end to end: a real `php` master with forked workers, driven by
+//! curl and h2load — sticky routing (h1, h2, first visit), a worker killed under load,
+//! SIGTERM and SIGUSR1 under load, recycling, a crash loop, topics, the shared table and
+//! the workers:// broker across processes.
+
+mod support;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::php::{run, PhpServer};
+
+const APP: &str = "tests/apps/workers.php";
+
+fn curl(args: &[&str]) -> (bool, String, String) {
+    run("curl", &[&["-sS", "--max-time", "20"], args].concat())
+}
+
+fn get_json(url: &str, cookie: Option<u32>) -> Value {
+    let c = cookie.map(|i| format!("via_worker={i}"));
+    let mut args = vec![url];
+    if let Some(c) = &c {
+        args.extend(["-b", c.as_str()]);
+    }
+    let (ok, out, err) = curl(&args);
+    assert!(ok, "{url}: {err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{url}: {e}: {out}"))
+}
+
+/// (status, headers, body) of one request.
+fn request(url: &str, extra: &[&str]) -> (u16, String, String) {
+    let (ok, out, err) = curl(&[&["-i"], extra, &[url]].concat());
+    assert!(ok, "{url}: {err}");
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, head.to_string(), body.to_string())
+}
+
+/// Polls `f` until it returns Some, or panics after `within`.
+fn eventually<T>(within: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what} within {within:?}");
+        std::thread::sleep(Duration::from_millis(20)); // polling an outside process
+    }
+}
+
+fn pid_alive(pid: i32) -> bool {
+    // SAFETY: signal 0 only checks for existence.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
+
+#[test]
+fn first_visit_gets_a_cookie_and_then_sticks_over_h1_and_h2() {
+    let srv = PhpServer::start(APP, r#"{"workers": 3}"#);
+    // Cookie-less requests go round-robin and each gets the cookie of the worker it hit.
+    let mut seen = HashSet::new();
+    for _ in 0..3 {
+        let (status, head, body) = request(&srv.url("/"), &[]);
+        assert_eq!(status, 200);
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let w = v["worker"].as_u64().unwrap();
+        assert!(
+            head.to_ascii_lowercase()
+                .contains(&format!("set-cookie: via_worker={w}; path=/; httponly; samesite=lax")),
+            "{head}"
+        );
+        seen.insert(w);
+    }
+    assert_eq!(seen.len(), 3, "round-robin over the three workers");
+    // With the cookie every request — h1 and h2, on new connections — reaches that worker,
+    // and no new cookie is set.
+    for w in 0..3u32 {
+        let cookie = format!("via_worker={w}");
+        for proto in ["--http1.1", "--http2-prior-knowledge"] {
+            for _ in 0..3 {
+                let (status, head, body) = request(&srv.url("/"), &[proto, "-b", &cookie]);
+                assert_eq!(status, 200);
+                assert!(!head.to_ascii_lowercase().contains("set-cookie"), "{head}");
+                let v: Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(v["worker"], w, "{proto}");
+            }
+        }
+    }
+    // Many h2 streams on one connection, each routed by its own cookie header.
+    let (ok, out, err) =
+        run("h2load", &["-n", "300", "-c", "2", "-m", "20", "-H", "cookie: via_worker=2", &srv.url("/")]);
+    assert!(ok, "{err}");
+    assert!(out.contains("300 succeeded, 0 failed"), "{out}");
+    // An index that is out of range is ignored: a fresh cookie is issued.
+    let (_, head, _) = request(&srv.url("/"), &["-b", "via_worker=7"]);
+    assert!(head.to_ascii_lowercase().contains("set-cookie: via_worker="), "{head}");
+}
+
+#[test]
+fn a_custom_cookie_name_and_identity() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2, "affinity_cookie": "pin"}"#);
+    let (_, head, _) = request(&srv.url("/"), &[]);
+    assert!(head.to_ascii_lowercase().contains("set-cookie: pin="), "{head}");
+    let v = get_json(&srv.url("/identity"), None);
+    assert_eq!(v["count"], 2);
+    assert_eq!(v["master"], srv.child.id());
+    assert_ne!(v["pid"], srv.child.id(), "handlers run in a worker, not the master");
+}
+
+#[test]
+fn a_killed_worker_is_replaced_its_requests_get_502_and_others_are_untouched() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2}"#);
+    let pid0 = get_json(&srv.url("/"), Some(0))["pid"].as_i64().unwrap() as i32;
+    // Load on worker 1 for the whole test.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok_count, failures) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let load = {
+        let (url, stop, ok_count, failures) =
+            (srv.url("/"), Arc::clone(&stop), Arc::clone(&ok_count), Arc::clone(&failures));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let (ok, out, _) =
+                    curl(&["-b", "via_worker=1", "-w", "%{http_code}", "-o", "/dev/null", &url]);
+                if ok && out == "200" {
+                    ok_count.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    // Five slow requests in flight on worker 0.
+    let slow: Vec<_> = (0..5)
+        .map(|_| {
+            let url = srv.url("/slow?ms=5000");
+            std::thread::spawn(move || {
+                let started = Instant::now();
+                let (ok, out, _) =
+                    curl(&["-b", "via_worker=0", "-w", "%{http_code}", "-o", "/dev/null", &url]);
+                (ok, out, started.elapsed())
+            })
+        })
+        .collect();
+    // The load's requests count as in flight too: the slow handlers count themselves.
+    eventually(Duration::from_secs(5), "five slow requests in flight", || {
+        (get_json(&srv.url("/slow-started"), Some(1))["n"].as_u64().unwrap_or(0) >= 5).then_some(())
+    });
+    let killed = Instant::now();
+    // SAFETY: a worker process of the server under test.
+    unsafe { libc::kill(pid0, libc::SIGKILL) };
+    for t in slow {
+        let (ok, code, took) = t.join().unwrap();
+        assert!(ok, "the slow request did not hang");
+        assert_eq!(code, "502", "in flight on the killed worker");
+        assert!(took < Duration::from_secs(4), "answered when the worker died, not at the end: {took:?}");
+    }
+    let new_pid = eventually(Duration::from_secs(1), "a replacement for worker 0", || {
+        let (ok, out, _) = curl(&["-b", "via_worker=0", &srv.url("/")]);
+        let v: Value = serde_json::from_str(&out).ok()?;
+        (ok && v["worker"] == 0 && v["pid"] != pid0).then(|| v["pid"].as_i64().unwrap())
+    });
+    println!("replacement pid {new_pid} answered {:?} after the kill", killed.elapsed());
+    std::thread::sleep(Duration::from_millis(300)); // keep the load running past the replacement
+    stop.store(true, Ordering::Relaxed);
+    load.join().unwrap();
+    assert!(ok_count.load(Ordering::Relaxed) > 10, "the load ran");
+    assert_eq!(failures.load(Ordering::Relaxed), 0, "requests to the other worker all succeeded");
+    assert!(!pid_alive(pid0));
+}
+
+#[test]
+fn sigterm_under_load_finishes_every_request_in_flight() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2}"#);
+    let pids: Vec<i32> =
+        (0..2).map(|w| get_json(&srv.url("/"), Some(w))["pid"].as_i64().unwrap() as i32).collect();
+    let reqs: Vec<_> = (0..20)
+        .map(|i| {
+            let url = srv.url("/slow?ms=700");
+            let cookie = format!("via_worker={}", i % 2);
+            std::thread::spawn(move || curl(&["-b", &cookie, "-w", " %{http_code}", &url]))
+        })
+        .collect();
+    eventually(Duration::from_secs(5), "twenty requests in flight", || {
+        let s = get_json(&srv.url("/stats"), Some(0));
+        (s["in_flight"].as_u64().unwrap_or(0) >= 21).then_some(())
+    });
+    srv.signal(libc::SIGTERM);
+    for r in reqs {
+        let (ok, out, err) = r.join().unwrap();
+        assert!(ok, "{err}");
+        assert!(out.ends_with(" 200"), "{out}");
+    }
+    let (code, out) = srv.wait(Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+    assert!(out.contains("master returned"), "{out}");
+    for pid in pids {
+        eventually(Duration::from_secs(3), "the workers exit", || (!pid_alive(pid)).then_some(()));
+    }
+}
+
+#[test]
+fn sigusr1_replaces_every_worker_under_load_without_a_failed_request() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2}"#);
+    let before: Vec<i64> =
+        (0..2).map(|w| get_json(&srv.url("/"), Some(w))["pid"].as_i64().unwrap()).collect();
+    let load = {
+        let url = srv.url("/slow?ms=5");
+        std::thread::spawn(move || run("h2load", &["-D", "4", "-c", "8", "-m", "4", &url]))
+    };
+    eventually(Duration::from_secs(5), "load running", || {
+        (get_json(&srv.url("/stats"), Some(0))["requests"].as_u64().unwrap_or(0) > 200).then_some(())
+    });
+    srv.signal(libc::SIGUSR1);
+    let after = eventually(Duration::from_secs(10), "both workers replaced", || {
+        let now: Vec<i64> =
+            (0..2).map(|w| get_json(&srv.url("/"), Some(w))["pid"].as_i64().unwrap()).collect();
+        (now[0] != before[0] && now[1] != before[1]).then_some(now)
+    });
+    let (ok, out, err) = load.join().unwrap();
+    assert!(ok, "{err}");
+    let done = out.lines().find(|l| l.starts_with("requests:")).unwrap_or("").to_string();
+    assert!(done.contains(" 0 failed, 0 errored, 0 timeout"), "{done}");
+    let status = out.lines().find(|l| l.starts_with("status codes:")).unwrap_or("").to_string();
+    assert!(status.contains(" 0 4xx, 0 5xx"), "{status}");
+    println!("{done}; workers {before:?} → {after:?}");
+}
+
+#[test]
+fn max_requests_recycles_workers_without_failures() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2, "max_requests": 30}"#);
+    let (ok, out, err) = run("h2load", &["-n", "400", "-c", "4", "-m", "1", &srv.url("/")]);
+    assert!(ok, "{err}");
+    assert!(out.contains("400 succeeded, 0 failed"), "{out}");
+    let pids = eventually(Duration::from_secs(5), "recycled workers", || {
+        let mut pids = HashSet::new();
+        for _ in 0..10 {
+            pids.insert(get_json(&srv.url("/"), None)["pid"].as_i64().unwrap());
+        }
+        let lines = srv.log_lines();
+        let downs = lines.iter().filter(|l| l.contains(" down pid ")).count();
+        (downs >= 4).then_some(pids)
+    });
+    assert!(!pids.is_empty());
+}
+
+#[test]
+fn a_crash_loop_stops_the_server_with_an_error() {
+    let srv = PhpServer::start("tests/apps/crashloop.php", r#"{"crash_limit": 4, "crash_window": 30}"#);
+    let (code, _) = srv.wait(Duration::from_secs(20));
+    assert_eq!(code, Some(3), "start() threw");
+}
+
+#[test]
+fn topics_reach_streams_in_every_worker_and_the_table_is_shared() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2, "sse_heartbeat": 0}"#);
+    let streams: Vec<_> = (0..2)
+        .map(|w| {
+            let url = srv.url("/events");
+            std::thread::spawn(move || {
+                run("curl", &["-sS", "-N", "--max-time", "3", "-b", &format!("via_worker={w}"), &url])
+            })
+        })
+        .collect();
+    eventually(Duration::from_secs(5), "two streams open", || {
+        let s = get_json(&srv.url("/stats"), Some(0));
+        (s["sse_open"].as_u64().unwrap_or(0) == 2).then_some(())
+    });
+    let v = get_json(&srv.url("/topic?msg=everyone"), Some(1));
+    assert_eq!(v["reached"], 2, "one publish reached the streams of both workers");
+    for (w, t) in streams.into_iter().enumerate() {
+        let (_, out, _) = t.join().unwrap();
+        assert!(out.contains(&format!("event: hello\ndata: {w}\n\n")), "{out}");
+        assert!(out.contains("event: news\ndata: everyone\n\n"), "{out}");
+    }
+    for i in 0..10u32 {
+        get_json(&srv.url("/count"), Some(i % 2));
+    }
+    let v = get_json(&srv.url("/count"), Some(0));
+    assert_eq!(v["n"], 11, "one counter for both workers");
+}
+
+#[test]
+fn the_workers_broker_delivers_across_processes_with_the_origin() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2}"#);
+    // One publisher's messages arrive in order, so once "marker" is in, anything published
+    // before it that was going to arrive has.
+    get_json(&srv.url("/publish?topic=news&msg=hello"), Some(0));
+    get_json(&srv.url("/publish?topic=others&msg=not-to-self"), Some(0));
+    get_json(&srv.url("/publish?topic=news&msg=marker"), Some(0));
+    for (w, want) in [(0u32, vec!["hello", "marker"]), (1, vec!["hello", "not-to-self", "marker"])] {
+        let got = eventually(Duration::from_secs(3), "the messages arrive", || {
+            let v = get_json(&srv.url("/received"), Some(w));
+            let list = v["received"].as_array().cloned().unwrap_or_default();
+            list.iter().any(|m| m["payload"] == "marker").then_some(list)
+        });
+        let payloads: Vec<&str> = got.iter().map(|m| m["payload"].as_str().unwrap()).collect();
+        assert_eq!(payloads, want, "worker {w}");
+        assert!(got.iter().all(|m| m["origin"] == 0));
+    }
+}
