@@ -4,6 +4,92 @@
 
 namespace Via {
     /**
+     * Publish/subscribe: memory:// (this process) or workers:// (every worker of this server).
+     * Subscribers run in their own task: function (string $payload, string $topic, int
+     * $origin), $origin being the publishing worker's number.
+     */
+    class Broker {
+        /**
+         * A broker for $dsn: "memory://" or "memory://name" (the brokers of this process
+         * with that name), "workers://" (every worker of this server). Option:
+         * ?max_payload=bytes (default 1 MiB).
+         *
+         * @throws \ValueError for a malformed DSN, an unknown scheme or option
+         *
+         * @param string $dsn
+         */
+        public function __construct(string $dsn) {}
+
+        /**
+         * Drops every subscription and callback; the broker cannot be used afterwards.
+         *
+         * @return void
+         */
+        public function close(): void {}
+
+        /**
+         * The DSN it was created with.
+         *
+         * @return string
+         */
+        public function dsn(): string {}
+
+        /**
+         * Whether messages can flow: always for memory://; for workers://, whether this
+         * worker's link to the master is up.
+         *
+         * @return bool
+         */
+        public function isConnected(): bool {}
+
+        /**
+         * Sends $payload to every subscriber of $topic (in every worker, for workers://),
+         * this process's included.
+         *
+         * @throws \ValueError for an empty or too long topic, or a payload over max_payload
+         * @throws \Via\BrokerException when the broker is closed or not connected
+         *
+         * @param string $topic
+         * @param string $payload
+         * @return void
+         */
+        public function publish(string $topic, string $payload): void {}
+
+        /**
+         * Counters: published (by this broker), delivered (callbacks run for its
+         * subscriptions), dropped (messages that could not be sent).
+         *
+         * @return array
+         */
+        public function stats(): array {}
+
+        /**
+         * Runs $callback for every message on $topic: function (string $payload, string
+         * $topic, int $origin). With $own = false, messages published by this worker are
+         * skipped.
+         *
+         * @throws \ValueError for an empty or too long topic
+         * @throws \Via\BrokerException when the broker is closed
+         *
+         * @param string $topic
+         * @param callable $callback
+         * @param bool $own
+         * @return void
+         */
+        public function subscribe(string $topic, callable $callback, bool $own = true): void {}
+
+        /**
+         * Removes this broker's subscriptions to $topic; false when it had none.
+         *
+         * @throws \ValueError for an empty or too long topic
+         *
+         * @param string $topic
+         * @return bool
+         */
+        public function unsubscribe(string $topic): bool {}
+    }
+
+    /**
      * A bounded FIFO for passing values between tasks. Values stay PHP values (no copy,
      * no serialisation); the channel holds references, so close() a channel whose values
      * refer back to it to free the cycle.
@@ -580,6 +666,14 @@ namespace Via {
         public function isRunning(): bool {}
 
         /**
+         * The pid of the process that started the server (the master; with one process,
+         * this process).
+         *
+         * @return int
+         */
+        public function masterPid(): int {}
+
+        /**
          * Sets the request handler: function (Via\Request $request, Via\Response $response).
          * It runs in its own task for every request.
          *
@@ -606,6 +700,26 @@ namespace Via {
         public function onStart(callable $hook): \Via\Server {}
 
         /**
+         * Adds a hook run in a task in every worker process once it takes requests (in the
+         * one process when workers = 1): function (Via\Server $server, int $workerId). Connect
+         * brokers and start timers here.
+         *
+         * @param callable $hook
+         * @return \Via\Server
+         */
+        public function onWorkerStart(callable $hook): \Via\Server {}
+
+        /**
+         * Adds a hook run in a task in every worker process when it stops (the server stops,
+         * or the worker is replaced), after its in-flight requests finished:
+         * function (Via\Server $server, int $workerId).
+         *
+         * @param callable $hook
+         * @return \Via\Server
+         */
+        public function onWorkerStop(callable $hook): \Via\Server {}
+
+        /**
          * The port it listens on (useful with port 0); 0 when not running.
          *
          * @return int
@@ -629,17 +743,26 @@ namespace Via {
 
         /**
          * Listens and serves until stop(), SIGTERM or SIGINT; then drains in-flight requests
-         * (up to shutdown_timeout), runs the shutdown hooks and returns.
+         * (up to shutdown_timeout), runs the stop hooks and returns. With workers > 1 this
+         * process becomes the master: it forks the workers, routes every request to one of
+         * them and returns once they all stopped; the workers run the handlers and exit when
+         * they are done (code after start() runs in the master only). SIGUSR1 replaces the
+         * workers one at a time.
          *
-         * @throws \Via\Exception when the address cannot be used, no handler is set, or a
-         *         server or loop is already running
+         * @throws \Via\Exception when the address cannot be used, no handler is set, a server
+         *         or loop is already running, workers cannot be forked, or the workers crashed
+         *         in a loop
          *
          * @return void
          */
         public function start(): void {}
 
         /**
-         * Counters: connections, requests, in-flight, timeouts, tasks, fibers, timers.
+         * Counters: connections, requests, in-flight, timeouts, SSE, topics — summed over
+         * every worker — and this process's tasks, fibers and timers. In a worker it asks the
+         * master (the calling task waits for the answer).
+         *
+         * @throws \Via\Exception in a worker whose master does not answer
          *
          * @return array
          */
@@ -654,12 +777,29 @@ namespace Via {
         public function stop(): bool {}
 
         /**
-         * How many streams joined $topic (0 when the server is not running).
+         * How many streams joined $topic, in every worker (0 when the server is not running).
+         * In a worker it asks the master (the calling task waits for the answer).
+         *
+         * @throws \Via\Exception in a worker whose master does not answer
          *
          * @param string $topic
          * @return int
          */
         public function subscribers(string $topic): int {}
+
+        /**
+         * How many worker processes the server runs (the workers option).
+         *
+         * @return int
+         */
+        public function workerCount(): int {}
+
+        /**
+         * This process's worker number: 0 to workerCount() - 1 (0 with one process).
+         *
+         * @return int
+         */
+        public function workerId(): int {}
     }
 
     /**

@@ -194,6 +194,8 @@ fn start_master(self_: &mut ZendClassObject<Server>, config: ServerConfig) -> Ph
     let bound = crate::http::server::Bound::bind(config.clone())
         .map_err(|e| via_err(format!("Via\\Server::start(): {e}")))?;
     let addr = bound.local_addr();
+    // Set before the fork: the workers report it too.
+    self_.port.set(addr.port());
     let forker = match forker::start(&[bound.listener_fd()]) {
         Ok(Forked::Master(f)) => f,
         Ok(Forked::Worker(seed)) => {
