@@ -4,6 +4,7 @@
 Targets (each on its own port, started and stopped by this script):
   ceiling      the pure-Rust ceiling: via's HTTP core answering without PHP
   via-hello    via serving hello-world from a PHP handler (pooled fiber)
+  via-hello-w2 the same with workers = 2 (a master routing to two PHP worker processes)
   via-action   via: POST ~100 B JSON, json_decode, bump a counter, 204
   ceiling-post the ceiling answering that POST with 204
   php-builtin  PHP's built-in server (php -S) with hello-world
@@ -100,12 +101,16 @@ class Ceiling(Target):
 
 
 class Via(Target):
-    def __init__(self, name, port, app, script=None):
+    def __init__(self, name, port, app, script=None, extra_env=None):
         super().__init__(name, port, script)
         self.app = app
+        self.extra_env = extra_env or {}
 
     def command(self):
         return ["php", "-d", f"extension={SO}", os.path.join(APPS, self.app), str(self.port)]
+
+    def env(self):
+        return dict(os.environ, **self.extra_env)
 
 
 class Builtin(Target):
@@ -183,6 +188,7 @@ def main():
     targets = [
         Ceiling("ceiling", 18080),
         Via("via-hello", 18081, "hello.php"),
+        Via("via-hello-w2", 18086, "hello.php", extra_env={"VIA_BENCH_WORKERS": "2"}),
         Ceiling("ceiling-post", 18082, post),
         Via("via-action", 18083, "action.php", post),
         Builtin("php-builtin", 18084),
