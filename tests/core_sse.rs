@@ -1,6 +1,10 @@
 //! Event streams and compression over real sockets: framing, flush-per-event under br and
 //! gzip (decoded incrementally), heartbeats, disconnect detection on h1 and h2, topics and
 //! backpressure, and compression of whole responses.
+//!
+//! HTTP/1.1 stream tests run twice: through hyper (no `Accept: text/event-stream`) and
+//! through the hyper-free event-stream path (`stream_conn`, taken for plain event-stream
+//! GETs); the head tells them apart (`connection: close` on the latter).
 
 mod support;
 
@@ -107,9 +111,24 @@ impl Decoder {
 
 /// Each event must be readable as soon as it is sent: with events 150 ms apart, event i
 /// decodes before event i+1 exists.
-fn events_arrive_one_by_one(accept: &str, expect_coding: &str) {
+/// Extra request headers for the path under test, and a check that it was taken.
+fn path_headers(fast: bool) -> &'static str {
+    if fast {
+        "Accept: text/event-stream\r\n"
+    } else {
+        ""
+    }
+}
+
+fn assert_path(head: &str, fast: bool) {
+    assert_eq!(head.contains("connection: close"), fast, "served by the expected path: {head}");
+}
+
+fn events_arrive_one_by_one(accept: &str, expect_coding: &str, fast: bool) {
     let srv = TestServer::start(|_| {});
-    let mut c = Chunks::get(&srv, "/sse?n=4&ms=150", &format!("Accept-Encoding: {accept}\r\n"));
+    let mut c =
+        Chunks::get(&srv, "/sse?n=4&ms=150", &format!("Accept-Encoding: {accept}\r\n{}", path_headers(fast)));
+    assert_path(&c.head, fast);
     assert!(c.head.contains("content-type: text/event-stream"), "{}", c.head);
     assert!(
         c.head.contains(&format!("content-encoding: {expect_coding}")) || expect_coding == "identity",
@@ -138,23 +157,33 @@ fn events_arrive_one_by_one(accept: &str, expect_coding: &str) {
 
 #[test]
 fn sse_events_arrive_one_by_one_uncompressed() {
-    events_arrive_one_by_one("identity", "identity");
+    events_arrive_one_by_one("identity", "identity", false);
+    events_arrive_one_by_one("identity", "identity", true);
 }
 
 #[test]
 fn sse_events_arrive_one_by_one_under_brotli() {
-    events_arrive_one_by_one("gzip, deflate, br", "br");
+    events_arrive_one_by_one("gzip, deflate, br", "br", false);
+    events_arrive_one_by_one("gzip, deflate, br", "br", true);
 }
 
 #[test]
 fn sse_events_arrive_one_by_one_under_gzip() {
-    events_arrive_one_by_one("gzip;q=1, br;q=0", "gzip");
+    events_arrive_one_by_one("gzip;q=1, br;q=0", "gzip", false);
+    events_arrive_one_by_one("gzip;q=1, br;q=0", "gzip", true);
 }
 
 #[test]
 fn heartbeat_sent_after_idle_and_keeps_brotli_valid() {
+    heartbeat_keeps_brotli_valid(false);
+    heartbeat_keeps_brotli_valid(true);
+}
+
+fn heartbeat_keeps_brotli_valid(fast: bool) {
     let srv = TestServer::start(|_| {});
-    let mut c = Chunks::get(&srv, "/sse-idle?hb=200", "Accept-Encoding: br\r\n");
+    let mut c =
+        Chunks::get(&srv, "/sse-idle?hb=200", &format!("Accept-Encoding: br\r\n{}", path_headers(fast)));
+    assert_path(&c.head, fast);
     let mut dec = Decoder::new(&c.head);
     let t0 = Instant::now();
     let first = dec.feed(&c.next().unwrap());
@@ -172,13 +201,46 @@ fn heartbeat_sent_after_idle_and_keeps_brotli_valid() {
 
 #[test]
 fn client_leaving_an_idle_stream_is_noticed_without_a_write_h1() {
-    let srv = TestServer::start(|_| {});
-    let c = Chunks::get(&srv, "/sse-idle", "");
-    drop(c);
-    match srv.seen.next_event(Duration::from_secs(5)) {
-        Some(StreamEvent::Closed(_)) => {}
-        other => panic!("expected Closed, got {other:?}"),
+    for fast in [false, true] {
+        let srv = TestServer::start(|_| {});
+        let c = Chunks::get(&srv, "/sse-idle", path_headers(fast));
+        assert_path(&c.head, fast);
+        drop(c);
+        match srv.seen.next_event(Duration::from_secs(5)) {
+            Some(StreamEvent::Closed(_)) => {}
+            other => panic!("expected Closed, got {other:?}"),
+        }
     }
+}
+
+#[test]
+fn a_finished_stream_ends_with_the_last_chunk_and_a_close_on_the_fast_path() {
+    let srv = TestServer::start(|_| {});
+    let mut c = Chunks::get(&srv, "/sse?n=2&ms=10", path_headers(true));
+    assert_path(&c.head, true);
+    assert!(c.head.starts_with("http/1.1 200 ok\r\n"), "{}", c.head);
+    assert!(c.head.contains("transfer-encoding: chunked") && c.head.contains("date: "), "{}", c.head);
+    assert!(c.next().unwrap().ends_with(b"data: event 0\n\n"));
+    assert!(c.next().unwrap().ends_with(b"data: event 1\n\n"));
+    assert_eq!(c.next(), None, "terminating chunk");
+    assert_eq!(c.fill(), 0, "then the server closes");
+}
+
+#[test]
+fn an_event_stream_request_answered_without_a_stream_gets_a_whole_response() {
+    let srv = TestServer::start(|_| {});
+    let mut s = srv.connect();
+    let r = roundtrip(
+        &mut s,
+        b"GET /big HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nAccept-Encoding: br\r\n\r\n",
+    )
+    .unwrap();
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(r.header("content-encoding"), Some("br"));
+    let mut plain = Vec::new();
+    brotli::Decompressor::new(&r.body[..], 4096).read_to_end(&mut plain).unwrap();
+    assert!(plain.len() > 1000);
 }
 
 #[test]
@@ -207,7 +269,8 @@ fn client_resetting_an_idle_stream_is_noticed_h2() {
 #[test]
 fn topic_publish_reaches_every_member_once() {
     let srv = TestServer::start(|_| {});
-    let mut clients: Vec<Chunks> = (0..20).map(|_| Chunks::get(&srv, "/topic", "")).collect();
+    let mut clients: Vec<Chunks> =
+        (0..20).map(|i| Chunks::get(&srv, "/topic", path_headers(i % 2 == 0))).collect();
     let topics = srv.handle.topics();
     assert_eq!(topics.subscribers("t"), 20);
     let frame = via::http::sse::format_event(b"news", Some(b"n"), None, None).unwrap();
@@ -233,9 +296,14 @@ fn flood_topic_until(srv: &TestServer, stop: impl Fn(&via::http::StatsSnapshot) 
 
 #[test]
 fn slow_topic_member_gets_events_dropped_not_unbounded_memory() {
+    slow_member_dropped(false);
+    slow_member_dropped(true);
+}
+
+fn slow_member_dropped(fast: bool) {
     let srv = TestServer::start(|c| c.sse.backpressure = Backpressure::Drop);
     // A client that never reads; a small queue so the socket buffers fill first.
-    let _stuck = Chunks::get(&srv, "/topic?cap=65536", "");
+    let _stuck = Chunks::get(&srv, "/topic?cap=65536", path_headers(fast));
     flood_topic_until(&srv, |s| s.sse_dropped > 10);
     let stream = srv.app.streams.lock().unwrap()[0].clone();
     assert!(stream.queued() <= 65536 + 4100, "queue bounded: {}", stream.queued());
@@ -244,8 +312,13 @@ fn slow_topic_member_gets_events_dropped_not_unbounded_memory() {
 
 #[test]
 fn slow_topic_member_is_closed_under_the_close_policy() {
+    slow_member_closed(false);
+    slow_member_closed(true);
+}
+
+fn slow_member_closed(fast: bool) {
     let srv = TestServer::start(|c| c.sse.backpressure = Backpressure::Close);
-    let _stuck = Chunks::get(&srv, "/topic?cap=65536", "");
+    let _stuck = Chunks::get(&srv, "/topic?cap=65536", path_headers(fast));
     flood_topic_until(&srv, |s| s.sse_closed_slow > 0);
     assert_eq!(srv.handle.topics().subscribers("t"), 0);
     match srv.seen.next_event(Duration::from_secs(5)) {
@@ -308,8 +381,13 @@ fn compression_can_be_turned_off() {
 
 #[test]
 fn client_that_stops_reading_is_cut_at_the_write_timeout() {
+    stuck_client_cut(false);
+    stuck_client_cut(true);
+}
+
+fn stuck_client_cut(fast: bool) {
     let srv = TestServer::start(|c| c.limits.write_timeout = Duration::from_millis(500));
-    let _stuck = Chunks::get(&srv, "/topic?cap=100000000", "");
+    let _stuck = Chunks::get(&srv, "/topic?cap=100000000", path_headers(fast));
     let t0 = Instant::now();
     flood_topic_until(&srv, |s| s.write_timeouts > 0);
     assert!(t0.elapsed() < Duration::from_secs(10));

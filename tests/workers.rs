@@ -258,8 +258,13 @@ fn topics_reach_streams_in_every_worker_and_the_table_is_shared() {
     let streams: Vec<_> = (0..2)
         .map(|w| {
             let url = srv.url("/events");
+            // Worker 0's stream asks for text/event-stream: the master's hyper-free path.
+            let accept = if w == 0 { "Accept: text/event-stream" } else { "Accept: */*" };
             std::thread::spawn(move || {
-                run("curl", &["-sS", "-N", "--max-time", "3", "-b", &format!("via_worker={w}"), &url])
+                run(
+                    "curl",
+                    &["-sS", "-N", "--max-time", "3", "-H", accept, "-b", &format!("via_worker={w}"), &url],
+                )
             })
         })
         .collect();

@@ -20,6 +20,7 @@ pub mod sse;
 pub mod static_files;
 pub mod stats;
 pub mod stream;
+pub mod stream_conn;
 pub mod tls;
 pub mod topics;
 

@@ -451,21 +451,9 @@ async fn serve_connection(
         }
     };
     if let Some(acceptor) = &shared.tls {
-        // Boxed: the handshake state is large and plaintext connections need none of it.
-        let handshake = Box::pin(tokio::time::timeout(limits.header_timeout, acceptor.accept(stream))).await;
-        let tls = match handshake {
-            Ok(Ok(tls)) => tls,
-            Ok(Err(e)) => {
-                crate::debug!("TLS handshake with {remote} failed: {e}");
-                return;
-            }
-            Err(_) => {
-                slow(&io::Error::from(io::ErrorKind::TimedOut));
-                return;
-            }
-        };
-        let h2 = tls.get_ref().1.alpn_protocol() == Some(super::tls::ALPN_H2);
-        serve_http(tls, h2, true, remote, local, shared, shutdown).await;
+        // Boxed, in a function of its own: a TLS stream and its handshake are large, and a
+        // task is as big as the largest state of its future, whichever branch runs.
+        Box::pin(serve_tls(acceptor.clone(), stream, remote, local, shared, shutdown)).await;
         return;
     }
     let (prefix, h2) = if shared.config.h2c {
@@ -479,7 +467,91 @@ async fn serve_connection(
     } else {
         (Bytes::new(), false)
     };
-    serve_http(Rewind::new(prefix, stream), h2, false, remote, local, shared, shutdown).await;
+    let prefix = if h2 {
+        prefix
+    } else {
+        match take_event_stream(&mut stream, prefix, shared).await {
+            Ok(Taken::Stream(req)) => {
+                Box::pin(super::stream_conn::serve(stream, req, remote, local, Arc::clone(shared))).await;
+                return;
+            }
+            Ok(Taken::Other(prefix)) => prefix,
+            Err(e) => {
+                slow(&e);
+                return;
+            }
+        }
+    };
+    // Boxed like the branches above: an idle event stream's task should not carry room
+    // for hyper's connection state.
+    Box::pin(serve_http(Rewind::new(prefix, stream), h2, false, remote, local, shared, shutdown)).await;
+}
+
+async fn serve_tls(
+    acceptor: tokio_rustls::TlsAcceptor,
+    stream: TcpStream,
+    remote: SocketAddr,
+    local: SocketAddr,
+    shared: &Arc<ServerShared>,
+    shutdown: watch::Receiver<bool>,
+) {
+    let handshake = tokio::time::timeout(shared.config.limits.header_timeout, acceptor.accept(stream)).await;
+    let tls = match handshake {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            crate::debug!("TLS handshake with {remote} failed: {e}");
+            return;
+        }
+        Err(_) => {
+            shared.stats.header_timeouts.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+    };
+    let h2 = tls.get_ref().1.alpn_protocol() == Some(super::tls::ALPN_H2);
+    serve_http(tls, h2, true, remote, local, shared, shutdown).await;
+}
+
+enum Taken {
+    Stream(Box<super::stream_conn::StreamRequest>),
+    /// Not an event stream: the bytes read so far, for hyper.
+    Other(Bytes),
+}
+
+/// Reads on (within the header timeout) until the first request is known to open an
+/// event stream or not. Only a complete, plain event-stream GET is taken out of hyper's
+/// hands (`stream_conn`); everything else is replayed to hyper as read.
+async fn take_event_stream(
+    stream: &mut TcpStream,
+    prefix: Bytes,
+    shared: &Arc<ServerShared>,
+) -> io::Result<Taken> {
+    use super::stream_conn::{classify, Head};
+    let limits = &shared.config.limits;
+    let deadline = tokio::time::Instant::now() + limits.header_timeout;
+    let mut buf = bytes::BytesMut::from(&prefix[..]);
+    loop {
+        match classify(&buf, limits.max_headers, limits.max_header_size) {
+            Head::Stream(req) => {
+                let static_path =
+                    shared.static_files.as_ref().is_some_and(|f| req.path().starts_with(f.prefix()));
+                if !static_path {
+                    return Ok(Taken::Stream(req));
+                }
+                return Ok(Taken::Other(buf.freeze()));
+            }
+            Head::Other => return Ok(Taken::Other(buf.freeze())),
+            Head::Incomplete => {
+                buf.reserve(1024);
+                let n =
+                    tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await.map_err(|_| {
+                        io::Error::new(io::ErrorKind::TimedOut, "no request before header timeout")
+                    })??;
+                if n == 0 {
+                    return Ok(Taken::Other(buf.freeze()));
+                }
+            }
+        }
+    }
 }
 
 /// Serves HTTP/1.1 or HTTP/2 on an established (possibly TLS) connection.
@@ -520,5 +592,60 @@ async fn serve_http<I>(
             .max_headers(limits.max_headers)
             .max_header_size(limits.max_header_size);
         drive(Box::pin(b.serve_connection(io, svc)), shutdown, remote).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every open connection holds its task's future: an idle event stream is cheap only
+    /// while these stay small (bench/RESULTS.md, memory per idle stream).
+    #[test]
+    fn connection_futures_stay_small() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = l.local_addr().unwrap();
+            struct Refuse;
+            impl Dispatcher for Refuse {
+                fn dispatch(
+                    &self,
+                    r: Box<crate::http::IncomingRequest>,
+                ) -> Result<(), Box<crate::http::IncomingRequest>> {
+                    Err(r)
+                }
+                fn stream_event(&self, _: crate::http::StreamEvent) {}
+            }
+            let shared = Arc::new(ServerShared {
+                tls: None,
+                static_files: None,
+                config: Arc::new(ServerConfig::default()),
+                dispatcher: Arc::new(Refuse),
+                stats: Arc::new(Stats::default()),
+                next_request_id: AtomicU64::new(0),
+            });
+            let (_tx, rx) = watch::channel(false);
+            let f = serve_connection(TcpStream::connect(addr).await.unwrap(), addr, &shared, rx);
+            assert!(
+                std::mem::size_of_val(&f) <= 1024,
+                "serve_connection: {} bytes",
+                std::mem::size_of_val(&f)
+            );
+            let super::super::stream_conn::Head::Stream(req) = super::super::stream_conn::classify(
+                b"GET / HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n",
+                100,
+                10_000,
+            ) else {
+                panic!("an event-stream request");
+            };
+            let conn = TcpStream::connect(addr).await.unwrap();
+            let f = super::super::stream_conn::serve(conn, req, addr, addr, Arc::clone(&shared));
+            assert!(
+                std::mem::size_of_val(&f) <= 1024,
+                "stream_conn::serve: {} bytes",
+                std::mem::size_of_val(&f)
+            );
+        });
     }
 }

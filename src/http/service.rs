@@ -287,7 +287,7 @@ fn body_error_status(e: &BodyError, stats: &Stats) -> StatusCode {
 /// The coding for a response: compression enabled, a compressible type the application did
 /// not encode itself, a status with a body. Adds `Vary: Accept-Encoding` whenever the
 /// choice depended on the request.
-fn choose_coding(
+pub(super) fn choose_coding(
     cfg: &ServerConfig,
     headers: &mut HeaderMap,
     accept: Option<&HeaderValue>,
@@ -321,7 +321,7 @@ pub fn add_vary_accept_encoding(headers: &mut HeaderMap) {
     }
 }
 
-fn mark_encoded(headers: &mut HeaderMap, coding: Coding, stats: &Stats) {
+pub(super) fn mark_encoded(headers: &mut HeaderMap, coding: Coding, stats: &Stats) {
     if let Some(v) = coding.header_value() {
         headers.insert(CONTENT_ENCODING, v);
         headers.remove(CONTENT_LENGTH);
