@@ -310,20 +310,22 @@ async fn pump(
 ) {
     loop {
         tokio::select! {
+            // The stream first: a readable socket only matters when there is nothing to send.
+            biased;
             frame = body.frame() => match frame {
                 Some(Ok(f)) => {
                     let Ok(data) = f.into_data() else { continue };
                     if data.is_empty() {
                         continue;
                     }
-                    match tokio::time::timeout(write_timeout, write_chunk(&mut io, &data)).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(_)) => {
-                            stats.client_aborts.fetch_add(1, Ordering::Relaxed);
+                    match write_chunk(&mut io, &data, write_timeout).await {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                            stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
                             return;
                         }
                         Err(_) => {
-                            stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
+                            stats.client_aborts.fetch_add(1, Ordering::Relaxed);
                             return;
                         }
                     }
@@ -346,8 +348,10 @@ async fn pump(
     }
 }
 
-/// One chunk of a chunked body: size line, data, CRLF, in one vectored write.
-async fn write_chunk(io: &mut TcpStream, data: &[u8]) -> io::Result<()> {
+/// One chunk of a chunked body: size line, data, CRLF, in one vectored write. Written at
+/// once when the socket takes it (the common case: no timer); only a write that would
+/// block waits, bounded by `timeout` (then `TimedOut`).
+async fn write_chunk(io: &mut TcpStream, data: &[u8], timeout: std::time::Duration) -> io::Result<()> {
     let mut size = [0u8; 18];
     let n = {
         use std::io::Write;
@@ -356,7 +360,23 @@ async fn write_chunk(io: &mut TcpStream, data: &[u8]) -> io::Result<()> {
         18 - w.len()
     };
     let mut slices = [IoSlice::new(&size[..n]), IoSlice::new(data), IoSlice::new(b"\r\n")];
-    write_all_vectored(io, &mut slices).await
+    let mut rest = &mut slices[..];
+    while !rest.is_empty() {
+        match io.try_write_vectored(rest) {
+            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+            Ok(n) => IoSlice::advance_slices(&mut rest, n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if rest.is_empty() {
+        return Ok(());
+    }
+    match tokio::time::timeout(timeout, write_all_vectored(io, rest)).await {
+        Ok(r) => r,
+        Err(_) => Err(io::Error::from(io::ErrorKind::TimedOut)),
+    }
 }
 
 /// Keeps the request counted in `in_flight` until the connection is done.
