@@ -578,11 +578,38 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 /// Writes every frame queued on `rx`, as many per write as are waiting. Ends when all
 /// senders are gone (after writing what was queued) or the peer stops reading.
 pub async fn write_frames<W: AsyncWrite + Unpin>(
+    io: W,
+    rx: mpsc::UnboundedReceiver<Frame>,
+) -> io::Result<()> {
+    write_frames_until(io, rx, std::future::pending()).await
+}
+
+/// `write_frames` that also ends when `close` resolves: what was queued by then is written
+/// first, so a process that exits right after loses no frame it sent.
+pub async fn write_frames_until<W: AsyncWrite + Unpin>(
     mut io: W,
     mut rx: mpsc::UnboundedReceiver<Frame>,
+    close: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
     let mut buf = BytesMut::with_capacity(64 * 1024);
-    while let Some(first) = rx.recv().await {
+    let mut close = std::pin::pin!(close);
+    let mut closing = false;
+    loop {
+        let first = if closing {
+            // Closed: `recv` yields what is buffered, then `None`.
+            rx.recv().await
+        } else {
+            tokio::select! {
+                biased;
+                f = rx.recv() => f,
+                () = &mut close => {
+                    closing = true;
+                    rx.close();
+                    continue;
+                }
+            }
+        };
+        let Some(first) = first else { break };
         first.encode(&mut buf);
         while buf.len() < 1 << 20 {
             match rx.try_recv() {
@@ -713,5 +740,27 @@ mod tests {
         }
         assert_eq!(r.next().await.unwrap(), None);
         writer.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn closing_the_writer_writes_what_was_queued_first() {
+        let (a, b_end) = tokio::net::UnixStream::pair().unwrap();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (close_tx, close) = tokio::sync::oneshot::channel::<()>();
+        for f in all() {
+            tx.send(f).unwrap();
+        }
+        close_tx.send(()).unwrap();
+        // A sender still alive (as in a worker about to exit) must not keep it open.
+        let writer = tokio::spawn(write_frames_until(a, rx, async {
+            let _ = close.await;
+        }));
+        let mut r = FrameReader::new(b_end);
+        for f in all() {
+            assert_eq!(r.next().await.unwrap(), Some(f));
+        }
+        assert_eq!(r.next().await.unwrap(), None);
+        writer.await.unwrap().unwrap();
+        assert!(tx.send(Frame::Ready).is_err(), "closed for senders");
     }
 }

@@ -89,12 +89,17 @@ impl Shared {
     }
 }
 
+/// How long dropping the link waits for queued frames to be written.
+const LINGER: Duration = Duration::from_secs(2);
+
 /// The worker's handle on its link.
 pub struct Link {
     out: mpsc::UnboundedSender<Frame>,
     seq: AtomicU64,
     open: Arc<AtomicBool>,
     shared: Arc<Shared>,
+    /// Tells the writer to finish, and the writer's task.
+    writer: Mutex<Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>>,
     runtime: Option<IoRuntime>,
 }
 
@@ -118,8 +123,12 @@ impl Link {
         let (read, write) = stream.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
         let open = Arc::new(AtomicBool::new(true));
-        rt.spawn(async move {
-            let _ = ipc::write_frames(write, out_rx).await;
+        let (close_writer, close) = oneshot::channel::<()>();
+        let writer = rt.spawn(async move {
+            let close = async {
+                let _ = close.await;
+            };
+            let _ = ipc::write_frames_until(write, out_rx, close).await;
         });
         let shared = Arc::new(Shared {
             dispatcher,
@@ -161,7 +170,14 @@ impl Link {
                 }
             });
         }
-        Ok(Self { out, seq: AtomicU64::new(1), open, shared, runtime: Some(runtime) })
+        Ok(Self {
+            out,
+            seq: AtomicU64::new(1),
+            open,
+            shared,
+            writer: Mutex::new(Some((close_writer, writer))),
+            runtime: Some(runtime),
+        })
     }
 
     /// The link's runtime (for work the PHP side hands to Tokio).
@@ -191,6 +207,17 @@ impl Link {
         self.seq.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Writes what is queued for the master and closes the link (at most `LINGER`). Call it
+    /// from outside the runtime before the process exits: the last answers may still be
+    /// queued, and the master answers 502 for what it never receives.
+    pub fn close(&self) {
+        let Some((close, writer)) = self.writer.lock().take() else { return };
+        let _ = close.send(());
+        if let Some(rt) = &self.runtime {
+            let _ = rt.handle().block_on(async { tokio::time::timeout(LINGER, writer).await });
+        }
+    }
+
     pub fn is_open(&self) -> bool {
         self.open.load(Ordering::Acquire)
     }
@@ -198,6 +225,7 @@ impl Link {
 
 impl Drop for Link {
     fn drop(&mut self) {
+        self.close();
         if let Some(rt) = self.runtime.take() {
             rt.stop();
         }
@@ -335,6 +363,7 @@ async fn bridge(
 ) {
     let Ok(start) = rx.await else {
         // The PHP side dropped the request unanswered (as the core answers it: 500).
+        crate::debug!("request {req} was dropped unanswered; answering 500");
         let head = super::master::wire_head(StatusCode::INTERNAL_SERVER_ERROR, None, &HeaderMap::new());
         let _ = out.send(Frame::Response { req, head, body: Bytes::new() });
         return;

@@ -214,13 +214,18 @@ impl Master {
             }
         };
         let slot = &self.slots[index as usize];
-        let conn = slot.current.lock().clone();
-        match conn {
+        // The request is queued on the link while `current` is locked: the supervisor
+        // replaces a worker and tells it to leave under the same lock, so a worker never
+        // gets a request after its Shutdown (it would have drained and gone).
+        let current = slot.current.lock();
+        match current.as_ref() {
+            Some(c) if c.leaving.load(Ordering::Acquire) => Err(req),
             Some(c) if !c.dead.load(Ordering::Acquire) => {
-                send_request(&c, req, cookie);
+                send_request(c, req, cookie);
                 Ok(())
             }
             _ => {
+                drop(current);
                 let mut waiting = slot.waiting.lock();
                 if waiting.len() >= MAX_WAITING {
                     return Err(req);
@@ -242,6 +247,9 @@ impl Master {
         self.conns.lock().clone()
     }
 }
+
+/// How long after a worker's exit its link may still deliver what it wrote before exiting.
+const EXIT_GRACE: Duration = Duration::from_secs(1);
 
 /// Marks a held request that must get the affinity cookie (never sent to a worker).
 const COOKIE_MARK: HeaderName = HeaderName::from_static("x-via-internal-affinity");
@@ -430,6 +438,8 @@ async fn supervise(
         })
         .collect();
     let mut pids: HashMap<i32, (u32, u64)> = HashMap::new();
+    // Workers whose link closed while they were leaving, until their exit is reported.
+    let mut left: HashSet<i32> = HashSet::new();
     let mut all_ready_logged = false;
     let mut first_start_pending: HashSet<u32> = (0..n).collect();
     let mut outcome: Option<Outcome> = None;
@@ -493,15 +503,24 @@ async fn supervise(
             SupEvent::Forker(ForkerEvent::Exited { pid, exit }) => {
                 if let Some((index, generation)) = pids.remove(&pid) {
                     let conn = master.all_conns().into_iter().find(|c| c.pid == pid);
-                    let expected =
-                        conn.as_ref().is_some_and(|c| c.leaving.load(Ordering::Acquire)) || stopping;
+                    // Its link may have closed first: `left` remembers who was leaving.
+                    let expected = left.remove(&pid)
+                        || stopping
+                        || conn.as_ref().is_some_and(|c| c.leaving.load(Ordering::Acquire));
                     if !expected {
                         crate::warn!("worker {index} (pid {pid}) died: {exit}");
                     } else {
                         crate::debug!("worker {index} (pid {pid}) exited: {exit}");
                     }
                     if let Some(c) = conn {
-                        let _ = master.sup.send(SupEvent::Closed(c));
+                        // Its last answers may still sit unread in the link: the reader
+                        // reports `Closed` at EOF, after them. Should EOF not come (a child
+                        // of the worker holds the socket), close it after a grace period.
+                        let sup = master.sup.clone();
+                        rt.spawn(async move {
+                            tokio::time::sleep(EXIT_GRACE).await;
+                            let _ = sup.send(SupEvent::Closed(c));
+                        });
                     } else if slots[index as usize].starting == Some(generation) {
                         // Died before its link was up.
                         slots[index as usize].starting = None;
@@ -535,11 +554,13 @@ async fn supervise(
                     continue;
                 }
                 conn.ready.store(true, Ordering::Release);
-                let old = master.slots[index as usize].current.lock().replace(Arc::clone(&conn));
-                if let Some(old) = old {
-                    if !Arc::ptr_eq(&old, &conn) {
-                        old.leaving.store(true, Ordering::Release);
-                        old.send(Frame::Shutdown { server_stop: false });
+                {
+                    let mut current = master.slots[index as usize].current.lock();
+                    if let Some(old) = current.replace(Arc::clone(&conn)) {
+                        if !Arc::ptr_eq(&old, &conn) {
+                            old.leaving.store(true, Ordering::Release);
+                            old.send(Frame::Shutdown { server_stop: false });
+                        }
                     }
                 }
                 let waiting: Vec<_> = master.slots[index as usize].waiting.lock().drain(..).collect();
@@ -581,6 +602,9 @@ async fn supervise(
                     }
                 };
                 fail_conn(&master, &conn);
+                if conn.leaving.load(Ordering::Acquire) {
+                    left.insert(conn.pid);
+                }
                 let crashed = !conn.leaving.load(Ordering::Acquire) && !stopping;
                 if crashed {
                     let s = &mut slots[index as usize];
@@ -680,6 +704,8 @@ fn begin_stop(master: &Arc<Master>, begin_http_shutdown: &dyn Fn(), rt: &tokio::
     master.stopping.store(true, Ordering::Release);
     begin_http_shutdown();
     for c in master.all_conns() {
+        // Under the slot's lock, as in `route`: no request follows the Shutdown.
+        let _current = master.slots[c.index as usize].current.lock();
         c.leaving.store(true, Ordering::Release);
         c.send(Frame::Shutdown { server_stop: true });
     }
@@ -704,11 +730,12 @@ fn begin_stop(master: &Arc<Master>, begin_http_shutdown: &dyn Fn(), rt: &tokio::
 fn fail_conn(master: &Arc<Master>, conn: &Arc<Conn>) {
     master.conns.lock().retain(|c| !Arc::ptr_eq(c, conn));
     let pending: Vec<_> = conn.pending.lock().drain().collect();
-    if !pending.is_empty() && !conn.leaving.load(Ordering::Acquire) {
+    if !pending.is_empty() {
         crate::warn!(
-            "worker {} (pid {}): {} request(s) in flight answered 502",
+            "worker {} (pid {}){}: {} request(s) in flight answered 502",
             conn.index,
             conn.pid,
+            if conn.leaving.load(Ordering::Acquire) { " left" } else { " is gone" },
             pending.len()
         );
     }
