@@ -12,6 +12,7 @@
 
 pub mod config;
 pub mod http;
+pub mod inbox;
 pub mod ipc;
 pub mod log;
 pub mod scheduler;

@@ -24,7 +24,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvTimeoutError};
+use crate::inbox::{Receiver, RecvError};
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::try_catch;
@@ -151,7 +151,11 @@ struct State {
     timers: TimerQueue<TimerAction>,
     user_timers: usize,
     loop_depth: u32,
-    events: Option<Receiver<Event>>,
+    events: Option<Rc<Receiver<Event>>>,
+    /// Events taken from the inbox and not handled yet (at most `EVENT_BATCH` per turn).
+    pending: VecDeque<Event>,
+    /// The buffer the inbox fills; kept for its capacity.
+    scratch: Vec<Event>,
     main_park: Option<u64>,
     main_wake: Option<Wake>,
     main_timeout: Option<TimerId>,
@@ -206,7 +210,10 @@ pub fn loop_running() -> bool {
 }
 
 pub fn set_events(rx: Option<Receiver<Event>>) {
-    let old = with(|s| std::mem::replace(&mut s.events, rx));
+    let old = with(|s| {
+        let pending = std::mem::take(&mut s.pending);
+        (std::mem::replace(&mut s.events, rx.map(Rc::new)), pending)
+    });
     drop(old);
 }
 
@@ -517,30 +524,27 @@ fn run_loop_inner(until: Until) -> Result<(), LoopError> {
         if done(until) {
             break Ok(());
         }
+        if with(|s| !s.pending.is_empty()) {
+            handle_events();
+            continue;
+        }
         flush_replies();
         let (deadline, rx) = with(|s| (s.timers.next_deadline(), s.events.clone()));
         match (rx, deadline) {
             (Some(rx), deadline) => {
-                let first = match deadline {
-                    Some(d) => rx.recv_deadline(d),
-                    None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
-                };
-                match first {
-                    Ok(ev) => {
-                        super::server::on_event(ev);
-                        let mut n = 1;
-                        while n < EVENT_BATCH {
-                            let Ok(ev) = rx.try_recv() else { break };
-                            super::server::on_event(ev);
-                            n += 1;
-                        }
+                let mut batch = with(|s| std::mem::take(&mut s.scratch));
+                match rx.recv_into(&mut batch, deadline) {
+                    Ok(()) => {
                         with(|s| {
                             s.waits += 1;
-                            s.events_received += n as u64;
+                            s.events_received += batch.len() as u64;
+                            s.pending.extend(batch.drain(..));
+                            s.scratch = batch;
                         });
+                        handle_events();
                     }
-                    Err(RecvTimeoutError::Timeout) => {}
-                    Err(RecvTimeoutError::Disconnected) => set_events(None),
+                    Err(RecvError::Timeout) => {}
+                    Err(RecvError::Disconnected) => set_events(None),
                 }
             }
             (None, Some(d)) => {
@@ -560,6 +564,15 @@ fn run_loop_inner(until: Until) -> Result<(), LoopError> {
     flush_replies();
     with(|s| s.loop_depth = s.loop_depth.saturating_sub(1));
     result
+}
+
+/// Handles up to `EVENT_BATCH` taken events; the rest wait for the next turn of the loop,
+/// after the tasks these created ran and due timers fired.
+fn handle_events() {
+    for _ in 0..EVENT_BATCH {
+        let Some(ev) = with(|s| s.pending.pop_front()) else { break };
+        super::server::on_event(ev);
+    }
 }
 
 fn done(until: Until) -> bool {

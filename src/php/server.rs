@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Sender;
+use crate::inbox::Sender;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
@@ -48,7 +48,7 @@ struct PhpDispatcher {
 
 impl Dispatcher for PhpDispatcher {
     fn dispatch(&self, req: Box<IncomingRequest>) -> Result<(), Box<IncomingRequest>> {
-        self.tx.send(Event::Request(req)).map_err(|e| match e.into_inner() {
+        self.tx.send_deferred(Event::Request(req)).map_err(|e| match e {
             Event::Request(r) => r,
             _ => unreachable!("sent a request"),
         })
@@ -178,7 +178,9 @@ fn finish_running() {
     if let Some(mut running) = running {
         drop(running.signals.take());
         drop(running.handle.take());
-        drop(running.link.take());
+        if let Some(link) = running.link.take() {
+            link.close();
+        }
         let up = running.started.elapsed();
         drop(running);
         crate::info!("stopped after {:.1}s", up.as_secs_f64());
@@ -272,7 +274,7 @@ fn run_worker(
     seed: crate::workers::forker::WorkerSeed,
 ) -> PhpResult<()> {
     php_workers::reseed_random();
-    let (tx, rx) = crossbeam_channel::unbounded();
+    let (tx, rx) = crate::inbox::inbox();
     let dispatcher = Arc::new(PhpDispatcher { tx: tx.clone() });
     let stats = Arc::new(crate::http::Stats::default());
     let events = tx.clone();
@@ -288,6 +290,7 @@ fn run_worker(
         }
     };
     let rt = link.runtime();
+    tx.start_kicker(&rt);
     let services = Rc::new(Services {
         events: dispatcher,
         stats,
@@ -744,12 +747,13 @@ impl Server {
         if config.workers.count > 1 {
             return start_master(self_, config);
         }
-        let (tx, rx) = crossbeam_channel::unbounded();
+        let (tx, rx) = crate::inbox::inbox();
         let dispatcher = Arc::new(PhpDispatcher { tx: tx.clone() });
         let handle = ServerHandle::start(config.clone(), dispatcher.clone())
             .map_err(|e| via_err(format!("Via\\Server::start(): {e}")))?;
         let addr = handle.local_addr();
         let rt = handle.runtime();
+        tx.start_kicker(&rt);
         let services = Rc::new(Services {
             events: dispatcher,
             stats: handle.stats_handle(),

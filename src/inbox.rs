@@ -1,0 +1,356 @@
+//! The hand-over queue from the Tokio threads (and signal and link threads) to the PHP
+//! thread: many senders, one receiver that takes everything queued at once.
+//!
+//! Owns: the queue, the receiver's sleep and its wake-ups, and *when* a request wakes the
+//! PHP thread.
+//! Does not own: what an event means (`php::runtime`) or the way back (`http::Outbox`).
+//!
+//! Why not a plain channel: a channel wakes a sleeping receiver on the first send. Under
+//! load the I/O thread reads several connections per tick; waking the PHP thread on the
+//! first request makes it run that one request, answer, and sleep again — one futex wake,
+//! two context switches and a reply hand-over per request or two, on cores the I/O thread
+//! needs. `send_deferred` queues the request and leaves the wake to a *kicker* task on the
+//! same runtime: woken locally (no syscall), it runs after the tasks that were already
+//! ready in this tick, so every request read in the tick reaches the PHP thread with one
+//! wake-up (measured in bench/RESULTS.md).
+//!
+//! Invariants: an event is never lost while the receiver lives; `send*` hands the event
+//! back once the receiver is gone. A deferred send wakes the receiver at most one task
+//! round later, or at once when no kicker runs (outside a runtime, or before `start_kicker`).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use parking_lot::{Condvar, Mutex};
+use tokio::sync::Notify;
+
+struct State<T> {
+    queue: Vec<T>,
+    /// The receiver sleeps (or is about to) on the condvar.
+    sleeping: bool,
+    receiver_gone: bool,
+    senders: usize,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    wake: Condvar,
+    /// A deferred wake is owed to a sleeping receiver and the kicker was told.
+    kick_pending: AtomicBool,
+    kicker: Notify,
+    /// Set once a kicker task runs; until then deferred sends wake at once.
+    kicker_running: AtomicBool,
+    /// Wake-ups of a sleeping receiver (what deferring saves).
+    wakes: AtomicU64,
+}
+
+impl<T> Shared<T> {
+    /// Wakes a sleeping receiver that has events waiting.
+    fn wake_receiver(&self) {
+        let owed = {
+            let st = self.state.lock();
+            st.sleeping && !st.queue.is_empty()
+        };
+        if owed {
+            self.notify();
+        }
+    }
+
+    fn notify(&self) {
+        self.wakes.fetch_add(1, Ordering::Relaxed);
+        self.wake.notify_one();
+    }
+}
+
+/// The sending side; clone it for every producer.
+pub struct Sender<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// The receiving side, owned by the PHP thread.
+pub struct Receiver<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// A new inbox.
+pub fn inbox<T>() -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State { queue: Vec::new(), sleeping: false, receiver_gone: false, senders: 1 }),
+        wake: Condvar::new(),
+        kick_pending: AtomicBool::new(false),
+        kicker: Notify::new(),
+        kicker_running: AtomicBool::new(false),
+        wakes: AtomicU64::new(0),
+    });
+    (Sender { shared: Arc::clone(&shared) }, Receiver { shared })
+}
+
+/// Why `recv_into` returned without events.
+#[derive(Debug, PartialEq, Eq)]
+pub enum RecvError {
+    /// The deadline passed.
+    Timeout,
+    /// Every sender is gone and the queue is empty.
+    Disconnected,
+}
+
+impl<T> Sender<T> {
+    /// Queues `value` and wakes the receiver at once. `Err` gives it back when the receiver
+    /// is gone.
+    pub fn send(&self, value: T) -> Result<(), T> {
+        let mut st = self.shared.state.lock();
+        if st.receiver_gone {
+            return Err(value);
+        }
+        st.queue.push(value);
+        let sleeping = st.sleeping;
+        drop(st);
+        if sleeping {
+            self.shared.notify();
+        }
+        Ok(())
+    }
+
+    /// Queues `value`; a sleeping receiver is woken by the kicker once the tasks already
+    /// ready on this runtime had their turn (see the module docs).
+    pub fn send_deferred(&self, value: T) -> Result<(), T> {
+        let mut st = self.shared.state.lock();
+        if st.receiver_gone {
+            return Err(value);
+        }
+        st.queue.push(value);
+        let sleeping = st.sleeping;
+        drop(st);
+        if !sleeping {
+            return Ok(());
+        }
+        if !self.shared.kicker_running.load(Ordering::Acquire) {
+            self.shared.notify();
+        } else if !self.shared.kick_pending.swap(true, Ordering::AcqRel) {
+            self.shared.kicker.notify_one();
+        }
+        Ok(())
+    }
+
+    /// How often a sleeping receiver was woken so far.
+    pub fn wakes(&self) -> u64 {
+        self.shared.wakes.load(Ordering::Relaxed)
+    }
+
+    /// Runs the kicker on `rt`: from then on deferred sends wake through it. The task ends
+    /// with the runtime or when the receiver is dropped.
+    pub fn start_kicker(&self, rt: &tokio::runtime::Handle)
+    where
+        T: Send + 'static,
+    {
+        let shared = Arc::clone(&self.shared);
+        rt.spawn(async move {
+            shared.kicker_running.store(true, Ordering::Release);
+            // Should a deferred send have raced with the start, wake once.
+            shared.wake_receiver();
+            loop {
+                shared.kicker.notified().await;
+                shared.kick_pending.store(false, Ordering::Release);
+                if shared.state.lock().receiver_gone {
+                    break;
+                }
+                shared.wake_receiver();
+            }
+            shared.kicker_running.store(false, Ordering::Release);
+        });
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.shared.state.lock().senders += 1;
+        Self { shared: Arc::clone(&self.shared) }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        let mut st = self.shared.state.lock();
+        st.senders -= 1;
+        if st.senders == 0 && st.sleeping {
+            drop(st);
+            self.shared.wake.notify_one();
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Moves every queued event to the end of `out`. Sleeps until one arrives or until
+    /// `deadline` when the queue is empty.
+    pub fn recv_into(&self, out: &mut Vec<T>, deadline: Option<Instant>) -> Result<(), RecvError> {
+        let mut st = self.shared.state.lock();
+        loop {
+            if !st.queue.is_empty() {
+                st.sleeping = false;
+                if out.is_empty() {
+                    std::mem::swap(out, &mut st.queue);
+                } else {
+                    out.append(&mut st.queue);
+                }
+                return Ok(());
+            }
+            if st.senders == 0 {
+                st.sleeping = false;
+                return Err(RecvError::Disconnected);
+            }
+            st.sleeping = true;
+            match deadline {
+                Some(d) => {
+                    if self.shared.wake.wait_until(&mut st, d).timed_out() && st.queue.is_empty() {
+                        st.sleeping = false;
+                        return Err(RecvError::Timeout);
+                    }
+                }
+                None => self.shared.wake.wait(&mut st),
+            }
+        }
+    }
+
+    /// Moves every queued event to the end of `out` without waiting.
+    pub fn try_recv_into(&self, out: &mut Vec<T>) {
+        let mut st = self.shared.state.lock();
+        out.append(&mut st.queue);
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        let queued = {
+            let mut st = self.shared.state.lock();
+            st.receiver_gone = true;
+            st.sleeping = false;
+            std::mem::take(&mut st.queue)
+        };
+        // Events dropped outside the lock: a request's reply answers 500 on drop.
+        drop(queued);
+        self.shared.kicker.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn takes_everything_queued_at_once() {
+        let (tx, rx) = inbox();
+        for i in 0..5 {
+            tx.send(i).unwrap();
+        }
+        let mut out = Vec::new();
+        rx.recv_into(&mut out, None).unwrap();
+        assert_eq!(out, vec![0, 1, 2, 3, 4]);
+    }
+
+    #[test]
+    fn times_out_when_nothing_comes() {
+        let (_tx, rx) = inbox::<u32>();
+        let mut out = Vec::new();
+        let t = Instant::now();
+        let r = rx.recv_into(&mut out, Some(Instant::now() + Duration::from_millis(30)));
+        assert_eq!(r, Err(RecvError::Timeout));
+        assert!(t.elapsed() >= Duration::from_millis(30));
+    }
+
+    #[test]
+    fn send_wakes_a_sleeping_receiver() {
+        let (tx, rx) = inbox();
+        let t = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            rx.recv_into(&mut out, None).unwrap();
+            out
+        });
+        // Wait until the receiver sleeps, so the wake path is the one tested.
+        while !tx.shared.state.lock().sleeping {
+            std::thread::yield_now();
+        }
+        tx.send(7).unwrap();
+        assert_eq!(t.join().unwrap(), vec![7]);
+    }
+
+    #[test]
+    fn disconnects_when_the_last_sender_goes() {
+        let (tx, rx) = inbox::<u32>();
+        let tx2 = tx.clone();
+        let t = std::thread::spawn(move || rx.recv_into(&mut Vec::new(), None));
+        drop(tx);
+        while !tx2.shared.state.lock().sleeping {
+            std::thread::yield_now();
+        }
+        drop(tx2);
+        assert_eq!(t.join().unwrap(), Err(RecvError::Disconnected));
+    }
+
+    #[test]
+    fn sends_fail_once_the_receiver_is_gone() {
+        let (tx, rx) = inbox();
+        drop(rx);
+        assert_eq!(tx.send(1), Err(1));
+        assert_eq!(tx.send_deferred(2), Err(2));
+    }
+
+    #[test]
+    fn deferred_sends_in_one_tick_wake_the_receiver_once() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (tx, rx) = inbox();
+        tx.start_kicker(rt.handle());
+        let receiver = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            while out.len() < 20 {
+                rx.recv_into(&mut out, None).unwrap();
+            }
+            out.len()
+        });
+        let tx = Arc::new(tx);
+        rt.block_on(async {
+            // Let the kicker start, and the receiver fall asleep.
+            while !tx.shared.kicker_running.load(Ordering::Acquire) || !tx.shared.state.lock().sleeping {
+                tokio::task::yield_now().await;
+            }
+            // Twenty tasks ready in the same tick, each sending one event.
+            let tasks: Vec<_> = (0..20)
+                .map(|i| {
+                    let tx = Arc::clone(&tx);
+                    tokio::spawn(async move { tx.send_deferred(i).unwrap() })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+        });
+        assert_eq!(receiver.join().unwrap(), 20);
+        // A send that woke at once would notify the sleeper on every send until it ran.
+        assert_eq!(tx.wakes(), 1, "one wake-up for the whole tick");
+    }
+
+    #[test]
+    fn deferred_send_without_a_kicker_wakes_at_once() {
+        let (tx, rx) = inbox();
+        let t = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            rx.recv_into(&mut out, None).unwrap();
+            out
+        });
+        while !tx.shared.state.lock().sleeping {
+            std::thread::yield_now();
+        }
+        tx.send_deferred(3).unwrap();
+        assert_eq!(t.join().unwrap(), vec![3]);
+    }
+
+    #[test]
+    fn dropping_the_receiver_drops_what_was_queued() {
+        let (tx, rx) = inbox();
+        let item = Arc::new(());
+        tx.send(Arc::clone(&item)).unwrap();
+        drop(rx);
+        assert_eq!(Arc::strong_count(&item), 1);
+    }
+}
