@@ -144,8 +144,19 @@ impl<T> Sender<T> {
     where
         T: Send + 'static,
     {
+        /// Clears `kicker_running` however the task ends (also when the runtime drops
+        /// it): deferred sends then wake at once rather than tell a kicker that is gone.
+        struct Running<T>(Arc<Shared<T>>);
+        impl<T> Drop for Running<T> {
+            fn drop(&mut self) {
+                self.0.kicker_running.store(false, Ordering::Release);
+                self.0.wake_receiver();
+            }
+        }
         let shared = Arc::clone(&self.shared);
         rt.spawn(async move {
+            let running = Running(shared);
+            let shared = &running.0;
             shared.kicker_running.store(true, Ordering::Release);
             // Should a deferred send have raced with the start, wake once.
             shared.wake_receiver();
@@ -157,7 +168,6 @@ impl<T> Sender<T> {
                 }
                 shared.wake_receiver();
             }
-            shared.kicker_running.store(false, Ordering::Release);
         });
     }
 }
@@ -328,6 +338,29 @@ mod tests {
         assert_eq!(receiver.join().unwrap(), 20);
         // A send that woke at once would notify the sleeper on every send until it ran.
         assert_eq!(tx.wakes(), 1, "one wake-up for the whole tick");
+    }
+
+    #[test]
+    fn deferred_sends_wake_at_once_after_the_kickers_runtime_is_gone() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (tx, rx) = inbox();
+        tx.start_kicker(rt.handle());
+        rt.block_on(async {
+            while !tx.shared.kicker_running.load(Ordering::Acquire) {
+                tokio::task::yield_now().await;
+            }
+        });
+        drop(rt);
+        let t = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let woke = rx.recv_into(&mut out, Some(Instant::now() + Duration::from_secs(5)));
+            (woke, out)
+        });
+        while !tx.shared.state.lock().sleeping {
+            std::thread::yield_now();
+        }
+        tx.send_deferred(5).unwrap();
+        assert_eq!(t.join().unwrap(), (Ok(()), vec![5]), "woken by the send, not the deadline");
     }
 
     #[test]

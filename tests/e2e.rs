@@ -49,6 +49,24 @@ fn h2load_many_streams_on_few_connections() {
     assert!(out.contains("3000 succeeded, 0 failed, 0 errored"), "{out}");
 }
 
+/// Several I/O threads hand requests to the one PHP thread (a multi-thread runtime, the
+/// inbox's kicker on any of them): nothing is lost or left waiting.
+#[test]
+fn several_io_threads_feed_one_php_thread() {
+    let srv = PhpServer::start(APP, r#"{"io_threads": 3}"#);
+    let h2 = {
+        let url = srv.url("/hello");
+        std::thread::spawn(move || run("h2load", &["-n", "4000", "-c", "8", "-m", "8", &url]))
+    };
+    let (ok, out, err) = run("h2load", &["--h1", "-n", "4000", "-c", "32", &srv.url("/hello")]);
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("4000 succeeded, 0 failed, 0 errored, 0 timeout"), "{out}");
+    let (ok, out, err) = h2.join().unwrap();
+    assert!(ok, "{out}\n{err}");
+    assert!(out.contains("4000 succeeded, 0 failed, 0 errored, 0 timeout"), "{out}");
+    assert_eq!(stats(&srv)["in_flight"], 1, "only the stats request itself");
+}
+
 #[test]
 fn streamed_response_arrives_in_chunks_over_h1_and_h2() {
     let srv = PhpServer::start(APP, "{}");
