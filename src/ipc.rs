@@ -11,6 +11,8 @@
 //! error that ends the connection: both ends are this same build.
 
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -581,15 +583,28 @@ pub async fn write_frames<W: AsyncWrite + Unpin>(
     io: W,
     rx: mpsc::UnboundedReceiver<Frame>,
 ) -> io::Result<()> {
-    write_frames_until(io, rx, std::future::pending()).await
+    write_frames_until(io, rx, std::future::pending(), None).await
+}
+
+impl Frame {
+    /// The bytes a broker message holds while queued (0 for other frames): what a
+    /// backlog counter adds when it queues one and the writer takes off once written.
+    pub fn broker_bytes(&self) -> usize {
+        match self {
+            Frame::BrokerMessage { topic, payload, .. } => topic.len() + payload.len(),
+            _ => 0,
+        }
+    }
 }
 
 /// `write_frames` that also ends when `close` resolves: what was queued by then is written
-/// first, so a process that exits right after loses no frame it sent.
+/// first, so a process that exits right after loses no frame it sent. With `backlog`, the
+/// `broker_bytes` of every frame are taken off it once the frame is written.
 pub async fn write_frames_until<W: AsyncWrite + Unpin>(
     mut io: W,
     mut rx: mpsc::UnboundedReceiver<Frame>,
     close: impl std::future::Future<Output = ()>,
+    backlog: Option<Arc<AtomicUsize>>,
 ) -> io::Result<()> {
     let mut buf = BytesMut::with_capacity(64 * 1024);
     let mut close = std::pin::pin!(close);
@@ -611,14 +626,21 @@ pub async fn write_frames_until<W: AsyncWrite + Unpin>(
         };
         let Some(first) = first else { break };
         first.encode(&mut buf);
+        let mut broker = first.broker_bytes();
         while buf.len() < 1 << 20 {
             match rx.try_recv() {
-                Ok(f) => f.encode(&mut buf),
+                Ok(f) => {
+                    f.encode(&mut buf);
+                    broker += f.broker_bytes();
+                }
                 Err(_) => break,
             }
         }
         io.write_all(&buf).await?;
         buf.clear();
+        if let (Some(b), true) = (&backlog, broker > 0) {
+            b.fetch_sub(broker, Ordering::AcqRel);
+        }
     }
     io.shutdown().await
 }
@@ -752,9 +774,14 @@ mod tests {
         }
         close_tx.send(()).unwrap();
         // A sender still alive (as in a worker about to exit) must not keep it open.
-        let writer = tokio::spawn(write_frames_until(a, rx, async {
-            let _ = close.await;
-        }));
+        let writer = tokio::spawn(write_frames_until(
+            a,
+            rx,
+            async {
+                let _ = close.await;
+            },
+            None,
+        ));
         let mut r = FrameReader::new(b_end);
         for f in all() {
             assert_eq!(r.next().await.unwrap(), Some(f));

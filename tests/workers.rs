@@ -305,3 +305,69 @@ fn the_workers_broker_delivers_across_processes_with_the_origin() {
         assert!(got.iter().all(|m| m["origin"] == 0));
     }
 }
+
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// 48 MiB of broker messages for a worker that takes none — first stopped (it reads
+/// nothing: the master must not buffer them), then with its PHP thread blocked (its link
+/// must not buffer them): both stay near the 16 MiB backlog, the rest is counted as
+/// dropped, and the worker serves again afterwards.
+#[test]
+fn broker_messages_for_a_worker_that_takes_none_are_bounded_and_counted() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2}"#);
+    let master = srv.child.id() as i32;
+    let w1 = get_json(&srv.url("/"), Some(1))["pid"].as_i64().unwrap() as i32;
+    let flood = |srv: &PhpServer| {
+        for _ in 0..6 {
+            get_json(&srv.url("/flood?n=128&size=65536"), Some(0)); // 8 MiB each
+        }
+    };
+    let dropped = |srv: &PhpServer| get_json(&srv.url("/stats"), Some(0))["broker_dropped"].as_u64().unwrap();
+
+    // SAFETY: stopping and continuing our own child's child.
+    unsafe { libc::kill(w1, libc::SIGSTOP) };
+    let before = rss_kib(master);
+    flood(&srv);
+    // Worker 0 took its own copies; what the master still holds is worker 1's backlog.
+    let grew = rss_kib(master).saturating_sub(before);
+    assert!(grew < 32 * 1024, "the master grew by {grew} KiB for a stopped worker");
+    let dropped_stopped = eventually(Duration::from_secs(5), "drops counted", || {
+        let d = dropped(&srv);
+        (d > 0).then_some(d)
+    });
+    unsafe { libc::kill(w1, libc::SIGCONT) };
+    let got = eventually(Duration::from_secs(10), "the backlog delivered", || {
+        let n = get_json(&srv.url("/flooded"), Some(1))["n"].as_u64().unwrap();
+        (n >= 128).then_some(n)
+    });
+    assert!(got < 6 * 128, "worker 1 got {got} of 768 messages although it was stopped");
+
+    // Now worker 1 reads its link but its PHP thread is blocked.
+    let block = {
+        let url = srv.url("/block?ms=4000");
+        std::thread::spawn(move || get_json(&url, Some(1)))
+    };
+    eventually(Duration::from_secs(5), "worker 1 blocked", || {
+        (get_json(&srv.url("/flooded"), Some(0))["blocked"].as_u64() == Some(1)).then_some(())
+    });
+    let before = rss_kib(w1);
+    flood(&srv);
+    let grew = rss_kib(w1).saturating_sub(before);
+    assert!(grew < 32 * 1024, "worker 1 grew by {grew} KiB while its PHP thread was blocked");
+    block.join().unwrap();
+    eventually(Duration::from_secs(5), "more drops counted", || {
+        (dropped(&srv) > dropped_stopped).then_some(())
+    });
+    assert_eq!(
+        get_json(&srv.url("/"), Some(1))["pid"].as_i64(),
+        Some(i64::from(w1)),
+        "the same worker serves"
+    );
+}

@@ -49,6 +49,9 @@ pub struct Stats {
     pub topic_deliveries: AtomicU64,
     /// Requests answered from the static directory (PHP not entered).
     pub static_hits: AtomicU64,
+    /// `workers://` broker messages dropped because a worker had `BROKER_BACKLOG` bytes of
+    /// them not yet taken (a stopped or busy worker).
+    pub broker_dropped: AtomicU64,
 }
 
 /// A plain copy of the counters.
@@ -81,6 +84,7 @@ pub struct StatsSnapshot {
     pub topic_publishes: u64,
     pub topic_deliveries: u64,
     pub static_hits: u64,
+    pub broker_dropped: u64,
 }
 
 impl Stats {
@@ -114,13 +118,14 @@ impl Stats {
             topic_publishes: g(&self.topic_publishes),
             topic_deliveries: g(&self.topic_deliveries),
             static_hits: g(&self.static_hits),
+            broker_dropped: g(&self.broker_dropped),
         }
     }
 }
 
 impl StatsSnapshot {
     /// Name/value pairs in a stable order, for PHP arrays and logs.
-    pub fn pairs(&self) -> [(&'static str, u64); 27] {
+    pub fn pairs(&self) -> [(&'static str, u64); 28] {
         [
             ("connections_accepted", self.connections_accepted),
             ("connections_active", self.connections_active),
@@ -149,6 +154,7 @@ impl StatsSnapshot {
             ("topic_publishes", self.topic_publishes),
             ("topic_deliveries", self.topic_deliveries),
             ("static_hits", self.static_hits),
+            ("broker_dropped", self.broker_dropped),
         ]
     }
 }

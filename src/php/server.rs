@@ -384,6 +384,9 @@ fn on_link_event(ev: LinkEvent) {
         LinkEvent::StatsAnswer { seq, pairs } => php_workers::answer_stats(seq, pairs),
         LinkEvent::BrokerMessage { origin, topic, payload } => {
             super::broker::deliver_workers(origin, &topic, &payload);
+            if let Some(link) = worker_link() {
+                link.broker_taken(topic.len() + payload.len());
+            }
         }
         LinkEvent::Shutdown { server_stop } => {
             let id = with_running(|r| {

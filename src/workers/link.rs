@@ -75,6 +75,9 @@ struct Shared {
     in_flight: AtomicUsize,
     draining: AtomicBool,
     drained: AtomicBool,
+    /// Bytes of broker messages handed to the PHP thread and not yet run.
+    broker_backlog: AtomicUsize,
+    stats: Arc<Stats>,
 }
 
 impl Shared {
@@ -128,7 +131,7 @@ impl Link {
             let close = async {
                 let _ = close.await;
             };
-            let _ = ipc::write_frames_until(write, out_rx, close).await;
+            let _ = ipc::write_frames_until(write, out_rx, close, None).await;
         });
         let shared = Arc::new(Shared {
             dispatcher,
@@ -136,6 +139,8 @@ impl Link {
             in_flight: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
             drained: AtomicBool::new(false),
+            broker_backlog: AtomicUsize::new(0),
+            stats: Arc::clone(&stats),
         });
         {
             let out = out.clone();
@@ -218,6 +223,11 @@ impl Link {
         }
     }
 
+    /// The PHP thread ran a broker message of `size` bytes (topic and payload).
+    pub fn broker_taken(&self, size: usize) {
+        self.shared.broker_backlog.fetch_sub(size, Ordering::AcqRel);
+    }
+
     pub fn is_open(&self) -> bool {
         self.open.load(Ordering::Acquire)
     }
@@ -288,6 +298,17 @@ fn on_frame(
             pairs: pairs.into_iter().map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v)).collect(),
         }),
         Frame::BrokerMessage { origin, topic, payload } => {
+            // A PHP thread that does not get to its messages (a blocking call, a long
+            // loop) must not make the link buffer without bound.
+            let size = topic.len() + payload.len();
+            if shared.broker_backlog.fetch_add(size, Ordering::AcqRel) + size > super::master::BROKER_BACKLOG
+            {
+                shared.broker_backlog.fetch_sub(size, Ordering::AcqRel);
+                if shared.stats.broker_dropped.fetch_add(1, Ordering::Relaxed) % 10_000 == 0 {
+                    crate::warn!("the PHP thread is not taking broker messages; dropping them");
+                }
+                return;
+            }
             on_event(LinkEvent::BrokerMessage { origin, topic, payload })
         }
         Frame::Shutdown { server_stop } => on_event(LinkEvent::Shutdown { server_stop }),

@@ -96,6 +96,8 @@ struct Conn {
     early_joins: Mutex<HashMap<u64, Vec<String>>>,
     paused: Mutex<HashSet<u64>>,
     broker_topics: Mutex<HashSet<Bytes>>,
+    /// Bytes of broker messages queued for this worker and not yet written to its link.
+    broker_backlog: Arc<AtomicUsize>,
     stats: Mutex<Vec<(Bytes, u64)>>,
     ready: AtomicBool,
     dead: AtomicBool,
@@ -247,6 +249,10 @@ impl Master {
         self.conns.lock().clone()
     }
 }
+
+/// Bytes of `workers://` broker messages one worker may have queued and not yet taken
+/// (in the master's link queue, and again in the worker before its PHP thread runs them).
+pub const BROKER_BACKLOG: usize = 16 << 20;
 
 /// How long after a worker's exit its link may still deliver what it wrote before exiting.
 const EXIT_GRACE: Duration = Duration::from_secs(1);
@@ -782,6 +788,7 @@ fn connect(
         early_joins: Mutex::default(),
         paused: Mutex::default(),
         broker_topics: Mutex::default(),
+        broker_backlog: Arc::default(),
         stats: Mutex::default(),
         ready: AtomicBool::new(false),
         dead: AtomicBool::new(false),
@@ -796,8 +803,9 @@ fn connect(
         first_start,
     });
     master.conns.lock().push(Arc::clone(&conn));
+    let backlog = Arc::clone(&conn.broker_backlog);
     rt.spawn(async move {
-        if let Err(e) = ipc::write_frames(write, out_rx).await {
+        if let Err(e) = ipc::write_frames_until(write, out_rx, std::future::pending(), Some(backlog)).await {
             crate::debug!("worker {index}: link write ended: {e}");
         }
     });
@@ -939,14 +947,31 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
             conn.broker_topics.lock().remove(&topic);
         }
         Frame::BrokerPublish { topic, payload } => {
+            let size = topic.len() + payload.len();
             for c in master.all_conns() {
-                if !c.dead.load(Ordering::Acquire) && c.broker_topics.lock().contains(&topic) {
-                    c.send(Frame::BrokerMessage {
-                        origin: conn.index,
-                        topic: topic.clone(),
-                        payload: payload.clone(),
-                    });
+                if c.dead.load(Ordering::Acquire) || !c.broker_topics.lock().contains(&topic) {
+                    continue;
                 }
+                // A worker that does not read its link (stopped, stuck) must not make the
+                // master buffer without bound: past the backlog its messages are dropped.
+                if c.broker_backlog.fetch_add(size, Ordering::AcqRel) + size > BROKER_BACKLOG {
+                    c.broker_backlog.fetch_sub(size, Ordering::AcqRel);
+                    let dropped =
+                        master.stats.get().map_or(0, |st| st.broker_dropped.fetch_add(1, Ordering::Relaxed));
+                    if dropped % 10_000 == 0 {
+                        crate::warn!(
+                            "worker {} (pid {}) is not taking broker messages; dropping them",
+                            c.index,
+                            c.pid
+                        );
+                    }
+                    continue;
+                }
+                c.send(Frame::BrokerMessage {
+                    origin: conn.index,
+                    topic: topic.clone(),
+                    payload: payload.clone(),
+                });
             }
         }
         Frame::Ready => {

@@ -8,8 +8,12 @@ $server = new Via\Server('127.0.0.1', 0, $options + ['workers' => 2, 'log_level'
 $table = new Via\Table(64, ['n' => Via\Table::INT]);
 $broker = new Via\Broker('workers://');
 $received = [];
+$flooded = 0;
 
-$server->onWorkerStart(function (Via\Server $s, int $id) use ($broker, &$received): void {
+$server->onWorkerStart(function (Via\Server $s, int $id) use ($broker, &$received, &$flooded): void {
+    $broker->subscribe('flood', function () use (&$flooded): void {
+        $flooded++;
+    });
     $broker->subscribe('news', function (string $payload, string $topic, int $origin) use (&$received): void {
         $received[] = ['payload' => $payload, 'topic' => $topic, 'origin' => $origin];
     });
@@ -27,7 +31,7 @@ $json = function (Via\Response $res, array $data): void {
     $res->end(json_encode($data));
 };
 
-$server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, $table, $broker, &$received, $json): void {
+$server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, $table, $broker, &$received, &$flooded, $json): void {
     $me = ['worker' => $server->workerId(), 'pid' => getmypid()];
     switch ($req->path()) {
         case '/':
@@ -46,6 +50,23 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, 
             return;
         case '/publish':
             $broker->publish((string) $req->query('topic', 'news'), (string) $req->query('msg', ''));
+            $json($res, $me);
+            return;
+        case '/flood':
+            // n messages of size bytes to 'flood', which every worker counts.
+            $msg = str_repeat('x', (int) $req->query('size', 1024));
+            for ($i = (int) $req->query('n', 1); $i > 0; $i--) {
+                $broker->publish('flood', $msg);
+            }
+            $json($res, $me);
+            return;
+        case '/flooded':
+            $json($res, $me + ['n' => $flooded, 'blocked' => $table->get('blocked', 'n') ?? 0]);
+            return;
+        case '/block':
+            // Blocks this worker's PHP thread (no fiber switch) for ms milliseconds.
+            $table->incr('blocked', 'n');
+            usleep((int) $req->query('ms', 1000) * 1000);
             $json($res, $me);
             return;
         case '/received':
