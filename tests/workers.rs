@@ -315,7 +315,7 @@ fn rss_kib(pid: i32) -> u64 {
         .unwrap_or(0)
 }
 
-/// 48 MiB of broker messages for a worker that takes none — first stopped (it reads
+/// 96 MiB of broker messages for a worker that takes none — first stopped (it reads
 /// nothing: the master must not buffer them), then with its PHP thread blocked (its link
 /// must not buffer them): both stay near the 16 MiB backlog, the rest is counted as
 /// dropped, and the worker serves again afterwards.
@@ -325,7 +325,7 @@ fn broker_messages_for_a_worker_that_takes_none_are_bounded_and_counted() {
     let master = srv.child.id() as i32;
     let w1 = get_json(&srv.url("/"), Some(1))["pid"].as_i64().unwrap() as i32;
     let flood = |srv: &PhpServer| {
-        for _ in 0..6 {
+        for _ in 0..12 {
             get_json(&srv.url("/flood?n=128&size=65536"), Some(0)); // 8 MiB each
         }
     };
@@ -337,7 +337,10 @@ fn broker_messages_for_a_worker_that_takes_none_are_bounded_and_counted() {
     flood(&srv);
     // Worker 0 took its own copies; what the master still holds is worker 1's backlog.
     let grew = rss_kib(master).saturating_sub(before);
-    assert!(grew < 32 * 1024, "the master grew by {grew} KiB for a stopped worker");
+    // Without the bound it grows by the whole 96 MiB; with it, by the 16 MiB backlog plus
+    // what passes through on the way to worker 0.
+    assert!(grew < 64 * 1024, "the master grew by {grew} KiB for a stopped worker");
+    println!("master grew by {grew} KiB for a stopped worker");
     let dropped_stopped = eventually(Duration::from_secs(5), "drops counted", || {
         let d = dropped(&srv);
         (d > 0).then_some(d)
@@ -347,11 +350,11 @@ fn broker_messages_for_a_worker_that_takes_none_are_bounded_and_counted() {
         let n = get_json(&srv.url("/flooded"), Some(1))["n"].as_u64().unwrap();
         (n >= 128).then_some(n)
     });
-    assert!(got < 6 * 128, "worker 1 got {got} of 768 messages although it was stopped");
+    assert!(got < 12 * 128, "worker 1 got {got} of 1536 messages although it was stopped");
 
     // Now worker 1 reads its link but its PHP thread is blocked.
     let block = {
-        let url = srv.url("/block?ms=4000");
+        let url = srv.url("/block?ms=5000");
         std::thread::spawn(move || get_json(&url, Some(1)))
     };
     eventually(Duration::from_secs(5), "worker 1 blocked", || {
@@ -360,7 +363,8 @@ fn broker_messages_for_a_worker_that_takes_none_are_bounded_and_counted() {
     let before = rss_kib(w1);
     flood(&srv);
     let grew = rss_kib(w1).saturating_sub(before);
-    assert!(grew < 32 * 1024, "worker 1 grew by {grew} KiB while its PHP thread was blocked");
+    assert!(grew < 48 * 1024, "worker 1 grew by {grew} KiB while its PHP thread was blocked");
+    println!("worker 1 grew by {grew} KiB while its PHP thread was blocked");
     block.join().unwrap();
     eventually(Duration::from_secs(5), "more drops counted", || {
         (dropped(&srv) > dropped_stopped).then_some(())
