@@ -99,14 +99,7 @@ impl<T> Sender<T> {
     /// Queues `value` and wakes the receiver at once. `Err` gives it back when the receiver
     /// is gone.
     pub fn send(&self, value: T) -> Result<(), T> {
-        let mut st = self.shared.state.lock();
-        if st.receiver_gone {
-            return Err(value);
-        }
-        st.queue.push(value);
-        let sleeping = st.sleeping;
-        drop(st);
-        if sleeping {
+        if self.push(value)? {
             self.shared.notify();
         }
         Ok(())
@@ -115,14 +108,7 @@ impl<T> Sender<T> {
     /// Queues `value`; a sleeping receiver is woken by the kicker once the tasks already
     /// ready on this runtime had their turn (see the module docs).
     pub fn send_deferred(&self, value: T) -> Result<(), T> {
-        let mut st = self.shared.state.lock();
-        if st.receiver_gone {
-            return Err(value);
-        }
-        st.queue.push(value);
-        let sleeping = st.sleeping;
-        drop(st);
-        if !sleeping {
+        if !self.push(value)? {
             return Ok(());
         }
         if !self.shared.kicker_running.load(Ordering::Acquire) {
@@ -131,6 +117,16 @@ impl<T> Sender<T> {
             self.shared.kicker.notify_one();
         }
         Ok(())
+    }
+
+    /// Queues `value`; `Ok(true)` when the receiver sleeps and is owed a wake-up.
+    fn push(&self, value: T) -> Result<bool, T> {
+        let mut st = self.shared.state.lock();
+        if st.receiver_gone {
+            return Err(value);
+        }
+        st.queue.push(value);
+        Ok(st.sleeping)
     }
 
     /// How often a sleeping receiver was woken so far.
@@ -248,6 +244,23 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// A thread that waits for one batch, started once the receiver is asleep (so a send
+    /// takes the wake-up path); it returns how the wait ended and what it got.
+    fn sleeping_receiver(
+        tx: &Sender<u32>,
+        rx: Receiver<u32>,
+    ) -> std::thread::JoinHandle<(Result<(), RecvError>, Vec<u32>)> {
+        let t = std::thread::spawn(move || {
+            let mut out = Vec::new();
+            let woke = rx.recv_into(&mut out, Some(Instant::now() + Duration::from_secs(5)));
+            (woke, out)
+        });
+        while !tx.shared.state.lock().sleeping {
+            std::thread::yield_now();
+        }
+        t
+    }
+
     #[test]
     fn takes_everything_queued_at_once() {
         let (tx, rx) = inbox();
@@ -272,17 +285,9 @@ mod tests {
     #[test]
     fn send_wakes_a_sleeping_receiver() {
         let (tx, rx) = inbox();
-        let t = std::thread::spawn(move || {
-            let mut out = Vec::new();
-            rx.recv_into(&mut out, None).unwrap();
-            out
-        });
-        // Wait until the receiver sleeps, so the wake path is the one tested.
-        while !tx.shared.state.lock().sleeping {
-            std::thread::yield_now();
-        }
+        let t = sleeping_receiver(&tx, rx);
         tx.send(7).unwrap();
-        assert_eq!(t.join().unwrap(), vec![7]);
+        assert_eq!(t.join().unwrap(), (Ok(()), vec![7]));
     }
 
     #[test]
@@ -351,14 +356,7 @@ mod tests {
             }
         });
         drop(rt);
-        let t = std::thread::spawn(move || {
-            let mut out = Vec::new();
-            let woke = rx.recv_into(&mut out, Some(Instant::now() + Duration::from_secs(5)));
-            (woke, out)
-        });
-        while !tx.shared.state.lock().sleeping {
-            std::thread::yield_now();
-        }
+        let t = sleeping_receiver(&tx, rx);
         tx.send_deferred(5).unwrap();
         assert_eq!(t.join().unwrap(), (Ok(()), vec![5]), "woken by the send, not the deadline");
     }
@@ -366,16 +364,9 @@ mod tests {
     #[test]
     fn deferred_send_without_a_kicker_wakes_at_once() {
         let (tx, rx) = inbox();
-        let t = std::thread::spawn(move || {
-            let mut out = Vec::new();
-            rx.recv_into(&mut out, None).unwrap();
-            out
-        });
-        while !tx.shared.state.lock().sleeping {
-            std::thread::yield_now();
-        }
+        let t = sleeping_receiver(&tx, rx);
         tx.send_deferred(3).unwrap();
-        assert_eq!(t.join().unwrap(), vec![3]);
+        assert_eq!(t.join().unwrap(), (Ok(()), vec![3]));
     }
 
     #[test]

@@ -579,6 +579,17 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 
 /// Writes every frame queued on `rx`, as many per write as are waiting. Ends when all
 /// senders are gone (after writing what was queued) or the peer stops reading.
+/// A link's socket as a Tokio stream registered with `rt`.
+pub fn async_stream(
+    fd: std::os::fd::OwnedFd,
+    rt: &tokio::runtime::Handle,
+) -> io::Result<tokio::net::UnixStream> {
+    let std_stream = std::os::unix::net::UnixStream::from(fd);
+    std_stream.set_nonblocking(true)?;
+    let _enter = rt.enter();
+    tokio::net::UnixStream::from_std(std_stream)
+}
+
 pub async fn write_frames<W: AsyncWrite + Unpin>(
     io: W,
     rx: mpsc::UnboundedReceiver<Frame>,

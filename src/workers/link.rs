@@ -117,13 +117,7 @@ impl Link {
     ) -> std::io::Result<Self> {
         let runtime = IoRuntime::start(1)?;
         let rt = runtime.handle();
-        let std_stream = std::os::unix::net::UnixStream::from(fd);
-        std_stream.set_nonblocking(true)?;
-        let stream = {
-            let _enter = rt.enter();
-            tokio::net::UnixStream::from_std(std_stream)?
-        };
-        let (read, write) = stream.into_split();
+        let (read, write) = ipc::async_stream(fd, &rt)?.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
         let open = Arc::new(AtomicBool::new(true));
         let (close_writer, close) = oneshot::channel::<()>();

@@ -770,13 +770,7 @@ fn connect(
     link: OwnedFd,
     first_start: bool,
 ) -> std::io::Result<()> {
-    let std_stream = std::os::unix::net::UnixStream::from(link);
-    std_stream.set_nonblocking(true)?;
-    let stream = {
-        let _enter = rt.enter();
-        tokio::net::UnixStream::from_std(std_stream)?
-    };
-    let (read, write) = stream.into_split();
+    let (read, write) = ipc::async_stream(link, rt)?.into_split();
     let (out, out_rx) = mpsc::unbounded_channel();
     let conn = Arc::new(Conn {
         index,
