@@ -305,8 +305,44 @@ fn want_int(option: &str, v: &OptionValue, min: i64, max: i64) -> Result<i64, Co
     Ok(n)
 }
 
-/// Seconds as int or float; `allow_zero` lets 0 mean "off".
-fn want_seconds(option: &str, v: &OptionValue, allow_zero: bool) -> Result<Duration, ConfigError> {
+/// Longest duration an option (or a PHP argument) may give, in seconds: 365 days.
+pub const MAX_DURATION_SECS: f64 = 31_536_000.0;
+/// Shortest client-facing network timeout (`header_timeout`, `body_timeout`,
+/// `keepalive_timeout`, `write_timeout`): below a network round trip, a request whose
+/// bytes do not all arrive in the first read would be dropped.
+pub const MIN_NETWORK_TIMEOUT: Duration = Duration::from_millis(100);
+/// Shortest `request_timeout`: PHP needs at least this to start any response.
+pub const MIN_REQUEST_TIMEOUT: Duration = Duration::from_millis(10);
+/// Shortest `sse_heartbeat`: more often would fill every stream with pings.
+pub const MIN_SSE_HEARTBEAT: Duration = Duration::from_millis(100);
+/// Shortest `sse_backpressure_timeout` and non-zero `shutdown_timeout`: one tick of the
+/// loop's timers.
+pub const MIN_SHORT_TIMEOUT: Duration = Duration::from_millis(1);
+/// Shortest `crash_window`: a crash-loop check over less than a second counts nothing.
+pub const MIN_CRASH_WINDOW: Duration = Duration::from_secs(1);
+
+/// Seconds for messages: `0.1`, `31536000`, `1e-12`, `1e300`, `NAN`, `INF`.
+pub fn format_seconds(secs: f64) -> String {
+    if secs.is_nan() {
+        "NAN".into()
+    } else if secs.is_infinite() {
+        if secs > 0.0 { "INF" } else { "-INF" }.into()
+    } else if secs != 0.0 && !(1e-4..1e15).contains(&secs.abs()) {
+        format!("{secs:e}")
+    } else {
+        format!("{secs}")
+    }
+}
+
+/// Whether `0` turns an option off or is out of range like any other too-short value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Zero {
+    Off,
+    Refused,
+}
+
+/// Seconds as int or float, between `min` and `MAX_DURATION_SECS`; with `Zero::Off` also 0.
+fn want_seconds(option: &str, v: &OptionValue, min: Duration, zero: Zero) -> Result<Duration, ConfigError> {
     let secs = match v {
         OptionValue::Int(n) => *n as f64,
         OptionValue::Float(f) => *f,
@@ -314,11 +350,24 @@ fn want_seconds(option: &str, v: &OptionValue, allow_zero: bool) -> Result<Durat
             return Err(err(option, format!("must be a number of seconds, {} given", other.type_name())))
         }
     };
-    if !secs.is_finite() || secs < 0.0 || (!allow_zero && secs == 0.0) || secs > 31_536_000.0 {
-        let range = if allow_zero { "0 (off) or a positive number" } else { "a positive number" };
-        return Err(err(option, format!("must be {range} of seconds up to one year, {secs} given")));
+    if zero == Zero::Off && secs == 0.0 {
+        return Ok(Duration::ZERO);
     }
-    Ok(Duration::from_secs_f64(secs))
+    let min_secs = min.as_secs_f64();
+    if !(min_secs..=MAX_DURATION_SECS).contains(&secs) {
+        let off = if zero == Zero::Off { "0 (off) or " } else { "" };
+        return Err(err(
+            option,
+            format!(
+                "must be {off}between {} and {} seconds, {} given",
+                format_seconds(min_secs),
+                format_seconds(MAX_DURATION_SECS),
+                format_seconds(secs)
+            ),
+        ));
+    }
+    // In range, so finite and far below Duration's limit.
+    Duration::try_from_secs_f64(secs).map_err(|e| err(option, e.to_string()))
 }
 
 fn want_bool(option: &str, v: &OptionValue) -> Result<bool, ConfigError> {
@@ -333,6 +382,16 @@ fn want_str<'a>(option: &str, v: &'a OptionValue) -> Result<&'a str, ConfigError
         OptionValue::Str(s) => Ok(s),
         other => Err(err(option, format!("must be a string, {} given", other.type_name()))),
     }
+}
+
+/// A file system path: a string without NUL bytes (the OS cannot take one, and it would cut
+/// the path short).
+fn want_path(option: &str, v: &OptionValue) -> Result<std::path::PathBuf, ConfigError> {
+    let s = want_str(option, v)?;
+    if s.contains('\0') {
+        return Err(err(option, "must not contain any null bytes"));
+    }
+    Ok(std::path::PathBuf::from(s))
 }
 
 impl ServerConfig {
@@ -386,12 +445,14 @@ impl ServerConfig {
             }
             "max_headers" => l.max_headers = want_int(name, v, 1, 10_000)? as usize,
             "max_body_size" => l.max_body_size = want_int(name, v, 0, i64::MAX)? as u64,
-            "header_timeout" => l.header_timeout = want_seconds(name, v, false)?,
-            "body_timeout" => l.body_timeout = want_seconds(name, v, false)?,
-            "keepalive_timeout" => l.keepalive_timeout = want_seconds(name, v, false)?,
-            "write_timeout" => l.write_timeout = want_seconds(name, v, false)?,
+            "header_timeout" => l.header_timeout = want_seconds(name, v, MIN_NETWORK_TIMEOUT, Zero::Refused)?,
+            "body_timeout" => l.body_timeout = want_seconds(name, v, MIN_NETWORK_TIMEOUT, Zero::Refused)?,
+            "keepalive_timeout" => {
+                l.keepalive_timeout = want_seconds(name, v, MIN_NETWORK_TIMEOUT, Zero::Refused)?
+            }
+            "write_timeout" => l.write_timeout = want_seconds(name, v, MIN_NETWORK_TIMEOUT, Zero::Refused)?,
             "request_timeout" => {
-                let d = want_seconds(name, v, true)?;
+                let d = want_seconds(name, v, MIN_REQUEST_TIMEOUT, Zero::Off)?;
                 l.request_timeout = (!d.is_zero()).then_some(d);
             }
             "max_connections" => l.max_connections = want_int(name, v, 1, 1_000_000)? as usize,
@@ -400,7 +461,9 @@ impl ServerConfig {
             "max_input_vars" => l.max_input_vars = want_int(name, v, 1, 1_000_000)? as usize,
             "h2c" => self.h2c = want_bool(name, v)?,
             "backlog" => self.backlog = want_int(name, v, 1, 65_535)? as u32,
-            "shutdown_timeout" => self.shutdown_timeout = want_seconds(name, v, true)?,
+            "shutdown_timeout" => {
+                self.shutdown_timeout = want_seconds(name, v, MIN_SHORT_TIMEOUT, Zero::Off)?
+            }
             "io_threads" => self.io_threads = want_int(name, v, 0, 256)? as usize,
             "log_level" => {
                 let s = want_str(name, v)?;
@@ -408,10 +471,9 @@ impl ServerConfig {
                     .ok_or_else(|| err(name, format!("must be one of {}, \"{s}\" given", LogLevel::NAMES)))?;
             }
             "upload_dir" => {
-                let s = want_str(name, v)?;
-                let path = std::path::PathBuf::from(s);
+                let path = want_path(name, v)?;
                 if !path.is_dir() {
-                    return Err(err(name, format!("\"{s}\" is not a directory")));
+                    return Err(err(name, format!("\"{}\" is not a directory", path.display())));
                 }
                 self.upload_dir = Some(path);
             }
@@ -420,7 +482,7 @@ impl ServerConfig {
             "gzip_level" => self.compression.gzip_level = want_int(name, v, 0, 9)? as u32,
             "compression_min_size" => self.compression.min_size = want_int(name, v, 0, i64::MAX)? as usize,
             "sse_heartbeat" => {
-                let d = want_seconds(name, v, true)?;
+                let d = want_seconds(name, v, MIN_SSE_HEARTBEAT, Zero::Off)?;
                 self.sse.heartbeat = (!d.is_zero()).then_some(d);
             }
             "sse_queue_size" => self.sse.queue_size = want_int(name, v, 1024, 1 << 30)? as usize,
@@ -437,15 +499,17 @@ impl ServerConfig {
                     }
                 }
             }
-            "sse_backpressure_timeout" => self.sse.backpressure_timeout = want_seconds(name, v, false)?,
-            "tls_cert" => self.tls_cert = Some(std::path::PathBuf::from(want_str(name, v)?)),
-            "tls_key" => self.tls_key = Some(std::path::PathBuf::from(want_str(name, v)?)),
+            "sse_backpressure_timeout" => {
+                self.sse.backpressure_timeout = want_seconds(name, v, MIN_SHORT_TIMEOUT, Zero::Refused)?
+            }
+            "tls_cert" => self.tls_cert = Some(want_path(name, v)?),
+            "tls_key" => self.tls_key = Some(want_path(name, v)?),
             "static_dir" => {
-                let dir = want_str(name, v)?;
-                let root = std::fs::canonicalize(dir)
-                    .map_err(|e| err(name, format!("\"{dir}\" cannot be used: {e}")))?;
+                let dir = want_path(name, v)?;
+                let root = std::fs::canonicalize(&dir)
+                    .map_err(|e| err(name, format!("\"{}\" cannot be used: {e}", dir.display())))?;
                 if !root.is_dir() {
-                    return Err(err(name, format!("\"{dir}\" is not a directory")));
+                    return Err(err(name, format!("\"{}\" is not a directory", dir.display())));
                 }
                 let s = self.static_files.get_or_insert_with(|| StaticConfig {
                     root: root.clone(),
@@ -470,7 +534,9 @@ impl ServerConfig {
             }
             "max_requests" => self.workers.max_requests = want_int(name, v, 0, i64::MAX)? as u64,
             "crash_limit" => self.workers.crash_limit = want_int(name, v, 1, 1_000_000)? as u32,
-            "crash_window" => self.workers.crash_window = want_seconds(name, v, false)?,
+            "crash_window" => {
+                self.workers.crash_window = want_seconds(name, v, MIN_CRASH_WINDOW, Zero::Refused)?
+            }
             "static_prefix" | "static_cache_control" | "static_brotli_cache_size" => {
                 let Some(s) = self.static_files.as_mut() else {
                     return Err(err(name, "needs \"static_dir\" (give static_dir first)"));
@@ -550,6 +616,80 @@ mod tests {
         assert!(c.set_option("header_timeout", &OptionValue::Float(-1.0)).is_err());
         assert!(c.set_option("header_timeout", &OptionValue::Int(0)).is_err());
         assert!(c.set_option("log_level", &OptionValue::Str("loud".into())).is_err());
+    }
+
+    fn seconds_error(option: &str, secs: f64) -> String {
+        let mut c = ServerConfig::default();
+        c.set_option(option, &OptionValue::Float(secs)).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn durations_below_their_minimum_are_refused_with_the_range() {
+        assert_eq!(
+            seconds_error("header_timeout", 1e-12),
+            "option \"header_timeout\": must be between 0.1 and 31536000 seconds, 1e-12 given"
+        );
+        assert!(seconds_error("keepalive_timeout", 1e-300).contains("between 0.1 and"));
+        assert!(seconds_error("write_timeout", 5e-10).contains("5e-10 given"));
+        assert!(seconds_error("body_timeout", 0.09).contains("0.09 given"));
+        assert!(seconds_error("sse_backpressure_timeout", 1e-4).contains("between 0.001 and"));
+        assert!(seconds_error("crash_window", 0.5).contains("between 1 and"));
+    }
+
+    #[test]
+    fn durations_above_a_year_or_not_finite_are_refused() {
+        assert!(seconds_error("header_timeout", 1e300).contains("1e300 given"));
+        assert!(seconds_error("body_timeout", 31_536_000.5).contains("31536000.5 given"));
+        assert!(seconds_error("header_timeout", f64::NAN).contains("NAN given"));
+        assert!(seconds_error("request_timeout", f64::INFINITY).contains("INF given"));
+        assert!(seconds_error("shutdown_timeout", -1.0).contains("-1 given"));
+    }
+
+    #[test]
+    fn zero_turns_off_only_the_options_that_say_so() {
+        let mut c = ServerConfig::default();
+        c.set_option("sse_heartbeat", &OptionValue::Int(0)).unwrap();
+        assert_eq!(c.sse.heartbeat, None);
+        c.set_option("shutdown_timeout", &OptionValue::Int(0)).unwrap();
+        assert_eq!(c.shutdown_timeout, Duration::ZERO);
+        assert_eq!(
+            seconds_error("request_timeout", 0.001),
+            "option \"request_timeout\": must be 0 (off) or between 0.01 and 31536000 seconds, 0.001 given"
+        );
+        assert!(seconds_error("sse_heartbeat", 0.05).contains("0 (off) or between 0.1"));
+        assert!(seconds_error("write_timeout", 0.0).contains("between 0.1 and"));
+    }
+
+    #[test]
+    fn durations_at_their_limits_are_accepted() {
+        let mut c = ServerConfig::default();
+        c.set_option("header_timeout", &OptionValue::Float(0.1)).unwrap();
+        assert_eq!(c.limits.header_timeout, MIN_NETWORK_TIMEOUT);
+        c.set_option("keepalive_timeout", &OptionValue::Int(31_536_000)).unwrap();
+        assert_eq!(c.limits.keepalive_timeout, Duration::from_secs(31_536_000));
+        c.set_option("request_timeout", &OptionValue::Float(0.01)).unwrap();
+        assert_eq!(c.limits.request_timeout, Some(MIN_REQUEST_TIMEOUT));
+        c.set_option("crash_window", &OptionValue::Int(1)).unwrap();
+        assert_eq!(c.workers.crash_window, MIN_CRASH_WINDOW);
+    }
+
+    #[test]
+    fn paths_with_a_nul_byte_are_refused() {
+        for option in ["upload_dir", "tls_cert", "tls_key", "static_dir"] {
+            let mut c = ServerConfig::default();
+            let e = c.set_option(option, &OptionValue::Str("/tmp\0x".into())).unwrap_err();
+            assert_eq!(e.to_string(), format!("option \"{option}\": must not contain any null bytes"));
+        }
+    }
+
+    #[test]
+    fn seconds_are_formatted_short() {
+        assert_eq!(format_seconds(0.1), "0.1");
+        assert_eq!(format_seconds(31_536_000.0), "31536000");
+        assert_eq!(format_seconds(1e-12), "1e-12");
+        assert_eq!(format_seconds(1e300), "1e300");
+        assert_eq!(format_seconds(0.0), "0");
+        assert_eq!(format_seconds(f64::NEG_INFINITY), "-INF");
     }
 
     #[test]

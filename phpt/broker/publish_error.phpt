@@ -27,7 +27,7 @@ ValueError: Via\Broker::publish(): Argument #1 ($topic) must be 1 to 1024 bytes,
 ValueError: Via\Broker::publish(): Argument #1 ($topic) must be 1 to 1024 bytes, 1025 given
 ValueError: Via\Broker::publish(): Argument #2 ($payload) is 5 bytes, over the broker's max_payload of 4
 ValueError: Via\Broker::subscribe(): Argument #1 ($topic) must be 1 to 1024 bytes, 0 given
-TypeError: Invalid value given for argument `callback`.
+TypeError: Via\Broker::subscribe(): Argument #2 ($callback) must be a valid callback, function "not a function" not found or invalid function name
 ValueError: Via\Broker::unsubscribe(): Argument #1 ($topic) must be 1 to 1024 bytes, 0 given
 Via\BrokerException: Via\Broker::publish(): the broker is closed
 Via\BrokerException: Via\Broker::subscribe(): the broker is closed

@@ -18,4 +18,4 @@ show(fn() => new Via\Channel('many'));
 --EXPECT--
 ValueError: Via\Channel::__construct(): Argument #1 ($capacity) must be at least 1, 0 given
 ValueError: Via\Channel::__construct(): Argument #1 ($capacity) must be at least 1, -5 given
-TypeError: Invalid value given for argument `capacity`.
+TypeError: Via\Channel::__construct(): Argument #1 ($capacity) must be of type int, string given

@@ -12,7 +12,7 @@ Via\go(fn() => print("other task ran\n"));
 Via\run();
 ?>
 --EXPECTF--
-TypeError: Invalid value given for argument `callback`.
+TypeError: Via\go(): Argument #1 ($callback) must be a valid callback, function "nope_no_function" not found or invalid function name
 %sERROR task %d threw RuntimeException: task failed in %s
 %A
 other task ran

@@ -18,4 +18,4 @@ show(fn() => Via\run('nope_no_function'));
 ?>
 --EXPECT--
 Via\Exception: Via\run(): the loop is already running (called inside a task or a server)
-TypeError: Invalid value given for argument `callback`.
+TypeError: Via\run(): Argument #1 ($callback) must be a valid callback, function "nope_no_function" not found or invalid function name

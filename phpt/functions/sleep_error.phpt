@@ -1,5 +1,5 @@
 --TEST--
-Via\sleep(): negative, non-finite, inside a foreign Fiber
+Via\sleep(): negative, NAN, inside a foreign Fiber
 --FILE--
 <?php
 function show(callable $f): void {
@@ -17,6 +17,6 @@ $f = new Fiber(fn() => Via\sleep(0.01));
 show(fn() => $f->start());
 ?>
 --EXPECT--
-ValueError: Via\sleep(): Argument #1 ($seconds) must be a finite number of seconds >= 0, -1 given
-ValueError: Via\sleep(): Argument #1 ($seconds) must be a finite number of seconds >= 0, NaN given
+ValueError: Via\sleep(): Argument #1 ($seconds) must be between 0 and 31536000 seconds, -1 given
+ValueError: Via\sleep(): Argument #1 ($seconds) must be between 0 and 31536000 seconds, NAN given
 Via\Exception: Via\sleep(): cannot suspend inside a Fiber that via did not start; call it from a via task (Via\go(), a server or timer callback) or from the main script

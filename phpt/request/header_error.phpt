@@ -1,5 +1,5 @@
 --TEST--
-Via\Request::header(), headerValues(), hasHeader(): a name that is not a string is a TypeError
+Via\Request::header(), headerValues(), hasHeader(): a name that cannot be a string is a TypeError
 --FILE--
 <?php
 function show(callable $f): void {
@@ -14,9 +14,9 @@ function show(callable $f): void {
 $r = new Via\Request(['headers' => ['X' => '1']]);
 show(fn() => $r->header([]));
 show(fn() => $r->headerValues(new stdClass()));
-show(fn() => $r->hasHeader(null));
+show(fn() => $r->hasHeader([1]));
 ?>
 --EXPECT--
-TypeError: Invalid value given for argument `name`.
-TypeError: Invalid value given for argument `name`.
-TypeError: Invalid value given for argument `name`.
+TypeError: Via\Request::header(): Argument #1 ($name) must be of type string, array given
+TypeError: Via\Request::headerValues(): Argument #1 ($name) must be of type string, stdClass given
+TypeError: Via\Request::hasHeader(): Argument #1 ($name) must be of type string, array given

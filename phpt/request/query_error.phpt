@@ -12,7 +12,7 @@ foreach (['query', 'post', 'cookie', 'input'] as $m) {
 }
 ?>
 --EXPECT--
-TypeError: Argument #1 ($key) must be of type string|int|null, array given
-TypeError: Argument #1 ($key) must be of type string|int|null, array given
-TypeError: Argument #1 ($key) must be of type string|int|null, array given
-TypeError: Argument #1 ($key) must be of type string|int|null, array given
+TypeError: Via\Request::query(): Argument #1 ($key) must be of type string|int|null, array given
+TypeError: Via\Request::post(): Argument #1 ($key) must be of type string|int|null, array given
+TypeError: Via\Request::cookie(): Argument #1 ($key) must be of type string|int|null, array given
+TypeError: Via\Request::input(): Argument #1 ($key) must be of type string|int|null, array given

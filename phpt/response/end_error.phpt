@@ -18,4 +18,4 @@ show(fn() => $r->end([]));
 ?>
 --EXPECT--
 Via\Exception: Via\Response::end(): the response has already ended
-TypeError: Invalid value given for argument `data`.
+TypeError: Via\Response::end(): Argument #1 ($data) must be of type ?string, array given

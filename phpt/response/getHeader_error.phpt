@@ -20,4 +20,4 @@ show(fn() => $r->getHeader([]));
 ValueError: Via\Response::getHeader(): Argument #1 ($name) must be a valid header name (RFC 9110 token), "bad name" given
 ValueError: Via\Response::removeHeader(): Argument #1 ($name) must be a valid header name (RFC 9110 token), "x
 " given
-TypeError: Invalid value given for argument `name`.
+TypeError: Via\Response::getHeader(): Argument #1 ($name) must be of type string, array given

@@ -24,6 +24,6 @@ show(fn() => $r->removeHeader('X'));
 ValueError: Via\Response::header(): Argument #1 ($name) must be a valid header name (RFC 9110 token), "Bad Name" given
 ValueError: Via\Response::header(): Argument #2 ($value) must not contain CR, LF or NUL
 ValueError: Via\Response::header(): Argument #2 ($value) must not contain CR, LF or NUL
-TypeError: Invalid value given for argument `value`.
+TypeError: Via\Response::header(): Argument #2 ($value) must be of type string, array given
 Via\Exception: Via\Response::header(): headers were already sent; set status, headers and cookies before the first write()
 Via\Exception: Via\Response::removeHeader(): headers were already sent; set status, headers and cookies before the first write()

@@ -30,7 +30,7 @@ ValueError: Via\Server::__construct(): Argument #1 ($host) must not be empty
 ValueError: Via\Server::__construct(): option "max_body": unknown option; known options are: %s
 ValueError: Via\Server::__construct(): option "max_body_size": must be an int, string given
 ValueError: Via\Server::__construct(): option "max_header_size": must be between 8192 and 16777216, 100 given
-ValueError: Via\Server::__construct(): option "header_timeout": must be a positive number of seconds up to one year, -1 given
+ValueError: Via\Server::__construct(): option "header_timeout": must be between 0.1 and 31536000 seconds, -1 given
 ValueError: Via\Server::__construct(): option "log_level": must be one of off, error, warn, info, debug, "loud" given
 ValueError: Via\Server::__construct(): option "h2c" must be an int, float, bool or string, array given
 ValueError: Via\Server::__construct(): option "upload_dir": "/nonexistent/dir" is not a directory

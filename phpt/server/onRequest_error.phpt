@@ -12,6 +12,6 @@ foreach (['onRequest', 'onStart', 'onShutdown'] as $m) {
 }
 ?>
 --EXPECTF--
-TypeError: Invalid value given for argument `handler`.
-TypeError: Invalid value given for argument `hook`.
-TypeError: Invalid value given for argument `hook`.
+TypeError: Via\Server::onRequest(): Argument #1 ($handler) must be a valid callback, function "no_such_function" not found or invalid function name
+TypeError: Via\Server::onStart(): Argument #1 ($hook) must be a valid callback, function "no_such_function" not found or invalid function name
+TypeError: Via\Server::onShutdown(): Argument #1 ($hook) must be a valid callback, function "no_such_function" not found or invalid function name

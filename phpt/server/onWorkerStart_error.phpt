@@ -12,5 +12,5 @@ foreach (['onWorkerStart', 'onWorkerStop'] as $m) {
 }
 ?>
 --EXPECT--
-Invalid value given for argument `hook`.
-Invalid value given for argument `hook`.
+Via\Server::onWorkerStart(): Argument #1 ($hook) must be a valid callback, function "nope" not found or invalid function name
+Via\Server::onWorkerStop(): Argument #1 ($hook) must be a valid callback, function "nope" not found or invalid function name

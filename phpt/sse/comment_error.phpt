@@ -18,6 +18,6 @@ $sse->close();
 show(fn() => $sse->comment('late'));
 ?>
 --EXPECT--
-TypeError: Invalid value given for argument `text`.
-TypeError: Invalid value given for argument `topic`.
+TypeError: Via\SSE::comment(): Argument #1 ($text) must be of type string, array given
+TypeError: Via\SSE::leave(): Argument #1 ($topic) must be of type string, array given
 no error: false

@@ -17,6 +17,6 @@ show(fn() => $sse->waitClosed(NAN));
 show(fn() => $sse->join(''));
 ?>
 --EXPECT--
-TypeError: Invalid value given for argument `callback`.
-ValueError: Via\SSE::waitClosed(): Argument #1 ($timeout) must be finite
+TypeError: Via\SSE::onClose(): Argument #1 ($callback) must be a valid callback, function "nope_no_function" not found or invalid function name
+ValueError: Via\SSE::waitClosed(): Argument #1 ($timeout) must be a number of seconds, NAN given
 ValueError: Via\SSE::join(): Argument #1 ($topic) must not be empty

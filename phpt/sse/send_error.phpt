@@ -25,5 +25,5 @@ ValueError: Via\SSE::send(): the event name must not contain CR or LF
 ValueError: Via\SSE::send(): the id must not contain CR, LF or NUL
 ValueError: Via\SSE::send(): the id must not contain CR, LF or NUL
 ValueError: Via\SSE::send(): Argument #4 ($retry) must be >= 0, -5 given
-TypeError: Invalid value given for argument `data`.
+TypeError: Via\SSE::send(): Argument #1 ($data) must be of type string, array given
 no error: false

@@ -16,6 +16,6 @@ show(fn() => Via\Timer::after(INF, fn() => null));
 show(fn() => Via\Timer::after(1, 'nope_no_function'));
 ?>
 --EXPECT--
-ValueError: Via\Timer::after(): Argument #1 ($seconds) must be a finite number of seconds >= 0, -1 given
-ValueError: Via\Timer::after(): Argument #1 ($seconds) must be a finite number of seconds >= 0, inf given
-TypeError: Invalid value given for argument `callback`.
+ValueError: Via\Timer::after(): Argument #1 ($seconds) must be between 0 and 31536000 seconds, -1 given
+ValueError: Via\Timer::after(): Argument #1 ($seconds) must be between 0 and 31536000 seconds, INF given
+TypeError: Via\Timer::after(): Argument #2 ($callback) must be a valid callback, function "nope_no_function" not found or invalid function name

@@ -1,5 +1,5 @@
 --TEST--
-Via\Timer::clear(): the id must be an int
+Via\Timer::clear(): the id must be an int (a numeric string is coerced)
 --FILE--
 <?php
 function show(callable $f): void {
@@ -15,5 +15,5 @@ show(fn() => Via\Timer::clear('1'));
 show(fn() => Via\Timer::clear([]));
 ?>
 --EXPECT--
-TypeError: Invalid value given for argument `id`.
-TypeError: Invalid value given for argument `id`.
+no error: false
+TypeError: Via\Timer::clear(): Argument #1 ($id) must be of type int, array given

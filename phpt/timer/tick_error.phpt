@@ -1,5 +1,5 @@
 --TEST--
-Via\Timer::tick(): the interval must be positive
+Via\Timer::tick(): the interval must be at least 0.001 (1 ms)
 --FILE--
 <?php
 function show(callable $f): void {
@@ -15,5 +15,5 @@ show(fn() => Via\Timer::tick(0, fn() => null));
 show(fn() => Via\Timer::tick(-0.5, fn() => null));
 ?>
 --EXPECT--
-ValueError: Via\Timer::tick(): Argument #1 ($seconds) must be greater than 0
-ValueError: Via\Timer::tick(): Argument #1 ($seconds) must be a finite number of seconds >= 0, -0.5 given
+ValueError: Via\Timer::tick(): Argument #1 ($seconds) must be between 0.001 and 31536000 seconds, 0 given
+ValueError: Via\Timer::tick(): Argument #1 ($seconds) must be between 0.001 and 31536000 seconds, -0.5 given

@@ -17,15 +17,15 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
-use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::exception::{PhpException, PhpResult};
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 
+use super::args::{Bool, ByteStr, Callable, Str};
 use super::convert;
-use super::errors::{broker_exception, value_err, Callable};
+use super::errors::{broker_exception, exception, value_err};
 use super::global::PhpGlobal;
 use super::runtime::{self, TaskKind};
 use crate::ipc::Frame;
@@ -75,7 +75,7 @@ fn origin() -> i64 {
 }
 
 fn broker_err(msg: String) -> PhpException {
-    PhpException::new(msg, 0, broker_exception())
+    exception(broker_exception(), msg)
 }
 
 /// Topics some `workers://` broker of this process subscribed to.
@@ -234,7 +234,8 @@ impl Broker {
     /// ?max_payload=bytes (default 1 MiB).
     ///
     /// @throws \ValueError for a malformed DSN, an unknown scheme or option
-    pub fn __construct(dsn: String) -> PhpResult<Self> {
+    pub fn __construct(dsn: Str) -> PhpResult<Self> {
+        let dsn = dsn.into_string();
         let (kind, max_payload) =
             parse_dsn(&dsn).map_err(|e| value_err(format!("Via\\Broker::__construct(): {e}")))?;
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
@@ -252,7 +253,8 @@ impl Broker {
     ///
     /// @throws \ValueError for an empty or too long topic, or a payload over max_payload
     /// @throws \Via\BrokerException when the broker is closed or not connected
-    pub fn publish(&self, topic: String, payload: BinarySlice<u8>) -> PhpResult<()> {
+    pub fn publish(&self, topic: Str, payload: ByteStr) -> PhpResult<()> {
+        let topic = topic.into_string();
         check_topic("publish", &topic)?;
         let Some((kind, max)) = self.state(|s| (s.kind.clone(), s.max_payload)) else {
             return Err(self.closed("publish"));
@@ -297,7 +299,8 @@ impl Broker {
     /// @throws \ValueError for an empty or too long topic
     /// @throws \Via\BrokerException when the broker is closed
     #[php(defaults(own = true))]
-    pub fn subscribe(&self, topic: String, callback: Callable, own: bool) -> PhpResult<()> {
+    pub fn subscribe(&self, topic: Str, callback: Callable, own: Bool) -> PhpResult<()> {
+        let (topic, own) = (topic.into_string(), *own);
         check_topic("subscribe", &topic)?;
         let workers = self.state(|s| s.kind == Kind::Workers).ok_or_else(|| self.closed("subscribe"))?;
         let first = workers && !subscribed_anywhere(&topic);
@@ -315,7 +318,8 @@ impl Broker {
     /// Removes this broker's subscriptions to $topic; false when it had none.
     ///
     /// @throws \ValueError for an empty or too long topic
-    pub fn unsubscribe(&self, topic: String) -> PhpResult<bool> {
+    pub fn unsubscribe(&self, topic: Str) -> PhpResult<bool> {
+        let topic = topic.into_string();
         check_topic("unsubscribe", &topic)?;
         let Some((had, workers)) =
             self.state(|s| (s.subs.remove(&topic).is_some_and(|v| !v.is_empty()), s.kind == Kind::Workers))

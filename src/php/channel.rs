@@ -17,7 +17,8 @@ use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
 
-use super::errors::{arg_seconds, value_err, via_err};
+use super::args::{timeout_arg, Float, Int};
+use super::errors::{value_err, via_err};
 use super::runtime::{self, ParkError, Waiter, Wake};
 
 /// What `Channel::pop()` returns when no value came.
@@ -47,15 +48,6 @@ struct State {
 #[php(flags = ClassFlags::Final)]
 pub struct Channel {
     state: RefCell<State>,
-}
-
-/// `None` = wait forever; negative means forever too (the OpenSwoole convention).
-fn timeout_arg(timeout: Option<f64>, what: &str) -> PhpResult<Option<Duration>> {
-    match timeout {
-        None => Ok(None),
-        Some(t) if t < 0.0 => Ok(None),
-        Some(t) => Ok(Some(Duration::from_secs_f64(arg_seconds(t, what)?))),
-    }
 }
 
 fn park_error(e: ParkError, method: &str) -> ext_php_rs::exception::PhpException {
@@ -101,7 +93,8 @@ impl Channel {
     ///
     /// @throws \ValueError when $capacity < 1
     #[php(defaults(capacity = 1))]
-    pub fn __construct(capacity: i64) -> PhpResult<Self> {
+    pub fn __construct(capacity: Int) -> PhpResult<Self> {
+        let capacity = *capacity;
         if capacity < 1 {
             return Err(value_err(format!(
                 "Via\\Channel::__construct(): Argument #1 ($capacity) must be at least 1, {capacity} given"
@@ -110,13 +103,14 @@ impl Channel {
         Ok(Self { state: RefCell::new(State { capacity: capacity as usize, ..State::default() }) })
     }
 
-    /// Adds a value, waiting while the channel is full (up to $timeout seconds; null or
-    /// negative = no limit, 0 = do not wait). A waiting pop() receives it at once.
-    /// Returns false when the channel is closed or the timeout passed.
+    /// Adds a value, waiting while the channel is full (up to $timeout seconds; null,
+    /// negative, INF or more than 365 days = no limit, 0 = do not wait). A waiting pop()
+    /// receives it at once. Returns false when the channel is closed or the timeout passed.
     ///
+    /// @throws \ValueError for a NAN timeout
     /// @throws \Via\Exception when waiting is impossible (it would wait forever)
-    pub fn push(&self, value: &Zval, timeout: Option<f64>) -> PhpResult<bool> {
-        let timeout = timeout_arg(timeout, "Via\\Channel::push(): Argument #2 ($timeout)")?;
+    pub fn push(&self, value: &Zval, timeout: Option<Float>) -> PhpResult<bool> {
+        let timeout = timeout_arg(timeout.map(|t| *t), "Via\\Channel::push(): Argument #2 ($timeout)")?;
         let mut value = value.shallow_clone();
         loop {
             if self.state.borrow().closed {
@@ -149,13 +143,14 @@ impl Channel {
         }
     }
 
-    /// Takes the oldest value, waiting up to $timeout seconds (null or negative = no
-    /// limit, 0 = do not wait). Returns Via\ChannelState::Timeout when the time passed
-    /// and Via\ChannelState::Closed once the channel is closed and empty.
+    /// Takes the oldest value, waiting up to $timeout seconds (null, negative, INF or more
+    /// than 365 days = no limit, 0 = do not wait). Returns Via\ChannelState::Timeout when
+    /// the time passed and Via\ChannelState::Closed once the channel is closed and empty.
     ///
+    /// @throws \ValueError for a NAN timeout
     /// @throws \Via\Exception when waiting is impossible (it would wait forever)
-    pub fn pop(&self, timeout: Option<f64>) -> PhpResult<Zval> {
-        let timeout = timeout_arg(timeout, "Via\\Channel::pop(): Argument #1 ($timeout)")?;
+    pub fn pop(&self, timeout: Option<Float>) -> PhpResult<Zval> {
+        let timeout = timeout_arg(timeout.map(|t| *t), "Via\\Channel::pop(): Argument #1 ($timeout)")?;
         let taken = self.state.borrow_mut().queue.pop_front();
         if let Some(v) = taken {
             self.wake_one_pusher();

@@ -1,11 +1,17 @@
 //! PHP exceptions of the runtime and the one place Rust errors become them.
 //!
 //! Owns: the `Via\Exception` hierarchy (registered by hand in MINIT so that PHP code can
-//! `new` and extend the classes), argument checks that produce PHP's own `TypeError` /
-//! `ValueError` wording.
+//! `new` and extend the classes), the construction of every exception via throws, and the
+//! argument errors thrown through the engine with PHP's own wording
+//! (`throw_argument_type_error`; the checks themselves live in `args`).
+//!
+//! Invariant: every message can be thrown. The engine takes a message as a C string, so a
+//! NUL byte (from a user's value quoted in a message) is written as `\0`; ext-php-rs would
+//! otherwise replace the exception with "Error: cannot throw …".
 //!
 //! PHP thread only.
 
+use std::ffi::CString;
 use std::sync::OnceLock;
 
 use ext_php_rs::builders::ClassBuilder;
@@ -71,16 +77,49 @@ pub fn register_classes() {
     register_one("Via\\BrokerException", via_exception, "Via\\Exception", keep::<BROKER_EXCEPTION>);
 }
 
+/// An exception of `class` with `msg`, NUL bytes written as `\0` so that it can be thrown.
+pub fn exception(class: &'static ClassEntry, msg: impl Into<String>) -> PhpException {
+    let msg = msg.into();
+    let msg = if msg.contains('\0') { msg.replace('\0', "\\0") } else { msg };
+    PhpException::new(msg, 0, class)
+}
+
 pub fn via_err(msg: impl Into<String>) -> PhpException {
-    PhpException::new(msg.into(), 0, via_exception())
+    exception(via_exception(), msg)
 }
 
 pub fn value_err(msg: impl Into<String>) -> PhpException {
-    PhpException::new(msg.into(), 0, ce::value_error())
+    exception(ce::value_error(), msg)
 }
 
 pub fn type_err(msg: impl Into<String>) -> PhpException {
-    PhpException::new(msg.into(), 0, ce::type_error())
+    exception(ce::type_error(), msg)
+}
+
+/// Throws PHP's `TypeError` for argument `num` (1-based) of the internal function being
+/// called, prefixed the way the engine prefixes its own:
+/// `Via\Server::__construct(): Argument #2 ($port) ` + `msg`. Does nothing when an
+/// exception is already pending.
+pub fn throw_argument_type_error(num: u32, msg: &str) {
+    throw_argument_error(sym::argument_type_error(), ce::type_error(), num, msg);
+}
+
+/// As `throw_argument_type_error`, with a `ValueError`.
+pub fn throw_argument_value_error(num: u32, msg: &str) {
+    throw_argument_error(sym::argument_value_error(), ce::value_error(), num, msg);
+}
+
+fn throw_argument_error(engine: Option<sym::ArgumentError>, class: &'static ClassEntry, num: u32, msg: &str) {
+    if super::fiber::eg_exception() {
+        return;
+    }
+    match (engine, CString::new(msg.replace('\0', "\\0"))) {
+        // SAFETY: a printf-style engine function given the format "%s" and one
+        // NUL-terminated string, inside a call from PHP (it reads the called function's
+        // name and argument names from the current frame).
+        (Some(f), Ok(text)) => unsafe { f(num, c"%s".as_ptr(), text.as_ptr()) },
+        _ => exception(class, format!("Argument #{num} {msg}")).throw(),
+    }
 }
 
 /// PHP's name for a value's type in error messages (`int`, `array`, `Foo\Bar`, …).
@@ -101,33 +140,6 @@ pub fn type_name(z: &Zval) -> String {
         obj.get_class_name().unwrap_or_else(|_| "object".into())
     } else {
         "mixed".into()
-    }
-}
-
-/// Seconds, finite and not negative.
-pub fn arg_seconds(secs: f64, what: &str) -> Result<f64, PhpException> {
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(value_err(format!("{what} must be a finite number of seconds >= 0, {secs} given")));
-    }
-    Ok(secs)
-}
-
-/// A callable argument: typed `callable` in signatures and stubs, checked by the engine's
-/// argument parsing, kept as the original value.
-pub struct Callable<'a>(&'a Zval);
-
-impl Callable<'_> {
-    /// A new reference to the callable, to keep.
-    pub fn to_zval(&self) -> Zval {
-        self.0.shallow_clone()
-    }
-}
-
-impl<'a> ext_php_rs::convert::FromZval<'a> for Callable<'a> {
-    const TYPE: ext_php_rs::flags::DataType = ext_php_rs::flags::DataType::Callable;
-
-    fn from_zval(zval: &'a Zval) -> Option<Self> {
-        zval.is_callable().then_some(Self(zval))
     }
 }
 

@@ -6,6 +6,7 @@
 //!
 //! Everything here runs on the PHP thread.
 
+mod args;
 mod broker;
 mod channel;
 mod convert;

@@ -13,7 +13,6 @@ use std::net::SocketAddr;
 
 use bytes::Bytes;
 use ext_php_rs::binary::Binary;
-use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
@@ -23,6 +22,7 @@ use ext_php_rs::types::{ZendHashTable, Zval};
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, COOKIE, HOST};
 use http::{HeaderMap, Method, Uri, Version};
 
+use super::args::{Array, ByteStr};
 use super::convert;
 use super::errors::{type_name, value_err, zval_bytes};
 use crate::config::DEFAULT_MAX_INPUT_VARS;
@@ -75,8 +75,9 @@ fn is_urlencoded(headers: &HeaderMap) -> bool {
     })
 }
 
-/// Returns `array[$key] ?? $default`, or the whole array when `$key` is null.
-fn pick(array: &Zval, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
+/// Returns `array[$key] ?? $default`, or the whole array when `$key` is null. `method`
+/// names the caller in errors.
+fn pick(method: &str, array: &Zval, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
     let Some(key) = key.filter(|k| !k.is_null()) else { return Ok(array.shallow_clone()) };
     let fallback = || default.map(Zval::shallow_clone).unwrap_or_default();
     let Some(ht) = array.array() else { return Ok(fallback()) };
@@ -85,7 +86,7 @@ fn pick(array: &Zval, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Z
     } else {
         let k = zval_bytes(key).ok_or_else(|| {
             super::errors::type_err(format!(
-                "Argument #1 ($key) must be of type string|int|null, {} given",
+                "Via\\Request::{method}(): Argument #1 ($key) must be of type string|int|null, {} given",
                 type_name(key)
             ))
         })?;
@@ -227,8 +228,18 @@ fn init_error(msg: impl std::fmt::Display) -> ext_php_rs::exception::PhpExceptio
     value_err(format!("Via\\Request::__construct(): {msg}"))
 }
 
+/// A string value of the init array: UTF-8 without NUL bytes (a method, a URI, an
+/// address — none can hold one).
 fn init_str(v: &Zval, key: &str) -> PhpResult<String> {
-    v.string().ok_or_else(|| init_error(format!("\"{key}\" must be a string, {} given", type_name(v))))
+    let s = v
+        .zend_str()
+        .ok_or_else(|| init_error(format!("\"{key}\" must be a string, {} given", type_name(v))))?;
+    let s = std::str::from_utf8(s.as_bytes())
+        .map_err(|_| init_error(format!("\"{key}\" must be valid UTF-8")))?;
+    if s.contains('\0') {
+        return Err(init_error(format!("\"{key}\" must not contain any null bytes")));
+    }
+    Ok(s.to_owned())
 }
 
 #[php_impl]
@@ -238,7 +249,7 @@ impl Request {
     /// ("http"|"https"), post (array, replaces the parsed body), files ($_FILES shape).
     ///
     /// @throws \ValueError for an unknown key or an invalid value
-    pub fn __construct(init: Option<&ZendHashTable>) -> PhpResult<Self> {
+    pub fn __construct(init: Option<Array>) -> PhpResult<Self> {
         let mut method = Method::GET;
         let mut uri = Uri::from_static("/");
         let mut version = Version::HTTP_11;
@@ -383,22 +394,22 @@ impl Request {
 
     /// The parsed query string (PHP's $_GET shape: a[]=1&b[x]=2), or one value of it.
     pub fn query(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
-        pick(&self.query_array()?, key, default)
+        pick("query", &self.query_array()?, key, default)
     }
 
     /// The parsed body fields (urlencoded or multipart; PHP's $_POST shape), or one value.
     pub fn post(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
-        pick(&self.post_array()?, key, default)
+        pick("post", &self.post_array()?, key, default)
     }
 
     /// A body field, else a query parameter, else $default (POST wins, as in $_REQUEST).
     pub fn input(&self, key: &Zval, default: Option<&Zval>) -> PhpResult<Zval> {
         let missing = Zval::new();
-        let from_post = pick(&self.post_array()?, Some(key), Some(&missing))?;
+        let from_post = pick("input", &self.post_array()?, Some(key), Some(&missing))?;
         if !from_post.is_null() {
             return Ok(from_post);
         }
-        pick(&self.query_array()?, Some(key), default)
+        pick("input", &self.query_array()?, Some(key), default)
     }
 
     /// Uploaded files in PHP's $_FILES shape (name, full_path, type, tmp_name, error,
@@ -410,11 +421,11 @@ impl Request {
 
     /// The cookies (PHP's $_COOKIE rules), or one of them.
     pub fn cookie(&self, name: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
-        pick(&self.cookie_array()?, name, default)
+        pick("cookie", &self.cookie_array()?, name, default)
     }
 
     /// One header, case-insensitive; repeated values joined with ", " ("; " for Cookie).
-    pub fn header(&self, name: BinarySlice<u8>) -> Option<Binary<u8>> {
+    pub fn header(&self, name: ByteStr) -> Option<Binary<u8>> {
         let name = Self::header_name(&name)?;
         let sep: &[u8] = if name == COOKIE { b"; " } else { b", " };
         let values: Vec<&[u8]> = self.headers.get_all(&name).iter().map(HeaderValue::as_bytes).collect();
@@ -422,7 +433,7 @@ impl Request {
     }
 
     /// Every value of one header, in order.
-    pub fn header_values(&self, name: BinarySlice<u8>) -> PhpResult<ZBox<ZendHashTable>> {
+    pub fn header_values(&self, name: ByteStr) -> PhpResult<ZBox<ZendHashTable>> {
         let mut list = ZendHashTable::new();
         if let Some(name) = Self::header_name(&name) {
             for v in self.headers.get_all(&name) {
@@ -433,7 +444,7 @@ impl Request {
     }
 
     /// Whether a header is present (case-insensitive).
-    pub fn has_header(&self, name: BinarySlice<u8>) -> bool {
+    pub fn has_header(&self, name: ByteStr) -> bool {
         Self::header_name(&name).is_some_and(|n| self.headers.contains_key(n))
     }
 

@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ext_php_rs::binary::Binary;
-use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
@@ -24,6 +23,7 @@ use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, StatusCode};
 
+use super::args::{Array, Bool, ByteStr, Int};
 use super::errors::{type_name, value_err, via_err};
 use super::runtime::{self, Wake};
 use crate::config::SseConfig;
@@ -334,7 +334,7 @@ fn now_unix() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
 }
 
-fn cookie_options(options: Option<&ZendHashTable>) -> PhpResult<CookieOptions> {
+fn cookie_options(options: Option<Array>) -> PhpResult<CookieOptions> {
     const WHAT: &str = "Via\\Response::cookie(): Argument #3 ($options)";
     let mut o = CookieOptions::default();
     let Some(options) = options else { return Ok(o) };
@@ -386,15 +386,18 @@ impl Response {
         Self { core: Rc::new(RefCell::new(ResponseCore::detached())) }
     }
 
-    /// Sets the status code (200–999) and optionally a reason phrase (HTTP/1 only).
+    /// Sets the status code (200–999) and optionally a reason phrase. The reason is bytes,
+    /// written as given on HTTP/1.1 (any byte but control characters: CR, LF, NUL…; tab
+    /// is allowed); HTTP/2 has no reason phrase.
     ///
     /// @throws \ValueError for a code outside 200–999 or a reason with control characters
     /// @throws \Via\Exception once headers were sent
-    pub fn status(
-        self_: &mut ZendClassObject<Response>,
-        code: i64,
-        reason: Option<String>,
-    ) -> PhpResult<&mut ZendClassObject<Response>> {
+    pub fn status<'a>(
+        self_: &'a mut ZendClassObject<Response>,
+        code: Int,
+        reason: Option<ByteStr>,
+    ) -> PhpResult<&'a mut ZendClassObject<Response>> {
+        let code = *code;
         self_.unsent("status")?;
         let status = u16::try_from(code)
             .ok()
@@ -406,12 +409,12 @@ impl Response {
                 ))
             })?;
         let reason = match reason {
-            Some(r) if r.bytes().any(|b| b != b'\t' && (b < 0x20 || b == 0x7f)) => {
+            Some(r) if r.iter().any(|&b| b != b'\t' && (b < 0x20 || b == 0x7f)) => {
                 return Err(value_err(
                     "Via\\Response::status(): Argument #2 ($reason) must not contain control characters",
                 ))
             }
-            Some(r) => Some(Bytes::from(r)),
+            Some(r) => Some(Bytes::copy_from_slice(&r)),
             None => None,
         };
         {
@@ -436,10 +439,11 @@ impl Response {
     #[php(defaults(replace = true))]
     pub fn header<'a>(
         self_: &'a mut ZendClassObject<Response>,
-        name: BinarySlice<u8>,
-        value: BinarySlice<u8>,
-        replace: bool,
+        name: ByteStr,
+        value: ByteStr,
+        replace: Bool,
     ) -> PhpResult<&'a mut ZendClassObject<Response>> {
+        let replace = *replace;
         self_.unsent("header")?;
         let name = header_name(&name, "Via\\Response::header(): Argument #1 ($name)")?;
         let value = header_value(&value, "Via\\Response::header(): Argument #2 ($value)")?;
@@ -459,7 +463,7 @@ impl Response {
     /// @throws \Via\Exception once headers were sent
     pub fn remove_header<'a>(
         self_: &'a mut ZendClassObject<Response>,
-        name: BinarySlice<u8>,
+        name: ByteStr,
     ) -> PhpResult<&'a mut ZendClassObject<Response>> {
         self_.unsent("removeHeader")?;
         let name = header_name(&name, "Via\\Response::removeHeader(): Argument #1 ($name)")?;
@@ -468,7 +472,7 @@ impl Response {
     }
 
     /// The values of one header joined with ", ", or null.
-    pub fn get_header(&self, name: BinarySlice<u8>) -> PhpResult<Option<String>> {
+    pub fn get_header(&self, name: ByteStr) -> PhpResult<Option<String>> {
         let name = header_name(&name, "Via\\Response::getHeader(): Argument #1 ($name)")?;
         let c = self.core.borrow();
         let values: Vec<String> = c
@@ -494,12 +498,12 @@ impl Response {
     /// @throws \Via\Exception once headers were sent
     pub fn cookie<'a>(
         self_: &'a mut ZendClassObject<Response>,
-        name: BinarySlice<u8>,
-        value: Option<BinarySlice<u8>>,
-        options: Option<&ZendHashTable>,
+        name: ByteStr,
+        value: Option<ByteStr>,
+        options: Option<Array>,
     ) -> PhpResult<&'a mut ZendClassObject<Response>> {
         self_.unsent("cookie")?;
-        let value: &[u8] = value.as_deref().copied().unwrap_or_default();
+        let value: &[u8] = value.as_deref().unwrap_or_default();
         let options = cookie_options(options)?;
         let line = cookie::build(&name, value, &options, now_unix())
             .map_err(|e| value_err(format!("Via\\Response::cookie(): {e}")))?;
@@ -514,7 +518,7 @@ impl Response {
     /// more than 1 MiB queued. Returns false once the client is gone.
     ///
     /// @throws \Via\Exception after end()
-    pub fn write(&self, data: BinarySlice<u8>) -> PhpResult<bool> {
+    pub fn write(&self, data: ByteStr) -> PhpResult<bool> {
         let chunk = Bytes::copy_from_slice(&data);
         let stream = {
             let mut c = self.core.borrow_mut();
@@ -557,7 +561,7 @@ impl Response {
     /// keep running afterwards (background work). Returns false if the client is gone.
     ///
     /// @throws \Via\Exception when the response has already ended
-    pub fn end(&self, data: Option<BinarySlice<u8>>) -> PhpResult<bool> {
+    pub fn end(&self, data: Option<ByteStr>) -> PhpResult<bool> {
         let body = data.map_or_else(Bytes::new, |d| Bytes::copy_from_slice(&d));
         let mut c = self.core.borrow_mut();
         match &c.phase {
@@ -583,7 +587,8 @@ impl Response {
     /// @throws \ValueError for a status that is not 3xx or a URL with CR, LF or NUL
     /// @throws \Via\Exception once headers were sent
     #[php(defaults(status = 302))]
-    pub fn redirect(&self, url: BinarySlice<u8>, status: i64) -> PhpResult<bool> {
+    pub fn redirect(&self, url: ByteStr, status: Int) -> PhpResult<bool> {
+        let status = *status;
         self.unsent("redirect")?;
         let code = u16::try_from(status)
             .ok()
@@ -624,8 +629,8 @@ impl Response {
     /// backpressure follow the server's options.
     ///
     /// @throws \Via\Exception once headers were sent
-    pub fn sse(&self, retry: Option<i64>) -> PhpResult<super::sse::Sse> {
-        let retry = match retry {
+    pub fn sse(&self, retry: Option<Int>) -> PhpResult<super::sse::Sse> {
+        let retry = match retry.map(|r| *r) {
             Some(r) if r < 0 => {
                 return Err(value_err(format!(
                     "Via\\Response::sse(): Argument #1 ($retry) must be >= 0, {r} given"

@@ -26,7 +26,8 @@ use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 
-use super::errors::{type_name, value_err, via_err, Callable};
+use super::args::{Array, ByteStr, Callable, Int, Str};
+use super::errors::{type_name, value_err, via_err};
 use super::global::PhpGlobal;
 use super::request::Request;
 use super::response::{Response, ResponseCore, Services, StreamContext, TopicsRef};
@@ -567,8 +568,11 @@ fn option_value(v: &Zval, name: &str) -> PhpResult<OptionValue> {
         Ok(OptionValue::Int(n))
     } else if let Some(f) = v.double() {
         Ok(OptionValue::Float(f))
-    } else if let Some(s) = v.string() {
-        Ok(OptionValue::Str(s))
+    } else if let Some(s) = v.zend_str() {
+        let s = std::str::from_utf8(s.as_bytes()).map_err(|_| {
+            value_err(format!("Via\\Server::__construct(): option \"{name}\" must be valid UTF-8"))
+        })?;
+        Ok(OptionValue::Str(s.to_owned()))
     } else {
         Err(value_err(format!(
             "Via\\Server::__construct(): option \"{name}\" must be an int, float, bool or string, {} given",
@@ -641,10 +645,16 @@ impl Server {
     ///
     /// @throws \ValueError for an invalid port, an unknown option or a bad value
     #[php(defaults(host = "\"127.0.0.1\"", port = 3000))]
-    pub fn __construct(host: String, port: i64, options: Option<&ZendHashTable>) -> PhpResult<Self> {
+    pub fn __construct(host: Str, port: Int, options: Option<Array>) -> PhpResult<Self> {
+        let (host, port) = (host.into_string(), *port);
         let mut config = ServerConfig { log_level: ini_log_level(), ..ServerConfig::default() };
         if host.is_empty() {
             return Err(value_err("Via\\Server::__construct(): Argument #1 ($host) must not be empty"));
+        }
+        if host.contains('\0') {
+            return Err(value_err(
+                "Via\\Server::__construct(): Argument #1 ($host) must not contain any null bytes",
+            ));
         }
         config.host = host;
         config.port = u16::try_from(port).map_err(|_| {
@@ -849,11 +859,12 @@ impl Server {
     /// @throws \ValueError when $event or $id contains a line break
     pub fn publish(
         &self,
-        topic: String,
-        data: ext_php_rs::binary_slice::BinarySlice<u8>,
-        event: Option<ext_php_rs::binary_slice::BinarySlice<u8>>,
-        id: Option<ext_php_rs::binary_slice::BinarySlice<u8>>,
+        topic: Str,
+        data: ByteStr,
+        event: Option<ByteStr>,
+        id: Option<ByteStr>,
     ) -> PhpResult<i64> {
+        let topic = topic.into_string();
         let Some(services) =
             with_running(|r| (r.server_id == self.id).then(|| Rc::clone(&r.services))).flatten()
         else {
@@ -881,7 +892,8 @@ impl Server {
     /// In a worker it asks the master (the calling task waits for the answer).
     ///
     /// @throws \Via\Exception in a worker whose master does not answer
-    pub fn subscribers(&self, topic: String) -> PhpResult<i64> {
+    pub fn subscribers(&self, topic: Str) -> PhpResult<i64> {
+        let topic = topic.into_string();
         let Some(topics) =
             with_running(|r| (r.server_id == self.id).then(|| r.services.topics.clone())).flatten()
         else {

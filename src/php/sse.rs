@@ -13,18 +13,17 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use ext_php_rs::binary::Binary;
-use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 
-use super::errors::{value_err, via_err, Callable};
+use super::args::{timeout_arg, ByteStr, Callable, Float, Int, Str};
+use super::errors::{value_err, via_err};
 use super::global::PhpGlobal;
 use super::response::{ResponseCore, Services};
 use super::runtime::{self, ParkError, TaskKind, Waiter, Wake};
@@ -255,7 +254,7 @@ impl Sse {
         }
     }
 
-    fn str_arg(v: Option<BinarySlice<u8>>) -> Option<Vec<u8>> {
+    fn str_arg(v: Option<ByteStr>) -> Option<Vec<u8>> {
         v.map(|b| b.to_vec())
     }
 }
@@ -287,12 +286,12 @@ impl Sse {
     /// @throws \ValueError when $event or $id contains a line break (or $id a NUL byte)
     pub fn send(
         &self,
-        data: BinarySlice<u8>,
-        event: Option<BinarySlice<u8>>,
-        id: Option<BinarySlice<u8>>,
-        retry: Option<i64>,
+        data: ByteStr,
+        event: Option<ByteStr>,
+        id: Option<ByteStr>,
+        retry: Option<Int>,
     ) -> PhpResult<bool> {
-        let retry = match retry {
+        let retry = match retry.map(|r| *r) {
             Some(r) if r < 0 => {
                 return Err(value_err(format!(
                     "Via\\SSE::send(): Argument #4 ($retry) must be >= 0, {r} given"
@@ -307,7 +306,7 @@ impl Sse {
     }
 
     /// Sends a comment (ignored by EventSource; keeps intermediaries awake).
-    pub fn comment(&self, text: BinarySlice<u8>) -> PhpResult<bool> {
+    pub fn comment(&self, text: ByteStr) -> PhpResult<bool> {
         self.push(format_comment(&text))
     }
 
@@ -340,21 +339,16 @@ impl Sse {
         self_
     }
 
-    /// Suspends until the stream ends (true) or $timeout seconds pass (false).
+    /// Suspends until the stream ends (true) or $timeout seconds pass (false); null,
+    /// negative, INF or more than 365 days = no limit.
     ///
+    /// @throws \ValueError for a NAN timeout
     /// @throws \Via\Exception when waiting is impossible (inside a foreign Fiber)
-    pub fn wait_closed(&self, timeout: Option<f64>) -> PhpResult<bool> {
+    pub fn wait_closed(&self, timeout: Option<Float>) -> PhpResult<bool> {
+        let timeout = timeout_arg(timeout.map(|t| *t), "Via\\SSE::waitClosed(): Argument #1 ($timeout)")?;
         if !self.is_open() {
             return Ok(true);
         }
-        let timeout = match timeout {
-            Some(t) if t.is_finite() && t >= 0.0 => Some(Duration::from_secs_f64(t)),
-            Some(t) if t < 0.0 => None,
-            Some(_) => {
-                return Err(value_err("Via\\SSE::waitClosed(): Argument #1 ($timeout) must be finite"))
-            }
-            None => None,
-        };
         let w = runtime::waiter().map_err(|e| via_err(format!("Via\\SSE::waitClosed(): {e}")))?;
         self.core.borrow_mut().close_waiters.push(w);
         match runtime::park(w, timeout) {
@@ -376,7 +370,8 @@ impl Sse {
     /// stays open after the handler returns until the client leaves.
     ///
     /// @throws \ValueError for an empty topic
-    pub fn join(self_: &mut ZendClassObject<Sse>, topic: String) -> PhpResult<&mut ZendClassObject<Sse>> {
+    pub fn join(self_: &mut ZendClassObject<Sse>, topic: Str) -> PhpResult<&mut ZendClassObject<Sse>> {
+        let topic = topic.into_string();
         if topic.is_empty() {
             return Err(value_err("Via\\SSE::join(): Argument #1 ($topic) must not be empty"));
         }
@@ -393,10 +388,10 @@ impl Sse {
     }
 
     /// Leaves a topic.
-    pub fn leave(self_: &mut ZendClassObject<Sse>, topic: String) -> &mut ZendClassObject<Sse> {
+    pub fn leave(self_: &mut ZendClassObject<Sse>, topic: Str) -> &mut ZendClassObject<Sse> {
         {
             let mut c = self_.core.borrow_mut();
-            if let Some(pos) = c.topics.iter().position(|t| *t == topic) {
+            if let Some(pos) = c.topics.iter().position(|t| *t == *topic) {
                 c.topics.remove(pos);
                 if let (Some(s), Some(v)) = (&c.stream, &c.services) {
                     v.topics.leave(&topic, s.id());

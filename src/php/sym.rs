@@ -4,10 +4,10 @@
 //! PHP, and an undefined reference to a symbol ext-php-rs does not itself provide makes
 //! that load fail (toolchain notes). Resolved on first use, on the PHP thread.
 
-use std::ffi::{c_void, CStr};
+use std::ffi::{c_char, c_void, CStr};
 use std::sync::OnceLock;
 
-use ext_php_rs::ffi::{zend_class_entry, zend_object};
+use ext_php_rs::ffi::{zend_class_entry, zend_long, zend_object, zend_string, zval};
 use ext_php_rs::zend::ClassEntry;
 
 fn lookup(name: &CStr) -> *mut c_void {
@@ -95,4 +95,64 @@ pub fn display_ini_entries(module: *mut ext_php_rs::zend::ModuleEntry) {
 pub fn unclean_shutdown() -> bool {
     // SAFETY: the compiler globals are a static of the engine; reading one bool.
     unsafe { (*ext_php_rs::ffi::ext_php_rs_compiler_globals()).unclean_shutdown }
+}
+
+/// An engine function, looked up once: `$name() -> Option<$ty>`.
+macro_rules! engine_fn {
+    ($(#[$doc:meta])* $name:ident: $ty:ty = $symbol:literal) => {
+        $(#[$doc])*
+        pub fn $name() -> Option<$ty> {
+            static P: OnceLock<usize> = OnceLock::new();
+            let p = *P.get_or_init(|| lookup($symbol) as usize);
+            // SAFETY: the symbol, when present, is a function with exactly this signature in
+            // every PHP 8 engine (Zend/zend_API.h; ZEND_FASTCALL is the C convention on
+            // x86-64 and aarch64).
+            (p != 0).then(|| unsafe { std::mem::transmute::<usize, $ty>(p) })
+        }
+    };
+}
+
+/// `bool zend_parse_arg_*_slow(zval *arg, T *dest, uint32_t arg_num)`: the conversion of a
+/// scalar parameter that is not already of its type, by the caller's typing mode.
+pub type ParseArg<T> = unsafe extern "C" fn(*mut zval, *mut T, u32) -> bool;
+
+/// `void zend_argument_{type,value}_error(uint32_t arg_num, const char *format, ...)`.
+pub type ArgumentError = unsafe extern "C" fn(u32, *const c_char, ...);
+
+engine_fn!(
+    /// int parameters: numeric strings, integral floats, bools; null deprecated.
+    parse_arg_long: ParseArg<zend_long> = c"zend_parse_arg_long_slow"
+);
+engine_fn!(
+    /// float parameters: ints (strict mode too), numeric strings, bools; null deprecated.
+    parse_arg_double: ParseArg<f64> = c"zend_parse_arg_double_slow"
+);
+engine_fn!(
+    /// bool parameters: ints, floats, strings; null deprecated.
+    parse_arg_bool: ParseArg<bool> = c"zend_parse_arg_bool_slow"
+);
+engine_fn!(
+    /// string parameters: ints, floats, bools, Stringable objects (converts `arg` in place).
+    parse_arg_str: ParseArg<*mut zend_string> = c"zend_parse_arg_str_slow"
+);
+engine_fn!(
+    /// "<function>(): Argument #n ($name) <message>" as a TypeError.
+    argument_type_error: ArgumentError = c"zend_argument_type_error"
+);
+engine_fn!(
+    /// "<function>(): Argument #n ($name) <message>" as a ValueError.
+    argument_value_error: ArgumentError = c"zend_argument_value_error"
+);
+engine_fn!(
+    /// `const char *zend_zval_value_name(const zval *)` (PHP 8.3+): what "… given" says.
+    zval_value_name_83: unsafe extern "C" fn(*const zval) -> *const c_char = c"zend_zval_value_name"
+);
+engine_fn!(
+    /// `const char *zend_zval_type_name(const zval *)`: what "… given" says before 8.3.
+    zval_type_name: unsafe extern "C" fn(*const zval) -> *const c_char = c"zend_zval_type_name"
+);
+
+/// The engine's name of a value in "… given" messages, for the running PHP version.
+pub fn zval_value_name() -> Option<unsafe extern "C" fn(*const zval) -> *const c_char> {
+    zval_value_name_83().or_else(zval_type_name)
 }

@@ -6,7 +6,6 @@
 //!
 //! PHP thread only; the table's memory is shared across processes, never across threads.
 
-use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::{PhpException, PhpResult};
@@ -15,16 +14,17 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::ce;
 
+use super::args::{Array, ByteStr, Int, Str};
 use super::convert;
-use super::errors::{capacity_exception, type_err, type_name, value_err, via_err};
+use super::errors::{capacity_exception, exception, type_err, type_name, value_err, via_err};
 use crate::table::{ColumnType, Table as Core, TableError, Value, ValueRef};
 
 fn table_err(method: &str, e: TableError) -> PhpException {
     let msg = format!("Via\\Table::{method}(): {e}");
     match e {
-        TableError::Full { .. } => PhpException::new(msg, 0, capacity_exception()),
+        TableError::Full { .. } => exception(capacity_exception(), msg),
         TableError::WrongType { .. } | TableError::NotNumeric { .. } => type_err(msg),
-        TableError::Overflow { .. } => PhpException::new(msg, 0, ce::arithmetic_error()),
+        TableError::Overflow { .. } => exception(ce::arithmetic_error(), msg),
         TableError::Map(_) => via_err(msg),
         _ => value_err(msg),
     }
@@ -113,7 +113,8 @@ impl Table {
     /// @throws \Via\Exception inside a running server or a worker, or when the memory
     ///         cannot be mapped
     #[php(defaults(key_max_length = 64))]
-    pub fn __construct(rows: i64, columns: &ZendHashTable, key_max_length: i64) -> PhpResult<Self> {
+    pub fn __construct(rows: Int, columns: Array, key_max_length: Int) -> PhpResult<Self> {
+        let (rows, key_max_length) = (*rows, *key_max_length);
         if super::server::any_running() {
             return Err(via_err(
                 "Via\\Table::__construct(): tables must be created before Server::start(); a table \
@@ -181,7 +182,7 @@ impl Table {
     ///         than its column
     /// @throws \TypeError for a value of the wrong type (ints are accepted for floats)
     /// @throws \Via\CapacityException when the row is new and the table is full
-    pub fn set(&self, key: BinarySlice<u8>, values: &ZendHashTable) -> PhpResult<()> {
+    pub fn set(&self, key: ByteStr, values: Array) -> PhpResult<()> {
         let m = "set";
         let mut refs = Vec::with_capacity(values.len());
         for (k, v) in values.iter() {
@@ -195,7 +196,7 @@ impl Table {
     /// no such row.
     ///
     /// @throws \ValueError for an empty or too long key, an unknown column
-    pub fn get(&self, key: BinarySlice<u8>, column: Option<String>) -> PhpResult<Zval> {
+    pub fn get(&self, key: ByteStr, column: Option<Str>) -> PhpResult<Zval> {
         let m = "get";
         match column {
             Some(c) => {
@@ -215,14 +216,14 @@ impl Table {
     /// Whether $key has a row.
     ///
     /// @throws \ValueError for an empty or too long key
-    pub fn exists(&self, key: BinarySlice<u8>) -> PhpResult<bool> {
+    pub fn exists(&self, key: ByteStr) -> PhpResult<bool> {
         self.core.exists(&key).map_err(|e| table_err("exists", e))
     }
 
     /// Removes $key's row; false when there was none.
     ///
     /// @throws \ValueError for an empty or too long key
-    pub fn del(&self, key: BinarySlice<u8>) -> PhpResult<bool> {
+    pub fn del(&self, key: ByteStr) -> PhpResult<bool> {
         self.core.del(&key).map_err(|e| table_err("del", e))
     }
 
@@ -233,7 +234,7 @@ impl Table {
     /// @throws \TypeError when the column is a string, or $by is a float for an int column
     /// @throws \ArithmeticError when an int column would overflow
     /// @throws \Via\CapacityException when the row is new and the table is full
-    pub fn incr(&self, key: BinarySlice<u8>, column: String, by: Option<&Zval>) -> PhpResult<Zval> {
+    pub fn incr(&self, key: ByteStr, column: Str, by: Option<&Zval>) -> PhpResult<Zval> {
         self.add("incr", &key, &column, by, false)
     }
 
@@ -243,7 +244,7 @@ impl Table {
     /// @throws \TypeError when the column is a string, or $by is a float for an int column
     /// @throws \ArithmeticError when an int column would overflow
     /// @throws \Via\CapacityException when the row is new and the table is full
-    pub fn decr(&self, key: BinarySlice<u8>, column: String, by: Option<&Zval>) -> PhpResult<Zval> {
+    pub fn decr(&self, key: ByteStr, column: Str, by: Option<&Zval>) -> PhpResult<Zval> {
         self.add("decr", &key, &column, by, true)
     }
 
@@ -253,13 +254,7 @@ impl Table {
     /// @throws \ValueError for an empty or too long key, an unknown column, a string longer
     ///         than its column
     /// @throws \TypeError for values of the wrong type
-    pub fn compare_and_set(
-        &self,
-        key: BinarySlice<u8>,
-        column: String,
-        expected: &Zval,
-        new: &Zval,
-    ) -> PhpResult<bool> {
+    pub fn compare_and_set(&self, key: ByteStr, column: Str, expected: &Zval, new: &Zval) -> PhpResult<bool> {
         let m = "compareAndSet";
         let col = self.column(m, &column)?;
         let e = self.value_ref(m, col, expected)?;

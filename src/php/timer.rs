@@ -6,14 +6,13 @@
 //!
 //! PHP thread only.
 
-use std::time::Duration;
-
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
 
-use super::errors::{arg_seconds, via_err, Callable};
+use super::args::{duration_arg, Callable, Float, Int, MIN_TICK_SECONDS};
+use super::errors::via_err;
 use super::runtime::{self, ParkError, TaskKind, Until};
 
 fn args_of(args: &[&Zval]) -> Vec<Zval> {
@@ -28,33 +27,30 @@ pub struct Timer;
 
 #[php_impl]
 impl Timer {
-    /// Runs $callback(...$args) once after $seconds. Returns the timer id.
+    /// Runs $callback(...$args) once after $seconds (0 to 31536000, i.e. 365 days).
+    /// Returns the timer id.
     ///
-    /// @throws \ValueError for a negative or non-finite delay
-    pub fn after(seconds: f64, callback: Callable, args: &[&Zval]) -> PhpResult<i64> {
-        let secs = arg_seconds(seconds, "Via\\Timer::after(): Argument #1 ($seconds)")?;
+    /// @throws \ValueError for a delay that is negative, NAN or longer than 365 days
+    pub fn after(seconds: Float, callback: Callable, args: &[&Zval]) -> PhpResult<i64> {
+        let delay = duration_arg(*seconds, 0.0, "Via\\Timer::after(): Argument #1 ($seconds)")?;
         let cb = callback.to_zval();
-        Ok(runtime::add_user_timer(Duration::from_secs_f64(secs), None, cb, args_of(args)) as i64)
+        Ok(runtime::add_user_timer(delay, None, cb, args_of(args)) as i64)
     }
 
-    /// Runs $callback(...$args) every $seconds (> 0) until cleared. Returns the timer id.
+    /// Runs $callback(...$args) every $seconds until cleared. Returns the timer id. The
+    /// interval is 0.001 (1 ms) to 31536000 (365 days): a shorter one would fire on every
+    /// turn of the loop and starve the other tasks and timers, so it is refused.
     ///
-    /// @throws \ValueError for an interval that is not a positive finite number
-    pub fn tick(seconds: f64, callback: Callable, args: &[&Zval]) -> PhpResult<i64> {
-        let secs = arg_seconds(seconds, "Via\\Timer::tick(): Argument #1 ($seconds)")?;
-        if secs <= 0.0 {
-            return Err(super::errors::value_err(
-                "Via\\Timer::tick(): Argument #1 ($seconds) must be greater than 0",
-            ));
-        }
+    /// @throws \ValueError for an interval under 0.001, over 365 days, or NAN
+    pub fn tick(seconds: Float, callback: Callable, args: &[&Zval]) -> PhpResult<i64> {
+        let every = duration_arg(*seconds, MIN_TICK_SECONDS, "Via\\Timer::tick(): Argument #1 ($seconds)")?;
         let cb = callback.to_zval();
-        let every = Duration::from_secs_f64(secs);
         Ok(runtime::add_user_timer(every, Some(every), cb, args_of(args)) as i64)
     }
 
     /// Cancels a timer. Returns false when no such timer is pending.
-    pub fn clear(id: i64) -> bool {
-        u64::try_from(id).is_ok_and(runtime::clear_user_timer)
+    pub fn clear(id: Int) -> bool {
+        u64::try_from(*id).is_ok_and(runtime::clear_user_timer)
     }
 
     /// Cancels every timer. Returns how many were pending.
@@ -72,17 +68,18 @@ pub fn go(callback: Callable, args: &[&Zval]) -> i64 {
     runtime::spawn(callback.to_zval(), args_of(args), TaskKind::Go) as i64
 }
 
-/// Suspends the current task for $seconds while others run. In the main script (outside
-/// any task) it runs the loop for that long. Via\sleep(0) yields to ready tasks.
+/// Suspends the current task for $seconds (0 to 31536000, i.e. 365 days) while others
+/// run. In the main script (outside any task) it runs the loop for that long.
+/// Via\sleep(0) yields to ready tasks.
 ///
-/// @throws \ValueError for a negative or non-finite duration
+/// @throws \ValueError for a duration that is negative, NAN or longer than 365 days
 /// @throws \Via\Exception inside a Fiber that via did not start
 #[php_function]
 #[php(name = "Via\\sleep")]
-pub fn sleep(seconds: f64) -> PhpResult<()> {
-    let secs = arg_seconds(seconds, "Via\\sleep(): Argument #1 ($seconds)")?;
+pub fn sleep(seconds: Float) -> PhpResult<()> {
+    let duration = duration_arg(*seconds, 0.0, "Via\\sleep(): Argument #1 ($seconds)")?;
     let w = runtime::waiter().map_err(|e| via_err(format!("Via\\sleep(): {e}")))?;
-    match runtime::park(w, Some(Duration::from_secs_f64(secs))) {
+    match runtime::park(w, Some(duration)) {
         Ok(_) | Err(ParkError::Cancelled) => Ok(()),
         Err(e) => Err(via_err(format!("Via\\sleep(): {e}"))),
     }

@@ -1,0 +1,381 @@
+//! Arguments of via's functions and methods, converted the way PHP converts the arguments
+//! of its own internal functions.
+//!
+//! Owns: the parameter types every `#[php_impl]`/`#[php_function]` signature uses for
+//! scalars, strings, arrays and callables (`Int`, `Float`, `Bool`, `Str`, `ByteStr`, `Array`,
+//! `Callable`), and the checks of durations given in seconds.
+//! Does not own: the exception classes and their construction (`errors`).
+//!
+//! Why: ext-php-rs converts `i64`, `f64`, `String`… strictly and reports a mismatch as
+//! "Invalid value given for argument `port`." These types apply PHP's rules instead
+//! (docs/decisions/0010-php-argument-coercion.md): outside `strict_types` the engine's own
+//! `zend_parse_arg_*_slow` helpers coerce (`"8080"` → 8080, `1` → 1.0, `null` → 0 with
+//! PHP's deprecation), under `declare(strict_types=1)` only int → float is widened; a value
+//! that does not fit raises PHP's TypeError ("Via\Server::__construct(): Argument #2
+//! ($port) must be of type int, array given"). The code the macro generates then throws
+//! nothing: `PhpException::throw` leaves a pending exception alone.
+//!
+//! How a conversion knows which argument it converts: the zval it is given is a slot of
+//! the frame of the function being called (`EG(current_execute_data)`, arguments are never
+//! copied out of it), so its index is the argument number, and the function's `arg_info`
+//! says whether null is allowed. A zval from anywhere else is refused without a message
+//! (the macro's own TypeError follows), which never happens for via's signatures.
+//!
+//! Invariants: PHP thread only, inside a call from PHP; values are converted in the frame
+//! or in a temporary copy, never in a caller's variable.
+
+use std::borrow::Cow;
+use std::ops::Deref;
+use std::time::Duration;
+
+use ext_php_rs::convert::{FromZval, StubLiteral};
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::ffi;
+use ext_php_rs::flags::DataType;
+use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
+
+use super::errors::{throw_argument_type_error, throw_argument_value_error, type_name, value_err};
+use super::fiber;
+use super::sym;
+
+/// An argument's place in the call being made.
+#[derive(Clone, Copy)]
+struct Slot {
+    /// 1-based, as in PHP's messages.
+    num: u32,
+    /// The parameter is declared `?type`.
+    nullable: bool,
+}
+
+/// Where `z` sits among the arguments of the function being called, if it is one of them.
+fn slot_of(z: &Zval) -> Option<Slot> {
+    // SAFETY: the executor globals are a static of the engine. Inside a call from PHP,
+    // `current_execute_data` is the frame of the internal function being called (the
+    // engine sets it before calling the handler): its `func`, its argument count and its
+    // argument slots (`ZEND_CALL_ARG`) are valid for the whole call. Only addresses are
+    // compared; `arg_info` has `num_args` entries, one more when the function is variadic.
+    unsafe {
+        let ex = (*ffi::ext_php_rs_executor_globals()).current_execute_data;
+        if ex.is_null() || (*ex).func.is_null() {
+            return None;
+        }
+        let count = (*ex).This.u2.num_args as usize;
+        let first = (*ex).zend_call_arg(0)? as *const Zval as usize;
+        let offset = (z as *const Zval as usize).checked_sub(first)?;
+        let size = std::mem::size_of::<Zval>();
+        let index = offset / size;
+        if offset % size != 0 || index >= count {
+            return None;
+        }
+        let common = &(*(*ex).func).common;
+        let declared = common.num_args as usize;
+        let info = if index < declared {
+            index
+        } else if common.fn_flags & ffi::ZEND_ACC_VARIADIC != 0 {
+            declared
+        } else {
+            return None;
+        };
+        let nullable = !common.arg_info.is_null()
+            && (*common.arg_info.add(info)).type_.type_mask & ffi::_ZEND_TYPE_NULLABLE_BIT != 0;
+        Some(Slot { num: u32::try_from(index + 1).ok()?, nullable })
+    }
+}
+
+/// Throws PHP's "must be of type T, X given" for `z` and returns None.
+fn mismatch<T>(slot: Slot, expected: &str, z: &Zval) -> Option<T> {
+    let q = if slot.nullable { "?" } else { "" };
+    throw_argument_type_error(slot.num, &format!("must be of type {q}{expected}, {} given", given(z)));
+    None
+}
+
+/// The engine's name for a value's type in "… given" (`string`, `array`, a class name;
+/// PHP 8.3+ says `true`/`false` for bools, and so do these messages there).
+fn given(z: &Zval) -> String {
+    match sym::zval_value_name() {
+        // SAFETY: `z` is a live zval; the function returns a static or interned C string.
+        Some(f) => unsafe { std::ffi::CStr::from_ptr(f(z as *const Zval as *const ffi::zval)) }
+            .to_string_lossy()
+            .into_owned(),
+        None => type_name(z),
+    }
+}
+
+/// Runs one of the engine's `zend_parse_arg_*_slow` helpers on `z`: the coercion of a
+/// scalar parameter by PHP's rules (strict mode included). None when it refused (the
+/// engine may have thrown already, e.g. a deprecation turned into an exception).
+fn engine_parse<T: Default>(f: Option<sym::ParseArg<T>>, z: &mut Zval, slot: Slot) -> Option<T> {
+    let f = f?;
+    let mut out = T::default();
+    // SAFETY: `z` is a live zval owned by the caller (a temporary copy for strings, which
+    // the helper converts in place); `out` is a valid destination; the helper reads the
+    // strictness of the calling frame from the executor globals, inside a call from PHP.
+    let ok = unsafe { f(z as *mut Zval as *mut ffi::zval, &mut out, slot.num) };
+    (ok && !fiber::eg_exception()).then_some(out)
+}
+
+/// Converts a scalar parameter that is not already of its type.
+fn coerce<T: Default>(z: &Zval, expected: &str, parse: Option<sym::ParseArg<T>>) -> Option<T> {
+    let slot = slot_of(z)?;
+    if z.is_null() && slot.nullable {
+        // `Option<…>` turns this into `None`.
+        return None;
+    }
+    let mut copy = z.shallow_clone();
+    match engine_parse(parse, &mut copy, slot) {
+        Some(v) => Some(v),
+        None if fiber::eg_exception() => None,
+        None => mismatch(slot, expected, z),
+    }
+}
+
+macro_rules! scalar_arg {
+    ($(#[$doc:meta])* $name:ident($inner:ty), $data:expr, $php:literal, $fast:ident, $parse:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name(pub $inner);
+
+        impl FromZval<'_> for $name {
+            const TYPE: DataType = $data;
+
+            fn from_zval(z: &Zval) -> Option<Self> {
+                match z.$fast() {
+                    Some(v) => Some(Self(v)),
+                    None => coerce(z, $php, sym::$parse()).map(Self),
+                }
+            }
+        }
+
+        impl Deref for $name {
+            type Target = $inner;
+
+            fn deref(&self) -> &$inner {
+                &self.0
+            }
+        }
+
+        impl From<$inner> for $name {
+            fn from(v: $inner) -> Self {
+                Self(v)
+            }
+        }
+
+        impl StubLiteral for $name {
+            fn stub_literal(&self) -> String {
+                self.0.stub_literal()
+            }
+        }
+    };
+}
+
+scalar_arg!(
+    /// An `int` parameter.
+    Int(i64), DataType::Long, "int", long, parse_arg_long
+);
+scalar_arg!(
+    /// A `float` parameter (an int is widened in strict mode too).
+    Float(f64), DataType::Double, "float", double, parse_arg_double
+);
+scalar_arg!(
+    /// A `bool` parameter.
+    Bool(bool), DataType::Bool, "bool", bool, parse_arg_bool
+);
+
+/// The bytes of a `string` parameter after PHP's coercion (ints, floats, bools and
+/// Stringable objects become strings outside strict mode).
+fn string_bytes(z: &Zval) -> Option<Cow<'_, [u8]>> {
+    if let Some(s) = z.zend_str() {
+        return Some(Cow::Borrowed(s.as_bytes()));
+    }
+    let slot = slot_of(z)?;
+    if z.is_null() && slot.nullable {
+        return None;
+    }
+    // The helper converts in place: give it a copy, the frame's value stays as it was.
+    let mut copy = z.shallow_clone();
+    match engine_parse(sym::parse_arg_str(), &mut copy, slot) {
+        // SAFETY: the helper returned the string now held by `copy`, alive until the end
+        // of this block; the bytes are copied out before `copy` is dropped.
+        Some(s) if !s.is_null() => Some(Cow::Owned(unsafe { (*s.cast::<ZendStr>()).as_bytes() }.to_vec())),
+        _ if fiber::eg_exception() => None,
+        _ => mismatch(slot, "string", z),
+    }
+}
+
+/// A `string` parameter taken as bytes (bodies, header names and values, keys, payloads).
+pub struct ByteStr<'a>(Cow<'a, [u8]>);
+
+impl<'a> FromZval<'a> for ByteStr<'a> {
+    const TYPE: DataType = DataType::String;
+
+    fn from_zval(z: &'a Zval) -> Option<Self> {
+        string_bytes(z).map(Self)
+    }
+}
+
+impl Deref for ByteStr<'_> {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// A `string` parameter that must be valid UTF-8 (names, topics, DSNs); other bytes are a
+/// ValueError.
+#[derive(Debug)]
+pub struct Str(String);
+
+impl FromZval<'_> for Str {
+    const TYPE: DataType = DataType::String;
+
+    fn from_zval(z: &Zval) -> Option<Self> {
+        let bytes = string_bytes(z)?;
+        match std::str::from_utf8(&bytes) {
+            Ok(s) => Some(Self(s.to_owned())),
+            Err(_) => {
+                if let Some(slot) = slot_of(z) {
+                    throw_argument_value_error(slot.num, "must be valid UTF-8");
+                }
+                None
+            }
+        }
+    }
+}
+
+impl Str {
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl Deref for Str {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Str {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+impl StubLiteral for Str {
+    fn stub_literal(&self) -> String {
+        self.0.stub_literal()
+    }
+}
+
+/// An `array` parameter (arrays are never coerced from anything).
+pub struct Array<'a>(&'a ZendHashTable);
+
+impl<'a> FromZval<'a> for Array<'a> {
+    const TYPE: DataType = DataType::Array;
+
+    fn from_zval(z: &'a Zval) -> Option<Self> {
+        if let Some(a) = z.array() {
+            return Some(Self(a));
+        }
+        let slot = slot_of(z)?;
+        if z.is_null() && slot.nullable {
+            return None;
+        }
+        mismatch(slot, "array", z)
+    }
+}
+
+impl Deref for Array<'_> {
+    type Target = ZendHashTable;
+
+    fn deref(&self) -> &ZendHashTable {
+        self.0
+    }
+}
+
+/// A `callable` parameter, kept as the original value.
+pub struct Callable<'a>(&'a Zval);
+
+impl Callable<'_> {
+    /// A new reference to the callable, to keep.
+    pub fn to_zval(&self) -> Zval {
+        self.0.shallow_clone()
+    }
+}
+
+impl<'a> FromZval<'a> for Callable<'a> {
+    const TYPE: DataType = DataType::Callable;
+
+    fn from_zval(z: &'a Zval) -> Option<Self> {
+        if z.is_callable() {
+            return Some(Self(z));
+        }
+        let slot = slot_of(z)?;
+        if z.is_null() && slot.nullable {
+            return None;
+        }
+        let why = not_callable_reason(z).unwrap_or_else(|| format!("{} given", given(z)));
+        throw_argument_type_error(slot.num, &format!("must be a valid callback, {why}"));
+        None
+    }
+}
+
+/// The engine's explanation of why `z` cannot be called ("function \"nope\" not found or
+/// invalid function name", "no array or string given", …).
+fn not_callable_reason(z: &Zval) -> Option<String> {
+    let mut error: *mut std::os::raw::c_char = std::ptr::null_mut();
+    // SAFETY: `z` is a live zval (`zend_is_callable_ex` does not modify a plain callable
+    // check's input); `error` receives an emalloc'd C string or stays null; it is copied
+    // and freed with the engine's allocator.
+    unsafe {
+        let ok = ffi::zend_is_callable_ex(
+            z as *const Zval as *mut ffi::zval,
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            &mut error,
+        );
+        if error.is_null() {
+            return None;
+        }
+        let why = std::ffi::CStr::from_ptr(error).to_string_lossy().into_owned();
+        ext_php_rs::alloc::efree(error.cast());
+        (!ok).then_some(why)
+    }
+}
+
+/// Longest duration an argument or option may give: 365 days. Longer is a mistake, or
+/// means "no limit", which timeouts spell as null.
+pub const MAX_SECONDS: f64 = crate::config::MAX_DURATION_SECS;
+/// Shortest interval of `Timer::tick()`: a shorter one would fire on every turn of the
+/// loop and starve every other task and timer.
+pub const MIN_TICK_SECONDS: f64 = 0.001;
+
+/// A delay or interval in seconds, `min` ≤ `secs` ≤ `MAX_SECONDS`; a ValueError otherwise.
+/// `what` names the argument as PHP does ("Via\sleep(): Argument #1 ($seconds)").
+pub fn duration_arg(secs: f64, min: f64, what: &str) -> PhpResult<Duration> {
+    if !(min..=MAX_SECONDS).contains(&secs) {
+        return Err(value_err(format!(
+            "{what} must be between {} and {} seconds, {} given",
+            crate::config::format_seconds(min),
+            crate::config::format_seconds(MAX_SECONDS),
+            crate::config::format_seconds(secs)
+        )));
+    }
+    Ok(Duration::try_from_secs_f64(secs).unwrap_or(Duration::ZERO))
+}
+
+/// A timeout in seconds where there may be none: null, a negative number, INF or more
+/// than `MAX_SECONDS` all mean no limit (None); 0 means do not wait; NaN is a ValueError.
+pub fn timeout_arg(timeout: Option<f64>, what: &str) -> PhpResult<Option<Duration>> {
+    match timeout {
+        Some(t) if t.is_nan() => Err(value_err(format!("{what} must be a number of seconds, NAN given"))),
+        Some(t) if (0.0..=MAX_SECONDS).contains(&t) => {
+            Ok(Some(Duration::try_from_secs_f64(t).unwrap_or(Duration::ZERO)))
+        }
+        _ => Ok(None),
+    }
+}
