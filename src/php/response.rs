@@ -345,9 +345,12 @@ fn cookie_options(options: Option<Array>) -> PhpResult<CookieOptions> {
                 .ok_or_else(|| value_err(format!("{WHAT} \"{key}\" must be a bool, {} given", type_name(v))))
         };
         let want_string = |v: &Zval| -> PhpResult<String> {
-            v.string().ok_or_else(|| {
+            let s = v.zend_str().ok_or_else(|| {
                 value_err(format!("{WHAT} \"{key}\" must be a string, {} given", type_name(v)))
-            })
+            })?;
+            std::str::from_utf8(s.as_bytes())
+                .map(str::to_owned)
+                .map_err(|_| value_err(format!("{WHAT} \"{key}\" must be valid UTF-8")))
         };
         let want_int = |v: &Zval| -> PhpResult<i64> {
             v.long()

@@ -325,6 +325,10 @@ pub fn autorun_done() {
 }
 
 /// A timer that runs `callable` in a task after `delay`, then every `interval`.
+///
+/// Callers bound both (`args::duration_arg`): `delay` ≤ 365 days so that the deadline is
+/// a valid `Instant`, `interval` ≥ 1 ms so that a tick re-armed after it fired is not due
+/// again in the same pass of `fire_due_timers` (an interval of 0 would loop there forever).
 pub fn add_user_timer(
     delay: Duration,
     interval: Option<Duration>,
@@ -417,9 +421,10 @@ pub fn waiter() -> Result<Waiter, ParkError> {
 }
 
 /// Suspends the caller until `wake_task(w, …)` or the timeout. In a task this parks its
-/// fiber; in the main script it runs the loop until woken.
+/// fiber; in the main script it runs the loop until woken. A timeout too far away for an
+/// `Instant` is no timeout.
 pub fn park(w: Waiter, timeout: Option<Duration>) -> Result<Wake, ParkError> {
-    let deadline = timeout.map(|t| Instant::now() + t);
+    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
     if w.task == MAIN {
         with(|s| {
             s.main_park = Some(w.park);

@@ -641,7 +641,9 @@ impl Server {
     /// max_header_size, max_headers, max_body_size, header_timeout, body_timeout,
     /// keepalive_timeout, request_timeout (0 = none), max_connections,
     /// max_concurrent_streams, max_file_uploads, max_input_vars, h2c, backlog,
-    /// shutdown_timeout, io_threads, log_level, upload_dir. Times are seconds.
+    /// shutdown_timeout, io_threads, log_level, upload_dir. Times are seconds, each from a
+    /// minimum (0.1 for the client timeouts) up to 31536000 (365 days); see
+    /// docs/configuration.md for every option's range.
     ///
     /// @throws \ValueError for an invalid port, an unknown option or a bad value
     #[php(defaults(host = "\"127.0.0.1\"", port = 3000))]
