@@ -142,10 +142,11 @@ namespace Via {
         public function length(): int {}
 
         /**
-         * Takes the oldest value, waiting up to $timeout seconds (null or negative = no
-         * limit, 0 = do not wait). Returns Via\ChannelState::Timeout when the time passed
-         * and Via\ChannelState::Closed once the channel is closed and empty.
+         * Takes the oldest value, waiting up to $timeout seconds (null, negative, INF or more
+         * than 365 days = no limit, 0 = do not wait). Returns Via\ChannelState::Timeout when
+         * the time passed and Via\ChannelState::Closed once the channel is closed and empty.
          *
+         * @throws \ValueError for a NAN timeout
          * @throws \Via\Exception when waiting is impossible (it would wait forever)
          *
          * @param float|null $timeout
@@ -154,10 +155,11 @@ namespace Via {
         public function pop(?float $timeout = null): mixed {}
 
         /**
-         * Adds a value, waiting while the channel is full (up to $timeout seconds; null or
-         * negative = no limit, 0 = do not wait). A waiting pop() receives it at once.
-         * Returns false when the channel is closed or the timeout passed.
+         * Adds a value, waiting while the channel is full (up to $timeout seconds; null,
+         * negative, INF or more than 365 days = no limit, 0 = do not wait). A waiting pop()
+         * receives it at once. Returns false when the channel is closed or the timeout passed.
          *
+         * @throws \ValueError for a NAN timeout
          * @throws \Via\Exception when waiting is impossible (it would wait forever)
          *
          * @param mixed $value
@@ -498,7 +500,9 @@ namespace Via {
         public function sse(?int $retry = null): \Via\SSE {}
 
         /**
-         * Sets the status code (200–999) and optionally a reason phrase (HTTP/1 only).
+         * Sets the status code (200–999) and optionally a reason phrase. The reason is bytes,
+         * written as given on HTTP/1.1 (any byte but control characters: CR, LF, NUL…; tab
+         * is allowed); HTTP/2 has no reason phrase.
          *
          * @throws \ValueError for a code outside 200–999 or a reason with control characters
          * @throws \Via\Exception once headers were sent
@@ -622,8 +626,10 @@ namespace Via {
         public function topics(): array {}
 
         /**
-         * Suspends until the stream ends (true) or $timeout seconds pass (false).
+         * Suspends until the stream ends (true) or $timeout seconds pass (false); null,
+         * negative, INF or more than 365 days = no limit.
          *
+         * @throws \ValueError for a NAN timeout
          * @throws \Via\Exception when waiting is impossible (inside a foreign Fiber)
          *
          * @param float|null $timeout
@@ -641,7 +647,9 @@ namespace Via {
          * max_header_size, max_headers, max_body_size, header_timeout, body_timeout,
          * keepalive_timeout, request_timeout (0 = none), max_connections,
          * max_concurrent_streams, max_file_uploads, max_input_vars, h2c, backlog,
-         * shutdown_timeout, io_threads, log_level, upload_dir. Times are seconds.
+         * shutdown_timeout, io_threads, log_level, upload_dir. Times are seconds, each from a
+         * minimum (0.1 for the client timeouts) up to 31536000 (365 days); see
+         * docs/configuration.md for every option's range.
          *
          * @throws \ValueError for an invalid port, an unknown option or a bad value
          *
@@ -1018,9 +1026,10 @@ namespace Via {
         public function __construct() {}
 
         /**
-         * Runs $callback(...$args) once after $seconds. Returns the timer id.
+         * Runs $callback(...$args) once after $seconds (0 to 31536000, i.e. 365 days).
+         * Returns the timer id.
          *
-         * @throws \ValueError for a negative or non-finite delay
+         * @throws \ValueError for a delay that is negative, NAN or longer than 365 days
          *
          * @param float $seconds
          * @param callable $callback
@@ -1045,9 +1054,11 @@ namespace Via {
         public static function clearAll(): int {}
 
         /**
-         * Runs $callback(...$args) every $seconds (> 0) until cleared. Returns the timer id.
+         * Runs $callback(...$args) every $seconds until cleared. Returns the timer id. The
+         * interval is 0.001 (1 ms) to 31536000 (365 days): a shorter one would fire on every
+         * turn of the loop and starve the other tasks and timers, so it is refused.
          *
-         * @throws \ValueError for an interval that is not a positive finite number
+         * @throws \ValueError for an interval under 0.001, over 365 days, or NAN
          *
          * @param float $seconds
          * @param callable $callback
@@ -1081,10 +1092,11 @@ namespace Via {
     function run(?callable $callback = null, mixed ...$args): void {}
 
     /**
-     * Suspends the current task for $seconds while others run. In the main script (outside
-     * any task) it runs the loop for that long. Via\sleep(0) yields to ready tasks.
+     * Suspends the current task for $seconds (0 to 31536000, i.e. 365 days) while others
+     * run. In the main script (outside any task) it runs the loop for that long.
+     * Via\sleep(0) yields to ready tasks.
      *
-     * @throws \ValueError for a negative or non-finite duration
+     * @throws \ValueError for a duration that is negative, NAN or longer than 365 days
      * @throws \Via\Exception inside a Fiber that via did not start
      *
      * @param float $seconds

@@ -47,22 +47,31 @@ struct Slot {
     nullable: bool,
 }
 
+/// `ZEND_CALL_FRAME_SLOT`: the arguments start this many zvals after the frame's header.
+fn call_frame_slot() -> usize {
+    // ZEND_MM_ALIGNED_SIZE: the engine's allocations are 8-byte aligned.
+    let aligned = |n: usize| (n + 7) & !7;
+    let zval = aligned(std::mem::size_of::<ffi::zval>());
+    (aligned(std::mem::size_of::<ffi::zend_execute_data>()) + zval - 1) / zval
+}
+
 /// Where `z` sits among the arguments of the function being called, if it is one of them.
 fn slot_of(z: &Zval) -> Option<Slot> {
     // SAFETY: the executor globals are a static of the engine. Inside a call from PHP,
     // `current_execute_data` is the frame of the internal function being called (the
     // engine sets it before calling the handler): its `func`, its argument count and its
     // argument slots (`ZEND_CALL_ARG`) are valid for the whole call. Only addresses are
-    // compared; `arg_info` has `num_args` entries, one more when the function is variadic.
+    // compared (no reference to a slot is made); `arg_info` has `num_args` entries, one
+    // more when the function is variadic.
     unsafe {
         let ex = (*ffi::ext_php_rs_executor_globals()).current_execute_data;
         if ex.is_null() || (*ex).func.is_null() {
             return None;
         }
         let count = (*ex).This.u2.num_args as usize;
-        let first = (*ex).zend_call_arg(0)? as *const Zval as usize;
-        let offset = (z as *const Zval as usize).checked_sub(first)?;
         let size = std::mem::size_of::<Zval>();
+        let first = ex as usize + call_frame_slot() * size;
+        let offset = (z as *const Zval as usize).checked_sub(first)?;
         let index = offset / size;
         if offset % size != 0 || index >= count {
             return None;
@@ -101,30 +110,36 @@ fn given(z: &Zval) -> String {
     }
 }
 
-/// Runs one of the engine's `zend_parse_arg_*_slow` helpers on `z`: the coercion of a
-/// scalar parameter by PHP's rules (strict mode included). None when it refused (the
-/// engine may have thrown already, e.g. a deprecation turned into an exception).
-fn engine_parse<T: Default>(f: Option<sym::ParseArg<T>>, z: &mut Zval, slot: Slot) -> Option<T> {
-    let f = f?;
-    let mut out = T::default();
-    // SAFETY: `z` is a live zval owned by the caller (a temporary copy for strings, which
-    // the helper converts in place); `out` is a valid destination; the helper reads the
-    // strictness of the calling frame from the executor globals, inside a call from PHP.
-    let ok = unsafe { f(z as *mut Zval as *mut ffi::zval, &mut out, slot.num) };
-    (ok && !fiber::eg_exception()).then_some(out)
-}
-
-/// Converts a scalar parameter that is not already of its type.
-fn coerce<T: Default>(z: &Zval, expected: &str, parse: Option<sym::ParseArg<T>>) -> Option<T> {
+/// Converts a parameter that is not already of its type with one of the engine's
+/// `zend_parse_arg_*_slow` helpers — PHP's coercion of a scalar parameter, strict mode
+/// included — and `read`s the result while the converted value is alive. Throws PHP's
+/// TypeError when the helper refuses (unless the engine threw already, e.g. a deprecation
+/// turned into an exception by an error handler).
+fn coerce<T, R>(
+    z: &Zval,
+    expected: &str,
+    parse: Option<sym::ParseArg<T>>,
+    mut out: T,
+    read: impl FnOnce(T) -> Option<R>,
+) -> Option<R> {
     let slot = slot_of(z)?;
     if z.is_null() && slot.nullable {
         // `Option<…>` turns this into `None`.
         return None;
     }
+    // The string helper converts its argument in place: it gets a copy, so the caller's
+    // value (the frame's slot) stays as it was.
     let mut copy = z.shallow_clone();
-    match engine_parse(parse, &mut copy, slot) {
+    // SAFETY: `copy` is a live zval owned here and `out` a valid destination; the helper
+    // reads the strictness of the calling frame from the executor globals, inside a call
+    // from PHP.
+    let ok =
+        parse.is_some_and(|f| unsafe { f(&mut copy as *mut Zval as *mut ffi::zval, &mut out, slot.num) });
+    if fiber::eg_exception() {
+        return None;
+    }
+    match ok.then(|| read(out)).flatten() {
         Some(v) => Some(v),
-        None if fiber::eg_exception() => None,
         None => mismatch(slot, expected, z),
     }
 }
@@ -141,7 +156,7 @@ macro_rules! scalar_arg {
             fn from_zval(z: &Zval) -> Option<Self> {
                 match z.$fast() {
                     Some(v) => Some(Self(v)),
-                    None => coerce(z, $php, sym::$parse()).map(Self),
+                    None => coerce(z, $php, sym::$parse(), Default::default(), |v| Some(Self(v))),
                 }
             }
         }
@@ -187,19 +202,12 @@ fn string_bytes(z: &Zval) -> Option<Cow<'_, [u8]>> {
     if let Some(s) = z.zend_str() {
         return Some(Cow::Borrowed(s.as_bytes()));
     }
-    let slot = slot_of(z)?;
-    if z.is_null() && slot.nullable {
-        return None;
-    }
-    // The helper converts in place: give it a copy, the frame's value stays as it was.
-    let mut copy = z.shallow_clone();
-    match engine_parse(sym::parse_arg_str(), &mut copy, slot) {
-        // SAFETY: the helper returned the string now held by `copy`, alive until the end
-        // of this block; the bytes are copied out before `copy` is dropped.
-        Some(s) if !s.is_null() => Some(Cow::Owned(unsafe { (*s.cast::<ZendStr>()).as_bytes() }.to_vec())),
-        _ if fiber::eg_exception() => None,
-        _ => mismatch(slot, "string", z),
-    }
+    coerce(z, "string", sym::parse_arg_str(), std::ptr::null_mut(), |s: *mut ffi::zend_string| {
+        // SAFETY: the helper returned the string now held by the converted copy, which
+        // `coerce` keeps alive while this reads it.
+        let s = unsafe { s.cast::<ZendStr>().as_ref() }?;
+        Some(Cow::Owned(s.as_bytes().to_vec()))
+    })
 }
 
 /// A `string` parameter taken as bytes (bodies, header names and values, keys, payloads).
@@ -377,5 +385,17 @@ pub fn timeout_arg(timeout: Option<f64>, what: &str) -> PhpResult<Option<Duratio
             Ok(Some(Duration::try_from_secs_f64(t).unwrap_or(Duration::ZERO)))
         }
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arguments_start_where_the_engine_puts_them() {
+        // zend_execute_data is 80 bytes on 64-bit PHP 8.1+: 5 slots of 16 bytes.
+        assert_eq!(std::mem::size_of::<ffi::zend_execute_data>(), 80);
+        assert_eq!(call_frame_slot(), 5);
     }
 }
