@@ -52,7 +52,7 @@ fn call_frame_slot() -> usize {
     // ZEND_MM_ALIGNED_SIZE: the engine's allocations are 8-byte aligned.
     let aligned = |n: usize| (n + 7) & !7;
     let zval = aligned(std::mem::size_of::<ffi::zval>());
-    (aligned(std::mem::size_of::<ffi::zend_execute_data>()) + zval - 1) / zval
+    aligned(std::mem::size_of::<ffi::zend_execute_data>()).div_ceil(zval)
 }
 
 /// Where `z` sits among the arguments of the function being called, if it is one of them.
