@@ -393,9 +393,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn arguments_start_where_the_engine_puts_them() {
-        // zend_execute_data is 80 bytes on 64-bit PHP 8.1+: 5 slots of 16 bytes.
-        assert_eq!(std::mem::size_of::<ffi::zend_execute_data>(), 80);
-        assert_eq!(call_frame_slot(), 5);
+    fn arguments_start_where_ext_php_rs_reads_them() {
+        // A zeroed frame with room for its header and a few arguments.
+        let frame = vec![0u128; 32];
+        let base = frame.as_ptr() as usize;
+        // SAFETY: all-zero bytes are a valid `zend_execute_data` (pointers, integers and
+        // unions of them); `zend_call_arg` only computes an address inside `frame`.
+        let first = unsafe {
+            let ex = &*(frame.as_ptr() as *const ext_php_rs::zend::ExecuteData);
+            ex.zend_call_arg(0).map(|z| z as *mut Zval as usize)
+        };
+        assert_eq!(first, Some(base + call_frame_slot() * std::mem::size_of::<Zval>()));
     }
 }
