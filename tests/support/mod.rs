@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod php;
+pub mod wire;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
