@@ -37,7 +37,7 @@ pub fn prepare_headers(status: StatusCode, headers: &mut HeaderMap, head_without
         headers.remove(CONTENT_LENGTH);
     }
     if headers.get_all(DATE).iter().nth(1).is_some() {
-        if let Some(last) = headers.get_all(DATE).iter().last().cloned() {
+        if let Some(last) = headers.get_all(DATE).iter().next_back().cloned() {
             headers.insert(DATE, last);
         }
     }
