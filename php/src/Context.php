@@ -749,6 +749,9 @@ class Context
             $this->topContext()->queue($patch);
             return;
         }
+        if ($this->stream === null) {
+            return; // nobody to tell; attaching a stream syncs everything anyway
+        }
         if ($patch->event === Patch::SIGNALS && !str_starts_with($patch->data, 'onlyIfMissing')) {
             // Kept as values so that later ones replace earlier ones.
             $this->queueSignals(json_decode(substr($patch->data, strlen('signals ')), true) ?: []);
@@ -767,6 +770,9 @@ class Context
     {
         if ($this->parent !== null) {
             $this->topContext()->queueSignals($signals);
+            return;
+        }
+        if ($this->stream === null) {
             return;
         }
         $this->pendingSignals = array_replace_recursive($this->pendingSignals, $signals);

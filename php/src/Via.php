@@ -271,7 +271,10 @@ class Via
     {
         $this->viewCache->invalidate($scope);
         foreach ($this->contextsFor($scope) as $ctx) {
-            $ctx->sync();
+            // A tab without a stream gets everything when its stream attaches.
+            if ($ctx->getStream() !== null) {
+                $ctx->sync();
+            }
         }
     }
 
