@@ -972,7 +972,8 @@ class Via
             $this->plain($res, 405, 'Method Not Allowed', ['Allow' => 'POST']);
             return;
         }
-        if (!OriginCheck::allows($req->header('origin'), $req->header('host'), $this->config->getTrustedOrigins(), $this->config->isDevMode())) {
+        // host(): the Host header on HTTP/1, :authority on HTTP/2 (which has no Host header).
+        if (!OriginCheck::allows($req->header('origin'), $req->host(), $this->config->getTrustedOrigins(), $this->config->isDevMode())) {
             $this->plain($res, 403, 'Forbidden: untrusted origin');
             return;
         }
