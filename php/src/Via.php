@@ -838,6 +838,9 @@ class Via
         $ctx->attachStream($sse);
         $sse->onClose(fn () => $this->detach($ctx, $sse));
         $ctx->sync();
+        // A stream re-opened by Datastar's own retry fires no "started" event, so the
+        // shell's not-connected banner is cleared from here.
+        $ctx->patchSignals(['_disconnected' => false]);
         foreach ($this->connectCallbacks as $cb) {
             try {
                 $cb($ctx);

@@ -74,7 +74,7 @@ final class Shell
 <div data-signals="{{ signals_json }}"></div>
 <div data-indicator="_connecting"
      data-on-interval__duration.15s.leading="!$_connecting && @get('{{ base_path }}_sse')"
-     data-on-datastar-fetch="['retrying', 'error', 'finished'].includes(evt.detail.type) && evt.detail.el === el && ($_disconnected = true); evt.detail.type === 'started' && evt.detail.el === el && ($_disconnected = false)"></div>
+     data-on:datastar-fetch="['retrying', 'error', 'finished'].includes(evt.detail.type) && evt.detail.el === el && ($_disconnected = true); evt.detail.type === 'started' && evt.detail.el === el && ($_disconnected = false)"></div>
 <div class="via-disconnected" data-show="$_disconnected" style="display: none">Not connected — reconnecting…</div>
 {{ content }}
 <script>addEventListener('beforeunload', () => navigator.sendBeacon('{{ base_path }}_session/close', '{{ context_id }}'));</script>
