@@ -109,8 +109,7 @@ struct Conn {
     pending: Mutex<HashMap<u64, Pending>>,
     /// Worker stream id → the stream the connection reads.
     streams: Mutex<HashMap<u64, Arc<StreamShared>>>,
-    /// Topics joined before the stream's head arrived (a join may overtake it).
-    early_joins: Mutex<HashMap<u64, Vec<String>>>,
+    early_joins: Mutex<EarlyJoins>,
     paused: Mutex<HashSet<u64>>,
     broker_topics: Mutex<HashSet<Bytes>>,
     /// Bytes of broker messages queued for this worker and not yet written to its link.
@@ -125,6 +124,56 @@ struct Conn {
 impl Conn {
     fn send(&self, f: Frame) {
         let _ = self.out.send(f);
+    }
+}
+
+/// How long a join may wait for its stream's head. It overtakes the head by the time the
+/// worker's bridge task takes to run (microseconds); one still waiting after this was for a
+/// stream that had already ended (its client left while the PHP side joined).
+const EARLY_JOIN_TTL: Duration = Duration::from_secs(10);
+/// Streams one worker may have joins waiting for; past it (expired ones dropped first) a
+/// join is refused with a warning, so a worker cannot grow the master without bound.
+const MAX_EARLY_JOINS: usize = 4096;
+/// Expired joins are looked for once this many streams wait (usually none do).
+const EARLY_JOIN_SWEEP_AT: usize = 64;
+
+/// Topics a worker joined for streams whose head has not arrived yet: a `Join` (sent by
+/// the worker's PHP thread) can overtake its `StreamStart` (sent by the link's bridge task).
+#[derive(Default)]
+struct EarlyJoins {
+    by_stream: HashMap<u64, (Instant, Vec<String>)>,
+}
+
+impl EarlyJoins {
+    /// Holds `topic` for `stream`; false if refused (too many streams waiting).
+    fn add(&mut self, stream: u64, topic: String, now: Instant) -> bool {
+        if let Some((_, topics)) = self.by_stream.get_mut(&stream) {
+            topics.push(topic);
+            return true;
+        }
+        if self.by_stream.len() >= EARLY_JOIN_SWEEP_AT {
+            self.by_stream.retain(|_, (at, _)| now.duration_since(*at) < EARLY_JOIN_TTL);
+        }
+        if self.by_stream.len() >= MAX_EARLY_JOINS {
+            return false;
+        }
+        self.by_stream.insert(stream, (now, vec![topic]));
+        true
+    }
+
+    /// The topics that waited for `stream`, now that its head arrived (or it ended).
+    fn take(&mut self, stream: u64) -> Vec<String> {
+        self.by_stream.remove(&stream).map(|(_, topics)| topics).unwrap_or_default()
+    }
+
+    fn leave(&mut self, stream: u64, topic: &str) {
+        if let Some((_, topics)) = self.by_stream.get_mut(&stream) {
+            topics.retain(|t| t != topic);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.by_stream.clear();
     }
 }
 
@@ -942,10 +991,9 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
             let s = StreamShared::new(events);
             conn.streams.lock().insert(stream, Arc::clone(&s));
             master.streams.lock().insert(s.id(), (Arc::downgrade(conn), stream));
-            if let Some(topics) = conn.early_joins.lock().remove(&stream) {
-                for t in topics {
-                    master.topics().join(&t, &s);
-                }
+            let early = conn.early_joins.lock().take(stream);
+            for t in early {
+                master.topics().join(&t, &s);
             }
             let status = StatusCode::from_u16(head.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let heartbeat = (heartbeat_ms > 0).then(|| Duration::from_millis(heartbeat_ms));
@@ -981,7 +1029,7 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 s.finish();
             }
             conn.paused.lock().remove(&stream);
-            conn.early_joins.lock().remove(&stream);
+            conn.early_joins.lock().take(stream);
         }
         Frame::Abort { stream } => {
             if let Some(s) = conn.streams.lock().remove(&stream) {
@@ -989,7 +1037,7 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 s.abort();
             }
             conn.paused.lock().remove(&stream);
-            conn.early_joins.lock().remove(&stream);
+            conn.early_joins.lock().take(stream);
         }
         Frame::Join { stream, topic } => {
             let topic = String::from_utf8_lossy(&topic).into_owned();
@@ -998,7 +1046,16 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 Some(s) => {
                     master.topics().join(&topic, &s);
                 }
-                None => conn.early_joins.lock().entry(stream).or_default().push(topic),
+                None => {
+                    if !conn.early_joins.lock().add(stream, topic, Instant::now()) {
+                        crate::warn!(
+                            "worker {} (pid {}): {MAX_EARLY_JOINS} streams have joins waiting for \
+                             their head; a join of stream {stream} is dropped",
+                            conn.index,
+                            conn.pid
+                        );
+                    }
+                }
             }
         }
         Frame::Leave { stream, topic } => {
@@ -1008,11 +1065,7 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 Some(s) => {
                     master.topics().leave(&topic, s.id());
                 }
-                None => {
-                    if let Some(list) = conn.early_joins.lock().get_mut(&stream) {
-                        list.retain(|t| *t != topic);
-                    }
-                }
+                None => conn.early_joins.lock().leave(stream, &topic),
             }
         }
         Frame::Publish { seq, topic, frame } => {
@@ -1105,5 +1158,30 @@ pub fn wire_head(status: StatusCode, reason: Option<Bytes>, headers: &HeaderMap)
                 (Bytes::copy_from_slice(k.as_str().as_bytes()), Bytes::copy_from_slice(v.as_bytes()))
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn early_joins_wait_for_their_stream_and_are_bounded() {
+        let mut joins = EarlyJoins::default();
+        let t0 = Instant::now();
+        assert!(joins.add(1, "a".into(), t0));
+        assert!(joins.add(1, "b".into(), t0));
+        joins.leave(1, "a");
+        assert_eq!(joins.take(1), ["b"]);
+        assert!(joins.take(1).is_empty());
+        // Joins for streams that never start (they ended first): never more than the bound.
+        for stream in 0..MAX_EARLY_JOINS as u64 {
+            assert!(joins.add(stream, "t".into(), t0));
+        }
+        assert!(!joins.add(u64::MAX, "t".into(), t0), "refused past the bound");
+        assert_eq!(joins.by_stream.len(), MAX_EARLY_JOINS);
+        // Once they expired they make room.
+        assert!(joins.add(u64::MAX, "t".into(), t0 + EARLY_JOIN_TTL));
+        assert_eq!(joins.by_stream.len(), 1);
     }
 }
