@@ -668,13 +668,20 @@ async fn supervise(
                             }
                         }
                     }
-                    Loss::Fatal(msg) if !stopping => {
-                        crate::error!("{msg}; stopping");
-                        outcome.get_or_insert(Outcome::Failed(msg));
-                        stopping = true;
-                        begin_stop(&master, &*begin_http_shutdown, &rt);
+                    Loss::Fatal(msg) => {
+                        // No forker answers any more: a worker it forked is `live` (it has
+                        // a link) and waited for; one it never forked is not.
+                        for s in &mut slots {
+                            s.starting = None;
+                        }
+                        if !stopping {
+                            crate::error!("{msg}; stopping");
+                            outcome.get_or_insert(Outcome::Failed(msg));
+                            stopping = true;
+                            begin_stop(&master, &*begin_http_shutdown, &rt);
+                        }
                     }
-                    Loss::Fatal(_) | Loss::Spare | Loss::Unknown => {}
+                    Loss::Spare | Loss::Unknown => {}
                 }
             }
             SupEvent::ChildExited => reap(&mut forkers, &master.sup),
