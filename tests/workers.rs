@@ -194,7 +194,7 @@ fn sigterm_under_load_finishes_every_request_in_flight() {
     }
     let (code, out) = srv.wait(Duration::from_secs(10));
     assert_eq!(code, Some(0));
-    assert!(out.contains("master returned"), "{out}");
+    assert!(out.contains("master returned\nchildren after start: []"), "{out}");
     for pid in pids {
         eventually(Duration::from_secs(3), "the workers exit", || (!pid_alive(pid)).then_some(()));
     }
