@@ -16,8 +16,8 @@
 //! Signals: the forker and its workers ignore SIGINT, SIGTERM, SIGUSR1 and SIGHUP — a
 //! terminal's Ctrl-C or a service manager signals the whole process group, and only the
 //! master may turn that into an orderly drain. SIGKILL still works. A worker whose link
-//! closes (its master died) exits on its own; the forker exits when its control channel
-//! closes, after its workers are gone.
+//! closes (its master died) exits on its own; a forker exits when its control channel
+//! closes (or on `MSG_QUIT`), after its workers and its spare are gone.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
