@@ -108,6 +108,9 @@ pub fn wait_or_kill(pid: i32, deadline: Instant) -> Option<Exit> {
             return Some(Exit::from_status(status));
         }
         if r < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
             return None; // not our child (any more)
         }
         if Instant::now() >= deadline {
