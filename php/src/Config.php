@@ -140,7 +140,7 @@ final class Config
             $this->basePath = '/';
             return $this;
         }
-        if (preg_match('#^(/[A-Za-z0-9][A-Za-z0-9_.\-]*)+/?$#', $basePath) !== 1) {
+        if (preg_match('#^(/[A-Za-z0-9][A-Za-z0-9_.\-]*)+/?$#D', $basePath) !== 1) {
             throw new \InvalidArgumentException(
                 "base path must be /segment[/segment…] (letters, digits, _ . -), \"$basePath\" given"
             );

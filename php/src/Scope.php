@@ -51,7 +51,7 @@ final class Scope
         if (!str_contains($pattern, '*')) {
             return $scope === $pattern;
         }
-        $regex = '/^' . str_replace('\*', '.*', preg_quote($pattern, '/')) . '$/s';
+        $regex = '/^' . str_replace('\*', '.*', preg_quote($pattern, '/')) . '$/sD';
         return preg_match($regex, $scope) === 1;
     }
 
@@ -71,6 +71,6 @@ final class Scope
         if (substr_count($scope, '*') > 1 || $scope[0] === '*') {
             return false;
         }
-        return preg_match('#^[A-Za-z0-9_\-.:/*]+$#', $scope) === 1;
+        return preg_match('#^[A-Za-z0-9_\-.:/*]+$#D', $scope) === 1;
     }
 }

@@ -692,7 +692,7 @@ class Via
     {
         foreach (array_unique([$this->sessionCookieName(), 'via_session_id']) as $name) {
             $v = $req->cookie($name);
-            if (is_string($v) && preg_match('/^[0-9a-f]{32}$/', $v) === 1) {
+            if (is_string($v) && preg_match('/^[0-9a-f]{32}$/D', $v) === 1) {
                 return $v;
             }
         }

@@ -29,7 +29,7 @@ final class ViewCache
         if ($scope === 'route' || str_contains($scope, '*')) {
             $regex = $scope === 'route'
                 ? '/^route:/'
-                : '/^' . str_replace('\*', '.*', preg_quote($scope, '/')) . ':update$/s';
+                : '/^' . str_replace('\*', '.*', preg_quote($scope, '/')) . ':update$/sD';
             foreach (array_keys($this->entries) as $key) {
                 if (preg_match($regex, (string) $key) === 1) {
                     unset($this->entries[$key]);

@@ -18,7 +18,7 @@ final class RouteDefinition
     {
         $this->params = preg_match_all('/\{([A-Za-z_][A-Za-z0-9_]*)\}/', $pattern, $m) ? $m[1] : [];
         $quoted = preg_quote($pattern, '#');
-        $this->regex = '#^' . preg_replace('/\\\\\{([A-Za-z_][A-Za-z0-9_]*)\\\\\}/', '(?P<$1>[^/]+)', $quoted) . '$#';
+        $this->regex = '#^' . preg_replace('/\\\\\{([A-Za-z_][A-Za-z0-9_]*)\\\\\}/', '(?P<$1>[^/]+)', $quoted) . '$#D';
     }
 
     /** Adds PSR-15 middleware (or `fn (Via\Request, callable $next)`) to this route only. */
