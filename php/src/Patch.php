@@ -44,8 +44,11 @@ final class Patch
         if ($useViewTransition) {
             $lines[] = 'useViewTransition true';
         }
-        foreach (preg_split('/\r\n|\r|\n/', trim($html)) ?: [] as $line) {
-            if ($line !== '') {
+        // Blank lines inside stay (`elements ` with nothing after it): Datastar joins the
+        // lines with "\n", and a dropped one would change the text of a <pre> or <textarea>.
+        $html = trim($html);
+        if ($html !== '') {
+            foreach (preg_split('/\r\n|\r|\n/', $html) ?: [] as $line) {
                 $lines[] = 'elements ' . $line;
             }
         }
