@@ -617,10 +617,13 @@ class Context
         return fn (): string => '<div id="' . $child->elementId() . '">' . $child->renderView(false) . '</div>';
     }
 
-    /** @internal the DOM id a component renders into */
+    /**
+     * @internal the DOM id a component renders into, also its patches' `#id` selector: only
+     * [A-Za-z0-9-], so that route patterns (`/users/{id}`, `/a.b`) make a valid selector
+     */
     public function elementId(): string
     {
-        return 'c-' . str_replace(['/', '_'], '-', $this->id);
+        return 'c-' . preg_replace('/[^A-Za-z0-9-]/', '-', $this->id);
     }
 
     /** @return array<string, Context> */
