@@ -31,6 +31,14 @@ final class Shell
             ['via_ctx' => $ctx->getId(), '_disconnected' => false],
             JSON_UNESCAPED_SLASHES | JSON_HEX_APOS | JSON_HEX_QUOT | JSON_HEX_TAG | JSON_HEX_AMP,
         );
+        $replace = [];
+        foreach ($ctx->getNamedSignals() as $name => $signal) {
+            $replace['{{ ' . $name . '.id }}'] = $signal->id();
+            $replace['{{ ' . $name . ' }}'] = htmlspecialchars($signal->string(), ENT_QUOTES);
+        }
+        // The shell's own placeholders win over signals of the same name (a signal named
+        // `content` or `base_path` must not replace them).
+        unset($replace['{{ content }}']);
         $replace = [
             '{{ signals_json }}' => htmlspecialchars((string) $signals, ENT_QUOTES),
             '{{ context_id }}' => htmlspecialchars($ctx->getId(), ENT_QUOTES),
@@ -38,11 +46,7 @@ final class Shell
             '{{ head_content }}' => implode("\n", $head),
             '{{ foot_content }}' => implode("\n", $foot),
             '{{ styles }}' => '',
-        ];
-        foreach ($ctx->getNamedSignals() as $name => $signal) {
-            $replace['{{ ' . $name . '.id }}'] = $signal->id();
-            $replace['{{ ' . $name . ' }}'] = htmlspecialchars($signal->string(), ENT_QUOTES);
-        }
+        ] + $replace;
         // The content last, so that nothing in it is taken for a placeholder.
         $parts = explode('{{ content }}', strtr($shell, $replace), 2);
         return $parts[0] . $content . ($parts[1] ?? '');
