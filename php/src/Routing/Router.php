@@ -41,7 +41,7 @@ final class Router
     /** Runs $fn with $prefix applied to the routes it registers. */
     public function group(string $prefix, callable $fn): RouteGroup
     {
-        $prefix = $prefix === '' ? '' : '/' . trim($prefix, '/');
+        $prefix = trim($prefix, '/') === '' ? '' : '/' . trim($prefix, '/');
         $this->prefixes[] = $prefix;
         $this->collecting[] = [];
         try {
