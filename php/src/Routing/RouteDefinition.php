@@ -4,6 +4,8 @@ declare(strict_types=1);
 
 namespace Via\Framework\Routing;
 
+use Via\Framework\Http\Middleware;
+
 /** A registered page: its pattern, handler and route middleware. */
 final class RouteDefinition
 {
@@ -21,9 +23,17 @@ final class RouteDefinition
         $this->regex = '#^' . preg_replace('/\\\\\{([A-Za-z_][A-Za-z0-9_]*)\\\\\}/', '(?P<$1>[^/]+)', $quoted) . '$#D';
     }
 
-    /** Adds PSR-15 middleware (or `fn (Via\Request, callable $next)`) to this route only. */
+    /**
+     * Adds middleware to this route only: PSR-15, or Http\ViaMiddleware. Anything else is
+     * refused here, as Via::middleware() does: the onion would otherwise skip it silently.
+     *
+     * @throws \InvalidArgumentException for an object that is not middleware
+     */
     public function middleware(object ...$middleware): self
     {
+        foreach ($middleware as $m) {
+            Middleware::check($m);
+        }
         array_push($this->middleware, ...$middleware);
         return $this;
     }
