@@ -240,11 +240,18 @@ class Context
 
     // ---- scopes -----------------------------------------------------------------------
 
-    /** Replaces the scope list (TAB stays); ROUTE means this route, SESSION this session. */
+    /**
+     * Replaces the scope list (TAB stays); ROUTE means this route, SESSION this session.
+     * The scopes left behind stop reaching this context.
+     */
     public function scope(string $scope): void
     {
         $scope = $this->expandScope($scope);
+        $old = $this->scopes;
         $this->scopes = array_values(array_unique($scope === Scope::TAB ? [Scope::TAB] : [$scope, Scope::TAB]));
+        foreach (array_diff($old, $this->scopes) as $left) {
+            $this->app->unregisterContextScope($this, $left);
+        }
         $this->app->registerContextScopes($this);
     }
 
