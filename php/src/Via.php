@@ -863,9 +863,9 @@ class Via
         if (!isset($this->contexts[$id])) {
             return;
         }
-        foreach ($ctx->getScopes() as $scope) {
-            $this->unregisterContextScope($ctx, $scope);
-        }
+        // The context stays in its scopes until it is destroyed: broadcasts skip it while it
+        // has no stream, and leaving them here would drop a scope's signals and actions when
+        // its last tab merely reconnects (a hidden tab does, every time).
         foreach ($this->disconnectCallbacks as $cb) {
             try {
                 $cb($ctx);
