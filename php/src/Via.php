@@ -588,7 +588,9 @@ class Via
     private function handleHead(string $path, \Via\Response $res): void
     {
         $known = $this->router->match($path) !== null || in_array($path, ['/_health', '/datastar.js', '/via.css'], true);
-        $res->status($known ? 200 : 404);
+        // HEAD /_health answers what GET would: a probe that uses HEAD sees a degraded node.
+        $healthy = $path !== '/_health' || $this->broker->isConnected();
+        $res->status($known ? ($healthy ? 200 : 503) : 404);
         if ($known) {
             $res->header('Content-Type', match ($path) {
                 '/_health' => 'application/json',
