@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Via\Framework;
 
+use Via\Framework\Rendering\ViewCache;
 use Via\Framework\Rendering\ViewRenderer;
 
 /**
@@ -516,8 +517,8 @@ class Context
         try {
             $cacheKey = null;
             if ($isUpdate && $this->cacheUpdates && $this->parent === null && $this->getPrimaryScope() !== Scope::TAB) {
-                $cacheKey = $this->getPrimaryScope() . ':update';
-                $cached = $this->app->viewCache()->get($cacheKey);
+                $cacheKey = [$this->getPrimaryScope(), ViewCache::page($this->route, $this->pathParams)];
+                $cached = $this->app->viewCache()->get(...$cacheKey);
                 if ($cached !== null) {
                     return $cached;
                 }
@@ -526,7 +527,7 @@ class Context
                 ? $this->render($this->view, $this->viewData, $isUpdate ? $this->viewBlock : null)
                 : (string) ($this->view)($isUpdate, $this->app->getConfig()->getBasePath());
             if ($cacheKey !== null) {
-                $this->app->viewCache()->put($cacheKey, $html);
+                $this->app->viewCache()->put($cacheKey[0], $cacheKey[1], $html);
             }
             $this->app->countRender($cacheKey !== null);
             return $html;
