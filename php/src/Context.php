@@ -39,6 +39,8 @@ class Context
     private array $viewData = [];
     private ?string $viewBlock = null;
     private bool $cacheUpdates = true;
+    /** @var list<callable(): void> run before each render of the view */
+    private array $beforeRender = [];
     private bool $updating = false;
     /** @var array<string, string> */
     private array $pathParams = [];
@@ -497,6 +499,15 @@ class Context
         $this->cacheUpdates = $cacheUpdates;
     }
 
+    /**
+     * @internal runs $fn before each render of the view (a mounted class copies its signals'
+     * values onto its properties, which another tab's action may have changed)
+     */
+    public function beforeRender(callable $fn): void
+    {
+        $this->beforeRender[] = $fn;
+    }
+
     public function hasView(): bool
     {
         return $this->view !== null;
@@ -522,6 +533,9 @@ class Context
                 if ($cached !== null) {
                     return $cached;
                 }
+            }
+            foreach ($this->beforeRender as $fn) {
+                $fn();
             }
             $html = is_string($this->view)
                 ? $this->render($this->view, $this->viewData, $isUpdate ? $this->viewBlock : null)
@@ -938,6 +952,7 @@ class Context
         $this->signals = $this->namedSignals = $this->actions = $this->namedActions = $this->components = [];
         $this->pendingElements = $this->pendingSignals = [];
         $this->view = null;
+        $this->beforeRender = [];
         $this->request = null;
     }
 }

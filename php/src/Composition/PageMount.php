@@ -58,14 +58,25 @@ final class PageMount
                 $instance->$prop = $signal->getValue();
             }
         };
-        $push = static function () use ($instance, $signals): void {
+        // Every property is written back before any scope is broadcast: a broadcast renders,
+        // and a render refreshes the properties from the signals.
+        $push = static function () use ($ctx, $instance, $signals): void {
+            $changed = [];
             foreach ($signals as $prop => $signal) {
                 if ($signal->getValue() !== $instance->$prop) {
-                    $signal->setValue($instance->$prop);
+                    $signal->setValue($instance->$prop, broadcast: false);
+                    $changed[$signal->scope()] = true;
                 }
+            }
+            unset($changed[Scope::TAB]);
+            foreach (array_keys($changed) as $scope) {
+                $ctx->getApp()->broadcast((string) $scope);
             }
         };
         $pull();
+        // A scoped signal changed by another tab's action reaches this tab as a broadcast
+        // render: the view reads the properties, so they are refreshed first.
+        $ctx->beforeRender($pull);
         foreach ($meta->actions as $method => $action) {
             $ctx->action(static function (Context $ctx) use ($instance, $method, $pull, $push): void {
                 $pull();
