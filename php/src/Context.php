@@ -258,12 +258,16 @@ class Context
         $this->app->registerContextScopes($this);
     }
 
+    /** Adds a scope; a component's scopes are its page's too (the page syncs and receives broadcasts). */
     public function addScope(string $scope): void
     {
         $scope = $this->expandScope($scope);
         if (!in_array($scope, $this->scopes, true)) {
             $this->scopes[] = $scope;
             $this->app->registerContextScopes($this);
+        }
+        if ($this->parent !== null) {
+            $this->topContext()->addScope($scope);
         }
     }
 
