@@ -657,6 +657,30 @@ final class ContextTest extends AppTestCase
         self::assertSame(1, $renders, 'dirty is cleared by the sync');
     }
 
+    public function testAComponentsScopedSignalReachesItsPage(): void
+    {
+        $app = self::app();
+        $app->page('/', function (Context $ctx): void {
+            $render = $ctx->component(function (Context $c): void {
+                $likes = $c->signal(0, 'likes', 'room:1');
+                $c->action(fn () => $likes->setValue($likes->int() + 1), 'like', 'room:1');
+                $c->view(fn () => '<b>' . $likes->int() . '</b>');
+            }, 'likes');
+            $ctx->view(fn () => '<main id="m">' . $render() . '</main>');
+        });
+        [, $a, $sid] = self::openPage($app);
+        [, $b] = self::openPage($app, '/', $sid);
+        self::assertTrue($app->contexts[$a]->hasScope('room:1'), 'the page joins the scopes of its components');
+        self::assertCount(2, $app->getContextsByScope('room:1'));
+        self::openStream($app, $a, $sid);
+        $streamB = self::openStream($app, $b, $sid);
+        self::assertSame(['room_1_likes_likes' => 0], self::patchedSignals($streamB->getBody()));
+        $before = strlen($streamB->getBody());
+        self::assertSame(200, self::postAction($app, 'like', $a, $sid)->getStatus());
+        self::drain();
+        self::assertSame(['room_1_likes_likes' => 1], self::patchedSignals(substr($streamB->getBody(), $before)), 'the broadcast reached the other tab');
+    }
+
     public function testTabBroadcastSyncsOnlyThisTab(): void
     {
         $app = self::app(self::config()->withBroker($broker = new SpyBroker()));
