@@ -734,7 +734,7 @@ class Via
                 $html = $ctx->renderView(false);
             } catch (\Throwable $e) {
                 $this->log('error', "page {$route->pattern} failed: " . get_class($e) . ': ' . $e->getMessage());
-                $ctx->cleanup();
+                $this->discard($ctx);
                 $this->plain($res, 500, 'Internal Server Error');
                 return;
             }
@@ -758,6 +758,23 @@ class Via
             }
             $res->end($document);
         });
+    }
+
+    /**
+     * Drops a context whose handler failed before it was registered, with the scoped signals
+     * and actions it made in scopes that no context uses (else a page that throws after
+     * `signal(…, 'room:' . $id)` would leave one scope's state behind per request).
+     */
+    private function discard(Context $ctx): void
+    {
+        $scopes = $ctx->getScopes();
+        $ctx->cleanup();
+        foreach ($scopes as $scope) {
+            if (($this->scopeContexts[$scope] ?? []) === []) {
+                unset($this->scopeContexts[$scope], $this->scopedSignals[$scope], $this->scopedActions[$scope]);
+                $this->viewCache->invalidate($scope);
+            }
+        }
     }
 
     /** @param array<string, string> $params */
@@ -950,7 +967,7 @@ class Via
             Router::invoke($route->handler(), $ctx, $record['params']);
         } catch (\Throwable $e) {
             $this->log('error', "revival of $id failed: " . $e->getMessage());
-            $ctx->cleanup();
+            $this->discard($ctx);
             return null;
         }
         $ctx->setRequest(null);
