@@ -162,6 +162,33 @@ final class ViaPageTest extends AppTestCase
         self::assertTrue($app->hasLogged('error', 'broken page'));
     }
 
+    public function testAThrowingHandlerLeavesNoScopedState(): void
+    {
+        $app = self::app();
+        $app->page('/rooms/{id}', function (Context $ctx, string $id): void {
+            $ctx->signal(0, 'n', 'room:' . $id);
+            $ctx->action(fn () => null, 'go', 'room:' . $id);
+            if ($id !== 'ok') {
+                throw new \InvalidArgumentException('no such room');
+            }
+        });
+        [, $ctxId] = self::openPage($app, '/rooms/ok');
+        self::assertSame(500, self::get($app, '/rooms/x1')->getStatus());
+        self::assertSame([], $app->getScopedSignals('room:x1'));
+        self::assertNull($app->getScopedAction('room:x1', 'go'));
+        self::assertCount(1, $app->getScopedSignals('room:ok'));
+
+        // A failing tab of a scope in use leaves the scope alone.
+        $app->page('/fail/{id}', function (Context $ctx, string $id): void {
+            $ctx->signal(0, 'n', 'room:' . $id);
+            throw new \RuntimeException('x');
+        });
+        self::assertSame(500, self::get($app, '/fail/ok')->getStatus());
+        self::assertCount(1, $app->getScopedSignals('room:ok'));
+        self::assertNotNull($app->getScopedAction('room:ok', 'go'));
+        self::assertSame([$app->contexts[$ctxId]], $app->getContextsByScope('room:ok'));
+    }
+
     public function testAThrowingViewAnswers500(): void
     {
         $app = self::app();
