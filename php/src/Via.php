@@ -269,12 +269,20 @@ class Via
     /** @internal */
     public function syncLocally(string $scope): void
     {
-        $this->viewCache->invalidate($scope);
-        foreach ($this->contextsFor($scope) as $ctx) {
-            // A tab without a stream gets everything when its stream attaches.
-            if ($ctx->getStream() !== null) {
-                $ctx->sync();
-            }
+        // A tab without a stream gets everything when its stream attaches.
+        $contexts = array_filter($this->contextsFor($scope), fn (Context $c) => $c->getStream() !== null);
+        // The shared render of a context is kept under its primary scope, which may differ
+        // from $scope (a page broadcasting on ROOM whose view shows a ROUTE signal): those
+        // renders are stale too.
+        $stale = [$scope => true];
+        foreach ($contexts as $ctx) {
+            $stale[$ctx->getPrimaryScope()] = true;
+        }
+        foreach (array_keys($stale) as $s) {
+            $this->viewCache->invalidate((string) $s);
+        }
+        foreach ($contexts as $ctx) {
+            $ctx->sync();
         }
     }
 
