@@ -113,6 +113,24 @@ final class CounterComponent
     }
 }
 
+#[Broadcast('room:9')]
+final class MixedScopes
+{
+    #[Signal(Scope::ROUTE)]
+    public int $visits = 0;
+
+    #[Action]
+    public function visit(Context $ctx): void
+    {
+        $this->visits++;
+    }
+
+    public function view(Context $ctx): void
+    {
+        $ctx->view(fn () => "<p id=\"v\">{$this->visits}</p>");
+    }
+}
+
 final class PageMountTest extends AppTestCase
 {
     protected function setUp(): void
@@ -185,6 +203,24 @@ final class PageMountTest extends AppTestCase
         self::postAction($app, 'vote', $a, $sid);
         self::assertStringContainsString('mine=2', $app->contexts[$a]->renderView(false), '#[Persist] state is kept across actions');
         self::assertStringContainsString('yes=2 mine=0', $app->contexts[$b]->renderView(false), 'each tab has its own instance');
+    }
+
+    public function testASignalScopeOtherThanTheBroadcastScopeIsShared(): void
+    {
+        $app = self::app();
+        $app->mount(MixedScopes::class, '/m');
+        [, $a, $sid] = self::openPage($app, '/m');
+        [, $b] = self::openPage($app, '/m', $sid);
+        self::assertSame(['room:9', 'tab', 'route:/m'], $app->contexts[$a]->getScopes());
+        self::assertSame($app->contexts[$a]->getSignal('visits'), $app->contexts[$b]->getSignal('visits'));
+        self::assertCount(1, $app->getScopedSignals('route:/m'));
+        self::openStream($app, $a, $sid);
+        $streamB = self::openStream($app, $b, $sid);
+        $before = strlen($streamB->getBody());
+        self::assertSame(200, self::postAction($app, 'visit', $a, $sid)->getStatus());
+        self::drain();
+        self::assertSame(['route__m_visits' => 1], self::patchedSignals(substr($streamB->getBody(), $before)));
+        self::assertStringContainsString('<p id="v">1</p>', substr($streamB->getBody(), $before));
     }
 
     public function testHooksRunAtDestruction(): void
