@@ -42,6 +42,7 @@ final class Config
     private int $gcIntervalMs = 30_000;
     private int $contextCleanupDelayMs = 5_000;
     private int $contextRevivalWindowMs = 600_000;
+    private int $contextAttachTimeoutMs = 30_000;
     private ?string $certFile = null;
     private ?string $keyFile = null;
     private bool $brotli = false;
@@ -237,6 +238,16 @@ final class Config
         return $this;
     }
 
+    /**
+     * How long a context whose page was served waits for its stream before it is
+     * destroyed (crawlers, curl, a tab closed at once). php-via kept such contexts forever.
+     */
+    public function withContextAttachTimeout(int $ms): self
+    {
+        $this->contextAttachTimeoutMs = max(0, $ms);
+        return $this;
+    }
+
     /** HTTPS (TLS 1.2/1.3) with HTTP/2 by ALPN; the files are checked at start. */
     public function withCertificate(string $cert, string $key): self
     {
@@ -425,6 +436,11 @@ final class Config
     public function getContextRevivalWindow(): int
     {
         return $this->contextRevivalWindowMs;
+    }
+
+    public function getContextAttachTimeout(): int
+    {
+        return $this->contextAttachTimeoutMs;
     }
 
     public function getCertificate(): ?string

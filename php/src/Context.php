@@ -364,6 +364,24 @@ class Context
         return $this->namedSignals;
     }
 
+    /** @return array<string, mixed> the values of this tab's own signals, by id */
+    public function tabSignalValues(): array
+    {
+        return array_map(fn (Signal $s) => $s->getValue(), $this->signals);
+    }
+
+    /**
+     * @internal sets TAB signals by id (a revived context takes back its last values)
+     *
+     * @param array<string, mixed> $values
+     */
+    public function restoreTabSignals(array $values): void
+    {
+        foreach ($values as $id => $value) {
+            ($this->signals[$id] ?? null)?->setValue($value, markChanged: true, broadcast: false);
+        }
+    }
+
     /** @return array<string, Signal> TAB signals and the scoped signals of every scope, by id */
     public function getSignals(): array
     {

@@ -32,11 +32,11 @@ class Via
 {
     public const VERSION = '0.1.0';
 
-    /** How long a context whose page was served waits for its stream before it is reclaimed (at least the cleanup delay). */
-    public const ATTACH_GRACE_MS = 30_000;
-
     /** Contexts keep a reload marker this long, so a tab is told to reload at most once. */
     private const RELOAD_MARKER_SECONDS = 300;
+
+    /** Reload markers kept at most (ids sent by clients: bounded). */
+    private const MAX_RELOAD_MARKERS = 10_000;
 
     private readonly Router $router;
     private readonly ViewCache $viewCache;
@@ -748,7 +748,7 @@ class Via
             }
             $this->register($ctx, $route, $params, $sid);
             // A page whose stream never attaches (a crawler, curl) is reclaimed too.
-            $this->scheduleCleanup($ctx, max($this->config->getContextCleanupDelay(), self::ATTACH_GRACE_MS));
+            $this->scheduleCleanup($ctx, $this->config->getContextAttachTimeout());
             $document = Shell::build(
                 $ctx,
                 $html,
@@ -815,13 +815,21 @@ class Via
         }
         $sid = $this->sessionIdOf($req);
         $run = function (\Via\Request $req) use ($res, $id, $sid, $signals): void {
-            $ctx = $this->contexts[$id] ?? $this->revive($id, $sid, $req, $signals);
+            $ctx = $this->contexts[$id] ?? null;
+            $revived = false;
+            if ($ctx === null) {
+                $ctx = $this->revive($id, $sid, $req, $signals);
+                $revived = $ctx !== null;
+            }
             if ($ctx === null) {
                 if (isset($this->reloadMarkers[$id]) && $this->reloadMarkers[$id] > time()) {
                     $res->end();
                     return;
                 }
                 $this->reloadMarkers = array_filter($this->reloadMarkers, fn (int $t) => $t > time());
+                if (count($this->reloadMarkers) >= self::MAX_RELOAD_MARKERS) {
+                    array_shift($this->reloadMarkers); // the oldest: it would reload once more at worst
+                }
                 $this->reloadMarkers[$id] = time() + self::RELOAD_MARKER_SECONDS;
                 $sse = $res->sse();
                 $reload = Patch::script('window.location.reload()');
@@ -835,7 +843,9 @@ class Via
                 $this->plain($res, 403, 'Forbidden');
                 return;
             }
-            $ctx->injectSignals($signals);
+            if (!$revived) {
+                $ctx->injectSignals($signals);
+            }
             $this->attach($ctx, $res->sse(), $req);
         };
         Middleware::run(array_values(array_filter($this->middleware, [Middleware::class, 'isSseAware'])), $req, $res, 'sse', fn (\Via\Request $req) => $run($req));
@@ -927,7 +937,14 @@ class Via
             return;
         }
         [$route, $params] = $this->contextRoutes[$id];
-        $this->revivals->remember($id, $route->pattern, $params, $this->contextSessions[$id] ?? null, $this->config->getContextRevivalWindow());
+        $this->revivals->remember(
+            $id,
+            $route->pattern,
+            $params,
+            $this->contextSessions[$id] ?? null,
+            $this->config->getContextRevivalWindow(),
+            $ctx->tabSignalValues(),
+        );
         if (isset($this->cleanupTimers[$id])) {
             \Via\Timer::clear($this->cleanupTimers[$id]);
         }
@@ -978,6 +995,10 @@ class Via
             $this->discard($ctx);
             return null;
         }
+        // The client's values first, then the server's last ones over them: a tab whose
+        // stream is retried resends the signals it had when the stream first opened.
+        $ctx->injectSignals($signals);
+        $ctx->restoreTabSignals($record['signals']);
         $ctx->setRequest(null);
         $this->register($ctx, $route, $record['params'], $record['sessionId']);
         $this->stats['contexts_revived']++;

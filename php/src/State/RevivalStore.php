@@ -6,17 +6,24 @@ namespace Via\Framework\State;
 
 /**
  * What it takes to rebuild a destroyed context for a tab that comes back within the
- * revival window: its route, path parameters and session. Bounded to MAX_RECORDS.
+ * revival window: its route, path parameters, session, and the last values of its TAB
+ * signals (a tab that reconnects may resend the values it had when its stream first
+ * opened; the server's are newer). Bounded to MAX_RECORDS, and signal values to
+ * MAX_SIGNAL_BYTES of JSON per record (past that they are not kept).
  */
 final class RevivalStore
 {
     public const MAX_RECORDS = 10_000;
+    public const MAX_SIGNAL_BYTES = 64 * 1024;
 
-    /** @var array<string, array{route: string, params: array<string, string>, sessionId: ?string, expiresAt: float}> */
+    /** @var array<string, array{route: string, params: array<string, string>, sessionId: ?string, expiresAt: float, signals: array<string, mixed>}> */
     private array $records = [];
 
-    /** @param array<string, string> $params */
-    public function remember(string $contextId, string $route, array $params, ?string $sessionId, int $windowMs): void
+    /**
+     * @param array<string, string> $params
+     * @param array<string, mixed> $signals TAB signal values by id
+     */
+    public function remember(string $contextId, string $route, array $params, ?string $sessionId, int $windowMs, array $signals = []): void
     {
         if ($windowMs <= 0) {
             return;
@@ -27,6 +34,7 @@ final class RevivalStore
             'params' => $params,
             'sessionId' => $sessionId,
             'expiresAt' => $now + $windowMs / 1000,
+            'signals' => strlen((string) json_encode($signals)) <= self::MAX_SIGNAL_BYTES ? $signals : [],
         ];
         if (count($this->records) > self::MAX_RECORDS) {
             $this->records = array_filter($this->records, fn (array $r) => $r['expiresAt'] > $now);
@@ -37,7 +45,7 @@ final class RevivalStore
         }
     }
 
-    /** @return array{route: string, params: array<string, string>, sessionId: ?string, expiresAt: float}|null */
+    /** @return array{route: string, params: array<string, string>, sessionId: ?string, expiresAt: float, signals: array<string, mixed>}|null */
     public function take(string $contextId): ?array
     {
         $r = $this->records[$contextId] ?? null;
