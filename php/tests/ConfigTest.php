@@ -35,6 +35,7 @@ final class ConfigTest extends TestCase
         self::assertSame(30_000, $c->getGcInterval());
         self::assertSame(5_000, $c->getContextCleanupDelay());
         self::assertSame(600_000, $c->getContextRevivalWindow());
+        self::assertSame(30_000, $c->getContextAttachTimeout());
         self::assertNull($c->getCertificate());
         self::assertNull($c->getKey());
         self::assertFalse($c->isHttps());
@@ -163,6 +164,7 @@ final class ConfigTest extends TestCase
             ->withGcInterval(-1)
             ->withContextCleanupDelay(-1)
             ->withContextRevivalWindow(-1)
+            ->withContextAttachTimeout(-1)
             ->withBrotli(true, 99, -3)
             ->withWorkerNum(0)
             ->withGlobalStateTableSize(0, 1)
@@ -173,6 +175,7 @@ final class ConfigTest extends TestCase
         self::assertSame(0, $c->getGcInterval());
         self::assertSame(0, $c->getContextCleanupDelay());
         self::assertSame(0, $c->getContextRevivalWindow());
+        self::assertSame(0, $c->getContextAttachTimeout());
         self::assertSame(11, $c->getBrotliDynamicLevel());
         self::assertSame(0, $c->getBrotliStaticLevel());
         self::assertSame(1, $c->getWorkerNum());

@@ -74,13 +74,21 @@ final class ViaLifecycleTest extends AppTestCase
         self::assertSame([$app->contexts[$b]], $app->getContextsByScope('room:7'));
     }
 
-    public function testAPageWithoutAStreamIsReclaimedAfterTheGrace(): void
+    public function testAPageWithoutAStreamIsReclaimedAfterTheAttachTimeout(): void
     {
         $app = $this->app2(self::config()->withContextCleanupDelay(0));
         [, $ctxId] = self::openPage($app, '/items/1');
         self::assertArrayHasKey($ctxId, $app->cleanupTimers);
         \Via\sleep(0.05);
-        self::assertArrayHasKey($ctxId, $app->contexts, 'at least ATTACH_GRACE_MS, even with a 0 delay');
+        self::assertArrayHasKey($ctxId, $app->contexts, 'the attach timeout (30 s), not the cleanup delay');
+
+        $quick = $this->app2(self::config()->withContextAttachTimeout(10));
+        [, $gone] = self::openPage($quick, '/items/1');
+        [, $kept, $sid] = self::openPage($quick, '/items/2');
+        self::openStream($quick, $kept, $sid);
+        \Via\sleep(0.05);
+        self::assertArrayNotHasKey($gone, $quick->contexts);
+        self::assertArrayHasKey($kept, $quick->contexts, 'its stream attached');
     }
 
     public function testSessionCloseBeaconSchedulesTheCleanupOfOwnContextsOnly(): void
@@ -114,20 +122,25 @@ final class ViaLifecycleTest extends AppTestCase
         [, $ctxId, $sid] = self::openPage($app, '/items/42');
         $old = $app->contexts[$ctxId];
         $noteId = $old->getSignal('note')->id();
+        $old->getSignal('note')->setValue('server');
         $app->destroyContext($old);
         self::assertSame(1, $app->getStats()['revival_records']);
 
-        $res = self::openStream($app, $ctxId, $sid, [$noteId => 'kept']);
+        // A retried stream resends the values the tab had when it first connected: the
+        // server's last values win.
+        $res = self::openStream($app, $ctxId, $sid, [$noteId => 'stale']);
         self::assertSame(200, $res->getStatus());
         self::assertArrayHasKey($ctxId, $app->contexts);
         $revived = $app->contexts[$ctxId];
         self::assertNotSame($old, $revived);
         self::assertSame($noteId, $revived->getSignal('note')->id(), 'byte-identical signal ids');
+        self::assertSame('server', $revived->getSignal('note')->getValue());
         self::assertSame('42', $revived->getPathParam('id'));
         self::assertSame($sid, $app->contextSessions[$ctxId]);
         self::assertSame(2, $this->handlerRuns);
-        self::assertStringContainsString('<main id="item">42 kept</main>', $res->getBody(), 'the client signals are applied');
-        self::assertSame([$revived], $app->getContextsByScope('room:42'));
+        self::assertStringContainsString('<main id="item">42 server</main>', $res->getBody());
+        self::assertSame('server', self::patchedSignals($res->getBody())[$noteId]);
+        self::assertCount(1, $app->getContextsByScope('room:42'));
         self::assertSame(1, $app->getStats()['contexts_revived']);
         self::assertSame(0, $app->getStats()['revival_records']);
         self::assertSame(200, self::postAction($app, 'save', $ctxId, $sid)->getStatus(), 'its actions answer again');

@@ -19,9 +19,21 @@ final class RevivalStoreTest extends TestCase
         self::assertSame(['id' => '4'], $r['params']);
         self::assertSame('sid', $r['sessionId']);
         self::assertEqualsWithDelta(microtime(true) + 60, $r['expiresAt'], 1.0);
+        self::assertSame([], $r['signals']);
         self::assertNull($s->take('c1'), 'taken');
         $s->restore('c1', $r);
         self::assertSame($r, $s->take('c1'));
+    }
+
+    public function testSignalValuesAreKeptUpToALimit(): void
+    {
+        $s = new RevivalStore();
+        $s->remember('small', '/', [], null, 60_000, ['a_ctx' => 'v']);
+        $s->remember('big', '/', [], null, 60_000, ['a_ctx' => str_repeat('x', RevivalStore::MAX_SIGNAL_BYTES)]);
+        self::assertSame(['a_ctx' => 'v'], $s->take('small')['signals']);
+        $big = $s->take('big');
+        self::assertNotNull($big, 'the record is kept');
+        self::assertSame([], $big['signals'], 'without values past the limit');
     }
 
     public function testAZeroWindowRemembersNothing(): void
