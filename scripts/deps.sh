@@ -5,7 +5,7 @@ set -euo pipefail
 want=(php8.2-cli php8.2-dev libclang-dev clang pkg-config zlib1g-dev git ca-certificates curl)
 case "${1:-build}" in
     build) ;;
-    test) want+=(nghttp2-client chromium) ;;
+    test) want+=(nghttp2-client chromium openssl iproute2 php-twig phpunit composer php-nyholm-psr7 python3-pip) ;;
     bench) want+=(wrk nginx php8.2-fpm python3 nghttp2-client openssl) ;;
     *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
 esac
@@ -18,6 +18,11 @@ if ((${#missing[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if [[ "${1:-build}" == test ]] && ! python3 -c 'import playwright, pytest' 2>/dev/null; then
+    # Playwright drives Debian's chromium (no browser download); Debian's python needs the flag.
+    echo "installing playwright and pytest from PyPI"
+    python3 -m pip install -q --break-system-packages playwright pytest
 fi
 if ! command -v cargo >/dev/null; then
     if [[ -x "$HOME/.cargo/bin/cargo" ]]; then

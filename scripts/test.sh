@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test suite: formatting and lints, Rust unit and integration tests (real
 # sockets), the phpt suite against the release build, phpt coverage of the public API,
-# stub drift, and end-to-end tests with curl, h2load, raw sockets and headless Chromium.
+# stub drift, end-to-end tests with curl, h2load, raw sockets and headless Chromium, and the
+# framework (php/): PHPUnit, a composer install into a fresh app, and the demo app driven by
+# the Datastar client in headless Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh test
@@ -37,5 +39,14 @@ scripts/stubs.sh --check
 
 step "end-to-end (php + curl + h2load), examples, headless Chromium, multi-worker servers"
 VIA_SO="$so" cargo test --features e2e --test e2e --test examples --test browser --test workers
+
+step "framework: PHPUnit (php/tests)"
+php -d "extension=$so" /usr/bin/phpunit -c php/phpunit.xml.dist
+
+step "framework: installed with composer into a fresh app"
+php/tests/composer-install.sh "$so"
+
+step "framework: the demo app in headless Chromium with the Datastar client, and bad input"
+VIA_SO="$so" python3 -m pytest -q -p no:cacheprovider tests/framework
 
 step "all test suites passed"

@@ -549,7 +549,13 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 
     /// The next frame; `None` at a clean end of the link.
+    ///
+    /// Each frame costs a unit of the task's Tokio budget: one read can bring thousands of
+    /// small frames (as many as the buffer holds, and it keeps the capacity of the largest
+    /// frame seen), and handing them out without a yield point would let one peer hold a
+    /// runtime thread — every other connection on it — for as long as it keeps writing.
     pub async fn next(&mut self) -> io::Result<Option<Frame>> {
+        tokio::task::coop::consume_budget().await;
         loop {
             if self.buf.len() >= 4 {
                 let len = u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize;
@@ -773,6 +779,40 @@ mod tests {
         }
         assert_eq!(r.next().await.unwrap(), None);
         writer.await.unwrap().unwrap();
+    }
+
+    /// Frames that arrived in one read are not all handed out in one poll: the reading
+    /// task yields now and then, so other tasks of its runtime thread keep running.
+    #[tokio::test]
+    async fn a_reader_yields_between_buffered_frames() {
+        const FRAMES: u64 = 4000; // 13 bytes each: all in the socket buffer, one or two reads
+        let (a, b_end) = std::os::unix::net::UnixStream::pair().unwrap();
+        let mut bytes = BytesMut::new();
+        for stream in 0..FRAMES {
+            Frame::End { stream }.encode(&mut bytes);
+        }
+        std::io::Write::write_all(&mut &a, &bytes).unwrap();
+        b_end.set_nonblocking(true).unwrap();
+        let mut r = FrameReader::new(tokio::net::UnixStream::from_std(b_end).unwrap());
+        // On this current-thread runtime the ticker runs only when the reader yields.
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let ticker = {
+            let ticks = Arc::clone(&ticks);
+            tokio::spawn(async move {
+                loop {
+                    ticks.fetch_add(1, Ordering::Relaxed);
+                    tokio::task::yield_now().await;
+                }
+            })
+        };
+        assert_eq!(r.next().await.unwrap(), Some(Frame::End { stream: 0 }));
+        let first = ticks.load(Ordering::Relaxed);
+        for stream in 1..FRAMES {
+            assert_eq!(r.next().await.unwrap(), Some(Frame::End { stream }));
+        }
+        let during = ticks.load(Ordering::Relaxed) - first;
+        ticker.abort();
+        assert!(during >= 10, "other tasks ran {during} times while {FRAMES} buffered frames were read");
     }
 
     #[tokio::test]

@@ -174,3 +174,19 @@ fn brotli_variant_is_cached_and_invalidated_when_the_file_changes() {
         assert_eq!(r.text(), "p { margin: 0 }\n".repeat(300));
     }
 }
+
+#[test]
+fn lax_requests_are_not_served_a_file() {
+    let s = site();
+    // A file named as a directory is not the file.
+    assert_ne!(get(&s.srv, "/static/css/app.css/", "").status, 200);
+    // Range numbers are digits only ("+1" parses as a Rust integer).
+    assert_eq!(get(&s.srv, "/static/data.bin", "Range: bytes=+1-2\r\n").status, 416);
+    assert_eq!(get(&s.srv, "/static/data.bin", "Range: bytes=1-2\r\n").status, 206);
+    // A Last-Modified check against a date in the future is ignored, not a 304.
+    let r = get(&s.srv, "/static/logo.png", "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n");
+    assert_eq!(r.status, 200);
+    let last_modified = get(&s.srv, "/static/logo.png", "").header("last-modified").unwrap().to_owned();
+    let r = get(&s.srv, "/static/logo.png", &format!("If-Modified-Since: {last_modified}\r\n"));
+    assert_eq!(r.status, 304, "a valid past date still validates");
+}

@@ -189,3 +189,104 @@ fn sigint_stops_an_idle_server_at_once() {
     assert_eq!(code, Some(0));
     assert!(t.elapsed() < Duration::from_secs(2));
 }
+
+/// Requests per second of `n` keep-alive GETs of /hello on one connection.
+fn hello_rate(srv: &PhpServer, n: usize) -> f64 {
+    let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut reader = std::io::BufReader::new(s.try_clone().unwrap());
+    let start = Instant::now();
+    for _ in 0..n {
+        s.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut line = String::new();
+        let mut length = 0;
+        loop {
+            line.clear();
+            std::io::BufRead::read_line(&mut reader, &mut line).expect("an answer while the flood runs");
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body).unwrap();
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Issue 8, D1: one client streaming bytes into an event stream's socket once stopped
+/// the whole server. Now its connection is cut and everybody else is served.
+#[test]
+fn a_client_flooding_its_event_stream_does_not_starve_php_clients() {
+    let srv = PhpServer::start(APP, "{}");
+    let baseline = hello_rate(&srv, 3000);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let port = srv.port;
+    let flooder = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(20);
+            let chunk = vec![b'x'; 65536];
+            let mut pushed = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { continue };
+                s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+                s.set_write_timeout(Some(Duration::from_secs(2))).unwrap();
+                let req = b"GET /room HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
+                if s.write_all(req).is_err() || s.read(&mut [0u8; 400]).unwrap_or(0) == 0 {
+                    continue;
+                }
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                    match s.write(&chunk) {
+                        Ok(n) => pushed += n as u64,
+                        Err(_) => break,
+                    }
+                }
+            }
+            pushed
+        })
+    };
+    let flooded = hello_rate(&srv, 3000);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let pushed = flooder.join().unwrap();
+    eprintln!("hello: {baseline:.0} req/s alone, {flooded:.0} under the flood of {} MiB", pushed >> 20);
+    assert!(pushed > 0, "the flood ran");
+    assert!(stats(&srv)["bad_requests"].as_u64().unwrap() >= 1, "flooding streams are cut");
+    assert!(flooded >= baseline * 0.25, "{flooded:.0} req/s under the flood against {baseline:.0}");
+}
+
+/// Issue 8, D2: the same PHP calls are framed alike by hyper and by the event-stream path.
+#[test]
+fn odd_responses_from_php_are_framed_alike_on_both_paths() {
+    use support::wire::{exchange, parse_framed};
+    let srv = PhpServer::start(APP, "{}");
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", srv.port).parse().unwrap();
+    for (query, status, framing, body) in [
+        ("status=204&data=abc", 204, "none", ""),
+        ("status=204&write=1&data=abc", 204, "none", ""),
+        ("status=204", 204, "none", ""),
+        ("status=304&data=abc", 304, "none", ""),
+        ("te=1&data=hello", 200, "length", "hello"),
+        ("cl=1&write=1&data=hello", 200, "chunked", "hello"),
+        ("date=1&data=d", 200, "length", "d"),
+    ] {
+        for fast in [false, true] {
+            let extra = if fast { "Accept: text/event-stream\r\n" } else { "Connection: close\r\n" };
+            let raw = exchange(
+                addr,
+                format!("GET /shape?{query} HTTP/1.1\r\nHost: x\r\n{extra}\r\n").as_bytes(),
+                false,
+            );
+            let (f, next) =
+                parse_framed(&raw, 0, false).unwrap_or_else(|e| panic!("{query} (fast: {fast}): {e}"));
+            assert_eq!(next, raw.len(), "{query} (fast: {fast}): bytes after the answer");
+            assert_eq!(
+                (f.status, f.framing, f.body.as_slice(), f.dates),
+                (status, framing, body.as_bytes(), 1),
+                "{query} (fast: {fast})"
+            );
+        }
+    }
+}

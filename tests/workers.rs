@@ -194,7 +194,7 @@ fn sigterm_under_load_finishes_every_request_in_flight() {
     }
     let (code, out) = srv.wait(Duration::from_secs(10));
     assert_eq!(code, Some(0));
-    assert!(out.contains("master returned"), "{out}");
+    assert!(out.contains("master returned\nchildren after start: []"), "{out}");
     for pid in pids {
         eventually(Duration::from_secs(3), "the workers exit", || (!pid_alive(pid)).then_some(()));
     }
@@ -374,4 +374,194 @@ fn broker_messages_for_a_worker_that_takes_none_are_bounded_and_counted() {
         Some(i64::from(w1)),
         "the same worker serves"
     );
+}
+
+/// The children of `pid` (every thread's), zombies included.
+fn children(pid: i32) -> HashSet<i32> {
+    let mut out = HashSet::new();
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).into_iter().flatten().flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        out.extend(list.split_whitespace().filter_map(|p| p.parse::<i32>().ok()));
+    }
+    out
+}
+
+/// The one child of `parent` that is not a worker: the forker (of the master) or its spare
+/// (of the forker).
+fn forker_child(parent: i32, workers: &HashSet<i32>, what: &str) -> i32 {
+    eventually(Duration::from_secs(5), what, || {
+        let others: Vec<i32> = children(parent).difference(workers).copied().collect();
+        (others.len() == 1).then(|| others[0])
+    })
+}
+
+/// Bytes queued unread on the SOCK_SEQPACKET sockets of process `pid` (a forker's control
+/// channel), as `ss` reports them.
+fn control_queue(pid: i32) -> usize {
+    let (ok, out, err) = run("ss", &["-x", "-p", "-n"]);
+    assert!(ok, "ss: {err}");
+    let tag = format!("pid={pid},");
+    out.lines()
+        .filter(|l| l.starts_with("u_seq") && l.contains(&tag))
+        .filter_map(|l| l.split_whitespace().nth(2)?.parse::<usize>().ok())
+        .sum()
+}
+
+fn worker_pid(srv: &PhpServer, index: u32) -> i32 {
+    get_json(&srv.url("/"), Some(index))["pid"].as_i64().unwrap() as i32
+}
+
+/// `kill -9` of the forker under load, twice: its spare takes over each time (and gets a
+/// spare of its own), the workers it forked keep serving as orphans of the master, no
+/// request fails; a dead spare is replaced; a killed worker is still replaced (by the new
+/// forker), also when the forker dies with it; SIGTERM still ends every process.
+#[test]
+fn a_killed_forker_is_replaced_by_its_spare_under_load() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2}"#);
+    let master = srv.child.id() as i32;
+    let w: Vec<i32> = (0..2).map(|i| worker_pid(&srv, i)).collect();
+    let mut workers: HashSet<i32> = w.iter().copied().collect();
+    let mut known: HashSet<i32> = workers.clone();
+    let forker = forker_child(master, &workers, "the forker");
+    let spare = forker_child(forker, &workers, "a spare forker");
+    known.extend([forker, spare]);
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok_count, failures) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let load = {
+        let (url, stop, ok_count, failures) =
+            (srv.url("/"), Arc::clone(&stop), Arc::clone(&ok_count), Arc::clone(&failures));
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            for i in 0..5_000u32 {
+                if stop.load(Ordering::Relaxed) || Instant::now() > deadline {
+                    break;
+                }
+                let cookie = format!("via_worker={}", i % 2);
+                let (ok, out, _) = curl(&["-b", &cookie, "-w", "%{http_code}", "-o", "/dev/null", &url]);
+                if ok && out == "200" {
+                    ok_count.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    failures.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    eventually(Duration::from_secs(5), "load running", || {
+        (ok_count.load(Ordering::Relaxed) > 5).then_some(())
+    });
+
+    // Twice: the active forker dies; its spare becomes the master's child and the active
+    // forker, and forks a spare of its own.
+    let (mut active, mut spare) = (forker, spare);
+    for round in 1..=2 {
+        let before = ok_count.load(Ordering::Relaxed);
+        // SAFETY: the forker process of the server under test.
+        unsafe { libc::kill(active, libc::SIGKILL) };
+        let next_spare = eventually(Duration::from_secs(5), "the spare takes over", || {
+            let adopted = children(master);
+            if adopted.contains(&active) || !adopted.contains(&spare) {
+                return None; // not reaped yet, or the spare not yet adopted
+            }
+            let others: Vec<i32> = children(spare).difference(&workers).copied().collect();
+            (others.len() == 1).then(|| others[0])
+        });
+        println!("round {round}: forker {active} killed; {spare} took over with spare {next_spare}");
+        known.insert(next_spare);
+        (active, spare) = (spare, next_spare);
+        eventually(Duration::from_secs(5), "requests served after the kill", || {
+            (ok_count.load(Ordering::Relaxed) > before + 5).then_some(())
+        });
+    }
+    // The workers the first forker forked are the master's children now, and still serve.
+    assert!(w.iter().all(|p| children(master).contains(p)), "orphaned workers adopted by the master");
+    assert_eq!((0..2).map(|i| worker_pid(&srv, i)).collect::<Vec<_>>(), w, "the same workers serve");
+    stop.store(true, Ordering::Relaxed);
+    load.join().unwrap();
+    assert_eq!(failures.load(Ordering::Relaxed), 0, "no request failed while the forker was replaced");
+    assert_eq!(get_json(&srv.url("/stats"), Some(1))["forker_restarts"], 2);
+
+    // A dead spare is replaced too.
+    // SAFETY: the spare forker of the server under test.
+    unsafe { libc::kill(spare, libc::SIGKILL) };
+    spare = eventually(Duration::from_secs(5), "a new spare", || {
+        let others: Vec<i32> = children(active).difference(&workers).copied().collect();
+        (others.len() == 1 && others[0] != spare).then(|| others[0])
+    });
+    known.insert(spare);
+
+    // A killed worker (an orphan now) is reaped by the master and replaced by the new forker.
+    // SAFETY: a worker process of the server under test.
+    unsafe { libc::kill(w[0], libc::SIGKILL) };
+    let replacement = eventually(Duration::from_secs(5), "a replacement for worker 0", || {
+        let (ok, out, _) = curl(&["-b", "via_worker=0", &srv.url("/")]);
+        let v: Value = serde_json::from_str(&out).ok()?;
+        (ok && v["worker"] == 0 && v["pid"] != w[0]).then(|| v["pid"].as_i64().unwrap() as i32)
+    });
+    assert!(children(active).contains(&replacement), "forked by the active forker");
+    eventually(Duration::from_secs(5), "the killed worker reaped", || {
+        (!children(master).contains(&w[0])).then_some(())
+    });
+    workers.insert(replacement);
+    known.insert(replacement);
+    assert_eq!(forker_child(active, &workers, "the spare is still there"), spare);
+
+    // A spawn the forker never answers: with the forker stopped, a worker dies and its
+    // replacement is asked for (the request waits on the forker's control socket); then the
+    // forker dies. The promoted spare must be asked again.
+    // SAFETY: processes of the server under test.
+    unsafe {
+        libc::kill(active, libc::SIGSTOP);
+        libc::kill(replacement, libc::SIGKILL);
+    }
+    eventually(Duration::from_secs(5), "a spawn waiting for the stopped forker", || {
+        (control_queue(active) > 0).then_some(())
+    });
+    // SAFETY: as above.
+    unsafe { libc::kill(active, libc::SIGKILL) };
+    let again = eventually(Duration::from_secs(5), "worker 0 forked by the next forker", || {
+        let (ok, out, _) = curl(&["-b", "via_worker=0", &srv.url("/")]);
+        let v: Value = serde_json::from_str(&out).ok()?;
+        (ok && v["pid"] != replacement).then(|| v["pid"].as_i64().unwrap() as i32)
+    });
+    assert!(children(spare).contains(&again), "forked by the promoted spare");
+    known.insert(again);
+    workers.insert(again);
+    let last_spare = forker_child(spare, &workers, "the promoted spare's own spare");
+    known.insert(last_spare);
+    assert_eq!(worker_pid(&srv, 1), w[1], "worker 1 served throughout");
+
+    srv.signal(libc::SIGTERM);
+    let (code, out) = srv.wait(Duration::from_secs(15));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("master returned\nchildren after start: []"), "{out}");
+    for pid in known {
+        eventually(Duration::from_secs(3), "every process of the server ends", || {
+            (!pid_alive(pid)).then_some(())
+        });
+    }
+}
+
+/// With the spare killed together with the forker nothing can fork workers any more: the
+/// server stops with a clear error, and leaves no process behind.
+#[test]
+fn a_forker_that_dies_with_its_spare_stops_the_server_with_an_error() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2}"#);
+    let master = srv.child.id() as i32;
+    let workers: HashSet<i32> = (0..2).map(|i| worker_pid(&srv, i)).collect();
+    let forker = forker_child(master, &workers, "the forker");
+    let spare = forker_child(forker, &workers, "a spare forker");
+    // SAFETY: the forker processes of the server under test.
+    unsafe {
+        libc::kill(spare, libc::SIGKILL);
+        libc::kill(forker, libc::SIGKILL);
+    }
+    let (code, out) = srv.wait(Duration::from_secs(15));
+    assert_eq!(code, Some(255), "start() threw: {out}");
+    assert!(out.contains("the forker process died and no spare forker was ready"), "{out}");
+    for pid in workers.into_iter().chain([forker, spare]) {
+        eventually(Duration::from_secs(3), "every process of the server ends", || {
+            (!pid_alive(pid)).then_some(())
+        });
+    }
 }

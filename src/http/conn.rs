@@ -54,13 +54,17 @@ pub struct Activity {
 }
 
 impl Activity {
-    /// A fresh connection: the client must start a request within the header timeout.
-    pub fn new(h2: bool) -> Arc<Self> {
+    /// A fresh connection: the client must start a request within the header timeout —
+    /// over HTTP/2 too, where a connection that sends only its preface, or a HEADERS frame
+    /// without END_HEADERS, starts no request (issue 8, D5). After its first request an
+    /// HTTP/2 connection is held to the keep-alive timeout only: its frames are not read
+    /// here, so a later slow header section cannot be told from an idle connection.
+    pub fn new() -> Arc<Self> {
         let now = now_ms();
         Arc::new(Self {
             active: AtomicUsize::new(0),
             idle_since: AtomicU64::new(now),
-            head_since: AtomicU64::new(if h2 { 0 } else { now }),
+            head_since: AtomicU64::new(now),
             waker: AtomicWaker::new(),
         })
     }

@@ -355,6 +355,9 @@ async fn accept_loop(listener: TcpListener, shared: Arc<ServerShared>, mut shutd
     shared.dispatcher.drained();
 }
 
+/// What a refused connection may still send (read and discarded) before it is closed.
+const REJECT_READ_LIMIT: usize = 64 * 1024;
+
 /// Over the connection limit: a clear 503, then close.
 async fn reject(mut stream: TcpStream) {
     const BODY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\
@@ -363,9 +366,17 @@ content-length: 24\r\nretry-after: 1\r\nconnection: close\r\n\r\n503 Service Una
         stream.write_all(BODY).await?;
         stream.shutdown().await?;
         // Read what the client sent so that closing does not reset the connection
-        // before it saw the answer.
+        // before it saw the answer — a bounded amount: this is work for a client we
+        // refused, and one that keeps sending must not keep a thread busy for a second.
         let mut sink = [0u8; 4096];
-        while stream.read(&mut sink).await? > 0 {}
+        let mut left = REJECT_READ_LIMIT;
+        while left > 0 {
+            let n = stream.read(&mut sink).await?;
+            if n == 0 {
+                break;
+            }
+            left = left.saturating_sub(n);
+        }
         io::Result::Ok(())
     })
     .await;
@@ -567,7 +578,7 @@ async fn serve_http<I>(
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let limits = &shared.config.limits;
-    let activity = Activity::new(h2);
+    let activity = Activity::new();
     let io = TokioIo::new(Watched::new(
         io,
         Arc::clone(&activity),
@@ -633,7 +644,7 @@ mod tests {
                 std::mem::size_of_val(&f)
             );
             let super::super::stream_conn::Head::Stream(req) = super::super::stream_conn::classify(
-                b"GET / HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n",
                 100,
                 10_000,
             ) else {

@@ -28,6 +28,8 @@ use super::body::StreamedBody;
 use super::conn::Activity;
 use super::encoding::{self, Coding, StreamEncoder};
 use super::exchange::{Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource};
+use super::framing;
+use super::head_checks;
 use super::multipart;
 use super::static_files::{FileBody, StaticFiles, StaticReply};
 use super::stats::Stats;
@@ -361,6 +363,14 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Respons
     let accept_encoding = parts.headers.get(ACCEPT_ENCODING).cloned();
     let is_head = parts.method == http::Method::HEAD;
 
+    let checked = head_checks::check_host(version, &parts.headers)
+        .and_then(|()| head_checks::check_transfer_encoding(&parts.headers));
+    if let Err(refusal) = checked {
+        crate::debug!("request from {} refused: {}", ctx.remote, refusal.reason);
+        stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+        return Ok(plain(refusal.status, version, true, guard));
+    }
+
     if let Some(files) = &shared.static_files {
         if let Some(reply) = files.serve(&parts.method, parts.uri.path(), &parts.headers) {
             stats.static_hits.fetch_add(1, Ordering::Relaxed);
@@ -434,8 +444,10 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Respons
     };
 
     let mut headers = start.headers;
+    let head_without_body = is_head && matches!(&start.body, ResponseBodySource::Full(b) if b.is_empty());
+    framing::prepare_headers(start.status, &mut headers, head_without_body);
     let coding = choose_coding(&shared.config, &mut headers, accept_encoding.as_ref(), start.status, is_head);
-    let kind = match start.body {
+    let kind = match framing::body_for(start.status, start.body) {
         ResponseBodySource::Full(b)
             if coding != Coding::Identity && b.len() >= shared.config.compression.min_size =>
         {

@@ -171,6 +171,10 @@ fn parse_range(header: &HeaderValue, size: u64) -> Result<Option<(u64, u64)>, ()
     }
     let (a, b) = spec.split_once('-').ok_or(())?;
     let (a, b) = (a.trim(), b.trim());
+    // Digits only (RFC 9110 §14.1.2): Rust's integer parsing would also take "+1".
+    if !a.bytes().chain(b.bytes()).all(|c| c.is_ascii_digit()) {
+        return Err(());
+    }
     let (start, end) = if a.is_empty() {
         let suffix: u64 = b.parse().map_err(|_| ())?;
         if suffix == 0 {
@@ -217,7 +221,8 @@ impl StaticFiles {
             return Err(()); // a symlink out of the root
         }
         match std::fs::metadata(&real) {
-            Ok(m) if m.is_file() => Ok(Some((real, m))),
+            // "/index.txt/" names a directory that is not there, not the file.
+            Ok(m) if m.is_file() && !rest.ends_with('/') => Ok(Some((real, m))),
             _ => Ok(None),
         }
     }
@@ -263,6 +268,9 @@ impl StaticFiles {
                 .get(IF_MODIFIED_SINCE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|s| httpdate::parse_http_date(s).ok())
+                // A date in the future says nothing about our file (RFC 7232 §3.3 calls it
+                // invalid); trusting it would answer 304 to a clock that runs ahead.
+                .filter(|since| *since <= std::time::SystemTime::now())
                 .is_some_and(|since| {
                     let since = since.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
                     mtime_secs <= since
@@ -498,6 +506,8 @@ mod tests {
         assert_eq!(parse_range(&hv("bytes=5-2"), 100), Err(()));
         assert_eq!(parse_range(&hv("bytes=-0"), 100), Err(()));
         assert_eq!(parse_range(&hv("bytes=0-1,5-6"), 100), Ok(None), "multiple ranges: whole file");
+        assert_eq!(parse_range(&hv("bytes=+1-2"), 100), Err(()), "digits only");
+        assert_eq!(parse_range(&hv("bytes=1-+2"), 100), Err(()), "digits only");
         assert_eq!(parse_range(&hv("items=0-1"), 100), Ok(None));
     }
 

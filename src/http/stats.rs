@@ -52,6 +52,8 @@ pub struct Stats {
     /// `workers://` broker messages dropped because a worker had `BROKER_BACKLOG` bytes of
     /// them not yet taken (a stopped or busy worker).
     pub broker_dropped: AtomicU64,
+    /// Times the forker died and its spare took over (multi-worker servers).
+    pub forker_restarts: AtomicU64,
 }
 
 /// A plain copy of the counters.
@@ -85,6 +87,7 @@ pub struct StatsSnapshot {
     pub topic_deliveries: u64,
     pub static_hits: u64,
     pub broker_dropped: u64,
+    pub forker_restarts: u64,
 }
 
 impl Stats {
@@ -119,13 +122,14 @@ impl Stats {
             topic_deliveries: g(&self.topic_deliveries),
             static_hits: g(&self.static_hits),
             broker_dropped: g(&self.broker_dropped),
+            forker_restarts: g(&self.forker_restarts),
         }
     }
 }
 
 impl StatsSnapshot {
     /// Name/value pairs in a stable order, for PHP arrays and logs.
-    pub fn pairs(&self) -> [(&'static str, u64); 28] {
+    pub fn pairs(&self) -> [(&'static str, u64); 29] {
         [
             ("connections_accepted", self.connections_accepted),
             ("connections_active", self.connections_active),
@@ -155,6 +159,7 @@ impl StatsSnapshot {
             ("topic_deliveries", self.topic_deliveries),
             ("static_hits", self.static_hits),
             ("broker_dropped", self.broker_dropped),
+            ("forker_restarts", self.forker_restarts),
         ]
     }
 }

@@ -32,6 +32,7 @@ use tokio::net::TcpStream;
 use super::body::StreamedBody;
 use super::encoding::{self, Coding, StreamEncoder};
 use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart};
+use super::framing;
 use super::service::{choose_coding, mark_encoded, ServerShared};
 
 /// A request line and headers that open an event stream.
@@ -100,7 +101,8 @@ pub fn classify(buf: &[u8], max_headers: usize, max_header_size: usize) -> Head 
         }
         headers.append(name, value);
     }
-    if !wants_stream {
+    // A head the rules refuse is hyper's too: the service answers it with the same 400.
+    if !wants_stream || super::head_checks::check_host(Version::HTTP_11, &headers).is_err() {
         return Head::Other;
     }
     Head::Stream(Box::new(StreamRequest { method: Method::GET, uri, headers }))
@@ -129,7 +131,8 @@ fn head_bytes(
     out.extend_from_slice(status.as_str().as_bytes());
     out.push(b' ');
     match reason {
-        Some(r) if !r.contains(&b'\r') && !r.contains(&b'\n') => out.extend_from_slice(r),
+        // The phrases hyper accepts on its path, so that both paths send the same line.
+        Some(r) if hyper::ext::ReasonPhrase::try_from(r).is_ok() => out.extend_from_slice(r),
         _ => out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes()),
     }
     out.extend_from_slice(b"\r\n");
@@ -145,9 +148,12 @@ fn head_bytes(
         out.extend_from_slice(v.as_bytes());
         out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b"date: ");
-    out.extend_from_slice(httpdate::fmt_http_date(SystemTime::now()).as_bytes());
-    out.extend_from_slice(b"\r\nconnection: close\r\n\r\n");
+    if !headers.contains_key(http::header::DATE) {
+        out.extend_from_slice(b"date: ");
+        out.extend_from_slice(httpdate::fmt_http_date(SystemTime::now()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"connection: close\r\n\r\n");
     out
 }
 
@@ -158,19 +164,46 @@ async fn plain(io: &mut TcpStream, status: StatusCode) {
     let _ = io.shutdown().await;
 }
 
-/// Whether the peer closed its side (or the connection broke). Bytes it sends are
-/// discarded: a stream's connection carries no further request.
-fn peer_gone(io: &TcpStream) -> bool {
-    let mut scratch = [0u8; 64];
-    loop {
+/// Bytes a client may send on an event stream's connection after its request before the
+/// connection is closed. A stream's connection carries no further request (it closes when
+/// the stream ends), so nothing a well-behaved client sends here has a use; the allowance
+/// only spares a client that pipelined a request or two. Reads on its behalf are thereby
+/// bounded: a client that streams bytes into the socket costs at most this much work
+/// instead of a busy I/O thread (issue 8, D1).
+pub const MAX_STRAY_BYTES: usize = 16 * 1024;
+
+/// Reads per readiness event at most, so that one connection cannot keep its I/O thread.
+const STRAY_READS_PER_WAKE: usize = 4;
+
+/// What a readable stream connection means.
+#[derive(Debug, PartialEq, Eq)]
+enum Peer {
+    /// Still there; anything it sent was discarded and counted in `stray`.
+    Open,
+    /// Closed its side, or the connection broke.
+    Gone,
+    /// Sent more than `MAX_STRAY_BYTES` since its request.
+    Flooding,
+}
+
+/// Reads what the peer sent (a few bounded reads, discarded) to tell whether it left.
+fn check_peer(io: &TcpStream, stray: &mut usize) -> Peer {
+    let mut scratch = [0u8; 1024];
+    for _ in 0..STRAY_READS_PER_WAKE {
         match io.try_read(&mut scratch) {
-            Ok(0) => return true,
-            Ok(_) => continue,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return false,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(_) => return true,
+            Ok(0) => return Peer::Gone,
+            Ok(n) => {
+                *stray += n;
+                if *stray > MAX_STRAY_BYTES {
+                    return Peer::Flooding;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Peer::Open,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(_) => return Peer::Gone,
         }
     }
+    Peer::Open
 }
 
 /// Serves the one request `req` on `io`, then closes the connection.
@@ -258,9 +291,17 @@ async fn write_head(
     let stats = &shared.stats;
     let write_timeout = shared.config.limits.write_timeout;
     let ResponseStart { status, reason, mut headers, body } = start;
+    framing::prepare_headers(status, &mut headers, false);
+    headers.remove(http::header::CONNECTION); // this connection closes after the response
     let coding = choose_coding(&shared.config, &mut headers, accept_encoding.as_ref(), status, false);
-    headers.remove(http::header::CONTENT_LENGTH);
-    match body {
+    match framing::body_for(status, body) {
+        ResponseBodySource::Full(b) if !framing::status_allows_body(status) => {
+            let head = head_bytes(status, reason.as_deref(), &headers, &[]);
+            let _ = tokio::time::timeout(write_timeout, io.write_all(&head)).await;
+            let _ = io.shutdown().await;
+            drop(b);
+            None
+        }
         ResponseBodySource::Full(b) => {
             let b = if coding != Coding::Identity && b.len() >= shared.config.compression.min_size {
                 match encoding::encode_all(coding, &shared.config.compression, &b) {
@@ -308,6 +349,7 @@ async fn pump(
     write_timeout: std::time::Duration,
     stats: Arc<super::stats::Stats>,
 ) {
+    let mut stray = 0usize;
     loop {
         tokio::select! {
             // The stream first: a readable socket only matters when there is nothing to send.
@@ -339,9 +381,18 @@ async fn pump(
                 }
             },
             ready = io.readable() => {
-                if ready.is_err() || peer_gone(&io) {
-                    stats.client_aborts.fetch_add(1, Ordering::Relaxed);
-                    return;
+                let peer = if ready.is_err() { Peer::Gone } else { check_peer(&io, &mut stray) };
+                match peer {
+                    Peer::Open => {}
+                    Peer::Gone => {
+                        stats.client_aborts.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
+                    Peer::Flooding => {
+                        crate::debug!("event stream closed: the client sent over {MAX_STRAY_BYTES} bytes after its request");
+                        stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
                 }
             }
         }
@@ -425,7 +476,19 @@ mod tests {
         pipelined.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
         assert_eq!(kind(&pipelined), "other", "pipelined requests are hyper's");
         assert_eq!(kind(b"GET http://a/e HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n"), "other");
-        assert_eq!(kind(b"GET /e HTTP/1.1\r\nAccept: text/html, text/event-stream;q=0.9\r\n\r\n"), "stream");
+        assert_eq!(
+            kind(b"GET /e HTTP/1.1\r\nHost: a\r\nAccept: text/html, text/event-stream;q=0.9\r\n\r\n"),
+            "stream"
+        );
+        assert_eq!(
+            kind(b"GET /e HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n"),
+            "other",
+            "no Host: hyper's 400"
+        );
+        assert_eq!(
+            kind(b"GET /e HTTP/1.1\r\nHost: a\r\nHost: b\r\nAccept: text/event-stream\r\n\r\n"),
+            "other"
+        );
         assert_eq!(kind(b"GET /e HTTP/1.1\r\nBad Header\r\n\r\n"), "other");
         let big = format!("GET /e HTTP/1.1\r\nAccept: text/event-stream\r\nX: {}\r\n\r\n", "a".repeat(20000));
         assert_eq!(kind(big.as_bytes()), "other", "over the header limit: hyper answers 431");

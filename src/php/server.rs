@@ -199,8 +199,8 @@ fn start_master(self_: &mut ZendClassObject<Server>, config: ServerConfig) -> Ph
     let addr = bound.local_addr();
     // Set before the fork: the workers report it too.
     self_.port.set(addr.port());
-    let forker = match forker::start(&[bound.listener_fd()]) {
-        Ok(Forked::Master(f)) => f,
+    let (forker, reaper) = match forker::start(&[bound.listener_fd()]) {
+        Ok(Forked::Master(f, reaper)) => (f, reaper),
         Ok(Forked::Worker(seed)) => {
             // The forker closed the listener's descriptor already: only forget the rest.
             std::mem::forget(bound);
@@ -230,29 +230,31 @@ fn start_master(self_: &mut ZendClassObject<Server>, config: ServerConfig) -> Ph
     let rt = handle.runtime();
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let trigger = handle.shutdown_trigger();
-    let master_handle = master_start
+    // Signals first: SIGCHLD tells the supervisor to reap what a dead forker left it.
+    let master_handle = Arc::new(master_start.handle());
+    let signals = {
+        let mh = Arc::clone(&master_handle);
+        install_signals(&rt, &[libc::SIGTERM, libc::SIGINT, libc::SIGUSR1, libc::SIGCHLD], move |sig| {
+            match sig {
+                libc::SIGUSR1 => mh.reload(),
+                libc::SIGCHLD => mh.child_exited(),
+                _ => mh.stop(),
+            }
+        })
+    };
+    master_start
         .start(
             MasterRunning {
                 rt: rt.clone(),
                 stats: handle.stats_handle(),
                 topics: handle.topics(),
                 forker,
+                reaper,
                 begin_http_shutdown: Box::new(trigger),
             },
             done_tx,
         )
         .map_err(|e| via_err(format!("Via\\Server::start(): {e}")))?;
-    let master_handle = Arc::new(master_handle);
-    let signals = {
-        let mh = Arc::clone(&master_handle);
-        install_signals(&rt, &[libc::SIGTERM, libc::SIGINT, libc::SIGUSR1], move |sig| {
-            if sig == libc::SIGUSR1 {
-                mh.reload();
-            } else {
-                mh.stop();
-            }
-        })
-    };
     self_.port.set(addr.port());
     crate::info!("listening on http://{addr} (master pid {}, {workers} workers)", std::process::id());
     let started = Instant::now();

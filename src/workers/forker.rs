@@ -3,26 +3,33 @@
 //! exits. A process with threads must never fork; this one never has any.
 //!
 //! Owns: the control channel to the master (a SOCK_SEQPACKET socketpair: one message per
-//! datagram, worker link sockets passed with SCM_RIGHTS), forking, reaping.
+//! datagram, worker link sockets passed with SCM_RIGHTS), forking, reaping, and forking a
+//! *spare* of itself on request: a copy with no children on a control channel of its own,
+//! which the master promotes when this forker dies (decision 0009).
 //! Does not own: when to spawn (the master decides), what a worker runs (the caller of
-//! `start` continues as the worker when it returns `Forked::Worker`).
+//! `start` continues as the worker when it returns `Forked::Worker`), which forker is the
+//! active one (`workers::forkers`), reaping what a dead forker leaves (`workers::reaper`).
+//!
+//! Invariant: a forker's end of its control channel is held by that forker only (its
+//! workers and its spare close it), so the master sees EOF exactly when it dies.
 //!
 //! Signals: the forker and its workers ignore SIGINT, SIGTERM, SIGUSR1 and SIGHUP — a
 //! terminal's Ctrl-C or a service manager signals the whole process group, and only the
 //! master may turn that into an orderly drain. SIGKILL still works. A worker whose link
-//! closes (its master died) exits on its own; the forker exits when its control channel
-//! closes, after its workers are gone.
+//! closes (its master died) exits on its own; a forker exits when its control channel
+//! closes (or on `MSG_QUIT`), after its workers and its spare are gone.
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use super::reaper::{self, Reaper};
 
 /// What the caller of `start` is after it returns.
 pub enum Forked {
-    /// Still the master, with the forker running.
-    Master(ForkerHandle),
+    /// Still the master, with the forker running, and now the subreaper of what it forks.
+    Master(ForkerHandle, Reaper),
     /// A new worker process: serve on `link`.
     Worker(WorkerSeed),
 }
@@ -39,6 +46,17 @@ pub struct WorkerSeed {
 pub enum Exit {
     Code(i32),
     Signal(i32),
+}
+
+impl Exit {
+    /// From a `waitpid` status.
+    pub fn from_status(status: libc::c_int) -> Self {
+        if libc::WIFSIGNALED(status) {
+            Self::Signal(libc::WTERMSIG(status))
+        } else {
+            Self::Code(libc::WEXITSTATUS(status))
+        }
+    }
 }
 
 impl std::fmt::Display for Exit {
@@ -68,25 +86,48 @@ pub enum ForkerEvent {
         pid: i32,
         exit: Exit,
     },
-    /// The forker itself is gone: no more workers can be started.
+    /// The spare asked for with `ask_spare`: a forker with no children, idle until the
+    /// master sends it work.
+    Spare(ForkerHandle),
+    SpareFailed {
+        error: String,
+    },
+    /// The forker itself is gone: it starts no more workers.
     Gone,
 }
 
 const MSG_SPAWN: u8 = 1;
 const MSG_QUIT: u8 = 2;
+const MSG_SPARE: u8 = 3;
 const MSG_SPAWNED: u8 = 10;
 const MSG_SPAWN_FAILED: u8 = 11;
 const MSG_EXITED: u8 = 12;
+const MSG_SPARE_READY: u8 = 13;
+const MSG_SPARE_FAILED: u8 = 14;
 
-/// The master's end of the control channel.
+/// Names forker processes for the master's lifetime (a pid can be reused once reaped).
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// The master's end of one forker's control channel.
+#[derive(Debug)]
 pub struct ForkerHandle {
     ctl: OwnedFd,
     pid: i32,
+    id: u64,
 }
 
 impl ForkerHandle {
+    fn new(ctl: OwnedFd, pid: i32) -> Self {
+        Self { ctl, pid, id: NEXT_ID.fetch_add(1, Ordering::Relaxed) }
+    }
+
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// Unique among the forkers of this process.
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Asks for worker `index` (its `generation`-th process).
@@ -98,9 +139,15 @@ impl ForkerHandle {
         send(self.ctl.as_raw_fd(), &m, None)
     }
 
-    /// Starts the thread that turns the forker's messages into events.
-    pub fn events(&self) -> io::Result<mpsc::UnboundedReceiver<ForkerEvent>> {
-        let (tx, rx) = mpsc::unbounded_channel();
+    /// Asks for a spare forker, reported as `Spare` (or `SpareFailed`).
+    pub fn ask_spare(&self) -> io::Result<()> {
+        send(self.ctl.as_raw_fd(), &[MSG_SPARE], None)
+    }
+
+    /// Starts the thread that turns the forker's messages into calls of `on_event`, ending
+    /// with `Gone` when the forker's end closes (it died or quit), or when `on_event`
+    /// returns false.
+    pub fn events(&self, on_event: impl Fn(ForkerEvent) -> bool + Send + 'static) -> io::Result<()> {
         // SAFETY: dup of our own descriptor; the thread owns the copy.
         let fd = unsafe { libc::fcntl(self.ctl.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
         if fd < 0 {
@@ -115,38 +162,27 @@ impl ForkerHandle {
                     None => continue,
                 },
                 Ok(None) | Err(_) => {
-                    let _ = tx.send(ForkerEvent::Gone);
+                    on_event(ForkerEvent::Gone);
                     return;
                 }
             };
-            if tx.send(ev).is_err() {
+            if !on_event(ev) {
                 return;
             }
         })?;
-        Ok(rx)
+        Ok(())
     }
 
-    /// Tells the forker to exit once its workers are gone, and waits for it (bounded).
-    pub fn quit(self, wait: Duration) {
+    /// Tells the forker to exit once its workers (and its spare) are gone.
+    pub fn ask_quit(&self) {
         let _ = send(self.ctl.as_raw_fd(), &[MSG_QUIT], None);
-        let deadline = Instant::now() + wait;
-        loop {
-            let mut status = 0;
-            // SAFETY: waits for our own child without blocking.
-            let r = unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG) };
-            if r == self.pid || r < 0 {
-                return;
-            }
-            if Instant::now() >= deadline {
-                // SAFETY: our own child.
-                unsafe {
-                    libc::kill(self.pid, libc::SIGKILL);
-                    libc::waitpid(self.pid, &mut status, 0);
-                }
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(5)); // reaping a child has no event to await here
-        }
+    }
+
+    /// Tells the forker to exit and waits for it (bounded; killed after `wait`). Returns at
+    /// once if it is not, or no longer, a child of this process (another wait reaped it).
+    pub fn quit(self, wait: Duration) {
+        self.ask_quit();
+        reaper::wait_or_kill(self.pid, Instant::now() + wait);
     }
 }
 
@@ -175,6 +211,10 @@ fn parse_event(m: &[u8], passed: Option<OwnedFd>) -> Option<ForkerEvent> {
                 exit: if sig != 0 { Exit::Signal(sig) } else { Exit::Code(code) },
             })
         }
+        MSG_SPARE_READY => Some(ForkerEvent::Spare(ForkerHandle::new(passed?, i32_at(1)?))),
+        MSG_SPARE_FAILED => {
+            Some(ForkerEvent::SpareFailed { error: io::Error::from_raw_os_error(i32_at(1)?).to_string() })
+        }
         _ => None,
     }
 }
@@ -184,8 +224,10 @@ pub fn thread_count() -> usize {
     std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(1)
 }
 
-/// Forks the forker. `close_in_children` are descriptors only the master needs (the
-/// listener). Must be called while this process has one thread.
+/// Forks the forker, after making this process the subreaper of what it forks (so the
+/// workers of a forker that dies are this process's to reap). `close_in_children` are
+/// descriptors only the master needs (the listener). Must be called while this process has
+/// one thread.
 pub fn start(close_in_children: &[RawFd]) -> io::Result<Forked> {
     let threads = thread_count();
     if threads > 1 {
@@ -204,6 +246,7 @@ pub fn start(close_in_children: &[RawFd]) -> io::Result<Forked> {
     }
     // SAFETY: fresh descriptors we own.
     let (master_end, forker_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let reaper = Reaper::start();
     // SAFETY: this process is single-threaded (checked above).
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -211,9 +254,11 @@ pub fn start(close_in_children: &[RawFd]) -> io::Result<Forked> {
     }
     if pid > 0 {
         drop(forker_end);
-        return Ok(Forked::Master(ForkerHandle { ctl: master_end, pid }));
+        return Ok(Forked::Master(ForkerHandle::new(master_end, pid), reaper));
     }
-    // The forker.
+    // The forker: the subreaper setting is not inherited, and the master's is not ours to
+    // restore.
+    std::mem::forget(reaper);
     drop(master_end);
     for &fd in close_in_children {
         // SAFETY: closing inherited descriptors the forker must not hold.
@@ -229,10 +274,19 @@ fn ignore_signals() {
     }
 }
 
-/// The forker's loop. Returns only in a new worker process; the forker itself exits here.
+/// What a forker's loop turned this process into.
+enum Next {
+    /// A new worker process.
+    Worker(WorkerSeed),
+    /// A new spare forker, on its own control channel.
+    Spare(OwnedFd),
+}
+
+/// The forker's life. Returns only in a new worker process; a forker exits here.
 fn forker_main(ctl: OwnedFd) -> WorkerSeed {
     ignore_signals();
-    // SIGCHLD arrives through a signalfd, polled with the control socket.
+    // SIGCHLD arrives through a signalfd, polled with the control socket. A spare keeps it:
+    // after fork a signalfd reads the signals of the process that reads it.
     // SAFETY: plain signal-mask and signalfd calls on this single-threaded process.
     let (old_mask, sigfd) = unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
@@ -247,6 +301,18 @@ fn forker_main(ctl: OwnedFd) -> WorkerSeed {
         // SAFETY: ends the forker.
         unsafe { libc::_exit(1) };
     }
+    let mut ctl = ctl;
+    loop {
+        match serve(&ctl, sigfd, &old_mask) {
+            Next::Worker(seed) => return seed, // `ctl` closes here: only the forker holds it
+            // A spare: the parent's channel closes with this assignment.
+            Next::Spare(own) => ctl = own,
+        }
+    }
+}
+
+/// One forker's loop, with no children at first.
+fn serve(ctl: &OwnedFd, sigfd: RawFd, old_mask: &libc::sigset_t) -> Next {
     let mut children: Vec<i32> = Vec::new();
     let mut quitting = false;
     loop {
@@ -264,7 +330,7 @@ fn forker_main(ctl: OwnedFd) -> WorkerSeed {
             let mut info = [0u8; 128];
             // SAFETY: drains the signalfd into a buffer of siginfo size.
             while unsafe { libc::read(sigfd, info.as_mut_ptr().cast(), info.len()) } > 0 {}
-            reap(&ctl, &mut children);
+            reap(ctl, &mut children);
         }
         if quitting {
             if children.is_empty() {
@@ -281,8 +347,13 @@ fn forker_main(ctl: OwnedFd) -> WorkerSeed {
                 Ok(Some((m, _))) if m.first() == Some(&MSG_SPAWN) && m.len() >= 13 => {
                     let index = u32::from_le_bytes(m[1..5].try_into().unwrap_or([0; 4]));
                     let generation = u64::from_le_bytes(m[5..13].try_into().unwrap_or([0; 8]));
-                    if let Some(seed) = spawn(&ctl, sigfd, &old_mask, index, generation, &mut children) {
-                        return seed;
+                    if let Some(seed) = spawn(ctl, sigfd, old_mask, index, generation, &mut children) {
+                        return Next::Worker(seed);
+                    }
+                }
+                Ok(Some((m, _))) if m.first() == Some(&MSG_SPARE) => {
+                    if let Some(own) = fork_spare(ctl, &mut children) {
+                        return Next::Spare(own);
                     }
                 }
                 Ok(Some((m, _))) if m.first() == Some(&MSG_QUIT) => quitting = true,
@@ -294,12 +365,16 @@ fn forker_main(ctl: OwnedFd) -> WorkerSeed {
     // Workers that outlive the wait are killed: nothing may serve without a master.
     let deadline = Instant::now() + Duration::from_secs(5);
     while !children.is_empty() && Instant::now() < deadline {
-        reap(&ctl, &mut children);
+        reap(ctl, &mut children);
         std::thread::sleep(Duration::from_millis(10)); // no thread here to wait on; bounded
     }
     for &pid in &children {
-        // SAFETY: our own children.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
+        // SAFETY: our own children; a killed process ends at once, so the wait is short and
+        // no zombie is left for the master to adopt.
+        unsafe {
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
+        }
     }
     // SAFETY: ends the forker without running the PHP shutdown it inherited.
     unsafe { libc::_exit(0) }
@@ -314,10 +389,9 @@ fn reap(ctl: &OwnedFd, children: &mut Vec<i32>) {
             return;
         }
         children.retain(|&c| c != pid);
-        let (code, sig) = if libc::WIFSIGNALED(status) {
-            (-1, libc::WTERMSIG(status))
-        } else {
-            (libc::WEXITSTATUS(status), 0)
+        let (code, sig) = match Exit::from_status(status) {
+            Exit::Signal(sig) => (-1, sig),
+            Exit::Code(code) => (code, 0),
         };
         let mut m = [0u8; 13];
         m[0] = MSG_EXITED;
@@ -380,6 +454,49 @@ fn spawn(
     m[..13].copy_from_slice(&head);
     m[0] = MSG_SPAWNED;
     m[13..17].copy_from_slice(&pid.to_le_bytes());
+    let _ = send(ctl.as_raw_fd(), &m, Some(master_end.as_raw_fd()));
+    None
+}
+
+/// Forks a spare of this forker: in the child, returns its end of a new control channel
+/// (the caller starts over on it with no children); in this forker, passes the master's end
+/// and the spare's pid to the master. The spare counts as a child: a quitting forker waits
+/// for it too.
+fn fork_spare(ctl: &OwnedFd, children: &mut Vec<i32>) -> Option<OwnedFd> {
+    let fail = |err: i32| {
+        let mut m = [0u8; 5];
+        m[0] = MSG_SPARE_FAILED;
+        m[1..5].copy_from_slice(&err.to_le_bytes());
+        let _ = send(ctl.as_raw_fd(), &m, None);
+    };
+    let mut fds = [0; 2];
+    // SAFETY: creates a socketpair into `fds`.
+    if unsafe {
+        libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
+    } != 0
+    {
+        fail(io::Error::last_os_error().raw_os_error().unwrap_or(0));
+        return None;
+    }
+    // SAFETY: fresh descriptors we own.
+    let (master_end, spare_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: the forker is single-threaded.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        fail(io::Error::last_os_error().raw_os_error().unwrap_or(0));
+        return None;
+    }
+    if pid == 0 {
+        // The spare: it keeps the signalfd and the signal mask; `serve` drops the parent's
+        // children and the caller its control channel.
+        drop(master_end);
+        return Some(spare_end);
+    }
+    drop(spare_end);
+    children.push(pid);
+    let mut m = [0u8; 5];
+    m[0] = MSG_SPARE_READY;
+    m[1..5].copy_from_slice(&pid.to_le_bytes());
     let _ = send(ctl.as_raw_fd(), &m, Some(master_end.as_raw_fd()));
     None
 }

@@ -5,9 +5,11 @@
 //! Owns: sticky routing (an affinity cookie set on first contact, worker index in it), the
 //! per-worker links (pending requests, streams, broker subscriptions), and the supervisor
 //! task: spawning through the forker, backoff and crash-loop detection, recycling
-//! (`max_requests`, SIGUSR1) and the drain on stop.
+//! (`max_requests`, SIGUSR1), the drain on stop, and carrying on when the forker dies (its
+//! spare takes over, spawns it never answered are asked again, its workers' exits are
+//! reaped here).
 //! Does not own: HTTP (the same core as one process, with this as its `Dispatcher`), PHP
-//! (none runs here), forking (`forker`).
+//! (none runs here), forking (`forker`), which forker is active (`forkers`).
 //!
 //! Invariants:
 //! - Every request either gets the worker's answer, or a 502 when its worker dies, or the
@@ -30,6 +32,8 @@ use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
 use super::forker::{Exit, ForkerEvent, ForkerHandle};
+use super::forkers::{Forkers, Loss};
+use super::reaper::Reaper;
 use crate::http::exchange::{RequestBody, ResponseBodySource, ResponseStart};
 use crate::http::stats::Stats;
 use crate::http::topics::Topics;
@@ -63,7 +67,20 @@ pub enum Outcome {
 }
 
 enum SupEvent {
-    Forker(ForkerEvent),
+    /// From the forker with this id (`ForkerHandle::id`).
+    Forker {
+        forker: u64,
+        event: ForkerEvent,
+    },
+    /// A worker the master adopted (its forker died) ended.
+    Reaped {
+        pid: i32,
+        exit: Exit,
+    },
+    /// SIGCHLD: a child of the master ended.
+    ChildExited,
+    /// Ask the active forker for a spare again (the last fork of one failed).
+    AskSpare,
     Ready(Arc<Conn>),
     Closed(Arc<Conn>),
     Retire(Arc<Conn>),
@@ -92,8 +109,7 @@ struct Conn {
     pending: Mutex<HashMap<u64, Pending>>,
     /// Worker stream id → the stream the connection reads.
     streams: Mutex<HashMap<u64, Arc<StreamShared>>>,
-    /// Topics joined before the stream's head arrived (a join may overtake it).
-    early_joins: Mutex<HashMap<u64, Vec<String>>>,
+    early_joins: Mutex<EarlyJoins>,
     paused: Mutex<HashSet<u64>>,
     broker_topics: Mutex<HashSet<Bytes>>,
     /// Bytes of broker messages queued for this worker and not yet written to its link.
@@ -108,6 +124,56 @@ struct Conn {
 impl Conn {
     fn send(&self, f: Frame) {
         let _ = self.out.send(f);
+    }
+}
+
+/// How long a join may wait for its stream's head. It overtakes the head by the time the
+/// worker's bridge task takes to run (microseconds); one still waiting after this was for a
+/// stream that had already ended (its client left while the PHP side joined).
+const EARLY_JOIN_TTL: Duration = Duration::from_secs(10);
+/// Streams one worker may have joins waiting for; past it (expired ones dropped first) a
+/// join is refused with a warning, so a worker cannot grow the master without bound.
+const MAX_EARLY_JOINS: usize = 4096;
+/// Expired joins are looked for once this many streams wait (usually none do).
+const EARLY_JOIN_SWEEP_AT: usize = 64;
+
+/// Topics a worker joined for streams whose head has not arrived yet: a `Join` (sent by
+/// the worker's PHP thread) can overtake its `StreamStart` (sent by the link's bridge task).
+#[derive(Default)]
+struct EarlyJoins {
+    by_stream: HashMap<u64, (Instant, Vec<String>)>,
+}
+
+impl EarlyJoins {
+    /// Holds `topic` for `stream`; false if refused (too many streams waiting).
+    fn add(&mut self, stream: u64, topic: String, now: Instant) -> bool {
+        if let Some((_, topics)) = self.by_stream.get_mut(&stream) {
+            topics.push(topic);
+            return true;
+        }
+        if self.by_stream.len() >= EARLY_JOIN_SWEEP_AT {
+            self.by_stream.retain(|_, (at, _)| now.duration_since(*at) < EARLY_JOIN_TTL);
+        }
+        if self.by_stream.len() >= MAX_EARLY_JOINS {
+            return false;
+        }
+        self.by_stream.insert(stream, (now, vec![topic]));
+        true
+    }
+
+    /// The topics that waited for `stream`, now that its head arrived (or it ended).
+    fn take(&mut self, stream: u64) -> Vec<String> {
+        self.by_stream.remove(&stream).map(|(_, topics)| topics).unwrap_or_default()
+    }
+
+    fn leave(&mut self, stream: u64, topic: &str) {
+        if let Some((_, topics)) = self.by_stream.get_mut(&stream) {
+            topics.retain(|t| t != topic);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.by_stream.clear();
     }
 }
 
@@ -152,6 +218,11 @@ impl MasterHandle {
     /// Replaces the workers one at a time.
     pub fn reload(&self) {
         let _ = self.master.sup.send(SupEvent::Reload);
+    }
+
+    /// A child of the master ended (SIGCHLD): reap it.
+    pub fn child_exited(&self) {
+        let _ = self.master.sup.send(SupEvent::ChildExited);
     }
 }
 
@@ -382,35 +453,32 @@ pub struct Running {
     pub stats: Arc<Stats>,
     pub topics: Arc<Topics>,
     pub forker: ForkerHandle,
+    pub reaper: Reaper,
     /// Stops accepting and drains the HTTP core.
     pub begin_http_shutdown: Box<dyn Fn() + Send>,
 }
 
 impl MasterStart {
+    /// The handle of the master about to start (signals may be routed to it first).
+    pub fn handle(&self) -> MasterHandle {
+        MasterHandle { master: Arc::clone(&self.master) }
+    }
+
     /// Starts the supervisor: spawns every worker. `done` receives the outcome once the
-    /// server stopped (all workers gone, the forker told to exit).
-    pub fn start(
-        self,
-        run: Running,
-        done: std::sync::mpsc::Sender<Outcome>,
-    ) -> std::io::Result<MasterHandle> {
+    /// server stopped (all workers gone, the forkers ended).
+    pub fn start(self, run: Running, done: std::sync::mpsc::Sender<Outcome>) -> std::io::Result<()> {
         let MasterStart { master, sup_rx } = self;
         let _ = master.stats.set(run.stats);
         let _ = master.topics.set(run.topics);
-        let forker_events = run.forker.events()?;
         let sup = master.sup.clone();
-        run.rt.spawn(async move {
-            let mut forker_events = forker_events;
-            while let Some(ev) = forker_events.recv().await {
-                if sup.send(SupEvent::Forker(ev)).is_err() {
-                    return;
-                }
-            }
-        });
-        let handle = MasterHandle { master: Arc::clone(&master) };
+        let forkers = Forkers::new(
+            run.forker,
+            run.reaper,
+            Arc::new(move |forker, event| sup.send(SupEvent::Forker { forker, event }).is_ok()),
+        )?;
         let rt = run.rt.clone();
-        rt.spawn(supervise(master, sup_rx, run.forker, run.begin_http_shutdown, run.rt.clone(), done));
-        Ok(handle)
+        rt.spawn(supervise(master, sup_rx, forkers, run.begin_http_shutdown, run.rt.clone(), done));
+        Ok(())
     }
 }
 
@@ -425,11 +493,22 @@ struct SlotState {
     respawn_scheduled: bool,
 }
 
+/// A worker process the supervisor asked for and a forker reported.
+struct Spawned {
+    index: u32,
+    generation: u64,
+    /// The forker that forked it (`ForkerHandle::id`).
+    forker: u64,
+}
+
+/// How long to wait before asking again for a spare forker whose fork failed.
+const SPARE_RETRY: Duration = Duration::from_secs(5);
+
 #[allow(clippy::too_many_arguments)]
 async fn supervise(
     master: Arc<Master>,
     mut rx: mpsc::UnboundedReceiver<SupEvent>,
-    forker: ForkerHandle,
+    mut forkers: Forkers,
     begin_http_shutdown: Box<dyn Fn() + Send>,
     rt: tokio::runtime::Handle,
     done: std::sync::mpsc::Sender<Outcome>,
@@ -443,7 +522,7 @@ async fn supervise(
             respawn_scheduled: false,
         })
         .collect();
-    let mut pids: HashMap<i32, (u32, u64)> = HashMap::new();
+    let mut pids: HashMap<i32, Spawned> = HashMap::new();
     // Workers whose link closed while they were leaving, until their exit is reported.
     let mut left: HashSet<i32> = HashSet::new();
     let mut all_ready_logged = false;
@@ -455,17 +534,20 @@ async fn supervise(
     let mut reload_queue: VecDeque<u32> = VecDeque::new();
     let mut reloading: Option<(u32, u64)> = None;
 
-    let spawn = |slots: &mut Vec<SlotState>, index: u32| {
+    let spawn = |forkers: &Forkers, slots: &mut Vec<SlotState>, index: u32| {
         let s = &mut slots[index as usize];
         s.generation += 1;
         s.starting = Some(s.generation);
-        if let Err(e) = forker.spawn(index, s.generation) {
+        if let Err(e) = forkers.spawn(index, s.generation) {
+            // Its death is reported (`Gone`): the spawn is asked again of its successor.
             crate::error!("cannot ask the forker for worker {index}: {e}");
         }
     };
     for i in 0..n {
-        spawn(&mut slots, i);
+        spawn(&forkers, &mut slots, i);
     }
+    // After the workers: the forker serves its requests in order.
+    forkers.ask_spare();
 
     let schedule_respawn = |slots: &mut Vec<SlotState>, index: u32, sup: &mpsc::UnboundedSender<SupEvent>| {
         let s = &mut slots[index as usize];
@@ -487,15 +569,15 @@ async fn supervise(
 
     while let Some(ev) = rx.recv().await {
         match ev {
-            SupEvent::Forker(ForkerEvent::Spawned { index, generation, pid, link }) => {
-                pids.insert(pid, (index, generation));
+            SupEvent::Forker { forker, event: ForkerEvent::Spawned { index, generation, pid, link } } => {
+                pids.insert(pid, Spawned { index, generation, forker });
                 let first = first_start_pending.remove(&index) && !stopping;
                 match connect(&master, &rt, index, generation, pid, link, first) {
                     Ok(()) => {}
                     Err(e) => crate::error!("worker {index} (pid {pid}): cannot use its link: {e}"),
                 }
             }
-            SupEvent::Forker(ForkerEvent::SpawnFailed { index, generation, error }) => {
+            SupEvent::Forker { event: ForkerEvent::SpawnFailed { index, generation, error }, .. } => {
                 crate::error!("cannot fork worker {index}: {error}");
                 let s = &mut slots[index as usize];
                 if s.starting == Some(generation) {
@@ -506,8 +588,9 @@ async fn supervise(
                     schedule_respawn(&mut slots, index, &master.sup);
                 }
             }
-            SupEvent::Forker(ForkerEvent::Exited { pid, exit }) => {
-                if let Some((index, generation)) = pids.remove(&pid) {
+            SupEvent::Forker { event: ForkerEvent::Exited { pid, exit }, .. }
+            | SupEvent::Reaped { pid, exit } => {
+                if let Some(Spawned { index, generation, .. }) = pids.remove(&pid) {
                     let conn = master.all_conns().into_iter().find(|c| c.pid == pid);
                     // Its link may have closed first: `left` remembers who was leaving.
                     let expected = left.remove(&pid)
@@ -540,14 +623,68 @@ async fn supervise(
                     }
                 }
             }
-            SupEvent::Forker(ForkerEvent::Gone) => {
+            SupEvent::Forker { forker, event: ForkerEvent::Spare(spare) } => forkers.on_spare(forker, spare),
+            SupEvent::Forker { forker, event: ForkerEvent::SpareFailed { error } } => {
+                forkers.on_spare_failed(forker, &error);
                 if !stopping {
-                    crate::error!("the forker process is gone; stopping");
-                    outcome.get_or_insert(Outcome::Failed("the forker process died".into()));
-                    stopping = true;
-                    begin_stop(&master, &*begin_http_shutdown, &rt);
+                    let sup = master.sup.clone();
+                    rt.spawn(async move {
+                        tokio::time::sleep(SPARE_RETRY).await;
+                        let _ = sup.send(SupEvent::AskSpare);
+                    });
                 }
             }
+            SupEvent::AskSpare => {
+                if !stopping {
+                    forkers.ask_spare();
+                }
+            }
+            SupEvent::Forker { forker, event: ForkerEvent::Gone } => {
+                let was_active = forker == forkers.active_id();
+                let loss = forkers.on_gone(forker, stopping);
+                if was_active {
+                    // Its workers keep serving (their links are the master's); their exits
+                    // are the master's to reap now.
+                    for (&pid, w) in &pids {
+                        if w.forker == forker {
+                            forkers.adopt(pid);
+                        }
+                    }
+                    reap(&mut forkers, &master.sup);
+                }
+                match loss {
+                    Loss::Promoted => {
+                        master.stats().forker_restarts.fetch_add(1, Ordering::Relaxed);
+                        // Spawns the dead forker never answered: ask its successor (a new
+                        // generation, so a late report of the old one cannot be mistaken).
+                        for index in 0..n {
+                            let asked = slots[index as usize].starting;
+                            let answered = asked.is_some_and(|g| {
+                                pids.values().any(|w| w.index == index && w.generation == g)
+                            });
+                            if asked.is_some() && !answered && !stopping {
+                                crate::info!("worker {index}: asking the new forker to fork it");
+                                spawn(&forkers, &mut slots, index);
+                            }
+                        }
+                    }
+                    Loss::Fatal(msg) => {
+                        // No forker answers any more: a worker it forked is `live` (it has
+                        // a link) and waited for; one it never forked is not.
+                        for s in &mut slots {
+                            s.starting = None;
+                        }
+                        if !stopping {
+                            crate::error!("{msg}; stopping");
+                            outcome.get_or_insert(Outcome::Failed(msg));
+                            stopping = true;
+                            begin_stop(&master, &*begin_http_shutdown, &rt);
+                        }
+                    }
+                    Loss::Spare | Loss::Unknown => {}
+                }
+            }
+            SupEvent::ChildExited => reap(&mut forkers, &master.sup),
             SupEvent::Ready(conn) => {
                 let index = conn.index;
                 let s = &mut slots[index as usize];
@@ -589,7 +726,7 @@ async fn supervise(
                 if reloading.is_none() {
                     if let Some(next) = reload_queue.pop_front() {
                         reloading = Some((next, slots[next as usize].generation + 1));
-                        spawn(&mut slots, next);
+                        spawn(&forkers, &mut slots, next);
                     }
                 }
             }
@@ -646,14 +783,14 @@ async fn supervise(
                 let index = conn.index;
                 if slots[index as usize].starting.is_none() {
                     crate::debug!("worker {index} (pid {}) reached max_requests; replacing it", conn.pid);
-                    spawn(&mut slots, index);
+                    spawn(&forkers, &mut slots, index);
                 }
             }
             SupEvent::Respawn(index) => {
                 let s = &mut slots[index as usize];
                 s.respawn_scheduled = false;
                 if !stopping && s.starting.is_none() {
-                    spawn(&mut slots, index);
+                    spawn(&forkers, &mut slots, index);
                 }
             }
             SupEvent::Reload => {
@@ -665,7 +802,7 @@ async fn supervise(
                 if reloading.is_none() {
                     if let Some(next) = reload_queue.pop_front() {
                         reloading = Some((next, slots[next as usize].generation + 1));
-                        spawn(&mut slots, next);
+                        spawn(&forkers, &mut slots, next);
                     }
                 }
             }
@@ -702,8 +839,16 @@ async fn supervise(
             }
         }
     }
-    forker.quit(Duration::from_secs(6));
+    // Forkers wait for their workers; the master for the ones it adopted. Blocking waits.
+    let _ = tokio::task::spawn_blocking(move || forkers.quit(Duration::from_secs(6))).await;
     let _ = done.send(outcome.unwrap_or(Outcome::Stopped));
+}
+
+/// Reaps the master's children that ended and reports them as the forker reports its own.
+fn reap(forkers: &mut Forkers, sup: &mpsc::UnboundedSender<SupEvent>) {
+    for (pid, exit) in forkers.reap() {
+        let _ = sup.send(SupEvent::Reaped { pid, exit });
+    }
 }
 
 fn begin_stop(master: &Arc<Master>, begin_http_shutdown: &dyn Fn(), rt: &tokio::runtime::Handle) {
@@ -853,10 +998,9 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
             let s = StreamShared::new(events);
             conn.streams.lock().insert(stream, Arc::clone(&s));
             master.streams.lock().insert(s.id(), (Arc::downgrade(conn), stream));
-            if let Some(topics) = conn.early_joins.lock().remove(&stream) {
-                for t in topics {
-                    master.topics().join(&t, &s);
-                }
+            let early = conn.early_joins.lock().take(stream);
+            for t in early {
+                master.topics().join(&t, &s);
             }
             let status = StatusCode::from_u16(head.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let heartbeat = (heartbeat_ms > 0).then(|| Duration::from_millis(heartbeat_ms));
@@ -892,7 +1036,7 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 s.finish();
             }
             conn.paused.lock().remove(&stream);
-            conn.early_joins.lock().remove(&stream);
+            conn.early_joins.lock().take(stream);
         }
         Frame::Abort { stream } => {
             if let Some(s) = conn.streams.lock().remove(&stream) {
@@ -900,7 +1044,7 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 s.abort();
             }
             conn.paused.lock().remove(&stream);
-            conn.early_joins.lock().remove(&stream);
+            conn.early_joins.lock().take(stream);
         }
         Frame::Join { stream, topic } => {
             let topic = String::from_utf8_lossy(&topic).into_owned();
@@ -909,7 +1053,16 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 Some(s) => {
                     master.topics().join(&topic, &s);
                 }
-                None => conn.early_joins.lock().entry(stream).or_default().push(topic),
+                None => {
+                    if !conn.early_joins.lock().add(stream, topic, Instant::now()) {
+                        crate::warn!(
+                            "worker {} (pid {}): {MAX_EARLY_JOINS} streams have joins waiting for \
+                             their head; a join of stream {stream} is dropped",
+                            conn.index,
+                            conn.pid
+                        );
+                    }
+                }
             }
         }
         Frame::Leave { stream, topic } => {
@@ -919,11 +1072,7 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 Some(s) => {
                     master.topics().leave(&topic, s.id());
                 }
-                None => {
-                    if let Some(list) = conn.early_joins.lock().get_mut(&stream) {
-                        list.retain(|t| *t != topic);
-                    }
-                }
+                None => conn.early_joins.lock().leave(stream, &topic),
             }
         }
         Frame::Publish { seq, topic, frame } => {
@@ -1016,5 +1165,30 @@ pub fn wire_head(status: StatusCode, reason: Option<Bytes>, headers: &HeaderMap)
                 (Bytes::copy_from_slice(k.as_str().as_bytes()), Bytes::copy_from_slice(v.as_bytes()))
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn early_joins_wait_for_their_stream_and_are_bounded() {
+        let mut joins = EarlyJoins::default();
+        let t0 = Instant::now();
+        assert!(joins.add(1, "a".into(), t0));
+        assert!(joins.add(1, "b".into(), t0));
+        joins.leave(1, "a");
+        assert_eq!(joins.take(1), ["b"]);
+        assert!(joins.take(1).is_empty());
+        // Joins for streams that never start (they ended first): never more than the bound.
+        for stream in 0..MAX_EARLY_JOINS as u64 {
+            assert!(joins.add(stream, "t".into(), t0));
+        }
+        assert!(!joins.add(u64::MAX, "t".into(), t0), "refused past the bound");
+        assert_eq!(joins.by_stream.len(), MAX_EARLY_JOINS);
+        // Once they expired they make room.
+        assert!(joins.add(u64::MAX, "t".into(), t0 + EARLY_JOIN_TTL));
+        assert_eq!(joins.by_stream.len(), 1);
     }
 }

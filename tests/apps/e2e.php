@@ -45,6 +45,29 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server):
             }
             $res->end();
             return;
+        case '/room':
+            // An event stream that only listens (issue 8, D1).
+            $res->sse()->join('room');
+            return;
+        case '/shape':
+            // A response shaped as odd PHP code would shape it (issue 8, D2).
+            $res->status((int) $req->query('status', 200));
+            if ($req->query('te') !== null) {
+                $res->header('Transfer-Encoding', 'chunked');
+            }
+            if ($req->query('cl') !== null) {
+                $res->header('Content-Length', (string) $req->query('cl'));
+            }
+            if ($req->query('date') !== null) {
+                $res->header('Date', 'Mon, 01 Jan 2024 00:00:00 GMT');
+            }
+            if ($req->query('write') !== null) {
+                $res->write((string) $req->query('data', ''));
+                $res->end();
+            } else {
+                $res->end((string) $req->query('data', ''));
+            }
+            return;
         case '/stats':
             $res->header('Content-Type', 'application/json');
             $res->end(json_encode($server->stats()));

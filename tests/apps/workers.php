@@ -91,3 +91,9 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, 
 });
 $server->start();
 echo "master returned\n";
+// Whatever start() left behind (a forker, a worker, a zombie) is still a child here.
+$children = [];
+foreach (glob('/proc/' . getmypid() . '/task/*/children') ?: [] as $file) {
+    $children = array_merge($children, preg_split('/\s+/', trim((string) file_get_contents($file)), -1, PREG_SPLIT_NO_EMPTY));
+}
+echo 'children after start: [', implode(' ', $children), "]\n";

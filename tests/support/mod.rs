@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod php;
+pub mod wire;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -181,6 +182,51 @@ impl TestApp {
                     headers.insert("content-encoding", HeaderValue::from_static("custom"));
                 }
                 reply.send(ResponseStart::full(StatusCode::OK, headers, body));
+            }
+            "/framing" => {
+                // An answer shaped by the query, as PHP code could shape it: status=N,
+                // body=full|stream|none, data=TEXT (written once), and headers the
+                // application sets itself: cl=N, te=1, date=1 (two Date lines), conn=V.
+                let q = head.uri.query().unwrap_or("").to_owned();
+                let arg = |k: &str| {
+                    q.split('&').find_map(|kv| kv.strip_prefix(&format!("{k}="))).map(str::to_owned)
+                };
+                let status = StatusCode::from_u16(query_num(&head.uri, "status", 200) as u16).unwrap();
+                let data = Bytes::from(arg("data").unwrap_or_default());
+                if let Some(cl) = arg("cl") {
+                    headers.insert("content-length", HeaderValue::from_str(&cl).unwrap());
+                }
+                if arg("te").is_some() {
+                    headers.insert("transfer-encoding", HeaderValue::from_static("chunked"));
+                }
+                if arg("date").is_some() {
+                    headers.append("date", HeaderValue::from_static("Mon, 01 Jan 2024 00:00:00 GMT"));
+                    headers.append("date", HeaderValue::from_static("Tue, 02 Jan 2024 00:00:00 GMT"));
+                }
+                if let Some(c) = arg("conn") {
+                    headers.insert("connection", HeaderValue::from_str(&c).unwrap());
+                }
+                match arg("body").as_deref().unwrap_or("full") {
+                    "stream" => {
+                        let shared = StreamShared::new(self.events());
+                        let start = ResponseStart {
+                            status,
+                            reason: None,
+                            headers,
+                            body: ResponseBodySource::stream(Arc::clone(&shared)),
+                        };
+                        if reply.send(start) {
+                            let _ = shared.push(data);
+                            shared.finish();
+                        }
+                    }
+                    "none" => {
+                        reply.send(ResponseStart::full(status, headers, Bytes::new()));
+                    }
+                    _ => {
+                        reply.send(ResponseStart::full(status, headers, data));
+                    }
+                }
             }
             "/stream" => {
                 let n = query_num(&head.uri, "n", 3);

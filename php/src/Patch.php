@@ -1,0 +1,90 @@
+<?php
+
+declare(strict_types=1);
+
+namespace Via\Framework;
+
+/**
+ * One Datastar 1.0 server-sent event: `datastar-patch-elements` or
+ * `datastar-patch-signals`, its data lines already composed (the runtime writes one
+ * `data:` line per line).
+ */
+final class Patch
+{
+    public const ELEMENTS = 'datastar-patch-elements';
+    public const SIGNALS = 'datastar-patch-signals';
+
+    /** Modes of an element patch (Datastar 1.0). */
+    public const MODES = ['outer', 'inner', 'replace', 'prepend', 'append', 'before', 'after', 'remove'];
+
+    private function __construct(public readonly string $event, public readonly string $data)
+    {
+    }
+
+    /**
+     * Morphs `$html` into the page: by the id of its root element, or into `$selector` with
+     * `$mode` (outer by default).
+     */
+    public static function elements(
+        string $html,
+        ?string $selector = null,
+        string $mode = 'outer',
+        bool $useViewTransition = false,
+    ): self {
+        if (!in_array($mode, self::MODES, true)) {
+            throw new \InvalidArgumentException("unknown patch mode \"$mode\"; one of " . implode(', ', self::MODES));
+        }
+        $lines = [];
+        if ($selector !== null) {
+            $lines[] = 'selector ' . self::oneLine($selector);
+        }
+        if ($mode !== 'outer') {
+            $lines[] = 'mode ' . $mode;
+        }
+        if ($useViewTransition) {
+            $lines[] = 'useViewTransition true';
+        }
+        // Blank lines inside stay (`elements ` with nothing after it): Datastar joins the
+        // lines with "\n", and a dropped one would change the text of a <pre> or <textarea>.
+        $html = trim($html);
+        if ($html !== '') {
+            foreach (preg_split('/\r\n|\r|\n/', $html) ?: [] as $line) {
+                $lines[] = 'elements ' . $line;
+            }
+        }
+        return new self(self::ELEMENTS, implode("\n", $lines));
+    }
+
+    /** Removes the elements matching `$selector`. */
+    public static function remove(string $selector): self
+    {
+        return new self(self::ELEMENTS, 'selector ' . self::oneLine($selector) . "\nmode remove");
+    }
+
+    /**
+     * Merges `$signals` (a nested array; null deletes) into the page's signals; with
+     * `$onlyIfMissing`, only those the page does not have yet.
+     *
+     * @param array<string, mixed> $signals
+     */
+    public static function signals(array $signals, bool $onlyIfMissing = false): self
+    {
+        $json = json_encode($signals === [] ? new \stdClass() : $signals, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
+        return new self(self::SIGNALS, ($onlyIfMissing ? "onlyIfMissing true\n" : '') . 'signals ' . $json);
+    }
+
+    /** Runs `$js` in the page once (a script appended to body that removes itself). */
+    public static function script(string $js): self
+    {
+        $js = str_replace('</script', '<\/script', $js);
+        return self::elements('<script data-effect="el.remove()">' . $js . '</script>', 'body', 'append');
+    }
+
+    private static function oneLine(string $s): string
+    {
+        if (preg_match('/[\r\n]/', $s)) {
+            throw new \InvalidArgumentException('a selector is one line');
+        }
+        return $s;
+    }
+}
