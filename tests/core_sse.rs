@@ -396,3 +396,28 @@ fn stuck_client_cut(fast: bool) {
         other => panic!("expected Closed, got {other:?}"),
     }
 }
+
+/// Events queued faster than they are written go out batched (several chunks per write):
+/// every one arrives, in order, framed, and still decodable under each coding.
+#[test]
+fn a_burst_of_queued_events_arrives_whole_and_in_order() {
+    for fast in [false, true] {
+        for accept in ["identity", "br", "gzip"] {
+            let srv = TestServer::start(|_| {});
+            let mut c = Chunks::get(
+                &srv,
+                "/sse?n=100&burst=1",
+                &format!("Accept-Encoding: {accept}\r\n{}", path_headers(fast)),
+            );
+            assert_path(&c.head, fast);
+            let mut decoder = Decoder::new(&c.head);
+            let mut text = String::new();
+            while let Some(chunk) = c.next() {
+                text = decoder.feed(&chunk);
+            }
+            let ids: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("id: ")).collect();
+            let expected: Vec<String> = (0..100).map(|i| i.to_string()).collect();
+            assert_eq!(ids, expected, "fast: {fast}, coding: {accept}");
+        }
+    }
+}

@@ -340,6 +340,14 @@ async fn write_head(
     }
 }
 
+/// Frames already queued behind the first that one write takes along: fewer system calls
+/// when PHP queues several events at once (a Datastar sync is an element patch and a
+/// signal patch; bench/RESULTS.md, issue 9: one `writev` per event was the I/O thread's
+/// largest cost in a broadcast to 2,000 tabs).
+const BATCH_FRAMES: usize = 16;
+/// Bytes one batched write carries at most.
+const BATCH_BYTES: usize = 64 * 1024;
+
 /// Writes the stream's chunks as they come until it ends, the client leaves, or a write
 /// stalls past the write timeout. Dropping `body` on the way out reports a stream that did
 /// not finish as closed.
@@ -349,41 +357,18 @@ async fn pump(
     write_timeout: std::time::Duration,
     stats: Arc<super::stats::Stats>,
 ) {
+    use futures_util::FutureExt;
     let mut stray = 0usize;
+    let mut batch: Vec<bytes::Bytes> = Vec::with_capacity(BATCH_FRAMES);
     loop {
-        tokio::select! {
+        let first = tokio::select! {
             // The stream first: a readable socket only matters when there is nothing to send.
             biased;
-            frame = body.frame() => match frame {
-                Some(Ok(f)) => {
-                    let Ok(data) = f.into_data() else { continue };
-                    if data.is_empty() {
-                        continue;
-                    }
-                    match write_chunk(&mut io, &data, write_timeout).await {
-                        Ok(()) => {}
-                        Err(e) if e.kind() == io::ErrorKind::TimedOut => {
-                            stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
-                            return;
-                        }
-                        Err(_) => {
-                            stats.client_aborts.fetch_add(1, Ordering::Relaxed);
-                            return;
-                        }
-                    }
-                }
-                // The application gave up mid-stream: no clean end (a reset).
-                Some(Err(_)) => return,
-                None => {
-                    let _ = tokio::time::timeout(write_timeout, io.write_all(b"0\r\n\r\n")).await;
-                    let _ = io.shutdown().await;
-                    return;
-                }
-            },
+            frame = body.frame() => frame,
             ready = io.readable() => {
                 let peer = if ready.is_err() { Peer::Gone } else { check_peer(&io, &mut stray) };
                 match peer {
-                    Peer::Open => {}
+                    Peer::Open => continue,
                     Peer::Gone => {
                         stats.client_aborts.fetch_add(1, Ordering::Relaxed);
                         return;
@@ -395,22 +380,78 @@ async fn pump(
                     }
                 }
             }
+        };
+        // What this frame and those ready behind it say: data to write, and how it ends.
+        let mut next = Some(first);
+        let mut end = None;
+        let mut bytes = 0;
+        while let Some(frame) = next.take() {
+            match frame {
+                Some(Ok(f)) => {
+                    if let Ok(data) = f.into_data() {
+                        if !data.is_empty() {
+                            bytes += data.len();
+                            batch.push(data);
+                        }
+                    }
+                }
+                other => {
+                    end = Some(other.is_none()); // true: finished; false: aborted
+                    break;
+                }
+            }
+            if batch.len() < BATCH_FRAMES && bytes < BATCH_BYTES {
+                next = body.frame().now_or_never();
+            }
+        }
+        if !batch.is_empty() {
+            match write_chunks(&mut io, &batch, write_timeout).await {
+                Ok(()) => batch.clear(),
+                Err(e) if e.kind() == io::ErrorKind::TimedOut => {
+                    stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                Err(_) => {
+                    stats.client_aborts.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+            }
+        }
+        match end {
+            None => {}
+            // The application gave up mid-stream: no clean end (a reset).
+            Some(false) => return,
+            Some(true) => {
+                let _ = tokio::time::timeout(write_timeout, io.write_all(b"0\r\n\r\n")).await;
+                let _ = io.shutdown().await;
+                return;
+            }
         }
     }
 }
 
-/// One chunk of a chunked body: size line, data, CRLF, in one vectored write. Written at
-/// once when the socket takes it (the common case: no timer); only a write that would
+/// Chunks of a chunked body — size line, data, CRLF each — in one vectored write. Written
+/// at once when the socket takes it (the common case: no timer); only a write that would
 /// block waits, bounded by `timeout` (then `TimedOut`).
-async fn write_chunk(io: &mut TcpStream, data: &[u8], timeout: std::time::Duration) -> io::Result<()> {
-    let mut size = [0u8; 18];
-    let n = {
+async fn write_chunks(
+    io: &mut TcpStream,
+    chunks: &[bytes::Bytes],
+    timeout: std::time::Duration,
+) -> io::Result<()> {
+    let mut sizes = [[0u8; 18]; BATCH_FRAMES];
+    let mut lens = [0usize; BATCH_FRAMES];
+    for (i, data) in chunks.iter().enumerate().take(BATCH_FRAMES) {
         use std::io::Write;
-        let mut w = &mut size[..];
+        let mut w = &mut sizes[i][..];
         write!(w, "{:x}\r\n", data.len())?;
-        18 - w.len()
-    };
-    let mut slices = [IoSlice::new(&size[..n]), IoSlice::new(data), IoSlice::new(b"\r\n")];
+        lens[i] = 18 - w.len();
+    }
+    let mut slices = Vec::with_capacity(chunks.len() * 3);
+    for (i, data) in chunks.iter().enumerate().take(BATCH_FRAMES) {
+        slices.push(IoSlice::new(&sizes[i][..lens[i]]));
+        slices.push(IoSlice::new(data));
+        slices.push(IoSlice::new(b"\r\n"));
+    }
     let mut rest = &mut slices[..];
     while !rest.is_empty() {
         match io.try_write_vectored(rest) {

@@ -147,6 +147,20 @@ impl TestApp {
                         let topics = self.topics.lock().unwrap().clone().expect("topics set");
                         topics.join("t", &shared);
                     }
+                    "/sse" if query_num(&head.uri, "burst", 0) == 1 => {
+                        // Every event queued at once, then the end: one batch for the writer.
+                        for i in 0..query_num(&head.uri, "n", 3) {
+                            let frame = via::http::sse::format_event(
+                                format!("event {i}").as_bytes(),
+                                None,
+                                Some(i.to_string().as_bytes()),
+                                None,
+                            )
+                            .unwrap();
+                            shared.try_push(frame);
+                        }
+                        shared.finish();
+                    }
                     "/sse" => {
                         let n = query_num(&head.uri, "n", 3);
                         let ms = query_num(&head.uri, "ms", 10);
