@@ -17,6 +17,9 @@ final class Patch
     /** Modes of an element patch (Datastar 1.0). */
     public const MODES = ['outer', 'inner', 'replace', 'prepend', 'append', 'before', 'after', 'remove'];
 
+    private static ?string $lastHtml = null;
+    private static ?self $lastPatch = null;
+
     private function __construct(public readonly string $event, public readonly string $data)
     {
     }
@@ -33,6 +36,11 @@ final class Patch
     ): self {
         if (!in_array($mode, self::MODES, true)) {
             throw new \InvalidArgumentException("unknown patch mode \"$mode\"; one of " . implode(', ', self::MODES));
+        }
+        // A broadcast sends one cached render to every tab of a scope: build its patch once.
+        $plain = $selector === null && $mode === 'outer' && !$useViewTransition;
+        if ($plain && self::$lastHtml === $html && self::$lastPatch !== null) {
+            return self::$lastPatch;
         }
         $lines = [];
         if ($selector !== null) {
@@ -52,7 +60,12 @@ final class Patch
                 $lines[] = 'elements ' . $line;
             }
         }
-        return new self(self::ELEMENTS, implode("\n", $lines));
+        $patch = new self(self::ELEMENTS, implode("\n", $lines));
+        if ($plain) {
+            self::$lastHtml = $html;
+            self::$lastPatch = $patch;
+        }
+        return $patch;
     }
 
     /** Removes the elements matching `$selector`. */

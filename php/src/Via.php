@@ -361,10 +361,11 @@ class Via
 
     // ---- introspection and utilities -----------------------------------------------
 
-    /** @return array<string, array<string, mixed>> */
+    /** @return array<string, array<string, mixed>> id, identicon, connected_at, ip, context_id per context */
     public function getClients(): array
     {
-        return $this->clients;
+        // The identicon is made when asked for: 2,000 tabs need not keep 2,000 SVGs.
+        return array_map(fn (array $c) => $c + ['identicon' => self::identicon($c['id'])], $this->clients);
     }
 
     public function getTwig(): object
@@ -865,7 +866,6 @@ class Via
             $clientId = substr(md5($id), 0, 8);
             $this->clients[$id] = [
                 'id' => $clientId,
-                'identicon' => self::identicon($clientId),
                 'connected_at' => time(),
                 'ip' => $ip,
                 'context_id' => $id,
