@@ -15,10 +15,10 @@ step "rustfmt"
 cargo fmt --all --check
 
 step "clippy"
-cargo clippy --all-targets --features e2e -- -D warnings
+cargo clippy --all-targets --features e2e,test-hooks -- -D warnings
 
 step "cargo test (core, unit and integration)"
-cargo test
+cargo test --features test-hooks
 
 step "release build"
 cargo build --release

@@ -217,12 +217,6 @@ impl<T> Receiver<T> {
             }
         }
     }
-
-    /// Moves every queued event to the end of `out` without waiting.
-    pub fn try_recv_into(&self, out: &mut Vec<T>) {
-        let mut st = self.shared.state.lock();
-        out.append(&mut st.queue);
-    }
 }
 
 impl<T> Drop for Receiver<T> {

@@ -2,9 +2,24 @@
 //! in pooled Fibers.
 //!
 //! Layout (see docs/architecture.md):
-//! - `config`, `log`, `http`, `scheduler`, `signal`, `table`: the Rust core. It knows nothing of
-//!   PHP, owns Tokio, and is tested with `cargo test` over real sockets.
-//! - `php`: the only module that touches `ext_php_rs`. It runs on the PHP thread only.
+//! - The Rust core knows nothing of PHP, owns Tokio, and is tested with `cargo test` over
+//!   real sockets and real forks:
+//!   - `config` (server options), `log`, `signal` (SIGTERM/SIGINT/SIGUSR1 as events);
+//!   - `http` (listener, hyper, the event-stream path, TLS, compression, static files,
+//!     topics) and `scheduler` (timers of the PHP loop, in plain Rust);
+//!   - `inbox` (requests and events handed to the PHP thread, one wake per I/O tick);
+//!   - `table` (shared-memory rows across forks), `ipc` (the master↔worker frames),
+//!     `workers` (master, forker and worker roles).
+//! - `php`: the only module that touches `ext_php_rs`. It runs on the PHP thread, except the
+//!   dispatchers the HTTP core calls with plain data.
+//!
+//! Process roles (`workers` = 1: one process, no IPC):
+//! - **master** — the process that called `Via\Server::start()`; with workers > 1 it runs
+//!   only Rust: the listener, HTTP, TLS, streams, routing by affinity cookie, supervision;
+//! - **forker** — forked before the master has a thread, single-threaded, forks every
+//!   worker (and its own spare: decision 0009);
+//! - **worker** — a PHP thread with the scheduler and a link thread, serving what the master
+//!   routes to it.
 //!
 //! The rule: a PHP value never crosses to a Tokio thread, and Tokio never calls PHP.
 //! Requests cross as `http::IncomingRequest` (plain owned data) over a channel; answers

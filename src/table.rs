@@ -845,9 +845,10 @@ impl Table {
         unsafe { std::ptr::write_bytes(self.ptr(self.slots_at), 0, (self.slot_mask + 1) * 4) };
     }
 
-    /// Test support: takes the lock, starts an in-place change of `col` in `key`'s row and
-    /// scribbles half of it — then kills this process with SIGKILL, as a crash mid-write.
-    #[doc(hidden)]
+    /// Test support (feature `test-hooks`, for tests/table_fork.rs): takes the lock, starts
+    /// an in-place change of `col` in `key`'s row and scribbles half of it — then kills this
+    /// process with SIGKILL, as a crash mid-write.
+    #[cfg(feature = "test-hooks")]
     pub fn crash_while_writing(&self, key: &[u8], col: usize) -> ! {
         let g = self.lock();
         let hash = self.hash_key(key);

@@ -397,11 +397,6 @@ impl StaticFiles {
             }
         });
     }
-
-    /// Bytes held by the Brotli cache.
-    pub fn cached_bytes(&self) -> usize {
-        self.cache.lock().bytes
-    }
 }
 
 /// Reads `len` bytes of a file from `offset` as a stream of chunks.

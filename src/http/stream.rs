@@ -224,10 +224,6 @@ impl StreamShared {
     }
 
     /// The reader half, handed to hyper as the response body.
-    pub fn is_aborted(&self) -> bool {
-        self.state.lock().aborted
-    }
-
     pub fn body(self: &Arc<Self>) -> StreamBody {
         StreamBody { shared: Arc::clone(self) }
     }

@@ -4,7 +4,9 @@
 //! `php --ri via`, and the request-shutdown hook that releases every PHP value the
 //! runtime still holds before the engine frees its objects.
 //!
-//! Everything here runs on the PHP thread.
+//! Everything here runs on the PHP thread, except the `Dispatcher` implementations that the
+//! HTTP core and the worker link call on Tokio threads (`server.rs`, `workers.rs`): they
+//! touch plain Rust data only and hand it to the PHP thread through the inbox.
 
 mod args;
 mod broker;

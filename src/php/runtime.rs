@@ -8,7 +8,7 @@
 //! response (`response`).
 //!
 //! Invariants:
-//! - PHP thread only. State lives in a thread-local `RefCell`; it is never borrowed while
+//! - PHP thread only. State lives in a static `RefCell` (`global::PhpGlobal`); it is never borrowed while
 //!   PHP code runs — every call into PHP (resume, suspend, dropping a user value that may
 //!   run a destructor) happens outside `with()`.
 //! - The loop runs only in the main context, never inside a task.
