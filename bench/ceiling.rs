@@ -24,6 +24,9 @@ impl Dispatcher for Hello {
         req.reply.send(ResponseStart::full(status, headers, body));
         Ok(())
     }
+}
+
+impl via::http::StreamEvents for Hello {
     fn stream_event(&self, _: StreamEvent) {}
 }
 

@@ -172,6 +172,9 @@ impl Dispatcher for Nobody {
     fn dispatch(&self, req: Box<IncomingRequest>) -> Result<(), Box<IncomingRequest>> {
         Err(req)
     }
+}
+
+impl via::http::StreamEvents for Nobody {
     fn stream_event(&self, _: StreamEvent) {}
 }
 

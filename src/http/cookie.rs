@@ -3,8 +3,6 @@
 //!
 //! Pure: no PHP, no I/O. Errors name what is wrong; nothing is silently dropped.
 
-use crate::log::civil_from_days;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SameSite {
     Strict,
@@ -62,21 +60,14 @@ pub fn raw_url_encode(input: &[u8]) -> String {
     out
 }
 
-/// `Thu, 01 Jan 1970 00:00:01 GMT` (IMF-fixdate, RFC 9110 §5.6.7).
+/// `Thu, 01 Jan 1970 00:00:01 GMT` (IMF-fixdate, RFC 9110 §5.6.7). Times outside what the
+/// format can write (before 1970, after 9999) are clamped: `httpdate` would panic on them,
+/// and an `expires` from PHP may be any integer.
 pub fn http_date(unix: i64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{}, {d:02} {} {y:04} {:02}:{:02}:{:02} GMT",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[(m - 1) as usize],
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    /// 9999-12-31T23:59:59Z, the last instant an IMF-fixdate can name.
+    const LAST: i64 = 253_402_300_799;
+    let secs = unix.clamp(0, LAST) as u64;
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 /// Builds a `Set-Cookie` value. `now` is the current Unix time (for `Max-Age`).
@@ -161,6 +152,8 @@ mod tests {
     fn dates() {
         assert_eq!(http_date(1), "Thu, 01 Jan 1970 00:00:01 GMT");
         assert_eq!(http_date(1_700_000_000), "Tue, 14 Nov 2023 22:13:20 GMT");
+        assert_eq!(http_date(-5), "Thu, 01 Jan 1970 00:00:00 GMT", "clamped, not a panic");
+        assert_eq!(http_date(i64::MAX), "Fri, 31 Dec 9999 23:59:59 GMT", "clamped, not a panic");
     }
 
     #[test]

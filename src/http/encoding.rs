@@ -1,18 +1,25 @@
 //! Content codings: negotiation from `Accept-Encoding`, and encoders that either compress a
 //! whole body or flush after every chunk of a stream so each chunk is decodable at once.
 //!
-//! Owns: q-value parsing (RFC 9110 §12.5.3), which types are worth compressing, Brotli and
-//! gzip encoders. Does not own: when to compress (the service decides per response).
+//! Owns: q-value parsing (RFC 9110 §12.5.3), which types are worth compressing, the coding
+//! of one response (`choose_coding`, with its `Vary`, used by both HTTP/1.1 writers and the
+//! static files), Brotli and gzip encoders. Does not own: the framing of what it encodes
+//! (`framing`).
 //!
 //! Runs on Tokio threads; nothing here blocks on I/O.
 
 use std::io::Write;
 
+use std::sync::atomic::Ordering;
+
 use bytes::Bytes;
-use http::HeaderValue;
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, VARY};
+use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::brotli_stream::BrotliStream;
 use super::gzip_stream::GzipStream;
+use super::stats::Stats;
+use crate::config::ServerConfig;
 
 /// Default Brotli quality for dynamic content (php-via's choice: fast, good ratios).
 pub const DEFAULT_BROTLI_LEVEL: u32 = 4;
@@ -231,6 +238,55 @@ impl StreamEncoder {
             Inner::Gzip(mut g) => g.finish().map(Bytes::from),
         }
     }
+}
+
+/// The coding for a response: compression enabled, a compressible type the application did
+/// not encode itself, a status with a body. Adds `Vary: Accept-Encoding` whenever the
+/// choice depended on the request.
+pub fn choose_coding(
+    cfg: &ServerConfig,
+    headers: &mut HeaderMap,
+    accept: Option<&HeaderValue>,
+    status: StatusCode,
+    is_head: bool,
+) -> Coding {
+    if !cfg.compression.enabled
+        || status == StatusCode::NO_CONTENT
+        || status == StatusCode::NOT_MODIFIED
+        || status.is_informational()
+        || headers.contains_key(CONTENT_ENCODING)
+        || !is_compressible(headers.get(CONTENT_TYPE))
+    {
+        return Coding::Identity;
+    }
+    add_vary_accept_encoding(headers);
+    if is_head {
+        return Coding::Identity;
+    }
+    negotiate(accept)
+}
+
+pub fn add_vary_accept_encoding(headers: &mut HeaderMap) {
+    let varies = headers.get_all(VARY).iter().any(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.split(',').any(|t| t.trim() == "*" || t.trim().eq_ignore_ascii_case("accept-encoding"))
+        })
+    });
+    if !varies {
+        headers.append(VARY, HeaderValue::from_static("accept-encoding"));
+    }
+}
+
+pub fn mark_encoded(headers: &mut HeaderMap, coding: Coding, stats: &Stats) {
+    if let Some(v) = coding.header_value() {
+        headers.insert(CONTENT_ENCODING, v);
+        headers.remove(CONTENT_LENGTH);
+    }
+    match coding {
+        Coding::Brotli => stats.compressed_br.fetch_add(1, Ordering::Relaxed),
+        Coding::Gzip => stats.compressed_gzip.fetch_add(1, Ordering::Relaxed),
+        Coding::Identity => 0,
+    };
 }
 
 #[cfg(test)]

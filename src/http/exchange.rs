@@ -16,7 +16,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use tokio::sync::oneshot;
 
-use super::stream::StreamShared;
+use super::stream::{StreamEvents, StreamShared};
 
 /// Request line and headers, as parsed by hyper (h1) or decoded from HPACK (h2).
 #[derive(Debug)]
@@ -70,6 +70,36 @@ pub enum RequestBody {
         files: Vec<UploadedFile>,
     },
 }
+
+/// Why a request body was not accepted.
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge,
+    Timeout,
+    TooManyFiles,
+    TooManyFields,
+    Malformed(String),
+    /// The client went away or sent garbage framing.
+    Io(String),
+    /// Spooling an upload failed on our side (disk full, permissions).
+    Storage(String),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::TooLarge => f.write_str("request body too large"),
+            Self::Timeout => f.write_str("request body not received in time"),
+            Self::TooManyFiles => f.write_str("too many uploaded files"),
+            Self::TooManyFields => f.write_str("too many form fields"),
+            Self::Malformed(m) => write!(f, "malformed body: {m}"),
+            Self::Io(m) => write!(f, "reading the body failed: {m}"),
+            Self::Storage(m) => write!(f, "storing an upload failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for BodyError {}
 
 /// A request ready for the application.
 #[derive(Debug)]
@@ -142,25 +172,14 @@ impl Reply {
     }
 }
 
-/// What happened to a streamed response body, reported to the application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamEvent {
-    /// The queue fell below the low-water mark after the writer asked to be told.
-    Drained(u64),
-    /// The peer went away (TCP close, RST_STREAM, timeout) before the writer finished.
-    Closed(u64),
-}
-
-/// The application side of the core: receives requests and stream events.
+/// The application side of the core: receives requests, and stream events as a
+/// `StreamEvents` (the stream module knows nothing of requests).
 ///
 /// Implementations must not block: they run on Tokio threads.
-pub trait Dispatcher: Send + Sync + 'static {
+pub trait Dispatcher: StreamEvents {
     /// Hands a request over. `Err` returns it when the application is gone; the core then
     /// answers 503.
     fn dispatch(&self, req: Box<IncomingRequest>) -> Result<(), Box<IncomingRequest>>;
-
-    /// A streamed body changed state. Called at most once per `Closed`.
-    fn stream_event(&self, event: StreamEvent);
 
     /// After `begin_shutdown`: the listener is closed and the last connection is gone.
     fn drained(&self) {}

@@ -4,7 +4,7 @@
 //!
 //! Owns: which headers the application may not set (the runtime frames the body it is
 //! given), which statuses carry no body, and one `Date`.
-//! Does not own: compression (`service::choose_coding`) or the writing itself.
+//! Does not own: compression (`encoding::choose_coding`) or the writing itself.
 //!
 //! The rules (RFC 9110 §6.4.1, §8.6; RFC 9112 §6):
 //! - `Content-Length` and `Transfer-Encoding` set by the application are removed. A whole

@@ -28,10 +28,10 @@ pub mod topics;
 
 pub use exchange::{
     Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart,
-    StreamEvent, UploadedFile,
+    UploadedFile,
 };
 pub use outbox::Outbox;
 pub use server::{ServerHandle, StartError};
 pub use stats::{Stats, StatsSnapshot};
-pub use stream::{PushOutcome, StreamAborted, StreamClosed, StreamShared};
+pub use stream::{PushOutcome, StreamAborted, StreamClosed, StreamEvent, StreamEvents, StreamShared};
 pub use topics::Topics;

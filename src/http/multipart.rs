@@ -16,8 +16,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::io::AsyncWriteExt;
 
-use super::exchange::{RequestBody, UploadedFile};
-use super::service::BodyError;
+use super::exchange::{BodyError, RequestBody, UploadedFile};
 use crate::config::Limits;
 
 /// PHP's `UPLOAD_ERR_NO_FILE`: a file input was submitted without a file.

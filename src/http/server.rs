@@ -626,6 +626,9 @@ mod tests {
                 ) -> Result<(), Box<crate::http::IncomingRequest>> {
                     Err(r)
                 }
+            }
+
+            impl crate::http::StreamEvents for Refuse {
                 fn stream_event(&self, _: crate::http::StreamEvent) {}
             }
             let shared = Arc::new(ServerShared {

@@ -16,9 +16,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use http::header::{
-    HeaderValue, ACCEPT_ENCODING, CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, VARY,
-};
+use http::header::{HeaderValue, ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Request, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
@@ -26,8 +24,10 @@ use hyper::body::Incoming;
 
 use super::body::StreamedBody;
 use super::conn::Activity;
-use super::encoding::{self, Coding, StreamEncoder};
-use super::exchange::{Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource};
+use super::encoding::{self, choose_coding, mark_encoded, Coding, StreamEncoder};
+use super::exchange::{
+    BodyError, Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource,
+};
 use super::framing;
 use super::head_checks;
 use super::multipart;
@@ -56,36 +56,6 @@ pub struct ConnCtx {
     pub local: SocketAddr,
     pub tls: bool,
 }
-
-/// Why a request body was not accepted.
-#[derive(Debug)]
-pub enum BodyError {
-    TooLarge,
-    Timeout,
-    TooManyFiles,
-    TooManyFields,
-    Malformed(String),
-    /// The client went away or sent garbage framing.
-    Io(String),
-    /// Spooling an upload failed on our side (disk full, permissions).
-    Storage(String),
-}
-
-impl std::fmt::Display for BodyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::TooLarge => f.write_str("request body too large"),
-            Self::Timeout => f.write_str("request body not received in time"),
-            Self::TooManyFiles => f.write_str("too many uploaded files"),
-            Self::TooManyFields => f.write_str("too many form fields"),
-            Self::Malformed(m) => write!(f, "malformed body: {m}"),
-            Self::Io(m) => write!(f, "reading the body failed: {m}"),
-            Self::Storage(m) => write!(f, "storing an upload failed: {m}"),
-        }
-    }
-}
-
-impl std::error::Error for BodyError {}
 
 /// Keeps a request counted (on its connection and in `in_flight`) until the response is
 /// completely sent or abandoned.
@@ -284,55 +254,6 @@ fn body_error_status(e: &BodyError, stats: &Stats) -> StatusCode {
         }
         BodyError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
-}
-
-/// The coding for a response: compression enabled, a compressible type the application did
-/// not encode itself, a status with a body. Adds `Vary: Accept-Encoding` whenever the
-/// choice depended on the request.
-pub(super) fn choose_coding(
-    cfg: &ServerConfig,
-    headers: &mut HeaderMap,
-    accept: Option<&HeaderValue>,
-    status: StatusCode,
-    is_head: bool,
-) -> Coding {
-    if !cfg.compression.enabled
-        || status == StatusCode::NO_CONTENT
-        || status == StatusCode::NOT_MODIFIED
-        || status.is_informational()
-        || headers.contains_key(CONTENT_ENCODING)
-        || !encoding::is_compressible(headers.get(CONTENT_TYPE))
-    {
-        return Coding::Identity;
-    }
-    add_vary_accept_encoding(headers);
-    if is_head {
-        return Coding::Identity;
-    }
-    encoding::negotiate(accept)
-}
-
-pub fn add_vary_accept_encoding(headers: &mut HeaderMap) {
-    let varies = headers.get_all(VARY).iter().any(|v| {
-        v.to_str().is_ok_and(|s| {
-            s.split(',').any(|t| t.trim() == "*" || t.trim().eq_ignore_ascii_case("accept-encoding"))
-        })
-    });
-    if !varies {
-        headers.append(VARY, HeaderValue::from_static("accept-encoding"));
-    }
-}
-
-pub(super) fn mark_encoded(headers: &mut HeaderMap, coding: Coding, stats: &Stats) {
-    if let Some(v) = coding.header_value() {
-        headers.insert(CONTENT_ENCODING, v);
-        headers.remove(CONTENT_LENGTH);
-    }
-    match coding {
-        Coding::Brotli => stats.compressed_br.fetch_add(1, Ordering::Relaxed),
-        Coding::Gzip => stats.compressed_gzip.fetch_add(1, Ordering::Relaxed),
-        Coding::Identity => 0,
-    };
 }
 
 fn static_response(reply: StaticReply, version: Version, guard: RequestGuard) -> Response<ResponseBody> {

@@ -258,7 +258,7 @@ impl StaticFiles {
         h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
         let compressible = encoding::is_compressible(Some(&HeaderValue::from_static(mime)));
         if compressible {
-            super::service::add_vary_accept_encoding(&mut h);
+            encoding::add_vary_accept_encoding(&mut h);
         }
 
         // Conditional requests: If-None-Match wins over If-Modified-Since.

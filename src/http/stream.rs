@@ -19,9 +19,23 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use parking_lot::Mutex;
 
-use super::exchange::{Dispatcher, StreamEvent};
-
 static NEXT_STREAM_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What happened to a streamed response body, reported to the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// The queue fell below the low-water mark after the writer asked to be told.
+    Drained(u64),
+    /// The peer went away (TCP close, RST_STREAM, timeout) before the writer finished.
+    Closed(u64),
+}
+
+/// Who hears what happens to streamed bodies: the application (every `exchange::Dispatcher`
+/// is one). Implementations must not block: they run on Tokio threads.
+pub trait StreamEvents: Send + Sync + 'static {
+    /// A streamed body changed state. Called at most once per `Closed`.
+    fn stream_event(&self, event: StreamEvent);
+}
 
 /// The peer is gone; nothing more can be written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,7 +72,7 @@ struct State {
 pub struct StreamShared {
     id: u64,
     state: Mutex<State>,
-    events: Arc<dyn Dispatcher>,
+    events: Arc<dyn StreamEvents>,
     /// Bytes `try_push` may keep queued (`usize::MAX` = unbounded).
     capacity: usize,
 }
@@ -82,12 +96,12 @@ impl std::fmt::Debug for StreamShared {
 
 impl StreamShared {
     /// An unbounded stream (the writer applies its own high-water mark).
-    pub fn new(events: Arc<dyn Dispatcher>) -> Arc<Self> {
+    pub fn new(events: Arc<dyn StreamEvents>) -> Arc<Self> {
         Self::with_capacity(events, usize::MAX)
     }
 
     /// A stream whose `try_push` refuses what would take the queue past `capacity` bytes.
-    pub fn with_capacity(events: Arc<dyn Dispatcher>, capacity: usize) -> Arc<Self> {
+    pub fn with_capacity(events: Arc<dyn StreamEvents>, capacity: usize) -> Arc<Self> {
         Arc::new(Self {
             id: NEXT_STREAM_ID.fetch_add(1, Ordering::Relaxed),
             state: Mutex::new(State::default()),

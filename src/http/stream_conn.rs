@@ -30,10 +30,10 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use super::body::StreamedBody;
-use super::encoding::{self, Coding, StreamEncoder};
+use super::encoding::{self, choose_coding, mark_encoded, Coding, StreamEncoder};
 use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart};
 use super::framing;
-use super::service::{choose_coding, mark_encoded, ServerShared};
+use super::service::ServerShared;
 
 /// A request line and headers that open an event stream.
 pub struct StreamRequest {

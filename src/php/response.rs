@@ -667,5 +667,8 @@ impl Dispatcher for NoEvents {
     ) -> Result<(), Box<crate::http::IncomingRequest>> {
         Err(req)
     }
+}
+
+impl crate::http::StreamEvents for NoEvents {
     fn stream_event(&self, _: crate::http::StreamEvent) {}
 }

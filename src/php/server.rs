@@ -55,12 +55,14 @@ impl Dispatcher for PhpDispatcher {
         })
     }
 
-    fn stream_event(&self, event: StreamEvent) {
-        let _ = self.tx.send(Event::Stream(event));
-    }
-
     fn drained(&self) {
         let _ = self.tx.send(Event::Drained);
+    }
+}
+
+impl crate::http::StreamEvents for PhpDispatcher {
+    fn stream_event(&self, event: StreamEvent) {
+        let _ = self.tx.send(Event::Stream(event));
     }
 }
 

@@ -136,7 +136,7 @@ pub fn open(response: Rc<RefCell<ResponseCore>>, retry_ms: Option<u64>) -> PhpRe
     };
     let stream = match &services {
         Some(s) => {
-            let stream = StreamShared::with_capacity(Arc::clone(&s.events), s.sse.queue_size);
+            let stream = StreamShared::with_capacity(s.events.clone(), s.sse.queue_size);
             let started = response.borrow_mut().start_stream(Arc::clone(&stream), s.sse.heartbeat);
             if !started {
                 stream.close();

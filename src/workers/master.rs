@@ -336,6 +336,12 @@ impl Dispatcher for Master {
         self.route(req)
     }
 
+    fn drained(&self) {
+        let _ = self.sup.send(SupEvent::HttpDrained);
+    }
+}
+
+impl crate::http::StreamEvents for Master {
     fn stream_event(&self, event: StreamEvent) {
         match event {
             StreamEvent::Closed(id) => {
@@ -355,10 +361,6 @@ impl Dispatcher for Master {
                 }
             }
         }
-    }
-
-    fn drained(&self) {
-        let _ = self.sup.send(SupEvent::HttpDrained);
     }
 }
 

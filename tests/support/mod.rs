@@ -279,12 +279,14 @@ impl Dispatcher for TestApp {
         Ok(())
     }
 
-    fn stream_event(&self, event: StreamEvent) {
-        let _ = self.seen.events_tx.lock().unwrap().send(event);
-    }
-
     fn drained(&self) {
         let _ = self.seen.drained_tx.lock().unwrap().send(());
+    }
+}
+
+impl via::http::StreamEvents for TestApp {
+    fn stream_event(&self, event: StreamEvent) {
+        let _ = self.seen.events_tx.lock().unwrap().send(event);
     }
 }
 
