@@ -89,6 +89,13 @@ pub enum ValueRef<'a> {
     Str(&'a [u8]),
 }
 
+/// A number added to a numeric column, and the column's new value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Delta {
+    Int(i64),
+    Float(f64),
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum TableError {
     EmptyKey,
@@ -737,37 +744,35 @@ impl Table {
 
     /// Adds `by` to an int column (creating the row if needed) and returns the new value.
     pub fn incr_int(&self, key: &[u8], col: usize, by: i64) -> Result<i64, TableError> {
-        self.check_key(key)?;
-        let c = &self.columns[col];
-        if c.kind != ColumnType::Int {
-            return Err(if c.kind == ColumnType::Float {
-                TableError::WrongType { column: c.name.clone(), expected: "float", given: "int" }
-            } else {
-                TableError::NotNumeric { column: c.name.clone() }
-            });
+        match self.add(key, col, Delta::Int(by))? {
+            Delta::Int(n) => Ok(n),
+            Delta::Float(_) => unreachable!("an int column"),
         }
-        let hash = self.hash_key(key);
-        let g = self.lock();
-        let r = match self.find(key, hash) {
-            (Some((_, r)), _) => r,
-            (None, at) => self.insert(&g, key, hash, at, &[])?,
-        };
-        let Value::Int(old) = self.read_value(r, col) else { unreachable!("an int column") };
-        let new = old.checked_add(by).ok_or_else(|| TableError::Overflow { column: c.name.clone() })?;
-        // An 8-byte aligned store cannot tear: no undo needed.
-        self.write_value(r, col, &ValueRef::Int(new));
-        Ok(new)
     }
 
     /// Adds `by` to a float column (creating the row if needed) and returns the new value.
     pub fn incr_float(&self, key: &[u8], col: usize, by: f64) -> Result<f64, TableError> {
+        match self.add(key, col, Delta::Float(by))? {
+            Delta::Float(f) => Ok(f),
+            Delta::Int(_) => unreachable!("a float column"),
+        }
+    }
+
+    /// The one body of `incr_int` and `incr_float`: the column must have `by`'s type.
+    fn add(&self, key: &[u8], col: usize, by: Delta) -> Result<Delta, TableError> {
         self.check_key(key)?;
         let c = &self.columns[col];
-        if c.kind != ColumnType::Float {
-            return Err(if c.kind == ColumnType::Int {
-                TableError::WrongType { column: c.name.clone(), expected: "int", given: "float" }
-            } else {
-                TableError::NotNumeric { column: c.name.clone() }
+        let (kind, given) = match by {
+            Delta::Int(_) => (ColumnType::Int, "int"),
+            Delta::Float(_) => (ColumnType::Float, "float"),
+        };
+        if c.kind != kind {
+            return Err(match c.kind {
+                ColumnType::Int => TableError::WrongType { column: c.name.clone(), expected: "int", given },
+                ColumnType::Float => {
+                    TableError::WrongType { column: c.name.clone(), expected: "float", given }
+                }
+                _ => TableError::NotNumeric { column: c.name.clone() },
             });
         }
         let hash = self.hash_key(key);
@@ -776,9 +781,18 @@ impl Table {
             (Some((_, r)), _) => r,
             (None, at) => self.insert(&g, key, hash, at, &[])?,
         };
-        let Value::Float(old) = self.read_value(r, col) else { unreachable!("a float column") };
-        let new = old + by;
-        self.write_value(r, col, &ValueRef::Float(new));
+        let new = match (self.read_value(r, col), by) {
+            (Value::Int(old), Delta::Int(by)) => Delta::Int(
+                old.checked_add(by).ok_or_else(|| TableError::Overflow { column: c.name.clone() })?,
+            ),
+            (Value::Float(old), Delta::Float(by)) => Delta::Float(old + by),
+            _ => unreachable!("the column's type was checked above"),
+        };
+        // An 8-byte aligned store cannot tear: no undo needed.
+        match new {
+            Delta::Int(n) => self.write_value(r, col, &ValueRef::Int(n)),
+            Delta::Float(f) => self.write_value(r, col, &ValueRef::Float(f)),
+        }
         Ok(new)
     }
 

@@ -196,8 +196,7 @@ fn finish_running() {
 fn start_master(self_: &mut ZendClassObject<Server>, config: ServerConfig) -> PhpResult<()> {
     use crate::workers::forker::{self, Forked};
     use crate::workers::master::{Master, MasterConfig, Outcome, Running as MasterRunning};
-    let bound = crate::http::server::Bound::bind(config.clone())
-        .map_err(|e| via_err(format!("Via\\Server::start(): {e}")))?;
+    let bound = crate::http::server::Bound::bind(config.clone()).map_err(|e| start_err(e))?;
     let addr = bound.local_addr();
     // Set before the fork: the workers report it too.
     self_.port.set(addr.port());
@@ -208,9 +207,7 @@ fn start_master(self_: &mut ZendClassObject<Server>, config: ServerConfig) -> Ph
             std::mem::forget(bound);
             return run_worker(self_, config, seed);
         }
-        Err(e) => {
-            return Err(via_err(format!("Via\\Server::start(): cannot start the worker processes: {e}")))
-        }
+        Err(e) => return Err(start_err(format!("cannot start the worker processes: {e}"))),
     };
     let workers = config.workers.count;
     let (master, master_start) = Master::new(MasterConfig {
@@ -226,7 +223,7 @@ fn start_master(self_: &mut ZendClassObject<Server>, config: ServerConfig) -> Ph
         Ok(h) => h,
         Err(e) => {
             forker.quit(std::time::Duration::from_secs(2));
-            return Err(via_err(format!("Via\\Server::start(): {e}")));
+            return Err(start_err(e));
         }
     };
     let rt = handle.runtime();
@@ -256,7 +253,7 @@ fn start_master(self_: &mut ZendClassObject<Server>, config: ServerConfig) -> Ph
             },
             done_tx,
         )
-        .map_err(|e| via_err(format!("Via\\Server::start(): {e}")))?;
+        .map_err(|e| start_err(e))?;
     self_.port.set(addr.port());
     crate::info!("listening on http://{addr} (master pid {}, {workers} workers)", std::process::id());
     let started = Instant::now();
@@ -267,7 +264,7 @@ fn start_master(self_: &mut ZendClassObject<Server>, config: ServerConfig) -> Ph
     crate::info!("stopped after {:.1}s", started.elapsed().as_secs_f64());
     match outcome {
         Outcome::Stopped => Ok(()),
-        Outcome::Failed(msg) => Err(via_err(format!("Via\\Server::start(): {msg}"))),
+        Outcome::Failed(msg) => Err(start_err(msg)),
     }
 }
 
@@ -594,6 +591,21 @@ fn ini_log_level() -> crate::config::LogLevel {
         .unwrap_or(crate::config::LogLevel::Info)
 }
 
+/// `Via\Server::start()`'s errors, all with the method's name in front.
+fn start_err(message: impl std::fmt::Display) -> ext_php_rs::exception::PhpException {
+    via_err(format!("Via\\Server::start(): {message}"))
+}
+
+/// Stores a hook with `store` and returns `$this`: the body of every `on*()` setter.
+fn add_hook<'a>(
+    server: &'a mut ZendClassObject<Server>,
+    hook: Callable,
+    store: impl FnOnce(&mut Hooks, Zval),
+) -> PhpResult<&'a mut ZendClassObject<Server>> {
+    store(&mut server.hooks.borrow_mut(), hook.to_zval());
+    Ok(server)
+}
+
 #[derive(Default)]
 struct Hooks {
     request: Option<Zval>,
@@ -691,9 +703,7 @@ impl Server {
         self_: &'a mut ZendClassObject<Server>,
         handler: Callable,
     ) -> PhpResult<&'a mut ZendClassObject<Server>> {
-        let h = handler.to_zval();
-        self_.hooks.borrow_mut().request = Some(h);
-        Ok(self_)
+        add_hook(self_, handler, |hooks, h| hooks.request = Some(h))
     }
 
     /// Adds a hook run in a task once the server listens: function (Via\Server $server).
@@ -701,9 +711,7 @@ impl Server {
         self_: &'a mut ZendClassObject<Server>,
         hook: Callable,
     ) -> PhpResult<&'a mut ZendClassObject<Server>> {
-        let h = hook.to_zval();
-        self_.hooks.borrow_mut().start.push(h);
-        Ok(self_)
+        add_hook(self_, hook, |hooks, h| hooks.start.push(h))
     }
 
     /// Adds a hook run in a task after in-flight requests drained on stop:
@@ -712,9 +720,7 @@ impl Server {
         self_: &'a mut ZendClassObject<Server>,
         hook: Callable,
     ) -> PhpResult<&'a mut ZendClassObject<Server>> {
-        let h = hook.to_zval();
-        self_.hooks.borrow_mut().shutdown.push(h);
-        Ok(self_)
+        add_hook(self_, hook, |hooks, h| hooks.shutdown.push(h))
     }
 
     /// Adds a hook run in a task in every worker process once it takes requests (in the
@@ -724,9 +730,7 @@ impl Server {
         self_: &'a mut ZendClassObject<Server>,
         hook: Callable,
     ) -> PhpResult<&'a mut ZendClassObject<Server>> {
-        let h = hook.to_zval();
-        self_.hooks.borrow_mut().worker_start.push(h);
-        Ok(self_)
+        add_hook(self_, hook, |hooks, h| hooks.worker_start.push(h))
     }
 
     /// Adds a hook run in a task in every worker process when it stops (the server stops,
@@ -736,9 +740,7 @@ impl Server {
         self_: &'a mut ZendClassObject<Server>,
         hook: Callable,
     ) -> PhpResult<&'a mut ZendClassObject<Server>> {
-        let h = hook.to_zval();
-        self_.hooks.borrow_mut().worker_stop.push(h);
-        Ok(self_)
+        add_hook(self_, hook, |hooks, h| hooks.worker_stop.push(h))
     }
 
     /// Listens and serves until stop(), SIGTERM or SIGINT; then drains in-flight requests
@@ -753,13 +755,13 @@ impl Server {
     ///         in a loop
     pub fn start(self_: &mut ZendClassObject<Server>) -> PhpResult<()> {
         if runtime::loop_running() || runtime::current_task() != runtime::MAIN {
-            return Err(via_err("Via\\Server::start(): cannot start inside a task or a running loop"));
+            return Err(start_err("cannot start inside a task or a running loop"));
         }
         if RUNNING.get().borrow().is_some() {
-            return Err(via_err("Via\\Server::start(): a server is already running in this process"));
+            return Err(start_err("a server is already running in this process"));
         }
         if self_.hooks.borrow().request.is_none() {
-            return Err(via_err("Via\\Server::start(): no request handler; call onRequest() first"));
+            return Err(start_err("no request handler; call onRequest() first"));
         }
         let config = self_.config.clone();
         crate::log::set_level(config.log_level);
@@ -768,8 +770,7 @@ impl Server {
         }
         let (tx, rx) = crate::inbox::inbox();
         let dispatcher = Arc::new(PhpDispatcher { tx: tx.clone() });
-        let handle = ServerHandle::start(config.clone(), dispatcher.clone())
-            .map_err(|e| via_err(format!("Via\\Server::start(): {e}")))?;
+        let handle = ServerHandle::start(config.clone(), dispatcher.clone()).map_err(|e| start_err(e))?;
         let addr = handle.local_addr();
         let rt = handle.runtime();
         tx.start_kicker(&rt);
