@@ -201,6 +201,18 @@ fn put_bytes(b: &mut BytesMut, v: &[u8]) {
     b.put_slice(v);
 }
 
+/// Header pairs off the wire as a `HeaderMap`. Both ends are the same build and only ever
+/// send headers that were valid where they were read; a pair that is not valid is skipped.
+pub fn header_map(pairs: Vec<(Bytes, Bytes)>) -> http::HeaderMap {
+    let mut h = http::HeaderMap::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        if let (Ok(k), Ok(v)) = (http::HeaderName::from_bytes(&k), http::HeaderValue::from_maybe_shared(v)) {
+            h.append(k, v);
+        }
+    }
+    h
+}
+
 fn put_pairs(b: &mut BytesMut, v: &[(Bytes, Bytes)]) {
     b.put_u32_le(v.len() as u32);
     for (k, v) in v {

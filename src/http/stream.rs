@@ -117,6 +117,25 @@ impl StreamShared {
     /// Queues `chunk` unless it would exceed the capacity. A chunk larger than the whole
     /// capacity still goes into an empty queue, so no event is impossible to send.
     pub fn try_push(&self, chunk: Bytes) -> PushOutcome {
+        self.enqueue(chunk, true)
+    }
+
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Queues a chunk for the peer whatever is queued already (the writer bounds itself:
+    /// `Response::write` waits on `notify_when_drained`). Returns the bytes now queued.
+    pub fn push(&self, chunk: Bytes) -> Result<usize, StreamClosed> {
+        match self.enqueue(chunk, false) {
+            PushOutcome::Queued(queued) => Ok(queued),
+            PushOutcome::Closed | PushOutcome::Full => Err(StreamClosed),
+        }
+    }
+
+    /// Queues `chunk` (an empty one only wakes the reader) and wakes the reader; with
+    /// `bounded`, refuses it when the queue is not empty and it would pass the capacity.
+    fn enqueue(&self, chunk: Bytes, bounded: bool) -> PushOutcome {
         let waker;
         let queued;
         {
@@ -124,32 +143,8 @@ impl StreamShared {
             if s.closed || s.finished {
                 return PushOutcome::Closed;
             }
-            if s.queued > 0 && s.queued.saturating_add(chunk.len()) > self.capacity {
+            if bounded && s.queued > 0 && s.queued.saturating_add(chunk.len()) > self.capacity {
                 return PushOutcome::Full;
-            }
-            s.queued += chunk.len();
-            s.queue.push_back(chunk);
-            queued = s.queued;
-            waker = s.reader.take();
-        }
-        if let Some(w) = waker {
-            w.wake();
-        }
-        PushOutcome::Queued(queued)
-    }
-
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
-    /// Queues a chunk for the peer and wakes the reader. Returns the bytes now queued.
-    pub fn push(&self, chunk: Bytes) -> Result<usize, StreamClosed> {
-        let waker;
-        let queued;
-        {
-            let mut s = self.state.lock();
-            if s.closed || s.finished {
-                return Err(StreamClosed);
             }
             if !chunk.is_empty() {
                 s.queued += chunk.len();
@@ -161,7 +156,7 @@ impl StreamShared {
         if let Some(w) = waker {
             w.wake();
         }
-        Ok(queued)
+        PushOutcome::Queued(queued)
     }
 
     /// Ends the body once the queue is flushed. Idempotent.

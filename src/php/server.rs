@@ -196,7 +196,7 @@ fn finish_running() {
 fn start_master(self_: &mut ZendClassObject<Server>, config: ServerConfig) -> PhpResult<()> {
     use crate::workers::forker::{self, Forked};
     use crate::workers::master::{Master, MasterConfig, Outcome, Running as MasterRunning};
-    let bound = crate::http::server::Bound::bind(config.clone()).map_err(|e| start_err(e))?;
+    let bound = crate::http::server::Bound::bind(config.clone()).map_err(start_err)?;
     let addr = bound.local_addr();
     // Set before the fork: the workers report it too.
     self_.port.set(addr.port());
@@ -253,7 +253,7 @@ fn start_master(self_: &mut ZendClassObject<Server>, config: ServerConfig) -> Ph
             },
             done_tx,
         )
-        .map_err(|e| start_err(e))?;
+        .map_err(start_err)?;
     self_.port.set(addr.port());
     crate::info!("listening on http://{addr} (master pid {}, {workers} workers)", std::process::id());
     let started = Instant::now();
@@ -770,7 +770,7 @@ impl Server {
         }
         let (tx, rx) = crate::inbox::inbox();
         let dispatcher = Arc::new(PhpDispatcher { tx: tx.clone() });
-        let handle = ServerHandle::start(config.clone(), dispatcher.clone()).map_err(|e| start_err(e))?;
+        let handle = ServerHandle::start(config.clone(), dispatcher.clone()).map_err(start_err)?;
         let addr = handle.local_addr();
         let rt = handle.runtime();
         tx.start_kicker(&rt);

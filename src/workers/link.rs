@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -310,16 +310,6 @@ fn on_frame(
     }
 }
 
-fn header_map(pairs: Vec<(Bytes, Bytes)>) -> HeaderMap {
-    let mut h = HeaderMap::with_capacity(pairs.len());
-    for (k, v) in pairs {
-        if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(&k), HeaderValue::from_maybe_shared(v)) {
-            h.append(k, v);
-        }
-    }
-    h
-}
-
 fn addr(b: &[u8]) -> SocketAddr {
     std::str::from_utf8(b)
         .ok()
@@ -342,7 +332,7 @@ fn incoming(w: WireRequest, reply: Reply) -> IncomingRequest {
             2 => Version::HTTP_2,
             _ => Version::HTTP_11,
         },
-        headers: header_map(w.headers),
+        headers: ipc::header_map(w.headers),
         remote: addr(&w.remote),
         local: addr(&w.local),
         tls: w.tls,

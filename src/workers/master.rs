@@ -423,16 +423,6 @@ fn send_request(conn: &Arc<Conn>, req: Box<IncomingRequest>, cookie: Option<u32>
     conn.send(Frame::Request(Box::new(wire)));
 }
 
-fn header_map(pairs: Vec<(Bytes, Bytes)>) -> HeaderMap {
-    let mut h = HeaderMap::with_capacity(pairs.len());
-    for (k, v) in pairs {
-        if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(&k), HeaderValue::from_maybe_shared(v)) {
-            h.append(k, v);
-        }
-    }
-    h
-}
-
 fn bad_gateway() -> ResponseStart {
     let mut h = HeaderMap::new();
     h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
@@ -972,7 +962,7 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
     match f {
         Frame::Response { req, head, body } => {
             let Some(p) = conn.pending.lock().remove(&req) else { return };
-            let mut headers = header_map(head.headers);
+            let mut headers = ipc::header_map(head.headers);
             if let Some(i) = p.cookie {
                 master.set_cookie(&mut headers, i);
             }
@@ -989,7 +979,7 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 conn.send(Frame::StreamClosed { stream });
                 return;
             };
-            let mut headers = header_map(head.headers);
+            let mut headers = ipc::header_map(head.headers);
             if let Some(i) = p.cookie {
                 master.set_cookie(&mut headers, i);
             }
