@@ -184,6 +184,7 @@ pub struct Table {
 // SAFETY: the mapping is shared memory accessed only under the cross-process lock (or
 // through atomics in the header); `Table` itself is immutable after creation.
 unsafe impl Send for Table {}
+// SAFETY: as for Send: every shared access goes through the lock or the header's atomics.
 unsafe impl Sync for Table {}
 
 impl Drop for Table {
@@ -479,8 +480,9 @@ impl Table {
 
     fn rebuild(&self, g: &Guard<'_>) {
         let h = self.hdr(g);
-        // SAFETY (this fn): plain header fields under the lock.
+        // SAFETY: a plain header field, read under the lock (`g`).
         let used = (unsafe { (*h).next_unused } as usize).min(self.capacity) as u32;
+        // SAFETY: the same field, written under the lock.
         unsafe { (*h).next_unused = used };
         // SAFETY: the slot array lies inside the mapping.
         unsafe { std::ptr::write_bytes(self.ptr(self.slots_at), 0, (self.slot_mask + 1) * 4) };
@@ -499,6 +501,7 @@ impl Table {
                 free = r;
             }
         }
+        // SAFETY: plain header fields, written under the lock.
         unsafe {
             (*h).free_head = free;
             (*h).tombstones = 0;
@@ -636,7 +639,7 @@ impl Table {
             // Unreachable while count < capacity ≤ slots / 2; kept as an error, not a panic.
             return Err(TableError::Full { capacity: self.capacity });
         };
-        // SAFETY (this fn): plain header fields and row r's bytes, ours under the lock.
+        // SAFETY: plain header fields, ours under the lock (`g`).
         let r = unsafe {
             if (*h).free_head != NONE {
                 let r = (*h).free_head;
@@ -648,6 +651,8 @@ impl Table {
                 r
             }
         };
+        // SAFETY: row r lies inside the mapping and is free (taken off the free list or never
+        // used), so ours to fill under the lock; the key fits (check_key).
         unsafe {
             let p = self.row(r);
             std::ptr::write_bytes(p, 0, self.row_size);
@@ -660,6 +665,7 @@ impl Table {
         }
         self.set_row_live(r, true); // the commit point: a crash before it leaves no row
         if self.slot(slot) == TOMB {
+            // SAFETY: a plain header field under the lock.
             unsafe { (*h).tombstones -= 1 };
         }
         self.set_slot(slot, r + 1);

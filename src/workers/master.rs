@@ -496,7 +496,6 @@ struct Spawned {
 /// How long to wait before asking again for a spare forker whose fork failed.
 const SPARE_RETRY: Duration = Duration::from_secs(5);
 
-#[allow(clippy::too_many_arguments)]
 async fn supervise(
     master: Arc<Master>,
     mut rx: mpsc::UnboundedReceiver<SupEvent>,

@@ -2,7 +2,7 @@
 //!
 //! The application below goes through exactly the `Dispatcher`/`Reply` path the PHP
 //! runtime uses, so these tests exercise the core as PHP sees it.
-#![allow(dead_code)]
+#![allow(dead_code)] // each test binary uses a different part of the support code
 
 pub mod php;
 pub mod wire;

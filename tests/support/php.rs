@@ -1,5 +1,5 @@
 //! Spawns a real `php` process with the built via.so and reads the port it listens on.
-#![allow(dead_code)]
+#![allow(dead_code)] // each test binary uses a different part of the support code
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;

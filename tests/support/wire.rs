@@ -1,6 +1,6 @@
 //! HTTP/1.1 responses as they are on the wire: a strict parser whose framing rules
 //! (RFC 9112 §6) are assertions, and a raw exchange on a fresh connection.
-#![allow(dead_code)]
+#![allow(dead_code)] // each test binary uses a different part of the support code
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
