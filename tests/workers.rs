@@ -345,6 +345,7 @@ fn broker_messages_for_a_worker_that_takes_none_are_bounded_and_counted() {
         let d = dropped(&srv);
         (d > 0).then_some(d)
     });
+    // SAFETY: a signal to a process this test started.
     unsafe { libc::kill(w1, libc::SIGCONT) };
     let got = eventually(Duration::from_secs(10), "the backlog delivered", || {
         let n = get_json(&srv.url("/flooded"), Some(1))["n"].as_u64().unwrap();
