@@ -211,7 +211,7 @@ impl Broker {
 
 fn unsubscribed(topic: &str) {
     if !subscribed_anywhere(topic) {
-        if let Some(link) = super::server::worker_link() {
+        if let Some(link) = super::serve::worker_link() {
             link.send(Frame::BrokerUnsubscribe { topic: Bytes::from(topic.to_owned()) });
         }
     }
@@ -270,7 +270,7 @@ impl Broker {
                 self.state(|s| s.published += 1);
                 deliver(|k| *k == Kind::Memory(name.clone()), origin(), &topic, &payload);
             }
-            Kind::Workers => match super::server::worker_link() {
+            Kind::Workers => match super::serve::worker_link() {
                 Some(link) => {
                     if !link.is_open()
                         || !link.send(Frame::BrokerPublish {
@@ -308,7 +308,7 @@ impl Broker {
             s.subs.entry(topic.clone()).or_default().push(Sub { callback: callback.to_zval(), own })
         });
         if first {
-            if let Some(link) = super::server::worker_link() {
+            if let Some(link) = super::serve::worker_link() {
                 link.send(Frame::BrokerSubscribe { topic: Bytes::from(topic) });
             }
         }
@@ -338,7 +338,7 @@ impl Broker {
         match self.state(|s| s.kind.clone()) {
             None => false,
             Some(Kind::Memory(_)) => true,
-            Some(Kind::Workers) => super::server::worker_link().is_none_or(|l| l.is_open()),
+            Some(Kind::Workers) => super::serve::worker_link().is_none_or(|l| l.is_open()),
         }
     }
 

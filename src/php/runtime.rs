@@ -576,13 +576,13 @@ fn run_loop_inner(until: Until) -> Result<(), LoopError> {
 fn handle_events() {
     for _ in 0..EVENT_BATCH {
         let Some(ev) = with(|s| s.pending.pop_front()) else { break };
-        super::server::on_event(ev);
+        super::serve::on_event(ev);
     }
 }
 
 fn done(until: Until) -> bool {
     match until {
-        Until::ServerStopped => super::server::stopped(),
+        Until::ServerStopped => super::serve::stopped(),
         Until::Idle => with(|s| s.tasks.is_empty() && s.timers.is_empty() && s.ready.is_empty()),
         Until::MainWoken => with(|s| s.main_wake.is_some()),
     }
@@ -597,7 +597,7 @@ fn fire_due_timers() -> bool {
             TimerAction::Wake(w) => {
                 let _ = wake_task(w, Wake::Timeout);
             }
-            TimerAction::DrainDeadline => super::server::drain_deadline(),
+            TimerAction::DrainDeadline => super::serve::drain_deadline(),
             TimerAction::User(mut t) => {
                 let skip = t.running.is_some_and(|task| with(|s| s.tasks.contains_key(&task)));
                 if skip {
@@ -819,7 +819,7 @@ fn fatal_cleanup() {
         super::response::abandon(&core);
     }
     flush_replies();
-    super::server::abort_after_fatal();
+    super::serve::abort_after_fatal();
     let state = STATE.get().borrow_mut().take();
     if let Some(s) = state {
         for (_, t) in s.tasks {

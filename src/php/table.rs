@@ -115,7 +115,7 @@ impl Table {
     #[php(defaults(key_max_length = 64))]
     pub fn __construct(rows: Int, columns: Array, key_max_length: Int) -> PhpResult<Self> {
         let (rows, key_max_length) = (*rows, *key_max_length);
-        if super::server::any_running() {
+        if super::serve::any_running() {
             return Err(via_err(
                 "Via\\Table::__construct(): tables must be created before Server::start(); a table \
                  created now would not be shared with the workers",

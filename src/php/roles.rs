@@ -1,0 +1,225 @@
+//! The three ways `Via\Server::start()` runs: one process (HTTP core and PHP together), the
+//! master of several workers (HTTP core and supervision, no PHP once it serves), and a
+//! worker (PHP, requests from the master's link). The first and the last share one path
+//! into the running server (`serve_php`).
+//!
+//! Does not own: the running server's state and events (`serve`), the class (`server`).
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Instant;
+
+use ext_php_rs::exception::PhpResult;
+use ext_php_rs::types::Zval;
+
+use super::errors::via_err;
+use super::response::{Services, TopicsRef};
+use super::runtime::{self, Event, TaskKind, Until};
+use super::serve::{
+    finish_running, install_running, install_signals, worker_zval, Launch, PhpDispatcher, Running, RUNNING,
+};
+use super::workers::{self as php_workers, Identity};
+use crate::config::ServerConfig;
+use crate::http::ServerHandle;
+use crate::signal::SignalGuard;
+use crate::workers::link::{Link, LinkEvent};
+
+/// `Via\Server::start()`'s errors, all with the method's name in front.
+pub(super) fn start_err(message: impl std::fmt::Display) -> ext_php_rs::exception::PhpException {
+    via_err(format!("Via\\Server::start(): {message}"))
+}
+
+/// `start()` with workers > 1: bind, fork the forker, serve HTTP and route to the workers
+/// until they all stopped. In a worker process forked here, runs the worker instead.
+fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpResult<()> {
+    use crate::workers::forker::{self, Forked};
+    use crate::workers::master::{Master, MasterConfig, Outcome, Running as MasterRunning};
+    let bound = crate::http::server::Bound::bind(config.clone()).map_err(start_err)?;
+    let addr = bound.local_addr();
+    // Set before the fork: the workers report it too.
+    port.set(addr.port());
+    let (forker, reaper) = match forker::start(&[bound.listener_fd()]) {
+        Ok(Forked::Master(f, reaper)) => (f, reaper),
+        Ok(Forked::Worker(seed)) => {
+            // The forker closed the listener's descriptor already: only forget the rest.
+            std::mem::forget(bound);
+            return run_worker(launch, config, seed);
+        }
+        Err(e) => return Err(start_err(format!("cannot start the worker processes: {e}"))),
+    };
+    let workers = config.workers.count;
+    let (master, master_start) = Master::new(MasterConfig {
+        workers,
+        cookie: config.workers.affinity_cookie.clone(),
+        secure_cookie: config.tls_cert.is_some(),
+        shutdown_timeout: config.shutdown_timeout,
+        crash_limit: config.workers.crash_limit,
+        crash_window: config.workers.crash_window,
+        stream_queue: config.sse.queue_size,
+    });
+    let handle = match bound.serve(master) {
+        Ok(h) => h,
+        Err(e) => {
+            forker.quit(std::time::Duration::from_secs(2));
+            return Err(start_err(e));
+        }
+    };
+    let rt = handle.runtime();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let trigger = handle.shutdown_trigger();
+    // Signals first: SIGCHLD tells the supervisor to reap what a dead forker left it.
+    let master_handle = Arc::new(master_start.handle());
+    let signals = {
+        let mh = Arc::clone(&master_handle);
+        install_signals(&rt, &[libc::SIGTERM, libc::SIGINT, libc::SIGUSR1, libc::SIGCHLD], move |sig| {
+            match sig {
+                libc::SIGUSR1 => mh.reload(),
+                libc::SIGCHLD => mh.child_exited(),
+                _ => mh.stop(),
+            }
+        })
+    };
+    master_start
+        .start(
+            MasterRunning {
+                rt: rt.clone(),
+                stats: handle.stats_handle(),
+                topics: handle.topics(),
+                forker,
+                reaper,
+                begin_http_shutdown: Box::new(trigger),
+            },
+            done_tx,
+        )
+        .map_err(start_err)?;
+    port.set(addr.port());
+    crate::info!("listening on http://{addr} (master pid {}, {workers} workers)", std::process::id());
+    let started = Instant::now();
+    let outcome = done_rx.recv().unwrap_or(Outcome::Failed("the supervisor ended unexpectedly".into()));
+    drop(signals);
+    drop(handle);
+    port.set(0);
+    crate::info!("stopped after {:.1}s", started.elapsed().as_secs_f64());
+    match outcome {
+        Outcome::Stopped => Ok(()),
+        Outcome::Failed(msg) => Err(start_err(msg)),
+    }
+}
+
+/// A worker process: serve the master's requests until it says stop (or goes away), then
+/// exit the way `exit` does.
+fn run_worker(
+    launch: Launch,
+    config: ServerConfig,
+    seed: crate::workers::forker::WorkerSeed,
+) -> PhpResult<()> {
+    php_workers::reseed_random();
+    let (tx, rx) = crate::inbox::inbox();
+    let dispatcher = Arc::new(PhpDispatcher { tx: tx.clone() });
+    let stats = Arc::new(crate::http::Stats::default());
+    let events = tx.clone();
+    let on_event: Arc<dyn Fn(LinkEvent) + Send + Sync> = Arc::new(move |ev| {
+        let _ = events.send(Event::Link(ev));
+    });
+    let link = match Link::start(seed.link, dispatcher.clone(), on_event, Arc::clone(&stats)) {
+        Ok(l) => Arc::new(l),
+        Err(e) => {
+            crate::error!("worker {}: cannot start its link: {e}", seed.index);
+            php_workers::exit_process();
+            return Ok(());
+        }
+    };
+    let rt = link.runtime();
+    tx.start_kicker(&rt);
+    let services = services(dispatcher, stats, TopicsRef::Remote(Arc::clone(&link)), &config);
+    let identity = Identity { id: seed.index, count: config.workers.count, master_pid: 0 };
+    let serving = Serving { rt, rx, handle: None, link: Some(link), identity, services, signals: None };
+    // Its hooks run when the master says the worker may start (`serve::on_link_event`).
+    serve_php(launch, &config, serving, |_| {});
+    php_workers::set_identity(None);
+    php_workers::exit_process();
+    Ok(())
+}
+
+/// `start()`: one process, or the master of several workers.
+pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpResult<()> {
+    if config.workers.count > 1 {
+        return start_master(launch, config, port);
+    }
+    let (tx, rx) = crate::inbox::inbox();
+    let dispatcher = Arc::new(PhpDispatcher { tx: tx.clone() });
+    let handle = ServerHandle::start(config.clone(), dispatcher.clone()).map_err(start_err)?;
+    let addr = handle.local_addr();
+    let rt = handle.runtime();
+    tx.start_kicker(&rt);
+    let services = services(dispatcher, handle.stats_handle(), TopicsRef::Local(handle.topics()), &config);
+    port.set(addr.port());
+    let signal_tx = tx.clone();
+    let signals = install_signals(&rt, &[libc::SIGTERM, libc::SIGINT], move |sig| {
+        let _ = signal_tx.send(Event::Signal(sig));
+    });
+    let identity = Identity { id: 0, count: 1, master_pid: std::process::id() };
+    let serving = Serving { rt, rx, handle: Some(handle), link: None, identity, services, signals };
+    crate::info!("listening on http://{addr} (pid {})", std::process::id());
+    serve_php(launch, &config, serving, |r| {
+        // One process is worker 0 and the whole server: both kinds of start hooks run.
+        let mut hooks: Vec<(Zval, &'static str)> =
+            r.on_worker_start.iter().map(|h| (h.shallow_clone(), "onWorkerStart")).collect();
+        hooks.extend(r.on_start.iter().map(|h| (h.shallow_clone(), "onStart")));
+        for (hook, name) in hooks {
+            let mut args = vec![r.server.shallow_clone()];
+            if name == "onWorkerStart" {
+                args.push(worker_zval(0));
+            }
+            runtime::spawn(hook, args, TaskKind::Hook(name));
+        }
+    });
+    port.set(0);
+    Ok(())
+}
+
+/// What a process that runs PHP serves with: its I/O runtime, the inbox to the PHP thread
+/// (its kicker already started), the HTTP core (one process) or the link (a worker), and
+/// the rest of its running state.
+struct Serving {
+    rt: tokio::runtime::Handle,
+    rx: crate::inbox::Receiver<Event>,
+    handle: Option<ServerHandle>,
+    link: Option<Arc<Link>>,
+    identity: Identity,
+    services: Rc<Services>,
+    signals: Option<SignalGuard>,
+}
+
+/// The one path into a running server for a process that runs PHP: install it, hand the
+/// events and answers over, run `on_started` (spawns hooks), serve until it stopped, tear
+/// it down.
+fn serve_php(launch: Launch, config: &ServerConfig, s: Serving, on_started: impl FnOnce(&Running)) {
+    install_running(launch, config, s.handle, s.link, s.identity, s.services, s.signals);
+    runtime::set_events(Some(s.rx));
+    runtime::set_outbox(Some(crate::http::Outbox::start(&s.rt)));
+    let running = RUNNING.get().borrow();
+    if let Some(r) = running.as_ref() {
+        on_started(r);
+    }
+    drop(running);
+    let _ = runtime::run_loop(Until::ServerStopped);
+    finish_running();
+}
+
+/// The services a response or stream of this process needs.
+fn services(
+    events: Arc<PhpDispatcher>,
+    stats: Arc<crate::http::Stats>,
+    topics: TopicsRef,
+    config: &ServerConfig,
+) -> Rc<Services> {
+    Rc::new(Services {
+        events,
+        stats,
+        topics,
+        sse: config.sse.clone(),
+        compression: config.compression.clone(),
+    })
+}
