@@ -94,7 +94,8 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
         )
         .map_err(start_err)?;
     port.set(addr.port());
-    crate::info!("listening on http://{addr} (master pid {}, {workers} workers)", std::process::id());
+    let scheme = scheme(&config);
+    crate::info!("listening on {scheme}://{addr} (master pid {}, {workers} workers)", std::process::id());
     let started = Instant::now();
     let outcome = done_rx.recv().unwrap_or(Outcome::Failed("the supervisor ended unexpectedly".into()));
     drop(signals);
@@ -161,7 +162,7 @@ pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> P
     });
     let identity = Identity { id: 0, count: 1, master_pid: std::process::id() };
     let serving = Serving { rt, rx, handle: Some(handle), link: None, identity, services, signals };
-    crate::info!("listening on http://{addr} (pid {})", std::process::id());
+    crate::info!("listening on {}://{addr} (pid {})", scheme(&config), std::process::id());
     serve_php(launch, &config, serving, |r| {
         // One process is worker 0 and the whole server: both kinds of start hooks run.
         let mut hooks: Vec<(Zval, &'static str)> =
@@ -206,6 +207,15 @@ fn serve_php(launch: Launch, config: &ServerConfig, s: Serving, on_started: impl
     drop(running);
     let _ = runtime::run_loop(Until::ServerStopped);
     finish_running();
+}
+
+/// What the log's "listening on" line says the server speaks.
+fn scheme(config: &ServerConfig) -> &'static str {
+    if config.tls_cert.is_some() {
+        "https"
+    } else {
+        "http"
+    }
 }
 
 /// The services a response or stream of this process needs.

@@ -54,7 +54,8 @@ impl PhpServer {
         });
         let port = loop {
             let line = rx.recv_timeout(Duration::from_secs(15)).expect("server logs its address");
-            if let Some(rest) = line.split("listening on http://").nth(1) {
+            let rest = line.split("listening on ").nth(1).and_then(|r| r.split_once("://")).map(|(_, r)| r);
+            if let Some(rest) = rest {
                 let addr = rest.split_whitespace().next().unwrap();
                 break addr.rsplit(':').next().unwrap().parse().unwrap();
             }
