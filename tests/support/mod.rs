@@ -73,6 +73,12 @@ fn query_num(uri: &http::Uri, key: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
+/// Event `i` of the test streams: `id: i`, `data: event i`.
+fn numbered_event(i: u64) -> Bytes {
+    via::http::sse::format_event(format!("event {i}").as_bytes(), None, Some(i.to_string().as_bytes()), None)
+        .unwrap()
+}
+
 impl TestApp {
     fn events(&self) -> Arc<dyn Dispatcher> {
         let weak = self.me.lock().unwrap().clone().unwrap();
@@ -150,14 +156,7 @@ impl TestApp {
                     "/sse" if query_num(&head.uri, "burst", 0) == 1 => {
                         // Every event queued at once, then the end: one batch for the writer.
                         for i in 0..query_num(&head.uri, "n", 3) {
-                            let frame = via::http::sse::format_event(
-                                format!("event {i}").as_bytes(),
-                                None,
-                                Some(i.to_string().as_bytes()),
-                                None,
-                            )
-                            .unwrap();
-                            shared.try_push(frame);
+                            shared.try_push(numbered_event(i));
                         }
                         shared.finish();
                     }
@@ -166,14 +165,7 @@ impl TestApp {
                         let ms = query_num(&head.uri, "ms", 10);
                         tokio::spawn(async move {
                             for i in 0..n {
-                                let frame = via::http::sse::format_event(
-                                    format!("event {i}").as_bytes(),
-                                    None,
-                                    Some(i.to_string().as_bytes()),
-                                    None,
-                                )
-                                .unwrap();
-                                if shared.try_push(frame) == via::http::PushOutcome::Closed {
+                                if shared.try_push(numbered_event(i)) == via::http::PushOutcome::Closed {
                                     return;
                                 }
                                 tokio::time::sleep(Duration::from_millis(ms)).await;
