@@ -63,137 +63,289 @@ pub struct WireHead {
     pub headers: Vec<(Bytes, Bytes)>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Frame {
-    // ---- master → worker ----
-    /// First frame on a new link.
-    Init {
-        worker: u32,
-        workers: u32,
-        generation: u64,
-        master_pid: u32,
-        first_start: bool,
-    },
-    Request(Box<WireRequest>),
-    /// The client of a stream went away.
-    StreamClosed {
-        stream: u64,
-    },
-    /// The master's queue for a stream is full: stop forwarding until `Resume`.
-    Pause {
-        stream: u64,
-    },
-    Resume {
-        stream: u64,
-    },
-    /// The answer to a numbered question (`Publish`, `Subscribers`).
-    Answer {
-        seq: u64,
-        value: u64,
-    },
-    /// Aggregated counters, the answer to `StatsQuery`.
-    StatsAnswer {
-        seq: u64,
-        pairs: Vec<(Bytes, u64)>,
-    },
-    BrokerMessage {
-        origin: u32,
-        topic: Bytes,
-        payload: Bytes,
-    },
-    /// Finish in-flight work and exit; `server_stop` when the whole server stops (not a
-    /// recycle), so once-per-server hooks run.
-    Shutdown {
-        server_stop: bool,
-    },
+/// Declares `Frame` and its wire form from one list: each variant's tag and fields, in the
+/// order they are written and read. Encoding and decoding are generated from the same list,
+/// so the two cannot drift apart (issue 10).
+macro_rules! frames {
+    ($(
+        $(#[$meta:meta])*
+        $name:ident $({ $($field:ident : $ty:ty),* $(,)? })? = $tag:literal
+    ),* $(,)?) => {
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Frame {
+            $( $(#[$meta])* $name $({ $($field: $ty),* })? ),*
+        }
 
-    // ---- worker → master ----
-    Ready,
-    Response {
-        req: u64,
-        head: WireHead,
-        body: Bytes,
-    },
-    StreamStart {
-        req: u64,
-        stream: u64,
-        head: WireHead,
-        heartbeat_ms: u64,
-    },
-    Chunk {
-        stream: u64,
-        data: Bytes,
-    },
-    End {
-        stream: u64,
-    },
-    Abort {
-        stream: u64,
-    },
-    Join {
-        stream: u64,
-        topic: Bytes,
-    },
-    Leave {
-        stream: u64,
-        topic: Bytes,
-    },
-    Publish {
-        seq: u64,
-        topic: Bytes,
-        frame: Bytes,
-    },
-    Subscribers {
-        seq: u64,
-        topic: Bytes,
-    },
-    BrokerSubscribe {
-        topic: Bytes,
-    },
-    BrokerUnsubscribe {
-        topic: Bytes,
-    },
-    BrokerPublish {
-        topic: Bytes,
-        payload: Bytes,
-    },
-    /// The worker reached max_requests: replace it.
-    Retire,
-    /// The worker's counters (sent now and then, and before a `StatsQuery`).
-    Stats {
-        pairs: Vec<(Bytes, u64)>,
-    },
-    StatsQuery {
-        seq: u64,
-    },
+        impl Frame {
+            /// Writes the tag and the fields, in their declared order.
+            fn put_fields(&self, b: &mut BytesMut) {
+                match self {
+                    $( Self::$name $({ $($field),* })? => {
+                        b.put_u8($tag);
+                        $($( Wire::put($field, b); )*)?
+                    } )*
+                }
+            }
+
+            /// Reads the fields of the frame tagged `tag`, in their declared order.
+            fn get_fields(tag: u8, d: &mut Bytes) -> io::Result<Self> {
+                Ok(match tag {
+                    $( $tag => Self::$name $({ $($field: <$ty as Wire>::get(d)?),* })?, )*
+                    t => return Err(bad(format!("unknown frame tag {t}"))),
+                })
+            }
+        }
+    };
 }
 
-mod tag {
-    pub const INIT: u8 = 1;
-    pub const REQUEST: u8 = 2;
-    pub const STREAM_CLOSED: u8 = 3;
-    pub const PAUSE: u8 = 4;
-    pub const RESUME: u8 = 5;
-    pub const ANSWER: u8 = 6;
-    pub const STATS_ANSWER: u8 = 7;
-    pub const BROKER_MESSAGE: u8 = 8;
-    pub const SHUTDOWN: u8 = 9;
-    pub const READY: u8 = 32;
-    pub const RESPONSE: u8 = 33;
-    pub const STREAM_START: u8 = 34;
-    pub const CHUNK: u8 = 35;
-    pub const END: u8 = 36;
-    pub const ABORT: u8 = 37;
-    pub const JOIN: u8 = 38;
-    pub const LEAVE: u8 = 39;
-    pub const PUBLISH: u8 = 40;
-    pub const SUBSCRIBERS: u8 = 41;
-    pub const BROKER_SUBSCRIBE: u8 = 42;
-    pub const BROKER_UNSUBSCRIBE: u8 = 43;
-    pub const BROKER_PUBLISH: u8 = 44;
-    pub const RETIRE: u8 = 45;
-    pub const STATS: u8 = 46;
-    pub const STATS_QUERY: u8 = 47;
+frames! {
+    // ---- master → worker (tags 1–31) ----
+    /// First frame on a new link.
+    Init { worker: u32, workers: u32, generation: u64, master_pid: u32, first_start: bool } = 1,
+    Request { request: Box<WireRequest> } = 2,
+    /// The client of a stream went away.
+    StreamClosed { stream: u64 } = 3,
+    /// The master's queue for a stream is full: stop forwarding until `Resume`.
+    Pause { stream: u64 } = 4,
+    Resume { stream: u64 } = 5,
+    /// The answer to a numbered question (`Publish`, `Subscribers`).
+    Answer { seq: u64, value: u64 } = 6,
+    /// Aggregated counters, the answer to `StatsQuery`.
+    StatsAnswer { seq: u64, pairs: Vec<(Bytes, u64)> } = 7,
+    BrokerMessage { origin: u32, topic: Bytes, payload: Bytes } = 8,
+    /// Finish in-flight work and exit; `server_stop` when the whole server stops (not a
+    /// recycle), so once-per-server hooks run.
+    Shutdown { server_stop: bool } = 9,
+
+    // ---- worker → master (tags 32–63) ----
+    Ready = 32,
+    Response { req: u64, head: WireHead, body: Bytes } = 33,
+    StreamStart { req: u64, stream: u64, head: WireHead, heartbeat_ms: u64 } = 34,
+    Chunk { stream: u64, data: Bytes } = 35,
+    End { stream: u64 } = 36,
+    Abort { stream: u64 } = 37,
+    Join { stream: u64, topic: Bytes } = 38,
+    Leave { stream: u64, topic: Bytes } = 39,
+    Publish { seq: u64, topic: Bytes, frame: Bytes } = 40,
+    Subscribers { seq: u64, topic: Bytes } = 41,
+    BrokerSubscribe { topic: Bytes } = 42,
+    BrokerUnsubscribe { topic: Bytes } = 43,
+    BrokerPublish { topic: Bytes, payload: Bytes } = 44,
+    /// The worker reached max_requests: replace it.
+    Retire = 45,
+    /// The worker's counters (sent now and then, and before a `StatsQuery`).
+    Stats { pairs: Vec<(Bytes, u64)> } = 46,
+    StatsQuery { seq: u64 } = 47,
+}
+
+/// A value with a wire form: `put` appends it, `get` reads it back (bounded: a length read
+/// from the peer never reserves more than a few entries ahead of the bytes).
+trait Wire: Sized {
+    fn put(&self, b: &mut BytesMut);
+    fn get(d: &mut Bytes) -> io::Result<Self>;
+}
+
+impl Wire for u8 {
+    fn put(&self, b: &mut BytesMut) {
+        b.put_u8(*self);
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        get_u8(d)
+    }
+}
+
+impl Wire for u16 {
+    fn put(&self, b: &mut BytesMut) {
+        b.put_u16_le(*self);
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        get_u16(d)
+    }
+}
+
+impl Wire for u32 {
+    fn put(&self, b: &mut BytesMut) {
+        b.put_u32_le(*self);
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        get_u32(d)
+    }
+}
+
+impl Wire for u64 {
+    fn put(&self, b: &mut BytesMut) {
+        b.put_u64_le(*self);
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        get_u64(d)
+    }
+}
+
+impl Wire for i64 {
+    fn put(&self, b: &mut BytesMut) {
+        b.put_i64_le(*self);
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        get_u64(d).map(|n| n as i64)
+    }
+}
+
+impl Wire for bool {
+    fn put(&self, b: &mut BytesMut) {
+        b.put_u8(u8::from(*self));
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(get_u8(d)? != 0)
+    }
+}
+
+impl Wire for Bytes {
+    fn put(&self, b: &mut BytesMut) {
+        put_bytes(b, self);
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        get_bytes(d)
+    }
+}
+
+impl Wire for Option<Bytes> {
+    fn put(&self, b: &mut BytesMut) {
+        match self {
+            Some(v) => {
+                b.put_u8(1);
+                put_bytes(b, v);
+            }
+            None => b.put_u8(0),
+        }
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(if get_u8(d)? != 0 { Some(get_bytes(d)?) } else { None })
+    }
+}
+
+/// A count, then the items: header pairs, counters, uploaded files.
+impl<A: Wire, B: Wire> Wire for Vec<(A, B)> {
+    fn put(&self, b: &mut BytesMut) {
+        b.put_u32_le(self.len() as u32);
+        for (x, y) in self {
+            x.put(b);
+            y.put(b);
+        }
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        let n = get_u32(d)? as usize;
+        let mut out = Vec::with_capacity(n.min(1024));
+        for _ in 0..n {
+            out.push((A::get(d)?, B::get(d)?));
+        }
+        Ok(out)
+    }
+}
+
+impl<T: Wire> Wire for Box<T> {
+    fn put(&self, b: &mut BytesMut) {
+        (**self).put(b);
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        T::get(d).map(Box::new)
+    }
+}
+
+impl Wire for WireHead {
+    fn put(&self, b: &mut BytesMut) {
+        self.status.put(b);
+        self.reason.put(b);
+        self.headers.put(b);
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(Self { status: Wire::get(d)?, reason: Wire::get(d)?, headers: Wire::get(d)? })
+    }
+}
+
+impl Wire for WireFile {
+    fn put(&self, b: &mut BytesMut) {
+        self.field.put(b);
+        self.name.put(b);
+        self.full_path.put(b);
+        self.content_type.put(b);
+        self.path.put(b);
+        self.size.put(b);
+        self.error.put(b);
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(Self {
+            field: Wire::get(d)?,
+            name: Wire::get(d)?,
+            full_path: Wire::get(d)?,
+            content_type: Wire::get(d)?,
+            path: Wire::get(d)?,
+            size: Wire::get(d)?,
+            error: Wire::get(d)?,
+        })
+    }
+}
+
+impl Wire for WireBody {
+    fn put(&self, b: &mut BytesMut) {
+        match self {
+            Self::Empty => b.put_u8(0),
+            Self::Bytes(data) => {
+                b.put_u8(1);
+                data.put(b);
+            }
+            Self::Multipart { fields, files } => {
+                b.put_u8(2);
+                fields.put(b);
+                b.put_u32_le(files.len() as u32);
+                for f in files {
+                    f.put(b);
+                }
+            }
+        }
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(match get_u8(d)? {
+            0 => Self::Empty,
+            1 => Self::Bytes(Wire::get(d)?),
+            2 => {
+                let fields = Wire::get(d)?;
+                let n = get_u32(d)? as usize;
+                let mut files = Vec::with_capacity(n.min(1024));
+                for _ in 0..n {
+                    files.push(WireFile::get(d)?);
+                }
+                Self::Multipart { fields, files }
+            }
+            k => return Err(bad(format!("unknown body kind {k}"))),
+        })
+    }
+}
+
+impl Wire for WireRequest {
+    fn put(&self, b: &mut BytesMut) {
+        self.id.put(b);
+        self.method.put(b);
+        self.uri.put(b);
+        self.version.put(b);
+        self.headers.put(b);
+        self.remote.put(b);
+        self.local.put(b);
+        self.tls.put(b);
+        self.body.put(b);
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(Self {
+            id: Wire::get(d)?,
+            method: Wire::get(d)?,
+            uri: Wire::get(d)?,
+            version: Wire::get(d)?,
+            headers: Wire::get(d)?,
+            remote: Wire::get(d)?,
+            local: Wire::get(d)?,
+            tls: Wire::get(d)?,
+            body: Wire::get(d)?,
+        })
+    }
 }
 
 fn put_bytes(b: &mut BytesMut, v: &[u8]) {
@@ -213,183 +365,12 @@ pub fn header_map(pairs: Vec<(Bytes, Bytes)>) -> http::HeaderMap {
     h
 }
 
-fn put_pairs(b: &mut BytesMut, v: &[(Bytes, Bytes)]) {
-    b.put_u32_le(v.len() as u32);
-    for (k, v) in v {
-        put_bytes(b, k);
-        put_bytes(b, v);
-    }
-}
-
-fn put_counters(b: &mut BytesMut, v: &[(Bytes, u64)]) {
-    b.put_u32_le(v.len() as u32);
-    for (k, n) in v {
-        put_bytes(b, k);
-        b.put_u64_le(*n);
-    }
-}
-
-fn put_head(b: &mut BytesMut, h: &WireHead) {
-    b.put_u16_le(h.status);
-    match &h.reason {
-        Some(r) => {
-            b.put_u8(1);
-            put_bytes(b, r);
-        }
-        None => b.put_u8(0),
-    }
-    put_pairs(b, &h.headers);
-}
-
 impl Frame {
     /// Appends the frame, length prefix included.
     pub fn encode(&self, b: &mut BytesMut) {
         let start = b.len();
         b.put_u32_le(0);
-        match self {
-            Self::Init { worker, workers, generation, master_pid, first_start } => {
-                b.put_u8(tag::INIT);
-                b.put_u32_le(*worker);
-                b.put_u32_le(*workers);
-                b.put_u64_le(*generation);
-                b.put_u32_le(*master_pid);
-                b.put_u8(u8::from(*first_start));
-            }
-            Self::Request(r) => {
-                b.put_u8(tag::REQUEST);
-                b.put_u64_le(r.id);
-                put_bytes(b, &r.method);
-                put_bytes(b, &r.uri);
-                b.put_u8(r.version);
-                put_pairs(b, &r.headers);
-                put_bytes(b, &r.remote);
-                put_bytes(b, &r.local);
-                b.put_u8(u8::from(r.tls));
-                match &r.body {
-                    WireBody::Empty => b.put_u8(0),
-                    WireBody::Bytes(data) => {
-                        b.put_u8(1);
-                        put_bytes(b, data);
-                    }
-                    WireBody::Multipart { fields, files } => {
-                        b.put_u8(2);
-                        put_pairs(b, fields);
-                        b.put_u32_le(files.len() as u32);
-                        for f in files {
-                            put_bytes(b, &f.field);
-                            put_bytes(b, &f.name);
-                            put_bytes(b, &f.full_path);
-                            put_bytes(b, &f.content_type);
-                            put_bytes(b, &f.path);
-                            b.put_u64_le(f.size);
-                            b.put_i64_le(f.error);
-                        }
-                    }
-                }
-            }
-            Self::StreamClosed { stream } => {
-                b.put_u8(tag::STREAM_CLOSED);
-                b.put_u64_le(*stream);
-            }
-            Self::Pause { stream } => {
-                b.put_u8(tag::PAUSE);
-                b.put_u64_le(*stream);
-            }
-            Self::Resume { stream } => {
-                b.put_u8(tag::RESUME);
-                b.put_u64_le(*stream);
-            }
-            Self::Answer { seq, value } => {
-                b.put_u8(tag::ANSWER);
-                b.put_u64_le(*seq);
-                b.put_u64_le(*value);
-            }
-            Self::StatsAnswer { seq, pairs } => {
-                b.put_u8(tag::STATS_ANSWER);
-                b.put_u64_le(*seq);
-                put_counters(b, pairs);
-            }
-            Self::BrokerMessage { origin, topic, payload } => {
-                b.put_u8(tag::BROKER_MESSAGE);
-                b.put_u32_le(*origin);
-                put_bytes(b, topic);
-                put_bytes(b, payload);
-            }
-            Self::Shutdown { server_stop } => {
-                b.put_u8(tag::SHUTDOWN);
-                b.put_u8(u8::from(*server_stop));
-            }
-            Self::Ready => b.put_u8(tag::READY),
-            Self::Response { req, head, body } => {
-                b.put_u8(tag::RESPONSE);
-                b.put_u64_le(*req);
-                put_head(b, head);
-                put_bytes(b, body);
-            }
-            Self::StreamStart { req, stream, head, heartbeat_ms } => {
-                b.put_u8(tag::STREAM_START);
-                b.put_u64_le(*req);
-                b.put_u64_le(*stream);
-                put_head(b, head);
-                b.put_u64_le(*heartbeat_ms);
-            }
-            Self::Chunk { stream, data } => {
-                b.put_u8(tag::CHUNK);
-                b.put_u64_le(*stream);
-                put_bytes(b, data);
-            }
-            Self::End { stream } => {
-                b.put_u8(tag::END);
-                b.put_u64_le(*stream);
-            }
-            Self::Abort { stream } => {
-                b.put_u8(tag::ABORT);
-                b.put_u64_le(*stream);
-            }
-            Self::Join { stream, topic } => {
-                b.put_u8(tag::JOIN);
-                b.put_u64_le(*stream);
-                put_bytes(b, topic);
-            }
-            Self::Leave { stream, topic } => {
-                b.put_u8(tag::LEAVE);
-                b.put_u64_le(*stream);
-                put_bytes(b, topic);
-            }
-            Self::Publish { seq, topic, frame } => {
-                b.put_u8(tag::PUBLISH);
-                b.put_u64_le(*seq);
-                put_bytes(b, topic);
-                put_bytes(b, frame);
-            }
-            Self::Subscribers { seq, topic } => {
-                b.put_u8(tag::SUBSCRIBERS);
-                b.put_u64_le(*seq);
-                put_bytes(b, topic);
-            }
-            Self::BrokerSubscribe { topic } => {
-                b.put_u8(tag::BROKER_SUBSCRIBE);
-                put_bytes(b, topic);
-            }
-            Self::BrokerUnsubscribe { topic } => {
-                b.put_u8(tag::BROKER_UNSUBSCRIBE);
-                put_bytes(b, topic);
-            }
-            Self::BrokerPublish { topic, payload } => {
-                b.put_u8(tag::BROKER_PUBLISH);
-                put_bytes(b, topic);
-                put_bytes(b, payload);
-            }
-            Self::Retire => b.put_u8(tag::RETIRE),
-            Self::Stats { pairs } => {
-                b.put_u8(tag::STATS);
-                put_counters(b, pairs);
-            }
-            Self::StatsQuery { seq } => {
-                b.put_u8(tag::STATS_QUERY);
-                b.put_u64_le(*seq);
-            }
-        }
+        self.put_fields(b);
         let len = (b.len() - start - 4) as u32;
         b[start..start + 4].copy_from_slice(&len.to_le_bytes());
     }
@@ -398,89 +379,7 @@ impl Frame {
     pub fn decode(mut b: Bytes) -> io::Result<Self> {
         let d = &mut b;
         let t = get_u8(d)?;
-        let f = match t {
-            tag::INIT => Self::Init {
-                worker: get_u32(d)?,
-                workers: get_u32(d)?,
-                generation: get_u64(d)?,
-                master_pid: get_u32(d)?,
-                first_start: get_u8(d)? != 0,
-            },
-            tag::REQUEST => {
-                let id = get_u64(d)?;
-                let method = get_bytes(d)?;
-                let uri = get_bytes(d)?;
-                let version = get_u8(d)?;
-                let headers = get_pairs(d)?;
-                let remote = get_bytes(d)?;
-                let local = get_bytes(d)?;
-                let tls = get_u8(d)? != 0;
-                let body = match get_u8(d)? {
-                    0 => WireBody::Empty,
-                    1 => WireBody::Bytes(get_bytes(d)?),
-                    2 => {
-                        let fields = get_pairs(d)?;
-                        let n = get_u32(d)? as usize;
-                        let mut files = Vec::with_capacity(n.min(1024));
-                        for _ in 0..n {
-                            files.push(WireFile {
-                                field: get_bytes(d)?,
-                                name: get_bytes(d)?,
-                                full_path: get_bytes(d)?,
-                                content_type: get_bytes(d)?,
-                                path: get_bytes(d)?,
-                                size: get_u64(d)?,
-                                error: get_u64(d)? as i64,
-                            });
-                        }
-                        WireBody::Multipart { fields, files }
-                    }
-                    k => return Err(bad(format!("unknown body kind {k}"))),
-                };
-                Self::Request(Box::new(WireRequest {
-                    id,
-                    method,
-                    uri,
-                    version,
-                    headers,
-                    remote,
-                    local,
-                    tls,
-                    body,
-                }))
-            }
-            tag::STREAM_CLOSED => Self::StreamClosed { stream: get_u64(d)? },
-            tag::PAUSE => Self::Pause { stream: get_u64(d)? },
-            tag::RESUME => Self::Resume { stream: get_u64(d)? },
-            tag::ANSWER => Self::Answer { seq: get_u64(d)?, value: get_u64(d)? },
-            tag::STATS_ANSWER => Self::StatsAnswer { seq: get_u64(d)?, pairs: get_counters(d)? },
-            tag::BROKER_MESSAGE => {
-                Self::BrokerMessage { origin: get_u32(d)?, topic: get_bytes(d)?, payload: get_bytes(d)? }
-            }
-            tag::SHUTDOWN => Self::Shutdown { server_stop: get_u8(d)? != 0 },
-            tag::READY => Self::Ready,
-            tag::RESPONSE => Self::Response { req: get_u64(d)?, head: get_head(d)?, body: get_bytes(d)? },
-            tag::STREAM_START => Self::StreamStart {
-                req: get_u64(d)?,
-                stream: get_u64(d)?,
-                head: get_head(d)?,
-                heartbeat_ms: get_u64(d)?,
-            },
-            tag::CHUNK => Self::Chunk { stream: get_u64(d)?, data: get_bytes(d)? },
-            tag::END => Self::End { stream: get_u64(d)? },
-            tag::ABORT => Self::Abort { stream: get_u64(d)? },
-            tag::JOIN => Self::Join { stream: get_u64(d)?, topic: get_bytes(d)? },
-            tag::LEAVE => Self::Leave { stream: get_u64(d)?, topic: get_bytes(d)? },
-            tag::PUBLISH => Self::Publish { seq: get_u64(d)?, topic: get_bytes(d)?, frame: get_bytes(d)? },
-            tag::SUBSCRIBERS => Self::Subscribers { seq: get_u64(d)?, topic: get_bytes(d)? },
-            tag::BROKER_SUBSCRIBE => Self::BrokerSubscribe { topic: get_bytes(d)? },
-            tag::BROKER_UNSUBSCRIBE => Self::BrokerUnsubscribe { topic: get_bytes(d)? },
-            tag::BROKER_PUBLISH => Self::BrokerPublish { topic: get_bytes(d)?, payload: get_bytes(d)? },
-            tag::RETIRE => Self::Retire,
-            tag::STATS => Self::Stats { pairs: get_counters(d)? },
-            tag::STATS_QUERY => Self::StatsQuery { seq: get_u64(d)? },
-            t => return Err(bad(format!("unknown frame tag {t}"))),
-        };
+        let f = Self::get_fields(t, d)?;
         if d.has_remaining() {
             return Err(bad(format!("{} trailing bytes after frame {t}", d.remaining())));
         }
@@ -523,30 +422,6 @@ fn get_bytes(d: &mut Bytes) -> io::Result<Bytes> {
     let n = get_u32(d)? as usize;
     need(d, n)?;
     Ok(d.split_to(n))
-}
-
-fn get_pairs(d: &mut Bytes) -> io::Result<Vec<(Bytes, Bytes)>> {
-    let n = get_u32(d)? as usize;
-    let mut out = Vec::with_capacity(n.min(1024));
-    for _ in 0..n {
-        out.push((get_bytes(d)?, get_bytes(d)?));
-    }
-    Ok(out)
-}
-
-fn get_counters(d: &mut Bytes) -> io::Result<Vec<(Bytes, u64)>> {
-    let n = get_u32(d)? as usize;
-    let mut out = Vec::with_capacity(n.min(1024));
-    for _ in 0..n {
-        out.push((get_bytes(d)?, get_u64(d)?));
-    }
-    Ok(out)
-}
-
-fn get_head(d: &mut Bytes) -> io::Result<WireHead> {
-    let status = get_u16(d)?;
-    let reason = if get_u8(d)? != 0 { Some(get_bytes(d)?) } else { None };
-    Ok(WireHead { status, reason, headers: get_pairs(d)? })
 }
 
 /// Reads frames from one end of a link.
@@ -690,39 +565,43 @@ mod tests {
         };
         vec![
             Frame::Init { worker: 3, workers: 4, generation: 9, master_pid: 77, first_start: true },
-            Frame::Request(Box::new(WireRequest {
-                id: 5,
-                method: b("POST"),
-                uri: b("/p?q=1"),
-                version: 1,
-                headers: vec![(b("host"), b("h"))],
-                remote: b("127.0.0.1:5"),
-                local: b("127.0.0.1:80"),
-                tls: true,
-                body: WireBody::Multipart {
-                    fields: vec![(b("f"), Bytes::from_static(b"\0\xff"))],
-                    files: vec![WireFile {
-                        field: b("up"),
-                        name: b("a.txt"),
-                        full_path: b("dir/a.txt"),
-                        content_type: b("text/plain"),
-                        path: b("/tmp/x"),
-                        size: 3,
-                        error: 0,
-                    }],
-                },
-            })),
-            Frame::Request(Box::new(WireRequest {
-                id: 6,
-                method: b("GET"),
-                uri: b("/"),
-                version: 2,
-                headers: vec![],
-                remote: b("[::1]:1"),
-                local: b("[::1]:2"),
-                tls: false,
-                body: WireBody::Bytes(b("body")),
-            })),
+            Frame::Request {
+                request: Box::new(WireRequest {
+                    id: 5,
+                    method: b("POST"),
+                    uri: b("/p?q=1"),
+                    version: 1,
+                    headers: vec![(b("host"), b("h"))],
+                    remote: b("127.0.0.1:5"),
+                    local: b("127.0.0.1:80"),
+                    tls: true,
+                    body: WireBody::Multipart {
+                        fields: vec![(b("f"), Bytes::from_static(b"\0\xff"))],
+                        files: vec![WireFile {
+                            field: b("up"),
+                            name: b("a.txt"),
+                            full_path: b("dir/a.txt"),
+                            content_type: b("text/plain"),
+                            path: b("/tmp/x"),
+                            size: 3,
+                            error: 0,
+                        }],
+                    },
+                }),
+            },
+            Frame::Request {
+                request: Box::new(WireRequest {
+                    id: 6,
+                    method: b("GET"),
+                    uri: b("/"),
+                    version: 2,
+                    headers: vec![],
+                    remote: b("[::1]:1"),
+                    local: b("[::1]:2"),
+                    tls: false,
+                    body: WireBody::Bytes(b("body")),
+                }),
+            },
             Frame::StreamClosed { stream: 1 },
             Frame::Pause { stream: 2 },
             Frame::Resume { stream: 3 },

@@ -253,7 +253,7 @@ fn on_frame(
         Frame::Init { worker, workers, generation, master_pid, first_start } => {
             on_event(LinkEvent::Init { worker, workers, generation, master_pid, first_start })
         }
-        Frame::Request(w) => {
+        Frame::Request { request: w } => {
             let id = w.id;
             let (reply, rx) = Reply::new();
             let req = incoming(*w, reply);

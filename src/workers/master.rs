@@ -420,7 +420,7 @@ fn send_request(conn: &Arc<Conn>, req: Box<IncomingRequest>, cookie: Option<u32>
         body,
     };
     conn.pending.lock().insert(head.id, Pending { reply, cookie, files });
-    conn.send(Frame::Request(Box::new(wire)));
+    conn.send(Frame::Request { request: Box::new(wire) });
 }
 
 fn bad_gateway() -> ResponseStart {
