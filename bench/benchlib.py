@@ -72,3 +72,24 @@ def machine():
         pass
     php = subprocess.run(["php", "-r", "echo PHP_VERSION;"], capture_output=True, text=True).stdout
     return f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, PHP {php}"
+
+
+def run_wrk(url, duration, script=None, args=()):
+    """wrk -t2 -c64 for `duration` s (with a Lua `script` and its `args`): req/s, requests,
+    p99 in ms, non-2xx answers and socket errors."""
+    cmd = ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(url)
+    if args:
+        cmd += ["--", *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.M)
+    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock_err = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "requests": total, "p99_ms": p99,
+            "errors": int(errors.group(1)) if errors else 0,
+            "socket_errors": sock_err.group(1) if sock_err else ""}

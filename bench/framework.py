@@ -37,7 +37,6 @@ Needs: wrk, php8.2-cli, release builds (cargo build --release && cargo build --r
 import argparse
 import json
 import os
-import re
 import shutil
 import signal
 import socket
@@ -47,7 +46,7 @@ import sys
 import tempfile
 import time
 
-from benchlib import APPS, ROOT, SO, TICK, cpu_seconds, descendants, machine, rss_bytes, wait_port
+from benchlib import APPS, ROOT, SO, TICK, cpu_seconds, descendants, machine, rss_bytes, run_wrk, wait_port
 from sse import raise_fd_limit
 
 LOAD = os.path.join(ROOT, "target/release/examples/framework_load")
@@ -85,20 +84,6 @@ def stop(proc):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-
-
-def run_wrk(url, duration, script, args=()):
-    cmd = ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency", "-s", script, url]
-    out = subprocess.run(cmd + (["--", *args] if args else []), capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.M)
-    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sock_err = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "requests": total, "p99_ms": p99,
-            "errors": int(errors.group(1)) if errors else 0,
-            "socket_errors": sock_err.group(1) if sock_err else ""}
 
 
 def thread_cpu(pid):

@@ -21,7 +21,6 @@ Needs: wrk, php8.2-cli, php8.2-fpm, nginx, a release build (cargo build --releas
 
 import argparse
 import os
-import re
 import shutil
 import signal
 import statistics
@@ -30,25 +29,9 @@ import sys
 import tempfile
 import time
 
-from benchlib import APPS, ROOT, SO, cpu_seconds, descendants, machine, wait_port
+from benchlib import APPS, ROOT, SO, cpu_seconds, descendants, machine, run_wrk, wait_port
 
 CEILING = os.path.join(ROOT, "target/release/examples/ceiling")
-
-
-def run_wrk(url, duration, script=None):
-    cmd = ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency"]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    m = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.M)
-    p99 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    sock_err = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "requests": total, "p99_ms": p99,
-            "errors": int(errors.group(1)) if errors else 0,
-            "socket_errors": sock_err.group(1) if sock_err else ""}
 
 
 class Target:
