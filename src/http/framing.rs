@@ -13,9 +13,9 @@
 //!   (a body cut short, or a connection whose next response is read from our body bytes).
 //!   The one exception is a response to `HEAD` with no body: its `Content-Length` says
 //!   what a `GET` would have sent, and nothing follows it.
-//! - 1xx, 204 and 304 responses carry no body and no `Transfer-Encoding`; a 204 carries
-//!   no `Content-Length` either. Whatever body the application gave is dropped (a stream
-//!   is reported closed to its writer).
+//! - 1xx, 204 and 304 responses carry no body, no `Transfer-Encoding` and no
+//!   `Content-Length` (not even on a `HEAD`). Whatever body the application gave is dropped
+//!   (a stream is reported closed to its writer).
 //! - At most one `Date`: the application's last one, else the runtime's.
 
 use bytes::Bytes;
@@ -33,7 +33,7 @@ pub fn status_allows_body(status: StatusCode) -> bool {
 /// request was `HEAD` and the application sent no body, so its `Content-Length` stays.
 pub fn prepare_headers(status: StatusCode, headers: &mut HeaderMap, head_without_body: bool) {
     headers.remove(TRANSFER_ENCODING);
-    if !head_without_body || status == StatusCode::NO_CONTENT || !status_allows_body(status) {
+    if !head_without_body || !status_allows_body(status) {
         headers.remove(CONTENT_LENGTH);
     }
     if headers.get_all(DATE).iter().nth(1).is_some() {

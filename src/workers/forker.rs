@@ -236,16 +236,7 @@ pub fn start(close_in_children: &[RawFd]) -> io::Result<Forked> {
              process without threads (start the server before anything that starts threads)"
         )));
     }
-    let mut fds = [0; 2];
-    // SAFETY: creates a socketpair into `fds`.
-    if unsafe {
-        libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
-    } != 0
-    {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fresh descriptors we own.
-    let (master_end, forker_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (master_end, forker_end) = socketpair(libc::SOCK_SEQPACKET)?;
     let reaper = Reaper::start();
     // SAFETY: this process is single-threaded (checked above).
     let pid = unsafe { libc::fork() };
@@ -420,16 +411,13 @@ fn spawn(
         m[13..17].copy_from_slice(&err.to_le_bytes());
         let _ = send(ctl.as_raw_fd(), &m, None);
     };
-    let mut fds = [0; 2];
-    // SAFETY: creates a socketpair into `fds`.
-    if unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) }
-        != 0
-    {
-        fail(io::Error::last_os_error().raw_os_error().unwrap_or(0));
-        return None;
-    }
-    // SAFETY: fresh descriptors we own.
-    let (master_end, worker_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (master_end, worker_end) = match socketpair(libc::SOCK_STREAM) {
+        Ok(pair) => pair,
+        Err(e) => {
+            fail(e.raw_os_error().unwrap_or(0));
+            return None;
+        }
+    };
     // SAFETY: the forker is single-threaded.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -469,17 +457,13 @@ fn fork_spare(ctl: &OwnedFd, children: &mut Vec<i32>) -> Option<OwnedFd> {
         m[1..5].copy_from_slice(&err.to_le_bytes());
         let _ = send(ctl.as_raw_fd(), &m, None);
     };
-    let mut fds = [0; 2];
-    // SAFETY: creates a socketpair into `fds`.
-    if unsafe {
-        libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
-    } != 0
-    {
-        fail(io::Error::last_os_error().raw_os_error().unwrap_or(0));
-        return None;
-    }
-    // SAFETY: fresh descriptors we own.
-    let (master_end, spare_end) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (master_end, spare_end) = match socketpair(libc::SOCK_SEQPACKET) {
+        Ok(pair) => pair,
+        Err(e) => {
+            fail(e.raw_os_error().unwrap_or(0));
+            return None;
+        }
+    };
     // SAFETY: the forker is single-threaded.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
@@ -499,6 +483,18 @@ fn fork_spare(ctl: &OwnedFd, children: &mut Vec<i32>) -> Option<OwnedFd> {
     m[1..5].copy_from_slice(&pid.to_le_bytes());
     let _ = send(ctl.as_raw_fd(), &m, Some(master_end.as_raw_fd()));
     None
+}
+
+/// A connected pair of Unix sockets of `kind` (`SOCK_STREAM` for a worker's link,
+/// `SOCK_SEQPACKET` for a forker's control channel), close-on-exec.
+fn socketpair(kind: libc::c_int) -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds = [0; 2];
+    // SAFETY: creates a socketpair into `fds`.
+    if unsafe { libc::socketpair(libc::AF_UNIX, kind | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fresh descriptors we own.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
 /// Sends one datagram, with a descriptor attached when given.
