@@ -25,7 +25,7 @@ use ext_php_rs::types::{ZendHashTable, Zval};
 
 use super::args::{Bool, ByteStr, Callable, Str};
 use super::convert;
-use super::errors::{broker_exception, exception, value_err};
+use super::errors::{broker_err, value_err};
 use super::global::PhpGlobal;
 use super::runtime::{self, TaskKind};
 use crate::ipc::Frame;
@@ -72,10 +72,6 @@ pub fn shutdown() {
 
 fn origin() -> i64 {
     super::workers::identity().map_or(0, |i| i64::from(i.id))
-}
-
-fn broker_err(msg: String) -> PhpException {
-    exception(broker_exception(), msg)
 }
 
 /// Topics some `workers://` broker of this process subscribed to.
@@ -211,7 +207,7 @@ impl Broker {
 
 fn unsubscribed(topic: &str) {
     if !subscribed_anywhere(topic) {
-        if let Some(link) = super::serve::worker_link() {
+        if let Some(link) = super::workers::link() {
             link.send(Frame::BrokerUnsubscribe { topic: Bytes::from(topic.to_owned()) });
         }
     }
@@ -270,7 +266,7 @@ impl Broker {
                 self.state(|s| s.published += 1);
                 deliver(|k| *k == Kind::Memory(name.clone()), origin(), &topic, &payload);
             }
-            Kind::Workers => match super::serve::worker_link() {
+            Kind::Workers => match super::workers::link() {
                 Some(link) => {
                     if !link.is_open()
                         || !link.send(Frame::BrokerPublish {
@@ -279,7 +275,7 @@ impl Broker {
                         })
                     {
                         self.state(|s| s.dropped += 1);
-                        return Err(broker_err("Via\\Broker::publish(): not connected to the master".into()));
+                        return Err(broker_err("Via\\Broker::publish(): not connected to the master"));
                     }
                     self.state(|s| s.published += 1);
                 }
@@ -308,7 +304,7 @@ impl Broker {
             s.subs.entry(topic.clone()).or_default().push(Sub { callback: callback.to_zval(), own })
         });
         if first {
-            if let Some(link) = super::serve::worker_link() {
+            if let Some(link) = super::workers::link() {
                 link.send(Frame::BrokerSubscribe { topic: Bytes::from(topic) });
             }
         }
@@ -338,7 +334,7 @@ impl Broker {
         match self.state(|s| s.kind.clone()) {
             None => false,
             Some(Kind::Memory(_)) => true,
-            Some(Kind::Workers) => super::serve::worker_link().is_none_or(|l| l.is_open()),
+            Some(Kind::Workers) => super::workers::link().is_none_or(|l| l.is_open()),
         }
     }
 

@@ -18,7 +18,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
 
 use super::args::{timeout_arg, Float, Int};
-use super::errors::{value_err, via_err};
+use super::errors::{park_error, value_err};
 use super::runtime::{self, ParkError, Waiter, Wake};
 
 /// What `Channel::pop()` returns when no value came.
@@ -48,15 +48,6 @@ struct State {
 #[php(flags = ClassFlags::Final)]
 pub struct Channel {
     state: RefCell<State>,
-}
-
-fn park_error(e: ParkError, method: &str) -> ext_php_rs::exception::PhpException {
-    match e {
-        ParkError::Deadlock => via_err(format!(
-            "Via\\Channel::{method}() would wait forever: nothing else can run (start a task with Via\\go() or give a timeout)"
-        )),
-        other => via_err(format!("Via\\Channel::{method}(): {other}")),
-    }
 }
 
 impl Channel {
@@ -130,7 +121,7 @@ impl Channel {
             if timeout == Some(Duration::ZERO) {
                 return Ok(false);
             }
-            let w = runtime::waiter().map_err(|e| park_error(e, "push"))?;
+            let w = runtime::waiter().map_err(|e| park_error("Via\\Channel::push()", e))?;
             self.state.borrow_mut().pushers.push_back(w);
             let wake = runtime::park(w, timeout);
             Self::remove_waiter(&mut self.state.borrow_mut().pushers, w);
@@ -138,7 +129,7 @@ impl Channel {
                 Ok(Wake::Timeout) => return Ok(false),
                 Ok(_) => continue,
                 Err(ParkError::Cancelled) => return Ok(false),
-                Err(e) => return Err(park_error(e, "push")),
+                Err(e) => return Err(park_error("Via\\Channel::push()", e)),
             }
         }
     }
@@ -162,7 +153,7 @@ impl Channel {
         if timeout == Some(Duration::ZERO) {
             return Ok(ChannelState::Timeout.into_zval(false)?);
         }
-        let w = runtime::waiter().map_err(|e| park_error(e, "pop"))?;
+        let w = runtime::waiter().map_err(|e| park_error("Via\\Channel::pop()", e))?;
         self.state.borrow_mut().poppers.push_back(w);
         let wake = runtime::park(w, timeout);
         Self::remove_waiter(&mut self.state.borrow_mut().poppers, w);
@@ -181,7 +172,7 @@ impl Channel {
                 }
             }
             Err(ParkError::Cancelled) => Ok(ChannelState::Closed.into_zval(false)?),
-            Err(e) => Err(park_error(e, "pop")),
+            Err(e) => Err(park_error("Via\\Channel::pop()", e)),
         }
     }
 

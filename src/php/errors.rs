@@ -19,7 +19,9 @@ use ext_php_rs::exception::PhpException;
 use ext_php_rs::types::Zval;
 use ext_php_rs::zend::{ce, ClassEntry};
 
+use super::runtime::ParkError;
 use super::sym;
+use crate::table::TableError;
 
 struct CePtr(usize);
 
@@ -86,6 +88,33 @@ pub fn exception(class: &'static ClassEntry, msg: impl Into<String>) -> PhpExcep
 
 pub fn via_err(msg: impl Into<String>) -> PhpException {
     exception(via_exception(), msg)
+}
+
+pub fn broker_err(msg: impl Into<String>) -> PhpException {
+    exception(broker_exception(), msg)
+}
+
+/// `what` (a method, `Via\Channel::pop()`) could not suspend the caller.
+pub fn park_error(what: &str, e: ParkError) -> PhpException {
+    match e {
+        ParkError::Deadlock => via_err(format!(
+            "{what} would wait forever: nothing else can run (start a task with Via\\go() or give a timeout)"
+        )),
+        other => via_err(format!("{what}: {other}")),
+    }
+}
+
+/// A table error as the exception a PHP user expects: a full table is a capacity
+/// problem, a wrong type a `TypeError`, an integer overflow an `ArithmeticError`.
+pub fn table_error(method: &str, e: TableError) -> PhpException {
+    let msg = format!("Via\\Table::{method}(): {e}");
+    match e {
+        TableError::Full { .. } => exception(capacity_exception(), msg),
+        TableError::WrongType { .. } | TableError::NotNumeric { .. } => type_err(msg),
+        TableError::Overflow { .. } => exception(ce::arithmetic_error(), msg),
+        TableError::Map(_) => via_err(msg),
+        _ => value_err(msg),
+    }
 }
 
 pub fn value_err(msg: impl Into<String>) -> PhpException {

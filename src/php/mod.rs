@@ -5,9 +5,20 @@
 //! runtime still holds before the engine frees its objects.
 //!
 //! Everything here runs on the PHP thread, except the `Dispatcher` implementations that the
-//! HTTP core and the worker link call on Tokio threads (`server.rs`, `workers.rs`): they
-//! touch plain Rust data only and hand it to the PHP thread through the inbox.
+//! HTTP core and the worker link call on Tokio threads (`serve::PhpDispatcher`,
+//! `response_core::NoEvents`): they touch plain Rust data only and hand it to the PHP
+//! thread through the inbox.
+//!
+//! Layers, each using only those below it (no import cycle):
+//! - `global`, `sym`, `fiber`, `runtime` (the scheduler: tasks, timers, wake keys; a
+//!   running server is a `runtime::Host` to it), `errors`, `args`, `convert`;
+//! - `answers`, `services`, `response_core`, `workers` (identity, link, questions);
+//! - the classes and functions: `request`, `response`, `sse`, `channel`, `timer`,
+//!   `broker`, `table`;
+//! - `serve` (the running server: events, stop sequence), `roles` (the three ways to
+//!   start), `server` (the `Via\Server` class).
 
+mod answers;
 mod args;
 mod broker;
 mod channel;
@@ -17,10 +28,12 @@ mod fiber;
 mod global;
 mod request;
 mod response;
+mod response_core;
 mod roles;
 mod runtime;
 mod serve;
 mod server;
+mod services;
 mod sse;
 mod sym;
 mod table;
@@ -52,6 +65,7 @@ extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
     sse::shutdown();
     broker::shutdown();
     runtime::shutdown();
+    answers::shutdown();
     0
 }
 

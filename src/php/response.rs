@@ -1,10 +1,9 @@
 //! `Via\Response`: status, headers, cookies, a whole body or a stream.
 //!
-//! Owns: the response state machine (pending → streaming → ended), what happens when a
-//! handler returns without ending (explicit status → that status, else 500 with a log
-//! line), what an exception means for a response (500, or an aborted stream), and write
-//! backpressure (a writer that outpaces its client waits for the queue to drain).
-//! Does not own: the bytes on the wire (the HTTP core frames, chunks and compresses).
+//! Owns: the PHP class and its arguments, and write backpressure (a writer that outpaces
+//! its client waits for the queue to drain).
+//! Does not own: the response state machine (`response_core`), the bytes on the wire
+//! (the HTTP core frames, chunks and compresses).
 //!
 //! PHP thread only. No `RefCell` borrow of a core is held across a call into PHP or a
 //! suspension.
@@ -20,253 +19,17 @@ use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
-use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, LOCATION, SET_COOKIE};
-use http::{HeaderMap, StatusCode};
+use http::header::{HeaderName, HeaderValue, LOCATION, SET_COOKIE};
+use http::StatusCode;
 
 use super::args::{Array, Bool, ByteStr, Int};
 use super::errors::{type_name, value_err, via_err};
+use super::response_core::{
+    finalize_default, NoEvents, Phase, ResponseCore, WRITE_HIGH_WATER, WRITE_LOW_WATER,
+};
 use super::runtime::{self, Wake};
-use crate::config::SseConfig;
 use crate::http::cookie::{self, CookieOptions, SameSite};
-use crate::http::encoding::CompressionConfig;
-use crate::http::{Dispatcher, Reply, ResponseBodySource, ResponseStart, Stats, StreamShared, Topics};
-
-/// Above this many queued bytes `write()` waits for the client to catch up.
-pub const WRITE_HIGH_WATER: usize = 1024 * 1024;
-/// … and resumes once the queue is down to this.
-pub const WRITE_LOW_WATER: usize = 256 * 1024;
-
-enum Phase {
-    Pending,
-    Streaming(Arc<StreamShared>),
-    Ended,
-}
-
-/// What the responses of a running server use of it.
-pub struct Services {
-    pub events: Arc<dyn Dispatcher>,
-    pub stats: Arc<Stats>,
-    pub topics: TopicsRef,
-    pub sse: SseConfig,
-    pub compression: CompressionConfig,
-}
-
-/// Where topics live: in this process (one process), or in the master (a worker).
-#[derive(Clone)]
-pub enum TopicsRef {
-    Local(Arc<Topics>),
-    Remote(Arc<crate::workers::link::Link>),
-}
-
-impl TopicsRef {
-    pub fn join(&self, topic: &str, stream: &Arc<crate::http::StreamShared>) {
-        match self {
-            Self::Local(t) => {
-                t.join(topic, stream);
-            }
-            Self::Remote(link) => {
-                link.send(crate::ipc::Frame::Join {
-                    stream: stream.id(),
-                    topic: bytes::Bytes::from(topic.to_owned()),
-                });
-            }
-        }
-    }
-
-    pub fn leave(&self, topic: &str, stream_id: u64) {
-        match self {
-            Self::Local(t) => {
-                t.leave(topic, stream_id);
-            }
-            Self::Remote(link) => {
-                link.send(crate::ipc::Frame::Leave {
-                    stream: stream_id,
-                    topic: bytes::Bytes::from(topic.to_owned()),
-                });
-            }
-        }
-    }
-}
-
-/// Request headers an event stream needs.
-#[derive(Default)]
-pub struct StreamContext {
-    pub last_event_id: Option<HeaderValue>,
-    pub accept_encoding: Option<HeaderValue>,
-}
-
-pub struct ResponseCore {
-    pub(crate) status: StatusCode,
-    reason: Option<Bytes>,
-    status_set: bool,
-    pub(crate) headers: HeaderMap,
-    phase: Phase,
-    reply: Option<Reply>,
-    pub(crate) services: Option<Rc<Services>>,
-    pub(crate) stream_context: StreamContext,
-    /// A detached response keeps its body for inspection.
-    captured: Vec<u8>,
-    task_running: bool,
-    /// Method and target, for log lines (formatted only when something is logged).
-    origin: Option<(http::Method, http::Uri)>,
-}
-
-impl ResponseCore {
-    pub fn bound(
-        reply: Reply,
-        services: Rc<Services>,
-        method: http::Method,
-        uri: http::Uri,
-        stream_context: StreamContext,
-    ) -> Self {
-        Self {
-            reply: Some(reply),
-            services: Some(services),
-            stream_context,
-            task_running: true,
-            origin: Some((method, uri)),
-            ..Self::detached()
-        }
-    }
-
-    /// `METHOD /target` for log lines.
-    fn label(&self) -> String {
-        match &self.origin {
-            Some((m, u)) => format!("{m} {}", u.path_and_query().map_or("/", |p| p.as_str())),
-            None => "detached response".into(),
-        }
-    }
-
-    fn detached() -> Self {
-        Self {
-            status: StatusCode::OK,
-            reason: None,
-            status_set: false,
-            headers: HeaderMap::new(),
-            phase: Phase::Pending,
-            reply: None,
-            services: None,
-            stream_context: StreamContext::default(),
-            captured: Vec::new(),
-            task_running: false,
-            origin: None,
-        }
-    }
-
-    pub(crate) fn is_detached(&self) -> bool {
-        self.services.is_none()
-    }
-
-    /// Sends status and headers. A detached response keeps them for inspection.
-    pub(crate) fn start(&mut self, body: ResponseBodySource) -> bool {
-        let Some(reply) = self.reply.take() else { return self.is_detached() };
-        let start = ResponseStart {
-            status: self.status,
-            reason: self.reason.take(),
-            headers: std::mem::take(&mut self.headers),
-            body,
-        };
-        runtime::send_reply(reply, start)
-    }
-
-    pub(crate) fn headers_sent(&self) -> bool {
-        !matches!(self.phase, Phase::Pending)
-    }
-
-    /// Starts a streamed body (an event stream when `heartbeat` is set). `false` when
-    /// the client is already gone.
-    pub(crate) fn start_stream(
-        &mut self,
-        stream: Arc<StreamShared>,
-        heartbeat: Option<std::time::Duration>,
-    ) -> bool {
-        let ok = self.start(ResponseBodySource::Stream { stream: Arc::clone(&stream), heartbeat });
-        self.phase = Phase::Streaming(stream);
-        ok
-    }
-
-    /// A detached response becomes a stream whose chunks are captured.
-    pub(crate) fn mark_streaming_detached(&mut self) {
-        self.phase = Phase::Streaming(StreamShared::new(NoEvents::shared()));
-    }
-
-    pub(crate) fn capture(&mut self, bytes: &[u8]) {
-        self.captured.extend_from_slice(bytes);
-    }
-
-    /// Sends status and headers with `body` and ends. `false` when the client is gone.
-    fn send_full(&mut self, body: Bytes) -> bool {
-        self.headers.remove(CONTENT_LENGTH);
-        if self.is_detached() {
-            self.captured.extend_from_slice(&body);
-        }
-        let ok = self.start(ResponseBodySource::Full(body));
-        self.phase = Phase::Ended;
-        ok
-    }
-
-    fn send_error(&mut self, status: StatusCode) {
-        self.status = status;
-        self.reason = None;
-        self.headers.clear();
-        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-        let text = format!("{} {}\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
-        self.send_full(Bytes::from(text));
-    }
-
-    fn is_writable(&self) -> bool {
-        match &self.phase {
-            Phase::Pending => self.is_detached() || self.reply.as_ref().is_some_and(Reply::is_open),
-            Phase::Streaming(s) => !s.is_closed(),
-            Phase::Ended => false,
-        }
-    }
-}
-
-/// A response whose handler returned (or whose object died) without `end()`.
-fn finalize_default(core: &Rc<RefCell<ResponseCore>>) {
-    let mut c = core.borrow_mut();
-    match &c.phase {
-        Phase::Pending if c.reply.is_none() => {}
-        Phase::Pending if c.status_set => {
-            c.send_full(Bytes::new());
-        }
-        Phase::Pending => {
-            crate::warn!("{}: the handler returned without calling end(); answering 500", c.label());
-            c.send_error(StatusCode::INTERNAL_SERVER_ERROR);
-        }
-        Phase::Streaming(s) => {
-            s.finish();
-            c.phase = Phase::Ended;
-        }
-        Phase::Ended => {}
-    }
-}
-
-/// The request task ended; `exception` is what its handler threw.
-pub fn task_finished(core: &Rc<RefCell<ResponseCore>>, exception: Option<&Zval>) {
-    core.borrow_mut().task_running = false;
-    if let Some(e) = exception {
-        let label = core.borrow().label();
-        crate::error!("{label}: the handler threw {}", runtime::describe_throwable(e));
-        abandon(core);
-    } else if Rc::strong_count(core) == 1 {
-        finalize_default(core);
-    }
-}
-
-/// Fails a response: 500 if nothing was sent, a reset if a stream was under way.
-pub fn abandon(core: &Rc<RefCell<ResponseCore>>) {
-    let mut c = core.borrow_mut();
-    match &c.phase {
-        Phase::Pending => c.send_error(StatusCode::INTERNAL_SERVER_ERROR),
-        Phase::Streaming(s) => {
-            s.abort();
-            c.phase = Phase::Ended;
-        }
-        Phase::Ended => {}
-    }
-}
+use crate::http::{ResponseBodySource, StreamShared};
 
 /// An HTTP response. Obtained in a request handler; `new Via\Response()` makes a detached
 /// one (no connection) whose status, headers and body can be inspected, for tests.
@@ -300,7 +63,7 @@ impl Response {
         if !stream.notify_when_drained(WRITE_LOW_WATER) {
             return;
         }
-        runtime::wait_for_stream(stream.id(), waiter);
+        runtime::wait_on(stream.id(), waiter);
         match runtime::park(waiter, None) {
             Ok(Wake::Drained) | Ok(Wake::Closed) | Ok(_) => {}
             Err(_) => {}
@@ -649,26 +412,4 @@ impl Response {
     pub fn get_body(&self) -> Binary<u8> {
         Binary::from(self.core.borrow().captured.clone())
     }
-}
-
-/// Event sink for streams of detached responses: nobody listens.
-pub(crate) struct NoEvents;
-
-impl NoEvents {
-    pub(crate) fn shared() -> Arc<dyn Dispatcher> {
-        Arc::new(NoEvents)
-    }
-}
-
-impl Dispatcher for NoEvents {
-    fn dispatch(
-        &self,
-        req: Box<crate::http::IncomingRequest>,
-    ) -> Result<(), Box<crate::http::IncomingRequest>> {
-        Err(req)
-    }
-}
-
-impl crate::http::StreamEvents for NoEvents {
-    fn stream_event(&self, _: crate::http::StreamEvent) {}
 }

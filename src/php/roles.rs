@@ -13,12 +13,14 @@ use std::time::Instant;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::Zval;
 
+use super::answers;
 use super::errors::via_err;
-use super::response::{Services, TopicsRef};
-use super::runtime::{self, Event, TaskKind, Until};
+use super::runtime::{self, TaskKind, Until};
 use super::serve::{
-    finish_running, install_running, install_signals, worker_zval, Launch, PhpDispatcher, Running, RUNNING,
+    finish_running, install_running, install_signals, worker_zval, Event, Launch, PhpDispatcher, Running,
+    ServerHost, RUNNING,
 };
+use super::services::{Services, TopicsRef};
 use super::workers::{self as php_workers, Identity};
 use crate::config::ServerConfig;
 use crate::http::ServerHandle;
@@ -198,14 +200,14 @@ struct Serving {
 /// it down.
 fn serve_php(launch: Launch, config: &ServerConfig, s: Serving, on_started: impl FnOnce(&Running)) {
     install_running(launch, config, s.handle, s.link, s.identity, s.services, s.signals);
-    runtime::set_events(Some(s.rx));
-    runtime::set_outbox(Some(crate::http::Outbox::start(&s.rt)));
+    runtime::set_host(Some(Rc::new(ServerHost::new(s.rx))));
+    answers::set_outbox(Some(crate::http::Outbox::start(&s.rt)));
     let running = RUNNING.get().borrow();
     if let Some(r) = running.as_ref() {
         on_started(r);
     }
     drop(running);
-    let _ = runtime::run_loop(Until::ServerStopped);
+    let _ = runtime::run_loop(Until::HostStopped);
     finish_running();
 }
 

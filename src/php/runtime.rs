@@ -2,10 +2,12 @@
 //! and the loop that waits for Tokio's events.
 //!
 //! Owns: every task (a job running in a fiber), the fiber pool, the timer queue, the
-//! ready queue, the event receiver of a running server, and the rule that decides how a
-//! suspension point parks (a task's fiber, or the main context running the loop itself).
-//! Does not own: what an event means (`server`) or what a task's outcome means for its
-//! response (`response`).
+//! ready queue, waiters by wake key, and the rule that decides how a suspension point
+//! parks (a task's fiber, or the main context running the loop itself).
+//! Does not own: requests, responses or servers. A running server is a `Host` to the loop
+//! (its events, what they mean, when it is done); a task may carry a `TaskOwner`, told
+//! how the task ended. This module is the bottom layer of `php`: it imports no module
+//! that serves HTTP.
 //!
 //! Invariants:
 //! - PHP thread only. State lives in a static `RefCell` (`global::PhpGlobal`); it is never borrowed while
@@ -21,19 +23,15 @@ use std::collections::VecDeque;
 use rustc_hash::FxHashMap as HashMap;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::inbox::{Receiver, RecvError};
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::try_catch;
 
 use super::fiber;
 use super::global::PhpGlobal;
-use super::response::ResponseCore;
 use super::sym;
-use crate::http::{IncomingRequest, Outbox, Reply, ResponseStart, StreamEvent};
 use crate::scheduler::{TimerId, TimerQueue};
 
 pub type TaskId = u64;
@@ -43,20 +41,40 @@ pub const MAIN: TaskId = 0;
 const MAX_POOLED_FIBERS: usize = 4096;
 // No busy-polling before the PHP thread blocks: on two cores shared with the load
 // generator it halved throughput (0.57x the ceiling, 2.2x its CPU; bench/RESULTS.md).
-/// Answers batched before they are handed over regardless (bounds added latency).
-const REPLY_BATCH: usize = 64;
-/// Events taken from the channel before running the tasks they created.
-const EVENT_BATCH: usize = 256;
 
-/// Something that happened on the Tokio side.
-pub enum Event {
-    Request(Box<IncomingRequest>),
-    Stream(StreamEvent),
-    Signal(i32),
-    Drained,
-    /// From the master, in a worker process.
-    Link(crate::workers::link::LinkEvent),
+/// A running server as the loop sees it: where its events come from, what they mean, and
+/// when it is done. Installed for the server's lifetime (`set_host`). The loop takes a
+/// clone of the `Rc` out of its state before each call: every method but `wait` and
+/// `fatal` may run PHP.
+pub trait Host {
+    /// Takes the events that arrived, waiting for the first until `deadline` at most (no
+    /// deadline: until one arrives). How many it took; `Err` once no event can come.
+    fn wait(&self, deadline: Option<Instant>) -> Result<usize, Disconnected>;
+    /// Handles a bounded batch of the events taken; whether there was any.
+    fn handle_events(&self) -> bool;
+    /// The loop is about to wait: hand over what was batched.
+    fn flush(&self);
+    /// Whether the server finished its stop sequence (`Until::HostStopped`).
+    fn stopped(&self) -> bool;
+    /// A fatal error ends the runtime: answer what can still be answered, cut the rest.
+    /// Runs no PHP.
+    fn fatal(&self);
 }
+
+/// The sending side of a host's events is gone.
+#[derive(Debug)]
+pub struct Disconnected;
+
+/// What a task works for (a request's response, say), told how the task ended.
+pub trait TaskOwner {
+    /// The task returned, or threw `exception`. The task's reference is the one passed in.
+    fn task_ended(self: Rc<Self>, exception: Option<&Zval>);
+    /// A fatal error stops the runtime while the task lives. Runs no PHP.
+    fn abandon(&self);
+}
+
+/// What a waiter registered with `wait_on` waits for (a stream id, for instance).
+pub type WakeKey = u64;
 
 /// Who waits, for which park. A wake for another park id is stale and refused.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,7 +118,7 @@ impl std::fmt::Display for ParkError {
 /// What a task belongs to; decides what its end means.
 pub enum TaskKind {
     Go,
-    Request(Rc<RefCell<ResponseCore>>),
+    Owned(Rc<dyn TaskOwner>),
     Timer(TimerId),
     Hook(&'static str),
 }
@@ -124,15 +142,15 @@ pub struct UserTimer {
 enum TimerAction {
     Wake(Waiter),
     User(UserTimer),
-    /// The server's graceful drain ran out of time.
-    DrainDeadline,
+    /// A function of the host's (a drain deadline, say).
+    Call(fn()),
 }
 
 /// What stops a loop.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Until {
-    /// `Server::start()`: until the server reports it stopped.
-    ServerStopped,
+    /// `Server::start()`: until the host reports it stopped.
+    HostStopped,
     /// `Via\run()`: until no task and no timer is left.
     Idle,
     /// A suspension point in the main script: until the main context is woken.
@@ -151,33 +169,28 @@ struct State {
     timers: TimerQueue<TimerAction>,
     user_timers: usize,
     loop_depth: u32,
-    events: Option<Rc<Receiver<Event>>>,
-    /// Events taken from the inbox and not handled yet (at most `EVENT_BATCH` per turn).
-    pending: VecDeque<Event>,
-    /// The buffer the inbox fills; kept for its capacity.
-    scratch: Vec<Event>,
+    host: Option<Rc<dyn Host>>,
+    /// The host's events can still arrive (its sender is not gone).
+    host_open: bool,
     main_park: Option<u64>,
     main_wake: Option<Wake>,
     main_timeout: Option<TimerId>,
     autorun_registered: bool,
-    /// Tasks waiting for a stream to drain or close, by stream id.
-    stream_waiters: HashMap<u64, Waiter>,
+    /// Tasks waiting for something outside the scheduler (a stream to drain or close).
+    key_waiters: HashMap<WakeKey, Waiter>,
     tasks_started: u64,
     ticks_skipped: u64,
     /// Times the loop waited for Tokio's events, and events received: their ratio is the
     /// batch size that amortises a cross-thread wake-up.
     waits: u64,
     events_received: u64,
-    /// Answers waiting to be handed to the I/O threads in one batch (`flush_replies`).
-    outbox: Option<Arc<Outbox>>,
-    replies: Vec<(Reply, ResponseStart)>,
 }
 
 impl State {
     /// Work queued while no loop runs (and no server is about to run one) must still run:
     /// the first such spawn registers `Via\run` as a shutdown function.
     fn needs_autorun(&mut self) -> bool {
-        let needed = self.loop_depth == 0 && self.events.is_none() && !self.autorun_registered;
+        let needed = self.loop_depth == 0 && self.host.is_none() && !self.autorun_registered;
         self.autorun_registered |= needed;
         needed
     }
@@ -209,53 +222,17 @@ pub fn loop_running() -> bool {
     with(|s| s.loop_depth > 0)
 }
 
-pub fn set_events(rx: Option<Receiver<Event>>) {
+/// Installs the running server's host (`None` when it is torn down).
+pub fn set_host(host: Option<Rc<dyn Host>>) {
     let old = with(|s| {
-        let pending = std::mem::take(&mut s.pending);
-        (std::mem::replace(&mut s.events, rx.map(Rc::new)), pending)
+        s.host_open = host.is_some();
+        std::mem::replace(&mut s.host, host)
     });
     drop(old);
 }
 
-/// Where answers go while a server runs; `None` sends each at once.
-pub fn set_outbox(outbox: Option<Arc<Outbox>>) {
-    flush_replies();
-    with(|s| s.outbox = outbox);
-}
-
-/// Answers a request. With a running server the answer joins the current batch, handed
-/// to the I/O threads when the loop next waits (or every `REPLY_BATCH` answers).
-/// Returns whether the client still waits.
-pub fn send_reply(reply: Reply, start: ResponseStart) -> bool {
-    let open = reply.is_open();
-    let mut answer = Some((reply, start));
-    let full = with(|s| match (&s.outbox, answer.take()) {
-        (Some(_), Some(a)) => {
-            s.replies.push(a);
-            s.replies.len() >= REPLY_BATCH
-        }
-        (None, a) => {
-            answer = a;
-            false
-        }
-        (Some(_), None) => false,
-    });
-    if let Some((reply, start)) = answer {
-        return reply.send(start);
-    }
-    if full {
-        flush_replies();
-    }
-    open
-}
-
-/// Hands the pending answers to the I/O threads.
-pub fn flush_replies() {
-    with(|s| {
-        if let Some(outbox) = &s.outbox {
-            outbox.send_batch(&mut s.replies);
-        }
-    });
+fn host() -> Option<Rc<dyn Host>> {
+    with(|s| s.host.clone())
 }
 
 /// Counters for `Server::stats()`.
@@ -376,8 +353,9 @@ pub fn clear_all_user_timers() -> usize {
     n
 }
 
-pub fn arm_drain_deadline(after: Duration) -> TimerId {
-    with(|s| s.timers.insert(Instant::now() + after, TimerAction::DrainDeadline))
+/// Calls `f` (no PHP value involved) after `after`, from the loop.
+pub fn call_after(after: Duration, f: fn()) -> TimerId {
+    with(|s| s.timers.insert(Instant::now() + after, TimerAction::Call(f)))
 }
 
 pub fn cancel_timer(id: TimerId) {
@@ -385,17 +363,14 @@ pub fn cancel_timer(id: TimerId) {
     drop(v);
 }
 
-/// Registers `w` to be woken when stream `id` drains or closes.
-pub fn wait_for_stream(stream: u64, w: Waiter) {
-    with(|s| s.stream_waiters.insert(stream, w));
+/// Registers `w` to be woken by `wake_on(key, …)`; one waiter per key.
+pub fn wait_on(key: WakeKey, w: Waiter) {
+    with(|s| s.key_waiters.insert(key, w));
 }
 
-pub fn stream_event(ev: StreamEvent) {
-    let (id, wake) = match ev {
-        StreamEvent::Drained(id) => (id, Wake::Drained),
-        StreamEvent::Closed(id) => (id, Wake::Closed),
-    };
-    if let Some(w) = with(|s| s.stream_waiters.remove(&id)) {
+/// Wakes whoever waits on `key`, if anyone does.
+pub fn wake_on(key: WakeKey, wake: Wake) {
+    if let Some(w) = with(|s| s.key_waiters.remove(&key)) {
         let _ = wake_task(w, wake);
     }
 }
@@ -529,29 +504,23 @@ fn run_loop_inner(until: Until) -> Result<(), LoopError> {
         if done(until) {
             break Ok(());
         }
-        if with(|s| !s.pending.is_empty()) {
-            handle_events();
-            continue;
-        }
-        flush_replies();
-        let (deadline, rx) = with(|s| (s.timers.next_deadline(), s.events.clone()));
-        match (rx, deadline) {
-            (Some(rx), deadline) => {
-                let mut batch = with(|s| std::mem::take(&mut s.scratch));
-                match rx.recv_into(&mut batch, deadline) {
-                    Ok(()) => {
-                        with(|s| {
-                            s.waits += 1;
-                            s.events_received += batch.len() as u64;
-                            s.pending.extend(batch.drain(..));
-                            s.scratch = batch;
-                        });
-                        handle_events();
-                    }
-                    Err(RecvError::Timeout) => {}
-                    Err(RecvError::Disconnected) => set_events(None),
-                }
+        let host = host();
+        if let Some(host) = &host {
+            if host.handle_events() {
+                continue;
             }
+            host.flush();
+        }
+        let (deadline, open) = with(|s| (s.timers.next_deadline(), s.host_open));
+        match (host.filter(|_| open), deadline) {
+            (Some(host), deadline) => match host.wait(deadline) {
+                Ok(0) => {}
+                Ok(n) => with(|s| {
+                    s.waits += 1;
+                    s.events_received += n as u64;
+                }),
+                Err(Disconnected) => with(|s| s.host_open = false),
+            },
             (None, Some(d)) => {
                 let now = Instant::now();
                 if d > now {
@@ -566,23 +535,16 @@ fn run_loop_inner(until: Until) -> Result<(), LoopError> {
             }
         }
     };
-    flush_replies();
+    if let Some(host) = host() {
+        host.flush();
+    }
     with(|s| s.loop_depth = s.loop_depth.saturating_sub(1));
     result
 }
 
-/// Handles up to `EVENT_BATCH` taken events; the rest wait for the next turn of the loop,
-/// after the tasks these created ran and due timers fired.
-fn handle_events() {
-    for _ in 0..EVENT_BATCH {
-        let Some(ev) = with(|s| s.pending.pop_front()) else { break };
-        super::serve::on_event(ev);
-    }
-}
-
 fn done(until: Until) -> bool {
     match until {
-        Until::ServerStopped => super::serve::stopped(),
+        Until::HostStopped => host().is_none_or(|h| h.stopped()),
         Until::Idle => with(|s| s.tasks.is_empty() && s.timers.is_empty() && s.ready.is_empty()),
         Until::MainWoken => with(|s| s.main_wake.is_some()),
     }
@@ -597,7 +559,7 @@ fn fire_due_timers() -> bool {
             TimerAction::Wake(w) => {
                 let _ = wake_task(w, Wake::Timeout);
             }
-            TimerAction::DrainDeadline => super::serve::drain_deadline(),
+            TimerAction::Call(f) => f(),
             TimerAction::User(mut t) => {
                 let skip = t.running.is_some_and(|task| with(|s| s.tasks.contains_key(&task)));
                 if skip {
@@ -735,11 +697,11 @@ fn finish(id: TaskId, outcome: Outcome, reusable: Option<Zval>) {
         Outcome::Threw(e) => Some(e),
         _ => None,
     };
-    match &task.kind {
-        TaskKind::Request(core) => super::response::task_finished(core, exception),
+    match task.kind {
+        TaskKind::Owned(owner) => owner.task_ended(exception),
         TaskKind::Timer(timer) => {
             with(|s| {
-                if let Some(TimerAction::User(t)) = s.timers.get_mut(*timer) {
+                if let Some(TimerAction::User(t)) = s.timers.get_mut(timer) {
                     t.running = None;
                 }
             });
@@ -779,13 +741,13 @@ pub fn live_tasks(ids: &[TaskId]) -> usize {
     with(|s| ids.iter().filter(|id| s.tasks.contains_key(id)).count())
 }
 
-/// Responses of request tasks still alive (for the fatal path).
-pub fn request_cores() -> Vec<Rc<RefCell<ResponseCore>>> {
+/// The owners of the tasks still alive (for the fatal path).
+fn owners() -> Vec<Rc<dyn TaskOwner>> {
     with(|s| {
         s.tasks
             .values()
             .filter_map(|t| match &t.kind {
-                TaskKind::Request(c) => Some(Rc::clone(c)),
+                TaskKind::Owned(o) => Some(Rc::clone(o)),
                 _ => None,
             })
             .collect()
@@ -800,7 +762,7 @@ pub fn cancel_everything() {
         let tasks: Vec<Task> = s.tasks.drain().map(|(_, t)| t).collect();
         let timers: Vec<(TimerId, TimerAction)> = s.timers.drain().collect();
         s.user_timers = 0;
-        (tasks, timers, std::mem::take(&mut s.stream_waiters))
+        (tasks, timers, std::mem::take(&mut s.key_waiters))
     });
     drop(waiters);
     drop(timers);
@@ -815,11 +777,12 @@ pub fn cancel_everything() {
 fn fatal_cleanup() {
     crate::error!("fatal error in a PHP callback; answering in-flight requests with 500 and stopping");
     FATAL.get().set(true);
-    for core in request_cores() {
-        super::response::abandon(&core);
+    for owner in owners() {
+        owner.abandon();
     }
-    flush_replies();
-    super::serve::abort_after_fatal();
+    if let Some(host) = host() {
+        host.fatal();
+    }
     let state = STATE.get().borrow_mut().take();
     if let Some(s) = state {
         for (_, t) in s.tasks {

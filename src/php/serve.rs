@@ -2,8 +2,9 @@
 //! state of the one running server of this process, turning core events into request
 //! tasks, the worker link's events, and the stop sequence.
 //!
-//! Owns: `Running` (one per process at a time), the dispatcher the HTTP core and the worker
-//! link hand requests to, the hooks a server was given (`Hooks`).
+//! Owns: `Running` (one per process at a time), the events of the Tokio side (`Event`) and
+//! the dispatcher that queues them for the PHP thread, the loop's view of the server
+//! (`ServerHost`), the hooks a server was given (`Hooks`).
 //! Does not own: the `Via\Server` class (`server`), how a process comes to serve (`roles`),
 //! the loop itself (`runtime`), HTTP (`crate::http`), processes (`crate::workers`).
 //!
@@ -12,18 +13,22 @@
 //! `start()` returns (a worker process exits instead). A second signal skips the waiting.
 
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::inbox::Sender;
+use crate::inbox::{Receiver, RecvError, Sender};
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendClassObject, Zval};
 
+use super::answers;
 use super::global::PhpGlobal;
 use super::request::Request;
-use super::response::{Response, ResponseCore, Services, StreamContext};
-use super::runtime::{self, Event, TaskId, TaskKind};
+use super::response::Response;
+use super::response_core::{ResponseCore, StreamContext};
+use super::runtime::{self, Disconnected, Host, TaskId, TaskKind, Wake};
+use super::services::Services;
 use super::workers::{self as php_workers, Identity};
 use crate::config::ServerConfig;
 use crate::http::{Dispatcher, IncomingRequest, ServerHandle, StreamEvent};
@@ -31,6 +36,73 @@ use crate::ipc::Frame;
 use crate::scheduler::TimerId;
 use crate::signal::SignalGuard;
 use crate::workers::link::{Link, LinkEvent};
+
+/// Something that happened on the Tokio side.
+pub(super) enum Event {
+    Request(Box<IncomingRequest>),
+    Stream(StreamEvent),
+    Signal(i32),
+    Drained,
+    /// From the master, in a worker process.
+    Link(LinkEvent),
+}
+
+/// Events taken from the inbox before running the tasks they created.
+const EVENT_BATCH: usize = 256;
+
+/// The running server as the loop sees it (`runtime::Host`).
+pub(super) struct ServerHost {
+    rx: Receiver<Event>,
+    /// Events taken from the inbox and not handled yet (at most `EVENT_BATCH` per turn).
+    pending: RefCell<VecDeque<Event>>,
+    /// The buffer the inbox fills; kept for its capacity.
+    scratch: RefCell<Vec<Event>>,
+}
+
+impl ServerHost {
+    pub fn new(rx: Receiver<Event>) -> Self {
+        Self { rx, pending: RefCell::default(), scratch: RefCell::default() }
+    }
+}
+
+impl Host for ServerHost {
+    fn wait(&self, deadline: Option<Instant>) -> Result<usize, Disconnected> {
+        let mut batch = self.scratch.take();
+        let taken = match self.rx.recv_into(&mut batch, deadline) {
+            Ok(()) => Ok(batch.len()),
+            Err(RecvError::Timeout) => Ok(0),
+            Err(RecvError::Disconnected) => Err(Disconnected),
+        };
+        self.pending.borrow_mut().extend(batch.drain(..));
+        self.scratch.replace(batch);
+        taken
+    }
+
+    /// The rest waits for the next turn of the loop, after the tasks these created ran and
+    /// due timers fired.
+    fn handle_events(&self) -> bool {
+        let mut any = false;
+        for _ in 0..EVENT_BATCH {
+            let Some(ev) = self.pending.borrow_mut().pop_front() else { break };
+            any = true;
+            on_event(ev);
+        }
+        any
+    }
+
+    fn flush(&self) {
+        answers::flush();
+    }
+
+    fn stopped(&self) -> bool {
+        stopped()
+    }
+
+    fn fatal(&self) {
+        answers::flush();
+        abort_after_fatal();
+    }
+}
 
 /// Hands core events to the PHP thread.
 pub(super) struct PhpDispatcher {
@@ -66,10 +138,8 @@ enum Phase {
 
 pub(super) struct Running {
     pub server_id: u64,
-    /// One process: the HTTP core.
+    /// One process: the HTTP core (a worker's link is `php_workers::link()`).
     pub handle: Option<ServerHandle>,
-    /// A worker: the link to its master.
-    pub link: Option<Arc<Link>>,
     identity: Identity,
     handler: Zval,
     pub server: Zval,
@@ -98,11 +168,6 @@ pub(super) static RUNNING: PhpGlobal<RefCell<Option<Running>>> = PhpGlobal::new(
 /// Whether a server runs in this process (tables must exist before).
 pub fn any_running() -> bool {
     RUNNING.get().borrow().is_some()
-}
-
-/// In a worker: the link to the master.
-pub fn worker_link() -> Option<Arc<Link>> {
-    with_running(|r| r.link.clone()).flatten()
 }
 
 pub(super) fn with_running<R>(f: impl FnOnce(&mut Running) -> R) -> Option<R> {
@@ -143,10 +208,11 @@ pub(super) fn install_running(
 ) {
     let Launch { server_id, server, hooks } = launch;
     let worker = link.is_some();
+    let old = php_workers::set_link(link);
+    drop(old);
     *RUNNING.get().borrow_mut() = Some(Running {
         server_id,
         handle,
-        link,
         identity,
         handler: hooks.request.unwrap_or_default(),
         server,
@@ -170,13 +236,13 @@ pub(super) fn install_running(
 
 /// Tears the running server down after its loop ended.
 pub(super) fn finish_running() {
-    runtime::set_outbox(None);
-    runtime::set_events(None);
+    answers::set_outbox(None);
+    runtime::set_host(None);
     let running = RUNNING.get().borrow_mut().take();
     if let Some(mut running) = running {
         drop(running.signals.take());
         drop(running.handle.take());
-        if let Some(link) = running.link.take() {
+        if let Some(link) = php_workers::set_link(None) {
             link.close();
         }
         let up = running.started.elapsed();
@@ -190,11 +256,10 @@ pub(super) fn finish_running() {
 pub fn on_event(ev: Event) {
     match ev {
         Event::Request(req) => on_request(req),
-        Event::Stream(e) => {
-            runtime::stream_event(e);
-            if let crate::http::StreamEvent::Closed(id) = e {
-                super::sse::peer_gone(id);
-            }
+        Event::Stream(StreamEvent::Drained(id)) => runtime::wake_on(id, Wake::Drained),
+        Event::Stream(StreamEvent::Closed(id)) => {
+            runtime::wake_on(id, Wake::Closed);
+            super::sse::peer_gone(id);
         }
         Event::Signal(sig) => {
             let phase = with_running(|r| r.phase);
@@ -237,7 +302,7 @@ fn on_link_event(ev: LinkEvent) {
                         hooks.push((h.shallow_clone(), vec![], "onStart"));
                     }
                 }
-                (r.server.shallow_clone(), r.link.clone(), hooks)
+                (r.server.shallow_clone(), php_workers::link(), hooks)
             }) else {
                 return;
             };
@@ -261,7 +326,7 @@ fn on_link_event(ev: LinkEvent) {
         LinkEvent::StatsAnswer { seq, pairs } => php_workers::answer_stats(seq, pairs),
         LinkEvent::BrokerMessage { origin, topic, payload } => {
             super::broker::deliver_workers(origin, &topic, &payload);
-            if let Some(link) = worker_link() {
+            if let Some(link) = php_workers::link() {
                 link.broker_taken(topic.len() + payload.len());
             }
         }
@@ -298,7 +363,7 @@ pub(super) fn worker_zval(id: u32) -> Zval {
 fn on_request(req: Box<IncomingRequest>) {
     let Some((handler, services, max_vars, retire)) = with_running(|r| {
         r.requests += 1;
-        let retire = (r.retire_at > 0 && r.requests == r.retire_at).then(|| r.link.clone()).flatten();
+        let retire = (r.retire_at > 0 && r.requests == r.retire_at).then(php_workers::link).flatten();
         (r.handler.shallow_clone(), Rc::clone(&r.services), r.max_input_vars, retire)
     }) else {
         return; // dropping the reply answers 500
@@ -324,7 +389,7 @@ fn on_request(req: Box<IncomingRequest>) {
         crate::error!("cannot create the request objects");
         return;
     };
-    runtime::spawn(handler, vec![req_zv, res_zv], TaskKind::Request(core));
+    runtime::spawn(handler, vec![req_zv, res_zv], TaskKind::Owned(core));
 }
 
 /// Clients of event streams are told to reconnect after this long when the server stops.
@@ -342,23 +407,23 @@ pub(super) fn begin_stop() {
         if let Some(h) = &r.handle {
             h.begin_shutdown();
         }
-        if let Some(l) = &r.link {
+        if let Some(l) = php_workers::link() {
             l.begin_drain();
         }
         Some(r.shutdown_timeout)
     })
     .flatten();
     if let Some(t) = timeout {
-        let timer = runtime::arm_drain_deadline(t);
+        let timer = runtime::call_after(t, drain_deadline);
         with_running(|r| r.drain_timer = Some(timer));
     }
 }
 
 /// The drain took longer than `shutdown_timeout`.
-pub fn drain_deadline() {
+fn drain_deadline() {
     let in_flight = with_running(|r| {
         r.drain_timer = None;
-        (r.phase == Phase::Draining).then(|| match (&r.handle, &r.link) {
+        (r.phase == Phase::Draining).then(|| match (&r.handle, php_workers::link()) {
             (Some(h), _) => h.stats().in_flight,
             (None, Some(l)) => l.in_flight() as u64,
             (None, None) => 0,
@@ -407,7 +472,7 @@ fn run_shutdown_hooks() {
 }
 
 /// Whether the running server finished its stop sequence (the loop's exit condition).
-pub fn stopped() -> bool {
+fn stopped() -> bool {
     let Some((phase, hooks)) = with_running(|r| (r.phase, r.hook_tasks.clone())) else { return true };
     match phase {
         Phase::Stopped => true,
@@ -423,7 +488,7 @@ pub fn stopped() -> bool {
 }
 
 /// After a fatal error: give the core a moment to send the 500s, then cut everything.
-pub fn abort_after_fatal() {
+fn abort_after_fatal() {
     let running = RUNNING.get().borrow_mut().take();
     let Some(mut running) = running else { return };
     if let Some(handle) = running.handle.take() {

@@ -14,10 +14,10 @@ use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 
 use super::args::{Array, ByteStr, Callable, Int, Str};
 use super::errors::{type_name, value_err, via_err};
-use super::response::TopicsRef;
 use super::roles::{self, start_err};
 use super::runtime::{self};
 use super::serve::{begin_stop, with_running, Hooks, Launch, RUNNING};
+use super::services::TopicsRef;
 use super::workers::{self as php_workers};
 use crate::config::{OptionValue, ServerConfig};
 use crate::http::ServerHandle;
@@ -321,7 +321,7 @@ impl Server {
     pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
         let mut ht = ZendHashTable::new();
         let (core, link, stats) = with_running(|r| {
-            (r.handle.as_ref().map(ServerHandle::stats), r.link.clone(), Arc::clone(&r.services.stats))
+            (r.handle.as_ref().map(ServerHandle::stats), php_workers::link(), Arc::clone(&r.services.stats))
         })
         .unwrap_or((None, None, Arc::default()));
         if let Some(link) = link {

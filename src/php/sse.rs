@@ -23,10 +23,11 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendClassObject, ZendHashTable, Zval};
 
 use super::args::{timeout_arg, ByteStr, Callable, Float, Int, Str};
-use super::errors::{value_err, via_err};
+use super::errors::{park_error, value_err, via_err};
 use super::global::PhpGlobal;
-use super::response::{ResponseCore, Services};
+use super::response_core::ResponseCore;
 use super::runtime::{self, ParkError, TaskKind, Waiter, Wake};
+use super::services::Services;
 use crate::config::Backpressure;
 use crate::http::encoding::{self, Coding};
 use crate::http::sse::{format_comment, format_event, format_retry};
@@ -244,13 +245,13 @@ impl Sse {
             Err(_) => return Ok(false),
         };
         services.stats.sse_waits.fetch_add(1, Ordering::Relaxed);
-        runtime::wait_for_stream(stream.id(), waiter);
+        runtime::wait_on(stream.id(), waiter);
         match runtime::park(waiter, Some(services.sse.backpressure_timeout)) {
             Ok(Wake::Drained) => Ok(true),
             Ok(Wake::Timeout) => Ok(false),
             Ok(_) => Ok(!stream.is_closed()),
             Err(ParkError::Cancelled) => Ok(false),
-            Err(e) => Err(via_err(format!("Via\\SSE::send(): {e}"))),
+            Err(e) => Err(park_error("Via\\SSE::send()", e)),
         }
     }
 
@@ -349,7 +350,7 @@ impl Sse {
         if !self.is_open() {
             return Ok(true);
         }
-        let w = runtime::waiter().map_err(|e| via_err(format!("Via\\SSE::waitClosed(): {e}")))?;
+        let w = runtime::waiter().map_err(|e| park_error("Via\\SSE::waitClosed()", e))?;
         self.core.borrow_mut().close_waiters.push(w);
         match runtime::park(w, timeout) {
             Ok(Wake::Timeout) => {
@@ -357,7 +358,7 @@ impl Sse {
                 Ok(false)
             }
             Ok(_) | Err(ParkError::Cancelled) => Ok(true),
-            Err(e) => Err(via_err(format!("Via\\SSE::waitClosed(): {e}"))),
+            Err(e) => Err(park_error("Via\\SSE::waitClosed()", e)),
         }
     }
 

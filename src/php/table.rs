@@ -8,7 +8,7 @@
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
-use ext_php_rs::exception::{PhpException, PhpResult};
+use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, Zval};
@@ -16,19 +16,8 @@ use ext_php_rs::zend::ce;
 
 use super::args::{Array, ByteStr, Int, Str};
 use super::convert;
-use super::errors::{capacity_exception, exception, type_err, type_name, value_err, via_err};
+use super::errors::{table_error, type_err, type_name, value_err, via_err};
 use crate::table::{ColumnType, Table as Core, TableError, Value, ValueRef};
-
-fn table_err(method: &str, e: TableError) -> PhpException {
-    let msg = format!("Via\\Table::{method}(): {e}");
-    match e {
-        TableError::Full { .. } => exception(capacity_exception(), msg),
-        TableError::WrongType { .. } | TableError::NotNumeric { .. } => type_err(msg),
-        TableError::Overflow { .. } => exception(ce::arithmetic_error(), msg),
-        TableError::Map(_) => via_err(msg),
-        _ => value_err(msg),
-    }
-}
 
 fn canonical_int(key: &[u8]) -> Option<i64> {
     let digits = key.strip_prefix(b"-").unwrap_or(key);
@@ -63,7 +52,7 @@ impl Table {
     fn column(&self, method: &str, name: &str) -> PhpResult<usize> {
         self.core
             .column_index(name)
-            .ok_or_else(|| table_err(method, TableError::UnknownColumn(name.to_string())))
+            .ok_or_else(|| table_error(method, TableError::UnknownColumn(name.to_string())))
     }
 
     /// A PHP value for column `col` (types are checked by the core; this only maps).
@@ -171,7 +160,7 @@ impl Table {
             };
             cols.push((name, kind));
         }
-        let core = Core::new(rows as usize, cols, key_max_length as usize).map_err(|e| table_err(m, e))?;
+        let core = Core::new(rows as usize, cols, key_max_length as usize).map_err(|e| table_error(m, e))?;
         Ok(Self { core })
     }
 
@@ -189,7 +178,7 @@ impl Table {
             let col = self.column(m, &k.to_string())?;
             refs.push((col, self.value_ref(m, col, v)?));
         }
-        self.core.set(&key, &refs).map_err(|e| table_err(m, e))
+        self.core.set(&key, &refs).map_err(|e| table_error(m, e))
     }
 
     /// The row of $key as [column => value], or one column's value; null when there is
@@ -201,12 +190,12 @@ impl Table {
         match column {
             Some(c) => {
                 let col = self.column(m, &c)?;
-                match self.core.get_column(&key, col).map_err(|e| table_err(m, e))? {
+                match self.core.get_column(&key, col).map_err(|e| table_error(m, e))? {
                     Some(v) => value_zval(v),
                     None => Ok(Zval::null()),
                 }
             }
-            None => match self.core.get(&key).map_err(|e| table_err(m, e))? {
+            None => match self.core.get(&key).map_err(|e| table_error(m, e))? {
                 Some(values) => self.row_array(values)?.into_zval(false).map_err(Into::into),
                 None => Ok(Zval::null()),
             },
@@ -217,14 +206,14 @@ impl Table {
     ///
     /// @throws \ValueError for an empty or too long key
     pub fn exists(&self, key: ByteStr) -> PhpResult<bool> {
-        self.core.exists(&key).map_err(|e| table_err("exists", e))
+        self.core.exists(&key).map_err(|e| table_error("exists", e))
     }
 
     /// Removes $key's row; false when there was none.
     ///
     /// @throws \ValueError for an empty or too long key
     pub fn del(&self, key: ByteStr) -> PhpResult<bool> {
-        self.core.del(&key).map_err(|e| table_err("del", e))
+        self.core.del(&key).map_err(|e| table_error("del", e))
     }
 
     /// Adds $by to a numeric column atomically (across processes) and returns the new
@@ -259,7 +248,7 @@ impl Table {
         let col = self.column(m, &column)?;
         let e = self.value_ref(m, col, expected)?;
         let n = self.value_ref(m, col, new)?;
-        self.core.compare_and_set(&key, col, &e, &n).map_err(|err| table_err(m, err))
+        self.core.compare_and_set(&key, col, &e, &n).map_err(|err| table_error(m, err))
     }
 
     /// Rows in use.
@@ -370,11 +359,11 @@ impl Table {
                 };
                 let n = if negate {
                     n.checked_neg()
-                        .ok_or_else(|| table_err(m, TableError::Overflow { column: c.name.clone() }))?
+                        .ok_or_else(|| table_error(m, TableError::Overflow { column: c.name.clone() }))?
                 } else {
                     n
                 };
-                Ok(self.core.incr_int(key, col, n).map_err(|e| table_err(m, e))?.into_zval(false)?)
+                Ok(self.core.incr_int(key, col, n).map_err(|e| table_error(m, e))?.into_zval(false)?)
             }
             ColumnType::Float => {
                 let Some(f) = by.double().or_else(|| by.long().map(|n| n as f64)) else {
@@ -384,9 +373,9 @@ impl Table {
                     )));
                 };
                 let f = if negate { -f } else { f };
-                Ok(self.core.incr_float(key, col, f).map_err(|e| table_err(m, e))?.into_zval(false)?)
+                Ok(self.core.incr_float(key, col, f).map_err(|e| table_error(m, e))?.into_zval(false)?)
             }
-            ColumnType::Str(_) => Err(table_err(m, TableError::NotNumeric { column: c.name.clone() })),
+            ColumnType::Str(_) => Err(table_error(m, TableError::NotNumeric { column: c.name.clone() })),
         }
     }
 }

@@ -12,7 +12,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::Zval;
 
 use super::args::{duration_arg, Callable, Float, Int, MIN_TICK_SECONDS};
-use super::errors::via_err;
+use super::errors::{park_error, via_err};
 use super::runtime::{self, ParkError, TaskKind, Until};
 
 fn args_of(args: &[&Zval]) -> Vec<Zval> {
@@ -78,10 +78,10 @@ pub fn go(callback: Callable, args: &[&Zval]) -> i64 {
 #[php(name = "Via\\sleep")]
 pub fn sleep(seconds: Float) -> PhpResult<()> {
     let duration = duration_arg(*seconds, 0.0, "Via\\sleep(): Argument #1 ($seconds)")?;
-    let w = runtime::waiter().map_err(|e| via_err(format!("Via\\sleep(): {e}")))?;
+    let w = runtime::waiter().map_err(|e| park_error("Via\\sleep()", e))?;
     match runtime::park(w, Some(duration)) {
         Ok(_) | Err(ParkError::Cancelled) => Ok(()),
-        Err(e) => Err(via_err(format!("Via\\sleep(): {e}"))),
+        Err(e) => Err(park_error("Via\\sleep()", e)),
     }
 }
 

@@ -1,23 +1,25 @@
 //! Multi-worker servers on the PHP side: which process this is, and the questions a worker
 //! asks its master (a topic's subscribers, a publish's reach, the aggregated counters).
 //!
-//! Owns: the worker's identity (index, count, master pid) and the waiters of questions in
-//! flight. Does not own: the link (`crate::workers::link`), routing or supervision
-//! (`crate::workers::master`, Rust only: the master runs no PHP once it serves).
+//! Owns: the worker's identity (index, count, master pid), its link to the master while it
+//! serves, and the waiters of questions in flight. Does not own: the link itself
+//! (`crate::workers::link`), routing or supervision (`crate::workers::master`, Rust only:
+//! the master runs no PHP once it serves).
 //!
 //! PHP thread only.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::types::{ZendHashTable, Zval};
 
-use super::errors::via_err;
+use super::errors::{park_error, via_err};
 use super::global::PhpGlobal;
-use super::runtime::{self, ParkError, Waiter, Wake};
+use super::runtime::{self, Waiter, Wake};
 use crate::ipc::Frame;
 use crate::workers::link::Link;
 
@@ -34,11 +36,12 @@ pub struct Identity {
 
 struct State {
     identity: Option<Identity>,
+    link: Option<Arc<Link>>,
     questions: Option<HashMap<u64, Waiter>>,
 }
 
 static STATE: PhpGlobal<RefCell<State>> =
-    PhpGlobal::new(RefCell::new(State { identity: None, questions: None }));
+    PhpGlobal::new(RefCell::new(State { identity: None, link: None, questions: None }));
 
 fn questions<R>(f: impl FnOnce(&mut HashMap<u64, Waiter>) -> R) -> R {
     f(STATE.get().borrow_mut().questions.get_or_insert_with(HashMap::new))
@@ -53,13 +56,23 @@ pub fn set_identity(id: Option<Identity>) {
     STATE.get().borrow_mut().identity = id;
 }
 
+/// In a worker that serves: the link to the master.
+pub fn link() -> Option<Arc<Link>> {
+    STATE.get().borrow().link.clone()
+}
+
+/// Sets the link while the worker serves; returns the one it replaces.
+pub fn set_link(link: Option<Arc<Link>>) -> Option<Arc<Link>> {
+    std::mem::replace(&mut STATE.get().borrow_mut().link, link)
+}
+
 /// Sends the frame `make(seq)` and suspends the calling task until the master answers it.
 pub fn ask(link: &Link, what: &str, make: impl FnOnce(u64) -> Frame) -> PhpResult<Zval> {
     if !link.is_open() {
         return Err(via_err(format!("{what}: the link to the master is closed")));
     }
     let seq = link.next_seq();
-    let w = runtime::waiter().map_err(|e| park_err(what, e))?;
+    let w = runtime::waiter().map_err(|e| park_error(what, e))?;
     questions(|q| q.insert(seq, w));
     link.send(make(seq));
     let wake = runtime::park(w, Some(ANSWER_TIMEOUT));
@@ -70,12 +83,8 @@ pub fn ask(link: &Link, what: &str, make: impl FnOnce(u64) -> Frame) -> PhpResul
             Err(via_err(format!("{what}: the master did not answer within {ANSWER_TIMEOUT:?}")))
         }
         Ok(_) => Err(via_err(format!("{what}: the link to the master closed"))),
-        Err(e) => Err(park_err(what, e)),
+        Err(e) => Err(park_error(what, e)),
     }
-}
-
-fn park_err(what: &str, e: ParkError) -> ext_php_rs::exception::PhpException {
-    via_err(format!("{what}: cannot wait for the master here ({e})"))
 }
 
 /// The master answered question `seq`.

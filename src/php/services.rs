@@ -1,0 +1,55 @@
+//! What the responses and streams of a running server use of it: the event sink for
+//! their streams, counters, topics (local, or the master's through the link), the stream
+//! and compression settings.
+//!
+//! Owns: `Services`, built once per running server (`roles`) and shared by every response.
+//! Does not own: the server's state (`serve`) or the topics themselves
+//! (`crate::http::Topics`, or the master's in a worker).
+
+use std::sync::Arc;
+
+use crate::config::SseConfig;
+use crate::http::encoding::CompressionConfig;
+use crate::http::{Dispatcher, Stats, StreamShared, Topics};
+use crate::ipc::Frame;
+use crate::workers::link::Link;
+
+/// What the responses of a running server use of it.
+pub struct Services {
+    pub events: Arc<dyn Dispatcher>,
+    pub stats: Arc<Stats>,
+    pub topics: TopicsRef,
+    pub sse: SseConfig,
+    pub compression: CompressionConfig,
+}
+
+/// Where topics live: in this process (one process), or in the master (a worker).
+#[derive(Clone)]
+pub enum TopicsRef {
+    Local(Arc<Topics>),
+    Remote(Arc<Link>),
+}
+
+impl TopicsRef {
+    pub fn join(&self, topic: &str, stream: &Arc<StreamShared>) {
+        match self {
+            Self::Local(t) => {
+                t.join(topic, stream);
+            }
+            Self::Remote(link) => {
+                link.send(Frame::Join { stream: stream.id(), topic: bytes::Bytes::from(topic.to_owned()) });
+            }
+        }
+    }
+
+    pub fn leave(&self, topic: &str, stream_id: u64) {
+        match self {
+            Self::Local(t) => {
+                t.leave(topic, stream_id);
+            }
+            Self::Remote(link) => {
+                link.send(Frame::Leave { stream: stream_id, topic: bytes::Bytes::from(topic.to_owned()) });
+            }
+        }
+    }
+}
