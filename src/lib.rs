@@ -25,6 +25,7 @@
 //! Requests cross as `http::IncomingRequest` (plain owned data) over a channel; answers
 //! come back through `http::Reply`.
 
+pub mod broker;
 pub mod config;
 pub mod http;
 pub mod inbox;
