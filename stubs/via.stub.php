@@ -11,8 +11,16 @@ namespace Via {
     class Broker {
         /**
          * A broker for $dsn: "memory://" or "memory://name" (the brokers of this process
-         * with that name), "workers://" (every worker of this server). Option:
-         * ?max_payload=bytes (default 1 MiB).
+         * with that name), "workers://" (every worker of this server),
+         * "redis://[user:password@]host[:port][/db]", "rediss://…" (TLS),
+         * "nats://[token@|user:password@]host[:port]" or "tls://…" (NATS over TLS): every
+         * server on that broker, one connection per server, made when it starts serving.
+         * Options: ?max_payload=bytes (default 1 MiB); for Redis and NATS also channel (the
+         * channel or subject, default "via"), secret (≥ 16 bytes: messages are signed with
+         * HMAC-SHA256 and only messages signed with it are taken), buffer (bytes held while
+         * the broker is down, default 1 MiB; past it publish() drops and counts), ca (a PEM
+         * file of CA certificates, TLS only), echo=1 (this server gets its own messages back
+         * from the broker too).
          *
          * @throws \ValueError for a malformed DSN, an unknown scheme or option
          *
@@ -43,6 +51,18 @@ namespace Via {
         public function isConnected(): bool {}
 
         /**
+         * Runs $callback(\Via\BrokerException $e) in a task whenever the connection to a
+         * shared broker fails or breaks (the message names the broker, never its
+         * credentials). memory:// and workers:// brokers never call it.
+         *
+         * @throws \Via\BrokerException when the broker is closed
+         *
+         * @param callable $callback
+         * @return void
+         */
+        public function onError(callable $callback): void {}
+
+        /**
          * Sends $payload to every subscriber of $topic (in every worker, for workers://),
          * this process's included.
          *
@@ -57,7 +77,10 @@ namespace Via {
 
         /**
          * Counters: published (by this broker), delivered (callbacks run for its
-         * subscriptions), dropped (messages that could not be sent).
+         * subscriptions), dropped (messages that could not be sent). A shared broker adds
+         * its connection's: connected, sent, rejected (unsigned, badly signed or malformed
+         * messages), own_skipped (this server's messages come back), reconnects and
+         * queued_bytes (waiting while the broker is down or behind).
          *
          * @return array
          */

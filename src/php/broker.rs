@@ -2,14 +2,17 @@
 //!
 //! - `memory://[name]`: the brokers of this process with the same name;
 //! - `workers://`: every worker process of this server, through the master (with one
-//!   process, this process).
+//!   process, this process);
+//! - `redis://`, `rediss://`, `nats://`, `tls://` (NATS over TLS): every server on that
+//!   broker (`crate::broker`; options in `crate::broker::dsn`), this process included.
+//!   The connection is made when the server starts serving (`remotes`).
 //!
 //! Owns: subscriptions (callbacks, per broker object), delivery into tasks, the payload
 //! limit, per-broker counters, and telling the master which topics this worker wants.
 //! Does not own: the fan-out across workers (`crate::workers::master`).
 //!
-//! A message carries its origin (the publishing worker's number); a subscriber may skip
-//! the messages of its own worker. Messages of one publisher arrive in publish order.
+//! A message carries its origin (the publishing worker's number, or -1 for another
+//! server); a subscriber may skip the messages of its own worker. Messages of one publisher arrive in publish order.
 //! PHP thread only. Callbacks are held until the broker is closed or destroyed.
 
 use std::cell::RefCell;
@@ -18,16 +21,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::{PhpException, PhpResult};
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
 
 use super::args::{Bool, ByteStr, Callable, Str};
 use super::convert;
-use super::errors::{broker_err, value_err};
+use super::errors::{broker_err, broker_exception, value_err};
 use super::global::PhpGlobal;
+use super::remotes::{self, Delivery, RemoteId};
 use super::runtime::{self, TaskKind};
+use crate::broker::RemoteConfig;
 use crate::ipc::Frame;
 use crate::workers::link::Link;
 
@@ -41,7 +47,11 @@ const MAX_TOPIC: usize = 1024;
 enum Kind {
     Memory(String),
     Workers,
+    Remote(RemoteId),
 }
+
+/// The `$origin` of a message from another server.
+const OTHER_SERVER: i64 = -1;
 
 struct Sub {
     callback: Zval,
@@ -51,6 +61,7 @@ struct Sub {
 struct State {
     kind: Kind,
     subs: HashMap<String, Vec<Sub>>,
+    on_error: Vec<Zval>,
     max_payload: usize,
     published: u64,
     delivered: u64,
@@ -131,10 +142,17 @@ pub fn deliver_workers(from: u32, topic: &[u8], payload: &[u8]) {
     deliver(|k| *k == Kind::Workers, i64::from(from), &topic, payload);
 }
 
-fn parse_dsn(dsn: &str) -> Result<(Kind, usize), String> {
+/// What a DSN asks for, checked.
+enum Parsed {
+    Local(Kind),
+    Remote(Box<RemoteConfig>),
+}
+
+fn parse_dsn(dsn: &str) -> Result<(Parsed, usize), String> {
     let (scheme, rest) =
         dsn.split_once("://").ok_or_else(|| format!("\"{dsn}\" is not a DSN (scheme://...)"))?;
     let (target, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let remote = RemoteConfig::parse(dsn)?;
     let mut max_payload = DEFAULT_MAX_PAYLOAD;
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -145,8 +163,12 @@ fn parse_dsn(dsn: &str) -> Result<(Kind, usize), String> {
                         || format!("max_payload must be between 1 and {MAX_MAX_PAYLOAD}, \"{v}\" given"),
                     )?;
             }
+            _ if remote.is_some() => {} // checked by RemoteConfig::parse
             _ => return Err(format!("unknown DSN option \"{k}\" (known: max_payload)")),
         }
+    }
+    if let Some(config) = remote {
+        return Ok((Parsed::Remote(Box::new(config)), max_payload));
     }
     let kind = match scheme {
         "memory" => Kind::Memory(target.to_string()),
@@ -156,14 +178,40 @@ fn parse_dsn(dsn: &str) -> Result<(Kind, usize), String> {
             }
             Kind::Workers
         }
-        "redis" | "rediss" | "nats" | "tls" => {
+        other => {
             return Err(format!(
-                "{scheme}:// is not available in this build (supported: memory://, workers://)"
+                "unknown scheme \"{other}\" (supported: memory://, workers://, redis://, rediss://, nats://, tls://)"
             ))
         }
-        other => return Err(format!("unknown scheme \"{other}\" (supported: memory://, workers://)")),
     };
-    Ok((kind, max_payload))
+    Ok((Parsed::Local(kind), max_payload))
+}
+
+/// What a remote reported, on the PHP thread: run the subscribers of a message, or the
+/// error callbacks of the brokers on that remote.
+pub fn on_remote(delivery: Delivery) {
+    match delivery {
+        Delivery::Message(id, m) => {
+            let topic = String::from_utf8_lossy(&m.topic);
+            deliver(|k| *k == Kind::Remote(id), OTHER_SERVER, &topic, &m.payload);
+        }
+        Delivery::Error(id, text) => {
+            let callbacks: Vec<Zval> = brokers(|all| {
+                all.values()
+                    .filter(|s| s.kind == Kind::Remote(id))
+                    .flat_map(|s| s.on_error.iter().map(Zval::shallow_clone))
+                    .collect()
+            });
+            for cb in callbacks {
+                let e = ZendObject::new(broker_exception());
+                if e.try_call_method("__construct", vec![&text]).is_err() {
+                    continue;
+                }
+                let Ok(z) = e.into_zval(false) else { continue };
+                runtime::spawn(cb, vec![z], TaskKind::Hook("broker onError"));
+            }
+        }
+    }
 }
 
 /// Publish/subscribe: memory:// (this process) or workers:// (every worker of this server).
@@ -226,19 +274,39 @@ fn check_topic(method: &str, topic: &str) -> PhpResult<()> {
 #[php_impl]
 impl Broker {
     /// A broker for $dsn: "memory://" or "memory://name" (the brokers of this process
-    /// with that name), "workers://" (every worker of this server). Option:
-    /// ?max_payload=bytes (default 1 MiB).
+    /// with that name), "workers://" (every worker of this server),
+    /// "redis://[user:password@]host[:port][/db]", "rediss://…" (TLS),
+    /// "nats://[token@|user:password@]host[:port]" or "tls://…" (NATS over TLS): every
+    /// server on that broker, one connection per server, made when it starts serving.
+    /// Options: ?max_payload=bytes (default 1 MiB); for Redis and NATS also channel (the
+    /// channel or subject, default "via"), secret (≥ 16 bytes: messages are signed with
+    /// HMAC-SHA256 and only messages signed with it are taken), buffer (bytes held while
+    /// the broker is down, default 1 MiB; past it publish() drops and counts), ca (a PEM
+    /// file of CA certificates, TLS only), echo=1 (this server gets its own messages back
+    /// from the broker too).
     ///
     /// @throws \ValueError for a malformed DSN, an unknown scheme or option
     pub fn __construct(dsn: Str) -> PhpResult<Self> {
         let dsn = dsn.into_string();
-        let (kind, max_payload) =
+        let (parsed, max_payload) =
             parse_dsn(&dsn).map_err(|e| value_err(format!("Via\\Broker::__construct(): {e}")))?;
+        let kind = match parsed {
+            Parsed::Local(kind) => kind,
+            Parsed::Remote(config) => Kind::Remote(remotes::register(&dsn, *config)),
+        };
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         brokers(|all| {
             all.insert(
                 id,
-                State { kind, subs: HashMap::new(), max_payload, published: 0, delivered: 0, dropped: 0 },
+                State {
+                    kind,
+                    subs: HashMap::new(),
+                    on_error: Vec::new(),
+                    max_payload,
+                    published: 0,
+                    delivered: 0,
+                    dropped: 0,
+                },
             )
         });
         Ok(Self { id, dsn })
@@ -284,6 +352,17 @@ impl Broker {
                     deliver(|k| *k == Kind::Workers, origin(), &topic, &payload);
                 }
             },
+            Kind::Remote(id) => {
+                let Some(taken) = remotes::with_remote(id, |r| r.publish(topic.as_bytes(), &payload)) else {
+                    return Err(broker_err(format!(
+                        "Via\\Broker::publish(): not connected to {}: a shared broker connects when the server starts",
+                        remotes::display(id)
+                    )));
+                };
+                // This server's own subscribers get it now; the broker's echo is skipped.
+                self.state(|s| if taken { s.published += 1 } else { s.dropped += 1 });
+                deliver(|k| *k == Kind::Remote(id), origin(), &topic, &payload);
+            }
         }
         Ok(())
     }
@@ -335,17 +414,53 @@ impl Broker {
             None => false,
             Some(Kind::Memory(_)) => true,
             Some(Kind::Workers) => super::workers::link().is_none_or(|l| l.is_open()),
+            Some(Kind::Remote(id)) => remotes::with_remote(id, |r| r.is_connected()).unwrap_or(false),
         }
     }
 
+    /// Runs $callback(\Via\BrokerException $e) in a task whenever the connection to a
+    /// shared broker fails or breaks (the message names the broker, never its
+    /// credentials). memory:// and workers:// brokers never call it.
+    ///
+    /// @throws \Via\BrokerException when the broker is closed
+    pub fn on_error(&self, callback: Callable) -> PhpResult<()> {
+        self.state(|s| s.on_error.push(callback.to_zval())).ok_or_else(|| self.closed("onError"))
+    }
+
     /// Counters: published (by this broker), delivered (callbacks run for its
-    /// subscriptions), dropped (messages that could not be sent).
+    /// subscriptions), dropped (messages that could not be sent). A shared broker adds
+    /// its connection's: connected, sent, rejected (unsigned, badly signed or malformed
+    /// messages), own_skipped (this server's messages come back), reconnects and
+    /// queued_bytes (waiting while the broker is down or behind).
     pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
-        let (p, d, x) = self.state(|s| (s.published, s.delivered, s.dropped)).unwrap_or((0, 0, 0));
+        let (p, d, x, kind) = self
+            .state(|s| (s.published, s.delivered, s.dropped, s.kind.clone()))
+            .unwrap_or((0, 0, 0, Kind::Workers));
         let mut ht = ZendHashTable::new();
         ht.insert("published", p as i64)?;
         ht.insert("delivered", d as i64)?;
         ht.insert("dropped", x as i64)?;
+        if let Kind::Remote(id) = kind {
+            let remote = remotes::with_remote(id, |r| {
+                let s = r.stats();
+                let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed) as i64;
+                (
+                    r.is_connected(),
+                    n(&s.sent),
+                    n(&s.rejected),
+                    n(&s.own_skipped),
+                    n(&s.reconnects),
+                    r.queued_bytes(),
+                )
+            });
+            let (connected, sent, rejected, own, reconnects, queued) = remote.unwrap_or_default();
+            ht.insert("connected", connected)?;
+            ht.insert("sent", sent)?;
+            ht.insert("rejected", rejected)?;
+            ht.insert("own_skipped", own)?;
+            ht.insert("reconnects", reconnects)?;
+            ht.insert("queued_bytes", queued as i64)?;
+        }
         Ok(ht)
     }
 

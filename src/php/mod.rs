@@ -26,6 +26,7 @@ mod convert;
 mod errors;
 mod fiber;
 mod global;
+mod remotes;
 mod request;
 mod response;
 mod response_core;
@@ -64,6 +65,7 @@ extern "C" fn request_shutdown(_ty: i32, _module_number: i32) -> i32 {
     // Release fibers, callables and timers while the engine's objects still exist.
     sse::shutdown();
     broker::shutdown();
+    remotes::shutdown();
     runtime::shutdown();
     answers::shutdown();
     0

@@ -162,6 +162,13 @@ pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> P
     let signals = install_signals(&rt, &[libc::SIGTERM, libc::SIGINT], move |sig| {
         let _ = signal_tx.send(Event::Signal(sig));
     });
+    let remote_tx = tx.clone();
+    super::remotes::start_all(
+        rt.clone(),
+        Arc::new(move |d| {
+            let _ = remote_tx.send(Event::Remote(d));
+        }),
+    );
     let identity = Identity { id: 0, count: 1, master_pid: std::process::id() };
     let serving = Serving { rt, rx, handle: Some(handle), link: None, identity, services, signals };
     crate::info!("listening on {}://{addr} (pid {})", scheme(&config), std::process::id());

@@ -45,6 +45,8 @@ pub(super) enum Event {
     Drained,
     /// From the master, in a worker process.
     Link(LinkEvent),
+    /// From a shared broker's connection (`remotes`).
+    Remote(super::remotes::Delivery),
 }
 
 /// Events taken from the inbox before running the tasks they created.
@@ -238,6 +240,7 @@ pub(super) fn install_running(
 pub(super) fn finish_running() {
     answers::set_outbox(None);
     runtime::set_host(None);
+    super::remotes::stop_all();
     let running = RUNNING.get().borrow_mut().take();
     if let Some(mut running) = running {
         drop(running.signals.take());
@@ -282,6 +285,7 @@ pub fn on_event(ev: Event) {
             }
         }
         Event::Link(ev) => on_link_event(ev),
+        Event::Remote(d) => super::broker::on_remote(d),
     }
 }
 

@@ -1,0 +1,127 @@
+//! This process's connections to shared brokers (`redis://`, `rediss://`, `nats://`,
+//! `tls://`) for `Via\Broker`.
+//!
+//! Owns: one `broker::Remote` per distinct DSN, however many `Via\Broker` objects use it
+//! (one connection per server), started when the server starts serving (or at once, for a
+//! broker created while it serves) and closed when it stops, and the hand-over of what a
+//! remote reports to the PHP thread (`Delivery`, through the running server's inbox).
+//! Does not own: subscriptions and callbacks (`broker`), the connection itself
+//! (`crate::broker`).
+//!
+//! PHP thread only; the notifier runs on Tokio threads and touches no PHP value.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use crate::broker::{envelope, Message, Origin, Remote, RemoteConfig, Sink};
+
+use super::global::PhpGlobal;
+
+/// Index of a remote in this process's registry.
+pub type RemoteId = u32;
+
+/// What a remote reports, on its way to the PHP thread.
+pub enum Delivery {
+    Message(RemoteId, Message),
+    Error(RemoteId, String),
+}
+
+/// Hands a delivery to the PHP thread (the running server's inbox).
+pub type Notify = Arc<dyn Fn(Delivery) + Send + Sync>;
+
+struct Entry {
+    dsn: String,
+    config: RemoteConfig,
+    remote: Option<Remote>,
+}
+
+#[derive(Default)]
+struct Registry {
+    entries: Vec<Entry>,
+    /// While a server serves: where remotes run and report.
+    serving: Option<(tokio::runtime::Handle, Notify)>,
+    origin: Option<Origin>,
+}
+
+static REMOTES: PhpGlobal<RefCell<Option<Registry>>> = PhpGlobal::new(RefCell::new(None));
+
+fn with<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
+    f(REMOTES.get().borrow_mut().get_or_insert_with(Registry::default))
+}
+
+struct ToPhp {
+    id: RemoteId,
+    notify: Notify,
+}
+
+impl Sink for ToPhp {
+    fn deliver(&self, message: Message) {
+        (self.notify)(Delivery::Message(self.id, message));
+    }
+
+    fn error(&self, text: String) {
+        (self.notify)(Delivery::Error(self.id, text));
+    }
+}
+
+impl Registry {
+    fn start(&mut self, id: RemoteId) {
+        let Some((rt, notify)) = &self.serving else { return };
+        let origin = *self.origin.get_or_insert_with(envelope::new_origin);
+        let entry = &mut self.entries[id as usize];
+        if entry.remote.is_none() {
+            let sink = Arc::new(ToPhp { id, notify: Arc::clone(notify) });
+            entry.remote = Some(Remote::start(rt, entry.config.clone(), origin, sink));
+        }
+    }
+}
+
+/// The remote for `dsn` (one per distinct DSN), started if a server serves.
+pub fn register(dsn: &str, config: RemoteConfig) -> RemoteId {
+    with(|r| {
+        let id = match r.entries.iter().position(|e| e.dsn == dsn) {
+            Some(i) => i as RemoteId,
+            None => {
+                r.entries.push(Entry { dsn: dsn.to_owned(), config, remote: None });
+                (r.entries.len() - 1) as RemoteId
+            }
+        };
+        r.start(id);
+        id
+    })
+}
+
+/// The server starts serving in this process: connect every remote registered so far.
+pub fn start_all(rt: tokio::runtime::Handle, notify: Notify) {
+    with(|r| {
+        r.serving = Some((rt, notify));
+        for id in 0..r.entries.len() {
+            r.start(id as RemoteId);
+        }
+    });
+}
+
+/// The server stopped: close every connection (what is still queued is lost).
+pub fn stop_all() {
+    let remotes: Vec<Remote> = with(|r| {
+        r.serving = None;
+        r.entries.iter_mut().filter_map(|e| e.remote.take()).collect()
+    });
+    drop(remotes);
+}
+
+/// Runs `f` on the remote `id` if it is connected or connecting.
+pub fn with_remote<R>(id: RemoteId, f: impl FnOnce(&Remote) -> R) -> Option<R> {
+    with(|r| r.entries.get(id as usize).and_then(|e| e.remote.as_ref()).map(f))
+}
+
+/// `scheme://host:port` of remote `id`, for messages.
+pub fn display(id: RemoteId) -> String {
+    with(|r| r.entries.get(id as usize).map(|e| e.config.display()).unwrap_or_default())
+}
+
+/// Closes every connection and forgets them (request shutdown).
+pub fn shutdown() {
+    let old = REMOTES.get().borrow_mut().take();
+    drop(old);
+}
