@@ -65,7 +65,8 @@ class Via
     /** @var array<string, array<string, callable>> */
     private array $scopedActions = [];
     /** @var array<string, mixed> */
-    private array $globalState = [];
+    /** Global state, shared by every worker: one row per key, the value serialized. */
+    private ?\Via\Table $globalState = null;
     /** @var list<object> */
     private array $middleware = [];
     /** @var callable|null */
@@ -117,6 +118,10 @@ class Via
         $this->revivals = new RevivalStore();
         $this->broker = $config->getBroker();
         $this->startedAt = microtime(true);
+        $onError = $config->getBrokerErrorHandler();
+        if ($onError !== null && method_exists($this->broker, 'setErrorHandler')) {
+            $this->broker->setErrorHandler($onError);
+        }
         $this->broker->subscribe(function (string $scope): void {
             if (Scope::isValidWireScope($scope) && $scope !== Scope::TAB) {
                 $this->syncLocally($scope);
@@ -223,14 +228,53 @@ class Via
 
     // ---- state ------------------------------------------------------------------------
 
+    /** A global value (every worker sees it), or $default when none is set. */
     public function globalState(string $key, mixed $default = null): mixed
     {
-        return array_key_exists($key, $this->globalState) ? $this->globalState[$key] : $default;
+        $stored = $this->globalTable()->get(self::globalKey($key), 'v');
+        return $stored === null ? $default : unserialize($stored);
     }
 
+    /**
+     * Sets a global value for every worker; it stays a copy (objects are serialized).
+     * @throws \OverflowException when the serialized value is over the table's value size
+     *         (`withGlobalStateTableSize()`), or the table has no row left for a new key
+     */
     public function setGlobalState(string $key, mixed $value): void
     {
-        $this->globalState[$key] = $value;
+        $serialized = serialize($value);
+        $max = $this->config->getGlobalStateValueBytes();
+        if (strlen($serialized) > $max) {
+            throw new \OverflowException(sprintf(
+                'global state "%s" is %d bytes serialized, over the %d bytes of withGlobalStateTableSize()',
+                $key,
+                strlen($serialized),
+                $max,
+            ));
+        }
+        try {
+            $this->globalTable()->set(self::globalKey($key), ['v' => $serialized]);
+        } catch (\Via\CapacityException $e) {
+            throw new \OverflowException(sprintf(
+                'global state is full: %d keys (withGlobalStateTableSize())',
+                $this->config->getGlobalStateRows(),
+            ), 0, $e);
+        }
+    }
+
+    /** Table keys are at most 64 bytes: a longer key is hashed (keeping a readable head). */
+    private static function globalKey(string $key): string
+    {
+        return strlen($key) <= 64 && $key !== '' ? $key : substr($key, 0, 31) . '#' . substr(hash('sha256', $key), 0, 32);
+    }
+
+    /** Made before start() so that every worker forked from this process shares it. */
+    private function globalTable(): \Via\Table
+    {
+        return $this->globalState ??= new \Via\Table(
+            $this->config->getGlobalStateRows(),
+            ['v' => [\Via\Table::STRING, $this->config->getGlobalStateValueBytes()]],
+        );
     }
 
     public function getSessionData(string $sessionId, string $key, mixed $default = null): mixed
@@ -466,6 +510,7 @@ class Via
     public function start(): void
     {
         $this->config->validate();
+        $this->globalTable();
         foreach ($this->config->ignoredSwooleSettings() as $key) {
             $this->log('warn', "withSwooleSettings(): \"$key\" has no meaning on the via runtime; ignored");
         }

@@ -4,6 +4,7 @@ declare(strict_types=1);
 
 namespace Via\Framework\Tests;
 
+use Via\Framework\Config;
 use Via\Framework\Context;
 use Via\Framework\Scope;
 use Via\Framework\Tests\Support\AppTestCase;
@@ -264,6 +265,26 @@ final class ViaTest extends AppTestCase
         self::assertNull($app->globalState('k', 'd'), 'a stored null is a value');
         $app->setGlobalState('k', [1]);
         self::assertSame([1], $app->globalState('k'));
+        $long = str_repeat('k', 100);
+        $app->setGlobalState($long, 'long keys are hashed');
+        self::assertSame('long keys are hashed', $app->globalState($long));
+        self::assertNull($app->globalState(str_repeat('k', 99)));
+    }
+
+    public function testGlobalStateTooLargeOrFullIsAnOverflowNothingTruncated(): void
+    {
+        $app = new Via((new Config())->withGlobalStateTableSize(2, 64));
+        $app->setGlobalState('a', str_repeat('x', 40));
+        try {
+            $app->setGlobalState('a', str_repeat('x', 100));
+            self::fail('no exception');
+        } catch (\OverflowException $e) {
+            self::assertStringContainsString('over the 64 bytes', $e->getMessage());
+        }
+        self::assertSame(str_repeat('x', 40), $app->globalState('a'), 'the old value stays whole');
+        $app->setGlobalState('b', 1);
+        $this->expectException(\OverflowException::class);
+        $app->setGlobalState('c', 1);
     }
 
     public function testSessionDataIsPerSession(): void
