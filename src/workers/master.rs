@@ -31,9 +31,9 @@ use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use parking_lot::Mutex;
 use tokio::sync::mpsc;
 
-use super::forker::{Exit, ForkerEvent, ForkerHandle};
+use super::forker::{ForkerEvent, ForkerHandle};
 use super::forkers::{Forkers, Loss};
-use super::reaper::Reaper;
+use super::reaper::{Exit, Reaper};
 use crate::http::exchange::{RequestBody, ResponseBodySource, ResponseStart};
 use crate::http::stats::Stats;
 use crate::http::topics::Topics;
