@@ -31,6 +31,7 @@ use crate::http::server::IoRuntime;
 use crate::http::stats::Stats;
 use crate::http::{Dispatcher, IncomingRequest, Reply};
 use crate::ipc::{self, Frame, WireBody, WireRequest};
+use crate::shutdown::{Shutdown, Trigger};
 
 /// Events for the worker's PHP thread other than requests and stream events.
 #[derive(Debug)]
@@ -102,7 +103,7 @@ pub struct Link {
     open: Arc<AtomicBool>,
     shared: Arc<Shared>,
     /// Tells the writer to finish, and the writer's task.
-    writer: Mutex<Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>>,
+    writer: Mutex<Option<(Trigger, tokio::task::JoinHandle<()>)>>,
     runtime: Option<IoRuntime>,
 }
 
@@ -120,13 +121,8 @@ impl Link {
         let (read, write) = ipc::async_stream(fd, &rt)?.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
         let open = Arc::new(AtomicBool::new(true));
-        let (close_writer, close) = oneshot::channel::<()>();
-        let writer = rt.spawn(async move {
-            let close = async {
-                let _ = close.await;
-            };
-            let _ = ipc::write_frames_until(write, out_rx, close, None).await;
-        });
+        let close_writer = Trigger::new();
+        let writer = rt.spawn(write_until(write, out_rx, close_writer.subscribe()));
         let shared = Arc::new(Shared {
             dispatcher,
             streams: Mutex::default(),
@@ -211,7 +207,7 @@ impl Link {
     /// queued, and the master answers 502 for what it never receives.
     pub fn close(&self) {
         let Some((close, writer)) = self.writer.lock().take() else { return };
-        let _ = close.send(());
+        close.fire();
         if let Some(rt) = &self.runtime {
             let _ = rt.handle().block_on(async { tokio::time::timeout(LINGER, writer).await });
         }
@@ -234,6 +230,15 @@ impl Drop for Link {
             rt.stop();
         }
     }
+}
+
+/// The link's writer task: what the worker sends, until `close` (then what was queued).
+async fn write_until(
+    write: tokio::net::unix::OwnedWriteHalf,
+    out: mpsc::UnboundedReceiver<Frame>,
+    mut close: Shutdown,
+) {
+    let _ = ipc::write_frames_until(write, out, close.recv(), None).await;
 }
 
 /// The worker-side counters as a `Stats` frame.

@@ -39,6 +39,7 @@ use crate::http::stats::Stats;
 use crate::http::topics::Topics;
 use crate::http::{Dispatcher, IncomingRequest, Reply, StreamEvent, StreamShared};
 use crate::ipc::{self, Frame, WireBody, WireFile, WireHead, WireRequest};
+use crate::shutdown::Trigger;
 
 /// Requests held for a worker index whose process is (re)starting.
 const MAX_WAITING: usize = 4096;
@@ -447,7 +448,7 @@ pub struct Running {
     pub forker: ForkerHandle,
     pub reaper: Reaper,
     /// Stops accepting and drains the HTTP core.
-    pub begin_http_shutdown: Box<dyn Fn() + Send>,
+    pub http_shutdown: Trigger,
 }
 
 impl MasterStart {
@@ -469,7 +470,7 @@ impl MasterStart {
             Arc::new(move |forker, event| sup.send(SupEvent::Forker { forker, event }).is_ok()),
         )?;
         let rt = run.rt.clone();
-        rt.spawn(supervise(master, sup_rx, forkers, run.begin_http_shutdown, run.rt.clone(), done));
+        rt.spawn(supervise(master, sup_rx, forkers, run.http_shutdown, run.rt.clone(), done));
         Ok(())
     }
 }
@@ -500,7 +501,7 @@ async fn supervise(
     master: Arc<Master>,
     mut rx: mpsc::UnboundedReceiver<SupEvent>,
     mut forkers: Forkers,
-    begin_http_shutdown: Box<dyn Fn() + Send>,
+    http_shutdown: Trigger,
     rt: tokio::runtime::Handle,
     done: std::sync::mpsc::Sender<Outcome>,
 ) {
@@ -669,7 +670,7 @@ async fn supervise(
                             crate::error!("{msg}; stopping");
                             outcome.get_or_insert(Outcome::Failed(msg));
                             stopping = true;
-                            begin_stop(&master, &*begin_http_shutdown, &rt);
+                            begin_stop(&master, &http_shutdown, &rt);
                         }
                     }
                     Loss::Spare | Loss::Unknown => {}
@@ -758,7 +759,7 @@ async fn supervise(
                         outcome.get_or_insert(Outcome::Failed(msg));
                         stopping = true;
                         master.stopping.store(true, Ordering::Release);
-                        begin_stop(&master, &*begin_http_shutdown, &rt);
+                        begin_stop(&master, &http_shutdown, &rt);
                     } else {
                         schedule_respawn(&mut slots, index, &master.sup);
                     }
@@ -801,7 +802,7 @@ async fn supervise(
                 if !stopping {
                     stopping = true;
                     crate::info!("stopping: draining {n} workers (send the signal again to stop at once)");
-                    begin_stop(&master, &*begin_http_shutdown, &rt);
+                    begin_stop(&master, &http_shutdown, &rt);
                 }
             }
             SupEvent::StopNow | SupEvent::DrainDeadline => {
@@ -813,7 +814,7 @@ async fn supervise(
                         unsafe { libc::kill(c.pid, libc::SIGKILL) };
                     }
                 }
-                begin_http_shutdown();
+                http_shutdown.fire();
                 http_drained = true;
             }
             SupEvent::HttpDrained => http_drained = true,
@@ -826,7 +827,7 @@ async fn supervise(
             }
             if live == 0 && !http_drained {
                 // Workers are gone; connections still open only carry what is left.
-                begin_http_shutdown();
+                http_shutdown.fire();
             }
         }
     }
@@ -842,9 +843,9 @@ fn reap(forkers: &mut Forkers, sup: &mpsc::UnboundedSender<SupEvent>) {
     }
 }
 
-fn begin_stop(master: &Arc<Master>, begin_http_shutdown: &dyn Fn(), rt: &tokio::runtime::Handle) {
+fn begin_stop(master: &Arc<Master>, http_shutdown: &Trigger, rt: &tokio::runtime::Handle) {
     master.stopping.store(true, Ordering::Release);
-    begin_http_shutdown();
+    http_shutdown.fire();
     for c in master.all_conns() {
         // Under the slot's lock, as in `route`: no request follows the Shutdown.
         let _current = master.slots[c.index as usize].current.lock();
