@@ -65,7 +65,7 @@ impl TopicsRef {
                 t.join(topic, stream);
             }
             Self::Remote(link) => {
-                link.send(crate::ipc::Frame::Join {
+                link.send(crate::ipc::ToMaster::Join {
                     stream: stream.id(),
                     topic: bytes::Bytes::from(topic.to_owned()),
                 });
@@ -79,7 +79,7 @@ impl TopicsRef {
                 t.leave(topic, stream_id);
             }
             Self::Remote(link) => {
-                link.send(crate::ipc::Frame::Leave {
+                link.send(crate::ipc::ToMaster::Leave {
                     stream: stream_id,
                     topic: bytes::Bytes::from(topic.to_owned()),
                 });

@@ -38,7 +38,7 @@ use crate::http::exchange::{RequestBody, ResponseBodySource, ResponseStart};
 use crate::http::stats::Stats;
 use crate::http::topics::Topics;
 use crate::http::{Dispatcher, IncomingRequest, Reply, StreamEvent, StreamShared};
-use crate::ipc::{self, Frame, WireBody, WireFile, WireHead, WireRequest};
+use crate::ipc::{self, FrameReader, ToApp, ToLink, ToMaster, ToWorker, WireBody, WireFile, WireRequest};
 use crate::shutdown::Trigger;
 
 /// Requests held for a worker index whose process is (re)starting.
@@ -106,7 +106,7 @@ struct Conn {
     index: u32,
     generation: u64,
     pid: i32,
-    out: mpsc::UnboundedSender<Frame>,
+    out: mpsc::UnboundedSender<ToWorker>,
     pending: Mutex<HashMap<u64, Pending>>,
     /// Worker stream id → the stream the connection reads.
     streams: Mutex<HashMap<u64, Arc<StreamShared>>>,
@@ -123,8 +123,8 @@ struct Conn {
 }
 
 impl Conn {
-    fn send(&self, f: Frame) {
-        let _ = self.out.send(f);
+    fn send(&self, f: impl Into<ToWorker>) {
+        let _ = self.out.send(f.into());
     }
 }
 
@@ -350,14 +350,14 @@ impl crate::http::StreamEvents for Master {
                 if let Some(c) = conn.upgrade() {
                     c.streams.lock().remove(&stream);
                     c.paused.lock().remove(&stream);
-                    c.send(Frame::StreamClosed { stream });
+                    c.send(ToLink::StreamClosed { stream });
                 }
             }
             StreamEvent::Drained(id) => {
                 let Some((conn, stream)) = self.streams.lock().get(&id).cloned() else { return };
                 if let Some(c) = conn.upgrade() {
                     if c.paused.lock().remove(&stream) {
-                        c.send(Frame::Resume { stream });
+                        c.send(ToLink::Resume { stream });
                     }
                 }
             }
@@ -408,20 +408,14 @@ fn send_request(conn: &Arc<Conn>, req: Box<IncomingRequest>, cookie: Option<u32>
         method: Bytes::copy_from_slice(head.method.as_str().as_bytes()),
         uri: Bytes::from(head.uri.to_string()),
         version: version_byte(head.version),
-        headers: head
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (Bytes::copy_from_slice(k.as_str().as_bytes()), Bytes::copy_from_slice(v.as_bytes()))
-            })
-            .collect(),
+        headers: ipc::header_pairs(&head.headers),
         remote: Bytes::from(head.remote.to_string()),
         local: Bytes::from(head.local.to_string()),
         tls: head.tls,
         body,
     };
     conn.pending.lock().insert(head.id, Pending { reply, cookie, files });
-    conn.send(Frame::Request { request: Box::new(wire) });
+    conn.send(ToLink::Request { request: Box::new(wire) });
 }
 
 fn bad_gateway() -> ResponseStart {
@@ -685,7 +679,7 @@ async fn supervise(
                 }
                 if stopping {
                     conn.leaving.store(true, Ordering::Release);
-                    conn.send(Frame::Shutdown { server_stop: true });
+                    conn.send(ToApp::Shutdown { server_stop: true });
                     continue;
                 }
                 conn.ready.store(true, Ordering::Release);
@@ -694,7 +688,7 @@ async fn supervise(
                     if let Some(old) = current.replace(Arc::clone(&conn)) {
                         if !Arc::ptr_eq(&old, &conn) {
                             old.leaving.store(true, Ordering::Release);
-                            old.send(Frame::Shutdown { server_stop: false });
+                            old.send(ToApp::Shutdown { server_stop: false });
                         }
                     }
                 }
@@ -850,7 +844,7 @@ fn begin_stop(master: &Arc<Master>, http_shutdown: &Trigger, rt: &tokio::runtime
         // Under the slot's lock, as in `route`: no request follows the Shutdown.
         let _current = master.slots[c.index as usize].current.lock();
         c.leaving.store(true, Ordering::Release);
-        c.send(Frame::Shutdown { server_stop: true });
+        c.send(ToApp::Shutdown { server_stop: true });
     }
     // Requests held for a restarting worker will not be served now.
     for slot in &master.slots {
@@ -925,7 +919,7 @@ fn connect(
         dead: AtomicBool::new(false),
         leaving: AtomicBool::new(false),
     });
-    conn.send(Frame::Init {
+    conn.send(ToApp::Init {
         worker: index,
         workers: master.cfg.workers,
         generation,
@@ -942,7 +936,7 @@ fn connect(
     });
     let m = Arc::clone(master);
     rt.spawn(async move {
-        let mut reader = ipc::FrameReader::new(read);
+        let mut reader = FrameReader::<_, ToMaster>::new(read);
         loop {
             match reader.next().await {
                 Ok(Some(f)) => on_frame(&m, &conn, f),
@@ -958,9 +952,9 @@ fn connect(
     Ok(())
 }
 
-fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
+fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: ToMaster) {
     match f {
-        Frame::Response { req, head, body } => {
+        ToMaster::Response { req, head, body } => {
             let Some(p) = conn.pending.lock().remove(&req) else { return };
             let mut headers = ipc::header_map(head.headers);
             if let Some(i) = p.cookie {
@@ -974,9 +968,9 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 body: ResponseBodySource::Full(body),
             });
         }
-        Frame::StreamStart { req, stream, head, heartbeat_ms } => {
+        ToMaster::StreamStart { req, stream, head, heartbeat_ms } => {
             let Some(p) = conn.pending.lock().remove(&req) else {
-                conn.send(Frame::StreamClosed { stream });
+                conn.send(ToLink::StreamClosed { stream });
                 return;
             };
             let mut headers = ipc::header_map(head.headers);
@@ -1007,22 +1001,22 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 conn.streams.lock().remove(&stream);
                 master.streams.lock().remove(&s.id());
                 s.close();
-                conn.send(Frame::StreamClosed { stream });
+                conn.send(ToLink::StreamClosed { stream });
             }
         }
-        Frame::Chunk { stream, data } => {
+        ToMaster::Chunk { stream, data } => {
             let Some(s) = conn.streams.lock().get(&stream).cloned() else { return };
             if let Ok(queued) = s.push(data) {
                 if queued > master.cfg.stream_queue && conn.paused.lock().insert(stream) {
                     if s.notify_when_drained(master.cfg.stream_queue / 2) {
-                        conn.send(Frame::Pause { stream });
+                        conn.send(ToLink::Pause { stream });
                     } else {
                         conn.paused.lock().remove(&stream);
                     }
                 }
             }
         }
-        Frame::End { stream } => {
+        ToMaster::End { stream } => {
             if let Some(s) = conn.streams.lock().remove(&stream) {
                 master.streams.lock().remove(&s.id());
                 s.finish();
@@ -1030,7 +1024,7 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
             conn.paused.lock().remove(&stream);
             conn.early_joins.lock().take(stream);
         }
-        Frame::Abort { stream } => {
+        ToMaster::Abort { stream } => {
             if let Some(s) = conn.streams.lock().remove(&stream) {
                 master.streams.lock().remove(&s.id());
                 s.abort();
@@ -1038,7 +1032,7 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
             conn.paused.lock().remove(&stream);
             conn.early_joins.lock().take(stream);
         }
-        Frame::Join { stream, topic } => {
+        ToMaster::Join { stream, topic } => {
             let topic = String::from_utf8_lossy(&topic).into_owned();
             let s = conn.streams.lock().get(&stream).cloned();
             match s {
@@ -1057,7 +1051,7 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 }
             }
         }
-        Frame::Leave { stream, topic } => {
+        ToMaster::Leave { stream, topic } => {
             let topic = String::from_utf8_lossy(&topic).into_owned();
             let s = conn.streams.lock().get(&stream).cloned();
             match s {
@@ -1067,21 +1061,21 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                 None => conn.early_joins.lock().leave(stream, &topic),
             }
         }
-        Frame::Publish { seq, topic, frame } => {
+        ToMaster::Publish { seq, topic, frame } => {
             let n = master.topics().publish(&String::from_utf8_lossy(&topic), frame);
-            conn.send(Frame::Answer { seq, value: n as u64 });
+            conn.send(ToApp::Answer { seq, value: n as u64 });
         }
-        Frame::Subscribers { seq, topic } => {
+        ToMaster::Subscribers { seq, topic } => {
             let n = master.topics().subscribers(&String::from_utf8_lossy(&topic));
-            conn.send(Frame::Answer { seq, value: n as u64 });
+            conn.send(ToApp::Answer { seq, value: n as u64 });
         }
-        Frame::BrokerSubscribe { topic } => {
+        ToMaster::BrokerSubscribe { topic } => {
             conn.broker_topics.lock().insert(topic);
         }
-        Frame::BrokerUnsubscribe { topic } => {
+        ToMaster::BrokerUnsubscribe { topic } => {
             conn.broker_topics.lock().remove(&topic);
         }
-        Frame::BrokerPublish { topic, payload } => {
+        ToMaster::BrokerPublish { topic, payload } => {
             let size = topic.len() + payload.len();
             for c in master.all_conns() {
                 if c.dead.load(Ordering::Acquire) || !c.broker_topics.lock().contains(&topic) {
@@ -1102,21 +1096,21 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
                     }
                     continue;
                 }
-                c.send(Frame::BrokerMessage {
+                c.send(ToApp::BrokerMessage {
                     origin: conn.index,
                     topic: topic.clone(),
                     payload: payload.clone(),
                 });
             }
         }
-        Frame::Ready => {
+        ToMaster::Ready => {
             let _ = master.sup.send(SupEvent::Ready(Arc::clone(conn)));
         }
-        Frame::Retire => {
+        ToMaster::Retire => {
             let _ = master.sup.send(SupEvent::Retire(Arc::clone(conn)));
         }
-        Frame::Stats { pairs } => *conn.stats.lock() = pairs,
-        Frame::StatsQuery { seq } => {
+        ToMaster::Stats { pairs } => *conn.stats.lock() = pairs,
+        ToMaster::StatsQuery { seq } => {
             let mut totals: Vec<(Bytes, u64)> = master
                 .stats()
                 .snapshot()
@@ -1139,24 +1133,8 @@ fn on_frame(master: &Arc<Master>, conn: &Arc<Conn>, f: Frame) {
             }
             let live = master.all_conns().iter().filter(|c| c.ready.load(Ordering::Acquire)).count();
             totals.push((Bytes::from_static(b"workers_live"), live as u64));
-            conn.send(Frame::StatsAnswer { seq, pairs: totals });
+            conn.send(ToApp::StatsAnswer { seq, pairs: totals });
         }
-        // Master-bound frames only; anything else from a worker is ignored.
-        _ => {}
-    }
-}
-
-/// Requests counted for `max_requests` live in the worker; this only formats the head.
-pub fn wire_head(status: StatusCode, reason: Option<Bytes>, headers: &HeaderMap) -> WireHead {
-    WireHead {
-        status: status.as_u16(),
-        reason,
-        headers: headers
-            .iter()
-            .map(|(k, v)| {
-                (Bytes::copy_from_slice(k.as_str().as_bytes()), Bytes::copy_from_slice(v.as_bytes()))
-            })
-            .collect(),
     }
 }
 
