@@ -1,16 +1,19 @@
 //! Frames between the master and a worker: length-prefixed binary messages over one Unix
 //! socketpair per worker.
 //!
-//! Owns: the frame types, their encoding, and the two async halves that move them (a
-//! reader that yields frames, a writer task that batches whatever is queued into one
-//! write).
+//! Owns: the frame types, one per direction — `ToWorker` (tags 1–31: `ToLink` for the
+//! worker's link, `ToApp` for what it runs) and `ToMaster` (tags 32–63) — their encoding,
+//! and the two async halves that move them (a reader that yields frames, a writer task that
+//! batches whatever is queued into one write).
 //! Does not own: what frames mean (`workers::master`, `workers::link`).
 //!
 //! Wire format: `u32 length (LE) | u8 tag | fields`, fields in the order of the variant;
-//! integers little-endian, byte strings as `u32 length | bytes`. A malformed frame is an
-//! error that ends the connection: both ends are this same build.
+//! integers little-endian, byte strings as `u32 length | bytes`. A malformed frame, or one
+//! of the other direction, is an error that ends the connection: both ends are this same
+//! build.
 
 use std::io;
+use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -63,22 +66,34 @@ pub struct WireHead {
     pub headers: Vec<(Bytes, Bytes)>,
 }
 
-/// Declares `Frame` and its wire form from one list: each variant's tag and fields, in the
-/// order they are written and read. Encoding and decoding are generated from the same list,
-/// so the two cannot drift apart (issue 10).
+impl WireHead {
+    pub fn new(status: http::StatusCode, reason: Option<Bytes>, headers: &http::HeaderMap) -> Self {
+        Self { status: status.as_u16(), reason, headers: header_pairs(headers) }
+    }
+}
+
+/// Declares frame enums and their wire form from one list: each variant's tag and fields,
+/// in the order they are written and read. Encoding and decoding are generated from the
+/// same list, so the two cannot drift apart (issue 10).
 macro_rules! frames {
     ($(
-        $(#[$meta:meta])*
-        $name:ident $({ $($field:ident : $ty:ty),* $(,)? })? = $tag:literal
-    ),* $(,)?) => {
+        $(#[$enum_meta:meta])*
+        enum $enum:ident {
+            $(
+                $(#[$meta:meta])*
+                $name:ident $({ $($field:ident : $ty:ty),* $(,)? })? = $tag:literal
+            ),* $(,)?
+        }
+    )*) => {$(
+        $(#[$enum_meta])*
         #[derive(Debug, Clone, PartialEq)]
-        pub enum Frame {
+        pub enum $enum {
             $( $(#[$meta])* $name $({ $($field: $ty),* })? ),*
         }
 
-        impl Frame {
+        impl $enum {
             /// Writes the tag and the fields, in their declared order.
-            fn put_fields(&self, b: &mut BytesMut) {
+            fn write_fields(&self, b: &mut BytesMut) {
                 match self {
                     $( Self::$name $({ $($field),* })? => {
                         b.put_u8($tag);
@@ -87,55 +102,164 @@ macro_rules! frames {
                 }
             }
 
-            /// Reads the fields of the frame tagged `tag`, in their declared order.
-            fn get_fields(tag: u8, d: &mut Bytes) -> io::Result<Self> {
-                Ok(match tag {
+            /// Reads the fields of the frame tagged `tag`, in their declared order; `None`
+            /// if `tag` is not one of these frames.
+            fn read_fields(tag: u8, d: &mut Bytes) -> io::Result<Option<Self>> {
+                Ok(Some(match tag {
                     $( $tag => Self::$name $({ $($field: <$ty as Wire>::get(d)?),* })?, )*
-                    t => return Err(bad(format!("unknown frame tag {t}"))),
-                })
+                    _ => return Ok(None),
+                }))
             }
         }
-    };
+    )*};
 }
 
 frames! {
-    // ---- master → worker (tags 1–31) ----
-    /// First frame on a new link.
-    Init { worker: u32, workers: u32, generation: u64, master_pid: u32, first_start: bool } = 1,
-    Request { request: Box<WireRequest> } = 2,
-    /// The client of a stream went away.
-    StreamClosed { stream: u64 } = 3,
-    /// The master's queue for a stream is full: stop forwarding until `Resume`.
-    Pause { stream: u64 } = 4,
-    Resume { stream: u64 } = 5,
-    /// The answer to a numbered question (`Publish`, `Subscribers`).
-    Answer { seq: u64, value: u64 } = 6,
-    /// Aggregated counters, the answer to `StatsQuery`.
-    StatsAnswer { seq: u64, pairs: Vec<(Bytes, u64)> } = 7,
-    BrokerMessage { origin: u32, topic: Bytes, payload: Bytes } = 8,
-    /// Finish in-flight work and exit; `server_stop` when the whole server stops (not a
-    /// recycle), so once-per-server hooks run.
-    Shutdown { server_stop: bool } = 9,
+    /// Master → worker, acted on by the worker's link (its I/O thread): requests and the flow
+    /// of their streams.
+    enum ToLink {
+        Request { request: Box<WireRequest> } = 2,
+        /// The client of a stream went away.
+        StreamClosed { stream: u64 } = 3,
+        /// The master's queue for a stream is full: stop forwarding until `Resume`.
+        Pause { stream: u64 } = 4,
+        Resume { stream: u64 } = 5,
+    }
 
-    // ---- worker → master (tags 32–63) ----
-    Ready = 32,
-    Response { req: u64, head: WireHead, body: Bytes } = 33,
-    StreamStart { req: u64, stream: u64, head: WireHead, heartbeat_ms: u64 } = 34,
-    Chunk { stream: u64, data: Bytes } = 35,
-    End { stream: u64 } = 36,
-    Abort { stream: u64 } = 37,
-    Join { stream: u64, topic: Bytes } = 38,
-    Leave { stream: u64, topic: Bytes } = 39,
-    Publish { seq: u64, topic: Bytes, frame: Bytes } = 40,
-    Subscribers { seq: u64, topic: Bytes } = 41,
-    BrokerSubscribe { topic: Bytes } = 42,
-    BrokerUnsubscribe { topic: Bytes } = 43,
-    BrokerPublish { topic: Bytes, payload: Bytes } = 44,
-    /// The worker reached max_requests: replace it.
-    Retire = 45,
-    /// The worker's counters (sent now and then, and before a `StatsQuery`).
-    Stats { pairs: Vec<(Bytes, u64)> } = 46,
-    StatsQuery { seq: u64 } = 47,
+    /// Master → worker, handed by the link to what the worker runs (its PHP thread) as they
+    /// are.
+    enum ToApp {
+        /// First frame on a new link.
+        Init { worker: u32, workers: u32, generation: u64, master_pid: u32, first_start: bool } = 1,
+        /// The answer to a numbered question (`Publish`, `Subscribers`).
+        Answer { seq: u64, value: u64 } = 6,
+        /// Aggregated counters, the answer to `StatsQuery`.
+        StatsAnswer { seq: u64, pairs: Vec<(Bytes, u64)> } = 7,
+        BrokerMessage { origin: u32, topic: Bytes, payload: Bytes } = 8,
+        /// Finish in-flight work and exit; `server_stop` when the whole server stops (not a
+        /// recycle), so once-per-server hooks run.
+        Shutdown { server_stop: bool } = 9,
+    }
+
+    /// Worker → master (tags 32–63).
+    enum ToMaster {
+        Ready = 32,
+        Response { req: u64, head: WireHead, body: Bytes } = 33,
+        StreamStart { req: u64, stream: u64, head: WireHead, heartbeat_ms: u64 } = 34,
+        Chunk { stream: u64, data: Bytes } = 35,
+        End { stream: u64 } = 36,
+        Abort { stream: u64 } = 37,
+        Join { stream: u64, topic: Bytes } = 38,
+        Leave { stream: u64, topic: Bytes } = 39,
+        Publish { seq: u64, topic: Bytes, frame: Bytes } = 40,
+        Subscribers { seq: u64, topic: Bytes } = 41,
+        BrokerSubscribe { topic: Bytes } = 42,
+        BrokerUnsubscribe { topic: Bytes } = 43,
+        BrokerPublish { topic: Bytes, payload: Bytes } = 44,
+        /// The worker reached max_requests: replace it.
+        Retire = 45,
+        /// The worker's counters (sent now and then, and before a `StatsQuery`).
+        Stats { pairs: Vec<(Bytes, u64)> } = 46,
+        StatsQuery { seq: u64 } = 47,
+    }
+}
+
+/// Every frame the master sends a worker (tags 1–31), by what acts on it there.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ToWorker {
+    Link(ToLink),
+    App(ToApp),
+}
+
+impl From<ToLink> for ToWorker {
+    fn from(f: ToLink) -> Self {
+        Self::Link(f)
+    }
+}
+
+impl From<ToApp> for ToWorker {
+    fn from(f: ToApp) -> Self {
+        Self::App(f)
+    }
+}
+
+/// The frames of one direction, the unit a `FrameReader` yields and a writer takes. A tag of
+/// the other direction is a protocol error, as an unknown one is.
+pub trait Frame: Sized {
+    /// Who reads these frames (for the error a misdirected frame gets).
+    const READER: &'static str;
+
+    /// Writes the tag and the fields.
+    fn write_fields(&self, b: &mut BytesMut);
+
+    /// Reads the fields of the frame tagged `tag`; `None` if `tag` is not a frame of this
+    /// direction.
+    fn read_fields(tag: u8, d: &mut Bytes) -> io::Result<Option<Self>>;
+
+    /// The bytes a broker message holds while queued (0 for other frames): what a backlog
+    /// counter adds when it queues one and the writer takes off once written.
+    fn broker_bytes(&self) -> usize {
+        0
+    }
+
+    /// Appends the frame, length prefix included.
+    fn encode(&self, b: &mut BytesMut) {
+        let start = b.len();
+        b.put_u32_le(0);
+        self.write_fields(b);
+        let len = (b.len() - start - 4) as u32;
+        b[start..start + 4].copy_from_slice(&len.to_le_bytes());
+    }
+
+    /// Decodes one frame body (without its length prefix).
+    fn decode(mut b: Bytes) -> io::Result<Self> {
+        let d = &mut b;
+        let t = get_u8(d)?;
+        let Some(f) = Self::read_fields(t, d)? else {
+            return Err(bad(format!("frame tag {t} is not one {} reads", Self::READER)));
+        };
+        if d.has_remaining() {
+            return Err(bad(format!("{} trailing bytes after frame {t}", d.remaining())));
+        }
+        Ok(f)
+    }
+}
+
+impl Frame for ToWorker {
+    const READER: &'static str = "a worker";
+
+    fn write_fields(&self, b: &mut BytesMut) {
+        match self {
+            Self::Link(f) => f.write_fields(b),
+            Self::App(f) => f.write_fields(b),
+        }
+    }
+
+    fn read_fields(tag: u8, d: &mut Bytes) -> io::Result<Option<Self>> {
+        if let Some(f) = ToLink::read_fields(tag, d)? {
+            return Ok(Some(Self::Link(f)));
+        }
+        Ok(ToApp::read_fields(tag, d)?.map(Self::App))
+    }
+
+    fn broker_bytes(&self) -> usize {
+        match self {
+            Self::App(ToApp::BrokerMessage { topic, payload, .. }) => topic.len() + payload.len(),
+            _ => 0,
+        }
+    }
+}
+
+impl Frame for ToMaster {
+    const READER: &'static str = "the master";
+
+    fn write_fields(&self, b: &mut BytesMut) {
+        ToMaster::write_fields(self, b);
+    }
+
+    fn read_fields(tag: u8, d: &mut Bytes) -> io::Result<Option<Self>> {
+        ToMaster::read_fields(tag, d)
+    }
 }
 
 /// A value with a wire form: `put` appends it, `get` reads it back (bounded: a length read
@@ -353,6 +477,14 @@ fn put_bytes(b: &mut BytesMut, v: &[u8]) {
     b.put_slice(v);
 }
 
+/// A `HeaderMap` as header pairs for the wire.
+pub fn header_pairs(headers: &http::HeaderMap) -> Vec<(Bytes, Bytes)> {
+    headers
+        .iter()
+        .map(|(k, v)| (Bytes::copy_from_slice(k.as_str().as_bytes()), Bytes::copy_from_slice(v.as_bytes())))
+        .collect()
+}
+
 /// Header pairs off the wire as a `HeaderMap`. Both ends are the same build and only ever
 /// send headers that were valid where they were read; a pair that is not valid is skipped.
 pub fn header_map(pairs: Vec<(Bytes, Bytes)>) -> http::HeaderMap {
@@ -363,28 +495,6 @@ pub fn header_map(pairs: Vec<(Bytes, Bytes)>) -> http::HeaderMap {
         }
     }
     h
-}
-
-impl Frame {
-    /// Appends the frame, length prefix included.
-    pub fn encode(&self, b: &mut BytesMut) {
-        let start = b.len();
-        b.put_u32_le(0);
-        self.put_fields(b);
-        let len = (b.len() - start - 4) as u32;
-        b[start..start + 4].copy_from_slice(&len.to_le_bytes());
-    }
-
-    /// Decodes one frame body (without its length prefix).
-    pub fn decode(mut b: Bytes) -> io::Result<Self> {
-        let d = &mut b;
-        let t = get_u8(d)?;
-        let f = Self::get_fields(t, d)?;
-        if d.has_remaining() {
-            return Err(bad(format!("{} trailing bytes after frame {t}", d.remaining())));
-        }
-        Ok(f)
-    }
 }
 
 fn bad(msg: String) -> io::Error {
@@ -424,15 +534,16 @@ fn get_bytes(d: &mut Bytes) -> io::Result<Bytes> {
     Ok(d.split_to(n))
 }
 
-/// Reads frames from one end of a link.
-pub struct FrameReader<R> {
+/// Reads the frames of one direction (`F`) from one end of a link.
+pub struct FrameReader<R, F> {
     io: R,
     buf: BytesMut,
+    frames: PhantomData<fn() -> F>,
 }
 
-impl<R: AsyncRead + Unpin> FrameReader<R> {
+impl<R: AsyncRead + Unpin, F: Frame> FrameReader<R, F> {
     pub fn new(io: R) -> Self {
-        Self { io, buf: BytesMut::with_capacity(64 * 1024) }
+        Self { io, buf: BytesMut::with_capacity(64 * 1024), frames: PhantomData }
     }
 
     /// The next frame; `None` at a clean end of the link.
@@ -441,7 +552,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// small frames (as many as the buffer holds, and it keeps the capacity of the largest
     /// frame seen), and handing them out without a yield point would let one peer hold a
     /// runtime thread — every other connection on it — for as long as it keeps writing.
-    pub async fn next(&mut self) -> io::Result<Option<Frame>> {
+    pub async fn next(&mut self) -> io::Result<Option<F>> {
         tokio::task::coop::consume_budget().await;
         loop {
             if self.buf.len() >= 4 {
@@ -452,7 +563,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
                 if self.buf.len() >= 4 + len {
                     self.buf.advance(4);
                     let body = self.buf.split_to(len).freeze();
-                    return Frame::decode(body).map(Some);
+                    return F::decode(body).map(Some);
                 }
                 self.buf.reserve(4 + len - self.buf.len());
             } else if self.buf.capacity() - self.buf.len() < 4096 {
@@ -470,8 +581,6 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 }
 
-/// Writes every frame queued on `rx`, as many per write as are waiting. Ends when all
-/// senders are gone (after writing what was queued) or the peer stops reading.
 /// A link's socket as a Tokio stream registered with `rt`.
 pub fn async_stream(
     fd: std::os::fd::OwnedFd,
@@ -483,30 +592,21 @@ pub fn async_stream(
     tokio::net::UnixStream::from_std(std_stream)
 }
 
-pub async fn write_frames<W: AsyncWrite + Unpin>(
+/// Writes every frame queued on `rx`, as many per write as are waiting. Ends when all
+/// senders are gone (after writing what was queued) or the peer stops reading.
+pub async fn write_frames<W: AsyncWrite + Unpin, F: Frame>(
     io: W,
-    rx: mpsc::UnboundedReceiver<Frame>,
+    rx: mpsc::UnboundedReceiver<F>,
 ) -> io::Result<()> {
     write_frames_until(io, rx, std::future::pending(), None).await
-}
-
-impl Frame {
-    /// The bytes a broker message holds while queued (0 for other frames): what a
-    /// backlog counter adds when it queues one and the writer takes off once written.
-    pub fn broker_bytes(&self) -> usize {
-        match self {
-            Frame::BrokerMessage { topic, payload, .. } => topic.len() + payload.len(),
-            _ => 0,
-        }
-    }
 }
 
 /// `write_frames` that also ends when `close` resolves: what was queued by then is written
 /// first, so a process that exits right after loses no frame it sent. With `backlog`, the
 /// `broker_bytes` of every frame are taken off it once the frame is written.
-pub async fn write_frames_until<W: AsyncWrite + Unpin>(
+pub async fn write_frames_until<W: AsyncWrite + Unpin, F: Frame>(
     mut io: W,
-    mut rx: mpsc::UnboundedReceiver<Frame>,
+    mut rx: mpsc::UnboundedReceiver<F>,
     close: impl std::future::Future<Output = ()>,
     backlog: Option<Arc<AtomicUsize>>,
 ) -> io::Result<()> {
@@ -557,15 +657,9 @@ mod tests {
         Bytes::copy_from_slice(s.as_bytes())
     }
 
-    fn all() -> Vec<Frame> {
-        let head = WireHead {
-            status: 201,
-            reason: Some(b("Made")),
-            headers: vec![(b("x-a"), b("1")), (b("x-a"), b("2"))],
-        };
-        vec![
-            Frame::Init { worker: 3, workers: 4, generation: 9, master_pid: 77, first_start: true },
-            Frame::Request {
+    fn to_worker() -> Vec<ToWorker> {
+        let link = [
+            ToLink::Request {
                 request: Box::new(WireRequest {
                     id: 5,
                     method: b("POST"),
@@ -589,7 +683,7 @@ mod tests {
                     },
                 }),
             },
-            Frame::Request {
+            ToLink::Request {
                 request: Box::new(WireRequest {
                     id: 6,
                     method: b("GET"),
@@ -602,74 +696,120 @@ mod tests {
                     body: WireBody::Bytes(b("body")),
                 }),
             },
-            Frame::StreamClosed { stream: 1 },
-            Frame::Pause { stream: 2 },
-            Frame::Resume { stream: 3 },
-            Frame::Answer { seq: 4, value: 5 },
-            Frame::StatsAnswer { seq: 6, pairs: vec![(b("requests"), 7)] },
-            Frame::BrokerMessage { origin: 1, topic: b("t"), payload: b("p") },
-            Frame::Shutdown { server_stop: true },
-            Frame::Ready,
-            Frame::Response { req: 1, head: head.clone(), body: b("hello") },
-            Frame::StreamStart { req: 2, stream: 3, head, heartbeat_ms: 15000 },
-            Frame::Chunk { stream: 3, data: b("data: x\n\n") },
-            Frame::End { stream: 3 },
-            Frame::Abort { stream: 4 },
-            Frame::Join { stream: 3, topic: b("room") },
-            Frame::Leave { stream: 3, topic: b("room") },
-            Frame::Publish { seq: 8, topic: b("room"), frame: b("data: y\n\n") },
-            Frame::Subscribers { seq: 9, topic: b("room") },
-            Frame::BrokerSubscribe { topic: b("t") },
-            Frame::BrokerUnsubscribe { topic: b("t") },
-            Frame::BrokerPublish { topic: b("t"), payload: b("p") },
-            Frame::Retire,
-            Frame::Stats { pairs: vec![(b("sse_events"), 1)] },
-            Frame::StatsQuery { seq: 10 },
+            ToLink::StreamClosed { stream: 1 },
+            ToLink::Pause { stream: 2 },
+            ToLink::Resume { stream: 3 },
+        ];
+        let app = [
+            ToApp::Init { worker: 3, workers: 4, generation: 9, master_pid: 77, first_start: true },
+            ToApp::Answer { seq: 4, value: 5 },
+            ToApp::StatsAnswer { seq: 6, pairs: vec![(b("requests"), 7)] },
+            ToApp::BrokerMessage { origin: 1, topic: b("t"), payload: b("p") },
+            ToApp::Shutdown { server_stop: true },
+        ];
+        link.into_iter().map(ToWorker::from).chain(app.into_iter().map(ToWorker::from)).collect()
+    }
+
+    fn to_master() -> Vec<ToMaster> {
+        let head = WireHead {
+            status: 201,
+            reason: Some(b("Made")),
+            headers: vec![(b("x-a"), b("1")), (b("x-a"), b("2"))],
+        };
+        vec![
+            ToMaster::Ready,
+            ToMaster::Response { req: 1, head: head.clone(), body: b("hello") },
+            ToMaster::StreamStart { req: 2, stream: 3, head, heartbeat_ms: 15000 },
+            ToMaster::Chunk { stream: 3, data: b("data: x\n\n") },
+            ToMaster::End { stream: 3 },
+            ToMaster::Abort { stream: 4 },
+            ToMaster::Join { stream: 3, topic: b("room") },
+            ToMaster::Leave { stream: 3, topic: b("room") },
+            ToMaster::Publish { seq: 8, topic: b("room"), frame: b("data: y\n\n") },
+            ToMaster::Subscribers { seq: 9, topic: b("room") },
+            ToMaster::BrokerSubscribe { topic: b("t") },
+            ToMaster::BrokerUnsubscribe { topic: b("t") },
+            ToMaster::BrokerPublish { topic: b("t"), payload: b("p") },
+            ToMaster::Retire,
+            ToMaster::Stats { pairs: vec![(b("sse_events"), 1)] },
+            ToMaster::StatsQuery { seq: 10 },
         ]
+    }
+
+    /// The frame's body (without its length prefix).
+    fn body(f: &impl Frame) -> Bytes {
+        let mut buf = BytesMut::new();
+        f.encode(&mut buf);
+        let len = u32::from_le_bytes(buf[..4].try_into().unwrap()) as usize;
+        assert_eq!(len, buf.len() - 4);
+        buf.freeze().slice(4..)
     }
 
     #[test]
     fn every_frame_round_trips() {
-        for f in all() {
-            let mut buf = BytesMut::new();
-            f.encode(&mut buf);
-            let len = u32::from_le_bytes(buf[..4].try_into().unwrap()) as usize;
-            assert_eq!(len, buf.len() - 4);
-            assert_eq!(Frame::decode(buf.freeze().slice(4..)).unwrap(), f);
+        for f in to_worker() {
+            assert_eq!(ToWorker::decode(body(&f)).unwrap(), f);
         }
+        for f in to_master() {
+            assert_eq!(ToMaster::decode(body(&f)).unwrap(), f);
+        }
+    }
+
+    fn assert_malformed_are_errors<F: Frame + std::fmt::Debug>(frames: Vec<F>) {
+        for f in frames {
+            let body = body(&f);
+            for cut in 0..body.len() {
+                assert!(F::decode(body.slice(..cut)).is_err(), "{f:?} cut at {cut}");
+            }
+            let mut longer = BytesMut::from(&body[..]);
+            longer.put_u8(0);
+            assert!(F::decode(longer.freeze()).is_err());
+        }
+        assert!(F::decode(Bytes::from_static(&[200])).is_err());
     }
 
     #[test]
     fn malformed_frames_are_errors() {
-        for f in all() {
-            let mut buf = BytesMut::new();
-            f.encode(&mut buf);
-            let body = buf.freeze().slice(4..);
-            for cut in 0..body.len() {
-                assert!(Frame::decode(body.slice(..cut)).is_err(), "{f:?} cut at {cut}");
-            }
-            let mut longer = BytesMut::from(&body[..]);
-            longer.put_u8(0);
-            assert!(Frame::decode(longer.freeze()).is_err());
-        }
-        assert!(Frame::decode(Bytes::from_static(&[200])).is_err());
+        assert_malformed_are_errors(to_worker());
+        assert_malformed_are_errors(to_master());
     }
 
-    #[tokio::test]
-    async fn reader_and_writer_move_frames_in_order() {
+    /// A frame read by the end it was not meant for is a protocol error, not a frame to
+    /// ignore.
+    #[test]
+    fn a_frame_of_the_other_direction_is_an_error() {
+        for f in to_worker() {
+            let e = ToMaster::decode(body(&f)).unwrap_err();
+            assert!(e.to_string().contains("not one the master reads"), "{f:?}: {e}");
+        }
+        for f in to_master() {
+            let e = ToWorker::decode(body(&f)).unwrap_err();
+            assert!(e.to_string().contains("not one a worker reads"), "{f:?}: {e}");
+        }
+    }
+
+    async fn assert_moved_in_order<F: Frame + Clone + std::fmt::Debug + PartialEq + Send + 'static>(
+        frames: Vec<F>,
+    ) {
         let (a, b_end) = tokio::net::UnixStream::pair().unwrap();
         let (tx, rx) = mpsc::unbounded_channel();
         let writer = tokio::spawn(write_frames(a, rx));
-        for f in all() {
+        for f in frames.clone() {
             tx.send(f).unwrap();
         }
         drop(tx);
-        let mut r = FrameReader::new(b_end);
-        for f in all() {
+        let mut r = FrameReader::<_, F>::new(b_end);
+        for f in frames {
             assert_eq!(r.next().await.unwrap(), Some(f));
         }
         assert_eq!(r.next().await.unwrap(), None);
         writer.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn reader_and_writer_move_frames_in_order() {
+        assert_moved_in_order(to_worker()).await;
+        assert_moved_in_order(to_master()).await;
     }
 
     /// Frames that arrived in one read are not all handed out in one poll: the reading
@@ -680,7 +820,7 @@ mod tests {
         let (a, b_end) = std::os::unix::net::UnixStream::pair().unwrap();
         let mut bytes = BytesMut::new();
         for stream in 0..FRAMES {
-            Frame::End { stream }.encode(&mut bytes);
+            ToMaster::End { stream }.encode(&mut bytes);
         }
         std::io::Write::write_all(&mut &a, &bytes).unwrap();
         b_end.set_nonblocking(true).unwrap();
@@ -696,10 +836,10 @@ mod tests {
                 }
             })
         };
-        assert_eq!(r.next().await.unwrap(), Some(Frame::End { stream: 0 }));
+        assert_eq!(r.next().await.unwrap(), Some(ToMaster::End { stream: 0 }));
         let first = ticks.load(Ordering::Relaxed);
         for stream in 1..FRAMES {
-            assert_eq!(r.next().await.unwrap(), Some(Frame::End { stream }));
+            assert_eq!(r.next().await.unwrap(), Some(ToMaster::End { stream }));
         }
         let during = ticks.load(Ordering::Relaxed) - first;
         ticker.abort();
@@ -711,7 +851,7 @@ mod tests {
         let (a, b_end) = tokio::net::UnixStream::pair().unwrap();
         let (tx, rx) = mpsc::unbounded_channel();
         let (close_tx, close) = tokio::sync::oneshot::channel::<()>();
-        for f in all() {
+        for f in to_worker() {
             tx.send(f).unwrap();
         }
         close_tx.send(()).unwrap();
@@ -724,12 +864,12 @@ mod tests {
             },
             None,
         ));
-        let mut r = FrameReader::new(b_end);
-        for f in all() {
+        let mut r = FrameReader::<_, ToWorker>::new(b_end);
+        for f in to_worker() {
             assert_eq!(r.next().await.unwrap(), Some(f));
         }
         assert_eq!(r.next().await.unwrap(), None);
         writer.await.unwrap().unwrap();
-        assert!(tx.send(Frame::Ready).is_err(), "closed for senders");
+        assert!(tx.send(ToApp::Shutdown { server_stop: false }.into()).is_err(), "closed for senders");
     }
 }

@@ -4,7 +4,8 @@
 //! Layout (see docs/architecture.md):
 //! - The Rust core knows nothing of PHP, owns Tokio, and is tested with `cargo test` over
 //!   real sockets and real forks:
-//!   - `config` (server options), `log`, `signal` (SIGTERM/SIGINT/SIGUSR1 as events);
+//!   - `config` (server options), `log`, `signal` (SIGTERM/SIGINT/SIGUSR1 as events),
+//!     `shutdown` (the one stop signal a process's tasks share);
 //!   - `http` (listener, hyper, the event-stream path, TLS, compression, static files,
 //!     topics) and `scheduler` (timers of the PHP loop, in plain Rust);
 //!   - `inbox` (requests and events handed to the PHP thread, one wake per I/O tick);
@@ -32,6 +33,7 @@ pub mod inbox;
 pub mod ipc;
 pub mod log;
 pub mod scheduler;
+pub mod shutdown;
 pub mod signal;
 pub mod table;
 pub mod workers;

@@ -22,7 +22,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, watch, Notify, Semaphore};
+use tokio::sync::{oneshot, Notify, Semaphore};
 
 use super::conn::{sniff_h2c, Activity, Rewind, Watched};
 use super::exchange::Dispatcher;
@@ -30,6 +30,7 @@ use super::service::{self, ConnCtx, ServerShared};
 use super::stats::{Stats, StatsSnapshot};
 use super::topics::Topics;
 use crate::config::{ConfigError, ServerConfig};
+use crate::shutdown::{Shutdown, Trigger};
 
 /// Why a server could not start.
 #[derive(Debug)]
@@ -187,7 +188,7 @@ pub struct ServerHandle {
     runtime: Option<IoRuntime>,
     shared: Arc<ServerShared>,
     topics: Arc<Topics>,
-    shutdown: Arc<watch::Sender<bool>>,
+    shutdown: Trigger,
     local_addr: SocketAddr,
 }
 
@@ -234,10 +235,10 @@ impl ServerHandle {
             stats: Arc::new(Stats::default()),
             next_request_id: AtomicU64::new(0),
         });
-        let (shutdown, rx) = watch::channel(false);
-        handle.spawn(accept_loop(listener, Arc::clone(&shared), rx));
+        let shutdown = Trigger::new();
+        handle.spawn(accept_loop(listener, Arc::clone(&shared), shutdown.subscribe()));
         let topics = Topics::start(&handle, Arc::clone(&shared.stats), shared.config.sse.backpressure);
-        Ok(Self { runtime: Some(runtime), shared, topics, shutdown: Arc::new(shutdown), local_addr })
+        Ok(Self { runtime: Some(runtime), shared, topics, shutdown, local_addr })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -273,21 +274,18 @@ impl ServerHandle {
     /// Stops accepting and asks every connection to finish its in-flight requests and
     /// close. The dispatcher's `drained()` runs when the last connection is gone.
     pub fn begin_shutdown(&self) {
-        let _ = self.shutdown.send(true);
+        self.shutdown.fire();
     }
 
-    /// `begin_shutdown` as a function other threads can keep.
-    pub fn shutdown_trigger(&self) -> impl Fn() + Send + Sync + 'static {
-        let tx = Arc::clone(&self.shutdown);
-        move || {
-            let _ = tx.send(true);
-        }
+    /// What fires `begin_shutdown`, for other threads and tasks to keep.
+    pub fn shutdown_trigger(&self) -> Trigger {
+        self.shutdown.clone()
     }
 }
 
 impl Drop for ServerHandle {
     fn drop(&mut self) {
-        let _ = self.shutdown.send(true);
+        self.shutdown.fire();
         if let Some(rt) = self.runtime.take() {
             rt.stop();
         }
@@ -302,20 +300,15 @@ fn is_connection_error(e: &io::Error) -> bool {
     )
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<ServerShared>, mut shutdown: watch::Receiver<bool>) {
+async fn accept_loop(listener: TcpListener, shared: Arc<ServerShared>, mut shutdown: Shutdown) {
     let limit = Arc::new(Semaphore::new(shared.config.limits.max_connections));
     let tracker = Arc::new(Tracker::default());
     let stats = Arc::clone(&shared.stats);
     let mut backoff = Duration::from_millis(1);
     loop {
-        if *shutdown.borrow_and_update() {
-            break;
-        }
         tokio::select! {
             biased;
-            changed = shutdown.changed() => {
-                if changed.is_err() { break; }
-            }
+            () = shutdown.recv() => break,
             res = listener.accept() => match res {
                 Ok((stream, remote)) => {
                     backoff = Duration::from_millis(1);
@@ -422,26 +415,17 @@ where
     }
 }
 
-async fn drive<C: Graceful>(conn: C, mut shutdown: watch::Receiver<bool>, remote: SocketAddr) {
+async fn drive<C: Graceful>(conn: C, mut shutdown: Shutdown, remote: SocketAddr) {
     tokio::pin!(conn);
-    let mut draining = false;
     loop {
-        if !draining && *shutdown.borrow_and_update() {
-            conn.as_mut().graceful();
-            draining = true;
-        }
         tokio::select! {
+            biased;
+            () = shutdown.recv(), if !shutdown.is_shutdown() => conn.as_mut().graceful(),
             res = conn.as_mut() => {
                 if let Err(e) = res {
                     crate::debug!("connection {remote}: {e}");
                 }
                 return;
-            }
-            changed = shutdown.changed(), if !draining => {
-                if changed.is_err() {
-                    conn.as_mut().graceful();
-                    draining = true;
-                }
             }
         }
     }
@@ -451,7 +435,7 @@ async fn serve_connection(
     mut stream: TcpStream,
     remote: SocketAddr,
     shared: &Arc<ServerShared>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let _ = stream.set_nodelay(true);
     let Ok(local) = stream.local_addr() else { return };
@@ -504,7 +488,7 @@ async fn serve_tls(
     remote: SocketAddr,
     local: SocketAddr,
     shared: &Arc<ServerShared>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) {
     let handshake = tokio::time::timeout(shared.config.limits.header_timeout, acceptor.accept(stream)).await;
     let tls = match handshake {
@@ -573,7 +557,7 @@ async fn serve_http<I>(
     remote: SocketAddr,
     local: SocketAddr,
     shared: &Arc<ServerShared>,
-    shutdown: watch::Receiver<bool>,
+    shutdown: Shutdown,
 ) where
     I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -639,8 +623,9 @@ mod tests {
                 stats: Arc::new(Stats::default()),
                 next_request_id: AtomicU64::new(0),
             });
-            let (_tx, rx) = watch::channel(false);
-            let f = serve_connection(TcpStream::connect(addr).await.unwrap(), addr, &shared, rx);
+            let trigger = Trigger::new();
+            let f =
+                serve_connection(TcpStream::connect(addr).await.unwrap(), addr, &shared, trigger.subscribe());
             assert!(
                 std::mem::size_of_val(&f) <= 1024,
                 "serve_connection: {} bytes",

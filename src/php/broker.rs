@@ -34,7 +34,7 @@ use super::global::PhpGlobal;
 use super::remotes::{self, Delivery, RemoteId};
 use super::runtime::{self, TaskKind};
 use crate::broker::RemoteConfig;
-use crate::ipc::Frame;
+use crate::ipc::ToMaster;
 use crate::workers::link::Link;
 
 /// Default largest payload: 1 MiB.
@@ -109,7 +109,7 @@ fn subscribed_anywhere(topic: &str) -> bool {
 /// created before start() came along with the fork).
 pub fn resubscribe_workers(link: &Link) {
     for t in worker_topics() {
-        link.send(Frame::BrokerSubscribe { topic: Bytes::from(t) });
+        link.send(ToMaster::BrokerSubscribe { topic: Bytes::from(t) });
     }
 }
 
@@ -256,7 +256,7 @@ impl Broker {
 fn unsubscribed(topic: &str) {
     if !subscribed_anywhere(topic) {
         if let Some(link) = super::workers::link() {
-            link.send(Frame::BrokerUnsubscribe { topic: Bytes::from(topic.to_owned()) });
+            link.send(ToMaster::BrokerUnsubscribe { topic: Bytes::from(topic.to_owned()) });
         }
     }
 }
@@ -337,7 +337,7 @@ impl Broker {
             Kind::Workers => match super::workers::link() {
                 Some(link) => {
                     if !link.is_open()
-                        || !link.send(Frame::BrokerPublish {
+                        || !link.send(ToMaster::BrokerPublish {
                             topic: Bytes::from(topic),
                             payload: Bytes::copy_from_slice(&payload),
                         })
@@ -384,7 +384,7 @@ impl Broker {
         });
         if first {
             if let Some(link) = super::workers::link() {
-                link.send(Frame::BrokerSubscribe { topic: Bytes::from(topic) });
+                link.send(ToMaster::BrokerSubscribe { topic: Bytes::from(topic) });
             }
         }
         Ok(())

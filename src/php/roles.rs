@@ -90,7 +90,7 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
                 topics: handle.topics(),
                 forker,
                 reaper,
-                begin_http_shutdown: Box::new(trigger),
+                http_shutdown: trigger,
             },
             done_tx,
         )

@@ -32,7 +32,7 @@ use super::services::Services;
 use super::workers::{self as php_workers, Identity};
 use crate::config::ServerConfig;
 use crate::http::{Dispatcher, IncomingRequest, ServerHandle, StreamEvent};
-use crate::ipc::Frame;
+use crate::ipc::{ToApp, ToMaster};
 use crate::scheduler::TimerId;
 use crate::signal::SignalGuard;
 use crate::workers::link::{Link, LinkEvent};
@@ -292,7 +292,7 @@ pub fn on_event(ev: Event) {
 /// An event from the master (worker processes only).
 fn on_link_event(ev: LinkEvent) {
     match ev {
-        LinkEvent::Init { worker, workers, generation, master_pid, first_start } => {
+        LinkEvent::Frame(ToApp::Init { worker, workers, generation, master_pid, first_start }) => {
             let identity = Identity { id: worker, count: workers, master_pid };
             php_workers::set_identity(Some(identity));
             let Some((server, link, mut hooks)) = with_running(|r| {
@@ -323,18 +323,18 @@ fn on_link_event(ev: LinkEvent) {
             }
             if let Some(link) = link {
                 super::broker::resubscribe_workers(&link);
-                link.send(Frame::Ready);
+                link.send(ToMaster::Ready);
             }
         }
-        LinkEvent::Answer { seq, value } => php_workers::answer_count(seq, value),
-        LinkEvent::StatsAnswer { seq, pairs } => php_workers::answer_stats(seq, pairs),
-        LinkEvent::BrokerMessage { origin, topic, payload } => {
+        LinkEvent::Frame(ToApp::Answer { seq, value }) => php_workers::answer_count(seq, value),
+        LinkEvent::Frame(ToApp::StatsAnswer { seq, pairs }) => php_workers::answer_stats(seq, pairs),
+        LinkEvent::Frame(ToApp::BrokerMessage { origin, topic, payload }) => {
             super::broker::deliver_workers(origin, &topic, &payload);
             if let Some(link) = php_workers::link() {
                 link.broker_taken(topic.len() + payload.len());
             }
         }
-        LinkEvent::Shutdown { server_stop } => {
+        LinkEvent::Frame(ToApp::Shutdown { server_stop }) => {
             let id = with_running(|r| {
                 r.server_stop = server_stop && r.identity.id == 0;
                 r.identity.id
@@ -373,7 +373,7 @@ fn on_request(req: Box<IncomingRequest>) {
         return; // dropping the reply answers 500
     };
     if let Some(link) = retire {
-        link.send(Frame::Retire);
+        link.send(ToMaster::Retire);
     }
     let IncomingRequest { head, body, reply } = *req;
     let stream_context = StreamContext {

@@ -21,7 +21,7 @@ use super::services::TopicsRef;
 use super::workers::{self as php_workers};
 use crate::config::{OptionValue, ServerConfig};
 use crate::http::ServerHandle;
-use crate::ipc::Frame;
+use crate::ipc::ToMaster;
 
 static NEXT_SERVER_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -279,7 +279,7 @@ impl Server {
             TopicsRef::Local(t) => Ok(t.publish(&topic, frame) as i64),
             TopicsRef::Remote(link) => {
                 let topic = bytes::Bytes::from(topic);
-                let n = php_workers::ask(link, "Via\\Server::publish()", |seq| Frame::Publish {
+                let n = php_workers::ask(link, "Via\\Server::publish()", |seq| ToMaster::Publish {
                     seq,
                     topic,
                     frame,
@@ -304,7 +304,7 @@ impl Server {
             TopicsRef::Local(t) => Ok(t.subscribers(&topic) as i64),
             TopicsRef::Remote(link) => {
                 let topic = bytes::Bytes::from(topic);
-                let n = php_workers::ask(&link, "Via\\Server::subscribers()", |seq| Frame::Subscribers {
+                let n = php_workers::ask(&link, "Via\\Server::subscribers()", |seq| ToMaster::Subscribers {
                     seq,
                     topic,
                 })?;
@@ -326,7 +326,7 @@ impl Server {
         .unwrap_or((None, None, Arc::default()));
         if let Some(link) = link {
             link.send(crate::workers::link::stats_frame(&stats));
-            let all = php_workers::ask(&link, "Via\\Server::stats()", |seq| Frame::StatsQuery { seq })?;
+            let all = php_workers::ask(&link, "Via\\Server::stats()", |seq| ToMaster::StatsQuery { seq })?;
             if let Some(arr) = all.array() {
                 for (k, v) in arr.iter() {
                     ht.insert(k.to_string().as_str(), v.long().unwrap_or(0))?;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::config::SseConfig;
 use crate::http::encoding::CompressionConfig;
 use crate::http::{Dispatcher, Stats, StreamShared, Topics};
-use crate::ipc::Frame;
+use crate::ipc::ToMaster;
 use crate::workers::link::Link;
 
 /// What the responses of a running server use of it.
@@ -37,7 +37,10 @@ impl TopicsRef {
                 t.join(topic, stream);
             }
             Self::Remote(link) => {
-                link.send(Frame::Join { stream: stream.id(), topic: bytes::Bytes::from(topic.to_owned()) });
+                link.send(ToMaster::Join {
+                    stream: stream.id(),
+                    topic: bytes::Bytes::from(topic.to_owned()),
+                });
             }
         }
     }
@@ -48,7 +51,7 @@ impl TopicsRef {
                 t.leave(topic, stream_id);
             }
             Self::Remote(link) => {
-                link.send(Frame::Leave { stream: stream_id, topic: bytes::Bytes::from(topic.to_owned()) });
+                link.send(ToMaster::Leave { stream: stream_id, topic: bytes::Bytes::from(topic.to_owned()) });
             }
         }
     }

@@ -20,7 +20,7 @@ use ext_php_rs::types::{ZendHashTable, Zval};
 use super::errors::{park_error, via_err};
 use super::global::PhpGlobal;
 use super::runtime::{self, Waiter, Wake};
-use crate::ipc::Frame;
+use crate::ipc::ToMaster;
 use crate::workers::link::Link;
 
 /// How long a worker waits for its master to answer a question.
@@ -67,7 +67,7 @@ pub fn set_link(link: Option<Arc<Link>>) -> Option<Arc<Link>> {
 }
 
 /// Sends the frame `make(seq)` and suspends the calling task until the master answers it.
-pub fn ask(link: &Link, what: &str, make: impl FnOnce(u64) -> Frame) -> PhpResult<Zval> {
+pub fn ask(link: &Link, what: &str, make: impl FnOnce(u64) -> ToMaster) -> PhpResult<Zval> {
     if !link.is_open() {
         return Err(via_err(format!("{what}: the link to the master is closed")));
     }
@@ -101,10 +101,10 @@ pub fn answer_count(seq: u64, n: u64) {
     }
 }
 
-pub fn answer_stats(seq: u64, pairs: Vec<(String, u64)>) {
+pub fn answer_stats(seq: u64, pairs: Vec<(bytes::Bytes, u64)>) {
     let mut ht = ZendHashTable::new();
     for (k, v) in pairs {
-        let _ = ht.insert(k.as_str(), v as i64);
+        let _ = ht.insert(&*String::from_utf8_lossy(&k), v as i64);
     }
     if let Ok(z) = ht.into_zval(false) {
         answer(seq, z);

@@ -24,7 +24,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use super::reaper::{self, Reaper};
+use super::reaper::{self, Exit, Reaper};
 
 /// What the caller of `start` is after it returns.
 pub enum Forked {
@@ -39,33 +39,6 @@ pub struct WorkerSeed {
     pub index: u32,
     pub generation: u64,
     pub link: OwnedFd,
-}
-
-/// How a worker process ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Exit {
-    Code(i32),
-    Signal(i32),
-}
-
-impl Exit {
-    /// From a `waitpid` status.
-    pub fn from_status(status: libc::c_int) -> Self {
-        if libc::WIFSIGNALED(status) {
-            Self::Signal(libc::WTERMSIG(status))
-        } else {
-            Self::Code(libc::WEXITSTATUS(status))
-        }
-    }
-}
-
-impl std::fmt::Display for Exit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Code(c) => write!(f, "exit code {c}"),
-            Self::Signal(s) => write!(f, "signal {s}"),
-        }
-    }
 }
 
 /// Reported by the forker to the master.
@@ -132,10 +105,7 @@ impl ForkerHandle {
 
     /// Asks for worker `index` (its `generation`-th process).
     pub fn spawn(&self, index: u32, generation: u64) -> io::Result<()> {
-        let mut m = [0u8; 13];
-        m[0] = MSG_SPAWN;
-        m[1..5].copy_from_slice(&index.to_le_bytes());
-        m[5..13].copy_from_slice(&generation.to_le_bytes());
+        let m = message(MSG_SPAWN, &[&index.to_le_bytes(), &generation.to_le_bytes()]);
         send(self.ctl.as_raw_fd(), &m, None)
     }
 
@@ -384,11 +354,7 @@ fn reap(ctl: &OwnedFd, children: &mut Vec<i32>) {
             Exit::Signal(sig) => (-1, sig),
             Exit::Code(code) => (code, 0),
         };
-        let mut m = [0u8; 13];
-        m[0] = MSG_EXITED;
-        m[1..5].copy_from_slice(&pid.to_le_bytes());
-        m[5..9].copy_from_slice(&code.to_le_bytes());
-        m[9..13].copy_from_slice(&sig.to_le_bytes());
+        let m = message(MSG_EXITED, &[&pid.to_le_bytes(), &code.to_le_bytes(), &sig.to_le_bytes()]);
         let _ = send(ctl.as_raw_fd(), &m, None);
     }
 }
@@ -401,29 +367,12 @@ fn spawn(
     generation: u64,
     children: &mut Vec<i32>,
 ) -> Option<WorkerSeed> {
-    let mut head = [0u8; 13];
-    head[1..5].copy_from_slice(&index.to_le_bytes());
-    head[5..13].copy_from_slice(&generation.to_le_bytes());
+    let (index_bytes, generation_bytes) = (index.to_le_bytes(), generation.to_le_bytes());
     let fail = |err: i32| {
-        let mut m = [0u8; 17];
-        m[..13].copy_from_slice(&head);
-        m[0] = MSG_SPAWN_FAILED;
-        m[13..17].copy_from_slice(&err.to_le_bytes());
+        let m = message(MSG_SPAWN_FAILED, &[&index_bytes, &generation_bytes, &err.to_le_bytes()]);
         let _ = send(ctl.as_raw_fd(), &m, None);
     };
-    let (master_end, worker_end) = match socketpair(libc::SOCK_STREAM) {
-        Ok(pair) => pair,
-        Err(e) => {
-            fail(e.raw_os_error().unwrap_or(0));
-            return None;
-        }
-    };
-    // SAFETY: the forker is single-threaded.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        fail(io::Error::last_os_error().raw_os_error().unwrap_or(0));
-        return None;
-    }
+    let (pid, master_end, worker_end) = fork_with_channel(libc::SOCK_STREAM, fail)?;
     if pid == 0 {
         // The worker: nothing of the forker's control remains.
         drop(master_end);
@@ -438,10 +387,7 @@ fn spawn(
     }
     drop(worker_end);
     children.push(pid);
-    let mut m = [0u8; 17];
-    m[..13].copy_from_slice(&head);
-    m[0] = MSG_SPAWNED;
-    m[13..17].copy_from_slice(&pid.to_le_bytes());
+    let m = message(MSG_SPAWNED, &[&index_bytes, &generation_bytes, &pid.to_le_bytes()]);
     let _ = send(ctl.as_raw_fd(), &m, Some(master_end.as_raw_fd()));
     None
 }
@@ -452,24 +398,9 @@ fn spawn(
 /// for it too.
 fn fork_spare(ctl: &OwnedFd, children: &mut Vec<i32>) -> Option<OwnedFd> {
     let fail = |err: i32| {
-        let mut m = [0u8; 5];
-        m[0] = MSG_SPARE_FAILED;
-        m[1..5].copy_from_slice(&err.to_le_bytes());
-        let _ = send(ctl.as_raw_fd(), &m, None);
+        let _ = send(ctl.as_raw_fd(), &message(MSG_SPARE_FAILED, &[&err.to_le_bytes()]), None);
     };
-    let (master_end, spare_end) = match socketpair(libc::SOCK_SEQPACKET) {
-        Ok(pair) => pair,
-        Err(e) => {
-            fail(e.raw_os_error().unwrap_or(0));
-            return None;
-        }
-    };
-    // SAFETY: the forker is single-threaded.
-    let pid = unsafe { libc::fork() };
-    if pid < 0 {
-        fail(io::Error::last_os_error().raw_os_error().unwrap_or(0));
-        return None;
-    }
+    let (pid, master_end, spare_end) = fork_with_channel(libc::SOCK_SEQPACKET, fail)?;
     if pid == 0 {
         // The spare: it keeps the signalfd and the signal mask; `serve` drops the parent's
         // children and the caller its control channel.
@@ -478,11 +409,30 @@ fn fork_spare(ctl: &OwnedFd, children: &mut Vec<i32>) -> Option<OwnedFd> {
     }
     drop(spare_end);
     children.push(pid);
-    let mut m = [0u8; 5];
-    m[0] = MSG_SPARE_READY;
-    m[1..5].copy_from_slice(&pid.to_le_bytes());
+    let m = message(MSG_SPARE_READY, &[&pid.to_le_bytes()]);
     let _ = send(ctl.as_raw_fd(), &m, Some(master_end.as_raw_fd()));
     None
+}
+
+/// Forks with a new channel between the two processes (a socketpair of `kind`): the pid
+/// (0 in the child), the parent's end, the child's end; each process drops the end that is
+/// not its own. A failure is reported through `fail` (its errno) and gives `None`.
+fn fork_with_channel(kind: libc::c_int, fail: impl Fn(i32)) -> Option<(i32, OwnedFd, OwnedFd)> {
+    let errno = |e: io::Error| e.raw_os_error().unwrap_or(0);
+    let (parent_end, child_end) = match socketpair(kind) {
+        Ok(pair) => pair,
+        Err(e) => {
+            fail(errno(e));
+            return None;
+        }
+    };
+    // SAFETY: the forker is single-threaded.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        fail(errno(io::Error::last_os_error()));
+        return None;
+    }
+    Some((pid, parent_end, child_end))
 }
 
 /// A connected pair of Unix sockets of `kind` (`SOCK_STREAM` for a worker's link,
@@ -495,6 +445,16 @@ fn socketpair(kind: libc::c_int) -> io::Result<(OwnedFd, OwnedFd)> {
     }
     // SAFETY: fresh descriptors we own.
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// A control message: its kind, then the fields' bytes in order (integers little-endian,
+/// as `parse_event` and `serve` read them).
+fn message(kind: u8, fields: &[&[u8]]) -> Vec<u8> {
+    let mut m = vec![kind];
+    for f in fields {
+        m.extend_from_slice(f);
+    }
+    m
 }
 
 /// Sends one datagram, with a descriptor attached when given.

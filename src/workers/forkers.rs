@@ -18,8 +18,8 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::forker::{Exit, ForkerEvent, ForkerHandle};
-use super::reaper::{self, Reaper};
+use super::forker::{ForkerEvent, ForkerHandle};
+use super::reaper::{self, Exit, Reaper};
 
 /// Forker deaths (active or spare) within `DEATH_WINDOW` at which the server stops instead
 /// of promoting again: something keeps killing them (the OOM killer, an operator's script),

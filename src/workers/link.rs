@@ -4,7 +4,9 @@
 //!
 //! Owns: the worker's I/O thread (one current-thread runtime), the bridge task of every
 //! request (its `Reply` → a `Response` or `StreamStart` frame, then the stream's chunks),
-//! pausing a stream while the master's queue for it is full, and periodic counters.
+//! pausing a stream while the master's queue for it is full, and periodic counters. Of the
+//! master's frames, `ToLink` ones are acted on here and `ToApp` ones go to the PHP thread as
+//! they are (`LinkEvent::Frame`).
 //! Does not own: what requests mean (the PHP side), routing (the master).
 //!
 //! Backpressure: a stream's chunks leave the worker's own bounded queue (`StreamShared`,
@@ -29,35 +31,15 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::http::exchange::{RequestBody, RequestHead, ResponseBodySource, ResponseStart, UploadedFile};
 use crate::http::server::IoRuntime;
 use crate::http::stats::Stats;
-use crate::http::{Dispatcher, IncomingRequest, Reply};
-use crate::ipc::{self, Frame, WireBody, WireRequest};
+use crate::http::{Dispatcher, IncomingRequest, Reply, StreamShared};
+use crate::ipc::{self, FrameReader, ToApp, ToLink, ToMaster, ToWorker, WireBody, WireHead, WireRequest};
+use crate::shutdown::{Shutdown, Trigger};
 
 /// Events for the worker's PHP thread other than requests and stream events.
 #[derive(Debug)]
 pub enum LinkEvent {
-    Init {
-        worker: u32,
-        workers: u32,
-        generation: u64,
-        master_pid: u32,
-        first_start: bool,
-    },
-    Answer {
-        seq: u64,
-        value: u64,
-    },
-    StatsAnswer {
-        seq: u64,
-        pairs: Vec<(String, u64)>,
-    },
-    BrokerMessage {
-        origin: u32,
-        topic: Bytes,
-        payload: Bytes,
-    },
-    Shutdown {
-        server_stop: bool,
-    },
+    /// A frame from the master for the PHP thread.
+    Frame(ToApp),
     /// The master is gone.
     Closed,
 }
@@ -97,12 +79,12 @@ const LINGER: Duration = Duration::from_secs(2);
 
 /// The worker's handle on its link.
 pub struct Link {
-    out: mpsc::UnboundedSender<Frame>,
+    out: mpsc::UnboundedSender<ToMaster>,
     seq: AtomicU64,
     open: Arc<AtomicBool>,
     shared: Arc<Shared>,
     /// Tells the writer to finish, and the writer's task.
-    writer: Mutex<Option<(oneshot::Sender<()>, tokio::task::JoinHandle<()>)>>,
+    writer: Mutex<Option<(Trigger, tokio::task::JoinHandle<()>)>>,
     runtime: Option<IoRuntime>,
 }
 
@@ -120,13 +102,8 @@ impl Link {
         let (read, write) = ipc::async_stream(fd, &rt)?.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
         let open = Arc::new(AtomicBool::new(true));
-        let (close_writer, close) = oneshot::channel::<()>();
-        let writer = rt.spawn(async move {
-            let close = async {
-                let _ = close.await;
-            };
-            let _ = ipc::write_frames_until(write, out_rx, close, None).await;
-        });
+        let close_writer = Trigger::new();
+        let writer = rt.spawn(write_until(write, out_rx, close_writer.subscribe()));
         let shared = Arc::new(Shared {
             dispatcher,
             streams: Mutex::default(),
@@ -136,39 +113,8 @@ impl Link {
             broker_backlog: AtomicUsize::new(0),
             stats: Arc::clone(&stats),
         });
-        {
-            let out = out.clone();
-            let open = Arc::clone(&open);
-            let on_event = Arc::clone(&on_event);
-            let shared = Arc::clone(&shared);
-            rt.spawn(async move {
-                let mut reader = ipc::FrameReader::new(read);
-                loop {
-                    match reader.next().await {
-                        Ok(Some(f)) => on_frame(f, &shared, &on_event, &out),
-                        Ok(None) => break,
-                        Err(e) => {
-                            crate::error!("link to the master: {e}");
-                            break;
-                        }
-                    }
-                }
-                open.store(false, Ordering::Release);
-                on_event(LinkEvent::Closed);
-            });
-        }
-        {
-            let out = out.clone();
-            rt.spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(1));
-                loop {
-                    tick.tick().await;
-                    if out.send(stats_frame(&stats)).is_err() {
-                        return;
-                    }
-                }
-            });
-        }
+        rt.spawn(read_frames(read, Arc::clone(&shared), on_event, out.clone(), Arc::clone(&open)));
+        rt.spawn(report_stats(stats, out.clone()));
         Ok(Self {
             out,
             seq: AtomicU64::new(1),
@@ -198,7 +144,7 @@ impl Link {
         self.shared.check_drained();
     }
 
-    pub fn send(&self, f: Frame) -> bool {
+    pub fn send(&self, f: ToMaster) -> bool {
         self.out.send(f).is_ok()
     }
 
@@ -211,7 +157,7 @@ impl Link {
     /// queued, and the master answers 502 for what it never receives.
     pub fn close(&self) {
         let Some((close, writer)) = self.writer.lock().take() else { return };
-        let _ = close.send(());
+        close.fire();
         if let Some(rt) = &self.runtime {
             let _ = rt.handle().block_on(async { tokio::time::timeout(LINGER, writer).await });
         }
@@ -236,24 +182,73 @@ impl Drop for Link {
     }
 }
 
+/// The link's reader task: every frame from the master in order, then `Closed` to the PHP
+/// thread.
+async fn read_frames(
+    read: tokio::net::unix::OwnedReadHalf,
+    shared: Arc<Shared>,
+    on_event: Arc<dyn Fn(LinkEvent) + Send + Sync>,
+    out: mpsc::UnboundedSender<ToMaster>,
+    open: Arc<AtomicBool>,
+) {
+    let mut reader = FrameReader::<_, ToWorker>::new(read);
+    loop {
+        match reader.next().await {
+            Ok(Some(f)) => on_frame(f, &shared, &on_event, &out),
+            Ok(None) => break,
+            Err(e) => {
+                crate::error!("link to the master: {e}");
+                break;
+            }
+        }
+    }
+    open.store(false, Ordering::Release);
+    on_event(LinkEvent::Closed);
+}
+
+/// Sends the worker's counters every second, until the link no longer writes.
+async fn report_stats(stats: Arc<Stats>, out: mpsc::UnboundedSender<ToMaster>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if out.send(stats_frame(&stats)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The link's writer task: what the worker sends, until `close` (then what was queued).
+async fn write_until(
+    write: tokio::net::unix::OwnedWriteHalf,
+    out: mpsc::UnboundedReceiver<ToMaster>,
+    mut close: Shutdown,
+) {
+    let _ = ipc::write_frames_until(write, out, close.recv(), None).await;
+}
+
 /// The worker-side counters as a `Stats` frame.
-pub fn stats_frame(stats: &Stats) -> Frame {
-    Frame::Stats {
+pub fn stats_frame(stats: &Stats) -> ToMaster {
+    ToMaster::Stats {
         pairs: stats.snapshot().pairs().iter().map(|(k, v)| (Bytes::from_static(k.as_bytes()), *v)).collect(),
     }
 }
 
 fn on_frame(
-    f: Frame,
+    f: ToWorker,
     shared: &Arc<Shared>,
     on_event: &Arc<dyn Fn(LinkEvent) + Send + Sync>,
-    out: &mpsc::UnboundedSender<Frame>,
+    out: &mpsc::UnboundedSender<ToMaster>,
 ) {
     match f {
-        Frame::Init { worker, workers, generation, master_pid, first_start } => {
-            on_event(LinkEvent::Init { worker, workers, generation, master_pid, first_start })
-        }
-        Frame::Request { request: w } => {
+        ToWorker::Link(f) => on_link_frame(f, shared, out),
+        ToWorker::App(f) => on_app_frame(f, shared, on_event),
+    }
+}
+
+/// A request, or news of a stream: acted on here.
+fn on_link_frame(f: ToLink, shared: &Arc<Shared>, out: &mpsc::UnboundedSender<ToMaster>) {
+    match f {
+        ToLink::Request { request: w } => {
             let id = w.id;
             let (reply, rx) = Reply::new();
             let req = incoming(*w, reply);
@@ -269,45 +264,41 @@ fn on_frame(
                 crate::warn!("request {id} arrived after the worker stopped taking requests");
             }
         }
-        Frame::StreamClosed { stream } => {
+        ToLink::StreamClosed { stream } => {
             if let Some(mut ctl) = shared.streams.lock().remove(&stream) {
                 if let Some(c) = ctl.cancel.take() {
                     let _ = c.send(());
                 }
             }
         }
-        Frame::Pause { stream } => {
+        ToLink::Pause { stream } => {
             if let Some(ctl) = shared.streams.lock().get(&stream) {
                 let _ = ctl.paused.send(true);
             }
         }
-        Frame::Resume { stream } => {
+        ToLink::Resume { stream } => {
             if let Some(ctl) = shared.streams.lock().get(&stream) {
                 let _ = ctl.paused.send(false);
             }
         }
-        Frame::Answer { seq, value } => on_event(LinkEvent::Answer { seq, value }),
-        Frame::StatsAnswer { seq, pairs } => on_event(LinkEvent::StatsAnswer {
-            seq,
-            pairs: pairs.into_iter().map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v)).collect(),
-        }),
-        Frame::BrokerMessage { origin, topic, payload } => {
-            // A PHP thread that does not get to its messages (a blocking call, a long
-            // loop) must not make the link buffer without bound.
-            let size = topic.len() + payload.len();
-            if shared.broker_backlog.fetch_add(size, Ordering::AcqRel) + size > super::master::BROKER_BACKLOG
-            {
-                shared.broker_backlog.fetch_sub(size, Ordering::AcqRel);
-                if shared.stats.broker_dropped.fetch_add(1, Ordering::Relaxed) % 10_000 == 0 {
-                    crate::warn!("the PHP thread is not taking broker messages; dropping them");
-                }
-                return;
-            }
-            on_event(LinkEvent::BrokerMessage { origin, topic, payload })
-        }
-        Frame::Shutdown { server_stop } => on_event(LinkEvent::Shutdown { server_stop }),
-        _ => {}
     }
+}
+
+/// A frame for the PHP thread: handed over, unless it is a broker message past the backlog.
+fn on_app_frame(f: ToApp, shared: &Shared, on_event: &Arc<dyn Fn(LinkEvent) + Send + Sync>) {
+    if let ToApp::BrokerMessage { topic, payload, .. } = &f {
+        // A PHP thread that does not get to its messages (a blocking call, a long loop)
+        // must not make the link buffer without bound.
+        let size = topic.len() + payload.len();
+        if shared.broker_backlog.fetch_add(size, Ordering::AcqRel) + size > super::master::BROKER_BACKLOG {
+            shared.broker_backlog.fetch_sub(size, Ordering::AcqRel);
+            if shared.stats.broker_dropped.fetch_add(1, Ordering::Relaxed) % 10_000 == 0 {
+                crate::warn!("the PHP thread is not taking broker messages; dropping them");
+            }
+            return;
+        }
+    }
+    on_event(LinkEvent::Frame(f));
 }
 
 fn addr(b: &[u8]) -> SocketAddr {
@@ -363,30 +354,43 @@ fn incoming(w: WireRequest, reply: Reply) -> IncomingRequest {
 async fn bridge(
     req: u64,
     rx: oneshot::Receiver<ResponseStart>,
-    out: mpsc::UnboundedSender<Frame>,
+    out: mpsc::UnboundedSender<ToMaster>,
     shared: &Shared,
 ) {
     let Ok(start) = rx.await else {
         // The PHP side dropped the request unanswered (as the core answers it: 500).
         crate::debug!("request {req} was dropped unanswered; answering 500");
-        let head = super::master::wire_head(StatusCode::INTERNAL_SERVER_ERROR, None, &HeaderMap::new());
-        let _ = out.send(Frame::Response { req, head, body: Bytes::new() });
+        let head = WireHead::new(StatusCode::INTERNAL_SERVER_ERROR, None, &HeaderMap::new());
+        let _ = out.send(ToMaster::Response { req, head, body: Bytes::new() });
         return;
     };
-    let head = super::master::wire_head(start.status, start.reason, &start.headers);
+    let head = WireHead::new(start.status, start.reason, &start.headers);
     let (stream, heartbeat) = match start.body {
         ResponseBodySource::Full(body) => {
-            let _ = out.send(Frame::Response { req, head, body });
+            let _ = out.send(ToMaster::Response { req, head, body });
             return;
         }
         ResponseBodySource::Stream { stream, heartbeat } => (stream, heartbeat),
     };
     let id = stream.id();
-    let (cancel_tx, mut cancel) = oneshot::channel();
-    let (paused_tx, mut paused) = watch::channel(false);
+    let (cancel_tx, cancel) = oneshot::channel();
+    let (paused_tx, paused) = watch::channel(false);
     shared.streams.lock().insert(id, StreamCtl { cancel: Some(cancel_tx), paused: paused_tx });
     let heartbeat_ms = heartbeat.map_or(0, |d| d.as_millis().max(1) as u64);
-    let _ = out.send(Frame::StreamStart { req, stream: id, head, heartbeat_ms });
+    let _ = out.send(ToMaster::StreamStart { req, stream: id, head, heartbeat_ms });
+    forward_stream(id, &stream, cancel, paused, &out).await;
+    shared.streams.lock().remove(&id);
+}
+
+/// Sends the chunks of the worker's stream `id` to the master until it ends, its client
+/// leaves (`cancel`), or — while `paused` says so — not at all.
+async fn forward_stream(
+    id: u64,
+    stream: &Arc<StreamShared>,
+    mut cancel: oneshot::Receiver<()>,
+    mut paused: watch::Receiver<bool>,
+    out: &mpsc::UnboundedSender<ToMaster>,
+) {
     let mut body = stream.body();
     loop {
         if *paused.borrow_and_update() {
@@ -411,19 +415,18 @@ async fn bridge(
             frame = body.frame() => match frame {
                 Some(Ok(f)) => {
                     if let Ok(data) = f.into_data() {
-                        let _ = out.send(Frame::Chunk { stream: id, data });
+                        let _ = out.send(ToMaster::Chunk { stream: id, data });
                     }
                 }
                 Some(Err(_)) => {
-                    let _ = out.send(Frame::Abort { stream: id });
+                    let _ = out.send(ToMaster::Abort { stream: id });
                     break;
                 }
                 None => {
-                    let _ = out.send(Frame::End { stream: id });
+                    let _ = out.send(ToMaster::End { stream: id });
                     break;
                 }
             },
         }
     }
-    shared.streams.lock().remove(&id);
 }

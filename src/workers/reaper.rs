@@ -3,7 +3,8 @@
 //! learn how they end, wait for them on shutdown, and leave no zombie behind (decision 0009).
 //!
 //! Owns: the `PR_SET_CHILD_SUBREAPER` setting while a multi-worker server runs (restored on
-//! drop), reaping the master's children, and a bounded wait-then-kill for one child.
+//! drop), reaping the master's children, a bounded wait-then-kill for one child, and how a
+//! child ended (`Exit`, also what the forker reports of its own children).
 //! Does not own: what an exit means (`workers::master`), which processes were adopted
 //! (`workers::forkers`).
 //!
@@ -15,7 +16,32 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use super::forker::Exit;
+/// How a child process (a worker, a forker) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+}
+
+impl Exit {
+    /// From a `waitpid` status.
+    pub fn from_status(status: libc::c_int) -> Self {
+        if libc::WIFSIGNALED(status) {
+            Self::Signal(libc::WTERMSIG(status))
+        } else {
+            Self::Code(libc::WEXITSTATUS(status))
+        }
+    }
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Code(c) => write!(f, "exit code {c}"),
+            Self::Signal(s) => write!(f, "signal {s}"),
+        }
+    }
+}
 
 /// The subreaper setting of this process, and the children that are not ours to reap.
 pub struct Reaper {

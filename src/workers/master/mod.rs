@@ -1,0 +1,284 @@
+//! The master of a multi-worker server: routes requests to workers, carries their answers
+//! back to the connections, fans out topic publishes and broker messages, and supervises
+//! the worker processes.
+//!
+//! - `routing`: which worker a request goes to (the affinity cookie), requests held for a
+//!   worker that is (re)starting, and a request's wire form.
+//! - `conn`: the link to one worker process: its requests in flight, its streams and
+//!   subscriptions, and the frames it sends.
+//! - `supervisor`: the task that starts, replaces and stops the worker processes.
+//!
+//! Owns: what those share (`Master`: the slots, every live link, the master's stream ids),
+//! the fan-out across links (broker messages, counters), the handle the PHP thread keeps,
+//! and starting the supervisor.
+//! Does not own: HTTP (the same core as one process, with this as its `Dispatcher`), PHP
+//! (none runs here), forking (`forker`), which forker is active (`forkers`).
+//!
+//! Invariants:
+//! - Every request either gets the worker's answer, or a 502 when its worker dies, or the
+//!   core's own 504; none waits on a worker that is gone.
+//! - A worker index always maps to at most one routed process; a replacement takes its
+//!   index only once it said Ready, so nothing is routed to a process still starting.
+//! - Frames from one worker are handled in order on one task: a publisher's messages keep
+//!   their order, a stream's chunks too.
+//! - Lock order: a slot's `current`, then a link's state. `Master::conns`,
+//!   `Master::streams` and a slot's `waiting` are taken with no other lock held. No lock is
+//!   held across an await, nor while a stream, a topic or a reply is called.
+
+mod conn;
+mod routing;
+mod supervisor;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+use tokio::sync::mpsc;
+
+use self::conn::Conn;
+use self::routing::Slot;
+use self::supervisor::{SupEvent, Supervisor};
+use super::forker::ForkerHandle;
+use super::forkers::Forkers;
+use super::reaper::Reaper;
+use crate::http::stats::Stats;
+use crate::http::topics::Topics;
+use crate::http::{Dispatcher, IncomingRequest, StreamEvent};
+use crate::ipc::ToApp;
+use crate::shutdown::Trigger;
+
+/// Bytes of `workers://` broker messages one worker may have queued and not yet taken
+/// (in the master's link queue, and again in the worker before its PHP thread runs them).
+pub const BROKER_BACKLOG: usize = 16 << 20;
+
+#[derive(Debug, Clone)]
+pub struct MasterConfig {
+    pub workers: u32,
+    /// Name of the affinity cookie.
+    pub cookie: String,
+    /// The cookie gets `Secure` (HTTPS servers).
+    pub secure_cookie: bool,
+    pub shutdown_timeout: Duration,
+    /// A crash loop: this many crashes within `crash_window` stops the server.
+    pub crash_limit: u32,
+    pub crash_window: Duration,
+    /// Bytes queued in the master for one stream before its worker is asked to pause.
+    pub stream_queue: usize,
+}
+
+/// How the server ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Stopped,
+    /// Workers crashed in a loop, or could not be started at all.
+    Failed(String),
+}
+
+/// The shared state of the master: the dispatcher of its HTTP core and the supervisor's
+/// view of the workers.
+pub struct Master {
+    cfg: MasterConfig,
+    slots: Vec<Slot>,
+    /// Every live link, current and leaving (broker fan-out, stats).
+    conns: Mutex<Vec<Arc<Conn>>>,
+    /// Round-robin position for requests without an affinity cookie.
+    rr: AtomicUsize,
+    stats: OnceLock<Arc<Stats>>,
+    topics: OnceLock<Arc<Topics>>,
+    /// Master stream id → (its link, the worker's stream id).
+    streams: Mutex<HashMap<u64, (Weak<Conn>, u64)>>,
+    sup: mpsc::UnboundedSender<SupEvent>,
+    me: Weak<Master>,
+    stopping: AtomicBool,
+}
+
+/// What the PHP thread of the master holds while the server runs.
+pub struct MasterHandle {
+    master: Arc<Master>,
+}
+
+impl MasterHandle {
+    /// Begins the drain (first call) or stops at once (second call).
+    pub fn stop(&self) {
+        let ev = if self.master.stopping.swap(true, Ordering::AcqRel) {
+            SupEvent::StopNow
+        } else {
+            SupEvent::Stop
+        };
+        self.master.supervise(ev);
+    }
+
+    /// Replaces the workers one at a time.
+    pub fn reload(&self) {
+        self.master.supervise(SupEvent::Reload);
+    }
+
+    /// A child of the master ended (SIGCHLD): reap it.
+    pub fn child_exited(&self) {
+        self.master.supervise(SupEvent::ChildExited);
+    }
+}
+
+impl Master {
+    /// The master's routing state; `start` begins supervising once the HTTP core runs.
+    pub fn new(cfg: MasterConfig) -> (Arc<Self>, MasterStart) {
+        let (sup, sup_rx) = mpsc::unbounded_channel();
+        let master = Arc::new_cyclic(|me| Self {
+            slots: (0..cfg.workers).map(|_| Slot::default()).collect(),
+            cfg,
+            conns: Mutex::default(),
+            rr: AtomicUsize::new(0),
+            stats: OnceLock::new(),
+            topics: OnceLock::new(),
+            streams: Mutex::default(),
+            sup,
+            me: me.clone(),
+            stopping: AtomicBool::new(false),
+        });
+        (Arc::clone(&master), MasterStart { master, sup_rx })
+    }
+
+    fn stats(&self) -> &Stats {
+        self.stats.get().map(Arc::as_ref).expect("set before the first request")
+    }
+
+    fn topics(&self) -> &Topics {
+        self.topics.get().map(Arc::as_ref).expect("set before the first request")
+    }
+
+    fn all_conns(&self) -> Vec<Arc<Conn>> {
+        self.conns.lock().clone()
+    }
+
+    /// Hands `ev` to the supervisor task (dropped once it ended: nothing is left to do).
+    fn supervise(&self, ev: SupEvent) {
+        let _ = self.sup.send(ev);
+    }
+
+    /// A `BrokerPublish` of worker `origin`: to every live worker subscribed to `topic`.
+    fn broker_publish(&self, origin: u32, topic: &Bytes, payload: &Bytes) {
+        let size = topic.len() + payload.len();
+        for c in self.all_conns() {
+            if c.is_dead() || !c.is_subscribed(topic) {
+                continue;
+            }
+            // A worker that does not read its link (stopped, stuck) must not make the
+            // master buffer without bound: past the backlog its messages are dropped.
+            if !c.reserve_broker_bytes(size) {
+                let dropped =
+                    self.stats.get().map_or(0, |st| st.broker_dropped.fetch_add(1, Ordering::Relaxed));
+                if dropped % 10_000 == 0 {
+                    crate::warn!(
+                        "worker {} (pid {}) is not taking broker messages; dropping them",
+                        c.index,
+                        c.pid
+                    );
+                }
+                continue;
+            }
+            c.send(ToApp::BrokerMessage { origin, topic: topic.clone(), payload: payload.clone() });
+        }
+    }
+
+    /// The server's counters: the master's own, each worker's summed over the workers,
+    /// and how many workers are ready.
+    fn stats_totals(&self) -> Vec<(Bytes, u64)> {
+        let mut totals: Vec<(Bytes, u64)> = self
+            .stats()
+            .snapshot()
+            .pairs()
+            .iter()
+            .map(|(k, v)| (Bytes::from_static(k.as_bytes()), *v))
+            .collect();
+        let mut index: HashMap<Bytes, usize> =
+            totals.iter().enumerate().map(|(i, (k, _))| (k.clone(), i)).collect();
+        let conns = self.all_conns();
+        for c in &conns {
+            for (k, v) in c.stats() {
+                match index.get(&k) {
+                    Some(&i) => totals[i].1 += v,
+                    None => {
+                        index.insert(k.clone(), totals.len());
+                        totals.push((k, v));
+                    }
+                }
+            }
+        }
+        let live = conns.iter().filter(|c| c.is_ready()).count();
+        totals.push((Bytes::from_static(b"workers_live"), live as u64));
+        totals
+    }
+}
+
+impl Dispatcher for Master {
+    fn dispatch(&self, req: Box<IncomingRequest>) -> Result<(), Box<IncomingRequest>> {
+        self.route(req)
+    }
+
+    fn drained(&self) {
+        self.supervise(SupEvent::HttpDrained);
+    }
+}
+
+impl crate::http::StreamEvents for Master {
+    fn stream_event(&self, event: StreamEvent) {
+        match event {
+            StreamEvent::Closed(id) => {
+                let Some((conn, stream)) = self.streams.lock().remove(&id) else { return };
+                if let Some(c) = conn.upgrade() {
+                    c.client_left(stream);
+                }
+            }
+            StreamEvent::Drained(id) => {
+                let Some((conn, stream)) = self.streams.lock().get(&id).cloned() else { return };
+                if let Some(c) = conn.upgrade() {
+                    c.resume(stream);
+                }
+            }
+        }
+    }
+}
+
+/// Handed to `start` once the HTTP core runs.
+pub struct MasterStart {
+    master: Arc<Master>,
+    sup_rx: mpsc::UnboundedReceiver<SupEvent>,
+}
+
+/// The server's pieces the supervisor needs.
+pub struct Running {
+    pub rt: tokio::runtime::Handle,
+    pub stats: Arc<Stats>,
+    pub topics: Arc<Topics>,
+    pub forker: ForkerHandle,
+    pub reaper: Reaper,
+    /// Stops accepting and drains the HTTP core.
+    pub http_shutdown: Trigger,
+}
+
+impl MasterStart {
+    /// The handle of the master about to start (signals may be routed to it first).
+    pub fn handle(&self) -> MasterHandle {
+        MasterHandle { master: Arc::clone(&self.master) }
+    }
+
+    /// Starts the supervisor: spawns every worker. `done` receives the outcome once the
+    /// server stopped (all workers gone, the forkers ended).
+    pub fn start(self, run: Running, done: std::sync::mpsc::Sender<Outcome>) -> std::io::Result<()> {
+        let MasterStart { master, sup_rx } = self;
+        let _ = master.stats.set(run.stats);
+        let _ = master.topics.set(run.topics);
+        let sup = master.sup.clone();
+        let forkers = Forkers::new(
+            run.forker,
+            run.reaper,
+            Arc::new(move |forker, event| sup.send(SupEvent::Forker { forker, event }).is_ok()),
+        )?;
+        let supervisor = Supervisor::new(master, forkers, run.http_shutdown, run.rt.clone());
+        run.rt.spawn(supervisor.run(sup_rx, done));
+        Ok(())
+    }
+}
