@@ -114,6 +114,9 @@ macro_rules! frames {
     )*};
 }
 
+/// The `origin` of a broker message that came from another server.
+pub const OTHER_SERVER: u32 = u32::MAX;
+
 frames! {
     /// Master → worker, acted on by the worker's link (its I/O thread): requests and the flow
     /// of their streams.
@@ -135,10 +138,16 @@ frames! {
         Answer { seq: u64, value: u64 } = 6,
         /// Aggregated counters, the answer to `StatsQuery`.
         StatsAnswer { seq: u64, pairs: Vec<(Bytes, u64)> } = 7,
-        BrokerMessage { origin: u32, topic: Bytes, payload: Bytes } = 8,
+        /// A message of broker `bus` (0: `workers://`, n: this server's shared broker n − 1)
+        /// from worker `origin` (`OTHER_SERVER`: another server).
+        BrokerMessage { bus: u32, origin: u32, topic: Bytes, payload: Bytes } = 8,
         /// Finish in-flight work and exit; `server_stop` when the whole server stops (not a
         /// recycle), so once-per-server hooks run.
         Shutdown { server_stop: bool } = 9,
+        /// The master's connection to shared broker `bus` went up or down.
+        BrokerState { bus: u32, connected: bool } = 10,
+        /// The master's connection to shared broker `bus` failed (no credentials in it).
+        BrokerError { bus: u32, text: Bytes } = 11,
     }
 
     /// Worker → master (tags 32–63).
@@ -153,9 +162,9 @@ frames! {
         Leave { stream: u64, topic: Bytes } = 39,
         Publish { seq: u64, topic: Bytes, frame: Bytes } = 40,
         Subscribers { seq: u64, topic: Bytes } = 41,
-        BrokerSubscribe { topic: Bytes } = 42,
-        BrokerUnsubscribe { topic: Bytes } = 43,
-        BrokerPublish { topic: Bytes, payload: Bytes } = 44,
+        BrokerSubscribe { bus: u32, topic: Bytes } = 42,
+        BrokerUnsubscribe { bus: u32, topic: Bytes } = 43,
+        BrokerPublish { bus: u32, topic: Bytes, payload: Bytes } = 44,
         /// The worker reached max_requests: replace it.
         Retire = 45,
         /// The worker's counters (sent now and then, and before a `StatsQuery`).
@@ -704,7 +713,9 @@ mod tests {
             ToApp::Init { worker: 3, workers: 4, generation: 9, master_pid: 77, first_start: true },
             ToApp::Answer { seq: 4, value: 5 },
             ToApp::StatsAnswer { seq: 6, pairs: vec![(b("requests"), 7)] },
-            ToApp::BrokerMessage { origin: 1, topic: b("t"), payload: b("p") },
+            ToApp::BrokerMessage { bus: 1, origin: 1, topic: b("t"), payload: b("p") },
+            ToApp::BrokerState { bus: 1, connected: true },
+            ToApp::BrokerError { bus: 1, text: b("e") },
             ToApp::Shutdown { server_stop: true },
         ];
         link.into_iter().map(ToWorker::from).chain(app.into_iter().map(ToWorker::from)).collect()
@@ -727,9 +738,9 @@ mod tests {
             ToMaster::Leave { stream: 3, topic: b("room") },
             ToMaster::Publish { seq: 8, topic: b("room"), frame: b("data: y\n\n") },
             ToMaster::Subscribers { seq: 9, topic: b("room") },
-            ToMaster::BrokerSubscribe { topic: b("t") },
-            ToMaster::BrokerUnsubscribe { topic: b("t") },
-            ToMaster::BrokerPublish { topic: b("t"), payload: b("p") },
+            ToMaster::BrokerSubscribe { bus: 0, topic: b("t") },
+            ToMaster::BrokerUnsubscribe { bus: 0, topic: b("t") },
+            ToMaster::BrokerPublish { bus: 2, topic: b("t"), payload: b("p") },
             ToMaster::Retire,
             ToMaster::Stats { pairs: vec![(b("sse_events"), 1)] },
             ToMaster::StatsQuery { seq: 10 },

@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use brokers::{BrokerServer, Kind};
-use via::broker::{envelope, Message, Remote, RemoteConfig, Sink};
+use via::broker::{envelope, Message, Remote, RemoteConfig, RemoteEvent, Sink};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -25,11 +25,13 @@ enum Got {
 struct TestSink(Mutex<Sender<Got>>);
 
 impl Sink for TestSink {
-    fn deliver(&self, message: Message) {
-        let _ = self.0.lock().unwrap().send(Got::Message(message));
-    }
-    fn error(&self, text: String) {
-        let _ = self.0.lock().unwrap().send(Got::Error(text));
+    fn event(&self, event: RemoteEvent) {
+        let got = match event {
+            RemoteEvent::Message(m) => Got::Message(m),
+            RemoteEvent::Error(e) => Got::Error(e),
+            RemoteEvent::State(_) => return,
+        };
+        let _ = self.0.lock().unwrap().send(got);
     }
 }
 

@@ -41,14 +41,21 @@ const SEND_BATCH: usize = 256;
 /// How long connecting (and each command) may take before it counts as a failure.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Where a remote's messages and troubles go. Called on Tokio threads: hand over, never
-/// block.
-pub trait Sink: Send + Sync + 'static {
+/// What a remote reports.
+#[derive(Debug)]
+pub enum RemoteEvent {
     /// A checked message from another server (or this one, with `echo`).
-    fn deliver(&self, message: Message);
+    Message(Message),
+    /// The connection went up (`true`) or down.
+    State(bool),
     /// Connecting failed, the connection broke, or the broker refused us. The text names
     /// the broker by `RemoteConfig::display` and holds no credentials.
-    fn error(&self, text: String);
+    Error(String),
+}
+
+/// Where a remote's events go. Called on Tokio threads: hand over, never block.
+pub trait Sink: Send + Sync + 'static {
+    fn event(&self, event: RemoteEvent);
 }
 
 /// Counters of one remote.
@@ -94,6 +101,7 @@ impl Shared {
         let was = self.connected.swap(up, Ordering::AcqRel);
         if was != up {
             self.connection_changed.notify_waiters();
+            self.sink.event(RemoteEvent::State(up));
         }
         if up && !was {
             if self.ever_connected.swap(true, Ordering::AcqRel) {
@@ -110,7 +118,7 @@ impl Shared {
             self.config.credentials.redact(&error.to_string())
         );
         crate::warn!("{text}");
-        self.sink.error(text);
+        self.sink.event(RemoteEvent::Error(text));
     }
 
     /// Takes up to `SEND_BATCH` messages from the outbox.
@@ -157,7 +165,7 @@ impl Shared {
             }
             Ok(m) => {
                 self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-                self.sink.deliver(m);
+                self.sink.event(RemoteEvent::Message(m));
             }
             Err(why) => {
                 let n = self.stats.rejected.fetch_add(1, Ordering::Relaxed);

@@ -31,10 +31,10 @@ use super::args::{Bool, ByteStr, Callable, Str};
 use super::convert;
 use super::errors::{broker_err, broker_exception, value_err};
 use super::global::PhpGlobal;
-use super::remotes::{self, Delivery, RemoteId};
+use super::remotes::{self, RemoteId};
 use super::runtime::{self, TaskKind};
-use crate::broker::RemoteConfig;
-use crate::ipc::ToMaster;
+use crate::broker::{RemoteConfig, RemoteEvent};
+use crate::ipc::{ToMaster, OTHER_SERVER};
 use crate::workers::link::Link;
 
 /// Default largest payload: 1 MiB.
@@ -50,8 +50,27 @@ enum Kind {
     Remote(RemoteId),
 }
 
+impl Kind {
+    /// The bus of the master's broker frames this kind travels on in a worker: 0 for
+    /// `workers://`, `id + 1` for shared broker `id`; none for `memory://`.
+    fn bus(&self) -> Option<u32> {
+        match self {
+            Self::Memory(_) => None,
+            Self::Workers => Some(0),
+            Self::Remote(id) => Some(id + 1),
+        }
+    }
+
+    fn of_bus(bus: u32) -> Self {
+        match bus.checked_sub(1) {
+            None => Self::Workers,
+            Some(id) => Self::Remote(id),
+        }
+    }
+}
+
 /// The `$origin` of a message from another server.
-const OTHER_SERVER: i64 = -1;
+const OTHER_SERVER_ORIGIN: i64 = -1;
 
 struct Sub {
     callback: Zval,
@@ -85,13 +104,15 @@ fn origin() -> i64 {
     super::workers::identity().map_or(0, |i| i64::from(i.id))
 }
 
-/// Topics some `workers://` broker of this process subscribed to.
-fn worker_topics() -> Vec<String> {
+/// (bus, topic) of every subscription of a broker that goes through the master.
+fn master_topics() -> Vec<(u32, String)> {
     brokers(|all| {
-        let mut topics: Vec<String> = all
+        let mut topics: Vec<(u32, String)> = all
             .values()
-            .filter(|s| s.kind == Kind::Workers)
-            .flat_map(|s| s.subs.iter().filter(|(_, v)| !v.is_empty()).map(|(t, _)| t.clone()))
+            .filter_map(|s| Some((s.kind.bus()?, s)))
+            .flat_map(|(bus, s)| {
+                s.subs.iter().filter(|(_, v)| !v.is_empty()).map(move |(t, _)| (bus, t.clone()))
+            })
             .collect();
         topics.sort();
         topics.dedup();
@@ -99,17 +120,15 @@ fn worker_topics() -> Vec<String> {
     })
 }
 
-fn subscribed_anywhere(topic: &str) -> bool {
-    brokers(|all| {
-        all.values().any(|s| s.kind == Kind::Workers && s.subs.get(topic).is_some_and(|v| !v.is_empty()))
-    })
+fn subscribed_anywhere(kind: &Kind, topic: &str) -> bool {
+    brokers(|all| all.values().any(|s| s.kind == *kind && s.subs.get(topic).is_some_and(|v| !v.is_empty())))
 }
 
 /// A worker just connected: tell the master every topic subscribed before (brokers
 /// created before start() came along with the fork).
 pub fn resubscribe_workers(link: &Link) {
-    for t in worker_topics() {
-        link.send(ToMaster::BrokerSubscribe { topic: Bytes::from(t) });
+    for (bus, t) in master_topics() {
+        link.send(ToMaster::BrokerSubscribe { bus, topic: Bytes::from(t) });
     }
 }
 
@@ -136,10 +155,12 @@ fn deliver(matches: impl Fn(&Kind) -> bool, from: i64, topic: &str, payload: &[u
     }
 }
 
-/// A message from the master for the `workers://` brokers of this worker.
-pub fn deliver_workers(from: u32, topic: &[u8], payload: &[u8]) {
+/// A message from the master for the brokers of this worker on `bus`.
+pub fn deliver_bus(bus: u32, from: u32, topic: &[u8], payload: &[u8]) {
     let topic = String::from_utf8_lossy(topic);
-    deliver(|k| *k == Kind::Workers, i64::from(from), &topic, payload);
+    let from = if from == OTHER_SERVER { OTHER_SERVER_ORIGIN } else { i64::from(from) };
+    let kind = Kind::of_bus(bus);
+    deliver(|k| *k == kind, from, &topic, payload);
 }
 
 /// What a DSN asks for, checked.
@@ -187,15 +208,16 @@ fn parse_dsn(dsn: &str) -> Result<(Parsed, usize), String> {
     Ok((Parsed::Local(kind), max_payload))
 }
 
-/// What a remote reported, on the PHP thread: run the subscribers of a message, or the
-/// error callbacks of the brokers on that remote.
-pub fn on_remote(delivery: Delivery) {
-    match delivery {
-        Delivery::Message(id, m) => {
+/// What remote `id` reported, on the PHP thread: run the subscribers of a message, or the
+/// error callbacks of the brokers on that remote. (Its state is read when asked.)
+pub fn on_remote(id: RemoteId, event: RemoteEvent) {
+    match event {
+        RemoteEvent::Message(m) => {
             let topic = String::from_utf8_lossy(&m.topic);
-            deliver(|k| *k == Kind::Remote(id), OTHER_SERVER, &topic, &m.payload);
+            deliver(|k| *k == Kind::Remote(id), OTHER_SERVER_ORIGIN, &topic, &m.payload);
         }
-        Delivery::Error(id, text) => {
+        RemoteEvent::State(_) => {}
+        RemoteEvent::Error(text) => {
             let callbacks: Vec<Zval> = brokers(|all| {
                 all.values()
                     .filter(|s| s.kind == Kind::Remote(id))
@@ -214,9 +236,10 @@ pub fn on_remote(delivery: Delivery) {
     }
 }
 
-/// Publish/subscribe: memory:// (this process) or workers:// (every worker of this server).
-/// Subscribers run in their own task: function (string $payload, string $topic, int
-/// $origin), $origin being the publishing worker's number.
+/// Publish/subscribe: memory:// (this process), workers:// (every worker of this server),
+/// or a shared Redis or NATS broker (every server on it). Subscribers run in their own
+/// task: function (string $payload, string $topic, int $origin), $origin being the
+/// publishing worker's number, or -1 for a message from another server.
 #[php_class]
 #[php(name = "Via\\Broker")]
 #[php(flags = ClassFlags::Final)]
@@ -236,10 +259,8 @@ impl Broker {
     fn release(&self) {
         let removed = brokers(|all| all.remove(&self.id));
         if let Some(state) = removed {
-            if state.kind == Kind::Workers {
-                for topic in state.subs.keys() {
-                    unsubscribed(topic);
-                }
+            for topic in state.subs.keys() {
+                unsubscribed(&state.kind, topic);
             }
         }
     }
@@ -253,10 +274,13 @@ impl Broker {
     }
 }
 
-fn unsubscribed(topic: &str) {
-    if !subscribed_anywhere(topic) {
+/// A subscription of a `kind` broker ended: the master forgets the topic once no broker
+/// of this worker on that bus wants it.
+fn unsubscribed(kind: &Kind, topic: &str) {
+    let Some(bus) = kind.bus() else { return };
+    if !subscribed_anywhere(kind, topic) {
         if let Some(link) = super::workers::link() {
-            link.send(ToMaster::BrokerUnsubscribe { topic: Bytes::from(topic.to_owned()) });
+            link.send(ToMaster::BrokerUnsubscribe { bus, topic: Bytes::from(topic.to_owned()) });
         }
     }
 }
@@ -329,29 +353,27 @@ impl Broker {
                 payload.len()
             )));
         }
-        match kind {
-            Kind::Memory(name) => {
-                self.state(|s| s.published += 1);
-                deliver(|k| *k == Kind::Memory(name.clone()), origin(), &topic, &payload);
+        // In a worker, workers:// and shared brokers go through the master, which sends the
+        // message back to every subscribed worker (this one included) and on to the broker.
+        if let (Some(bus), Some(link)) = (kind.bus(), super::workers::link()) {
+            let sent = link.is_open()
+                && link.send(ToMaster::BrokerPublish {
+                    bus,
+                    topic: Bytes::from(topic),
+                    payload: Bytes::copy_from_slice(&payload),
+                });
+            if !sent {
+                self.state(|s| s.dropped += 1);
+                return Err(broker_err("Via\\Broker::publish(): not connected to the master"));
             }
-            Kind::Workers => match super::workers::link() {
-                Some(link) => {
-                    if !link.is_open()
-                        || !link.send(ToMaster::BrokerPublish {
-                            topic: Bytes::from(topic),
-                            payload: Bytes::copy_from_slice(&payload),
-                        })
-                    {
-                        self.state(|s| s.dropped += 1);
-                        return Err(broker_err("Via\\Broker::publish(): not connected to the master"));
-                    }
-                    self.state(|s| s.published += 1);
-                }
-                None => {
-                    self.state(|s| s.published += 1);
-                    deliver(|k| *k == Kind::Workers, origin(), &topic, &payload);
-                }
-            },
+            self.state(|s| s.published += 1);
+            return Ok(());
+        }
+        match kind {
+            Kind::Memory(_) | Kind::Workers => {
+                self.state(|s| s.published += 1);
+                deliver(|k| *k == kind, origin(), &topic, &payload);
+            }
             Kind::Remote(id) => {
                 let Some(taken) = remotes::with_remote(id, |r| r.publish(topic.as_bytes(), &payload)) else {
                     return Err(broker_err(format!(
@@ -377,15 +399,13 @@ impl Broker {
     pub fn subscribe(&self, topic: Str, callback: Callable, own: Bool) -> PhpResult<()> {
         let (topic, own) = (topic.into_string(), *own);
         check_topic("subscribe", &topic)?;
-        let workers = self.state(|s| s.kind == Kind::Workers).ok_or_else(|| self.closed("subscribe"))?;
-        let first = workers && !subscribed_anywhere(&topic);
+        let kind = self.state(|s| s.kind.clone()).ok_or_else(|| self.closed("subscribe"))?;
+        let first = kind.bus().is_some() && !subscribed_anywhere(&kind, &topic);
         self.state(|s| {
             s.subs.entry(topic.clone()).or_default().push(Sub { callback: callback.to_zval(), own })
         });
-        if first {
-            if let Some(link) = super::workers::link() {
-                link.send(ToMaster::BrokerSubscribe { topic: Bytes::from(topic) });
-            }
+        if let (true, Some(bus), Some(link)) = (first, kind.bus(), super::workers::link()) {
+            link.send(ToMaster::BrokerSubscribe { bus, topic: Bytes::from(topic) });
         }
         Ok(())
     }
@@ -396,13 +416,13 @@ impl Broker {
     pub fn unsubscribe(&self, topic: Str) -> PhpResult<bool> {
         let topic = topic.into_string();
         check_topic("unsubscribe", &topic)?;
-        let Some((had, workers)) =
-            self.state(|s| (s.subs.remove(&topic).is_some_and(|v| !v.is_empty()), s.kind == Kind::Workers))
+        let Some((had, kind)) =
+            self.state(|s| (s.subs.remove(&topic).is_some_and(|v| !v.is_empty()), s.kind.clone()))
         else {
             return Ok(false);
         };
-        if had && workers {
-            unsubscribed(&topic);
+        if had {
+            unsubscribed(&kind, &topic);
         }
         Ok(had)
     }
@@ -414,7 +434,7 @@ impl Broker {
             None => false,
             Some(Kind::Memory(_)) => true,
             Some(Kind::Workers) => super::workers::link().is_none_or(|l| l.is_open()),
-            Some(Kind::Remote(id)) => remotes::with_remote(id, |r| r.is_connected()).unwrap_or(false),
+            Some(Kind::Remote(id)) => remotes::is_connected(id),
         }
     }
 
@@ -441,20 +461,14 @@ impl Broker {
         ht.insert("delivered", d as i64)?;
         ht.insert("dropped", x as i64)?;
         if let Kind::Remote(id) = kind {
+            // A worker has no connection of its own: the master's counters are not here.
             let remote = remotes::with_remote(id, |r| {
                 let s = r.stats();
                 let n = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed) as i64;
-                (
-                    r.is_connected(),
-                    n(&s.sent),
-                    n(&s.rejected),
-                    n(&s.own_skipped),
-                    n(&s.reconnects),
-                    r.queued_bytes(),
-                )
+                (n(&s.sent), n(&s.rejected), n(&s.own_skipped), n(&s.reconnects), r.queued_bytes())
             });
-            let (connected, sent, rejected, own, reconnects, queued) = remote.unwrap_or_default();
-            ht.insert("connected", connected)?;
+            let (sent, rejected, own, reconnects, queued) = remote.unwrap_or_default();
+            ht.insert("connected", remotes::is_connected(id))?;
             ht.insert("sent", sent)?;
             ht.insert("rejected", rejected)?;
             ht.insert("own_skipped", own)?;

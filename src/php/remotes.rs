@@ -4,7 +4,9 @@
 //! Owns: one `broker::Remote` per distinct DSN, however many `Via\Broker` objects use it
 //! (one connection per server), started when the server starts serving (or at once, for a
 //! broker created while it serves) and closed when it stops, and the hand-over of what a
-//! remote reports to the PHP thread (`Delivery`, through the running server's inbox).
+//! remote reports (`Notify`: to the PHP thread in one process, to the workers in the
+//! master). A worker holds no connection: its brokers go through the master's (bus
+//! `id + 1` of the broker frames), and it keeps the state the master reports.
 //! Does not own: subscriptions and callbacks (`broker`), the connection itself
 //! (`crate::broker`).
 //!
@@ -13,26 +15,23 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
-use crate::broker::{envelope, Message, Origin, Remote, RemoteConfig, Sink};
+use crate::broker::{envelope, Origin, Remote, RemoteConfig, RemoteEvent, Sink};
 
 use super::global::PhpGlobal;
 
 /// Index of a remote in this process's registry.
 pub type RemoteId = u32;
 
-/// What a remote reports, on its way to the PHP thread.
-pub enum Delivery {
-    Message(RemoteId, Message),
-    Error(RemoteId, String),
-}
-
-/// Hands a delivery to the PHP thread (the running server's inbox).
-pub type Notify = Arc<dyn Fn(Delivery) + Send + Sync>;
+/// What remote `id` reports, on its way to the PHP thread (one process) or the workers
+/// (the master).
+pub type Notify = Arc<dyn Fn(RemoteId, RemoteEvent) + Send + Sync>;
 
 struct Entry {
     dsn: String,
     config: RemoteConfig,
-    remote: Option<Remote>,
+    remote: Option<Arc<Remote>>,
+    /// In a worker: the state of the master's connection (`BrokerState`).
+    master_connected: bool,
 }
 
 #[derive(Default)]
@@ -55,12 +54,8 @@ struct ToPhp {
 }
 
 impl Sink for ToPhp {
-    fn deliver(&self, message: Message) {
-        (self.notify)(Delivery::Message(self.id, message));
-    }
-
-    fn error(&self, text: String) {
-        (self.notify)(Delivery::Error(self.id, text));
+    fn event(&self, event: RemoteEvent) {
+        (self.notify)(self.id, event);
     }
 }
 
@@ -71,7 +66,7 @@ impl Registry {
         let entry = &mut self.entries[id as usize];
         if entry.remote.is_none() {
             let sink = Arc::new(ToPhp { id, notify: Arc::clone(notify) });
-            entry.remote = Some(Remote::start(rt, entry.config.clone(), origin, sink));
+            entry.remote = Some(Arc::new(Remote::start(rt, entry.config.clone(), origin, sink)));
         }
     }
 }
@@ -82,7 +77,7 @@ pub fn register(dsn: &str, config: RemoteConfig) -> RemoteId {
         let id = match r.entries.iter().position(|e| e.dsn == dsn) {
             Some(i) => i as RemoteId,
             None => {
-                r.entries.push(Entry { dsn: dsn.to_owned(), config, remote: None });
+                r.entries.push(Entry { dsn: dsn.to_owned(), config, remote: None, master_connected: false });
                 (r.entries.len() - 1) as RemoteId
             }
         };
@@ -101,9 +96,34 @@ pub fn start_all(rt: tokio::runtime::Handle, notify: Notify) {
     });
 }
 
+/// Every remote, once `start_all` ran (bus n of the workers is `[n - 1]`).
+pub fn started() -> Vec<Arc<Remote>> {
+    with(|r| r.entries.iter().filter_map(|e| e.remote.clone()).collect())
+}
+
+/// In a worker: the master's connection to remote `id` is up or down.
+pub fn set_master_connected(id: RemoteId, connected: bool) {
+    with(|r| {
+        if let Some(e) = r.entries.get_mut(id as usize) {
+            e.master_connected = connected;
+        }
+    });
+}
+
+/// Whether messages can flow through remote `id`: its connection in this process, or
+/// (a worker) the master's.
+pub fn is_connected(id: RemoteId) -> bool {
+    with(|r| {
+        r.entries.get(id as usize).is_some_and(|e| match &e.remote {
+            Some(remote) => remote.is_connected(),
+            None => e.master_connected,
+        })
+    })
+}
+
 /// The server stopped: close every connection (what is still queued is lost).
 pub fn stop_all() {
-    let remotes: Vec<Remote> = with(|r| {
+    let remotes: Vec<Arc<Remote>> = with(|r| {
         r.serving = None;
         r.entries.iter_mut().filter_map(|e| e.remote.take()).collect()
     });
@@ -112,7 +132,7 @@ pub fn stop_all() {
 
 /// Runs `f` on the remote `id` if it is connected or connecting.
 pub fn with_remote<R>(id: RemoteId, f: impl FnOnce(&Remote) -> R) -> Option<R> {
-    with(|r| r.entries.get(id as usize).and_then(|e| e.remote.as_ref()).map(f))
+    with(|r| r.entries.get(id as usize).and_then(|e| e.remote.as_deref()).map(f))
 }
 
 /// `scheme://host:port` of remote `id`, for messages.

@@ -60,6 +60,7 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
         crash_window: config.workers.crash_window,
         stream_queue: config.sse.queue_size,
     });
+    let remote_master = Arc::downgrade(&master);
     let handle = match bound.serve(master) {
         Ok(h) => h,
         Err(e) => {
@@ -68,6 +69,20 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
         }
     };
     let rt = handle.runtime();
+    // The master holds this server's connections to shared brokers; the workers use them
+    // through their links (bus n = remote n - 1).
+    let notify = remote_master.clone();
+    super::remotes::start_all(
+        rt.clone(),
+        Arc::new(move |id, event| {
+            if let Some(m) = notify.upgrade() {
+                m.remote_event(id + 1, event);
+            }
+        }),
+    );
+    if let Some(m) = remote_master.upgrade() {
+        m.set_remotes(super::remotes::started());
+    }
     let (done_tx, done_rx) = std::sync::mpsc::channel();
     let trigger = handle.shutdown_trigger();
     // Signals first: SIGCHLD tells the supervisor to reap what a dead forker left it.
@@ -101,6 +116,7 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
     let started = Instant::now();
     let outcome = done_rx.recv().unwrap_or(Outcome::Failed("the supervisor ended unexpectedly".into()));
     drop(signals);
+    super::remotes::stop_all();
     drop(handle);
     port.set(0);
     crate::info!("stopped after {:.1}s", started.elapsed().as_secs_f64());
@@ -165,8 +181,8 @@ pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> P
     let remote_tx = tx.clone();
     super::remotes::start_all(
         rt.clone(),
-        Arc::new(move |d| {
-            let _ = remote_tx.send(Event::Remote(d));
+        Arc::new(move |id, event| {
+            let _ = remote_tx.send(Event::Remote(id, event));
         }),
     );
     let identity = Identity { id: 0, count: 1, master_pid: std::process::id() };

@@ -46,7 +46,7 @@ pub(super) enum Event {
     /// From the master, in a worker process.
     Link(LinkEvent),
     /// From a shared broker's connection (`remotes`).
-    Remote(super::remotes::Delivery),
+    Remote(super::remotes::RemoteId, crate::broker::RemoteEvent),
 }
 
 /// Events taken from the inbox before running the tasks they created.
@@ -285,7 +285,7 @@ pub fn on_event(ev: Event) {
             }
         }
         Event::Link(ev) => on_link_event(ev),
-        Event::Remote(d) => super::broker::on_remote(d),
+        Event::Remote(id, event) => super::broker::on_remote(id, event),
     }
 }
 
@@ -328,10 +328,21 @@ fn on_link_event(ev: LinkEvent) {
         }
         LinkEvent::Frame(ToApp::Answer { seq, value }) => php_workers::answer_count(seq, value),
         LinkEvent::Frame(ToApp::StatsAnswer { seq, pairs }) => php_workers::answer_stats(seq, pairs),
-        LinkEvent::Frame(ToApp::BrokerMessage { origin, topic, payload }) => {
-            super::broker::deliver_workers(origin, &topic, &payload);
+        LinkEvent::Frame(ToApp::BrokerMessage { bus, origin, topic, payload }) => {
+            super::broker::deliver_bus(bus, origin, &topic, &payload);
             if let Some(link) = php_workers::link() {
                 link.broker_taken(topic.len() + payload.len());
+            }
+        }
+        LinkEvent::Frame(ToApp::BrokerState { bus, connected }) => {
+            if let Some(id) = bus.checked_sub(1) {
+                super::remotes::set_master_connected(id, connected);
+            }
+        }
+        LinkEvent::Frame(ToApp::BrokerError { bus, text }) => {
+            if let Some(id) = bus.checked_sub(1) {
+                let text = String::from_utf8_lossy(&text).into_owned();
+                super::broker::on_remote(id, crate::broker::RemoteEvent::Error(text));
             }
         }
         LinkEvent::Frame(ToApp::Shutdown { server_stop }) => {

@@ -75,7 +75,8 @@ struct ConnState {
     early_joins: EarlyJoins,
     /// Streams whose worker was asked to pause.
     paused: HashSet<u64>,
-    broker_topics: HashSet<Bytes>,
+    /// (bus, topic) pairs, as `ToMaster::BrokerSubscribe` names them.
+    broker_topics: HashSet<(u32, Bytes)>,
     /// The worker's counters, as it last reported them.
     stats: Vec<(Bytes, u64)>,
 }
@@ -138,8 +139,8 @@ impl Conn {
         }
     }
 
-    pub(super) fn is_subscribed(&self, broker_topic: &Bytes) -> bool {
-        self.state.lock().broker_topics.contains(broker_topic)
+    pub(super) fn is_subscribed(&self, bus: u32, broker_topic: &Bytes) -> bool {
+        self.state.lock().broker_topics.contains(&(bus, broker_topic.clone()))
     }
 
     /// Counts `size` bytes of a broker message against the worker's backlog; false (and
@@ -199,7 +200,12 @@ impl Conn {
     /// Acts on one frame from the worker.
     fn on_frame(self: &Arc<Self>, master: &Arc<Master>, f: ToMaster) {
         match f {
-            ToMaster::Ready => master.supervise(SupEvent::Ready(Arc::clone(self))),
+            ToMaster::Ready => {
+                for state in master.remote_states() {
+                    self.send(state);
+                }
+                master.supervise(SupEvent::Ready(Arc::clone(self)));
+            }
             ToMaster::Retire => master.supervise(SupEvent::Retire(Arc::clone(self))),
             ToMaster::Response { req, head, body } => self.on_response(master, req, head, body),
             ToMaster::StreamStart { req, stream, head, heartbeat_ms } => {
@@ -218,13 +224,16 @@ impl Conn {
                 let n = master.topics().subscribers(&String::from_utf8_lossy(&topic));
                 self.send(ToApp::Answer { seq, value: n as u64 });
             }
-            ToMaster::BrokerSubscribe { topic } => {
-                self.state.lock().broker_topics.insert(topic);
+            ToMaster::BrokerSubscribe { bus, topic } => {
+                self.state.lock().broker_topics.insert((bus, topic));
             }
-            ToMaster::BrokerUnsubscribe { topic } => {
-                self.state.lock().broker_topics.remove(&topic);
+            ToMaster::BrokerUnsubscribe { bus, topic } => {
+                self.state.lock().broker_topics.remove(&(bus, topic));
             }
-            ToMaster::BrokerPublish { topic, payload } => master.broker_publish(self.index, &topic, &payload),
+            ToMaster::BrokerPublish { bus, topic, payload } => {
+                master.remote_publish(bus, &topic, &payload);
+                master.broker_publish(bus, self.index, &topic, &payload);
+            }
             ToMaster::Stats { pairs } => self.state.lock().stats = pairs,
             ToMaster::StatsQuery { seq } => {
                 self.send(ToApp::StatsAnswer { seq, pairs: master.stats_totals() });

@@ -44,10 +44,11 @@ use self::supervisor::{SupEvent, Supervisor};
 use super::forker::ForkerHandle;
 use super::forkers::Forkers;
 use super::reaper::Reaper;
+use crate::broker::{Remote, RemoteEvent};
 use crate::http::stats::Stats;
 use crate::http::topics::Topics;
 use crate::http::{Dispatcher, IncomingRequest, StreamEvent};
-use crate::ipc::ToApp;
+use crate::ipc::{ToApp, OTHER_SERVER};
 use crate::shutdown::Trigger;
 
 /// Bytes of `workers://` broker messages one worker may have queued and not yet taken
@@ -93,6 +94,8 @@ pub struct Master {
     sup: mpsc::UnboundedSender<SupEvent>,
     me: Weak<Master>,
     stopping: AtomicBool,
+    /// This server's connections to shared brokers (`set_remotes`).
+    remotes: OnceLock<Vec<Arc<Remote>>>,
 }
 
 /// What the PHP thread of the master holds while the server runs.
@@ -137,6 +140,7 @@ impl Master {
             sup,
             me: me.clone(),
             stopping: AtomicBool::new(false),
+            remotes: OnceLock::new(),
         });
         (Arc::clone(&master), MasterStart { master, sup_rx })
     }
@@ -158,11 +162,12 @@ impl Master {
         let _ = self.sup.send(ev);
     }
 
-    /// A `BrokerPublish` of worker `origin`: to every live worker subscribed to `topic`.
-    fn broker_publish(&self, origin: u32, topic: &Bytes, payload: &Bytes) {
+    /// A message of broker `bus` from worker `origin` (or `OTHER_SERVER`): to every live
+    /// worker subscribed to `topic` on that bus.
+    fn broker_publish(&self, bus: u32, origin: u32, topic: &Bytes, payload: &Bytes) {
         let size = topic.len() + payload.len();
         for c in self.all_conns() {
-            if c.is_dead() || !c.is_subscribed(topic) {
+            if c.is_dead() || !c.is_subscribed(bus, topic) {
                 continue;
             }
             // A worker that does not read its link (stopped, stuck) must not make the
@@ -179,8 +184,53 @@ impl Master {
                 }
                 continue;
             }
-            c.send(ToApp::BrokerMessage { origin, topic: topic.clone(), payload: payload.clone() });
+            c.send(ToApp::BrokerMessage { bus, origin, topic: topic.clone(), payload: payload.clone() });
         }
+    }
+
+    /// The shared brokers this server is connected to (bus n is `remotes[n - 1]`), set once
+    /// before the workers start.
+    pub fn set_remotes(&self, remotes: Vec<Arc<Remote>>) {
+        let _ = self.remotes.set(remotes);
+    }
+
+    fn remote(&self, bus: u32) -> Option<&Arc<Remote>> {
+        let index = usize::try_from(bus.checked_sub(1)?).ok()?;
+        self.remotes.get()?.get(index)
+    }
+
+    /// A worker published on shared broker `bus`: on to the other servers.
+    fn remote_publish(&self, bus: u32, topic: &Bytes, payload: &Bytes) {
+        if let Some(remote) = self.remote(bus) {
+            remote.publish(topic, payload);
+        }
+    }
+
+    /// What this server's connection to shared broker `bus` reports, for the workers: a
+    /// message from another server, its state, its errors.
+    pub fn remote_event(&self, bus: u32, event: RemoteEvent) {
+        match event {
+            RemoteEvent::Message(m) => self.broker_publish(bus, OTHER_SERVER, &m.topic, &m.payload),
+            RemoteEvent::State(connected) => {
+                for c in self.all_conns() {
+                    c.send(ToApp::BrokerState { bus, connected });
+                }
+            }
+            RemoteEvent::Error(text) => {
+                for c in self.all_conns() {
+                    c.send(ToApp::BrokerError { bus, text: Bytes::from(text.clone()) });
+                }
+            }
+        }
+    }
+
+    /// The state of every shared broker, for a worker that just became ready.
+    fn remote_states(&self) -> Vec<ToApp> {
+        let remotes = self.remotes.get().map_or(&[][..], Vec::as_slice);
+        (1u32..)
+            .zip(remotes)
+            .map(|(bus, r)| ToApp::BrokerState { bus, connected: r.is_connected() })
+            .collect()
     }
 
     /// The server's counters: the master's own, each worker's summed over the workers,
