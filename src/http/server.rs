@@ -9,7 +9,6 @@
 //! caller synchronously; dropping the handle stops the runtime. No runtime or thread
 //! exists before `start` — safe to fork before it.
 
-use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
@@ -20,6 +19,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulConnection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch, Notify, Semaphore};
@@ -382,52 +382,18 @@ content-length: 24\r\nretry-after: 1\r\nconnection: close\r\n\r\n503 Service Una
     .await;
 }
 
-/// A hyper connection that can be asked to finish gracefully.
-trait Graceful: Future<Output = hyper::Result<()>> {
-    fn graceful(self: Pin<&mut Self>);
-}
-
-/// Connections are boxed where they are built: a task is as big as its largest state, and
-/// an h1 stream should not carry the room an h2 or TLS connection would need.
-impl<C: Graceful> Graceful for Pin<Box<C>> {
-    fn graceful(self: Pin<&mut Self>) {
-        self.get_mut().as_mut().graceful();
-    }
-}
-
-impl<I, S, B> Graceful for hyper::server::conn::http1::Connection<I, S>
+/// Runs one hyper connection (HTTP/1 or HTTP/2) to its end; once shutdown is signalled (or
+/// its sender is gone) the connection finishes what is in flight and closes. Connections
+/// are boxed where they are built: a task is as big as its largest state, and an h1 stream
+/// should not carry the room an h2 or TLS connection would need.
+async fn drive<C>(mut conn: Pin<Box<C>>, mut shutdown: watch::Receiver<bool>, remote: SocketAddr)
 where
-    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    I: hyper::rt::Read + hyper::rt::Write + Unpin,
-    B: http_body::Body + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    C: GracefulConnection<Error = hyper::Error>,
 {
-    fn graceful(self: Pin<&mut Self>) {
-        self.graceful_shutdown();
-    }
-}
-
-impl<I, S, B, E> Graceful for hyper::server::conn::http2::Connection<I, S, E>
-where
-    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    I: hyper::rt::Read + hyper::rt::Write + Unpin,
-    B: http_body::Body + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    E: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
-{
-    fn graceful(self: Pin<&mut Self>) {
-        self.graceful_shutdown();
-    }
-}
-
-async fn drive<C: Graceful>(conn: C, mut shutdown: watch::Receiver<bool>, remote: SocketAddr) {
-    tokio::pin!(conn);
     let mut draining = false;
     loop {
         if !draining && *shutdown.borrow_and_update() {
-            conn.as_mut().graceful();
+            conn.as_mut().graceful_shutdown();
             draining = true;
         }
         tokio::select! {
@@ -439,7 +405,7 @@ async fn drive<C: Graceful>(conn: C, mut shutdown: watch::Receiver<bool>, remote
             }
             changed = shutdown.changed(), if !draining => {
                 if changed.is_err() {
-                    conn.as_mut().graceful();
+                    conn.as_mut().graceful_shutdown();
                     draining = true;
                 }
             }
