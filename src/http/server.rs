@@ -24,7 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch, Notify, Semaphore};
 
-use super::conn::{sniff_h2c, Activity, Rewind, Watched};
+use super::conn::{sniff_h2c, Activity, Watched};
 use super::exchange::Dispatcher;
 use super::service::{self, ConnCtx, ServerShared};
 use super::stats::{Stats, StatsSnapshot};
@@ -461,7 +461,7 @@ async fn serve_connection(
     };
     // Boxed like the branches above: an idle event stream's task should not carry room
     // for hyper's connection state.
-    Box::pin(serve_http(Rewind::new(prefix, stream), h2, false, remote, local, shared, shutdown)).await;
+    Box::pin(serve_http(stream, prefix, h2, remote, local, shared, shutdown)).await;
 }
 
 async fn serve_tls(
@@ -485,7 +485,7 @@ async fn serve_tls(
         }
     };
     let h2 = tls.get_ref().1.alpn_protocol() == Some(super::tls::ALPN_H2);
-    serve_http(tls, h2, true, remote, local, shared, shutdown).await;
+    serve_http(tls, Bytes::new(), h2, remote, local, shared, shutdown).await;
 }
 
 enum Taken {
@@ -531,11 +531,12 @@ async fn take_event_stream(
     }
 }
 
-/// Serves HTTP/1.1 or HTTP/2 on an established (possibly TLS) connection.
+/// Serves HTTP/1.1 or HTTP/2 on an established (possibly TLS) connection; `replay` holds
+/// what was read from it before (sniffing a plaintext connection).
 async fn serve_http<I>(
     io: I,
+    replay: Bytes,
     h2: bool,
-    tls: bool,
     remote: SocketAddr,
     local: SocketAddr,
     shared: &Arc<ServerShared>,
@@ -545,15 +546,10 @@ async fn serve_http<I>(
 {
     let limits = &shared.config.limits;
     let activity = Activity::new();
-    let io = TokioIo::new(Watched::new(
-        io,
-        Arc::clone(&activity),
-        Arc::clone(&shared.stats),
-        h2,
-        limits.header_timeout,
-        limits.keepalive_timeout,
-        limits.write_timeout,
-    ));
+    let stats = Arc::clone(&shared.stats);
+    let io = TokioIo::new(Watched::new(io, replay, Arc::clone(&activity), stats, h2, limits));
+    // A server with TLS speaks nothing else.
+    let tls = shared.tls.is_some();
     let ctx = Arc::new(ConnCtx { shared: Arc::clone(shared), activity, remote, local, tls });
     let svc = service_fn(move |req| service::handle(req, Arc::clone(&ctx)));
     if h2 {
