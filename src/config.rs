@@ -394,179 +394,187 @@ fn want_path(option: &str, v: &OptionValue) -> Result<std::path::PathBuf, Config
     Ok(std::path::PathBuf::from(s))
 }
 
-impl ServerConfig {
-    /// Names accepted by `set_option`, for error messages and docs.
-    pub const OPTION_NAMES: &'static [&'static str] = &[
-        "max_header_size",
-        "max_headers",
-        "max_body_size",
-        "header_timeout",
-        "body_timeout",
-        "keepalive_timeout",
-        "write_timeout",
-        "request_timeout",
-        "max_connections",
-        "max_concurrent_streams",
-        "max_file_uploads",
-        "max_input_vars",
-        "h2c",
-        "backlog",
-        "shutdown_timeout",
-        "io_threads",
-        "log_level",
-        "upload_dir",
-        "compression",
-        "brotli_level",
-        "gzip_level",
-        "compression_min_size",
-        "sse_heartbeat",
-        "sse_queue_size",
-        "sse_backpressure",
-        "sse_backpressure_timeout",
-        "tls_cert",
-        "tls_key",
-        "static_dir",
-        "static_prefix",
-        "static_cache_control",
-        "static_brotli_cache_size",
-        "workers",
-        "affinity_cookie",
-        "max_requests",
-        "crash_limit",
-        "crash_window",
-    ];
+/// How one option's value is checked, and where it is stored.
+enum Setter {
+    /// An int in `min..=max`.
+    Int(i64, i64, fn(&mut ServerConfig, i64)),
+    /// Seconds (int or float) from `min` up to a year; see `Zero`.
+    Seconds(Duration, Zero, fn(&mut ServerConfig, Duration)),
+    Bool(fn(&mut ServerConfig, bool)),
+    /// A path without NUL bytes.
+    Path(fn(&mut ServerConfig, std::path::PathBuf)),
+    /// Checked and stored by the function itself (names from a list, directories).
+    Other(fn(&mut ServerConfig, &str, &OptionValue) -> Result<(), ConfigError>),
+    /// Like `Other`, for an option of the static files, which `static_dir` must precede.
+    Static(fn(&mut StaticConfig, &str, &OptionValue) -> Result<(), ConfigError>),
+}
 
+/// Every option `set_option` accepts, in the order error messages list them.
+const OPTIONS: &[(&str, Setter)] = {
+    use Setter::{Bool, Int, Other, Path, Seconds, Static};
+    &[
+        (
+            "max_header_size",
+            Int(MIN_MAX_HEADER_SIZE as i64, 1 << 24, |c, n| c.limits.max_header_size = n as usize),
+        ),
+        ("max_headers", Int(1, 10_000, |c, n| c.limits.max_headers = n as usize)),
+        ("max_body_size", Int(0, i64::MAX, |c, n| c.limits.max_body_size = n as u64)),
+        ("header_timeout", Seconds(MIN_NETWORK_TIMEOUT, Zero::Refused, |c, d| c.limits.header_timeout = d)),
+        ("body_timeout", Seconds(MIN_NETWORK_TIMEOUT, Zero::Refused, |c, d| c.limits.body_timeout = d)),
+        (
+            "keepalive_timeout",
+            Seconds(MIN_NETWORK_TIMEOUT, Zero::Refused, |c, d| c.limits.keepalive_timeout = d),
+        ),
+        ("write_timeout", Seconds(MIN_NETWORK_TIMEOUT, Zero::Refused, |c, d| c.limits.write_timeout = d)),
+        (
+            "request_timeout",
+            Seconds(MIN_REQUEST_TIMEOUT, Zero::Off, |c, d| c.limits.request_timeout = non_zero(d)),
+        ),
+        ("max_connections", Int(1, 1_000_000, |c, n| c.limits.max_connections = n as usize)),
+        ("max_concurrent_streams", Int(1, 65_535, |c, n| c.limits.max_concurrent_streams = n as u32)),
+        ("max_file_uploads", Int(0, 100_000, |c, n| c.limits.max_file_uploads = n as usize)),
+        ("max_input_vars", Int(1, 1_000_000, |c, n| c.limits.max_input_vars = n as usize)),
+        ("h2c", Bool(|c, b| c.h2c = b)),
+        ("backlog", Int(1, 65_535, |c, n| c.backlog = n as u32)),
+        ("shutdown_timeout", Seconds(MIN_SHORT_TIMEOUT, Zero::Off, |c, d| c.shutdown_timeout = d)),
+        ("io_threads", Int(0, 256, |c, n| c.io_threads = n as usize)),
+        ("log_level", Other(set_log_level)),
+        ("upload_dir", Other(set_upload_dir)),
+        ("compression", Bool(|c, b| c.compression.enabled = b)),
+        ("brotli_level", Int(0, 11, |c, n| c.compression.brotli_level = n as u32)),
+        ("gzip_level", Int(0, 9, |c, n| c.compression.gzip_level = n as u32)),
+        ("compression_min_size", Int(0, i64::MAX, |c, n| c.compression.min_size = n as usize)),
+        ("sse_heartbeat", Seconds(MIN_SSE_HEARTBEAT, Zero::Off, |c, d| c.sse.heartbeat = non_zero(d))),
+        ("sse_queue_size", Int(1024, 1 << 30, |c, n| c.sse.queue_size = n as usize)),
+        ("sse_backpressure", Other(set_sse_backpressure)),
+        (
+            "sse_backpressure_timeout",
+            Seconds(MIN_SHORT_TIMEOUT, Zero::Refused, |c, d| c.sse.backpressure_timeout = d),
+        ),
+        ("tls_cert", Path(|c, p| c.tls_cert = Some(p))),
+        ("tls_key", Path(|c, p| c.tls_key = Some(p))),
+        ("static_dir", Other(set_static_dir)),
+        ("static_prefix", Static(set_static_prefix)),
+        ("static_cache_control", Static(set_static_cache_control)),
+        ("static_brotli_cache_size", Static(set_static_brotli_cache_size)),
+        ("workers", Int(1, 1024, |c, n| c.workers.count = n as u32)),
+        ("affinity_cookie", Other(set_affinity_cookie)),
+        ("max_requests", Int(0, i64::MAX, |c, n| c.workers.max_requests = n as u64)),
+        ("crash_limit", Int(1, 1_000_000, |c, n| c.workers.crash_limit = n as u32)),
+        ("crash_window", Seconds(MIN_CRASH_WINDOW, Zero::Refused, |c, d| c.workers.crash_window = d)),
+    ]
+};
+
+/// A duration where 0 means "off".
+fn non_zero(d: Duration) -> Option<Duration> {
+    (!d.is_zero()).then_some(d)
+}
+
+fn set_log_level(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    let s = want_str(name, v)?;
+    c.log_level = LogLevel::parse(s)
+        .ok_or_else(|| err(name, format!("must be one of {}, \"{s}\" given", LogLevel::NAMES)))?;
+    Ok(())
+}
+
+fn set_upload_dir(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    let path = want_path(name, v)?;
+    if !path.is_dir() {
+        return Err(err(name, format!("\"{}\" is not a directory", path.display())));
+    }
+    c.upload_dir = Some(path);
+    Ok(())
+}
+
+fn set_sse_backpressure(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    c.sse.backpressure = match want_str(name, v)? {
+        "wait" => Backpressure::Wait,
+        "drop" => Backpressure::Drop,
+        "close" => Backpressure::Close,
+        other => {
+            return Err(err(name, format!("must be \"wait\", \"drop\" or \"close\", \"{other}\" given")))
+        }
+    };
+    Ok(())
+}
+
+/// Turns the static files on (with defaults for the other `static_*` options) or moves them.
+fn set_static_dir(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    let dir = want_path(name, v)?;
+    let root = std::fs::canonicalize(&dir)
+        .map_err(|e| err(name, format!("\"{}\" cannot be used: {e}", dir.display())))?;
+    if !root.is_dir() {
+        return Err(err(name, format!("\"{}\" is not a directory", dir.display())));
+    }
+    let s = c.static_files.get_or_insert_with(|| StaticConfig {
+        root: root.clone(),
+        prefix: "/".into(),
+        cache_control: DEFAULT_STATIC_CACHE_CONTROL.into(),
+        brotli_cache_size: DEFAULT_STATIC_BROTLI_CACHE,
+    });
+    s.root = root;
+    Ok(())
+}
+
+fn set_static_prefix(s: &mut StaticConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    let p = want_str(name, v)?;
+    if !p.starts_with('/') || p.contains("..") || p.contains('\\') {
+        return Err(err(name, format!("must be a URL path starting with \"/\", \"{p}\" given")));
+    }
+    s.prefix = if p.ends_with('/') { p.to_string() } else { format!("{p}/") };
+    Ok(())
+}
+
+fn set_static_cache_control(s: &mut StaticConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    let c = want_str(name, v)?;
+    if http::HeaderValue::from_str(c).is_err() {
+        return Err(err(name, "must be a valid header value"));
+    }
+    s.cache_control = c.to_string();
+    Ok(())
+}
+
+fn set_static_brotli_cache_size(
+    s: &mut StaticConfig,
+    name: &str,
+    v: &OptionValue,
+) -> Result<(), ConfigError> {
+    s.brotli_cache_size = want_int(name, v, 0, 1 << 34)? as usize;
+    Ok(())
+}
+
+/// A cookie name is an RFC 9110 token.
+fn set_affinity_cookie(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    let cookie = want_str(name, v)?;
+    let is_token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if cookie.is_empty() || !cookie.bytes().all(is_token) {
+        return Err(err(
+            name,
+            format!("must be a cookie name (letters, digits, !#$%&'*+-.^_`|~), \"{cookie}\" given"),
+        ));
+    }
+    c.workers.affinity_cookie = cookie.to_string();
+    Ok(())
+}
+
+impl ServerConfig {
     /// Applies one named option. Unknown names and wrong types are errors, never ignored.
     pub fn set_option(&mut self, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
-        let l = &mut self.limits;
-        match name {
-            "max_header_size" => {
-                l.max_header_size = want_int(name, v, MIN_MAX_HEADER_SIZE as i64, 1 << 24)? as usize
-            }
-            "max_headers" => l.max_headers = want_int(name, v, 1, 10_000)? as usize,
-            "max_body_size" => l.max_body_size = want_int(name, v, 0, i64::MAX)? as u64,
-            "header_timeout" => l.header_timeout = want_seconds(name, v, MIN_NETWORK_TIMEOUT, Zero::Refused)?,
-            "body_timeout" => l.body_timeout = want_seconds(name, v, MIN_NETWORK_TIMEOUT, Zero::Refused)?,
-            "keepalive_timeout" => {
-                l.keepalive_timeout = want_seconds(name, v, MIN_NETWORK_TIMEOUT, Zero::Refused)?
-            }
-            "write_timeout" => l.write_timeout = want_seconds(name, v, MIN_NETWORK_TIMEOUT, Zero::Refused)?,
-            "request_timeout" => {
-                let d = want_seconds(name, v, MIN_REQUEST_TIMEOUT, Zero::Off)?;
-                l.request_timeout = (!d.is_zero()).then_some(d);
-            }
-            "max_connections" => l.max_connections = want_int(name, v, 1, 1_000_000)? as usize,
-            "max_concurrent_streams" => l.max_concurrent_streams = want_int(name, v, 1, 65_535)? as u32,
-            "max_file_uploads" => l.max_file_uploads = want_int(name, v, 0, 100_000)? as usize,
-            "max_input_vars" => l.max_input_vars = want_int(name, v, 1, 1_000_000)? as usize,
-            "h2c" => self.h2c = want_bool(name, v)?,
-            "backlog" => self.backlog = want_int(name, v, 1, 65_535)? as u32,
-            "shutdown_timeout" => {
-                self.shutdown_timeout = want_seconds(name, v, MIN_SHORT_TIMEOUT, Zero::Off)?
-            }
-            "io_threads" => self.io_threads = want_int(name, v, 0, 256)? as usize,
-            "log_level" => {
-                let s = want_str(name, v)?;
-                self.log_level = LogLevel::parse(s)
-                    .ok_or_else(|| err(name, format!("must be one of {}, \"{s}\" given", LogLevel::NAMES)))?;
-            }
-            "upload_dir" => {
-                let path = want_path(name, v)?;
-                if !path.is_dir() {
-                    return Err(err(name, format!("\"{}\" is not a directory", path.display())));
-                }
-                self.upload_dir = Some(path);
-            }
-            "compression" => self.compression.enabled = want_bool(name, v)?,
-            "brotli_level" => self.compression.brotli_level = want_int(name, v, 0, 11)? as u32,
-            "gzip_level" => self.compression.gzip_level = want_int(name, v, 0, 9)? as u32,
-            "compression_min_size" => self.compression.min_size = want_int(name, v, 0, i64::MAX)? as usize,
-            "sse_heartbeat" => {
-                let d = want_seconds(name, v, MIN_SSE_HEARTBEAT, Zero::Off)?;
-                self.sse.heartbeat = (!d.is_zero()).then_some(d);
-            }
-            "sse_queue_size" => self.sse.queue_size = want_int(name, v, 1024, 1 << 30)? as usize,
-            "sse_backpressure" => {
-                self.sse.backpressure = match want_str(name, v)? {
-                    "wait" => Backpressure::Wait,
-                    "drop" => Backpressure::Drop,
-                    "close" => Backpressure::Close,
-                    other => {
-                        return Err(err(
-                            name,
-                            format!("must be \"wait\", \"drop\" or \"close\", \"{other}\" given"),
-                        ))
-                    }
-                }
-            }
-            "sse_backpressure_timeout" => {
-                self.sse.backpressure_timeout = want_seconds(name, v, MIN_SHORT_TIMEOUT, Zero::Refused)?
-            }
-            "tls_cert" => self.tls_cert = Some(want_path(name, v)?),
-            "tls_key" => self.tls_key = Some(want_path(name, v)?),
-            "static_dir" => {
-                let dir = want_path(name, v)?;
-                let root = std::fs::canonicalize(&dir)
-                    .map_err(|e| err(name, format!("\"{}\" cannot be used: {e}", dir.display())))?;
-                if !root.is_dir() {
-                    return Err(err(name, format!("\"{}\" is not a directory", dir.display())));
-                }
-                let s = self.static_files.get_or_insert_with(|| StaticConfig {
-                    root: root.clone(),
-                    prefix: "/".into(),
-                    cache_control: DEFAULT_STATIC_CACHE_CONTROL.into(),
-                    brotli_cache_size: DEFAULT_STATIC_BROTLI_CACHE,
-                });
-                s.root = root;
-            }
-            "workers" => self.workers.count = want_int(name, v, 1, 1024)? as u32,
-            "affinity_cookie" => {
-                let c = want_str(name, v)?;
-                let ok = !c.is_empty()
-                    && c.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-                if !ok {
-                    return Err(err(
-                        name,
-                        format!("must be a cookie name (letters, digits, !#$%&'*+-.^_`|~), \"{c}\" given"),
-                    ));
-                }
-                self.workers.affinity_cookie = c.to_string();
-            }
-            "max_requests" => self.workers.max_requests = want_int(name, v, 0, i64::MAX)? as u64,
-            "crash_limit" => self.workers.crash_limit = want_int(name, v, 1, 1_000_000)? as u32,
-            "crash_window" => {
-                self.workers.crash_window = want_seconds(name, v, MIN_CRASH_WINDOW, Zero::Refused)?
-            }
-            "static_prefix" | "static_cache_control" | "static_brotli_cache_size" => {
+        let Some((_, setter)) = OPTIONS.iter().find(|(option, _)| *option == name) else {
+            let known: Vec<&str> = OPTIONS.iter().map(|(option, _)| *option).collect();
+            return Err(err(name, format!("unknown option; known options are: {}", known.join(", "))));
+        };
+        match setter {
+            Setter::Int(min, max, set) => set(self, want_int(name, v, *min, *max)?),
+            Setter::Seconds(min, zero, set) => set(self, want_seconds(name, v, *min, *zero)?),
+            Setter::Bool(set) => set(self, want_bool(name, v)?),
+            Setter::Path(set) => set(self, want_path(name, v)?),
+            Setter::Other(set) => set(self, name, v)?,
+            Setter::Static(set) => {
                 let Some(s) = self.static_files.as_mut() else {
                     return Err(err(name, "needs \"static_dir\" (give static_dir first)"));
                 };
-                match name {
-                    "static_prefix" => {
-                        let p = want_str(name, v)?;
-                        if !p.starts_with('/') || p.contains("..") || p.contains('\\') {
-                            return Err(err(
-                                name,
-                                format!("must be a URL path starting with \"/\", \"{p}\" given"),
-                            ));
-                        }
-                        s.prefix = if p.ends_with('/') { p.to_string() } else { format!("{p}/") };
-                    }
-                    "static_cache_control" => {
-                        let c = want_str(name, v)?;
-                        if http::HeaderValue::from_str(c).is_err() {
-                            return Err(err(name, "must be a valid header value"));
-                        }
-                        s.cache_control = c.to_string();
-                    }
-                    _ => s.brotli_cache_size = want_int(name, v, 0, 1 << 34)? as usize,
-                }
-            }
-            _ => {
-                return Err(err(
-                    name,
-                    format!("unknown option; known options are: {}", Self::OPTION_NAMES.join(", ")),
-                ))
+                set(s, name, v)?
             }
         }
         Ok(())

@@ -285,6 +285,7 @@ impl Drop for BrotliStream {
 
 #[cfg(test)]
 mod tests {
+    use super::super::encoding::stream_check::{decode_prefix, flush_events};
     use super::*;
     use std::io::Read;
 
@@ -298,25 +299,14 @@ mod tests {
     fn every_flush_decodes_to_what_was_sent_so_far() {
         for quality in [0, 1, 2, 4, 6, 9, 11] {
             let mut enc = BrotliStream::new(quality, 16);
-            let mut wire = Vec::new();
-            let mut sent = Vec::new();
-            for i in 0..300 {
-                let event = format!(
-                    "event: tick\ndata: <li id=\"item-{}\">row {i} {}</li>\n\n",
-                    i % 17,
-                    "x".repeat(i % 50)
-                );
-                sent.extend_from_slice(event.as_bytes());
-                wire.extend(enc.flush(event.as_bytes()).unwrap());
-                if i % 37 == 0 {
-                    // A truncated stream decodes up to the last flush.
-                    let mut partial = Vec::new();
-                    let _ = brotli::Decompressor::new(&wire[..], 4096).read_to_end(&mut partial);
-                    assert_eq!(partial, sent, "quality {quality}, after event {i}");
-                }
-            }
+            let label = format!("quality {quality}");
+            let (mut wire, sent) = flush_events(
+                |event| enc.flush(event).unwrap(),
+                |wire| decode_prefix(brotli::Decompressor::new(wire, 4096)),
+                &label,
+            );
             wire.extend(enc.finish().unwrap());
-            assert_eq!(decode(&wire), sent, "quality {quality}");
+            assert_eq!(decode(&wire), sent, "{label}");
         }
     }
 

@@ -1,8 +1,9 @@
 //! Per-connection I/O: h2c sniffing and the two connection timeouts.
 //!
-//! Owns: `Rewind` (bytes read while sniffing, replayed to hyper), `Watched` (an I/O
-//! wrapper that fails a pending read once the header or keep-alive deadline passes) and
-//! `Activity` (requests in flight on one connection).
+//! Owns: `Watched` (the I/O wrapper hyper reads through: it replays the bytes read while
+//! sniffing, then fails a pending read once the header or keep-alive deadline passes, and
+//! a write that stalls past the write timeout) and `Activity` (requests in flight on one
+//! connection).
 //! Does not own: the request timeout (the service answers 504) or the body timeout.
 //!
 //! Why in the I/O layer: hyper's own `header_read_timeout` also runs while a keep-alive
@@ -27,6 +28,7 @@ use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
 use super::stats::Stats;
+use crate::config::Limits;
 
 /// The client connection preface of HTTP/2 (RFC 9113 §3.4).
 pub const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -107,38 +109,13 @@ impl Activity {
     }
 }
 
-/// Replays bytes consumed while sniffing, then reads from the socket.
-pub struct Rewind<I> {
-    prefix: Bytes,
-    inner: I,
-}
-
-impl<I> Rewind<I> {
-    pub fn new(prefix: Bytes, inner: I) -> Self {
-        Self { prefix, inner }
-    }
-}
-
-impl<I: AsyncRead + Unpin> AsyncRead for Rewind<I> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if !self.prefix.is_empty() {
-            let n = self.prefix.len().min(buf.remaining());
-            buf.put_slice(&self.prefix[..n]);
-            self.prefix.advance(n);
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.inner).poll_read(cx, buf)
-    }
-}
-
-/// Fails a pending read with `TimedOut` once the connection has been idle, or has been
-/// sending one header section, for too long.
+/// Replays the bytes consumed while sniffing, then reads from the socket; fails a pending
+/// read with `TimedOut` once the connection has been idle, or has been sending one header
+/// section, for too long.
 pub struct Watched<I> {
     inner: I,
+    /// Read before hyper took over (h2c and event-stream sniffing); hyper reads them first.
+    replay: Bytes,
     activity: Arc<Activity>,
     stats: Arc<Stats>,
     h2: bool,
@@ -154,23 +131,23 @@ pub struct Watched<I> {
 impl<I> Watched<I> {
     pub fn new(
         inner: I,
+        replay: Bytes,
         activity: Arc<Activity>,
         stats: Arc<Stats>,
         h2: bool,
-        header_timeout: Duration,
-        keepalive: Duration,
-        write_timeout: Duration,
+        limits: &Limits,
     ) -> Self {
         Self {
             inner,
+            replay,
             activity,
             stats,
             h2,
-            header_timeout,
-            keepalive,
+            header_timeout: limits.header_timeout,
+            keepalive: limits.keepalive_timeout,
             sleep: Box::pin(tokio::time::sleep(Duration::from_secs(86_400))),
             armed_for: 0,
-            write_timeout,
+            write_timeout: limits.write_timeout,
             write_stall: None,
         }
     }
@@ -218,7 +195,15 @@ impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
     ) -> Poll<io::Result<()>> {
         let before = buf.filled().len();
         let this = &mut *self;
-        match Pin::new(&mut this.inner).poll_read(cx, buf) {
+        let read = if this.replay.is_empty() {
+            Pin::new(&mut this.inner).poll_read(cx, buf)
+        } else {
+            let n = this.replay.len().min(buf.remaining());
+            buf.put_slice(&this.replay[..n]);
+            this.replay.advance(n);
+            Poll::Ready(Ok(()))
+        };
+        match read {
             Poll::Ready(Ok(())) => {
                 if !this.h2 && buf.filled().len() > before {
                     this.activity.saw_bytes();
@@ -257,39 +242,6 @@ impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
         }
     }
 }
-
-/// Writes pass straight through.
-macro_rules! write_through {
-    ($wrapper:ident) => {
-        impl<I: AsyncWrite + Unpin> AsyncWrite for $wrapper<I> {
-            fn poll_write(
-                mut self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                b: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                Pin::new(&mut self.inner).poll_write(cx, b)
-            }
-            fn poll_write_vectored(
-                mut self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[io::IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-            }
-            fn is_write_vectored(&self) -> bool {
-                self.inner.is_write_vectored()
-            }
-            fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Pin::new(&mut self.inner).poll_flush(cx)
-            }
-            fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Pin::new(&mut self.inner).poll_shutdown(cx)
-            }
-        }
-    };
-}
-
-write_through!(Rewind);
 
 impl<I: AsyncWrite + Unpin> AsyncWrite for Watched<I> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, b: &[u8]) -> Poll<io::Result<usize>> {

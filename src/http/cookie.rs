@@ -76,14 +76,21 @@ pub fn build(name: &[u8], value: &[u8], o: &CookieOptions, now: i64) -> Result<S
         return Err("cookie name must not be empty".into());
     }
     if name.iter().any(|c| FORBIDDEN.contains(c)) || !name.iter().all(|c| c.is_ascii_graphic()) {
-        return Err("cookie name must not contain \"=\", \",\", \";\", \" \", \"\\t\", \"\\r\", \"\\n\", \"\\013\", \"\\014\" or non-ASCII bytes".into());
+        return Err("cookie name must not contain \"=\", \",\", \";\", \" \", \"\\t\", \"\\r\", \"\\n\", \
+                    \"\\013\", \"\\014\" or non-ASCII bytes"
+            .into());
     }
     if o.raw && value.iter().any(|c| FORBIDDEN_IN_VALUE.contains(c)) {
-        return Err("raw cookie value must not contain \",\", \";\", \" \", \"\\t\", \"\\r\", \"\\n\", \"\\013\" or \"\\014\"".into());
+        return Err("raw cookie value must not contain \",\", \";\", \" \", \"\\t\", \"\\r\", \"\\n\", \
+                    \"\\013\" or \"\\014\""
+            .into());
     }
     for (what, v) in [("path", &o.path), ("domain", &o.domain)] {
         if v.bytes().any(|c| FORBIDDEN_IN_VALUE.contains(&c)) {
-            return Err(format!("cookie {what} must not contain \",\", \";\", \" \", \"\\t\", \"\\r\", \"\\n\", \"\\013\" or \"\\014\""));
+            return Err(format!(
+                "cookie {what} must not contain \",\", \";\", \" \", \"\\t\", \"\\r\", \"\\n\", \
+                 \"\\013\" or \"\\014\""
+            ));
         }
     }
     if o.expires > 253_402_300_799 {
@@ -170,7 +177,8 @@ mod tests {
         };
         assert_eq!(
             build(b"sid", b"a b/c", &o, 1_700_000_000).unwrap(),
-            "sid=a%20b%2Fc; Expires=Tue, 14 Nov 2023 22:14:20 GMT; Max-Age=60; Path=/; Domain=example.com; Secure; HttpOnly; SameSite=None; Partitioned"
+            "sid=a%20b%2Fc; Expires=Tue, 14 Nov 2023 22:14:20 GMT; Max-Age=60; Path=/; \
+             Domain=example.com; Secure; HttpOnly; SameSite=None; Partitioned"
         );
     }
 

@@ -289,6 +289,44 @@ pub fn mark_encoded(headers: &mut HeaderMap, coding: Coding, stats: &Stats) {
     };
 }
 
+/// Test support for the stream encoders (`brotli_stream`, `gzip_stream`).
+#[cfg(test)]
+pub(super) mod stream_check {
+    use std::io::Read;
+
+    /// Everything a decoder gives for a stream cut short (the error at the cut is expected).
+    pub fn decode_prefix(mut decoder: impl Read) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = decoder.read_to_end(&mut out);
+        out
+    }
+
+    /// Flushes 300 Datastar-like events one by one; now and then, the bytes so far must
+    /// decode (`decode_prefix`) to every event so far. Returns the bytes and the events.
+    pub fn flush_events(
+        mut flush: impl FnMut(&[u8]) -> Vec<u8>,
+        decode_prefix: impl Fn(&[u8]) -> Vec<u8>,
+        label: &str,
+    ) -> (Vec<u8>, Vec<u8>) {
+        let mut wire = Vec::new();
+        let mut sent = Vec::new();
+        for i in 0..300 {
+            let event = format!(
+                "event: tick\ndata: <li id=\"item-{}\">row {i} {}</li>\n\n",
+                i % 17,
+                "x".repeat(i % 50)
+            );
+            sent.extend_from_slice(event.as_bytes());
+            wire.extend(flush(event.as_bytes()));
+            if i % 37 == 0 {
+                // A truncated stream decodes up to the last flush.
+                assert_eq!(decode_prefix(&wire), sent, "{label}, after event {i}");
+            }
+        }
+        (wire, sent)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

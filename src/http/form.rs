@@ -228,52 +228,49 @@ pub struct Parsed {
 
 /// `a=1&b[]=2` as PHP parses a query string or an urlencoded body.
 pub fn parse_urlencoded(input: &[u8], max_vars: usize) -> Parsed {
+    parse_pairs(input.split(|&c| c == b'&'), max_vars, |vars, pair| {
+        let (name, value) = split_pair(pair);
+        vars.register(&percent_decode(name, true), FormValue::Bytes(percent_decode(value, true)), false)
+    })
+}
+
+/// A `Cookie` header as PHP fills `$_COOKIE`: `;`-separated, names not decoded, values
+/// raw-url-decoded, the first of two equal names wins.
+pub fn parse_cookies(header: &[u8], max_vars: usize) -> Parsed {
+    parse_pairs(header.split(|&c| c == b';').map(trim_ascii), max_vars, |vars, pair| {
+        let (name, value) = split_pair(pair);
+        vars.register(trim_ascii(name), FormValue::Bytes(percent_decode(value, false)), true)
+    })
+}
+
+/// Registers one variable per non-empty pair, at most `max_vars` of them (PHP's
+/// `max_input_vars`; the rest is ignored and the result says so). `register` returns
+/// whether the pair counted as a variable.
+fn parse_pairs<'a>(
+    pairs: impl Iterator<Item = &'a [u8]>,
+    max_vars: usize,
+    register: impl Fn(&mut FormArray, &'a [u8]) -> bool,
+) -> Parsed {
     let mut parsed = Parsed::default();
     let mut count = 0;
-    for pair in input.split(|&c| c == b'&') {
-        if pair.is_empty() {
-            continue;
-        }
+    for pair in pairs.filter(|p| !p.is_empty()) {
         if count >= max_vars {
             parsed.truncated = true;
             break;
         }
-        let (name, value) = match pair.iter().position(|&c| c == b'=') {
-            Some(eq) => (&pair[..eq], &pair[eq + 1..]),
-            None => (pair, &b""[..]),
-        };
-        let name = percent_decode(name, true);
-        let value = percent_decode(value, true);
-        if parsed.vars.register(&name, FormValue::Bytes(value), false) {
+        if register(&mut parsed.vars, pair) {
             count += 1;
         }
     }
     parsed
 }
 
-/// A `Cookie` header as PHP fills `$_COOKIE`: `;`-separated, names not decoded, values
-/// raw-url-decoded, the first of two equal names wins.
-pub fn parse_cookies(header: &[u8], max_vars: usize) -> Parsed {
-    let mut parsed = Parsed::default();
-    let mut count = 0;
-    for pair in header.split(|&c| c == b';') {
-        let pair = trim_ascii(pair);
-        if pair.is_empty() {
-            continue;
-        }
-        if count >= max_vars {
-            parsed.truncated = true;
-            break;
-        }
-        let (name, value) = match pair.iter().position(|&c| c == b'=') {
-            Some(eq) => (trim_ascii(&pair[..eq]), &pair[eq + 1..]),
-            None => (pair, &b""[..]),
-        };
-        if parsed.vars.register(name, FormValue::Bytes(percent_decode(value, false)), true) {
-            count += 1;
-        }
+/// `name=value` → (name, value); without `=`, the value is empty.
+fn split_pair(pair: &[u8]) -> (&[u8], &[u8]) {
+    match pair.iter().position(|&c| c == b'=') {
+        Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+        None => (pair, &b""[..]),
     }
-    parsed
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
@@ -311,15 +308,17 @@ mod tests {
             other => panic!("{key}: not an array: {other:?}"),
         }
     }
+    /// Each `(name, value)` is a string variable of `vars`.
+    fn assert_strings(vars: &FormArray, expected: &[(&str, &str)]) {
+        for (name, value) in expected {
+            assert_eq!(vars.get(&k(name)), Some(&s(value)), "{name}");
+        }
+    }
 
     #[test]
     fn plain_pairs_and_decoding() {
         let p = parse_urlencoded(b"a=1&b=hello+world&c=%41%42&d&e=", 100);
-        assert_eq!(p.vars.get(&k("a")), Some(&s("1")));
-        assert_eq!(p.vars.get(&k("b")), Some(&s("hello world")));
-        assert_eq!(p.vars.get(&k("c")), Some(&s("AB")));
-        assert_eq!(p.vars.get(&k("d")), Some(&s("")));
-        assert_eq!(p.vars.get(&k("e")), Some(&s("")));
+        assert_strings(&p.vars, &[("a", "1"), ("b", "hello world"), ("c", "AB"), ("d", ""), ("e", "")]);
     }
 
     #[test]
@@ -338,10 +337,8 @@ mod tests {
     #[test]
     fn php_name_mangling() {
         let p = parse_urlencoded(b"a.b=1&c+d=2&e[f=3&%20g=4&h[x]junk=5&=6", 100);
-        assert_eq!(p.vars.get(&k("a_b")), Some(&s("1")));
-        assert_eq!(p.vars.get(&k("c_d")), Some(&s("2")));
-        assert_eq!(p.vars.get(&k("e_f")), Some(&s("3")));
-        assert_eq!(p.vars.get(&k("g")), Some(&s("4")), "leading spaces are skipped");
+        // " g": leading spaces are skipped.
+        assert_strings(&p.vars, &[("a_b", "1"), ("c_d", "2"), ("e_f", "3"), ("g", "4")]);
         assert_eq!(arr(&p.vars, "h").get(&k("x")), Some(&s("5")));
         assert_eq!(p.vars.len(), 5, "an empty name is dropped");
     }
@@ -388,10 +385,7 @@ mod tests {
     #[test]
     fn cookies_first_wins_raw_decoding() {
         let p = parse_cookies(b"a=1; b=x+y%20z; a=2;c; d = 4 ", 100);
-        assert_eq!(p.vars.get(&k("a")), Some(&s("1")));
-        assert_eq!(p.vars.get(&k("b")), Some(&s("x+y z")));
-        assert_eq!(p.vars.get(&k("c")), Some(&s("")));
-        assert_eq!(p.vars.get(&k("d")), Some(&s(" 4")));
+        assert_strings(&p.vars, &[("a", "1"), ("b", "x+y z"), ("c", ""), ("d", " 4")]);
     }
 
     #[test]

@@ -9,7 +9,6 @@
 //! caller synchronously; dropping the handle stops the runtime. No runtime or thread
 //! exists before `start` — safe to fork before it.
 
-use std::future::Future;
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
@@ -20,11 +19,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulConnection;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, Notify, Semaphore};
 
-use super::conn::{sniff_h2c, Activity, Rewind, Watched};
+use super::conn::{sniff_h2c, Activity, Watched};
 use super::exchange::Dispatcher;
 use super::service::{self, ConnCtx, ServerShared};
 use super::stats::{Stats, StatsSnapshot};
@@ -375,52 +375,18 @@ content-length: 24\r\nretry-after: 1\r\nconnection: close\r\n\r\n503 Service Una
     .await;
 }
 
-/// A hyper connection that can be asked to finish gracefully.
-trait Graceful: Future<Output = hyper::Result<()>> {
-    fn graceful(self: Pin<&mut Self>);
-}
-
-/// Connections are boxed where they are built: a task is as big as its largest state, and
-/// an h1 stream should not carry the room an h2 or TLS connection would need.
-impl<C: Graceful> Graceful for Pin<Box<C>> {
-    fn graceful(self: Pin<&mut Self>) {
-        self.get_mut().as_mut().graceful();
-    }
-}
-
-impl<I, S, B> Graceful for hyper::server::conn::http1::Connection<I, S>
+/// Runs one hyper connection (HTTP/1 or HTTP/2) to its end; once shutdown is signalled
+/// the connection finishes what is in flight and closes. Connections are boxed where they
+/// are built: a task is as big as its largest state, and an h1 stream should not carry the
+/// room an h2 or TLS connection would need.
+async fn drive<C>(mut conn: Pin<Box<C>>, mut shutdown: Shutdown, remote: SocketAddr)
 where
-    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    I: hyper::rt::Read + hyper::rt::Write + Unpin,
-    B: http_body::Body + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    C: GracefulConnection<Error = hyper::Error>,
 {
-    fn graceful(self: Pin<&mut Self>) {
-        self.graceful_shutdown();
-    }
-}
-
-impl<I, S, B, E> Graceful for hyper::server::conn::http2::Connection<I, S, E>
-where
-    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    I: hyper::rt::Read + hyper::rt::Write + Unpin,
-    B: http_body::Body + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    E: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
-{
-    fn graceful(self: Pin<&mut Self>) {
-        self.graceful_shutdown();
-    }
-}
-
-async fn drive<C: Graceful>(conn: C, mut shutdown: Shutdown, remote: SocketAddr) {
-    tokio::pin!(conn);
     loop {
         tokio::select! {
             biased;
-            () = shutdown.recv(), if !shutdown.is_shutdown() => conn.as_mut().graceful(),
+            () = shutdown.recv(), if !shutdown.is_shutdown() => conn.as_mut().graceful_shutdown(),
             res = conn.as_mut() => {
                 if let Err(e) = res {
                     crate::debug!("connection {remote}: {e}");
@@ -479,7 +445,7 @@ async fn serve_connection(
     };
     // Boxed like the branches above: an idle event stream's task should not carry room
     // for hyper's connection state.
-    Box::pin(serve_http(Rewind::new(prefix, stream), h2, false, remote, local, shared, shutdown)).await;
+    Box::pin(serve_http(stream, prefix, h2, remote, local, shared, shutdown)).await;
 }
 
 async fn serve_tls(
@@ -503,7 +469,7 @@ async fn serve_tls(
         }
     };
     let h2 = tls.get_ref().1.alpn_protocol() == Some(super::tls::ALPN_H2);
-    serve_http(tls, h2, true, remote, local, shared, shutdown).await;
+    serve_http(tls, Bytes::new(), h2, remote, local, shared, shutdown).await;
 }
 
 enum Taken {
@@ -549,11 +515,12 @@ async fn take_event_stream(
     }
 }
 
-/// Serves HTTP/1.1 or HTTP/2 on an established (possibly TLS) connection.
+/// Serves HTTP/1.1 or HTTP/2 on an established (possibly TLS) connection; `replay` holds
+/// what was read from it before (sniffing a plaintext connection).
 async fn serve_http<I>(
     io: I,
+    replay: Bytes,
     h2: bool,
-    tls: bool,
     remote: SocketAddr,
     local: SocketAddr,
     shared: &Arc<ServerShared>,
@@ -563,15 +530,10 @@ async fn serve_http<I>(
 {
     let limits = &shared.config.limits;
     let activity = Activity::new();
-    let io = TokioIo::new(Watched::new(
-        io,
-        Arc::clone(&activity),
-        Arc::clone(&shared.stats),
-        h2,
-        limits.header_timeout,
-        limits.keepalive_timeout,
-        limits.write_timeout,
-    ));
+    let stats = Arc::clone(&shared.stats);
+    let io = TokioIo::new(Watched::new(io, replay, Arc::clone(&activity), stats, h2, limits));
+    // A server with TLS speaks nothing else.
+    let tls = shared.tls.is_some();
     let ctx = Arc::new(ConnCtx { shared: Arc::clone(shared), activity, remote, local, tls });
     let svc = service_fn(move |req| service::handle(req, Arc::clone(&ctx)));
     if h2 {

@@ -27,6 +27,7 @@ use super::conn::Activity;
 use super::encoding::{self, choose_coding, mark_encoded, Coding, StreamEncoder};
 use super::exchange::{
     BodyError, Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource,
+    ResponseStart,
 };
 use super::framing;
 use super::head_checks;
@@ -101,8 +102,9 @@ pub struct ResponseBody {
 }
 
 impl ResponseBody {
-    fn full(bytes: Bytes, guard: RequestGuard) -> Self {
-        Self { kind: Kind::Full(Some(bytes)), complete: false, guard: Some(guard) }
+    /// A body not yet tied to its request: `handle` attaches the guard.
+    fn new(kind: Kind) -> Self {
+        Self { kind, complete: false, guard: None }
     }
 }
 
@@ -163,23 +165,40 @@ impl Drop for ResponseBody {
     }
 }
 
-fn plain(status: StatusCode, version: Version, close: bool, guard: RequestGuard) -> Response<ResponseBody> {
-    let text = format!("{} {}\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
-    let mut resp = Response::new(ResponseBody::full(Bytes::from(text), guard));
-    *resp.status_mut() = status;
-    let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    if close && version < Version::HTTP_2 {
-        h.insert(CONNECTION, HeaderValue::from_static("close"));
+/// An answer the server gives itself, as plain text: an error status, and whether the
+/// connection closes after it (an unread body may still be on the way).
+struct Plain {
+    status: StatusCode,
+    close: bool,
+}
+
+impl Plain {
+    fn closing(status: StatusCode) -> Self {
+        Self { status, close: true }
     }
-    resp
+
+    fn keeping(status: StatusCode) -> Self {
+        Self { status, close: false }
+    }
+
+    fn into_response(self, version: Version) -> Response<ResponseBody> {
+        let status = self.status;
+        let text = format!("{} {}\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
+        let mut resp = Response::new(ResponseBody::new(Kind::Full(Some(Bytes::from(text)))));
+        *resp.status_mut() = status;
+        let h = resp.headers_mut();
+        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        if self.close && version < Version::HTTP_2 {
+            h.insert(CONNECTION, HeaderValue::from_static("close"));
+        }
+        resp
+    }
 }
 
 fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers.get(CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
 }
 
-/// Reads a whole body, bounded in size and time.
 /// Copies the request head out of hyper's read buffer. Header values and the URI are
 /// slices of that buffer, and while one of them lives, hyper's next read (it reads on
 /// while a response is written, to notice a closed connection) needs a fresh 8 KiB buffer:
@@ -208,6 +227,7 @@ fn detach_head(parts: &mut http::request::Parts) {
     }
 }
 
+/// Reads a whole body, bounded in size and time.
 async fn read_body(mut body: Incoming, limit: u64, timeout: Duration) -> Result<Bytes, BodyError> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut first: Option<Bytes> = None;
@@ -256,118 +276,156 @@ fn body_error_status(e: &BodyError, stats: &Stats) -> StatusCode {
     }
 }
 
-fn static_response(reply: StaticReply, version: Version, guard: RequestGuard) -> Response<ResponseBody> {
+fn static_response(reply: StaticReply) -> Result<Response<ResponseBody>, Plain> {
     let (status, headers, kind) = match reply {
-        StaticReply::NotFound => return plain(StatusCode::NOT_FOUND, version, false, guard),
+        StaticReply::NotFound => return Err(Plain::keeping(StatusCode::NOT_FOUND)),
         StaticReply::Empty(status, headers) => (status, headers, Kind::Full(None)),
         StaticReply::Bytes(status, headers, b) => (status, headers, Kind::Full(Some(b))),
         StaticReply::File { status, headers, path, offset, len } => {
             (status, headers, Kind::File(FileBody::new(path, offset, len)))
         }
     };
-    let mut resp = Response::new(ResponseBody { kind, complete: false, guard: Some(guard) });
+    let mut resp = Response::new(ResponseBody::new(kind));
     *resp.status_mut() = status;
     *resp.headers_mut() = headers;
-    resp
+    Ok(resp)
 }
 
 /// hyper's service function.
 pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Response<ResponseBody>, Infallible> {
-    let shared = &ctx.shared;
-    let stats = &shared.stats;
-    let limits = &shared.config.limits;
+    let stats = &ctx.shared.stats;
     stats.requests.fetch_add(1, Ordering::Relaxed);
     let mut guard = RequestGuard::new(&ctx.activity, stats);
     let (mut parts, body) = req.into_parts();
     detach_head(&mut parts);
     let version = parts.version;
-    let accept_encoding = parts.headers.get(ACCEPT_ENCODING).cloned();
-    let is_head = parts.method == http::Method::HEAD;
+    let mut resp = match respond(parts, body, &ctx, &mut guard).await {
+        Ok(resp) => resp,
+        Err(plain) => plain.into_response(version),
+    };
+    // The request stays counted until hyper has sent this body, or dropped it.
+    resp.body_mut().guard = Some(guard);
+    Ok(resp)
+}
 
-    let checked = head_checks::check_host(version, &parts.headers)
+/// The answer to one request: refused on its head, a static file, or the application's.
+async fn respond(
+    parts: http::request::Parts,
+    body: Incoming,
+    ctx: &ConnCtx,
+    guard: &mut RequestGuard,
+) -> Result<Response<ResponseBody>, Plain> {
+    let shared = &ctx.shared;
+    let stats = &shared.stats;
+    let checked = head_checks::check_host(parts.version, &parts.headers)
         .and_then(|()| head_checks::check_transfer_encoding(&parts.headers));
     if let Err(refusal) = checked {
         crate::debug!("request from {} refused: {}", ctx.remote, refusal.reason);
         stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-        return Ok(plain(refusal.status, version, true, guard));
+        return Err(Plain::closing(refusal.status));
     }
 
     if let Some(files) = &shared.static_files {
         if let Some(reply) = files.serve(&parts.method, parts.uri.path(), &parts.headers) {
             stats.static_hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(static_response(reply, version, guard));
+            return static_response(reply);
         }
     }
 
-    if content_length(&parts.headers).is_some_and(|n| n > limits.max_body_size) {
+    if content_length(&parts.headers).is_some_and(|n| n > shared.config.limits.max_body_size) {
         stats.body_too_large.fetch_add(1, Ordering::Relaxed);
-        return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, version, true, guard));
+        return Err(Plain::closing(StatusCode::PAYLOAD_TOO_LARGE));
     }
 
-    let multipart_boundary = parts
-        .headers
+    let accept_encoding = parts.headers.get(ACCEPT_ENCODING).cloned();
+    let is_head = parts.method == http::Method::HEAD;
+    let version = parts.version;
+    let body = read_request_body(&parts.headers, body, ctx).await?;
+    guard.dispatched();
+    let start = ask_application(parts, body, ctx).await?;
+    Ok(application_response(start, version, is_head, accept_encoding.as_ref(), shared))
+}
+
+/// The body as the application gets it: empty, whole, or multipart with spooled files.
+async fn read_request_body(headers: &HeaderMap, body: Incoming, ctx: &ConnCtx) -> Result<RequestBody, Plain> {
+    let config = &ctx.shared.config;
+    let limits = &config.limits;
+    if body.is_end_stream() {
+        return Ok(RequestBody::Empty);
+    }
+    let multipart_boundary = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .filter(|ct| ct.len() >= 19 && ct[..19].eq_ignore_ascii_case("multipart/form-data"))
         .and_then(|ct| multer::parse_boundary(ct).ok());
-
-    let body = if body.is_end_stream() {
-        RequestBody::Empty
-    } else if let Some(boundary) = multipart_boundary {
-        let dir = shared.config.upload_dir.clone().unwrap_or_else(std::env::temp_dir);
-        match multipart::spool(body, boundary, limits, &dir).await {
-            Ok(b) => b,
-            Err(e) => {
-                crate::debug!("request from {}: {e}", ctx.remote);
-                return Ok(plain(body_error_status(&e, stats), version, true, guard));
-            }
+    let read = match multipart_boundary {
+        Some(boundary) => {
+            let dir = config.upload_dir.clone().unwrap_or_else(std::env::temp_dir);
+            multipart::spool(body, boundary, limits, &dir).await
         }
-    } else {
-        match read_body(body, limits.max_body_size, limits.body_timeout).await {
-            Ok(b) if b.is_empty() => RequestBody::Empty,
-            Ok(b) => RequestBody::Bytes(b),
-            Err(e) => {
-                crate::debug!("request from {}: {e}", ctx.remote);
-                return Ok(plain(body_error_status(&e, stats), version, true, guard));
+        None => read_body(body, limits.max_body_size, limits.body_timeout).await.map(|b| {
+            if b.is_empty() {
+                RequestBody::Empty
+            } else {
+                RequestBody::Bytes(b)
             }
-        }
+        }),
     };
+    read.map_err(|e| {
+        crate::debug!("request from {}: {e}", ctx.remote);
+        Plain::closing(body_error_status(&e, &ctx.shared.stats))
+    })
+}
 
+/// Hands the request to the application and waits for the start of its response, at most
+/// the request timeout.
+async fn ask_application(
+    parts: http::request::Parts,
+    body: RequestBody,
+    ctx: &ConnCtx,
+) -> Result<ResponseStart, Plain> {
+    let shared = &ctx.shared;
     let head = RequestHead {
         id: shared.next_request_id.fetch_add(1, Ordering::Relaxed) + 1,
         method: parts.method,
         uri: parts.uri,
-        version,
+        version: parts.version,
         headers: parts.headers,
         remote: ctx.remote,
         local: ctx.local,
         tls: ctx.tls,
     };
     let (reply, rx) = Reply::new();
-    guard.dispatched();
     if shared.dispatcher.dispatch(Box::new(IncomingRequest { head, body, reply })).is_err() {
-        return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, version, true, guard));
+        return Err(Plain::closing(StatusCode::SERVICE_UNAVAILABLE));
     }
-
-    let answer = match limits.request_timeout {
-        Some(t) => match tokio::time::timeout(t, rx).await {
-            Ok(r) => r,
-            Err(_) => {
-                stats.request_timeouts.fetch_add(1, Ordering::Relaxed);
-                return Ok(plain(StatusCode::GATEWAY_TIMEOUT, version, false, guard));
-            }
-        },
+    let answer = match shared.config.limits.request_timeout {
+        Some(t) => tokio::time::timeout(t, rx).await.map_err(|_| {
+            shared.stats.request_timeouts.fetch_add(1, Ordering::Relaxed);
+            Plain::keeping(StatusCode::GATEWAY_TIMEOUT)
+        })?,
         None => rx.await,
     };
-    let Ok(start) = answer else {
-        stats.unanswered.fetch_add(1, Ordering::Relaxed);
-        return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, version, false, guard));
-    };
+    answer.map_err(|_| {
+        shared.stats.unanswered.fetch_add(1, Ordering::Relaxed);
+        Plain::keeping(StatusCode::INTERNAL_SERVER_ERROR)
+    })
+}
 
+/// The application's response as hyper sends it: framed, compressed when the client and
+/// the content allow, with the reason phrase it chose (HTTP/1 only).
+fn application_response(
+    start: ResponseStart,
+    version: Version,
+    is_head: bool,
+    accept_encoding: Option<&HeaderValue>,
+    shared: &ServerShared,
+) -> Response<ResponseBody> {
+    let stats = &shared.stats;
     let mut headers = start.headers;
     let head_without_body = is_head && matches!(&start.body, ResponseBodySource::Full(b) if b.is_empty());
     framing::prepare_headers(start.status, &mut headers, head_without_body);
-    let coding = choose_coding(&shared.config, &mut headers, accept_encoding.as_ref(), start.status, is_head);
+    let coding = choose_coding(&shared.config, &mut headers, accept_encoding, start.status, is_head);
     let kind = match framing::body_for(start.status, start.body) {
         ResponseBodySource::Full(b)
             if coding != Coding::Identity && b.len() >= shared.config.compression.min_size =>
@@ -392,17 +450,14 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Respons
             Kind::Stream(StreamedBody::new(stream.body(), encoder, heartbeat, Arc::clone(stats)))
         }
     };
-    let mut resp = Response::new(ResponseBody { kind, complete: false, guard: Some(guard) });
+    let mut resp = Response::new(ResponseBody::new(kind));
     *resp.status_mut() = start.status;
     *resp.headers_mut() = headers;
-    if let Some(reason) = start.reason {
-        if version < Version::HTTP_2 {
-            if let Ok(r) = hyper::ext::ReasonPhrase::try_from(reason) {
-                resp.extensions_mut().insert(r);
-            }
-        }
+    let reason = start.reason.filter(|_| version < Version::HTTP_2);
+    if let Some(r) = reason.and_then(|reason| hyper::ext::ReasonPhrase::try_from(reason).ok()) {
+        resp.extensions_mut().insert(r);
     }
-    Ok(resp)
+    resp
 }
 
 #[cfg(test)]

@@ -196,6 +196,79 @@ fn parse_range(header: &HeaderValue, size: u64) -> Result<Option<(u64, u64)>, ()
     Ok(Some((start, end)))
 }
 
+/// A file found under the root, with what its answers are built from.
+struct Found {
+    path: PathBuf,
+    size: u64,
+    mtime: SystemTime,
+    /// `mtime` in whole seconds, as HTTP dates carry it.
+    mtime_secs: u64,
+    tag: String,
+    mime: &'static str,
+}
+
+impl Found {
+    fn new(path: PathBuf, meta: &std::fs::Metadata) -> Self {
+        let size = meta.len();
+        let mtime = meta.modified().unwrap_or(UNIX_EPOCH);
+        let mime = mime_type(&path);
+        Self { path, size, mtime, mtime_secs: whole_secs(mtime), tag: etag(mtime, size), mime }
+    }
+}
+
+impl StaticReply {
+    /// The same answer without its body, for HEAD.
+    fn without_body(self) -> Self {
+        match self {
+            Self::Bytes(status, headers, _) | Self::File { status, headers, .. } => {
+                Self::Empty(status, headers)
+            }
+            other => other,
+        }
+    }
+}
+
+/// A header value made of ASCII we formatted ourselves; empty if it somehow is not one.
+fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// Whole seconds since the epoch: what an HTTP date can say.
+fn whole_secs(date: SystemTime) -> u64 {
+    date.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+/// Conditional GET (RFC 9110 §13.2.2): If-None-Match wins over If-Modified-Since.
+fn not_modified(req: &HeaderMap, file: &Found) -> bool {
+    match req.get(IF_NONE_MATCH) {
+        Some(inm) => none_match(inm, &file.tag),
+        None => req
+            .get(IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| httpdate::parse_http_date(s).ok())
+            // A date in the future says nothing about our file (RFC 7232 §3.3 calls it
+            // invalid); trusting it would answer 304 to a clock that runs ahead.
+            .filter(|since| *since <= SystemTime::now())
+            .is_some_and(|since| file.mtime_secs <= whole_secs(since)),
+    }
+}
+
+/// The byte range asked for: `None` to send the whole file (no `Range`, an `If-Range` that
+/// no longer matches, or not one byte range), `Some(Err(()))` when unsatisfiable.
+fn requested_range(req: &HeaderMap, file: &Found) -> Option<Result<(u64, u64), ()>> {
+    let range = req.get(RANGE)?;
+    let if_range_ok = req.get(IF_RANGE).is_none_or(|v| {
+        v.to_str().is_ok_and(|s| {
+            s.trim() == file.tag
+                || httpdate::parse_http_date(s).is_ok_and(|d| whole_secs(d) == file.mtime_secs)
+        })
+    });
+    if !if_range_ok {
+        return None;
+    }
+    parse_range(range, file.size).transpose()
+}
+
 impl StaticFiles {
     pub fn new(cfg: StaticConfig) -> Self {
         Self { cfg, cache: Arc::default() }
@@ -206,7 +279,7 @@ impl StaticFiles {
     }
 
     /// Resolves `path` (without query); `Ok(None)` when no file is there, so PHP answers.
-    fn resolve(&self, url_path: &str) -> Result<Option<(PathBuf, std::fs::Metadata)>, ()> {
+    fn resolve(&self, url_path: &str) -> Result<Option<Found>, ()> {
         let Some(rest) = url_path.strip_prefix(self.cfg.prefix.as_str()).or_else(|| {
             // "/assets" (without the slash) for the prefix "/assets/".
             (url_path.len() + 1 == self.cfg.prefix.len() && self.cfg.prefix.starts_with(url_path))
@@ -222,7 +295,7 @@ impl StaticFiles {
         }
         match std::fs::metadata(&real) {
             // "/index.txt/" names a directory that is not there, not the file.
-            Ok(m) if m.is_file() && !rest.ends_with('/') => Ok(Some((real, m))),
+            Ok(m) if m.is_file() && !rest.ends_with('/') => Ok(Some(Found::new(real, &m))),
             _ => Ok(None),
         }
     }
@@ -235,110 +308,65 @@ impl StaticFiles {
         if !url_path.starts_with(self.cfg.prefix.trim_end_matches('/')) {
             return None;
         }
-        let (path, meta) = match self.resolve(url_path) {
+        let file = match self.resolve(url_path) {
             Ok(Some(found)) => found,
             Ok(None) => return None,
             Err(()) => return Some(StaticReply::NotFound),
         };
-        let size = meta.len();
-        let mtime = meta.modified().unwrap_or(UNIX_EPOCH);
-        let tag = etag(mtime, size);
-        let mime = mime_type(&path);
+        let reply = self.answer(file, req);
+        Some(if method == Method::HEAD { reply.without_body() } else { reply })
+    }
+
+    /// The answer for a GET of `file`: 304, 416, a range, the cached Brotli variant or the
+    /// whole file.
+    fn answer(&self, file: Found, req: &HeaderMap) -> StaticReply {
+        let compressible = encoding::is_compressible(Some(&HeaderValue::from_static(file.mime)));
+        let mut h = self.validators(&file);
+        if compressible {
+            encoding::add_vary_accept_encoding(&mut h);
+        }
+        if not_modified(req, &file) {
+            return StaticReply::Empty(StatusCode::NOT_MODIFIED, h);
+        }
+        h.insert(CONTENT_TYPE, HeaderValue::from_static(file.mime));
+        match requested_range(req, &file) {
+            Some(Err(())) => {
+                h.insert(CONTENT_RANGE, header_value(&format!("bytes */{}", file.size)));
+                h.remove(CONTENT_TYPE);
+                return StaticReply::Empty(StatusCode::RANGE_NOT_SATISFIABLE, h);
+            }
+            Some(Ok((start, end))) => {
+                let len = end - start + 1;
+                h.insert(CONTENT_RANGE, header_value(&format!("bytes {start}-{end}/{}", file.size)));
+                h.insert(CONTENT_LENGTH, HeaderValue::from(len));
+                let (status, path) = (StatusCode::PARTIAL_CONTENT, file.path);
+                return StaticReply::File { status, headers: h, path, offset: start, len };
+            }
+            None => {}
+        }
+        if compressible && encoding::negotiate(req.get(http::header::ACCEPT_ENCODING)) == Coding::Brotli {
+            if let Some(br) = self.cached_brotli(&file.path, file.mtime, file.size) {
+                h.insert(CONTENT_ENCODING, HeaderValue::from_static("br"));
+                h.insert(CONTENT_LENGTH, HeaderValue::from(br.len() as u64));
+                return StaticReply::Bytes(StatusCode::OK, h, br);
+            }
+            self.compress_later(file.path.clone(), file.mtime, file.size);
+        }
+        h.insert(CONTENT_LENGTH, HeaderValue::from(file.size));
+        StaticReply::File { status: StatusCode::OK, headers: h, path: file.path, offset: 0, len: file.size }
+    }
+
+    /// The headers every answer for `file` carries, 304 included.
+    fn validators(&self, file: &Found) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert(
             CACHE_CONTROL,
             HeaderValue::from_str(&self.cfg.cache_control).unwrap_or(HeaderValue::from_static("no-cache")),
         );
-        h.insert(ETAG, HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("\"0\"")));
-        let mtime_secs = mtime.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-        h.insert(
-            LAST_MODIFIED,
-            HeaderValue::from_str(&http_date(mtime_secs as i64)).unwrap_or(HeaderValue::from_static("")),
-        );
+        h.insert(ETAG, HeaderValue::from_str(&file.tag).unwrap_or(HeaderValue::from_static("\"0\"")));
+        h.insert(LAST_MODIFIED, header_value(&http_date(file.mtime_secs as i64)));
         h.insert(ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-        let compressible = encoding::is_compressible(Some(&HeaderValue::from_static(mime)));
-        if compressible {
-            encoding::add_vary_accept_encoding(&mut h);
-        }
-
-        // Conditional requests: If-None-Match wins over If-Modified-Since.
-        let not_modified = match req.get(IF_NONE_MATCH) {
-            Some(inm) => none_match(inm, &tag),
-            None => req
-                .get(IF_MODIFIED_SINCE)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|s| httpdate::parse_http_date(s).ok())
-                // A date in the future says nothing about our file (RFC 7232 §3.3 calls it
-                // invalid); trusting it would answer 304 to a clock that runs ahead.
-                .filter(|since| *since <= std::time::SystemTime::now())
-                .is_some_and(|since| {
-                    let since = since.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs();
-                    mtime_secs <= since
-                }),
-        };
-        if not_modified {
-            return Some(StaticReply::Empty(StatusCode::NOT_MODIFIED, h));
-        }
-
-        h.insert(CONTENT_TYPE, HeaderValue::from_static(mime));
-        let if_range_ok = req.get(IF_RANGE).is_none_or(|v| {
-            v.to_str().is_ok_and(|s| {
-                s.trim() == tag
-                    || httpdate::parse_http_date(s).is_ok_and(|d| {
-                        d.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs() == mtime_secs
-                    })
-            })
-        });
-        if let (Some(range), true) = (req.get(RANGE), if_range_ok) {
-            match parse_range(range, size) {
-                Err(()) => {
-                    h.insert(
-                        CONTENT_RANGE,
-                        HeaderValue::from_str(&format!("bytes */{size}"))
-                            .unwrap_or(HeaderValue::from_static("")),
-                    );
-                    h.remove(CONTENT_TYPE);
-                    return Some(StaticReply::Empty(StatusCode::RANGE_NOT_SATISFIABLE, h));
-                }
-                Ok(Some((start, end))) => {
-                    let len = end - start + 1;
-                    h.insert(
-                        CONTENT_RANGE,
-                        HeaderValue::from_str(&format!("bytes {start}-{end}/{size}"))
-                            .unwrap_or(HeaderValue::from_static("")),
-                    );
-                    h.insert(CONTENT_LENGTH, HeaderValue::from(len));
-                    if method == Method::HEAD {
-                        return Some(StaticReply::Empty(StatusCode::PARTIAL_CONTENT, h));
-                    }
-                    return Some(StaticReply::File {
-                        status: StatusCode::PARTIAL_CONTENT,
-                        headers: h,
-                        path,
-                        offset: start,
-                        len,
-                    });
-                }
-                Ok(None) => {}
-            }
-        }
-
-        if compressible && encoding::negotiate(req.get(http::header::ACCEPT_ENCODING)) == Coding::Brotli {
-            if let Some(br) = self.cached_brotli(&path, mtime, size) {
-                h.insert(CONTENT_ENCODING, HeaderValue::from_static("br"));
-                h.insert(CONTENT_LENGTH, HeaderValue::from(br.len() as u64));
-                if method == Method::HEAD {
-                    return Some(StaticReply::Empty(StatusCode::OK, h));
-                }
-                return Some(StaticReply::Bytes(StatusCode::OK, h, br));
-            }
-            self.compress_later(path.clone(), mtime, size);
-        }
-        h.insert(CONTENT_LENGTH, HeaderValue::from(size));
-        if method == Method::HEAD {
-            return Some(StaticReply::Empty(StatusCode::OK, h));
-        }
-        Some(StaticReply::File { status: StatusCode::OK, headers: h, path, offset: 0, len: size })
+        h
     }
 
     fn cached_brotli(&self, path: &Path, mtime: SystemTime, size: u64) -> Option<Bytes> {

@@ -374,7 +374,10 @@ async fn pump(
                         return;
                     }
                     Peer::Flooding => {
-                        crate::debug!("event stream closed: the client sent over {MAX_STRAY_BYTES} bytes after its request");
+                        crate::debug!(
+                            "event stream closed: the client sent over {MAX_STRAY_BYTES} bytes \
+                             after its request"
+                        );
                         stats.bad_requests.fetch_add(1, Ordering::Relaxed);
                         return;
                     }

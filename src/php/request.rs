@@ -242,6 +242,155 @@ fn init_str(v: &Zval, key: &str) -> PhpResult<String> {
     Ok(s.to_owned())
 }
 
+/// The keys `Request::__construct` accepts, for its error message.
+const INIT_KEYS: &str = "method, uri, protocol, headers, body, remote_addr, remote_port, scheme, post, files";
+
+/// What `Request::__construct` builds a request from: the values of its array, with the
+/// defaults of a plain local GET.
+struct Init {
+    method: Method,
+    uri: Uri,
+    version: Version,
+    headers: HeaderMap,
+    body: Bytes,
+    remote_ip: std::net::IpAddr,
+    remote_port: u16,
+    tls: bool,
+    post: Option<Zval>,
+    files: Option<Zval>,
+}
+
+impl Default for Init {
+    fn default() -> Self {
+        Self {
+            method: Method::GET,
+            uri: Uri::from_static("/"),
+            version: Version::HTTP_11,
+            headers: HeaderMap::new(),
+            body: Bytes::new(),
+            remote_ip: [127, 0, 0, 1].into(),
+            remote_port: 0,
+            tls: false,
+            post: None,
+            files: None,
+        }
+    }
+}
+
+impl Init {
+    /// Takes one key of the array.
+    fn set(&mut self, key: &str, v: &Zval) -> PhpResult<()> {
+        match key {
+            "method" => {
+                let m = init_str(v, key)?;
+                self.method = Method::from_bytes(m.as_bytes())
+                    .map_err(|_| init_error(format!("invalid method \"{m}\"")))?;
+            }
+            "uri" => {
+                let u = init_str(v, key)?;
+                self.uri = u.parse().map_err(|_| init_error(format!("invalid uri \"{u}\"")))?;
+            }
+            "protocol" => {
+                self.version = match init_str(v, key)?.trim_start_matches("HTTP/") {
+                    "1.0" => Version::HTTP_10,
+                    "1.1" => Version::HTTP_11,
+                    "2" | "2.0" => Version::HTTP_2,
+                    other => return Err(init_error(format!("unknown protocol \"{other}\""))),
+                }
+            }
+            "headers" => self.add_headers(v)?,
+            "body" => {
+                let b = v.zend_str().ok_or_else(|| {
+                    init_error(format!("\"body\" must be a string, {} given", type_name(v)))
+                })?;
+                self.body = Bytes::copy_from_slice(b.as_bytes());
+            }
+            "remote_addr" => {
+                let a = init_str(v, key)?;
+                self.remote_ip = a.parse().map_err(|_| init_error(format!("invalid remote_addr \"{a}\"")))?;
+            }
+            "remote_port" => {
+                self.remote_port = v
+                    .long()
+                    .and_then(|p| u16::try_from(p).ok())
+                    .ok_or_else(|| init_error("\"remote_port\" must be an int between 0 and 65535"))?
+            }
+            "scheme" => {
+                self.tls = match init_str(v, key)?.as_str() {
+                    "http" => false,
+                    "https" => true,
+                    other => {
+                        return Err(init_error(format!(
+                            "scheme must be \"http\" or \"https\", \"{other}\" given"
+                        )))
+                    }
+                }
+            }
+            "post" => self.post = Some(init_array(v, key)?),
+            "files" => self.files = Some(init_array(v, key)?),
+            other => return Err(init_error(format!("unknown key \"{other}\"; known keys are {INIT_KEYS}"))),
+        }
+        Ok(())
+    }
+
+    /// The "headers" key: name => a string or a list of strings.
+    fn add_headers(&mut self, v: &Zval) -> PhpResult<()> {
+        let ht = v.array().ok_or_else(|| init_error("\"headers\" must be an array"))?;
+        for (name, value) in ht.iter() {
+            let name = name.to_string();
+            let header = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|_| init_error(format!("invalid header name \"{name}\"")))?;
+            let values: Vec<&Zval> = match value.array() {
+                Some(list) => list.values().collect(),
+                None => vec![value],
+            };
+            for one in values {
+                self.headers.append(header.clone(), init_header_value(&name, one)?);
+            }
+        }
+        Ok(())
+    }
+
+    fn into_request(mut self) -> Request {
+        if !self.headers.contains_key(HOST) && self.uri.authority().is_none() {
+            self.headers.insert(HOST, HeaderValue::from_static("localhost"));
+        }
+        Request {
+            id: 0,
+            method: self.method,
+            uri: self.uri,
+            version: self.version,
+            headers: self.headers,
+            remote: Some(SocketAddr::new(self.remote_ip, self.remote_port)),
+            local: None,
+            tls: self.tls,
+            body: self.body,
+            fields: Vec::new(),
+            files: Vec::new(),
+            multipart: false,
+            max_input_vars: DEFAULT_MAX_INPUT_VARS,
+            post_override: self.post,
+            files_override: self.files,
+            cache: RefCell::default(),
+        }
+    }
+}
+
+fn init_header_value(name: &str, v: &Zval) -> PhpResult<HeaderValue> {
+    let b = zval_bytes(v).ok_or_else(|| {
+        init_error(format!("value of header \"{name}\" must be a string, {} given", type_name(v)))
+    })?;
+    HeaderValue::from_bytes(&b).map_err(|_| init_error(format!("invalid value for header \"{name}\"")))
+}
+
+/// An array value of the init array ("post", "files"), kept as given.
+fn init_array(v: &Zval, key: &str) -> PhpResult<Zval> {
+    if !v.is_array() {
+        return Err(init_error(format!("\"{key}\" must be an array")));
+    }
+    Ok(v.shallow_clone())
+}
+
 #[php_impl]
 impl Request {
     /// Builds a request from plain values, for tests: keys method, uri, protocol ("1.0",
@@ -250,118 +399,13 @@ impl Request {
     ///
     /// @throws \ValueError for an unknown key or an invalid value
     pub fn __construct(init: Option<Array>) -> PhpResult<Self> {
-        let mut method = Method::GET;
-        let mut uri = Uri::from_static("/");
-        let mut version = Version::HTTP_11;
-        let mut headers = HeaderMap::new();
-        let mut body = Bytes::new();
-        let mut remote_ip: std::net::IpAddr = [127, 0, 0, 1].into();
-        let mut remote_port = 0u16;
-        let mut tls = false;
-        let mut post_override = None;
-        let mut files_override = None;
+        let mut values = Init::default();
         if let Some(init) = init {
             for (key, v) in init.iter() {
-                let key = key.to_string();
-                match key.as_str() {
-                    "method" => {
-                        let m = init_str(v, &key)?;
-                        method = Method::from_bytes(m.as_bytes()).map_err(|_| init_error(format!("invalid method \"{m}\"")))?;
-                    }
-                    "uri" => {
-                        let u = init_str(v, &key)?;
-                        uri = u.parse().map_err(|_| init_error(format!("invalid uri \"{u}\"")))?;
-                    }
-                    "protocol" => {
-                        version = match init_str(v, &key)?.trim_start_matches("HTTP/") {
-                            "1.0" => Version::HTTP_10,
-                            "1.1" => Version::HTTP_11,
-                            "2" | "2.0" => Version::HTTP_2,
-                            other => return Err(init_error(format!("unknown protocol \"{other}\""))),
-                        }
-                    }
-                    "headers" => {
-                        let ht = v.array().ok_or_else(|| init_error("\"headers\" must be an array"))?;
-                        for (name, value) in ht.iter() {
-                            let name = name.to_string();
-                            let hn = HeaderName::from_bytes(name.as_bytes())
-                                .map_err(|_| init_error(format!("invalid header name \"{name}\"")))?;
-                            let values: Vec<&Zval> = match value.array() {
-                                Some(list) => list.values().collect(),
-                                None => vec![value],
-                            };
-                            for one in values {
-                                let b = zval_bytes(one).ok_or_else(|| {
-                                    init_error(format!("value of header \"{name}\" must be a string, {} given", type_name(one)))
-                                })?;
-                                let hv = HeaderValue::from_bytes(&b)
-                                    .map_err(|_| init_error(format!("invalid value for header \"{name}\"")))?;
-                                headers.append(hn.clone(), hv);
-                            }
-                        }
-                    }
-                    "body" => {
-                        let b = v.zend_str().ok_or_else(|| init_error(format!("\"body\" must be a string, {} given", type_name(v))))?;
-                        body = Bytes::copy_from_slice(b.as_bytes());
-                    }
-                    "remote_addr" => {
-                        let a = init_str(v, &key)?;
-                        remote_ip = a.parse().map_err(|_| init_error(format!("invalid remote_addr \"{a}\"")))?;
-                    }
-                    "remote_port" => {
-                        remote_port = v
-                            .long()
-                            .and_then(|p| u16::try_from(p).ok())
-                            .ok_or_else(|| init_error("\"remote_port\" must be an int between 0 and 65535"))?
-                    }
-                    "scheme" => {
-                        tls = match init_str(v, &key)?.as_str() {
-                            "http" => false,
-                            "https" => true,
-                            other => return Err(init_error(format!("scheme must be \"http\" or \"https\", \"{other}\" given"))),
-                        }
-                    }
-                    "post" => {
-                        if !v.is_array() {
-                            return Err(init_error("\"post\" must be an array"));
-                        }
-                        post_override = Some(v.shallow_clone());
-                    }
-                    "files" => {
-                        if !v.is_array() {
-                            return Err(init_error("\"files\" must be an array"));
-                        }
-                        files_override = Some(v.shallow_clone());
-                    }
-                    other => {
-                        return Err(init_error(format!(
-                            "unknown key \"{other}\"; known keys are method, uri, protocol, headers, body, remote_addr, remote_port, scheme, post, files"
-                        )))
-                    }
-                }
+                values.set(&key.to_string(), v)?;
             }
         }
-        if !headers.contains_key(HOST) && uri.authority().is_none() {
-            headers.insert(HOST, HeaderValue::from_static("localhost"));
-        }
-        Ok(Self {
-            id: 0,
-            method,
-            uri,
-            version,
-            headers,
-            remote: Some(SocketAddr::new(remote_ip, remote_port)),
-            local: None,
-            tls,
-            body,
-            fields: Vec::new(),
-            files: Vec::new(),
-            multipart: false,
-            max_input_vars: DEFAULT_MAX_INPUT_VARS,
-            post_override,
-            files_override,
-            cache: RefCell::default(),
-        })
+        Ok(values.into_request())
     }
 
     /// A number unique to this request within the server run (0 for constructed ones).

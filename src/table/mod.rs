@@ -1,15 +1,17 @@
 //! The shared table behind `Via\Table`: a fixed-schema hash table in one shared anonymous
 //! mapping, read and written by every process forked after it was created.
 //!
-//! Owns: the layout of the mapping, the cross-process lock, crash recovery, capacity.
-//! Does not own: PHP values (the boundary converts), when tables may be created (before
-//! the fork; the boundary enforces it).
+//! Owns: the schema (columns and their place in a row), the cross-process lock, crash
+//! recovery, the hash index's probing and the free list, capacity.
+//! Does not own: where the bytes lie in the mapping and their raw reads and writes
+//! (`layout`), PHP values (the boundary converts), when tables may be created (before the
+//! fork; the boundary enforces it).
 //!
-//! Layout: a header (lock word, counters, an undo record), the undo bytes, an index of
-//! 2^k slots (k such that slots ≥ 2 × capacity) and `capacity` fixed-size rows. A slot holds
-//! 0 (empty), TOMB (deleted) or row + 1; rows are allocated from a free list, else from the
-//! never-used tail. Open addressing over twice the slots makes every one of `capacity` rows
-//! insertable whatever the keys hash to.
+//! Layout (`layout`): a header (lock word, counters, an undo record), the undo bytes, an
+//! index of 2^k slots (k such that slots ≥ 2 × capacity) and `capacity` fixed-size rows. A
+//! slot holds 0 (empty), TOMB (deleted) or row + 1; rows are allocated from a free list, else
+//! from the never-used tail. Open addressing over twice the slots makes every one of
+//! `capacity` rows insertable whatever the keys hash to.
 //!
 //! Invariants:
 //! - Every access — reads too — happens under the lock, so nobody sees a torn row.
@@ -19,18 +21,14 @@
 //!   row's `live` byte is the truth, written last on insert and first on delete).
 //! - Nothing here holds a pointer into the mapping across processes; offsets only.
 
+mod layout;
+
 use std::hash::{BuildHasher, Hasher};
-use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-const MAGIC: u64 = 0x7669_615f_7462_6c31; // "via_tbl1"
-const EMPTY: u32 = 0;
-const TOMB: u32 = u32::MAX;
-const NONE: u32 = u32::MAX;
-const HEADER_SIZE: usize = 128;
-/// Row prefix: hash (8), live (1), pad (1), key length (2), next free (4).
-const ROW_PREFIX: usize = 16;
+use layout::{align8, values_start, Header, Mapping, EMPTY, NONE, TOMB};
+
 /// Largest table: keeps row indices and slot numbers in u32 with room for markers.
 pub const MAX_ROWS: usize = 1 << 30;
 /// Largest string column.
@@ -135,30 +133,6 @@ impl std::fmt::Display for TableError {
 
 impl std::error::Error for TableError {}
 
-#[repr(C)]
-struct Header {
-    magic: u64,
-    /// Owner pid; 0 = free.
-    lock: AtomicU32,
-    /// Live rows.
-    count: AtomicU32,
-    /// Rows below this index have been used at least once.
-    next_unused: u32,
-    free_head: u32,
-    tombstones: u32,
-    /// An in-place change of `undo_len` bytes at `undo_offset` of row `undo_row` is under
-    /// way; the old bytes are in the undo area.
-    undo_valid: AtomicU32,
-    undo_row: u32,
-    undo_offset: u32,
-    undo_len: u32,
-    _pad: u32,
-    /// Locks taken over from a dead owner.
-    recoveries: AtomicU64,
-}
-
-const _: () = assert!(std::mem::size_of::<Header>() <= HEADER_SIZE);
-
 /// How keys are hashed: a random SipHash key per table (the default), or a fixed function
 /// (tests with adversarial keys).
 #[derive(Clone)]
@@ -168,34 +142,10 @@ pub enum KeyHash {
 }
 
 pub struct Table {
-    base: NonNull<u8>,
-    len: usize,
+    mem: Mapping,
     columns: Vec<Column>,
     key_max: usize,
-    row_size: usize,
-    capacity: usize,
-    slot_mask: usize,
-    undo_at: usize,
-    slots_at: usize,
-    rows_at: usize,
     hash: KeyHash,
-}
-
-// SAFETY: the mapping is shared memory accessed only under the cross-process lock (or
-// through atomics in the header); `Table` itself is immutable after creation.
-unsafe impl Send for Table {}
-// SAFETY: as for Send: every shared access goes through the lock or the header's atomics.
-unsafe impl Sync for Table {}
-
-impl Drop for Table {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `new`; other processes keep their own mappings.
-        unsafe { libc::munmap(self.base.as_ptr().cast(), self.len) };
-    }
-}
-
-fn align8(n: usize) -> usize {
-    (n + 7) & !7
 }
 
 /// The lock, held; released on drop.
@@ -215,6 +165,37 @@ fn pid_alive(pid: u32) -> bool {
     r == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
 }
 
+/// Checks the declared columns and places them one after another behind the key; returns
+/// them with the row size.
+fn lay_out_columns(
+    declared: Vec<(String, ColumnType)>,
+    key_max: usize,
+) -> Result<(Vec<Column>, usize), TableError> {
+    if declared.is_empty() {
+        return Err(TableError::Schema("a table needs at least one column".into()));
+    }
+    let mut columns: Vec<Column> = Vec::with_capacity(declared.len());
+    let mut offset = values_start(key_max);
+    for (name, kind) in declared {
+        if name.is_empty() {
+            return Err(TableError::Schema("a column name must not be empty".into()));
+        }
+        if columns.iter().any(|c| c.name == name) {
+            return Err(TableError::Schema(format!("column \"{name}\" is declared twice")));
+        }
+        if let ColumnType::Str(n) = kind {
+            if n == 0 || n > MAX_STRING {
+                return Err(TableError::Schema(format!(
+                    "string column \"{name}\" must hold between 1 and {MAX_STRING} bytes, {n} given"
+                )));
+            }
+        }
+        columns.push(Column { name, kind, offset });
+        offset += kind.size();
+    }
+    Ok((columns, align8(offset)))
+}
+
 impl Table {
     /// A table of `capacity` rows with these columns; keys up to `key_max` bytes.
     pub fn new(
@@ -225,6 +206,7 @@ impl Table {
         Self::with_hash(capacity, columns, key_max, KeyHash::Random(Default::default()))
     }
 
+    /// `new` with the key hash chosen (tests with adversarial keys fix it).
     pub fn with_hash(
         capacity: usize,
         columns: Vec<(String, ColumnType)>,
@@ -241,79 +223,9 @@ impl Table {
                 "the key length must be between 1 and {MAX_KEY} bytes, {key_max} given"
             )));
         }
-        if columns.is_empty() {
-            return Err(TableError::Schema("a table needs at least one column".into()));
-        }
-        let mut cols = Vec::with_capacity(columns.len());
-        let mut offset = ROW_PREFIX + align8(key_max);
-        for (name, kind) in columns {
-            if name.is_empty() {
-                return Err(TableError::Schema("a column name must not be empty".into()));
-            }
-            if cols.iter().any(|c: &Column| c.name == name) {
-                return Err(TableError::Schema(format!("column \"{name}\" is declared twice")));
-            }
-            if let ColumnType::Str(n) = kind {
-                if n == 0 || n > MAX_STRING {
-                    return Err(TableError::Schema(format!(
-                        "string column \"{name}\" must hold between 1 and {MAX_STRING} bytes, {n} given"
-                    )));
-                }
-            }
-            cols.push(Column { name, kind, offset });
-            offset += kind.size();
-        }
-        let row_size = align8(offset);
-        let slots = (capacity * 2).next_power_of_two().max(16);
-        let undo_at = HEADER_SIZE;
-        let slots_at = undo_at + row_size;
-        let rows_at = align8(slots_at + slots * 4);
-        let len = rows_at
-            .checked_add(
-                capacity
-                    .checked_mul(row_size)
-                    .ok_or_else(|| TableError::Map("the table is too large".into()))?,
-            )
-            .ok_or_else(|| TableError::Map("the table is too large".into()))?;
-        // SAFETY: a fresh shared anonymous mapping (zero-filled), checked below.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(TableError::Map(format!(
-                "cannot map {len} bytes of shared memory: {}",
-                std::io::Error::last_os_error()
-            )));
-        }
-        let base =
-            NonNull::new(p.cast::<u8>()).ok_or_else(|| TableError::Map("mmap returned null".into()))?;
-        let t = Self {
-            base,
-            len,
-            columns: cols,
-            key_max,
-            row_size,
-            capacity,
-            slot_mask: slots - 1,
-            undo_at,
-            slots_at,
-            rows_at,
-            hash,
-        };
-        // SAFETY: the header lies at the start of the fresh mapping; nobody else sees it yet.
-        unsafe {
-            let h = t.base.as_ptr().cast::<Header>();
-            (*h).magic = MAGIC;
-            (*h).free_head = NONE;
-        }
-        Ok(t)
+        let (columns, row_size) = lay_out_columns(columns, key_max)?;
+        let mem = Mapping::new(capacity, row_size, key_max)?;
+        Ok(Self { mem, columns, key_max, hash })
     }
 
     pub fn columns(&self) -> &[Column] {
@@ -325,7 +237,7 @@ impl Table {
     }
 
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.mem.capacity()
     }
 
     pub fn key_max(&self) -> usize {
@@ -334,7 +246,7 @@ impl Table {
 
     /// Bytes of shared memory the table maps (pages are resident once written).
     pub fn memory_size(&self) -> usize {
-        self.len
+        self.mem.len()
     }
 
     pub fn count(&self) -> usize {
@@ -346,69 +258,14 @@ impl Table {
         self.header().recoveries.load(Ordering::Relaxed)
     }
 
-    /// The header's atomics (shared references to atomics in shared memory are fine).
+    /// The header's atomics.
     fn header(&self) -> &Header {
-        // SAFETY: the header is at the start of the mapping, aligned, initialised in `new`;
-        // only its atomic fields are read through this reference.
-        unsafe { &*self.base.as_ptr().cast::<Header>() }
+        self.mem.header()
     }
 
     /// The header's plain fields, read and written through a raw pointer under the lock.
     fn hdr(&self, _g: &Guard<'_>) -> *mut Header {
-        self.base.as_ptr().cast::<Header>()
-    }
-
-    fn ptr(&self, offset: usize) -> *mut u8 {
-        debug_assert!(offset < self.len);
-        // SAFETY: offsets are computed within the mapping's length.
-        unsafe { self.base.as_ptr().add(offset) }
-    }
-
-    fn slot(&self, i: usize) -> u32 {
-        // SAFETY: i ≤ slot_mask; slots are 4-byte aligned (rows_at, slots_at are aligned).
-        unsafe { self.ptr(self.slots_at + i * 4).cast::<u32>().read() }
-    }
-
-    fn set_slot(&self, i: usize, v: u32) {
-        // SAFETY: as in `slot`.
-        unsafe { self.ptr(self.slots_at + i * 4).cast::<u32>().write(v) }
-    }
-
-    fn row(&self, r: u32) -> *mut u8 {
-        self.ptr(self.rows_at + r as usize * self.row_size)
-    }
-
-    fn row_hash(&self, r: u32) -> u64 {
-        // SAFETY: rows are 8-aligned; the prefix starts with the hash.
-        unsafe { self.row(r).cast::<u64>().read() }
-    }
-
-    fn row_live(&self, r: u32) -> bool {
-        // SAFETY: within the row prefix.
-        unsafe { self.row(r).add(8).read() == 1 }
-    }
-
-    fn set_row_live(&self, r: u32, live: bool) {
-        // SAFETY: within the row prefix.
-        unsafe { self.row(r).add(8).write(u8::from(live)) }
-    }
-
-    fn row_key(&self, r: u32) -> &[u8] {
-        // SAFETY: within the row; the length was written with the key and is ≤ key_max.
-        unsafe {
-            let len = self.row(r).add(10).cast::<u16>().read_unaligned() as usize;
-            std::slice::from_raw_parts(self.row(r).add(ROW_PREFIX), len.min(self.key_max))
-        }
-    }
-
-    fn row_next_free(&self, r: u32) -> u32 {
-        // SAFETY: within the row prefix.
-        unsafe { self.row(r).add(12).cast::<u32>().read() }
-    }
-
-    fn set_row_next_free(&self, r: u32, next: u32) {
-        // SAFETY: within the row prefix.
-        unsafe { self.row(r).add(12).cast::<u32>().write(next) }
+        self.mem.header_ptr()
     }
 
     fn hash_key(&self, key: &[u8]) -> u64 {
@@ -469,10 +326,7 @@ impl Table {
         if self.header().undo_valid.load(Ordering::Acquire) == 1 {
             // SAFETY: plain header fields under the lock.
             let (r, off, len) = unsafe { ((*h).undo_row, (*h).undo_offset as usize, (*h).undo_len as usize) };
-            if (r as usize) < self.capacity && off + len <= self.row_size {
-                // SAFETY: both ranges lie inside the mapping (checked above).
-                unsafe { std::ptr::copy_nonoverlapping(self.ptr(self.undo_at), self.row(r).add(off), len) };
-            }
+            self.mem.restore_undo(r, off, len);
             self.header().undo_valid.store(0, Ordering::Release);
         }
         self.rebuild(g);
@@ -481,23 +335,22 @@ impl Table {
     fn rebuild(&self, g: &Guard<'_>) {
         let h = self.hdr(g);
         // SAFETY: a plain header field, read under the lock (`g`).
-        let used = (unsafe { (*h).next_unused } as usize).min(self.capacity) as u32;
+        let used = (unsafe { (*h).next_unused } as usize).min(self.mem.capacity()) as u32;
         // SAFETY: the same field, written under the lock.
         unsafe { (*h).next_unused = used };
-        // SAFETY: the slot array lies inside the mapping.
-        unsafe { std::ptr::write_bytes(self.ptr(self.slots_at), 0, (self.slot_mask + 1) * 4) };
+        self.mem.clear_slots();
         let mut count = 0u32;
         let mut free = NONE;
         for r in (0..used).rev() {
-            if self.row_live(r) {
-                let mut i = self.row_hash(r) as usize & self.slot_mask;
-                while self.slot(i) != EMPTY {
-                    i = (i + 1) & self.slot_mask;
+            if self.mem.row_live(r) {
+                let mut i = self.mem.row_hash(r) as usize & self.mem.slot_mask();
+                while self.mem.slot(i) != EMPTY {
+                    i = (i + 1) & self.mem.slot_mask();
                 }
-                self.set_slot(i, r + 1);
+                self.mem.set_slot(i, r + 1);
                 count += 1;
             } else {
-                self.set_row_next_free(r, free);
+                self.mem.set_row_next_free(r, free);
                 free = r;
             }
         }
@@ -513,22 +366,22 @@ impl Table {
 
     /// The slot holding `key`, or where it would go (the first tombstone or empty slot).
     fn find(&self, key: &[u8], hash: u64) -> (Option<(usize, u32)>, Option<usize>) {
-        let mut i = hash as usize & self.slot_mask;
+        let mut i = hash as usize & self.mem.slot_mask();
         let mut insert_at = None;
-        for _ in 0..=self.slot_mask {
-            match self.slot(i) {
+        for _ in 0..=self.mem.slot_mask() {
+            match self.mem.slot(i) {
                 EMPTY => return (None, insert_at.or(Some(i))),
                 TOMB => {
                     insert_at.get_or_insert(i);
                 }
                 v => {
                     let r = v - 1;
-                    if self.row_hash(r) == hash && self.row_key(r) == key {
+                    if self.mem.row_hash(r) == hash && self.mem.row_key(r) == key {
                         return (Some((i, r)), None);
                     }
                 }
             }
-            i = (i + 1) & self.slot_mask;
+            i = (i + 1) & self.mem.slot_mask();
         }
         (None, insert_at)
     }
@@ -568,7 +421,7 @@ impl Table {
         let c = &self.columns[col];
         // SAFETY: the column's bytes lie inside row r.
         unsafe {
-            let p = self.row(r).add(c.offset);
+            let p = self.mem.row(r).add(c.offset);
             match c.kind {
                 ColumnType::Int => Value::Int(p.cast::<i64>().read()),
                 ColumnType::Float => Value::Float(p.cast::<f64>().read()),
@@ -584,7 +437,7 @@ impl Table {
         let c = &self.columns[col];
         // SAFETY: the column's bytes lie inside row r; values were checked to fit.
         unsafe {
-            let p = self.row(r).add(c.offset);
+            let p = self.mem.row(r).add(c.offset);
             match (c.kind, v) {
                 (ColumnType::Int, ValueRef::Int(n)) => p.cast::<i64>().write(*n),
                 (ColumnType::Float, ValueRef::Float(f)) => p.cast::<f64>().write(*f),
@@ -601,10 +454,9 @@ impl Table {
     /// Saves `len` bytes at `offset` of row `r` so a crash mid-change can be rolled back.
     fn begin_change(&self, g: &Guard<'_>, r: u32, offset: usize, len: usize) {
         let h = self.hdr(g);
-        // SAFETY: the undo area holds a whole row; the range lies inside row r; plain
-        // header fields under the lock.
+        self.mem.save_undo(r, offset, len);
+        // SAFETY: plain header fields under the lock.
         unsafe {
-            std::ptr::copy_nonoverlapping(self.row(r).add(offset), self.ptr(self.undo_at), len);
             (*h).undo_row = r;
             (*h).undo_offset = offset as u32;
             (*h).undo_len = len as u32;
@@ -617,8 +469,8 @@ impl Table {
     }
 
     fn values_range(&self) -> (usize, usize) {
-        let start = ROW_PREFIX + align8(self.key_max);
-        (start, self.row_size - start)
+        let start = values_start(self.key_max);
+        (start, self.mem.row_size() - start)
     }
 
     /// Takes a row for a new key, writes `values` (the others are zero) and indexes it.
@@ -632,18 +484,18 @@ impl Table {
         values: &[(usize, ValueRef<'_>)],
     ) -> Result<u32, TableError> {
         let h = self.hdr(g);
-        if self.header().count.load(Ordering::Relaxed) as usize >= self.capacity {
-            return Err(TableError::Full { capacity: self.capacity });
+        if self.header().count.load(Ordering::Relaxed) as usize >= self.mem.capacity() {
+            return Err(TableError::Full { capacity: self.mem.capacity() });
         }
         let Some(slot) = at else {
             // Unreachable while count < capacity ≤ slots / 2; kept as an error, not a panic.
-            return Err(TableError::Full { capacity: self.capacity });
+            return Err(TableError::Full { capacity: self.mem.capacity() });
         };
         // SAFETY: plain header fields, ours under the lock (`g`).
         let r = unsafe {
             if (*h).free_head != NONE {
                 let r = (*h).free_head;
-                (*h).free_head = self.row_next_free(r);
+                (*h).free_head = self.mem.row_next_free(r);
                 r
             } else {
                 let r = (*h).next_unused;
@@ -651,24 +503,17 @@ impl Table {
                 r
             }
         };
-        // SAFETY: row r lies inside the mapping and is free (taken off the free list or never
-        // used), so ours to fill under the lock; the key fits (check_key).
-        unsafe {
-            let p = self.row(r);
-            std::ptr::write_bytes(p, 0, self.row_size);
-            p.cast::<u64>().write(hash);
-            p.add(10).cast::<u16>().write_unaligned(key.len() as u16);
-            std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(ROW_PREFIX), key.len());
-        }
+        // Row r is free (taken off the free list or never used); the key fits (check_key).
+        self.mem.init_row(r, hash, key);
         for (col, v) in values {
             self.write_value(r, *col, v);
         }
-        self.set_row_live(r, true); // the commit point: a crash before it leaves no row
-        if self.slot(slot) == TOMB {
+        self.mem.set_row_live(r, true); // the commit point: a crash before it leaves no row
+        if self.mem.slot(slot) == TOMB {
             // SAFETY: a plain header field under the lock.
             unsafe { (*h).tombstones -= 1 };
         }
-        self.set_slot(slot, r + 1);
+        self.mem.set_slot(slot, r + 1);
         self.header().count.fetch_add(1, Ordering::Release);
         Ok(r)
     }
@@ -732,17 +577,17 @@ impl Table {
         let g = self.lock();
         let Some((slot, r)) = self.find(key, hash).0 else { return Ok(false) };
         let h = self.hdr(&g);
-        self.set_row_live(r, false); // the commit point
-        self.set_slot(slot, TOMB);
+        self.mem.set_row_live(r, false); // the commit point
+        self.mem.set_slot(slot, TOMB);
         // SAFETY: plain header fields under the lock.
         let tombstones = unsafe {
             (*h).tombstones += 1;
-            self.set_row_next_free(r, (*h).free_head);
+            self.mem.set_row_next_free(r, (*h).free_head);
             (*h).free_head = r;
             (*h).tombstones
         };
         self.header().count.fetch_sub(1, Ordering::Release);
-        if tombstones as usize > (self.slot_mask + 1) / 4 {
+        if tombstones as usize > (self.mem.slot_mask() + 1) / 4 {
             self.rebuild(&g);
         }
         Ok(true)
@@ -842,9 +687,9 @@ impl Table {
         let used = unsafe { (*self.hdr(&g)).next_unused };
         let mut out = Vec::with_capacity(self.count());
         for r in 0..used {
-            if self.row_live(r) {
+            if self.mem.row_live(r) {
                 let values = (0..self.columns.len()).map(|c| self.read_value(r, c)).collect();
-                out.push((self.row_key(r).to_vec(), values));
+                out.push((self.mem.row_key(r).to_vec(), values));
             }
         }
         out
@@ -861,8 +706,7 @@ impl Table {
             (*h).tombstones = 0;
         }
         self.header().count.store(0, Ordering::Release);
-        // SAFETY: the slot array lies inside the mapping.
-        unsafe { std::ptr::write_bytes(self.ptr(self.slots_at), 0, (self.slot_mask + 1) * 4) };
+        self.mem.clear_slots();
     }
 
     /// Test support (feature `test-hooks`, for tests/table_fork.rs): takes the lock, starts
@@ -876,7 +720,7 @@ impl Table {
             let c = &self.columns[col];
             self.begin_change(&g, r, c.offset, c.kind.size());
             // SAFETY: inside the row.
-            unsafe { std::ptr::write_bytes(self.row(r).add(c.offset), 0xAB, c.kind.size() / 2) };
+            unsafe { std::ptr::write_bytes(self.mem.row(r).add(c.offset), 0xAB, c.kind.size() / 2) };
         }
         std::mem::forget(g);
         // SAFETY: ends this process at once, holding the lock.
