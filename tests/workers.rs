@@ -1,8 +1,11 @@
 //! Multi-worker servers end to end: a real `php` master with forked workers, driven by
 //! curl and h2load — sticky routing (h1, h2, first visit), a worker killed under load,
-//! SIGTERM and SIGUSR1 under load, recycling, a crash loop, topics, the shared table and
-//! the workers:// broker across processes.
+//! SIGTERM and SIGUSR1 under load, recycling, a crash loop, topics, the shared table, the
+//! workers:// broker across processes, and two servers ("nodes") of two workers each on
+//! one real Redis or NATS.
 
+#[path = "support/brokers.rs"]
+mod brokers;
 mod support;
 
 use std::collections::HashSet;
@@ -565,4 +568,75 @@ fn a_forker_that_dies_with_its_spare_stops_the_server_with_an_error() {
             (!pid_alive(pid)).then_some(())
         });
     }
+}
+
+/// Every worker of `srv` reports its broker connected (`want`), through the master's.
+fn wait_broker_state(srv: &PhpServer, want: bool) {
+    for w in 0..2 {
+        eventually(Duration::from_secs(40), "the broker state reaches every worker", || {
+            (get_json(&srv.url("/broker"), Some(w))["connected"] == want).then_some(())
+        });
+    }
+}
+
+/// The messages worker `w` of `srv` received with `payload`, by origin.
+fn origins_of(srv: &PhpServer, w: u32, payload: &str) -> Vec<i64> {
+    let v = get_json(&srv.url("/received"), Some(w));
+    let list = v["received"].as_array().cloned().unwrap_or_default();
+    list.iter().filter(|m| m["payload"] == payload).filter_map(|m| m["origin"].as_i64()).collect()
+}
+
+fn two_nodes_share_a_broker(kind: brokers::Kind) {
+    let mut broker = brokers::BrokerServer::start(kind, None);
+    let scheme = if kind == brokers::Kind::Redis { "redis" } else { "nats" };
+    let dsn = format!("{scheme}://127.0.0.1:{}?channel=e2e", broker.port);
+    let env = [("VIA_TEST_BROKER", dsn.as_str())];
+    let a = PhpServer::start_with_env(APP, r#"{"workers": 2}"#, &env);
+    let b = PhpServer::start_with_env(APP, r#"{"workers": 2}"#, &env);
+    wait_broker_state(&a, true);
+    wait_broker_state(&b, true);
+    // One connection per server: each master holds one, whatever its workers.
+    get_json(&a.url("/publish?topic=news&msg=cross"), Some(0));
+    for w in 0..2 {
+        let got = eventually(Duration::from_secs(5), "node B's workers get node A's message", || {
+            Some(origins_of(&b, w, "cross")).filter(|o| !o.is_empty())
+        });
+        assert_eq!(got, vec![-1], "node B worker {w}: once, from another server");
+        let own = eventually(Duration::from_secs(5), "node A's workers get it from their master", || {
+            Some(origins_of(&a, w, "cross")).filter(|o| !o.is_empty())
+        });
+        assert_eq!(own, vec![0], "node A worker {w}: once, from worker 0, not again from the broker");
+    }
+    broker.kill();
+    wait_broker_state(&a, false);
+    wait_broker_state(&b, false);
+    for w in 0..2 {
+        let v = get_json(&a.url("/broker"), Some(w));
+        let errors = v["errors"].as_array().cloned().unwrap_or_default();
+        assert!(
+            errors.iter().any(|e| e.as_str().is_some_and(|e| e.contains(&format!("127.0.0.1:{}", broker.port)))),
+            "worker {w} was told: {errors:?}"
+        );
+    }
+    broker.restart();
+    wait_broker_state(&a, true);
+    wait_broker_state(&b, true);
+    // Pub/sub keeps nothing: publish until the other node has resubscribed too.
+    let mut n = 0;
+    eventually(Duration::from_secs(20), "messages flow again after the restart", || {
+        n += 1;
+        get_json(&b.url(&format!("/publish?topic=news&msg=after-{n}")), Some(1));
+        std::thread::sleep(Duration::from_millis(100));
+        (0..2).all(|w| (1..=n).any(|i| !origins_of(&a, w, &format!("after-{i}")).is_empty())).then_some(())
+    });
+}
+
+#[test]
+fn two_nodes_share_a_redis_broker_through_their_masters() {
+    two_nodes_share_a_broker(brokers::Kind::Redis);
+}
+
+#[test]
+fn two_nodes_share_a_nats_broker_through_their_masters() {
+    two_nodes_share_a_broker(brokers::Kind::Nats);
 }

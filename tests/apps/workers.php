@@ -1,12 +1,17 @@
 <?php
 // The multi-worker application tests/workers.rs drives: identity, slow requests, a shared
-// table, SSE topics across workers, a workers:// broker. Options: VIA_TEST_OPTIONS (JSON).
+// table, SSE topics across workers, a broker (workers://, or VIA_TEST_BROKER: a shared
+// Redis or NATS). Options: VIA_TEST_OPTIONS (JSON).
 declare(strict_types=1);
 
 $options = json_decode(getenv('VIA_TEST_OPTIONS') ?: '{}', true, 8, JSON_THROW_ON_ERROR);
 $server = new Via\Server('127.0.0.1', 0, $options + ['workers' => 2, 'log_level' => 'info']);
 $table = new Via\Table(64, ['n' => Via\Table::INT]);
-$broker = new Via\Broker('workers://');
+$broker = new Via\Broker(getenv('VIA_TEST_BROKER') ?: 'workers://');
+$brokerErrors = [];
+$broker->onError(function (Via\BrokerException $e) use (&$brokerErrors): void {
+    $brokerErrors[] = $e->getMessage();
+});
 $received = [];
 $flooded = 0;
 
@@ -31,7 +36,7 @@ $json = function (Via\Response $res, array $data): void {
     $res->end(json_encode($data));
 };
 
-$server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, $table, $broker, &$received, &$flooded, $json): void {
+$server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, $table, $broker, &$received, &$flooded, &$brokerErrors, $json): void {
     $me = ['worker' => $server->workerId(), 'pid' => getmypid()];
     switch ($req->path()) {
         case '/':
@@ -68,6 +73,9 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, 
             $table->incr('blocked', 'n');
             usleep((int) $req->query('ms', 1000) * 1000);
             $json($res, $me);
+            return;
+        case '/broker':
+            $json($res, $me + ['connected' => $broker->isConnected(), 'errors' => $brokerErrors, 'stats' => $broker->stats()]);
             return;
         case '/received':
             $json($res, $me + ['received' => $received]);

@@ -31,12 +31,18 @@ pub struct PhpServer {
 impl PhpServer {
     /// Starts `script` (relative to the repository) with VIA_TEST_OPTIONS=`options_json`.
     pub fn start(script: &str, options_json: &str) -> Self {
+        Self::start_with_env(script, options_json, &[])
+    }
+
+    /// `start` with more environment variables.
+    pub fn start_with_env(script: &str, options_json: &str, env: &[(&str, &str)]) -> Self {
         let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
         let mut child = Command::new("php")
             .arg("-n")
             .arg("-d")
             .arg(format!("extension={}", extension().display()))
             .arg(root.join(script))
+            .envs(env.iter().copied())
             .env("VIA_TEST_OPTIONS", options_json)
             .env("VIA_PORT", "0")
             .stdout(Stdio::piped())
