@@ -614,7 +614,9 @@ fn two_nodes_share_a_broker(kind: brokers::Kind) {
         let v = get_json(&a.url("/broker"), Some(w));
         let errors = v["errors"].as_array().cloned().unwrap_or_default();
         assert!(
-            errors.iter().any(|e| e.as_str().is_some_and(|e| e.contains(&format!("127.0.0.1:{}", broker.port)))),
+            errors
+                .iter()
+                .any(|e| e.as_str().is_some_and(|e| e.contains(&format!("127.0.0.1:{}", broker.port)))),
             "worker {w} was told: {errors:?}"
         );
     }
