@@ -161,8 +161,12 @@ pub struct WorkersConfig {
     /// This many worker crashes within `crash_window` stop the server.
     pub crash_limit: u32,
     pub crash_window: Duration,
+    /// Bytes of broker messages one worker may have queued and not yet taken, in the
+    /// master and again in the worker; past it its messages are dropped and counted.
+    pub broker_backlog: usize,
 }
 
+pub const DEFAULT_BROKER_BACKLOG: usize = 16 << 20;
 pub const DEFAULT_AFFINITY_COOKIE: &str = "via_worker";
 pub const DEFAULT_CRASH_LIMIT: u32 = 10;
 pub const DEFAULT_CRASH_WINDOW: Duration = Duration::from_secs(30);
@@ -175,6 +179,7 @@ impl Default for WorkersConfig {
             max_requests: 0,
             crash_limit: DEFAULT_CRASH_LIMIT,
             crash_window: DEFAULT_CRASH_WINDOW,
+            broker_backlog: DEFAULT_BROKER_BACKLOG,
         }
     }
 }
@@ -462,6 +467,7 @@ const OPTIONS: &[(&str, Setter)] = {
         ("max_requests", Int(0, i64::MAX, |c, n| c.workers.max_requests = n as u64)),
         ("crash_limit", Int(1, 1_000_000, |c, n| c.workers.crash_limit = n as u32)),
         ("crash_window", Seconds(MIN_CRASH_WINDOW, Zero::Refused, |c, d| c.workers.crash_window = d)),
+        ("broker_backlog", Int(64 << 10, 1 << 30, |c, n| c.workers.broker_backlog = n as usize)),
     ]
 };
 

@@ -13,6 +13,7 @@ $cases = [
     fn() => new Via\Server('127.0.0.1', 0, ['log_level' => 'loud']),
     fn() => new Via\Server('127.0.0.1', 0, ['h2c' => []]),
     fn() => new Via\Server('127.0.0.1', 0, ['upload_dir' => '/nonexistent/dir']),
+    fn() => new Via\Server('127.0.0.1', 0, ['broker_backlog' => 1024]),
 ];
 foreach ($cases as $case) {
     try {
@@ -34,3 +35,4 @@ ValueError: Via\Server::__construct(): option "header_timeout": must be between 
 ValueError: Via\Server::__construct(): option "log_level": must be one of off, error, warn, info, debug, "loud" given
 ValueError: Via\Server::__construct(): option "h2c" must be an int, float, bool or string, array given
 ValueError: Via\Server::__construct(): option "upload_dir": "/nonexistent/dir" is not a directory
+ValueError: Via\Server::__construct(): option "broker_backlog": must be between 65536 and 1073741824, 1024 given

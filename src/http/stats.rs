@@ -49,7 +49,7 @@ pub struct Stats {
     pub topic_deliveries: AtomicU64,
     /// Requests answered from the static directory (PHP not entered).
     pub static_hits: AtomicU64,
-    /// `workers://` broker messages dropped because a worker had `BROKER_BACKLOG` bytes of
+    /// Broker messages dropped because a worker had `broker_backlog` bytes of
     /// them not yet taken (a stopped or busy worker).
     pub broker_dropped: AtomicU64,
     /// Times the forker died and its spare took over (multi-worker servers).

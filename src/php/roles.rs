@@ -59,6 +59,7 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
         crash_limit: config.workers.crash_limit,
         crash_window: config.workers.crash_window,
         stream_queue: config.sse.queue_size,
+        broker_backlog: config.workers.broker_backlog,
     });
     let remote_master = Arc::downgrade(&master);
     let handle = match bound.serve(master) {
@@ -141,7 +142,8 @@ fn run_worker(
     let on_event: Arc<dyn Fn(LinkEvent) + Send + Sync> = Arc::new(move |ev| {
         let _ = events.send(Event::Link(ev));
     });
-    let link = match Link::start(seed.link, dispatcher.clone(), on_event, Arc::clone(&stats)) {
+    let backlog = config.workers.broker_backlog;
+    let link = match Link::start(seed.link, dispatcher.clone(), on_event, Arc::clone(&stats), backlog) {
         Ok(l) => Arc::new(l),
         Err(e) => {
             crate::error!("worker {}: cannot start its link: {e}", seed.index);

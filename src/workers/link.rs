@@ -59,6 +59,8 @@ struct Shared {
     drained: AtomicBool,
     /// Bytes of broker messages handed to the PHP thread and not yet run.
     broker_backlog: AtomicUsize,
+    /// Past this many bytes, broker messages are dropped (`WorkersConfig::broker_backlog`).
+    broker_backlog_limit: usize,
     stats: Arc<Stats>,
 }
 
@@ -96,6 +98,7 @@ impl Link {
         dispatcher: Arc<dyn Dispatcher>,
         on_event: Arc<dyn Fn(LinkEvent) + Send + Sync>,
         stats: Arc<Stats>,
+        broker_backlog_limit: usize,
     ) -> std::io::Result<Self> {
         let runtime = IoRuntime::start(1)?;
         let rt = runtime.handle();
@@ -111,6 +114,7 @@ impl Link {
             draining: AtomicBool::new(false),
             drained: AtomicBool::new(false),
             broker_backlog: AtomicUsize::new(0),
+            broker_backlog_limit,
             stats: Arc::clone(&stats),
         });
         rt.spawn(read_frames(read, Arc::clone(&shared), on_event, out.clone(), Arc::clone(&open)));
@@ -290,7 +294,7 @@ fn on_app_frame(f: ToApp, shared: &Shared, on_event: &Arc<dyn Fn(LinkEvent) + Se
         // A PHP thread that does not get to its messages (a blocking call, a long loop)
         // must not make the link buffer without bound.
         let size = topic.len() + payload.len();
-        if shared.broker_backlog.fetch_add(size, Ordering::AcqRel) + size > super::master::BROKER_BACKLOG {
+        if shared.broker_backlog.fetch_add(size, Ordering::AcqRel) + size > shared.broker_backlog_limit {
             shared.broker_backlog.fetch_sub(size, Ordering::AcqRel);
             if shared.stats.broker_dropped.fetch_add(1, Ordering::Relaxed) % 10_000 == 0 {
                 crate::warn!("the PHP thread is not taking broker messages; dropping them");

@@ -27,7 +27,7 @@ use tokio::sync::mpsc;
 
 use super::routing::bad_gateway;
 use super::supervisor::SupEvent;
-use super::{Master, BROKER_BACKLOG};
+use super::Master;
 use crate::http::exchange::{ResponseBodySource, ResponseStart};
 use crate::http::{Reply, StreamShared};
 use crate::ipc::{self, FrameReader, ToApp, ToLink, ToMaster, ToWorker, WireHead, WireRequest};
@@ -145,8 +145,8 @@ impl Conn {
 
     /// Counts `size` bytes of a broker message against the worker's backlog; false (and
     /// nothing counted) if the backlog is full.
-    pub(super) fn reserve_broker_bytes(&self, size: usize) -> bool {
-        if self.broker_backlog.fetch_add(size, Ordering::AcqRel) + size > BROKER_BACKLOG {
+    pub(super) fn reserve_broker_bytes(&self, size: usize, limit: usize) -> bool {
+        if self.broker_backlog.fetch_add(size, Ordering::AcqRel) + size > limit {
             self.broker_backlog.fetch_sub(size, Ordering::AcqRel);
             return false;
         }

@@ -51,10 +51,6 @@ use crate::http::{Dispatcher, IncomingRequest, StreamEvent};
 use crate::ipc::{ToApp, OTHER_SERVER};
 use crate::shutdown::Trigger;
 
-/// Bytes of `workers://` broker messages one worker may have queued and not yet taken
-/// (in the master's link queue, and again in the worker before its PHP thread runs them).
-pub const BROKER_BACKLOG: usize = 16 << 20;
-
 #[derive(Debug, Clone)]
 pub struct MasterConfig {
     pub workers: u32,
@@ -68,6 +64,9 @@ pub struct MasterConfig {
     pub crash_window: Duration,
     /// Bytes queued in the master for one stream before its worker is asked to pause.
     pub stream_queue: usize,
+    /// Bytes of broker messages one worker may have queued in the master's link queue
+    /// and not yet written (`WorkersConfig::broker_backlog`).
+    pub broker_backlog: usize,
 }
 
 /// How the server ended.
@@ -172,7 +171,7 @@ impl Master {
             }
             // A worker that does not read its link (stopped, stuck) must not make the
             // master buffer without bound: past the backlog its messages are dropped.
-            if !c.reserve_broker_bytes(size) {
+            if !c.reserve_broker_bytes(size, self.cfg.broker_backlog) {
                 let dropped =
                     self.stats.get().map_or(0, |st| st.broker_dropped.fetch_add(1, Ordering::Relaxed));
                 if dropped % 10_000 == 0 {
