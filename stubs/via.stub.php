@@ -4,9 +4,10 @@
 
 namespace Via {
     /**
-     * Publish/subscribe: memory:// (this process) or workers:// (every worker of this server).
-     * Subscribers run in their own task: function (string $payload, string $topic, int
-     * $origin), $origin being the publishing worker's number.
+     * Publish/subscribe: memory:// (this process), workers:// (every worker of this server),
+     * or a shared Redis or NATS broker (every server on it). Subscribers run in their own
+     * task: function (string $payload, string $topic, int $origin), $origin being the
+     * publishing worker's number, or -1 for a message from another server.
      */
     class Broker {
         /**
