@@ -46,9 +46,11 @@ def free_port() -> int:
 
 
 class DemoServer:
-    """examples/app.php in its own process, its stderr kept for failure reports."""
+    """examples/app.php (or another app) in its own process, its output kept for failure reports."""
 
-    def __init__(self, env: dict[str, str] | None = None, tls: tuple[str, str] | None = None):
+    def __init__(
+        self, env: dict[str, str] | None = None, tls: tuple[str, str] | None = None, app: Path = APP
+    ):
         self.port = free_port()
         self.tls = tls
         self.scheme = "https" if tls else "http"
@@ -61,7 +63,7 @@ class DemoServer:
         if tls:
             full_env.update({"VIA_TLS_CERT": tls[0], "VIA_TLS_KEY": tls[1]})
         self.proc = subprocess.Popen(
-            ["php", "-d", f"extension={extension_path()}", str(APP), str(self.port)],
+            ["php", "-d", f"extension={extension_path()}", str(app), str(self.port)],
             cwd=ROOT,
             env=full_env,
             stdin=subprocess.DEVNULL,
