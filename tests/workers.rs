@@ -595,7 +595,16 @@ fn two_nodes_share_a_broker(kind: brokers::Kind) {
     let b = PhpServer::start_with_env(APP, r#"{"workers": 2}"#, &env);
     wait_broker_state(&a, true);
     wait_broker_state(&b, true);
-    // One connection per server: each master holds one, whatever its workers.
+    if kind == brokers::Kind::Redis {
+        // One connection per server: each master holds one, whatever its workers.
+        let out = std::process::Command::new("redis-cli")
+            .args(["-p", &broker.port.to_string(), "client", "list"])
+            .output()
+            .expect("redis-cli runs");
+        let clients = String::from_utf8_lossy(&out.stdout).lines().filter(|l| l.contains("cmd=")).count();
+        // Two servers, and redis-cli itself.
+        assert_eq!(clients, 3, "{}", String::from_utf8_lossy(&out.stdout));
+    }
     get_json(&a.url("/publish?topic=news&msg=cross"), Some(0));
     for w in 0..2 {
         let got = eventually(Duration::from_secs(5), "node B's workers get node A's message", || {
