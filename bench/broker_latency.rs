@@ -104,7 +104,9 @@ async fn paced(rate: u64, secs: u64, mut publish: impl FnMut()) -> u64 {
 
 fn summary(mut samples: Vec<f64>, sent: u64) -> String {
     samples.sort_by(f64::total_cmp);
-    let q = |p: f64| samples.get(((samples.len() as f64 * p) as usize).min(samples.len().saturating_sub(1))).copied();
+    let q = |p: f64| {
+        samples.get(((samples.len() as f64 * p) as usize).min(samples.len().saturating_sub(1))).copied()
+    };
     match (q(0.5), q(0.99)) {
         (Some(p50), Some(p99)) => {
             format!("p50 {:>7.1} µs  p99 {:>7.1} µs  ({} of {sent} delivered)", p50, p99, samples.len())
@@ -113,11 +115,35 @@ fn summary(mut samples: Vec<f64>, sent: u64) -> String {
     }
 }
 
+/// Publishes through `out` (drained by `writer`) at `rate` for `secs`, then lets the last
+/// messages arrive and summarises what `reader` collected.
+async fn drive(
+    rate: u64,
+    secs: u64,
+    epoch: Instant,
+    out: mpsc::UnboundedSender<Vec<u8>>,
+    writer: tokio::task::JoinHandle<()>,
+    reader: tokio::task::JoinHandle<()>,
+    samples: &Mutex<Vec<f64>>,
+) -> String {
+    let sent = paced(rate, secs, || {
+        let _ = out.send(stamp(epoch));
+    })
+    .await;
+    drop(out);
+    let _ = writer.await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    reader.abort();
+    let s = std::mem::take(&mut *samples.lock().unwrap());
+    summary(s, sent)
+}
+
 async fn via_point(kind: &str, port: u16, rate: u64, secs: u64) -> String {
     let scheme = if kind == "redis" { "redis" } else { "nats" };
-    let config = RemoteConfig::parse(&format!("{scheme}://127.0.0.1:{port}?channel=bench{rate}&buffer=67108864"))
-        .unwrap()
-        .unwrap();
+    let config =
+        RemoteConfig::parse(&format!("{scheme}://127.0.0.1:{port}?channel=bench{rate}&buffer=67108864"))
+            .unwrap()
+            .unwrap();
     let epoch = Instant::now();
     let rt = tokio::runtime::Handle::current();
     let sink_a = Arc::new(Collect { epoch, samples: Mutex::default(), connected: AtomicBool::new(false) });
@@ -151,7 +177,9 @@ async fn redis_ceiling(port: u16, rate: u64, secs: u64) -> String {
     let collect = Arc::clone(&samples);
     let reader = tokio::spawn(async move {
         while let Some(push) = rx.recv().await {
-            if let (redis::PushKind::Message, Some(redis::Value::BulkString(p))) = (push.kind, push.data.get(1)) {
+            if let (redis::PushKind::Message, Some(redis::Value::BulkString(p))) =
+                (push.kind, push.data.get(1))
+            {
                 collect.lock().unwrap().push(latency_us(epoch, p));
             }
         }
@@ -168,16 +196,7 @@ async fn redis_ceiling(port: u16, rate: u64, secs: u64) -> String {
             let _: () = pipe.query_async(&mut conn).await.unwrap();
         }
     });
-    let sent = paced(rate, secs, || {
-        let _ = out.send(stamp(epoch));
-    })
-    .await;
-    drop(out);
-    let _ = writer.await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    reader.abort();
-    let s = std::mem::take(&mut *samples.lock().unwrap());
-    summary(s, sent)
+    drive(rate, secs, epoch, out, writer, reader, &samples).await
 }
 
 async fn nats_ceiling(port: u16, rate: u64, secs: u64) -> String {
@@ -200,16 +219,7 @@ async fn nats_ceiling(port: u16, rate: u64, secs: u64) -> String {
             publisher.publish(subject.clone(), Bytes::from(p)).await.unwrap();
         }
     });
-    let sent = paced(rate, secs, || {
-        let _ = out.send(stamp(epoch));
-    })
-    .await;
-    drop(out);
-    let _ = writer.await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    reader.abort();
-    let s = std::mem::take(&mut *samples.lock().unwrap());
-    summary(s, sent)
+    drive(rate, secs, epoch, out, writer, reader, &samples).await
 }
 
 fn main() {
