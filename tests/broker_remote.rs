@@ -1,8 +1,8 @@
 //! `via::broker::Remote` against real Redis and NATS servers: two "nodes" exchange
 //! messages on one channel, a node skips its own, a killed broker is noticed and
 //! reconnected to, a wrong password is a clear error without the password, messages
-//! signed with another secret are refused, and the outbox stays bounded while the broker
-//! is down.
+//! signed with another secret are refused, the outbox stays bounded while the broker
+//! is down, and rediss:// and tls:// (NATS) verify the server against a given CA.
 
 #[path = "support/brokers.rs"]
 mod brokers;
@@ -246,4 +246,48 @@ fn the_outbox_is_bounded_while_the_broker_is_down() {
     assert!(taken > 0 && taken < 40, "{taken} messages of ~140 bytes taken into 4096");
     assert!(node.remote.queued_bytes() <= 4096);
     assert_eq!(node.remote.stats().dropped.load(Ordering::Relaxed), 1000 - taken);
+}
+
+/// A CA, and a certificate for 127.0.0.1 it signed, as PEM files in `dir`: (ca, cert, key).
+fn tls_files(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params =
+        rcgen::CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+    let cert = params.signed_by(&key, &ca, &ca_key).unwrap();
+    let paths = (dir.join("ca.pem"), dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
+fn tls_with_a_given_ca(kind: Kind) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = tls_files(dir.path());
+    let server = BrokerServer::start_tls(kind, &cert, &key);
+    let scheme = if kind == Kind::Redis { "rediss" } else { "tls" };
+    let rt = runtime();
+    let with_ca = format!("{scheme}://127.0.0.1:{}?ca={}", server.port, ca.display());
+    let a = Node::start(&rt, &with_ca);
+    let b = Node::start(&rt, &with_ca);
+    a.wait_linked(&b);
+    // Without the CA the server's certificate is not trusted: an error, never a connection.
+    let untrusting = Node::start(&rt, &format!("{scheme}://127.0.0.1:{}", server.port));
+    let error = untrusting.next_error();
+    assert!(error.contains(&format!("127.0.0.1:{}", server.port)), "{error}");
+    assert!(!untrusting.remote.is_connected());
+}
+
+#[test]
+fn rediss_verifies_the_server_against_the_given_ca() {
+    tls_with_a_given_ca(Kind::Redis);
+}
+
+#[test]
+fn nats_over_tls_verifies_the_server_against_the_given_ca() {
+    tls_with_a_given_ca(Kind::Nats);
 }

@@ -50,6 +50,43 @@ impl BrokerServer {
         server
     }
 
+    /// Starts a server that speaks TLS only, with `cert` and `key` (PEM files).
+    pub fn start_tls(kind: Kind, cert: &std::path::Path, key: &std::path::Path) -> Self {
+        let port = free_port();
+        let (cert, key) = (cert.display().to_string(), key.display().to_string());
+        let p = port.to_string();
+        let args: Vec<String> = match kind {
+            Kind::Redis => [
+                "--port",
+                "0",
+                "--tls-port",
+                &p,
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--tls-cert-file",
+                &cert,
+                "--tls-key-file",
+                &key,
+                "--tls-auth-clients",
+                "no",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            Kind::Nats => ["-a", "127.0.0.1", "-p", &p, "--tls", "--tlscert", &cert, "--tlskey", &key]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        };
+        let mut server = Self { kind, port, args, child: None };
+        server.restart();
+        server
+    }
+
     fn program(&self) -> &'static str {
         match self.kind {
             Kind::Redis => "redis-server",
