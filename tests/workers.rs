@@ -5,6 +5,7 @@
 //! one real Redis or NATS.
 
 #[path = "support/brokers.rs"]
+#[expect(dead_code, reason = "the TLS brokers are for tests/broker_remote.rs")]
 mod brokers;
 mod support;
 
