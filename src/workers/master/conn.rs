@@ -25,9 +25,8 @@ use parking_lot::Mutex;
 use tokio::net::unix::OwnedReadHalf;
 use tokio::sync::mpsc;
 
-use super::routing::bad_gateway;
-use super::supervisor::SupEvent;
 use super::Master;
+use super::SupEvent;
 use crate::http::exchange::{ResponseBodySource, ResponseStart};
 use crate::http::{Reply, StreamShared};
 use crate::ipc::{self, FrameReader, ToApp, ToLink, ToMaster, ToWorker, WireHead, WireRequest};
@@ -442,6 +441,17 @@ impl EarlyJoins {
     fn clear(&mut self) {
         self.by_stream.clear();
     }
+}
+
+/// The answer to a request whose worker went away.
+pub(super) fn bad_gateway() -> ResponseStart {
+    let mut h = http::HeaderMap::new();
+    h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    ResponseStart::full(
+        StatusCode::BAD_GATEWAY,
+        h,
+        Bytes::from_static(b"Bad Gateway: the worker went away\n"),
+    )
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@
 //!   subscriptions, and the frames it sends.
 //! - `supervisor`: the task that starts, replaces and stops the worker processes.
 //!
-//! Owns: what those share (`Master`: the slots, every live link, the master's stream ids),
+//! Owns: what those share (`Master`: the slots, every live link, the master's stream ids;
+//! `SupEvent`, what the links and the handle tell the supervisor),
 //! the fan-out across links (broker messages, counters), the handle the PHP thread keeps,
 //! and starting the supervisor.
 //! Does not own: HTTP (the same core as one process, with this as its `Dispatcher`), PHP
@@ -40,10 +41,10 @@ use tokio::sync::mpsc;
 
 use self::conn::Conn;
 use self::routing::Slot;
-use self::supervisor::{SupEvent, Supervisor};
-use super::forker::ForkerHandle;
+use self::supervisor::Supervisor;
+use super::forker::{ForkerEvent, ForkerHandle};
 use super::forkers::Forkers;
-use super::reaper::Reaper;
+use super::reaper::{Exit, Reaper};
 use crate::broker::{Remote, RemoteEvent};
 use crate::http::stats::Stats;
 use crate::http::topics::Topics;
@@ -95,6 +96,33 @@ pub struct Master {
     stopping: AtomicBool,
     /// This server's connections to shared brokers (`set_remotes`).
     remotes: OnceLock<Vec<Arc<Remote>>>,
+}
+
+/// What the supervisor acts on.
+enum SupEvent {
+    /// From the forker with this id (`ForkerHandle::id`).
+    Forker {
+        forker: u64,
+        event: ForkerEvent,
+    },
+    /// A worker the master adopted (its forker died) ended.
+    Reaped {
+        pid: i32,
+        exit: Exit,
+    },
+    /// SIGCHLD: a child of the master ended.
+    ChildExited,
+    /// Ask the active forker for a spare again (the last fork of one failed).
+    AskSpare,
+    Ready(Arc<Conn>),
+    Closed(Arc<Conn>),
+    Retire(Arc<Conn>),
+    Respawn(u32),
+    Stop,
+    StopNow,
+    Reload,
+    HttpDrained,
+    DrainDeadline,
 }
 
 /// What the PHP thread of the master holds while the server runs.

@@ -17,12 +17,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue};
 use parking_lot::Mutex;
 
 use super::conn::{Conn, Pending};
 use super::Master;
-use crate::http::exchange::{RequestBody, RequestHead, ResponseStart};
+use crate::http::exchange::{RequestBody, RequestHead};
 use crate::http::IncomingRequest;
 use crate::ipc::{self, WireBody, WireFile, WireRequest};
 
@@ -187,15 +187,4 @@ fn version_byte(v: http::Version) -> u8 {
         http::Version::HTTP_2 | http::Version::HTTP_3 => 2,
         _ => 1,
     }
-}
-
-/// The answer to a request whose worker went away.
-pub(super) fn bad_gateway() -> ResponseStart {
-    let mut h = HeaderMap::new();
-    h.insert(http::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-    ResponseStart::full(
-        StatusCode::BAD_GATEWAY,
-        h,
-        Bytes::from_static(b"Bad Gateway: the worker went away\n"),
-    )
 }

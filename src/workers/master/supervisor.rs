@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use tokio::sync::mpsc;
 
+use super::conn::bad_gateway;
 use super::conn::{self, Conn};
-use super::routing::{bad_gateway, send_request};
-use super::{Master, Outcome};
+use super::routing::send_request;
+use super::{Master, Outcome, SupEvent};
 use crate::shutdown::Trigger;
 use crate::workers::forker::ForkerEvent;
 use crate::workers::forkers::{Forkers, Loss};
@@ -35,33 +36,6 @@ const SPARE_RETRY: Duration = Duration::from_secs(5);
 
 /// How long after a worker's exit its link may still deliver what it wrote before exiting.
 const EXIT_GRACE: Duration = Duration::from_secs(1);
-
-/// What the supervisor acts on.
-pub(super) enum SupEvent {
-    /// From the forker with this id (`ForkerHandle::id`).
-    Forker {
-        forker: u64,
-        event: ForkerEvent,
-    },
-    /// A worker the master adopted (its forker died) ended.
-    Reaped {
-        pid: i32,
-        exit: Exit,
-    },
-    /// SIGCHLD: a child of the master ended.
-    ChildExited,
-    /// Ask the active forker for a spare again (the last fork of one failed).
-    AskSpare,
-    Ready(Arc<Conn>),
-    Closed(Arc<Conn>),
-    Retire(Arc<Conn>),
-    Respawn(u32),
-    Stop,
-    StopNow,
-    Reload,
-    HttpDrained,
-    DrainDeadline,
-}
 
 /// The supervisor's view of one worker index.
 #[derive(Default)]
