@@ -4,13 +4,15 @@
 //! Layout (see docs/architecture.md):
 //! - The Rust core knows nothing of PHP, owns Tokio, and is tested with `cargo test` over
 //!   real sockets and real forks:
-//!   - `config` (server options), `log`, `signal` (SIGTERM/SIGINT/SIGUSR1 as events),
-//!     `shutdown` (the one stop signal a process's tasks share);
+//!   - `config` (server options), `log`, `pid` (this process's id, cached across forks),
+//!     `signal` (SIGTERM/SIGINT/SIGUSR1 as events), `shutdown` (the one stop signal a
+//!     process's tasks share);
 //!   - `http` (listener, hyper, the event-stream path, TLS, compression, static files,
 //!     topics) and `scheduler` (timers of the PHP loop, in plain Rust);
 //!   - `inbox` (requests and events handed to the PHP thread, one wake per I/O tick);
 //!   - `table` (shared-memory rows across forks), `ipc` (the master↔worker frames),
-//!     `workers` (master, forker and worker roles).
+//!     `workers` (master, forker and worker roles), `broker` (Redis and NATS connections
+//!     shared by servers).
 //! - `php`: the only module that touches `ext_php_rs`. It runs on the PHP thread, except the
 //!   dispatchers the HTTP core calls with plain data.
 //!
@@ -32,6 +34,7 @@ pub mod http;
 pub mod inbox;
 pub mod ipc;
 pub mod log;
+pub mod pid;
 pub mod scheduler;
 pub mod shutdown;
 pub mod signal;

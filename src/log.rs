@@ -36,7 +36,7 @@ pub fn write(level: LogLevel, args: std::fmt::Arguments<'_>) {
         LogLevel::Debug => "DEBUG",
         LogLevel::Off => return,
     };
-    let line = format!("{} via[{}] {} {}\n", utc_timestamp(), std::process::id(), tag, args);
+    let line = format!("{} via[{}] {} {}\n", utc_timestamp(), crate::pid::current(), tag, args);
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 

@@ -11,7 +11,7 @@ use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, Zval};
+use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
 use ext_php_rs::zend::ce;
 
 use super::args::{Array, ByteStr, Int, Str};
@@ -28,6 +28,17 @@ fn canonical_int(key: &[u8]) -> Option<i64> {
         return None;
     }
     std::str::from_utf8(key).ok()?.parse().ok()
+}
+
+/// A value read in place (under the table's lock) as a PHP value.
+fn value_ref_zval(v: ValueRef<'_>) -> Zval {
+    let mut z = Zval::new();
+    match v {
+        ValueRef::Int(n) => z.set_long(n),
+        ValueRef::Float(f) => z.set_double(f),
+        ValueRef::Str(s) => return convert::bytes(s),
+    }
+    z
 }
 
 fn value_zval(v: Value) -> PhpResult<Zval> {
@@ -72,14 +83,6 @@ impl Table {
                 type_name(z)
             )))
         }
-    }
-
-    fn row_array(&self, values: Vec<Value>) -> PhpResult<ZBox<ZendHashTable>> {
-        let mut ht = ZendHashTable::with_capacity(values.len() as u32);
-        for (c, v) in self.core.columns().iter().zip(values) {
-            ht.insert(c.name.as_str(), value_zval(v)?)?;
-        }
-        Ok(ht)
     }
 }
 
@@ -173,10 +176,25 @@ impl Table {
     /// @throws \Via\CapacityException when the row is new and the table is full
     pub fn set(&self, key: ByteStr, values: Array) -> PhpResult<()> {
         let m = "set";
+        // Looked up by column (one hash probe each) rather than by iterating the array,
+        // which builds a key value per element.
         let mut refs = Vec::with_capacity(values.len());
-        for (k, v) in values.iter() {
-            let col = self.column(m, &k.to_string())?;
-            refs.push((col, self.value_ref(m, col, v)?));
+        for (col, c) in self.core.columns().iter().enumerate() {
+            if let Some(v) = values.get(c.name.as_str()) {
+                refs.push((col, self.value_ref(m, col, v)?));
+            }
+        }
+        if refs.len() < values.len() {
+            // A key that is no column: name it.
+            for (k, _) in values.iter() {
+                let name = match &k {
+                    ArrayKey::Str(name) => std::borrow::Cow::Borrowed(*name),
+                    ArrayKey::String(name) => std::borrow::Cow::Borrowed(name.as_str()),
+                    ArrayKey::ZendString(name) => String::from_utf8_lossy(name.as_bytes()),
+                    ArrayKey::Long(n) => std::borrow::Cow::Owned(n.to_string()),
+                };
+                self.column(m, &name)?;
+            }
         }
         self.core.set(&key, &refs).map_err(|e| table_error(m, e))
     }
@@ -187,19 +205,25 @@ impl Table {
     /// @throws \ValueError for an empty or too long key, an unknown column
     pub fn get(&self, key: ByteStr, column: Option<Str>) -> PhpResult<Zval> {
         let m = "get";
-        match column {
-            Some(c) => {
-                let col = self.column(m, &c)?;
-                match self.core.get_column(&key, col).map_err(|e| table_error(m, e))? {
-                    Some(v) => value_zval(v),
-                    None => Ok(Zval::null()),
-                }
-            }
-            None => match self.core.get(&key).map_err(|e| table_error(m, e))? {
-                Some(values) => self.row_array(values)?.into_zval(false).map_err(Into::into),
-                None => Ok(Zval::null()),
-            },
+        if let Some(c) = column {
+            let col = self.column(m, &c)?;
+            let v = self.core.read_column(&key, col, value_ref_zval).map_err(|e| table_error(m, e))?;
+            return Ok(v.unwrap_or_else(Zval::null));
         }
+        let columns = self.core.columns();
+        let mut row = ZendHashTable::with_capacity(columns.len() as u32);
+        let mut failed = false;
+        let found = self
+            .core
+            .read_row(&key, |c, v| failed |= row.insert(columns[c].name.as_str(), value_ref_zval(v)).is_err())
+            .map_err(|e| table_error(m, e))?;
+        if !found {
+            return Ok(Zval::null());
+        }
+        if failed {
+            return Err(via_err("Via\\Table::get(): cannot build the row's array"));
+        }
+        row.into_zval(false).map_err(Into::into)
     }
 
     /// Whether $key has a row.

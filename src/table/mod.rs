@@ -282,7 +282,7 @@ impl Table {
     // ---- the lock ----
 
     fn lock(&self) -> Guard<'_> {
-        let me = std::process::id();
+        let me = crate::pid::current();
         let h = self.header();
         if h.lock.compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed).is_ok() {
             return Guard { table: self };
@@ -418,16 +418,27 @@ impl Table {
     }
 
     fn read_value(&self, r: u32, col: usize) -> Value {
+        match self.value_ref(r, col) {
+            ValueRef::Int(n) => Value::Int(n),
+            ValueRef::Float(f) => Value::Float(f),
+            ValueRef::Str(s) => Value::Str(s.to_vec()),
+        }
+    }
+
+    /// Column `col` of row `r` where it lies. Only valid while the lock is held (the caller
+    /// must not keep it past its guard).
+    fn value_ref(&self, r: u32, col: usize) -> ValueRef<'_> {
         let c = &self.columns[col];
-        // SAFETY: the column's bytes lie inside row r.
+        // SAFETY: the column's bytes lie inside row r; a string's length is clamped to the
+        // column's size.
         unsafe {
             let p = self.mem.row(r).add(c.offset);
             match c.kind {
-                ColumnType::Int => Value::Int(p.cast::<i64>().read()),
-                ColumnType::Float => Value::Float(p.cast::<f64>().read()),
+                ColumnType::Int => ValueRef::Int(p.cast::<i64>().read()),
+                ColumnType::Float => ValueRef::Float(p.cast::<f64>().read()),
                 ColumnType::Str(max) => {
                     let len = (p.cast::<u32>().read() as usize).min(max);
-                    Value::Str(std::slice::from_raw_parts(p.add(4), len).to_vec())
+                    ValueRef::Str(std::slice::from_raw_parts(p.add(4), len))
                 }
             }
         }
@@ -553,6 +564,33 @@ impl Table {
             .find(key, hash)
             .0
             .map(|(_, r)| (0..self.columns.len()).map(|c| self.read_value(r, c)).collect()))
+    }
+
+    /// Calls `f` with every column's value of the row, in column order, while the row is
+    /// locked (no copy out of the shared memory); `false` when there is no such row. `f`
+    /// must be short: every process waits for it.
+    pub fn read_row(&self, key: &[u8], mut f: impl FnMut(usize, ValueRef<'_>)) -> Result<bool, TableError> {
+        self.check_key(key)?;
+        let hash = self.hash_key(key);
+        let _g = self.lock();
+        let Some((_, r)) = self.find(key, hash).0 else { return Ok(false) };
+        for c in 0..self.columns.len() {
+            f(c, self.value_ref(r, c));
+        }
+        Ok(true)
+    }
+
+    /// `read_row` for one column.
+    pub fn read_column<R>(
+        &self,
+        key: &[u8],
+        col: usize,
+        f: impl FnOnce(ValueRef<'_>) -> R,
+    ) -> Result<Option<R>, TableError> {
+        self.check_key(key)?;
+        let hash = self.hash_key(key);
+        let _g = self.lock();
+        Ok(self.find(key, hash).0.map(|(_, r)| f(self.value_ref(r, col))))
     }
 
     /// One column of the row.
