@@ -232,32 +232,32 @@ impl Deref for ByteStr<'_> {
 /// A `string` parameter that must be valid UTF-8 (names, topics, DSNs); other bytes are a
 /// ValueError.
 #[derive(Debug)]
-pub struct Str(String);
+pub struct Str<'a>(Cow<'a, str>);
 
-impl FromZval<'_> for Str {
+impl<'a> FromZval<'a> for Str<'a> {
     const TYPE: DataType = DataType::String;
 
-    fn from_zval(z: &Zval) -> Option<Self> {
-        let bytes = string_bytes(z)?;
-        match std::str::from_utf8(&bytes) {
-            Ok(s) => Some(Self(s.to_owned())),
-            Err(_) => {
-                if let Some(slot) = slot_of(z) {
-                    throw_argument_value_error(slot.num, "must be valid UTF-8");
-                }
-                None
+    fn from_zval(z: &'a Zval) -> Option<Self> {
+        let valid = match string_bytes(z)? {
+            Cow::Borrowed(b) => std::str::from_utf8(b).ok().map(Cow::Borrowed),
+            Cow::Owned(v) => String::from_utf8(v).ok().map(Cow::Owned),
+        };
+        if valid.is_none() {
+            if let Some(slot) = slot_of(z) {
+                throw_argument_value_error(slot.num, "must be valid UTF-8");
             }
         }
+        valid.map(Self)
     }
 }
 
-impl Str {
+impl Str<'_> {
     pub fn into_string(self) -> String {
-        self.0
+        self.0.into_owned()
     }
 }
 
-impl Deref for Str {
+impl Deref for Str<'_> {
     type Target = str;
 
     fn deref(&self) -> &str {
@@ -265,13 +265,13 @@ impl Deref for Str {
     }
 }
 
-impl From<&str> for Str {
+impl From<&str> for Str<'_> {
     fn from(s: &str) -> Self {
-        Self(s.to_owned())
+        Self(Cow::Owned(s.to_owned()))
     }
 }
 
-impl StubLiteral for Str {
+impl StubLiteral for Str<'_> {
     fn stub_literal(&self) -> String {
         self.0.stub_literal()
     }

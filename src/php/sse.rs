@@ -371,7 +371,10 @@ impl Sse {
     /// stays open after the handler returns until the client leaves.
     ///
     /// @throws \ValueError for an empty topic
-    pub fn join(self_: &mut ZendClassObject<Sse>, topic: Str) -> PhpResult<&mut ZendClassObject<Sse>> {
+    pub fn join<'a>(
+        self_: &'a mut ZendClassObject<Sse>,
+        topic: Str<'_>,
+    ) -> PhpResult<&'a mut ZendClassObject<Sse>> {
         let topic = topic.into_string();
         if topic.is_empty() {
             return Err(value_err("Via\\SSE::join(): Argument #1 ($topic) must not be empty"));
@@ -389,7 +392,7 @@ impl Sse {
     }
 
     /// Leaves a topic.
-    pub fn leave(self_: &mut ZendClassObject<Sse>, topic: Str) -> &mut ZendClassObject<Sse> {
+    pub fn leave<'a>(self_: &'a mut ZendClassObject<Sse>, topic: Str<'_>) -> &'a mut ZendClassObject<Sse> {
         {
             let mut c = self_.core.borrow_mut();
             if let Some(pos) = c.topics.iter().position(|t| *t == *topic) {
