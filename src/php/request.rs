@@ -471,9 +471,17 @@ impl Request {
     /// One header, case-insensitive; repeated values joined with ", " ("; " for Cookie).
     pub fn header(&self, name: ByteStr) -> Option<Binary<u8>> {
         let name = Self::header_name(&name)?;
+        let all = self.headers.get_all(&name);
+        let mut values = all.iter();
+        let first = values.next()?.as_bytes();
+        let Some(second) = values.next() else { return Some(Binary::from(first.to_vec())) };
         let sep: &[u8] = if name == COOKIE { b"; " } else { b", " };
-        let values: Vec<&[u8]> = self.headers.get_all(&name).iter().map(HeaderValue::as_bytes).collect();
-        (!values.is_empty()).then(|| Binary::from(values.join(sep)))
+        let mut joined = [first, sep, second.as_bytes()].concat();
+        for v in values {
+            joined.extend_from_slice(sep);
+            joined.extend_from_slice(v.as_bytes());
+        }
+        Some(Binary::from(joined))
     }
 
     /// Every value of one header, in order.
