@@ -2,7 +2,10 @@
 """SSE fan-out benchmark: via next to a pure-Rust broadcast ceiling, in one run.
 
 Targets (each started and stopped by this script, one at a time):
-  ceiling         hyper + tokio::sync::broadcast on one thread, no PHP (bench/sse_ceiling.rs)
+  ceiling         raw Tokio on one thread writing each event straight to its sockets
+                  (tokio::sync::broadcast, no hyper, no PHP: bench/sse_ceiling.rs)
+  osw-base        OpenSwoole 26.2 in base mode (../shared/anchors/osw_app.php): a PHP loop
+                  of write() over every held response
   via-topic       via: streams joined to a topic, PHP keeps nothing; publish = one
                   Server::publish() call, fanned out by Rust
   via-loop        via: PHP keeps every Via\\SSE in an array; publish = a PHP foreach
@@ -32,6 +35,8 @@ import time
 from benchlib import ROOT, SO, machine, rss_bytes, wait_port
 
 CEILING = os.path.join(ROOT, "target/release/examples/sse_ceiling")
+ANCHORS = os.path.join(ROOT, "..", "shared", "anchors")
+OSW_SO = os.path.join(ANCHORS, "openswoole-26.2.0", "openswoole.so")
 LOAD = os.path.join(ROOT, "target/release/examples/sse_load")
 APP = os.path.join(ROOT, "bench/apps/sse.php")
 
@@ -52,6 +57,9 @@ def raise_fd_limit(need):
 TARGETS = {
     # name: (command builder, env, publish query)
     "ceiling": (lambda port: [CEILING, str(port)], {}, ""),
+    "osw-base": (lambda port: ["php", "-n", "-d", "memory_limit=-1", "-d", f"extension={OSW_SO}",
+                               os.path.join(ANCHORS, "osw_app.php"), "base", str(port)],
+                 {}, ""),
     "via-topic": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
                   {"VIA_BENCH_STREAMS": "none"}, "&mode=topic"),
     "via-loop": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
@@ -69,8 +77,9 @@ def run(name, port, streams, publishes):
         wait_port(port)
         time.sleep(0.2)  # let the server settle after its first accept before the baseline
         base = rss_bytes(server.pid)
+        client_env = dict(os.environ, SSE_DIALECT="osw" if name.startswith("osw") else "via")
         client = subprocess.Popen([LOAD, str(port), str(streams), str(publishes), query],
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=client_env)
         line = client.stdout.readline().strip()
         if line != "ready":
             client.kill()

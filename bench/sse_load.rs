@@ -8,6 +8,10 @@
 //! stream had the event (p50/p99 over rounds) and per delivery the time until one stream
 //! had it (p50/p99 over all streams and rounds), in milliseconds.
 //!
+//! `SSE_DIALECT=osw` speaks to `../shared/anchors/osw_app.php` instead: streams on
+//! `GET /sse`, the count from `GET /stats` (`"conns"`), a round published by
+//! `POST /broadcast?seq=R` (`"sent"`), its event recognised by `"seq":R`.
+//!
 //! Usage: sse_load <port> <streams> <rounds> [publish_query]
 
 use std::io::BufRead;
@@ -41,6 +45,36 @@ fn fail(what: &str, err: impl std::fmt::Display) -> ! {
     std::process::exit(1)
 }
 
+/// The routes and formats of the server under test.
+struct Dialect {
+    events: &'static [u8],
+    /// What precedes a round's number in an event.
+    marker: &'static [u8],
+    osw: bool,
+}
+
+fn dialect() -> Dialect {
+    if std::env::var("SSE_DIALECT").as_deref() == Ok("osw") {
+        Dialect {
+            events: b"GET /sse HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n",
+            marker: b"\"seq\":",
+            osw: true,
+        }
+    } else {
+        Dialect {
+            events: b"GET /events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n",
+            marker: b"data: ",
+            osw: false,
+        }
+    }
+}
+
+/// The number right after `key` in a JSON body (`"conns":`, `"sent":`).
+fn json_number(body: &str, key: &str) -> usize {
+    let at = body.find(key).map(|i| i + key.len()).unwrap_or(body.len());
+    body[at..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0)
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -50,9 +84,8 @@ async fn stream(addr: SocketAddr, shared: Arc<Shared>, gate: Arc<Semaphore>) {
     let permit = gate.acquire_owned().await.expect("semaphore");
     let mut tcp = TcpStream::connect(addr).await.unwrap_or_else(|e| fail("connect (ulimit -n?)", e));
     tcp.set_nodelay(true).ok();
-    tcp.write_all(b"GET /events HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n")
-        .await
-        .unwrap_or_else(|e| fail("write request", e));
+    let dialect = dialect();
+    tcp.write_all(dialect.events).await.unwrap_or_else(|e| fail("write request", e));
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -76,11 +109,11 @@ async fn stream(addr: SocketAddr, shared: Arc<Shared>, gate: Arc<Semaphore>) {
     let mut local = Vec::new();
     loop {
         // Events look like "data: R\n" inside chunked framing; a line may span reads.
-        while let Some(i) = find(&buf, b"data: ") {
+        while let Some(i) = find(&buf, dialect.marker) {
             let Some(end) = buf[i..].iter().position(|&b| b == b'\n') else { break };
-            let round: usize = std::str::from_utf8(&buf[i + 6..i + end])
+            let round: usize = std::str::from_utf8(&buf[i + dialect.marker.len()..i + end])
                 .ok()
-                .and_then(|s| s.trim().parse().ok())
+                .and_then(|s| s.trim().split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
                 .unwrap_or(0);
             buf.drain(..i + end + 1);
             if round == 0 || round > shared.started.len() {
@@ -117,7 +150,11 @@ struct Control {
 
 impl Control {
     async fn get(&mut self, path: &str) -> String {
-        let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
+        self.request("GET", path).await
+    }
+
+    async fn request(&mut self, method: &str, path: &str) -> String {
+        let req = format!("{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Length: 0\r\n\r\n");
         self.tcp.write_all(req.as_bytes()).await.expect("control write");
         let mut buf = Vec::new();
         let mut chunk = [0u8; 4096];
@@ -179,7 +216,11 @@ fn main() {
         control.tcp.set_nodelay(true).ok();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let count: usize = control.get("/count").await.trim().parse().expect("count");
+            let count: usize = if dialect().osw {
+                json_number(&control.get("/stats").await, "\"conns\":")
+            } else {
+                control.get("/count").await.trim().parse().expect("count")
+            };
             if count >= streams {
                 break;
             }
@@ -198,12 +239,16 @@ fn main() {
         for r in 1..=rounds {
             let start = shared.base.elapsed().as_nanos() as u64;
             shared.started[r - 1].store(start.max(1), Ordering::Release);
-            let reached: usize = control
-                .get(&format!("/publish?round={r}{query}"))
-                .await
-                .trim()
-                .parse()
-                .expect("publish count");
+            let reached: usize = if dialect().osw {
+                json_number(&control.request("POST", &format!("/broadcast?seq={r}")).await, "\"sent\":")
+            } else {
+                control
+                    .get(&format!("/publish?round={r}{query}"))
+                    .await
+                    .trim()
+                    .parse()
+                    .expect("publish count")
+            };
             assert_eq!(reached, streams, "publish reached {reached} of {streams} streams");
             while shared.delivered[r - 1].load(Ordering::Acquire) < streams {
                 tokio::time::timeout(Duration::from_secs(30), shared.round_done.notified())
