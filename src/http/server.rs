@@ -237,7 +237,7 @@ impl ServerHandle {
         });
         let shutdown = Trigger::new();
         handle.spawn(accept_loop(listener, Arc::clone(&shared), shutdown.subscribe()));
-        let topics = Topics::start(&handle, Arc::clone(&shared.stats), shared.config.sse.backpressure);
+        let topics = Topics::new(Arc::clone(&shared.stats), shared.config.sse.backpressure);
         Ok(Self { runtime: Some(runtime), shared, topics, shutdown, local_addr })
     }
 

@@ -1,11 +1,17 @@
-//! Topics: named groups of event streams, and a fan-out that runs on Tokio.
+//! Topics: named groups of event streams, and the fan-out of one published frame to them.
 //!
-//! Owns: topic membership and the hub task that delivers one published frame to every
-//! stream of a topic. The PHP thread hands over one message per publish; formatting is
-//! done once, compression per stream happens as each stream is polled.
+//! Owns: topic membership and the delivery of a frame to every stream of a topic, done by
+//! the publisher's thread (the PHP thread, or the master's link task of the publishing
+//! worker): it pushes the same `Bytes` into each stream's queue and wakes its connection
+//! task, so the I/O threads write while the publisher is still pushing. (A hub task on the
+//! I/O runtime did the pushes before: the I/O thread then pushed and wrote every frame
+//! itself, and a 10,000-stream publish finished later than PHP calling `send()` on each
+//! stream — bench/RESULTS.md.) Formatting is done once; compression per stream happens as
+//! each stream is polled.
 //!
 //! Invariants: membership is behind one mutex, never held while a stream is pushed to;
-//! frames of one publisher reach every stream in publish order (one hub task, one queue).
+//! frames of one publisher reach every stream in publish order (delivered before
+//! `publish` returns).
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -13,20 +19,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
-use tokio::sync::mpsc;
 
 use super::stats::Stats;
 use super::stream::{PushOutcome, StreamShared};
 use crate::config::Backpressure;
 
-struct Publish {
-    topic: String,
-    frame: Bytes,
-}
-
 pub struct Topics {
     members: Mutex<HashMap<String, HashMap<u64, Arc<StreamShared>>>>,
-    hub: mpsc::UnboundedSender<Publish>,
     stats: Arc<Stats>,
     /// What a full queue means for a topic delivery. `Wait` cannot wait here (one slow
     /// client must not hold up the others), so it drops like `Drop`.
@@ -34,19 +33,8 @@ pub struct Topics {
 }
 
 impl Topics {
-    /// A registry whose hub runs on `rt`.
-    pub fn start(rt: &tokio::runtime::Handle, stats: Arc<Stats>, policy: Backpressure) -> Arc<Self> {
-        let (hub, mut rx) = mpsc::unbounded_channel::<Publish>();
-        let topics = Arc::new(Self { members: Mutex::new(HashMap::new()), hub, stats, policy });
-        let weak = Arc::downgrade(&topics);
-        rt.spawn(async move {
-            let mut streams = Vec::new();
-            while let Some(p) = rx.recv().await {
-                let Some(topics) = weak.upgrade() else { return };
-                topics.deliver(&p, &mut streams);
-            }
-        });
-        topics
+    pub fn new(stats: Arc<Stats>, policy: Backpressure) -> Arc<Self> {
+        Arc::new(Self { members: Mutex::new(HashMap::new()), stats, policy })
     }
 
     /// Adds a stream to a topic; `false` if it was a member already.
@@ -70,26 +58,18 @@ impl Topics {
         self.members.lock().get(topic).map_or(0, HashMap::len)
     }
 
-    /// Queues `frame` for every stream of `topic`; returns how many streams it goes to.
-    /// The deliveries happen on the hub task.
+    /// Queues `frame` for every stream of `topic` now, on this thread; returns how many
+    /// streams it went to (queued, or dropped for a full queue by the policy).
     pub fn publish(&self, topic: &str, frame: Bytes) -> usize {
-        let n = self.subscribers(topic);
         self.stats.topic_publishes.fetch_add(1, Ordering::Relaxed);
-        if n > 0 {
-            let _ = self.hub.send(Publish { topic: topic.to_owned(), frame });
-        }
-        n
-    }
-
-    fn deliver(&self, p: &Publish, streams: &mut Vec<Arc<StreamShared>>) {
-        streams.clear();
-        if let Some(set) = self.members.lock().get(&p.topic) {
-            streams.extend(set.values().cloned());
-        }
+        let streams: Vec<Arc<StreamShared>> = match self.members.lock().get(topic) {
+            Some(set) => set.values().cloned().collect(),
+            None => return 0,
+        };
         let mut delivered = 0u64;
         let mut gone = Vec::new();
-        for s in streams.iter() {
-            match s.try_push(p.frame.clone()) {
+        for s in &streams {
+            match s.try_push(frame.clone()) {
                 PushOutcome::Queued(_) => delivered += 1,
                 PushOutcome::Closed => gone.push(s.id()),
                 PushOutcome::Full => match self.policy {
@@ -107,8 +87,8 @@ impl Topics {
         self.stats.topic_deliveries.fetch_add(delivered, Ordering::Relaxed);
         self.stats.sse_events.fetch_add(delivered, Ordering::Relaxed);
         for id in gone {
-            self.leave(&p.topic, id);
+            self.leave(topic, id);
         }
-        streams.clear();
+        streams.len()
     }
 }
