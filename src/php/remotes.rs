@@ -13,6 +13,7 @@
 //! PHP thread only; the notifier runs on Tokio threads and touches no PHP value.
 
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::broker::{envelope, Origin, Remote, RemoteConfig, RemoteEvent, Sink};
@@ -84,6 +85,48 @@ pub fn register(dsn: &str, config: RemoteConfig) -> RemoteId {
         r.start(id);
         id
     })
+}
+
+/// Bytes of messages from shared brokers handed to the PHP thread (one process) and not
+/// yet run: a PHP thread busy in a long call must not make them pile up without bound.
+/// Past `limit` (`broker_backlog`, as for a worker) they are dropped and counted.
+pub struct Backlog {
+    queued: AtomicUsize,
+    limit: usize,
+    dropped: Arc<crate::http::Stats>,
+    warned: AtomicU64,
+}
+
+impl Backlog {
+    pub fn new(limit: usize, stats: Arc<crate::http::Stats>) -> Arc<Self> {
+        Arc::new(Self { queued: AtomicUsize::new(0), limit, dropped: stats, warned: AtomicU64::new(0) })
+    }
+
+    /// Counts `size` bytes on their way; `false` (counted as dropped) past the limit.
+    pub fn reserve(&self, size: usize) -> bool {
+        if self.queued.fetch_add(size, Ordering::AcqRel) + size <= self.limit {
+            return true;
+        }
+        self.queued.fetch_sub(size, Ordering::AcqRel);
+        self.dropped.broker_dropped.fetch_add(1, Ordering::Relaxed);
+        if self.warned.fetch_add(1, Ordering::Relaxed) % 10_000 == 0 {
+            crate::warn!("the PHP thread is not taking shared-broker messages; dropping them");
+        }
+        false
+    }
+
+    /// `size` bytes were run.
+    pub fn release(&self, size: usize) {
+        self.queued.fetch_sub(size, Ordering::AcqRel);
+    }
+}
+
+/// The size a message counts for against a `Backlog`.
+pub fn message_size(event: &RemoteEvent) -> usize {
+    match event {
+        RemoteEvent::Message(m) => m.topic.len() + m.payload.len(),
+        _ => 0,
+    }
 }
 
 /// The server starts serving in this process: connect every remote registered so far.

@@ -181,10 +181,13 @@ pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> P
         let _ = signal_tx.send(Event::Signal(sig));
     });
     let remote_tx = tx.clone();
+    let backlog = super::remotes::Backlog::new(config.workers.broker_backlog, handle.stats_handle());
     super::remotes::start_all(
         rt.clone(),
         Arc::new(move |id, event| {
-            let _ = remote_tx.send(Event::Remote(id, event));
+            if backlog.reserve(super::remotes::message_size(&event)) {
+                let _ = remote_tx.send(Event::Remote(id, event, Arc::clone(&backlog)));
+            }
         }),
     );
     let identity = Identity { id: 0, count: 1, master_pid: std::process::id() };

@@ -46,7 +46,7 @@ pub(super) enum Event {
     /// From the master, in a worker process.
     Link(LinkEvent),
     /// From a shared broker's connection (`remotes`).
-    Remote(super::remotes::RemoteId, crate::broker::RemoteEvent),
+    Remote(super::remotes::RemoteId, crate::broker::RemoteEvent, Arc<super::remotes::Backlog>),
 }
 
 /// Events taken from the inbox before running the tasks they created.
@@ -285,7 +285,11 @@ pub fn on_event(ev: Event) {
             }
         }
         Event::Link(ev) => on_link_event(ev),
-        Event::Remote(id, event) => super::broker::on_remote(id, event),
+        Event::Remote(id, event, backlog) => {
+            let size = super::remotes::message_size(&event);
+            super::broker::on_remote(id, event);
+            backlog.release(size);
+        }
     }
 }
 
