@@ -652,3 +652,40 @@ fn two_nodes_share_a_redis_broker_through_their_masters() {
 fn two_nodes_share_a_nats_broker_through_their_masters() {
     two_nodes_share_a_broker(brokers::Kind::Nats);
 }
+
+/// One process (no master): messages from a shared broker for a PHP thread blocked in a
+/// long call are bounded by `broker_backlog` — the rest is dropped and counted — and the
+/// server serves and takes messages again afterwards.
+#[test]
+fn shared_broker_messages_for_a_blocked_php_thread_are_bounded_in_one_process() {
+    let broker = brokers::BrokerServer::start(brokers::Kind::Redis, None);
+    let dsn = format!("redis://127.0.0.1:{}?channel=backlog&buffer=16777216", broker.port);
+    let env = [("VIA_TEST_BROKER", dsn.as_str())];
+    let a = PhpServer::start_with_env(APP, r#"{"workers": 1, "broker_backlog": 65536}"#, &env);
+    let b = PhpServer::start_with_env(APP, r#"{"workers": 1}"#, &env);
+    wait_broker_state(&a, true);
+    wait_broker_state(&b, true);
+    let block = {
+        let url = a.url("/block?ms=3000");
+        std::thread::spawn(move || get_json(&url, None))
+    };
+    // A is blocked once it stops answering.
+    eventually(Duration::from_secs(5), "node A blocked", || {
+        let (ok, _, _) = curl(&["-s", "-m", "0.2", &a.url("/")]);
+        (!ok).then_some(())
+    });
+    // 2 MiB of messages from node B while A's PHP thread cannot take them.
+    get_json(&b.url("/flood?n=256&size=8192"), None);
+    block.join().unwrap();
+    let dropped = eventually(Duration::from_secs(10), "drops counted", || {
+        let d = get_json(&a.url("/stats"), None)["broker_dropped"].as_u64().unwrap_or(0);
+        (d > 0).then_some(d)
+    });
+    let taken = get_json(&a.url("/flooded"), None)["n"].as_u64().unwrap();
+    assert!(taken + dropped <= 256 && taken <= 64, "taken {taken}, dropped {dropped}: bounded by 64 KiB");
+    // And it takes messages again.
+    get_json(&b.url("/flood?n=4&size=100"), None);
+    eventually(Duration::from_secs(5), "later messages arrive", || {
+        (get_json(&a.url("/flooded"), None)["n"].as_u64().unwrap() >= taken + 4).then_some(())
+    });
+}
