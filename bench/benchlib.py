@@ -74,10 +74,12 @@ def machine():
     return f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, PHP {php}"
 
 
-def run_wrk(url, duration, script=None, args=()):
-    """wrk -t2 -c64 for `duration` s (with a Lua `script` and its `args`): req/s, requests,
-    p99 in ms, non-2xx answers and socket errors."""
-    cmd = ["wrk", "-t2", "-c64", f"-d{duration}s", "--latency"]
+def run_wrk(url, duration, script=None, args=(), threads=2, cpu=None):
+    """wrk -t`threads` -c64 for `duration` s (with a Lua `script` and its `args`; on CPU
+    `cpu` only when given): req/s, requests, p99 in ms, non-2xx answers and socket errors."""
+    cmd = ["wrk", f"-t{threads}", "-c64", f"-d{duration}s", "--latency"]
+    if cpu is not None:
+        cmd = ["taskset", "-c", str(cpu)] + cmd
     if script:
         cmd += ["-s", script]
     cmd.append(url)

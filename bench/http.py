@@ -9,12 +9,18 @@ Targets (each on its own port, started and stopped by this script):
   ceiling-post the ceiling answering that POST with 204
   php-builtin  PHP's built-in server (php -S) with hello-world
   nginx-fpm    nginx + php-fpm (Debian packages), hello-world
+  osw-hello    OpenSwoole 26.2 in base mode (../shared/anchors/osw_app.php), hello-world
+  osw-action   the same, POST /action: json_decode, bump a counter, 204
+  wm-hello     Workerman 5.2.2, one worker (../shared/anchors/wm_hello.php), hello-world
+  wm-action    the same, POST /action
 
+Every PHP server starts the same way: php -n -d memory_limit=-1 plus its extension.
 For each: wrk -t2 -c64 for --duration seconds after a warm-up, repeated --rounds times
 (interleaved); reports the median req/s, p99 latency and server CPU time per request
-(utime+stime of the server's processes over the run / requests).
+(utime+stime of the server's processes over the run / requests). With --pinned the
+server runs on CPU 0 only and wrk -t1 on CPU 1.
 
-Usage: bench/http.py [--duration 10] [--rounds 3] [--only via-hello,ceiling]
+Usage: bench/http.py [--duration 10] [--rounds 3] [--pinned] [--only via-hello,ceiling]
 Needs: wrk, php8.2-cli, php8.2-fpm, nginx, a release build (cargo build --release
 --example ceiling && cargo build --release).
 """
@@ -32,11 +38,16 @@ import time
 from benchlib import APPS, ROOT, SO, cpu_seconds, descendants, machine, run_wrk, wait_port
 
 CEILING = os.path.join(ROOT, "target/release/examples/ceiling")
+ANCHORS = os.path.join(ROOT, "..", "shared", "anchors")
+OSW_SO = os.path.join(ANCHORS, "openswoole-26.2.0", "openswoole.so")
+PHP = ["php", "-n", "-d", "memory_limit=-1"]
+# Set by --pinned: the CPU the server runs on (wrk gets the other one).
+SERVER_CPU = None
 
 
 class Target:
-    def __init__(self, name, port, script=None):
-        self.name, self.port, self.script = name, port, script
+    def __init__(self, name, port, script=None, path="/"):
+        self.name, self.port, self.script, self.path = name, port, script, path
         self.proc = None
         self.tmp = None
 
@@ -47,7 +58,10 @@ class Target:
         self.tmp = tempfile.mkdtemp(prefix=f"via-bench-{self.name}-")
         # stderr to a file: a pipe nobody reads blocks a server that logs every request.
         self.log = open(os.path.join(self.tmp, "stderr.log"), "w")
-        self.proc = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=self.log,
+        command = self.command()
+        if SERVER_CPU is not None:
+            command = ["taskset", "-c", str(SERVER_CPU)] + command
+        self.proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=self.log,
                                      start_new_session=True, env=self.env())
         wait_port(self.port)
 
@@ -75,7 +89,7 @@ class Target:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}/"
+        return f"http://127.0.0.1:{self.port}{self.path}"
 
 
 class Ceiling(Target):
@@ -90,10 +104,21 @@ class Via(Target):
         self.extra_env = extra_env or {}
 
     def command(self):
-        return ["php", "-d", f"extension={SO}", os.path.join(APPS, self.app), str(self.port)]
+        return PHP + ["-d", f"extension={SO}", os.path.join(APPS, self.app), str(self.port)]
 
     def env(self):
         return dict(os.environ, **self.extra_env)
+
+
+class OpenSwoole(Target):
+    def command(self):
+        return PHP + ["-d", f"extension={OSW_SO}", os.path.join(ANCHORS, "osw_app.php"), "base", str(self.port)]
+
+
+class Workerman(Target):
+    def command(self):
+        return PHP + ["-d", "extension=posix", "-d", "extension=ctype",
+                      os.path.join(ANCHORS, "wm_hello.php"), "start", str(self.port)]
 
 
 class Builtin(Target):
@@ -165,7 +190,11 @@ def main():
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", default="")
+    ap.add_argument("--pinned", action="store_true", help="server on CPU 0, wrk -t1 on CPU 1")
     args = ap.parse_args()
+    global SERVER_CPU
+    SERVER_CPU = 0 if args.pinned else None
+    wrk = {"threads": 1, "cpu": 1} if args.pinned else {}
 
     post = os.path.join(APPS, "post.lua")
     targets = [
@@ -176,6 +205,10 @@ def main():
         Via("via-action", 18083, "action.php", post),
         Builtin("php-builtin", 18084),
         NginxFpm("nginx-fpm", 18085),
+        OpenSwoole("osw-hello", 18087),
+        OpenSwoole("osw-action", 18088, post, path="/action"),
+        Workerman("wm-hello", 18089),
+        Workerman("wm-action", 18090, post, path="/action"),
     ]
     if args.only:
         keep = set(args.only.split(","))
@@ -189,10 +222,10 @@ def main():
         for t in targets:
             try:
                 t.start()
-                run_wrk(t.url, args.warmup, t.script)
+                run_wrk(t.url, args.warmup, t.script, **wrk)
                 pids = t.pids()
                 c0 = cpu_seconds(pids)
-                r = run_wrk(t.url, args.duration, t.script)
+                r = run_wrk(t.url, args.duration, t.script, **wrk)
                 r["cpu_us"] = (cpu_seconds(pids) - c0) / max(r["requests"], 1) * 1e6
                 results[t.name].append(r)
                 print(f"round {rnd + 1} {t.name:13} {r['rps']:>10.0f} req/s  p99 {r['p99_ms']:.2f} ms  "
@@ -205,14 +238,22 @@ def main():
            for n, rs in results.items() if rs}
     print(f"\nMachine: {machine()}")
     print(f"Command: bench/http.py --duration {args.duration} --rounds {args.rounds}"
-          f"{' --only ' + args.only if args.only else ''}  (wrk -t2 -c64, medians)\n")
-    print("| target | req/s | p99 ms | server CPU µs/req | req/s vs ceiling | CPU vs ceiling |")
-    print("|---|---:|---:|---:|---:|---:|")
+          f"{' --pinned' if args.pinned else ''}{' --only ' + args.only if args.only else ''}"
+          f"  (wrk {'-t1 on CPU 1, server on CPU 0' if args.pinned else '-t2'} -c64, medians)\n")
+    print("| target | req/s | p99 ms | server CPU µs/req | req/s vs ceiling | CPU vs ceiling "
+          "| via req/s vs it | via CPU vs it |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, m in med.items():
-        base = med.get("ceiling-post" if name == "via-action" else "ceiling")
+        action = name.endswith("-action") or name == "ceiling-post"
+        base = med.get("ceiling-post" if action and name != "ceiling-post" else "ceiling")
         ratio = f"{m['rps'] / base['rps']:.2f}×" if base else "–"
         cpu = f"{m['cpu_us'] / base['cpu_us']:.2f}×" if base else "–"
-        print(f"| {name} | {m['rps']:.0f} | {m['p99_ms']:.2f} | {m['cpu_us']:.2f} | {ratio} | {cpu} |")
+        via = med.get("via-action" if action else "via-hello")
+        peer = name.startswith(("osw-", "wm-")) and via
+        vs = f"{via['rps'] / m['rps']:.2f}×" if peer else "–"
+        vs_cpu = f"{via['cpu_us'] / m['cpu_us']:.2f}×" if peer else "–"
+        print(f"| {name} | {m['rps']:.0f} | {m['p99_ms']:.2f} | {m['cpu_us']:.2f} | {ratio} | {cpu} "
+              f"| {vs} | {vs_cpu} |")
 
 
 if __name__ == "__main__":
