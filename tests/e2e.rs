@@ -254,7 +254,10 @@ fn a_client_flooding_its_event_stream_does_not_starve_php_clients() {
     eprintln!("hello: {baseline:.0} req/s alone, {flooded:.0} under the flood of {} MiB", pushed >> 20);
     assert!(pushed > 0, "the flood ran");
     assert!(stats(&srv)["bad_requests"].as_u64().unwrap() >= 1, "flooding streams are cut");
-    assert!(flooded >= baseline * 0.25, "{flooded:.0} req/s under the flood against {baseline:.0}");
+    // Starved, it was 0.04 of the baseline. The other tests of this binary run at the same
+    // time on two CPUs, so a healthy ratio moves between about 0.2 and 0.9: the bar sits
+    // well above starvation and below that noise.
+    assert!(flooded >= baseline * 0.12, "{flooded:.0} req/s under the flood against {baseline:.0}");
 }
 
 /// Issue 8, D2: the same PHP calls are framed alike by hyper and by the event-stream path.
