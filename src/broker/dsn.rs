@@ -30,15 +30,6 @@ pub enum Driver {
     Nats,
 }
 
-impl Driver {
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Redis => "redis",
-            Self::Nats => "nats",
-        }
-    }
-}
-
 /// Credentials, kept apart from everything that may be shown.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Credentials {
@@ -187,25 +178,10 @@ impl RemoteConfig {
 }
 
 fn decoded(part: &str) -> Result<String, String> {
-    percent_decode(part)
-        .ok_or_else(|| "the user or password of the DSN is not valid percent-encoded UTF-8".into())
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    percent_encoding::percent_decode_str(part)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| "the user or password of the DSN is not valid percent-encoded UTF-8".into())
 }
 
 fn credentials(url: &Url, driver: Driver) -> Result<Credentials, String> {

@@ -243,10 +243,6 @@ impl Remote {
         &self.shared.stats
     }
 
-    pub fn config(&self) -> &RemoteConfig {
-        &self.shared.config
-    }
-
     /// Bytes waiting in the outbox.
     pub fn queued_bytes(&self) -> usize {
         self.shared.outbox.lock().bytes
