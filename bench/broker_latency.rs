@@ -19,41 +19,12 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc;
 use via::broker::{envelope, Remote, RemoteConfig, RemoteEvent, Sink};
 
+#[path = "../tests/support/brokers.rs"]
+#[expect(dead_code, reason = "the TLS servers are for the tests")]
+mod brokers;
+
 const RATES: [u64; 2] = [1_000, 10_000];
 const PAYLOAD: usize = 64;
-
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn start(kind: &str) -> (Server, u16) {
-    let port = free_port();
-    let p = port.to_string();
-    let args: Vec<&str> = if kind == "redis" {
-        vec!["--port", &p, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-    } else {
-        vec!["-a", "127.0.0.1", "-p", &p]
-    };
-    let child = std::process::Command::new(format!("{kind}-server"))
-        .args(&args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("redis-server and nats-server (scripts/deps.sh bench)");
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (Server(child), port)
-}
 
 /// Send time (ns since `epoch`) in the first 8 bytes of a payload.
 fn stamp(epoch: Instant) -> Vec<u8> {
@@ -227,8 +198,9 @@ fn main() {
     via::log::set_level(via::config::LogLevel::Error);
     // Two I/O threads, as a server on this machine has.
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    for kind in ["redis", "nats"] {
-        let (_server, port) = start(kind);
+    for (kind, server) in [("redis", brokers::Kind::Redis), ("nats", brokers::Kind::Nats)] {
+        let server = brokers::BrokerServer::start(server, None);
+        let port = server.port;
         for rate in RATES {
             let via = rt.block_on(via_point(kind, port, rate, secs));
             let ceiling = rt.block_on(async {

@@ -26,9 +26,11 @@ spl_autoload_register(function (string $class): void {
     }
 });
 
+use Via\Framework\Action;
 use Via\Framework\Config;
 use Via\Framework\Context;
 use Via\Framework\Scope;
+use Via\Framework\Signal;
 use Via\Framework\Via;
 
 $port = (int) ($argv[1] ?? 3000);
@@ -56,6 +58,17 @@ $app->page('/counter', function (Context $ctx): void {
         HTML);
 });
 
+/** The room pages' view: the shared counter and its button. */
+function roomView(Signal $hits, Action $bump): string
+{
+    return <<<HTML
+        <div id="room">
+          <span data-text="\${$hits->id()}">{$hits->int()}</span>
+          <button data-on-click="{$bump->post()}">+1 for everybody</button>
+        </div>
+        HTML;
+}
+
 $app->page('/room', function (Context $ctx): void {
     $ctx->scope(Scope::ROUTE);
     $hits = $ctx->signal(0, 'hits');
@@ -63,12 +76,7 @@ $app->page('/room', function (Context $ctx): void {
     $bump = $ctx->action(function (Context $ctx) use ($hits): void {
         $hits->setValue($hits->int() + 1);
     }, 'bump');
-    $ctx->view(fn (): string => <<<HTML
-        <div id="room">
-          <span data-text="\${$hits->id()}">{$hits->int()}</span>
-          <button data-on-click="{$bump->post()}">+1 for everybody</button>
-        </div>
-        HTML);
+    $ctx->view(fn (): string => roomView($hits, $bump));
 });
 
 $app->page('/room-signals', function (Context $ctx) use ($app): void {
@@ -82,12 +90,7 @@ $app->page('/room-signals', function (Context $ctx) use ($app): void {
             }
         }
     }, 'bump');
-    $ctx->view(fn (): string => <<<HTML
-        <div id="room">
-          <span data-text="\${$hits->id()}">{$hits->int()}</span>
-          <button data-on-click="{$bump->post()}">+1 for everybody</button>
-        </div>
-        HTML);
+    $ctx->view(fn (): string => roomView($hits, $bump));
 });
 
 $app->notFound(function (\Via\Request $req, \Via\Response $res) use ($app): void {
