@@ -84,8 +84,19 @@ final class RuntimeBrokerTest extends TestCase
     {
         $b = new WorkersBroker();
         $b->connect();
+        // A raw runtime broker on the same bus sees what goes on the wire (its own too).
+        $raw = new \Via\Broker('workers://');
+        $wire = [];
+        $raw->subscribe(RuntimeBroker::TOPIC, function (string $payload) use (&$wire): void {
+            $wire[] = $payload;
+        });
         $b->publish('session:abc');
+        \Via\run();
         self::assertSame(1, $b->stats()['published']);
+        self::assertSame([['scope' => 'session:abc', 'nodeId' => $b->getNodeId()]], array_map(
+            fn (string $p) => json_decode($p, true, 4, JSON_THROW_ON_ERROR),
+            $wire,
+        ));
         self::assertSame(1, preg_match('/^[0-9a-f]{16}$/', $b->getNodeId()));
         $nodeId = $b->getNodeId();
         $b->connect();
