@@ -132,6 +132,9 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Accept HTTP/2 with prior knowledge (h2c) on the plaintext port.
     pub h2c: bool,
+    /// Serve plaintext HTTP/1.1 with hyper alone, not with `http::h1` first (which hands
+    /// hyper every request it does not serve itself). For comparison and as a fallback.
+    pub hyper_http1: bool,
     pub backlog: u32,
     pub shutdown_timeout: Duration,
     /// Tokio I/O threads. 0 = chosen from the number of CPUs.
@@ -245,6 +248,7 @@ impl Default for ServerConfig {
             port: 3000,
             limits: Limits::default(),
             h2c: true,
+            hyper_http1: false,
             backlog: DEFAULT_BACKLOG,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             io_threads: 0,

@@ -92,33 +92,46 @@ fn exchange(srv: &TestServer, raw: &[u8]) -> Vec<u8> {
     wire::exchange(srv.addr(), raw, true)
 }
 
-/// The one response to `GET path` through hyper (`fast` false) or through the event-stream
-/// path (`fast`: `Accept: text/event-stream`), strictly parsed, nothing after it.
-fn framed(srv: &TestServer, path: &str, fast: bool) -> Framed {
-    // The event-stream path closes after its one answer; hyper is asked to.
-    let extra = if fast { "Accept: text/event-stream\r\n" } else { "Connection: close\r\n" };
+/// The writers of an HTTP/1.1 answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Writer {
+    /// `http::h1`, the default for plaintext HTTP/1.1.
+    H1,
+    /// hyper (`hyper_http1`).
+    Hyper,
+    /// The event-stream path (`Accept: text/event-stream`, alone on its connection).
+    EventStream,
+}
+
+/// The one response to `GET path` from `writer`, strictly parsed, nothing after it.
+fn framed(srv: &TestServer, path: &str, writer: Writer) -> Framed {
+    let extra = match writer {
+        Writer::EventStream => "Accept: text/event-stream\r\n",
+        Writer::H1 | Writer::Hyper => "Connection: close\r\n",
+    };
     let raw = wire::exchange(
         srv.addr(),
         format!("GET {path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n").as_bytes(),
         false,
     );
-    // Which writer answered: the event-stream path ends its head with `connection: close`,
-    // hyper with `date` (it writes the headers it adds after the application's).
+    // Which writer answered: ours end the head with `connection: close`, hyper with `date`
+    // (it writes the headers it adds after the application's).
     let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").map_or(0, |p| p + 4);
     let head = String::from_utf8_lossy(&raw[..head_end]).to_ascii_lowercase();
     assert_eq!(
         head.ends_with("connection: close\r\n\r\n"),
-        fast,
-        "{path}: answered by the other path: {head}"
+        writer != Writer::Hyper,
+        "{path}: not answered by {writer:?}: {head}"
     );
-    let (f, next) = parse_framed(&raw, 0, false).unwrap_or_else(|e| panic!("{path} (fast: {fast}): {e}"));
-    assert_eq!(&raw[next..], b"", "{path} (fast: {fast}): bytes after the response");
+    let (f, next) = parse_framed(&raw, 0, false).unwrap_or_else(|e| panic!("{path} ({writer:?}): {e}"));
+    assert_eq!(&raw[next..], b"", "{path} ({writer:?}): bytes after the response");
     f
 }
 
 #[test]
-fn both_writers_frame_what_the_application_shapes_alike() {
+fn every_writer_frames_what_the_application_shapes_alike() {
     let srv = TestServer::start(|_| {});
+    let hyper = TestServer::start(|c| c.hyper_http1 = true);
     let cases: &[(&str, u16, &str, &str)] = &[
         // (query, status, expected framing, expected body)
         ("status=204&data=abc", 204, "none", ""),
@@ -138,20 +151,28 @@ fn both_writers_frame_what_the_application_shapes_alike() {
     ];
     for &(query, status, framing, body) in cases {
         let path = format!("/framing?{query}");
-        let slow = framed(&srv, &path, false);
-        let fast = framed(&srv, &path, true);
-        for (f, which) in [(&slow, "hyper"), (&fast, "event-stream")] {
-            assert_eq!(f.status, status, "{query} on the {which} path");
-            assert_eq!(f.framing, framing, "{query} on the {which} path");
-            assert_eq!(f.body, body.as_bytes(), "{query} on the {which} path");
-            assert_eq!(f.dates, 1, "{query} on the {which} path: one Date");
+        let answers = [
+            (framed(&srv, &path, Writer::H1), Writer::H1),
+            (framed(&hyper, &path, Writer::Hyper), Writer::Hyper),
+            (framed(&srv, &path, Writer::EventStream), Writer::EventStream),
+        ];
+        for (f, which) in &answers {
+            assert_eq!(f.status, status, "{query} from {which:?}");
+            assert_eq!(f.framing, framing, "{query} from {which:?}");
+            assert_eq!(f.body, body.as_bytes(), "{query} from {which:?}");
+            assert_eq!(f.dates, 1, "{query} from {which:?}: one Date");
         }
     }
 }
 
 #[test]
 fn a_response_without_a_body_does_not_poison_the_next_on_keep_alive() {
-    let srv = TestServer::start(|_| {});
+    for hyper in [false, true] {
+        no_poison(&TestServer::start(|c| c.hyper_http1 = hyper));
+    }
+}
+
+fn no_poison(srv: &TestServer) {
     let mut s = srv.connect();
     let mut raw = Vec::new();
     for q in ["status=204&data=abc", "status=304&body=stream&data=abc", "status=200&data=next"] {
@@ -356,9 +377,19 @@ fn generated_request(rng: &mut Rng) -> Vec<u8> {
 
 #[test]
 fn generated_requests_get_well_framed_answers_and_the_server_keeps_serving() {
+    generated_requests(false);
+}
+
+#[test]
+fn generated_requests_get_well_framed_answers_from_hyper_alone_too() {
+    generated_requests(true);
+}
+
+fn generated_requests(hyper_http1: bool) {
     const SEED: u64 = 0x5eed_0008;
     const REQUESTS: usize = 3000;
     let srv = TestServer::start(|c| {
+        c.hyper_http1 = hyper_http1;
         c.limits.header_timeout = Duration::from_millis(500);
         c.limits.body_timeout = Duration::from_millis(500);
         c.limits.request_timeout = Some(Duration::from_secs(2));

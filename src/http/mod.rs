@@ -4,6 +4,7 @@
 //! `Dispatcher` and answers through their `Reply`; the PHP runtime and the Rust tests use
 //! exactly the same path.
 
+pub mod answer;
 pub mod body;
 pub mod brotli_stream;
 pub mod conn;
@@ -13,6 +14,7 @@ pub mod exchange;
 pub mod form;
 pub mod framing;
 pub mod gzip_stream;
+pub mod h1;
 pub mod head_checks;
 pub mod multipart;
 pub mod outbox;

@@ -26,6 +26,7 @@ use tokio::sync::{oneshot, Notify, Semaphore};
 
 use super::conn::{sniff_h2c, Activity, Watched};
 use super::exchange::Dispatcher;
+use super::h1::{self, Next};
 use super::service::{self, ConnCtx, ServerShared};
 use super::stats::{Stats, StatsSnapshot};
 use super::topics::Topics;
@@ -428,24 +429,28 @@ async fn serve_connection(
     } else {
         (Bytes::new(), false)
     };
-    let prefix = if h2 {
-        prefix
+    if h2 {
+        Box::pin(serve_http(stream, prefix, true, remote, local, shared, shutdown)).await;
+        return;
+    }
+    // HTTP/1.1: served by `h1` until a request it leaves to hyper, or (with `hyper_http1`)
+    // by hyper from the start, except for an event stream alone on its connection.
+    let next = if shared.config.hyper_http1 {
+        Box::pin(h1::take_event_stream(stream, prefix, remote, local, shared, shutdown.clone())).await
     } else {
-        match take_event_stream(&mut stream, prefix, shared).await {
-            Ok(Taken::Stream(req)) => {
-                Box::pin(super::stream_conn::serve(stream, req, remote, local, Arc::clone(shared))).await;
-                return;
-            }
-            Ok(Taken::Other(prefix)) => prefix,
-            Err(e) => {
-                slow(&e);
-                return;
-            }
-        }
+        Box::pin(h1::serve(stream, prefix, remote, local, shared, shutdown.clone())).await
     };
-    // Boxed like the branches above: an idle event stream's task should not carry room
-    // for hyper's connection state.
-    Box::pin(serve_http(stream, prefix, h2, remote, local, shared, shutdown)).await;
+    match next {
+        Next::Closed => {}
+        Next::EventStream(stream, req) => {
+            Box::pin(super::stream_conn::serve(stream, req, remote, local, Arc::clone(shared))).await;
+        }
+        // Boxed like the branches above: an idle event stream's task should not carry room
+        // for hyper's connection state.
+        Next::Hyper(stream, replay) => {
+            Box::pin(serve_http(stream, replay, false, remote, local, shared, shutdown)).await;
+        }
+    }
 }
 
 async fn serve_tls(
@@ -470,49 +475,6 @@ async fn serve_tls(
     };
     let h2 = tls.get_ref().1.alpn_protocol() == Some(super::tls::ALPN_H2);
     serve_http(tls, Bytes::new(), h2, remote, local, shared, shutdown).await;
-}
-
-enum Taken {
-    Stream(Box<super::stream_conn::StreamRequest>),
-    /// Not an event stream: the bytes read so far, for hyper.
-    Other(Bytes),
-}
-
-/// Reads on (within the header timeout) until the first request is known to open an
-/// event stream or not. Only a complete, plain event-stream GET is taken out of hyper's
-/// hands (`stream_conn`); everything else is replayed to hyper as read.
-async fn take_event_stream(
-    stream: &mut TcpStream,
-    prefix: Bytes,
-    shared: &Arc<ServerShared>,
-) -> io::Result<Taken> {
-    use super::stream_conn::{classify, Head};
-    let limits = &shared.config.limits;
-    let deadline = tokio::time::Instant::now() + limits.header_timeout;
-    let mut buf = bytes::BytesMut::from(&prefix[..]);
-    loop {
-        match classify(&buf, limits.max_headers, limits.max_header_size) {
-            Head::Stream(req) => {
-                let static_path =
-                    shared.static_files.as_ref().is_some_and(|f| req.path().starts_with(f.prefix()));
-                if !static_path {
-                    return Ok(Taken::Stream(req));
-                }
-                return Ok(Taken::Other(buf.freeze()));
-            }
-            Head::Other => return Ok(Taken::Other(buf.freeze())),
-            Head::Incomplete => {
-                buf.reserve(1024);
-                let n =
-                    tokio::time::timeout_at(deadline, stream.read_buf(&mut buf)).await.map_err(|_| {
-                        io::Error::new(io::ErrorKind::TimedOut, "no request before header timeout")
-                    })??;
-                if n == 0 {
-                    return Ok(Taken::Other(buf.freeze()));
-                }
-            }
-        }
-    }
 }
 
 /// Serves HTTP/1.1 or HTTP/2 on an established (possibly TLS) connection; `replay` holds
@@ -593,13 +555,11 @@ mod tests {
                 "serve_connection: {} bytes",
                 std::mem::size_of_val(&f)
             );
-            let super::super::stream_conn::Head::Stream(req) = super::super::stream_conn::classify(
-                b"GET / HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n",
-                100,
-                10_000,
-            ) else {
-                panic!("an event-stream request");
-            };
+            let req = Box::new(super::super::stream_conn::StreamRequest::new(
+                http::Method::GET,
+                http::Uri::from_static("/"),
+                http::HeaderMap::new(),
+            ));
             let conn = TcpStream::connect(addr).await.unwrap();
             let f = super::super::stream_conn::serve(conn, req, addr, addr, Arc::clone(&shared));
             assert!(

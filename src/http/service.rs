@@ -22,14 +22,12 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
+use super::answer::{plain_text, shape, Outgoing, Shaped};
 use super::body::StreamedBody;
 use super::conn::Activity;
-use super::encoding::{self, choose_coding, mark_encoded, Coding, StreamEncoder};
 use super::exchange::{
-    BodyError, Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource,
-    ResponseStart,
+    BodyError, Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart,
 };
-use super::framing;
 use super::head_checks;
 use super::multipart;
 use super::static_files::{FileBody, StaticFiles, StaticReply};
@@ -183,8 +181,7 @@ impl Plain {
 
     fn into_response(self, version: Version) -> Response<ResponseBody> {
         let status = self.status;
-        let text = format!("{} {}\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
-        let mut resp = Response::new(ResponseBody::new(Kind::Full(Some(Bytes::from(text)))));
+        let mut resp = Response::new(ResponseBody::new(Kind::Full(Some(plain_text(status)))));
         *resp.status_mut() = status;
         let h = resp.headers_mut();
         h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
@@ -412,8 +409,8 @@ async fn ask_application(
     })
 }
 
-/// The application's response as hyper sends it: framed, compressed when the client and
-/// the content allow, with the reason phrase it chose (HTTP/1 only).
+/// The application's response as hyper sends it (`answer::shape`), with the reason phrase
+/// it chose (HTTP/1 only).
 fn application_response(
     start: ResponseStart,
     version: Version,
@@ -421,39 +418,16 @@ fn application_response(
     accept_encoding: Option<&HeaderValue>,
     shared: &ServerShared,
 ) -> Response<ResponseBody> {
-    let stats = &shared.stats;
-    let mut headers = start.headers;
-    let head_without_body = is_head && matches!(&start.body, ResponseBodySource::Full(b) if b.is_empty());
-    framing::prepare_headers(start.status, &mut headers, head_without_body);
-    let coding = choose_coding(&shared.config, &mut headers, accept_encoding, start.status, is_head);
-    let kind = match framing::body_for(start.status, start.body) {
-        ResponseBodySource::Full(b)
-            if coding != Coding::Identity && b.len() >= shared.config.compression.min_size =>
-        {
-            match encoding::encode_all(coding, &shared.config.compression, &b) {
-                Ok(encoded) => {
-                    mark_encoded(&mut headers, coding, stats);
-                    Kind::Full(Some(encoded))
-                }
-                Err(e) => {
-                    crate::warn!("compressing a response failed ({e}); sending it as is");
-                    Kind::Full(Some(b))
-                }
-            }
-        }
-        ResponseBodySource::Full(b) => Kind::Full(Some(b)),
-        ResponseBodySource::Stream { stream, heartbeat } => {
-            let encoder = StreamEncoder::new(coding, &shared.config.compression);
-            if encoder.is_some() {
-                mark_encoded(&mut headers, coding, stats);
-            }
-            Kind::Stream(StreamedBody::new(stream.body(), encoder, heartbeat, Arc::clone(stats)))
-        }
+    let Shaped { status, reason, headers, body } =
+        shape(start, is_head, accept_encoding, &shared.config, &shared.stats);
+    let kind = match body {
+        Outgoing::Full(b) => Kind::Full(Some(b)),
+        Outgoing::Stream(s) => Kind::Stream(s),
     };
     let mut resp = Response::new(ResponseBody::new(kind));
-    *resp.status_mut() = start.status;
+    *resp.status_mut() = status;
     *resp.headers_mut() = headers;
-    let reason = start.reason.filter(|_| version < Version::HTTP_2);
+    let reason = reason.filter(|_| version < Version::HTTP_2);
     if let Some(r) = reason.and_then(|reason| hyper::ext::ReasonPhrase::try_from(reason).ok()) {
         resp.extensions_mut().insert(r);
     }

@@ -1,11 +1,11 @@
 //! HTTP/1.1 event-stream connections served without hyper.
 //!
-//! Owns: recognising, from the bytes read while sniffing a plaintext connection, a request
-//! that opens an event stream (`GET`, `Accept: text/event-stream`, no body, nothing after
-//! it), and serving that one request: dispatch, the response head, then the stream's
-//! chunks written straight to the socket until it ends or the client leaves.
-//! Does not own: anything else — every other request, and every request this module is
-//! not sure about, goes to hyper with the bytes read so far replayed.
+//! Owns: serving a request that opens an event stream (`GET`, `Accept: text/event-stream`,
+//! no body, nothing after it; `h1` recognises it) as its connection's last: dispatch, the
+//! response head, then the stream's chunks written straight to the socket until it ends or
+//! the client leaves. The chunk writer (`pump`) is `h1`'s too, for a stream answered on a
+//! connection that goes on.
+//! Does not own: any other request (`h1`, hyper).
 //!
 //! Why: an idle stream is what thousands of browsers hold, and under hyper each one keeps
 //! hyper's 8 KiB read buffer, its 8 KiB write buffer and its connection state (~20 KiB of
@@ -21,17 +21,17 @@ use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::SystemTime;
 
-use http::header::{HeaderName, HeaderValue, ACCEPT, ACCEPT_ENCODING};
+use bytes::BytesMut;
+use http::header::{HeaderValue, ACCEPT_ENCODING};
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use http_body_util::BodyExt;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
+use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::body::StreamedBody;
-use super::encoding::{self, choose_coding, mark_encoded, Coding, StreamEncoder};
-use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart};
+use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart};
 use super::framing;
 use super::service::ServerShared;
 
@@ -43,73 +43,18 @@ pub struct StreamRequest {
 }
 
 impl StreamRequest {
+    /// An event-stream request that `h1` parsed (on a connection it served before).
+    pub(super) fn new(method: Method, uri: Uri, headers: HeaderMap) -> Self {
+        Self { method, uri, headers }
+    }
+
     pub fn path(&self) -> &str {
         self.uri.path()
     }
 }
 
-/// What the first bytes of a plaintext connection are.
-pub enum Head {
-    /// More bytes are needed to tell.
-    Incomplete,
-    /// An event-stream request this module serves.
-    Stream(Box<StreamRequest>),
-    /// Anything else: hyper's.
-    Other,
-}
-
-/// Looks at the bytes read so far. Conservative: whatever is unusual is `Other`.
-pub fn classify(buf: &[u8], max_headers: usize, max_header_size: usize) -> Head {
-    if !(buf.starts_with(b"GET ") || b"GET ".starts_with(buf)) {
-        return Head::Other;
-    }
-    if buf.len() < 4 {
-        return Head::Incomplete;
-    }
-    let mut storage = vec![httparse::EMPTY_HEADER; max_headers.min(256)];
-    let mut req = httparse::Request::new(&mut storage);
-    let len = match req.parse(buf) {
-        Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) if buf.len() < max_header_size => return Head::Incomplete,
-        _ => return Head::Other,
-    };
-    // Exactly one request, HTTP/1.1, under the size limit.
-    if len != buf.len() || len > max_header_size || req.version != Some(1) {
-        return Head::Other;
-    }
-    let Some(path) = req.path.filter(|p| p.starts_with('/')) else { return Head::Other };
-    let Ok(uri) = Uri::try_from(path) else { return Head::Other };
-    let mut headers = HeaderMap::with_capacity(req.headers.len());
-    let mut wants_stream = false;
-    for h in req.headers.iter() {
-        let (Ok(name), Ok(value)) =
-            (HeaderName::from_bytes(h.name.as_bytes()), HeaderValue::from_bytes(h.value))
-        else {
-            return Head::Other;
-        };
-        match name.as_str() {
-            // A body, an upgrade, an expectation: hyper knows what to do with those.
-            "content-length" if h.value != b"0" => return Head::Other,
-            "transfer-encoding" | "upgrade" | "expect" => return Head::Other,
-            "connection" if !value.as_bytes().eq_ignore_ascii_case(b"keep-alive") => return Head::Other,
-            _ => {}
-        }
-        if name == ACCEPT
-            && value.to_str().is_ok_and(|v| v.to_ascii_lowercase().contains("text/event-stream"))
-        {
-            wants_stream = true;
-        }
-        headers.append(name, value);
-    }
-    // A head the rules refuse is hyper's too: the service answers it with the same 400.
-    if !wants_stream || super::head_checks::check_host(Version::HTTP_11, &headers).is_err() {
-        return Head::Other;
-    }
-    Head::Stream(Box::new(StreamRequest { method: Method::GET, uri, headers }))
-}
-
 /// Writes all of `bufs` (advancing through partial writes).
-async fn write_all_vectored(io: &mut TcpStream, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
+pub(super) async fn write_all_vectored(io: &mut TcpStream, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
     while !bufs.is_empty() {
         let n = io.write_vectored(bufs).await?;
         if n == 0 {
@@ -120,46 +65,10 @@ async fn write_all_vectored(io: &mut TcpStream, mut bufs: &mut [IoSlice<'_>]) ->
     Ok(())
 }
 
-fn head_bytes(
-    status: StatusCode,
-    reason: Option<&[u8]>,
-    headers: &HeaderMap,
-    extra: &[(&str, &str)],
-) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(status.as_str().as_bytes());
-    out.push(b' ');
-    match reason {
-        // The phrases hyper accepts on its path, so that both paths send the same line.
-        Some(r) if hyper::ext::ReasonPhrase::try_from(r).is_ok() => out.extend_from_slice(r),
-        _ => out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes()),
-    }
-    out.extend_from_slice(b"\r\n");
-    for (k, v) in headers {
-        out.extend_from_slice(k.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(v.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    for (k, v) in extra {
-        out.extend_from_slice(k.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(v.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    if !headers.contains_key(http::header::DATE) {
-        out.extend_from_slice(b"date: ");
-        out.extend_from_slice(httpdate::fmt_http_date(SystemTime::now()).as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b"connection: close\r\n\r\n");
-    out
-}
-
 /// A small response for a request that never reached the application's answer.
 async fn plain(io: &mut TcpStream, status: StatusCode) {
-    let head = head_bytes(status, None, &HeaderMap::new(), &[("content-length", "0")]);
+    let mut head = Vec::with_capacity(128);
+    encode_head(&mut head, status, None, &HeaderMap::new(), Delimit::Length(0), true);
     let _ = io.write_all(&head).await;
     let _ = io.shutdown().await;
 }
@@ -186,16 +95,27 @@ enum Peer {
     Flooding,
 }
 
-/// Reads what the peer sent (a few bounded reads, discarded) to tell whether it left.
-fn check_peer(io: &TcpStream, stray: &mut usize) -> Peer {
+/// Reads what the peer sent (a few bounded reads) to tell whether it left: discarded and
+/// counted, or kept for the next request.
+fn check_peer(io: &TcpStream, input: &mut Input<'_>) -> Peer {
     let mut scratch = [0u8; 1024];
     for _ in 0..STRAY_READS_PER_WAKE {
-        match io.try_read(&mut scratch) {
+        let read = match input {
+            Input::Discard { .. } => io.try_read(&mut scratch),
+            Input::Keep { buf, limit } if buf.len() < *limit => {
+                buf.reserve(1024);
+                io.try_read_buf(*buf)
+            }
+            Input::Keep { .. } => return Peer::Open,
+        };
+        match read {
             Ok(0) => return Peer::Gone,
             Ok(n) => {
-                *stray += n;
-                if *stray > MAX_STRAY_BYTES {
-                    return Peer::Flooding;
+                if let Input::Discard { stray } = input {
+                    *stray += n;
+                    if *stray > MAX_STRAY_BYTES {
+                        return Peer::Flooding;
+                    }
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Peer::Open,
@@ -234,7 +154,8 @@ pub async fn serve(
         Some(body) => body,
         None => return,
     };
-    Box::pin(pump(io, body, write_timeout, stats)).await;
+    Box::pin(pump(&mut io, body, write_timeout, &stats, Input::Discard { stray: 0 })).await;
+    let _ = io.shutdown().await;
 }
 
 /// Hands the request to the application and waits for its answer (or the request
@@ -290,44 +211,25 @@ async fn write_head(
 ) -> Option<StreamedBody> {
     let stats = &shared.stats;
     let write_timeout = shared.config.limits.write_timeout;
-    let ResponseStart { status, reason, mut headers, body } = start;
-    framing::prepare_headers(status, &mut headers, false);
-    headers.remove(http::header::CONNECTION); // this connection closes after the response
-    let coding = choose_coding(&shared.config, &mut headers, accept_encoding.as_ref(), status, false);
-    match framing::body_for(status, body) {
-        ResponseBodySource::Full(b) if !framing::status_allows_body(status) => {
-            let head = head_bytes(status, reason.as_deref(), &headers, &[]);
-            let _ = tokio::time::timeout(write_timeout, io.write_all(&head)).await;
-            let _ = io.shutdown().await;
-            drop(b);
-            None
-        }
-        ResponseBodySource::Full(b) => {
-            let b = if coding != Coding::Identity && b.len() >= shared.config.compression.min_size {
-                match encoding::encode_all(coding, &shared.config.compression, &b) {
-                    Ok(encoded) => {
-                        mark_encoded(&mut headers, coding, stats);
-                        encoded
-                    }
-                    Err(_) => b,
-                }
+    let mut shaped = shape(start, false, accept_encoding.as_ref(), &shared.config, stats);
+    shaped.headers.remove(http::header::CONNECTION); // this connection closes after the response
+    let Shaped { status, reason, headers, body } = shaped;
+    let mut head = Vec::with_capacity(256);
+    match body {
+        Outgoing::Full(b) => {
+            let delimit = if framing::status_allows_body(status) {
+                Delimit::Length(b.len() as u64)
             } else {
-                b
+                Delimit::None
             };
-            let len = b.len().to_string();
-            let head = head_bytes(status, reason.as_deref(), &headers, &[("content-length", &len)]);
+            encode_head(&mut head, status, reason.as_deref(), &headers, delimit, true);
             let mut slices = [IoSlice::new(&head), IoSlice::new(&b)];
             let _ = tokio::time::timeout(write_timeout, write_all_vectored(io, &mut slices)).await;
             let _ = io.shutdown().await;
             None
         }
-        ResponseBodySource::Stream { stream, heartbeat } => {
-            let encoder = StreamEncoder::new(coding, &shared.config.compression);
-            if encoder.is_some() {
-                mark_encoded(&mut headers, coding, stats);
-            }
-            let body = StreamedBody::new(stream.body(), encoder, heartbeat, Arc::clone(stats));
-            let head = head_bytes(status, reason.as_deref(), &headers, &[("transfer-encoding", "chunked")]);
+        Outgoing::Stream(body) => {
+            encode_head(&mut head, status, reason.as_deref(), &headers, Delimit::Chunked, true);
             drop(headers);
             match tokio::time::timeout(write_timeout, io.write_all(&head)).await {
                 Ok(Ok(())) => Some(body),
@@ -348,30 +250,54 @@ const BATCH_FRAMES: usize = 16;
 /// Bytes one batched write carries at most.
 const BATCH_BYTES: usize = 64 * 1024;
 
+/// What a stream's writer does with the bytes its client sends meanwhile.
+pub(super) enum Input<'a> {
+    /// Discards them, `MAX_STRAY_BYTES` in all at most: the connection closes after the
+    /// stream and has no use for them.
+    Discard { stray: usize },
+    /// Keeps them for the connection's next request, up to `limit` bytes; then stops
+    /// reading until the stream ends (a closed peer is then noticed by a failing write or
+    /// the next heartbeat).
+    Keep { buf: &'a mut BytesMut, limit: usize },
+}
+
+/// How a stream's writing ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Pumped {
+    /// The stream finished and its last chunk was written: the connection may go on.
+    Finished,
+    /// The application gave up, the client left or stalled, or flooded: close.
+    Cut,
+}
+
 /// Writes the stream's chunks as they come until it ends, the client leaves, or a write
 /// stalls past the write timeout. Dropping `body` on the way out reports a stream that did
 /// not finish as closed.
-async fn pump(
-    mut io: TcpStream,
+pub(super) async fn pump(
+    io: &mut TcpStream,
     mut body: StreamedBody,
     write_timeout: std::time::Duration,
-    stats: Arc<super::stats::Stats>,
-) {
+    stats: &super::stats::Stats,
+    mut input: Input<'_>,
+) -> Pumped {
     use futures_util::FutureExt;
-    let mut stray = 0usize;
     let mut batch: Vec<bytes::Bytes> = Vec::with_capacity(BATCH_FRAMES);
     loop {
+        let reading = match &input {
+            Input::Discard { .. } => true,
+            Input::Keep { buf, limit } => buf.len() < *limit,
+        };
         let first = tokio::select! {
             // The stream first: a readable socket only matters when there is nothing to send.
             biased;
             frame = body.frame() => frame,
-            ready = io.readable() => {
-                let peer = if ready.is_err() { Peer::Gone } else { check_peer(&io, &mut stray) };
+            ready = io.readable(), if reading => {
+                let peer = if ready.is_err() { Peer::Gone } else { check_peer(io, &mut input) };
                 match peer {
                     Peer::Open => continue,
                     Peer::Gone => {
                         stats.client_aborts.fetch_add(1, Ordering::Relaxed);
-                        return;
+                        return Pumped::Cut;
                     }
                     Peer::Flooding => {
                         crate::debug!(
@@ -379,7 +305,7 @@ async fn pump(
                              after its request"
                         );
                         stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-                        return;
+                        return Pumped::Cut;
                     }
                 }
             }
@@ -408,26 +334,27 @@ async fn pump(
             }
         }
         if !batch.is_empty() {
-            match write_chunks(&mut io, &batch, write_timeout).await {
+            match write_chunks(io, &batch, write_timeout).await {
                 Ok(()) => batch.clear(),
                 Err(e) if e.kind() == io::ErrorKind::TimedOut => {
                     stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
-                    return;
+                    return Pumped::Cut;
                 }
                 Err(_) => {
                     stats.client_aborts.fetch_add(1, Ordering::Relaxed);
-                    return;
+                    return Pumped::Cut;
                 }
             }
         }
         match end {
             None => {}
             // The application gave up mid-stream: no clean end (a reset).
-            Some(false) => return,
+            Some(false) => return Pumped::Cut,
             Some(true) => {
-                let _ = tokio::time::timeout(write_timeout, io.write_all(b"0\r\n\r\n")).await;
-                let _ = io.shutdown().await;
-                return;
+                return match tokio::time::timeout(write_timeout, io.write_all(b"0\r\n\r\n")).await {
+                    Ok(Ok(())) => Pumped::Finished,
+                    _ => Pumped::Cut,
+                };
             }
         }
     }
@@ -480,61 +407,5 @@ struct InFlight(Arc<super::stats::Stats>);
 impl Drop for InFlight {
     fn drop(&mut self) {
         self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn kind(raw: &[u8]) -> &'static str {
-        match classify(raw, 100, 16384) {
-            Head::Incomplete => "incomplete",
-            Head::Stream(_) => "stream",
-            Head::Other => "other",
-        }
-    }
-
-    #[test]
-    fn only_plain_event_stream_gets_are_taken() {
-        let sse = b"GET /events?x=1 HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n";
-        assert_eq!(kind(sse), "stream");
-        assert_eq!(kind(&sse[..20]), "incomplete");
-        assert_eq!(kind(b"GE"), "incomplete");
-        assert_eq!(kind(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), "other", "not asking for a stream");
-        assert_eq!(kind(b"POST /e HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n"), "other");
-        assert_eq!(kind(b"GET /e HTTP/1.0\r\nAccept: text/event-stream\r\n\r\n"), "other");
-        assert_eq!(
-            kind(b"GET /e HTTP/1.1\r\nAccept: text/event-stream\r\nContent-Length: 3\r\n\r\n"),
-            "other"
-        );
-        assert_eq!(
-            kind(b"GET /e HTTP/1.1\r\nAccept: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"),
-            "other"
-        );
-        assert_eq!(
-            kind(b"GET /e HTTP/1.1\r\nAccept: text/event-stream\r\nConnection: upgrade\r\n\r\n"),
-            "other"
-        );
-        let mut pipelined = sse.to_vec();
-        pipelined.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
-        assert_eq!(kind(&pipelined), "other", "pipelined requests are hyper's");
-        assert_eq!(kind(b"GET http://a/e HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n"), "other");
-        assert_eq!(
-            kind(b"GET /e HTTP/1.1\r\nHost: a\r\nAccept: text/html, text/event-stream;q=0.9\r\n\r\n"),
-            "stream"
-        );
-        assert_eq!(
-            kind(b"GET /e HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n"),
-            "other",
-            "no Host: hyper's 400"
-        );
-        assert_eq!(
-            kind(b"GET /e HTTP/1.1\r\nHost: a\r\nHost: b\r\nAccept: text/event-stream\r\n\r\n"),
-            "other"
-        );
-        assert_eq!(kind(b"GET /e HTTP/1.1\r\nBad Header\r\n\r\n"), "other");
-        let big = format!("GET /e HTTP/1.1\r\nAccept: text/event-stream\r\nX: {}\r\n\r\n", "a".repeat(20000));
-        assert_eq!(kind(big.as_bytes()), "other", "over the header limit: hyper answers 431");
     }
 }

@@ -1,0 +1,232 @@
+//! The application's answer as every writer sends it: framed, compressed when the client
+//! and the content allow, and — for the two HTTP/1.1 writers of our own (`h1`,
+//! `stream_conn`) — its head as bytes.
+//!
+//! Owns: the one place that turns a `ResponseStart` into status, headers and a body to
+//! send (hyper's service, `h1` and `stream_conn` all call `shape`), the HTTP/1.1 head
+//! encoding, and the cached `Date` value.
+//! Does not own: the framing rules themselves (`framing`) or the codecs (`encoding`).
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, DATE};
+use http::{HeaderMap, StatusCode};
+
+use super::body::StreamedBody;
+use super::encoding::{self, choose_coding, mark_encoded, Coding, StreamEncoder};
+use super::exchange::{ResponseBodySource, ResponseStart};
+use super::framing;
+use super::stats::Stats;
+use crate::config::ServerConfig;
+
+/// The body to send.
+pub enum Outgoing {
+    /// A whole body (possibly compressed; empty for a status without one).
+    Full(Bytes),
+    /// A stream, compressed frame by frame when its encoder is set.
+    Stream(StreamedBody),
+}
+
+/// A response ready to be written.
+pub struct Shaped {
+    pub status: StatusCode,
+    /// The application's reason phrase, if it chose one (HTTP/1 only).
+    pub reason: Option<Bytes>,
+    pub headers: HeaderMap,
+    pub body: Outgoing,
+}
+
+/// Frames and compresses the application's answer to a request (`is_head`: a HEAD request,
+/// whose answer keeps the length the application declared when it gave no body).
+pub fn shape(
+    start: ResponseStart,
+    is_head: bool,
+    accept_encoding: Option<&HeaderValue>,
+    config: &ServerConfig,
+    stats: &Arc<Stats>,
+) -> Shaped {
+    let ResponseStart { status, reason, mut headers, body } = start;
+    let head_without_body = is_head && matches!(&body, ResponseBodySource::Full(b) if b.is_empty());
+    framing::prepare_headers(status, &mut headers, head_without_body);
+    let coding = choose_coding(config, &mut headers, accept_encoding, status, is_head);
+    let body = match framing::body_for(status, body) {
+        ResponseBodySource::Full(b)
+            if coding != Coding::Identity && b.len() >= config.compression.min_size =>
+        {
+            match encoding::encode_all(coding, &config.compression, &b) {
+                Ok(encoded) => {
+                    mark_encoded(&mut headers, coding, stats);
+                    Outgoing::Full(encoded)
+                }
+                Err(e) => {
+                    crate::warn!("compressing a response failed ({e}); sending it as is");
+                    Outgoing::Full(b)
+                }
+            }
+        }
+        ResponseBodySource::Full(b) => Outgoing::Full(b),
+        ResponseBodySource::Stream { stream, heartbeat } => {
+            let encoder = StreamEncoder::new(coding, &config.compression);
+            if encoder.is_some() {
+                mark_encoded(&mut headers, coding, stats);
+            }
+            Outgoing::Stream(StreamedBody::new(stream.body(), encoder, heartbeat, Arc::clone(stats)))
+        }
+    };
+    Shaped { status, reason, headers, body }
+}
+
+/// The body of an answer the server gives itself: "404 Not Found\n".
+pub fn plain_text(status: StatusCode) -> Bytes {
+    Bytes::from(format!("{} {}\n", status.as_u16(), status.canonical_reason().unwrap_or("")))
+}
+
+/// How the body after an HTTP/1.1 head is delimited.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delimit {
+    /// `content-length: n`.
+    Length(u64),
+    /// `transfer-encoding: chunked`.
+    Chunked,
+    /// Neither: a status without a body, or a HEAD answer that keeps the length the
+    /// application declared.
+    None,
+}
+
+/// Appends an HTTP/1.1 response head to `out`: the status line (with the application's
+/// reason phrase when hyper would send it too, so that every writer sends the same line),
+/// the headers, the framing header, one `Date`, and `connection: close` when `close`.
+pub fn encode_head(
+    out: &mut Vec<u8>,
+    status: StatusCode,
+    reason: Option<&[u8]>,
+    headers: &HeaderMap,
+    delimit: Delimit,
+    close: bool,
+) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(status.as_str().as_bytes());
+    out.push(b' ');
+    match reason {
+        Some(r) if hyper::ext::ReasonPhrase::try_from(r).is_ok() => out.extend_from_slice(r),
+        _ => out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes()),
+    }
+    out.extend_from_slice(b"\r\n");
+    for (k, v) in headers {
+        out.extend_from_slice(k.as_str().as_bytes());
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    match delimit {
+        Delimit::Length(n) => {
+            out.extend_from_slice(b"content-length: ");
+            out.extend_from_slice(itoa_buf(n).as_slice());
+            out.extend_from_slice(b"\r\n");
+        }
+        Delimit::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+        Delimit::None => {}
+    }
+    if !headers.contains_key(DATE) {
+        out.extend_from_slice(b"date: ");
+        with_http_date(|d| out.extend_from_slice(d));
+        out.extend_from_slice(b"\r\n");
+    }
+    if close {
+        out.extend_from_slice(b"connection: close\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The decimal digits of `n`.
+fn itoa_buf(mut n: u64) -> DigitBuf {
+    let mut d = DigitBuf { bytes: [0; 20], start: 20 };
+    loop {
+        d.start -= 1;
+        d.bytes[d.start] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return d;
+        }
+    }
+}
+
+struct DigitBuf {
+    bytes: [u8; 20],
+    start: usize,
+}
+
+impl DigitBuf {
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+}
+
+thread_local! {
+    /// The formatted date of the current second, per I/O thread (hyper caches it too).
+    static DATE_CACHE: RefCell<(u64, [u8; 29])> = const { RefCell::new((0, [0; 29])) };
+}
+
+/// Calls `f` with the IMF-fixdate of now (29 bytes), formatted once per second.
+fn with_http_date<R>(f: impl FnOnce(&[u8]) -> R) -> R {
+    let now = SystemTime::now();
+    let secs = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    DATE_CACHE.with(|cell| {
+        let mut cache = cell.borrow_mut();
+        if cache.0 != secs {
+            let text = httpdate::fmt_http_date(now);
+            let n = text.len().min(29);
+            cache.1[..n].copy_from_slice(&text.as_bytes()[..n]);
+            cache.0 = secs;
+        }
+        f(&cache.1)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(
+        status: u16,
+        reason: Option<&[u8]>,
+        pairs: &[(&'static str, &'static str)],
+        d: Delimit,
+        close: bool,
+    ) -> String {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        let mut out = Vec::new();
+        encode_head(&mut out, StatusCode::from_u16(status).unwrap(), reason, &h, d, close);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn heads_are_framed_as_asked() {
+        let h = head(200, None, &[("x-a", "1"), ("date", "D")], Delimit::Length(1234), false);
+        assert_eq!(h, "HTTP/1.1 200 OK\r\nx-a: 1\r\ndate: D\r\ncontent-length: 1234\r\n\r\n");
+        let h = head(200, Some(b"Fine"), &[("date", "D")], Delimit::Chunked, true);
+        assert_eq!(
+            h,
+            "HTTP/1.1 200 Fine\r\ndate: D\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+        );
+        let h = head(204, Some(b"bad\r\nx"), &[("date", "D")], Delimit::None, false);
+        assert_eq!(h, "HTTP/1.1 204 No Content\r\ndate: D\r\n\r\n", "a phrase hyper refuses is not sent");
+        let h = head(200, None, &[], Delimit::Length(0), false);
+        assert!(h.starts_with("HTTP/1.1 200 OK\r\ncontent-length: 0\r\ndate: "), "{h}");
+        assert!(h.ends_with(" GMT\r\n\r\n"), "{h}");
+        assert_eq!(h.len(), "HTTP/1.1 200 OK\r\ncontent-length: 0\r\ndate: \r\n\r\n".len() + 29);
+    }
+
+    #[test]
+    fn lengths_in_decimal() {
+        for n in [0u64, 7, 10, 99, 100, 12345, u64::MAX] {
+            assert_eq!(itoa_buf(n).as_slice(), n.to_string().as_bytes());
+        }
+    }
+}

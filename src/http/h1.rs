@@ -1,0 +1,706 @@
+//! HTTP/1.1 keep-alive connections served without hyper: the common requests, parsed,
+//! handed to the application and answered here; anything unusual goes to hyper.
+//!
+//! Owns: the request loop of a plaintext HTTP/1.1 connection — reading a head within the
+//! header and keep-alive timeouts, a `Content-Length` body within the body timeout, the
+//! hand-over with the request timeout, the answer (a whole body in one vectored write, or
+//! a chunked stream), pipelining and `Connection: close`.
+//! Does not own: what a request means (`exchange::Dispatcher`), the framing rules
+//! (`framing`, `answer`), event streams alone on their connection (`stream_conn`).
+//!
+//! Why: hyper's HTTP/1.1 path costs more per request than the request itself (its
+//! connection state machine, its buffered encoder, a service future and a response body
+//! per request; bench/RESULTS.md, issue 12). The requests a browser or an API client sends
+//! — a method, an origin-form target, headers, no body or one with a length — are parsed
+//! here with `httparse` (hyper's parser) and answered with one system call.
+//!
+//! The hand-off rule: a request this module is not sure about — another HTTP version, a
+//! transfer coding, `Expect`, `Upgrade`, a length over the limit, too many or too large
+//! headers, a multipart body, a static file, a head `httparse` refuses, a `Host` the rules
+//! refuse — is left unread, and hyper takes the connection from that request on with the
+//! bytes read so far replayed. hyper then answers it exactly as it would have (400, 413,
+//! 431, 100-continue, chunked bodies, uploads). Hand-offs happen only at a request
+//! boundary, so no request is served twice or half.
+
+use std::io::{self, IoSlice};
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use http::header::{HeaderName, HeaderValue, ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, Sleep};
+
+use super::answer::{encode_head, plain_text, shape, Delimit, Outgoing, Shaped};
+use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart};
+use super::framing;
+use super::service::ServerShared;
+use super::stream_conn::{self, Input, Pumped, StreamRequest};
+use crate::shutdown::Shutdown;
+
+/// Headers parsed here at most; a request with more goes to hyper (which applies
+/// `max_headers` and answers 431 past it).
+const MAX_PARSED_HEADERS: usize = 64;
+
+/// The read buffer's first size: a typical head and a small body.
+const READ_BUF: usize = 4096;
+
+/// Who serves the connection from here on.
+pub enum Next {
+    /// Nobody: it closed, timed out or the server is shutting down.
+    Closed,
+    /// hyper, from the request at the start of these bytes (read, not yet served).
+    Hyper(TcpStream, Bytes),
+    /// `stream_conn`: an event stream with nothing after it, the connection's last request.
+    EventStream(TcpStream, Box<StreamRequest>),
+}
+
+/// What the bytes at the start of the buffer are.
+enum Parse {
+    /// Not a whole head yet.
+    Partial,
+    /// hyper's to serve (the buffer is as it was).
+    Hyper,
+    /// An event-stream GET with nothing after it (its head was taken from the buffer).
+    EventStream(Box<StreamRequest>),
+    /// A request this module serves (its head was taken from the buffer; its body of
+    /// `body_len` bytes follows).
+    Request(Box<Parsed>),
+}
+
+struct Parsed {
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body_len: usize,
+    /// The client asked to close after this request.
+    close: bool,
+}
+
+/// Where a name or a value lies in the head.
+#[derive(Clone, Copy, Default)]
+struct Span {
+    at: usize,
+    len: usize,
+}
+
+impl Span {
+    fn of(part: &[u8], base: *const u8) -> Self {
+        Self { at: part.as_ptr() as usize - base as usize, len: part.len() }
+    }
+    fn range(self) -> std::ops::Range<usize> {
+        self.at..self.at + self.len
+    }
+}
+
+/// A decimal `Content-Length` value (digits only, as RFC 9110 §8.6 writes it).
+fn content_length(v: &[u8]) -> Option<u64> {
+    if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    v.iter().try_fold(0u64, |n, d| n.checked_mul(10)?.checked_add(u64::from(d - b'0')))
+}
+
+fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w.eq_ignore_ascii_case(needle))
+}
+
+/// Looks at the bytes at the start of `buf`. With `serve` false only an event stream is
+/// taken (the connection then belongs to hyper for everything else).
+fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
+    let limits = &shared.config.limits;
+    let mut raw = [httparse::EMPTY_HEADER; MAX_PARSED_HEADERS];
+    let max = limits.max_headers.clamp(1, MAX_PARSED_HEADERS);
+    let mut req = httparse::Request::new(&mut raw[..max]);
+    let head_len = match req.parse(buf) {
+        Ok(httparse::Status::Complete(n)) if n <= limits.max_header_size => n,
+        Ok(httparse::Status::Partial) if buf.len() < limits.max_header_size => return Parse::Partial,
+        _ => return Parse::Hyper,
+    };
+    let (Some(1), Some(method), Some(path)) = (req.version, req.method, req.path) else {
+        return Parse::Hyper;
+    };
+    let Ok(method) = Method::from_bytes(method.as_bytes()) else { return Parse::Hyper };
+    if method == Method::CONNECT || !path.starts_with('/') {
+        return Parse::Hyper;
+    }
+    if shared.static_files.as_ref().is_some_and(|f| path.starts_with(f.prefix())) {
+        return Parse::Hyper;
+    }
+    let base = buf.as_ptr();
+    let path = Span::of(path.as_bytes(), base);
+    let mut spans = [(Span::default(), Span::default()); MAX_PARSED_HEADERS];
+    let (mut body_len, mut has_length, mut close) = (0u64, false, false);
+    let (mut wants_stream, mut multipart) = (false, false);
+    for (h, span) in req.headers.iter().zip(spans.iter_mut()) {
+        let (name, value) = (h.name.as_bytes(), h.value);
+        *span = (Span::of(name, base), Span::of(value, base));
+        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+        if is("content-length") {
+            match content_length(value) {
+                Some(n) if !has_length && n <= limits.max_body_size => (body_len, has_length) = (n, true),
+                _ => return Parse::Hyper, // repeated, malformed or too large: hyper's 400 or 413
+            }
+        } else if is("transfer-encoding") || is("upgrade") || is("expect") {
+            return Parse::Hyper;
+        } else if is("connection") {
+            for token in value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+                if token.eq_ignore_ascii_case(b"close") {
+                    close = true;
+                } else if !(token.is_empty() || token.eq_ignore_ascii_case(b"keep-alive")) {
+                    return Parse::Hyper;
+                }
+            }
+        } else if is("accept") {
+            wants_stream |= contains_ignore_case(value, b"text/event-stream");
+        } else if is("content-type") {
+            multipart |= value.len() >= 19 && value[..19].eq_ignore_ascii_case(b"multipart/form-data");
+        }
+    }
+    let count = req.headers.len();
+    let event_stream = wants_stream && method == Method::GET && body_len == 0 && head_len == buf.len();
+    if (multipart && body_len > 0) || !(serve || event_stream) {
+        return Parse::Hyper;
+    }
+    let head = buf.split_to(head_len).freeze();
+    let Some((uri, headers)) = build_head(&head, path, &spans[..count]) else {
+        // Refused after all: give hyper the bytes back, in order.
+        let mut joined = BytesMut::with_capacity(head.len() + buf.len());
+        joined.extend_from_slice(&head);
+        joined.extend_from_slice(buf);
+        *buf = joined;
+        return Parse::Hyper;
+    };
+    if event_stream {
+        return Parse::EventStream(Box::new(StreamRequest::new(method, uri, headers)));
+    }
+    Parse::Request(Box::new(Parsed { method, uri, headers, body_len: body_len as usize, close }))
+}
+
+/// The target and headers, sharing the head's bytes; `None` when the URI, a name or the
+/// `Host` rules refuse them.
+fn build_head(head: &Bytes, path: Span, spans: &[(Span, Span)]) -> Option<(Uri, HeaderMap)> {
+    let uri = Uri::from_maybe_shared(head.slice(path.range())).ok()?;
+    let mut headers = HeaderMap::with_capacity(spans.len());
+    for &(name, value) in spans {
+        let name = HeaderName::from_bytes(&head[name.range()]).ok()?;
+        // SAFETY: httparse checked the value's bytes (hyper builds its values the same way).
+        let value = unsafe { HeaderValue::from_maybe_shared_unchecked(head.slice(value.range())) };
+        headers.append(name, value);
+    }
+    super::head_checks::check_host(Version::HTTP_11, &headers).ok()?;
+    Some((uri, headers))
+}
+
+/// A timer armed once per connection and moved only when it fires early: deadlines move
+/// later with every request, and re-arming a Tokio timer for each would cost a timer-wheel
+/// update per request (the same scheme as `conn::Watched`).
+struct Timer {
+    sleep: Pin<Box<Sleep>>,
+    armed: Instant,
+}
+
+impl Timer {
+    fn new() -> Self {
+        let far = Instant::now() + std::time::Duration::from_secs(86_400 * 365);
+        Self { sleep: Box::pin(tokio::time::sleep_until(far)), armed: far }
+    }
+
+    /// Returns once `deadline` has passed.
+    async fn until(&mut self, deadline: Instant) {
+        loop {
+            if self.armed > deadline {
+                self.sleep.as_mut().reset(deadline);
+                self.armed = deadline;
+            }
+            self.sleep.as_mut().await;
+            if Instant::now() >= deadline {
+                return;
+            }
+            self.sleep.as_mut().reset(deadline);
+            self.armed = deadline;
+        }
+    }
+}
+
+/// What waiting for bytes gave.
+enum Got {
+    Bytes,
+    /// The client closed, the connection broke, or the server is shutting down.
+    Gone,
+    TimedOut,
+}
+
+struct Conn<'s> {
+    io: TcpStream,
+    buf: BytesMut,
+    /// The head of the answer being written (kept: one allocation per connection).
+    out: Vec<u8>,
+    timer: Timer,
+    shutdown: Shutdown,
+    shared: &'s Arc<ServerShared>,
+    remote: SocketAddr,
+    local: SocketAddr,
+}
+
+/// Serves `io` (whose first bytes, already read, are `prefix`) until it closes or another
+/// path takes it.
+pub async fn serve(
+    io: TcpStream,
+    prefix: Bytes,
+    remote: SocketAddr,
+    local: SocketAddr,
+    shared: &Arc<ServerShared>,
+    shutdown: Shutdown,
+) -> Next {
+    let mut buf = BytesMut::with_capacity(READ_BUF.max(prefix.len()));
+    buf.extend_from_slice(&prefix);
+    let conn = Conn { io, buf, out: Vec::new(), timer: Timer::new(), shutdown, shared, remote, local };
+    conn.run().await
+}
+
+/// Reads until the first request on `io` is known to open an event stream or not, for a
+/// connection hyper serves otherwise (`h1` off); the bytes read so far go with it.
+pub async fn take_event_stream(
+    io: TcpStream,
+    prefix: Bytes,
+    remote: SocketAddr,
+    local: SocketAddr,
+    shared: &Arc<ServerShared>,
+    shutdown: Shutdown,
+) -> Next {
+    let buf = BytesMut::from(&prefix[..]);
+    let mut conn = Conn { io, buf, out: Vec::new(), timer: Timer::new(), shutdown, shared, remote, local };
+    let deadline = Instant::now() + shared.config.limits.header_timeout;
+    loop {
+        match parse(&mut conn.buf, shared, false) {
+            Parse::EventStream(req) => return Next::EventStream(conn.io, req),
+            Parse::Partial => {}
+            Parse::Hyper | Parse::Request(_) => return Next::Hyper(conn.io, conn.buf.freeze()),
+        }
+        match conn.read(deadline, false).await {
+            Got::Bytes => {}
+            Got::Gone => return Next::Closed,
+            Got::TimedOut => {
+                shared.stats.header_timeouts.fetch_add(1, Ordering::Relaxed);
+                return Next::Closed;
+            }
+        }
+    }
+}
+
+impl Conn<'_> {
+    async fn run(mut self) -> Next {
+        let shared = Arc::clone(self.shared);
+        let limits = &shared.config.limits;
+        let mut idle_since = Instant::now();
+        loop {
+            // A head: within the keep-alive timeout for its first byte, then within the
+            // header timeout for the rest.
+            let mut head_since = (!self.buf.is_empty()).then(Instant::now);
+            let req = loop {
+                match parse(&mut self.buf, &shared, true) {
+                    Parse::Request(req) => break req,
+                    Parse::EventStream(req) => return Next::EventStream(self.io, req),
+                    Parse::Hyper => return Next::Hyper(self.io, self.buf.freeze()),
+                    Parse::Partial => {}
+                }
+                let deadline = match head_since {
+                    Some(t) => t + limits.header_timeout,
+                    None => idle_since + limits.keepalive_timeout,
+                };
+                match self.read(deadline, head_since.is_none()).await {
+                    Got::Bytes => {
+                        head_since.get_or_insert_with(Instant::now);
+                    }
+                    Got::Gone => return Next::Closed,
+                    Got::TimedOut => {
+                        let counter = if head_since.is_some() {
+                            &shared.stats.header_timeouts
+                        } else {
+                            &shared.stats.idle_timeouts
+                        };
+                        counter.fetch_add(1, Ordering::Relaxed);
+                        return Next::Closed;
+                    }
+                }
+            };
+            let close = match self.exchange(*req).await {
+                Some(close) => close,
+                None => return Next::Closed,
+            };
+            if close || self.shutdown_fired() {
+                let _ = self.io.shutdown().await;
+                return Next::Closed;
+            }
+            idle_since = Instant::now();
+        }
+    }
+
+    fn shutdown_fired(&mut self) -> bool {
+        use futures_util::FutureExt;
+        self.shutdown.is_shutdown() || self.shutdown.recv().now_or_never().is_some()
+    }
+
+    /// Reads more into the buffer, until `deadline`; `idle`: nothing of a request was read
+    /// yet, so a shutdown closes the connection.
+    async fn read(&mut self, deadline: Instant, idle: bool) -> Got {
+        if self.buf.capacity() - self.buf.len() < 1024 {
+            self.buf.reserve(READ_BUF);
+        }
+        tokio::select! {
+            biased;
+            read = self.io.read_buf(&mut self.buf) => match read {
+                Ok(0) | Err(_) => Got::Gone,
+                Ok(_) => Got::Bytes,
+            },
+            () = self.timer.until(deadline) => Got::TimedOut,
+            () = self.shutdown.recv(), if idle => Got::Gone,
+        }
+    }
+
+    /// Serves one request whose head was parsed: its body, the application, the answer.
+    /// `Some(close)`: answered, and whether the connection closes now; `None`: it is gone.
+    async fn exchange(&mut self, req: Parsed) -> Option<bool> {
+        let shared = Arc::clone(self.shared);
+        let stats = &shared.stats;
+        let limits = &shared.config.limits;
+        let Parsed { method, uri, headers, body_len, close } = req;
+        let body = if body_len == 0 {
+            RequestBody::Empty
+        } else {
+            let deadline = Instant::now() + limits.body_timeout;
+            while self.buf.len() < body_len {
+                // Grown as the bytes come, not by what the head claims.
+                self.buf.reserve((body_len - self.buf.len()).min(64 * 1024));
+                match self.read(deadline, false).await {
+                    Got::Bytes => {}
+                    Got::Gone => return None,
+                    Got::TimedOut => {
+                        stats.body_timeouts.fetch_add(1, Ordering::Relaxed);
+                        self.plain(StatusCode::REQUEST_TIMEOUT, true).await;
+                        return None;
+                    }
+                }
+            }
+            RequestBody::Bytes(self.buf.split_to(body_len).freeze())
+        };
+        stats.requests.fetch_add(1, Ordering::Relaxed);
+        let is_head = method == Method::HEAD;
+        let accept_encoding = headers.get(ACCEPT_ENCODING).cloned();
+        let head = RequestHead {
+            id: shared.next_request_id.fetch_add(1, Ordering::Relaxed) + 1,
+            method,
+            uri,
+            version: Version::HTTP_11,
+            headers,
+            remote: self.remote,
+            local: self.local,
+            tls: false,
+        };
+        let (reply, mut rx) = Reply::new();
+        if shared.dispatcher.dispatch(Box::new(IncomingRequest { head, body, reply })).is_err() {
+            self.plain(StatusCode::SERVICE_UNAVAILABLE, true).await;
+            return None;
+        }
+        stats.in_flight.fetch_add(1, Ordering::Relaxed);
+        let _in_flight = InFlight(stats);
+        let answer = match limits.request_timeout {
+            Some(t) => {
+                let deadline = Instant::now() + t;
+                tokio::select! {
+                    biased;
+                    answer = &mut rx => Some(answer),
+                    () = self.timer.until(deadline) => None,
+                }
+            }
+            None => Some(rx.await),
+        };
+        let Some(answer) = answer else {
+            stats.request_timeouts.fetch_add(1, Ordering::Relaxed);
+            return self.plain(StatusCode::GATEWAY_TIMEOUT, close).await.then_some(close);
+        };
+        let Ok(start) = answer else {
+            stats.unanswered.fetch_add(1, Ordering::Relaxed);
+            return self.plain(StatusCode::INTERNAL_SERVER_ERROR, close).await.then_some(close);
+        };
+        self.answer(start, is_head, accept_encoding.as_ref(), close).await
+    }
+
+    /// Writes the application's answer; `Some(close)` as `exchange`.
+    async fn answer(
+        &mut self,
+        start: ResponseStart,
+        is_head: bool,
+        accept_encoding: Option<&HeaderValue>,
+        mut close: bool,
+    ) -> Option<bool> {
+        let shared = Arc::clone(self.shared);
+        let stats = &shared.stats;
+        let Shaped { status, reason, mut headers, body } =
+            shape(start, is_head, accept_encoding, &shared.config, stats);
+        // The application may ask to close too (hyper honours that as well).
+        let app_closes = headers.get_all(CONNECTION).iter().any(|v| {
+            v.as_bytes().split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
+        });
+        close |= app_closes || self.shutdown_fired();
+        if close {
+            headers.remove(CONNECTION);
+        }
+        self.out.clear();
+        match body {
+            Outgoing::Full(b) => {
+                let delimit = if !framing::status_allows_body(status)
+                    || (is_head && headers.contains_key(CONTENT_LENGTH))
+                {
+                    Delimit::None
+                } else {
+                    Delimit::Length(b.len() as u64)
+                };
+                encode_head(&mut self.out, status, reason.as_deref(), &headers, delimit, close);
+                drop(headers);
+                let body: &[u8] = if is_head { &[] } else { &b };
+                self.write_out(body).await.then_some(close)
+            }
+            Outgoing::Stream(body) => {
+                encode_head(&mut self.out, status, reason.as_deref(), &headers, Delimit::Chunked, close);
+                drop(headers);
+                if !self.write_out(&[]).await {
+                    stats.client_aborts.fetch_add(1, Ordering::Relaxed);
+                    return None;
+                }
+                if is_head {
+                    return Some(close); // dropping the body reports the stream closed
+                }
+                let input = Input::Keep { buf: &mut self.buf, limit: shared.config.limits.max_header_size };
+                match stream_conn::pump(&mut self.io, body, shared.config.limits.write_timeout, stats, input)
+                    .await
+                {
+                    Pumped::Finished => Some(close),
+                    Pumped::Cut => None,
+                }
+            }
+        }
+    }
+
+    /// Writes the head in `out` and `body` whole: at once when the socket takes them (the
+    /// common case, no timer), else within the write timeout. False when the connection
+    /// failed.
+    async fn write_out(&mut self, body: &[u8]) -> bool {
+        let mut slices = [IoSlice::new(&self.out), IoSlice::new(body)];
+        let mut rest = &mut slices[..];
+        loop {
+            while rest.first().is_some_and(|s| s.is_empty()) {
+                rest = &mut rest[1..];
+            }
+            if rest.is_empty() {
+                return true;
+            }
+            match self.io.try_write_vectored(rest) {
+                Ok(0) => return false,
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        let timeout = self.shared.config.limits.write_timeout;
+        match tokio::time::timeout(timeout, stream_conn::write_all_vectored(&mut self.io, rest)).await {
+            Ok(Ok(())) => true,
+            Ok(Err(_)) => false,
+            Err(_) => {
+                self.shared.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// An answer of the server's own (plain text); false when it could not be written.
+    async fn plain(&mut self, status: StatusCode, close: bool) -> bool {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        let body = plain_text(status);
+        self.out.clear();
+        encode_head(&mut self.out, status, None, &headers, Delimit::Length(body.len() as u64), close);
+        self.write_out(&body).await
+    }
+}
+
+/// Keeps a request counted in `in_flight` until its answer was written.
+struct InFlight<'a>(&'a super::stats::Stats);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ServerConfig;
+    use crate::http::stats::Stats;
+    use std::sync::atomic::AtomicU64;
+
+    struct Refuse;
+    impl crate::http::Dispatcher for Refuse {
+        fn dispatch(&self, r: Box<IncomingRequest>) -> Result<(), Box<IncomingRequest>> {
+            Err(r)
+        }
+    }
+    impl crate::http::StreamEvents for Refuse {
+        fn stream_event(&self, _: crate::http::StreamEvent) {}
+    }
+
+    fn shared(configure: impl FnOnce(&mut ServerConfig)) -> ServerShared {
+        let mut config = ServerConfig::default();
+        configure(&mut config);
+        ServerShared {
+            tls: None,
+            static_files: None,
+            config: Arc::new(config),
+            dispatcher: Arc::new(Refuse),
+            stats: Arc::new(Stats::default()),
+            next_request_id: AtomicU64::new(0),
+        }
+    }
+
+    /// What `parse` makes of `raw`, and the bytes it leaves in the buffer.
+    fn kind_with(shared: &ServerShared, raw: &[u8], serve: bool) -> (&'static str, Vec<u8>) {
+        let mut buf = BytesMut::from(raw);
+        let kind = match parse(&mut buf, shared, serve) {
+            Parse::Partial => "partial",
+            Parse::Hyper => "hyper",
+            Parse::EventStream(_) => "stream",
+            Parse::Request(_) => "request",
+        };
+        (kind, buf.to_vec())
+    }
+
+    fn kind(raw: &[u8]) -> &'static str {
+        kind_with(&shared(|c| c.limits.max_header_size = 16384), raw, true).0
+    }
+
+    #[test]
+    fn plain_requests_are_served_here() {
+        assert_eq!(kind(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), "request");
+        assert_eq!(kind(b"QUERY /q HTTP/1.1\r\nHost: a\r\n\r\n"), "request", "any method token");
+        assert_eq!(kind(b"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc"), "request");
+        assert_eq!(kind(b"GET / HTTP/1.1\r\nHost: a\r\nConnection: Keep-Alive, close\r\n\r\n"), "request");
+        assert_eq!(kind(b"GET / HTTP/1.1\nHost: a\n\n"), "request", "bare LF, as hyper");
+        assert_eq!(kind(b"GET / HTTP/1.1\r\nHost: a\r\n"), "partial");
+        assert_eq!(kind(b"GE"), "partial");
+    }
+
+    #[test]
+    fn the_head_is_taken_and_what_follows_stays() {
+        let sh = shared(|_| {});
+        let (k, rest) =
+            kind_with(&sh, b"POST /a HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET", true);
+        assert_eq!((k, &rest[..]), ("request", &b"abcGET"[..]));
+        let mut buf = BytesMut::from(
+            &b"GET /p?q=1 HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nx-a: 2\r\nConnection: close\r\n\r\n"[..],
+        );
+        let Parse::Request(req) = parse(&mut buf, &sh, true) else { panic!("a request") };
+        assert_eq!((req.method.as_str(), req.uri.to_string().as_str()), ("GET", "/p?q=1"));
+        assert_eq!(req.headers.get_all("x-a").iter().collect::<Vec<_>>(), ["1", "2"]);
+        assert!(req.close);
+        assert_eq!(req.body_len, 0);
+    }
+
+    #[test]
+    fn everything_unusual_is_left_to_hyper_untouched() {
+        let cases: &[&[u8]] = &[
+            b"GET / HTTP/1.0\r\n\r\n",
+            b"GET http://a/ HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nConnection: upgrade\r\nUpgrade: h2c\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\nabc",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n",
+            b"POST / HTTP/1.1\r\nHost: a\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 3\r\n\r\nabc",
+            b"GET / HTTP/1.1\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a@b\r\n\r\n",
+            b"GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+            b"GET / HTTP/1.1\r\nHost: a\r\nX-Fold: a\r\n b\r\n\r\n",
+            b"G\0T / HTTP/1.1\r\nHost: a\r\n\r\n",
+        ];
+        let sh = shared(|_| {});
+        for raw in cases {
+            let (k, rest) = kind_with(&sh, raw, true);
+            assert_eq!(k, "hyper", "{:?}", String::from_utf8_lossy(raw));
+            assert_eq!(&rest[..], *raw, "the bytes stay as read: {:?}", String::from_utf8_lossy(raw));
+        }
+    }
+
+    #[test]
+    fn limits_send_the_request_to_hyper_for_its_answer() {
+        let sh = shared(|c| {
+            c.limits.max_header_size = 100;
+            c.limits.max_headers = 2;
+            c.limits.max_body_size = 10;
+        });
+        let big = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n", "a".repeat(200));
+        assert_eq!(kind_with(&sh, big.as_bytes(), true).0, "hyper", "431 is hyper's");
+        assert_eq!(kind_with(&sh, &big.as_bytes()[..120], true).0, "hyper", "a partial head over the limit");
+        assert_eq!(kind_with(&sh, b"GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\n\r\n", true).0, "hyper");
+        assert_eq!(
+            kind_with(&sh, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\n", true).0,
+            "hyper"
+        );
+        assert_eq!(
+            kind_with(&sh, b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n", true).0,
+            "request"
+        );
+    }
+
+    #[test]
+    fn only_plain_event_stream_gets_are_given_to_stream_conn() {
+        let sse = b"GET /events?x=1 HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n";
+        assert_eq!(kind(sse), "stream");
+        assert_eq!(kind(&sse[..20]), "partial");
+        assert_eq!(
+            kind(b"GET /e HTTP/1.1\r\nHost: a\r\nAccept: text/html, text/event-stream;q=0.9\r\n\r\n"),
+            "stream"
+        );
+        assert_eq!(kind(b"POST /e HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\n"), "request");
+        let mut pipelined = sse.to_vec();
+        pipelined.extend_from_slice(b"GET / HTTP/1.1\r\n\r\n");
+        assert_eq!(
+            kind(&pipelined),
+            "request",
+            "something follows: served here, on a connection that goes on"
+        );
+        assert_eq!(
+            kind(b"GET /e HTTP/1.1\r\nAccept: text/event-stream\r\n\r\n"),
+            "hyper",
+            "no Host: hyper's 400"
+        );
+        // With hyper serving HTTP/1.1, only the event stream is taken.
+        let sh = shared(|_| {});
+        assert_eq!(kind_with(&sh, sse, false).0, "stream");
+        assert_eq!(
+            kind_with(&sh, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", false),
+            ("hyper", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n".to_vec())
+        );
+    }
+
+    #[test]
+    fn lengths_are_plain_digits() {
+        assert_eq!(content_length(b"0"), Some(0));
+        assert_eq!(content_length(b"1234"), Some(1234));
+        assert_eq!(content_length(b"9999999999999999999"), Some(9_999_999_999_999_999_999));
+        for bad in [&b""[..], b"+1", b"-1", b"1 ", b"0x1", b"1,1", b"99999999999999999999"] {
+            assert_eq!(content_length(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+}
