@@ -3,7 +3,8 @@
 # sockets), the phpt suite against the release build, phpt coverage of the public API,
 # stub drift, end-to-end tests with curl, h2load, raw sockets and headless Chromium, and the
 # framework (php/): PHPUnit, a composer install into a fresh app, and the demo app driven by
-# the Datastar client in headless Chromium.
+# the Datastar client in headless Chromium; then the packaging: composer.json and package.xml
+# validated, and the extension installed as a package (no -d flags) running the demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh test
@@ -48,5 +49,15 @@ php/tests/composer-install.sh "$so"
 
 step "framework: the demo app in headless Chromium with the Datastar client, and bad input"
 VIA_SO="$so" python3 -m pytest -q -p no:cacheprovider tests/framework
+
+step "packaging: composer.json for PIE, package.xml, the extension installed as a package"
+# Debian's Composer (2.5) predates the php-ext section and reports it as a publish warning;
+# --no-check-publish keeps that a warning while the rest of the file is checked strictly.
+COMPOSER_DISABLE_NETWORK=1 COMPOSER_NO_INTERACTION=1 composer validate --no-check-publish --no-check-lock --strict
+php scripts/package-xml.php --check
+# pear package-validate exits 0 whatever it finds: its summary line is the verdict.
+validation=$(pear package-validate package.xml)
+grep -qx 'Validation: 0 error(s), 0 warning(s)' <<<"$validation" || { echo "$validation" >&2; exit 1; }
+scripts/install-test.sh "$so"
 
 step "all test suites passed"
