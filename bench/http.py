@@ -6,6 +6,7 @@ Targets (each on its own port, started and stopped by this script):
   via-hello    via serving hello-world from a PHP handler (pooled fiber)
   via-hello-w2 the same with workers = 2 (a master routing to two PHP worker processes)
   via-action   via: POST ~100 B JSON, json_decode, bump a counter, 204
+  via-hello-php, via-action-php  the same with reactor = php (the PHP thread drives the I/O)
   ceiling-post the ceiling answering that POST with 204
   php-builtin  PHP's built-in server (php -S) with hello-world
   nginx-fpm    nginx + php-fpm (Debian packages), hello-world
@@ -203,6 +204,8 @@ def main():
         Via("via-hello-w2", 18086, "hello.php", extra_env={"VIA_BENCH_WORKERS": "2"}),
         Ceiling("ceiling-post", 18082, post),
         Via("via-action", 18083, "action.php", post),
+        Via("via-hello-php", 18091, "hello.php", extra_env={"VIA_BENCH_REACTOR": "php"}),
+        Via("via-action-php", 18092, "action.php", post, extra_env={"VIA_BENCH_REACTOR": "php"}),
         Builtin("php-builtin", 18084),
         NginxFpm("nginx-fpm", 18085),
         OpenSwoole("osw-hello", 18087),

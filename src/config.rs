@@ -139,6 +139,9 @@ pub struct ServerConfig {
     pub shutdown_timeout: Duration,
     /// Tokio I/O threads. 0 = chosen from the number of CPUs.
     pub io_threads: usize,
+    /// Which thread drives the I/O: threads of its own (the default), or the PHP thread
+    /// while it has nothing else to do.
+    pub reactor: Reactor,
     pub log_level: LogLevel,
     /// Directory for spooled uploads; `None` = the system temp dir.
     pub upload_dir: Option<std::path::PathBuf>,
@@ -185,6 +188,17 @@ impl Default for WorkersConfig {
             broker_backlog: DEFAULT_BROKER_BACKLOG,
         }
     }
+}
+
+/// Who runs the I/O runtime (docs/decisions/0013).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reactor {
+    /// `io_threads` threads of its own: timeouts, heartbeats, static files, compression
+    /// and writing go on while PHP code runs.
+    Threads,
+    /// The PHP thread, whenever its loop waits: no hand-over between threads, no wake-ups
+    /// across them; I/O pauses while PHP code runs. One process only (`workers` = 1).
+    Php,
 }
 
 /// What `send()` does when a stream's queue is full.
@@ -252,6 +266,7 @@ impl Default for ServerConfig {
             backlog: DEFAULT_BACKLOG,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             io_threads: 0,
+            reactor: Reactor::Threads,
             log_level: LogLevel::Info,
             upload_dir: None,
             compression: Default::default(),
@@ -447,6 +462,7 @@ const OPTIONS: &[(&str, Setter)] = {
         ("backlog", Int(1, 65_535, |c, n| c.backlog = n as u32)),
         ("shutdown_timeout", Seconds(MIN_SHORT_TIMEOUT, Zero::Off, |c, d| c.shutdown_timeout = d)),
         ("io_threads", Int(0, 256, |c, n| c.io_threads = n as usize)),
+        ("reactor", Other(set_reactor)),
         ("log_level", Other(set_log_level)),
         ("upload_dir", Other(set_upload_dir)),
         ("compression", Bool(|c, b| c.compression.enabled = b)),
@@ -493,6 +509,15 @@ fn set_upload_dir(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(
         return Err(err(name, format!("\"{}\" is not a directory", path.display())));
     }
     c.upload_dir = Some(path);
+    Ok(())
+}
+
+fn set_reactor(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    c.reactor = match want_str(name, v)? {
+        "threads" => Reactor::Threads,
+        "php" => Reactor::Php,
+        other => return Err(err(name, format!("must be \"threads\" or \"php\", \"{other}\" given"))),
+    };
     Ok(())
 }
 
@@ -609,6 +634,12 @@ impl ServerConfig {
             (Some(_), None) => return Err(err("tls_key", "is required with tls_cert")),
             (None, Some(_)) => return Err(err("tls_cert", "is required with tls_key")),
             _ => {}
+        }
+        if self.reactor == Reactor::Php && self.workers.count > 1 {
+            return Err(err(
+                "reactor",
+                "\"php\" needs workers = 1 (with workers, the master's threads do the I/O)",
+            ));
         }
         Ok(())
     }

@@ -39,6 +39,8 @@ struct Shared<T> {
     /// A deferred wake is owed to a sleeping receiver and the kicker was told.
     kick_pending: AtomicBool,
     kicker: Notify,
+    /// Wakes a receiver waiting in `recv_async` (on the runtime it drives).
+    async_wake: Notify,
     /// Set once a kicker task runs; until then deferred sends wake at once.
     kicker_running: AtomicBool,
     /// Wake-ups of a sleeping receiver (what deferring saves).
@@ -60,6 +62,7 @@ impl<T> Shared<T> {
     fn notify(&self) {
         self.wakes.fetch_add(1, Ordering::Relaxed);
         self.wake.notify_one();
+        self.async_wake.notify_one();
     }
 }
 
@@ -80,6 +83,7 @@ pub fn inbox<T>() -> (Sender<T>, Receiver<T>) {
         wake: Condvar::new(),
         kick_pending: AtomicBool::new(false),
         kicker: Notify::new(),
+        async_wake: Notify::new(),
         kicker_running: AtomicBool::new(false),
         wakes: AtomicU64::new(0),
     });
@@ -182,6 +186,7 @@ impl<T> Drop for Sender<T> {
         if st.senders == 0 && st.sleeping {
             drop(st);
             self.shared.wake.notify_one();
+            self.shared.async_wake.notify_one();
         }
     }
 }
@@ -214,6 +219,46 @@ impl<T> Receiver<T> {
                     }
                 }
                 None => self.shared.wake.wait(&mut st),
+            }
+        }
+    }
+}
+
+impl<T> Receiver<T> {
+    /// `recv_into` for a receiver that drives a Tokio runtime meanwhile (the PHP thread
+    /// with `reactor = php`): waits as a future instead of on the condvar.
+    pub async fn recv_async(&self, out: &mut Vec<T>, deadline: Option<Instant>) -> Result<(), RecvError> {
+        loop {
+            let notified = self.shared.async_wake.notified();
+            tokio::pin!(notified);
+            // Registered before the queue is checked: a notify after the check is not lost.
+            notified.as_mut().enable();
+            {
+                let mut st = self.shared.state.lock();
+                if !st.queue.is_empty() {
+                    st.sleeping = false;
+                    out.append(&mut st.queue);
+                    return Ok(());
+                }
+                if st.senders == 0 {
+                    st.sleeping = false;
+                    return Err(RecvError::Disconnected);
+                }
+                st.sleeping = true;
+            }
+            match deadline {
+                Some(d) => {
+                    if tokio::time::timeout_at(d.into(), notified).await.is_err() {
+                        let mut st = self.shared.state.lock();
+                        st.sleeping = false;
+                        if st.queue.is_empty() {
+                            return Err(RecvError::Timeout);
+                        }
+                        out.append(&mut st.queue);
+                        return Ok(());
+                    }
+                }
+                None => notified.await,
             }
         }
     }

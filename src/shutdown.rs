@@ -56,6 +56,11 @@ impl Shutdown {
         self.is_shutdown
     }
 
+    /// Whether the shutdown was fired, without waiting (and without marking it seen).
+    pub fn fired(&self) -> bool {
+        self.is_shutdown || *self.notify.borrow()
+    }
+
     /// Waits until the shutdown is fired (at once if it was already, or if the trigger is
     /// gone).
     pub async fn recv(&mut self) {

@@ -1,10 +1,15 @@
 <?php
 // via hello-world for bench/http.py and bench/h2.py: php -d extension=via.so hello.php PORT
 // With VIA_BENCH_CERT and VIA_BENCH_KEY set it serves HTTPS (ALPN h2, http/1.1); with
-// VIA_BENCH_WORKERS=N, N worker processes behind a master.
+// VIA_BENCH_WORKERS=N, N worker processes behind a master; VIA_BENCH_REACTOR=php, the
+// PHP thread drives the I/O.
 declare(strict_types=1);
 
-$options = ['log_level' => 'warn', 'workers' => (int) (getenv('VIA_BENCH_WORKERS') ?: 1)];
+$options = [
+    'log_level' => 'warn',
+    'workers' => (int) (getenv('VIA_BENCH_WORKERS') ?: 1),
+    'reactor' => getenv('VIA_BENCH_REACTOR') ?: 'threads',
+];
 if (getenv('VIA_BENCH_CERT')) {
     $options += ['tls_cert' => getenv('VIA_BENCH_CERT'), 'tls_key' => getenv('VIA_BENCH_KEY')];
 }

@@ -22,6 +22,7 @@
 //! 431, 100-continue, chunked bodies, uploads). Hand-offs happen only at a request
 //! boundary, so no request is served twice or half.
 
+use std::future::Future;
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -242,6 +243,8 @@ struct Conn<'s> {
     out: Vec<u8>,
     timer: Timer,
     shutdown: Shutdown,
+    /// `shutdown.recv()`, kept across reads: registered once, not once per request.
+    stopping: Pin<Box<dyn Future<Output = ()> + Send>>,
     shared: &'s Arc<ServerShared>,
     remote: SocketAddr,
     local: SocketAddr,
@@ -259,8 +262,7 @@ pub async fn serve(
 ) -> Next {
     let mut buf = BytesMut::with_capacity(READ_BUF.max(prefix.len()));
     buf.extend_from_slice(&prefix);
-    let conn = Conn { io, buf, out: Vec::new(), timer: Timer::new(), shutdown, shared, remote, local };
-    conn.run().await
+    Conn::new(io, buf, shared, shutdown, remote, local).run().await
 }
 
 /// Reads until the first request on `io` is known to open an event stream or not, for a
@@ -274,7 +276,7 @@ pub async fn take_event_stream(
     shutdown: Shutdown,
 ) -> Next {
     let buf = BytesMut::from(&prefix[..]);
-    let mut conn = Conn { io, buf, out: Vec::new(), timer: Timer::new(), shutdown, shared, remote, local };
+    let mut conn = Conn::new(io, buf, shared, shutdown, remote, local);
     let deadline = Instant::now() + shared.config.limits.header_timeout;
     loop {
         match parse(&mut conn.buf, shared, false) {
@@ -293,7 +295,20 @@ pub async fn take_event_stream(
     }
 }
 
-impl Conn<'_> {
+impl<'s> Conn<'s> {
+    fn new(
+        io: TcpStream,
+        buf: BytesMut,
+        shared: &'s Arc<ServerShared>,
+        shutdown: Shutdown,
+        remote: SocketAddr,
+        local: SocketAddr,
+    ) -> Self {
+        let mut waiting = shutdown.clone();
+        let stopping = Box::pin(async move { waiting.recv().await });
+        Self { io, buf, out: Vec::new(), timer: Timer::new(), shutdown, stopping, shared, remote, local }
+    }
+
     async fn run(mut self) -> Next {
         let shared = Arc::clone(self.shared);
         let limits = &shared.config.limits;
@@ -341,9 +356,8 @@ impl Conn<'_> {
         }
     }
 
-    fn shutdown_fired(&mut self) -> bool {
-        use futures_util::FutureExt;
-        self.shutdown.is_shutdown() || self.shutdown.recv().now_or_never().is_some()
+    fn shutdown_fired(&self) -> bool {
+        self.shutdown.fired()
     }
 
     /// Reads more into the buffer, until `deadline`; `idle`: nothing of a request was read
@@ -359,7 +373,7 @@ impl Conn<'_> {
                 Ok(_) => Got::Bytes,
             },
             () = self.timer.until(deadline) => Got::TimedOut,
-            () = self.shutdown.recv(), if idle => Got::Gone,
+            () = self.stopping.as_mut(), if idle => Got::Gone,
         }
     }
 

@@ -93,7 +93,9 @@ impl Drop for TrackerGuard {
 
 /// The I/O runtime: Tokio's work-stealing scheduler for several threads, or a
 /// current-thread runtime on one dedicated thread — leaner when there is one I/O thread
-/// (no stealing, no idle-worker bookkeeping; measured in bench/RESULTS.md).
+/// (no stealing, no idle-worker bookkeeping; measured in bench/RESULTS.md) — or a
+/// current-thread runtime with no thread, driven by whoever calls `Driver::block_on`
+/// (`reactor = php`: the PHP thread while its loop waits).
 pub enum IoRuntime {
     Multi(tokio::runtime::Runtime),
     Single {
@@ -101,10 +103,27 @@ pub enum IoRuntime {
         stop: Option<oneshot::Sender<()>>,
         thread: Option<std::thread::JoinHandle<()>>,
     },
+    Driven(Driver),
+}
+
+/// A runtime that runs only while its owner's thread drives it.
+#[derive(Clone)]
+pub struct Driver(Arc<tokio::runtime::Runtime>);
+
+impl Driver {
+    /// Runs the runtime's tasks and I/O on this thread until `f` is ready. Not from inside
+    /// a runtime (Tokio panics), and only from the thread that owns the driver.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.0.block_on(f)
+    }
 }
 
 impl IoRuntime {
     pub fn start(threads: usize) -> io::Result<Self> {
+        if threads == 0 {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            return Ok(Self::Driven(Driver(Arc::new(rt))));
+        }
         if threads > 1 {
             return tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(threads)
@@ -129,6 +148,7 @@ impl IoRuntime {
         match self {
             Self::Multi(rt) => rt.handle().clone(),
             Self::Single { handle, .. } => handle.clone(),
+            Self::Driven(d) => d.0.handle().clone(),
         }
     }
 
@@ -141,6 +161,12 @@ impl IoRuntime {
                 }
                 if let Some(t) = thread.take() {
                     let _ = t.join();
+                }
+            }
+            // The last owner's drop shuts it down (a driver may still be held elsewhere).
+            Self::Driven(Driver(rt)) => {
+                if let Ok(rt) = Arc::try_unwrap(rt) {
+                    rt.shutdown_timeout(Duration::from_millis(200));
                 }
             }
         }
@@ -220,7 +246,11 @@ impl ServerHandle {
 
     fn serve(bound: Bound, dispatcher: Arc<dyn Dispatcher>) -> Result<Self, StartError> {
         let Bound { config, tls, addr, listener: std_listener } = bound;
-        let runtime = IoRuntime::start(config.effective_io_threads()).map_err(StartError::Runtime)?;
+        let threads = match config.reactor {
+            crate::config::Reactor::Threads => config.effective_io_threads(),
+            crate::config::Reactor::Php => 0,
+        };
+        let runtime = IoRuntime::start(threads).map_err(StartError::Runtime)?;
         let handle = runtime.handle();
         let listener = {
             let _enter = handle.enter();
@@ -269,6 +299,32 @@ impl ServerHandle {
         match &self.runtime {
             Some(rt) => rt.handle(),
             None => unreachable!("the runtime lives until drop"),
+        }
+    }
+
+    /// The runtime's driver when the caller's thread drives the I/O (`reactor = php`).
+    pub fn driver(&self) -> Option<Driver> {
+        match &self.runtime {
+            Some(IoRuntime::Driven(d)) => Some(d.clone()),
+            _ => None,
+        }
+    }
+
+    /// Lets the I/O run until `done` or `max` passed: driven on this thread with
+    /// `reactor = php`, else by its own threads while this one sleeps.
+    pub fn run_io_until(&self, max: Duration, done: impl Fn() -> bool) {
+        let until = std::time::Instant::now() + max;
+        match self.driver() {
+            Some(d) => d.block_on(async {
+                while !done() && std::time::Instant::now() < until {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            }),
+            None => {
+                while !done() && std::time::Instant::now() < until {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            }
         }
     }
 

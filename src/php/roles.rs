@@ -155,7 +155,8 @@ fn run_worker(
     tx.start_kicker(&rt);
     let services = services(dispatcher, stats, TopicsRef::Remote(Arc::clone(&link)), &config);
     let identity = Identity { id: seed.index, count: config.workers.count, master_pid: 0 };
-    let serving = Serving { rt, rx, handle: None, link: Some(link), identity, services, signals: None };
+    let serving =
+        Serving { rt, rx, driver: None, handle: None, link: Some(link), identity, services, signals: None };
     // Its hooks run when the master says the worker may start (`serve::on_link_event`).
     serve_php(launch, &config, serving, |_| {});
     php_workers::set_identity(None);
@@ -191,7 +192,8 @@ pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> P
         }),
     );
     let identity = Identity { id: 0, count: 1, master_pid: std::process::id() };
-    let serving = Serving { rt, rx, handle: Some(handle), link: None, identity, services, signals };
+    let driver = handle.driver();
+    let serving = Serving { rt, rx, driver, handle: Some(handle), link: None, identity, services, signals };
     crate::info!("listening on {}://{addr} (pid {})", scheme(&config), std::process::id());
     serve_php(launch, &config, serving, |r| {
         // One process is worker 0 and the whole server: both kinds of start hooks run.
@@ -216,6 +218,8 @@ pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> P
 struct Serving {
     rt: tokio::runtime::Handle,
     rx: crate::inbox::Receiver<Event>,
+    /// Set when this thread drives the I/O runtime (`reactor = php`).
+    driver: Option<crate::http::server::Driver>,
     handle: Option<ServerHandle>,
     link: Option<Arc<Link>>,
     identity: Identity,
@@ -228,7 +232,7 @@ struct Serving {
 /// it down.
 fn serve_php(launch: Launch, config: &ServerConfig, s: Serving, on_started: impl FnOnce(&Running)) {
     install_running(launch, config, s.handle, s.link, s.identity, s.services, s.signals);
-    runtime::set_host(Some(Rc::new(ServerHost::new(s.rx))));
+    runtime::set_host(Some(Rc::new(ServerHost::new(s.rx, s.driver))));
     answers::set_outbox(Some(crate::http::Outbox::start(&s.rt)));
     let running = RUNNING.get().borrow();
     if let Some(r) = running.as_ref() {

@@ -31,6 +31,7 @@ use super::runtime::{self, Disconnected, Host, TaskId, TaskKind, Wake};
 use super::services::Services;
 use super::workers::{self as php_workers, Identity};
 use crate::config::ServerConfig;
+use crate::http::server::Driver;
 use crate::http::{Dispatcher, IncomingRequest, ServerHandle, StreamEvent};
 use crate::ipc::{ToApp, ToMaster};
 use crate::scheduler::TimerId;
@@ -59,18 +60,26 @@ pub(super) struct ServerHost {
     pending: RefCell<VecDeque<Event>>,
     /// The buffer the inbox fills; kept for its capacity.
     scratch: RefCell<Vec<Event>>,
+    /// Set with `reactor = php`: this thread drives the I/O runtime while it waits.
+    driver: Option<Driver>,
 }
 
 impl ServerHost {
-    pub fn new(rx: Receiver<Event>) -> Self {
-        Self { rx, pending: RefCell::default(), scratch: RefCell::default() }
+    pub fn new(rx: Receiver<Event>, driver: Option<Driver>) -> Self {
+        Self { rx, pending: RefCell::default(), scratch: RefCell::default(), driver }
     }
 }
 
 impl Host for ServerHost {
     fn wait(&self, deadline: Option<Instant>) -> Result<usize, Disconnected> {
         let mut batch = self.scratch.take();
-        let taken = match self.rx.recv_into(&mut batch, deadline) {
+        let received = match &self.driver {
+            None => self.rx.recv_into(&mut batch, deadline),
+            // The connections' tasks run here until an event comes (or the deadline): the
+            // answers flushed before were written, new requests read.
+            Some(driver) => driver.block_on(self.rx.recv_async(&mut batch, deadline)),
+        };
+        let taken = match received {
             Ok(()) => Ok(batch.len()),
             Err(RecvError::Timeout) => Ok(0),
             Err(RecvError::Disconnected) => Err(Disconnected),
@@ -93,7 +102,12 @@ impl Host for ServerHost {
     }
 
     fn flush(&self) {
-        answers::flush();
+        match &self.driver {
+            None => answers::flush(),
+            // Inside the runtime, so that the answers wake their connections' tasks in
+            // place (from outside, each wake would be a system call to unpark it).
+            Some(driver) => driver.block_on(async { answers::flush() }),
+        }
     }
 
     fn stopped(&self) -> bool {
@@ -512,10 +526,7 @@ fn abort_after_fatal() {
     let Some(mut running) = running else { return };
     if let Some(handle) = running.handle.take() {
         handle.begin_shutdown();
-        let until = Instant::now() + Duration::from_secs(1);
-        while handle.stats().in_flight > 0 && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        handle.run_io_until(Duration::from_secs(1), || handle.stats().in_flight == 0);
         drop(handle);
     }
     std::mem::forget(running);

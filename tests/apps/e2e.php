@@ -1,9 +1,13 @@
 <?php
 // The application the end-to-end tests (tests/e2e.rs) drive with curl, h2load and raw
-// sockets. Options come as JSON in VIA_TEST_OPTIONS.
+// sockets. Options come as JSON in VIA_TEST_OPTIONS; VIA_TEST_REACTOR=php runs the suite
+// with the PHP thread driving the I/O (scripts/test.sh runs it both ways).
 declare(strict_types=1);
 
 $options = json_decode(getenv('VIA_TEST_OPTIONS') ?: '{}', true, 8, JSON_THROW_ON_ERROR);
+if (getenv('VIA_TEST_REACTOR') && ($options['workers'] ?? 1) === 1) {
+    $options += ['reactor' => getenv('VIA_TEST_REACTOR')];
+}
 $server = new Via\Server('127.0.0.1', 0, $options + ['log_level' => 'info']);
 
 $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server): void {

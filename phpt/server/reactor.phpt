@@ -1,0 +1,38 @@
+--TEST--
+Via\Server option "reactor": "php" serves with the PHP thread driving the I/O; wrong values are errors
+--FILE--
+<?php
+require __DIR__ . '/../serve.inc';
+foreach ([['reactor' => 'kernel'], ['reactor' => 1], ['reactor' => 'php', 'workers' => 2]] as $options) {
+    try {
+        (new Via\Server('127.0.0.1', 0, $options + ['log_level' => 'off']))->onRequest(fn() => null)->start();
+        echo "no error\n";
+    } catch (Throwable $e) {
+        echo get_class($e), ': ', $e->getMessage(), "\n";
+    }
+}
+$server = new Via\Server('127.0.0.1', 0, ['reactor' => 'php', 'log_level' => 'off']);
+via_serve($server, function (Via\Request $req, Via\Response $res): void {
+    if ($req->path() === '/later') {
+        // The I/O waits while PHP runs; a task that sleeps lets it go on.
+        Via\sleep(0.05);
+    }
+    $res->end($req->method() . ' ' . $req->path() . ' ' . strlen($req->body()));
+}, function (int $port): void {
+    echo via_get($port, '/a')[2], "\n";
+    echo via_get($port, '/later')[2], "\n";
+    $raw = via_http($port, "POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+        . "GET /q HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    echo preg_match_all('~HTTP/1.1 200~', $raw), " answers: ",
+        str_contains($raw, 'POST /p 3') && str_contains($raw, 'GET /q 0') ? 'both' : $raw, "\n";
+});
+echo "stopped\n";
+?>
+--EXPECTF--
+ValueError: Via\Server::__construct(): option "reactor": must be "threads" or "php", "kernel" given
+ValueError: Via\Server::__construct(): option "reactor": must be a string, int given
+Via\Exception: Via\Server::start(): invalid configuration: option "reactor": "php" needs workers = 1 (with workers, the master's threads do the I/O)
+GET /a 0
+GET /later 0
+2 answers: both
+stopped
