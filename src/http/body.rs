@@ -25,6 +25,12 @@ use super::stream::{StreamAborted, StreamBody};
 struct Heartbeat {
     every: Duration,
     sleep: Pin<Box<Sleep>>,
+    /// When `sleep` fires; before then it need not be polled again (it keeps the task's
+    /// waker from its last poll): with thousands of streams its timer entry is a cold
+    /// cache line per event otherwise.
+    armed: Option<Instant>,
+    /// The waker `sleep` was last polled with; another one re-polls it.
+    waker: Option<std::task::Waker>,
     /// When the stream last sent something.
     last: Instant,
 }
@@ -47,6 +53,8 @@ impl StreamedBody {
         let heartbeat = heartbeat.map(|every| Heartbeat {
             every,
             sleep: Box::pin(tokio::time::sleep(every)),
+            armed: None,
+            waker: None,
             last: Instant::now(),
         });
         Self { inner, encoder, heartbeat, stats, done: false }
@@ -102,15 +110,28 @@ impl Body for StreamedBody {
             }
             Poll::Pending => {
                 let Some(hb) = &mut this.heartbeat else { return Poll::Pending };
+                // Registered with this task's waker, and not due yet: the timer wakes the
+                // task when it is.
+                let same_task = hb.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
+                if same_task && hb.armed.is_some_and(|at| Instant::now() < at) {
+                    return Poll::Pending;
+                }
                 loop {
                     // The timer is moved only when it fires (not on every event).
                     match hb.sleep.as_mut().poll(cx) {
-                        Poll::Pending => return Poll::Pending,
+                        Poll::Pending => {
+                            hb.armed = Some(hb.sleep.deadline());
+                            if !same_task {
+                                hb.waker = Some(cx.waker().clone());
+                            }
+                            return Poll::Pending;
+                        }
                         Poll::Ready(()) => {
                             let due = hb.last + hb.every;
                             if Instant::now() >= due {
                                 hb.last = Instant::now();
                                 hb.sleep.as_mut().reset(hb.last + hb.every);
+                                hb.armed = None;
                                 this.stats.sse_heartbeats.fetch_add(1, Ordering::Relaxed);
                                 return this.emit(HEARTBEAT);
                             }

@@ -29,7 +29,7 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use http::header::{HeaderName, HeaderValue, ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -167,15 +167,13 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
     if (multipart && body_len > 0) || !(serve || event_stream) {
         return Parse::Hyper;
     }
-    let head = buf.split_to(head_len).freeze();
+    // A copy of the head, exactly its size: the request's values must not keep the read
+    // buffer alive (an event stream lives for hours; its head would hold 4 KiB).
+    let head = Bytes::copy_from_slice(&buf[..head_len]);
     let Some((uri, headers)) = build_head(&head, path, &spans[..count]) else {
-        // Refused after all: give hyper the bytes back, in order.
-        let mut joined = BytesMut::with_capacity(head.len() + buf.len());
-        joined.extend_from_slice(&head);
-        joined.extend_from_slice(buf);
-        *buf = joined;
-        return Parse::Hyper;
+        return Parse::Hyper; // refused after all: hyper answers it from the same bytes
     };
+    buf.advance(head_len);
     if event_stream {
         return Parse::EventStream(Box::new(StreamRequest::new(method, uri, headers)));
     }
@@ -432,8 +430,10 @@ impl<'s> Conn<'s> {
                     () = self.timer.until(deadline) => None,
                 }
             }
-            None => Some(rx.await),
+            None => Some((&mut rx).await),
         };
+        // Nobody waits any more: a late answer must see that before the client sees the 504.
+        drop(rx);
         let Some(answer) = answer else {
             stats.request_timeouts.fetch_add(1, Ordering::Relaxed);
             return self.plain(StatusCode::GATEWAY_TIMEOUT, close).await.then_some(close);
@@ -514,7 +514,7 @@ impl<'s> Conn<'s> {
             if rest.is_empty() {
                 return true;
             }
-            match self.io.try_write_vectored(rest) {
+            match stream_conn::try_send(&self.io, rest) {
                 Ok(0) => return false,
                 Ok(n) => IoSlice::advance_slices(&mut rest, n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,

@@ -27,6 +27,7 @@ pub mod stream;
 pub mod stream_conn;
 pub mod tls;
 pub mod topics;
+pub mod wake_batch;
 
 pub use exchange::{
     Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart,

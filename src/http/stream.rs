@@ -154,7 +154,9 @@ impl StreamShared {
             waker = s.reader.take();
         }
         if let Some(w) = waker {
-            w.wake();
+            // From the PHP thread, with the next batch (one unpark of the I/O thread per
+            // batch, not per stream); from any other thread, at once.
+            super::wake_batch::wake(w);
         }
         PushOutcome::Queued(queued)
     }
@@ -270,7 +272,10 @@ impl Body for StreamBody {
             } else if s.finished {
                 Poll::Ready(None)
             } else {
-                s.reader = Some(cx.waker().clone());
+                // Polled again by the same task after every event: keep its waker.
+                if !s.reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                    s.reader = Some(cx.waker().clone());
+                }
                 Poll::Pending
             }
         };

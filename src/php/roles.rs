@@ -234,12 +234,14 @@ fn serve_php(launch: Launch, config: &ServerConfig, s: Serving, on_started: impl
     install_running(launch, config, s.handle, s.link, s.identity, s.services, s.signals);
     runtime::set_host(Some(Rc::new(ServerHost::new(s.rx, s.driver))));
     answers::set_outbox(Some(crate::http::Outbox::start(&s.rt)));
+    crate::http::wake_batch::install(s.rt.clone());
     let running = RUNNING.get().borrow();
     if let Some(r) = running.as_ref() {
         on_started(r);
     }
     drop(running);
     let _ = runtime::run_loop(Until::HostStopped);
+    crate::http::wake_batch::uninstall();
     finish_running();
 }
 

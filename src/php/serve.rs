@@ -102,11 +102,16 @@ impl Host for ServerHost {
     }
 
     fn flush(&self) {
+        let flush = || {
+            crate::http::wake_batch::flush();
+            answers::flush();
+        };
         match &self.driver {
-            None => answers::flush(),
-            // Inside the runtime, so that the answers wake their connections' tasks in
-            // place (from outside, each wake would be a system call to unpark it).
-            Some(driver) => driver.block_on(async { answers::flush() }),
+            None => flush(),
+            // Inside the runtime, so that the answers and stream pushes wake their
+            // connections' tasks in place (from outside, each wake would be a system call
+            // to unpark it).
+            Some(driver) => driver.block_on(async { flush() }),
         }
     }
 
