@@ -11,10 +11,10 @@ use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
 use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ArrayKey, ZendHashTable, Zval};
+use ext_php_rs::types::{ArrayKey, ZendHashTable, ZendStr, Zval};
 use ext_php_rs::zend::ce;
 
-use super::args::{Array, ByteStr, Int, Str};
+use super::args::{Array, ByteStr, Int};
 use super::convert;
 use super::errors::{table_error, type_err, type_name, value_err, via_err};
 use crate::table::{ColumnType, Table as Core, TableError, Value, ValueRef};
@@ -57,13 +57,19 @@ fn value_zval(v: Value) -> PhpResult<Zval> {
 #[php(implements(ce = ce::aggregate, stub = "\\IteratorAggregate"))]
 pub struct Table {
     core: Core,
+    /// The column names as PHP strings, made once: a row read by `get()` inserts them as
+    /// its keys with a reference count and their cached hash instead of allocating and
+    /// hashing a new string per column per call.
+    keys: Vec<ZBox<ZendStr>>,
 }
 
 impl Table {
-    fn column(&self, method: &str, name: &str) -> PhpResult<usize> {
-        self.core
-            .column_index(name)
-            .ok_or_else(|| table_error(method, TableError::UnknownColumn(name.to_string())))
+    /// The index of column `name` (bytes as PHP gave them: no UTF-8 check on the hot path;
+    /// a name that is not UTF-8 matches no column and is named lossily in the error).
+    fn column(&self, method: &str, name: &[u8]) -> PhpResult<usize> {
+        self.core.column_index_bytes(name).ok_or_else(|| {
+            table_error(method, TableError::UnknownColumn(String::from_utf8_lossy(name).into_owned()))
+        })
     }
 
     /// A PHP value for column `col` (types are checked by the core; this only maps).
@@ -164,7 +170,8 @@ impl Table {
             cols.push((name, kind));
         }
         let core = Core::new(rows as usize, cols, key_max_length as usize).map_err(|e| table_error(m, e))?;
-        Ok(Self { core })
+        let keys = core.columns().iter().map(|c| ZendStr::new(&c.name, false)).collect();
+        Ok(Self { core, keys })
     }
 
     /// Writes the given columns of $key's row, creating the row (other columns 0 or "")
@@ -178,7 +185,8 @@ impl Table {
         let m = "set";
         // Looked up by column (one hash probe each) rather than by iterating the array,
         // which builds a key value per element.
-        let mut refs = Vec::with_capacity(values.len());
+        // On the stack for the usual few columns (no allocation per call).
+        let mut refs: smallvec::SmallVec<[(usize, ValueRef<'_>); 8]> = smallvec::SmallVec::new();
         for (col, c) in self.core.columns().iter().enumerate() {
             if let Some(v) = values.get(c.name.as_str()) {
                 refs.push((col, self.value_ref(m, col, v)?));
@@ -193,7 +201,7 @@ impl Table {
                     ArrayKey::ZendString(name) => String::from_utf8_lossy(name.as_bytes()),
                     ArrayKey::Long(n) => std::borrow::Cow::Owned(n.to_string()),
                 };
-                self.column(m, &name)?;
+                self.column(m, name.as_bytes())?;
             }
         }
         self.core.set(&key, &refs).map_err(|e| table_error(m, e))
@@ -203,7 +211,7 @@ impl Table {
     /// no such row.
     ///
     /// @throws \ValueError for an empty or too long key, an unknown column
-    pub fn get(&self, key: ByteStr, column: Option<Str>) -> PhpResult<Zval> {
+    pub fn get(&self, key: ByteStr, column: Option<ByteStr>) -> PhpResult<Zval> {
         let m = "get";
         if let Some(c) = column {
             let col = self.column(m, &c)?;
@@ -215,7 +223,9 @@ impl Table {
         let mut failed = false;
         let found = self
             .core
-            .read_row(&key, |c, v| failed |= row.insert(columns[c].name.as_str(), value_ref_zval(v)).is_err())
+            .read_row(&key, |c, v| {
+                failed |= row.insert(ArrayKey::ZendString(&self.keys[c]), value_ref_zval(v)).is_err()
+            })
             .map_err(|e| table_error(m, e))?;
         if !found {
             return Ok(Zval::null());
@@ -247,7 +257,7 @@ impl Table {
     /// @throws \TypeError when the column is a string, or $by is a float for an int column
     /// @throws \ArithmeticError when an int column would overflow
     /// @throws \Via\CapacityException when the row is new and the table is full
-    pub fn incr(&self, key: ByteStr, column: Str, by: Option<&Zval>) -> PhpResult<Zval> {
+    pub fn incr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> PhpResult<Zval> {
         self.add("incr", &key, &column, by, false)
     }
 
@@ -257,7 +267,7 @@ impl Table {
     /// @throws \TypeError when the column is a string, or $by is a float for an int column
     /// @throws \ArithmeticError when an int column would overflow
     /// @throws \Via\CapacityException when the row is new and the table is full
-    pub fn decr(&self, key: ByteStr, column: Str, by: Option<&Zval>) -> PhpResult<Zval> {
+    pub fn decr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> PhpResult<Zval> {
         self.add("decr", &key, &column, by, true)
     }
 
@@ -267,7 +277,13 @@ impl Table {
     /// @throws \ValueError for an empty or too long key, an unknown column, a string longer
     ///         than its column
     /// @throws \TypeError for values of the wrong type
-    pub fn compare_and_set(&self, key: ByteStr, column: Str, expected: &Zval, new: &Zval) -> PhpResult<bool> {
+    pub fn compare_and_set(
+        &self,
+        key: ByteStr,
+        column: ByteStr,
+        expected: &Zval,
+        new: &Zval,
+    ) -> PhpResult<bool> {
         let m = "compareAndSet";
         let col = self.column(m, &column)?;
         let e = self.value_ref(m, col, expected)?;
@@ -367,14 +383,13 @@ impl TableIterator {
 }
 
 impl Table {
-    fn add(&self, m: &str, key: &[u8], column: &str, by: Option<&Zval>, negate: bool) -> PhpResult<Zval> {
-        let one = 1i64.into_zval(false)?;
-        let by = by.unwrap_or(&one);
+    fn add(&self, m: &str, key: &[u8], column: &[u8], by: Option<&Zval>, negate: bool) -> PhpResult<Zval> {
         let col = self.column(m, column)?;
         let c = &self.core.columns()[col];
         match c.kind {
             ColumnType::Int => {
-                let Some(n) = by.long() else {
+                let Some(n) = by.map_or(Some(1), Zval::long) else {
+                    let by = by.unwrap_or_else(|| unreachable!("no $by is 1"));
                     return Err(type_err(format!(
                         "Via\\Table::{m}(): Argument #3 ($by) must be of type int for int column \"{}\", {} given",
                         c.name,
@@ -387,17 +402,25 @@ impl Table {
                 } else {
                     n
                 };
-                Ok(self.core.incr_int(key, col, n).map_err(|e| table_error(m, e))?.into_zval(false)?)
+                let mut z = Zval::new();
+                z.set_long(self.core.incr_int(key, col, n).map_err(|e| table_error(m, e))?);
+                Ok(z)
             }
             ColumnType::Float => {
-                let Some(f) = by.double().or_else(|| by.long().map(|n| n as f64)) else {
+                let f = match by {
+                    None => Some(1.0),
+                    Some(by) => by.double().or_else(|| by.long().map(|n| n as f64)),
+                };
+                let Some(f) = f else {
                     return Err(type_err(format!(
                         "Via\\Table::{m}(): Argument #3 ($by) must be of type int|float, {} given",
-                        type_name(by)
+                        type_name(by.unwrap_or_else(|| unreachable!("no $by is 1")))
                     )));
                 };
                 let f = if negate { -f } else { f };
-                Ok(self.core.incr_float(key, col, f).map_err(|e| table_error(m, e))?.into_zval(false)?)
+                let mut z = Zval::new();
+                z.set_double(self.core.incr_float(key, col, f).map_err(|e| table_error(m, e))?);
+                Ok(z)
             }
             ColumnType::Str(_) => Err(table_error(m, TableError::NotNumeric { column: c.name.clone() })),
         }

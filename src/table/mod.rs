@@ -233,7 +233,12 @@ impl Table {
     }
 
     pub fn column_index(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c.name == name)
+        self.column_index_bytes(name.as_bytes())
+    }
+
+    /// `column_index` for a name as given (any bytes; only a column's UTF-8 name matches).
+    pub fn column_index_bytes(&self, name: &[u8]) -> Option<usize> {
+        self.columns.iter().position(|c| c.name.as_bytes() == name)
     }
 
     pub fn capacity(&self) -> usize {
