@@ -2,12 +2,14 @@
 """HTTP benchmark: via next to its references, all measured in one run.
 
 Targets (each on its own port, started and stopped by this script):
-  ceiling      the pure-Rust ceiling: via's HTTP core answering without PHP
+  ceiling      the physical ceiling: raw Tokio on one thread, httparse and a canned answer
+               (bench/http_ceiling.rs: no via, no hyper, no PHP)
+  core         via's HTTP core answering from Rust on its I/O thread (no PHP): bench/ceiling.rs
   via-hello    via serving hello-world from a PHP handler (pooled fiber)
   via-hello-w2 the same with workers = 2 (a master routing to two PHP worker processes)
   via-action   via: POST ~100 B JSON, json_decode, bump a counter, 204
   via-hello-php, via-action-php  the same with reactor = php (the PHP thread drives the I/O)
-  ceiling-post the ceiling answering that POST with 204
+  ceiling-post, core-post  the same two answering that POST with 204
   php-builtin  PHP's built-in server (php -S) with hello-world
   nginx-fpm    nginx + php-fpm (Debian packages), hello-world
   osw-hello    OpenSwoole 26.2 in base mode (../shared/anchors/osw_app.php), hello-world
@@ -38,7 +40,8 @@ import time
 
 from benchlib import APPS, ROOT, SO, cpu_seconds, descendants, machine, run_wrk, wait_port
 
-CEILING = os.path.join(ROOT, "target/release/examples/ceiling")
+CEILING = os.path.join(ROOT, "target/release/examples/http_ceiling")
+CORE = os.path.join(ROOT, "target/release/examples/ceiling")
 ANCHORS = os.path.join(ROOT, "..", "shared", "anchors")
 OSW_SO = os.path.join(ANCHORS, "openswoole-26.2.0", "openswoole.so")
 PHP = ["php", "-n", "-d", "memory_limit=-1"]
@@ -96,6 +99,11 @@ class Target:
 class Ceiling(Target):
     def command(self):
         return [CEILING, str(self.port)]
+
+
+class Core(Target):
+    def command(self):
+        return [CORE, str(self.port)]
 
 
 class Via(Target):
@@ -203,6 +211,8 @@ def main():
         Via("via-hello", 18081, "hello.php"),
         Via("via-hello-w2", 18086, "hello.php", extra_env={"VIA_BENCH_WORKERS": "2"}),
         Ceiling("ceiling-post", 18082, post),
+        Core("core", 18093),
+        Core("core-post", 18094, post),
         Via("via-action", 18083, "action.php", post),
         Via("via-hello-php", 18091, "hello.php", extra_env={"VIA_BENCH_REACTOR": "php"}),
         Via("via-action-php", 18092, "action.php", post, extra_env={"VIA_BENCH_REACTOR": "php"}),
@@ -216,9 +226,9 @@ def main():
     if args.only:
         keep = set(args.only.split(","))
         targets = [t for t in targets if t.name in keep]
-    for path in (SO, CEILING):
+    for path in (SO, CEILING, CORE):
         if not os.path.exists(path):
-            sys.exit(f"missing {path}: cargo build --release && cargo build --release --example ceiling")
+            sys.exit(f"missing {path}: cargo build --release && cargo build --release --examples")
 
     results = {t.name: [] for t in targets}
     for rnd in range(args.rounds):
@@ -244,19 +254,25 @@ def main():
           f"{' --pinned' if args.pinned else ''}{' --only ' + args.only if args.only else ''}"
           f"  (wrk {'-t1 on CPU 1, server on CPU 0' if args.pinned else '-t2'} -c64, medians)\n")
     print("| target | req/s | p99 ms | server CPU µs/req | req/s vs ceiling | CPU vs ceiling "
-          "| via req/s vs it | via CPU vs it |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+          "| via req/s vs it | via CPU vs it | via (reactor php) req/s vs it | via (reactor php) CPU vs it |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+
+    def versus(via, m):
+        if not via:
+            return "–", "–"
+        return f"{via['rps'] / m['rps']:.2f}×", f"{via['cpu_us'] / m['cpu_us']:.2f}×"
+
     for name, m in med.items():
-        action = name.endswith("-action") or name == "ceiling-post"
-        base = med.get("ceiling-post" if action and name != "ceiling-post" else "ceiling")
+        action = "-action" in name or name.endswith("-post")
+        base = med.get("ceiling-post" if action else "ceiling")
         ratio = f"{m['rps'] / base['rps']:.2f}×" if base else "–"
         cpu = f"{m['cpu_us'] / base['cpu_us']:.2f}×" if base else "–"
-        via = med.get("via-action" if action else "via-hello")
-        peer = name.startswith(("osw-", "wm-")) and via
-        vs = f"{via['rps'] / m['rps']:.2f}×" if peer else "–"
-        vs_cpu = f"{via['cpu_us'] / m['cpu_us']:.2f}×" if peer else "–"
+        peer = name.startswith(("osw-", "wm-"))
+        kind = "action" if action else "hello"
+        vs, vs_cpu = versus(med.get(f"via-{kind}") if peer else None, m)
+        vs_php, vs_php_cpu = versus(med.get(f"via-{kind}-php") if peer else None, m)
         print(f"| {name} | {m['rps']:.0f} | {m['p99_ms']:.2f} | {m['cpu_us']:.2f} | {ratio} | {cpu} "
-              f"| {vs} | {vs_cpu} |")
+              f"| {vs} | {vs_cpu} | {vs_php} | {vs_php_cpu} |")
 
 
 if __name__ == "__main__":

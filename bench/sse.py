@@ -11,6 +11,7 @@ Targets (each started and stopped by this script, one at a time):
   via-loop        via: PHP keeps every Via\\SSE in an array; publish = a PHP foreach
                   calling send() on each
   via-fiber       via-topic, plus one fiber parked in waitClosed() per stream (memory)
+  via-topic-php   via-topic with reactor = php (the PHP thread drives the I/O)
 
 For each N in --streams, the client (bench/sse_load.rs) opens N HTTP/1.1 event streams,
 the server's RSS is read before and after (memory per idle stream = growth / N), then
@@ -64,6 +65,8 @@ TARGETS = {
                   {"VIA_BENCH_STREAMS": "none"}, "&mode=topic"),
     "via-loop": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
                  {"VIA_BENCH_STREAMS": "object"}, "&mode=loop"),
+    "via-topic-php": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
+                      {"VIA_BENCH_STREAMS": "none", "VIA_BENCH_REACTOR": "php"}, "&mode=topic"),
     "via-fiber": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
                   {"VIA_BENCH_STREAMS": "fiber"}, "&mode=topic"),
 }
