@@ -24,8 +24,18 @@ use super::stats::Stats;
 use super::stream::{PushOutcome, StreamShared};
 use crate::config::Backpressure;
 
+/// The streams of one topic.
+#[derive(Default)]
+struct Members {
+    by_id: HashMap<u64, Arc<StreamShared>>,
+    /// The members as one shared list, made by the first publish after a join or leave:
+    /// a publish then takes one reference (not one per stream — with thousands of streams
+    /// each of those is an atomic on a cold cache line, twice) and pushes outside the lock.
+    list: Option<Arc<[Arc<StreamShared>]>>,
+}
+
 pub struct Topics {
-    members: Mutex<HashMap<String, HashMap<u64, Arc<StreamShared>>>>,
+    members: Mutex<HashMap<String, Members>>,
     stats: Arc<Stats>,
     /// What a full queue means for a topic delivery. `Wait` cannot wait here (one slow
     /// client must not hold up the others), so it drops like `Drop`.
@@ -40,35 +50,38 @@ impl Topics {
     /// Adds a stream to a topic; `false` if it was a member already.
     pub fn join(&self, topic: &str, stream: &Arc<StreamShared>) -> bool {
         let mut m = self.members.lock();
-        m.entry(topic.to_owned()).or_default().insert(stream.id(), Arc::clone(stream)).is_none()
+        let members = m.entry(topic.to_owned()).or_default();
+        members.list = None;
+        members.by_id.insert(stream.id(), Arc::clone(stream)).is_none()
     }
 
     /// Removes a stream from a topic; `false` if it was not a member.
     pub fn leave(&self, topic: &str, stream_id: u64) -> bool {
         let mut m = self.members.lock();
-        let Some(set) = m.get_mut(topic) else { return false };
-        let removed = set.remove(&stream_id).is_some();
-        if set.is_empty() {
+        let Some(members) = m.get_mut(topic) else { return false };
+        let removed = members.by_id.remove(&stream_id).is_some();
+        members.list = None;
+        if members.by_id.is_empty() {
             m.remove(topic);
         }
         removed
     }
 
     pub fn subscribers(&self, topic: &str) -> usize {
-        self.members.lock().get(topic).map_or(0, HashMap::len)
+        self.members.lock().get(topic).map_or(0, |m| m.by_id.len())
     }
 
     /// Queues `frame` for every stream of `topic` now, on this thread; returns how many
     /// streams it went to (queued, or dropped for a full queue by the policy).
     pub fn publish(&self, topic: &str, frame: Bytes) -> usize {
         self.stats.topic_publishes.fetch_add(1, Ordering::Relaxed);
-        let streams: Vec<Arc<StreamShared>> = match self.members.lock().get(topic) {
-            Some(set) => set.values().cloned().collect(),
+        let streams = match self.members.lock().get_mut(topic) {
+            Some(m) => Arc::clone(m.list.get_or_insert_with(|| m.by_id.values().cloned().collect())),
             None => return 0,
         };
         let mut delivered = 0u64;
         let mut gone = Vec::new();
-        for s in &streams {
+        for s in streams.iter() {
             match s.try_push(frame.clone()) {
                 PushOutcome::Queued(_) => delivered += 1,
                 PushOutcome::Closed => gone.push(s.id()),
