@@ -9,6 +9,7 @@ Targets (each on its own port, started and stopped by this script):
   via-hello-w2 the same with workers = 2 (a master routing to two PHP worker processes)
   via-action   via: POST ~100 B JSON, json_decode, bump a counter, 204
   via-hello-php, via-action-php  the same with reactor = php (the PHP thread drives the I/O)
+  via-hello-w2-php  via-hello-w2 with reactor = php (each worker's PHP thread runs its link)
   ceiling-post, core-post  the same two answering that POST with 204
   php-builtin  PHP's built-in server (php -S) with hello-world
   nginx-fpm    nginx + php-fpm (Debian packages), hello-world
@@ -210,6 +211,8 @@ def main():
         Ceiling("ceiling", 18080),
         Via("via-hello", 18081, "hello.php"),
         Via("via-hello-w2", 18086, "hello.php", extra_env={"VIA_BENCH_WORKERS": "2"}),
+        Via("via-hello-w2-php", 18095, "hello.php",
+            extra_env={"VIA_BENCH_WORKERS": "2", "VIA_BENCH_REACTOR": "php"}),
         Ceiling("ceiling-post", 18082, post),
         Core("core", 18093),
         Core("core-post", 18094, post),

@@ -197,7 +197,9 @@ pub enum Reactor {
     /// and writing go on while PHP code runs.
     Threads,
     /// The PHP thread, whenever its loop waits: no hand-over between threads, no wake-ups
-    /// across them; I/O pauses while PHP code runs. One process only (`workers` = 1).
+    /// across them; I/O pauses while PHP code runs. With `workers` > 1 the master keeps its
+    /// I/O threads (clients are served there) and each worker's PHP thread runs its link
+    /// to the master.
     Php,
 }
 
@@ -634,12 +636,6 @@ impl ServerConfig {
             (Some(_), None) => return Err(err("tls_key", "is required with tls_cert")),
             (None, Some(_)) => return Err(err("tls_cert", "is required with tls_key")),
             _ => {}
-        }
-        if self.reactor == Reactor::Php && self.workers.count > 1 {
-            return Err(err(
-                "reactor",
-                "\"php\" needs workers = 1 (with workers, the master's threads do the I/O)",
-            ));
         }
         Ok(())
     }

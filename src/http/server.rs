@@ -152,6 +152,15 @@ impl IoRuntime {
         }
     }
 
+    /// Runs `f` to completion from outside the runtime: on a driven runtime this thread
+    /// drives it meanwhile (a `Handle::block_on` would not run its I/O or timers).
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        match self {
+            Self::Driven(d) => d.block_on(f),
+            other => other.handle().block_on(f),
+        }
+    }
+
     pub fn stop(self) {
         match self {
             Self::Multi(rt) => rt.shutdown_timeout(Duration::from_millis(200)),
@@ -246,9 +255,11 @@ impl ServerHandle {
 
     fn serve(bound: Bound, dispatcher: Arc<dyn Dispatcher>) -> Result<Self, StartError> {
         let Bound { config, tls, addr, listener: std_listener } = bound;
+        // With workers the master serves the clients: its I/O keeps threads of its own
+        // whatever `reactor` says (that option then concerns the workers' links).
         let threads = match config.reactor {
-            crate::config::Reactor::Threads => config.effective_io_threads(),
-            crate::config::Reactor::Php => 0,
+            crate::config::Reactor::Php if config.workers.count <= 1 => 0,
+            _ => config.effective_io_threads(),
         };
         let runtime = IoRuntime::start(threads).map_err(StartError::Runtime)?;
         let handle = runtime.handle();

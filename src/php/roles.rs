@@ -143,7 +143,9 @@ fn run_worker(
         let _ = events.send(Event::Link(ev));
     });
     let backlog = config.workers.broker_backlog;
-    let link = match Link::start(seed.link, dispatcher.clone(), on_event, Arc::clone(&stats), backlog) {
+    let driven = config.reactor == crate::config::Reactor::Php;
+    let link = match Link::start(seed.link, dispatcher.clone(), on_event, Arc::clone(&stats), backlog, driven)
+    {
         Ok(l) => Arc::new(l),
         Err(e) => {
             crate::error!("worker {}: cannot start its link: {e}", seed.index);
@@ -155,8 +157,9 @@ fn run_worker(
     tx.start_kicker(&rt);
     let services = services(dispatcher, stats, TopicsRef::Remote(Arc::clone(&link)), &config);
     let identity = Identity { id: seed.index, count: config.workers.count, master_pid: 0 };
+    let driver = link.driver();
     let serving =
-        Serving { rt, rx, driver: None, handle: None, link: Some(link), identity, services, signals: None };
+        Serving { rt, rx, driver, handle: None, link: Some(link), identity, services, signals: None };
     // Its hooks run when the master says the worker may start (`serve::on_link_event`).
     serve_php(launch, &config, serving, |_| {});
     php_workers::set_identity(None);

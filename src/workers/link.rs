@@ -91,7 +91,7 @@ pub struct Link {
 }
 
 impl Link {
-    /// Starts the link's thread on `fd`. Requests and stream events go to `dispatcher`,
+    /// Starts the link on `fd` (on a thread of its own unless `driven`). Requests and stream events go to `dispatcher`,
     /// everything else to `on_event`; `stats` is reported to the master every second.
     pub fn start(
         fd: OwnedFd,
@@ -99,8 +99,11 @@ impl Link {
         on_event: Arc<dyn Fn(LinkEvent) + Send + Sync>,
         stats: Arc<Stats>,
         broker_backlog_limit: usize,
+        driven: bool,
     ) -> std::io::Result<Self> {
-        let runtime = IoRuntime::start(1)?;
+        // `driven`: no thread of its own; the worker's PHP thread runs the link while its
+        // loop waits (`reactor = php`, decision 0013).
+        let runtime = IoRuntime::start(if driven { 0 } else { 1 })?;
         let rt = runtime.handle();
         let (read, write) = ipc::async_stream(fd, &rt)?.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
@@ -137,6 +140,14 @@ impl Link {
         }
     }
 
+    /// The runtime's driver when the PHP thread runs the link (`driven`).
+    pub fn driver(&self) -> Option<crate::http::server::Driver> {
+        match &self.runtime {
+            Some(IoRuntime::Driven(d)) => Some(d.clone()),
+            _ => None,
+        }
+    }
+
     /// Requests whose answer is not finished.
     pub fn in_flight(&self) -> usize {
         self.shared.in_flight.load(Ordering::Acquire)
@@ -163,7 +174,7 @@ impl Link {
         let Some((close, writer)) = self.writer.lock().take() else { return };
         close.fire();
         if let Some(rt) = &self.runtime {
-            let _ = rt.handle().block_on(async { tokio::time::timeout(LINGER, writer).await });
+            let _ = rt.block_on(async { tokio::time::timeout(LINGER, writer).await });
         }
     }
 

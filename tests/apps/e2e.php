@@ -5,7 +5,7 @@
 declare(strict_types=1);
 
 $options = json_decode(getenv('VIA_TEST_OPTIONS') ?: '{}', true, 8, JSON_THROW_ON_ERROR);
-if (getenv('VIA_TEST_REACTOR') && ($options['workers'] ?? 1) === 1) {
+if (getenv('VIA_TEST_REACTOR')) {
     $options += ['reactor' => getenv('VIA_TEST_REACTOR')];
 }
 $server = new Via\Server('127.0.0.1', 0, $options + ['log_level' => 'info']);
