@@ -17,7 +17,8 @@ For each N in --streams, the client (bench/sse_load.rs) opens N HTTP/1.1 event s
 the server's RSS is read before and after (memory per idle stream = growth / N), then
 --publishes events are published one after the other. Reported, in ms: the time until
 every stream had an event (p50/p99 over publishes) and the time until one stream had it
-(p50/p99 over every delivery).
+(p50/p99 over every delivery), and the server's CPU time over the publishes per delivery
+(utime+stime of its processes; steadier than the latencies, the client shares the CPUs).
 
 Usage: bench/sse.py [--streams 1000,5000,10000] [--publishes 30] [--only ceiling,via-topic]
 Needs: php8.2-cli and release builds (cargo build --release && cargo build --release
@@ -33,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import ROOT, SO, machine, rss_bytes, wait_port
+from benchlib import ROOT, SO, cpu_seconds, descendants, machine, rss_bytes, wait_port
 
 CEILING = os.path.join(ROOT, "target/release/examples/sse_ceiling")
 ANCHORS = os.path.join(ROOT, "..", "shared", "anchors")
@@ -88,13 +89,19 @@ def run(name, port, streams, publishes):
             client.kill()
             raise RuntimeError(f"{name}: client said {line!r}")
         loaded = rss_bytes(server.pid)
+        pids = descendants(server.pid)
+        cpu0 = cpu_seconds(pids)
         client.stdin.write("go\n")
         client.stdin.flush()
         out, _ = client.communicate(timeout=600)
+        cpu = cpu_seconds(pids) - cpu0
         if client.returncode != 0:
             raise RuntimeError(f"{name}: client failed ({client.returncode})")
         result = json.loads(out.strip().splitlines()[-1])
         result["bytes_per_stream"] = (loaded - base) / streams
+        # Server CPU over the publishes (utime+stime), per event delivered: steadier than the
+        # latencies on a machine the client shares.
+        result["cpu_us_per_delivery"] = cpu / max(result["deliveries"], 1) * 1e6
         return result
     finally:
         try:
@@ -128,21 +135,24 @@ def main():
             rows.append((n, name, r))
             print(f"{n:>6} {name:10} complete p50 {r['complete_p50_ms']:.2f} p99 {r['complete_p99_ms']:.2f} ms"
                   f"  delivery p50 {r['delivery_p50_ms']:.2f} p99 {r['delivery_p99_ms']:.2f} ms"
-                  f"  {r['bytes_per_stream'] / 1024:.2f} KiB/stream", file=sys.stderr, flush=True)
+                  f"  {r['bytes_per_stream'] / 1024:.2f} KiB/stream"
+                  f"  {r['cpu_us_per_delivery']:.2f} µs CPU/delivery", file=sys.stderr, flush=True)
 
     print(f"\nMachine: {machine()}")
     print(f"Command: bench/sse.py --streams {args.streams} --publishes {args.publishes}"
           f"{' --only ' + args.only if args.only else ''}\n")
     print("| streams | target | all streams p50 ms | all streams p99 ms | p99 vs ceiling "
-          "| one delivery p50 ms | one delivery p99 ms | server RSS / stream |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
+          "| one delivery p50 ms | one delivery p99 ms | server RSS / stream "
+          "| server CPU µs / delivery | CPU vs ceiling |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     ceiling = {n: r for n, name, r in rows if name == "ceiling"}
     for n, name, r in rows:
         c = ceiling.get(n)
         ratio = f"{r['complete_p99_ms'] / c['complete_p99_ms']:.2f}×" if c else "–"
+        cpu = f"{r['cpu_us_per_delivery'] / c['cpu_us_per_delivery']:.2f}×" if c else "–"
         print(f"| {n} | {name} | {r['complete_p50_ms']:.2f} | {r['complete_p99_ms']:.2f} | {ratio} "
               f"| {r['delivery_p50_ms']:.2f} | {r['delivery_p99_ms']:.2f} "
-              f"| {r['bytes_per_stream'] / 1024:.2f} KiB |")
+              f"| {r['bytes_per_stream'] / 1024:.2f} KiB | {r['cpu_us_per_delivery']:.2f} | {cpu} |")
 
 
 if __name__ == "__main__":
