@@ -191,26 +191,35 @@ impl<T> Drop for Sender<T> {
     }
 }
 
+/// Takes what is queued into `out`, or says every sender is gone; else marks the receiver
+/// as about to sleep (`None`).
+fn take_or_sleep<T>(st: &mut State<T>, out: &mut Vec<T>) -> Option<Result<(), RecvError>> {
+    if !st.queue.is_empty() {
+        st.sleeping = false;
+        if out.is_empty() {
+            std::mem::swap(out, &mut st.queue);
+        } else {
+            out.append(&mut st.queue);
+        }
+        return Some(Ok(()));
+    }
+    if st.senders == 0 {
+        st.sleeping = false;
+        return Some(Err(RecvError::Disconnected));
+    }
+    st.sleeping = true;
+    None
+}
+
 impl<T> Receiver<T> {
     /// Moves every queued event to the end of `out`. Sleeps until one arrives or until
     /// `deadline` when the queue is empty.
     pub fn recv_into(&self, out: &mut Vec<T>, deadline: Option<Instant>) -> Result<(), RecvError> {
         let mut st = self.shared.state.lock();
         loop {
-            if !st.queue.is_empty() {
-                st.sleeping = false;
-                if out.is_empty() {
-                    std::mem::swap(out, &mut st.queue);
-                } else {
-                    out.append(&mut st.queue);
-                }
-                return Ok(());
+            if let Some(taken) = take_or_sleep(&mut st, out) {
+                return taken;
             }
-            if st.senders == 0 {
-                st.sleeping = false;
-                return Err(RecvError::Disconnected);
-            }
-            st.sleeping = true;
             match deadline {
                 Some(d) => {
                     if self.shared.wake.wait_until(&mut st, d).timed_out() && st.queue.is_empty() {
@@ -233,18 +242,8 @@ impl<T> Receiver<T> {
             tokio::pin!(notified);
             // Registered before the queue is checked: a notify after the check is not lost.
             notified.as_mut().enable();
-            {
-                let mut st = self.shared.state.lock();
-                if !st.queue.is_empty() {
-                    st.sleeping = false;
-                    out.append(&mut st.queue);
-                    return Ok(());
-                }
-                if st.senders == 0 {
-                    st.sleeping = false;
-                    return Err(RecvError::Disconnected);
-                }
-                st.sleeping = true;
+            if let Some(taken) = take_or_sleep(&mut self.shared.state.lock(), out) {
+                return taken;
             }
             match deadline {
                 Some(d) => {

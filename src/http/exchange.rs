@@ -31,6 +31,20 @@ pub struct RequestHead {
     pub tls: bool,
 }
 
+impl RequestHead {
+    /// The head of a plaintext HTTP/1.1 request read by via's own paths (`h1`,
+    /// `stream_conn`), with the server's next request id.
+    pub fn http11(
+        ids: &std::sync::atomic::AtomicU64,
+        (method, uri, headers): (Method, Uri, HeaderMap),
+        remote: SocketAddr,
+        local: SocketAddr,
+    ) -> Self {
+        let id = ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        Self { id, method, uri, version: Version::HTTP_11, headers, remote, local, tls: false }
+    }
+}
+
 /// One uploaded file, spooled to a temporary file while the body was read.
 ///
 /// The file is removed when this value is dropped, unless the application moved it away.

@@ -404,16 +404,8 @@ impl<'s> Conn<'s> {
         stats.requests.fetch_add(1, Ordering::Relaxed);
         let is_head = method == Method::HEAD;
         let accept_encoding = headers.get(ACCEPT_ENCODING).cloned();
-        let head = RequestHead {
-            id: shared.next_request_id.fetch_add(1, Ordering::Relaxed) + 1,
-            method,
-            uri,
-            version: Version::HTTP_11,
-            headers,
-            remote: self.remote,
-            local: self.local,
-            tls: false,
-        };
+        let head =
+            RequestHead::http11(&shared.next_request_id, (method, uri, headers), self.remote, self.local);
         let (reply, mut rx) = Reply::new();
         if shared.dispatcher.dispatch(Box::new(IncomingRequest { head, body, reply })).is_err() {
             self.plain(StatusCode::SERVICE_UNAVAILABLE, true).await;

@@ -26,7 +26,7 @@ use std::task::Poll;
 
 use bytes::BytesMut;
 use http::header::{HeaderValue, ACCEPT_ENCODING};
-use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use http::{HeaderMap, Method, StatusCode, Uri};
 use http_body::Body;
 use http_body_util::BodyExt;
 use tokio::io::AsyncWriteExt;
@@ -191,16 +191,7 @@ async fn answer(
 ) -> Result<ResponseStart, StatusCode> {
     let stats = &shared.stats;
     let StreamRequest { method, uri, headers } = *req;
-    let head = RequestHead {
-        id: shared.next_request_id.fetch_add(1, Ordering::Relaxed) + 1,
-        method,
-        uri,
-        version: Version::HTTP_11,
-        headers,
-        remote,
-        local,
-        tls: false,
-    };
+    let head = RequestHead::http11(&shared.next_request_id, (method, uri, headers), remote, local);
     let (reply, rx) = Reply::new();
     if shared
         .dispatcher
