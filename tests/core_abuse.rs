@@ -255,6 +255,23 @@ fn closed_after(srv: &TestServer, raw: &[u8]) -> Duration {
     }
 }
 
+/// Without h2c sniffing too, a new HTTP/1.1 connection must start its request within the
+/// header timeout (not the longer keep-alive timeout), on both HTTP/1.1 paths.
+#[test]
+fn silent_http1_connections_are_held_to_the_header_timeout() {
+    for hyper_http1 in [false, true] {
+        let srv = TestServer::start(|c| {
+            c.h2c = false;
+            c.hyper_http1 = hyper_http1;
+            c.limits.header_timeout = Duration::from_millis(300);
+            c.limits.keepalive_timeout = Duration::from_secs(30);
+        });
+        let waited = closed_after(&srv, b"");
+        assert!(waited < Duration::from_secs(3), "hyper_http1 {hyper_http1}: closed after {waited:?}");
+        assert_eq!(srv.handle.stats().header_timeouts, 1, "hyper_http1 {hyper_http1}");
+    }
+}
+
 #[test]
 fn h2c_connections_without_a_request_are_held_to_the_header_timeout() {
     let srv = TestServer::start(|c| {

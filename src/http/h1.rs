@@ -23,7 +23,7 @@
 //! boundary, so no request is served twice or half.
 
 use std::future::Future;
-use std::io::{self, IoSlice};
+use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
@@ -249,7 +249,8 @@ struct Conn<'s> {
 }
 
 /// Serves `io` (whose first bytes, already read, are `prefix`) until it closes or another
-/// path takes it.
+/// path takes it. With `requests` false (`hyper_http1`) only an event stream alone on its
+/// connection is taken; hyper gets the connection at the first other request.
 pub async fn serve(
     io: TcpStream,
     prefix: Bytes,
@@ -257,40 +258,11 @@ pub async fn serve(
     local: SocketAddr,
     shared: &Arc<ServerShared>,
     shutdown: Shutdown,
+    requests: bool,
 ) -> Next {
     let mut buf = BytesMut::with_capacity(READ_BUF.max(prefix.len()));
     buf.extend_from_slice(&prefix);
-    Conn::new(io, buf, shared, shutdown, remote, local).run().await
-}
-
-/// Reads until the first request on `io` is known to open an event stream or not, for a
-/// connection hyper serves otherwise (`h1` off); the bytes read so far go with it.
-pub async fn take_event_stream(
-    io: TcpStream,
-    prefix: Bytes,
-    remote: SocketAddr,
-    local: SocketAddr,
-    shared: &Arc<ServerShared>,
-    shutdown: Shutdown,
-) -> Next {
-    let buf = BytesMut::from(&prefix[..]);
-    let mut conn = Conn::new(io, buf, shared, shutdown, remote, local);
-    let deadline = Instant::now() + shared.config.limits.header_timeout;
-    loop {
-        match parse(&mut conn.buf, shared, false) {
-            Parse::EventStream(req) => return Next::EventStream(conn.io, req),
-            Parse::Partial => {}
-            Parse::Hyper | Parse::Request(_) => return Next::Hyper(conn.io, conn.buf.freeze()),
-        }
-        match conn.read(deadline, false).await {
-            Got::Bytes => {}
-            Got::Gone => return Next::Closed,
-            Got::TimedOut => {
-                shared.stats.header_timeouts.fetch_add(1, Ordering::Relaxed);
-                return Next::Closed;
-            }
-        }
-    }
+    Conn::new(io, buf, shared, shutdown, remote, local).run(requests).await
 }
 
 impl<'s> Conn<'s> {
@@ -307,16 +279,20 @@ impl<'s> Conn<'s> {
         Self { io, buf, out: Vec::new(), timer: Timer::new(), shutdown, stopping, shared, remote, local }
     }
 
-    async fn run(mut self) -> Next {
+    async fn run(mut self, requests: bool) -> Next {
         let shared = Arc::clone(self.shared);
         let limits = &shared.config.limits;
         let mut idle_since = Instant::now();
+        // A new connection must start its request within the header timeout (as under
+        // hyper, and over h2c: `conn::Activity`).
+        let mut first = true;
         loop {
-            // A head: within the keep-alive timeout for its first byte, then within the
-            // header timeout for the rest.
-            let mut head_since = (!self.buf.is_empty()).then(Instant::now);
+            // A head: within the keep-alive timeout for its first byte on a kept-alive
+            // connection, then within the header timeout for the rest.
+            let mut head_since = (first || !self.buf.is_empty()).then(Instant::now);
+            first = false;
             let req = loop {
-                match parse(&mut self.buf, &shared, true) {
+                match parse(&mut self.buf, &shared, requests) {
                     Parse::Request(req) => break req,
                     Parse::EventStream(req) => return Next::EventStream(self.io, req),
                     Parse::Hyper => return Next::Hyper(self.io, self.buf.freeze()),
@@ -326,7 +302,8 @@ impl<'s> Conn<'s> {
                     Some(t) => t + limits.header_timeout,
                     None => idle_since + limits.keepalive_timeout,
                 };
-                match self.read(deadline, head_since.is_none()).await {
+                let idle = self.buf.is_empty();
+                match self.read(deadline, idle).await {
                     Got::Bytes => {
                         head_since.get_or_insert_with(Instant::now);
                     }
@@ -493,29 +470,14 @@ impl<'s> Conn<'s> {
         }
     }
 
-    /// Writes the head in `out` and `body` whole: at once when the socket takes them (the
-    /// common case, no timer), else within the write timeout. False when the connection
-    /// failed.
+    /// Writes the head in `out` and `body` whole, within the write timeout (at once when
+    /// the socket takes them, the common case: no timer is armed). False when the
+    /// connection failed.
     async fn write_out(&mut self, body: &[u8]) -> bool {
         let mut slices = [IoSlice::new(&self.out), IoSlice::new(body)];
-        let mut rest = &mut slices[..];
-        loop {
-            while rest.first().is_some_and(|s| s.is_empty()) {
-                rest = &mut rest[1..];
-            }
-            if rest.is_empty() {
-                return true;
-            }
-            match stream_conn::try_send(&self.io, rest) {
-                Ok(0) => return false,
-                Ok(n) => IoSlice::advance_slices(&mut rest, n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => return false,
-            }
-        }
         let timeout = self.shared.config.limits.write_timeout;
-        match tokio::time::timeout(timeout, stream_conn::write_all_vectored(&mut self.io, rest)).await {
+        match tokio::time::timeout(timeout, stream_conn::write_all_vectored(&mut self.io, &mut slices)).await
+        {
             Ok(Ok(())) => true,
             Ok(Err(_)) => false,
             Err(_) => {

@@ -502,11 +502,8 @@ async fn serve_connection(
     }
     // HTTP/1.1: served by `h1` until a request it leaves to hyper, or (with `hyper_http1`)
     // by hyper from the start, except for an event stream alone on its connection.
-    let next = if shared.config.hyper_http1 {
-        Box::pin(h1::take_event_stream(stream, prefix, remote, local, shared, shutdown.clone())).await
-    } else {
-        Box::pin(h1::serve(stream, prefix, remote, local, shared, shutdown.clone())).await
-    };
+    let requests = !shared.config.hyper_http1;
+    let next = Box::pin(h1::serve(stream, prefix, remote, local, shared, shutdown.clone(), requests)).await;
     match next {
         Next::Closed => {}
         Next::EventStream(stream, req) => {

@@ -388,13 +388,15 @@ impl Table {
         let c = &self.core.columns()[col];
         match c.kind {
             ColumnType::Int => {
-                let Some(n) = by.map_or(Some(1), Zval::long) else {
-                    let by = by.unwrap_or_else(|| unreachable!("no $by is 1"));
-                    return Err(type_err(format!(
-                        "Via\\Table::{m}(): Argument #3 ($by) must be of type int for int column \"{}\", {} given",
-                        c.name,
-                        type_name(by)
-                    )));
+                let n = match by {
+                    None => 1,
+                    Some(by) => by.long().ok_or_else(|| {
+                        type_err(format!(
+                            "Via\\Table::{m}(): Argument #3 ($by) must be of type int for int column \"{}\", {} given",
+                            c.name,
+                            type_name(by)
+                        ))
+                    })?,
                 };
                 let n = if negate {
                     n.checked_neg()
@@ -408,14 +410,13 @@ impl Table {
             }
             ColumnType::Float => {
                 let f = match by {
-                    None => Some(1.0),
-                    Some(by) => by.double().or_else(|| by.long().map(|n| n as f64)),
-                };
-                let Some(f) = f else {
-                    return Err(type_err(format!(
-                        "Via\\Table::{m}(): Argument #3 ($by) must be of type int|float, {} given",
-                        type_name(by.unwrap_or_else(|| unreachable!("no $by is 1")))
-                    )));
+                    None => 1.0,
+                    Some(by) => by.double().or_else(|| by.long().map(|n| n as f64)).ok_or_else(|| {
+                        type_err(format!(
+                            "Via\\Table::{m}(): Argument #3 ($by) must be of type int|float, {} given",
+                            type_name(by)
+                        ))
+                    })?,
                 };
                 let f = if negate { -f } else { f };
                 let mut z = Zval::new();
