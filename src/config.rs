@@ -152,6 +152,8 @@ pub struct ServerConfig {
     pub tls_key: Option<std::path::PathBuf>,
     pub static_files: Option<StaticConfig>,
     pub workers: WorkersConfig,
+    /// Health, metrics, access log, rate limit, trusted proxies, error pages.
+    pub ops: crate::ops::OpsConfig,
 }
 
 /// Processes: how many workers, how requests stick to them, how they are recycled.
@@ -277,6 +279,7 @@ impl Default for ServerConfig {
             tls_key: None,
             static_files: None,
             workers: WorkersConfig::default(),
+            ops: crate::ops::OpsConfig::default(),
         }
     }
 }
@@ -490,6 +493,15 @@ const OPTIONS: &[(&str, Setter)] = {
         ("crash_limit", Int(1, 1_000_000, |c, n| c.workers.crash_limit = n as u32)),
         ("crash_window", Seconds(MIN_CRASH_WINDOW, Zero::Refused, |c, d| c.workers.crash_window = d)),
         ("broker_backlog", Int(64 << 10, 1 << 30, |c, n| c.workers.broker_backlog = n as usize)),
+        ("health_path", Other(set_health_path)),
+        ("metrics_path", Other(set_metrics_path)),
+        ("metrics_listen", Other(set_metrics_listen)),
+        ("access_log", Other(set_access_log)),
+        ("access_log_format", Other(set_access_log_format)),
+        ("rate_limit", Other(set_rate_limit)),
+        ("rate_limit_burst", Int(1, 1_000_000, |c, n| c.ops.rate_limit_burst = Some(n as u32))),
+        ("trusted_proxies", Other(set_trusted_proxies)),
+        ("error_pages", Other(set_error_pages)),
     ]
 };
 
@@ -594,6 +606,111 @@ fn set_affinity_cookie(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Res
     Ok(())
 }
 
+/// A URL path of the runtime's own (`/health`): absolute, no query, no `..`; "" turns it off.
+fn want_own_path(name: &str, v: &OptionValue) -> Result<Option<String>, ConfigError> {
+    let p = want_str(name, v)?;
+    if p.is_empty() {
+        return Ok(None);
+    }
+    if !p.starts_with('/')
+        || p.contains(['?', '#', '\\'])
+        || p.contains("..")
+        || http::Uri::try_from(p).is_err()
+    {
+        return Err(err(
+            name,
+            format!("must be a URL path starting with \"/\" (or \"\" for off), \"{p}\" given"),
+        ));
+    }
+    Ok(Some(p.to_string()))
+}
+
+fn set_health_path(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    c.ops.health_path = want_own_path(name, v)?;
+    Ok(())
+}
+
+fn set_metrics_path(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    c.ops.metrics_path = want_own_path(name, v)?;
+    Ok(())
+}
+
+/// `host:port` (`127.0.0.1:9090`, `[::1]:9090`), resolved when the server binds.
+fn set_metrics_listen(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    let s = want_str(name, v)?;
+    if s.is_empty() {
+        c.ops.metrics_listen = None;
+        return Ok(());
+    }
+    let port_ok =
+        s.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+    if !port_ok {
+        return Err(err(name, format!("must be \"host:port\" (as \"127.0.0.1:9090\"), \"{s}\" given")));
+    }
+    c.ops.metrics_listen = Some(s.to_string());
+    Ok(())
+}
+
+/// "stderr", a file path (opened for appending when the server starts), or "" (off).
+fn set_access_log(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    use crate::ops::access_log::Target;
+    let s = want_str(name, v)?;
+    c.ops.access_log = match s {
+        "" | "off" => None,
+        "stderr" => Some(Target::Stderr),
+        _ => {
+            let path = want_path(name, v)?;
+            if path.parent().is_some_and(|d| !d.as_os_str().is_empty() && !d.is_dir()) {
+                return Err(err(name, format!("the directory of \"{s}\" does not exist")));
+            }
+            Some(Target::File(path))
+        }
+    };
+    Ok(())
+}
+
+fn set_access_log_format(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    let s = want_str(name, v)?;
+    c.ops.access_log_format = crate::ops::access_log::Format::parse(s)
+        .ok_or_else(|| err(name, format!("must be \"common\", \"combined\" or \"json\", \"{s}\" given")))?;
+    Ok(())
+}
+
+/// Requests a second per client address (int or float); 0 turns it off.
+fn set_rate_limit(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    let rate = match v {
+        OptionValue::Int(n) => *n as f64,
+        OptionValue::Float(f) => *f,
+        other => return Err(err(name, format!("must be requests per second, {} given", other.type_name()))),
+    };
+    if !(rate == 0.0 || (0.001..=1e9).contains(&rate)) {
+        return Err(err(
+            name,
+            format!("must be 0 (off) or between 0.001 and 1e9, {} given", format_seconds(rate)),
+        ));
+    }
+    c.ops.rate_limit = rate;
+    Ok(())
+}
+
+/// Addresses and networks, separated by commas or spaces: "127.0.0.1, 10.0.0.0/8, ::1".
+fn set_trusted_proxies(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    c.ops.trusted_proxies =
+        crate::ops::proxy::TrustedProxies::parse(want_str(name, v)?).map_err(|m| err(name, m))?;
+    Ok(())
+}
+
+/// A directory of `NNN.html` pages, loaded now.
+fn set_error_pages(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    let dir = want_path(name, v)?;
+    if !dir.is_dir() {
+        return Err(err(name, format!("\"{}\" is not a directory", dir.display())));
+    }
+    let pages = crate::ops::error_pages::ErrorPages::load(&dir).map_err(|m| err(name, m))?;
+    c.ops.error_pages = Some((dir, pages));
+    Ok(())
+}
+
 impl ServerConfig {
     /// Applies one named option. Unknown names and wrong types are errors, never ignored.
     pub fn set_option(&mut self, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
@@ -636,6 +753,22 @@ impl ServerConfig {
             (Some(_), None) => return Err(err("tls_key", "is required with tls_cert")),
             (None, Some(_)) => return Err(err("tls_cert", "is required with tls_key")),
             _ => {}
+        }
+        self.ops.validate()?;
+        // The runtime's own paths on the public port must not hide a file of the app.
+        if let (Some(files), None) = (&self.static_files, &self.ops.metrics_listen) {
+            let own = [("health_path", &self.ops.health_path), ("metrics_path", &self.ops.metrics_path)];
+            for (option, path) in own {
+                let Some(rel) = path.as_deref().and_then(|p| p.strip_prefix(files.prefix.as_str())) else {
+                    continue;
+                };
+                if files.root.join(rel).exists() {
+                    return Err(err(
+                        option,
+                        format!("\"{}\" is also a file of static_dir", path.as_deref().unwrap_or("")),
+                    ));
+                }
+            }
         }
         Ok(())
     }

@@ -27,6 +27,8 @@ use tokio::sync::Notify;
 
 struct State<T> {
     queue: Vec<T>,
+    /// When the oldest queued event was queued (for metrics: the loop's lag).
+    since: Option<Instant>,
     /// The receiver sleeps (or is about to) on the condvar.
     sleeping: bool,
     receiver_gone: bool,
@@ -79,7 +81,13 @@ pub struct Receiver<T> {
 /// A new inbox.
 pub fn inbox<T>() -> (Sender<T>, Receiver<T>) {
     let shared = Arc::new(Shared {
-        state: Mutex::new(State { queue: Vec::new(), sleeping: false, receiver_gone: false, senders: 1 }),
+        state: Mutex::new(State {
+            queue: Vec::new(),
+            since: None,
+            sleeping: false,
+            receiver_gone: false,
+            senders: 1,
+        }),
         wake: Condvar::new(),
         kick_pending: AtomicBool::new(false),
         kicker: Notify::new(),
@@ -129,8 +137,17 @@ impl<T> Sender<T> {
         if st.receiver_gone {
             return Err(value);
         }
+        if st.queue.is_empty() {
+            st.since = Some(Instant::now());
+        }
         st.queue.push(value);
         Ok(st.sleeping)
+    }
+
+    /// Events queued now, and how long the oldest has waited.
+    pub fn load(&self) -> (usize, Option<std::time::Duration>) {
+        let st = self.shared.state.lock();
+        (st.queue.len(), st.since.filter(|_| !st.queue.is_empty()).map(|t| t.elapsed()))
     }
 
     /// How often a sleeping receiver was woken so far.
@@ -196,6 +213,7 @@ impl<T> Drop for Sender<T> {
 fn take_or_sleep<T>(st: &mut State<T>, out: &mut Vec<T>) -> Option<Result<(), RecvError>> {
     if !st.queue.is_empty() {
         st.sleeping = false;
+        st.since = None;
         if out.is_empty() {
             std::mem::swap(out, &mut st.queue);
         } else {

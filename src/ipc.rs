@@ -36,6 +36,8 @@ pub struct WireRequest {
     pub remote: Bytes,
     pub local: Bytes,
     pub tls: bool,
+    /// `ops::trace::Trace::to_wire`, empty when the master made none.
+    pub trace: Bytes,
     pub body: WireBody,
 }
 
@@ -464,6 +466,7 @@ impl Wire for WireRequest {
         self.remote.put(b);
         self.local.put(b);
         self.tls.put(b);
+        self.trace.put(b);
         self.body.put(b);
     }
     fn get(d: &mut Bytes) -> io::Result<Self> {
@@ -476,6 +479,7 @@ impl Wire for WireRequest {
             remote: Wire::get(d)?,
             local: Wire::get(d)?,
             tls: Wire::get(d)?,
+            trace: Wire::get(d)?,
             body: Wire::get(d)?,
         })
     }
@@ -678,6 +682,7 @@ mod tests {
                     remote: b("127.0.0.1:5"),
                     local: b("127.0.0.1:80"),
                     tls: true,
+                    trace: b("t"),
                     body: WireBody::Multipart {
                         fields: vec![(b("f"), Bytes::from_static(b"\0\xff"))],
                         files: vec![WireFile {
@@ -702,6 +707,7 @@ mod tests {
                     remote: b("[::1]:1"),
                     local: b("[::1]:2"),
                     tls: false,
+                    trace: Bytes::new(),
                     body: WireBody::Bytes(b("body")),
                 }),
             },

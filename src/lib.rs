@@ -34,6 +34,7 @@ pub mod http;
 pub mod inbox;
 pub mod ipc;
 pub mod log;
+pub mod ops;
 pub mod pid;
 pub mod scheduler;
 pub mod shutdown;

@@ -181,6 +181,47 @@ impl Shared {
     }
 }
 
+/// Every remote of this process, for `all()`.
+static LIVE: parking_lot::Mutex<Vec<std::sync::Weak<Shared>>> = parking_lot::Mutex::new(Vec::new());
+
+/// One remote as metrics report it.
+#[derive(Debug, Clone)]
+pub struct RemoteReport {
+    /// The DSN without credentials.
+    pub name: String,
+    pub connected: bool,
+    pub queued_bytes: usize,
+    pub published: u64,
+    pub sent: u64,
+    pub delivered: u64,
+    pub dropped: u64,
+    pub rejected: u64,
+    pub reconnects: u64,
+}
+
+/// Every live remote of this process, in the order they started.
+pub fn all() -> Vec<RemoteReport> {
+    let mut live = LIVE.lock();
+    live.retain(|s| s.strong_count() > 0);
+    live.iter()
+        .filter_map(std::sync::Weak::upgrade)
+        .map(|s| {
+            let n = |c: &AtomicU64| c.load(Ordering::Relaxed);
+            RemoteReport {
+                name: s.config.display(),
+                connected: s.connected.load(Ordering::Acquire),
+                queued_bytes: s.outbox.lock().bytes,
+                published: n(&s.stats.published),
+                sent: n(&s.stats.sent),
+                delivered: n(&s.stats.delivered),
+                dropped: n(&s.stats.dropped),
+                rejected: n(&s.stats.rejected),
+                reconnects: n(&s.stats.reconnects),
+            }
+        })
+        .collect()
+}
+
 /// A server's connection to a shared broker. Dropping it closes the connection.
 pub struct Remote {
     shared: Arc<Shared>,
@@ -206,6 +247,7 @@ impl Remote {
             connection_changed: Notify::new(),
             stats: RemoteStats::default(),
         });
+        LIVE.lock().push(Arc::downgrade(&shared));
         let (stop, stopped) = watch::channel(false);
         let task = Arc::clone(&shared);
         match shared.config.driver {

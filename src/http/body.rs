@@ -68,11 +68,13 @@ impl StreamedBody {
             },
             None => Bytes::copy_from_slice(data),
         };
+        self.stats.sse_bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Poll::Ready(Some(Ok(Frame::data(bytes))))
     }
 
     fn emit_owned(&mut self, data: Bytes) -> Poll<Option<Result<Frame<Bytes>, StreamAborted>>> {
         if self.encoder.is_none() {
+            self.stats.sse_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
             return Poll::Ready(Some(Ok(Frame::data(data))));
         }
         self.emit(&data)

@@ -26,9 +26,13 @@ pub struct RequestHead {
     pub uri: Uri,
     pub version: Version,
     pub headers: HeaderMap,
+    /// The client: the peer, or the address trusted proxies gave (`trusted_proxies`).
     pub remote: SocketAddr,
     pub local: SocketAddr,
     pub tls: bool,
+    /// The trace the access log records (made only when it is on; else the application
+    /// makes one from the headers when asked).
+    pub trace: Option<Box<crate::ops::trace::Trace>>,
 }
 
 impl RequestHead {
@@ -41,7 +45,7 @@ impl RequestHead {
         local: SocketAddr,
     ) -> Self {
         let id = ids.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        Self { id, method, uri, version: Version::HTTP_11, headers, remote, local, tls: false }
+        Self { id, method, uri, version: Version::HTTP_11, headers, remote, local, tls: false, trace: None }
     }
 }
 
@@ -197,4 +201,9 @@ pub trait Dispatcher: StreamEvents {
 
     /// After `begin_shutdown`: the listener is closed and the last connection is gone.
     fn drained(&self) {}
+
+    /// How loaded the application is, for health and metrics (nothing known by default).
+    fn load(&self) -> crate::ops::metrics::Load {
+        crate::ops::metrics::Load::default()
+    }
 }

@@ -30,17 +30,18 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue, ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{HeaderName, HeaderValue, ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH};
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
-use super::answer::{encode_head, plain_text, shape, Delimit, Outgoing, Shaped};
+use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart};
 use super::framing;
 use super::service::ServerShared;
 use super::stream_conn::{self, Input, Pumped, StreamRequest};
+use crate::ops::{Gate, Own, Ticket};
 use crate::shutdown::Shutdown;
 
 /// Headers parsed here at most; a request with more goes to hyper (which applies
@@ -246,6 +247,8 @@ struct Conn<'s> {
     shared: &'s Arc<ServerShared>,
     remote: SocketAddr,
     local: SocketAddr,
+    /// The request being answered, for `ops::Ops::answered` (when `ops` is active).
+    ticket: Option<Box<Ticket>>,
 }
 
 /// Serves `io` (whose first bytes, already read, are `prefix`) until it closes or another
@@ -276,7 +279,18 @@ impl<'s> Conn<'s> {
     ) -> Self {
         let mut waiting = shutdown.clone();
         let stopping = Box::pin(async move { waiting.recv().await });
-        Self { io, buf, out: Vec::new(), timer: Timer::new(), shutdown, stopping, shared, remote, local }
+        Self {
+            io,
+            buf,
+            out: Vec::new(),
+            timer: Timer::new(),
+            shutdown,
+            stopping,
+            shared,
+            remote,
+            local,
+            ticket: None,
+        }
     }
 
     async fn run(mut self, requests: bool) -> Next {
@@ -379,10 +393,25 @@ impl<'s> Conn<'s> {
             RequestBody::Bytes(self.buf.split_to(body_len).freeze())
         };
         stats.requests.fetch_add(1, Ordering::Relaxed);
+        let mut client = self.remote;
+        let mut trace = None;
+        if shared.ops.active() {
+            match shared.ops.admit(&shared, (&method, &uri, Version::HTTP_11, &headers), self.remote) {
+                Gate::Answer(own) => return self.own(own, close).await.then_some(close),
+                Gate::Pass(t) => {
+                    if let Some(t) = &t {
+                        client = t.client;
+                        trace = t.trace().map(Box::new);
+                    }
+                    self.ticket = t;
+                }
+            }
+        }
         let is_head = method == Method::HEAD;
         let accept_encoding = headers.get(ACCEPT_ENCODING).cloned();
-        let head =
-            RequestHead::http11(&shared.next_request_id, (method, uri, headers), self.remote, self.local);
+        let mut head =
+            RequestHead::http11(&shared.next_request_id, (method, uri, headers), client, self.local);
+        head.trace = trace;
         let (reply, mut rx) = Reply::new();
         if shared.dispatcher.dispatch(Box::new(IncomingRequest { head, body, reply })).is_err() {
             self.plain(StatusCode::SERVICE_UNAVAILABLE, true).await;
@@ -426,6 +455,13 @@ impl<'s> Conn<'s> {
         let stats = &shared.stats;
         let Shaped { status, reason, mut headers, body } =
             shape(start, is_head, accept_encoding, &shared.config, stats);
+        if let Some(ticket) = self.ticket.take() {
+            let bytes = match &body {
+                Outgoing::Full(b) => Some(if is_head { 0 } else { b.len() as u64 }),
+                Outgoing::Stream(_) => None,
+            };
+            shared.ops.answered(Some(ticket), status, bytes);
+        }
         // The application may ask to close too (hyper honours that as well).
         let app_closes = headers.get_all(CONNECTION).iter().any(|v| {
             v.as_bytes().split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
@@ -487,11 +523,19 @@ impl<'s> Conn<'s> {
         }
     }
 
-    /// An answer of the server's own (plain text); false when it could not be written.
+    /// An answer of the server's own (plain text, or the error page); false when it could
+    /// not be written.
     async fn plain(&mut self, status: StatusCode, close: bool) -> bool {
-        let mut headers = HeaderMap::new();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-        let body = plain_text(status);
+        let (headers, body) = self.shared.ops.pages.answer(status);
+        if let Some(ticket) = self.ticket.take() {
+            self.shared.ops.answered(Some(ticket), status, Some(body.len() as u64));
+        }
+        self.own(Own { status, headers, body }, close).await
+    }
+
+    /// Writes an answer the runtime gives itself; false when it could not be written.
+    async fn own(&mut self, own: Own, close: bool) -> bool {
+        let Own { status, headers, body } = own;
         self.out.clear();
         encode_head(&mut self.out, status, None, &headers, Delimit::Length(body.len() as u64), close);
         self.write_out(&body).await
@@ -534,6 +578,7 @@ mod tests {
             dispatcher: Arc::new(Refuse),
             stats: Arc::new(Stats::default()),
             next_request_id: AtomicU64::new(0),
+            ops: crate::ops::Ops::off(),
         }
     }
 

@@ -31,6 +31,7 @@ use super::service::{self, ConnCtx, ServerShared};
 use super::stats::{Stats, StatsSnapshot};
 use super::topics::Topics;
 use crate::config::{ConfigError, ServerConfig};
+use crate::ops::metrics::Protocol;
 use crate::shutdown::{Shutdown, Trigger};
 
 /// Why a server could not start.
@@ -189,6 +190,8 @@ pub struct Bound {
     tls: Option<tokio_rustls::TlsAcceptor>,
     addr: SocketAddr,
     listener: std::net::TcpListener,
+    /// `metrics_listen`: health and metrics alone.
+    internal: Option<std::net::TcpListener>,
 }
 
 impl Bound {
@@ -200,13 +203,26 @@ impl Bound {
         };
         let addr = resolve(&config.host, config.port)?;
         let listener = bind(addr, config.backlog).map_err(|e| StartError::Bind(addr, e))?;
-        Ok(Self { config, tls, addr, listener })
+        let internal = match &config.ops.metrics_listen {
+            Some(spec) => {
+                let (host, port) = spec.rsplit_once(':').unwrap_or((spec, "0"));
+                let at = resolve(host, port.parse().unwrap_or(0))?;
+                Some(bind(at, 64).map_err(|e| StartError::Bind(at, e))?)
+            }
+            None => None,
+        };
+        Ok(Self { config, tls, addr, listener, internal })
     }
 
-    /// The listening socket's descriptor (to close in processes that must not accept).
-    pub fn listener_fd(&self) -> std::os::fd::RawFd {
+    /// The listening sockets' descriptors (to close in processes that must not accept).
+    pub fn listener_fds(&self) -> Vec<std::os::fd::RawFd> {
         use std::os::fd::AsRawFd;
-        self.listener.as_raw_fd()
+        std::iter::once(&self.listener).chain(&self.internal).map(AsRawFd::as_raw_fd).collect()
+    }
+
+    /// The internal listener's address (`metrics_listen`).
+    pub fn internal_addr(&self) -> Option<SocketAddr> {
+        self.internal.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -254,7 +270,7 @@ impl ServerHandle {
     }
 
     fn serve(bound: Bound, dispatcher: Arc<dyn Dispatcher>) -> Result<Self, StartError> {
-        let Bound { config, tls, addr, listener: std_listener } = bound;
+        let Bound { config, tls, addr, listener: std_listener, internal } = bound;
         // With workers the master serves the clients: its I/O keeps threads of its own
         // whatever `reactor` says (that option then concerns the workers' links).
         let threads = match config.reactor {
@@ -268,7 +284,22 @@ impl ServerHandle {
             TcpListener::from_std(std_listener).map_err(|e| StartError::Bind(addr, e))?
         };
         let local_addr = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
+        let internal = match internal {
+            Some(l) => {
+                let _enter = handle.enter();
+                let at = l.local_addr().map_err(|e| StartError::Bind(addr, e))?;
+                Some(TcpListener::from_std(l).map_err(|e| StartError::Bind(at, e))?)
+            }
+            None => None,
+        };
         let static_files = config.static_files.clone().map(super::static_files::StaticFiles::new);
+        let shutdown = Trigger::new();
+        let ops = crate::ops::Ops::new(&config.ops, shutdown.subscribe()).map_err(|e| {
+            StartError::Config(crate::config::ConfigError {
+                option: "access_log".into(),
+                message: format!("cannot be opened: {e}"),
+            })
+        })?;
         let shared = Arc::new(ServerShared {
             tls,
             static_files,
@@ -276,9 +307,12 @@ impl ServerHandle {
             dispatcher,
             stats: Arc::new(Stats::default()),
             next_request_id: AtomicU64::new(0),
+            ops,
         });
-        let shutdown = Trigger::new();
         handle.spawn(accept_loop(listener, Arc::clone(&shared), shutdown.subscribe()));
+        if let Some(l) = internal {
+            handle.spawn(crate::ops::internal::serve(l, Arc::clone(&shared), shutdown.subscribe()));
+        }
         let topics = Topics::new(Arc::clone(&shared.stats), shared.config.sse.backpressure);
         Ok(Self { runtime: Some(runtime), shared, topics, shutdown, local_addr })
     }
@@ -396,7 +430,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<ServerShared>, mut shutd
                         }
                         Err(_) => {
                             stats.connections_rejected.fetch_add(1, Ordering::Relaxed);
-                            tokio::spawn(reject(stream));
+                            tokio::spawn(reject(stream, shared.ops.pages.answer(http::StatusCode::SERVICE_UNAVAILABLE)));
                         }
                     }
                 }
@@ -419,12 +453,22 @@ async fn accept_loop(listener: TcpListener, shared: Arc<ServerShared>, mut shutd
 /// What a refused connection may still send (read and discarded) before it is closed.
 const REJECT_READ_LIMIT: usize = 64 * 1024;
 
-/// Over the connection limit: a clear 503, then close.
-async fn reject(mut stream: TcpStream) {
-    const BODY: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\n\
-content-length: 24\r\nretry-after: 1\r\nconnection: close\r\n\r\n503 Service Unavailable\n";
+/// Over the connection limit: a clear 503 (the error page, if there is one), then close.
+async fn reject(mut stream: TcpStream, (mut headers, body): (http::HeaderMap, Bytes)) {
+    headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+    let mut head = Vec::with_capacity(256);
+    let status = http::StatusCode::SERVICE_UNAVAILABLE;
+    super::answer::encode_head(
+        &mut head,
+        status,
+        None,
+        &headers,
+        super::answer::Delimit::Length(body.len() as u64),
+        true,
+    );
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        stream.write_all(BODY).await?;
+        stream.write_all(&head).await?;
+        stream.write_all(&body).await?;
         stream.shutdown().await?;
         // Read what the client sent so that closing does not reset the connection
         // before it saw the answer — a bounded amount: this is work for a client we
@@ -496,6 +540,8 @@ async fn serve_connection(
     } else {
         (Bytes::new(), false)
     };
+    let protocol = if h2 { Protocol::H2c } else { Protocol::Http1 };
+    let _open = shared.ops.metrics.as_ref().map(|m| m.connection(protocol));
     if h2 {
         Box::pin(serve_http(stream, prefix, true, remote, local, shared, shutdown)).await;
         return;
@@ -538,6 +584,8 @@ async fn serve_tls(
         }
     };
     let h2 = tls.get_ref().1.alpn_protocol() == Some(super::tls::ALPN_H2);
+    let protocol = if h2 { Protocol::Https2 } else { Protocol::Https1 };
+    let _open = shared.ops.metrics.as_ref().map(|m| m.connection(protocol));
     serve_http(tls, Bytes::new(), h2, remote, local, shared, shutdown).await;
 }
 
@@ -610,6 +658,7 @@ mod tests {
                 dispatcher: Arc::new(Refuse),
                 stats: Arc::new(Stats::default()),
                 next_request_id: AtomicU64::new(0),
+                ops: crate::ops::Ops::off(),
             });
             let trigger = Trigger::new();
             let f =

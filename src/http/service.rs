@@ -22,7 +22,7 @@ use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use super::answer::{plain_text, shape, Outgoing, Shaped};
+use super::answer::{shape, Outgoing, Shaped};
 use super::body::StreamedBody;
 use super::conn::Activity;
 use super::exchange::{
@@ -34,6 +34,8 @@ use super::static_files::{FileBody, StaticFiles, StaticReply};
 use super::stats::Stats;
 use super::stream::StreamAborted;
 use crate::config::ServerConfig;
+use crate::ops::error_pages::ErrorPages;
+use crate::ops::{Gate, Own, Ticket};
 
 /// State shared by every connection of one server.
 pub struct ServerShared {
@@ -45,6 +47,8 @@ pub struct ServerShared {
     pub dispatcher: Arc<dyn Dispatcher>,
     pub stats: Arc<Stats>,
     pub next_request_id: AtomicU64,
+    /// Health, metrics, access log, rate limit, trusted proxies, error pages.
+    pub ops: crate::ops::Ops,
 }
 
 /// State of one connection, shared by its requests.
@@ -179,12 +183,14 @@ impl Plain {
         Self { status, close: false }
     }
 
-    fn into_response(self, version: Version) -> Response<ResponseBody> {
+    /// The answer, with the error page of its status when there is one.
+    fn into_response(self, version: Version, pages: &ErrorPages) -> Response<ResponseBody> {
         let status = self.status;
-        let mut resp = Response::new(ResponseBody::new(Kind::Full(Some(plain_text(status)))));
+        let (content_type, body) = pages.body(status);
+        let mut resp = Response::new(ResponseBody::new(Kind::Full(Some(body))));
         *resp.status_mut() = status;
         let h = resp.headers_mut();
-        h.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        h.insert(CONTENT_TYPE, content_type);
         if self.close && version < Version::HTTP_2 {
             h.insert(CONNECTION, HeaderValue::from_static("close"));
         }
@@ -296,21 +302,36 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Respons
     let (mut parts, body) = req.into_parts();
     detach_head(&mut parts);
     let version = parts.version;
-    let mut resp = match respond(parts, body, &ctx, &mut guard).await {
+    let mut ticket = None;
+    let ops = &ctx.shared.ops;
+    let mut resp = match respond(parts, body, &ctx, &mut guard, &mut ticket).await {
         Ok(resp) => resp,
-        Err(plain) => plain.into_response(version),
+        Err(plain) => plain.into_response(version, &ops.pages),
     };
+    if ops.active() {
+        ops.answered(ticket, resp.status(), resp.body().size_hint().exact());
+    }
     // The request stays counted until hyper has sent this body, or dropped it.
     resp.body_mut().guard = Some(guard);
     Ok(resp)
 }
 
-/// The answer to one request: refused on its head, a static file, or the application's.
+/// An answer `ops` gave (health, metrics, 429).
+fn own_response(own: Own) -> Response<ResponseBody> {
+    let mut resp = Response::new(ResponseBody::new(Kind::Full(Some(own.body))));
+    *resp.status_mut() = own.status;
+    *resp.headers_mut() = own.headers;
+    resp
+}
+
+/// The answer to one request: refused on its head, the runtime's own (`ops`), a static
+/// file, or the application's.
 async fn respond(
     parts: http::request::Parts,
     body: Incoming,
     ctx: &ConnCtx,
     guard: &mut RequestGuard,
+    ticket: &mut Option<Box<Ticket>>,
 ) -> Result<Response<ResponseBody>, Plain> {
     let shared = &ctx.shared;
     let stats = &shared.stats;
@@ -320,6 +341,14 @@ async fn respond(
         crate::debug!("request from {} refused: {}", ctx.remote, refusal.reason);
         stats.bad_requests.fetch_add(1, Ordering::Relaxed);
         return Err(Plain::closing(refusal.status));
+    }
+
+    if shared.ops.active() {
+        let head = (&parts.method, &parts.uri, parts.version, &parts.headers);
+        match shared.ops.admit(shared, head, ctx.remote) {
+            Gate::Answer(own) => return Ok(own_response(own)),
+            Gate::Pass(t) => *ticket = t,
+        }
     }
 
     if let Some(files) = &shared.static_files {
@@ -339,7 +368,7 @@ async fn respond(
     let version = parts.version;
     let body = read_request_body(&parts.headers, body, ctx).await?;
     guard.dispatched();
-    let start = ask_application(parts, body, ctx).await?;
+    let start = ask_application(parts, body, ctx, ticket.as_deref()).await?;
     Ok(application_response(start, version, is_head, accept_encoding.as_ref(), shared))
 }
 
@@ -380,6 +409,7 @@ async fn ask_application(
     parts: http::request::Parts,
     body: RequestBody,
     ctx: &ConnCtx,
+    ticket: Option<&Ticket>,
 ) -> Result<ResponseStart, Plain> {
     let shared = &ctx.shared;
     let head = RequestHead {
@@ -388,9 +418,10 @@ async fn ask_application(
         uri: parts.uri,
         version: parts.version,
         headers: parts.headers,
-        remote: ctx.remote,
+        remote: ticket.map_or(ctx.remote, |t| t.client),
         local: ctx.local,
         tls: ctx.tls,
+        trace: ticket.and_then(Ticket::trace).map(Box::new),
     };
     let (reply, rx) = Reply::new();
     if shared.dispatcher.dispatch(Box::new(IncomingRequest { head, body, reply })).is_err() {

@@ -34,9 +34,10 @@ use tokio::net::TcpStream;
 
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::body::StreamedBody;
-use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart};
+use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart};
 use super::framing;
 use super::service::ServerShared;
+use crate::ops::{Gate, Own, Ticket};
 
 /// A request line and headers that open an event stream.
 pub struct StreamRequest {
@@ -89,10 +90,17 @@ pub(super) async fn write_all_vectored(io: &mut TcpStream, mut bufs: &mut [IoSli
 }
 
 /// A small response for a request that never reached the application's answer.
-async fn plain(io: &mut TcpStream, status: StatusCode) {
+async fn plain(io: &mut TcpStream, status: StatusCode, shared: &ServerShared) {
+    let (headers, body) = shared.ops.pages.answer(status);
+    write_own(io, Own { status, headers, body }).await;
+}
+
+/// Writes an answer the runtime gives itself, then closes.
+async fn write_own(io: &mut TcpStream, own: Own) {
     let mut head = Vec::with_capacity(128);
-    encode_head(&mut head, status, None, &HeaderMap::new(), Delimit::Length(0), true);
+    encode_head(&mut head, own.status, None, &own.headers, Delimit::Length(own.body.len() as u64), true);
     let _ = io.write_all(&head).await;
+    let _ = io.write_all(&own.body).await;
     let _ = io.shutdown().await;
 }
 
@@ -165,13 +173,29 @@ pub async fn serve(
     stats.in_flight.fetch_add(1, Ordering::Relaxed);
     let _in_flight = InFlight(Arc::clone(&stats));
     let accept_encoding = req.headers.get(ACCEPT_ENCODING).cloned();
-    let start = match Box::pin(answer(req, remote, local, &shared)).await {
+    let ops = &shared.ops;
+    let mut ticket = None;
+    if ops.active() {
+        match ops.admit(&shared, (&req.method, &req.uri, http::Version::HTTP_11, &req.headers), remote) {
+            Gate::Answer(own) => return Box::pin(write_own(&mut io, own)).await,
+            Gate::Pass(t) => ticket = t,
+        }
+    }
+    let start = match Box::pin(answer(req, ticket.as_deref(), remote, local, &shared)).await {
         Ok(start) => start,
         Err(status) => {
-            plain(&mut io, status).await;
+            ops.answered(ticket, status, None);
+            Box::pin(plain(&mut io, status, &shared)).await;
             return;
         }
     };
+    if ticket.is_some() {
+        let bytes = match &start.body {
+            ResponseBodySource::Full(b) => Some(b.len() as u64),
+            ResponseBodySource::Stream { .. } => None,
+        };
+        ops.answered(ticket, start.status, bytes);
+    }
     let write_timeout = shared.config.limits.write_timeout;
     let body = match Box::pin(write_head(&mut io, start, accept_encoding, &shared)).await {
         Some(body) => body,
@@ -185,13 +209,16 @@ pub async fn serve(
 /// timeout); the status to send instead when there is none.
 async fn answer(
     req: Box<StreamRequest>,
+    ticket: Option<&Ticket>,
     remote: SocketAddr,
     local: SocketAddr,
     shared: &ServerShared,
 ) -> Result<ResponseStart, StatusCode> {
     let stats = &shared.stats;
     let StreamRequest { method, uri, headers } = *req;
-    let head = RequestHead::http11(&shared.next_request_id, (method, uri, headers), remote, local);
+    let client = ticket.map_or(remote, |t| t.client);
+    let mut head = RequestHead::http11(&shared.next_request_id, (method, uri, headers), client, local);
+    head.trace = ticket.and_then(Ticket::trace).map(Box::new);
     let (reply, rx) = Reply::new();
     if shared
         .dispatcher

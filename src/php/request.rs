@@ -28,6 +28,7 @@ use super::errors::{type_name, value_err, zval_bytes};
 use crate::config::DEFAULT_MAX_INPUT_VARS;
 use crate::http::form::{self, FormArray, FormValue};
 use crate::http::{RequestBody, RequestHead, UploadedFile};
+use crate::ops::trace::{hex, Trace};
 
 #[derive(Default)]
 struct Cache {
@@ -57,6 +58,9 @@ pub struct Request {
     post_override: Option<Zval>,
     files_override: Option<Zval>,
     cache: RefCell<Cache>,
+    /// The trace the runtime made (for the access log), or one made from the headers when
+    /// first asked.
+    trace: std::cell::OnceCell<Trace>,
 }
 
 fn protocol(v: Version) -> &'static str {
@@ -99,6 +103,10 @@ fn pick(method: &str, array: &Zval, key: Option<&Zval>, default: Option<&Zval>) 
 }
 
 impl Request {
+    fn trace(&self) -> &Trace {
+        self.trace.get_or_init(|| Trace::from_headers(&self.headers))
+    }
+
     pub fn from_incoming(head: RequestHead, body: RequestBody, max_input_vars: usize) -> Self {
         let (body, fields, files, multipart) = match body {
             RequestBody::Empty => (Bytes::new(), Vec::new(), Vec::new(), false),
@@ -122,6 +130,7 @@ impl Request {
             post_override: None,
             files_override: None,
             cache: RefCell::default(),
+            trace: head.trace.map(|t| std::cell::OnceCell::from(*t)).unwrap_or_default(),
         }
     }
 
@@ -372,6 +381,7 @@ impl Init {
             post_override: self.post,
             files_override: self.files,
             cache: RefCell::default(),
+            trace: std::cell::OnceCell::new(),
         }
     }
 }
@@ -510,7 +520,36 @@ impl Request {
         Binary::from(self.body.to_vec())
     }
 
-    /// The client's IP address.
+    /// The W3C trace id (32 hex digits): the caller's, from a valid `traceparent` header,
+    /// else a new one. The access log records the same.
+    pub fn trace_id(&self) -> String {
+        self.trace().trace_id_hex()
+    }
+
+    /// This server's span id for the request (16 hex digits).
+    pub fn span_id(&self) -> String {
+        self.trace().span_id_hex()
+    }
+
+    /// The caller's span id from a valid `traceparent` header, or null.
+    pub fn parent_span_id(&self) -> Option<String> {
+        self.trace().parent_id.map(|p| hex(&p))
+    }
+
+    /// The `traceparent` value for calls this request makes (its trace, this server's
+    /// span), e.g. "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".
+    pub fn traceparent(&self) -> String {
+        self.trace().traceparent()
+    }
+
+    /// The client's `X-Request-Id` when it is a short token (1–128 of A-Z a-z 0-9
+    /// -_.:+/=@), else the trace id.
+    pub fn request_id(&self) -> String {
+        self.trace().request_id.clone()
+    }
+
+    /// The client's IP address (behind a proxy listed in `trusted_proxies`: the address it
+    /// forwarded).
     pub fn remote_address(&self) -> String {
         self.remote.map(|a| a.ip().to_string()).unwrap_or_default()
     }

@@ -41,7 +41,7 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
     let addr = bound.local_addr();
     // Set before the fork: the workers report it too.
     port.set(addr.port());
-    let (forker, reaper) = match forker::start(&[bound.listener_fd()]) {
+    let (forker, reaper) = match forker::start(&bound.listener_fds()) {
         Ok(Forked::Master(f, reaper)) => (f, reaper),
         Ok(Forked::Worker(seed)) => {
             // The forker closed the listener's descriptor already: only forget the rest.

@@ -141,6 +141,15 @@ impl Dispatcher for PhpDispatcher {
     fn drained(&self) {
         let _ = self.tx.send(Event::Drained);
     }
+
+    fn load(&self) -> crate::ops::metrics::Load {
+        let (queue, oldest_wait) = self.tx.load();
+        crate::ops::metrics::Load {
+            queue: queue as u64,
+            oldest_wait: Some(oldest_wait.unwrap_or_default()),
+            ..Default::default()
+        }
+    }
 }
 
 impl crate::http::StreamEvents for PhpDispatcher {

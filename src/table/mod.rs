@@ -25,6 +25,7 @@ mod layout;
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use layout::{align8, values_start, Header, Mapping, EMPTY, NONE, TOMB};
@@ -141,8 +142,35 @@ pub enum KeyHash {
     Fixed(fn(&[u8]) -> u64),
 }
 
+/// Every table of this process, for `usage()`.
+static LIVE: parking_lot::Mutex<Vec<std::sync::Weak<Mapping>>> = parking_lot::Mutex::new(Vec::new());
+
+/// How full one table is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Usage {
+    pub rows: usize,
+    pub capacity: usize,
+    pub memory: usize,
+}
+
+/// Every live table of this process (tables made before the fork are the same in every
+/// process), in the order they were made.
+pub fn usage() -> Vec<Usage> {
+    let mut live = LIVE.lock();
+    live.retain(|m| m.strong_count() > 0);
+    live.iter()
+        .filter_map(std::sync::Weak::upgrade)
+        .map(|m| Usage {
+            rows: m.header().count.load(Ordering::Acquire) as usize,
+            capacity: m.capacity(),
+            memory: m.len(),
+        })
+        .collect()
+}
+
 pub struct Table {
-    mem: Mapping,
+    /// Shared with `usage()`'s registry (which holds it weakly, for metrics).
+    mem: Arc<Mapping>,
     columns: Vec<Column>,
     key_max: usize,
     hash: KeyHash,
@@ -224,7 +252,8 @@ impl Table {
             )));
         }
         let (columns, row_size) = lay_out_columns(columns, key_max)?;
-        let mem = Mapping::new(capacity, row_size, key_max)?;
+        let mem = Arc::new(Mapping::new(capacity, row_size, key_max)?);
+        LIVE.lock().push(Arc::downgrade(&mem));
         Ok(Self { mem, columns, key_max, hash })
     }
 

@@ -161,6 +161,11 @@ impl Conn {
         self.state.lock().streams.get(&stream).cloned()
     }
 
+    /// Requests sent to this worker and not yet answered.
+    pub(super) fn pending_count(&self) -> usize {
+        self.state.lock().pending.len()
+    }
+
     fn take_pending(&self, req: u64) -> Option<Pending> {
         self.state.lock().pending.remove(&req)
     }

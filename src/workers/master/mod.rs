@@ -298,6 +298,18 @@ impl Dispatcher for Master {
     fn drained(&self) {
         self.supervise(SupEvent::HttpDrained);
     }
+
+    fn load(&self) -> crate::ops::metrics::Load {
+        let conns = self.all_conns();
+        let totals =
+            self.stats_totals().into_iter().map(|(k, v)| (String::from_utf8_lossy(&k).into_owned(), v));
+        crate::ops::metrics::Load {
+            queue: conns.iter().map(|c| c.pending_count() as u64).sum(),
+            oldest_wait: None,
+            workers_live: Some(conns.iter().filter(|c| c.is_ready()).count() as u64),
+            totals: Some(totals.collect()),
+        }
+    }
 }
 
 impl crate::http::StreamEvents for Master {

@@ -147,6 +147,7 @@ fn wire_request(head: RequestHead, body: WireBody) -> WireRequest {
         remote: Bytes::from(head.remote.to_string()),
         local: Bytes::from(head.local.to_string()),
         tls: head.tls,
+        trace: head.trace.map_or_else(Bytes::new, |t| t.to_wire()),
         body,
     }
 }

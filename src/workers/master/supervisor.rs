@@ -171,6 +171,7 @@ impl Supervisor {
     fn on_spawned(&mut self, w: Spawned, pid: i32, link: OwnedFd) {
         let (index, generation) = (w.index, w.generation);
         self.pids.insert(pid, w);
+        self.master.stats().worker_starts.fetch_add(1, Ordering::Relaxed);
         let first = self.first_start_pending.remove(&index) && !self.stopping;
         if let Err(e) = conn::connect(&self.master, &self.rt, index, generation, pid, link, first) {
             crate::error!("worker {index} (pid {pid}): cannot use its link: {e}");
@@ -353,6 +354,7 @@ impl Supervisor {
 
     /// Worker `index` crashed: respawn it, or stop the server if crashes come in a loop.
     fn on_crash(&mut self, index: u32) {
+        self.master.stats().worker_crashes.fetch_add(1, Ordering::Relaxed);
         let window = self.master.cfg.crash_window;
         let now = Instant::now();
         let crashes = &mut self.slot(index).crashes;
@@ -378,6 +380,7 @@ impl Supervisor {
         }
         if self.slot(conn.index).starting.is_none() {
             crate::debug!("worker {} (pid {}) reached max_requests; replacing it", conn.index, conn.pid);
+            self.master.stats().worker_recycles.fetch_add(1, Ordering::Relaxed);
             self.spawn(conn.index);
         }
     }
@@ -406,6 +409,7 @@ impl Supervisor {
             return;
         }
         if let Some(next) = self.reload_queue.pop_front() {
+            self.master.stats().worker_recycles.fetch_add(1, Ordering::Relaxed);
             self.reloading = Some(next);
             self.spawn(next);
         }

@@ -1,0 +1,267 @@
+//! The access log: one line per answered request, written by a thread of its own.
+//!
+//! Owns: the line formats (`common`, `combined`, `json`), the writer thread and its
+//! bounded queue. A line is formatted where the request was answered (a Tokio thread) and
+//! queued; when the queue is full (the disk or the pipe behind stderr does not keep up)
+//! the line is dropped and counted (`via_access_log_dropped_total`), so a stalled log never
+//! stalls a connection or the PHP thread.
+//! Rotation: the file is opened in append mode; `copytruncate` rotation works as is.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
+
+use super::trace::Trace;
+
+/// Lines queued for the writer at most.
+pub const QUEUE: usize = 16 * 1024;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Common,
+    Combined,
+    Json,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "common" => Some(Self::Common),
+            "combined" => Some(Self::Combined),
+            "json" => Some(Self::Json),
+            _ => None,
+        }
+    }
+}
+
+/// Where lines go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Stderr,
+    File(std::path::PathBuf),
+}
+
+/// What a line says about one request.
+pub struct Entry<'a> {
+    pub client: SocketAddr,
+    pub method: &'a Method,
+    pub uri: &'a Uri,
+    pub version: Version,
+    pub headers: &'a HeaderMap,
+    pub status: StatusCode,
+    /// Body bytes, when known when the response started (not for a stream).
+    pub bytes: Option<u64>,
+    pub duration: Duration,
+    pub trace: &'a Trace,
+}
+
+pub struct AccessLog {
+    format: Format,
+    tx: SyncSender<String>,
+    pub dropped: Arc<AtomicU64>,
+    pub written: Arc<AtomicU64>,
+}
+
+impl AccessLog {
+    /// Opens the target and starts the writer thread.
+    pub fn start(target: &Target, format: Format) -> std::io::Result<Self> {
+        let out: Box<dyn Write + Send> = match target {
+            Target::Stderr => Box::new(std::io::stderr()),
+            Target::File(path) => Box::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
+        };
+        let (tx, rx) = sync_channel(QUEUE);
+        let written = Arc::new(AtomicU64::new(0));
+        let counter = Arc::clone(&written);
+        std::thread::Builder::new()
+            .name("via-access-log".into())
+            .spawn(move || write_lines(rx, out, &counter))?;
+        Ok(Self { format, tx, dropped: Arc::new(AtomicU64::new(0)), written })
+    }
+
+    /// Formats and queues the line (or counts it dropped).
+    pub fn log(&self, e: &Entry<'_>) {
+        let line = format_line(self.format, e, SystemTime::now());
+        match self.tx.try_send(line) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The writer: takes what is queued, writes it with one call, until every sender is gone.
+fn write_lines(rx: Receiver<String>, mut out: Box<dyn Write + Send>, written: &AtomicU64) {
+    let mut buf = String::new();
+    while let Ok(first) = rx.recv() {
+        buf.clear();
+        buf.push_str(&first);
+        let mut n = 1;
+        while buf.len() < 256 * 1024 {
+            match rx.try_recv() {
+                Ok(line) => {
+                    buf.push_str(&line);
+                    n += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        if out.write_all(buf.as_bytes()).and_then(|()| out.flush()).is_err() {
+            // Nowhere to report it but the runtime's log (stderr, maybe the same pipe).
+            crate::warn!("writing the access log failed; {n} line(s) lost");
+        } else {
+            written.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+}
+
+fn version_str(v: Version) -> &'static str {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_2 => "HTTP/2.0",
+        Version::HTTP_3 => "HTTP/3.0",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// A value inside double quotes of a common/combined line: `"` and `\` and bytes outside
+/// printable ASCII as `\xHH` (nginx's escaping), so no client can forge a line.
+fn quoted(out: &mut String, v: &[u8]) {
+    for &b in v {
+        if b == b'"' || b == b'\\' || !(0x20..0x7f).contains(&b) {
+            let _ = write!(out, "\\x{b:02X}");
+        } else {
+            out.push(b as char);
+        }
+    }
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
+    h.get(name).map(http::HeaderValue::as_bytes)
+}
+
+/// `10/Oct/2000:13:55:36 +0000`, and the RFC 3339 form for JSON.
+fn times(now: SystemTime) -> (String, String) {
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, day) = crate::log::civil_from_days(days);
+    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    (
+        format!("{day:02}/{}/{y:04}:{hh:02}:{mm:02}:{ss:02} +0000", MONTHS[(m - 1) as usize]),
+        format!("{y:04}-{m:02}-{day:02}T{hh:02}:{mm:02}:{ss:02}.{:03}Z", d.subsec_millis()),
+    )
+}
+
+pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
+    let (clf_time, iso_time) = times(now);
+    let target = e.uri.path_and_query().map_or_else(|| e.uri.to_string(), |pq| pq.as_str().to_string());
+    let mut s = String::with_capacity(256);
+    if format == Format::Json {
+        let text = |v: Option<&[u8]>| v.map(|b| String::from_utf8_lossy(b).into_owned());
+        let line = serde_json::json!({
+            "time": iso_time,
+            "remote_addr": e.client.ip().to_string(),
+            "method": e.method.as_str(),
+            "uri": target,
+            "protocol": version_str(e.version),
+            "status": e.status.as_u16(),
+            "bytes": e.bytes,
+            "duration_ms": (e.duration.as_secs_f64() * 1e6).round() / 1e3,
+            "referer": text(header(e.headers, "referer")),
+            "user_agent": text(header(e.headers, "user-agent")),
+            "request_id": e.trace.request_id,
+            "trace_id": e.trace.trace_id_hex(),
+            "span_id": e.trace.span_id_hex(),
+        });
+        s.push_str(&line.to_string());
+        s.push('\n');
+        return s;
+    }
+    let _ = write!(s, "{} - - [{clf_time}] \"", e.client.ip());
+    quoted(&mut s, e.method.as_str().as_bytes());
+    s.push(' ');
+    quoted(&mut s, target.as_bytes());
+    let _ = write!(s, " {}\" {} ", version_str(e.version), e.status.as_u16());
+    match e.bytes {
+        Some(n) if n > 0 => {
+            let _ = write!(s, "{n}");
+        }
+        _ => s.push('-'),
+    }
+    if format == Format::Combined {
+        for name in ["referer", "user-agent"] {
+            s.push_str(" \"");
+            match header(e.headers, name) {
+                Some(v) => quoted(&mut s, v),
+                None => s.push('-'),
+            }
+            s.push('"');
+        }
+        let _ = write!(s, " \"{}\" \"{}\"", e.trace.request_id, e.trace.traceparent());
+    }
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry_line(format: Format, headers: &HeaderMap, uri: &str) -> String {
+        let trace = Trace::from_headers(headers);
+        let uri: Uri = uri.parse().unwrap();
+        let e = Entry {
+            client: "203.0.113.9:5000".parse().unwrap(),
+            method: &Method::GET,
+            uri: &uri,
+            version: Version::HTTP_11,
+            headers,
+            status: StatusCode::OK,
+            bytes: Some(42),
+            duration: Duration::from_micros(1500),
+            trace: &trace,
+        };
+        format_line(format, &e, UNIX_EPOCH + Duration::from_secs(971_186_136))
+    }
+
+    #[test]
+    fn common_and_combined() {
+        let mut h = HeaderMap::new();
+        h.insert("user-agent", "curl/8 \"x\"".parse().unwrap());
+        h.insert("x-request-id", "req-1".parse().unwrap());
+        let common = entry_line(Format::Common, &h, "/a?b=1");
+        assert_eq!(common, "203.0.113.9 - - [10/Oct/2000:13:55:36 +0000] \"GET /a?b=1 HTTP/1.1\" 200 42\n");
+        let combined = entry_line(Format::Combined, &h, "/a");
+        assert!(
+            combined.starts_with(
+                "203.0.113.9 - - [10/Oct/2000:13:55:36 +0000] \"GET /a HTTP/1.1\" 200 42 \"-\" \"curl/8 \\x22x\\x22\" \"req-1\" \"00-"
+            ),
+            "{combined}"
+        );
+    }
+
+    #[test]
+    fn json_lines_parse() {
+        let mut h = HeaderMap::new();
+        h.insert("referer", HeaderValue::from_bytes(b"http://x/\xff").unwrap());
+        let line = entry_line(Format::Json, &h, "/j");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["status"], 200);
+        assert_eq!(v["uri"], "/j");
+        assert_eq!(v["duration_ms"], 1.5);
+        assert_eq!(v["trace_id"].as_str().unwrap().len(), 32);
+        assert!(v["referer"].as_str().unwrap().starts_with("http://x/"));
+    }
+
+    use http::HeaderValue;
+}

@@ -1,0 +1,374 @@
+//! Operating a server: health and metrics answered by Rust, the access log, the per-client
+//! rate limit, trusted proxies, trace context and error pages.
+//!
+//! Owns: `OpsConfig` (the options), `Ops` (their running state in `ServerShared`) and the
+//! two calls every request path makes — `admit` before the application sees a request
+//! (which may answer it instead: health, metrics, 429) and `answered` once its response
+//! starts (metrics, access log) — and the internal listener (`metrics_listen`).
+//! Does not own: how an answer is written (each path: `h1`, `stream_conn`, `service`).
+//!
+//! Cost: with every feature off, `admit` is one branch and returns no ticket; metrics count
+//! only when a metrics endpoint exists; trace ids are made only for the access log (PHP
+//! makes them from the headers when asked).
+
+pub mod access_log;
+pub mod error_pages;
+pub mod metrics;
+pub mod proxy;
+pub mod rate_limit;
+pub mod trace;
+
+use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
+
+use crate::http::service::ServerShared;
+use crate::shutdown::Shutdown;
+use access_log::AccessLog;
+use error_pages::ErrorPages;
+use metrics::HttpMetrics;
+use proxy::TrustedProxies;
+use rate_limit::RateLimiter;
+use trace::Trace;
+
+/// The options of this module (`Via\Server` options of the same names).
+#[derive(Clone, Debug)]
+pub struct OpsConfig {
+    pub health_path: Option<String>,
+    pub metrics_path: Option<String>,
+    /// `host:port` of the internal listener that serves health and metrics alone.
+    pub metrics_listen: Option<String>,
+    pub access_log: Option<access_log::Target>,
+    pub access_log_format: access_log::Format,
+    /// Requests a second per client; 0: off.
+    pub rate_limit: f64,
+    /// Requests at once per client; `None`: the rate rounded up (at least 1).
+    pub rate_limit_burst: Option<u32>,
+    pub trusted_proxies: TrustedProxies,
+    pub error_pages: Option<(std::path::PathBuf, ErrorPages)>,
+}
+
+impl Default for OpsConfig {
+    fn default() -> Self {
+        Self {
+            health_path: None,
+            metrics_path: None,
+            metrics_listen: None,
+            access_log: None,
+            access_log_format: access_log::Format::Combined,
+            rate_limit: 0.0,
+            rate_limit_burst: None,
+            trusted_proxies: TrustedProxies::default(),
+            error_pages: None,
+        }
+    }
+}
+
+pub const DEFAULT_HEALTH_PATH: &str = "/health";
+pub const DEFAULT_METRICS_PATH: &str = "/metrics";
+
+impl OpsConfig {
+    /// The health and metrics paths of the internal listener.
+    pub fn internal_paths(&self) -> (&str, &str) {
+        (
+            self.health_path.as_deref().unwrap_or(DEFAULT_HEALTH_PATH),
+            self.metrics_path.as_deref().unwrap_or(DEFAULT_METRICS_PATH),
+        )
+    }
+
+    pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        let (health, metrics) = self.internal_paths();
+        if health == metrics && (self.metrics_listen.is_some() || self.health_path.is_some()) {
+            return Err(crate::config::ConfigError {
+                option: "metrics_path".into(),
+                message: format!("must differ from health_path, both are \"{health}\""),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A request let through, with what `answered` needs; `None` when nothing is recorded.
+pub struct Ticket {
+    /// The client's address (a trusted proxy's word, or the peer).
+    pub client: SocketAddr,
+    started: Instant,
+    method: usize,
+    /// Set when the access log is on.
+    log: Option<Box<LogHead>>,
+}
+
+struct LogHead {
+    method: Method,
+    uri: Uri,
+    version: Version,
+    headers: HeaderMap,
+    trace: Trace,
+}
+
+impl Ticket {
+    /// The trace the access log records, for the application to see the same ids.
+    pub fn trace(&self) -> Option<Trace> {
+        self.log.as_ref().map(|l| l.trace.clone())
+    }
+}
+
+/// An answer the runtime gives itself instead of the application.
+pub struct Own {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// What `admit` decided.
+pub enum Gate {
+    /// To the application; the ticket goes back to `answered`.
+    Pass(Option<Box<Ticket>>),
+    /// Answered here (already counted and logged).
+    Answer(Own),
+}
+
+pub struct Ops {
+    /// Health and metrics paths on the public listener (none when `metrics_listen` is set).
+    public_health: Option<String>,
+    public_metrics: Option<String>,
+    /// Counting (a metrics endpoint exists somewhere).
+    pub metrics: Option<HttpMetrics>,
+    access_log: Option<AccessLog>,
+    rate_limit: Option<RateLimiter>,
+    proxies: TrustedProxies,
+    pub pages: ErrorPages,
+    /// Anything to do per request.
+    per_request: bool,
+    stopping: Shutdown,
+}
+
+impl Ops {
+    pub fn new(config: &OpsConfig, stopping: Shutdown) -> std::io::Result<Self> {
+        let internal = config.metrics_listen.is_some();
+        let (public_health, public_metrics) =
+            if internal { (None, None) } else { (config.health_path.clone(), config.metrics_path.clone()) };
+        let metrics = (internal || public_metrics.is_some()).then(HttpMetrics::default);
+        let access_log = match &config.access_log {
+            Some(target) => Some(AccessLog::start(target, config.access_log_format)?),
+            None => None,
+        };
+        let rate_limit = (config.rate_limit > 0.0).then(|| {
+            let burst = config.rate_limit_burst.unwrap_or(config.rate_limit.ceil().max(1.0) as u32);
+            RateLimiter::new(config.rate_limit, burst)
+        });
+        let per_request = public_health.is_some()
+            || public_metrics.is_some()
+            || metrics.is_some()
+            || access_log.is_some()
+            || rate_limit.is_some()
+            || !config.trusted_proxies.is_empty();
+        Ok(Self {
+            public_health,
+            public_metrics,
+            metrics,
+            access_log,
+            rate_limit,
+            proxies: config.trusted_proxies.clone(),
+            pages: config.error_pages.as_ref().map(|(_, p)| p.clone()).unwrap_or_default(),
+            per_request,
+            stopping,
+        })
+    }
+
+    /// Every feature off (tests, benchmarks).
+    pub fn off() -> Self {
+        let trigger = crate::shutdown::Trigger::new();
+        let ops = Self::new(&OpsConfig::default(), trigger.subscribe()).expect("no access log to open");
+        std::mem::forget(trigger); // kept unfired: the server is not draining
+        ops
+    }
+
+    /// Whether `admit` has anything to do (paths skip it, and its arguments, when not).
+    #[inline]
+    pub fn active(&self) -> bool {
+        self.per_request
+    }
+
+    /// Decides what happens to a request whose head was read.
+    pub fn admit(
+        &self,
+        shared: &ServerShared,
+        (method, uri, version, headers): (&Method, &Uri, Version, &HeaderMap),
+        remote: SocketAddr,
+    ) -> Gate {
+        if !self.per_request {
+            return Gate::Pass(None);
+        }
+        let client = self.proxies.client(remote, headers);
+        let log = self.access_log.as_ref().map(|_| {
+            Box::new(LogHead {
+                method: method.clone(),
+                uri: uri.clone(),
+                version,
+                headers: headers.clone(),
+                trace: Trace::from_headers(headers),
+            })
+        });
+        let ticket =
+            Box::new(Ticket { client, started: Instant::now(), method: metrics::method_index(method), log });
+        let path = uri.path();
+        let own = if self.public_health.as_deref() == Some(path) {
+            Some(self.health(shared))
+        } else if self.public_metrics.as_deref() == Some(path) {
+            Some(self.metrics_answer(shared))
+        } else if let Some(wait) = self.rate_limit.as_ref().and_then(|l| l.check(client.ip()).err()) {
+            shared.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+            Some(self.too_many(wait))
+        } else {
+            None
+        };
+        match own {
+            Some(own) => {
+                self.answered(Some(ticket), own.status, Some(own.body.len() as u64));
+                Gate::Answer(own)
+            }
+            None => Gate::Pass(Some(ticket)),
+        }
+    }
+
+    /// The response to a request let through has started: count it, log it.
+    pub fn answered(&self, ticket: Option<Box<Ticket>>, status: StatusCode, bytes: Option<u64>) {
+        let Some(t) = ticket else { return };
+        let took = t.started.elapsed();
+        if let Some(m) = &self.metrics {
+            m.observe(t.method, status, took);
+        }
+        if let (Some(log), Some(head)) = (&self.access_log, &t.log) {
+            log.log(&access_log::Entry {
+                client: t.client,
+                method: &head.method,
+                uri: &head.uri,
+                version: head.version,
+                headers: &head.headers,
+                status,
+                bytes,
+                duration: took,
+                trace: &head.trace,
+            });
+        }
+    }
+
+    fn too_many(&self, wait: Duration) -> Own {
+        let (mut headers, body) = self.pages.answer(StatusCode::TOO_MANY_REQUESTS);
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        headers.insert(RETRY_AFTER, HeaderValue::from(secs));
+        Own { status: StatusCode::TOO_MANY_REQUESTS, headers, body }
+    }
+
+    /// `{"status":"ok"}` (200), or 503 while draining or while no worker is ready.
+    pub fn health(&self, shared: &ServerShared) -> Own {
+        let load = shared.dispatcher.load();
+        let state = if self.stopping.fired() {
+            "draining"
+        } else if load.workers_live == Some(0) {
+            "starting"
+        } else {
+            "ok"
+        };
+        let status = if state == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+        let mut headers = HeaderMap::with_capacity(2);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Own { status, headers, body: Bytes::from(format!("{{\"status\":\"{state}\"}}\n")) }
+    }
+
+    /// The Prometheus exposition.
+    pub fn metrics_answer(&self, shared: &ServerShared) -> Own {
+        let load = shared.dispatcher.load();
+        let counters = match &load.totals {
+            Some(totals) => totals.iter().cloned().collect(),
+            None => shared.stats.snapshot().pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+        };
+        let empty = HttpMetrics::default();
+        let src = metrics::Sources {
+            http: self.metrics.as_ref().unwrap_or(&empty),
+            counters,
+            load,
+            access_log: self
+                .access_log
+                .as_ref()
+                .map(|l| (l.written.load(Ordering::Relaxed), l.dropped.load(Ordering::Relaxed))),
+            rate_limit_buckets: self.rate_limit.as_ref().map(RateLimiter::len),
+            draining: self.stopping.fired(),
+        };
+        let mut headers = HeaderMap::with_capacity(2);
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
+        headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        Own { status: StatusCode::OK, headers, body: Bytes::from(metrics::render(&src)) }
+    }
+}
+
+/// The internal listener: health and metrics only, HTTP/1.1, a few connections at a time.
+pub mod internal {
+    use super::*;
+    use http_body_util::Full;
+    use hyper::service::service_fn;
+    use hyper_util::rt::{TokioIo, TokioTimer};
+
+    /// Connections served at once; more wait in the backlog.
+    const MAX_CONNECTIONS: usize = 64;
+
+    pub async fn serve(listener: tokio::net::TcpListener, shared: Arc<ServerShared>, mut shutdown: Shutdown) {
+        let (health, metrics) = {
+            let (h, m) = shared.config.ops.internal_paths();
+            (h.to_string(), m.to_string())
+        };
+        let paths = Arc::new((health, metrics));
+        let limit = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+        loop {
+            let permit = tokio::select! {
+                biased;
+                () = shutdown.recv() => return,
+                p = Arc::clone(&limit).acquire_owned() => match p { Ok(p) => p, Err(_) => return },
+            };
+            let (stream, _) = tokio::select! {
+                biased;
+                () = shutdown.recv() => return,
+                a = listener.accept() => match a {
+                    Ok(a) => a,
+                    Err(e) => {
+                        crate::debug!("metrics listener: accept failed: {e}");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                },
+            };
+            let shared = Arc::clone(&shared);
+            let paths = Arc::clone(&paths);
+            tokio::spawn(async move {
+                let _permit = permit;
+                let svc = service_fn(move |req: http::Request<hyper::body::Incoming>| {
+                    let ops = &shared.ops;
+                    let path = req.uri().path();
+                    let own = if path == paths.0 {
+                        ops.health(&shared)
+                    } else if path == paths.1 {
+                        ops.metrics_answer(&shared)
+                    } else {
+                        let (headers, body) = ops.pages.answer(StatusCode::NOT_FOUND);
+                        Own { status: StatusCode::NOT_FOUND, headers, body }
+                    };
+                    let mut resp = http::Response::new(Full::new(own.body));
+                    *resp.status_mut() = own.status;
+                    *resp.headers_mut() = own.headers;
+                    async move { Ok::<_, std::convert::Infallible>(resp) }
+                });
+                let mut b = hyper::server::conn::http1::Builder::new();
+                b.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(10)).keep_alive(true);
+                let conn = b.serve_connection(TokioIo::new(stream), svc);
+                let _ = tokio::time::timeout(Duration::from_secs(300), conn).await;
+            });
+        }
+    }
+}

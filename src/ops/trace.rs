@@ -1,0 +1,222 @@
+//! W3C trace context (`traceparent`) and `X-Request-Id` of one request.
+//!
+//! Owns: parsing an incoming `traceparent` (accepted only when it is exactly the version-00
+//! form of the W3C Trace Context spec; anything else is replaced, never trusted), this
+//! server's span, and the request id (the client's `X-Request-Id` when it is a short token,
+//! else the trace id).
+//!
+//! Plain data, no I/O; used by the access log on Tokio threads and by `Via\Request` on the
+//! PHP thread (which computes it from the headers only when asked).
+
+use http::HeaderMap;
+
+/// The longest `X-Request-Id` taken from a client.
+pub const MAX_REQUEST_ID: usize = 128;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    pub trace_id: [u8; 16],
+    /// This server's span for the request.
+    pub span_id: [u8; 8],
+    /// The caller's span, when a valid `traceparent` came with the request.
+    pub parent_id: Option<[u8; 8]>,
+    pub flags: u8,
+    /// The client's `X-Request-Id`, or the trace id in hex.
+    pub request_id: String,
+}
+
+fn hex_digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        _ => None, // the spec allows lowercase only
+    }
+}
+
+fn parse_hex<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
+    if s.len() != N * 2 {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        *o = hex_digit(pair[0])? << 4 | hex_digit(pair[1])?;
+    }
+    Some(out)
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}
+
+/// `(trace id, parent span, flags)` from a `traceparent` value, `None` unless valid:
+/// version `00`, 55 characters, lowercase hex, trace and span ids not all zero.
+pub fn parse_traceparent(v: &[u8]) -> Option<([u8; 16], [u8; 8], u8)> {
+    if v.len() != 55 || &v[..3] != b"00-" || v[35] != b'-' || v[52] != b'-' {
+        return None;
+    }
+    let trace: [u8; 16] = parse_hex(&v[3..35])?;
+    let parent: [u8; 8] = parse_hex(&v[36..52])?;
+    let [flags] = parse_hex::<1>(&v[53..55])?;
+    if trace == [0; 16] || parent == [0; 8] {
+        return None;
+    }
+    Some((trace, parent, flags))
+}
+
+/// A request id the client may choose: 1–128 visible ASCII characters of a token-like set.
+fn valid_request_id(v: &[u8]) -> bool {
+    (1..=MAX_REQUEST_ID).contains(&v.len())
+        && v.iter().all(|&b| b.is_ascii_alphanumeric() || b"-_.:+/=@".contains(&b))
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut out = [0u8; N];
+    loop {
+        for chunk in out.chunks_mut(8) {
+            let r = fastrand::u64(..).to_le_bytes();
+            chunk.copy_from_slice(&r[..chunk.len()]);
+        }
+        if out.iter().any(|&b| b != 0) {
+            return out;
+        }
+    }
+}
+
+impl Trace {
+    /// The trace of a request with these headers: its valid `traceparent` continued with
+    /// a new span, or a new trace.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let incoming = headers.get("traceparent").and_then(|v| parse_traceparent(v.as_bytes()));
+        let (trace_id, parent_id, flags) = match incoming {
+            Some((t, p, f)) => (t, Some(p), f),
+            None => (random_bytes(), None, 0),
+        };
+        let request_id = match headers.get("x-request-id").map(http::HeaderValue::as_bytes) {
+            // Checked to be visible ASCII: safe in a log line and a header.
+            Some(v) if valid_request_id(v) => String::from_utf8_lossy(v).into_owned(),
+            _ => hex(&trace_id),
+        };
+        Self { trace_id, span_id: random_bytes(), parent_id, flags, request_id }
+    }
+
+    /// The trace as a worker gets it from the master: ids, flags, request id.
+    pub fn to_wire(&self) -> bytes::Bytes {
+        let mut b = Vec::with_capacity(34 + self.request_id.len());
+        b.extend_from_slice(&self.trace_id);
+        b.extend_from_slice(&self.span_id);
+        b.push(u8::from(self.parent_id.is_some()));
+        b.extend_from_slice(&self.parent_id.unwrap_or_default());
+        b.push(self.flags);
+        b.extend_from_slice(self.request_id.as_bytes());
+        bytes::Bytes::from(b)
+    }
+
+    /// `to_wire`'s bytes back; `None` for none (or bytes that are not a trace).
+    pub fn from_wire(b: &[u8]) -> Option<Self> {
+        if b.len() < 34 {
+            return None;
+        }
+        let parent: [u8; 8] = b[25..33].try_into().ok()?;
+        Some(Self {
+            trace_id: b[..16].try_into().ok()?,
+            span_id: b[16..24].try_into().ok()?,
+            parent_id: (b[24] == 1).then_some(parent),
+            flags: b[33],
+            request_id: String::from_utf8_lossy(&b[34..]).into_owned(),
+        })
+    }
+
+    pub fn trace_id_hex(&self) -> String {
+        hex(&self.trace_id)
+    }
+
+    pub fn span_id_hex(&self) -> String {
+        hex(&self.span_id)
+    }
+
+    /// The `traceparent` for calls this request makes: this trace, this server's span.
+    pub fn traceparent(&self) -> String {
+        format!("00-{}-{}-{:02x}", hex(&self.trace_id), hex(&self.span_id), self.flags & 0x01)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
+        }
+        h
+    }
+
+    const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+    #[test]
+    fn a_valid_traceparent_is_continued_with_a_new_span() {
+        let t = Trace::from_headers(&headers(&[("traceparent", VALID)]));
+        assert_eq!(t.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(t.parent_id.map(|p| hex(&p)).as_deref(), Some("00f067aa0ba902b7"));
+        assert_ne!(t.span_id_hex(), "00f067aa0ba902b7");
+        assert_eq!(t.flags, 1);
+        assert!(t.traceparent().starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
+        assert!(t.traceparent().ends_with("-01"));
+        assert_eq!(t.request_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+    }
+
+    #[test]
+    fn a_malformed_traceparent_is_replaced() {
+        for bad in [
+            "",
+            "garbage",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e473g-00f067aa0ba902b7-01",
+        ] {
+            let t = Trace::from_headers(&headers(&[("traceparent", bad)]));
+            assert_eq!(t.parent_id, None, "{bad:?} was trusted");
+            assert_ne!(t.trace_id, [0; 16]);
+            assert_eq!(parse_traceparent(t.traceparent().as_bytes()).map(|p| p.0), Some(t.trace_id));
+        }
+    }
+
+    #[test]
+    fn request_ids_are_taken_only_when_sane() {
+        let t = Trace::from_headers(&headers(&[("x-request-id", "abc-123_x.y")]));
+        assert_eq!(t.request_id, "abc-123_x.y");
+        let long = "a".repeat(MAX_REQUEST_ID + 1);
+        for bad in [long.as_str(), "has space", "quote\"", "<script>"] {
+            let t = Trace::from_headers(&headers(&[("x-request-id", bad)]));
+            assert_eq!(t.request_id, t.trace_id_hex(), "{bad:?} was taken");
+        }
+    }
+
+    #[test]
+    fn a_trace_crosses_to_a_worker_unchanged() {
+        let t = Trace::from_headers(&headers(&[("traceparent", VALID), ("x-request-id", "r-1")]));
+        assert_eq!(Trace::from_wire(&t.to_wire()), Some(t));
+        let fresh = Trace::from_headers(&HeaderMap::new());
+        assert_eq!(Trace::from_wire(&fresh.to_wire()), Some(fresh));
+        assert_eq!(Trace::from_wire(b""), None);
+    }
+
+    #[test]
+    fn new_traces_differ() {
+        let a = Trace::from_headers(&HeaderMap::new());
+        let b = Trace::from_headers(&HeaderMap::new());
+        assert_ne!(a.trace_id, b.trace_id);
+        assert_eq!(a.traceparent().len(), 55);
+    }
+}
