@@ -309,6 +309,13 @@ namespace Via {
         public function method(): string {}
 
         /**
+         * The caller's span id from a valid `traceparent` header, or null.
+         *
+         * @return string|null
+         */
+        public function parentSpanId(): ?string {}
+
+        /**
          * The path without the query string, not percent-decoded ("/a%20b").
          *
          * @return string
@@ -348,7 +355,8 @@ namespace Via {
         public function queryString(): string {}
 
         /**
-         * The client's IP address.
+         * The client's IP address (behind a proxy listed in `trusted_proxies`: the address it
+         * forwarded).
          *
          * @return string
          */
@@ -360,6 +368,14 @@ namespace Via {
          * @return int
          */
         public function remotePort(): int {}
+
+        /**
+         * The client's `X-Request-Id` when it is a short token (1–128 of A-Z a-z 0-9
+         * -_.:+/=@), else the trace id.
+         *
+         * @return string
+         */
+        public function requestId(): string {}
 
         /**
          * "https" when the connection used TLS, else "http".
@@ -378,11 +394,34 @@ namespace Via {
         public function server(): array {}
 
         /**
+         * This server's span id for the request (16 hex digits).
+         *
+         * @return string
+         */
+        public function spanId(): string {}
+
+        /**
          * The request target: path and query as sent ("/a/b?x=1").
          *
          * @return string
          */
         public function target(): string {}
+
+        /**
+         * The W3C trace id (32 hex digits): the caller's, from a valid `traceparent` header,
+         * else a new one. The access log records the same.
+         *
+         * @return string
+         */
+        public function traceId(): string {}
+
+        /**
+         * The `traceparent` value for calls this request makes (its trace, this server's
+         * span), e.g. "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".
+         *
+         * @return string
+         */
+        public function traceparent(): string {}
     }
 
     /**

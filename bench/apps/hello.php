@@ -2,7 +2,8 @@
 // via hello-world for bench/http.py and bench/h2.py: php -d extension=via.so hello.php PORT
 // With VIA_BENCH_CERT and VIA_BENCH_KEY set it serves HTTPS (ALPN h2, http/1.1); with
 // VIA_BENCH_WORKERS=N, N worker processes behind a master; VIA_BENCH_REACTOR=php, the
-// PHP thread drives the I/O.
+// PHP thread drives the I/O; VIA_BENCH_OPS=1, metrics on (metrics_path) and a JSON
+// access log written to VIA_BENCH_ACCESS_LOG (default /tmp/via-bench-access.log).
 declare(strict_types=1);
 
 $options = [
@@ -10,6 +11,16 @@ $options = [
     'workers' => (int) (getenv('VIA_BENCH_WORKERS') ?: 1),
     'reactor' => getenv('VIA_BENCH_REACTOR') ?: 'threads',
 ];
+if (getenv('VIA_BENCH_OPS')) {
+    $log = getenv('VIA_BENCH_ACCESS_LOG') ?: '/tmp/via-bench-access.log';
+    @unlink($log); // a fresh file each run: a 10 s run writes a few hundred MB
+    $options += [
+        'metrics_path' => '/metrics',
+        'health_path' => '/health',
+        'access_log' => $log,
+        'access_log_format' => 'json',
+    ];
+}
 if (getenv('VIA_BENCH_CERT')) {
     $options += ['tls_cert' => getenv('VIA_BENCH_CERT'), 'tls_key' => getenv('VIA_BENCH_KEY')];
 }

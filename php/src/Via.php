@@ -504,12 +504,36 @@ class Via
     // ---- the server ---------------------------------------------------------------
 
     /**
+     * The runtime answers `health_path` and `metrics_path` on the public port itself: a page
+     * or an endpoint of the app at the same path would never be reached.
+     * @throws \RuntimeException when one of them is also a path of the app
+     */
+    private function checkRuntimePaths(): void
+    {
+        $options = $this->config->serverOptions();
+        if (($options['metrics_listen'] ?? '') !== '') {
+            return; // on their own port: no clash
+        }
+        $own = ['/_sse', '/_session/close', '/_stats', '/_health', '/datastar.js', '/via.css'];
+        foreach (['health_path', 'metrics_path'] as $option) {
+            $path = $options[$option] ?? '';
+            if (!is_string($path) || $path === '') {
+                continue;
+            }
+            if ($this->router->match($path) !== null || in_array($path, $own, true) || str_starts_with($path, '/_action/')) {
+                throw new \RuntimeException("server option $option \"$path\" is also a path of the app; choose another or use metrics_listen");
+            }
+        }
+    }
+
+    /**
      * Checks the configuration, starts the runtime and serves until SIGTERM/SIGINT (or
      * stop()). @throws \RuntimeException for a configuration that cannot work
      */
     public function start(): void
     {
         $this->config->validate();
+        $this->checkRuntimePaths();
         $this->globalTable();
         foreach ($this->config->ignoredSwooleSettings() as $key) {
             $this->log('warn', "withSwooleSettings(): \"$key\" has no meaning on the via runtime; ignored");

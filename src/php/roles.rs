@@ -60,6 +60,7 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
         crash_window: config.workers.crash_window,
         stream_queue: config.sse.queue_size,
         broker_backlog: config.workers.broker_backlog,
+        error_pages: config.ops.error_pages.as_ref().map(|(_, p)| p.clone()).unwrap_or_default(),
     });
     let remote_master = Arc::downgrade(&master);
     let handle = match bound.serve(master) {

@@ -193,7 +193,7 @@ impl Conn {
             for f in &p.files {
                 let _ = std::fs::remove_file(f);
             }
-            p.reply.send(bad_gateway());
+            p.reply.send(own_answer(StatusCode::BAD_GATEWAY, &master.cfg.error_pages));
         }
         for (_, s) in streams {
             master.streams.lock().remove(&s.id());
@@ -448,15 +448,11 @@ impl EarlyJoins {
     }
 }
 
-/// The answer to a request whose worker went away.
-pub(super) fn bad_gateway() -> ResponseStart {
-    let mut h = http::HeaderMap::new();
-    h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
-    ResponseStart::full(
-        StatusCode::BAD_GATEWAY,
-        h,
-        Bytes::from_static(b"Bad Gateway: the worker went away\n"),
-    )
+/// An answer the master gives itself: 502 to a request whose worker went away, 503 to
+/// one held for a worker that will not come back (the error page, if there is one).
+pub(super) fn own_answer(status: StatusCode, pages: &crate::ops::error_pages::ErrorPages) -> ResponseStart {
+    let (headers, body) = pages.answer(status);
+    ResponseStart::full(status, headers, body)
 }
 
 #[cfg(test)]

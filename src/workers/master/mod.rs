@@ -68,6 +68,8 @@ pub struct MasterConfig {
     /// Bytes of broker messages one worker may have queued in the master's link queue
     /// and not yet written (`WorkersConfig::broker_backlog`).
     pub broker_backlog: usize,
+    /// Pages for the answers the master gives itself (502, 503).
+    pub error_pages: crate::ops::error_pages::ErrorPages,
 }
 
 /// How the server ended.

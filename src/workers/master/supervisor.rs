@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use tokio::sync::mpsc;
 
-use super::conn::bad_gateway;
+use super::conn::own_answer;
 use super::conn::{self, Conn};
 use super::routing::send_request;
 use super::{Master, Outcome, SupEvent};
@@ -445,9 +445,7 @@ impl Supervisor {
         // Requests held for a restarting worker will not be served now.
         for slot in &self.master.slots {
             for req in slot.take_waiting() {
-                let mut start = bad_gateway();
-                start.status = StatusCode::SERVICE_UNAVAILABLE;
-                req.reply.send(start);
+                req.reply.send(own_answer(StatusCode::SERVICE_UNAVAILABLE, &self.master.cfg.error_pages));
             }
         }
         let deadline = self.master.cfg.shutdown_timeout + Duration::from_secs(1);
