@@ -19,10 +19,11 @@ if ((${#missing[@]})); then
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-if [[ "${1:-build}" == test ]] && ! python3 -c 'import playwright, pytest' 2>/dev/null; then
-    # Playwright drives Debian's chromium (no browser download); Debian's python needs the flag.
-    echo "installing playwright and pytest from PyPI"
-    python3 -m pip install -q --break-system-packages playwright pytest
+if [[ "${1:-build}" == test ]] && ! python3 -c 'import playwright, pytest, prometheus_client' 2>/dev/null; then
+    # Playwright drives Debian's chromium (no browser download); prometheus-client's parser
+    # reads the metrics in tests/ops. Debian's python needs the flag.
+    echo "installing playwright, pytest and prometheus-client from PyPI"
+    python3 -m pip install -q --break-system-packages playwright pytest prometheus-client
 fi
 if ! command -v cargo >/dev/null; then
     if [[ -x "$HOME/.cargo/bin/cargo" ]]; then

@@ -3,8 +3,10 @@
 # sockets), the phpt suite against the release build, phpt coverage of the public API,
 # stub drift, end-to-end tests with curl, h2load, raw sockets and headless Chromium, and the
 # framework (php/): PHPUnit, a composer install into a fresh app, and the demo app driven by
-# the Datastar client in headless Chromium; then the packaging: composer.json and package.xml
-# validated, and the extension installed as a package (no -d flags) running the demo.
+# the Datastar client in headless Chromium; the operations features (health, metrics, access
+# log, rate limit, trace context, error pages) from Python clients; then the packaging:
+# composer.json and package.xml validated, and the extension installed as a package (no -d
+# flags) running the demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh test
@@ -57,6 +59,9 @@ php/tests/composer-install.sh "$so"
 
 step "framework: the demo app in headless Chromium with the Datastar client, and bad input"
 VIA_SO="$so" python3 -m pytest -q -p no:cacheprovider tests/framework
+
+step "operations: health, metrics, access log, rate limit, trace context, error pages"
+VIA_SO="$so" python3 -m pytest -q -p no:cacheprovider tests/ops
 
 step "packaging: composer.json for PIE, package.xml, the extension installed as a package"
 # Debian's Composer (2.5) predates the php-ext section and reports it as a publish warning;

@@ -206,8 +206,9 @@ impl Bound {
         let internal = match &config.ops.metrics_listen {
             Some(spec) => {
                 let (host, port) = spec.rsplit_once(':').unwrap_or((spec, "0"));
-                let at = resolve(host, port.parse().unwrap_or(0))?;
-                Some(bind(at, 64).map_err(|e| StartError::Bind(at, e))?)
+                let named = |m: String| StartError::Resolve(format!("option \"metrics_listen\": {m}"));
+                let at = resolve(host, port.parse().unwrap_or(0)).map_err(|e| named(e.to_string()))?;
+                Some(bind(at, 64).map_err(|e| named(format!("cannot listen on {at}: {e}")))?)
             }
             None => None,
         };

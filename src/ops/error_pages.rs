@@ -15,6 +15,20 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 /// The largest page loaded (it is held in memory and sent whole).
 pub const MAX_PAGE: u64 = 1 << 20;
 
+/// The pages of the server this process runs, for answers made on the PHP side (a 500
+/// for a request the handler left unanswered).
+static INSTALLED: parking_lot::RwLock<Option<std::sync::Arc<ErrorPages>>> = parking_lot::RwLock::new(None);
+
+/// Makes `pages` the process's pages (a server starting; before it forks workers).
+pub fn install(pages: ErrorPages) {
+    *INSTALLED.write() = Some(std::sync::Arc::new(pages));
+}
+
+/// The process's pages (none installed: plain text).
+pub fn installed() -> std::sync::Arc<ErrorPages> {
+    INSTALLED.read().clone().unwrap_or_default()
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct ErrorPages {
     pages: HashMap<u16, Bytes>,

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ext_php_rs::types::Zval;
-use http::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
+use http::header::{HeaderValue, CONTENT_LENGTH};
 use http::{HeaderMap, StatusCode};
 
 use super::answers;
@@ -152,13 +152,14 @@ impl ResponseCore {
         ok
     }
 
+    /// An answer the runtime gives for the application (the server's error page for the
+    /// status, or plain text).
     fn send_error(&mut self, status: StatusCode) {
         self.status = status;
         self.reason = None;
-        self.headers.clear();
-        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
-        let text = format!("{} {}\n", status.as_u16(), status.canonical_reason().unwrap_or(""));
-        self.send_full(Bytes::from(text));
+        let (headers, body) = crate::ops::error_pages::installed().answer(status);
+        self.headers = headers;
+        self.send_full(body);
     }
 
     pub(super) fn is_writable(&self) -> bool {

@@ -170,6 +170,10 @@ fn run_worker(
 
 /// `start()`: one process, or the master of several workers.
 pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpResult<()> {
+    // Before any fork: the workers answer with the same pages.
+    crate::ops::error_pages::install(
+        config.ops.error_pages.as_ref().map(|(_, p)| p.clone()).unwrap_or_default(),
+    );
     if config.workers.count > 1 {
         return start_master(launch, config, port);
     }
