@@ -15,7 +15,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use http::{Method, StatusCode, Uri, Version};
 
 use super::trace::Trace;
 
@@ -53,7 +53,8 @@ pub struct Entry<'a> {
     pub method: &'a Method,
     pub uri: &'a Uri,
     pub version: Version,
-    pub headers: &'a HeaderMap,
+    pub referer: Option<&'a [u8]>,
+    pub user_agent: Option<&'a [u8]>,
     pub status: StatusCode,
     /// Body bytes, when known when the response started (not for a stream).
     pub bytes: Option<u64>,
@@ -143,22 +144,49 @@ fn quoted(out: &mut String, v: &[u8]) {
     }
 }
 
-fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a [u8]> {
-    h.get(name).map(http::HeaderValue::as_bytes)
+/// A JSON string of `v` (invalid UTF-8 replaced, as `String::from_utf8_lossy`).
+fn json_str(out: &mut String, v: &[u8]) {
+    out.push('"');
+    for c in String::from_utf8_lossy(v).chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
-/// `10/Oct/2000:13:55:36 +0000`, and the RFC 3339 form for JSON.
+/// `10/Oct/2000:13:55:36 +0000`, and the RFC 3339 form for JSON (milliseconds).
 fn times(now: SystemTime) -> (String, String) {
+    thread_local! {
+        /// The second last formatted on this thread, and its two forms without the
+        /// milliseconds: most lines of a busy server share their second.
+        static LAST: std::cell::RefCell<(u64, String, String)> = const { std::cell::RefCell::new((u64::MAX, String::new(), String::new())) };
+    }
+    let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    LAST.with_borrow_mut(|(sec, clf, iso)| {
+        if *sec != d.as_secs() {
+            (*clf, *iso) = format_second(d.as_secs());
+            *sec = d.as_secs();
+        }
+        (clf.clone(), format!("{iso}.{:03}Z", d.subsec_millis()))
+    })
+}
+
+fn format_second(secs: u64) -> (String, String) {
     const MONTHS: [&str; 12] =
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
+    let secs = secs as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, day) = crate::log::civil_from_days(days);
     let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
     (
         format!("{day:02}/{}/{y:04}:{hh:02}:{mm:02}:{ss:02} +0000", MONTHS[(m - 1) as usize]),
-        format!("{y:04}-{m:02}-{day:02}T{hh:02}:{mm:02}:{ss:02}.{:03}Z", d.subsec_millis()),
+        format!("{y:04}-{m:02}-{day:02}T{hh:02}:{mm:02}:{ss:02}"),
     )
 }
 
@@ -167,24 +195,38 @@ pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
     let target = e.uri.path_and_query().map_or_else(|| e.uri.to_string(), |pq| pq.as_str().to_string());
     let mut s = String::with_capacity(256);
     if format == Format::Json {
-        let text = |v: Option<&[u8]>| v.map(|b| String::from_utf8_lossy(b).into_owned());
-        let line = serde_json::json!({
-            "time": iso_time,
-            "remote_addr": e.client.ip().to_string(),
-            "method": e.method.as_str(),
-            "uri": target,
-            "protocol": version_str(e.version),
-            "status": e.status.as_u16(),
-            "bytes": e.bytes,
-            "duration_ms": (e.duration.as_secs_f64() * 1e6).round() / 1e3,
-            "referer": text(header(e.headers, "referer")),
-            "user_agent": text(header(e.headers, "user-agent")),
-            "request_id": e.trace.request_id,
-            "trace_id": e.trace.trace_id_hex(),
-            "span_id": e.trace.span_id_hex(),
-        });
-        s.push_str(&line.to_string());
-        s.push('\n');
+        let _ = write!(s, "{{\"time\":\"{iso_time}\",\"remote_addr\":\"{}\",\"method\":", e.client.ip());
+        json_str(&mut s, e.method.as_str().as_bytes());
+        s.push_str(",\"uri\":");
+        json_str(&mut s, target.as_bytes());
+        let _ = write!(
+            s,
+            ",\"protocol\":\"{}\",\"status\":{},\"bytes\":",
+            version_str(e.version),
+            e.status.as_u16()
+        );
+        match e.bytes {
+            Some(n) => {
+                let _ = write!(s, "{n}");
+            }
+            None => s.push_str("null"),
+        }
+        let _ = write!(s, ",\"duration_ms\":{}", (e.duration.as_secs_f64() * 1e6).round() / 1e3);
+        for (key, value) in [("referer", e.referer), ("user_agent", e.user_agent)] {
+            let _ = write!(s, ",\"{key}\":");
+            match value {
+                Some(v) => json_str(&mut s, v),
+                None => s.push_str("null"),
+            }
+        }
+        s.push_str(",\"request_id\":");
+        json_str(&mut s, e.trace.request_id.as_bytes());
+        let _ = writeln!(
+            s,
+            ",\"trace_id\":\"{}\",\"span_id\":\"{}\"}}",
+            e.trace.trace_id_hex(),
+            e.trace.span_id_hex()
+        );
         return s;
     }
     let _ = write!(s, "{} - - [{clf_time}] \"", e.client.ip());
@@ -199,9 +241,9 @@ pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
         _ => s.push('-'),
     }
     if format == Format::Combined {
-        for name in ["referer", "user-agent"] {
+        for value in [e.referer, e.user_agent] {
             s.push_str(" \"");
-            match header(e.headers, name) {
+            match value {
                 Some(v) => quoted(&mut s, v),
                 None => s.push('-'),
             }
@@ -216,6 +258,7 @@ pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::{HeaderMap, HeaderValue};
 
     fn entry_line(format: Format, headers: &HeaderMap, uri: &str) -> String {
         let trace = Trace::from_headers(headers);
@@ -225,7 +268,8 @@ mod tests {
             method: &Method::GET,
             uri: &uri,
             version: Version::HTTP_11,
-            headers,
+            referer: headers.get("referer").map(HeaderValue::as_bytes),
+            user_agent: headers.get("user-agent").map(HeaderValue::as_bytes),
             status: StatusCode::OK,
             bytes: Some(42),
             duration: Duration::from_micros(1500),
@@ -261,7 +305,11 @@ mod tests {
         assert_eq!(v["duration_ms"], 1.5);
         assert_eq!(v["trace_id"].as_str().unwrap().len(), 32);
         assert!(v["referer"].as_str().unwrap().starts_with("http://x/"));
+        assert_eq!(v["time"], "2000-10-10T13:55:36.000Z");
+        assert_eq!(v["user_agent"], serde_json::Value::Null);
+        let mut h = HeaderMap::new();
+        h.insert("user-agent", HeaderValue::from_bytes(b"a\"b\\c\t\xff").unwrap());
+        let v: serde_json::Value = serde_json::from_str(&entry_line(Format::Json, &h, "/q?x=1")).unwrap();
+        assert_eq!(v["user_agent"], "a\"b\\c\t\u{fffd}");
     }
-
-    use http::HeaderValue;
 }

@@ -107,7 +107,8 @@ struct LogHead {
     method: Method,
     uri: Uri,
     version: Version,
-    headers: HeaderMap,
+    referer: Option<HeaderValue>,
+    user_agent: Option<HeaderValue>,
     trace: Trace,
 }
 
@@ -211,7 +212,8 @@ impl Ops {
                 method: method.clone(),
                 uri: uri.clone(),
                 version,
-                headers: headers.clone(),
+                referer: headers.get(http::header::REFERER).cloned(),
+                user_agent: headers.get(http::header::USER_AGENT).cloned(),
                 trace: Trace::from_headers(headers),
             })
         });
@@ -250,7 +252,8 @@ impl Ops {
                 method: &head.method,
                 uri: &head.uri,
                 version: head.version,
-                headers: &head.headers,
+                referer: head.referer.as_ref().map(HeaderValue::as_bytes),
+                user_agent: head.user_agent.as_ref().map(HeaderValue::as_bytes),
                 status,
                 bytes,
                 duration: took,
