@@ -249,6 +249,8 @@ struct Conn<'s> {
     local: SocketAddr,
     /// The request being answered, for `ops::Ops::answered` (when `ops` is active).
     ticket: Option<Box<Ticket>>,
+    /// The request being answered is a HEAD: the runtime's own answers carry no body.
+    head_request: bool,
 }
 
 /// Serves `io` (whose first bytes, already read, are `prefix`) until it closes or another
@@ -290,6 +292,7 @@ impl<'s> Conn<'s> {
             remote,
             local,
             ticket: None,
+            head_request: false,
         }
     }
 
@@ -373,6 +376,7 @@ impl<'s> Conn<'s> {
         let stats = &shared.stats;
         let limits = &shared.config.limits;
         let Parsed { method, uri, headers, body_len, close } = req;
+        self.head_request = method == Method::HEAD;
         let body = if body_len == 0 {
             RequestBody::Empty
         } else {
@@ -538,7 +542,8 @@ impl<'s> Conn<'s> {
         let Own { status, headers, body } = own;
         self.out.clear();
         encode_head(&mut self.out, status, None, &headers, Delimit::Length(body.len() as u64), close);
-        self.write_out(&body).await
+        let body: &[u8] = if self.head_request { &[] } else { &body };
+        self.write_out(body).await
     }
 }
 

@@ -82,8 +82,11 @@ impl OpsConfig {
     }
 
     pub fn validate(&self) -> Result<(), crate::config::ConfigError> {
+        // Both served: on the internal listener (with its defaults), or both set.
         let (health, metrics) = self.internal_paths();
-        if health == metrics && (self.metrics_listen.is_some() || self.health_path.is_some()) {
+        let both =
+            self.metrics_listen.is_some() || (self.health_path.is_some() && self.metrics_path.is_some());
+        if both && health == metrics {
             return Err(crate::config::ConfigError {
                 option: "metrics_path".into(),
                 message: format!("must differ from health_path, both are \"{health}\""),
@@ -373,5 +376,28 @@ pub mod internal {
                 let _ = tokio::time::timeout(Duration::from_secs(300), conn).await;
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(health: Option<&str>, metrics: Option<&str>, listen: bool) -> OpsConfig {
+        OpsConfig {
+            health_path: health.map(str::to_string),
+            metrics_path: metrics.map(str::to_string),
+            metrics_listen: listen.then(|| "127.0.0.1:0".to_string()),
+            ..OpsConfig::default()
+        }
+    }
+
+    #[test]
+    fn health_and_metrics_paths_must_differ_only_where_both_are_served() {
+        assert!(config(Some("/m"), Some("/m"), false).validate().is_err());
+        assert!(config(Some("/metrics"), None, false).validate().is_ok(), "metrics are off");
+        assert!(config(None, Some("/health"), false).validate().is_ok(), "health is off");
+        assert!(config(Some("/metrics"), None, true).validate().is_err(), "the internal default");
+        assert!(config(None, None, true).validate().is_ok());
     }
 }

@@ -92,7 +92,12 @@ impl Trace {
     /// The trace of a request with these headers: its valid `traceparent` continued with
     /// a new span, or a new trace.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        let incoming = headers.get("traceparent").and_then(|v| parse_traceparent(v.as_bytes()));
+        // Two `traceparent` fields make neither trustworthy (W3C: start a new trace).
+        let mut fields = headers.get_all("traceparent").iter();
+        let incoming = match (fields.next(), fields.next()) {
+            (Some(v), None) => parse_traceparent(v.as_bytes()),
+            _ => None,
+        };
         let (trace_id, parent_id, flags) = match incoming {
             Some((t, p, f)) => (t, Some(p), f),
             None => (random_bytes(), None, 0),
@@ -190,6 +195,13 @@ mod tests {
             assert_ne!(t.trace_id, [0; 16]);
             assert_eq!(parse_traceparent(t.traceparent().as_bytes()).map(|p| p.0), Some(t.trace_id));
         }
+    }
+
+    #[test]
+    fn two_traceparents_start_a_new_trace() {
+        let t = Trace::from_headers(&headers(&[("traceparent", VALID), ("traceparent", VALID)]));
+        assert_eq!(t.parent_id, None);
+        assert_ne!(t.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736");
     }
 
     #[test]

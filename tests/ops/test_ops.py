@@ -177,6 +177,25 @@ def test_health_answers_ok_json(start, mode):
         assert srv.get("/").body == b"hello"  # the application still has every other path
 
 
+def test_head_answers_of_the_runtime_have_no_body_on_a_kept_alive_connection(start):
+    """HEAD to the runtime's own paths (health, metrics, a 429): headers only, so that the
+    next response on the same connection starts where the client expects it."""
+    srv = start({"health_path": "/health", "metrics_path": "/metrics", "rate_limit": 0.001, "rate_limit_burst": 1})
+    with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+        # health, metrics, an app request (the one token), a 429 — all HEAD — then a GET.
+        heads = [f"HEAD {p} HTTP/1.1\r\nHost: x\r\n\r\n" for p in ["/health", "/metrics", "/", "/"]]
+        s.sendall("".join(heads).encode() + b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    statuses = re.findall(rb"HTTP/1\.1 (\d{3})", data)
+    assert statuses == [b"200", b"200", b"200", b"429", b"200"], data
+    # Only the last answer has a body: each HEAD answer is a head and nothing more.
+    parts = data.split(b"\r\n\r\n")
+    assert all(p.startswith(b"HTTP/1.1 ") for p in parts[1:-1]), data
+    assert parts[-1] == b'{"status":"ok"}\n', data
+
+
 def test_health_is_503_draining_while_the_server_drains(start):
     """A request in flight keeps the server draining after SIGTERM; a keep-alive connection
     to the internal listener, opened before, asks for health meanwhile."""
