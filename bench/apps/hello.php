@@ -3,7 +3,8 @@
 // With VIA_BENCH_CERT and VIA_BENCH_KEY set it serves HTTPS (ALPN h2, http/1.1); with
 // VIA_BENCH_WORKERS=N, N worker processes behind a master; VIA_BENCH_REACTOR=php, the
 // PHP thread drives the I/O; VIA_BENCH_OPS=1, metrics on (metrics_path) and a JSON
-// access log written to VIA_BENCH_ACCESS_LOG (default /tmp/via-bench-access.log).
+// access log written to VIA_BENCH_ACCESS_LOG (default /tmp/via-bench-access.log);
+// VIA_BENCH_OPS=metrics or =log, one of the two.
 declare(strict_types=1);
 
 $options = [
@@ -11,15 +12,14 @@ $options = [
     'workers' => (int) (getenv('VIA_BENCH_WORKERS') ?: 1),
     'reactor' => getenv('VIA_BENCH_REACTOR') ?: 'threads',
 ];
-if (getenv('VIA_BENCH_OPS')) {
+$ops = getenv('VIA_BENCH_OPS') ?: '';
+if ($ops === '1' || $ops === 'metrics') {
+    $options += ['metrics_path' => '/metrics', 'health_path' => '/health'];
+}
+if ($ops === '1' || $ops === 'log') {
     $log = getenv('VIA_BENCH_ACCESS_LOG') ?: '/tmp/via-bench-access.log';
     @unlink($log); // a fresh file each run: a 10 s run writes a few hundred MB
-    $options += [
-        'metrics_path' => '/metrics',
-        'health_path' => '/health',
-        'access_log' => $log,
-        'access_log_format' => 'json',
-    ];
+    $options += ['access_log' => $log, 'access_log_format' => 'json'];
 }
 if (getenv('VIA_BENCH_CERT')) {
     $options += ['tls_cert' => getenv('VIA_BENCH_CERT'), 'tls_key' => getenv('VIA_BENCH_KEY')];

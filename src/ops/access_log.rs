@@ -11,16 +11,12 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{Method, StatusCode, Uri, Version};
 
 use super::trace::Trace;
-
-/// Lines queued for the writer at most.
-pub const QUEUE: usize = 16 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -62,9 +58,64 @@ pub struct Entry<'a> {
     pub trace: &'a Trace,
 }
 
+/// Records waiting for the writer at most (about 200 bytes each); past it they are dropped
+/// (counted).
+pub const MAX_PENDING: usize = 64 << 10;
+/// The writer writes at least this often while records wait...
+const FLUSH_EVERY: Duration = Duration::from_millis(50);
+/// ...and at once when this many wait.
+const WAKE_AT: usize = 2048;
+
+#[derive(Default)]
+struct Pending {
+    records: Vec<Record>,
+    stop: bool,
+}
+
+struct Shared {
+    pending: parking_lot::Mutex<Pending>,
+    wake: parking_lot::Condvar,
+}
+
+/// The log of one server. Records are queued under a short lock; the writer thread takes
+/// them every `FLUSH_EVERY` (or at `WAKE_AT` records), formats them and writes them with one
+/// call — no formatting and no wake-up per request on the I/O thread.
+/// One request as the log records it: the values themselves (the head's are shared, not
+/// copied), formatted later by the writer thread.
+pub struct Record {
+    pub time: SystemTime,
+    pub client: SocketAddr,
+    pub method: Method,
+    pub uri: Uri,
+    pub version: Version,
+    pub referer: Option<http::HeaderValue>,
+    pub user_agent: Option<http::HeaderValue>,
+    pub status: StatusCode,
+    pub bytes: Option<u64>,
+    pub duration: Duration,
+    pub trace: Trace,
+}
+
+impl Record {
+    fn entry(&self) -> Entry<'_> {
+        Entry {
+            client: self.client,
+            method: &self.method,
+            uri: &self.uri,
+            version: self.version,
+            referer: self.referer.as_ref().map(http::HeaderValue::as_bytes),
+            user_agent: self.user_agent.as_ref().map(http::HeaderValue::as_bytes),
+            status: self.status,
+            bytes: self.bytes,
+            duration: self.duration,
+            trace: &self.trace,
+        }
+    }
+}
+
 pub struct AccessLog {
-    format: Format,
-    tx: SyncSender<String>,
+    shared: Arc<Shared>,
+    writer: Option<std::thread::JoinHandle<()>>,
     pub dropped: Arc<AtomicU64>,
     pub written: Arc<AtomicU64>,
 }
@@ -76,48 +127,75 @@ impl AccessLog {
             Target::Stderr => Box::new(std::io::stderr()),
             Target::File(path) => Box::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
         };
-        let (tx, rx) = sync_channel(QUEUE);
+        let shared = Arc::new(Shared { pending: Default::default(), wake: Default::default() });
         let written = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&written);
-        std::thread::Builder::new()
+        let (s, w) = (Arc::clone(&shared), Arc::clone(&written));
+        let writer = std::thread::Builder::new()
             .name("via-access-log".into())
-            .spawn(move || write_lines(rx, out, &counter))?;
-        Ok(Self { format, tx, dropped: Arc::new(AtomicU64::new(0)), written })
+            .spawn(move || write_lines(&s, format, out, &w))?;
+        Ok(Self { shared, writer: Some(writer), dropped: Arc::new(AtomicU64::new(0)), written })
     }
 
-    /// Formats and queues the line (or counts it dropped).
-    pub fn log(&self, e: &Entry<'_>) {
-        let line = format_line(self.format, e, SystemTime::now());
-        match self.tx.try_send(line) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
+    /// Queues the record (or counts it dropped).
+    pub fn log(&self, record: Record) {
+        let mut p = self.shared.pending.lock();
+        if p.records.len() >= MAX_PENDING {
+            drop(p);
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        p.records.push(record);
+        let wake = p.records.len() == WAKE_AT;
+        drop(p);
+        if wake {
+            self.shared.wake.notify_one();
         }
     }
 }
 
-/// The writer: takes what is queued, writes it with one call, until every sender is gone.
-fn write_lines(rx: Receiver<String>, mut out: Box<dyn Write + Send>, written: &AtomicU64) {
-    let mut buf = String::new();
-    while let Ok(first) = rx.recv() {
-        buf.clear();
-        buf.push_str(&first);
-        let mut n = 1;
-        while buf.len() < 256 * 1024 {
-            match rx.try_recv() {
-                Ok(line) => {
-                    buf.push_str(&line);
-                    n += 1;
-                }
-                Err(_) => break,
+impl Drop for AccessLog {
+    /// Writes what is left, then ends the writer.
+    fn drop(&mut self) {
+        self.shared.pending.lock().stop = true;
+        self.shared.wake.notify_one();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+/// The writer: takes what waits, formats it, writes it with one call, until told to stop.
+fn write_lines(shared: &Shared, format: Format, mut out: Box<dyn Write + Send>, written: &AtomicU64) {
+    let mut taken = Vec::new();
+    let mut text = String::new();
+    loop {
+        let stop = {
+            let mut p = shared.pending.lock();
+            if !p.stop && p.records.len() < WAKE_AT {
+                shared.wake.wait_for(&mut p, FLUSH_EVERY);
+            }
+            std::mem::swap(&mut p.records, &mut taken);
+            p.stop
+        };
+        if !taken.is_empty() {
+            text.clear();
+            for r in &taken {
+                format_into(&mut text, format, &r.entry(), r.time);
+            }
+            let lines = taken.len() as u64;
+            taken.clear();
+            if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
+                // Nowhere to report it but the runtime's log (stderr, maybe the same pipe).
+                crate::warn!("writing the access log failed; {lines} line(s) lost");
+            } else {
+                written.fetch_add(lines, Ordering::Relaxed);
+            }
+            if text.capacity() > 4 << 20 {
+                text.shrink_to(1 << 20);
             }
         }
-        if out.write_all(buf.as_bytes()).and_then(|()| out.flush()).is_err() {
-            // Nowhere to report it but the runtime's log (stderr, maybe the same pipe).
-            crate::warn!("writing the access log failed; {n} line(s) lost");
-        } else {
-            written.fetch_add(n, Ordering::Relaxed);
+        if stop {
+            return;
         }
     }
 }
@@ -160,20 +238,24 @@ fn json_str(out: &mut String, v: &[u8]) {
     out.push('"');
 }
 
-/// `10/Oct/2000:13:55:36 +0000`, and the RFC 3339 form for JSON (milliseconds).
-fn times(now: SystemTime) -> (String, String) {
+/// Appends the time: `10/Oct/2000:13:55:36 +0000` (`clf`), or RFC 3339 with milliseconds.
+fn push_time(out: &mut String, now: SystemTime, clf: bool) {
     thread_local! {
         /// The second last formatted on this thread, and its two forms without the
         /// milliseconds: most lines of a busy server share their second.
         static LAST: std::cell::RefCell<(u64, String, String)> = const { std::cell::RefCell::new((u64::MAX, String::new(), String::new())) };
     }
     let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    LAST.with_borrow_mut(|(sec, clf, iso)| {
+    LAST.with_borrow_mut(|(sec, clf_form, iso_form)| {
         if *sec != d.as_secs() {
-            (*clf, *iso) = format_second(d.as_secs());
+            (*clf_form, *iso_form) = format_second(d.as_secs());
             *sec = d.as_secs();
         }
-        (clf.clone(), format!("{iso}.{:03}Z", d.subsec_millis()))
+        if clf {
+            out.push_str(clf_form);
+        } else {
+            let _ = write!(out, "{iso_form}.{:03}Z", d.subsec_millis());
+        }
     })
 }
 
@@ -190,15 +272,24 @@ fn format_second(secs: u64) -> (String, String) {
     )
 }
 
+#[cfg(test)]
 pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
-    let (clf_time, iso_time) = times(now);
-    let target = e.uri.path_and_query().map_or_else(|| e.uri.to_string(), |pq| pq.as_str().to_string());
-    let mut s = String::with_capacity(256);
+    let mut s = String::new();
+    format_into(&mut s, format, e, now);
+    s
+}
+
+/// Appends one line (with its newline) to `s`.
+pub fn format_into(s: &mut String, format: Format, e: &Entry<'_>, now: SystemTime) {
+    let target = e.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let micros = e.duration.as_micros();
     if format == Format::Json {
-        let _ = write!(s, "{{\"time\":\"{iso_time}\",\"remote_addr\":\"{}\",\"method\":", e.client.ip());
-        json_str(&mut s, e.method.as_str().as_bytes());
+        s.push_str("{\"time\":\"");
+        push_time(s, now, false);
+        let _ = write!(s, "\",\"remote_addr\":\"{}\",\"method\":", e.client.ip());
+        json_str(s, e.method.as_str().as_bytes());
         s.push_str(",\"uri\":");
-        json_str(&mut s, target.as_bytes());
+        json_str(s, target.as_bytes());
         let _ = write!(
             s,
             ",\"protocol\":\"{}\",\"status\":{},\"bytes\":",
@@ -211,28 +302,36 @@ pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
             }
             None => s.push_str("null"),
         }
-        let _ = write!(s, ",\"duration_ms\":{}", (e.duration.as_secs_f64() * 1e6).round() / 1e3);
+        let _ = write!(s, ",\"duration_ms\":{}.{:03}", micros / 1000, micros % 1000);
         for (key, value) in [("referer", e.referer), ("user_agent", e.user_agent)] {
             let _ = write!(s, ",\"{key}\":");
             match value {
-                Some(v) => json_str(&mut s, v),
+                Some(v) => json_str(s, v),
                 None => s.push_str("null"),
             }
         }
         s.push_str(",\"request_id\":");
-        json_str(&mut s, e.trace.request_id.as_bytes());
-        let _ = writeln!(
-            s,
-            ",\"trace_id\":\"{}\",\"span_id\":\"{}\"}}",
-            e.trace.trace_id_hex(),
-            e.trace.span_id_hex()
-        );
-        return s;
+        match &e.trace.given_request_id {
+            Some(id) => json_str(s, id.as_bytes()),
+            None => {
+                s.push('"');
+                e.trace.push_request_id(s);
+                s.push('"');
+            }
+        }
+        s.push_str(",\"trace_id\":\"");
+        super::trace::push_hex(s, &e.trace.trace_id);
+        s.push_str("\",\"span_id\":\"");
+        super::trace::push_hex(s, &e.trace.span_id);
+        s.push_str("\"}\n");
+        return;
     }
-    let _ = write!(s, "{} - - [{clf_time}] \"", e.client.ip());
-    quoted(&mut s, e.method.as_str().as_bytes());
+    let _ = write!(s, "{} - - [", e.client.ip());
+    push_time(s, now, true);
+    s.push_str("] \"");
+    quoted(s, e.method.as_str().as_bytes());
     s.push(' ');
-    quoted(&mut s, target.as_bytes());
+    quoted(s, target.as_bytes());
     let _ = write!(s, " {}\" {} ", version_str(e.version), e.status.as_u16());
     match e.bytes {
         Some(n) if n > 0 => {
@@ -244,15 +343,18 @@ pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
         for value in [e.referer, e.user_agent] {
             s.push_str(" \"");
             match value {
-                Some(v) => quoted(&mut s, v),
+                Some(v) => quoted(s, v),
                 None => s.push('-'),
             }
             s.push('"');
         }
-        let _ = write!(s, " \"{}\" \"{}\"", e.trace.request_id, e.trace.traceparent());
+        s.push_str(" \"");
+        e.trace.push_request_id(s);
+        s.push_str("\" \"");
+        e.trace.push_traceparent(s);
+        s.push('"');
     }
     s.push('\n');
-    s
 }
 
 #[cfg(test)]

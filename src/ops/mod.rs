@@ -102,8 +102,8 @@ pub struct Ticket {
     pub client: SocketAddr,
     started: Instant,
     method: usize,
-    /// Set when the access log is on.
-    log: Option<Box<LogHead>>,
+    /// Set when the access log is on (in the ticket's box: one allocation per request).
+    log: Option<LogHead>,
 }
 
 struct LogHead {
@@ -210,15 +210,13 @@ impl Ops {
             return Gate::Pass(None);
         }
         let client = self.proxies.client(remote, headers);
-        let log = self.access_log.as_ref().map(|_| {
-            Box::new(LogHead {
-                method: method.clone(),
-                uri: uri.clone(),
-                version,
-                referer: headers.get(http::header::REFERER).cloned(),
-                user_agent: headers.get(http::header::USER_AGENT).cloned(),
-                trace: Trace::from_headers(headers),
-            })
+        let log = self.access_log.as_ref().map(|_| LogHead {
+            method: method.clone(),
+            uri: uri.clone(),
+            version,
+            referer: headers.get(http::header::REFERER).cloned(),
+            user_agent: headers.get(http::header::USER_AGENT).cloned(),
+            trace: Trace::from_headers(headers),
         });
         let ticket =
             Box::new(Ticket { client, started: Instant::now(), method: metrics::method_index(method), log });
@@ -249,18 +247,19 @@ impl Ops {
         if let Some(m) = &self.metrics {
             m.observe(t.method, status, took);
         }
-        if let (Some(log), Some(head)) = (&self.access_log, &t.log) {
-            log.log(&access_log::Entry {
+        if let (Some(log), Some(head)) = (&self.access_log, t.log) {
+            log.log(access_log::Record {
+                time: std::time::SystemTime::now(),
                 client: t.client,
-                method: &head.method,
-                uri: &head.uri,
+                method: head.method,
+                uri: head.uri,
                 version: head.version,
-                referer: head.referer.as_ref().map(HeaderValue::as_bytes),
-                user_agent: head.user_agent.as_ref().map(HeaderValue::as_bytes),
+                referer: head.referer,
+                user_agent: head.user_agent,
                 status,
                 bytes,
                 duration: took,
-                trace: &head.trace,
+                trace: head.trace,
             });
         }
     }

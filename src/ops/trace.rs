@@ -21,8 +21,8 @@ pub struct Trace {
     /// The caller's span, when a valid `traceparent` came with the request.
     pub parent_id: Option<[u8; 8]>,
     pub flags: u8,
-    /// The client's `X-Request-Id`, or the trace id in hex.
-    pub request_id: String,
+    /// The client's `X-Request-Id` when it was taken (else the request id is the trace id).
+    pub given_request_id: Option<String>,
 }
 
 fn hex_digit(b: u8) -> Option<u8> {
@@ -45,13 +45,18 @@ fn parse_hex<const N: usize>(s: &[u8]) -> Option<[u8; N]> {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
+    push_hex(&mut s, bytes);
     s
+}
+
+/// Appends `bytes` in lowercase hex.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 15)] as char);
+    }
 }
 
 /// `(trace id, parent span, flags)` from a `traceparent` value, `None` unless valid:
@@ -102,23 +107,39 @@ impl Trace {
             Some((t, p, f)) => (t, Some(p), f),
             None => (random_bytes(), None, 0),
         };
-        let request_id = match headers.get("x-request-id").map(http::HeaderValue::as_bytes) {
+        let given_request_id = headers
+            .get("x-request-id")
+            .map(http::HeaderValue::as_bytes)
             // Checked to be visible ASCII: safe in a log line and a header.
-            Some(v) if valid_request_id(v) => String::from_utf8_lossy(v).into_owned(),
-            _ => hex(&trace_id),
-        };
-        Self { trace_id, span_id: random_bytes(), parent_id, flags, request_id }
+            .filter(|v| valid_request_id(v))
+            .map(|v| String::from_utf8_lossy(v).into_owned());
+        Self { trace_id, span_id: random_bytes(), parent_id, flags, given_request_id }
+    }
+
+    /// The client's `X-Request-Id`, or the trace id in hex.
+    pub fn request_id(&self) -> String {
+        let mut s = String::new();
+        self.push_request_id(&mut s);
+        s
+    }
+
+    pub fn push_request_id(&self, out: &mut String) {
+        match &self.given_request_id {
+            Some(id) => out.push_str(id),
+            None => push_hex(out, &self.trace_id),
+        }
     }
 
     /// The trace as a worker gets it from the master: ids, flags, request id.
     pub fn to_wire(&self) -> bytes::Bytes {
-        let mut b = Vec::with_capacity(34 + self.request_id.len());
+        let given = self.given_request_id.as_deref().unwrap_or("");
+        let mut b = Vec::with_capacity(34 + given.len());
         b.extend_from_slice(&self.trace_id);
         b.extend_from_slice(&self.span_id);
         b.push(u8::from(self.parent_id.is_some()));
         b.extend_from_slice(&self.parent_id.unwrap_or_default());
         b.push(self.flags);
-        b.extend_from_slice(self.request_id.as_bytes());
+        b.extend_from_slice(given.as_bytes());
         bytes::Bytes::from(b)
     }
 
@@ -133,7 +154,7 @@ impl Trace {
             span_id: b[16..24].try_into().ok()?,
             parent_id: (b[24] == 1).then_some(parent),
             flags: b[33],
-            request_id: String::from_utf8_lossy(&b[34..]).into_owned(),
+            given_request_id: (b.len() > 34).then(|| String::from_utf8_lossy(&b[34..]).into_owned()),
         })
     }
 
@@ -147,7 +168,17 @@ impl Trace {
 
     /// The `traceparent` for calls this request makes: this trace, this server's span.
     pub fn traceparent(&self) -> String {
-        format!("00-{}-{}-{:02x}", hex(&self.trace_id), hex(&self.span_id), self.flags & 0x01)
+        let mut s = String::with_capacity(55);
+        self.push_traceparent(&mut s);
+        s
+    }
+
+    pub fn push_traceparent(&self, out: &mut String) {
+        out.push_str("00-");
+        push_hex(out, &self.trace_id);
+        out.push('-');
+        push_hex(out, &self.span_id);
+        out.push_str(if self.flags & 0x01 == 1 { "-01" } else { "-00" });
     }
 }
 
@@ -174,7 +205,7 @@ mod tests {
         assert_eq!(t.flags, 1);
         assert!(t.traceparent().starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"));
         assert!(t.traceparent().ends_with("-01"));
-        assert_eq!(t.request_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(t.request_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
     }
 
     #[test]
@@ -207,11 +238,11 @@ mod tests {
     #[test]
     fn request_ids_are_taken_only_when_sane() {
         let t = Trace::from_headers(&headers(&[("x-request-id", "abc-123_x.y")]));
-        assert_eq!(t.request_id, "abc-123_x.y");
+        assert_eq!(t.request_id(), "abc-123_x.y");
         let long = "a".repeat(MAX_REQUEST_ID + 1);
         for bad in [long.as_str(), "has space", "quote\"", "<script>"] {
             let t = Trace::from_headers(&headers(&[("x-request-id", bad)]));
-            assert_eq!(t.request_id, t.trace_id_hex(), "{bad:?} was taken");
+            assert_eq!(t.request_id(), t.trace_id_hex(), "{bad:?} was taken");
         }
     }
 

@@ -545,7 +545,7 @@ impl Request {
     /// The client's `X-Request-Id` when it is a short token (1–128 of A-Z a-z 0-9
     /// -_.:+/=@), else the trace id.
     pub fn request_id(&self) -> String {
-        self.trace().request_id.clone()
+        self.trace().request_id()
     }
 
     /// The client's IP address (behind a proxy listed in `trusted_proxies`: the address it
