@@ -142,7 +142,7 @@ pub fn encode_head(
 }
 
 /// The decimal digits of `n`.
-fn itoa_buf(mut n: u64) -> DigitBuf {
+pub(crate) fn itoa_buf(mut n: u64) -> DigitBuf {
     let mut d = DigitBuf { bytes: [0; 20], start: 20 };
     loop {
         d.start -= 1;
@@ -154,14 +154,19 @@ fn itoa_buf(mut n: u64) -> DigitBuf {
     }
 }
 
-struct DigitBuf {
+pub(crate) struct DigitBuf {
     bytes: [u8; 20],
     start: usize,
 }
 
 impl DigitBuf {
-    fn as_slice(&self) -> &[u8] {
+    pub(crate) fn as_slice(&self) -> &[u8] {
         &self.bytes[self.start..]
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // ASCII digits only: never the fallback.
+        std::str::from_utf8(self.as_slice()).unwrap_or("0")
     }
 }
 

@@ -14,9 +14,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use http::{Method, StatusCode, Uri, Version};
+use http::{StatusCode, Version};
 
-use super::trace::Trace;
+use super::trace::{push_hex, Trace};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -44,10 +44,12 @@ pub enum Target {
 }
 
 /// What a line says about one request.
+#[derive(Clone, Copy)]
 pub struct Entry<'a> {
     pub client: SocketAddr,
-    pub method: &'a Method,
-    pub uri: &'a Uri,
+    pub method: &'a [u8],
+    /// The request target (path and query).
+    pub target: &'a [u8],
     pub version: Version,
     pub referer: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
@@ -55,21 +57,69 @@ pub struct Entry<'a> {
     /// Body bytes, when known when the response started (not for a stream).
     pub bytes: Option<u64>,
     pub duration: Duration,
-    pub trace: &'a Trace,
+    pub trace_id: [u8; 16],
+    pub span_id: [u8; 8],
+    pub sampled: bool,
+    /// The client's `X-Request-Id` when it was taken (else the trace id is the request id).
+    pub request_id: Option<&'a [u8]>,
 }
 
-/// Records waiting for the writer at most (about 200 bytes each); past it they are dropped
-/// (counted).
+impl<'a> Entry<'a> {
+    /// The trace fields of `t`.
+    pub fn with_trace(self, t: &'a Trace) -> Self {
+        Self {
+            trace_id: t.trace_id,
+            span_id: t.span_id,
+            sampled: t.flags & 1 == 1,
+            request_id: t.given_request_id.as_deref().map(str::as_bytes),
+            ..self
+        }
+    }
+}
+
+/// Records waiting for the writer at most; past it they are dropped (counted).
 pub const MAX_PENDING: usize = 64 << 10;
+/// Bytes of their text (targets, referers, user agents) at most, likewise.
+pub const MAX_PENDING_TEXT: usize = 16 << 20;
 /// The writer writes at least this often while records wait...
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// ...and at once when this many wait.
 const WAKE_AT: usize = 2048;
 
+/// Where a piece of a record's text lies in `Pending::text`.
+#[derive(Clone, Copy, Default)]
+struct Span {
+    at: u32,
+    len: u32,
+}
+
+/// A queued entry: its fixed fields, and its text copied into the batch's buffer (no
+/// reference to the request's memory survives the request, and the writer frees nothing
+/// the I/O thread allocated).
+struct Record {
+    /// When the response started (converted to wall-clock time by the writer).
+    at: std::time::Instant,
+    entry: Entry<'static>,
+    method: Span,
+    target: Span,
+    referer: Option<Span>,
+    user_agent: Option<Span>,
+    request_id: Option<Span>,
+}
+
 #[derive(Default)]
 struct Pending {
     records: Vec<Record>,
+    text: Vec<u8>,
     stop: bool,
+}
+
+impl Pending {
+    fn put(&mut self, b: &[u8]) -> Span {
+        let at = self.text.len() as u32;
+        self.text.extend_from_slice(b);
+        Span { at, len: b.len() as u32 }
+    }
 }
 
 struct Shared {
@@ -79,40 +129,7 @@ struct Shared {
 
 /// The log of one server. Records are queued under a short lock; the writer thread takes
 /// them every `FLUSH_EVERY` (or at `WAKE_AT` records), formats them and writes them with one
-/// call — no formatting and no wake-up per request on the I/O thread.
-/// One request as the log records it: the values themselves (the head's are shared, not
-/// copied), formatted later by the writer thread.
-pub struct Record {
-    pub time: SystemTime,
-    pub client: SocketAddr,
-    pub method: Method,
-    pub uri: Uri,
-    pub version: Version,
-    pub referer: Option<http::HeaderValue>,
-    pub user_agent: Option<http::HeaderValue>,
-    pub status: StatusCode,
-    pub bytes: Option<u64>,
-    pub duration: Duration,
-    pub trace: Trace,
-}
-
-impl Record {
-    fn entry(&self) -> Entry<'_> {
-        Entry {
-            client: self.client,
-            method: &self.method,
-            uri: &self.uri,
-            version: self.version,
-            referer: self.referer.as_ref().map(http::HeaderValue::as_bytes),
-            user_agent: self.user_agent.as_ref().map(http::HeaderValue::as_bytes),
-            status: self.status,
-            bytes: self.bytes,
-            duration: self.duration,
-            trace: &self.trace,
-        }
-    }
-}
-
+/// call — no formatting, no allocation and no wake-up per request on the I/O thread.
 pub struct AccessLog {
     shared: Arc<Shared>,
     writer: Option<std::thread::JoinHandle<()>>,
@@ -136,14 +153,35 @@ impl AccessLog {
         Ok(Self { shared, writer: Some(writer), dropped: Arc::new(AtomicU64::new(0)), written })
     }
 
-    /// Queues the record (or counts it dropped).
-    pub fn log(&self, record: Record) {
+    /// Queues the entry (or counts it dropped).
+    pub fn log(&self, e: &Entry<'_>, at: std::time::Instant) {
+        let text = e.method.len()
+            + e.target.len()
+            + e.referer.map_or(0, <[u8]>::len)
+            + e.user_agent.map_or(0, <[u8]>::len)
+            + e.request_id.map_or(0, <[u8]>::len);
         let mut p = self.shared.pending.lock();
-        if p.records.len() >= MAX_PENDING {
+        if p.records.len() >= MAX_PENDING || p.text.len() + text > MAX_PENDING_TEXT {
             drop(p);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
+        let record = Record {
+            at,
+            entry: Entry {
+                method: &[],
+                target: &[],
+                referer: None,
+                user_agent: None,
+                request_id: None,
+                ..*e
+            },
+            method: p.put(e.method),
+            target: p.put(e.target),
+            referer: e.referer.map(|v| p.put(v)),
+            user_agent: e.user_agent.map(|v| p.put(v)),
+            request_id: e.request_id.map(|v| p.put(v)),
+        };
         p.records.push(record);
         let wake = p.records.len() == WAKE_AT;
         drop(p);
@@ -166,32 +204,50 @@ impl Drop for AccessLog {
 
 /// The writer: takes what waits, formats it, writes it with one call, until told to stop.
 fn write_lines(shared: &Shared, format: Format, mut out: Box<dyn Write + Send>, written: &AtomicU64) {
-    let mut taken = Vec::new();
-    let mut text = String::new();
+    let mut taken = Pending::default();
+    let mut line = String::new();
+    // Wall-clock time from the monotonic clock: one clock read per request, not two.
+    let (base_instant, base_time) = (std::time::Instant::now(), SystemTime::now());
     loop {
         let stop = {
             let mut p = shared.pending.lock();
             if !p.stop && p.records.len() < WAKE_AT {
                 shared.wake.wait_for(&mut p, FLUSH_EVERY);
             }
-            std::mem::swap(&mut p.records, &mut taken);
+            std::mem::swap(&mut p.records, &mut taken.records);
+            std::mem::swap(&mut p.text, &mut taken.text);
             p.stop
         };
-        if !taken.is_empty() {
-            text.clear();
-            for r in &taken {
-                format_into(&mut text, format, &r.entry(), r.time);
+        if !taken.records.is_empty() {
+            line.clear();
+            let text = &taken.text;
+            let at = |s: Span| &text[s.at as usize..(s.at + s.len) as usize];
+            for r in &taken.records {
+                let e = Entry {
+                    method: at(r.method),
+                    target: at(r.target),
+                    referer: r.referer.map(at),
+                    user_agent: r.user_agent.map(at),
+                    request_id: r.request_id.map(at),
+                    ..r.entry
+                };
+                let time = match r.at.checked_duration_since(base_instant) {
+                    Some(d) => base_time + d,
+                    None => base_time - base_instant.duration_since(r.at),
+                };
+                format_into(&mut line, format, &e, time);
             }
-            let lines = taken.len() as u64;
-            taken.clear();
-            if out.write_all(text.as_bytes()).and_then(|()| out.flush()).is_err() {
+            let lines = taken.records.len() as u64;
+            taken.records.clear();
+            taken.text.clear();
+            if out.write_all(line.as_bytes()).and_then(|()| out.flush()).is_err() {
                 // Nowhere to report it but the runtime's log (stderr, maybe the same pipe).
                 crate::warn!("writing the access log failed; {lines} line(s) lost");
             } else {
                 written.fetch_add(lines, Ordering::Relaxed);
             }
-            if text.capacity() > 4 << 20 {
-                text.shrink_to(1 << 20);
+            if line.capacity() > 4 << 20 {
+                line.shrink_to(1 << 20);
             }
         }
         if stop {
@@ -213,6 +269,10 @@ fn version_str(v: Version) -> &'static str {
 /// A value inside double quotes of a common/combined line: `"` and `\` and bytes outside
 /// printable ASCII as `\xHH` (nginx's escaping), so no client can forge a line.
 fn quoted(out: &mut String, v: &[u8]) {
+    if let Some(plain) = plain_ascii(v) {
+        out.push_str(plain);
+        return;
+    }
     for &b in v {
         if b == b'"' || b == b'\\' || !(0x20..0x7f).contains(&b) {
             let _ = write!(out, "\\x{b:02X}");
@@ -222,8 +282,43 @@ fn quoted(out: &mut String, v: &[u8]) {
     }
 }
 
+fn push_u64(out: &mut String, n: u64) {
+    out.push_str(crate::http::answer::itoa_buf(n).as_str());
+}
+
+/// The client's address as text (IPv4 without the formatting machinery: the common case).
+fn push_ip(out: &mut String, ip: std::net::IpAddr) {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            for (i, octet) in v4.octets().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u64(out, u64::from(octet));
+            }
+        }
+        v6 => {
+            let _ = write!(out, "{v6}");
+        }
+    }
+}
+
+/// Printable ASCII without `"` and `\`: the bytes can go into a quoted field as they are.
+fn plain_ascii(v: &[u8]) -> Option<&str> {
+    v.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\').then(|| {
+        // Checked: ASCII only.
+        std::str::from_utf8(v).unwrap_or("")
+    })
+}
+
 /// A JSON string of `v` (invalid UTF-8 replaced, as `String::from_utf8_lossy`).
 fn json_str(out: &mut String, v: &[u8]) {
+    if let Some(plain) = plain_ascii(v) {
+        out.push('"');
+        out.push_str(plain);
+        out.push('"');
+        return;
+    }
     out.push('"');
     for c in String::from_utf8_lossy(v).chars() {
         match c {
@@ -254,7 +349,13 @@ fn push_time(out: &mut String, now: SystemTime, clf: bool) {
         if clf {
             out.push_str(clf_form);
         } else {
-            let _ = write!(out, "{iso_form}.{:03}Z", d.subsec_millis());
+            let ms = d.subsec_millis();
+            out.push_str(iso_form);
+            out.push('.');
+            out.push(char::from(b'0' + (ms / 100) as u8));
+            out.push(char::from(b'0' + (ms / 10 % 10) as u8));
+            out.push(char::from(b'0' + (ms % 10) as u8));
+            out.push('Z');
         }
     })
 }
@@ -281,15 +382,17 @@ pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
 
 /// Appends one line (with its newline) to `s`.
 pub fn format_into(s: &mut String, format: Format, e: &Entry<'_>, now: SystemTime) {
-    let target = e.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    let target = e.target;
     let micros = e.duration.as_micros();
     if format == Format::Json {
         s.push_str("{\"time\":\"");
         push_time(s, now, false);
-        let _ = write!(s, "\",\"remote_addr\":\"{}\",\"method\":", e.client.ip());
-        json_str(s, e.method.as_str().as_bytes());
+        s.push_str("\",\"remote_addr\":\"");
+        push_ip(s, e.client.ip());
+        s.push_str("\",\"method\":");
+        json_str(s, e.method);
         s.push_str(",\"uri\":");
-        json_str(s, target.as_bytes());
+        json_str(s, target);
         let _ = write!(
             s,
             ",\"protocol\":\"{}\",\"status\":{},\"bytes\":",
@@ -303,40 +406,43 @@ pub fn format_into(s: &mut String, format: Format, e: &Entry<'_>, now: SystemTim
             None => s.push_str("null"),
         }
         let _ = write!(s, ",\"duration_ms\":{}.{:03}", micros / 1000, micros % 1000);
-        for (key, value) in [("referer", e.referer), ("user_agent", e.user_agent)] {
-            let _ = write!(s, ",\"{key}\":");
+        for (key, value) in [(",\"referer\":", e.referer), (",\"user_agent\":", e.user_agent)] {
+            s.push_str(key);
             match value {
                 Some(v) => json_str(s, v),
                 None => s.push_str("null"),
             }
         }
         s.push_str(",\"request_id\":");
-        match &e.trace.given_request_id {
-            Some(id) => json_str(s, id.as_bytes()),
+        match e.request_id {
+            Some(id) => json_str(s, id),
             None => {
                 s.push('"');
-                e.trace.push_request_id(s);
+                push_hex(s, &e.trace_id);
                 s.push('"');
             }
         }
         s.push_str(",\"trace_id\":\"");
-        super::trace::push_hex(s, &e.trace.trace_id);
+        push_hex(s, &e.trace_id);
         s.push_str("\",\"span_id\":\"");
-        super::trace::push_hex(s, &e.trace.span_id);
+        push_hex(s, &e.span_id);
         s.push_str("\"}\n");
         return;
     }
-    let _ = write!(s, "{} - - [", e.client.ip());
+    push_ip(s, e.client.ip());
+    s.push_str(" - - [");
     push_time(s, now, true);
     s.push_str("] \"");
-    quoted(s, e.method.as_str().as_bytes());
+    quoted(s, e.method);
     s.push(' ');
-    quoted(s, target.as_bytes());
-    let _ = write!(s, " {}\" {} ", version_str(e.version), e.status.as_u16());
+    quoted(s, target);
+    s.push(' ');
+    s.push_str(version_str(e.version));
+    s.push_str("\" ");
+    s.push_str(e.status.as_str());
+    s.push(' ');
     match e.bytes {
-        Some(n) if n > 0 => {
-            let _ = write!(s, "{n}");
-        }
+        Some(n) if n > 0 => push_u64(s, n),
         _ => s.push('-'),
     }
     if format == Format::Combined {
@@ -349,10 +455,15 @@ pub fn format_into(s: &mut String, format: Format, e: &Entry<'_>, now: SystemTim
             s.push('"');
         }
         s.push_str(" \"");
-        e.trace.push_request_id(s);
-        s.push_str("\" \"");
-        e.trace.push_traceparent(s);
-        s.push('"');
+        match e.request_id {
+            Some(id) => quoted(s, id),
+            None => push_hex(s, &e.trace_id),
+        }
+        s.push_str("\" \"00-");
+        push_hex(s, &e.trace_id);
+        s.push('-');
+        push_hex(s, &e.span_id);
+        s.push_str(if e.sampled { "-01\"" } else { "-00\"" });
     }
     s.push('\n');
 }
@@ -364,20 +475,57 @@ mod tests {
 
     fn entry_line(format: Format, headers: &HeaderMap, uri: &str) -> String {
         let trace = Trace::from_headers(headers);
-        let uri: Uri = uri.parse().unwrap();
         let e = Entry {
             client: "203.0.113.9:5000".parse().unwrap(),
-            method: &Method::GET,
-            uri: &uri,
+            method: b"GET",
+            target: uri.as_bytes(),
             version: Version::HTTP_11,
             referer: headers.get("referer").map(HeaderValue::as_bytes),
             user_agent: headers.get("user-agent").map(HeaderValue::as_bytes),
             status: StatusCode::OK,
             bytes: Some(42),
             duration: Duration::from_micros(1500),
-            trace: &trace,
-        };
+            trace_id: [0; 16],
+            span_id: [0; 8],
+            sampled: false,
+            request_id: None,
+        }
+        .with_trace(&trace);
         format_line(format, &e, UNIX_EPOCH + Duration::from_secs(971_186_136))
+    }
+
+    #[test]
+    fn a_queued_entry_is_written_as_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("access.log");
+        let log = AccessLog::start(&Target::File(path.clone()), Format::Common).unwrap();
+        let trace = Trace::from_headers(&HeaderMap::new());
+        let e = Entry {
+            client: "127.0.0.1:1".parse().unwrap(),
+            method: b"POST",
+            target: b"/a?b=\"c\"",
+            version: Version::HTTP_2,
+            referer: None,
+            user_agent: Some(b"ua"),
+            status: StatusCode::CREATED,
+            bytes: None,
+            duration: Duration::ZERO,
+            trace_id: [0; 16],
+            span_id: [0; 8],
+            sampled: false,
+            request_id: None,
+        }
+        .with_trace(&trace);
+        for _ in 0..3 {
+            log.log(&e, std::time::Instant::now());
+        }
+        drop(log); // writes what is queued
+        let text = std::fs::read_to_string(&path).unwrap();
+        let line = "\"POST /a?b=\\x22c\\x22 HTTP/2.0\" 201 -\n";
+        assert_eq!(text.lines().count(), 3, "{text}");
+        for l in text.split_inclusive('\n') {
+            assert!(l.starts_with("127.0.0.1 - - [") && l.ends_with(line), "{l:?}");
+        }
     }
 
     #[test]

@@ -243,24 +243,28 @@ impl Ops {
     /// The response to a request let through has started: count it, log it.
     pub fn answered(&self, ticket: Option<Box<Ticket>>, status: StatusCode, bytes: Option<u64>) {
         let Some(t) = ticket else { return };
-        let took = t.started.elapsed();
+        let now = Instant::now();
+        let took = now.saturating_duration_since(t.started);
         if let Some(m) = &self.metrics {
             m.observe(t.method, status, took);
         }
-        if let (Some(log), Some(head)) = (&self.access_log, t.log) {
-            log.log(access_log::Record {
-                time: std::time::SystemTime::now(),
+        if let (Some(log), Some(head)) = (&self.access_log, &t.log) {
+            let entry = access_log::Entry {
                 client: t.client,
-                method: head.method,
-                uri: head.uri,
+                method: head.method.as_str().as_bytes(),
+                target: head.uri.path_and_query().map_or(b"/", |pq| pq.as_str().as_bytes()),
                 version: head.version,
-                referer: head.referer,
-                user_agent: head.user_agent,
+                referer: head.referer.as_ref().map(HeaderValue::as_bytes),
+                user_agent: head.user_agent.as_ref().map(HeaderValue::as_bytes),
                 status,
                 bytes,
                 duration: took,
-                trace: head.trace,
-            });
+                trace_id: [0; 16],
+                span_id: [0; 8],
+                sampled: false,
+                request_id: None,
+            };
+            log.log(&entry.with_trace(&head.trace), now);
         }
     }
 

@@ -10,6 +10,9 @@
 
 use http::HeaderMap;
 
+static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+static X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
+
 /// The longest `X-Request-Id` taken from a client.
 pub const MAX_REQUEST_ID: usize = 128;
 
@@ -98,7 +101,7 @@ impl Trace {
     /// a new span, or a new trace.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         // Two `traceparent` fields make neither trustworthy (W3C: start a new trace).
-        let mut fields = headers.get_all("traceparent").iter();
+        let mut fields = headers.get_all(&TRACEPARENT).iter();
         let incoming = match (fields.next(), fields.next()) {
             (Some(v), None) => parse_traceparent(v.as_bytes()),
             _ => None,
@@ -108,7 +111,7 @@ impl Trace {
             None => (random_bytes(), None, 0),
         };
         let given_request_id = headers
-            .get("x-request-id")
+            .get(&X_REQUEST_ID)
             .map(http::HeaderValue::as_bytes)
             // Checked to be visible ASCII: safe in a log line and a header.
             .filter(|v| valid_request_id(v))
