@@ -106,13 +106,48 @@ pub struct Ticket {
     log: Option<LogHead>,
 }
 
+/// What the log needs of the head, copied: the head's own values share one buffer with the
+/// request the PHP thread holds, and a reference to it would make both threads count on
+/// the same cache line.
 struct LogHead {
     method: Method,
-    uri: Uri,
     version: Version,
-    referer: Option<HeaderValue>,
-    user_agent: Option<HeaderValue>,
+    /// Target, referer and user agent, one after another (lengths in `lens`).
+    text: smallvec::SmallVec<[u8; 192]>,
+    lens: [u32; 3],
+    has: [bool; 2],
     trace: Trace,
+}
+
+impl LogHead {
+    fn new(method: &Method, uri: &Uri, version: Version, headers: &HeaderMap) -> Self {
+        let target = uri.path_and_query().map_or("/", |pq| pq.as_str()).as_bytes();
+        let referer = headers.get(http::header::REFERER).map(HeaderValue::as_bytes);
+        let user_agent = headers.get(http::header::USER_AGENT).map(HeaderValue::as_bytes);
+        let mut text = smallvec::SmallVec::new();
+        let mut lens = [0u32; 3];
+        for (len, part) in lens.iter_mut().zip([Some(target), referer, user_agent]) {
+            let part = part.unwrap_or_default();
+            text.extend_from_slice(part);
+            *len = part.len() as u32;
+        }
+        Self {
+            method: method.clone(),
+            version,
+            text,
+            lens,
+            has: [referer.is_some(), user_agent.is_some()],
+            trace: Trace::from_headers(headers),
+        }
+    }
+
+    /// Target, referer, user agent.
+    fn parts(&self) -> (&[u8], Option<&[u8]>, Option<&[u8]>) {
+        let [a, b, _] = self.lens.map(|n| n as usize);
+        let (target, rest) = self.text.split_at(a);
+        let (referer, user_agent) = rest.split_at(b);
+        (target, self.has[0].then_some(referer), self.has[1].then_some(user_agent))
+    }
 }
 
 impl Ticket {
@@ -210,14 +245,7 @@ impl Ops {
             return Gate::Pass(None);
         }
         let client = self.proxies.client(remote, headers);
-        let log = self.access_log.as_ref().map(|_| LogHead {
-            method: method.clone(),
-            uri: uri.clone(),
-            version,
-            referer: headers.get(http::header::REFERER).cloned(),
-            user_agent: headers.get(http::header::USER_AGENT).cloned(),
-            trace: Trace::from_headers(headers),
-        });
+        let log = self.access_log.as_ref().map(|_| LogHead::new(method, uri, version, headers));
         let ticket =
             Box::new(Ticket { client, started: Instant::now(), method: metrics::method_index(method), log });
         let path = uri.path();
@@ -249,13 +277,14 @@ impl Ops {
             m.observe(t.method, status, took);
         }
         if let (Some(log), Some(head)) = (&self.access_log, &t.log) {
+            let (target, referer, user_agent) = head.parts();
             let entry = access_log::Entry {
                 client: t.client,
                 method: head.method.as_str().as_bytes(),
-                target: head.uri.path_and_query().map_or(b"/", |pq| pq.as_str().as_bytes()),
+                target,
                 version: head.version,
-                referer: head.referer.as_ref().map(HeaderValue::as_bytes),
-                user_agent: head.user_agent.as_ref().map(HeaderValue::as_bytes),
+                referer,
+                user_agent,
                 status,
                 bytes,
                 duration: took,
@@ -385,6 +414,18 @@ pub mod internal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_log_keeps_copies_of_the_head_parts() {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::USER_AGENT, HeaderValue::from_static("curl/8"));
+        let uri: Uri = "/a?b=1".parse().unwrap();
+        let head = LogHead::new(&Method::GET, &uri, Version::HTTP_11, &h);
+        assert_eq!(head.parts(), (&b"/a?b=1"[..], None, Some(&b"curl/8"[..])));
+        h.insert(http::header::REFERER, HeaderValue::from_static(""));
+        let head = LogHead::new(&Method::GET, &"/".parse().unwrap(), Version::HTTP_11, &h);
+        assert_eq!(head.parts(), (&b"/"[..], Some(&b""[..]), Some(&b"curl/8"[..])));
+    }
 
     fn config(health: Option<&str>, metrics: Option<&str>, listen: bool) -> OpsConfig {
         OpsConfig {
