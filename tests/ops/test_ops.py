@@ -155,6 +155,24 @@ def test_metrics_show_the_php_queue_and_tables(start):
     assert s.value("via_table_memory_bytes", table="0") > 0
 
 
+def test_metrics_of_a_server_with_workers(start):
+    """With workers the master answers: workers live and started, requests routed to them
+    counted, and the workers' own counters (reported every second) summed in."""
+    srv = start({**MODES["internal"], "workers": 2})
+    s = wait_until("both workers to be ready",
+                   lambda: (lambda s: s if s.value("via_workers_live") == 2 else None)(srv.scrape()), log=srv.log)
+    assert s.value("via_worker_starts_total") == 2
+    assert s.value("via_worker_crashes_total") == 0
+    assert request(srv.metrics_port, "/health").json() == {"status": "ok"}
+    for _ in range(10):
+        assert srv.get("/").status == 200
+    s = srv.scrape()
+    assert s.value("via_http_requests_total", method="GET", code="2xx") == 10
+    assert s.value("via_php_queue_depth") == 0
+    assert s.family_type("via_worker_recycles") == "counter"  # the parser names a counter without _total
+    assert s.value("via_worker_recycles_total") == 0
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_health_answers_ok_json(start, mode):
     srv = start(MODES[mode])
