@@ -324,7 +324,8 @@ pub fn render(src: &Sources<'_>) -> String {
 
     let tables = crate::table::usage();
     if !tables.is_empty() {
-        let families: [(&str, &str, fn(&crate::table::Usage) -> usize); 3] = [
+        type Field = fn(&crate::table::Usage) -> usize;
+        let families: [(&str, &str, Field); 3] = [
             ("via_table_rows", "Rows stored in a Via\\Table (tables by creation order).", |u| u.rows),
             ("via_table_capacity_rows", "Rows a Via\\Table can hold.", |u| u.capacity),
             ("via_table_memory_bytes", "Shared memory a Via\\Table maps.", |u| u.memory),
