@@ -251,7 +251,11 @@ fn max_requests_recycles_workers_without_failures() {
 
 #[test]
 fn a_crash_loop_stops_the_server_with_an_error() {
-    let srv = PhpServer::start("tests/apps/crashloop.php", r#"{"crash_limit": 4, "crash_window": 30}"#);
+    // At debug level: should it ever hang, the panic shows what the supervisor saw.
+    let srv = PhpServer::start(
+        "tests/apps/crashloop.php",
+        r#"{"crash_limit": 4, "crash_window": 30, "log_level": "debug"}"#,
+    );
     let (code, _) = srv.wait(Duration::from_secs(20));
     assert_eq!(code, Some(3), "start() threw");
 }

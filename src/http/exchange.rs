@@ -32,7 +32,7 @@ pub struct RequestHead {
     pub tls: bool,
     /// The trace the access log records (made only when it is on; else the application
     /// makes one from the headers when asked).
-    pub trace: Option<Box<crate::ops::trace::Trace>>,
+    pub trace: Option<crate::ops::trace::Trace>,
 }
 
 impl RequestHead {

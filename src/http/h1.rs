@@ -405,7 +405,7 @@ impl<'s> Conn<'s> {
                 Gate::Pass(t) => {
                     if let Some(t) = &t {
                         client = t.client;
-                        trace = t.trace().map(Box::new);
+                        trace = t.trace();
                     }
                     self.ticket = t;
                 }

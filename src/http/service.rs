@@ -421,7 +421,7 @@ async fn ask_application(
         remote: ticket.map_or(ctx.remote, |t| t.client),
         local: ctx.local,
         tls: ctx.tls,
-        trace: ticket.and_then(Ticket::trace).map(Box::new),
+        trace: ticket.and_then(Ticket::trace),
     };
     let (reply, rx) = Reply::new();
     if shared.dispatcher.dispatch(Box::new(IncomingRequest { head, body, reply })).is_err() {

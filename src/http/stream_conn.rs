@@ -218,7 +218,7 @@ async fn answer(
     let StreamRequest { method, uri, headers } = *req;
     let client = ticket.map_or(remote, |t| t.client);
     let mut head = RequestHead::http11(&shared.next_request_id, (method, uri, headers), client, local);
-    head.trace = ticket.and_then(Ticket::trace).map(Box::new);
+    head.trace = ticket.and_then(Ticket::trace);
     let (reply, rx) = Reply::new();
     if shared
         .dispatcher

@@ -130,7 +130,7 @@ impl Request {
             post_override: None,
             files_override: None,
             cache: RefCell::default(),
-            trace: head.trace.map(|t| std::cell::OnceCell::from(*t)).unwrap_or_default(),
+            trace: head.trace.map(std::cell::OnceCell::from).unwrap_or_default(),
         }
     }
 

@@ -342,7 +342,7 @@ fn incoming(w: WireRequest, reply: Reply) -> IncomingRequest {
         remote: addr(&w.remote),
         local: addr(&w.local),
         tls: w.tls,
-        trace: crate::ops::trace::Trace::from_wire(&w.trace).map(Box::new),
+        trace: crate::ops::trace::Trace::from_wire(&w.trace),
     };
     let body = match w.body {
         WireBody::Empty => RequestBody::Empty,

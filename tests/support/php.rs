@@ -91,7 +91,9 @@ impl PhpServer {
                 }
                 return (status.code(), out);
             }
-            assert!(std::time::Instant::now() < deadline, "php did not exit in {within:?}");
+            if std::time::Instant::now() >= deadline {
+                panic!("php did not exit in {within:?}; its log:\n{}", self.log_lines().join("\n"));
+            }
             std::thread::sleep(Duration::from_millis(10));
         }
     }
