@@ -122,8 +122,8 @@ function packageFiles(array $manifest, array $tracked): array
     return $roles;
 }
 
-/** package.xml with its <version> and <contents> replaced. */
-function render(string $xml, string $version, array $roles): string
+/** package.xml with its <version>, <date> and <contents> replaced. */
+function render(string $xml, string $version, string $date, array $roles): string
 {
     $lines = [];
     foreach ($roles as $file => $role) {
@@ -141,6 +141,8 @@ function render(string $xml, string $version, array $roles): string
         $count,
     );
     $count === 1 or fail('package.xml has no <version><release>…</release><api>…</api></version>');
+    $xml = preg_replace('#<date>[^<]*</date>#', "<date>$date</date>", $xml, 1, $count);
+    $count === 1 or fail('package.xml has no <date>');
     return $xml;
 }
 
@@ -149,7 +151,11 @@ $check = ($argv[1] ?? '') === '--check';
 $manifest = readManifest('Cargo.toml');
 $current = file_get_contents('package.xml');
 $current !== false or fail('cannot read package.xml');
-$expected = render($current, $manifest['version'], packageFiles($manifest, trackedFiles()));
+// Writing stamps today's date (run it when cutting a release); checking keeps the recorded one,
+// since the release date belongs to the release, not to every checkout.
+preg_match('#<date>([^<]*)</date>#', $current, $recorded) or fail('package.xml has no <date>');
+$date = $check ? $recorded[1] : gmdate('Y-m-d');
+$expected = render($current, $manifest['version'], $date, packageFiles($manifest, trackedFiles()));
 
 if (!$check) {
     file_put_contents('package.xml', $expected);

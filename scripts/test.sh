@@ -68,9 +68,15 @@ step "packaging: composer.json for PIE, package.xml, the extension installed as 
 # --no-check-publish keeps that a warning while the rest of the file is checked strictly.
 COMPOSER_DISABLE_NETWORK=1 COMPOSER_NO_INTERACTION=1 composer validate --no-check-publish --no-check-lock --strict
 php scripts/package-xml.php --check
-# pear package-validate exits 0 whatever it finds: its summary line is the verdict.
+# pear package-validate exits 0 whatever it finds: its summary line is the verdict. The one
+# warning allowed is that the release date is not today: the date is stamped when a release
+# is cut (php scripts/package-xml.php), not on every checkout.
 validation=$(pear package-validate package.xml)
-grep -qx 'Validation: 0 error(s), 0 warning(s)' <<<"$validation" || { echo "$validation" >&2; exit 1; }
+others=$(grep -v -e '^Validation: ' -e 'Release Date "[0-9-]*" is not today$' <<<"$validation" || true)
+if ! grep -qE '^Validation: 0 error\(s\), [01] warning\(s\)$' <<<"$validation" || [ -n "$others" ]; then
+    echo "$validation" >&2
+    exit 1
+fi
 scripts/install-test.sh "$so"
 
 step "all test suites passed"
