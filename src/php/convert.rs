@@ -5,15 +5,32 @@
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
+use ext_php_rs::flags::DataType;
 use ext_php_rs::types::{ZendHashTable, ZendStr, Zval};
 use http::HeaderMap;
 
 use crate::http::form::{FormArray, FormValue, Key};
 
+#[inline]
 pub fn bytes(b: &[u8]) -> Zval {
     let mut z = Zval::new();
-    z.set_binary(b.to_vec());
+    // Straight into a PHP string: no Rust `Vec` made and freed on the way.
+    z.set_zend_string(ZendStr::new(b, false));
     z
+}
+
+/// Bytes returned to PHP as a string, made straight from the slice (`Binary<u8>` would
+/// first collect them into a `Vec` and then copy that).
+pub struct PhpBytes<'a>(pub std::borrow::Cow<'a, [u8]>);
+
+impl IntoZval for PhpBytes<'_> {
+    const TYPE: DataType = DataType::String;
+    const NULLABLE: bool = false;
+
+    fn set_zval(self, zv: &mut Zval, _persistent: bool) -> ext_php_rs::error::Result<()> {
+        zv.set_zend_string(ZendStr::new(&*self.0, false));
+        Ok(())
+    }
 }
 
 fn insert(ht: &mut ZendHashTable, key: &Key, value: Zval) -> PhpResult<()> {

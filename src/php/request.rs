@@ -8,11 +8,11 @@
 //!
 //! PHP thread only.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::net::SocketAddr;
 
 use bytes::Bytes;
-use ext_php_rs::binary::Binary;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
@@ -23,7 +23,7 @@ use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, COOKIE, HOST};
 use http::{HeaderMap, Method, Uri, Version};
 
 use super::args::{Array, ByteStr};
-use super::convert;
+use super::convert::{self, PhpBytes};
 use super::errors::{type_name, value_err, zval_bytes};
 use crate::config::DEFAULT_MAX_INPUT_VARS;
 use crate::http::form::{self, FormArray, FormValue};
@@ -401,6 +401,8 @@ fn init_array(v: &Zval, key: &str) -> PhpResult<Zval> {
     Ok(v.shallow_clone())
 }
 
+/// The plain getters run without ext-php-rs's bailout guard (`no_bailout_guard`): they
+/// hold nothing that needs dropping while their result becomes a PHP value.
 #[php_impl]
 impl Request {
     /// Builds a request from plain values, for tests: keys method, uri, protocol ("1.0",
@@ -419,16 +421,19 @@ impl Request {
     }
 
     /// A number unique to this request within the server run (0 for constructed ones).
+    #[php(no_bailout_guard)]
     pub fn id(&self) -> i64 {
         self.id as i64
     }
 
     /// The method as sent, e.g. "GET", "POST", "QUERY".
+    #[php(no_bailout_guard)]
     pub fn method(&self) -> &str {
         self.method.as_str()
     }
 
     /// The request target: path and query as sent ("/a/b?x=1").
+    #[php(no_bailout_guard)]
     pub fn target(&self) -> String {
         match self.uri.path_and_query() {
             Some(pq) => pq.as_str().to_owned(),
@@ -437,11 +442,13 @@ impl Request {
     }
 
     /// The path without the query string, not percent-decoded ("/a%20b").
+    #[php(no_bailout_guard)]
     pub fn path(&self) -> &str {
         self.uri.path()
     }
 
     /// The raw query string without "?" ("" when there is none).
+    #[php(no_bailout_guard)]
     pub fn query_string(&self) -> &str {
         self.uri.query().unwrap_or("")
     }
@@ -479,19 +486,20 @@ impl Request {
     }
 
     /// One header, case-insensitive; repeated values joined with ", " ("; " for Cookie).
-    pub fn header(&self, name: ByteStr) -> Option<Binary<u8>> {
+    #[php(no_bailout_guard)]
+    pub fn header(&self, name: ByteStr) -> Option<PhpBytes<'_>> {
         let name = Self::header_name(&name)?;
         let all = self.headers.get_all(&name);
         let mut values = all.iter();
         let first = values.next()?.as_bytes();
-        let Some(second) = values.next() else { return Some(Binary::from(first.to_vec())) };
+        let Some(second) = values.next() else { return Some(PhpBytes(Cow::Borrowed(first))) };
         let sep: &[u8] = if name == COOKIE { b"; " } else { b", " };
         let mut joined = [first, sep, second.as_bytes()].concat();
         for v in values {
             joined.extend_from_slice(sep);
             joined.extend_from_slice(v.as_bytes());
         }
-        Some(Binary::from(joined))
+        Some(PhpBytes(Cow::Owned(joined)))
     }
 
     /// Every value of one header, in order.
@@ -506,6 +514,7 @@ impl Request {
     }
 
     /// Whether a header is present (case-insensitive).
+    #[php(no_bailout_guard)]
     pub fn has_header(&self, name: ByteStr) -> bool {
         Self::header_name(&name).is_some_and(|n| self.headers.contains_key(n))
     }
@@ -516,8 +525,9 @@ impl Request {
     }
 
     /// The raw body, binary-safe ("" for multipart/form-data, as php://input).
-    pub fn body(&self) -> Binary<u8> {
-        Binary::from(self.body.to_vec())
+    #[php(no_bailout_guard)]
+    pub fn body(&self) -> PhpBytes<'_> {
+        PhpBytes(Cow::Borrowed(&self.body))
     }
 
     /// The W3C trace id (32 hex digits): the caller's, from a valid `traceparent` header,
@@ -550,21 +560,25 @@ impl Request {
 
     /// The client's IP address (behind a proxy listed in `trusted_proxies`: the address it
     /// forwarded).
+    #[php(no_bailout_guard)]
     pub fn remote_address(&self) -> String {
         self.remote.map(|a| a.ip().to_string()).unwrap_or_default()
     }
 
     /// The client's port.
+    #[php(no_bailout_guard)]
     pub fn remote_port(&self) -> i64 {
         self.remote.map_or(0, |a| i64::from(a.port()))
     }
 
     /// "1.0", "1.1" or "2".
+    #[php(no_bailout_guard)]
     pub fn protocol_version(&self) -> &'static str {
         protocol(self.version)
     }
 
     /// "https" when the connection used TLS, else "http".
+    #[php(no_bailout_guard)]
     pub fn scheme(&self) -> &'static str {
         if self.tls {
             "https"
@@ -574,6 +588,7 @@ impl Request {
     }
 
     /// The Host header (HTTP/1) or :authority (HTTP/2).
+    #[php(no_bailout_guard)]
     pub fn host(&self) -> String {
         self.uri
             .authority()

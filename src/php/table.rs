@@ -5,6 +5,11 @@
 //! Does not own: the table itself (`crate::table`).
 //!
 //! PHP thread only; the table's memory is shared across processes, never across threads.
+//!
+//! The per-call methods run without ext-php-rs's bailout guard (`no_bailout_guard`: no
+//! `zend_try` per call), which is sound because the table's lock is never held while a PHP
+//! value is made: rows are copied out first (`RowCopy`). A fatal error inside one then
+//! skips only plain Rust frames, and it ends the server anyway.
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
@@ -13,6 +18,9 @@ use ext_php_rs::flags::ClassFlags;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ArrayKey, ZendHashTable, ZendStr, Zval};
 use ext_php_rs::zend::ce;
+
+use ext_php_rs::ffi;
+use smallvec::SmallVec;
 
 use super::args::{Array, ByteStr, Int};
 use super::convert;
@@ -30,15 +38,49 @@ fn canonical_int(key: &[u8]) -> Option<i64> {
     std::str::from_utf8(key).ok()?.parse().ok()
 }
 
-/// A value read in place (under the table's lock) as a PHP value.
-fn value_ref_zval(v: ValueRef<'_>) -> Zval {
-    let mut z = Zval::new();
-    match v {
-        ValueRef::Int(n) => z.set_long(n),
-        ValueRef::Float(f) => z.set_double(f),
-        ValueRef::Str(s) => return convert::bytes(s),
+/// A row's values copied out from under the table's lock, so that no PHP value is made
+/// while it is held: making one may allocate, and a PHP allocation past `memory_limit`
+/// bails out with a `longjmp` that would skip the lock's release.
+#[derive(Default)]
+struct RowCopy {
+    cells: SmallVec<[Cell; 8]>,
+    /// The string columns' bytes, one after the other.
+    text: SmallVec<[u8; 256]>,
+}
+
+enum Cell {
+    Int(i64),
+    Float(f64),
+    Str(std::ops::Range<usize>),
+}
+
+impl RowCopy {
+    #[inline]
+    fn push(&mut self, v: ValueRef<'_>) {
+        let cell = match v {
+            ValueRef::Int(n) => Cell::Int(n),
+            ValueRef::Float(f) => Cell::Float(f),
+            ValueRef::Str(s) => {
+                let at = self.text.len();
+                self.text.extend_from_slice(s);
+                Cell::Str(at..self.text.len())
+            }
+        };
+        self.cells.push(cell);
     }
-    z
+
+    // In line: a `Zval` returned from a call is written as two words and read back as
+    // one, which stalls the store-to-load forwarding on every call.
+    #[inline]
+    fn zval(&self, i: usize) -> Zval {
+        let mut z = Zval::new();
+        match &self.cells[i] {
+            Cell::Int(n) => z.set_long(*n),
+            Cell::Float(f) => z.set_double(*f),
+            Cell::Str(r) => return convert::bytes(&self.text[r.clone()]),
+        }
+        z
+    }
 }
 
 fn value_zval(v: Value) -> PhpResult<Zval> {
@@ -61,34 +103,69 @@ pub struct Table {
     /// its keys with a reference count and their cached hash instead of allocating and
     /// hashing a new string per column per call.
     keys: Vec<ZBox<ZendStr>>,
+    /// For a column named like a canonical integer ("7"), that integer: PHP stores such
+    /// an array key as an int, so rows use it as one.
+    int_names: Vec<Option<i64>>,
 }
 
 impl Table {
     /// The index of column `name` (bytes as PHP gave them: no UTF-8 check on the hot path;
     /// a name that is not UTF-8 matches no column and is named lossily in the error).
+    #[inline]
     fn column(&self, method: &str, name: &[u8]) -> PhpResult<usize> {
         self.core.column_index_bytes(name).ok_or_else(|| {
             table_error(method, TableError::UnknownColumn(String::from_utf8_lossy(name).into_owned()))
         })
     }
 
+    /// Column `col`'s entry of a `[column => value]` array: one probe with the name's
+    /// cached hash, no string made or hashed per call.
+    fn lookup<'a>(&self, values: &'a ZendHashTable, col: usize) -> Option<&'a Zval> {
+        // SAFETY: `values` is a live array and the names are live strings; the found
+        // value lives as long as the array.
+        let found = unsafe {
+            match self.int_names[col] {
+                Some(n) => ffi::zend_hash_index_find(values, n as ffi::zend_ulong),
+                None => ffi::zend_hash_find(values, self.keys[col].as_ptr().cast_mut()),
+            }
+        };
+        // SAFETY: as above.
+        unsafe { found.as_ref() }
+    }
+
     /// A PHP value for column `col` (types are checked by the core; this only maps).
+    #[inline]
     fn value_ref<'a>(&self, method: &str, col: usize, z: &'a Zval) -> PhpResult<ValueRef<'a>> {
-        if let Some(n) = z.long() {
-            Ok(ValueRef::Int(n))
-        } else if let Some(f) = z.double() {
-            Ok(ValueRef::Float(f))
-        } else if let Some(s) = z.zend_str() {
-            Ok(ValueRef::Str(s.as_bytes()))
-        } else {
-            let c = &self.core.columns()[col];
-            Err(type_err(format!(
-                "Via\\Table::{method}(): column \"{}\" holds {} values, {} given",
-                c.name,
-                c.kind.name(),
-                type_name(z)
-            )))
+        // The common case returns in registers; the error is built out of line.
+        match plain_value(z) {
+            Some(v) => Ok(v),
+            None => Err(self.wrong_type(method, col, z)),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn wrong_type(&self, method: &str, col: usize, z: &Zval) -> ext_php_rs::exception::PhpException {
+        let c = &self.core.columns()[col];
+        type_err(format!(
+            "Via\\Table::{method}(): column \"{}\" holds {} values, {} given",
+            c.name,
+            c.kind.name(),
+            type_name(z)
+        ))
+    }
+}
+
+/// An int, float or string PHP value as a table value (types are checked by the core;
+/// this only maps).
+#[inline]
+fn plain_value(z: &Zval) -> Option<ValueRef<'_>> {
+    if let Some(n) = z.long() {
+        Some(ValueRef::Int(n))
+    } else if let Some(f) = z.double() {
+        Some(ValueRef::Float(f))
+    } else {
+        z.zend_str().map(|s| ValueRef::Str(s.as_bytes()))
     }
 }
 
@@ -171,7 +248,8 @@ impl Table {
         }
         let core = Core::new(rows as usize, cols, key_max_length as usize).map_err(|e| table_error(m, e))?;
         let keys = core.columns().iter().map(|c| ZendStr::new(&c.name, false)).collect();
-        Ok(Self { core, keys })
+        let int_names = core.columns().iter().map(|c| canonical_int(c.name.as_bytes())).collect();
+        Ok(Self { core, keys, int_names })
     }
 
     /// Writes the given columns of $key's row, creating the row (other columns 0 or "")
@@ -181,14 +259,15 @@ impl Table {
     ///         than its column
     /// @throws \TypeError for a value of the wrong type (ints are accepted for floats)
     /// @throws \Via\CapacityException when the row is new and the table is full
+    #[php(no_bailout_guard)]
     pub fn set(&self, key: ByteStr, values: Array) -> PhpResult<()> {
         let m = "set";
         // Looked up by column (one hash probe each) rather than by iterating the array,
         // which builds a key value per element.
         // On the stack for the usual few columns (no allocation per call).
-        let mut refs: smallvec::SmallVec<[(usize, ValueRef<'_>); 8]> = smallvec::SmallVec::new();
-        for (col, c) in self.core.columns().iter().enumerate() {
-            if let Some(v) = values.get(c.name.as_str()) {
+        let mut refs: SmallVec<[(usize, ValueRef<'_>); 8]> = SmallVec::new();
+        for col in 0..self.keys.len() {
+            if let Some(v) = self.lookup(&values, col) {
                 refs.push((col, self.value_ref(m, col, v)?));
             }
         }
@@ -211,27 +290,31 @@ impl Table {
     /// no such row.
     ///
     /// @throws \ValueError for an empty or too long key, an unknown column
+    #[php(no_bailout_guard)]
     pub fn get(&self, key: ByteStr, column: Option<ByteStr>) -> PhpResult<Zval> {
         let m = "get";
+        let mut copy = RowCopy::default();
         if let Some(c) = column {
             let col = self.column(m, &c)?;
-            let v = self.core.read_column(&key, col, value_ref_zval).map_err(|e| table_error(m, e))?;
-            return Ok(v.unwrap_or_else(Zval::null));
+            let found = self.core.read_column(&key, col, |v| copy.push(v)).map_err(|e| table_error(m, e))?;
+            return Ok(if found.is_some() { copy.zval(0) } else { Zval::null() });
         }
-        let columns = self.core.columns();
-        let mut row = ZendHashTable::with_capacity(columns.len() as u32);
-        let mut failed = false;
-        let found = self
-            .core
-            .read_row(&key, |c, v| {
-                failed |= row.insert(ArrayKey::ZendString(&self.keys[c]), value_ref_zval(v)).is_err()
-            })
-            .map_err(|e| table_error(m, e))?;
-        if !found {
+        if !self.core.read_row(&key, |_, v| copy.push(v)).map_err(|e| table_error(m, e))? {
             return Ok(Zval::null());
         }
-        if failed {
-            return Err(via_err("Via\\Table::get(): cannot build the row's array"));
+        let mut row = ZendHashTable::with_capacity(self.keys.len() as u32);
+        for (i, name) in self.keys.iter().enumerate() {
+            let mut value = copy.zval(i);
+            // SAFETY: `row` is a new array that has no key yet, and the names are distinct;
+            // the array takes its own reference to the name and takes `value` over. A name
+            // like "7" is the int key 7, as PHP itself would store it.
+            unsafe {
+                match self.int_names[i] {
+                    Some(n) => ffi::zend_hash_index_update(&mut *row, n as ffi::zend_ulong, &mut value),
+                    None => ffi::zend_hash_add_new(&mut *row, name.as_ptr().cast_mut(), &mut value),
+                }
+            };
+            std::mem::forget(value);
         }
         row.into_zval(false).map_err(Into::into)
     }
@@ -239,6 +322,7 @@ impl Table {
     /// Whether $key has a row.
     ///
     /// @throws \ValueError for an empty or too long key
+    #[php(no_bailout_guard)]
     pub fn exists(&self, key: ByteStr) -> PhpResult<bool> {
         self.core.exists(&key).map_err(|e| table_error("exists", e))
     }
@@ -246,6 +330,7 @@ impl Table {
     /// Removes $key's row; false when there was none.
     ///
     /// @throws \ValueError for an empty or too long key
+    #[php(no_bailout_guard)]
     pub fn del(&self, key: ByteStr) -> PhpResult<bool> {
         self.core.del(&key).map_err(|e| table_error("del", e))
     }
@@ -257,6 +342,7 @@ impl Table {
     /// @throws \TypeError when the column is a string, or $by is a float for an int column
     /// @throws \ArithmeticError when an int column would overflow
     /// @throws \Via\CapacityException when the row is new and the table is full
+    #[php(no_bailout_guard)]
     pub fn incr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> PhpResult<Zval> {
         self.add("incr", &key, &column, by, false)
     }
@@ -267,6 +353,7 @@ impl Table {
     /// @throws \TypeError when the column is a string, or $by is a float for an int column
     /// @throws \ArithmeticError when an int column would overflow
     /// @throws \Via\CapacityException when the row is new and the table is full
+    #[php(no_bailout_guard)]
     pub fn decr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> PhpResult<Zval> {
         self.add("decr", &key, &column, by, true)
     }
@@ -277,6 +364,7 @@ impl Table {
     /// @throws \ValueError for an empty or too long key, an unknown column, a string longer
     ///         than its column
     /// @throws \TypeError for values of the wrong type
+    #[php(no_bailout_guard)]
     pub fn compare_and_set(
         &self,
         key: ByteStr,
@@ -292,6 +380,7 @@ impl Table {
     }
 
     /// Rows in use.
+    #[php(no_bailout_guard)]
     pub fn count(&self) -> i64 {
         self.core.count() as i64
     }

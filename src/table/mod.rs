@@ -22,8 +22,8 @@
 //! - Nothing here holds a pointer into the mapping across processes; offsets only.
 
 mod layout;
+mod sip;
 
-use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -138,7 +138,7 @@ impl std::error::Error for TableError {}
 /// (tests with adversarial keys).
 #[derive(Clone)]
 pub enum KeyHash {
-    Random(std::collections::hash_map::RandomState),
+    Random(sip::SipKey),
     Fixed(fn(&[u8]) -> u64),
 }
 
@@ -231,7 +231,7 @@ impl Table {
         columns: Vec<(String, ColumnType)>,
         key_max: usize,
     ) -> Result<Self, TableError> {
-        Self::with_hash(capacity, columns, key_max, KeyHash::Random(Default::default()))
+        Self::with_hash(capacity, columns, key_max, KeyHash::Random(sip::SipKey::random()))
     }
 
     /// `new` with the key hash chosen (tests with adversarial keys fix it).
@@ -267,7 +267,7 @@ impl Table {
 
     /// `column_index` for a name as given (any bytes; only a column's UTF-8 name matches).
     pub fn column_index_bytes(&self, name: &[u8]) -> Option<usize> {
-        self.columns.iter().position(|c| c.name.as_bytes() == name)
+        self.columns.iter().position(|c| same_key(c.name.as_bytes(), name))
     }
 
     pub fn capacity(&self) -> usize {
@@ -304,11 +304,7 @@ impl Table {
 
     fn hash_key(&self, key: &[u8]) -> u64 {
         match &self.hash {
-            KeyHash::Random(s) => {
-                let mut h = s.build_hasher();
-                h.write(key);
-                h.finish()
-            }
+            KeyHash::Random(k) => k.hash(key),
             KeyHash::Fixed(f) => f(key),
         }
     }
@@ -410,7 +406,7 @@ impl Table {
                 }
                 v => {
                     let r = v - 1;
-                    if self.mem.row_hash(r) == hash && self.mem.row_key(r) == key {
+                    if self.mem.row_hash(r) == hash && same_key(self.mem.row_key(r), key) {
                         return (Some((i, r)), None);
                     }
                 }
@@ -801,9 +797,46 @@ impl Table {
     }
 }
 
+/// Whether two short byte strings (keys, column names) are equal: word compares in line
+/// instead of a call to `memcmp` per probe that matched the hash.
+#[inline]
+fn same_key(a: &[u8], b: &[u8]) -> bool {
+    fn word(s: &[u8], at: usize) -> u64 {
+        u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"))
+    }
+    fn half(s: &[u8], at: usize) -> u32 {
+        u32::from_ne_bytes(s[at..at + 4].try_into().expect("4 bytes"))
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        0..=3 => a == b,
+        4..=8 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        9..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_key_agrees_with_slice_equality_at_every_length_and_position() {
+        let base: Vec<u8> = (1..=40u8).collect();
+        for n in 0..=base.len() {
+            let a = &base[..n];
+            assert!(same_key(a, a), "length {n}");
+            assert!(!same_key(a, &base[..n.saturating_sub(1)]) || n == 0, "length {n} vs {}", n - 1);
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] ^= 0x20;
+                assert!(!same_key(a, &b), "length {n}, byte {i}");
+            }
+        }
+    }
 
     fn schema() -> Vec<(String, ColumnType)> {
         vec![

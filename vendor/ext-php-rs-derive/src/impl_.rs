@@ -80,6 +80,8 @@ struct MethodArgs {
     ty: MethodTy,
     /// Whether this is a final method.
     is_final: bool,
+    /// via patch: the handler runs without the engine's bailout guard.
+    no_bailout_guard: bool,
 }
 
 #[derive(FromAttributes, Default, Debug)]
@@ -98,6 +100,8 @@ pub struct PhpFunctionImplAttribute {
     abstract_method: Flag,
     #[darling(rename = "final")]
     final_method: Flag,
+    /// via patch: `#[php(no_bailout_guard)]`.
+    no_bailout_guard: Flag,
 }
 
 impl MethodArgs {
@@ -181,6 +185,7 @@ impl MethodArgs {
             vis: attr.vis.map_or(Visibility::Public, |vis| *vis),
             ty,
             is_final,
+            no_bailout_guard: attr.no_bailout_guard.is_present(),
         })
     }
 }
@@ -406,7 +411,8 @@ impl<'a> ParsedImpl<'a> {
                     } else {
                         MethodReceiver::Static
                     };
-                    let func = Function::new(&method.sig, opts.name, args, opts.optional, docs)?;
+                    let mut func = Function::new(&method.sig, opts.name, args, opts.optional, docs)?;
+                    func.bailout_guard = !opts.no_bailout_guard;
 
                     let mut modifiers: BTreeSet<MethodModifier> = BTreeSet::new();
 
