@@ -560,8 +560,11 @@ fn a_forker_that_dies_with_its_spare_stops_the_server_with_an_error() {
     let workers: HashSet<i32> = (0..2).map(|i| worker_pid(&srv, i)).collect();
     let forker = forker_child(master, &workers, "the forker");
     let spare = forker_child(forker, &workers, "a spare forker");
-    // SAFETY: the forker processes of the server under test.
+    // SAFETY: the forker processes of the server under test. The forker is stopped first:
+    // between the two kills it must not fork a new spare (on a busy machine the master has
+    // time to ask it for one, and the server then rightly goes on).
     unsafe {
+        libc::kill(forker, libc::SIGSTOP);
         libc::kill(spare, libc::SIGKILL);
         libc::kill(forker, libc::SIGKILL);
     }

@@ -78,6 +78,8 @@ pub(super) struct Supervisor {
     reloading: Option<u32>,
     stopping: bool,
     http_drained: bool,
+    /// The drain's deadline passed (or a second stop signal came): what is left was killed.
+    deadline_passed: bool,
     outcome: Option<Outcome>,
 }
 
@@ -103,6 +105,7 @@ impl Supervisor {
             reloading: None,
             stopping: false,
             http_drained: false,
+            deadline_passed: false,
             outcome: None,
         }
     }
@@ -125,6 +128,9 @@ impl Supervisor {
                 break;
             }
         }
+        // A worker forked after the stop began, still on its way here, gets its link closed
+        // with the queue and leaves; the forkers then wait for it with the others.
+        drop(rx);
         let Self { forkers, outcome, .. } = self;
         // Forkers wait for their workers; the master for the ones it adopted. Blocking waits.
         let _ = tokio::task::spawn_blocking(move || forkers.quit(Duration::from_secs(6))).await;
@@ -208,11 +214,10 @@ impl Supervisor {
             // the socket), close it after a grace period.
             self.send_after(EXIT_GRACE, SupEvent::Closed(c));
         } else if self.slot(index).starting == Some(generation) {
-            // Died before its link was up.
+            // Died before its link was up: a crash like any other, counted toward the loop.
             self.slot(index).starting = None;
             if !self.stopping {
-                self.slot(index).crashes.push_back(Instant::now());
-                self.schedule_respawn(index);
+                self.on_crash(index);
             }
         }
         if exit != Exit::Code(0) && expected {
@@ -335,6 +340,13 @@ impl Supervisor {
             return; // already handled (EOF and exit both report it)
         }
         let index = conn.index;
+        // A worker that dies before Ready leaves its slot starting until this: its link
+        // may close after its forker reported the exit, or before. Either way the slot
+        // is free to respawn now, and `on_exit` does not count the crash a second time.
+        let s = self.slot(index);
+        if s.starting == Some(conn.generation) {
+            s.starting = None;
+        }
         let was_current = self.master.slots[index as usize].forget(conn);
         conn.fail(&self.master);
         let leaving = conn.is_leaving();
@@ -464,6 +476,7 @@ impl Supervisor {
         }
         self.http_shutdown.fire();
         self.http_drained = true;
+        self.deadline_passed = true;
     }
 
     /// While stopping: whether every worker is gone and the HTTP core drained. Once the
@@ -474,8 +487,10 @@ impl Supervisor {
         if live > 0 {
             return false;
         }
+        // A spawn asked of a forker is awaited while processes are still reporting, so
+        // its worker can be told to leave; past the drain's deadline nothing more is.
         let starting = self.slots.iter().filter(|s| s.starting.is_some()).count();
-        if (starting == 0 || self.pids.is_empty()) && self.http_drained {
+        if (starting == 0 || self.pids.is_empty() || self.deadline_passed) && self.http_drained {
             return true;
         }
         if !self.http_drained {
