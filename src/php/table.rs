@@ -69,17 +69,14 @@ impl RowCopy {
         self.cells.push(cell);
     }
 
-    // In line: a `Zval` returned from a call is written as two words and read back as
-    // one, which stalls the store-to-load forwarding on every call.
+    // In line, with `convert`'s in-line constructors (see there).
     #[inline]
     fn zval(&self, i: usize) -> Zval {
-        let mut z = Zval::new();
         match &self.cells[i] {
-            Cell::Int(n) => z.set_long(*n),
-            Cell::Float(f) => z.set_double(*f),
-            Cell::Str(r) => return convert::bytes(&self.text[r.clone()]),
+            Cell::Int(n) => convert::long(*n),
+            Cell::Float(f) => convert::double(*f),
+            Cell::Str(r) => convert::bytes(&self.text[r.clone()]),
         }
-        z
     }
 }
 
@@ -118,6 +115,14 @@ impl Table {
         })
     }
 
+    /// The column named by the int array key `n` (a column named "7" is PHP's key 7).
+    fn int_column(&self, method: &str, n: i64) -> PhpResult<usize> {
+        match self.int_names.iter().position(|&i| i == Some(n)) {
+            Some(col) => Ok(col),
+            None => self.column(method, n.to_string().as_bytes()),
+        }
+    }
+
     /// Column `col`'s entry of a `[column => value]` array: one probe with the name's
     /// cached hash, no string made or hashed per call.
     fn lookup<'a>(&self, values: &'a ZendHashTable, col: usize) -> Option<&'a Zval> {
@@ -153,6 +158,60 @@ impl Table {
             c.kind.name(),
             type_name(z)
         ))
+    }
+}
+
+/// The entries of a PHP array that is a hash (not a packed list), read from its buckets:
+/// the key as the array holds it and the value behind any reference.
+struct Entries<'a> {
+    buckets: std::slice::Iter<'a, ffi::Bucket>,
+}
+
+enum EntryKey<'a> {
+    Str(&'a [u8]),
+    Int(i64),
+}
+
+/// `HASH_FLAG_PACKED` of `zend_hash.h` (the same in PHP 8.1 to 8.5): a list, whose
+/// storage is not buckets from PHP 8.2 on.
+const HASH_FLAG_PACKED: u32 = 1 << 2;
+
+impl<'a> Entries<'a> {
+    fn of(ht: &'a ZendHashTable) -> Option<Self> {
+        // SAFETY: the flags word and, for an array that is not packed, its `nNumUsed`
+        // buckets (holes are `IS_UNDEF`) are the engine's layout for every PHP 8 version;
+        // an uninitialized array has none.
+        unsafe {
+            if ht.u.flags & HASH_FLAG_PACKED != 0 {
+                return None;
+            }
+            let n = ht.nNumUsed as usize;
+            let data = ht.__bindgen_anon_1.arData;
+            let buckets = if n == 0 { &[][..] } else { std::slice::from_raw_parts(data, n) };
+            Some(Self { buckets: buckets.iter() })
+        }
+    }
+}
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = (EntryKey<'a>, &'a Zval);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let b = self.buckets.next()?;
+            // SAFETY: a live bucket: its type byte tells a hole; a non-null key is a live
+            // string of the array.
+            unsafe {
+                if b.val.u1.type_info & 0xff == ffi::IS_UNDEF {
+                    continue;
+                }
+                let key = match b.key.as_ref() {
+                    Some(k) => EntryKey::Str(k.as_bytes()),
+                    None => EntryKey::Int(b.h as i64),
+                };
+                return Some((key, b.val.dereference()));
+            }
+        }
     }
 }
 
@@ -262,25 +321,30 @@ impl Table {
     #[php(no_bailout_guard)]
     pub fn set(&self, key: ByteStr, values: Array) -> PhpResult<()> {
         let m = "set";
-        // Looked up by column (one hash probe each) rather than by iterating the array,
-        // which builds a key value per element.
         // On the stack for the usual few columns (no allocation per call).
         let mut refs: SmallVec<[(usize, ValueRef<'_>); 8]> = SmallVec::new();
-        for col in 0..self.keys.len() {
-            if let Some(v) = self.lookup(&values, col) {
+        if let Some(entries) = Entries::of(&values) {
+            // A string-keyed array: one pass over its entries, no hashing.
+            for (key, v) in entries {
+                let col = match key {
+                    EntryKey::Str(name) => self.column(m, name)?,
+                    EntryKey::Int(n) => self.int_column(m, n)?,
+                };
                 refs.push((col, self.value_ref(m, col, v)?));
             }
-        }
-        if refs.len() < values.len() {
-            // A key that is no column: name it.
-            for (k, _) in values.iter() {
-                let name = match &k {
-                    ArrayKey::Str(name) => std::borrow::Cow::Borrowed(*name),
-                    ArrayKey::String(name) => std::borrow::Cow::Borrowed(name.as_str()),
-                    ArrayKey::ZendString(name) => String::from_utf8_lossy(name.as_bytes()),
-                    ArrayKey::Long(n) => std::borrow::Cow::Owned(n.to_string()),
-                };
-                self.column(m, name.as_bytes())?;
+        } else {
+            // A list (only int keys): one probe per column, then name a key that is none.
+            for col in 0..self.keys.len() {
+                if let Some(v) = self.lookup(&values, col) {
+                    refs.push((col, self.value_ref(m, col, v)?));
+                }
+            }
+            if refs.len() < values.len() {
+                for (k, _) in values.iter() {
+                    if let ArrayKey::Long(n) = k {
+                        self.int_column(m, n)?;
+                    }
+                }
             }
         }
         self.core.set(&key, &refs).map_err(|e| table_error(m, e))
@@ -316,7 +380,7 @@ impl Table {
             };
             std::mem::forget(value);
         }
-        row.into_zval(false).map_err(Into::into)
+        Ok(convert::array(row))
     }
 
     /// Whether $key has a row.
