@@ -393,19 +393,24 @@ pub fn format_into(s: &mut String, format: Format, e: &Entry<'_>, now: SystemTim
         json_str(s, e.method);
         s.push_str(",\"uri\":");
         json_str(s, target);
-        let _ = write!(
-            s,
-            ",\"protocol\":\"{}\",\"status\":{},\"bytes\":",
-            version_str(e.version),
-            e.status.as_u16()
-        );
+        // Numbers through `push_u64`: the `fmt` machinery was most of the writer's own time.
+        s.push_str(",\"protocol\":\"");
+        s.push_str(version_str(e.version));
+        s.push_str("\",\"status\":");
+        s.push_str(e.status.as_str());
+        s.push_str(",\"bytes\":");
         match e.bytes {
-            Some(n) => {
-                let _ = write!(s, "{n}");
-            }
+            Some(n) => push_u64(s, n),
             None => s.push_str("null"),
         }
-        let _ = write!(s, ",\"duration_ms\":{}.{:03}", micros / 1000, micros % 1000);
+        s.push_str(",\"duration_ms\":");
+        let micros = u64::try_from(micros).unwrap_or(u64::MAX);
+        push_u64(s, micros / 1000);
+        s.push('.');
+        let frac = micros % 1000;
+        for digit in [frac / 100, frac / 10 % 10, frac % 10] {
+            s.push(char::from(b'0' + digit as u8));
+        }
         for (key, value) in [(",\"referer\":", e.referer), (",\"user_agent\":", e.user_agent)] {
             s.push_str(key);
             match value {
