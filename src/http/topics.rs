@@ -34,6 +34,16 @@ struct Members {
     list: Option<Arc<[Arc<StreamShared>]>>,
 }
 
+/// The members in the order their streams were opened (ids grow), not the map's hash
+/// order: the I/O thread then meets the streams' states, tasks and sockets roughly in the
+/// order they were allocated, which the hardware prefetches far better than a random walk
+/// over thousands of them.
+fn in_id_order(by_id: &HashMap<u64, Arc<StreamShared>>) -> Arc<[Arc<StreamShared>]> {
+    let mut list: Vec<_> = by_id.values().cloned().collect();
+    list.sort_unstable_by_key(|s| s.id());
+    list.into()
+}
+
 pub struct Topics {
     members: Mutex<HashMap<String, Members>>,
     stats: Arc<Stats>,
@@ -76,7 +86,7 @@ impl Topics {
     pub fn publish(&self, topic: &str, frame: Bytes) -> usize {
         self.stats.topic_publishes.fetch_add(1, Ordering::Relaxed);
         let streams = match self.members.lock().get_mut(topic) {
-            Some(m) => Arc::clone(m.list.get_or_insert_with(|| m.by_id.values().cloned().collect())),
+            Some(m) => Arc::clone(m.list.get_or_insert_with(|| in_id_order(&m.by_id))),
             None => return 0,
         };
         let mut delivered = 0u64;
