@@ -1,7 +1,8 @@
 //! W3C trace context (`traceparent`) and `X-Request-Id` of one request.
 //!
-//! Owns: parsing an incoming `traceparent` (accepted only when it is exactly the version-00
-//! form of the W3C Trace Context spec; anything else is replaced, never trusted), this
+//! Owns: parsing an incoming `traceparent` (accepted only in the version-00 form of the W3C
+//! Trace Context spec, which later versions extend; anything else is replaced, never
+//! trusted), this
 //! server's span, and the request id (the client's `X-Request-Id` when it is a short token,
 //! else the trace id).
 //!
@@ -63,10 +64,20 @@ pub fn push_hex(out: &mut String, bytes: &[u8]) {
 }
 
 /// `(trace id, parent span, flags)` from a `traceparent` value, `None` unless valid:
-/// version `00`, 55 characters, lowercase hex, trace and span ids not all zero.
+/// version `00` in 55 characters (or a later one, 00's fields then `-` and more), lowercase
+/// hex, trace and span ids not all zero.
 pub fn parse_traceparent(v: &[u8]) -> Option<([u8; 16], [u8; 8], u8)> {
-    if v.len() != 55 || &v[..3] != b"00-" || v[35] != b'-' || v[52] != b'-' {
+    if v.len() < 55 || v[2] != b'-' || v[35] != b'-' || v[52] != b'-' {
         return None;
+    }
+    // W3C Trace Context: version 00 is exactly 55 characters; a later version is read by
+    // the fields 00 has, and whatever it adds comes after a '-'. Version ff is invalid.
+    let [version] = parse_hex::<1>(&v[..2])?;
+    match version {
+        0 if v.len() != 55 => return None,
+        0xff => return None,
+        1..=0xfe if v.len() > 55 && v[55] != b'-' => return None,
+        _ => {}
     }
     let trace: [u8; 16] = parse_hex(&v[3..35])?;
     let parent: [u8; 8] = parse_hex(&v[36..52])?;
@@ -216,7 +227,9 @@ mod tests {
         for bad in [
             "",
             "garbage",
-            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01extra",
+            "0G-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
             "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
@@ -228,6 +241,19 @@ mod tests {
             assert_eq!(t.parent_id, None, "{bad:?} was trusted");
             assert_ne!(t.trace_id, [0; 16]);
             assert_eq!(parse_traceparent(t.traceparent().as_bytes()).map(|p| p.0), Some(t.trace_id));
+        }
+    }
+
+    #[test]
+    fn a_later_version_is_read_by_the_fields_of_version_00() {
+        for later in [
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "fe-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more-fields",
+        ] {
+            let t = Trace::from_headers(&headers(&[("traceparent", later)]));
+            assert_eq!(t.trace_id_hex(), "4bf92f3577b34da6a3ce929d0e0e4736", "{later}");
+            assert_eq!(t.parent_id.map(|p| hex(&p)).as_deref(), Some("00f067aa0ba902b7"), "{later}");
+            assert!(t.traceparent().starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{later}");
         }
     }
 

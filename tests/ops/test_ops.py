@@ -460,8 +460,9 @@ MALFORMED_TRACEPARENTS = [
     f"00-{TRACE}-{PARENT.upper()}-01",
     f"00-{'0' * 32}-{PARENT}-01",  # zero trace id
     f"00-{TRACE}-{'0' * 16}-01",  # zero parent id
-    f"01-{TRACE}-{PARENT}-01",  # another version
-    f"ff-{TRACE}-{PARENT}-01",
+    f"ff-{TRACE}-{PARENT}-01",  # the invalid version
+    f"01-{TRACE}-{PARENT}-01extra",  # a later version adds fields only after a '-'
+    f"0g-{TRACE}-{PARENT}-01",
     f"00-{TRACE}-{PARENT}-01-extra",
     f"00-{TRACE}-{PARENT}-1",
     f"00-{TRACE[:-1]}-{PARENT}-01",
@@ -493,6 +494,11 @@ def test_valid_traceparent_is_continued(start, mode):
     unsampled = srv.get("/who", headers={"traceparent": f"00-{TRACE}-{PARENT}-00"}).json()
     assert unsampled["traceparent"] == f"00-{TRACE}-{unsampled['span_id']}-00"
     assert unsampled["span_id"] != w["span_id"]  # a new span per request
+    # A later version is read by version 00's fields and passed on as version 00.
+    for later in (f"01-{TRACE}-{PARENT}-01", f"cc-{TRACE}-{PARENT}-01-what-comes-next"):
+        v = srv.get("/who", headers={"traceparent": later}).json()
+        assert (v["trace_id"], v["parent"]) == (TRACE, PARENT), (later, v)
+        assert v["traceparent"] == f"00-{TRACE}-{v['span_id']}-01", (later, v)
 
 
 @pytest.mark.parametrize("mode", TRACE_MODES)
