@@ -103,6 +103,9 @@ pub struct Table {
     /// For a column named like a canonical integer ("7"), that integer: PHP stores such
     /// an array key as an int, so rows use it as one.
     int_names: Vec<Option<i64>>,
+    /// PHP's own hash of each column name (as arrays keep it for their keys): `set()`
+    /// matches an array's keys to columns by it before comparing bytes.
+    name_hashes: Vec<u64>,
 }
 
 impl Table {
@@ -113,6 +116,17 @@ impl Table {
         self.core.column_index_bytes(name).ok_or_else(|| {
             table_error(method, TableError::UnknownColumn(String::from_utf8_lossy(name).into_owned()))
         })
+    }
+
+    /// The column named by the string array key `name` whose hash is `h`.
+    #[inline]
+    fn column_by_hash(&self, method: &str, name: &[u8], h: u64) -> PhpResult<usize> {
+        for (col, &nh) in self.name_hashes.iter().enumerate() {
+            if nh == h && self.keys[col].as_bytes() == name {
+                return Ok(col);
+            }
+        }
+        self.column(method, name)
     }
 
     /// The column named by the int array key `n` (a column named "7" is PHP's key 7).
@@ -168,7 +182,8 @@ struct Entries<'a> {
 }
 
 enum EntryKey<'a> {
-    Str(&'a [u8]),
+    /// A string key and the hash the array keeps for it.
+    Str(&'a [u8], u64),
     Int(i64),
 }
 
@@ -206,13 +221,30 @@ impl<'a> Iterator for Entries<'a> {
                     continue;
                 }
                 let key = match b.key.as_ref() {
-                    Some(k) => EntryKey::Str(k.as_bytes()),
+                    Some(k) => EntryKey::Str(k.as_bytes(), b.h),
                     None => EntryKey::Int(b.h as i64),
                 };
                 return Some((key, b.val.dereference()));
             }
         }
     }
+}
+
+/// PHP's hash of each string, as the engine computes it: each is added to a scratch array,
+/// which stores the hash in the string.
+fn php_hashes(names: &[ZBox<ZendStr>]) -> Vec<u64> {
+    let mut scratch = ZendHashTable::with_capacity(names.len() as u32);
+    names
+        .iter()
+        .map(|name| {
+            let mut null = Zval::null();
+            // SAFETY: a live array and string; the array takes a reference to the name and
+            // a null value, both released with it.
+            unsafe { ffi::zend_hash_add_new(&mut *scratch, name.as_ptr().cast_mut(), &mut null) };
+            std::mem::forget(null);
+            name.h
+        })
+        .collect()
 }
 
 /// An int, float or string PHP value as a table value (types are checked by the core;
@@ -306,9 +338,10 @@ impl Table {
             cols.push((name, kind));
         }
         let core = Core::new(rows as usize, cols, key_max_length as usize).map_err(|e| table_error(m, e))?;
-        let keys = core.columns().iter().map(|c| ZendStr::new(&c.name, false)).collect();
+        let keys: Vec<_> = core.columns().iter().map(|c| ZendStr::new(&c.name, false)).collect();
         let int_names = core.columns().iter().map(|c| canonical_int(c.name.as_bytes())).collect();
-        Ok(Self { core, keys, int_names })
+        let name_hashes = php_hashes(&keys);
+        Ok(Self { core, keys, int_names, name_hashes })
     }
 
     /// Writes the given columns of $key's row, creating the row (other columns 0 or "")
@@ -319,6 +352,7 @@ impl Table {
     /// @throws \TypeError for a value of the wrong type (ints are accepted for floats)
     /// @throws \Via\CapacityException when the row is new and the table is full
     #[php(no_bailout_guard)]
+    #[inline]
     pub fn set(&self, key: ByteStr, values: Array) -> PhpResult<()> {
         let m = "set";
         // On the stack for the usual few columns (no allocation per call).
@@ -327,7 +361,7 @@ impl Table {
             // A string-keyed array: one pass over its entries, no hashing.
             for (key, v) in entries {
                 let col = match key {
-                    EntryKey::Str(name) => self.column(m, name)?,
+                    EntryKey::Str(name, h) => self.column_by_hash(m, name, h)?,
                     EntryKey::Int(n) => self.int_column(m, n)?,
                 };
                 refs.push((col, self.value_ref(m, col, v)?));
@@ -355,16 +389,17 @@ impl Table {
     ///
     /// @throws \ValueError for an empty or too long key, an unknown column
     #[php(no_bailout_guard)]
-    pub fn get(&self, key: ByteStr, column: Option<ByteStr>) -> PhpResult<Zval> {
+    #[inline]
+    pub fn get(&self, key: ByteStr, column: Option<ByteStr>) -> PhpResult<convert::Ret> {
         let m = "get";
         let mut copy = RowCopy::default();
         if let Some(c) = column {
             let col = self.column(m, &c)?;
             let found = self.core.read_column(&key, col, |v| copy.push(v)).map_err(|e| table_error(m, e))?;
-            return Ok(if found.is_some() { copy.zval(0) } else { Zval::null() });
+            return Ok(convert::Ret(if found.is_some() { copy.zval(0) } else { Zval::null() }));
         }
         if !self.core.read_row(&key, |_, v| copy.push(v)).map_err(|e| table_error(m, e))? {
-            return Ok(Zval::null());
+            return Ok(convert::Ret(Zval::null()));
         }
         let mut row = ZendHashTable::with_capacity(self.keys.len() as u32);
         for (i, name) in self.keys.iter().enumerate() {
@@ -380,7 +415,7 @@ impl Table {
             };
             std::mem::forget(value);
         }
-        Ok(convert::array(row))
+        Ok(convert::Ret(convert::array(row)))
     }
 
     /// Whether $key has a row.
@@ -407,8 +442,9 @@ impl Table {
     /// @throws \ArithmeticError when an int column would overflow
     /// @throws \Via\CapacityException when the row is new and the table is full
     #[php(no_bailout_guard)]
-    pub fn incr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> PhpResult<Zval> {
-        self.add("incr", &key, &column, by, false)
+    #[inline]
+    pub fn incr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> PhpResult<convert::Ret> {
+        self.add("incr", &key, &column, by, false).map(convert::Ret)
     }
 
     /// Subtracts $by from a numeric column atomically and returns the new value (see incr()).
@@ -418,8 +454,9 @@ impl Table {
     /// @throws \ArithmeticError when an int column would overflow
     /// @throws \Via\CapacityException when the row is new and the table is full
     #[php(no_bailout_guard)]
-    pub fn decr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> PhpResult<Zval> {
-        self.add("decr", &key, &column, by, true)
+    #[inline]
+    pub fn decr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> PhpResult<convert::Ret> {
+        self.add("decr", &key, &column, by, true).map(convert::Ret)
     }
 
     /// Sets $column of $key's row to $new if it currently equals $expected, atomically.
@@ -536,6 +573,7 @@ impl TableIterator {
 }
 
 impl Table {
+    #[inline]
     fn add(&self, m: &str, key: &[u8], column: &[u8], by: Option<&Zval>, negate: bool) -> PhpResult<Zval> {
         let col = self.column(m, column)?;
         let c = &self.core.columns()[col];
@@ -557,9 +595,7 @@ impl Table {
                 } else {
                     n
                 };
-                let mut z = Zval::new();
-                z.set_long(self.core.incr_int(key, col, n).map_err(|e| table_error(m, e))?);
-                Ok(z)
+                Ok(convert::long(self.core.incr_int(key, col, n).map_err(|e| table_error(m, e))?))
             }
             ColumnType::Float => {
                 let f = match by {
@@ -572,9 +608,7 @@ impl Table {
                     })?,
                 };
                 let f = if negate { -f } else { f };
-                let mut z = Zval::new();
-                z.set_double(self.core.incr_float(key, col, f).map_err(|e| table_error(m, e))?);
-                Ok(z)
+                Ok(convert::double(self.core.incr_float(key, col, f).map_err(|e| table_error(m, e))?))
             }
             ColumnType::Str(_) => Err(table_error(m, TableError::NotNumeric { column: c.name.clone() })),
         }
