@@ -23,7 +23,7 @@ use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, COOKIE, HOST};
 use http::{HeaderMap, Method, Uri, Version};
 
 use super::args::{Array, ByteStr};
-use super::convert::{self, PhpBytes};
+use super::convert::{self, PhpBytes, Ret};
 use super::errors::{type_name, value_err, zval_bytes};
 use crate::config::DEFAULT_MAX_INPUT_VARS;
 use crate::http::form::{self, FormArray, FormValue};
@@ -454,23 +454,23 @@ impl Request {
     }
 
     /// The parsed query string (PHP's $_GET shape: a[]=1&b[x]=2), or one value of it.
-    pub fn query(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
-        pick("query", &self.query_array()?, key, default)
+    pub fn query(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Ret> {
+        pick("query", &self.query_array()?, key, default).map(Ret)
     }
 
     /// The parsed body fields (urlencoded or multipart; PHP's $_POST shape), or one value.
-    pub fn post(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
-        pick("post", &self.post_array()?, key, default)
+    pub fn post(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Ret> {
+        pick("post", &self.post_array()?, key, default).map(Ret)
     }
 
     /// A body field, else a query parameter, else $default (POST wins, as in $_REQUEST).
-    pub fn input(&self, key: &Zval, default: Option<&Zval>) -> PhpResult<Zval> {
+    pub fn input(&self, key: &Zval, default: Option<&Zval>) -> PhpResult<Ret> {
         let missing = Zval::new();
         let from_post = pick("input", &self.post_array()?, Some(key), Some(&missing))?;
         if !from_post.is_null() {
-            return Ok(from_post);
+            return Ok(Ret(from_post));
         }
-        pick("input", &self.query_array()?, Some(key), default)
+        pick("input", &self.query_array()?, Some(key), default).map(Ret)
     }
 
     /// Uploaded files in PHP's $_FILES shape (name, full_path, type, tmp_name, error,
@@ -481,8 +481,8 @@ impl Request {
     }
 
     /// The cookies (PHP's $_COOKIE rules), or one of them.
-    pub fn cookie(&self, name: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
-        pick("cookie", &self.cookie_array()?, name, default)
+    pub fn cookie(&self, name: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Ret> {
+        pick("cookie", &self.cookie_array()?, name, default).map(Ret)
     }
 
     /// One header, case-insensitive; repeated values joined with ", " ("; " for Cookie).
