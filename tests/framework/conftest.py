@@ -11,16 +11,24 @@ import contextlib
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pylib"))
+from viaproc import (  # noqa: E402 (the shared helpers' folder is put on the path first)
+    ROOT,
+    PhpProcess,
+    Reply,
+    extension_path,
+    free_port,
+    time_limit,
+)
+
 APP = ROOT / "examples" / "app.php"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
@@ -32,21 +40,10 @@ EXPECT_TIMEOUT_MS = 10_000
 START_TIMEOUT_S = 15
 
 
-def extension_path() -> Path:
-    so = Path(os.environ.get("VIA_SO", ROOT / "target" / "release" / "libvia.so")).resolve()
-    if not so.is_file():
-        pytest.fail(f"the via extension is not at {so}: build it (cargo build --release) or set VIA_SO", pytrace=False)
-    return so
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class DemoServer:
+class DemoServer(PhpProcess):
     """examples/app.php (or another app) in its own process, its output kept for failure reports."""
+
+    name = "the demo"
 
     def __init__(
         self, env: dict[str, str] | None = None, tls: tuple[str, str] | None = None, app: Path = APP
@@ -56,27 +53,16 @@ class DemoServer:
         self.scheme = "https" if tls else "http"
         self.host = "127.0.0.1"
         self.origin = f"{self.scheme}://{self.host}:{self.port}"
-        self._log = tempfile.NamedTemporaryFile(prefix="via-demo-", suffix=".log", delete=False)
         full_env = dict(os.environ)
         full_env.update({"VIA_LOG_LEVEL": "warn", "VIA_CLOCK_MS": "250"})
         full_env.update(env or {})
         if tls:
             full_env.update({"VIA_TLS_CERT": tls[0], "VIA_TLS_KEY": tls[1]})
-        self.proc = subprocess.Popen(
-            ["php", "-d", f"extension={extension_path()}", str(app), str(self.port)],
-            cwd=ROOT,
-            env=full_env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        self.spawn(["php", "-d", f"extension={extension_path()}", str(app), str(self.port)], full_env, "via-demo-")
         self._wait_ready()
 
     def url(self, path: str = "/") -> str:
         return self.origin + path
-
-    def log(self) -> str:
-        return Path(self._log.name).read_text(errors="replace")
 
     def connection(self, timeout: float = 5.0) -> http.client.HTTPConnection:
         if self.tls:
@@ -102,22 +88,10 @@ class DemoServer:
     def contexts(self) -> int:
         return self.health()["connections"]["contexts"]
 
-    def wait_for(self, what: str, predicate, timeout: float = 10.0):
-        """Polls predicate() until it returns a true value; fails after timeout seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}\n--- server log ---\n{self.log()}")
-            time.sleep(0.05)
-
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the demo exited with {self.proc.returncode}:\n{self.log()}")
+            self.exited()
             with contextlib.suppress(OSError, AssertionError, http.client.HTTPException, ValueError):
                 self.health()
                 return
@@ -125,36 +99,12 @@ class DemoServer:
         self.stop()
         raise RuntimeError(f"the demo did not answer /_health within {START_TIMEOUT_S} s:\n{self.log()}")
 
-    def assert_alive(self) -> None:
-        assert self.proc.poll() is None, f"the demo exited with {self.proc.returncode}:\n{self.log()}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self._log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self._log.name)
-
 
 @pytest.fixture(autouse=True)
 def _time_limit():
     """Fails a test that runs longer than TEST_TIME_LIMIT_S, whatever it waits for."""
-
-    def expired(signum, frame):
-        raise TimeoutError(f"test exceeded {TEST_TIME_LIMIT_S} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(TEST_TIME_LIMIT_S)
-    try:
+    with time_limit(TEST_TIME_LIMIT_S):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="module")

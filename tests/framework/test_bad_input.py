@@ -11,16 +11,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import DemoServer
-
-
-class Reply:
-    def __init__(self, status: int, headers: dict[str, str], body: bytes):
-        self.status, self.headers, self.body = status, headers, body
-
-    @property
-    def text(self) -> str:
-        return self.body.decode(errors="replace")
+from conftest import DemoServer, Reply
 
 
 def call(srv: DemoServer, method: str, path: str, body: bytes | str | None = None, headers: dict | None = None) -> Reply:

@@ -12,56 +12,36 @@ import contextlib
 import http.client
 import json
 import os
-import signal
 import socket
-import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pylib"))
+from viaproc import (  # noqa: E402 (the shared helpers' folder is put on the path first)
+    ROOT,
+    STOP_TIMEOUT_S,
+    PhpProcess,
+    Reply,
+    extension_path,
+    free_port,
+    time_limit,
+    wait_until,
+)
+
 APP = Path(__file__).resolve().parent / "app.php"
 
 # Every test ends within this many seconds or fails.
 TEST_TIME_LIMIT_S = 60
 # How long a server may take to listen after it was started.
 START_TIMEOUT_S = 15
-# How long a server may take to exit once asked (or once it refused its options).
-STOP_TIMEOUT_S = 10
-
-
-def extension_path() -> Path:
-    so = Path(os.environ.get("VIA_SO", ROOT / "target" / "release" / "libvia.so")).resolve()
-    if not so.is_file():
-        pytest.fail(f"the via extension is not at {so}: build it (cargo build --release) or set VIA_SO", pytrace=False)
-    return so
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def php_command() -> list[str]:
     return ["php", "-n", "-d", f"extension={extension_path()}", str(APP)]
-
-
-class Reply:
-    def __init__(self, status: int, headers: dict[str, str], body: bytes):
-        self.status, self.headers, self.body = status, headers, body
-
-    @property
-    def text(self) -> str:
-        return self.body.decode(errors="replace")
-
-    def json(self):
-        return json.loads(self.body)
-
-    def __repr__(self) -> str:
-        return f"Reply({self.status}, {self.headers!r}, {self.body[:200]!r})"
 
 
 def request(
@@ -132,7 +112,7 @@ class Scrape:
         return self.families[name].type
 
 
-class OpsServer:
+class OpsServer(PhpProcess):
     """app.php in its own process with the given Server options, its output kept for failure
     reports. `metrics_port` is the port of `metrics_listen` when the test asked for one
     (`metrics_listen: True` is replaced by a free port of 127.0.0.1)."""
@@ -145,22 +125,11 @@ class OpsServer:
             self.metrics_port = free_port()
             self.options["metrics_listen"] = f"127.0.0.1:{self.metrics_port}"
         self.options.setdefault("shutdown_timeout", 1)
-        self._log = tempfile.NamedTemporaryFile(prefix="via-ops-", suffix=".log", delete=False)
         env = dict(os.environ)
         env.update({"VIA_OPS_PORT": str(self.port), "VIA_OPS_OPTIONS": json.dumps(self.options)})
-        self.proc = subprocess.Popen(
-            php_command(),
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
+        self.spawn(php_command(), env, "via-ops-")
         if wait:
             self._wait_listening()
-
-    def log(self) -> str:
-        return Path(self._log.name).read_text(errors="replace")
 
     def get(self, path: str = "/", **kwargs) -> Reply:
         return request(self.port, path, **kwargs)
@@ -176,17 +145,6 @@ class OpsServer:
         assert r.headers.get("content-type", "").startswith("text/plain"), r.headers
         return Scrape(r.text)
 
-    def wait_for(self, what: str, predicate, timeout: float = 10.0):
-        """Polls predicate() until it returns a true value; fails after timeout seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = predicate()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}\n--- server log ---\n{self.log()}")
-            time.sleep(0.02)
-
     def _listening(self, port: int) -> bool:
         """A TCP connect alone: no request is made, so nothing is counted or rate-limited."""
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -197,50 +155,19 @@ class OpsServer:
         ports = [self.port] + ([self.metrics_port] if self.metrics_port else [])
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the app exited with {self.proc.returncode}:\n{self.log()}")
+            self.exited()
             if all(self._listening(p) for p in ports):
                 return
             time.sleep(0.02)
         self.stop()
         raise RuntimeError(f"the app did not listen on {ports} within {START_TIMEOUT_S} s:\n{self.log()}")
 
-    def wait_exit(self, timeout: float = STOP_TIMEOUT_S) -> int:
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"the app did not exit within {timeout} s:\n{self.log()}") from None
-
-    def assert_alive(self) -> None:
-        assert self.proc.poll() is None, f"the app exited with {self.proc.returncode}:\n{self.log()}"
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
-        self._log.close()
-        with contextlib.suppress(OSError):
-            os.unlink(self._log.name)
-
 
 @pytest.fixture(autouse=True)
 def _time_limit():
     """Fails a test that runs longer than TEST_TIME_LIMIT_S, whatever it waits for."""
-
-    def expired(signum, frame):
-        raise TimeoutError(f"test exceeded {TEST_TIME_LIMIT_S} s")
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.alarm(TEST_TIME_LIMIT_S)
-    try:
+    with time_limit(TEST_TIME_LIMIT_S):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

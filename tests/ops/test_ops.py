@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from conftest import ROOT, STOP_TIMEOUT_S, OpsServer, free_port, php_command, raw_get, request
+from conftest import ROOT, STOP_TIMEOUT_S, OpsServer, free_port, php_command, raw_get, request, wait_until
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT = "00f067aa0ba902b7"
@@ -68,17 +68,6 @@ def h2c_get(port: int, path: str, count: int) -> list[int]:
         assert version == "2", out.stdout
         statuses.append(int(code))
     return statuses
-
-
-def wait_until(what: str, predicate, timeout: float = 10.0, log=lambda: ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}\n{log()}")
-        time.sleep(0.02)
 
 
 # ---------------------------------------------------------------------------------------
