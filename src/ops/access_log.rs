@@ -282,6 +282,13 @@ fn quoted(out: &mut String, v: &[u8]) {
     }
 }
 
+/// `n` (below 1000) as exactly three digits: a fraction's thousandths.
+fn push_3_digits(out: &mut String, n: u64) {
+    for digit in [n / 100 % 10, n / 10 % 10, n % 10] {
+        out.push(char::from(b'0' + digit as u8));
+    }
+}
+
 fn push_u64(out: &mut String, n: u64) {
     out.push_str(crate::http::answer::itoa_buf(n).as_str());
 }
@@ -349,12 +356,9 @@ fn push_time(out: &mut String, now: SystemTime, clf: bool) {
         if clf {
             out.push_str(clf_form);
         } else {
-            let ms = d.subsec_millis();
             out.push_str(iso_form);
             out.push('.');
-            out.push(char::from(b'0' + (ms / 100) as u8));
-            out.push(char::from(b'0' + (ms / 10 % 10) as u8));
-            out.push(char::from(b'0' + (ms % 10) as u8));
+            push_3_digits(out, u64::from(d.subsec_millis()));
             out.push('Z');
         }
     })
@@ -407,10 +411,7 @@ pub fn format_into(s: &mut String, format: Format, e: &Entry<'_>, now: SystemTim
         let micros = u64::try_from(micros).unwrap_or(u64::MAX);
         push_u64(s, micros / 1000);
         s.push('.');
-        let frac = micros % 1000;
-        for digit in [frac / 100, frac / 10 % 10, frac % 10] {
-            s.push(char::from(b'0' + digit as u8));
-        }
+        push_3_digits(s, micros % 1000);
         for (key, value) in [(",\"referer\":", e.referer), (",\"user_agent\":", e.user_agent)] {
             s.push_str(key);
             match value {

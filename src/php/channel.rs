@@ -76,6 +76,43 @@ impl Channel {
     fn remove_waiter(list: &mut VecDeque<Waiter>, w: Waiter) {
         list.retain(|x| *x != w);
     }
+
+    /// `pop()`'s value (see there).
+    fn pop_value(&self, timeout: Option<Float>) -> PhpResult<Zval> {
+        let timeout = timeout_arg(timeout.map(|t| *t), "Via\\Channel::pop(): Argument #1 ($timeout)")?;
+        let taken = self.state.borrow_mut().queue.pop_front();
+        if let Some(v) = taken {
+            self.wake_one_pusher();
+            return Ok(v);
+        }
+        if self.state.borrow().closed {
+            return Ok(ChannelState::Closed.into_zval(false)?);
+        }
+        if timeout == Some(Duration::ZERO) {
+            return Ok(ChannelState::Timeout.into_zval(false)?);
+        }
+        let w = runtime::waiter().map_err(|e| park_error("Via\\Channel::pop()", e))?;
+        self.state.borrow_mut().poppers.push_back(w);
+        let wake = runtime::park(w, timeout);
+        Self::remove_waiter(&mut self.state.borrow_mut().poppers, w);
+        match wake {
+            Ok(Wake::Value(v)) => Ok(v),
+            Ok(Wake::Timeout) => Ok(ChannelState::Timeout.into_zval(false)?),
+            Ok(_) => {
+                // Closed, or woken without a value: take one if it arrived meanwhile.
+                let taken = self.state.borrow_mut().queue.pop_front();
+                match taken {
+                    Some(v) => {
+                        self.wake_one_pusher();
+                        Ok(v)
+                    }
+                    None => Ok(ChannelState::Closed.into_zval(false)?),
+                }
+            }
+            Err(ParkError::Cancelled) => Ok(ChannelState::Closed.into_zval(false)?),
+            Err(e) => Err(park_error("Via\\Channel::pop()", e)),
+        }
+    }
 }
 
 #[php_impl]
@@ -178,45 +215,6 @@ impl Channel {
 
     pub fn is_closed(&self) -> bool {
         self.state.borrow().closed
-    }
-}
-
-impl Channel {
-    /// `pop()`'s value (see there).
-    fn pop_value(&self, timeout: Option<Float>) -> PhpResult<Zval> {
-        let timeout = timeout_arg(timeout.map(|t| *t), "Via\\Channel::pop(): Argument #1 ($timeout)")?;
-        let taken = self.state.borrow_mut().queue.pop_front();
-        if let Some(v) = taken {
-            self.wake_one_pusher();
-            return Ok(v);
-        }
-        if self.state.borrow().closed {
-            return Ok(ChannelState::Closed.into_zval(false)?);
-        }
-        if timeout == Some(Duration::ZERO) {
-            return Ok(ChannelState::Timeout.into_zval(false)?);
-        }
-        let w = runtime::waiter().map_err(|e| park_error("Via\\Channel::pop()", e))?;
-        self.state.borrow_mut().poppers.push_back(w);
-        let wake = runtime::park(w, timeout);
-        Self::remove_waiter(&mut self.state.borrow_mut().poppers, w);
-        match wake {
-            Ok(Wake::Value(v)) => Ok(v),
-            Ok(Wake::Timeout) => Ok(ChannelState::Timeout.into_zval(false)?),
-            Ok(_) => {
-                // Closed, or woken without a value: take one if it arrived meanwhile.
-                let taken = self.state.borrow_mut().queue.pop_front();
-                match taken {
-                    Some(v) => {
-                        self.wake_one_pusher();
-                        Ok(v)
-                    }
-                    None => Ok(ChannelState::Closed.into_zval(false)?),
-                }
-            }
-            Err(ParkError::Cancelled) => Ok(ChannelState::Closed.into_zval(false)?),
-            Err(e) => Err(park_error("Via\\Channel::pop()", e)),
-        }
     }
 }
 

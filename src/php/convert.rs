@@ -30,23 +30,6 @@ pub fn bytes(b: &[u8]) -> Zval {
 // caller, which stalls store-to-load forwarding on every hot return (measured on
 // `Via\Table::get()`).
 
-/// A value returned to PHP: written into the engine's return slot in line (ext-php-rs's
-/// `Zval` return goes through an out-of-line copy, the stall described above).
-pub struct Ret(pub Zval);
-
-impl IntoZval for Ret {
-    const TYPE: DataType = DataType::Mixed;
-    const NULLABLE: bool = true;
-
-    #[inline(always)]
-    fn set_zval(self, zv: &mut Zval, _persistent: bool) -> ext_php_rs::error::Result<()> {
-        // The return slot holds no value yet (null), so nothing is released.
-        // SAFETY: `zv` is a valid, writable zval; `self.0`'s value moves into it.
-        unsafe { std::ptr::write(zv, self.0) };
-        Ok(())
-    }
-}
-
 /// A PHP int.
 #[inline(always)]
 pub fn long(n: i64) -> Zval {
@@ -73,6 +56,23 @@ pub fn double(f: f64) -> Zval {
     z.value.dval = f;
     z.u1.type_info = ZvalTypeFlags::Double.bits();
     z
+}
+
+/// A value returned to PHP: written into the engine's return slot in line (ext-php-rs's
+/// `Zval` return goes through an out-of-line copy, the stall described above).
+pub struct Ret(pub Zval);
+
+impl IntoZval for Ret {
+    const TYPE: DataType = DataType::Mixed;
+    const NULLABLE: bool = true;
+
+    #[inline(always)]
+    fn set_zval(self, zv: &mut Zval, _persistent: bool) -> ext_php_rs::error::Result<()> {
+        // The return slot holds no value yet (null), so nothing is released.
+        // SAFETY: `zv` is a valid, writable zval; `self.0`'s value moves into it.
+        unsafe { std::ptr::write(zv, self.0) };
+        Ok(())
+    }
 }
 
 /// Bytes returned to PHP as a string, made straight from the slice (`Binary<u8>` would

@@ -137,21 +137,6 @@ impl Table {
         }
     }
 
-    /// Column `col`'s entry of a `[column => value]` array: one probe with the name's
-    /// cached hash, no string made or hashed per call.
-    fn lookup<'a>(&self, values: &'a ZendHashTable, col: usize) -> Option<&'a Zval> {
-        // SAFETY: `values` is a live array and the names are live strings; the found
-        // value lives as long as the array.
-        let found = unsafe {
-            match self.int_names[col] {
-                Some(n) => ffi::zend_hash_index_find(values, n as ffi::zend_ulong),
-                None => ffi::zend_hash_find(values, self.keys[col].as_ptr().cast_mut()),
-            }
-        };
-        // SAFETY: as above.
-        unsafe { found.as_ref() }
-    }
-
     /// A PHP value for column `col` (types are checked by the core; this only maps).
     #[inline]
     fn value_ref<'a>(&self, method: &str, col: usize, z: &'a Zval) -> PhpResult<ValueRef<'a>> {
@@ -367,18 +352,13 @@ impl Table {
                 refs.push((col, self.value_ref(m, col, v)?));
             }
         } else {
-            // A list (only int keys): one probe per column, then name a key that is none.
-            for col in 0..self.keys.len() {
-                if let Some(v) = self.lookup(&values, col) {
-                    refs.push((col, self.value_ref(m, col, v)?));
-                }
-            }
-            if refs.len() < values.len() {
-                for (k, _) in values.iter() {
-                    if let ArrayKey::Long(n) = k {
-                        self.int_column(m, n)?;
-                    }
-                }
+            // A list: its int keys name columns called like integers ("7").
+            for (k, v) in values.iter() {
+                let col = match k {
+                    ArrayKey::Long(n) => self.int_column(m, n)?,
+                    other => self.column(m, other.to_string().as_bytes())?,
+                };
+                refs.push((col, self.value_ref(m, col, v.dereference())?));
             }
         }
         self.core.set(&key, &refs).map_err(|e| table_error(m, e))
