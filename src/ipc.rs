@@ -14,30 +14,27 @@
 
 use std::io;
 use std::marker::PhantomData;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
+
+use crate::http::exchange::RequestHead;
+use crate::ops::trace::Trace;
 
 /// Frames larger than this are refused (a request body is bounded far below it).
 pub const MAX_FRAME: usize = 1 << 30;
 
 /// A request as the master hands it to a worker.
+/// A request as the master hands it to a worker: the head as the master read it (encoded
+/// straight from its typed fields, no copies made first) and the body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WireRequest {
-    pub id: u64,
-    pub method: Bytes,
-    pub uri: Bytes,
-    /// 0 = HTTP/1.0, 1 = HTTP/1.1, 2 = HTTP/2.
-    pub version: u8,
-    pub headers: Vec<(Bytes, Bytes)>,
-    pub remote: Bytes,
-    pub local: Bytes,
-    pub tls: bool,
-    /// `ops::trace::Trace::to_wire`, empty when the master made none.
-    pub trace: Bytes,
+    pub head: RequestHead,
     pub body: WireBody,
 }
 
@@ -63,15 +60,9 @@ pub struct WireFile {
 /// Response head fields shared by full and streamed responses.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WireHead {
-    pub status: u16,
+    pub status: StatusCode,
     pub reason: Option<Bytes>,
-    pub headers: Vec<(Bytes, Bytes)>,
-}
-
-impl WireHead {
-    pub fn new(status: http::StatusCode, reason: Option<Bytes>, headers: &http::HeaderMap) -> Self {
-        Self { status: status.as_u16(), reason, headers: header_pairs(headers) }
-    }
+    pub headers: HeaderMap,
 }
 
 /// Declares frame enums and their wire form from one list: each variant's tag and fields,
@@ -458,6 +449,16 @@ impl Wire for WireBody {
 
 impl Wire for WireRequest {
     fn put(&self, b: &mut BytesMut) {
+        self.head.put(b);
+        self.body.put(b);
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(Self { head: Wire::get(d)?, body: Wire::get(d)? })
+    }
+}
+
+impl Wire for RequestHead {
+    fn put(&self, b: &mut BytesMut) {
         self.id.put(b);
         self.method.put(b);
         self.uri.put(b);
@@ -467,7 +468,6 @@ impl Wire for WireRequest {
         self.local.put(b);
         self.tls.put(b);
         self.trace.put(b);
-        self.body.put(b);
     }
     fn get(d: &mut Bytes) -> io::Result<Self> {
         Ok(Self {
@@ -480,34 +480,138 @@ impl Wire for WireRequest {
             local: Wire::get(d)?,
             tls: Wire::get(d)?,
             trace: Wire::get(d)?,
-            body: Wire::get(d)?,
         })
+    }
+}
+
+/// Both ends are the same build, and the master only sends what it parsed: the typed
+/// values below read back what they wrote. Bytes that do not parse (a damaged frame) fall
+/// back to a harmless value rather than ending the link, as the text fields always did.
+impl Wire for Method {
+    fn put(&self, b: &mut BytesMut) {
+        put_bytes(b, self.as_str().as_bytes());
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(Method::from_bytes(&get_bytes(d)?).unwrap_or(Method::GET))
+    }
+}
+
+impl Wire for Uri {
+    fn put(&self, b: &mut BytesMut) {
+        match self.path_and_query() {
+            // Origin form (every HTTP/1.1 request but a proxy's): its text as it came.
+            Some(pq) if self.scheme().is_none() && self.authority().is_none() => {
+                put_bytes(b, pq.as_str().as_bytes())
+            }
+            _ => put_bytes(b, self.to_string().as_bytes()),
+        }
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(Uri::from_maybe_shared(get_bytes(d)?).unwrap_or_else(|_| Uri::from_static("/")))
+    }
+}
+
+impl Wire for Version {
+    fn put(&self, b: &mut BytesMut) {
+        b.put_u8(match *self {
+            Version::HTTP_09 | Version::HTTP_10 => 0,
+            Version::HTTP_2 | Version::HTTP_3 => 2,
+            _ => 1,
+        });
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(match get_u8(d)? {
+            0 => Version::HTTP_10,
+            2 => Version::HTTP_2,
+            _ => Version::HTTP_11,
+        })
+    }
+}
+
+impl Wire for StatusCode {
+    fn put(&self, b: &mut BytesMut) {
+        b.put_u16_le(self.as_u16());
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(StatusCode::from_u16(get_u16(d)?).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR))
+    }
+}
+
+/// A count, then name and value of each header; values are slices of the frame (no copy).
+/// A pair that is not valid (only a damaged frame has one) is skipped.
+impl Wire for HeaderMap {
+    fn put(&self, b: &mut BytesMut) {
+        b.put_u32_le(self.len() as u32);
+        for (k, v) in self {
+            put_bytes(b, k.as_str().as_bytes());
+            put_bytes(b, v.as_bytes());
+        }
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        let n = get_u32(d)? as usize;
+        let mut h = HeaderMap::with_capacity(n.min(128));
+        for _ in 0..n {
+            let k = get_bytes(d)?;
+            let v = get_bytes(d)?;
+            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(&k), HeaderValue::from_maybe_shared(v)) {
+                h.append(k, v);
+            }
+        }
+        Ok(h)
+    }
+}
+
+/// A family byte (4 or 6), the address's bytes, the port.
+impl Wire for SocketAddr {
+    fn put(&self, b: &mut BytesMut) {
+        match self.ip() {
+            IpAddr::V4(ip) => {
+                b.put_u8(4);
+                b.put_slice(&ip.octets());
+            }
+            IpAddr::V6(ip) => {
+                b.put_u8(6);
+                b.put_slice(&ip.octets());
+            }
+        }
+        b.put_u16_le(self.port());
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        let ip = match get_u8(d)? {
+            4 => {
+                need(d, 4)?;
+                let mut o = [0; 4];
+                d.copy_to_slice(&mut o);
+                IpAddr::from(o)
+            }
+            6 => {
+                need(d, 16)?;
+                let mut o = [0; 16];
+                d.copy_to_slice(&mut o);
+                IpAddr::from(o)
+            }
+            f => return Err(bad(format!("unknown address family {f}"))),
+        };
+        Ok(SocketAddr::new(ip, get_u16(d)?))
+    }
+}
+
+/// `Trace::to_wire`'s bytes, empty for none.
+impl Wire for Option<Trace> {
+    fn put(&self, b: &mut BytesMut) {
+        match self {
+            Some(t) => put_bytes(b, &t.to_wire()),
+            None => b.put_u32_le(0),
+        }
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        Ok(Trace::from_wire(&get_bytes(d)?))
     }
 }
 
 fn put_bytes(b: &mut BytesMut, v: &[u8]) {
     b.put_u32_le(v.len() as u32);
     b.put_slice(v);
-}
-
-/// A `HeaderMap` as header pairs for the wire.
-pub fn header_pairs(headers: &http::HeaderMap) -> Vec<(Bytes, Bytes)> {
-    headers
-        .iter()
-        .map(|(k, v)| (Bytes::copy_from_slice(k.as_str().as_bytes()), Bytes::copy_from_slice(v.as_bytes())))
-        .collect()
-}
-
-/// Header pairs off the wire as a `HeaderMap`. Both ends are the same build and only ever
-/// send headers that were valid where they were read; a pair that is not valid is skipped.
-pub fn header_map(pairs: Vec<(Bytes, Bytes)>) -> http::HeaderMap {
-    let mut h = http::HeaderMap::with_capacity(pairs.len());
-    for (k, v) in pairs {
-        if let (Ok(k), Ok(v)) = (http::HeaderName::from_bytes(&k), http::HeaderValue::from_maybe_shared(v)) {
-            h.append(k, v);
-        }
-    }
-    h
 }
 
 fn bad(msg: String) -> io::Error {
@@ -670,19 +774,43 @@ mod tests {
         Bytes::copy_from_slice(s.as_bytes())
     }
 
+    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(
+                HeaderName::from_bytes(k.as_bytes()).unwrap(),
+                HeaderValue::from_bytes(v.as_bytes()).unwrap(),
+            );
+        }
+        h
+    }
+
     fn to_worker() -> Vec<ToWorker> {
         let link = [
             ToLink::Request {
                 request: Box::new(WireRequest {
-                    id: 5,
-                    method: b("POST"),
-                    uri: b("/p?q=1"),
-                    version: 1,
-                    headers: vec![(b("host"), b("h"))],
-                    remote: b("127.0.0.1:5"),
-                    local: b("127.0.0.1:80"),
-                    tls: true,
-                    trace: b("t"),
+                    head: RequestHead {
+                        id: 5,
+                        method: Method::from_bytes(b"PURGE").unwrap(),
+                        uri: Uri::from_static("/p?q=1"),
+                        version: Version::HTTP_11,
+                        headers: headers(&[
+                            ("host", "h"),
+                            ("x-a", "1"),
+                            ("x-a", "2"),
+                            ("x-custom", "\u{e9}"),
+                        ]),
+                        remote: "127.0.0.1:5".parse().unwrap(),
+                        local: "127.0.0.1:80".parse().unwrap(),
+                        tls: true,
+                        trace: Some(Trace {
+                            trace_id: [1; 16],
+                            span_id: [2; 8],
+                            parent_id: Some([3; 8]),
+                            flags: 1,
+                            given_request_id: Some("req-1".into()),
+                        }),
+                    },
                     body: WireBody::Multipart {
                         fields: vec![(b("f"), Bytes::from_static(b"\0\xff"))],
                         files: vec![WireFile {
@@ -699,16 +827,34 @@ mod tests {
             },
             ToLink::Request {
                 request: Box::new(WireRequest {
-                    id: 6,
-                    method: b("GET"),
-                    uri: b("/"),
-                    version: 2,
-                    headers: vec![],
-                    remote: b("[::1]:1"),
-                    local: b("[::1]:2"),
-                    tls: false,
-                    trace: Bytes::new(),
+                    head: RequestHead {
+                        id: 6,
+                        method: Method::GET,
+                        uri: Uri::from_static("https://example.com:8443/a/b?c"),
+                        version: Version::HTTP_2,
+                        headers: HeaderMap::new(),
+                        remote: "[::1]:1".parse().unwrap(),
+                        local: "[fe80::1]:2".parse().unwrap(),
+                        tls: false,
+                        trace: None,
+                    },
                     body: WireBody::Bytes(b("body")),
+                }),
+            },
+            ToLink::Request {
+                request: Box::new(WireRequest {
+                    head: RequestHead {
+                        id: 7,
+                        method: Method::OPTIONS,
+                        uri: Uri::from_static("*"),
+                        version: Version::HTTP_10,
+                        headers: HeaderMap::new(),
+                        remote: "10.0.0.1:65535".parse().unwrap(),
+                        local: "0.0.0.0:0".parse().unwrap(),
+                        tls: false,
+                        trace: None,
+                    },
+                    body: WireBody::Empty,
                 }),
             },
             ToLink::StreamClosed { stream: 1 },
@@ -729,9 +875,9 @@ mod tests {
 
     fn to_master() -> Vec<ToMaster> {
         let head = WireHead {
-            status: 201,
+            status: StatusCode::CREATED,
             reason: Some(b("Made")),
-            headers: vec![(b("x-a"), b("1")), (b("x-a"), b("2"))],
+            headers: headers(&[("x-a", "1"), ("x-a", "2"), ("set-cookie", "a=b")]),
         };
         vec![
             ToMaster::Ready,

@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 use super::stream::{StreamEvents, StreamShared};
 
 /// Request line and headers, as parsed by hyper (h1) or decoded from HPACK (h2).
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RequestHead {
     pub id: u64,
     pub method: Method,
@@ -163,7 +163,25 @@ impl ResponseStart {
 /// The way back to the connection. Sending consumes it; dropping it unsent makes the core
 /// answer 500 (the application lost the request).
 pub struct Reply {
-    tx: oneshot::Sender<ResponseStart>,
+    to: Option<ReplyTo>,
+}
+
+enum ReplyTo {
+    /// A connection task waits for the answer.
+    Waiting(oneshot::Sender<ResponseStart>),
+    /// The answer goes straight to `ReplySink` under the request's id.
+    Sink(Arc<dyn ReplySink>, u64),
+}
+
+/// Takes the answers of requests that no task waits for: a worker's link writes them to
+/// the master as they come, with no channel and no task per request.
+pub trait ReplySink: Send + Sync {
+    /// The answer to request `id`; false when it cannot reach the client any more.
+    fn send(&self, id: u64, start: ResponseStart) -> bool;
+    /// Request `id` was dropped unanswered.
+    fn unanswered(&self, id: u64);
+    /// Whether answers still reach their clients.
+    fn is_open(&self) -> bool;
 }
 
 impl std::fmt::Debug for Reply {
@@ -175,18 +193,40 @@ impl std::fmt::Debug for Reply {
 impl Reply {
     pub fn new() -> (Self, oneshot::Receiver<ResponseStart>) {
         let (tx, rx) = oneshot::channel();
-        (Self { tx }, rx)
+        (Self { to: Some(ReplyTo::Waiting(tx)) }, rx)
+    }
+
+    /// A reply that hands the answer of request `id` to `sink`.
+    pub fn to_sink(sink: Arc<dyn ReplySink>, id: u64) -> Self {
+        Self { to: Some(ReplyTo::Sink(sink, id)) }
     }
 
     /// Sends the response start. `false` when nobody waits any more: the client left or
     /// the request timeout already answered 504.
-    pub fn send(self, start: ResponseStart) -> bool {
-        self.tx.send(start).is_ok()
+    pub fn send(mut self, start: ResponseStart) -> bool {
+        match self.to.take() {
+            Some(ReplyTo::Waiting(tx)) => tx.send(start).is_ok(),
+            Some(ReplyTo::Sink(sink, id)) => sink.send(id, start),
+            None => false,
+        }
     }
 
     /// Whether the connection still waits for this response.
     pub fn is_open(&self) -> bool {
-        !self.tx.is_closed()
+        match &self.to {
+            Some(ReplyTo::Waiting(tx)) => !tx.is_closed(),
+            Some(ReplyTo::Sink(sink, _)) => sink.is_open(),
+            None => false,
+        }
+    }
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        // A waiting task sees its channel close; a sink is told.
+        if let Some(ReplyTo::Sink(sink, id)) = self.to.take() {
+            sink.unanswered(id);
+        }
     }
 }
 
@@ -205,5 +245,66 @@ pub trait Dispatcher: StreamEvents {
     /// How loaded the application is, for health and metrics (nothing known by default).
     fn load(&self) -> crate::ops::metrics::Load {
         crate::ops::metrics::Load::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+
+    /// Records what a sink was told.
+    #[derive(Default)]
+    struct Log {
+        events: Mutex<Vec<String>>,
+        closed: std::sync::atomic::AtomicBool,
+    }
+
+    impl ReplySink for Log {
+        fn send(&self, id: u64, start: ResponseStart) -> bool {
+            self.events.lock().unwrap().push(format!("send {id} {}", start.status.as_u16()));
+            self.is_open()
+        }
+        fn unanswered(&self, id: u64) {
+            self.events.lock().unwrap().push(format!("unanswered {id}"));
+        }
+        fn is_open(&self) -> bool {
+            !self.closed.load(std::sync::atomic::Ordering::Relaxed)
+        }
+    }
+
+    fn ok() -> ResponseStart {
+        ResponseStart::full(StatusCode::OK, HeaderMap::new(), Bytes::new())
+    }
+
+    /// A sink hears of every request exactly once: its answer, or that it was dropped.
+    #[test]
+    fn a_sink_hears_once_of_every_request() {
+        let log = Arc::new(Log::default());
+        let sink = || Arc::clone(&log) as Arc<dyn ReplySink>;
+        assert!(Reply::to_sink(sink(), 1).send(ok()));
+        drop(Reply::to_sink(sink(), 2));
+        let open = Reply::to_sink(sink(), 3);
+        assert!(open.is_open());
+        log.closed.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(!open.is_open());
+        assert!(!open.send(ok()), "a closed sink says the answer did not get through");
+        assert_eq!(*log.events.lock().unwrap(), ["send 1 200", "unanswered 2", "send 3 200"]);
+    }
+
+    #[test]
+    fn a_waiting_task_sees_the_answer_or_the_drop() {
+        let (reply, mut rx) = Reply::new();
+        assert!(reply.is_open());
+        assert!(reply.send(ok()));
+        assert_eq!(rx.try_recv().unwrap().status, StatusCode::OK);
+        let (reply, mut rx) = Reply::new();
+        drop(reply);
+        assert!(rx.try_recv().is_err());
+        let (reply, rx) = Reply::new();
+        drop(rx);
+        assert!(!reply.is_open());
+        assert!(!reply.send(ok()));
     }
 }

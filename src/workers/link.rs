@@ -2,8 +2,9 @@
 //! PHP thread, answers and streams out become frames — so the PHP side works exactly as
 //! in one process, with this under `Request`/`Response`/`SSE` instead of hyper.
 //!
-//! Owns: the worker's I/O thread (one current-thread runtime), the bridge task of every
-//! request (its `Reply` → a `Response` or `StreamStart` frame, then the stream's chunks),
+//! Owns: the worker's I/O thread (one current-thread runtime), the way back of every
+//! request (its `Reply` ends here: a `Response` frame at once, or a stream task that sends
+//! `StreamStart` and the stream's chunks),
 //! pausing a stream while the master's queue for it is full, and periodic counters. Of the
 //! master's frames, `ToLink` ones are acted on here and `ToApp` ones go to the PHP thread as
 //! they are (`LinkEvent::Frame`).
@@ -11,24 +12,23 @@
 //!
 //! Backpressure: a stream's chunks leave the worker's own bounded queue (`StreamShared`,
 //! where the PHP side applies its policy) only while the master is not full for it. A
-//! `Pause` stops the bridge from pulling, so the worker's queue fills and `send()` waits,
+//! `Pause` stops the stream task from pulling, so the worker's queue fills and `send()` waits,
 //! drops or closes as configured — the same semantics as one process.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStringExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::http::exchange::{RequestBody, RequestHead, ResponseBodySource, ResponseStart, UploadedFile};
+use crate::http::exchange::{ReplySink, RequestBody, ResponseBodySource, ResponseStart, UploadedFile};
 use crate::http::server::IoRuntime;
 use crate::http::stats::Stats;
 use crate::http::{Dispatcher, IncomingRequest, Reply, StreamShared};
@@ -49,9 +49,16 @@ struct StreamCtl {
     paused: watch::Sender<bool>,
 }
 
-/// What the reader and the bridges share.
+/// What the reader, the stream tasks and the replies share. It is the `ReplySink` of every
+/// request: an answer becomes a frame on the link as it is given, with no task and no
+/// channel per request; only a stream gets a task (to forward its chunks).
 struct Shared {
+    me: Weak<Shared>,
     dispatcher: Arc<dyn Dispatcher>,
+    out: mpsc::UnboundedSender<ToMaster>,
+    /// False once the master is gone.
+    open: Arc<AtomicBool>,
+    rt: tokio::runtime::Handle,
     streams: Mutex<HashMap<u64, StreamCtl>>,
     /// Requests whose answer (or stream) is not finished.
     in_flight: AtomicUsize,
@@ -65,6 +72,12 @@ struct Shared {
 }
 
 impl Shared {
+    /// A request's answer (and its stream, if it had one) is finished.
+    fn finished(&self) {
+        self.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.check_drained();
+    }
+
     /// Tells the dispatcher once that nothing is in flight any more, after a drain began.
     fn check_drained(&self) {
         if self.draining.load(Ordering::Acquire)
@@ -110,8 +123,12 @@ impl Link {
         let open = Arc::new(AtomicBool::new(true));
         let close_writer = Trigger::new();
         let writer = rt.spawn(write_until(write, out_rx, close_writer.subscribe()));
-        let shared = Arc::new(Shared {
+        let shared = Arc::new_cyclic(|me| Shared {
+            me: me.clone(),
             dispatcher,
+            out: out.clone(),
+            open: Arc::clone(&open),
+            rt: rt.clone(),
             streams: Mutex::default(),
             in_flight: AtomicUsize::new(0),
             draining: AtomicBool::new(false),
@@ -120,7 +137,7 @@ impl Link {
             broker_backlog_limit,
             stats: Arc::clone(&stats),
         });
-        rt.spawn(read_frames(read, Arc::clone(&shared), on_event, out.clone(), Arc::clone(&open)));
+        rt.spawn(read_frames(read, Arc::clone(&shared), on_event));
         rt.spawn(report_stats(stats, out.clone()));
         Ok(Self {
             out,
@@ -203,13 +220,11 @@ async fn read_frames(
     read: tokio::net::unix::OwnedReadHalf,
     shared: Arc<Shared>,
     on_event: Arc<dyn Fn(LinkEvent) + Send + Sync>,
-    out: mpsc::UnboundedSender<ToMaster>,
-    open: Arc<AtomicBool>,
 ) {
     let mut reader = FrameReader::<_, ToWorker>::new(read);
     loop {
         match reader.next().await {
-            Ok(Some(f)) => on_frame(f, &shared, &on_event, &out),
+            Ok(Some(f)) => on_frame(f, &shared, &on_event),
             Ok(None) => break,
             Err(e) => {
                 crate::error!("link to the master: {e}");
@@ -217,7 +232,7 @@ async fn read_frames(
             }
         }
     }
-    open.store(false, Ordering::Release);
+    shared.open.store(false, Ordering::Release);
     on_event(LinkEvent::Closed);
 }
 
@@ -248,34 +263,21 @@ pub fn stats_frame(stats: &Stats) -> ToMaster {
     }
 }
 
-fn on_frame(
-    f: ToWorker,
-    shared: &Arc<Shared>,
-    on_event: &Arc<dyn Fn(LinkEvent) + Send + Sync>,
-    out: &mpsc::UnboundedSender<ToMaster>,
-) {
+fn on_frame(f: ToWorker, shared: &Arc<Shared>, on_event: &Arc<dyn Fn(LinkEvent) + Send + Sync>) {
     match f {
-        ToWorker::Link(f) => on_link_frame(f, shared, out),
+        ToWorker::Link(f) => on_link_frame(f, shared),
         ToWorker::App(f) => on_app_frame(f, shared, on_event),
     }
 }
 
 /// A request, or news of a stream: acted on here.
-fn on_link_frame(f: ToLink, shared: &Arc<Shared>, out: &mpsc::UnboundedSender<ToMaster>) {
+fn on_link_frame(f: ToLink, shared: &Arc<Shared>) {
     match f {
         ToLink::Request { request: w } => {
-            let id = w.id;
-            let (reply, rx) = Reply::new();
-            let req = incoming(*w, reply);
+            let id = w.head.id;
             shared.in_flight.fetch_add(1, Ordering::AcqRel);
-            let s = Arc::clone(shared);
-            let out = out.clone();
-            tokio::spawn(async move {
-                bridge(id, rx, out, &s).await;
-                s.in_flight.fetch_sub(1, Ordering::AcqRel);
-                s.check_drained();
-            });
-            if shared.dispatcher.dispatch(Box::new(req)).is_err() {
+            let reply = Reply::to_sink(Arc::clone(shared) as Arc<dyn ReplySink>, id);
+            if shared.dispatcher.dispatch(Box::new(incoming(*w, reply))).is_err() {
                 crate::warn!("request {id} arrived after the worker stopped taking requests");
             }
         }
@@ -316,35 +318,10 @@ fn on_app_frame(f: ToApp, shared: &Shared, on_event: &Arc<dyn Fn(LinkEvent) + Se
     on_event(LinkEvent::Frame(f));
 }
 
-fn addr(b: &[u8]) -> SocketAddr {
-    std::str::from_utf8(b)
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
-}
-
-fn text(b: Bytes) -> String {
-    String::from_utf8(b.to_vec()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
-
 /// A request from its wire form.
 fn incoming(w: WireRequest, reply: Reply) -> IncomingRequest {
-    let head = RequestHead {
-        id: w.id,
-        method: Method::from_bytes(&w.method).unwrap_or(Method::GET),
-        uri: Uri::from_maybe_shared(w.uri).unwrap_or_else(|_| Uri::from_static("/")),
-        version: match w.version {
-            0 => Version::HTTP_10,
-            2 => Version::HTTP_2,
-            _ => Version::HTTP_11,
-        },
-        headers: ipc::header_map(w.headers),
-        remote: addr(&w.remote),
-        local: addr(&w.local),
-        tls: w.tls,
-        trace: crate::ops::trace::Trace::from_wire(&w.trace),
-    };
-    let body = match w.body {
+    let WireRequest { head, body } = w;
+    let body = match body {
         WireBody::Empty => RequestBody::Empty,
         WireBody::Bytes(b) => RequestBody::Bytes(b),
         WireBody::Multipart { fields, files } => RequestBody::Multipart {
@@ -366,36 +343,65 @@ fn incoming(w: WireRequest, reply: Reply) -> IncomingRequest {
     IncomingRequest { head, body, reply }
 }
 
-/// Carries one request's answer to the master: its head and body, or its stream.
-async fn bridge(
-    req: u64,
-    rx: oneshot::Receiver<ResponseStart>,
-    out: mpsc::UnboundedSender<ToMaster>,
-    shared: &Shared,
-) {
-    let Ok(start) = rx.await else {
+fn text(b: Bytes) -> String {
+    String::from_utf8(b.to_vec()).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+impl ReplySink for Shared {
+    fn send(&self, req: u64, start: ResponseStart) -> bool {
+        let head = WireHead { status: start.status, reason: start.reason, headers: start.headers };
+        match start.body {
+            ResponseBodySource::Full(body) => {
+                let sent = self.out.send(ToMaster::Response { req, head, body }).is_ok();
+                self.finished();
+                sent
+            }
+            ResponseBodySource::Stream { stream, heartbeat } => {
+                let Some(me) = self.me.upgrade() else {
+                    self.finished();
+                    return false;
+                };
+                self.rt.spawn(async move {
+                    me.forward(req, head, stream, heartbeat).await;
+                    me.finished();
+                });
+                self.is_open()
+            }
+        }
+    }
+
+    fn unanswered(&self, req: u64) {
         // The PHP side dropped the request unanswered (as the core answers it: 500).
         crate::debug!("request {req} was dropped unanswered; answering 500");
-        let head = WireHead::new(StatusCode::INTERNAL_SERVER_ERROR, None, &HeaderMap::new());
-        let _ = out.send(ToMaster::Response { req, head, body: Bytes::new() });
-        return;
-    };
-    let head = WireHead::new(start.status, start.reason, &start.headers);
-    let (stream, heartbeat) = match start.body {
-        ResponseBodySource::Full(body) => {
-            let _ = out.send(ToMaster::Response { req, head, body });
-            return;
-        }
-        ResponseBodySource::Stream { stream, heartbeat } => (stream, heartbeat),
-    };
-    let id = stream.id();
-    let (cancel_tx, cancel) = oneshot::channel();
-    let (paused_tx, paused) = watch::channel(false);
-    shared.streams.lock().insert(id, StreamCtl { cancel: Some(cancel_tx), paused: paused_tx });
-    let heartbeat_ms = heartbeat.map_or(0, |d| d.as_millis().max(1) as u64);
-    let _ = out.send(ToMaster::StreamStart { req, stream: id, head, heartbeat_ms });
-    forward_stream(id, &stream, cancel, paused, &out).await;
-    shared.streams.lock().remove(&id);
+        let head =
+            WireHead { status: StatusCode::INTERNAL_SERVER_ERROR, reason: None, headers: HeaderMap::new() };
+        let _ = self.out.send(ToMaster::Response { req, head, body: Bytes::new() });
+        self.finished();
+    }
+
+    fn is_open(&self) -> bool {
+        self.open.load(Ordering::Acquire)
+    }
+}
+
+impl Shared {
+    /// Starts request `req`'s stream at the master and forwards its chunks until it ends.
+    async fn forward(
+        &self,
+        req: u64,
+        head: WireHead,
+        stream: Arc<StreamShared>,
+        heartbeat: Option<Duration>,
+    ) {
+        let id = stream.id();
+        let (cancel_tx, cancel) = oneshot::channel();
+        let (paused_tx, paused) = watch::channel(false);
+        self.streams.lock().insert(id, StreamCtl { cancel: Some(cancel_tx), paused: paused_tx });
+        let heartbeat_ms = heartbeat.map_or(0, |d| d.as_millis().max(1) as u64);
+        let _ = self.out.send(ToMaster::StreamStart { req, stream: id, head, heartbeat_ms });
+        forward_stream(id, &stream, cancel, paused, &self.out).await;
+        self.streams.lock().remove(&id);
+    }
 }
 
 /// Sends the chunks of the worker's stream `id` to the master until it ends, its client

@@ -32,7 +32,7 @@ use crate::http::{Reply, StreamShared};
 use crate::ipc::{self, FrameReader, ToApp, ToLink, ToMaster, ToWorker, WireHead, WireRequest};
 
 /// How long a join may wait for its stream's head. It overtakes the head by the time the
-/// worker's bridge task takes to run (microseconds); one still waiting after this was for a
+/// worker's stream task takes to start (microseconds); one still waiting after this was for a
 /// stream that had already ended (its client left while the PHP side joined).
 const EARLY_JOIN_TTL: Duration = Duration::from_secs(10);
 /// Streams one worker may have joins waiting for; past it (expired ones dropped first) a
@@ -116,7 +116,7 @@ impl Conn {
 
     /// Sends a request; its answer goes to `pending`.
     pub(super) fn request(&self, pending: Pending, request: WireRequest) {
-        self.state.lock().pending.insert(request.id, pending);
+        self.state.lock().pending.insert(request.head.id, pending);
         self.send(ToLink::Request { request: Box::new(request) });
     }
 
@@ -342,12 +342,11 @@ impl Conn {
 
 /// The head of a worker's answer, with the affinity cookie when the request gets one.
 fn answer(master: &Master, cookie: Option<u32>, head: WireHead, body: ResponseBodySource) -> ResponseStart {
-    let mut headers = ipc::header_map(head.headers);
+    let WireHead { status, reason, mut headers } = head;
     if let Some(i) = cookie {
         master.set_cookie(&mut headers, i);
     }
-    let status = StatusCode::from_u16(head.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    ResponseStart { status, reason: head.reason, headers, body }
+    ResponseStart { status, reason, headers, body }
 }
 
 /// A freshly forked worker's link: sends Init, starts its reader and writer tasks.
@@ -409,7 +408,7 @@ async fn read_frames(master: Arc<Master>, conn: Arc<Conn>, read: OwnedReadHalf) 
 }
 
 /// Topics a worker joined for streams whose head has not arrived yet: a `Join` (sent by
-/// the worker's PHP thread) can overtake its `StreamStart` (sent by the link's bridge task).
+/// the worker's PHP thread) can overtake its `StreamStart` (sent by the link's stream task).
 #[derive(Default)]
 struct EarlyJoins {
     by_stream: HashMap<u64, (Instant, Vec<String>)>,

@@ -85,6 +85,8 @@ pub enum Outcome {
 pub struct Master {
     cfg: MasterConfig,
     slots: Vec<Slot>,
+    /// The affinity cookie of each worker index, made once (`Set-Cookie` values).
+    cookies: Vec<Option<http::HeaderValue>>,
     /// Every live link, current and leaving (broker fan-out, stats).
     conns: Mutex<Vec<Arc<Conn>>>,
     /// Round-robin position for requests without an affinity cookie.
@@ -160,6 +162,7 @@ impl Master {
         let (sup, sup_rx) = mpsc::unbounded_channel();
         let master = Arc::new_cyclic(|me| Self {
             slots: (0..cfg.workers).map(|_| Slot::default()).collect(),
+            cookies: (0..cfg.workers).map(|i| routing::cookie_value(&cfg, i)).collect(),
             cfg,
             conns: Mutex::default(),
             rr: AtomicUsize::new(0),

@@ -22,9 +22,9 @@ use parking_lot::Mutex;
 
 use super::conn::{Conn, Pending};
 use super::Master;
-use crate::http::exchange::{RequestBody, RequestHead};
+use crate::http::exchange::RequestBody;
 use crate::http::IncomingRequest;
-use crate::ipc::{self, WireBody, WireFile, WireRequest};
+use crate::ipc::{WireBody, WireFile, WireRequest};
 
 /// Requests held for a worker index whose process is (re)starting.
 const MAX_WAITING: usize = 4096;
@@ -75,10 +75,8 @@ impl Master {
     }
 
     pub(super) fn set_cookie(&self, headers: &mut HeaderMap, index: u32) {
-        let secure = if self.cfg.secure_cookie { "; Secure" } else { "" };
-        let v = format!("{}={index}; Path=/; HttpOnly; SameSite=Lax{secure}", self.cfg.cookie);
-        if let Ok(v) = HeaderValue::from_str(&v) {
-            headers.append(http::header::SET_COOKIE, v);
+        if let Some(Some(v)) = self.cookies.get(index as usize) {
+            headers.append(http::header::SET_COOKIE, v.clone());
         }
     }
 
@@ -109,6 +107,14 @@ impl Master {
     }
 }
 
+/// The `Set-Cookie` value that routes a browser to worker `index`.
+/// (`None` if the configured name cannot be in a header; the configuration refuses such
+/// names, so no cookie is sent only if that check was bypassed.)
+pub(super) fn cookie_value(cfg: &super::MasterConfig, index: u32) -> Option<HeaderValue> {
+    let secure = if cfg.secure_cookie { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!("{}={index}; Path=/; HttpOnly; SameSite=Lax{secure}", cfg.cookie)).ok()
+}
+
 /// Keeps `req` in `slot` until its next process is ready.
 fn hold(slot: &Slot, mut req: Box<IncomingRequest>, cookie: Option<u32>) -> Result<(), Box<IncomingRequest>> {
     let mut waiting = slot.waiting.lock();
@@ -134,22 +140,7 @@ pub(super) fn send_request(conn: &Conn, req: Box<IncomingRequest>, cookie: Optio
         head.headers.remove(COOKIE_MARK).and_then(|v| v.to_str().ok().and_then(|s| s.parse().ok()))
     });
     let (body, files) = wire_body(body);
-    conn.request(Pending { reply, cookie, files }, wire_request(head, body));
-}
-
-fn wire_request(head: RequestHead, body: WireBody) -> WireRequest {
-    WireRequest {
-        id: head.id,
-        method: Bytes::copy_from_slice(head.method.as_str().as_bytes()),
-        uri: Bytes::from(head.uri.to_string()),
-        version: version_byte(head.version),
-        headers: ipc::header_pairs(&head.headers),
-        remote: Bytes::from(head.remote.to_string()),
-        local: Bytes::from(head.local.to_string()),
-        tls: head.tls,
-        trace: head.trace.map_or_else(Bytes::new, |t| t.to_wire()),
-        body,
-    }
+    conn.request(Pending { reply, cookie, files }, WireRequest { head, body });
 }
 
 /// The body's wire form, and the uploaded files the worker owns from here on (removed by
@@ -180,12 +171,4 @@ fn wire_body(body: RequestBody) -> (WireBody, Vec<PathBuf>) {
         .collect();
     let fields = fields.into_iter().map(|(k, v)| (Bytes::from(k), v)).collect();
     (WireBody::Multipart { fields, files }, paths)
-}
-
-fn version_byte(v: http::Version) -> u8 {
-    match v {
-        http::Version::HTTP_10 | http::Version::HTTP_09 => 0,
-        http::Version::HTTP_2 | http::Version::HTTP_3 => 2,
-        _ => 1,
-    }
 }
