@@ -6,12 +6,12 @@ Targets (each on its own port, started and stopped by this script):
                (bench/http_ceiling.rs: no via, no hyper, no PHP)
   core         via's HTTP core answering from Rust on its I/O thread (no PHP): bench/ceiling.rs
   via-hello    via serving hello-world from a PHP handler (pooled fiber)
-  via-hello-w2 the same with workers = 2 (a master routing to two PHP worker processes)
+  via-hello-w2 the same with workers = 2 (a master routing to two PHP worker processes,
+               each one thread that also runs its link to the master: decision 0016)
   via-hello-ops  via-hello with metrics and a JSON access log (to a file) on: their cost
   via-hello-metrics, via-hello-log  one of the two
   via-action   via: POST ~100 B JSON, json_decode, bump a counter, 204
   via-hello-php, via-action-php  the same with reactor = php (the PHP thread drives the I/O)
-  via-hello-w2-php  via-hello-w2 with reactor = php (each worker's PHP thread runs its link)
   ceiling-post, core-post  the same two answering that POST with 204
   php-builtin  PHP's built-in server (php -S) with hello-world
   nginx-fpm    nginx + php-fpm (Debian packages), hello-world
@@ -216,8 +216,6 @@ def main():
         Via("via-hello-ops", 18096, "hello.php", extra_env={"VIA_BENCH_OPS": "1"}),
         Via("via-hello-metrics", 18097, "hello.php", extra_env={"VIA_BENCH_OPS": "metrics"}),
         Via("via-hello-log", 18098, "hello.php", extra_env={"VIA_BENCH_OPS": "log"}),
-        Via("via-hello-w2-php", 18095, "hello.php",
-            extra_env={"VIA_BENCH_WORKERS": "2", "VIA_BENCH_REACTOR": "php"}),
         Ceiling("ceiling-post", 18082, post),
         Core("core", 18093),
         Core("core-post", 18094, post),

@@ -1,4 +1,4 @@
-//! The hand-over queue from the Tokio threads (and signal and link threads) to the PHP
+//! The hand-over queue from the Tokio threads (and signal threads) to the PHP
 //! thread: many senders, one receiver that takes everything queued at once.
 //!
 //! Owns: the queue, the receiver's sleep and its wake-ups, and *when* a request wakes the

@@ -21,8 +21,8 @@
 //!   only Rust: the listener, HTTP, TLS, streams, routing by affinity cookie, supervision;
 //! - **forker** — forked before the master has a thread, single-threaded, forks every
 //!   worker (and its own spare: decision 0009);
-//! - **worker** — a PHP thread with the scheduler and a link thread, serving what the master
-//!   routes to it.
+//! - **worker** — one PHP thread with the scheduler, which also runs its link to the master
+//!   (decision 0016), serving what the master routes to it.
 //!
 //! The rule: a PHP value never crosses to a Tokio thread, and Tokio never calls PHP.
 //! Requests cross as `http::IncomingRequest` (plain owned data) over a channel; answers

@@ -273,7 +273,7 @@ impl ServerHandle {
     fn serve(bound: Bound, dispatcher: Arc<dyn Dispatcher>) -> Result<Self, StartError> {
         let Bound { config, tls, addr, listener: std_listener, internal } = bound;
         // With workers the master serves the clients: its I/O keeps threads of its own
-        // whatever `reactor` says (that option then concerns the workers' links).
+        // whatever `reactor` says (a worker's PHP thread always runs its link: 0016).
         let threads = match config.reactor {
             crate::config::Reactor::Php if config.workers.count <= 1 => 0,
             _ => config.effective_io_threads(),

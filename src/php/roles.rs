@@ -144,9 +144,8 @@ fn run_worker(
         let _ = events.send(Event::Link(ev));
     });
     let backlog = config.workers.broker_backlog;
-    let driven = config.reactor == crate::config::Reactor::Php;
-    let link = match Link::start(seed.link, dispatcher.clone(), on_event, Arc::clone(&stats), backlog, driven)
-    {
+    // The worker's PHP thread runs its link (decision 0016): a worker is one thread.
+    let link = match Link::start(seed.link, dispatcher.clone(), on_event, Arc::clone(&stats), backlog) {
         Ok(l) => Arc::new(l),
         Err(e) => {
             crate::error!("worker {}: cannot start its link: {e}", seed.index);

@@ -2,7 +2,8 @@
 //! PHP thread, answers and streams out become frames — so the PHP side works exactly as
 //! in one process, with this under `Request`/`Response`/`SSE` instead of hyper.
 //!
-//! Owns: the worker's I/O thread (one current-thread runtime), the way back of every
+//! Owns: the worker's I/O (a current-thread runtime that the PHP thread drives while its
+//! loop waits: decision 0016), the way back of every
 //! request (its `Reply` ends here: a `Response` frame at once, or a stream task that sends
 //! `StreamStart` and the stream's chunks),
 //! pausing a stream while the master's queue for it is full, and periodic counters. Of the
@@ -104,19 +105,19 @@ pub struct Link {
 }
 
 impl Link {
-    /// Starts the link on `fd` (on a thread of its own unless `driven`). Requests and stream events go to `dispatcher`,
-    /// everything else to `on_event`; `stats` is reported to the master every second.
+    /// Starts the link on `fd`. Requests and stream events go to `dispatcher`, everything
+    /// else to `on_event`; `stats` is reported to the master every second.
+    ///
+    /// The link has no thread of its own: the worker's PHP thread runs it while its loop
+    /// waits (decision 0016).
     pub fn start(
         fd: OwnedFd,
         dispatcher: Arc<dyn Dispatcher>,
         on_event: Arc<dyn Fn(LinkEvent) + Send + Sync>,
         stats: Arc<Stats>,
         broker_backlog_limit: usize,
-        driven: bool,
     ) -> std::io::Result<Self> {
-        // `driven`: no thread of its own; the worker's PHP thread runs the link while its
-        // loop waits (`reactor = php`, decision 0013).
-        let runtime = IoRuntime::start(if driven { 0 } else { 1 })?;
+        let runtime = IoRuntime::start(0)?;
         let rt = runtime.handle();
         let (read, write) = ipc::async_stream(fd, &rt)?.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
@@ -157,7 +158,7 @@ impl Link {
         }
     }
 
-    /// The runtime's driver when the PHP thread runs the link (`driven`).
+    /// The runtime's driver, for the PHP thread that runs the link.
     pub fn driver(&self) -> Option<crate::http::server::Driver> {
         match &self.runtime {
             Some(IoRuntime::Driven(d)) => Some(d.clone()),

@@ -5,10 +5,6 @@
 declare(strict_types=1);
 
 $options = json_decode(getenv('VIA_TEST_OPTIONS') ?: '{}', true, 8, JSON_THROW_ON_ERROR);
-// VIA_TEST_REACTOR=php: each worker's PHP thread runs its link (scripts/test.sh runs both).
-if (getenv('VIA_TEST_REACTOR')) {
-    $options += ['reactor' => getenv('VIA_TEST_REACTOR')];
-}
 $server = new Via\Server('127.0.0.1', 0, $options + ['workers' => 2, 'log_level' => 'info']);
 $table = new Via\Table(64, ['n' => Via\Table::INT]);
 $broker = new Via\Broker(getenv('VIA_TEST_BROKER') ?: 'workers://');
