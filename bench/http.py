@@ -24,9 +24,12 @@ Every PHP server starts the same way: php -n -d memory_limit=-1 plus its extensi
 For each: wrk -t2 -c64 for --duration seconds after a warm-up, repeated --rounds times
 (interleaved); reports the median req/s, p99 latency and server CPU time per request
 (utime+stime of the server's processes over the run / requests). With --pinned the
-server runs on CPU 0 only and wrk -t1 on CPU 1.
+server runs on CPU 0 only and wrk -t1 on CPU 1. With --baseline SO every via target also
+runs on that other build of via.so (NAME@base), in the same rounds: a before/after of a
+change on a machine whose speed drifts.
 
 Usage: bench/http.py [--duration 10] [--rounds 3] [--pinned] [--only via-hello,ceiling]
+                     [--baseline /path/to/other/libvia.so]
 Needs: wrk, php8.2-cli, php8.2-fpm, nginx, a release build (cargo build --release
 --example ceiling && cargo build --release).
 """
@@ -110,13 +113,18 @@ class Core(Target):
 
 
 class Via(Target):
-    def __init__(self, name, port, app, script=None, extra_env=None):
+    def __init__(self, name, port, app, script=None, extra_env=None, so=SO):
         super().__init__(name, port, script)
         self.app = app
         self.extra_env = extra_env or {}
+        self.so = so
+
+    def baseline(self, so):
+        """The same target on another build of via.so (`--baseline`), next port up."""
+        return Via(f"{self.name}@base", self.port + 100, self.app, self.script, self.extra_env, so)
 
     def command(self):
-        return PHP + ["-d", f"extension={SO}", os.path.join(APPS, self.app), str(self.port)]
+        return PHP + ["-d", f"extension={self.so}", os.path.join(APPS, self.app), str(self.port)]
 
     def env(self):
         return dict(os.environ, **self.extra_env)
@@ -203,6 +211,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--only", default="")
     ap.add_argument("--pinned", action="store_true", help="server on CPU 0, wrk -t1 on CPU 1")
+    ap.add_argument("--baseline", metavar="SO", help="also run every via target on this other "
+                    "build of via.so (a commit to compare with), as NAME@base, alternating")
     args = ap.parse_args()
     global SERVER_CPU
     SERVER_CPU = 0 if args.pinned else None
@@ -232,6 +242,8 @@ def main():
     if args.only:
         keep = set(args.only.split(","))
         targets = [t for t in targets if t.name in keep]
+    if args.baseline:
+        targets = [x for t in targets for x in ([t, t.baseline(args.baseline)] if isinstance(t, Via) else [t])]
     for path in (SO, CEILING, CORE):
         if not os.path.exists(path):
             sys.exit(f"missing {path}: cargo build --release && cargo build --release --examples")
@@ -258,6 +270,7 @@ def main():
     print(f"\nMachine: {machine()}")
     print(f"Command: bench/http.py --duration {args.duration} --rounds {args.rounds}"
           f"{' --pinned' if args.pinned else ''}{' --only ' + args.only if args.only else ''}"
+          f"{' --baseline ' + args.baseline if args.baseline else ''}"
           f"  (wrk {'-t1 on CPU 1, server on CPU 0' if args.pinned else '-t2'} -c64, medians)\n")
     print("| target | req/s | p99 ms | server CPU µs/req | req/s vs ceiling | CPU vs ceiling "
           "| via req/s vs it | via CPU vs it | via (reactor php) req/s vs it | via (reactor php) CPU vs it |")
