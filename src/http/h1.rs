@@ -235,6 +235,9 @@ enum Got {
     TimedOut,
 }
 
+/// Bodies up to this size are copied behind the head and sent with it as one buffer.
+const SMALL_BODY: usize = 2048;
+
 struct Conn<'s> {
     io: TcpStream,
     buf: BytesMut,
@@ -513,7 +516,13 @@ impl<'s> Conn<'s> {
     /// Writes the head in `out` and `body` whole, within the write timeout (at once when
     /// the socket takes them, the common case: no timer is armed). False when the
     /// connection failed.
-    async fn write_out(&mut self, body: &[u8]) -> bool {
+    async fn write_out(&mut self, mut body: &[u8]) -> bool {
+        // A small body joins the head: one buffer is one `send`, cheaper in the kernel than
+        // a `sendmsg` of two (the copy costs less than the iovec import).
+        if body.len() <= SMALL_BODY {
+            self.out.extend_from_slice(body);
+            body = &[];
+        }
         let mut slices = [IoSlice::new(&self.out), IoSlice::new(body)];
         let timeout = self.shared.config.limits.write_timeout;
         match tokio::time::timeout(timeout, stream_conn::write_all_vectored(&mut self.io, &mut slices)).await
