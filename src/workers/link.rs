@@ -16,7 +16,6 @@
 //! `Pause` stops the stream task from pulling, so the worker's queue fills and `send()` waits,
 //! drops or closes as configured — the same semantics as one process.
 
-use std::collections::HashMap;
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStringExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -27,6 +26,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
+use rustc_hash::FxHashMap;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::http::exchange::{ReplySink, RequestBody, ResponseBodySource, ResponseStart, UploadedFile};
@@ -60,7 +60,7 @@ struct Shared {
     /// False once the master is gone.
     open: Arc<AtomicBool>,
     rt: tokio::runtime::Handle,
-    streams: Mutex<HashMap<u64, StreamCtl>>,
+    streams: Mutex<FxHashMap<u64, StreamCtl>>,
     /// Requests whose answer (or stream) is not finished.
     in_flight: AtomicUsize,
     draining: AtomicBool,

@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::StatusCode;
 use parking_lot::Mutex;
+use rustc_hash::FxHashMap;
 use tokio::net::unix::OwnedReadHalf;
 use tokio::sync::mpsc;
 
@@ -68,9 +69,10 @@ pub(super) struct Conn {
 /// What a link holds for its worker.
 #[derive(Default)]
 struct ConnState {
-    pending: HashMap<u64, Pending>,
+    /// Keyed by ids this server gave out (not a client's choice): a plain fast hash.
+    pending: FxHashMap<u64, Pending>,
     /// Worker stream id → the stream the connection reads.
-    streams: HashMap<u64, Arc<StreamShared>>,
+    streams: FxHashMap<u64, Arc<StreamShared>>,
     early_joins: EarlyJoins,
     /// Streams whose worker was asked to pause.
     paused: HashSet<u64>,
