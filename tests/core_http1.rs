@@ -174,6 +174,23 @@ fn idle_keep_alive_connection_is_closed_after_the_keepalive_timeout() {
     assert_eq!(srv.handle.stats().idle_timeouts, 1);
 }
 
+/// A whole answer the client does not read: written as far as the socket takes it, then
+/// the connection is cut at the write timeout (not held for ever, not a busy loop).
+#[test]
+fn a_client_that_stops_reading_a_whole_answer_is_cut_at_the_write_timeout() {
+    let srv = TestServer::start(|c| c.limits.write_timeout = Duration::from_millis(500));
+    let mut s = srv.connect();
+    // Far more than loopback's socket buffers hold.
+    s.write_all(b"GET /bytes?n=100000000 HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let t0 = Instant::now();
+    while srv.handle.stats().write_timeouts == 0 {
+        assert!(t0.elapsed() < Duration::from_secs(10), "not cut: {:?}", srv.handle.stats());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(t0.elapsed() >= Duration::from_millis(450), "cut after {:?}", t0.elapsed());
+    assert!(closed_by_peer(&mut s), "the connection is closed");
+}
+
 #[test]
 fn slow_body_gets_408() {
     let srv = TestServer::start(|c| c.limits.body_timeout = Duration::from_millis(300));

@@ -210,8 +210,10 @@ impl Timer {
         Self { sleep: Box::pin(tokio::time::sleep_until(far)), armed: far }
     }
 
-    /// Returns once `deadline` has passed.
-    async fn until(&mut self, deadline: Instant) {
+    /// Returns once the deadline has passed. `deadline` is asked for when this is first
+    /// polled: a wait that ends before (the bytes or the answer were there) reads no clock.
+    async fn until(&mut self, deadline: impl FnOnce() -> Instant) {
+        let deadline = deadline();
         loop {
             if self.armed > deadline {
                 self.sleep.as_mut().reset(deadline);
@@ -302,14 +304,18 @@ impl<'s> Conn<'s> {
     async fn run(mut self, requests: bool) -> Next {
         let shared = Arc::clone(self.shared);
         let limits = &shared.config.limits;
-        let mut idle_since = Instant::now();
         // A new connection must start its request within the header timeout (as under
         // hyper, and over h2c: `conn::Activity`).
         let mut first = true;
         loop {
             // A head: within the keep-alive timeout for its first byte on a kept-alive
-            // connection, then within the header timeout for the rest.
-            let mut head_since = (first || !self.buf.is_empty()).then(Instant::now);
+            // connection, then within the header timeout for the rest. The clock is read
+            // when a read has to wait, not per request: most heads come whole in the bytes
+            // of one read, and then neither time is needed. (A wait's start is then the
+            // first moment found waiting — microseconds after the answer or the first byte.)
+            let mut head_started = first || !self.buf.is_empty();
+            let mut head_since = first.then(Instant::now);
+            let mut idle_since = None;
             first = false;
             let req = loop {
                 match parse(&mut self.buf, &shared, requests) {
@@ -318,18 +324,16 @@ impl<'s> Conn<'s> {
                     Parse::Hyper => return Next::Hyper(self.io, self.buf.freeze()),
                     Parse::Partial => {}
                 }
-                let deadline = match head_since {
-                    Some(t) => t + limits.header_timeout,
-                    None => idle_since + limits.keepalive_timeout,
+                let deadline = || match head_started {
+                    true => *head_since.get_or_insert_with(Instant::now) + limits.header_timeout,
+                    false => *idle_since.get_or_insert_with(Instant::now) + limits.keepalive_timeout,
                 };
                 let idle = self.buf.is_empty();
                 match self.read(deadline, idle).await {
-                    Got::Bytes => {
-                        head_since.get_or_insert_with(Instant::now);
-                    }
+                    Got::Bytes => head_started = true,
                     Got::Gone => return Next::Closed,
                     Got::TimedOut => {
-                        let counter = if head_since.is_some() {
+                        let counter = if head_started {
                             &shared.stats.header_timeouts
                         } else {
                             &shared.stats.idle_timeouts
@@ -347,7 +351,6 @@ impl<'s> Conn<'s> {
                 let _ = self.io.shutdown().await;
                 return Next::Closed;
             }
-            idle_since = Instant::now();
         }
     }
 
@@ -357,7 +360,7 @@ impl<'s> Conn<'s> {
 
     /// Reads more into the buffer, until `deadline`; `idle`: nothing of a request was read
     /// yet, so a shutdown closes the connection.
-    async fn read(&mut self, deadline: Instant, idle: bool) -> Got {
+    async fn read(&mut self, deadline: impl FnOnce() -> Instant, idle: bool) -> Got {
         if self.buf.capacity() - self.buf.len() < 1024 {
             self.buf.reserve(READ_BUF);
         }
@@ -383,11 +386,12 @@ impl<'s> Conn<'s> {
         let body = if body_len == 0 {
             RequestBody::Empty
         } else {
-            let deadline = Instant::now() + limits.body_timeout;
+            let mut deadline = None;
             while self.buf.len() < body_len {
                 // Grown as the bytes come, not by what the head claims.
                 self.buf.reserve((body_len - self.buf.len()).min(64 * 1024));
-                match self.read(deadline, false).await {
+                let body_deadline = || *deadline.get_or_insert_with(|| Instant::now() + limits.body_timeout);
+                match self.read(body_deadline, false).await {
                     Got::Bytes => {}
                     Got::Gone => return None,
                     Got::TimedOut => {
@@ -432,7 +436,7 @@ impl<'s> Conn<'s> {
                 tokio::select! {
                     biased;
                     answer = &mut rx => Some(answer),
-                    () = self.timer.until(deadline) => None,
+                    () = self.timer.until(|| deadline) => None,
                 }
             }
             None => Some((&mut rx).await),
@@ -525,11 +529,12 @@ impl<'s> Conn<'s> {
         }
         let mut slices = [IoSlice::new(&self.out), IoSlice::new(body)];
         let timeout = self.shared.config.limits.write_timeout;
-        match tokio::time::timeout(timeout, stream_conn::write_all_vectored(&mut self.io, &mut slices)).await
-        {
-            Ok(Ok(())) => true,
-            Ok(Err(_)) => false,
-            Err(_) => {
+        // The connection's timer, asked for a deadline only if the socket does not take it
+        // all at once (`tokio::time::timeout` reads the clock as it is made).
+        tokio::select! {
+            biased;
+            written = stream_conn::write_all_vectored(&mut self.io, &mut slices) => written.is_ok(),
+            () = self.timer.until(|| Instant::now() + timeout) => {
                 self.shared.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
                 false
             }

@@ -176,6 +176,11 @@ impl TestApp {
                     _ => {}
                 }
             }
+            "/bytes" => {
+                // n=N: a whole answer of N bytes (not compressible: no content type).
+                let n = query_num(&head.uri, "n", 0) as usize;
+                reply.send(ResponseStart::full(StatusCode::OK, headers, Bytes::from(vec![b'x'; n])));
+            }
             "/big" | "/small" | "/png" | "/encoded" => {
                 let (ct, body): (&'static str, Bytes) = match path.as_str() {
                     "/big" => ("text/plain", Bytes::from("compress me please ".repeat(600))),
