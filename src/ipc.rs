@@ -496,18 +496,28 @@ impl Wire for Method {
     }
 }
 
+/// Scheme, authority, path and query as three fields (empty: absent), put back together
+/// part by part: the worker gets the parts the master had, and no text is made of the
+/// whole (an HTTP/2 request has all three).
 impl Wire for Uri {
     fn put(&self, b: &mut BytesMut) {
-        match self.path_and_query() {
-            // Origin form (every HTTP/1.1 request but a proxy's): its text as it came.
-            Some(pq) if self.scheme().is_none() && self.authority().is_none() => {
-                put_bytes(b, pq.as_str().as_bytes())
-            }
-            _ => put_bytes(b, self.to_string().as_bytes()),
-        }
+        put_bytes(b, self.scheme_str().unwrap_or_default().as_bytes());
+        put_bytes(b, self.authority().map_or("", |a| a.as_str()).as_bytes());
+        put_bytes(b, self.path_and_query().map_or("", |pq| pq.as_str()).as_bytes());
     }
     fn get(d: &mut Bytes) -> io::Result<Self> {
-        Ok(Uri::from_maybe_shared(get_bytes(d)?).unwrap_or_else(|_| Uri::from_static("/")))
+        let (scheme, authority, path) = (get_bytes(d)?, get_bytes(d)?, get_bytes(d)?);
+        let mut parts = http::uri::Parts::default();
+        if !scheme.is_empty() {
+            parts.scheme = http::uri::Scheme::try_from(&scheme[..]).ok();
+        }
+        if !authority.is_empty() {
+            parts.authority = http::uri::Authority::from_maybe_shared(authority).ok();
+        }
+        if !path.is_empty() {
+            parts.path_and_query = http::uri::PathAndQuery::from_maybe_shared(path).ok();
+        }
+        Ok(Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("/")))
     }
 }
 
@@ -554,14 +564,16 @@ impl Wire for HeaderMap {
             let k = get_bytes(d)?;
             let v = get_bytes(d)?;
             if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(&k), HeaderValue::from_maybe_shared(v)) {
-                h.append(k, v);
+                // Past the map's limit (tens of thousands of names) `append` would panic.
+                h.try_append(k, v).map_err(|_| bad(format!("more than {n} headers fit in a map")))?;
             }
         }
         Ok(h)
     }
 }
 
-/// A family byte (4 or 6), the address's bytes, the port.
+/// A family byte (4 or 6), the address's bytes, the port (and for IPv6 its flow label
+/// and scope id).
 impl Wire for SocketAddr {
     fn put(&self, b: &mut BytesMut) {
         match self.ip() {
@@ -575,6 +587,10 @@ impl Wire for SocketAddr {
             }
         }
         b.put_u16_le(self.port());
+        if let SocketAddr::V6(a) = self {
+            b.put_u32_le(a.flowinfo());
+            b.put_u32_le(a.scope_id());
+        }
     }
     fn get(d: &mut Bytes) -> io::Result<Self> {
         let ip = match get_u8(d)? {
@@ -592,7 +608,11 @@ impl Wire for SocketAddr {
             }
             f => return Err(bad(format!("unknown address family {f}"))),
         };
-        Ok(SocketAddr::new(ip, get_u16(d)?))
+        let port = get_u16(d)?;
+        Ok(match ip {
+            IpAddr::V4(ip) => SocketAddr::new(IpAddr::V4(ip), port),
+            IpAddr::V6(ip) => SocketAddr::V6(std::net::SocketAddrV6::new(ip, port, get_u32(d)?, get_u32(d)?)),
+        })
     }
 }
 
@@ -774,6 +794,23 @@ mod tests {
         Bytes::copy_from_slice(s.as_bytes())
     }
 
+    fn request_to(method: Method, uri: Uri) -> WireRequest {
+        WireRequest {
+            head: RequestHead {
+                id: 8,
+                method,
+                uri,
+                version: Version::HTTP_2,
+                headers: HeaderMap::new(),
+                remote: "[::1]:9".parse().unwrap(),
+                local: "[::1]:443".parse().unwrap(),
+                tls: true,
+                trace: None,
+            },
+            body: WireBody::Empty,
+        }
+    }
+
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
@@ -834,7 +871,7 @@ mod tests {
                         version: Version::HTTP_2,
                         headers: HeaderMap::new(),
                         remote: "[::1]:1".parse().unwrap(),
-                        local: "[fe80::1]:2".parse().unwrap(),
+                        local: "[fe80::1%3]:2".parse().unwrap(),
                         tls: false,
                         trace: None,
                     },
@@ -856,6 +893,9 @@ mod tests {
                     },
                     body: WireBody::Empty,
                 }),
+            },
+            ToLink::Request {
+                request: Box::new(request_to(Method::CONNECT, Uri::from_static("example.com:443"))),
             },
             ToLink::StreamClosed { stream: 1 },
             ToLink::Pause { stream: 2 },
@@ -935,6 +975,39 @@ mod tests {
     fn malformed_frames_are_errors() {
         assert_malformed_are_errors(to_worker());
         assert_malformed_are_errors(to_master());
+    }
+
+    /// Every URI form keeps its parts across the link, as `Uri`'s accessors see them.
+    #[test]
+    fn uris_keep_their_parts() {
+        for f in to_worker() {
+            let ToWorker::Link(ToLink::Request { request }) = &f else { continue };
+            let ToWorker::Link(ToLink::Request { request: back }) = ToWorker::decode(body(&f)).unwrap()
+            else {
+                unreachable!()
+            };
+            let (a, b) = (&request.head.uri, &back.head.uri);
+            assert_eq!(
+                (a.scheme_str(), a.authority().map(|x| x.as_str()), a.path(), a.query()),
+                (b.scheme_str(), b.authority().map(|x| x.as_str()), b.path(), b.query()),
+                "{a}"
+            );
+        }
+    }
+
+    /// More header names than a map can hold is an error, not a panic (the reader would
+    /// die with it, and the requests its link carried with them).
+    #[test]
+    fn too_many_headers_are_an_error() {
+        let mut d = BytesMut::new();
+        let n = 40_000u32;
+        d.put_u32_le(n);
+        for i in 0..n {
+            put_bytes(&mut d, format!("x-h{i}").as_bytes());
+            put_bytes(&mut d, b"v");
+        }
+        let e = <HeaderMap as Wire>::get(&mut d.freeze()).unwrap_err();
+        assert!(e.to_string().contains("headers"), "{e}");
     }
 
     /// A frame read by the end it was not meant for is a protocol error, not a frame to

@@ -355,16 +355,19 @@ impl ReplySink for Shared {
             ResponseBodySource::Full(body) => {
                 let sent = self.out.send(ToMaster::Response { req, head, body }).is_ok();
                 self.finished();
-                sent
+                sent && self.is_open()
             }
             ResponseBodySource::Stream { stream, heartbeat } => {
                 let Some(me) = self.me.upgrade() else {
                     self.finished();
                     return false;
                 };
+                // Finished when the task ends, or when it is dropped unfinished (the
+                // runtime stopping): the drain count must not wait for it.
+                let done = Finished(Arc::clone(&me));
                 self.rt.spawn(async move {
+                    let _done = done;
                     me.forward(req, head, stream, heartbeat).await;
-                    me.finished();
                 });
                 self.is_open()
             }
@@ -382,6 +385,15 @@ impl ReplySink for Shared {
 
     fn is_open(&self) -> bool {
         self.open.load(Ordering::Acquire)
+    }
+}
+
+/// Calls `finished()` once, when dropped.
+struct Finished(Arc<Shared>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        self.0.finished();
     }
 }
 
