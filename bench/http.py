@@ -26,7 +26,8 @@ For each: wrk -t2 -c64 for --duration seconds after a warm-up, repeated --rounds
 (utime+stime of the server's processes over the run / requests). With --pinned the
 server runs on CPU 0 only and wrk -t1 on CPU 1. With --baseline SO every via target also
 runs on that other build of via.so (NAME@base), in the same rounds: a before/after of a
-change on a machine whose speed drifts.
+change on a machine whose speed drifts (a second table gives the ratios round by round and
+their median).
 
 Usage: bench/http.py [--duration 10] [--rounds 3] [--pinned] [--only via-hello,ceiling]
                      [--baseline /path/to/other/libvia.so]
@@ -292,6 +293,25 @@ def main():
         vs_php, vs_php_cpu = versus(med.get(f"via-{kind}-php") if peer else None, m)
         print(f"| {name} | {m['rps']:.0f} | {m['p99_ms']:.2f} | {m['cpu_us']:.2f} | {ratio} | {cpu} "
               f"| {vs} | {vs_cpu} | {vs_php} | {vs_php_cpu} |")
+
+    if args.baseline:
+        paired(results)
+
+
+def paired(results):
+    """Each via target against its `@base` run of the same round: the ratios per round and
+    their median, steadier than a ratio of two medians when the machine drifts."""
+    print("\n| target | req/s now / base, per round | median | CPU now / base, per round | median |")
+    print("|---|---|---:|---|---:|")
+    for name, rs in results.items():
+        base = results.get(f"{name}@base")
+        if name.endswith("@base") or not base:
+            continue
+        row = []
+        for key in ("rps", "cpu_us"):
+            ratios = [now[key] / then[key] for now, then in zip(rs, base)]
+            row += [" ".join(f"{x:.2f}" for x in ratios), f"{statistics.median(ratios):.3f}×"]
+        print(f"| {name} | {' | '.join(row)} |")
 
 
 if __name__ == "__main__":
