@@ -137,32 +137,42 @@ pub fn negotiate(accept_encoding: Option<&HeaderValue>) -> Coding {
 /// Whether a media type gains from compression (text, JSON, JS, XML, SVG, event streams…);
 /// images, archives, audio and video are already compressed.
 pub fn is_compressible(content_type: Option<&HeaderValue>) -> bool {
+    // Compared in place, ignoring case: no lower-cased copy per answer.
     let Some(ct) = content_type.and_then(|v| v.to_str().ok()) else { return false };
-    let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let (top, sub) = mime.split_once('/').unwrap_or((mime.as_str(), ""));
-    match top {
-        "text" => true,
-        "application" => {
-            matches!(
-                sub,
-                "json"
-                    | "javascript"
-                    | "ecmascript"
-                    | "xml"
-                    | "xhtml+xml"
-                    | "rss+xml"
-                    | "atom+xml"
-                    | "manifest+json"
-                    | "ld+json"
-                    | "wasm"
-                    | "x-javascript"
-                    | "graphql-response+json"
-            ) || sub.ends_with("+json")
-                || sub.ends_with("+xml")
-        }
-        "image" => matches!(sub, "svg+xml" | "x-icon" | "vnd.microsoft.icon" | "bmp"),
-        "font" => matches!(sub, "ttf" | "otf"),
-        _ => false,
+    let mime = ct.split(';').next().unwrap_or("").trim();
+    let (top, sub) = mime.split_once('/').unwrap_or((mime, ""));
+    let is = |s: &str, name: &str| s.eq_ignore_ascii_case(name);
+    let ends = |s: &str, suffix: &str| {
+        s.len() >= suffix.len()
+            && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    };
+    if is(top, "text") {
+        true
+    } else if is(top, "application") {
+        [
+            "json",
+            "javascript",
+            "ecmascript",
+            "xml",
+            "xhtml+xml",
+            "rss+xml",
+            "atom+xml",
+            "manifest+json",
+            "ld+json",
+            "wasm",
+            "x-javascript",
+            "graphql-response+json",
+        ]
+        .iter()
+        .any(|n| is(sub, n))
+            || ends(sub, "+json")
+            || ends(sub, "+xml")
+    } else if is(top, "image") {
+        ["svg+xml", "x-icon", "vnd.microsoft.icon", "bmp"].iter().any(|n| is(sub, n))
+    } else if is(top, "font") {
+        is(sub, "ttf") || is(sub, "otf")
+    } else {
+        false
     }
 }
 
@@ -364,10 +374,25 @@ mod tests {
             "application/json",
             "image/svg+xml",
             "application/vnd.api+json",
+            "TEXT/Plain",
+            " Application/JSON ; charset=utf-8",
+            "application/Atom+XML",
+            "application/problem+JSON",
+            "Font/TTF",
+            "text",
         ] {
             assert!(is_compressible(Some(&hv(t))), "{t}");
         }
-        for t in ["image/png", "application/zip", "video/mp4", "application/octet-stream"] {
+        for t in [
+            "image/png",
+            "application/zip",
+            "video/mp4",
+            "application/octet-stream",
+            "application/json5",
+            "application/+jso",
+            "textual/plain",
+            "",
+        ] {
             assert!(!is_compressible(Some(&hv(t))), "{t}");
         }
         assert!(!is_compressible(None));
