@@ -34,13 +34,26 @@ pub fn check_host(version: Version, headers: &HeaderMap) -> Result<(), Refusal> 
         return Err(bad("more than one Host header"));
     }
     let value = host.as_bytes();
-    if value.is_empty() {
+    if value.is_empty() || plain_host(value) {
         return Ok(());
     }
     match http::uri::Authority::try_from(value) {
         Ok(a) if !a.as_str().contains('@') => Ok(()),
         _ => Err(bad("invalid Host header")),
     }
+}
+
+/// The common `Host` — a name or IPv4 address (letters, digits, `-`, `.`), and maybe a port
+/// of 1 to 5 digits — accepted without `Authority`'s parse (which copies the value first).
+/// Anything else goes to that parse; this only ever accepts what it would.
+fn plain_host(v: &[u8]) -> bool {
+    let (name, port) = match v.iter().position(|&b| b == b':') {
+        Some(i) => (&v[..i], Some(&v[i + 1..])),
+        None => (v, None),
+    };
+    !name.is_empty()
+        && name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+        && port.is_none_or(|p| (1..=5).contains(&p.len()) && p.iter().all(u8::is_ascii_digit))
 }
 
 /// RFC 9112 §6.1: the only transfer coding we decode is a single `chunked`. Anything else
@@ -94,6 +107,67 @@ mod tests {
         assert!(check_host(h11, &with("host", &["user@a"])).is_err());
         assert!(check_host(h11, &with("host", &["a/b"])).is_err());
         assert!(check_host(Version::HTTP_2, &HeaderMap::new()).is_ok());
+    }
+
+    /// The fast path never accepts a value the full parse refuses, and takes the common ones.
+    #[test]
+    fn plain_hosts_are_a_subset_of_what_authority_accepts() {
+        let samples = [
+            "example.com",
+            "127.0.0.1:8080",
+            "a",
+            "a-b.c:1",
+            "localhost:65535",
+            "host:99999",
+            "a:",
+            ":80",
+            "a:b",
+            "a:123456",
+            "a..b",
+            "-a",
+            "a.",
+            "A.B",
+            "a_b",
+            "a b",
+            "a/b",
+            "[::1]:80",
+            "user@a",
+            "a:80:80",
+            "%41",
+            "é.com",
+            "a\tb",
+        ];
+        for s in samples {
+            if plain_host(s.as_bytes()) {
+                assert!(
+                    http::uri::Authority::try_from(s.as_bytes()).is_ok(),
+                    "{s:?} taken but refused by the parse"
+                );
+            }
+        }
+        for s in ["example.com", "127.0.0.1:8080", "localhost:65535", "a-b.c:1"] {
+            assert!(plain_host(s.as_bytes()), "{s:?} takes the fast path");
+        }
+        // Exhaustive over short values of the characters that matter.
+        let alphabet = b"a1-.:_@ [";
+        let mut v = Vec::new();
+        for n in 1..=4u32 {
+            for i in 0..alphabet.len().pow(n) {
+                v.clear();
+                let mut k = i;
+                for _ in 0..n {
+                    v.push(alphabet[k % alphabet.len()]);
+                    k /= alphabet.len();
+                }
+                if plain_host(&v) {
+                    assert!(
+                        http::uri::Authority::try_from(&v[..]).is_ok(),
+                        "{:?}",
+                        String::from_utf8_lossy(&v)
+                    );
+                }
+            }
+        }
     }
 
     #[test]
