@@ -794,21 +794,26 @@ mod tests {
         Bytes::copy_from_slice(s.as_bytes())
     }
 
-    fn request_to(method: Method, uri: Uri) -> WireRequest {
-        WireRequest {
-            head: RequestHead {
-                id: 8,
-                method,
-                uri,
-                version: Version::HTTP_2,
-                headers: HeaderMap::new(),
-                remote: "[::1]:9".parse().unwrap(),
-                local: "[::1]:443".parse().unwrap(),
-                tls: true,
-                trace: None,
-            },
-            body: WireBody::Empty,
-        }
+    /// A plain request: no headers, no trace.
+    fn request(
+        method: Method,
+        uri: &'static str,
+        version: Version,
+        (remote, local): (&str, &str),
+        body: WireBody,
+    ) -> ToLink {
+        let head = RequestHead {
+            id: 6,
+            method,
+            uri: Uri::from_static(uri),
+            version,
+            headers: HeaderMap::new(),
+            remote: remote.parse().unwrap(),
+            local: local.parse().unwrap(),
+            tls: version == Version::HTTP_2,
+            trace: None,
+        };
+        ToLink::Request { request: Box::new(WireRequest { head, body }) }
     }
 
     fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
@@ -862,41 +867,21 @@ mod tests {
                     },
                 }),
             },
-            ToLink::Request {
-                request: Box::new(WireRequest {
-                    head: RequestHead {
-                        id: 6,
-                        method: Method::GET,
-                        uri: Uri::from_static("https://example.com:8443/a/b?c"),
-                        version: Version::HTTP_2,
-                        headers: HeaderMap::new(),
-                        remote: "[::1]:1".parse().unwrap(),
-                        local: "[fe80::1%3]:2".parse().unwrap(),
-                        tls: false,
-                        trace: None,
-                    },
-                    body: WireBody::Bytes(b("body")),
-                }),
-            },
-            ToLink::Request {
-                request: Box::new(WireRequest {
-                    head: RequestHead {
-                        id: 7,
-                        method: Method::OPTIONS,
-                        uri: Uri::from_static("*"),
-                        version: Version::HTTP_10,
-                        headers: HeaderMap::new(),
-                        remote: "10.0.0.1:65535".parse().unwrap(),
-                        local: "0.0.0.0:0".parse().unwrap(),
-                        tls: false,
-                        trace: None,
-                    },
-                    body: WireBody::Empty,
-                }),
-            },
-            ToLink::Request {
-                request: Box::new(request_to(Method::CONNECT, Uri::from_static("example.com:443"))),
-            },
+            request(
+                Method::GET,
+                "https://example.com:8443/a/b?c",
+                Version::HTTP_2,
+                ("[::1]:1", "[fe80::1%3]:2"),
+                WireBody::Bytes(b("body")),
+            ),
+            request(Method::OPTIONS, "*", Version::HTTP_10, ("10.0.0.1:65535", "0.0.0.0:0"), WireBody::Empty),
+            request(
+                Method::CONNECT,
+                "example.com:443",
+                Version::HTTP_2,
+                ("[::1]:9", "[::1]:443"),
+                WireBody::Empty,
+            ),
             ToLink::StreamClosed { stream: 1 },
             ToLink::Pause { stream: 2 },
             ToLink::Resume { stream: 3 },

@@ -176,8 +176,9 @@ enum ReplyTo {
 /// Takes the answers of requests that no task waits for: a worker's link writes them to
 /// the master as they come, with no channel and no task per request.
 pub trait ReplySink: Send + Sync {
-    /// The answer to request `id`; false when it cannot reach the client any more.
-    fn send(&self, id: u64, start: ResponseStart) -> bool;
+    /// The answer to request `id`; false when it cannot reach the client any more. (Takes
+    /// the reply's reference: a streamed answer keeps the sink for its task.)
+    fn send(self: Arc<Self>, id: u64, start: ResponseStart) -> bool;
     /// Request `id` was dropped unanswered.
     fn unanswered(&self, id: u64);
     /// Whether answers still reach their clients.
@@ -262,7 +263,7 @@ mod tests {
     }
 
     impl ReplySink for Log {
-        fn send(&self, id: u64, start: ResponseStart) -> bool {
+        fn send(self: Arc<Self>, id: u64, start: ResponseStart) -> bool {
             self.events.lock().unwrap().push(format!("send {id} {}", start.status.as_u16()));
             self.is_open()
         }

@@ -240,9 +240,6 @@ enum Got {
     TimedOut,
 }
 
-/// Bodies up to this size are copied behind the head and sent with it as one buffer.
-const SMALL_BODY: usize = 2048;
-
 struct Conn<'s> {
     io: TcpStream,
     buf: BytesMut,
@@ -327,9 +324,12 @@ impl<'s> Conn<'s> {
                     Parse::Hyper => return Next::Hyper(self.io, self.buf.freeze()),
                     Parse::Partial => {}
                 }
-                let deadline = || match head_started {
-                    true => *head_since.get_or_insert_with(Instant::now) + limits.header_timeout,
-                    false => *idle_since.get_or_insert_with(Instant::now) + limits.keepalive_timeout,
+                let deadline = || {
+                    if head_started {
+                        *head_since.get_or_insert_with(Instant::now) + limits.header_timeout
+                    } else {
+                        *idle_since.get_or_insert_with(Instant::now) + limits.keepalive_timeout
+                    }
                 };
                 let idle = self.buf.is_empty();
                 match self.read(deadline, idle).await {
@@ -526,7 +526,7 @@ impl<'s> Conn<'s> {
     async fn write_out(&mut self, mut body: &[u8]) -> bool {
         // A small body joins the head: one buffer is one `send`, cheaper in the kernel than
         // a `sendmsg` of two (the copy costs less than the iovec import).
-        if body.len() <= SMALL_BODY {
+        if body.len() <= stream_conn::SMALL_SEND {
             self.out.extend_from_slice(body);
             body = &[];
         }

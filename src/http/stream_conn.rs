@@ -296,9 +296,10 @@ async fn write_head(
 const BATCH_FRAMES: usize = 16;
 /// Bytes one batched write carries at most.
 const BATCH_BYTES: usize = 64 * 1024;
-/// Frames up to this many bytes in all (with their chunk framing) are sent from one
-/// contiguous copy.
-const SMALL_SEND: usize = 2048;
+/// Up to this many bytes, copying pieces into one buffer and sending it with `send` costs
+/// less than `sendmsg` importing an iovec array for them: event frames (with their chunk
+/// framing) here, and a whole answer's head and body in `h1`.
+pub(super) const SMALL_SEND: usize = 2048;
 
 /// What a stream's writer does with the bytes its client sends meanwhile.
 pub(super) enum Input<'a> {

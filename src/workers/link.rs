@@ -19,7 +19,7 @@
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStringExt;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -54,11 +54,10 @@ struct StreamCtl {
 /// request: an answer becomes a frame on the link as it is given, with no task and no
 /// channel per request; only a stream gets a task (to forward its chunks).
 struct Shared {
-    me: Weak<Shared>,
     dispatcher: Arc<dyn Dispatcher>,
     out: mpsc::UnboundedSender<ToMaster>,
     /// False once the master is gone.
-    open: Arc<AtomicBool>,
+    open: AtomicBool,
     rt: tokio::runtime::Handle,
     streams: Mutex<FxHashMap<u64, StreamCtl>>,
     /// Requests whose answer (or stream) is not finished.
@@ -95,9 +94,7 @@ const LINGER: Duration = Duration::from_secs(2);
 
 /// The worker's handle on its link.
 pub struct Link {
-    out: mpsc::UnboundedSender<ToMaster>,
     seq: AtomicU64,
-    open: Arc<AtomicBool>,
     shared: Arc<Shared>,
     /// Tells the writer to finish, and the writer's task.
     writer: Mutex<Option<(Trigger, tokio::task::JoinHandle<()>)>>,
@@ -121,14 +118,13 @@ impl Link {
         let rt = runtime.handle();
         let (read, write) = ipc::async_stream(fd, &rt)?.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
-        let open = Arc::new(AtomicBool::new(true));
         let close_writer = Trigger::new();
         let writer = rt.spawn(write_until(write, out_rx, close_writer.subscribe()));
-        let shared = Arc::new_cyclic(|me| Shared {
-            me: me.clone(),
+        rt.spawn(report_stats(Arc::clone(&stats), out.clone()));
+        let shared = Arc::new(Shared {
             dispatcher,
-            out: out.clone(),
-            open: Arc::clone(&open),
+            out,
+            open: AtomicBool::new(true),
             rt: rt.clone(),
             streams: Mutex::default(),
             in_flight: AtomicUsize::new(0),
@@ -139,11 +135,8 @@ impl Link {
             stats: Arc::clone(&stats),
         });
         rt.spawn(read_frames(read, Arc::clone(&shared), on_event));
-        rt.spawn(report_stats(stats, out.clone()));
         Ok(Self {
-            out,
             seq: AtomicU64::new(1),
-            open,
             shared,
             writer: Mutex::new(Some((close_writer, writer))),
             runtime: Some(runtime),
@@ -178,7 +171,7 @@ impl Link {
     }
 
     pub fn send(&self, f: ToMaster) -> bool {
-        self.out.send(f).is_ok()
+        self.shared.out.send(f).is_ok()
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -202,7 +195,7 @@ impl Link {
     }
 
     pub fn is_open(&self) -> bool {
-        self.open.load(Ordering::Acquire)
+        self.shared.is_open()
     }
 }
 
@@ -349,7 +342,7 @@ fn text(b: Bytes) -> String {
 }
 
 impl ReplySink for Shared {
-    fn send(&self, req: u64, start: ResponseStart) -> bool {
+    fn send(self: Arc<Self>, req: u64, start: ResponseStart) -> bool {
         let head = WireHead { status: start.status, reason: start.reason, headers: start.headers };
         match start.body {
             ResponseBodySource::Full(body) => {
@@ -358,18 +351,16 @@ impl ReplySink for Shared {
                 sent && self.is_open()
             }
             ResponseBodySource::Stream { stream, heartbeat } => {
-                let Some(me) = self.me.upgrade() else {
-                    self.finished();
-                    return false;
-                };
+                let open = self.is_open();
                 // Finished when the task ends, or when it is dropped unfinished (the
                 // runtime stopping): the drain count must not wait for it.
-                let done = Finished(Arc::clone(&me));
-                self.rt.spawn(async move {
+                let done = Finished(Arc::clone(&self));
+                let rt = self.rt.clone();
+                rt.spawn(async move {
                     let _done = done;
-                    me.forward(req, head, stream, heartbeat).await;
+                    self.forward(req, head, stream, heartbeat).await;
                 });
-                self.is_open()
+                open
             }
         }
     }
