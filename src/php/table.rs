@@ -21,11 +21,12 @@ use ext_php_rs::zend::ce;
 
 use ext_php_rs::ffi;
 use smallvec::SmallVec;
+use std::mem::MaybeUninit;
 
 use super::args::{Array, ByteStr, Int};
 use super::convert;
 use super::errors::{table_error, type_err, type_name, value_err, via_err};
-use crate::table::{ColumnType, Table as Core, TableError, Value, ValueRef};
+use crate::table::{same_key, ColumnType, Table as Core, TableError, Value, ValueRef};
 
 fn canonical_int(key: &[u8]) -> Option<i64> {
     let digits = key.strip_prefix(b"-").unwrap_or(key);
@@ -38,45 +39,79 @@ fn canonical_int(key: &[u8]) -> Option<i64> {
     std::str::from_utf8(key).ok()?.parse().ok()
 }
 
-/// A row's values copied out from under the table's lock, so that no PHP value is made
+/// A row's value bytes copied out from under the table's lock, so that no PHP value is made
 /// while it is held: making one may allocate, and a PHP allocation past `memory_limit`
-/// bails out with a `longjmp` that would skip the lock's release.
-#[derive(Default)]
+/// bails out with a `longjmp` that would skip the lock's release. One copy of the whole
+/// row, on the stack for the usual small rows.
 struct RowCopy {
-    cells: SmallVec<[Cell; 8]>,
-    /// The string columns' bytes, one after the other.
-    text: SmallVec<[u8; 256]>,
+    stack: [MaybeUninit<u8>; ROW_ON_STACK],
+    heap: Vec<u8>,
+    len: usize,
 }
 
-enum Cell {
-    Int(i64),
-    Float(f64),
-    Str(std::ops::Range<usize>),
-}
+/// Rows up to this many value bytes are copied to the stack.
+const ROW_ON_STACK: usize = 512;
 
 impl RowCopy {
     #[inline]
-    fn push(&mut self, v: ValueRef<'_>) {
-        let cell = match v {
-            ValueRef::Int(n) => Cell::Int(n),
-            ValueRef::Float(f) => Cell::Float(f),
-            ValueRef::Str(s) => {
-                let at = self.text.len();
-                self.text.extend_from_slice(s);
-                Cell::Str(at..self.text.len())
-            }
-        };
-        self.cells.push(cell);
+    fn new() -> Self {
+        Self { stack: [MaybeUninit::uninit(); ROW_ON_STACK], heap: Vec::new(), len: 0 }
     }
 
-    // In line, with `convert`'s in-line constructors (see there).
     #[inline]
-    fn zval(&self, i: usize) -> Zval {
-        match &self.cells[i] {
-            Cell::Int(n) => convert::long(*n),
-            Cell::Float(f) => convert::double(*f),
-            Cell::Str(r) => convert::bytes(&self.text[r.clone()]),
+    fn fill(&mut self, row: &[u8]) {
+        self.len = row.len();
+        if row.len() <= ROW_ON_STACK {
+            // SAFETY: `row.len()` bytes fit the stack buffer; the two do not overlap.
+            unsafe { std::ptr::copy_nonoverlapping(row.as_ptr(), self.stack.as_mut_ptr().cast(), row.len()) };
+        } else {
+            self.heap.extend_from_slice(row);
         }
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        if self.len <= ROW_ON_STACK {
+            // SAFETY: `fill` wrote the first `len` bytes (none when it was not called).
+            unsafe { std::slice::from_raw_parts(self.stack.as_ptr().cast(), self.len) }
+        } else {
+            &self.heap
+        }
+    }
+}
+
+/// One value copied out from under the table's lock (see `RowCopy`).
+enum ValueCopy {
+    Int(i64),
+    Float(f64),
+    Str(SmallVec<[u8; 64]>),
+}
+
+impl ValueCopy {
+    fn of(v: ValueRef<'_>) -> Self {
+        match v {
+            ValueRef::Int(n) => Self::Int(n),
+            ValueRef::Float(f) => Self::Float(f),
+            ValueRef::Str(s) => Self::Str(SmallVec::from_slice(s)),
+        }
+    }
+
+    fn zval(&self) -> Zval {
+        match self {
+            Self::Int(n) => convert::long(*n),
+            Self::Float(f) => convert::double(*f),
+            Self::Str(s) => convert::bytes(s),
+        }
+    }
+}
+
+// In line, with `convert`'s in-line constructors (see there).
+#[inline]
+fn value_ref_zval(v: ValueRef<'_>) -> Zval {
+    match v {
+        ValueRef::Int(n) => convert::long(n),
+        ValueRef::Float(f) => convert::double(f),
+        ValueRef::Str(s) => convert::bytes(s),
     }
 }
 
@@ -103,9 +138,10 @@ pub struct Table {
     /// For a column named like a canonical integer ("7"), that integer: PHP stores such
     /// an array key as an int, so rows use it as one.
     int_names: Vec<Option<i64>>,
-    /// PHP's own hash of each column name (as arrays keep it for their keys): `set()`
-    /// matches an array's keys to columns by it before comparing bytes.
-    name_hashes: Vec<u64>,
+    /// PHP's own hash of each column name (as arrays keep it for their keys) and the name's
+    /// bytes: `set()` matches an array's keys to columns by the hash, then compares the
+    /// bytes in line.
+    names: Vec<(u64, Box<[u8]>)>,
 }
 
 impl Table {
@@ -121,8 +157,8 @@ impl Table {
     /// The column named by the string array key `name` whose hash is `h`.
     #[inline]
     fn column_by_hash(&self, method: &str, name: &[u8], h: u64) -> PhpResult<usize> {
-        for (col, &nh) in self.name_hashes.iter().enumerate() {
-            if nh == h && self.keys[col].as_bytes() == name {
+        for (col, (nh, bytes)) in self.names.iter().enumerate() {
+            if *nh == h && same_key(bytes, name) {
                 return Ok(col);
             }
         }
@@ -325,8 +361,8 @@ impl Table {
         let core = Core::new(rows as usize, cols, key_max_length as usize).map_err(|e| table_error(m, e))?;
         let keys: Vec<_> = core.columns().iter().map(|c| ZendStr::new(&c.name, false)).collect();
         let int_names = core.columns().iter().map(|c| canonical_int(c.name.as_bytes())).collect();
-        let name_hashes = php_hashes(&keys);
-        Ok(Self { core, keys, int_names, name_hashes })
+        let names = php_hashes(&keys).into_iter().zip(keys.iter().map(|k| k.as_bytes().into())).collect();
+        Ok(Self { core, keys, int_names, names })
     }
 
     /// Writes the given columns of $key's row, creating the row (other columns 0 or "")
@@ -372,18 +408,19 @@ impl Table {
     #[inline]
     pub fn get(&self, key: ByteStr, column: Option<ByteStr>) -> PhpResult<convert::Ret> {
         let m = "get";
-        let mut copy = RowCopy::default();
         if let Some(c) = column {
             let col = self.column(m, &c)?;
-            let found = self.core.read_column(&key, col, |v| copy.push(v)).map_err(|e| table_error(m, e))?;
-            return Ok(convert::Ret(if found.is_some() { copy.zval(0) } else { Zval::null() }));
+            let found = self.core.read_column(&key, col, ValueCopy::of).map_err(|e| table_error(m, e))?;
+            return Ok(convert::Ret(found.map_or_else(Zval::null, |v| v.zval())));
         }
-        if !self.core.read_row(&key, |_, v| copy.push(v)).map_err(|e| table_error(m, e))? {
+        let mut copy = RowCopy::new();
+        if !self.core.read_row_bytes(&key, |b| copy.fill(b)).map_err(|e| table_error(m, e))? {
             return Ok(convert::Ret(Zval::null()));
         }
+        let bytes = copy.bytes();
         let mut row = ZendHashTable::with_capacity(self.keys.len() as u32);
         for (i, name) in self.keys.iter().enumerate() {
-            let mut value = copy.zval(i);
+            let mut value = value_ref_zval(self.core.value_in(bytes, i));
             // SAFETY: `row` is a new array that has no key yet, and the names are distinct;
             // the array takes its own reference to the name and takes `value` over. A name
             // like "7" is the int key 7, as PHP itself would store it.

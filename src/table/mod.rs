@@ -571,8 +571,13 @@ impl Table {
         let g = self.lock();
         match self.find(key, hash) {
             (Some((_, r)), _) => {
-                let (start, len) = self.values_range();
-                self.begin_change(&g, r, start, len);
+                // One column written saves only its bytes for the undo, so a wide row costs
+                // nothing when one number of it changes; more save the row's values.
+                let (from, len) = match values {
+                    [(col, _)] => (self.columns[*col].offset, self.columns[*col].kind.size()),
+                    _ => self.values_range(),
+                };
+                self.begin_change(&g, r, from, len);
                 for (col, v) in values {
                     self.write_value(r, *col, v);
                 }
@@ -596,21 +601,44 @@ impl Table {
             .map(|(_, r)| (0..self.columns.len()).map(|c| self.read_value(r, c)).collect()))
     }
 
-    /// Calls `f` with every column's value of the row, in column order, while the row is
-    /// locked (no copy out of the shared memory); `false` when there is no such row. `f`
-    /// must be short: every process waits for it.
-    pub fn read_row(&self, key: &[u8], mut f: impl FnMut(usize, ValueRef<'_>)) -> Result<bool, TableError> {
+    /// Calls `f` with the bytes of the row's values, every column as the row lays them out,
+    /// while the row is locked (no copy out of the shared memory); `false` when there is no
+    /// such row. `f` must be short, as every process waits for it: copy the bytes out, then
+    /// read columns from the copy with `value_in`.
+    pub fn read_row_bytes(&self, key: &[u8], f: impl FnOnce(&[u8])) -> Result<bool, TableError> {
         self.check_key(key)?;
         let hash = self.hash_key(key);
         let _g = self.lock();
         let Some((_, r)) = self.find(key, hash).0 else { return Ok(false) };
-        for c in 0..self.columns.len() {
-            f(c, self.value_ref(r, c));
-        }
+        let (start, len) = self.values_range();
+        // SAFETY: the values lie inside row r, read while the lock (`_g`) is held.
+        f(unsafe { std::slice::from_raw_parts(self.mem.row(r).add(start), len) });
         Ok(true)
     }
 
-    /// `read_row` for one column.
+    /// Bytes of a row's values, as `read_row_bytes` shows them.
+    pub fn row_bytes_len(&self) -> usize {
+        self.values_range().1
+    }
+
+    /// Column `col` of a row's value bytes (a copy of what `read_row_bytes` showed; shorter
+    /// bytes panic). A string's length is clamped to its column, as in the row.
+    #[inline]
+    pub fn value_in<'a>(&self, row: &'a [u8], col: usize) -> ValueRef<'a> {
+        let c = &self.columns[col];
+        let at = c.offset - values_start(self.key_max);
+        let word = |at: usize| -> [u8; 8] { row[at..at + 8].try_into().expect("8 bytes") };
+        match c.kind {
+            ColumnType::Int => ValueRef::Int(i64::from_ne_bytes(word(at))),
+            ColumnType::Float => ValueRef::Float(f64::from_ne_bytes(word(at))),
+            ColumnType::Str(max) => {
+                let len = u32::from_ne_bytes(row[at..at + 4].try_into().expect("4 bytes")) as usize;
+                ValueRef::Str(&row[at + 4..at + 4 + len.min(max)])
+            }
+        }
+    }
+
+    /// One column of the row, given to `f` while the row is locked (see `read_row_bytes`).
     pub fn read_column<R>(
         &self,
         key: &[u8],
@@ -800,7 +828,7 @@ impl Table {
 /// Whether two short byte strings (keys, column names) are equal: word compares in line
 /// instead of a call to `memcmp` per probe that matched the hash.
 #[inline]
-fn same_key(a: &[u8], b: &[u8]) -> bool {
+pub fn same_key(a: &[u8], b: &[u8]) -> bool {
     fn word(s: &[u8], at: usize) -> u64 {
         u64::from_ne_bytes(s[at..at + 8].try_into().expect("8 bytes"))
     }
@@ -864,6 +892,28 @@ mod tests {
         assert!(!t.del(b"a").unwrap());
         assert_eq!(t.get(b"a").unwrap(), None);
         assert_eq!(t.count(), 0);
+    }
+
+    #[test]
+    fn a_copy_of_the_row_bytes_reads_as_the_row() {
+        let t = Table::new(4, schema(), 16).unwrap();
+        let mut copy = Vec::new();
+        assert!(!t.read_row_bytes(b"a", |b| copy = b.to_vec()).unwrap(), "no row yet");
+        assert!(copy.is_empty());
+        for name in [&b""[..], b"al", b"12345678"] {
+            t.set(b"a", &[(0, ValueRef::Str(name)), (1, ValueRef::Int(-3)), (2, ValueRef::Float(0.5))])
+                .unwrap();
+            assert!(t.read_row_bytes(b"a", |b| copy = b.to_vec()).unwrap());
+            assert_eq!(copy.len(), t.row_bytes_len());
+            let got: Vec<Value> = (0..3)
+                .map(|c| match t.value_in(&copy, c) {
+                    ValueRef::Int(n) => Value::Int(n),
+                    ValueRef::Float(f) => Value::Float(f),
+                    ValueRef::Str(s) => Value::Str(s.to_vec()),
+                })
+                .collect();
+            assert_eq!(Some(got), t.get(b"a").unwrap(), "name {name:?}");
+        }
     }
 
     #[test]

@@ -49,16 +49,30 @@ fn siphash<const C: usize, const D: usize>(k: &SipKey, m: &[u8]) -> u64 {
         rounds::<C>(&mut v);
         v[0] ^= w;
     }
-    let mut last = (m.len() as u64) << 56;
-    for (i, &b) in chunks.remainder().iter().enumerate() {
-        last |= u64::from(b) << (8 * i);
-    }
+    let last = (m.len() as u64) << 56 | tail(chunks.remainder());
     v[3] ^= last;
     rounds::<C>(&mut v);
     v[0] ^= last;
     v[2] ^= 0xff;
     rounds::<D>(&mut v);
     v[0] ^ v[1] ^ v[2] ^ v[3]
+}
+
+/// The last 0 to 7 bytes as a little-endian word, read in at most two loads, not byte by
+/// byte: overlapping reads put the same byte at the same place, so or-ing them is exact.
+#[inline(always)]
+fn tail(b: &[u8]) -> u64 {
+    let n = b.len();
+    debug_assert!(n < 8);
+    if n >= 4 {
+        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+        u64::from(lo) | u64::from(hi) << (8 * (n - 4))
+    } else if n > 0 {
+        u64::from(b[0]) | u64::from(b[n / 2]) << (8 * (n / 2)) | u64::from(b[n - 1]) << (8 * (n - 1))
+    } else {
+        0
+    }
 }
 
 #[inline(always)]
