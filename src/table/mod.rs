@@ -394,26 +394,39 @@ impl Table {
 
     // ---- lookups ----
 
-    /// The slot holding `key`, or where it would go (the first tombstone or empty slot).
-    fn find(&self, key: &[u8], hash: u64) -> (Option<(usize, u32)>, Option<usize>) {
-        let mut i = hash as usize & self.mem.slot_mask();
-        let mut insert_at = None;
-        for _ in 0..=self.mem.slot_mask() {
+    /// The slot and row holding `key`.
+    #[inline]
+    fn lookup(&self, key: &[u8], hash: u64) -> Option<(usize, u32)> {
+        let mask = self.mem.slot_mask();
+        let mut i = hash as usize & mask;
+        for _ in 0..=mask {
             match self.mem.slot(i) {
-                EMPTY => return (None, insert_at.or(Some(i))),
-                TOMB => {
-                    insert_at.get_or_insert(i);
-                }
+                EMPTY => return None,
+                TOMB => {}
                 v => {
                     let r = v - 1;
                     if self.mem.row_hash(r) == hash && same_key(self.mem.row_key(r), key) {
-                        return (Some((i, r)), None);
+                        return Some((i, r));
                     }
                 }
             }
-            i = (i + 1) & self.mem.slot_mask();
+            i = (i + 1) & mask;
         }
-        (None, insert_at)
+        None
+    }
+
+    /// Where a key that `lookup` did not find goes: the first tombstone or empty slot of
+    /// its probe.
+    fn free_slot(&self, hash: u64) -> Option<usize> {
+        let mask = self.mem.slot_mask();
+        let mut i = hash as usize & mask;
+        for _ in 0..=mask {
+            if matches!(self.mem.slot(i), EMPTY | TOMB) {
+                return Some(i);
+            }
+            i = (i + 1) & mask;
+        }
+        None
     }
 
     fn check_key(&self, key: &[u8]) -> Result<(), TableError> {
@@ -564,13 +577,13 @@ impl Table {
     /// Writes the given columns of `key`'s row, creating it (other columns zero) if needed.
     pub fn set(&self, key: &[u8], values: &[(usize, ValueRef<'_>)]) -> Result<(), TableError> {
         self.check_key(key)?;
+        let hash = self.hash_key(key);
         for (col, v) in values {
             self.check_value(*col, v)?;
         }
-        let hash = self.hash_key(key);
         let g = self.lock();
-        match self.find(key, hash) {
-            (Some((_, r)), _) => {
+        match self.lookup(key, hash) {
+            Some((_, r)) => {
                 // One column written saves only its bytes for the undo, so a wide row costs
                 // nothing when one number of it changes; more save the row's values.
                 let (from, len) = match values {
@@ -583,8 +596,8 @@ impl Table {
                 }
                 self.end_change(&g);
             }
-            (None, at) => {
-                self.insert(&g, key, hash, at, values)?;
+            None => {
+                self.insert(&g, key, hash, self.free_slot(hash), values)?;
             }
         }
         Ok(())
@@ -596,8 +609,7 @@ impl Table {
         let hash = self.hash_key(key);
         let _g = self.lock();
         Ok(self
-            .find(key, hash)
-            .0
+            .lookup(key, hash)
             .map(|(_, r)| (0..self.columns.len()).map(|c| self.read_value(r, c)).collect()))
     }
 
@@ -609,7 +621,7 @@ impl Table {
         self.check_key(key)?;
         let hash = self.hash_key(key);
         let _g = self.lock();
-        let Some((_, r)) = self.find(key, hash).0 else { return Ok(false) };
+        let Some((_, r)) = self.lookup(key, hash) else { return Ok(false) };
         let (start, len) = self.values_range();
         // SAFETY: the values lie inside row r, read while the lock (`_g`) is held.
         f(unsafe { std::slice::from_raw_parts(self.mem.row(r).add(start), len) });
@@ -648,7 +660,7 @@ impl Table {
         self.check_key(key)?;
         let hash = self.hash_key(key);
         let _g = self.lock();
-        Ok(self.find(key, hash).0.map(|(_, r)| f(self.value_ref(r, col))))
+        Ok(self.lookup(key, hash).map(|(_, r)| f(self.value_ref(r, col))))
     }
 
     /// One column of the row.
@@ -656,14 +668,14 @@ impl Table {
         self.check_key(key)?;
         let hash = self.hash_key(key);
         let _g = self.lock();
-        Ok(self.find(key, hash).0.map(|(_, r)| self.read_value(r, col)))
+        Ok(self.lookup(key, hash).map(|(_, r)| self.read_value(r, col)))
     }
 
     pub fn exists(&self, key: &[u8]) -> Result<bool, TableError> {
         self.check_key(key)?;
         let hash = self.hash_key(key);
         let _g = self.lock();
-        Ok(self.find(key, hash).0.is_some())
+        Ok(self.lookup(key, hash).is_some())
     }
 
     /// Removes the row; `false` when there was none.
@@ -671,7 +683,7 @@ impl Table {
         self.check_key(key)?;
         let hash = self.hash_key(key);
         let g = self.lock();
-        let Some((slot, r)) = self.find(key, hash).0 else { return Ok(false) };
+        let Some((slot, r)) = self.lookup(key, hash) else { return Ok(false) };
         let h = self.hdr(&g);
         self.mem.set_row_live(r, false); // the commit point
         self.mem.set_slot(slot, TOMB);
@@ -724,9 +736,9 @@ impl Table {
         }
         let hash = self.hash_key(key);
         let g = self.lock();
-        let r = match self.find(key, hash) {
-            (Some((_, r)), _) => r,
-            (None, at) => self.insert(&g, key, hash, at, &[])?,
+        let r = match self.lookup(key, hash) {
+            Some((_, r)) => r,
+            None => self.insert(&g, key, hash, self.free_slot(hash), &[])?,
         };
         let new = match (self.read_value(r, col), by) {
             (Value::Int(old), Delta::Int(by)) => Delta::Int(
@@ -757,7 +769,7 @@ impl Table {
         self.check_value(col, new)?;
         let hash = self.hash_key(key);
         let g = self.lock();
-        let Some((_, r)) = self.find(key, hash).0 else { return Ok(false) };
+        let Some((_, r)) = self.lookup(key, hash) else { return Ok(false) };
         let current = self.read_value(r, col);
         let equal = match (&current, expected) {
             (Value::Int(a), ValueRef::Int(b)) => a == b,
@@ -812,7 +824,7 @@ impl Table {
     pub fn crash_while_writing(&self, key: &[u8], col: usize) -> ! {
         let g = self.lock();
         let hash = self.hash_key(key);
-        if let Some((_, r)) = self.find(key, hash).0 {
+        if let Some((_, r)) = self.lookup(key, hash) {
             let c = &self.columns[col];
             self.begin_change(&g, r, c.offset, c.kind.size());
             // SAFETY: inside the row.
