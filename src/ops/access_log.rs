@@ -1,10 +1,11 @@
 //! The access log: one line per answered request, written by a thread of its own.
 //!
 //! Owns: the line formats (`common`, `combined`, `json`), the writer thread and its
-//! bounded queue. A line is formatted where the request was answered (a Tokio thread) and
-//! queued; when the queue is full (the disk or the pipe behind stderr does not keep up)
-//! the line is dropped and counted (`via_access_log_dropped_total`), so a stalled log never
-//! stalls a connection or the PHP thread.
+//! bounded queue. A record of the request is queued, packed, where it was answered (a Tokio
+//! thread); the writer thread formats and writes the lines. When the queue is full (the
+//! disk or the pipe behind stderr does not keep up) the record is dropped and counted
+//! (`via_access_log_dropped_total`), so a stalled log never stalls a connection or the PHP
+//! thread.
 //! Rotation: the file is opened in append mode; `copytruncate` rotation works as is.
 
 use std::fmt::Write as _;
@@ -79,47 +80,22 @@ impl<'a> Entry<'a> {
 
 /// Records waiting for the writer at most; past it they are dropped (counted).
 pub const MAX_PENDING: usize = 64 << 10;
-/// Bytes of their text (targets, referers, user agents) at most, likewise.
-pub const MAX_PENDING_TEXT: usize = 16 << 20;
+/// Bytes of queued records at most (their text included), likewise.
+pub const MAX_PENDING_BYTES: usize = 16 << 20;
 /// The writer writes at least this often while records wait...
 const FLUSH_EVERY: Duration = Duration::from_millis(50);
 /// ...and at once when this many wait.
 const WAKE_AT: usize = 2048;
 
-/// Where a piece of a record's text lies in `Pending::text`.
-#[derive(Clone, Copy, Default)]
-struct Span {
-    at: u32,
-    len: u32,
-}
-
-/// A queued entry: its fixed fields, and its text copied into the batch's buffer (no
-/// reference to the request's memory survives the request, and the writer frees nothing
-/// the I/O thread allocated).
-struct Record {
-    /// When the response started (converted to wall-clock time by the writer).
-    at: std::time::Instant,
-    entry: Entry<'static>,
-    method: Span,
-    target: Span,
-    referer: Option<Span>,
-    user_agent: Option<Span>,
-    request_id: Option<Span>,
-}
-
+/// Queued records, packed one after the other into one buffer (`Packed`): a request's
+/// record is about 70 bytes written in sequence, not a 260-byte struct and a separate text
+/// buffer. The I/O thread writes memory the writer thread read last, so each cache line it
+/// touches comes from the other core: fewer lines, fewer misses per request.
 #[derive(Default)]
 struct Pending {
-    records: Vec<Record>,
-    text: Vec<u8>,
+    records: usize,
+    bytes: Vec<u8>,
     stop: bool,
-}
-
-impl Pending {
-    fn put(&mut self, b: &[u8]) -> Span {
-        let at = self.text.len() as u32;
-        self.text.extend_from_slice(b);
-        Span { at, len: b.len() as u32 }
-    }
 }
 
 struct Shared {
@@ -133,6 +109,8 @@ struct Shared {
 pub struct AccessLog {
     shared: Arc<Shared>,
     writer: Option<std::thread::JoinHandle<()>>,
+    /// What records' times count from (they carry nanoseconds since it).
+    base: std::time::Instant,
     pub dropped: Arc<AtomicU64>,
     pub written: Arc<AtomicU64>,
 }
@@ -146,44 +124,27 @@ impl AccessLog {
         };
         let shared = Arc::new(Shared { pending: Default::default(), wake: Default::default() });
         let written = Arc::new(AtomicU64::new(0));
+        // Wall-clock time from the monotonic clock: one clock read per request, not two.
+        let (base, base_time) = (std::time::Instant::now(), SystemTime::now());
         let (s, w) = (Arc::clone(&shared), Arc::clone(&written));
         let writer = std::thread::Builder::new()
             .name("via-access-log".into())
-            .spawn(move || write_lines(&s, format, out, &w))?;
-        Ok(Self { shared, writer: Some(writer), dropped: Arc::new(AtomicU64::new(0)), written })
+            .spawn(move || write_lines(&s, format, out, &w, base_time))?;
+        Ok(Self { shared, writer: Some(writer), base, dropped: Arc::new(AtomicU64::new(0)), written })
     }
 
     /// Queues the entry (or counts it dropped).
     pub fn log(&self, e: &Entry<'_>, at: std::time::Instant) {
-        let text = e.method.len()
-            + e.target.len()
-            + e.referer.map_or(0, <[u8]>::len)
-            + e.user_agent.map_or(0, <[u8]>::len)
-            + e.request_id.map_or(0, <[u8]>::len);
+        let since = at.saturating_duration_since(self.base);
         let mut p = self.shared.pending.lock();
-        if p.records.len() >= MAX_PENDING || p.text.len() + text > MAX_PENDING_TEXT {
+        if p.records >= MAX_PENDING || p.bytes.len() + Packed::size(e) > MAX_PENDING_BYTES {
             drop(p);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let record = Record {
-            at,
-            entry: Entry {
-                method: &[],
-                target: &[],
-                referer: None,
-                user_agent: None,
-                request_id: None,
-                ..*e
-            },
-            method: p.put(e.method),
-            target: p.put(e.target),
-            referer: e.referer.map(|v| p.put(v)),
-            user_agent: e.user_agent.map(|v| p.put(v)),
-            request_id: e.request_id.map(|v| p.put(v)),
-        };
-        p.records.push(record);
-        let wake = p.records.len() == WAKE_AT;
+        Packed::put(&mut p.bytes, e, since);
+        p.records += 1;
+        let wake = p.records == WAKE_AT;
         drop(p);
         if wake {
             self.shared.wake.notify_one();
@@ -202,44 +163,188 @@ impl Drop for AccessLog {
     }
 }
 
+/// A record's packed form, little-endian: flags (1), version (1), status (2), port (2), the
+/// address (4 or 16), the time since the log's base and the duration in nanoseconds (8 + 8),
+/// the body size when known (8), trace and span ids (16 + 8), then the method, the target
+/// and whichever of referer, user agent and request id are there, each as a 4-byte length
+/// and its bytes.
+struct Packed;
+
+const V6: u8 = 1;
+const HAS_BYTES: u8 = 1 << 1;
+const HAS_REFERER: u8 = 1 << 2;
+const HAS_USER_AGENT: u8 = 1 << 3;
+const HAS_REQUEST_ID: u8 = 1 << 4;
+const SAMPLED: u8 = 1 << 5;
+
+impl Packed {
+    /// Bytes `put` writes for `e`.
+    fn size(e: &Entry<'_>) -> usize {
+        let ip = if e.client.is_ipv4() { 4 } else { 16 };
+        let text = |v: Option<&[u8]>| v.map_or(0, |v| 4 + v.len());
+        6 + ip
+            + 16
+            + if e.bytes.is_some() { 8 } else { 0 }
+            + 24
+            + text(Some(e.method))
+            + text(Some(e.target))
+            + text(e.referer)
+            + text(e.user_agent)
+            + text(e.request_id)
+    }
+
+    fn put(out: &mut Vec<u8>, e: &Entry<'_>, since: Duration) {
+        let mut flags = 0;
+        for (has, bit) in [
+            (e.client.is_ipv6(), V6),
+            (e.bytes.is_some(), HAS_BYTES),
+            (e.referer.is_some(), HAS_REFERER),
+            (e.user_agent.is_some(), HAS_USER_AGENT),
+            (e.request_id.is_some(), HAS_REQUEST_ID),
+            (e.sampled, SAMPLED),
+        ] {
+            if has {
+                flags |= bit;
+            }
+        }
+        out.reserve(Self::size(e));
+        out.extend_from_slice(&[flags, version_code(e.version)]);
+        out.extend_from_slice(&e.status.as_u16().to_le_bytes());
+        out.extend_from_slice(&e.client.port().to_le_bytes());
+        match e.client.ip() {
+            std::net::IpAddr::V4(ip) => out.extend_from_slice(&ip.octets()),
+            std::net::IpAddr::V6(ip) => out.extend_from_slice(&ip.octets()),
+        }
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        out.extend_from_slice(&nanos(since).to_le_bytes());
+        out.extend_from_slice(&nanos(e.duration).to_le_bytes());
+        if let Some(n) = e.bytes {
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        out.extend_from_slice(&e.trace_id);
+        out.extend_from_slice(&e.span_id);
+        for v in [Some(e.method), Some(e.target), e.referer, e.user_agent, e.request_id].into_iter().flatten()
+        {
+            out.extend_from_slice(&(v.len() as u32).to_le_bytes());
+            out.extend_from_slice(v);
+        }
+    }
+
+    /// The first record of `b` with the time since the base, and what follows it; `None`
+    /// for bytes `put` did not write.
+    fn take(b: &[u8]) -> Option<(Entry<'_>, Duration, &[u8])> {
+        let mut r = Reader(b);
+        let [flags, version] = r.array()?;
+        let status = StatusCode::from_u16(u16::from_le_bytes(r.array()?)).ok()?;
+        let port = u16::from_le_bytes(r.array()?);
+        let ip = if flags & V6 != 0 {
+            std::net::IpAddr::from(r.array::<16>()?)
+        } else {
+            std::net::IpAddr::from(r.array::<4>()?)
+        };
+        let since = Duration::from_nanos(u64::from_le_bytes(r.array()?));
+        let duration = Duration::from_nanos(u64::from_le_bytes(r.array()?));
+        let bytes = if flags & HAS_BYTES != 0 { Some(u64::from_le_bytes(r.array()?)) } else { None };
+        let trace_id = r.array()?;
+        let span_id = r.array()?;
+        let method = r.text()?;
+        let target = r.text()?;
+        let mut optional = |bit: u8| if flags & bit != 0 { r.text().map(Some) } else { Some(None) };
+        let referer = optional(HAS_REFERER)?;
+        let user_agent = optional(HAS_USER_AGENT)?;
+        let request_id = optional(HAS_REQUEST_ID)?;
+        let e = Entry {
+            client: SocketAddr::new(ip, port),
+            method,
+            target,
+            version: version_of(version),
+            referer,
+            user_agent,
+            status,
+            bytes,
+            duration,
+            trace_id,
+            span_id,
+            sampled: flags & SAMPLED != 0,
+            request_id,
+        };
+        Some((e, since, r.0))
+    }
+}
+
+/// Reads a packed record from the front.
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let (head, rest) = self.0.split_first_chunk::<N>()?;
+        self.0 = rest;
+        Some(*head)
+    }
+
+    fn text(&mut self) -> Option<&'a [u8]> {
+        let n = u32::from_le_bytes(self.array()?) as usize;
+        let (v, rest) = (self.0.get(..n)?, &self.0[n..]);
+        self.0 = rest;
+        Some(v)
+    }
+}
+
+fn version_code(v: Version) -> u8 {
+    match v {
+        Version::HTTP_09 => 0,
+        Version::HTTP_10 => 1,
+        Version::HTTP_2 => 3,
+        Version::HTTP_3 => 4,
+        _ => 2,
+    }
+}
+
+fn version_of(code: u8) -> Version {
+    match code {
+        0 => Version::HTTP_09,
+        1 => Version::HTTP_10,
+        3 => Version::HTTP_2,
+        4 => Version::HTTP_3,
+        _ => Version::HTTP_11,
+    }
+}
+
 /// The writer: takes what waits, formats it, writes it with one call, until told to stop.
-fn write_lines(shared: &Shared, format: Format, mut out: Box<dyn Write + Send>, written: &AtomicU64) {
-    let mut taken = Pending::default();
+fn write_lines(
+    shared: &Shared,
+    format: Format,
+    mut out: Box<dyn Write + Send>,
+    written: &AtomicU64,
+    base_time: SystemTime,
+) {
+    let mut taken = Vec::new();
     let mut line = String::new();
-    // Wall-clock time from the monotonic clock: one clock read per request, not two.
-    let (base_instant, base_time) = (std::time::Instant::now(), SystemTime::now());
     loop {
-        let stop = {
+        let (records, stop) = {
             let mut p = shared.pending.lock();
-            if !p.stop && p.records.len() < WAKE_AT {
+            if !p.stop && p.records < WAKE_AT {
                 shared.wake.wait_for(&mut p, FLUSH_EVERY);
             }
-            std::mem::swap(&mut p.records, &mut taken.records);
-            std::mem::swap(&mut p.text, &mut taken.text);
-            p.stop
+            std::mem::swap(&mut p.bytes, &mut taken);
+            (std::mem::take(&mut p.records), p.stop)
         };
-        if !taken.records.is_empty() {
+        if records > 0 {
             line.clear();
-            let text = &taken.text;
-            let at = |s: Span| &text[s.at as usize..(s.at + s.len) as usize];
-            for r in &taken.records {
-                let e = Entry {
-                    method: at(r.method),
-                    target: at(r.target),
-                    referer: r.referer.map(at),
-                    user_agent: r.user_agent.map(at),
-                    request_id: r.request_id.map(at),
-                    ..r.entry
-                };
-                let time = match r.at.checked_duration_since(base_instant) {
-                    Some(d) => base_time + d,
-                    None => base_time - base_instant.duration_since(r.at),
-                };
-                format_into(&mut line, format, &e, time);
+            let mut rest = &taken[..];
+            let mut lines = 0u64;
+            while let Some((e, since, next)) = Packed::take(rest) {
+                format_into(&mut line, format, &e, base_time + since);
+                lines += 1;
+                rest = next;
             }
-            let lines = taken.records.len() as u64;
-            taken.records.clear();
-            taken.text.clear();
+            if lines as usize != records || !rest.is_empty() {
+                crate::warn!("the access log's queue held {records} record(s) and {lines} could be read");
+            }
+            taken.clear();
+            if taken.capacity() > 4 << 20 {
+                taken.shrink_to(1 << 20);
+            }
             if out.write_all(line.as_bytes()).and_then(|()| out.flush()).is_err() {
                 // Nowhere to report it but the runtime's log (stderr, maybe the same pipe).
                 crate::warn!("writing the access log failed; {lines} line(s) lost");
@@ -531,6 +636,61 @@ mod tests {
         assert_eq!(text.lines().count(), 3, "{text}");
         for l in text.split_inclusive('\n') {
             assert!(l.starts_with("127.0.0.1 - - [") && l.ends_with(line), "{l:?}");
+        }
+    }
+
+    #[test]
+    fn packed_records_read_back_as_written() {
+        let v4 = Entry {
+            client: "203.0.113.9:5000".parse().unwrap(),
+            method: b"GET",
+            target: b"/",
+            version: Version::HTTP_11,
+            referer: None,
+            user_agent: None,
+            status: StatusCode::OK,
+            bytes: Some(13),
+            duration: Duration::from_nanos(1_234_567),
+            trace_id: [7; 16],
+            span_id: [9; 8],
+            sampled: false,
+            request_id: None,
+        };
+        let long = vec![b'x'; 70_000];
+        let v6 = Entry {
+            client: "[2001:db8::1]:443".parse().unwrap(),
+            method: b"QUERY",
+            target: &long,
+            version: Version::HTTP_2,
+            referer: Some(b"http://r/"),
+            user_agent: Some(b""),
+            status: StatusCode::from_u16(599).unwrap(),
+            bytes: None,
+            duration: Duration::ZERO,
+            trace_id: [1; 16],
+            span_id: [2; 8],
+            sampled: true,
+            request_id: Some(b"req-1"),
+        };
+        let mut b = Vec::new();
+        Packed::put(&mut b, &v4, Duration::from_secs(3));
+        assert_eq!(b.len(), Packed::size(&v4));
+        Packed::put(&mut b, &v6, Duration::from_nanos(5));
+        assert_eq!(b.len(), Packed::size(&v4) + Packed::size(&v6));
+        let (a, since_a, rest) = Packed::take(&b).unwrap();
+        let (c, since_c, rest) = Packed::take(rest).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!((since_a, since_c), (Duration::from_secs(3), Duration::from_nanos(5)));
+        let line = |e: &Entry<'_>| format_line(Format::Json, e, UNIX_EPOCH);
+        assert_eq!(line(&a), line(&v4));
+        assert_eq!(line(&c), line(&v6));
+        assert_eq!(
+            (a.client, c.client, c.sampled, a.bytes, c.bytes),
+            (v4.client, v6.client, true, Some(13), None)
+        );
+        // A cut record is not read (and nothing past it).
+        for cut in [1, 10, Packed::size(&v4) - 1] {
+            assert!(Packed::take(&b[..cut]).is_none(), "cut at {cut}");
         }
     }
 
