@@ -54,27 +54,67 @@ impl std::fmt::Display for StreamAborted {
 
 impl std::error::Error for StreamAborted {}
 
+/// A stream's state, laid out for fan-out to thousands of streams, where each event finds
+/// its stream cold in the cache: what every event touches — the lock (the `Mutex`'s first
+/// byte), the flags, the oldest chunk and the reader's waker — fills the first cache line
+/// of `StreamShared`; the byte count, the chunks behind the first and the drain mark fill
+/// the second. The chunk most streams hold at a time is kept in the state itself, not in a
+/// queue's separate buffer (a third line, written by the PHP thread and read by the I/O
+/// thread). `tests::the_hot_fields_share_a_cache_line` checks the layout.
 #[derive(Default)]
+#[repr(C)]
 struct State {
-    queue: VecDeque<Bytes>,
-    queued: usize,
     finished: bool,
     aborted: bool,
     closed: bool,
     /// `Closed` was reported to the dispatcher (at most once).
     reported: bool,
+    /// The oldest queued chunk (`None`: the queue is empty).
+    first: Option<Bytes>,
     reader: Option<Waker>,
+    // The second line.
+    queued: usize,
+    /// The chunks queued behind `first`, oldest first.
+    rest: VecDeque<Bytes>,
     drain_below: Option<usize>,
-    /// Bytes handed to hyper so far.
-    sent: u64,
 }
 
+impl State {
+    fn push_chunk(&mut self, chunk: Bytes) {
+        self.queued += chunk.len();
+        if self.first.is_none() {
+            self.first = Some(chunk);
+        } else {
+            self.rest.push_back(chunk);
+        }
+    }
+
+    fn pop_chunk(&mut self) -> Option<Bytes> {
+        let chunk = self.first.take()?;
+        self.first = self.rest.pop_front();
+        self.queued -= chunk.len();
+        Some(chunk)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.first.is_none()
+    }
+
+    fn clear(&mut self) {
+        self.first = None;
+        self.rest.clear();
+        self.queued = 0;
+    }
+}
+
+/// Aligned to a cache line: its first two lines are `State`'s (see there).
+#[repr(C, align(64))]
 pub struct StreamShared {
-    id: u64,
     state: Mutex<State>,
-    events: Arc<dyn StreamEvents>,
     /// Bytes `try_push` may keep queued (`usize::MAX` = unbounded).
     capacity: usize,
+    id: u64,
+    events: Arc<dyn StreamEvents>,
 }
 
 /// What a bounded push did.
@@ -105,8 +145,8 @@ impl StreamShared {
         Arc::new(Self {
             id: NEXT_STREAM_ID.fetch_add(1, Ordering::Relaxed),
             state: Mutex::new(State::default()),
-            events,
             capacity,
+            events,
         })
     }
 
@@ -147,8 +187,7 @@ impl StreamShared {
                 return PushOutcome::Full;
             }
             if !chunk.is_empty() {
-                s.queued += chunk.len();
-                s.queue.push_back(chunk);
+                s.push_chunk(chunk);
             }
             queued = s.queued;
             waker = s.reader.take();
@@ -188,8 +227,7 @@ impl StreamShared {
             s.aborted = true;
             s.finished = true;
             s.closed = true;
-            s.queue.clear();
-            s.queued = 0;
+            s.clear();
             s.drain_below = None;
             let report = !std::mem::replace(&mut s.reported, true);
             (s.reader.take(), report)
@@ -207,8 +245,7 @@ impl StreamShared {
     pub fn close(&self) {
         let mut s = self.state.lock();
         s.closed = true;
-        s.queue.clear();
-        s.queued = 0;
+        s.clear();
     }
 
     pub fn is_finished(&self) -> bool {
@@ -217,10 +254,6 @@ impl StreamShared {
 
     pub fn queued(&self) -> usize {
         self.state.lock().queued
-    }
-
-    pub fn sent(&self) -> u64 {
-        self.state.lock().sent
     }
 
     /// Asks for a `Drained` event once at most `low_water` bytes are queued. Returns
@@ -259,9 +292,7 @@ impl Body for StreamBody {
             let mut s = shared.state.lock();
             if s.aborted {
                 Poll::Ready(Some(Err(StreamAborted)))
-            } else if let Some(chunk) = s.queue.pop_front() {
-                s.queued -= chunk.len();
-                s.sent += chunk.len() as u64;
+            } else if let Some(chunk) = s.pop_chunk() {
                 if let Some(low) = s.drain_below {
                     if s.queued <= low {
                         s.drain_below = None;
@@ -287,7 +318,7 @@ impl Body for StreamBody {
 
     fn is_end_stream(&self) -> bool {
         let s = self.shared.state.lock();
-        s.finished && s.queue.is_empty()
+        s.finished && s.is_empty()
     }
 
     fn size_hint(&self) -> SizeHint {
@@ -299,15 +330,66 @@ impl Drop for StreamBody {
     fn drop(&mut self) {
         let report = {
             let mut s = self.shared.state.lock();
-            let complete = s.finished && s.queue.is_empty() && !s.aborted;
+            let complete = s.finished && s.is_empty() && !s.aborted;
             s.closed = true;
-            s.queue.clear();
-            s.queued = 0;
+            s.clear();
             s.drain_below = None;
             !complete && !std::mem::replace(&mut s.reported, true)
         };
         if report {
             self.shared.events.stream_event(StreamEvent::Closed(self.shared.id));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Quiet;
+    impl StreamEvents for Quiet {
+        fn stream_event(&self, _: StreamEvent) {}
+    }
+
+    #[test]
+    fn the_hot_fields_share_a_cache_line() {
+        let s = StreamShared::new(Arc::new(Quiet));
+        let base = Arc::as_ptr(&s) as usize;
+        assert_eq!(base % 64, 0, "a stream's state starts a cache line");
+        let state = s.state.data_ptr() as usize;
+        assert_eq!(s.state.data_ptr().cast::<u8>() as usize - base, 8, "the lock's byte, then the state");
+        // The lock byte, the flags, the first chunk and the reader's waker: the first line.
+        let hot_end =
+            state - base + std::mem::offset_of!(State, reader) + std::mem::size_of::<Option<Waker>>();
+        assert!(hot_end <= 64, "hot fields end at byte {hot_end}");
+        // The byte count, the rest of the queue, the drain mark and the capacity: the second.
+        let second = (base + 64)..(base + 128);
+        assert!(second.contains(&(state + std::mem::offset_of!(State, queued))));
+        assert!(second.contains(&(std::ptr::addr_of!(s.capacity) as usize + 7)));
+    }
+
+    #[test]
+    fn chunks_come_out_in_order_and_are_counted() {
+        let s = StreamShared::with_capacity(Arc::new(Quiet), 10);
+        assert_eq!(s.try_push(Bytes::from_static(b"abcd")), PushOutcome::Queued(4));
+        assert_eq!(s.try_push(Bytes::from_static(b"ef")), PushOutcome::Queued(6));
+        assert_eq!(s.try_push(Bytes::from_static(b"ghi")), PushOutcome::Queued(9));
+        assert_eq!(s.try_push(Bytes::from_static(b"jk")), PushOutcome::Full, "past the capacity");
+        let mut body = s.body();
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut got = Vec::new();
+        while let Poll::Ready(Some(Ok(f))) = Pin::new(&mut body).poll_frame(&mut cx) {
+            got.push(f.into_data().unwrap());
+            if got.len() == 2 {
+                // Pushed while the queue is being read: it goes behind what waits.
+                assert_eq!(s.push(Bytes::from_static(b"l")), Ok(4));
+            }
+        }
+        assert_eq!(got, ["abcd", "ef", "ghi", "l"]);
+        assert_eq!(s.queued(), 0);
+        assert!(Pin::new(&mut body).poll_frame(&mut cx).is_pending());
+        s.finish();
+        assert!(matches!(Pin::new(&mut body).poll_frame(&mut cx), Poll::Ready(None)));
     }
 }
