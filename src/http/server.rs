@@ -418,15 +418,11 @@ async fn accept_loop(listener: TcpListener, shared: Arc<ServerShared>, mut shutd
                     stats.connections_accepted.fetch_add(1, Ordering::Relaxed);
                     match Arc::clone(&limit).try_acquire_owned() {
                         Ok(permit) => {
-                            let guard = tracker.enter();
+                            let slot = ConnectionSlot::new(&shared, permit, tracker.enter());
                             let shared = Arc::clone(&shared);
                             let rx = shutdown.clone();
                             tokio::spawn(async move {
-                                shared.stats.connections_active.fetch_add(1, Ordering::Relaxed);
-                                serve_connection(stream, remote, &shared, rx).await;
-                                shared.stats.connections_active.fetch_sub(1, Ordering::Relaxed);
-                                drop(permit);
-                                drop(guard);
+                                serve_connection(stream, remote, &shared, rx, slot).await;
                             });
                         }
                         Err(_) => {
@@ -510,11 +506,37 @@ where
     }
 }
 
+/// What an accepted connection holds while it is open, wherever it is served: its place
+/// under `max_connections`, the drain's count of live connections, and `connections_active`.
+struct ConnectionSlot {
+    shared: Arc<ServerShared>,
+    _permit: tokio::sync::OwnedSemaphorePermit,
+    _live: TrackerGuard,
+}
+
+impl ConnectionSlot {
+    fn new(
+        shared: &Arc<ServerShared>,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        live: TrackerGuard,
+    ) -> Self {
+        shared.stats.connections_active.fetch_add(1, Ordering::Relaxed);
+        Self { shared: Arc::clone(shared), _permit: permit, _live: live }
+    }
+}
+
+impl Drop for ConnectionSlot {
+    fn drop(&mut self) {
+        self.shared.stats.connections_active.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 async fn serve_connection(
     mut stream: TcpStream,
     remote: SocketAddr,
     shared: &Arc<ServerShared>,
     shutdown: Shutdown,
+    slot: ConnectionSlot,
 ) {
     let _ = stream.set_nodelay(true);
     let Ok(local) = stream.local_addr() else { return };
@@ -554,7 +576,10 @@ async fn serve_connection(
     match next {
         Next::Closed => {}
         Next::EventStream(stream, req) => {
-            Box::pin(super::stream_conn::serve(stream, req, remote, local, Arc::clone(shared))).await;
+            // The stream's writer takes the connection's slot and count along: this task
+            // ends when the stream starts.
+            let held = (slot, _open);
+            Box::pin(super::stream_conn::serve(stream, req, remote, local, Arc::clone(shared), held)).await;
         }
         // Boxed like the branches above: an idle event stream's task should not carry room
         // for hyper's connection state.
@@ -662,8 +687,15 @@ mod tests {
                 ops: crate::ops::Ops::off(),
             });
             let trigger = Trigger::new();
-            let f =
-                serve_connection(TcpStream::connect(addr).await.unwrap(), addr, &shared, trigger.subscribe());
+            let permit = Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap();
+            let slot = ConnectionSlot::new(&shared, permit, Arc::new(Tracker::default()).enter());
+            let f = serve_connection(
+                TcpStream::connect(addr).await.unwrap(),
+                addr,
+                &shared,
+                trigger.subscribe(),
+                slot,
+            );
             assert!(
                 std::mem::size_of_val(&f) <= 1024,
                 "serve_connection: {} bytes",
@@ -675,7 +707,7 @@ mod tests {
                 http::HeaderMap::new(),
             ));
             let conn = TcpStream::connect(addr).await.unwrap();
-            let f = super::super::stream_conn::serve(conn, req, addr, addr, Arc::clone(&shared));
+            let f = super::super::stream_conn::serve(conn, req, addr, addr, Arc::clone(&shared), ());
             assert!(
                 std::mem::size_of_val(&f) <= 1024,
                 "stream_conn::serve: {} bytes",

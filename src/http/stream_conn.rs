@@ -163,16 +163,19 @@ fn check_peer(io: &TcpStream, input: &mut Input<'_>) -> Peer {
     Peer::Open
 }
 
-/// Serves the one request `req` on `io`, then closes the connection.
+/// Serves the one request `req` on `io`, then closes the connection. `held` is what the
+/// connection holds while it is open (its slot and counts), kept until it closes.
 ///
-/// In three steps, each its own future, so that what stays allocated for the life of a
-/// stream is the small last one (`pump`), not the room the earlier steps needed.
-pub async fn serve(
+/// In steps, each its own future; the last, writing the stream, is a task of its own (see
+/// below), so that what stays allocated for the life of a stream is that small task, not
+/// the room the earlier steps and the connection's task needed.
+pub async fn serve<H: Send + 'static>(
     mut io: TcpStream,
     req: Box<StreamRequest>,
     remote: SocketAddr,
     local: SocketAddr,
     shared: Arc<ServerShared>,
+    held: H,
 ) {
     let stats = Arc::clone(&shared.stats);
     stats.requests.fetch_add(1, Ordering::Relaxed);
@@ -209,31 +212,14 @@ pub async fn serve(
     };
     // The stream's writing is a task of its own, whose small future lies right behind the
     // task's header: with thousands of streams every event finds a stream cold in the
-    // cache, and each level of futures it passes through (this one, the connection's, the
-    // accept loop's) was another miss per event. This task only waits for it.
-    let writer = tokio::spawn(async move {
+    // cache, and each level of futures it passed through (this one, the connection's, the
+    // accept loop's) was another miss per event. The connection's task ends here; the
+    // writer keeps what the connection held until the stream ends.
+    tokio::spawn(async move {
+        let _held = (held, _in_flight);
         pump(&mut io, body, write_timeout, &stats, Input::Discard { stray: 0 }).await;
         let _ = io.shutdown().await;
     });
-    let _ = AbortOnDrop(writer).await;
-}
-
-/// A task's handle that ends the task when dropped: a connection task that goes (the
-/// runtime stopping) takes its stream's writer with it.
-struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
-
-impl<T> std::future::Future for AbortOnDrop<T> {
-    type Output = Result<T, tokio::task::JoinError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx)
-    }
-}
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
 }
 
 /// Hands the request to the application and waits for its answer (or the request

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
@@ -52,7 +53,9 @@ pub struct HttpMetrics {
     /// Per bucket (not cumulative); the last is +Inf.
     buckets: [AtomicU64; BUCKETS.len() + 1],
     sum_micros: AtomicU64,
-    connections: [AtomicU64; 4],
+    /// Shared with the guards of the connections they count (an event stream's writer
+    /// keeps its own after the connection's task is gone).
+    connections: Arc<[AtomicU64; 4]>,
 }
 
 impl HttpMetrics {
@@ -67,17 +70,17 @@ impl HttpMetrics {
     }
 
     /// Counts a connection open until the guard drops.
-    pub fn connection(&self, p: Protocol) -> ConnectionGuard<'_> {
+    pub fn connection(&self, p: Protocol) -> ConnectionGuard {
         self.connections[p as usize].fetch_add(1, Ordering::Relaxed);
-        ConnectionGuard(&self.connections[p as usize])
+        ConnectionGuard(Arc::clone(&self.connections), p as usize)
     }
 }
 
-pub struct ConnectionGuard<'a>(&'a AtomicU64);
+pub struct ConnectionGuard(Arc<[AtomicU64; 4]>, usize);
 
-impl Drop for ConnectionGuard<'_> {
+impl Drop for ConnectionGuard {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.0[self.1].fetch_sub(1, Ordering::Relaxed);
     }
 }
 
