@@ -215,8 +215,11 @@ pub async fn serve<H: Send + 'static>(
     // cache, and each level of futures it passed through (this one, the connection's, the
     // accept loop's) was another miss per event. The connection's task ends here; the
     // writer keeps what the connection held until the stream ends.
+    // What is held is boxed: in the future itself it would stand between the task's header
+    // and the state every event reads.
+    let held = Box::new((held, _in_flight));
     tokio::spawn(async move {
-        let _held = (held, _in_flight);
+        let _held = held;
         pump(&mut io, body, write_timeout, &stats, Input::Discard { stray: 0 }).await;
         let _ = io.shutdown().await;
     });
