@@ -45,15 +45,22 @@ def descendants(pid):
 
 
 def cpu_seconds(pids):
-    total = 0
+    user, system = cpu_split(pids)
+    return user + system
+
+
+def cpu_split(pids):
+    """(user, system) CPU seconds of the processes, from /proc."""
+    user = system = 0
     for p in pids:
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            user += int(fields[11])  # utime
+            system += int(fields[12])  # stime
         except OSError:
             pass
-    return total / TICK
+    return user / TICK, system / TICK
 
 
 def rss_bytes(pid):

@@ -18,7 +18,8 @@ the server's RSS is read before and after (memory per idle stream = growth / N),
 --publishes events are published one after the other. Reported, in ms: the time until
 every stream had an event (p50/p99 over publishes) and the time until one stream had it
 (p50/p99 over every delivery), and the server's CPU time over the publishes per delivery
-(utime+stime of its processes; steadier than the latencies, the client shares the CPUs).
+(utime+stime of its processes; steadier than the latencies, the client shares the CPUs), and
+its user part alone (the kernel's, one send per delivery, is alike for every server).
 
 Usage: bench/sse.py [--streams 1000,5000,10000] [--publishes 30] [--only ceiling,via-topic]
 Needs: php8.2-cli and release builds (cargo build --release && cargo build --release
@@ -34,7 +35,7 @@ import subprocess
 import sys
 import time
 
-from benchlib import ROOT, SO, cpu_seconds, descendants, machine, rss_bytes, wait_port
+from benchlib import ROOT, SO, cpu_split, descendants, machine, rss_bytes, wait_port
 
 CEILING = os.path.join(ROOT, "target/release/examples/sse_ceiling")
 ANCHORS = os.path.join(ROOT, "..", "shared", "anchors")
@@ -90,11 +91,12 @@ def run(name, port, streams, publishes):
             raise RuntimeError(f"{name}: client said {line!r}")
         loaded = rss_bytes(server.pid)
         pids = descendants(server.pid)
-        cpu0 = cpu_seconds(pids)
+        user0, system0 = cpu_split(pids)
         client.stdin.write("go\n")
         client.stdin.flush()
         out, _ = client.communicate(timeout=600)
-        cpu = cpu_seconds(pids) - cpu0
+        user1, system1 = cpu_split(pids)
+        user, cpu = user1 - user0, (user1 + system1) - (user0 + system0)
         if client.returncode != 0:
             raise RuntimeError(f"{name}: client failed ({client.returncode})")
         result = json.loads(out.strip().splitlines()[-1])
@@ -102,6 +104,9 @@ def run(name, port, streams, publishes):
         # Server CPU over the publishes (utime+stime), per event delivered: steadier than the
         # latencies on a machine the client shares.
         result["cpu_us_per_delivery"] = cpu / max(result["deliveries"], 1) * 1e6
+        # Its user part alone: the kernel's (one send per delivery) is alike for every
+        # server, so this is where servers differ, and it is steadier than the latencies.
+        result["user_us_per_delivery"] = user / max(result["deliveries"], 1) * 1e6
         return result
     finally:
         try:
@@ -136,23 +141,26 @@ def main():
             print(f"{n:>6} {name:10} complete p50 {r['complete_p50_ms']:.2f} p99 {r['complete_p99_ms']:.2f} ms"
                   f"  delivery p50 {r['delivery_p50_ms']:.2f} p99 {r['delivery_p99_ms']:.2f} ms"
                   f"  {r['bytes_per_stream'] / 1024:.2f} KiB/stream"
-                  f"  {r['cpu_us_per_delivery']:.2f} µs CPU/delivery", file=sys.stderr, flush=True)
+                  f"  {r['cpu_us_per_delivery']:.2f} µs CPU/delivery ({r['user_us_per_delivery']:.2f} user)",
+                  file=sys.stderr, flush=True)
 
     print(f"\nMachine: {machine()}")
     print(f"Command: bench/sse.py --streams {args.streams} --publishes {args.publishes}"
           f"{' --only ' + args.only if args.only else ''}\n")
     print("| streams | target | all streams p50 ms | all streams p99 ms | p99 vs ceiling "
           "| one delivery p50 ms | one delivery p99 ms | server RSS / stream "
-          "| server CPU µs / delivery | CPU vs ceiling |")
-    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| server CPU µs / delivery | CPU vs ceiling | of it user µs | user vs ceiling |")
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     ceiling = {n: r for n, name, r in rows if name == "ceiling"}
     for n, name, r in rows:
         c = ceiling.get(n)
         ratio = f"{r['complete_p99_ms'] / c['complete_p99_ms']:.2f}×" if c else "–"
         cpu = f"{r['cpu_us_per_delivery'] / c['cpu_us_per_delivery']:.2f}×" if c else "–"
+        user = f"{r['user_us_per_delivery'] / max(c['user_us_per_delivery'], 1e-9):.2f}×" if c else "–"
         print(f"| {n} | {name} | {r['complete_p50_ms']:.2f} | {r['complete_p99_ms']:.2f} | {ratio} "
               f"| {r['delivery_p50_ms']:.2f} | {r['delivery_p99_ms']:.2f} "
-              f"| {r['bytes_per_stream'] / 1024:.2f} KiB | {r['cpu_us_per_delivery']:.2f} | {cpu} |")
+              f"| {r['bytes_per_stream'] / 1024:.2f} KiB | {r['cpu_us_per_delivery']:.2f} | {cpu} "
+              f"| {r['user_us_per_delivery']:.2f} | {user} |")
 
 
 if __name__ == "__main__":
