@@ -199,6 +199,34 @@ fn heartbeat_keeps_brotli_valid(fast: bool) {
     assert!(srv.handle.stats().sse_heartbeats >= 2);
 }
 
+/// An event stream alone on its connection is written by a task of its own once its head
+/// is out, and the connection's task ends (decision 0017): the connection's place under
+/// `max_connections` and in `connections_active` must go with the stream, until it closes.
+#[test]
+fn an_event_stream_keeps_its_connections_place_until_it_closes() {
+    let srv = TestServer::start(|c| c.limits.max_connections = 1);
+    let c = Chunks::get(&srv, "/sse-idle", path_headers(true));
+    assert_path(&c.head, true);
+    assert_eq!(srv.handle.stats().connections_active, 1);
+    let mut second = srv.connect();
+    let r = roundtrip(&mut second, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    assert_eq!(r.status, 503, "the stream holds the only place");
+    drop(second);
+    drop(c);
+    match srv.seen.next_event(Duration::from_secs(5)) {
+        Some(StreamEvent::Closed(_)) => {}
+        other => panic!("expected Closed, got {other:?}"),
+    }
+    // `Closed` is reported as the writer drops the body; its place goes a moment later.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while srv.handle.stats().connections_active != 0 {
+        assert!(Instant::now() < deadline, "the stream's place was not given back");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let mut third = srv.connect();
+    assert_eq!(roundtrip(&mut third, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").unwrap().status, 200);
+}
+
 #[test]
 fn client_leaving_an_idle_stream_is_noticed_without_a_write_h1() {
     for fast in [false, true] {
