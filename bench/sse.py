@@ -22,6 +22,8 @@ every stream had an event (p50/p99 over publishes) and the time until one stream
 its user part alone (the kernel's, one send per delivery, is alike for every server).
 
 Usage: bench/sse.py [--streams 1000,5000,10000] [--publishes 30] [--only ceiling,via-topic]
+                    [--rounds N]  (N interleaved runs of every target; medians: p99 moves a lot
+                                   between runs on a shared machine)
 Needs: php8.2-cli and release builds (cargo build --release && cargo build --release
 --example sse_ceiling --example sse_load).
 """
@@ -31,6 +33,7 @@ import json
 import os
 import resource
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -122,6 +125,8 @@ def main():
     ap.add_argument("--streams", default="1000,5000,10000")
     ap.add_argument("--publishes", type=int, default=30)
     ap.add_argument("--only", default="")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="runs of every target, interleaved; the table shows their medians")
     args = ap.parse_args()
     sizes = [int(n) for n in args.streams.split(",")]
     names = [n for n in TARGETS if not args.only or n in args.only.split(",")]
@@ -131,22 +136,28 @@ def main():
                      "cargo build --release --example sse_ceiling --example sse_load")
     raise_fd_limit(max(sizes) + 1024)
 
-    rows = []
+    runs = {}
     port = 18180
     for n in sizes:
-        for name in names:
-            port += 1
-            r = run(name, port, n, args.publishes)
-            rows.append((n, name, r))
-            print(f"{n:>6} {name:10} complete p50 {r['complete_p50_ms']:.2f} p99 {r['complete_p99_ms']:.2f} ms"
-                  f"  delivery p50 {r['delivery_p50_ms']:.2f} p99 {r['delivery_p99_ms']:.2f} ms"
-                  f"  {r['bytes_per_stream'] / 1024:.2f} KiB/stream"
-                  f"  {r['cpu_us_per_delivery']:.2f} µs CPU/delivery ({r['user_us_per_delivery']:.2f} user)",
-                  file=sys.stderr, flush=True)
+        for round_ in range(args.rounds):
+            for name in names:
+                port += 1
+                r = run(name, port, n, args.publishes)
+                runs.setdefault((n, name), []).append(r)
+                label = f" (round {round_ + 1})" if args.rounds > 1 else ""
+                print(f"{n:>6} {name:10} complete p50 {r['complete_p50_ms']:.2f} p99 {r['complete_p99_ms']:.2f} ms"
+                      f"  delivery p50 {r['delivery_p50_ms']:.2f} p99 {r['delivery_p99_ms']:.2f} ms"
+                      f"  {r['bytes_per_stream'] / 1024:.2f} KiB/stream"
+                      f"  {r['cpu_us_per_delivery']:.2f} µs CPU/delivery ({r['user_us_per_delivery']:.2f} user)"
+                      f"{label}", file=sys.stderr, flush=True)
+    # Each figure's median over the rounds (with one round, the run itself).
+    rows = [(n, name, {k: statistics.median(r[k] for r in rs) for k in rs[0] if isinstance(rs[0][k], (int, float))})
+            for (n, name), rs in runs.items()]
 
     print(f"\nMachine: {machine()}")
     print(f"Command: bench/sse.py --streams {args.streams} --publishes {args.publishes}"
-          f"{' --only ' + args.only if args.only else ''}\n")
+          f"{' --only ' + args.only if args.only else ''}"
+          f"{f' --rounds {args.rounds} (medians)' if args.rounds > 1 else ''}\n")
     print("| streams | target | all streams p50 ms | all streams p99 ms | p99 vs ceiling "
           "| one delivery p50 ms | one delivery p99 ms | server RSS / stream "
           "| server CPU µs / delivery | CPU vs ceiling | of it user µs | user vs ceiling |")
