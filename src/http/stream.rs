@@ -357,7 +357,7 @@ mod tests {
         let base = Arc::as_ptr(&s) as usize;
         assert_eq!(base % 64, 0, "a stream's state starts a cache line");
         let state = s.state.data_ptr() as usize;
-        assert_eq!(s.state.data_ptr().cast::<u8>() as usize - base, 8, "the lock's byte, then the state");
+        assert_eq!(state - base, 8, "the lock's byte, then the state");
         // The lock byte, the flags, the first chunk and the reader's waker: the first line.
         let hot_end =
             state - base + std::mem::offset_of!(State, reader) + std::mem::size_of::<Option<Waker>>();

@@ -136,8 +136,9 @@ impl AccessLog {
     /// Queues the entry (or counts it dropped).
     pub fn log(&self, e: &Entry<'_>, at: std::time::Instant) {
         let since = at.saturating_duration_since(self.base);
+        let size = Packed::size(e);
         let mut p = self.shared.pending.lock();
-        if p.records >= MAX_PENDING || p.bytes.len() + Packed::size(e) > MAX_PENDING_BYTES {
+        if p.records >= MAX_PENDING || p.bytes.len() + size > MAX_PENDING_BYTES {
             drop(p);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
@@ -207,7 +208,6 @@ impl Packed {
                 flags |= bit;
             }
         }
-        out.reserve(Self::size(e));
         out.extend_from_slice(&[flags, version_code(e.version)]);
         out.extend_from_slice(&e.status.as_u16().to_le_bytes());
         out.extend_from_slice(&e.client.port().to_le_bytes());

@@ -138,10 +138,9 @@ pub struct Table {
     /// For a column named like a canonical integer ("7"), that integer: PHP stores such
     /// an array key as an int, so rows use it as one.
     int_names: Vec<Option<i64>>,
-    /// PHP's own hash of each column name (as arrays keep it for their keys) and the name's
-    /// bytes: `set()` matches an array's keys to columns by the hash, then compares the
-    /// bytes in line.
-    names: Vec<(u64, Box<[u8]>)>,
+    /// PHP's own hash of each column name (as arrays keep it for their keys): `set()`
+    /// matches an array's keys to columns by it before comparing bytes (in line).
+    name_hashes: Vec<u64>,
 }
 
 impl Table {
@@ -157,8 +156,8 @@ impl Table {
     /// The column named by the string array key `name` whose hash is `h`.
     #[inline]
     fn column_by_hash(&self, method: &str, name: &[u8], h: u64) -> PhpResult<usize> {
-        for (col, (nh, bytes)) in self.names.iter().enumerate() {
-            if *nh == h && same_key(bytes, name) {
+        for (col, &nh) in self.name_hashes.iter().enumerate() {
+            if nh == h && same_key(self.core.columns()[col].name.as_bytes(), name) {
                 return Ok(col);
             }
         }
@@ -361,8 +360,8 @@ impl Table {
         let core = Core::new(rows as usize, cols, key_max_length as usize).map_err(|e| table_error(m, e))?;
         let keys: Vec<_> = core.columns().iter().map(|c| ZendStr::new(&c.name, false)).collect();
         let int_names = core.columns().iter().map(|c| canonical_int(c.name.as_bytes())).collect();
-        let names = php_hashes(&keys).into_iter().zip(keys.iter().map(|k| k.as_bytes().into())).collect();
-        Ok(Self { core, keys, int_names, names })
+        let name_hashes = php_hashes(&keys);
+        Ok(Self { core, keys, int_names, name_hashes })
     }
 
     /// Writes the given columns of $key's row, creating the row (other columns 0 or "")

@@ -628,11 +628,6 @@ impl Table {
         Ok(true)
     }
 
-    /// Bytes of a row's values, as `read_row_bytes` shows them.
-    pub fn row_bytes_len(&self) -> usize {
-        self.values_range().1
-    }
-
     /// Column `col` of a row's value bytes (a copy of what `read_row_bytes` showed; shorter
     /// bytes panic). A string's length is clamped to its column, as in the row.
     #[inline]
@@ -916,7 +911,7 @@ mod tests {
             t.set(b"a", &[(0, ValueRef::Str(name)), (1, ValueRef::Int(-3)), (2, ValueRef::Float(0.5))])
                 .unwrap();
             assert!(t.read_row_bytes(b"a", |b| copy = b.to_vec()).unwrap());
-            assert_eq!(copy.len(), t.row_bytes_len());
+            assert_eq!(copy.len(), t.values_range().1);
             let got: Vec<Value> = (0..3)
                 .map(|c| match t.value_in(&copy, c) {
                     ValueRef::Int(n) => Value::Int(n),
