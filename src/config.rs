@@ -192,16 +192,20 @@ impl Default for WorkersConfig {
     }
 }
 
-/// Who runs the I/O runtime (docs/decisions/0013).
+/// Who runs the I/O runtime (docs/decisions/0013, 0018).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reactor {
+    /// `Php` when the process may run on one CPU only (its affinity or its cgroup's quota)
+    /// and `io_threads` is not given; `Threads` otherwise.
+    Auto,
     /// `io_threads` threads of its own: timeouts, heartbeats, static files, compression
-    /// and writing go on while PHP code runs.
+    /// and writing go on while PHP code runs, on other CPUs.
     Threads,
     /// The PHP thread, whenever its loop waits: no hand-over between threads, no wake-ups
-    /// across them; I/O pauses while PHP code runs. With `workers` > 1 the master keeps its
-    /// I/O threads (clients are served there) and each worker's PHP thread runs its link
-    /// to the master.
+    /// across them. A standby thread drives the I/O while PHP code runs longer than
+    /// `STANDBY_TICK` (`http::driven`). With `workers` > 1 the master keeps its I/O threads
+    /// (clients are served there) and each worker's PHP thread runs its link to the
+    /// master.
     Php,
 }
 
@@ -270,7 +274,7 @@ impl Default for ServerConfig {
             backlog: DEFAULT_BACKLOG,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             io_threads: 0,
-            reactor: Reactor::Threads,
+            reactor: Reactor::Auto,
             log_level: LogLevel::Info,
             upload_dir: None,
             compression: Default::default(),
@@ -526,11 +530,19 @@ fn set_upload_dir(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(
     Ok(())
 }
 
+/// The CPUs this process may run on: its affinity mask, bounded by its cgroup's CPU quota.
+fn usable_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 fn set_reactor(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
     c.reactor = match want_str(name, v)? {
+        "auto" => Reactor::Auto,
         "threads" => Reactor::Threads,
         "php" => Reactor::Php,
-        other => return Err(err(name, format!("must be \"threads\" or \"php\", \"{other}\" given"))),
+        other => {
+            return Err(err(name, format!("must be \"auto\", \"threads\" or \"php\", \"{other}\" given")))
+        }
     };
     Ok(())
 }
@@ -741,8 +753,18 @@ impl ServerConfig {
         }
         // The PHP thread needs a core of its own; on small machines one I/O thread
         // saturates the network path (measured in bench/RESULTS.md).
-        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-        (cpus.saturating_sub(1)).clamp(1, 8)
+        (usable_cpus().saturating_sub(1)).clamp(1, 8)
+    }
+
+    /// Who drives this process's I/O: `Threads` or `Php`, never `Auto`. With one CPU, I/O
+    /// threads would only take turns with the PHP thread on it, each turn a context switch
+    /// (decision 0018).
+    pub fn effective_reactor(&self) -> Reactor {
+        match self.reactor {
+            Reactor::Auto if self.io_threads == 0 && usable_cpus() == 1 => Reactor::Php,
+            Reactor::Auto => Reactor::Threads,
+            chosen => chosen,
+        }
     }
 
     pub fn validate(&self) -> Result<(), ConfigError> {
@@ -794,6 +816,43 @@ mod tests {
         assert!(c.set_option("header_timeout", &OptionValue::Float(-1.0)).is_err());
         assert!(c.set_option("header_timeout", &OptionValue::Int(0)).is_err());
         assert!(c.set_option("log_level", &OptionValue::Str("loud".into())).is_err());
+    }
+
+    #[test]
+    fn auto_reactor_is_the_php_thread_on_one_cpu_only() {
+        let pick = |opts: &[(&str, OptionValue)]| {
+            let mut c = ServerConfig::default();
+            for (k, v) in opts {
+                c.set_option(k, v).unwrap();
+            }
+            c.effective_reactor()
+        };
+        let many = usable_cpus() > 1;
+        // On a thread allowed one CPU (affinity is per thread; `available_parallelism`
+        // reads this thread's).
+        let on_one = std::thread::spawn(move || {
+            // SAFETY: a zeroed cpu_set_t is a valid empty set; 0 names this thread.
+            let ok = unsafe {
+                let mut set: libc::cpu_set_t = std::mem::zeroed();
+                libc::CPU_SET(0, &mut set);
+                libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+            };
+            assert!(ok, "sched_setaffinity");
+            let auto = pick(&[]);
+            let asked_threads = pick(&[("io_threads", OptionValue::Int(2))]);
+            let chosen = pick(&[("reactor", OptionValue::Str("threads".into()))]);
+            (auto, asked_threads, chosen)
+        })
+        .join()
+        .unwrap();
+        assert_eq!(on_one, (Reactor::Php, Reactor::Threads, Reactor::Threads));
+        if many {
+            assert_eq!(pick(&[]), Reactor::Threads);
+            assert_eq!(pick(&[("reactor", OptionValue::Str("php".into()))]), Reactor::Php);
+        }
+        let mut c = ServerConfig::default();
+        let e = c.set_option("reactor", &OptionValue::Str("kernel".into())).unwrap_err();
+        assert!(e.to_string().contains("\"auto\", \"threads\" or \"php\""), "{e}");
     }
 
     fn seconds_error(option: &str, secs: f64) -> String {

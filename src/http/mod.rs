@@ -9,6 +9,7 @@ pub mod body;
 pub mod brotli_stream;
 pub mod conn;
 pub mod cookie;
+pub mod driven;
 pub mod encoding;
 pub mod exchange;
 pub mod form;

@@ -25,6 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, Notify, Semaphore};
 
 use super::conn::{sniff_h2c, Activity, Watched};
+pub use super::driven::{Driver, Standby, STANDBY_TICK};
 use super::exchange::Dispatcher;
 use super::h1::{self, Next};
 use super::service::{self, ConnCtx, ServerShared};
@@ -96,7 +97,8 @@ impl Drop for TrackerGuard {
 /// current-thread runtime on one dedicated thread — leaner when there is one I/O thread
 /// (no stealing, no idle-worker bookkeeping; measured in bench/RESULTS.md) — or a
 /// current-thread runtime with no thread, driven by whoever calls `Driver::block_on`
-/// (`reactor = php`: the PHP thread while its loop waits).
+/// (`reactor = php`: the PHP thread while its loop waits), with a standby thread that
+/// drives it while the PHP thread stays away (`driven`).
 pub enum IoRuntime {
     Multi(tokio::runtime::Runtime),
     Single {
@@ -104,26 +106,24 @@ pub enum IoRuntime {
         stop: Option<oneshot::Sender<()>>,
         thread: Option<std::thread::JoinHandle<()>>,
     },
-    Driven(Driver),
-}
-
-/// A runtime that runs only while its owner's thread drives it.
-#[derive(Clone)]
-pub struct Driver(Arc<tokio::runtime::Runtime>);
-
-impl Driver {
-    /// Runs the runtime's tasks and I/O on this thread until `f` is ready. Not from inside
-    /// a runtime (Tokio panics), and only from the thread that owns the driver.
-    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
-        self.0.block_on(f)
-    }
+    Driven {
+        driver: Driver,
+        standby: Option<Standby>,
+    },
 }
 
 impl IoRuntime {
-    pub fn start(threads: usize) -> io::Result<Self> {
+    /// `threads` I/O threads of its own; none: driven by its owner, and with `standby` a
+    /// thread that drives it while the owner stays away (counting that in the stats).
+    pub fn start(threads: usize, standby: Option<Arc<Stats>>) -> io::Result<Self> {
         if threads == 0 {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            return Ok(Self::Driven(Driver(Arc::new(rt))));
+            let driver = Driver::new(rt);
+            let standby = match standby {
+                Some(stats) => Some(driver.start_standby(STANDBY_TICK, stats)?),
+                None => None,
+            };
+            return Ok(Self::Driven { driver, standby });
         }
         if threads > 1 {
             return tokio::runtime::Builder::new_multi_thread()
@@ -149,7 +149,15 @@ impl IoRuntime {
         match self {
             Self::Multi(rt) => rt.handle().clone(),
             Self::Single { handle, .. } => handle.clone(),
-            Self::Driven(d) => d.0.handle().clone(),
+            Self::Driven { driver, .. } => driver.handle().clone(),
+        }
+    }
+
+    /// The driver, when the owner's thread drives the runtime.
+    pub fn driver(&self) -> Option<Driver> {
+        match self {
+            Self::Driven { driver, .. } => Some(driver.clone()),
+            _ => None,
         }
     }
 
@@ -157,7 +165,7 @@ impl IoRuntime {
     /// drives it meanwhile (a `Handle::block_on` would not run its I/O or timers).
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
         match self {
-            Self::Driven(d) => d.block_on(f),
+            Self::Driven { driver, .. } => driver.block_on(f),
             other => other.handle().block_on(f),
         }
     }
@@ -174,10 +182,11 @@ impl IoRuntime {
                 }
             }
             // The last owner's drop shuts it down (a driver may still be held elsewhere).
-            Self::Driven(Driver(rt)) => {
-                if let Ok(rt) = Arc::try_unwrap(rt) {
-                    rt.shutdown_timeout(Duration::from_millis(200));
+            Self::Driven { driver, standby } => {
+                if let Some(s) = standby {
+                    driver.stop_standby(s);
                 }
+                driver.shutdown(Duration::from_millis(200));
             }
         }
     }
@@ -274,11 +283,12 @@ impl ServerHandle {
         let Bound { config, tls, addr, listener: std_listener, internal } = bound;
         // With workers the master serves the clients: its I/O keeps threads of its own
         // whatever `reactor` says (a worker's PHP thread always runs its link: 0016).
-        let threads = match config.reactor {
+        let threads = match config.effective_reactor() {
             crate::config::Reactor::Php if config.workers.count <= 1 => 0,
             _ => config.effective_io_threads(),
         };
-        let runtime = IoRuntime::start(threads).map_err(StartError::Runtime)?;
+        let stats = Arc::new(Stats::default());
+        let runtime = IoRuntime::start(threads, Some(Arc::clone(&stats))).map_err(StartError::Runtime)?;
         let handle = runtime.handle();
         let listener = {
             let _enter = handle.enter();
@@ -306,7 +316,7 @@ impl ServerHandle {
             static_files,
             config: Arc::new(config),
             dispatcher,
-            stats: Arc::new(Stats::default()),
+            stats,
             next_request_id: AtomicU64::new(0),
             ops,
         });
@@ -350,10 +360,7 @@ impl ServerHandle {
 
     /// The runtime's driver when the caller's thread drives the I/O (`reactor = php`).
     pub fn driver(&self) -> Option<Driver> {
-        match &self.runtime {
-            Some(IoRuntime::Driven(d)) => Some(d.clone()),
-            _ => None,
-        }
+        self.runtime.as_ref().and_then(IoRuntime::driver)
     }
 
     /// Lets the I/O run until `done` or `max` passed: driven on this thread with

@@ -93,4 +93,6 @@ counters! {
     worker_starts,
     worker_crashes,
     worker_recycles,
+    /// Times the standby thread took over the I/O while PHP code ran (`reactor = php`).
+    standby_takeovers,
 }

@@ -224,6 +224,12 @@ const PLAIN: &[(&str, &str, &str, &str)] = &[
         "counter",
         "Worker processes replaced by max_requests or SIGUSR1.",
     ),
+    (
+        "standby_takeovers",
+        "via_io_standby_takeovers_total",
+        "counter",
+        "Times the standby thread drove the I/O while PHP code ran (reactor php).",
+    ),
 ];
 
 /// Renders the exposition.

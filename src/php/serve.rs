@@ -60,7 +60,8 @@ pub(super) struct ServerHost {
     pending: RefCell<VecDeque<Event>>,
     /// The buffer the inbox fills; kept for its capacity.
     scratch: RefCell<Vec<Event>>,
-    /// Set with `reactor = php`: this thread drives the I/O runtime while it waits.
+    /// Set with `reactor = php`: this thread drives the I/O runtime while it waits (and
+    /// takes it back from the standby, if that drove it meanwhile).
     driver: Option<Driver>,
 }
 
@@ -110,8 +111,10 @@ impl Host for ServerHost {
             None => flush(),
             // Inside the runtime, so that the answers and stream pushes wake their
             // connections' tasks in place (from outside, each wake would be a system call
-            // to unpark it).
-            Some(driver) => driver.block_on(async { flush() }),
+            // to unpark it) — unless its standby drives it while this thread was busy:
+            // then the batches go to the standby, which keeps driving until this thread
+            // waits.
+            Some(driver) => driver.run(flush),
         }
     }
 

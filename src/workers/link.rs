@@ -114,7 +114,7 @@ impl Link {
         stats: Arc<Stats>,
         broker_backlog_limit: usize,
     ) -> std::io::Result<Self> {
-        let runtime = IoRuntime::start(0)?;
+        let runtime = IoRuntime::start(0, None)?;
         let rt = runtime.handle();
         let (read, write) = ipc::async_stream(fd, &rt)?.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
@@ -153,10 +153,7 @@ impl Link {
 
     /// The runtime's driver, for the PHP thread that runs the link.
     pub fn driver(&self) -> Option<crate::http::server::Driver> {
-        match &self.runtime {
-            Some(IoRuntime::Driven(d)) => Some(d.clone()),
-            _ => None,
-        }
+        self.runtime.as_ref().and_then(IoRuntime::driver)
     }
 
     /// Requests whose answer is not finished.

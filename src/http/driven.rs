@@ -1,0 +1,262 @@
+//! A current-thread I/O runtime driven by the thread that owns it (`reactor = php`: the PHP
+//! thread, while its loop waits), and the standby thread that drives it while the owner
+//! stays away.
+//!
+//! Owns: who drives the runtime, and handing it over between the owner and the standby.
+//! Does not own: what runs on it (connections, timers, the inbox's kicker).
+//!
+//! Why: driven by the PHP thread, a request crosses no thread (decision 0013), but while a
+//! handler computes or blocks (a slow query, `sleep()`), nothing would be read, written or
+//! timed out. The standby sleeps and looks every tick: when the owner has not entered the
+//! runtime since its last look and is still out, it takes the runtime — Tokio's
+//! current-thread scheduler lets whichever thread calls `block_on` drive while the core is
+//! free — and drives until the owner asks for it back. While the owner comes and goes, as
+//! it does serving requests (a turn of the PHP loop takes well under a millisecond), the
+//! standby never drives and costs one short wake-up per tick (decision 0018).
+//!
+//! Invariants: only the owner's thread calls `Driver::block_on` and `Driver::run`. The
+//! owner's request for the runtime is never lost: the owner marks itself in (`away` false)
+//! before it looks whether the standby stands in, the standby marks itself in before it
+//! looks whether the owner is away, both sequentially consistent — so at least one of them
+//! sees the other, and a standby that takes over after the owner came back is told to give
+//! the runtime back at once.
+
+use std::future::Future;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use tokio::runtime::Runtime;
+use tokio::sync::Notify;
+
+use super::stats::Stats;
+
+/// How long the owner may stay out of the runtime before the standby drives it (at most
+/// twice this: the standby takes over at the first look that finds the owner out since the
+/// look before). A handler that runs longer delays other connections' reads, writes and
+/// timers by this much, not by its whole run.
+pub const STANDBY_TICK: Duration = Duration::from_millis(5);
+
+/// What the owner and the standby share.
+struct Handover {
+    /// The owner is not inside `block_on`.
+    away: AtomicBool,
+    /// How many times the owner left `block_on`.
+    leaves: AtomicU64,
+    /// The standby drives the runtime, or is about to.
+    standing_in: AtomicBool,
+    /// The owner wants the runtime back (or the standby is to stop).
+    reclaim: Notify,
+    stop: AtomicBool,
+}
+
+/// A runtime that runs while its owner's thread drives it (and its standby's, if it has
+/// one, while the owner stays away).
+#[derive(Clone)]
+pub struct Driver {
+    rt: Arc<Runtime>,
+    hand: Arc<Handover>,
+}
+
+/// The standby's thread; stopping it (`Driver::stop_standby`) joins it.
+pub struct Standby(JoinHandle<()>);
+
+impl Driver {
+    /// A driver for `rt` with no standby: nothing runs while the owner is away.
+    pub fn new(rt: Runtime) -> Self {
+        let hand = Handover {
+            away: AtomicBool::new(true),
+            leaves: AtomicU64::new(0),
+            standing_in: AtomicBool::new(false),
+            reclaim: Notify::new(),
+            stop: AtomicBool::new(false),
+        };
+        Self { rt: Arc::new(rt), hand: Arc::new(hand) }
+    }
+
+    /// Starts the standby, looking every `tick`; it counts its takeovers in `stats`.
+    pub fn start_standby(&self, tick: Duration, stats: Arc<Stats>) -> std::io::Result<Standby> {
+        let (rt, hand) = (Arc::clone(&self.rt), Arc::clone(&self.hand));
+        std::thread::Builder::new()
+            .name("via-standby".into())
+            .spawn(move || stand_by(&rt, &hand, tick, &stats))
+            .map(Standby)
+    }
+
+    /// Stops the standby (giving the runtime back if it drives) and waits for its thread.
+    pub fn stop_standby(&self, standby: Standby) {
+        self.hand.stop.store(true, SeqCst);
+        self.hand.reclaim.notify_one();
+        standby.0.thread().unpark();
+        let _ = standby.0.join();
+    }
+
+    pub fn handle(&self) -> &tokio::runtime::Handle {
+        self.rt.handle()
+    }
+
+    /// Runs the runtime's tasks and I/O on this thread until `f` is ready, taking the
+    /// runtime back from the standby first if it drives. Not from inside a runtime (Tokio
+    /// panics), and only from the thread that owns the driver.
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.hand.away.store(false, SeqCst);
+        if self.hand.standing_in.load(SeqCst) {
+            self.hand.reclaim.notify_one();
+        }
+        let out = self.rt.block_on(f);
+        self.hand.leaves.fetch_add(1, SeqCst);
+        self.hand.away.store(true, SeqCst);
+        out
+    }
+
+    /// Runs `f` inside the runtime on this thread, so that the tasks it wakes are woken in
+    /// place — unless the standby drives: then `f` runs here outside it (its wakes reach
+    /// the standby) and the standby keeps the runtime, as the owner has not come back to
+    /// wait.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.hand.standing_in.load(SeqCst) {
+            return f();
+        }
+        self.block_on(async { f() })
+    }
+
+    /// Whether the standby drives the runtime now.
+    pub fn standby_drives(&self) -> bool {
+        self.hand.standing_in.load(SeqCst)
+    }
+
+    /// Shuts the runtime down if this is its last driver (a clone may be held elsewhere).
+    pub fn shutdown(self, timeout: Duration) {
+        if let Ok(rt) = Arc::try_unwrap(self.rt) {
+            rt.shutdown_timeout(timeout);
+        }
+    }
+}
+
+/// The standby's loop: look every `tick`; drive while the owner stays away.
+fn stand_by(rt: &Runtime, hand: &Handover, tick: Duration, stats: &Stats) {
+    let mut seen = None;
+    while !hand.stop.load(SeqCst) {
+        std::thread::park_timeout(tick);
+        if hand.stop.load(SeqCst) {
+            break;
+        }
+        let leaves = hand.leaves.load(SeqCst);
+        if !hand.away.load(SeqCst) || seen.replace(leaves) != Some(leaves) {
+            continue; // inside now, or was since the last look
+        }
+        // A reclaim left over from an earlier stand-in must not end this one at once.
+        let _ = hand.reclaim.notified().now_or_never();
+        hand.standing_in.store(true, SeqCst);
+        if hand.away.load(SeqCst) && hand.leaves.load(SeqCst) == leaves {
+            stats.standby_takeovers.fetch_add(1, Relaxed);
+            // Waits for the core if the owner took it meanwhile; ends when the owner asks.
+            rt.block_on(hand.reclaim.notified());
+        }
+        hand.standing_in.store(false, SeqCst);
+        seen = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+    use std::time::Instant;
+
+    fn driver() -> Driver {
+        Driver::new(tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap())
+    }
+
+    fn takeovers(stats: &Stats) -> u64 {
+        stats.standby_takeovers.load(SeqCst)
+    }
+
+    #[test]
+    fn the_standby_drives_while_the_owner_is_away_and_gives_the_runtime_back() {
+        let d = driver();
+        let stats = Arc::new(Stats::default());
+        let standby = d.start_standby(Duration::from_millis(5), Arc::clone(&stats)).unwrap();
+        // A timer on the runtime fires while this thread (the owner) never enters it.
+        let (tx, rx) = mpsc::channel();
+        d.handle().spawn(async move {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let _ = tx.send(std::thread::current().id());
+        });
+        let ran_on = rx.recv_timeout(Duration::from_secs(5)).expect("the standby ran the timer");
+        assert_ne!(ran_on, std::thread::current().id());
+        assert!(takeovers(&stats) >= 1);
+        assert!(d.standby_drives());
+        // The owner comes back: the standby gives way, and tasks run on this thread.
+        let here = d.block_on(async {
+            while d.standby_drives() {
+                tokio::task::yield_now().await;
+            }
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            tokio::spawn(async move {
+                let _ = tx.send(std::thread::current().id());
+            });
+            rx.await.unwrap()
+        });
+        assert_eq!(here, std::thread::current().id());
+        assert!(!d.standby_drives());
+        d.stop_standby(standby);
+    }
+
+    #[test]
+    fn an_owner_that_keeps_coming_back_is_never_stood_in_for() {
+        let d = driver();
+        let tick = Duration::from_millis(200);
+        let stats = Arc::new(Stats::default());
+        let standby = d.start_standby(tick, Arc::clone(&stats)).unwrap();
+        let until = Instant::now() + tick * 3;
+        while Instant::now() < until {
+            d.block_on(tokio::task::yield_now());
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(takeovers(&stats), 0);
+        d.stop_standby(standby);
+    }
+
+    #[test]
+    fn run_while_the_standby_drives_leaves_it_the_runtime() {
+        let d = driver();
+        let stats = Arc::new(Stats::default());
+        let standby = d.start_standby(Duration::from_millis(2), Arc::clone(&stats)).unwrap();
+        let until = Instant::now() + Duration::from_secs(5);
+        while !d.standby_drives() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(d.standby_drives());
+        let notify = Arc::new(Notify::new());
+        let (tx, rx) = mpsc::channel();
+        let n = Arc::clone(&notify);
+        d.handle().spawn(async move {
+            n.notified().await;
+            let _ = tx.send(());
+        });
+        // Woken from outside: the standby runs the task, and still drives afterwards.
+        d.run(|| notify.notify_one());
+        rx.recv_timeout(Duration::from_secs(5)).expect("the standby ran the woken task");
+        assert!(d.standby_drives());
+        assert_eq!(takeovers(&stats), 1);
+        d.stop_standby(standby);
+    }
+
+    #[test]
+    fn stopping_the_standby_while_it_drives_returns() {
+        let d = driver();
+        let standby = d.start_standby(Duration::from_millis(2), Arc::default()).unwrap();
+        let until = Instant::now() + Duration::from_secs(5);
+        while !d.standby_drives() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        d.stop_standby(standby);
+        assert!(!d.standby_drives());
+        d.shutdown(Duration::from_millis(100));
+    }
+}
