@@ -12,6 +12,9 @@ Targets (each on its own port, started and stopped by this script):
   via-hello-metrics, via-hello-log  one of the two
   via-action   via: POST ~100 B JSON, json_decode, bump a counter, 204
   via-hello-php, via-action-php  the same with reactor = php (the PHP thread drives the I/O)
+  via-hello-threads, via-action-threads  the same with reactor = threads (I/O threads). The
+               default (`auto`) is php when the server may use one CPU (as with --pinned),
+               threads otherwise
   ceiling-post, core-post  the same two answering that POST with 204
   php-builtin  PHP's built-in server (php -S) with hello-world
   nginx-fpm    nginx + php-fpm (Debian packages), hello-world
@@ -233,6 +236,8 @@ def main():
         Via("via-action", 18083, "action.php", post),
         Via("via-hello-php", 18091, "hello.php", extra_env={"VIA_BENCH_REACTOR": "php"}),
         Via("via-action-php", 18092, "action.php", post, extra_env={"VIA_BENCH_REACTOR": "php"}),
+        Via("via-hello-threads", 18099, "hello.php", extra_env={"VIA_BENCH_REACTOR": "threads"}),
+        Via("via-action-threads", 18100, "action.php", post, extra_env={"VIA_BENCH_REACTOR": "threads"}),
         Builtin("php-builtin", 18084),
         NginxFpm("nginx-fpm", 18085),
         OpenSwoole("osw-hello", 18087),

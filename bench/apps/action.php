@@ -5,7 +5,7 @@
 declare(strict_types=1);
 
 $counter = 0;
-$options = ['log_level' => 'warn', 'reactor' => getenv('VIA_BENCH_REACTOR') ?: 'threads'];
+$options = ['log_level' => 'warn', 'reactor' => getenv('VIA_BENCH_REACTOR') ?: 'auto'];
 $server = new Via\Server('127.0.0.1', (int) ($argv[1] ?? 8080), $options);
 $server->onRequest(function (Via\Request $request, Via\Response $response) use (&$counter): void {
     $signals = json_decode($request->body(), true, 16, JSON_THROW_ON_ERROR);

@@ -10,7 +10,7 @@ declare(strict_types=1);
 $options = [
     'log_level' => 'warn',
     'workers' => (int) (getenv('VIA_BENCH_WORKERS') ?: 1),
-    'reactor' => getenv('VIA_BENCH_REACTOR') ?: 'threads',
+    'reactor' => getenv('VIA_BENCH_REACTOR') ?: 'auto',
 ];
 $ops = getenv('VIA_BENCH_OPS') ?: '';
 if ($ops === '1' || $ops === 'metrics') {

@@ -15,7 +15,7 @@ $server = new Via\Server('127.0.0.1', $port, [
     'log_level' => 'warn',
     'max_connections' => 30000,
     // VIA_BENCH_REACTOR=php: the PHP thread drives the I/O (no I/O thread of its own).
-    'reactor' => getenv('VIA_BENCH_REACTOR') ?: 'threads',
+    'reactor' => getenv('VIA_BENCH_REACTOR') ?: 'auto',
 ]);
 /** @var array<int, Via\SSE> $streams */
 $streams = [];

@@ -25,7 +25,7 @@ use std::future::Future;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering::{Relaxed, SeqCst};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -52,7 +52,14 @@ struct Handover {
     /// The owner wants the runtime back (or the standby is to stop).
     reclaim: Notify,
     stop: AtomicBool,
+    /// The standby sleeps until the owner leaves (it found the owner inside, and never
+    /// out, for `DOZE_AFTER` looks: an idle server wakes nobody).
+    dozing: AtomicBool,
+    standby: OnceLock<std::thread::Thread>,
 }
+
+/// Looks that find the owner inside all along before the standby stops looking.
+const DOZE_AFTER: u32 = 8;
 
 /// A runtime that runs while its owner's thread drives it (and its standby's, if it has
 /// one, while the owner stays away).
@@ -74,6 +81,8 @@ impl Driver {
             standing_in: AtomicBool::new(false),
             reclaim: Notify::new(),
             stop: AtomicBool::new(false),
+            dozing: AtomicBool::new(false),
+            standby: OnceLock::new(),
         };
         Self { rt: Arc::new(rt), hand: Arc::new(hand) }
     }
@@ -81,10 +90,11 @@ impl Driver {
     /// Starts the standby, looking every `tick`; it counts its takeovers in `stats`.
     pub fn start_standby(&self, tick: Duration, stats: Arc<Stats>) -> std::io::Result<Standby> {
         let (rt, hand) = (Arc::clone(&self.rt), Arc::clone(&self.hand));
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("via-standby".into())
-            .spawn(move || stand_by(&rt, &hand, tick, &stats))
-            .map(Standby)
+            .spawn(move || stand_by(&rt, &hand, tick, &stats))?;
+        let _ = self.hand.standby.set(thread.thread().clone());
+        Ok(Standby(thread))
     }
 
     /// Stops the standby (giving the runtime back if it drives) and waits for its thread.
@@ -110,6 +120,12 @@ impl Driver {
         let out = self.rt.block_on(f);
         self.hand.leaves.fetch_add(1, SeqCst);
         self.hand.away.store(true, SeqCst);
+        // Once per idle spell: the standby stopped looking while this thread waited.
+        if self.hand.dozing.load(SeqCst) && self.hand.dozing.swap(false, SeqCst) {
+            if let Some(t) = self.hand.standby.get() {
+                t.unpark();
+            }
+        }
         out
     }
 
@@ -137,17 +153,29 @@ impl Driver {
     }
 }
 
-/// The standby's loop: look every `tick`; drive while the owner stays away.
+/// The standby's loop: look every `tick`; drive while the owner stays away; sleep while it
+/// stays inside.
 fn stand_by(rt: &Runtime, hand: &Handover, tick: Duration, stats: &Stats) {
     let mut seen = None;
+    let mut inside_looks = 0;
     while !hand.stop.load(SeqCst) {
         std::thread::park_timeout(tick);
         if hand.stop.load(SeqCst) {
             break;
         }
         let leaves = hand.leaves.load(SeqCst);
-        if !hand.away.load(SeqCst) || seen.replace(leaves) != Some(leaves) {
-            continue; // inside now, or was since the last look
+        let unchanged = seen.replace(leaves) == Some(leaves);
+        if !hand.away.load(SeqCst) {
+            inside_looks = if unchanged { inside_looks + 1 } else { 0 };
+            if inside_looks >= DOZE_AFTER {
+                doze(hand, leaves);
+                (seen, inside_looks) = (None, 0);
+            }
+            continue;
+        }
+        inside_looks = 0;
+        if !unchanged {
+            continue; // was inside since the last look
         }
         // A reclaim left over from an earlier stand-in must not end this one at once.
         let _ = hand.reclaim.notified().now_or_never();
@@ -160,6 +188,20 @@ fn stand_by(rt: &Runtime, hand: &Handover, tick: Duration, stats: &Stats) {
         hand.standing_in.store(false, SeqCst);
         seen = None;
     }
+}
+
+/// Sleeps until the owner leaves the runtime (or the standby is stopped), unless it left
+/// since `leaves` was read: the owner unparks a dozing standby when it leaves.
+fn doze(hand: &Handover, leaves: u64) {
+    hand.dozing.store(true, SeqCst);
+    while hand.dozing.load(SeqCst)
+        && !hand.away.load(SeqCst)
+        && hand.leaves.load(SeqCst) == leaves
+        && !hand.stop.load(SeqCst)
+    {
+        std::thread::park();
+    }
+    hand.dozing.store(false, SeqCst);
 }
 
 #[cfg(test)]
@@ -219,6 +261,29 @@ mod tests {
             std::thread::sleep(Duration::from_millis(1));
         }
         assert_eq!(takeovers(&stats), 0);
+        d.stop_standby(standby);
+    }
+
+    #[test]
+    fn a_standby_that_dozed_while_the_owner_waited_takes_over_when_it_leaves() {
+        let d = driver();
+        let stats = Arc::new(Stats::default());
+        let standby = d.start_standby(Duration::from_millis(2), Arc::clone(&stats)).unwrap();
+        let dozed = d.block_on(async {
+            let until = Instant::now() + Duration::from_secs(5);
+            while !d.hand.dozing.load(SeqCst) && Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            d.hand.dozing.load(SeqCst)
+        });
+        assert!(dozed, "an owner inside all along lets the standby sleep");
+        assert!(!d.hand.dozing.load(SeqCst), "leaving wakes it");
+        let until = Instant::now() + Duration::from_secs(5);
+        while !d.standby_drives() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert!(d.standby_drives());
+        assert_eq!(takeovers(&stats), 1);
         d.stop_standby(standby);
     }
 
