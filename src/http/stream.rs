@@ -368,6 +368,33 @@ mod tests {
         assert!(second.contains(&(std::ptr::addr_of!(s.capacity) as usize + 7)));
     }
 
+    struct Record(Mutex<Vec<StreamEvent>>);
+    impl StreamEvents for Record {
+        fn stream_event(&self, e: StreamEvent) {
+            self.0.lock().push(e);
+        }
+    }
+
+    #[test]
+    fn a_drain_mark_is_reported_once_when_reached() {
+        let record = Arc::new(Record(Mutex::new(Vec::new())));
+        let s = StreamShared::new(Arc::clone(&record) as Arc<dyn StreamEvents>);
+        for chunk in [&b"aaaa"[..], b"bbbb", b"cccc"] {
+            s.push(Bytes::from_static(chunk)).unwrap();
+        }
+        assert!(!s.notify_when_drained(12), "at the mark already: nothing armed");
+        assert!(s.notify_when_drained(4));
+        let mut body = s.body();
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut seen = Vec::new();
+        while let Poll::Ready(Some(Ok(_))) = Pin::new(&mut body).poll_frame(&mut cx) {
+            seen.push(record.0.lock().len());
+        }
+        assert_eq!(seen, [0, 1, 1], "reported when the second chunk left (4 bytes queued), once");
+        assert_eq!(*record.0.lock(), [StreamEvent::Drained(s.id())]);
+    }
+
     #[test]
     fn chunks_come_out_in_order_and_are_counted() {
         let s = StreamShared::with_capacity(Arc::new(Quiet), 10);
