@@ -51,6 +51,49 @@ fn h2load_many_streams_on_few_connections() {
 
 /// Several I/O threads hand requests to the one PHP thread (a multi-thread runtime, the
 /// inbox's kicker on any of them): nothing is lost or left waiting.
+/// The names of a process's threads.
+fn thread_names(pid: u32) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|n| n.trim().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn by_default_a_server_on_one_cpu_is_driven_by_its_php_thread_with_a_standby() {
+    // A child inherits the affinity of the thread that forks it.
+    let srv = std::thread::spawn(|| {
+        // SAFETY: a zeroed cpu_set_t is a valid empty set; 0 names this thread.
+        let ok = unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            libc::CPU_SET(0, &mut set);
+            libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) == 0
+        };
+        assert!(ok, "sched_setaffinity");
+        PhpServer::start(APP, "{}")
+    })
+    .join()
+    .unwrap();
+    let names = thread_names(srv.child.id());
+    let reactor = std::env::var("VIA_TEST_REACTOR").unwrap_or_default();
+    if reactor.is_empty() || reactor == "php" {
+        assert!(names.iter().any(|n| n == "via-standby"), "{names:?}");
+        assert!(!names.iter().any(|n| n == "via-io"), "{names:?}");
+    }
+    let (ok, out, err) = curl(&[&srv.url("/hello")]);
+    assert!(ok && out == "Hello, World!", "{out}\n{err}");
+    let unpinned = std::thread::available_parallelism().map_or(1, |n| n.get()) > 1;
+    if unpinned && reactor.is_empty() {
+        let srv = PhpServer::start(APP, "{}");
+        let names = thread_names(srv.child.id());
+        assert!(names.iter().any(|n| n == "via-io"), "more CPUs: I/O threads: {names:?}");
+        assert!(!names.iter().any(|n| n == "via-standby"), "{names:?}");
+    }
+}
+
 #[test]
 fn several_io_threads_feed_one_php_thread() {
     let srv = PhpServer::start(APP, r#"{"io_threads": 3}"#);
