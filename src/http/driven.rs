@@ -177,10 +177,11 @@ fn stand_by(rt: &Runtime, hand: &Handover, tick: Duration, stats: &Stats) {
         if !unchanged {
             continue; // was inside since the last look
         }
-        // A reclaim left over from an earlier stand-in must not end this one at once.
+        // A reclaim left over from an earlier stand-in must not end this one at once. (One
+        // from `stop_standby` may go too: `stop` is set before it, and is read below.)
         let _ = hand.reclaim.notified().now_or_never();
         hand.standing_in.store(true, SeqCst);
-        if hand.away.load(SeqCst) && hand.leaves.load(SeqCst) == leaves {
+        if hand.away.load(SeqCst) && hand.leaves.load(SeqCst) == leaves && !hand.stop.load(SeqCst) {
             stats.standby_takeovers.fetch_add(1, Relaxed);
             // Waits for the core if the owner took it meanwhile; ends when the owner asks.
             rt.block_on(hand.reclaim.notified());
@@ -235,7 +236,9 @@ mod tests {
         assert!(d.standby_drives());
         // The owner comes back: the standby gives way, and tasks run on this thread.
         let here = d.block_on(async {
+            let until = Instant::now() + Duration::from_secs(5);
             while d.standby_drives() {
+                assert!(Instant::now() < until, "the standby did not give the runtime back");
                 tokio::task::yield_now().await;
             }
             let (tx, rx) = tokio::sync::oneshot::channel();
