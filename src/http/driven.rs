@@ -215,6 +215,15 @@ mod tests {
         Driver::new(tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap())
     }
 
+    /// Whether the standby drives within 5 s, while this thread (the owner) stays away.
+    fn standby_takes_over(d: &Driver) -> bool {
+        let until = Instant::now() + Duration::from_secs(5);
+        while !d.standby_drives() && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        d.standby_drives()
+    }
+
     fn takeovers(stats: &Stats) -> u64 {
         stats.standby_takeovers.load(SeqCst)
     }
@@ -281,11 +290,7 @@ mod tests {
         });
         assert!(dozed, "an owner inside all along lets the standby sleep");
         assert!(!d.hand.dozing.load(SeqCst), "leaving wakes it");
-        let until = Instant::now() + Duration::from_secs(5);
-        while !d.standby_drives() && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        assert!(d.standby_drives());
+        assert!(standby_takes_over(&d));
         assert_eq!(takeovers(&stats), 1);
         d.stop_standby(standby);
     }
@@ -295,11 +300,7 @@ mod tests {
         let d = driver();
         let stats = Arc::new(Stats::default());
         let standby = d.start_standby(Duration::from_millis(2), Arc::clone(&stats)).unwrap();
-        let until = Instant::now() + Duration::from_secs(5);
-        while !d.standby_drives() && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        assert!(d.standby_drives());
+        assert!(standby_takes_over(&d));
         let notify = Arc::new(Notify::new());
         let (tx, rx) = mpsc::channel();
         let n = Arc::clone(&notify);
@@ -319,10 +320,7 @@ mod tests {
     fn stopping_the_standby_while_it_drives_returns() {
         let d = driver();
         let standby = d.start_standby(Duration::from_millis(2), Arc::default()).unwrap();
-        let until = Instant::now() + Duration::from_secs(5);
-        while !d.standby_drives() && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(1));
-        }
+        assert!(standby_takes_over(&d));
         d.stop_standby(standby);
         assert!(!d.standby_drives());
         d.shutdown(Duration::from_millis(100));
