@@ -51,15 +51,26 @@ fn h2load_many_streams_on_few_connections() {
 
 /// Several I/O threads hand requests to the one PHP thread (a multi-thread runtime, the
 /// inbox's kicker on any of them): nothing is lost or left waiting.
-/// The names of a process's threads.
+/// The names of a php process's threads, once every thread it started has named itself
+/// (a thread sets its name when it begins to run: until then it has the process's).
 fn thread_names(pid: u32) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .unwrap()
-        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
-        .map(|n| n.trim().to_owned())
-        .collect();
-    names.sort();
-    names
+    let read = || {
+        let mut names: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap()
+            .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+            .map(|n| n.trim().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        let names = read();
+        if names.iter().filter(|n| *n == "php").count() == 1 || Instant::now() > until {
+            return names;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 #[test]
