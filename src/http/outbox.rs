@@ -5,6 +5,10 @@
 //! per request. Handing a whole batch to one forwarding task costs one remote wake per
 //! batch; the forwarder then wakes the connection tasks locally.
 //!
+//! Answers wait in the outbox until it is kicked: by the PHP loop before it waits, or by
+//! the standby when a handler keeps the PHP thread away (`driven`), so an answer given
+//! before a long computation leaves within a standby tick or two.
+//!
 //! Invariant: a reply given to the outbox is sent (or dropped, which answers 500) by the
 //! forwarder; nothing is lost when the runtime stops — dropping the queue drops replies.
 
@@ -39,12 +43,19 @@ impl Outbox {
         outbox
     }
 
-    /// Queues every answer of `batch` (leaving it empty) and wakes the forwarder.
-    pub fn send_batch(&self, batch: &mut Vec<(Reply, ResponseStart)>) {
-        if batch.is_empty() {
-            return;
+    /// Queues an answer for the forwarder, which takes it at the next `kick`; returns how
+    /// many wait.
+    pub fn push(&self, reply: Reply, start: ResponseStart) -> usize {
+        let mut pending = self.pending.lock();
+        pending.push((reply, start));
+        pending.len()
+    }
+
+    /// Wakes the forwarder if answers wait: the PHP loop before it waits, or the standby
+    /// when a handler keeps the PHP thread away (decision 0018).
+    pub fn kick(&self) {
+        if !self.pending.lock().is_empty() {
+            self.notify.notify_one();
         }
-        self.pending.lock().append(batch);
-        self.notify.notify_one();
     }
 }

@@ -25,7 +25,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, Notify, Semaphore};
 
 use super::conn::{sniff_h2c, Activity, Watched};
-pub use super::driven::{Driver, Standby, STANDBY_TICK};
+pub use super::driven::{Driver, Standby, Watch, STANDBY_TICK};
 use super::exchange::Dispatcher;
 use super::h1::{self, Next};
 use super::service::{self, ConnCtx, ServerShared};
@@ -97,33 +97,46 @@ impl Drop for TrackerGuard {
 /// current-thread runtime on one dedicated thread — leaner when there is one I/O thread
 /// (no stealing, no idle-worker bookkeeping; measured in bench/RESULTS.md) — or a
 /// current-thread runtime with no thread, driven by whoever calls `Driver::block_on`
-/// (`reactor = php`: the PHP thread while its loop waits), with a standby thread that
-/// drives it while the PHP thread stays away (`driven`).
-pub enum IoRuntime {
+/// (`reactor = php`: the PHP thread while its loop waits). With a standby (`driven`),
+/// a thread watches the PHP thread: while it stays away, the standby hands over what it
+/// left pending and, on a driven runtime, drives it.
+pub struct IoRuntime {
+    kind: Kind,
+    watch: Watch,
+    standby: Option<Standby>,
+}
+
+enum Kind {
     Multi(tokio::runtime::Runtime),
     Single {
         handle: tokio::runtime::Handle,
         stop: Option<oneshot::Sender<()>>,
         thread: Option<std::thread::JoinHandle<()>>,
     },
-    Driven {
-        driver: Driver,
-        standby: Option<Standby>,
-    },
+    Driven(Driver),
 }
 
 impl IoRuntime {
-    /// `threads` I/O threads of its own; none: driven by its owner, and with `standby` a
-    /// thread that drives it while the owner stays away (counting that in the stats).
+    /// `threads` I/O threads of its own, or none: driven by its owner. With `standby`, a
+    /// thread that watches the owner (counting its takeovers in those stats).
     pub fn start(threads: usize, standby: Option<Arc<Stats>>) -> io::Result<Self> {
+        let watch = Watch::default();
+        let kind = Self::kind(threads, &watch)?;
+        let drive = match &kind {
+            Kind::Driven(d) => Some(d.runtime()),
+            _ => None,
+        };
+        let standby = match standby {
+            Some(stats) => Some(watch.start_standby(STANDBY_TICK, stats, drive)?),
+            None => None,
+        };
+        Ok(Self { kind, watch, standby })
+    }
+
+    fn kind(threads: usize, watch: &Watch) -> io::Result<Kind> {
         if threads == 0 {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let driver = Driver::new(rt);
-            let standby = match standby {
-                Some(stats) => Some(driver.start_standby(STANDBY_TICK, stats)?),
-                None => None,
-            };
-            return Ok(Self::Driven { driver, standby });
+            return Ok(Kind::Driven(Driver::new(rt, watch.clone())));
         }
         if threads > 1 {
             return tokio::runtime::Builder::new_multi_thread()
@@ -131,7 +144,7 @@ impl IoRuntime {
                 .thread_name("via-io")
                 .enable_all()
                 .build()
-                .map(Self::Multi);
+                .map(Kind::Multi);
         }
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let handle = rt.handle().clone();
@@ -142,38 +155,47 @@ impl IoRuntime {
             });
             rt.shutdown_timeout(Duration::from_millis(200));
         })?;
-        Ok(Self::Single { handle, stop: Some(stop), thread: Some(thread) })
+        Ok(Kind::Single { handle, stop: Some(stop), thread: Some(thread) })
     }
 
     pub fn handle(&self) -> tokio::runtime::Handle {
-        match self {
-            Self::Multi(rt) => rt.handle().clone(),
-            Self::Single { handle, .. } => handle.clone(),
-            Self::Driven { driver, .. } => driver.handle().clone(),
+        match &self.kind {
+            Kind::Multi(rt) => rt.handle().clone(),
+            Kind::Single { handle, .. } => handle.clone(),
+            Kind::Driven(driver) => driver.handle().clone(),
         }
     }
 
     /// The driver, when the owner's thread drives the runtime.
     pub fn driver(&self) -> Option<Driver> {
-        match self {
-            Self::Driven { driver, .. } => Some(driver.clone()),
+        match &self.kind {
+            Kind::Driven(driver) => Some(driver.clone()),
             _ => None,
         }
+    }
+
+    /// The owner's side of the standby: where the PHP thread marks its waits and says what
+    /// to hand over when it stays away.
+    pub fn watch(&self) -> Watch {
+        self.watch.clone()
     }
 
     /// Runs `f` to completion from outside the runtime: on a driven runtime this thread
     /// drives it meanwhile (a `Handle::block_on` would not run its I/O or timers).
     pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
-        match self {
-            Self::Driven { driver, .. } => driver.block_on(f),
-            other => other.handle().block_on(f),
+        match &self.kind {
+            Kind::Driven(driver) => driver.block_on(f),
+            _ => self.handle().block_on(f),
         }
     }
 
     pub fn stop(self) {
-        match self {
-            Self::Multi(rt) => rt.shutdown_timeout(Duration::from_millis(200)),
-            Self::Single { mut stop, mut thread, .. } => {
+        if let Some(s) = self.standby {
+            self.watch.stop_standby(s);
+        }
+        match self.kind {
+            Kind::Multi(rt) => rt.shutdown_timeout(Duration::from_millis(200)),
+            Kind::Single { mut stop, mut thread, .. } => {
                 if let Some(s) = stop.take() {
                     let _ = s.send(());
                 }
@@ -182,12 +204,7 @@ impl IoRuntime {
                 }
             }
             // The last owner's drop shuts it down (a driver may still be held elsewhere).
-            Self::Driven { driver, standby } => {
-                if let Some(s) = standby {
-                    driver.stop_standby(s);
-                }
-                driver.shutdown(Duration::from_millis(200));
-            }
+            Kind::Driven(driver) => driver.shutdown(Duration::from_millis(200)),
         }
     }
 }
@@ -356,6 +373,11 @@ impl ServerHandle {
             Some(rt) => rt.handle(),
             None => unreachable!("the runtime lives until drop"),
         }
+    }
+
+    /// Where the PHP thread marks its waits for the standby (`driven::Watch`).
+    pub fn watch(&self) -> Option<Watch> {
+        self.runtime.as_ref().map(IoRuntime::watch)
     }
 
     /// The runtime's driver when the caller's thread drives the I/O (`reactor = php`).

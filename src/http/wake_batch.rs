@@ -13,27 +13,57 @@
 //!
 //! Invariants: only a thread that `install`ed a batch defers (the PHP thread of a running
 //! server); every other thread wakes at once. A deferred wake is handed over at the latest
-//! when the PHP loop flushes (before it waits: `flush`), or once `BATCH` are pending.
+//! when the PHP loop flushes (before it waits: `flush`), once `BATCH` are pending, or when
+//! the standby finds the PHP thread away from its loop for a tick (`Pending::hand_over`).
 
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::task::Waker;
+
+use parking_lot::Mutex;
 
 /// Wake-ups deferred at most before they are handed over: big enough to save nearly every
 /// unpark, small enough that the I/O thread starts writing while PHP still pushes.
 const BATCH: usize = 256;
 
-struct Batch {
+/// The wake-ups one thread deferred, shared with the standby, which hands them over when
+/// a handler keeps that thread from its loop (`driven`, decision 0018).
+pub struct Pending {
     rt: tokio::runtime::Handle,
-    wakers: Vec<Waker>,
+    wakers: Mutex<Vec<Waker>>,
+}
+
+impl Pending {
+    /// Hands the deferred wake-ups over: woken in place when this thread is inside the
+    /// runtime (`reactor = php`, in its `block_on`; the standby while it drives), else by
+    /// one task scheduled on it.
+    pub fn hand_over(&self) {
+        let wakers = {
+            let mut w = self.wakers.lock();
+            if w.is_empty() {
+                return;
+            }
+            std::mem::replace(&mut *w, Vec::with_capacity(BATCH))
+        };
+        let inside = tokio::runtime::Handle::try_current().is_ok_and(|h| h.id() == self.rt.id());
+        if inside {
+            wakers.into_iter().for_each(Waker::wake);
+        } else {
+            self.rt.spawn(async move { wakers.into_iter().for_each(Waker::wake) });
+        }
+    }
 }
 
 thread_local! {
-    static PENDING: RefCell<Option<Batch>> = const { RefCell::new(None) };
+    static PENDING: RefCell<Option<Arc<Pending>>> = const { RefCell::new(None) };
 }
 
-/// Defers this thread's wake-ups to batches run on `rt` (a server's I/O runtime).
-pub fn install(rt: tokio::runtime::Handle) {
-    PENDING.with(|p| *p.borrow_mut() = Some(Batch { rt, wakers: Vec::with_capacity(BATCH) }));
+/// Defers this thread's wake-ups to batches run on `rt` (a server's I/O runtime); returns
+/// them for the standby.
+pub fn install(rt: tokio::runtime::Handle) -> Arc<Pending> {
+    let pending = Arc::new(Pending { rt, wakers: Mutex::new(Vec::with_capacity(BATCH)) });
+    PENDING.with(|p| *p.borrow_mut() = Some(Arc::clone(&pending)));
+    pending
 }
 
 /// Stops deferring on this thread, handing over what is pending.
@@ -44,39 +74,32 @@ pub fn uninstall() {
 
 /// Wakes `waker` now, or with this thread's next batch.
 pub fn wake(waker: Waker) {
-    let full = PENDING.with(|p| match p.borrow_mut().as_mut() {
-        Some(batch) => {
-            batch.wakers.push(waker);
-            Ok(batch.wakers.len() >= BATCH)
+    let deferred = PENDING.with(|p| match p.borrow().as_ref() {
+        Some(pending) => {
+            let full = {
+                let mut w = pending.wakers.lock();
+                w.push(waker);
+                w.len() >= BATCH
+            };
+            if full {
+                pending.hand_over();
+            }
+            Ok(())
         }
         None => Err(waker),
     });
-    match full {
-        Ok(true) => flush(),
-        Ok(false) => {}
-        Err(waker) => waker.wake(),
+    if let Err(waker) = deferred {
+        waker.wake();
     }
 }
 
-/// Hands the pending wake-ups over: woken in place when this thread is inside the runtime
-/// (`reactor = php`, in its `block_on`), else by one task scheduled on it.
+/// Hands this thread's deferred wake-ups over (see `Pending::hand_over`).
 pub fn flush() {
-    let Some((rt, wakers)) = PENDING.with(|p| {
-        let mut p = p.borrow_mut();
-        let batch = p.as_mut()?;
-        if batch.wakers.is_empty() {
-            return None;
+    PENDING.with(|p| {
+        if let Some(pending) = p.borrow().as_ref() {
+            pending.hand_over();
         }
-        Some((batch.rt.clone(), std::mem::replace(&mut batch.wakers, Vec::with_capacity(BATCH))))
-    }) else {
-        return;
-    };
-    let inside = tokio::runtime::Handle::try_current().is_ok_and(|h| h.id() == rt.id());
-    if inside {
-        wakers.into_iter().for_each(Waker::wake);
-    } else {
-        rt.spawn(async move { wakers.into_iter().for_each(Waker::wake) });
-    }
+    });
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Answers on their way from the PHP thread to the I/O threads.
 //!
-//! Owns: the batch of answers (status, headers, body source) that the PHP thread hands
-//! over in one go while a server runs, instead of one cross-thread wake-up per answer.
+//! Owns: where the PHP thread's answers (status, headers, body source) go while a server
+//! runs — the server's `Outbox`, kicked once per loop turn instead of one cross-thread
+//! wake-up per answer.
 //! Does not own: what an answer says (`response_core`), the hand-over itself
 //! (`crate::http::Outbox`), when the loop waits (`runtime`, which asks the running server
 //! to `flush` first).
@@ -20,7 +21,6 @@ const BATCH: usize = 64;
 #[derive(Default)]
 struct Batch {
     outbox: Option<Arc<Outbox>>,
-    replies: Vec<(Reply, ResponseStart)>,
 }
 
 static BATCH_STATE: PhpGlobal<RefCell<Option<Batch>>> = PhpGlobal::new(RefCell::new(None));
@@ -36,33 +36,31 @@ pub fn set_outbox(outbox: Option<Arc<Outbox>>) {
     drop(old);
 }
 
-/// Answers a request. With a running server the answer joins the current batch, handed
-/// to the I/O threads when the loop next waits (or every `BATCH` answers). Returns
-/// whether the client still waits.
+/// Answers a request. With a running server the answer joins the outbox, handed to the
+/// I/O threads when the loop next waits (or every `BATCH` answers, or by the standby when
+/// the handler runs on). Returns whether the client still waits.
 pub fn send(reply: Reply, start: ResponseStart) -> bool {
     let open = reply.is_open();
     let mut answer = Some((reply, start));
-    let full = with(|b| {
-        if b.outbox.is_none() {
-            return false;
+    with(|b| {
+        let Some(outbox) = &b.outbox else { return };
+        if let Some((reply, start)) = answer.take() {
+            if outbox.push(reply, start) >= BATCH {
+                outbox.kick();
+            }
         }
-        b.replies.extend(answer.take());
-        b.replies.len() >= BATCH
     });
-    if let Some((reply, start)) = answer {
-        return reply.send(start);
+    match answer {
+        Some((reply, start)) => reply.send(start),
+        None => open,
     }
-    if full {
-        flush();
-    }
-    open
 }
 
 /// Hands the pending answers to the I/O threads.
 pub fn flush() {
     with(|b| {
         if let Some(outbox) = &b.outbox {
-            outbox.send_batch(&mut b.replies);
+            outbox.kick();
         }
     });
 }

@@ -157,9 +157,9 @@ fn run_worker(
     tx.start_kicker(&rt);
     let services = services(dispatcher, stats, TopicsRef::Remote(Arc::clone(&link)), &config);
     let identity = Identity { id: seed.index, count: config.workers.count, master_pid: 0 };
-    let driver = link.driver();
+    let (driver, watch) = (link.driver(), link.watch());
     let serving =
-        Serving { rt, rx, driver, handle: None, link: Some(link), identity, services, signals: None };
+        Serving { rt, rx, driver, watch, handle: None, link: Some(link), identity, services, signals: None };
     // Its hooks run when the master says the worker may start (`serve::on_link_event`).
     serve_php(launch, &config, serving, |_| {});
     php_workers::set_identity(None);
@@ -199,8 +199,9 @@ pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> P
         }),
     );
     let identity = Identity { id: 0, count: 1, master_pid: std::process::id() };
-    let driver = handle.driver();
-    let serving = Serving { rt, rx, driver, handle: Some(handle), link: None, identity, services, signals };
+    let (driver, watch) = (handle.driver(), handle.watch());
+    let serving =
+        Serving { rt, rx, driver, watch, handle: Some(handle), link: None, identity, services, signals };
     crate::info!("listening on {}://{addr} (pid {})", scheme(&config), std::process::id());
     serve_php(launch, &config, serving, |r| {
         // One process is worker 0 and the whole server: both kinds of start hooks run.
@@ -227,6 +228,8 @@ struct Serving {
     rx: crate::inbox::Receiver<Event>,
     /// Set when this thread drives the I/O runtime (`reactor = php`).
     driver: Option<crate::http::server::Driver>,
+    /// Where this thread marks its waits for the standby (`http::driven`).
+    watch: Option<crate::http::server::Watch>,
     handle: Option<ServerHandle>,
     link: Option<Arc<Link>>,
     identity: Identity,
@@ -239,9 +242,17 @@ struct Serving {
 /// it down.
 fn serve_php(launch: Launch, config: &ServerConfig, s: Serving, on_started: impl FnOnce(&Running)) {
     install_running(launch, config, s.handle, s.link, s.identity, s.services, s.signals);
-    runtime::set_host(Some(Rc::new(ServerHost::new(s.rx, s.driver))));
-    answers::set_outbox(Some(crate::http::Outbox::start(&s.rt)));
-    crate::http::wake_batch::install(s.rt.clone());
+    runtime::set_host(Some(Rc::new(ServerHost::new(s.rx, s.driver, s.watch.clone()))));
+    let outbox = crate::http::Outbox::start(&s.rt);
+    answers::set_outbox(Some(Arc::clone(&outbox)));
+    let wakes = crate::http::wake_batch::install(s.rt.clone());
+    if let Some(watch) = &s.watch {
+        // What a handler that runs on leaves pending goes when the standby finds it away.
+        watch.set_overdue(Box::new(move || {
+            wakes.hand_over();
+            outbox.kick();
+        }));
+    }
     let running = RUNNING.get().borrow();
     if let Some(r) = running.as_ref() {
         on_started(r);

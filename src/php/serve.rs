@@ -31,7 +31,7 @@ use super::runtime::{self, Disconnected, Host, TaskId, TaskKind, Wake};
 use super::services::Services;
 use super::workers::{self as php_workers, Identity};
 use crate::config::ServerConfig;
-use crate::http::server::Driver;
+use crate::http::server::{Driver, Watch};
 use crate::http::{Dispatcher, IncomingRequest, ServerHandle, StreamEvent};
 use crate::ipc::{ToApp, ToMaster};
 use crate::scheduler::TimerId;
@@ -63,11 +63,14 @@ pub(super) struct ServerHost {
     /// Set with `reactor = php`: this thread drives the I/O runtime while it waits (and
     /// takes it back from the standby, if that drove it meanwhile).
     driver: Option<Driver>,
+    /// Where this thread marks its waits for the standby (`http::driven`); a driver marks
+    /// them itself.
+    watch: Option<Watch>,
 }
 
 impl ServerHost {
-    pub fn new(rx: Receiver<Event>, driver: Option<Driver>) -> Self {
-        Self { rx, pending: RefCell::default(), scratch: RefCell::default(), driver }
+    pub fn new(rx: Receiver<Event>, driver: Option<Driver>, watch: Option<Watch>) -> Self {
+        Self { rx, pending: RefCell::default(), scratch: RefCell::default(), driver, watch }
     }
 }
 
@@ -75,7 +78,12 @@ impl Host for ServerHost {
     fn wait(&self, deadline: Option<Instant>) -> Result<usize, Disconnected> {
         let mut batch = self.scratch.take();
         let received = match &self.driver {
-            None => self.rx.recv_into(&mut batch, deadline),
+            None => {
+                self.watch.as_ref().inspect(|w| w.enter());
+                let received = self.rx.recv_into(&mut batch, deadline);
+                self.watch.as_ref().inspect(|w| w.leave());
+                received
+            }
             // The connections' tasks run here until an event comes (or the deadline): the
             // answers flushed before were written, new requests read.
             Some(driver) => driver.block_on(self.rx.recv_async(&mut batch, deadline)),

@@ -105,8 +105,9 @@ impl Link {
     /// Starts the link on `fd`. Requests and stream events go to `dispatcher`, everything
     /// else to `on_event`; `stats` is reported to the master every second.
     ///
-    /// The link has no thread of its own: the worker's PHP thread runs it while its loop
-    /// waits (decision 0016).
+    /// The link has no I/O thread of its own: the worker's PHP thread runs it while its
+    /// loop waits (decision 0016), and its standby while a handler keeps the PHP thread
+    /// away (decision 0018).
     pub fn start(
         fd: OwnedFd,
         dispatcher: Arc<dyn Dispatcher>,
@@ -114,7 +115,7 @@ impl Link {
         stats: Arc<Stats>,
         broker_backlog_limit: usize,
     ) -> std::io::Result<Self> {
-        let runtime = IoRuntime::start(0, None)?;
+        let runtime = IoRuntime::start(0, Some(Arc::clone(&stats)))?;
         let rt = runtime.handle();
         let (read, write) = ipc::async_stream(fd, &rt)?.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
@@ -149,6 +150,11 @@ impl Link {
             Some(rt) => rt.handle(),
             None => unreachable!("the runtime lives until drop"),
         }
+    }
+
+    /// Where the worker's PHP thread marks its waits for the standby.
+    pub fn watch(&self) -> Option<crate::http::server::Watch> {
+        self.runtime.as_ref().map(IoRuntime::watch)
     }
 
     /// The runtime's driver, for the PHP thread that runs the link.
