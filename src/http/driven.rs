@@ -42,17 +42,19 @@ use tokio::sync::Notify;
 
 use super::stats::Stats;
 
-/// How long the owner may stay out of the runtime before the standby drives it (at most
-/// twice this: the standby takes over at the first look that finds the owner out since the
-/// look before). A handler that runs longer delays other connections' reads, writes and
-/// timers by this much, not by its whole run.
+/// How long the owner may stay away before the standby hands over what it left pending and
+/// drives its runtime (at most twice this: the standby acts at the first look that finds
+/// the owner out since the look before). A handler that runs longer delays its own answers
+/// and events, and other connections' reads, writes and timers, by this much, not by its
+/// whole run.
 pub const STANDBY_TICK: Duration = Duration::from_millis(5);
 
 /// What the owner and the standby share.
 struct Handover {
-    /// The owner is not inside `block_on`.
+    /// The owner is not waiting: not inside `Driver::block_on`, nor (with I/O threads)
+    /// between `Watch::enter` and `Watch::leave` around its inbox wait.
     away: AtomicBool,
-    /// How many times the owner left `block_on`.
+    /// How many times the owner stopped waiting.
     leaves: AtomicU64,
     /// The standby drives the runtime, or is about to.
     standing_in: AtomicBool,
