@@ -90,13 +90,25 @@ impl Server {
 
 #[php_impl]
 impl Server {
-    /// Configures a server; nothing listens before start(). Options (all optional):
-    /// max_header_size, max_headers, max_body_size, header_timeout, body_timeout,
-    /// keepalive_timeout, request_timeout (0 = none), max_connections,
-    /// max_concurrent_streams, max_file_uploads, max_input_vars, h2c, backlog,
-    /// shutdown_timeout, io_threads, log_level, upload_dir. Times are seconds, each from a
-    /// minimum (0.1 for the client timeouts) up to 31536000 (365 days); see
-    /// docs/configuration.md for every option's range.
+    /// Configures a server; nothing listens before start(). Options (all optional; ranges
+    /// and defaults in docs/configuration.md):
+    /// - limits and timeouts: max_header_size, max_headers, max_body_size, header_timeout,
+    ///   body_timeout, keepalive_timeout, request_timeout (0 = none), write_timeout,
+    ///   max_connections, max_concurrent_streams, max_file_uploads, max_input_vars;
+    /// - the runtime: h2c, backlog, shutdown_timeout, io_threads, reactor ("auto",
+    ///   "threads", "php"), log_level, upload_dir;
+    /// - processes: workers, affinity_cookie, max_requests, crash_limit, crash_window,
+    ///   broker_backlog;
+    /// - TLS: tls_cert, tls_key; compression: compression, brotli_level, gzip_level,
+    ///   compression_min_size;
+    /// - event streams: sse_heartbeat, sse_queue_size, sse_backpressure,
+    ///   sse_backpressure_timeout; static files: static_dir, static_prefix,
+    ///   static_cache_control, static_brotli_cache_size;
+    /// - operations: health_path, metrics_path, metrics_listen, access_log,
+    ///   access_log_format, rate_limit, rate_limit_burst, trusted_proxies, error_pages.
+    ///
+    /// Times are seconds, each from a minimum (0.1 for the client timeouts) up to 31536000
+    /// (365 days).
     ///
     /// @throws \ValueError for an invalid port, an unknown option or a bad value
     #[php(defaults(host = "\"127.0.0.1\"", port = 3000))]
