@@ -136,6 +136,10 @@ impl Watch {
     /// it runs on the standby's thread). Set once; later calls are ignored.
     pub fn set_overdue(&self, f: Box<dyn Fn() + Send + Sync>) {
         let _ = self.0.overdue.set(f);
+        // A standby with nothing to drive waited for this.
+        if let Some(t) = self.0.standby.get() {
+            t.unpark();
+        }
     }
 
     /// Starts the standby, looking every `tick`, driving `rt` (if given) while the owner
@@ -232,6 +236,12 @@ fn stand_by(rt: Option<&Runtime>, hand: &Handover, tick: Duration, stats: &Stats
     let mut seen = None;
     let mut inside_looks = 0;
     while !hand.stop.load(SeqCst) {
+        if rt.is_none() && hand.overdue.get().is_none() {
+            // Nothing to drive and nothing to hand over (yet: a server's runtime in a
+            // process where no PHP thread serves, the master of workers).
+            std::thread::park();
+            continue;
+        }
         std::thread::park_timeout(tick);
         if hand.stop.load(SeqCst) {
             break;
@@ -374,6 +384,17 @@ mod tests {
         watch.leave(); // and stays away, as a handler that computes
         assert!(reaches(&calls, 3), "handed over at every look while the owner is away");
         assert!(!watch.standby_drives());
+        watch.stop_standby(standby);
+    }
+
+    #[test]
+    fn a_standby_with_nothing_to_do_starts_handing_over_once_it_has() {
+        let watch = Watch::default();
+        let standby = watch.start_standby(Duration::from_millis(1), Arc::default(), None).unwrap();
+        watch.leave(); // away, but nothing to hand over and no runtime: the standby sleeps
+        std::thread::sleep(Duration::from_millis(20));
+        let calls = count_overdue(&watch);
+        assert!(reaches(&calls, 2), "set_overdue woke it");
         watch.stop_standby(standby);
     }
 
