@@ -57,6 +57,10 @@ php/tests/composer-install.sh "$so"
 step "framework: the demo app in headless Chromium with the Datastar client, and bad input"
 VIA_SO="$so" python3 -m pytest -q -p no:cacheprovider tests/framework
 
+# On one CPU the default reactor is the PHP thread with its standby (decision 0018).
+step "framework again on one CPU (reactor = auto picks php)"
+VIA_SO="$so" taskset -c 0 python3 -m pytest -q -p no:cacheprovider tests/framework
+
 step "operations: health, metrics, access log, rate limit, trace context, error pages"
 VIA_SO="$so" python3 -m pytest -q -p no:cacheprovider tests/ops
 
