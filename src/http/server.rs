@@ -97,13 +97,13 @@ impl Drop for TrackerGuard {
 /// current-thread runtime on one dedicated thread — leaner when there is one I/O thread
 /// (no stealing, no idle-worker bookkeeping; measured in bench/RESULTS.md) — or a
 /// current-thread runtime with no thread, driven by whoever calls `Driver::block_on`
-/// (`reactor = php`: the PHP thread while its loop waits). With a standby (`driven`),
-/// a thread watches the PHP thread: while it stays away, the standby hands over what it
-/// left pending and, on a driven runtime, drives it.
+/// (`reactor = php`: the PHP thread while its loop waits). Either way a standby thread
+/// (`driven`) watches the thread that serves PHP: while it stays away, the standby hands
+/// over what it left pending and, on a driven runtime, drives it.
 pub struct IoRuntime {
     kind: Kind,
     watch: Watch,
-    standby: Option<Standby>,
+    standby: Standby,
 }
 
 enum Kind {
@@ -117,19 +117,16 @@ enum Kind {
 }
 
 impl IoRuntime {
-    /// `threads` I/O threads of its own, or none: driven by its owner. With `standby`, a
-    /// thread that watches the owner (counting its takeovers in those stats).
-    pub fn start(threads: usize, standby: Option<Arc<Stats>>) -> io::Result<Self> {
+    /// `threads` I/O threads of its own, or none: driven by its owner; and the standby,
+    /// which counts its takeovers in `stats`.
+    pub fn start(threads: usize, stats: Arc<Stats>) -> io::Result<Self> {
         let watch = Watch::default();
         let kind = Self::kind(threads, &watch)?;
         let drive = match &kind {
             Kind::Driven(d) => Some(d.runtime()),
             _ => None,
         };
-        let standby = match standby {
-            Some(stats) => Some(watch.start_standby(STANDBY_TICK, stats, drive)?),
-            None => None,
-        };
+        let standby = watch.start_standby(STANDBY_TICK, stats, drive)?;
         Ok(Self { kind, watch, standby })
     }
 
@@ -190,9 +187,7 @@ impl IoRuntime {
     }
 
     pub fn stop(self) {
-        if let Some(s) = self.standby {
-            self.watch.stop_standby(s);
-        }
+        self.watch.stop_standby(self.standby);
         match self.kind {
             Kind::Multi(rt) => rt.shutdown_timeout(Duration::from_millis(200)),
             Kind::Single { mut stop, mut thread, .. } => {
@@ -305,7 +300,7 @@ impl ServerHandle {
             _ => config.effective_io_threads(),
         };
         let stats = Arc::new(Stats::default());
-        let runtime = IoRuntime::start(threads, Some(Arc::clone(&stats))).map_err(StartError::Runtime)?;
+        let runtime = IoRuntime::start(threads, Arc::clone(&stats)).map_err(StartError::Runtime)?;
         let handle = runtime.handle();
         let listener = {
             let _enter = handle.enter();

@@ -18,15 +18,16 @@ use crate::http::{Outbox, Reply, ResponseStart};
 /// Answers batched before they are handed over regardless (bounds added latency).
 const BATCH: usize = 64;
 
+/// Where answers go while a server runs.
 #[derive(Default)]
-struct Batch {
+struct Answers {
     outbox: Option<Arc<Outbox>>,
 }
 
-static BATCH_STATE: PhpGlobal<RefCell<Option<Batch>>> = PhpGlobal::new(RefCell::new(None));
+static ANSWERS: PhpGlobal<RefCell<Option<Answers>>> = PhpGlobal::new(RefCell::new(None));
 
-fn with<R>(f: impl FnOnce(&mut Batch) -> R) -> R {
-    f(BATCH_STATE.get().borrow_mut().get_or_insert_with(Batch::default))
+fn with<R>(f: impl FnOnce(&mut Answers) -> R) -> R {
+    f(ANSWERS.get().borrow_mut().get_or_insert_with(Answers::default))
 }
 
 /// Where answers go while a server runs; `None` sends each at once.
@@ -65,8 +66,8 @@ pub fn flush() {
     });
 }
 
-/// Drops the batch (request shutdown).
+/// Drops the outbox (request shutdown).
 pub fn shutdown() {
-    let old = BATCH_STATE.get().borrow_mut().take();
+    let old = ANSWERS.get().borrow_mut().take();
     drop(old);
 }

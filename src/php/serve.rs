@@ -79,9 +79,13 @@ impl Host for ServerHost {
         let mut batch = self.scratch.take();
         let received = match &self.driver {
             None => {
-                self.watch.as_ref().inspect(|w| w.enter());
+                if let Some(w) = &self.watch {
+                    w.enter();
+                }
                 let received = self.rx.recv_into(&mut batch, deadline);
-                self.watch.as_ref().inspect(|w| w.leave());
+                if let Some(w) = &self.watch {
+                    w.leave();
+                }
                 received
             }
             // The connections' tasks run here until an event comes (or the deadline): the

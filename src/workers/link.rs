@@ -115,7 +115,7 @@ impl Link {
         stats: Arc<Stats>,
         broker_backlog_limit: usize,
     ) -> std::io::Result<Self> {
-        let runtime = IoRuntime::start(0, Some(Arc::clone(&stats)))?;
+        let runtime = IoRuntime::start(0, Arc::clone(&stats))?;
         let rt = runtime.handle();
         let (read, write) = ipc::async_stream(fd, &rt)?.into_split();
         let (out, out_rx) = mpsc::unbounded_channel();
