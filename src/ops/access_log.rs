@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{StatusCode, Version};
 
-use super::trace::{push_hex, Trace};
+use super::trace::Trace;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -44,9 +44,9 @@ pub enum Target {
     File(std::path::PathBuf),
 }
 
-/// What a line says about one request.
+/// What a line says about a request that is known when it is admitted.
 #[derive(Clone, Copy)]
-pub struct Entry<'a> {
+pub struct Head<'a> {
     pub client: SocketAddr,
     pub method: &'a [u8],
     /// The request target (path and query).
@@ -54,10 +54,6 @@ pub struct Entry<'a> {
     pub version: Version,
     pub referer: Option<&'a [u8]>,
     pub user_agent: Option<&'a [u8]>,
-    pub status: StatusCode,
-    /// Body bytes, when known when the response started (not for a stream).
-    pub bytes: Option<u64>,
-    pub duration: Duration,
     pub trace_id: [u8; 16],
     pub span_id: [u8; 8],
     pub sampled: bool,
@@ -65,7 +61,7 @@ pub struct Entry<'a> {
     pub request_id: Option<&'a [u8]>,
 }
 
-impl<'a> Entry<'a> {
+impl<'a> Head<'a> {
     /// The trace fields of `t`.
     pub fn with_trace(self, t: &'a Trace) -> Self {
         Self {
@@ -75,6 +71,28 @@ impl<'a> Entry<'a> {
             request_id: t.given_request_id.as_deref().map(str::as_bytes),
             ..self
         }
+    }
+}
+
+/// What a line says about one request.
+#[derive(Clone, Copy)]
+pub struct Entry<'a> {
+    pub head: Head<'a>,
+    pub status: StatusCode,
+    /// Body bytes, when known when the response started (not for a stream).
+    pub bytes: Option<u64>,
+    pub duration: Duration,
+}
+
+/// A request's head packed for its record when the request is admitted (the head part of
+/// `Packed`): its answer then adds a few fixed fields and one copy, under the queue's lock.
+pub struct RecordHead(smallvec::SmallVec<[u8; 256]>);
+
+impl RecordHead {
+    pub fn new(h: &Head<'_>) -> Self {
+        let mut b = smallvec::SmallVec::new();
+        Packed::put_head(&mut b, h);
+        Self(b)
     }
 }
 
@@ -133,17 +151,19 @@ impl AccessLog {
         Ok(Self { shared, writer: Some(writer), base, dropped: Arc::new(AtomicU64::new(0)), written })
     }
 
-    /// Queues the entry (or counts it dropped).
-    pub fn log(&self, e: &Entry<'_>, at: std::time::Instant) {
+    /// Queues the record of an answered request (or counts it dropped).
+    pub fn log(&self, head: &RecordHead, answer: Answer, at: std::time::Instant) {
         let since = at.saturating_duration_since(self.base);
-        let size = Packed::size(e);
+        let (fixed, n) = Packed::answer_part(answer, since);
+        let size = n + head.0.len();
         let mut p = self.shared.pending.lock();
         if p.records >= MAX_PENDING || p.bytes.len() + size > MAX_PENDING_BYTES {
             drop(p);
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        Packed::put(&mut p.bytes, e, since);
+        p.bytes.extend_from_slice(&fixed[..n]);
+        p.bytes.extend_from_slice(&head.0);
         p.records += 1;
         let wake = p.records == WAKE_AT;
         drop(p);
@@ -151,6 +171,15 @@ impl AccessLog {
             self.shared.wake.notify_one();
         }
     }
+}
+
+/// What a record says of the answer.
+#[derive(Clone, Copy, Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    /// Body bytes, when known when the response started (not for a stream).
+    pub bytes: Option<u64>,
+    pub duration: Duration,
 }
 
 impl Drop for AccessLog {
@@ -164,66 +193,66 @@ impl Drop for AccessLog {
     }
 }
 
-/// A record's packed form, little-endian: flags (1), version (1), status (2), port (2), the
-/// address (4 or 16), the time since the log's base and the duration in nanoseconds (8 + 8),
-/// the body size when known (8), trace and span ids (16 + 8), then the method, the target
-/// and whichever of referer, user agent and request id are there, each as a 4-byte length
-/// and its bytes.
+/// A record's packed form, little-endian. The answer's part: a flag (1), the status (2), the
+/// time since the log's base and the duration in nanoseconds (8 + 8), the body size when
+/// known (8). Then the head's part, packed when the request was admitted (`RecordHead`):
+/// flags (1), version (1), port (2), the address (4 or 16), trace and span ids (16 + 8),
+/// then the method, the target and whichever of referer, user agent and request id are
+/// there, each as a 4-byte length and its bytes.
 struct Packed;
 
+/// The answer's flag.
+const HAS_BYTES: u8 = 1;
+/// The head's flags.
 const V6: u8 = 1;
-const HAS_BYTES: u8 = 1 << 1;
-const HAS_REFERER: u8 = 1 << 2;
-const HAS_USER_AGENT: u8 = 1 << 3;
-const HAS_REQUEST_ID: u8 = 1 << 4;
-const SAMPLED: u8 = 1 << 5;
+const HAS_REFERER: u8 = 1 << 1;
+const HAS_USER_AGENT: u8 = 1 << 2;
+const HAS_REQUEST_ID: u8 = 1 << 3;
+const SAMPLED: u8 = 1 << 4;
+
+/// The answer's part at most.
+const ANSWER_PART: usize = 27;
 
 impl Packed {
-    /// Bytes `put` writes for `e`.
-    fn size(e: &Entry<'_>) -> usize {
-        let ip = if e.client.is_ipv4() { 4 } else { 16 };
-        let text = |v: Option<&[u8]>| v.map_or(0, |v| 4 + v.len());
-        6 + ip
-            + 16
-            + if e.bytes.is_some() { 8 } else { 0 }
-            + 24
-            + text(Some(e.method))
-            + text(Some(e.target))
-            + text(e.referer)
-            + text(e.user_agent)
-            + text(e.request_id)
+    /// The answer's part, and how many of its bytes are used.
+    fn answer_part(a: Answer, since: Duration) -> ([u8; ANSWER_PART], usize) {
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        let mut b = [0u8; ANSWER_PART];
+        b[0] = if a.bytes.is_some() { HAS_BYTES } else { 0 };
+        b[1..3].copy_from_slice(&a.status.as_u16().to_le_bytes());
+        b[3..11].copy_from_slice(&nanos(since).to_le_bytes());
+        b[11..19].copy_from_slice(&nanos(a.duration).to_le_bytes());
+        match a.bytes {
+            Some(n) => {
+                b[19..27].copy_from_slice(&n.to_le_bytes());
+                (b, 27)
+            }
+            None => (b, 19),
+        }
     }
 
-    fn put(out: &mut Vec<u8>, e: &Entry<'_>, since: Duration) {
+    fn put_head(out: &mut smallvec::SmallVec<[u8; 256]>, h: &Head<'_>) {
         let mut flags = 0;
         for (has, bit) in [
-            (e.client.is_ipv6(), V6),
-            (e.bytes.is_some(), HAS_BYTES),
-            (e.referer.is_some(), HAS_REFERER),
-            (e.user_agent.is_some(), HAS_USER_AGENT),
-            (e.request_id.is_some(), HAS_REQUEST_ID),
-            (e.sampled, SAMPLED),
+            (h.client.is_ipv6(), V6),
+            (h.referer.is_some(), HAS_REFERER),
+            (h.user_agent.is_some(), HAS_USER_AGENT),
+            (h.request_id.is_some(), HAS_REQUEST_ID),
+            (h.sampled, SAMPLED),
         ] {
             if has {
                 flags |= bit;
             }
         }
-        out.extend_from_slice(&[flags, version_code(e.version)]);
-        out.extend_from_slice(&e.status.as_u16().to_le_bytes());
-        out.extend_from_slice(&e.client.port().to_le_bytes());
-        match e.client.ip() {
+        out.extend_from_slice(&[flags, version_code(h.version)]);
+        out.extend_from_slice(&h.client.port().to_le_bytes());
+        match h.client.ip() {
             std::net::IpAddr::V4(ip) => out.extend_from_slice(&ip.octets()),
             std::net::IpAddr::V6(ip) => out.extend_from_slice(&ip.octets()),
         }
-        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
-        out.extend_from_slice(&nanos(since).to_le_bytes());
-        out.extend_from_slice(&nanos(e.duration).to_le_bytes());
-        if let Some(n) = e.bytes {
-            out.extend_from_slice(&n.to_le_bytes());
-        }
-        out.extend_from_slice(&e.trace_id);
-        out.extend_from_slice(&e.span_id);
-        for v in [Some(e.method), Some(e.target), e.referer, e.user_agent, e.request_id].into_iter().flatten()
+        out.extend_from_slice(&h.trace_id);
+        out.extend_from_slice(&h.span_id);
+        for v in [Some(h.method), Some(h.target), h.referer, h.user_agent, h.request_id].into_iter().flatten()
         {
             out.extend_from_slice(&(v.len() as u32).to_le_bytes());
             out.extend_from_slice(v);
@@ -231,20 +260,21 @@ impl Packed {
     }
 
     /// The first record of `b` with the time since the base, and what follows it; `None`
-    /// for bytes `put` did not write.
+    /// for bytes `log` did not write.
     fn take(b: &[u8]) -> Option<(Entry<'_>, Duration, &[u8])> {
         let mut r = Reader(b);
-        let [flags, version] = r.array()?;
+        let [answer_flags] = r.array()?;
         let status = StatusCode::from_u16(u16::from_le_bytes(r.array()?)).ok()?;
+        let since = Duration::from_nanos(u64::from_le_bytes(r.array()?));
+        let duration = Duration::from_nanos(u64::from_le_bytes(r.array()?));
+        let bytes = if answer_flags & HAS_BYTES != 0 { Some(u64::from_le_bytes(r.array()?)) } else { None };
+        let [flags, version] = r.array()?;
         let port = u16::from_le_bytes(r.array()?);
         let ip = if flags & V6 != 0 {
             std::net::IpAddr::from(r.array::<16>()?)
         } else {
             std::net::IpAddr::from(r.array::<4>()?)
         };
-        let since = Duration::from_nanos(u64::from_le_bytes(r.array()?));
-        let duration = Duration::from_nanos(u64::from_le_bytes(r.array()?));
-        let bytes = if flags & HAS_BYTES != 0 { Some(u64::from_le_bytes(r.array()?)) } else { None };
         let trace_id = r.array()?;
         let span_id = r.array()?;
         let method = r.text()?;
@@ -253,22 +283,19 @@ impl Packed {
         let referer = optional(HAS_REFERER)?;
         let user_agent = optional(HAS_USER_AGENT)?;
         let request_id = optional(HAS_REQUEST_ID)?;
-        let e = Entry {
+        let head = Head {
             client: SocketAddr::new(ip, port),
             method,
             target,
             version: version_of(version),
             referer,
             user_agent,
-            status,
-            bytes,
-            duration,
             trace_id,
             span_id,
             sampled: flags & SAMPLED != 0,
             request_id,
         };
-        Some((e, since, r.0))
+        Some((Entry { head, status, bytes, duration }, since, r.0))
     }
 }
 
@@ -398,8 +425,24 @@ fn push_u64(out: &mut String, n: u64) {
     out.push_str(crate::http::answer::itoa_buf(n).as_str());
 }
 
-/// The client's address as text (IPv4 without the formatting machinery: the common case).
+/// The client's address as text. The text of the last one is kept: a busy server's lines
+/// mostly come from few addresses (a proxy, a load balancer, a client's connections).
 fn push_ip(out: &mut String, ip: std::net::IpAddr) {
+    thread_local! {
+        static LAST: std::cell::RefCell<(Option<std::net::IpAddr>, String)> = const { std::cell::RefCell::new((None, String::new())) };
+    }
+    LAST.with_borrow_mut(|(last, text)| {
+        if *last != Some(ip) {
+            text.clear();
+            format_ip(text, ip);
+            *last = Some(ip);
+        }
+        out.push_str(text);
+    })
+}
+
+/// IPv4 without the formatting machinery (the common case).
+fn format_ip(out: &mut String, ip: std::net::IpAddr) {
     match ip {
         std::net::IpAddr::V4(v4) => {
             for (i, octet) in v4.octets().into_iter().enumerate() {
@@ -489,22 +532,38 @@ pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
     s
 }
 
+/// The line of a record with this head, answered 200 with 13 bytes at the epoch.
+#[cfg(test)]
+pub fn format_record(head: &RecordHead, format: Format) -> String {
+    let answer = Answer { status: StatusCode::OK, bytes: Some(13), duration: Duration::ZERO };
+    let (fixed, n) = Packed::answer_part(answer, Duration::ZERO);
+    let mut b = fixed[..n].to_vec();
+    b.extend_from_slice(&head.0);
+    let (e, _, rest) = Packed::take(&b).expect("a whole record");
+    assert!(rest.is_empty());
+    format_line(format, &e, UNIX_EPOCH)
+}
+
 /// Appends one line (with its newline) to `s`.
 pub fn format_into(s: &mut String, format: Format, e: &Entry<'_>, now: SystemTime) {
-    let target = e.target;
+    let h = &e.head;
+    let mut trace_hex = [0u8; 32];
+    let trace_hex = hex_into(&mut trace_hex, &h.trace_id);
+    let mut span_hex = [0u8; 16];
+    let span_hex = hex_into(&mut span_hex, &h.span_id);
     let micros = e.duration.as_micros();
     if format == Format::Json {
         s.push_str("{\"time\":\"");
         push_time(s, now, false);
         s.push_str("\",\"remote_addr\":\"");
-        push_ip(s, e.client.ip());
+        push_ip(s, h.client.ip());
         s.push_str("\",\"method\":");
-        json_str(s, e.method);
+        json_str(s, h.method);
         s.push_str(",\"uri\":");
-        json_str(s, target);
+        json_str(s, h.target);
         // Numbers through `push_u64`: the `fmt` machinery was most of the writer's own time.
         s.push_str(",\"protocol\":\"");
-        s.push_str(version_str(e.version));
+        s.push_str(version_str(h.version));
         s.push_str("\",\"status\":");
         s.push_str(e.status.as_str());
         s.push_str(",\"bytes\":");
@@ -517,7 +576,7 @@ pub fn format_into(s: &mut String, format: Format, e: &Entry<'_>, now: SystemTim
         push_u64(s, micros / 1000);
         s.push('.');
         push_3_digits(s, micros % 1000);
-        for (key, value) in [(",\"referer\":", e.referer), (",\"user_agent\":", e.user_agent)] {
+        for (key, value) in [(",\"referer\":", h.referer), (",\"user_agent\":", h.user_agent)] {
             s.push_str(key);
             match value {
                 Some(v) => json_str(s, v),
@@ -525,30 +584,30 @@ pub fn format_into(s: &mut String, format: Format, e: &Entry<'_>, now: SystemTim
             }
         }
         s.push_str(",\"request_id\":");
-        match e.request_id {
+        match h.request_id {
             Some(id) => json_str(s, id),
             None => {
                 s.push('"');
-                push_hex(s, &e.trace_id);
+                s.push_str(trace_hex);
                 s.push('"');
             }
         }
         s.push_str(",\"trace_id\":\"");
-        push_hex(s, &e.trace_id);
+        s.push_str(trace_hex);
         s.push_str("\",\"span_id\":\"");
-        push_hex(s, &e.span_id);
+        s.push_str(span_hex);
         s.push_str("\"}\n");
         return;
     }
-    push_ip(s, e.client.ip());
+    push_ip(s, h.client.ip());
     s.push_str(" - - [");
     push_time(s, now, true);
     s.push_str("] \"");
-    quoted(s, e.method);
+    quoted(s, h.method);
     s.push(' ');
-    quoted(s, target);
+    quoted(s, h.target);
     s.push(' ');
-    s.push_str(version_str(e.version));
+    s.push_str(version_str(h.version));
     s.push_str("\" ");
     s.push_str(e.status.as_str());
     s.push(' ');
@@ -557,7 +616,7 @@ pub fn format_into(s: &mut String, format: Format, e: &Entry<'_>, now: SystemTim
         _ => s.push('-'),
     }
     if format == Format::Combined {
-        for value in [e.referer, e.user_agent] {
+        for value in [h.referer, h.user_agent] {
             s.push_str(" \"");
             match value {
                 Some(v) => quoted(s, v),
@@ -566,17 +625,29 @@ pub fn format_into(s: &mut String, format: Format, e: &Entry<'_>, now: SystemTim
             s.push('"');
         }
         s.push_str(" \"");
-        match e.request_id {
+        match h.request_id {
             Some(id) => quoted(s, id),
-            None => push_hex(s, &e.trace_id),
+            None => s.push_str(trace_hex),
         }
         s.push_str("\" \"00-");
-        push_hex(s, &e.trace_id);
+        s.push_str(trace_hex);
         s.push('-');
-        push_hex(s, &e.span_id);
-        s.push_str(if e.sampled { "-01\"" } else { "-00\"" });
+        s.push_str(span_hex);
+        s.push_str(if h.sampled { "-01\"" } else { "-00\"" });
     }
     s.push('\n');
+}
+
+/// `bytes` in lowercase hex, written into `out` (twice their length): once per line for ids
+/// a line may hold twice.
+fn hex_into<'a>(out: &'a mut [u8], bytes: &[u8]) -> &'a str {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 15)];
+    }
+    // Hex digits only: ASCII.
+    std::str::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -586,23 +657,26 @@ mod tests {
 
     fn entry_line(format: Format, headers: &HeaderMap, uri: &str) -> String {
         let trace = Trace::from_headers(headers);
-        let e = Entry {
+        let head = Head {
             client: "203.0.113.9:5000".parse().unwrap(),
             method: b"GET",
             target: uri.as_bytes(),
             version: Version::HTTP_11,
             referer: headers.get("referer").map(HeaderValue::as_bytes),
             user_agent: headers.get("user-agent").map(HeaderValue::as_bytes),
-            status: StatusCode::OK,
-            bytes: Some(42),
-            duration: Duration::from_micros(1500),
             trace_id: [0; 16],
             span_id: [0; 8],
             sampled: false,
             request_id: None,
         }
         .with_trace(&trace);
+        let e =
+            Entry { head, status: StatusCode::OK, bytes: Some(42), duration: Duration::from_micros(1500) };
         format_line(format, &e, UNIX_EPOCH + Duration::from_secs(971_186_136))
+    }
+
+    fn answer(e: &Entry<'_>) -> Answer {
+        Answer { status: e.status, bytes: e.bytes, duration: e.duration }
     }
 
     #[test]
@@ -611,24 +685,23 @@ mod tests {
         let path = dir.path().join("access.log");
         let log = AccessLog::start(&Target::File(path.clone()), Format::Common).unwrap();
         let trace = Trace::from_headers(&HeaderMap::new());
-        let e = Entry {
+        let head = Head {
             client: "127.0.0.1:1".parse().unwrap(),
             method: b"POST",
             target: b"/a?b=\"c\"",
             version: Version::HTTP_2,
             referer: None,
             user_agent: Some(b"ua"),
-            status: StatusCode::CREATED,
-            bytes: None,
-            duration: Duration::ZERO,
             trace_id: [0; 16],
             span_id: [0; 8],
             sampled: false,
             request_id: None,
         }
         .with_trace(&trace);
+        let record = RecordHead::new(&head);
+        let answer = Answer { status: StatusCode::CREATED, bytes: None, duration: Duration::ZERO };
         for _ in 0..3 {
-            log.log(&e, std::time::Instant::now());
+            log.log(&record, answer, std::time::Instant::now());
         }
         drop(log); // writes what is queued
         let text = std::fs::read_to_string(&path).unwrap();
@@ -639,44 +712,55 @@ mod tests {
         }
     }
 
+    /// What `AccessLog::log` queues for `e`.
+    fn pack(out: &mut Vec<u8>, e: &Entry<'_>, since: Duration) -> usize {
+        let (fixed, n) = Packed::answer_part(answer(e), since);
+        let head = RecordHead::new(&e.head);
+        out.extend_from_slice(&fixed[..n]);
+        out.extend_from_slice(&head.0);
+        n + head.0.len()
+    }
+
     #[test]
     fn packed_records_read_back_as_written() {
         let v4 = Entry {
-            client: "203.0.113.9:5000".parse().unwrap(),
-            method: b"GET",
-            target: b"/",
-            version: Version::HTTP_11,
-            referer: None,
-            user_agent: None,
+            head: Head {
+                client: "203.0.113.9:5000".parse().unwrap(),
+                method: b"GET",
+                target: b"/",
+                version: Version::HTTP_11,
+                referer: None,
+                user_agent: None,
+                trace_id: [7; 16],
+                span_id: [9; 8],
+                sampled: false,
+                request_id: None,
+            },
             status: StatusCode::OK,
             bytes: Some(13),
             duration: Duration::from_nanos(1_234_567),
-            trace_id: [7; 16],
-            span_id: [9; 8],
-            sampled: false,
-            request_id: None,
         };
         let long = vec![b'x'; 70_000];
         let v6 = Entry {
-            client: "[2001:db8::1]:443".parse().unwrap(),
-            method: b"QUERY",
-            target: &long,
-            version: Version::HTTP_2,
-            referer: Some(b"http://r/"),
-            user_agent: Some(b""),
+            head: Head {
+                client: "[2001:db8::1]:443".parse().unwrap(),
+                method: b"QUERY",
+                target: &long,
+                version: Version::HTTP_2,
+                referer: Some(b"http://r/"),
+                user_agent: Some(b""),
+                trace_id: [1; 16],
+                span_id: [2; 8],
+                sampled: true,
+                request_id: Some(b"req-1"),
+            },
             status: StatusCode::from_u16(599).unwrap(),
             bytes: None,
             duration: Duration::ZERO,
-            trace_id: [1; 16],
-            span_id: [2; 8],
-            sampled: true,
-            request_id: Some(b"req-1"),
         };
         let mut b = Vec::new();
-        Packed::put(&mut b, &v4, Duration::from_secs(3));
-        assert_eq!(b.len(), Packed::size(&v4));
-        Packed::put(&mut b, &v6, Duration::from_nanos(5));
-        assert_eq!(b.len(), Packed::size(&v4) + Packed::size(&v6));
+        let first = pack(&mut b, &v4, Duration::from_secs(3));
+        pack(&mut b, &v6, Duration::from_nanos(5));
         let (a, since_a, rest) = Packed::take(&b).unwrap();
         let (c, since_c, rest) = Packed::take(rest).unwrap();
         assert!(rest.is_empty());
@@ -684,13 +768,42 @@ mod tests {
         let line = |e: &Entry<'_>| format_line(Format::Json, e, UNIX_EPOCH);
         assert_eq!(line(&a), line(&v4));
         assert_eq!(line(&c), line(&v6));
+        let combined = |e: &Entry<'_>| format_line(Format::Combined, e, UNIX_EPOCH);
+        assert_eq!(combined(&c), combined(&v6));
         assert_eq!(
-            (a.client, c.client, c.sampled, a.bytes, c.bytes),
-            (v4.client, v6.client, true, Some(13), None)
+            (a.head.client, c.head.client, c.head.sampled, a.bytes, c.bytes),
+            (v4.head.client, v6.head.client, true, Some(13), None)
         );
         // A cut record is not read (and nothing past it).
-        for cut in [1, 10, Packed::size(&v4) - 1] {
+        for cut in [1, 10, 20, first - 1] {
             assert!(Packed::take(&b[..cut]).is_none(), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn each_line_has_its_own_clients_address() {
+        let mut e = Entry {
+            head: Head {
+                client: "10.0.0.1:1".parse().unwrap(),
+                method: b"GET",
+                target: b"/",
+                version: Version::HTTP_11,
+                referer: None,
+                user_agent: None,
+                trace_id: [1; 16],
+                span_id: [2; 8],
+                sampled: false,
+                request_id: None,
+            },
+            status: StatusCode::OK,
+            bytes: None,
+            duration: Duration::ZERO,
+        };
+        for client in ["10.0.0.1:1", "10.0.0.1:2", "[::1]:3", "10.0.0.2:4", "10.0.0.1:5"] {
+            e.head.client = client.parse().unwrap();
+            let line = format_line(Format::Common, &e, UNIX_EPOCH);
+            let ip = e.head.client.ip().to_string();
+            assert!(line.starts_with(&format!("{ip} - - [")), "{line}");
         }
     }
 

@@ -103,50 +103,76 @@ pub struct Ticket {
     started: Instant,
     method: usize,
     /// Set when the access log is on (in the ticket's box: one allocation per request).
-    log: Option<LogHead>,
+    log: Option<Logged>,
 }
 
-/// What the log needs of the head, copied: the head's own values share one buffer with the
-/// request the PHP thread holds, and a reference to it would make both threads count on
-/// the same cache line.
-struct LogHead {
-    method: Method,
-    version: Version,
-    /// Target, referer and user agent, one after another (lengths in `lens`).
-    text: smallvec::SmallVec<[u8; 192]>,
-    lens: [u32; 3],
-    has: [bool; 2],
+/// What the log keeps of an admitted request: its record's head, packed, and its trace.
+/// The record holds copies: the head's own values share one buffer with the request the
+/// PHP thread holds, and a reference to it would make both threads count on the same
+/// cache line.
+struct Logged {
+    record: access_log::RecordHead,
     trace: Trace,
 }
 
-impl LogHead {
-    fn new(method: &Method, uri: &Uri, version: Version, headers: &HeaderMap) -> Self {
-        let target = uri.path_and_query().map_or("/", |pq| pq.as_str()).as_bytes();
-        let referer = headers.get(http::header::REFERER).map(HeaderValue::as_bytes);
-        let user_agent = headers.get(http::header::USER_AGENT).map(HeaderValue::as_bytes);
-        let mut text = smallvec::SmallVec::new();
-        let mut lens = [0u32; 3];
-        for (len, part) in lens.iter_mut().zip([Some(target), referer, user_agent]) {
-            let part = part.unwrap_or_default();
-            text.extend_from_slice(part);
-            *len = part.len() as u32;
-        }
-        Self {
-            method: method.clone(),
+impl Logged {
+    fn new(client: SocketAddr, method: &Method, uri: &Uri, version: Version, headers: &HeaderMap) -> Self {
+        let seen = Seen::of(headers);
+        let trace = Trace::from_fields(seen.traceparent(), seen.request_id);
+        let head = access_log::Head {
+            client,
+            method: method.as_str().as_bytes(),
+            target: uri.path_and_query().map_or("/", |pq| pq.as_str()).as_bytes(),
             version,
-            text,
-            lens,
-            has: [referer.is_some(), user_agent.is_some()],
-            trace: Trace::from_headers(headers),
+            referer: seen.referer,
+            user_agent: seen.user_agent,
+            trace_id: [0; 16],
+            span_id: [0; 8],
+            sampled: false,
+            request_id: None,
         }
+        .with_trace(&trace);
+        Self { record: access_log::RecordHead::new(&head), trace }
+    }
+}
+
+/// The fields the log and the trace read, found in one pass over the head's fields: a
+/// request has few, and four lookups by hash cost more than comparing each name.
+#[derive(Default)]
+struct Seen<'a> {
+    referer: Option<&'a [u8]>,
+    user_agent: Option<&'a [u8]>,
+    /// The first `traceparent`, and how many came.
+    traceparent: Option<&'a [u8]>,
+    traceparents: usize,
+    request_id: Option<&'a [u8]>,
+}
+
+impl<'a> Seen<'a> {
+    fn of(headers: &'a HeaderMap) -> Self {
+        let mut seen = Self::default();
+        for (name, value) in headers {
+            let slot = if name == http::header::REFERER {
+                &mut seen.referer
+            } else if name == http::header::USER_AGENT {
+                &mut seen.user_agent
+            } else if name == trace::TRACEPARENT {
+                seen.traceparents += 1;
+                &mut seen.traceparent
+            } else if name == trace::X_REQUEST_ID {
+                &mut seen.request_id
+            } else {
+                continue;
+            };
+            // The first of a repeated field, as `HeaderMap::get` gives it.
+            slot.get_or_insert(value.as_bytes());
+        }
+        seen
     }
 
-    /// Target, referer, user agent.
-    fn parts(&self) -> (&[u8], Option<&[u8]>, Option<&[u8]>) {
-        let [a, b, _] = self.lens.map(|n| n as usize);
-        let (target, rest) = self.text.split_at(a);
-        let (referer, user_agent) = rest.split_at(b);
-        (target, self.has[0].then_some(referer), self.has[1].then_some(user_agent))
+    /// The `traceparent` when exactly one came (two make neither trustworthy).
+    fn traceparent(&self) -> Option<&'a [u8]> {
+        self.traceparent.filter(|_| self.traceparents == 1)
     }
 }
 
@@ -245,7 +271,7 @@ impl Ops {
             return Gate::Pass(None);
         }
         let client = self.proxies.client(remote, headers);
-        let log = self.access_log.as_ref().map(|_| LogHead::new(method, uri, version, headers));
+        let log = self.access_log.as_ref().map(|_| Logged::new(client, method, uri, version, headers));
         let ticket =
             Box::new(Ticket { client, started: Instant::now(), method: metrics::method_index(method), log });
         let path = uri.path();
@@ -276,24 +302,8 @@ impl Ops {
         if let Some(m) = &self.metrics {
             m.observe(t.method, status, took);
         }
-        if let (Some(log), Some(head)) = (&self.access_log, &t.log) {
-            let (target, referer, user_agent) = head.parts();
-            let entry = access_log::Entry {
-                client: t.client,
-                method: head.method.as_str().as_bytes(),
-                target,
-                version: head.version,
-                referer,
-                user_agent,
-                status,
-                bytes,
-                duration: took,
-                trace_id: [0; 16],
-                span_id: [0; 8],
-                sampled: false,
-                request_id: None,
-            };
-            log.log(&entry.with_trace(&head.trace), now);
+        if let (Some(log), Some(l)) = (&self.access_log, &t.log) {
+            log.log(&l.record, access_log::Answer { status, bytes, duration: took }, now);
         }
     }
 
@@ -415,16 +425,39 @@ pub mod internal {
 mod tests {
     use super::*;
 
+    fn log_line(headers: &HeaderMap, target: &str) -> serde_json::Value {
+        let uri: Uri = target.parse().unwrap();
+        let logged =
+            Logged::new("192.0.2.1:9".parse().unwrap(), &Method::GET, &uri, Version::HTTP_11, headers);
+        let line = access_log::format_record(&logged.record, access_log::Format::Json);
+        serde_json::from_str(&line).unwrap()
+    }
+
     #[test]
-    fn the_log_keeps_copies_of_the_head_parts() {
+    fn the_log_record_holds_the_head_fields_found_in_one_pass() {
         let mut h = HeaderMap::new();
+        h.insert(http::header::HOST, HeaderValue::from_static("example.org"));
         h.insert(http::header::USER_AGENT, HeaderValue::from_static("curl/8"));
-        let uri: Uri = "/a?b=1".parse().unwrap();
-        let head = LogHead::new(&Method::GET, &uri, Version::HTTP_11, &h);
-        assert_eq!(head.parts(), (&b"/a?b=1"[..], None, Some(&b"curl/8"[..])));
-        h.insert(http::header::REFERER, HeaderValue::from_static(""));
-        let head = LogHead::new(&Method::GET, &"/".parse().unwrap(), Version::HTTP_11, &h);
-        assert_eq!(head.parts(), (&b"/"[..], Some(&b""[..]), Some(&b"curl/8"[..])));
+        h.insert("x-request-id", HeaderValue::from_static("req-7"));
+        let v = log_line(&h, "/a?b=1");
+        assert_eq!((v["uri"].as_str(), v["remote_addr"].as_str()), (Some("/a?b=1"), Some("192.0.2.1")));
+        assert_eq!((v["referer"].as_str(), v["user_agent"].as_str()), (None, Some("curl/8")));
+        assert_eq!(v["request_id"], "req-7");
+
+        // A repeated field counts by its first value; a valid traceparent is continued.
+        let parent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        h.append(http::header::REFERER, HeaderValue::from_static(""));
+        h.append(http::header::REFERER, HeaderValue::from_static("http://second/"));
+        h.insert("traceparent", HeaderValue::from_static(parent));
+        let v = log_line(&h, "/");
+        assert_eq!((v["referer"].as_str(), v["user_agent"].as_str()), (Some(""), Some("curl/8")));
+        assert_eq!(v["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+
+        // Two traceparents start a new trace, as `Trace::from_headers` does.
+        h.append("traceparent", HeaderValue::from_static(parent));
+        let v = log_line(&h, "/");
+        assert_ne!(v["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(v["trace_id"].as_str().unwrap().len(), 32);
     }
 
     fn config(health: Option<&str>, metrics: Option<&str>, listen: bool) -> OpsConfig {

@@ -11,8 +11,8 @@
 
 use http::HeaderMap;
 
-static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
-static X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
+pub static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+pub static X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
 
 /// The longest `X-Request-Id` taken from a client.
 pub const MAX_REQUEST_ID: usize = 128;
@@ -94,15 +94,15 @@ fn valid_request_id(v: &[u8]) -> bool {
         && v.iter().all(|&b| b.is_ascii_alphanumeric() || b"-_.:+/=@".contains(&b))
 }
 
-fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut out = [0u8; N];
+/// New ids: a trace id and a span id, neither all zero (one draw from the thread's
+/// generator for both).
+fn random_ids() -> ([u8; 16], [u8; 8]) {
+    let mut b = [0u8; 24];
     loop {
-        for chunk in out.chunks_mut(8) {
-            let r = fastrand::u64(..).to_le_bytes();
-            chunk.copy_from_slice(&r[..chunk.len()]);
-        }
-        if out.iter().any(|&b| b != 0) {
-            return out;
+        fastrand::fill(&mut b);
+        let (trace, span) = b.split_at(16);
+        if trace.iter().any(|&x| x != 0) && span.iter().any(|&x| x != 0) {
+            return (trace.try_into().unwrap_or_default(), span.try_into().unwrap_or_default());
         }
     }
 }
@@ -113,21 +113,26 @@ impl Trace {
     pub fn from_headers(headers: &HeaderMap) -> Self {
         // Two `traceparent` fields make neither trustworthy (W3C: start a new trace).
         let mut fields = headers.get_all(&TRACEPARENT).iter();
-        let incoming = match (fields.next(), fields.next()) {
-            (Some(v), None) => parse_traceparent(v.as_bytes()),
+        let traceparent = match (fields.next(), fields.next()) {
+            (Some(v), None) => Some(v.as_bytes()),
             _ => None,
         };
-        let (trace_id, parent_id, flags) = match incoming {
+        Self::from_fields(traceparent, headers.get(&X_REQUEST_ID).map(http::HeaderValue::as_bytes))
+    }
+
+    /// The trace of a request with this one `traceparent` (none when none or several came)
+    /// and this `X-Request-Id`.
+    pub fn from_fields(traceparent: Option<&[u8]>, request_id: Option<&[u8]>) -> Self {
+        let (new_trace, span_id) = random_ids();
+        let (trace_id, parent_id, flags) = match traceparent.and_then(parse_traceparent) {
             Some((t, p, f)) => (t, Some(p), f),
-            None => (random_bytes(), None, 0),
+            None => (new_trace, None, 0),
         };
-        let given_request_id = headers
-            .get(&X_REQUEST_ID)
-            .map(http::HeaderValue::as_bytes)
+        let given_request_id = request_id
             // Checked to be visible ASCII: safe in a log line and a header.
             .filter(|v| valid_request_id(v))
             .map(|v| String::from_utf8_lossy(v).into_owned());
-        Self { trace_id, span_id: random_bytes(), parent_id, flags, given_request_id }
+        Self { trace_id, span_id, parent_id, flags, given_request_id }
     }
 
     /// The client's `X-Request-Id`, or the trace id in hex.
