@@ -372,7 +372,7 @@ pub(super) async fn pump(
                 } else {
                     Batch::ready(&mut body, cx)
                 };
-                if batch.n > 0 || batch.end.is_some() {
+                if !batch.frames.is_empty() || batch.end.is_some() {
                     body_registered = batch.pending;
                     return Poll::Ready(Ok(batch));
                 }
@@ -408,7 +408,7 @@ pub(super) async fn pump(
                     }
                 }
             };
-            match send_chunks_now(io, &batch.frames[..batch.n]) {
+            match send_chunks_now(io, &batch.frames) {
                 Ok(rest) => (rest, batch.end),
                 Err(_) => {
                     stats.client_aborts.fetch_add(1, Ordering::Relaxed);
@@ -448,8 +448,8 @@ pub(super) async fn pump(
 /// stream).
 #[derive(Default)]
 struct Batch {
-    frames: [Option<bytes::Bytes>; BATCH_FRAMES],
-    n: usize,
+    /// Not zeroed when made (an array of `Option`s was: 0.5 KiB per event).
+    frames: smallvec::SmallVec<[bytes::Bytes; BATCH_FRAMES]>,
     /// How the body ended: `true` finished, `false` aborted.
     end: Option<bool>,
     /// The body is pending: the task's waker is registered with it.
@@ -466,11 +466,10 @@ impl Batch {
                     if let Ok(data) = f.into_data() {
                         if !data.is_empty() {
                             bytes += data.len();
-                            batch.frames[batch.n] = Some(data);
-                            batch.n += 1;
+                            batch.frames.push(data);
                         }
                     }
-                    if batch.n == BATCH_FRAMES || bytes >= BATCH_BYTES {
+                    if batch.frames.len() == BATCH_FRAMES || bytes >= BATCH_BYTES {
                         return batch;
                     }
                 }
@@ -490,33 +489,25 @@ impl Batch {
 /// Sends chunks of a chunked body — size line, data, CRLF each — in one vectored write,
 /// as far as the socket takes them now (the common case). What it did not take is returned
 /// as one buffer, for the caller to write when the socket has room.
-fn send_chunks_now(io: &TcpStream, chunks: &[Option<bytes::Bytes>]) -> io::Result<Option<Vec<u8>>> {
-    let mut sizes = [[0u8; 18]; BATCH_FRAMES];
-    let mut lens = [0usize; BATCH_FRAMES];
-    let mut slices = [IoSlice::new(&[]); BATCH_FRAMES * 3];
-    let n = chunks.len().min(BATCH_FRAMES);
-    for (i, data) in chunks[..n].iter().enumerate() {
-        lens[i] = chunk_size_line(&mut sizes[i], data.as_ref().map_or(0, |d| d.len()));
-    }
-    for (i, data) in chunks[..n].iter().enumerate() {
-        slices[i * 3] = IoSlice::new(&sizes[i][..lens[i]]);
-        slices[i * 3 + 1] = IoSlice::new(data.as_deref().unwrap_or_default());
-        slices[i * 3 + 2] = IoSlice::new(b"\r\n");
-    }
-    let mut rest = &mut slices[..n * 3];
+fn send_chunks_now(io: &TcpStream, chunks: &[bytes::Bytes]) -> io::Result<Option<Vec<u8>>> {
+    let chunks = &chunks[..chunks.len().min(BATCH_FRAMES)];
+    let total: usize = chunks.iter().map(|d| chunk_size_line_len(d.len()) + d.len() + 2).sum();
     // Small frames (most events) are copied into one buffer and sent with `send`: cheaper
-    // in the kernel than `sendmsg` importing an iovec array for a few dozen bytes.
-    let total: usize = rest.iter().map(|s| s.len()).sum();
+    // in the kernel than `sendmsg` importing an iovec array for a few dozen bytes. The
+    // buffer is not zeroed first, nor are the iovecs built: both were a tenth of the I/O
+    // thread's own time per event in a fan-out (bench/RESULTS.md).
     if total <= SMALL_SEND {
-        let mut flat = [0u8; SMALL_SEND];
-        let mut at = 0;
-        for s in rest.iter() {
-            flat[at..at + s.len()].copy_from_slice(s);
-            at += s.len();
+        let mut flat = smallvec::SmallVec::<[u8; SMALL_SEND]>::new();
+        for data in chunks {
+            let mut size = [0u8; 18];
+            let k = chunk_size_line(&mut size, data.len());
+            flat.extend_from_slice(&size[..k]);
+            flat.extend_from_slice(data);
+            flat.extend_from_slice(b"\r\n");
         }
         let mut sent = 0;
         while sent < total {
-            match io.try_write(&flat[sent..total]) {
+            match io.try_write(&flat[sent..]) {
                 Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
                 Ok(k) => sent += k,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
@@ -524,8 +515,20 @@ fn send_chunks_now(io: &TcpStream, chunks: &[Option<bytes::Bytes>]) -> io::Resul
                 Err(e) => return Err(e),
             }
         }
-        return Ok((sent < total).then(|| flat[sent..total].to_vec()));
+        return Ok((sent < total).then(|| flat[sent..].to_vec()));
     }
+    let mut sizes = [[0u8; 18]; BATCH_FRAMES];
+    let mut lens = [0usize; BATCH_FRAMES];
+    let mut slices = [IoSlice::new(&[]); BATCH_FRAMES * 3];
+    for (i, data) in chunks.iter().enumerate() {
+        lens[i] = chunk_size_line(&mut sizes[i], data.len());
+    }
+    for (i, data) in chunks.iter().enumerate() {
+        slices[i * 3] = IoSlice::new(&sizes[i][..lens[i]]);
+        slices[i * 3 + 1] = IoSlice::new(data);
+        slices[i * 3 + 2] = IoSlice::new(b"\r\n");
+    }
+    let mut rest = &mut slices[..chunks.len() * 3];
     while !rest.is_empty() {
         match try_send(io, rest) {
             Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
@@ -541,10 +544,15 @@ fn send_chunks_now(io: &TcpStream, chunks: &[Option<bytes::Bytes>]) -> io::Resul
     Ok(Some(rest.iter().flat_map(|s| s.iter().copied()).collect()))
 }
 
+/// The length of `len`'s chunk size line (hex digits and CRLF).
+fn chunk_size_line_len(len: usize) -> usize {
+    ((usize::BITS - len.leading_zeros()).div_ceil(4)).max(1) as usize + 2
+}
+
 /// Writes `len` in hex and CRLF into `out`; returns the bytes written.
 fn chunk_size_line(out: &mut [u8; 18], len: usize) -> usize {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digits = ((usize::BITS - len.leading_zeros()).div_ceil(4)).max(1) as usize;
+    let digits = chunk_size_line_len(len) - 2;
     for i in 0..digits {
         out[digits - 1 - i] = HEX[(len >> (4 * i)) & 0xf];
     }
@@ -564,7 +572,7 @@ impl Drop for InFlight {
 
 #[cfg(test)]
 mod tests {
-    use super::chunk_size_line;
+    use super::{chunk_size_line, chunk_size_line_len};
 
     #[test]
     fn chunk_sizes_in_hex() {
@@ -572,6 +580,7 @@ mod tests {
             let mut out = [0u8; 18];
             let n = chunk_size_line(&mut out, len);
             assert_eq!(&out[..n], format!("{len:x}\r\n").as_bytes());
+            assert_eq!(chunk_size_line_len(len), n);
         }
     }
 }
