@@ -693,19 +693,29 @@ mod tests {
     use super::*;
     use http::{HeaderMap, HeaderValue};
 
+    /// A plain `GET /` from `client`, with fixed ids.
+    fn get_from(client: &str) -> Head<'static> {
+        Head {
+            client: client.parse().unwrap(),
+            method: b"GET",
+            target: b"/",
+            version: Version::HTTP_11,
+            referer: None,
+            user_agent: None,
+            trace_id: [7; 16],
+            span_id: [9; 8],
+            sampled: false,
+            request_id: None,
+        }
+    }
+
     fn entry_line(format: Format, headers: &HeaderMap, uri: &str) -> String {
         let trace = Trace::from_headers(headers);
         let head = Head {
-            client: "203.0.113.9:5000".parse().unwrap(),
-            method: b"GET",
             target: uri.as_bytes(),
-            version: Version::HTTP_11,
             referer: headers.get("referer").map(HeaderValue::as_bytes),
             user_agent: headers.get("user-agent").map(HeaderValue::as_bytes),
-            trace_id: [0; 16],
-            span_id: [0; 8],
-            sampled: false,
-            request_id: None,
+            ..get_from("203.0.113.9:5000")
         }
         .with_trace(&trace);
         let e =
@@ -762,18 +772,7 @@ mod tests {
     #[test]
     fn packed_records_read_back_as_written() {
         let v4 = Entry {
-            head: Head {
-                client: "203.0.113.9:5000".parse().unwrap(),
-                method: b"GET",
-                target: b"/",
-                version: Version::HTTP_11,
-                referer: None,
-                user_agent: None,
-                trace_id: [7; 16],
-                span_id: [9; 8],
-                sampled: false,
-                request_id: None,
-            },
+            head: get_from("203.0.113.9:5000"),
             status: StatusCode::OK,
             bytes: Some(13),
             duration: Duration::from_nanos(1_234_567),
@@ -821,18 +820,7 @@ mod tests {
     #[test]
     fn each_line_has_its_own_clients_address() {
         let mut e = Entry {
-            head: Head {
-                client: "10.0.0.1:1".parse().unwrap(),
-                method: b"GET",
-                target: b"/",
-                version: Version::HTTP_11,
-                referer: None,
-                user_agent: None,
-                trace_id: [1; 16],
-                span_id: [2; 8],
-                sampled: false,
-                request_id: None,
-            },
+            head: get_from("10.0.0.1:1"),
             status: StatusCode::OK,
             bytes: None,
             duration: Duration::ZERO,
