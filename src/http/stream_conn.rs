@@ -572,7 +572,41 @@ impl Drop for InFlight {
 
 #[cfg(test)]
 mod tests {
-    use super::{chunk_size_line, chunk_size_line_len};
+    use super::{chunk_size_line, chunk_size_line_len, send_chunks_now, BATCH_FRAMES, SMALL_SEND};
+    use bytes::Bytes;
+    use tokio::io::AsyncReadExt;
+
+    /// What a batch must look like on the wire: each chunk as size line, data, CRLF.
+    fn chunked(chunks: &[Bytes]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for c in chunks {
+            out.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+            out.extend_from_slice(c);
+            out.extend_from_slice(b"\r\n");
+        }
+        out
+    }
+
+    #[test]
+    fn a_batch_goes_out_as_chunks_whether_copied_or_vectored() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut client = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+            let (server, _) = listener.accept().await.unwrap();
+            // Copied into one buffer (small events), then two sent as iovecs (past SMALL_SEND).
+            for sizes in [vec![1, 30, 255], vec![200; BATCH_FRAMES], vec![SMALL_SEND + 1]] {
+                let chunks: Vec<Bytes> =
+                    sizes.iter().zip(b'a'..).map(|(&n, fill)| Bytes::from(vec![fill; n])).collect();
+                let expected = chunked(&chunks);
+                server.writable().await.unwrap();
+                assert_eq!(send_chunks_now(&server, &chunks).unwrap(), None, "loopback takes it at once");
+                let mut got = vec![0u8; expected.len()];
+                client.read_exact(&mut got).await.unwrap();
+                assert_eq!(got, expected, "sizes {sizes:?}");
+            }
+        });
+    }
 
     #[test]
     fn chunk_sizes_in_hex() {
