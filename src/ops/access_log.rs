@@ -760,6 +760,54 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_stalled_log_never_blocks_the_caller_and_counts_what_it_drops() {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("log.fifo");
+        let c_path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a plain syscall with a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        // A reader that reads nothing yet (opened first, or the writer's open would wait).
+        let mut reader =
+            std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(&fifo).unwrap();
+        let log = Arc::new(AccessLog::start(&Target::File(fifo), Format::Common).unwrap());
+        let record = Arc::new(RecordHead::new(&get_from("127.0.0.1:1")));
+        let answer = Answer { status: StatusCode::OK, bytes: Some(1), duration: Duration::ZERO };
+        // More records than the queue holds, while the pipe (64 KiB) is full after a few
+        // hundred lines: the calls must all return, and the excess be counted.
+        const N: u64 = MAX_PENDING as u64 + 30_000;
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let (l, r) = (Arc::clone(&log), Arc::clone(&record));
+        std::thread::spawn(move || {
+            for _ in 0..N {
+                l.log(&r, answer, std::time::Instant::now());
+            }
+            done_tx.send(()).unwrap();
+        });
+        let finished = done_rx.recv_timeout(Duration::from_secs(30)).is_ok();
+        let dropped = log.dropped.load(Ordering::Relaxed);
+        // Now drain the pipe (reads that wait) to its end, when the writer closes it: every
+        // record is either a line or counted as dropped.
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&reader);
+        // SAFETY: plain fcntl calls on a descriptor `reader` owns.
+        unsafe { libc::fcntl(fd, libc::F_SETFL, libc::fcntl(fd, libc::F_GETFL) & !libc::O_NONBLOCK) };
+        let drain = std::thread::spawn(move || {
+            let mut text = Vec::new();
+            reader.read_to_end(&mut text).unwrap();
+            text
+        });
+        // Its last owner writes what is queued and closes the pipe (asserting first would
+        // leave the writer blocked on the full pipe, and the test hanging, not failing).
+        drop(log);
+        let text = drain.join().unwrap();
+        assert!(finished, "log() blocked on a stalled writer");
+        assert!(dropped > 0, "nothing was dropped");
+        let lines = text.iter().filter(|&&b| b == b'\n').count() as u64;
+        assert_eq!(lines + dropped, N, "{lines} lines written, {dropped} dropped");
+    }
+
     /// What `AccessLog::log` queues for `e`.
     fn pack(out: &mut Vec<u8>, e: &Entry<'_>, since: Duration) -> usize {
         let (fixed, n) = Packed::answer_part(answer(e), since);
