@@ -310,13 +310,18 @@ mod tests {
         Driver::new(rt, Watch::default())
     }
 
-    /// Whether the standby drives within 5 s, while this thread (the owner) stays away.
-    fn standby_takes_over(d: &Driver) -> bool {
+    /// Whether `done` holds within 5 s (looked at every millisecond).
+    fn within_5s(done: impl Fn() -> bool) -> bool {
         let until = Instant::now() + Duration::from_secs(5);
-        while !d.watch.standby_drives() && Instant::now() < until {
+        while !done() && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(1));
         }
-        d.watch.standby_drives()
+        done()
+    }
+
+    /// Whether the standby drives within 5 s, while this thread (the owner) stays away.
+    fn standby_takes_over(d: &Driver) -> bool {
+        within_5s(|| d.watch.standby_drives())
     }
 
     fn takeovers(stats: &Stats) -> u64 {
@@ -369,11 +374,7 @@ mod tests {
 
     /// Whether `calls` reaches `n` within 5 s.
     fn reaches(calls: &AtomicU64, n: u64) -> bool {
-        let until = Instant::now() + Duration::from_secs(5);
-        while calls.load(SeqCst) < n && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        calls.load(SeqCst) >= n
+        within_5s(|| calls.load(SeqCst) >= n)
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{StatusCode, Version};
 
-use super::trace::Trace;
+use super::trace::{hex_into, Trace};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -586,6 +586,7 @@ pub fn format_record(head: &RecordHead, format: Format) -> String {
 /// Appends one line (with its newline) to `s`.
 pub fn format_into(s: &mut Line, format: Format, e: &Entry<'_>, now: SystemTime) {
     let h = &e.head;
+    // In hex once per line: a line may hold the trace id twice.
     let mut trace_hex = [0u8; 32];
     let trace_hex = hex_into(&mut trace_hex, &h.trace_id);
     let mut span_hex = [0u8; 16];
@@ -675,17 +676,6 @@ pub fn format_into(s: &mut Line, format: Format, e: &Entry<'_>, now: SystemTime)
         s.push_str(if h.sampled { "-01\"" } else { "-00\"" });
     }
     s.push('\n');
-}
-
-/// `bytes` in lowercase hex, written into `out` (twice their length): once per line for ids
-/// a line may hold twice.
-fn hex_into<'a>(out: &'a mut [u8], bytes: &[u8]) -> &'a [u8] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 15)];
-    }
-    out
 }
 
 #[cfg(test)]

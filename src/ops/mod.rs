@@ -118,7 +118,7 @@ struct Logged {
 impl Logged {
     fn new(client: SocketAddr, method: &Method, uri: &Uri, version: Version, headers: &HeaderMap) -> Self {
         let seen = Seen::of(headers);
-        let trace = Trace::from_fields(seen.traceparent(), seen.request_id);
+        let trace = seen.trace.trace();
         let head = access_log::Head {
             client,
             method: method.as_str().as_bytes(),
@@ -142,25 +142,20 @@ impl Logged {
 struct Seen<'a> {
     referer: Option<&'a [u8]>,
     user_agent: Option<&'a [u8]>,
-    /// The first `traceparent`, and how many came.
-    traceparent: Option<&'a [u8]>,
-    traceparents: usize,
-    request_id: Option<&'a [u8]>,
+    trace: trace::TraceFields<'a>,
 }
 
 impl<'a> Seen<'a> {
     fn of(headers: &'a HeaderMap) -> Self {
         let mut seen = Self::default();
         for (name, value) in headers {
+            if seen.trace.note(name, value) {
+                continue;
+            }
             let slot = if name == http::header::REFERER {
                 &mut seen.referer
             } else if name == http::header::USER_AGENT {
                 &mut seen.user_agent
-            } else if name == trace::TRACEPARENT {
-                seen.traceparents += 1;
-                &mut seen.traceparent
-            } else if name == trace::X_REQUEST_ID {
-                &mut seen.request_id
             } else {
                 continue;
             };
@@ -168,11 +163,6 @@ impl<'a> Seen<'a> {
             slot.get_or_insert(value.as_bytes());
         }
         seen
-    }
-
-    /// The `traceparent` when exactly one came (two make neither trustworthy).
-    fn traceparent(&self) -> Option<&'a [u8]> {
-        self.traceparent.filter(|_| self.traceparents == 1)
     }
 }
 

@@ -11,8 +11,8 @@
 
 use http::HeaderMap;
 
-pub static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
-pub static X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
+static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
+static X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
 
 /// The longest `X-Request-Id` taken from a client.
 pub const MAX_REQUEST_ID: usize = 128;
@@ -56,11 +56,21 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// Appends `bytes` in lowercase hex.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for b in bytes {
-        out.push(DIGITS[usize::from(b >> 4)] as char);
-        out.push(DIGITS[usize::from(b & 15)] as char);
+    for chunk in bytes.chunks(16) {
+        let mut buf = [0u8; 32];
+        out.extend(hex_into(&mut buf, chunk).iter().map(|&b| char::from(b)));
     }
+}
+
+/// `bytes` in lowercase hex, written to the front of `out` (at least twice their length);
+/// returns what was written.
+pub fn hex_into<'a>(out: &'a mut [u8], bytes: &[u8]) -> &'a [u8] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair[0] = DIGITS[usize::from(b >> 4)];
+        pair[1] = DIGITS[usize::from(b & 15)];
+    }
+    &out[..bytes.len() * 2]
 }
 
 /// `(trace id, parent span, flags)` from a `traceparent` value, `None` unless valid:
@@ -107,22 +117,55 @@ fn random_ids() -> ([u8; 16], [u8; 8]) {
     }
 }
 
+/// The fields of a head a trace is made from, noted one field at a time: a pass over the
+/// head that looks for other fields too (the access log's) notes these on the way.
+#[derive(Default)]
+pub struct TraceFields<'a> {
+    /// The first `traceparent`, and how many came.
+    traceparent: Option<&'a [u8]>,
+    traceparents: usize,
+    request_id: Option<&'a [u8]>,
+}
+
+impl<'a> TraceFields<'a> {
+    /// Notes the field if it is one of the trace's (the first of a repeated one counts, as
+    /// `HeaderMap::get` gives it); false if it is not.
+    pub fn note(&mut self, name: &http::HeaderName, value: &'a http::HeaderValue) -> bool {
+        let slot = if *name == TRACEPARENT {
+            self.traceparents += 1;
+            &mut self.traceparent
+        } else if *name == X_REQUEST_ID {
+            &mut self.request_id
+        } else {
+            return false;
+        };
+        slot.get_or_insert(value.as_bytes());
+        true
+    }
+
+    /// The trace of a request with these fields: its valid `traceparent` continued with a
+    /// new span, or a new trace.
+    pub fn trace(&self) -> Trace {
+        // Two `traceparent` fields make neither trustworthy (W3C: start a new trace).
+        let traceparent = self.traceparent.filter(|_| self.traceparents == 1);
+        Trace::from_fields(traceparent, self.request_id)
+    }
+}
+
 impl Trace {
     /// The trace of a request with these headers: its valid `traceparent` continued with
     /// a new span, or a new trace.
     pub fn from_headers(headers: &HeaderMap) -> Self {
-        // Two `traceparent` fields make neither trustworthy (W3C: start a new trace).
-        let mut fields = headers.get_all(&TRACEPARENT).iter();
-        let traceparent = match (fields.next(), fields.next()) {
-            (Some(v), None) => Some(v.as_bytes()),
-            _ => None,
-        };
-        Self::from_fields(traceparent, headers.get(&X_REQUEST_ID).map(http::HeaderValue::as_bytes))
+        let mut fields = TraceFields::default();
+        for (name, value) in headers {
+            fields.note(name, value);
+        }
+        fields.trace()
     }
 
     /// The trace of a request with this one `traceparent` (none when none or several came)
     /// and this `X-Request-Id`.
-    pub fn from_fields(traceparent: Option<&[u8]>, request_id: Option<&[u8]>) -> Self {
+    fn from_fields(traceparent: Option<&[u8]>, request_id: Option<&[u8]>) -> Self {
         let (new_trace, span_id) = random_ids();
         let (trace_id, parent_id, flags) = match traceparent.and_then(parse_traceparent) {
             Some((t, p, f)) => (t, Some(p), f),
