@@ -12,13 +12,13 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use http::header::{HeaderValue, DATE};
+use http::header::{HeaderValue, CONNECTION, DATE};
 use http::{HeaderMap, StatusCode};
 
 use super::body::StreamedBody;
 use super::encoding::{self, choose_coding, mark_encoded, Coding, StreamEncoder};
 use super::exchange::{ResponseBodySource, ResponseStart};
-use super::framing;
+use super::framing::{self, HeaderFacts};
 use super::stats::Stats;
 use crate::config::ServerConfig;
 
@@ -37,6 +37,8 @@ pub struct Shaped {
     pub reason: Option<Bytes>,
     pub headers: HeaderMap,
     pub body: Outgoing,
+    /// The application asked to close the connection after this answer (`Connection: close`).
+    pub close: bool,
 }
 
 /// Frames and compresses the application's answer to a request (`is_head`: a HEAD request,
@@ -50,8 +52,9 @@ pub fn shape(
 ) -> Shaped {
     let ResponseStart { status, reason, mut headers, body } = start;
     let head_without_body = is_head && matches!(&body, ResponseBodySource::Full(b) if b.is_empty());
-    framing::prepare_headers(status, &mut headers, head_without_body);
-    let coding = choose_coding(config, &mut headers, accept_encoding, status, is_head);
+    let facts = HeaderFacts::of(&headers);
+    framing::prepare_headers(status, &mut headers, head_without_body, &facts);
+    let coding = choose_coding(config, &mut headers, &facts, accept_encoding, status, is_head);
     let body = match framing::body_for(status, body) {
         ResponseBodySource::Full(b)
             if coding != Coding::Identity && b.len() >= config.compression.min_size =>
@@ -76,7 +79,7 @@ pub fn shape(
             Outgoing::Stream(StreamedBody::new(stream.body(), encoder, heartbeat, Arc::clone(stats)))
         }
     };
-    Shaped { status, reason, headers, body }
+    Shaped { status, reason, headers, body, close: facts.close }
 }
 
 /// The body of an answer the server gives itself: "404 Not Found\n".
@@ -98,7 +101,8 @@ pub enum Delimit {
 
 /// Appends an HTTP/1.1 response head to `out`: the status line (with the application's
 /// reason phrase when hyper would send it too, so that every writer sends the same line),
-/// the headers, the framing header, one `Date`, and `connection: close` when `close`.
+/// the headers, the framing header, one `Date`, and `connection: close` when `close` (in
+/// place of any `Connection` among `headers`).
 pub fn encode_head(
     out: &mut Vec<u8>,
     status: StatusCode,
@@ -115,7 +119,13 @@ pub fn encode_head(
         _ => out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes()),
     }
     out.extend_from_slice(b"\r\n");
+    let mut dated = false;
     for (k, v) in headers {
+        if k == DATE {
+            dated = true;
+        } else if close && k == CONNECTION {
+            continue;
+        }
         out.extend_from_slice(k.as_str().as_bytes());
         out.extend_from_slice(b": ");
         out.extend_from_slice(v.as_bytes());
@@ -130,7 +140,7 @@ pub fn encode_head(
         Delimit::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
         Delimit::None => {}
     }
-    if !headers.contains_key(DATE) {
+    if !dated {
         out.extend_from_slice(b"date: ");
         with_http_date(|d| out.extend_from_slice(d));
         out.extend_from_slice(b"\r\n");
@@ -222,6 +232,14 @@ mod tests {
         );
         let h = head(204, Some(b"bad\r\nx"), &[("date", "D")], Delimit::None, false);
         assert_eq!(h, "HTTP/1.1 204 No Content\r\ndate: D\r\n\r\n", "a phrase hyper refuses is not sent");
+        let h = head(200, None, &[("connection", "keep-alive"), ("x-a", "1")], Delimit::Length(0), true);
+        assert!(h.starts_with("HTTP/1.1 200 OK\r\nx-a: 1\r\ncontent-length: 0\r\ndate: "), "{h}");
+        assert!(
+            h.ends_with("\r\nconnection: close\r\n\r\n"),
+            "closing, the runtime's Connection replaces the application's: {h}"
+        );
+        let h = head(200, None, &[("connection", "keep-alive")], Delimit::Length(0), false);
+        assert!(h.starts_with("HTTP/1.1 200 OK\r\nconnection: keep-alive\r\n"), "{h}");
         let h = head(200, None, &[], Delimit::Length(0), false);
         assert!(h.starts_with("HTTP/1.1 200 OK\r\ncontent-length: 0\r\ndate: "), "{h}");
         assert!(h.ends_with(" GMT\r\n\r\n"), "{h}");

@@ -13,10 +13,11 @@ use std::io::Write;
 use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, VARY};
+use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, VARY};
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::brotli_stream::BrotliStream;
+use super::framing::HeaderFacts;
 use super::gzip_stream::GzipStream;
 use super::stats::Stats;
 use crate::config::ServerConfig;
@@ -137,14 +138,19 @@ pub fn negotiate(accept_encoding: Option<&HeaderValue>) -> Coding {
 /// Whether a media type gains from compression (text, JSON, JS, XML, SVG, event streams…);
 /// images, archives, audio and video are already compressed.
 pub fn is_compressible(content_type: Option<&HeaderValue>) -> bool {
-    // Compared in place, ignoring case: no lower-cased copy per answer.
-    let Some(ct) = content_type.and_then(|v| v.to_str().ok()) else { return false };
-    let mime = ct.split(';').next().unwrap_or("").trim();
-    let (top, sub) = mime.split_once('/').unwrap_or((mime, ""));
-    let is = |s: &str, name: &str| s.eq_ignore_ascii_case(name);
-    let ends = |s: &str, suffix: &str| {
-        s.len() >= suffix.len()
-            && s.as_bytes()[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
+    // On the value's bytes, ignoring case: no lower-cased copy, no UTF-8 pass per answer.
+    let Some(ct) = content_type.map(HeaderValue::as_bytes) else { return false };
+    if !ct.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b)) {
+        return false; // not visible ASCII: no type we know
+    }
+    let mime = ct.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
+    let (top, sub) = match mime.iter().position(|&b| b == b'/') {
+        Some(i) => (&mime[..i], &mime[i + 1..]),
+        None => (mime, &[][..]),
+    };
+    let is = |s: &[u8], name: &str| s.eq_ignore_ascii_case(name.as_bytes());
+    let ends = |s: &[u8], suffix: &str| {
+        s.len() >= suffix.len() && s[s.len() - suffix.len()..].eq_ignore_ascii_case(suffix.as_bytes())
     };
     if is(top, "text") {
         true
@@ -256,6 +262,7 @@ impl StreamEncoder {
 pub fn choose_coding(
     cfg: &ServerConfig,
     headers: &mut HeaderMap,
+    facts: &HeaderFacts,
     accept: Option<&HeaderValue>,
     status: StatusCode,
     is_head: bool,
@@ -264,27 +271,34 @@ pub fn choose_coding(
         || status == StatusCode::NO_CONTENT
         || status == StatusCode::NOT_MODIFIED
         || status.is_informational()
-        || headers.contains_key(CONTENT_ENCODING)
-        || !is_compressible(headers.get(CONTENT_TYPE))
+        || facts.content_encoding
+        || !facts.compressible
     {
         return Coding::Identity;
     }
-    add_vary_accept_encoding(headers);
+    if !facts.varies_on_coding {
+        headers.append(VARY, HeaderValue::from_static("accept-encoding"));
+    }
     if is_head {
         return Coding::Identity;
     }
     negotiate(accept)
 }
 
+/// Adds `Vary: Accept-Encoding` unless a `Vary` already covers it.
 pub fn add_vary_accept_encoding(headers: &mut HeaderMap) {
-    let varies = headers.get_all(VARY).iter().any(|v| {
-        v.to_str().is_ok_and(|s| {
-            s.split(',').any(|t| t.trim() == "*" || t.trim().eq_ignore_ascii_case("accept-encoding"))
-        })
-    });
-    if !varies {
+    if !headers.get_all(VARY).iter().any(varies_on_coding) {
         headers.append(VARY, HeaderValue::from_static("accept-encoding"));
     }
+}
+
+/// Whether a `Vary` value names `Accept-Encoding` or is `*`.
+pub fn varies_on_coding(value: &HeaderValue) -> bool {
+    value
+        .as_bytes()
+        .split(|&b| b == b',')
+        .map(<[u8]>::trim_ascii)
+        .any(|t| t == b"*" || t.eq_ignore_ascii_case(b"accept-encoding"))
 }
 
 pub fn mark_encoded(headers: &mut HeaderMap, coding: Coding, stats: &Stats) {

@@ -19,7 +19,9 @@
 //! - At most one `Date`: the application's last one, else the runtime's.
 
 use bytes::Bytes;
-use http::header::{CONTENT_LENGTH, DATE, TRANSFER_ENCODING};
+use http::header::{
+    CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, DATE, TRANSFER_ENCODING, VARY,
+};
 use http::{HeaderMap, StatusCode};
 
 use super::exchange::ResponseBodySource;
@@ -29,14 +31,71 @@ pub fn status_allows_body(status: StatusCode) -> bool {
     !(status.is_informational() || status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED)
 }
 
-/// Brings the application's headers in line with the rules above. `head_without_body`: the
-/// request was `HEAD` and the application sent no body, so its `Content-Length` stays.
-pub fn prepare_headers(status: StatusCode, headers: &mut HeaderMap, head_without_body: bool) {
-    headers.remove(TRANSFER_ENCODING);
-    if !head_without_body || !status_allows_body(status) {
+/// What one pass over an answer's headers found. Framing, coding and the HTTP/1.1 writers
+/// decide from these instead of a lookup each (every lookup hashes the name; `shape` runs
+/// once per answer).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct HeaderFacts {
+    pub transfer_encoding: bool,
+    pub content_length: bool,
+    /// How many `Date`s (counted up to 2).
+    pub dates: u8,
+    pub content_encoding: bool,
+    /// The first `Content-Type` names a type worth compressing.
+    pub compressible: bool,
+    /// A `Vary` already names `Accept-Encoding` (or `*`).
+    pub varies_on_coding: bool,
+    /// A `Connection` asks to close the connection after this answer.
+    pub close: bool,
+}
+
+impl HeaderFacts {
+    pub fn of(headers: &HeaderMap) -> Self {
+        let mut facts = Self::default();
+        let mut typed = false;
+        for (name, value) in headers {
+            if name == CONTENT_TYPE {
+                if !typed {
+                    facts.compressible = super::encoding::is_compressible(Some(value));
+                    typed = true;
+                }
+            } else if name == DATE {
+                facts.dates = (facts.dates + 1).min(2);
+            } else if name == VARY {
+                facts.varies_on_coding |= super::encoding::varies_on_coding(value);
+            } else if name == CONNECTION {
+                facts.close |= value
+                    .as_bytes()
+                    .split(|&b| b == b',')
+                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"));
+            } else if name == CONTENT_LENGTH {
+                facts.content_length = true;
+            } else if name == TRANSFER_ENCODING {
+                facts.transfer_encoding = true;
+            } else if name == CONTENT_ENCODING {
+                facts.content_encoding = true;
+            }
+        }
+        facts
+    }
+}
+
+/// Brings the application's headers in line with the rules above (`facts`: what they
+/// hold). `head_without_body`: the request was `HEAD` and the application sent no body, so
+/// its `Content-Length` stays.
+pub fn prepare_headers(
+    status: StatusCode,
+    headers: &mut HeaderMap,
+    head_without_body: bool,
+    facts: &HeaderFacts,
+) {
+    if facts.transfer_encoding {
+        headers.remove(TRANSFER_ENCODING);
+    }
+    if facts.content_length && (!head_without_body || !status_allows_body(status)) {
         headers.remove(CONTENT_LENGTH);
     }
-    if headers.get_all(DATE).iter().nth(1).is_some() {
+    if facts.dates > 1 {
         if let Some(last) = headers.get_all(DATE).iter().next_back().cloned() {
             headers.insert(DATE, last);
         }
@@ -68,10 +127,15 @@ mod tests {
         h
     }
 
+    fn prepare(status: StatusCode, h: &mut HeaderMap, head_without_body: bool) {
+        let facts = HeaderFacts::of(h);
+        prepare_headers(status, h, head_without_body, &facts);
+    }
+
     #[test]
     fn framing_headers_of_the_application_are_removed() {
         let mut h = headers(&[("content-length", "5"), ("transfer-encoding", "chunked"), ("x-a", "b")]);
-        prepare_headers(StatusCode::OK, &mut h, false);
+        prepare(StatusCode::OK, &mut h, false);
         assert_eq!(h.len(), 1);
         assert_eq!(h["x-a"], "b");
     }
@@ -79,16 +143,62 @@ mod tests {
     #[test]
     fn a_head_response_keeps_its_declared_length() {
         let mut h = headers(&[("content-length", "1234")]);
-        prepare_headers(StatusCode::OK, &mut h, true);
+        prepare(StatusCode::OK, &mut h, true);
         assert_eq!(h["content-length"], "1234");
-        prepare_headers(StatusCode::NO_CONTENT, &mut h, true);
+        prepare(StatusCode::NO_CONTENT, &mut h, true);
         assert!(!h.contains_key("content-length"), "never on a 204");
+    }
+
+    #[test]
+    fn one_pass_finds_what_framing_and_coding_decide_by() {
+        let h = headers(&[
+            ("content-type", "TEXT/html; charset=utf-8"),
+            ("content-type", "image/png"),
+            ("vary", "Cookie"),
+            ("vary", "origin, Accept-Encoding"),
+            ("connection", "keep-alive, Close"),
+            ("date", "a"),
+            ("date", "b"),
+            ("date", "c"),
+            ("x-a", "close"),
+        ]);
+        let facts = HeaderFacts::of(&h);
+        let expected = HeaderFacts {
+            transfer_encoding: false,
+            content_length: false,
+            dates: 2,
+            content_encoding: false,
+            compressible: true,
+            varies_on_coding: true,
+            close: true,
+        };
+        assert_eq!(facts, expected, "the first Content-Type counts, as a lookup would give");
+        let h = headers(&[
+            ("content-type", "image/png"),
+            ("content-type", "text/html"),
+            ("content-length", "3"),
+            ("transfer-encoding", "chunked"),
+            ("content-encoding", "br"),
+            ("vary", "accept-encodings"),
+            ("connection", "keep-alive"),
+        ]);
+        let expected = HeaderFacts {
+            transfer_encoding: true,
+            content_length: true,
+            dates: 0,
+            content_encoding: true,
+            compressible: false,
+            varies_on_coding: false,
+            close: false,
+        };
+        assert_eq!(HeaderFacts::of(&h), expected);
+        assert_eq!(HeaderFacts::of(&HeaderMap::new()), HeaderFacts::default());
     }
 
     #[test]
     fn one_date_the_last_set() {
         let mut h = headers(&[("date", "a"), ("date", "b")]);
-        prepare_headers(StatusCode::OK, &mut h, false);
+        prepare(StatusCode::OK, &mut h, false);
         assert_eq!(h.get_all("date").iter().collect::<Vec<_>>(), ["b"]);
     }
 

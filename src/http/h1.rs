@@ -30,7 +30,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue, ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH};
+use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -71,13 +71,15 @@ enum Parse {
     EventStream(Box<StreamRequest>),
     /// A request this module serves (its head was taken from the buffer; its body of
     /// `body_len` bytes follows).
-    Request(Box<Parsed>),
+    Request(Parsed),
 }
 
 struct Parsed {
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    /// The first `Accept-Encoding`, found while parsing (the answer's coding needs it).
+    accept_encoding: Option<HeaderValue>,
     body_len: usize,
     /// The client asked to close after this request.
     close: bool,
@@ -138,10 +140,16 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
     let path = Span::of(path.as_bytes(), base);
     let (mut body_len, mut has_length, mut close) = (0u64, false, false);
     let (mut wants_stream, mut multipart) = (false, false);
+    let (mut host, mut hosts, mut accept_encoding) = (None, 0, None);
     for h in req.headers.iter() {
         let (name, value) = (h.name.as_bytes(), h.value);
         let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
-        if is("content-length") {
+        if is("host") {
+            host = host.or(Some(value));
+            hosts += 1;
+        } else if is("accept-encoding") {
+            accept_encoding = accept_encoding.or(Some(Span::of(value, base)));
+        } else if is("content-length") {
             match content_length(value) {
                 Some(n) if !has_length && n <= limits.max_body_size => (body_len, has_length) = (n, true),
                 _ => return Parse::Hyper, // repeated, malformed or too large: hyper's 400 or 413
@@ -166,6 +174,9 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
     if (multipart && body_len > 0) || !(serve || event_stream) {
         return Parse::Hyper;
     }
+    if super::head_checks::check_hosts(Version::HTTP_11, host, hosts > 1).is_err() {
+        return Parse::Hyper; // hyper answers it (400) from the same bytes
+    }
     // A copy of the head, exactly its size: the request's values must not keep the read
     // buffer alive (an event stream lives for hours; its head would hold 4 KiB).
     let head = Bytes::copy_from_slice(&buf[..head_len]);
@@ -177,11 +188,14 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
     if event_stream {
         return Parse::EventStream(Box::new(StreamRequest::new(method, uri, headers)));
     }
-    Parse::Request(Box::new(Parsed { method, uri, headers, body_len: body_len as usize, close }))
+    // SAFETY: httparse checked the value's bytes, as for every value in `build_head`.
+    let accept_encoding =
+        accept_encoding.map(|v| unsafe { HeaderValue::from_maybe_shared_unchecked(head.slice(v.range())) });
+    Parse::Request(Parsed { method, uri, headers, accept_encoding, body_len: body_len as usize, close })
 }
 
-/// The target and headers, sharing the head's bytes; `None` when the URI, a name or the
-/// `Host` rules refuse them.
+/// The target and headers, sharing the head's bytes; `None` when the URI or a name is
+/// refused.
 fn build_head(
     head: &Bytes,
     path: Span,
@@ -195,7 +209,6 @@ fn build_head(
         let value = unsafe { HeaderValue::from_maybe_shared_unchecked(head.slice(value.range())) };
         headers.append(name, value);
     }
-    super::head_checks::check_host(Version::HTTP_11, &headers).ok()?;
     Some((uri, headers))
 }
 
@@ -346,7 +359,7 @@ impl<'s> Conn<'s> {
                     }
                 }
             };
-            let close = match self.exchange(*req).await {
+            let close = match self.exchange(req).await {
                 Some(close) => close,
                 None => return Next::Closed,
             };
@@ -384,7 +397,7 @@ impl<'s> Conn<'s> {
         let shared = Arc::clone(self.shared);
         let stats = &shared.stats;
         let limits = &shared.config.limits;
-        let Parsed { method, uri, headers, body_len, close } = req;
+        let Parsed { method, uri, headers, accept_encoding, body_len, close } = req;
         self.head_request = method == Method::HEAD;
         let body = if body_len == 0 {
             RequestBody::Empty
@@ -422,7 +435,6 @@ impl<'s> Conn<'s> {
             }
         }
         let is_head = method == Method::HEAD;
-        let accept_encoding = headers.get(ACCEPT_ENCODING).cloned();
         let mut head =
             RequestHead::http11(&shared.next_request_id, (method, uri, headers), client, self.local);
         head.trace = trace;
@@ -467,7 +479,7 @@ impl<'s> Conn<'s> {
     ) -> Option<bool> {
         let shared = Arc::clone(self.shared);
         let stats = &shared.stats;
-        let Shaped { status, reason, mut headers, body } =
+        let Shaped { status, reason, headers, body, close: app_closes } =
             shape(start, is_head, accept_encoding, &shared.config, stats);
         if let Some(ticket) = self.ticket.take() {
             let bytes = match &body {
@@ -476,14 +488,9 @@ impl<'s> Conn<'s> {
             };
             shared.ops.answered(Some(ticket), status, bytes);
         }
-        // The application may ask to close too (hyper honours that as well).
-        let app_closes = headers.get_all(CONNECTION).iter().any(|v| {
-            v.as_bytes().split(|&b| b == b',').any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
-        });
+        // The application may ask to close too (hyper honours that as well); `encode_head`
+        // then writes `connection: close` in place of the application's `Connection`.
         close |= app_closes || self.shutdown_fired();
-        if close {
-            headers.remove(CONNECTION);
-        }
         self.out.clear();
         match body {
             Outgoing::Full(b) => {

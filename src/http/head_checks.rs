@@ -27,13 +27,19 @@ pub fn check_host(version: Version, headers: &HeaderMap) -> Result<(), Refusal> 
         return Ok(());
     }
     let mut hosts = headers.get_all(HOST).iter();
-    let Some(host) = hosts.next() else {
+    let first = hosts.next().map(http::HeaderValue::as_bytes);
+    check_hosts(version, first, hosts.next().is_some())
+}
+
+/// `check_host` for a head read without a `HeaderMap` (`h1`): its first `Host` value, and
+/// whether another followed.
+pub fn check_hosts(version: Version, first: Option<&[u8]>, more: bool) -> Result<(), Refusal> {
+    let Some(value) = first else {
         return if version == Version::HTTP_11 { Err(bad("no Host header")) } else { Ok(()) };
     };
-    if hosts.next().is_some() {
+    if more {
         return Err(bad("more than one Host header"));
     }
-    let value = host.as_bytes();
     if value.is_empty() || plain_host(value) {
         return Ok(());
     }

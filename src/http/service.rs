@@ -449,7 +449,7 @@ fn application_response(
     accept_encoding: Option<&HeaderValue>,
     shared: &ServerShared,
 ) -> Response<ResponseBody> {
-    let Shaped { status, reason, headers, body } =
+    let Shaped { status, reason, headers, body, .. } =
         shape(start, is_head, accept_encoding, &shared.config, &shared.stats);
     let kind = match body {
         Outgoing::Full(b) => Kind::Full(Some(b)),

@@ -272,9 +272,10 @@ async fn write_head(
 ) -> Option<StreamedBody> {
     let stats = &shared.stats;
     let write_timeout = shared.config.limits.write_timeout;
-    let mut shaped = shape(start, false, accept_encoding.as_ref(), &shared.config, stats);
-    shaped.headers.remove(http::header::CONNECTION); // this connection closes after the response
-    let Shaped { status, reason, headers, body } = shaped;
+    // This connection closes after the response: `encode_head` says so in place of any
+    // `Connection` of the application's.
+    let Shaped { status, reason, headers, body, .. } =
+        shape(start, false, accept_encoding.as_ref(), &shared.config, stats);
     let mut head = Vec::with_capacity(256);
     match body {
         Outgoing::Full(b) => {
