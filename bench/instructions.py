@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""User-space instructions per request: via next to its peers and the ceiling, under callgrind.
+
+    bench/instructions.py [--requests N] [--only a,b] [--top K]
+
+Wall-clock runs on a small shared VM spread by 10-15 % between rounds; the number of
+instructions a server executes for a request does not. Each target runs under
+`valgrind --tool=callgrind` twice, once serving N requests and once 5N (h2load --h1,
+8 connections, one client thread), and the difference of the two totals divided by 4N is
+its instructions per request: start-up, warm-up and shutdown cancel. Every process of the
+server counts (Workerman's master and worker, via's threads).
+
+What this does not see: the kernel (the TCP path is most of a request's CPU), waiting,
+context switches and cache misses. A thread hop costs little here and much on a real CPU.
+bench/http.py measures those; this one tells whether a change to the code path did less
+work, to a fraction of a per cent, where http.py cannot tell 5 % from noise.
+
+Targets:
+  ceiling      bench/http_ceiling.rs (raw Tokio, a fixed answer; no parsing)
+  via-hello    via, GET / (bench/apps/hello.php), I/O threads
+  via-hello-php  the same with reactor = php
+  via-action   via, POST ~100 B JSON -> 204 (bench/apps/action.php), I/O threads
+  via-action-php the same with reactor = php
+  osw-hello, osw-action  OpenSwoole 26.2 base mode (../shared/anchors/osw_app.php)
+  wm-hello, wm-action    Workerman 5.2.2 (../shared/anchors/wm_hello.php)
+--top K prints, for each via target, the K functions with the most inclusive instructions
+per request (callgrind_annotate of the larger run minus the smaller).
+"""
+
+import argparse
+import glob
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+from benchlib import APPS, ROOT, SO, machine, wait_port
+
+ANCHORS = os.path.join(os.path.dirname(ROOT), "shared", "anchors")
+OSW_SO = os.path.join(ANCHORS, "openswoole-26.2.0", "openswoole.so")
+CEILING = os.path.join(ROOT, "target/release/examples/http_ceiling")
+PHP = ["php", "-n", "-d", "memory_limit=-1"]
+BODY = '{"via_ctx":"/examples/counter_/0123456789abcdef","step":1,"count":41,"name":"benchmark"}'
+
+
+def targets():
+    via = lambda app, reactor: (PHP + ["-d", f"extension={SO}", os.path.join(APPS, app)], {"VIA_BENCH_REACTOR": reactor})
+    osw = (PHP + ["-d", f"extension={OSW_SO}", os.path.join(ANCHORS, "osw_app.php"), "base"], {})
+    wm = (PHP + ["-d", "extension=posix", "-d", "extension=ctype", os.path.join(ANCHORS, "wm_hello.php"), "start"], {})
+    return [
+        ("ceiling", ([CEILING], {}), False),
+        ("via-hello", via("hello.php", "threads"), False),
+        ("via-hello-php", via("hello.php", "php"), False),
+        ("via-action", via("action.php", "threads"), True),
+        ("via-action-php", via("action.php", "php"), True),
+        ("osw-hello", osw, False),
+        ("osw-action", osw, True),
+        ("wm-hello", wm, False),
+        ("wm-action", wm, True),
+    ]
+
+
+def run(command, env, post, requests, port, out_dir):
+    """Serves `requests` under callgrind; returns the instructions of all its processes."""
+    out = os.path.join(out_dir, f"cg-{requests}")
+    os.makedirs(out)
+    log = open(os.path.join(out_dir, f"stderr-{requests}.log"), "w")
+    proc = subprocess.Popen(
+        ["valgrind", "--tool=callgrind", "--trace-children=yes", f"--callgrind-out-file={out}/cg.%p"]
+        + command + [str(port)],
+        stdout=subprocess.DEVNULL, stderr=log, start_new_session=True, env=dict(os.environ, **env))
+    try:
+        wait_port(port, timeout=120)
+        url = f"http://127.0.0.1:{port}/" + ("action" if post else "")
+        load = ["h2load", "--h1", "-n", str(requests), "-c", "8", "-t", "1"]
+        if post:
+            body = os.path.join(out_dir, "body.json")
+            with open(body, "w") as f:
+                f.write(BODY)
+            load += ["-d", body, "-H", "content-type: application/json"]
+        result = subprocess.run(load + [url], capture_output=True, text=True, timeout=600).stdout
+        done = re.search(r"(\d+) succeeded", result)
+        if not done or int(done.group(1)) != requests:
+            raise RuntimeError(f"h2load: not every request succeeded:\n{result}")
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(60)  # callgrind writes its files as each process exits
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.close()
+    total = 0
+    for path in glob.glob(os.path.join(out, "cg.*")):
+        with open(path) as f:
+            for line in f:
+                if line.startswith("summary:"):
+                    total += int(line.split()[1])
+                    break
+    return total, out
+
+
+def inclusive(out_dir):
+    """Inclusive instructions per function, summed over the run's files."""
+    per = {}
+    for path in glob.glob(os.path.join(out_dir, "cg.*")):
+        text = subprocess.run(["callgrind_annotate", "--auto=no", "--inclusive=yes", "--threshold=100", path],
+                              capture_output=True, text=True).stdout
+        for line in text.splitlines():
+            m = re.match(r"\s*([\d,]+) \([^)]*\)\s+(\S.*)$", line)
+            if m:
+                name = re.sub(r" \[[^\]]*\]$", "", m.group(2).strip())
+                per[name] = per.get(name, 0) + int(m.group(1).replace(",", ""))
+    return per
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=5000, help="N: the runs serve N and 5N requests")
+    parser.add_argument("--only", help="comma-separated target names")
+    parser.add_argument("--top", type=int, default=0, help="print the K costliest functions of each via target")
+    args = parser.parse_args()
+    for tool in ("valgrind", "h2load", "callgrind_annotate"):
+        if not shutil.which(tool):
+            sys.exit(f"{tool} is missing: scripts/deps.sh bench installs it")
+    chosen = targets()
+    if args.only:
+        keep = set(args.only.split(","))
+        chosen = [t for t in chosen if t[0] in keep]
+    small, large = args.requests, 5 * args.requests
+    rows = []
+    for i, (name, (command, env), post) in enumerate(chosen):
+        tmp = tempfile.mkdtemp(prefix=f"via-instr-{name}-")
+        try:
+            port = 18600 + i
+            a, a_dir = run(command, env, post, small, port, tmp)
+            b, b_dir = run(command, env, post, large, port, tmp)
+            per_request = (b - a) / (large - small)
+            rows.append((name, per_request))
+            print(f"{name:16} {per_request:10,.0f} instructions per request", flush=True)
+            if args.top and name.startswith("via"):
+                fa, fb = inclusive(a_dir), inclusive(b_dir)
+                diff = sorted(((fb.get(k, 0) - fa.get(k, 0)) / (large - small), k) for k in set(fa) | set(fb))
+                for v, k in reversed(diff[-args.top:]):
+                    print(f"    {v:9,.0f}  {k[:140]}")
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    print()
+    print(machine())
+    print(f"Command: bench/instructions.py {' '.join(sys.argv[1:])}  (callgrind; h2load --h1 -c8; "
+          f"({large:,} - {small:,} requests) / {large - small:,})")
+    print()
+    base = dict(rows)
+    peers = [p for p in ("osw-hello", "osw-action", "wm-hello", "wm-action") if p in base]
+    print("| target | instructions per request | " + " | ".join(f"vs {p}" for p in peers) + " |")
+    print("|---|---:|" + "---:|" * len(peers))
+    for name, v in rows:
+        cells = []
+        for p in peers:
+            same_work = p.split("-")[1] == name.split("-")[1] if "-" in name else False
+            cells.append(f"{v / base[p]:.2f}×" if same_work and name.startswith("via") else "–")
+        print(f"| {name} | {v:,.0f} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
