@@ -22,7 +22,6 @@
 //! 431, 100-continue, chunked bodies, uploads). Hand-offs happen only at a request
 //! boundary, so no request is served twice or half.
 
-use std::future::Future;
 use std::io::IoSlice;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -263,8 +262,8 @@ struct Conn<'s> {
     out: Vec<u8>,
     timer: Timer,
     shutdown: Shutdown,
-    /// `shutdown.recv()`, kept across reads: registered once, not once per request.
-    stopping: Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// The shutdown, registered with once per connection (`Shutdown::stopped`).
+    stopping: crate::shutdown::Stopped,
     shared: &'s Arc<ServerShared>,
     remote: SocketAddr,
     local: SocketAddr,
@@ -300,8 +299,7 @@ impl<'s> Conn<'s> {
         remote: SocketAddr,
         local: SocketAddr,
     ) -> Self {
-        let mut waiting = shutdown.clone();
-        let stopping = Box::pin(async move { waiting.recv().await });
+        let stopping = shutdown.stopped();
         Self {
             io,
             buf,
@@ -390,7 +388,7 @@ impl<'s> Conn<'s> {
                 Ok(_) => Got::Bytes,
             },
             () = self.timer.until(deadline) => Got::TimedOut,
-            () = self.stopping.as_mut(), if idle => Got::Gone,
+            () = &mut self.stopping, if idle => Got::Gone,
         }
     }
 

@@ -512,14 +512,20 @@ async fn reject(mut stream: TcpStream, (mut headers, body): (http::HeaderMap, By
 /// the connection finishes what is in flight and closes. Connections are boxed where they
 /// are built: a task is as big as its largest state, and an h1 stream should not carry the
 /// room an h2 or TLS connection would need.
-async fn drive<C>(mut conn: Pin<Box<C>>, mut shutdown: Shutdown, remote: SocketAddr)
+async fn drive<C>(mut conn: Pin<Box<C>>, shutdown: Shutdown, remote: SocketAddr)
 where
     C: GracefulConnection<Error = hyper::Error>,
 {
+    // Polled at every wake of the connection (an h2 connection wakes per frame).
+    let mut stopped = shutdown.stopped();
+    let mut draining = false;
     loop {
         tokio::select! {
             biased;
-            () = shutdown.recv(), if !shutdown.is_shutdown() => conn.as_mut().graceful_shutdown(),
+            () = &mut stopped, if !draining => {
+                draining = true;
+                conn.as_mut().graceful_shutdown();
+            }
             res = conn.as_mut() => {
                 if let Err(e) = res {
                     crate::debug!("connection {remote}: {e}");

@@ -261,7 +261,11 @@ pub fn stats() -> SchedulerStats {
 }
 
 /// `[callable, ...args]`, one packed array: what `fiber_main` runs.
-fn job(callable: Zval, args: Vec<Zval>) -> Zval {
+fn job<A: IntoIterator<Item = Zval>>(callable: Zval, args: A) -> Zval
+where
+    A::IntoIter: ExactSizeIterator,
+{
+    let args = args.into_iter();
     let mut job = ZendHashTable::with_capacity(args.len() as u32 + 1);
     let _ = job.push(callable);
     for a in args {
@@ -273,7 +277,10 @@ fn job(callable: Zval, args: Vec<Zval>) -> Zval {
 /// Queues `callable(...args)` as a new task. It starts when the current task yields (or at
 /// once, from the loop). Outside a running loop, the first spawn arranges for the loop to
 /// run at the end of the script, as a CLI user of coroutines expects.
-pub fn spawn(callable: Zval, args: Vec<Zval>, kind: TaskKind) -> TaskId {
+pub fn spawn<A: IntoIterator<Item = Zval>>(callable: Zval, args: A, kind: TaskKind) -> TaskId
+where
+    A::IntoIter: ExactSizeIterator,
+{
     let job = job(callable, args);
     let (id, register_autorun) = with(|s| {
         let id = s.next_task;
@@ -566,7 +573,7 @@ fn fire_due_timers() -> bool {
                     // The previous run of this tick is still going: never pile runs up.
                     with(|s| s.ticks_skipped += 1);
                 } else {
-                    let args = t.args.iter().map(Zval::shallow_clone).collect();
+                    let args: Vec<Zval> = t.args.iter().map(Zval::shallow_clone).collect();
                     let task = spawn(t.callable.shallow_clone(), args, TaskKind::Timer(id));
                     t.running = Some(task);
                 }

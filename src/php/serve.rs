@@ -422,6 +422,9 @@ pub(super) fn worker_zval(id: u32) -> Zval {
     z
 }
 
+/// Named once: a lookup by `&str` parses the name first, per request.
+static LAST_EVENT_ID: http::HeaderName = http::HeaderName::from_static("last-event-id");
+
 fn on_request(req: Box<IncomingRequest>) {
     let Some((handler, services, max_vars, retire)) = with_running(|r| {
         r.requests += 1;
@@ -435,7 +438,7 @@ fn on_request(req: Box<IncomingRequest>) {
     }
     let IncomingRequest { head, body, reply } = *req;
     let stream_context = StreamContext {
-        last_event_id: head.headers.get("last-event-id").cloned(),
+        last_event_id: head.headers.get(&LAST_EVENT_ID).cloned(),
         accept_encoding: head.headers.get(http::header::ACCEPT_ENCODING).cloned(),
     };
     let core = Rc::new(RefCell::new(ResponseCore::bound(
@@ -451,7 +454,7 @@ fn on_request(req: Box<IncomingRequest>) {
         crate::error!("cannot create the request objects");
         return;
     };
-    runtime::spawn(handler, vec![req_zv, res_zv], TaskKind::Owned(core));
+    runtime::spawn(handler, [req_zv, res_zv], TaskKind::Owned(core));
 }
 
 /// Clients of event streams are told to reconnect after this long when the server stops.
