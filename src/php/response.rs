@@ -144,6 +144,9 @@ fn cookie_options(options: Option<Array>) -> PhpResult<CookieOptions> {
     Ok(o)
 }
 
+/// `status()`, `header()` and `end()` — called for nearly every answer — run without
+/// ext-php-rs's bailout guard (`no_bailout_guard`, decision 0015): they make no PHP value
+/// while they hold the core's borrow.
 #[php_impl]
 impl Response {
     /// Creates a detached response that is not connected to a client. Everything it
@@ -158,6 +161,7 @@ impl Response {
     ///
     /// @throws \ValueError for a code outside 200–999 or a reason with control characters
     /// @throws \Via\Exception once headers were sent
+    #[php(no_bailout_guard)]
     pub fn status<'a>(
         self_: &'a mut ZendClassObject<Response>,
         code: Int,
@@ -203,6 +207,7 @@ impl Response {
     /// @throws \ValueError for an invalid name or a value with CR, LF or NUL
     /// @throws \Via\Exception once headers were sent
     #[php(defaults(replace = true))]
+    #[php(no_bailout_guard)]
     pub fn header<'a>(
         self_: &'a mut ZendClassObject<Response>,
         name: ByteStr,
@@ -327,6 +332,7 @@ impl Response {
     /// keep running afterwards (background work). Returns false if the client is gone.
     ///
     /// @throws \Via\Exception when the response has already ended
+    #[php(no_bailout_guard)]
     pub fn end(&self, data: Option<ByteStr>) -> PhpResult<bool> {
         let body = data.map_or_else(Bytes::new, |d| Bytes::copy_from_slice(&d));
         let mut c = self.core.borrow_mut();
