@@ -16,6 +16,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
 use tokio::sync::oneshot;
 
+use super::fields::Headers;
 use super::stream::{StreamEvents, StreamShared};
 
 /// Request line and headers, as parsed by hyper (h1) or decoded from HPACK (h2).
@@ -25,7 +26,8 @@ pub struct RequestHead {
     pub method: Method,
     pub uri: Uri,
     pub version: Version,
-    pub headers: HeaderMap,
+    /// The fields, as bytes until something needs a map (`fields`).
+    pub headers: Headers,
     /// The client: the peer, or the address trusted proxies gave (`trusted_proxies`).
     pub remote: SocketAddr,
     pub local: SocketAddr,
@@ -40,7 +42,7 @@ impl RequestHead {
     /// `stream_conn`), with the server's next request id.
     pub fn http11(
         ids: &std::sync::atomic::AtomicU64,
-        (method, uri, headers): (Method, Uri, HeaderMap),
+        (method, uri, headers): (Method, Uri, Headers),
         remote: SocketAddr,
         local: SocketAddr,
     ) -> Self {

@@ -29,14 +29,15 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{HeaderName, HeaderValue, CONTENT_LENGTH};
-use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use http::header::{HeaderValue, CONTENT_LENGTH};
+use http::{Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart};
+use super::fields::{Headers, Span};
 use super::framing;
 use super::service::ServerShared;
 use super::stream_conn::{self, Input, Pumped, StreamRequest};
@@ -79,7 +80,7 @@ enum Parse {
 struct Parsed {
     method: Method,
     uri: Uri,
-    headers: HeaderMap,
+    headers: Headers,
     /// The first `Accept-Encoding`, found while parsing (the answer's coding needs it).
     accept_encoding: Option<HeaderValue>,
     body_len: usize,
@@ -87,20 +88,10 @@ struct Parsed {
     close: bool,
 }
 
-/// Where a name or a value lies in the head.
-#[derive(Clone, Copy, Default)]
-struct Span {
-    at: usize,
-    len: usize,
-}
-
-impl Span {
-    fn of(part: &[u8], base: *const u8) -> Self {
-        Self { at: part.as_ptr() as usize - base as usize, len: part.len() }
-    }
-    fn range(self) -> std::ops::Range<usize> {
-        self.at..self.at + self.len
-    }
+/// Where `part` (a slice of the head starting at `base`) lies in it.
+fn span(part: &[u8], base: *const u8) -> Span {
+    // Heads this module takes are at most `u16::MAX` bytes (`parse`).
+    Span { at: (part.as_ptr() as usize - base as usize) as u16, len: part.len() as u16 }
 }
 
 /// A decimal `Content-Length` value (digits only, as RFC 9110 §8.6 writes it).
@@ -124,7 +115,9 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
     let max = limits.max_headers.clamp(1, MAX_PARSED_HEADERS);
     let mut req = httparse::Request::new(&mut []);
     let head_len = match req.parse_with_uninit_headers(buf, &mut raw[..max]) {
-        Ok(httparse::Status::Complete(n)) if n <= limits.max_header_size => n,
+        // Longer heads than `u16::MAX` (a `max_header_size` raised past 64 KiB) go to hyper:
+        // `Headers` keeps its spans in 16 bits.
+        Ok(httparse::Status::Complete(n)) if n <= limits.max_header_size && n <= usize::from(u16::MAX) => n,
         Ok(httparse::Status::Partial) if buf.len() < limits.max_header_size => return Parse::Partial,
         _ => return Parse::Hyper,
     };
@@ -139,7 +132,7 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
         return Parse::Hyper;
     }
     let base = buf.as_ptr();
-    let path = Span::of(path.as_bytes(), base);
+    let path = span(path.as_bytes(), base);
     let (mut body_len, mut has_length, mut close) = (0u64, false, false);
     let (mut wants_stream, mut multipart) = (false, false);
     let (mut host, mut hosts, mut accept_encoding) = (None, 0, None);
@@ -150,7 +143,7 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
             host = host.or(Some(value));
             hosts += 1;
         } else if is("accept-encoding") {
-            accept_encoding = accept_encoding.or(Some(Span::of(value, base)));
+            accept_encoding = accept_encoding.or(Some(span(value, base)));
         } else if is("content-length") {
             match content_length(value) {
                 Some(n) if !has_length && n <= limits.max_body_size => (body_len, has_length) = (n, true),
@@ -182,36 +175,19 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
     // A copy of the head, exactly its size: the request's values must not keep the read
     // buffer alive (an event stream lives for hours; its head would hold 4 KiB).
     let head = Bytes::copy_from_slice(&buf[..head_len]);
-    let spans = req.headers.iter().map(|h| (Span::of(h.name.as_bytes(), base), Span::of(h.value, base)));
-    let Some((uri, headers)) = build_head(&head, path, spans) else {
+    let Ok(uri) = Uri::from_maybe_shared(head.slice(path.range())) else {
         return Parse::Hyper; // refused after all: hyper answers it from the same bytes
     };
+    let fields = req.headers.iter().map(|h| (span(h.name.as_bytes(), base), span(h.value, base))).collect();
     buf.advance(head_len);
+    // SAFETY: httparse checked the value's bytes (as hyper builds its values).
+    let accept_encoding =
+        accept_encoding.map(|v| unsafe { HeaderValue::from_maybe_shared_unchecked(head.slice(v.range())) });
+    let headers = Headers::from_head(head, fields);
     if event_stream {
         return Parse::EventStream(Box::new(StreamRequest::new(method, uri, headers)));
     }
-    // SAFETY: httparse checked the value's bytes, as for every value in `build_head`.
-    let accept_encoding =
-        accept_encoding.map(|v| unsafe { HeaderValue::from_maybe_shared_unchecked(head.slice(v.range())) });
     Parse::Request(Parsed { method, uri, headers, accept_encoding, body_len: body_len as usize, close })
-}
-
-/// The target and headers, sharing the head's bytes; `None` when the URI or a name is
-/// refused.
-fn build_head(
-    head: &Bytes,
-    path: Span,
-    spans: impl ExactSizeIterator<Item = (Span, Span)>,
-) -> Option<(Uri, HeaderMap)> {
-    let uri = Uri::from_maybe_shared(head.slice(path.range())).ok()?;
-    let mut headers = HeaderMap::with_capacity(spans.len());
-    for (name, value) in spans {
-        let name = HeaderName::from_bytes(&head[name.range()]).ok()?;
-        // SAFETY: httparse checked the value's bytes (hyper builds its values the same way).
-        let value = unsafe { HeaderValue::from_maybe_shared_unchecked(head.slice(value.range())) };
-        headers.append(name, value);
-    }
-    Some((uri, headers))
 }
 
 /// A timer armed once per connection and moved only when it fires early: deadlines move
@@ -424,7 +400,7 @@ impl<'s> Conn<'s> {
         let mut client = self.remote;
         let mut trace = None;
         if shared.ops.active() {
-            match shared.ops.admit(&shared, (&method, &uri, Version::HTTP_11, &headers), self.remote) {
+            match shared.ops.admit(&shared, (&method, &uri, Version::HTTP_11, headers.map()), self.remote) {
                 Gate::Answer(own) => return self.own(own, close).await.then_some(close),
                 Gate::Pass(t) => {
                     if let Some(t) = &t {
@@ -650,7 +626,7 @@ mod tests {
         );
         let Parse::Request(req) = parse(&mut buf, &sh, true) else { panic!("a request") };
         assert_eq!((req.method.as_str(), req.uri.to_string().as_str()), ("GET", "/p?q=1"));
-        assert_eq!(req.headers.get_all("x-a").iter().collect::<Vec<_>>(), ["1", "2"]);
+        assert_eq!(req.headers.all(&http::HeaderName::from_static("x-a")).collect::<Vec<_>>(), [b"1", b"2"]);
         assert!(req.close);
         assert_eq!(req.body_len, 0);
     }

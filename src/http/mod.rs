@@ -12,6 +12,7 @@ pub mod cookie;
 pub mod driven;
 pub mod encoding;
 pub mod exchange;
+pub mod fields;
 pub mod form;
 pub mod framing;
 pub mod gzip_stream;

@@ -734,7 +734,7 @@ mod tests {
             let req = Box::new(super::super::stream_conn::StreamRequest::new(
                 http::Method::GET,
                 http::Uri::from_static("/"),
-                http::HeaderMap::new(),
+                crate::http::fields::Headers::default(),
             ));
             let conn = TcpStream::connect(addr).await.unwrap();
             let f = super::super::stream_conn::serve(conn, req, addr, addr, Arc::clone(&shared), ());

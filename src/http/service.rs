@@ -417,7 +417,7 @@ async fn ask_application(
         method: parts.method,
         uri: parts.uri,
         version: parts.version,
-        headers: parts.headers,
+        headers: parts.headers.into(),
         remote: ticket.map_or(ctx.remote, |t| t.client),
         local: ctx.local,
         tls: ctx.tls,

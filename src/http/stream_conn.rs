@@ -26,7 +26,7 @@ use std::task::Poll;
 
 use bytes::BytesMut;
 use http::header::{HeaderValue, ACCEPT_ENCODING};
-use http::{HeaderMap, Method, StatusCode, Uri};
+use http::{Method, StatusCode, Uri};
 use http_body::Body;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
@@ -34,6 +34,7 @@ use tokio::net::TcpStream;
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::body::StreamedBody;
 use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart};
+use super::fields::Headers;
 use super::framing;
 use super::service::ServerShared;
 use crate::ops::{Gate, Own, Ticket};
@@ -42,12 +43,12 @@ use crate::ops::{Gate, Own, Ticket};
 pub struct StreamRequest {
     method: Method,
     uri: Uri,
-    headers: HeaderMap,
+    headers: Headers,
 }
 
 impl StreamRequest {
     /// An event-stream request that `h1` parsed (on a connection it served before).
-    pub(super) fn new(method: Method, uri: Uri, headers: HeaderMap) -> Self {
+    pub(super) fn new(method: Method, uri: Uri, headers: Headers) -> Self {
         Self { method, uri, headers }
     }
 
@@ -181,11 +182,11 @@ pub async fn serve<H: Send + 'static>(
     stats.requests.fetch_add(1, Ordering::Relaxed);
     stats.in_flight.fetch_add(1, Ordering::Relaxed);
     let _in_flight = InFlight(Arc::clone(&stats));
-    let accept_encoding = req.headers.get(ACCEPT_ENCODING).cloned();
+    let accept_encoding = req.headers.first(&ACCEPT_ENCODING);
     let ops = &shared.ops;
     let mut ticket = None;
     if ops.active() {
-        match ops.admit(&shared, (&req.method, &req.uri, http::Version::HTTP_11, &req.headers), remote) {
+        match ops.admit(&shared, (&req.method, &req.uri, http::Version::HTTP_11, req.headers.map()), remote) {
             Gate::Answer(own) => return Box::pin(write_own(&mut io, own)).await,
             Gate::Pass(t) => ticket = t,
         }

@@ -26,6 +26,7 @@ use super::args::{Array, ByteStr};
 use super::convert::{self, PhpBytes, Ret};
 use super::errors::{type_name, value_err, zval_bytes};
 use crate::config::DEFAULT_MAX_INPUT_VARS;
+use crate::http::fields::Headers;
 use crate::http::form::{self, FormArray, FormValue};
 use crate::http::{RequestBody, RequestHead, UploadedFile};
 use crate::ops::trace::{hex, Trace};
@@ -46,7 +47,7 @@ pub struct Request {
     method: Method,
     uri: Uri,
     version: Version,
-    headers: HeaderMap,
+    headers: Headers,
     remote: Option<SocketAddr>,
     local: Option<SocketAddr>,
     tls: bool,
@@ -73,8 +74,8 @@ fn protocol(v: Version) -> &'static str {
     }
 }
 
-fn is_urlencoded(headers: &HeaderMap) -> bool {
-    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|ct| {
+fn is_urlencoded(headers: &Headers) -> bool {
+    headers.first_bytes(&CONTENT_TYPE).and_then(|v| std::str::from_utf8(v).ok()).is_some_and(|ct| {
         ct.split(';').next().unwrap_or("").trim().eq_ignore_ascii_case("application/x-www-form-urlencoded")
     })
 }
@@ -104,7 +105,7 @@ fn pick(method: &str, array: &Zval, key: Option<&Zval>, default: Option<&Zval>) 
 
 impl Request {
     fn trace(&self) -> &Trace {
-        self.trace.get_or_init(|| Trace::from_headers(&self.headers))
+        self.trace.get_or_init(|| Trace::from_headers(self.headers.map()))
     }
 
     pub fn from_incoming(head: RequestHead, body: RequestBody, max_input_vars: usize) -> Self {
@@ -193,11 +194,11 @@ impl Request {
             |c| &mut c.cookies,
             || {
                 let mut joined = Vec::new();
-                for (i, v) in self.headers.get_all(COOKIE).iter().enumerate() {
+                for (i, v) in self.headers.all(&COOKIE).enumerate() {
                     if i > 0 {
                         joined.extend_from_slice(b"; ");
                     }
-                    joined.extend_from_slice(v.as_bytes());
+                    joined.extend_from_slice(v);
                 }
                 convert::form_array(&form::parse_cookies(&joined, self.max_input_vars).vars)
             },
@@ -225,11 +226,6 @@ impl Request {
             }
         }
         convert::form_array(&arr)
-    }
-
-    /// A header name to look up; a name that is not a valid token is simply absent.
-    fn header_name(name: &[u8]) -> Option<HeaderName> {
-        HeaderName::from_bytes(name).ok()
     }
 }
 
@@ -369,7 +365,7 @@ impl Init {
             method: self.method,
             uri: self.uri,
             version: self.version,
-            headers: self.headers,
+            headers: self.headers.into(),
             remote: Some(SocketAddr::new(self.remote_ip, self.remote_port)),
             local: None,
             tls: self.tls,
@@ -488,16 +484,14 @@ impl Request {
     /// One header, case-insensitive; repeated values joined with ", " ("; " for Cookie).
     #[php(no_bailout_guard)]
     pub fn header(&self, name: ByteStr) -> Option<PhpBytes<'_>> {
-        let name = Self::header_name(&name)?;
-        let all = self.headers.get_all(&name);
-        let mut values = all.iter();
-        let first = values.next()?.as_bytes();
+        let mut values = self.headers.all_named(&name);
+        let first = values.next()?;
         let Some(second) = values.next() else { return Some(PhpBytes(Cow::Borrowed(first))) };
-        let sep: &[u8] = if name == COOKIE { b"; " } else { b", " };
-        let mut joined = [first, sep, second.as_bytes()].concat();
+        let sep: &[u8] = if name.eq_ignore_ascii_case(b"cookie") { b"; " } else { b", " };
+        let mut joined = [first, sep, second].concat();
         for v in values {
             joined.extend_from_slice(sep);
-            joined.extend_from_slice(v.as_bytes());
+            joined.extend_from_slice(v);
         }
         Some(PhpBytes(Cow::Owned(joined)))
     }
@@ -505,10 +499,8 @@ impl Request {
     /// Every value of one header, in order.
     pub fn header_values(&self, name: ByteStr) -> PhpResult<ZBox<ZendHashTable>> {
         let mut list = ZendHashTable::new();
-        if let Some(name) = Self::header_name(&name) {
-            for v in self.headers.get_all(&name) {
-                list.push(convert::bytes(v.as_bytes()))?;
-            }
+        for v in self.headers.all_named(&name) {
+            list.push(convert::bytes(v))?;
         }
         Ok(list)
     }
@@ -516,12 +508,12 @@ impl Request {
     /// Whether a header is present (case-insensitive).
     #[php(no_bailout_guard)]
     pub fn has_header(&self, name: ByteStr) -> bool {
-        Self::header_name(&name).is_some_and(|n| self.headers.contains_key(n))
+        self.headers.all_named(&name).next().is_some()
     }
 
     /// All headers: lower-case name => value (repeated values joined).
     pub fn headers(&self) -> PhpResult<ZBox<ZendHashTable>> {
-        convert::header_map(&self.headers, true)
+        convert::header_map(self.headers.map(), true)
     }
 
     /// The raw body, binary-safe ("" for multipart/form-data, as php://input).
@@ -593,7 +585,7 @@ impl Request {
         self.uri
             .authority()
             .map(|a| a.as_str().to_owned())
-            .or_else(|| self.headers.get(HOST).map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned()))
+            .or_else(|| self.headers.first_bytes(&HOST).map(|h| String::from_utf8_lossy(h).into_owned()))
             .unwrap_or_default()
     }
 
@@ -615,8 +607,9 @@ impl Request {
         if self.tls {
             ht.insert("HTTPS", "on")?;
         }
-        for name in self.headers.keys() {
-            let joined: Vec<&[u8]> = self.headers.get_all(name).iter().map(HeaderValue::as_bytes).collect();
+        let headers = self.headers.map();
+        for name in headers.keys() {
+            let joined: Vec<&[u8]> = headers.get_all(name).iter().map(HeaderValue::as_bytes).collect();
             let sep: &[u8] = if name == COOKIE { b"; " } else { b", " };
             let value = convert::bytes(&joined.join(sep));
             let key = match name.as_str() {

@@ -438,8 +438,8 @@ fn on_request(req: Box<IncomingRequest>) {
     }
     let IncomingRequest { head, body, reply } = *req;
     let stream_context = StreamContext {
-        last_event_id: head.headers.get(&LAST_EVENT_ID).cloned(),
-        accept_encoding: head.headers.get(http::header::ACCEPT_ENCODING).cloned(),
+        last_event_id: head.headers.first(&LAST_EVENT_ID),
+        accept_encoding: head.headers.first(&http::header::ACCEPT_ENCODING),
     };
     let core = Rc::new(RefCell::new(ResponseCore::bound(
         reply,

@@ -23,6 +23,7 @@ use parking_lot::Mutex;
 use super::conn::{Conn, Pending};
 use super::Master;
 use crate::http::exchange::RequestBody;
+use crate::http::fields::Headers;
 use crate::http::IncomingRequest;
 use crate::ipc::{WireBody, WireFile, WireRequest};
 
@@ -60,10 +61,10 @@ impl Slot {
 
 impl Master {
     /// The worker index named by the request's affinity cookie, if valid.
-    fn affinity(&self, headers: &HeaderMap) -> Option<u32> {
+    fn affinity(&self, headers: &Headers) -> Option<u32> {
         let name = self.cfg.cookie.as_bytes();
-        for v in headers.get_all(http::header::COOKIE) {
-            for part in v.as_bytes().split(|&b| b == b';') {
+        for v in headers.all(&http::header::COOKIE) {
+            for part in v.split(|&b| b == b';') {
                 let part = part.trim_ascii();
                 let Some(rest) = part.strip_prefix(name) else { continue };
                 let Some(value) = rest.strip_prefix(b"=") else { continue };
@@ -125,7 +126,7 @@ fn hold(slot: &Slot, mut req: Box<IncomingRequest>, cookie: Option<u32>) -> Resu
     // strips again before sending.
     if let Some(i) = cookie {
         if let Ok(v) = HeaderValue::from_str(&i.to_string()) {
-            req.head.headers.insert(COOKIE_MARK, v);
+            req.head.headers.map_mut().insert(COOKIE_MARK, v);
         }
     }
     waiting.push_back(req);
@@ -137,7 +138,7 @@ fn hold(slot: &Slot, mut req: Box<IncomingRequest>, cookie: Option<u32>) -> Resu
 pub(super) fn send_request(conn: &Conn, req: Box<IncomingRequest>, cookie: Option<u32>) {
     let IncomingRequest { mut head, body, reply } = *req;
     let cookie = cookie.or_else(|| {
-        head.headers.remove(COOKIE_MARK).and_then(|v| v.to_str().ok().and_then(|s| s.parse().ok()))
+        head.headers.map_mut().remove(COOKIE_MARK).and_then(|v| v.to_str().ok().and_then(|s| s.parse().ok()))
     });
     let (body, files) = wire_body(body);
     conn.request(Pending { reply, cookie, files }, WireRequest { head, body });

@@ -1,0 +1,259 @@
+//! A request's header fields, kept as the head's bytes until something needs a map.
+//!
+//! Owns: `Headers` — the fields as via's own HTTP/1.1 parser found them (one copy of the
+//! head and where each name and value lies in it), or a `HeaderMap` (hyper, HTTP/2, a
+//! worker's link, a request made in PHP) — and the one rule for finding a field by name in
+//! either form.
+//! Does not own: parsing (`h1`) or what a field means.
+//!
+//! Why: building a `HeaderMap` costs an allocation for its index, one for its entries, a
+//! hash and a probe per field, and an allocation per field whose name is not a standard one
+//! (a browser sends eight or more: `sec-fetch-*`, `sec-ch-ua*`…). Most handlers read a few
+//! fields or none. `first` and `each` answer from the bytes; the map is built once, on the
+//! first call that needs it (`map`), and from then on is the truth.
+//!
+//! Invariant: the raw form holds only fields `httparse` accepted — names are tokens (every
+//! one a valid `HeaderName`), values visible ASCII, tabs, spaces or obs-text — and spans
+//! inside `head`.
+
+use std::cell::OnceCell;
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::HeaderMap;
+use smallvec::SmallVec;
+
+/// Where a name or a value lies in the head (the head of a request this form holds is at
+/// most `u16::MAX` bytes: `h1` leaves longer ones to hyper).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub at: u16,
+    pub len: u16,
+}
+
+impl Span {
+    pub(crate) fn range(self) -> std::ops::Range<usize> {
+        usize::from(self.at)..usize::from(self.at) + usize::from(self.len)
+    }
+}
+
+/// The fields of one request.
+#[derive(Clone, Debug)]
+pub struct Headers {
+    /// The head and its fields, in order; `None` once the map is the truth.
+    raw: Option<Raw>,
+    map: OnceCell<HeaderMap>,
+}
+
+#[derive(Clone, Debug)]
+struct Raw {
+    head: Bytes,
+    /// Name and value of each field. Sixteen fit in place: a browser's request.
+    fields: SmallVec<[(Span, Span); 16]>,
+}
+
+impl Default for Headers {
+    fn default() -> Self {
+        Self::from_map(HeaderMap::new())
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Self) -> bool {
+        self.map() == other.map()
+    }
+}
+
+impl From<HeaderMap> for Headers {
+    fn from(map: HeaderMap) -> Self {
+        Self::from_map(map)
+    }
+}
+
+impl Headers {
+    pub fn from_map(map: HeaderMap) -> Self {
+        Self { raw: None, map: OnceCell::from(map) }
+    }
+
+    /// Fields read by `h1`: `fields` are spans of `head` that `httparse` accepted (module
+    /// invariant).
+    pub fn from_head(head: Bytes, fields: SmallVec<[(Span, Span); 16]>) -> Self {
+        debug_assert!(fields.iter().all(|(n, v)| n.range().end <= head.len() && v.range().end <= head.len()));
+        Self { raw: Some(Raw { head, fields }), map: OnceCell::new() }
+    }
+
+    /// The fields as a map, built on the first call when they came as bytes.
+    pub fn map(&self) -> &HeaderMap {
+        self.map.get_or_init(|| self.raw.as_ref().map(Raw::to_map).unwrap_or_default())
+    }
+
+    /// The map, to change it; the bytes are forgotten.
+    pub fn map_mut(&mut self) -> &mut HeaderMap {
+        self.map();
+        self.raw = None;
+        self.map.get_mut().expect("built above")
+    }
+
+    pub fn into_map(mut self) -> HeaderMap {
+        std::mem::take(self.map_mut())
+    }
+
+    /// The first value of field `name`, as `HeaderMap::get` gives it; no map is built.
+    pub fn first(&self, name: &HeaderName) -> Option<HeaderValue> {
+        match (&self.raw, self.map.get()) {
+            (_, Some(map)) => map.get(name).cloned(),
+            (Some(raw), None) => raw.find(name.as_str().as_bytes()).map(|(_, v)| raw.value(v)),
+            (None, None) => None,
+        }
+    }
+
+    /// The first value of field `name` as bytes; no map is built.
+    pub fn first_bytes(&self, name: &HeaderName) -> Option<&[u8]> {
+        match (&self.raw, self.map.get()) {
+            (_, Some(map)) => map.get(name).map(HeaderValue::as_bytes),
+            (Some(raw), None) => raw.find(name.as_str().as_bytes()).map(|(_, v)| &raw.head[v.range()]),
+            (None, None) => None,
+        }
+    }
+
+    /// Every value of field `name`, in order; no map is built.
+    pub fn all<'a>(&'a self, name: &'a HeaderName) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.all_named(name.as_str().as_bytes())
+    }
+
+    /// Every value of the field named `name` in any case (as a PHP caller gives it), in
+    /// order; no map is built, no name is made. A name that is not a token matches nothing.
+    pub fn all_named<'a, 'n>(&'a self, name: &'n [u8]) -> impl Iterator<Item = &'a [u8]> + use<'a, 'n> {
+        let (raw, map) = match (&self.raw, self.map.get()) {
+            (_, Some(map)) => (None, Some(map)),
+            (raw, None) => (raw.as_ref(), None),
+        };
+        let from_raw = raw.into_iter().flat_map(move |raw| {
+            raw.fields
+                .iter()
+                .filter(move |(n, _)| raw.head[n.range()].eq_ignore_ascii_case(name))
+                .map(move |(_, v)| &raw.head[v.range()])
+        });
+        // `get_all` by `&str` lower-cases the name on the stack: no allocation either.
+        let from_map = map
+            .zip(std::str::from_utf8(name).ok())
+            .into_iter()
+            .flat_map(|(m, name)| m.get_all(name).iter().map(HeaderValue::as_bytes));
+        from_raw.chain(from_map)
+    }
+
+    /// Calls `f` with the name and value of every field, in order; no map is built. Names
+    /// are as the client wrote them (compare them without regard to case).
+    pub fn each(&self, mut f: impl FnMut(&[u8], &[u8])) {
+        match (&self.raw, self.map.get()) {
+            (_, Some(map)) => map.iter().for_each(|(n, v)| f(n.as_str().as_bytes(), v.as_bytes())),
+            (Some(raw), None) => {
+                raw.fields.iter().for_each(|&(n, v)| f(&raw.head[n.range()], &raw.head[v.range()]))
+            }
+            (None, None) => {}
+        }
+    }
+
+    /// Whether field `name` is present; no map is built.
+    pub fn contains(&self, name: &HeaderName) -> bool {
+        self.first_bytes(name).is_some()
+    }
+
+    /// How many values there are (a repeated field counts each time).
+    pub fn len(&self) -> usize {
+        match (&self.raw, self.map.get()) {
+            (_, Some(map)) => map.len(),
+            (Some(raw), None) => raw.fields.len(),
+            (None, None) => 0,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+impl Headers {
+    /// The fields of `head` (a whole request head) as `h1` hands them over.
+    pub(crate) fn parsed_for_tests(head: &'static str) -> Self {
+        let head = Bytes::from_static(head.as_bytes());
+        let mut raw = [httparse::EMPTY_HEADER; 32];
+        let mut req = httparse::Request::new(&mut raw);
+        assert!(req.parse(&head).unwrap().is_complete());
+        let base = head.as_ptr() as usize;
+        let span = |s: &[u8]| Span { at: (s.as_ptr() as usize - base) as u16, len: s.len() as u16 };
+        let fields = req.headers.iter().map(|h| (span(h.name.as_bytes()), span(h.value))).collect();
+        Headers::from_head(head.clone(), fields)
+    }
+}
+
+impl Raw {
+    /// The first field named `lower` (a lower-case name), compared without regard to case.
+    fn find(&self, lower: &[u8]) -> Option<(Span, Span)> {
+        self.fields.iter().copied().find(|(n, _)| self.head[n.range()].eq_ignore_ascii_case(lower))
+    }
+
+    fn value(&self, v: Span) -> HeaderValue {
+        // SAFETY: httparse checked the value's bytes (module invariant), as hyper's values.
+        unsafe { HeaderValue::from_maybe_shared_unchecked(self.head.slice(v.range())) }
+    }
+
+    fn to_map(&self) -> HeaderMap {
+        let mut map = HeaderMap::with_capacity(self.fields.len());
+        for &(n, v) in &self.fields {
+            // Every name httparse accepts is a token, and so a valid name (module
+            // invariant); one that were not would be left out rather than invented.
+            if let Ok(name) = HeaderName::from_bytes(&self.head[n.range()]) {
+                map.append(name, self.value(v));
+            }
+        }
+        map
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(text: &'static str) -> Headers {
+        Headers::parsed_for_tests(text)
+    }
+
+    const HEAD: &str = "GET / HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nAccept-Encoding: br\r\nx-a: 2\r\nSec-Fetch-Mode: cors\r\nCookie: c=1\r\n\r\n";
+
+    #[test]
+    fn fields_are_found_by_name_in_either_form_alike() {
+        let raw = parsed(HEAD);
+        let map = Headers::from_map(parsed(HEAD).map().clone());
+        let x_a = HeaderName::from_static("x-a");
+        let absent = HeaderName::from_static("x-absent");
+        for h in [&raw, &map] {
+            assert_eq!(h.first(&x_a).unwrap(), "1", "the first of a repeated field");
+            assert_eq!(h.first_bytes(&http::header::ACCEPT_ENCODING), Some(&b"br"[..]));
+            assert_eq!(h.all(&x_a).collect::<Vec<_>>(), [b"1", b"2"]);
+            assert_eq!(h.all_named(b"X-a").collect::<Vec<_>>(), [b"1", b"2"], "any case");
+            assert!(h.all_named(b"x a").next().is_none() && h.all_named(b"\xff").next().is_none());
+            assert!(h.contains(&HeaderName::from_static("sec-fetch-mode")));
+            assert!(!h.contains(&absent) && h.first(&absent).is_none() && h.all(&absent).next().is_none());
+            assert_eq!(h.len(), 6);
+        }
+        assert!(raw.map.get().is_none(), "finding fields built no map");
+        assert_eq!(raw, map);
+    }
+
+    #[test]
+    fn the_map_holds_every_field_in_order_and_becomes_the_truth() {
+        let mut h = parsed(HEAD);
+        let names: Vec<_> = h.map().iter().map(|(n, v)| format!("{n}={}", v.to_str().unwrap())).collect();
+        assert_eq!(
+            names,
+            ["host=a", "x-a=1", "x-a=2", "accept-encoding=br", "sec-fetch-mode=cors", "cookie=c=1"]
+        );
+        h.map_mut().remove("x-a");
+        assert!(h.first(&HeaderName::from_static("x-a")).is_none(), "a change shows in every lookup");
+        assert_eq!(h.len(), 4);
+        assert_eq!(h.clone().into_map().len(), 4);
+        assert!(Headers::default().is_empty());
+    }
+}
