@@ -94,6 +94,31 @@ fn span(part: &[u8], base: *const u8) -> Span {
     Span { at: (part.as_ptr() as usize - base as usize) as u16, len: part.len() as u16 }
 }
 
+/// A head's bytes in one allocation with their reference count (`Bytes::from_owner`): a
+/// `Bytes` made from a `Vec` allocates its count again at the first slice, and a request's
+/// head is sliced for its target and values. Heads over 1 KiB are copied exactly.
+fn head_bytes(head: &[u8]) -> Bytes {
+    struct Inline<const N: usize> {
+        len: usize,
+        bytes: [u8; N],
+    }
+    impl<const N: usize> AsRef<[u8]> for Inline<N> {
+        fn as_ref(&self) -> &[u8] {
+            &self.bytes[..self.len]
+        }
+    }
+    fn inline<const N: usize>(head: &[u8]) -> Bytes {
+        let mut owner = Inline { len: head.len(), bytes: [0; N] };
+        owner.bytes[..head.len()].copy_from_slice(head);
+        Bytes::from_owner(owner)
+    }
+    match head.len() {
+        0..=256 => inline::<256>(head),
+        257..=1024 => inline::<1024>(head),
+        _ => Bytes::copy_from_slice(head),
+    }
+}
+
 /// A decimal `Content-Length` value (digits only, as RFC 9110 §8.6 writes it).
 fn content_length(v: &[u8]) -> Option<u64> {
     if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
@@ -172,9 +197,10 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
     if super::head_checks::check_hosts(Version::HTTP_11, host, hosts > 1).is_err() {
         return Parse::Hyper; // hyper answers it (400) from the same bytes
     }
-    // A copy of the head, exactly its size: the request's values must not keep the read
-    // buffer alive (an event stream lives for hours; its head would hold 4 KiB).
-    let head = Bytes::copy_from_slice(&buf[..head_len]);
+    // A copy of the head: the request's values must not keep the read buffer alive (an
+    // event stream lives for hours; its head would hold 4 KiB). Exactly its size for a
+    // stream; for a request, with its reference count in the same allocation.
+    let head = if event_stream { Bytes::copy_from_slice(&buf[..head_len]) } else { head_bytes(&buf[..head_len]) };
     let Ok(uri) = Uri::from_maybe_shared(head.slice(path.range())) else {
         return Parse::Hyper; // refused after all: hyper answers it from the same bytes
     };
@@ -602,6 +628,20 @@ mod tests {
 
     fn kind(raw: &[u8]) -> &'static str {
         kind_with(&shared(|c| c.limits.max_header_size = 16384), raw, true).0
+    }
+
+    #[test]
+    fn a_head_copy_holds_the_bytes_at_every_size_class_edge() {
+        for len in [0, 1, 255, 256, 257, 1023, 1024, 1025, 4000] {
+            let head: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let copy = head_bytes(&head);
+            assert_eq!(&copy[..], &head[..], "{len} bytes");
+            if len > 3 {
+                let part = copy.slice(1..len - 1);
+                drop(copy);
+                assert_eq!(&part[..], &head[1..len - 1], "a slice outlives the head");
+            }
+        }
     }
 
     #[test]
