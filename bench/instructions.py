@@ -19,6 +19,7 @@ Targets:
   ceiling      bench/http_ceiling.rs (raw Tokio, a fixed answer; no parsing)
   via-hello    via, GET / (bench/apps/hello.php), I/O threads
   via-hello-php  the same with reactor = php
+  via-hello-ops-php  the same with metrics and a JSON access log (VIA_BENCH_OPS=1)
   via-action   via, POST ~100 B JSON -> 204 (bench/apps/action.php), I/O threads
   via-action-php the same with reactor = php
   osw-hello, osw-action  OpenSwoole 26.2 base mode (../shared/anchors/osw_app.php)
@@ -47,13 +48,16 @@ BODY = '{"via_ctx":"/examples/counter_/0123456789abcdef","step":1,"count":41,"na
 
 
 def targets():
-    via = lambda app, reactor: (PHP + ["-d", f"extension={SO}", os.path.join(APPS, app)], {"VIA_BENCH_REACTOR": reactor})
+    def via(app, reactor, **env):
+        return PHP + ["-d", f"extension={SO}", os.path.join(APPS, app)], {"VIA_BENCH_REACTOR": reactor, **env}
+
     osw = (PHP + ["-d", f"extension={OSW_SO}", os.path.join(ANCHORS, "osw_app.php"), "base"], {})
     wm = (PHP + ["-d", "extension=posix", "-d", "extension=ctype", os.path.join(ANCHORS, "wm_hello.php"), "start"], {})
     return [
         ("ceiling", ([CEILING], {}), False),
         ("via-hello", via("hello.php", "threads"), False),
         ("via-hello-php", via("hello.php", "php"), False),
+        ("via-hello-ops-php", via("hello.php", "php", VIA_BENCH_OPS="1"), False),
         ("via-action", via("action.php", "threads"), True),
         ("via-action-php", via("action.php", "php"), True),
         ("osw-hello", osw, False),

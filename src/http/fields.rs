@@ -144,7 +144,7 @@ impl Headers {
 
     /// Calls `f` with the name and value of every field, in order; no map is built. Names
     /// are as the client wrote them (compare them without regard to case).
-    pub fn each(&self, mut f: impl FnMut(&[u8], &[u8])) {
+    pub fn each<'a>(&'a self, mut f: impl FnMut(&'a [u8], &'a [u8])) {
         match (&self.raw, self.map.get()) {
             (_, Some(map)) => map.iter().for_each(|(n, v)| f(n.as_str().as_bytes(), v.as_bytes())),
             (Some(raw), None) => {

@@ -200,7 +200,8 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
     // A copy of the head: the request's values must not keep the read buffer alive (an
     // event stream lives for hours; its head would hold 4 KiB). Exactly its size for a
     // stream; for a request, with its reference count in the same allocation.
-    let head = if event_stream { Bytes::copy_from_slice(&buf[..head_len]) } else { head_bytes(&buf[..head_len]) };
+    let head =
+        if event_stream { Bytes::copy_from_slice(&buf[..head_len]) } else { head_bytes(&buf[..head_len]) };
     let Ok(uri) = Uri::from_maybe_shared(head.slice(path.range())) else {
         return Parse::Hyper; // refused after all: hyper answers it from the same bytes
     };
@@ -426,7 +427,7 @@ impl<'s> Conn<'s> {
         let mut client = self.remote;
         let mut trace = None;
         if shared.ops.active() {
-            match shared.ops.admit(&shared, (&method, &uri, Version::HTTP_11, headers.map()), self.remote) {
+            match shared.ops.admit(&shared, (&method, &uri, Version::HTTP_11, &headers), self.remote) {
                 Gate::Answer(own) => return self.own(own, close).await.then_some(close),
                 Gate::Pass(t) => {
                     if let Some(t) = &t {

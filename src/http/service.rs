@@ -28,6 +28,7 @@ use super::conn::Activity;
 use super::exchange::{
     BodyError, Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart,
 };
+use super::fields::Headers;
 use super::head_checks;
 use super::multipart;
 use super::static_files::{FileBody, StaticFiles, StaticReply};
@@ -327,7 +328,7 @@ fn own_response(own: Own) -> Response<ResponseBody> {
 /// The answer to one request: refused on its head, the runtime's own (`ops`), a static
 /// file, or the application's.
 async fn respond(
-    parts: http::request::Parts,
+    mut parts: http::request::Parts,
     body: Incoming,
     ctx: &ConnCtx,
     guard: &mut RequestGuard,
@@ -343,8 +344,10 @@ async fn respond(
         return Err(Plain::closing(refusal.status));
     }
 
+    // The fields as the application gets them (a map already: hyper parsed them).
+    let headers = Headers::from_map(std::mem::take(&mut parts.headers));
     if shared.ops.active() {
-        let head = (&parts.method, &parts.uri, parts.version, &parts.headers);
+        let head = (&parts.method, &parts.uri, parts.version, &headers);
         match shared.ops.admit(shared, head, ctx.remote) {
             Gate::Answer(own) => return Ok(own_response(own)),
             Gate::Pass(t) => *ticket = t,
@@ -352,23 +355,23 @@ async fn respond(
     }
 
     if let Some(files) = &shared.static_files {
-        if let Some(reply) = files.serve(&parts.method, parts.uri.path(), &parts.headers) {
+        if let Some(reply) = files.serve(&parts.method, parts.uri.path(), headers.map()) {
             stats.static_hits.fetch_add(1, Ordering::Relaxed);
             return static_response(reply);
         }
     }
 
-    if content_length(&parts.headers).is_some_and(|n| n > shared.config.limits.max_body_size) {
+    if content_length(headers.map()).is_some_and(|n| n > shared.config.limits.max_body_size) {
         stats.body_too_large.fetch_add(1, Ordering::Relaxed);
         return Err(Plain::closing(StatusCode::PAYLOAD_TOO_LARGE));
     }
 
-    let accept_encoding = parts.headers.get(ACCEPT_ENCODING).cloned();
+    let accept_encoding = headers.first(&ACCEPT_ENCODING);
     let is_head = parts.method == http::Method::HEAD;
     let version = parts.version;
-    let body = read_request_body(&parts.headers, body, ctx).await?;
+    let body = read_request_body(headers.map(), body, ctx).await?;
     guard.dispatched();
-    let start = ask_application(parts, body, ctx, ticket.as_deref()).await?;
+    let start = ask_application(parts, headers, body, ctx, ticket.as_deref()).await?;
     Ok(application_response(start, version, is_head, accept_encoding.as_ref(), shared))
 }
 
@@ -407,6 +410,7 @@ async fn read_request_body(headers: &HeaderMap, body: Incoming, ctx: &ConnCtx) -
 /// the request timeout.
 async fn ask_application(
     parts: http::request::Parts,
+    headers: Headers,
     body: RequestBody,
     ctx: &ConnCtx,
     ticket: Option<&Ticket>,
@@ -417,7 +421,7 @@ async fn ask_application(
         method: parts.method,
         uri: parts.uri,
         version: parts.version,
-        headers: parts.headers.into(),
+        headers,
         remote: ticket.map_or(ctx.remote, |t| t.client),
         local: ctx.local,
         tls: ctx.tls,

@@ -186,7 +186,7 @@ pub async fn serve<H: Send + 'static>(
     let ops = &shared.ops;
     let mut ticket = None;
     if ops.active() {
-        match ops.admit(&shared, (&req.method, &req.uri, http::Version::HTTP_11, req.headers.map()), remote) {
+        match ops.admit(&shared, (&req.method, &req.uri, http::Version::HTTP_11, &req.headers), remote) {
             Gate::Answer(own) => return Box::pin(write_own(&mut io, own)).await,
             Gate::Pass(t) => ticket = t,
         }

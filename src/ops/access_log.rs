@@ -232,6 +232,29 @@ impl Packed {
     }
 
     fn put_head(out: &mut smallvec::SmallVec<[u8; 256]>, h: &Head<'_>) {
+        // Into a plain array when it fits (a record without a long user agent or
+        // target): a `SmallVec` checks its capacity and spill at each of the dozen pieces.
+        let mut buf = [0u8; 256];
+        let mut at = 0;
+        let fits = Self::write_head(h, |piece| match buf.get_mut(at..at + piece.len()) {
+            Some(to) => {
+                to.copy_from_slice(piece);
+                at += piece.len();
+                true
+            }
+            None => false,
+        });
+        if fits && out.is_empty() {
+            *out = smallvec::SmallVec::from_buf_and_len(buf, at);
+        } else {
+            out.extend_from_slice(&buf[..at]);
+            Self::write_head_from(h, at, |piece| out.extend_from_slice(piece));
+        }
+    }
+
+    /// Gives the pieces of the head's part of a record to `put` in order, until it
+    /// returns false; true if it took them all.
+    fn write_head(h: &Head<'_>, mut put: impl FnMut(&[u8]) -> bool) -> bool {
         let mut flags = 0;
         for (has, bit) in [
             (h.client.is_ipv6(), V6),
@@ -244,19 +267,36 @@ impl Packed {
                 flags |= bit;
             }
         }
-        out.extend_from_slice(&[flags, version_code(h.version)]);
-        out.extend_from_slice(&h.client.port().to_le_bytes());
-        match h.client.ip() {
-            std::net::IpAddr::V4(ip) => out.extend_from_slice(&ip.octets()),
-            std::net::IpAddr::V6(ip) => out.extend_from_slice(&ip.octets()),
+        let (v4, v6);
+        let ip: &[u8] = match h.client.ip() {
+            std::net::IpAddr::V4(ip) => {
+                v4 = ip.octets();
+                &v4
+            }
+            std::net::IpAddr::V6(ip) => {
+                v6 = ip.octets();
+                &v6
+            }
+        };
+        let fixed: [&[u8]; 5] =
+            [&[flags, version_code(h.version)], &h.client.port().to_le_bytes(), ip, &h.trace_id, &h.span_id];
+        if !fixed.iter().all(|piece| put(piece)) {
+            return false;
         }
-        out.extend_from_slice(&h.trace_id);
-        out.extend_from_slice(&h.span_id);
-        for v in [Some(h.method), Some(h.target), h.referer, h.user_agent, h.request_id].into_iter().flatten()
-        {
-            out.extend_from_slice(&(v.len() as u32).to_le_bytes());
-            out.extend_from_slice(v);
-        }
+        [Some(h.method), Some(h.target), h.referer, h.user_agent, h.request_id]
+            .into_iter()
+            .flatten()
+            .all(|v| put(&(v.len() as u32).to_le_bytes()) && put(v))
+    }
+
+    /// `write_head`'s pieces past the first `skip` bytes (those went into a full array).
+    fn write_head_from(h: &Head<'_>, mut skip: usize, mut put: impl FnMut(&[u8])) {
+        Self::write_head(h, |piece| {
+            let from = skip.min(piece.len());
+            skip -= from;
+            put(&piece[from..]);
+            true
+        });
     }
 
     /// The first record of `b` with the time since the base, and what follows it; `None`
@@ -700,7 +740,7 @@ mod tests {
     }
 
     fn entry_line(format: Format, headers: &HeaderMap, uri: &str) -> String {
-        let trace = Trace::from_headers(headers);
+        let trace = Trace::from_headers(&headers.clone().into());
         let head = Head {
             target: uri.as_bytes(),
             referer: headers.get("referer").map(HeaderValue::as_bytes),
@@ -722,7 +762,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("access.log");
         let log = AccessLog::start(&Target::File(path.clone()), Format::Common).unwrap();
-        let trace = Trace::from_headers(&HeaderMap::new());
+        let trace = Trace::from_headers(&crate::http::fields::Headers::default());
         let head = Head {
             client: "127.0.0.1:1".parse().unwrap(),
             method: b"POST",
@@ -852,6 +892,16 @@ mod tests {
         // A cut record is not read (and nothing past it).
         for cut in [1, 10, 20, first - 1] {
             assert!(Packed::take(&b[..cut]).is_none(), "cut at {cut}");
+        }
+        // Heads packed in place and heads past the in-place array, on either side of its end.
+        for n in 150..260 {
+            let target = vec![b'/'; n];
+            let e = Entry { head: Head { target: &target, ..v6.head }, ..v4 };
+            let mut b = Vec::new();
+            pack(&mut b, &e, Duration::ZERO);
+            let (back, _, rest) = Packed::take(&b).unwrap();
+            assert!(rest.is_empty());
+            assert_eq!(line(&back), line(&e), "a target of {n} bytes");
         }
     }
 

@@ -27,6 +27,7 @@ use bytes::Bytes;
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
 
+use crate::http::fields::Headers;
 use crate::http::service::ServerShared;
 use crate::shutdown::Shutdown;
 use access_log::AccessLog;
@@ -116,7 +117,7 @@ struct Logged {
 }
 
 impl Logged {
-    fn new(client: SocketAddr, method: &Method, uri: &Uri, version: Version, headers: &HeaderMap) -> Self {
+    fn new(client: SocketAddr, method: &Method, uri: &Uri, version: Version, headers: &Headers) -> Self {
         let seen = Seen::of(headers);
         let trace = seen.trace.trace();
         let head = access_log::Head {
@@ -146,22 +147,22 @@ struct Seen<'a> {
 }
 
 impl<'a> Seen<'a> {
-    fn of(headers: &'a HeaderMap) -> Self {
+    fn of(headers: &'a Headers) -> Self {
         let mut seen = Self::default();
-        for (name, value) in headers {
+        headers.each(|name, value| {
             if seen.trace.note(name, value) {
-                continue;
+                return;
             }
-            let slot = if name == http::header::REFERER {
+            let slot = if name.eq_ignore_ascii_case(b"referer") {
                 &mut seen.referer
-            } else if name == http::header::USER_AGENT {
+            } else if name.eq_ignore_ascii_case(b"user-agent") {
                 &mut seen.user_agent
             } else {
-                continue;
+                return;
             };
             // The first of a repeated field, as `HeaderMap::get` gives it.
-            slot.get_or_insert(value.as_bytes());
-        }
+            slot.get_or_insert(value);
+        });
         seen
     }
 }
@@ -254,7 +255,7 @@ impl Ops {
     pub fn admit(
         &self,
         shared: &ServerShared,
-        (method, uri, version, headers): (&Method, &Uri, Version, &HeaderMap),
+        (method, uri, version, headers): (&Method, &Uri, Version, &Headers),
         remote: SocketAddr,
     ) -> Gate {
         if !self.per_request {
@@ -416,6 +417,10 @@ mod tests {
     use super::*;
 
     fn log_line(headers: &HeaderMap, target: &str) -> serde_json::Value {
+        log_line_of(&headers.clone().into(), target)
+    }
+
+    fn log_line_of(headers: &Headers, target: &str) -> serde_json::Value {
         let uri: Uri = target.parse().unwrap();
         let logged =
             Logged::new("192.0.2.1:9".parse().unwrap(), &Method::GET, &uri, Version::HTTP_11, headers);
@@ -448,6 +453,21 @@ mod tests {
         let v = log_line(&h, "/");
         assert_ne!(v["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736");
         assert_eq!(v["trace_id"].as_str().unwrap().len(), 32);
+
+        // The same from a head as via's parser hands it over: names in any case.
+        let raw = Headers::parsed_for_tests(
+            "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent: curl/8\r\nREFERER: http://first/\r\nReferer: x\r\n\
+             X-Request-Id: req-8\r\nTraceParent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n\r\n",
+        );
+        let v = log_line_of(&raw, "/");
+        assert_eq!(
+            (v["referer"].as_str(), v["user_agent"].as_str()),
+            (Some("http://first/"), Some("curl/8"))
+        );
+        assert_eq!(
+            (v["request_id"].as_str(), v["trace_id"].as_str()),
+            (Some("req-8"), Some("4bf92f3577b34da6a3ce929d0e0e4736"))
+        );
     }
 
     fn config(health: Option<&str>, metrics: Option<&str>, listen: bool) -> OpsConfig {

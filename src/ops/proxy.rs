@@ -9,7 +9,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use http::HeaderMap;
+use crate::http::fields::Headers;
 
 /// An address and prefix length (`10.0.0.0/8`, `::1/128`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,13 +91,13 @@ impl TrustedProxies {
 
     /// The client's address: `peer`, or what trusted proxies say (port 0 then: a proxy
     /// does not tell the client's port).
-    pub fn client(&self, peer: SocketAddr, headers: &HeaderMap) -> SocketAddr {
+    pub fn client(&self, peer: SocketAddr, headers: &Headers) -> SocketAddr {
         if self.networks.is_empty() || !self.trusts(peer.ip()) {
             return peer;
         }
         let mut client = None;
         let forwarded: Vec<&str> =
-            headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+            headers.all_named(b"x-forwarded-for").filter_map(|v| std::str::from_utf8(v).ok()).collect();
         if !forwarded.is_empty() {
             // Repeated headers are one list in order: walk all of it from the right.
             for entry in forwarded.iter().rev().flat_map(|v| v.rsplit(',')) {
@@ -107,7 +107,11 @@ impl TrustedProxies {
                     break;
                 }
             }
-        } else if let Some(ip) = headers.get("x-real-ip").and_then(|v| v.to_str().ok()).and_then(parse_entry)
+        } else if let Some(ip) = headers
+            .all_named(b"x-real-ip")
+            .next()
+            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(parse_entry)
         {
             client = Some(ip);
         }
@@ -128,13 +132,14 @@ fn parse_entry(s: &str) -> Option<IpAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderMap;
 
-    fn h(pairs: &[(&str, &str)]) -> HeaderMap {
+    fn h(pairs: &[(&str, &str)]) -> Headers {
         let mut m = HeaderMap::new();
         for (k, v) in pairs {
             m.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
         }
-        m
+        m.into()
     }
 
     fn peer(s: &str) -> SocketAddr {
@@ -185,5 +190,11 @@ mod tests {
             "203.0.113.5"
         );
         assert_eq!(p.client(peer("127.0.0.1"), &h(&[("x-real-ip", "bogus")])), peer("127.0.0.1"));
+        let raw = Headers::parsed_for_tests("GET / HTTP/1.1\r\nHost: h\r\nX-Real-IP: 203.0.113.6\r\n\r\n");
+        assert_eq!(
+            p.client(peer("127.0.0.1"), &raw).ip().to_string(),
+            "203.0.113.6",
+            "any case, from the head"
+        );
     }
 }

@@ -9,7 +9,7 @@
 //! Plain data, no I/O; used by the access log on Tokio threads and by `Via\Request` on the
 //! PHP thread (which computes it from the headers only when asked).
 
-use http::HeaderMap;
+use crate::http::fields::Headers;
 
 static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
 static X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
@@ -130,16 +130,17 @@ pub struct TraceFields<'a> {
 impl<'a> TraceFields<'a> {
     /// Notes the field if it is one of the trace's (the first of a repeated one counts, as
     /// `HeaderMap::get` gives it); false if it is not.
-    pub fn note(&mut self, name: &http::HeaderName, value: &'a http::HeaderValue) -> bool {
-        let slot = if *name == TRACEPARENT {
+    /// `name` in any case, as the client wrote it.
+    pub fn note(&mut self, name: &[u8], value: &'a [u8]) -> bool {
+        let slot = if name.eq_ignore_ascii_case(TRACEPARENT.as_str().as_bytes()) {
             self.traceparents += 1;
             &mut self.traceparent
-        } else if *name == X_REQUEST_ID {
+        } else if name.eq_ignore_ascii_case(X_REQUEST_ID.as_str().as_bytes()) {
             &mut self.request_id
         } else {
             return false;
         };
-        slot.get_or_insert(value.as_bytes());
+        slot.get_or_insert(value);
         true
     }
 
@@ -155,11 +156,11 @@ impl<'a> TraceFields<'a> {
 impl Trace {
     /// The trace of a request with these headers: its valid `traceparent` continued with
     /// a new span, or a new trace.
-    pub fn from_headers(headers: &HeaderMap) -> Self {
+    pub fn from_headers(headers: &Headers) -> Self {
         let mut fields = TraceFields::default();
-        for (name, value) in headers {
+        headers.each(|name, value| {
             fields.note(name, value);
-        }
+        });
         fields.trace()
     }
 
@@ -247,13 +248,14 @@ impl Trace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderMap;
 
-    fn headers(pairs: &[(&str, &str)]) -> HeaderMap {
+    fn headers(pairs: &[(&str, &str)]) -> Headers {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
             h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
         }
-        h
+        h.into()
     }
 
     const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -327,15 +329,15 @@ mod tests {
     fn a_trace_crosses_to_a_worker_unchanged() {
         let t = Trace::from_headers(&headers(&[("traceparent", VALID), ("x-request-id", "r-1")]));
         assert_eq!(Trace::from_wire(&t.to_wire()), Some(t));
-        let fresh = Trace::from_headers(&HeaderMap::new());
+        let fresh = Trace::from_headers(&Headers::default());
         assert_eq!(Trace::from_wire(&fresh.to_wire()), Some(fresh));
         assert_eq!(Trace::from_wire(b""), None);
     }
 
     #[test]
     fn new_traces_differ() {
-        let a = Trace::from_headers(&HeaderMap::new());
-        let b = Trace::from_headers(&HeaderMap::new());
+        let a = Trace::from_headers(&Headers::default());
+        let b = Trace::from_headers(&Headers::default());
         assert_ne!(a.trace_id, b.trace_id);
         assert_eq!(a.traceparent().len(), 55);
     }

@@ -105,7 +105,7 @@ fn pick(method: &str, array: &Zval, key: Option<&Zval>, default: Option<&Zval>) 
 
 impl Request {
     fn trace(&self) -> &Trace {
-        self.trace.get_or_init(|| Trace::from_headers(self.headers.map()))
+        self.trace.get_or_init(|| Trace::from_headers(&self.headers))
     }
 
     pub fn from_incoming(head: RequestHead, body: RequestBody, max_input_vars: usize) -> Self {
