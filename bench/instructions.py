@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """User-space instructions per request: via next to its peers and the ceiling, under callgrind.
 
-    bench/instructions.py [--requests N] [--only a,b] [--top K]
+    bench/instructions.py [--requests N] [--only a,b] [--top K] [--so PATH]
 
 Wall-clock runs on a small shared VM spread by 10-15 % between rounds; the number of
 instructions a server executes for a request does not. Each target runs under
@@ -20,6 +20,7 @@ Targets:
   via-hello    via, GET / (bench/apps/hello.php), I/O threads
   via-hello-php  the same with reactor = php
   via-hello-ops-php  the same with metrics and a JSON access log (VIA_BENCH_OPS=1)
+  via-hello-w2   via, GET /, two worker processes behind the master (all processes count)
   via-action   via, POST ~100 B JSON -> 204 (bench/apps/action.php), I/O threads
   via-action-php the same with reactor = php
   osw-hello, osw-action  OpenSwoole 26.2 base mode (../shared/anchors/osw_app.php)
@@ -47,9 +48,9 @@ PHP = ["php", "-n", "-d", "memory_limit=-1"]
 BODY = '{"via_ctx":"/examples/counter_/0123456789abcdef","step":1,"count":41,"name":"benchmark"}'
 
 
-def targets():
+def targets(so):
     def via(app, reactor, **env):
-        return PHP + ["-d", f"extension={SO}", os.path.join(APPS, app)], {"VIA_BENCH_REACTOR": reactor, **env}
+        return PHP + ["-d", f"extension={so}", os.path.join(APPS, app)], {"VIA_BENCH_REACTOR": reactor, **env}
 
     osw = (PHP + ["-d", f"extension={OSW_SO}", os.path.join(ANCHORS, "osw_app.php"), "base"], {})
     wm = (PHP + ["-d", "extension=posix", "-d", "extension=ctype", os.path.join(ANCHORS, "wm_hello.php"), "start"], {})
@@ -58,6 +59,7 @@ def targets():
         ("via-hello", via("hello.php", "threads"), False),
         ("via-hello-php", via("hello.php", "php"), False),
         ("via-hello-ops-php", via("hello.php", "php", VIA_BENCH_OPS="1"), False),
+        ("via-hello-w2", via("hello.php", "threads", VIA_BENCH_WORKERS="2"), False),
         ("via-action", via("action.php", "threads"), True),
         ("via-action-php", via("action.php", "php"), True),
         ("osw-hello", osw, False),
@@ -126,11 +128,12 @@ def main():
     parser.add_argument("--requests", type=int, default=5000, help="N: the runs serve N and 5N requests")
     parser.add_argument("--only", help="comma-separated target names")
     parser.add_argument("--top", type=int, default=0, help="print the K costliest functions of each via target")
+    parser.add_argument("--so", default=SO, help="the via.so to measure (another build, to compare)")
     args = parser.parse_args()
     for tool in ("valgrind", "h2load", "callgrind_annotate"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing: scripts/deps.sh bench installs it")
-    chosen = targets()
+    chosen = targets(os.path.abspath(args.so))
     if args.only:
         keep = set(args.only.split(","))
         chosen = [t for t in chosen if t[0] in keep]
@@ -139,9 +142,9 @@ def main():
     for i, (name, (command, env), post) in enumerate(chosen):
         tmp = tempfile.mkdtemp(prefix=f"via-instr-{name}-")
         try:
-            port = 18600 + i
-            a, a_dir = run(command, env, post, small, port, tmp)
-            b, b_dir = run(command, env, post, large, port, tmp)
+            # A port per run: a process of the last run may still hold its port a moment.
+            a, a_dir = run(command, env, post, small, 18600 + 2 * i, tmp)
+            b, b_dir = run(command, env, post, large, 18601 + 2 * i, tmp)
             per_request = (b - a) / (large - small)
             rows.append((name, per_request))
             print(f"{name:16} {per_request:10,.0f} instructions per request", flush=True)
@@ -159,14 +162,14 @@ def main():
     print()
     base = dict(rows)
     peers = [p for p in ("osw-hello", "osw-action", "wm-hello", "wm-action") if p in base]
-    print("| target | instructions per request | " + " | ".join(f"vs {p}" for p in peers) + " |")
+    print("| target | instructions per request |" + "".join(f" vs {p} |" for p in peers))
     print("|---|---:|" + "---:|" * len(peers))
     for name, v in rows:
         cells = []
         for p in peers:
             same_work = p.split("-")[1] == name.split("-")[1] if "-" in name else False
             cells.append(f"{v / base[p]:.2f}×" if same_work and name.startswith("via") else "–")
-        print(f"| {name} | {v:,.0f} | " + " | ".join(cells) + " |")
+        print(f"| {name} | {v:,.0f} |" + "".join(f" {c} |" for c in cells))
 
 
 if __name__ == "__main__":

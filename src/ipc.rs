@@ -24,7 +24,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 
 use crate::http::exchange::RequestHead;
-use crate::http::fields::Headers;
+use crate::http::fields::{FieldSpans, Headers, Span};
 use crate::ops::trace::Trace;
 
 /// Frames larger than this are refused (a request body is bounded far below it).
@@ -560,9 +560,37 @@ impl Wire for Headers {
             put_bytes(b, v);
         });
     }
+    /// As the fields' block of the frame and their spans, when it is at most 64 KiB and
+    /// every field is valid (no map is built: the worker's handler may never need one);
+    /// else as a map, which skips what is not valid.
     fn get(d: &mut Bytes) -> io::Result<Self> {
+        if let Some((len, fields)) = field_spans(d) {
+            if let Some(headers) = Headers::from_block(d.slice(..len), fields) {
+                d.advance(len);
+                return Ok(headers);
+            }
+        }
         <HeaderMap as Wire>::get(d).map(Headers::from_map)
     }
+}
+
+/// Where each name and value of an encoded `HeaderMap` lies in `d`, and the encoding's
+/// length; `None` when it is cut short or longer than a `Span` reaches.
+fn field_spans(d: &[u8]) -> Option<(usize, FieldSpans)> {
+    let n = u32::from_le_bytes(d.get(..4)?.try_into().ok()?) as usize;
+    let mut at = 4;
+    let mut next = || -> Option<Span> {
+        let len = u32::from_le_bytes(d.get(at..at + 4)?.try_into().ok()?) as usize;
+        let span = Span { at: u16::try_from(at + 4).ok()?, len: u16::try_from(len).ok()? };
+        at = at + 4 + len;
+        (at <= d.len().min(usize::from(u16::MAX))).then_some(span)
+    };
+    let mut fields = FieldSpans::new();
+    for _ in 0..n {
+        let name = next()?;
+        fields.push((name, next()?));
+    }
+    Some((at, fields))
 }
 
 impl Wire for HeaderMap {
@@ -575,7 +603,9 @@ impl Wire for HeaderMap {
     }
     fn get(d: &mut Bytes) -> io::Result<Self> {
         let n = get_u32(d)? as usize;
-        let mut h = HeaderMap::with_capacity(n.min(128));
+        // Room for two more: the master adds its affinity cookie and the coding's `Vary`
+        // to an answer's head; a full map regrows (a new index and entries, rehashed).
+        let mut h = HeaderMap::with_capacity(n.min(128) + 2);
         for _ in 0..n {
             let k = get_bytes(d)?;
             let v = get_bytes(d)?;
@@ -1007,6 +1037,32 @@ mod tests {
         }
         let e = <HeaderMap as Wire>::get(&mut d.freeze()).unwrap_err();
         assert!(e.to_string().contains("headers"), "{e}");
+    }
+
+    /// A worker takes the fields as the frame's bytes when they are all valid; one that is
+    /// not is skipped as before (the map is built then), and what follows reads the same.
+    #[test]
+    fn fields_come_as_the_frames_bytes_or_else_as_a_map() {
+        let encode = |pairs: &[(&[u8], &[u8])]| {
+            let mut d = BytesMut::new();
+            d.put_u32_le(pairs.len() as u32);
+            for (k, v) in pairs {
+                put_bytes(&mut d, k);
+                put_bytes(&mut d, v);
+            }
+            d.put_u8(0xAB); // the next field of the frame
+            d.freeze()
+        };
+        let mut d = encode(&[(b"Host", b"h"), (b"x-a", b"1"), (b"X-A", b"2")]);
+        let h = <Headers as Wire>::get(&mut d).unwrap();
+        assert_eq!(d[..], [0xAB]);
+        assert_eq!(h.all(&HeaderName::from_static("x-a")).collect::<Vec<_>>(), [b"1", b"2"]);
+        assert_eq!(h.len(), 3);
+        let mut d = encode(&[(b"host", b"h"), (b"x-bad", b"a\r\nb"), (b"bad name", b"v")]);
+        let h = <Headers as Wire>::get(&mut d).unwrap();
+        assert_eq!(d[..], [0xAB]);
+        assert_eq!(h.len(), 1, "the invalid fields are skipped");
+        assert_eq!(h.first_bytes(&http::header::HOST), Some(&b"h"[..]));
     }
 
     /// A frame read by the end it was not meant for is a protocol error, not a frame to

@@ -37,6 +37,9 @@ impl Span {
     }
 }
 
+/// Name and value of each field, in order. Sixteen fit in place: a browser's request.
+pub type FieldSpans = SmallVec<[(Span, Span); 16]>;
+
 /// The fields of one request.
 #[derive(Clone, Debug)]
 pub struct Headers {
@@ -48,8 +51,8 @@ pub struct Headers {
 #[derive(Clone, Debug)]
 struct Raw {
     head: Bytes,
-    /// Name and value of each field. Sixteen fit in place: a browser's request.
-    fields: SmallVec<[(Span, Span); 16]>,
+    /// Name and value of each field, in order.
+    fields: FieldSpans,
 }
 
 impl Default for Headers {
@@ -77,9 +80,24 @@ impl Headers {
 
     /// Fields read by `h1`: `fields` are spans of `head` that `httparse` accepted (module
     /// invariant).
-    pub fn from_head(head: Bytes, fields: SmallVec<[(Span, Span); 16]>) -> Self {
+    pub fn from_head(head: Bytes, fields: FieldSpans) -> Self {
         debug_assert!(fields.iter().all(|(n, v)| n.range().end <= head.len() && v.range().end <= head.len()));
         Self { raw: Some(Raw { head, fields }), map: OnceCell::new() }
+    }
+
+    /// Fields sent over a worker's link: `block` holds each name and value at its span.
+    /// `None` unless every name is a token and every value a valid field value (the module
+    /// invariant; the caller then builds a map, which skips what is not).
+    pub fn from_block(block: Bytes, fields: FieldSpans) -> Option<Self> {
+        let valid = fields.iter().all(|&(n, v)| {
+            let (Some(name), Some(value)) = (block.get(n.range()), block.get(v.range())) else {
+                return false;
+            };
+            !name.is_empty()
+                && name.iter().all(|&b| TOKEN[usize::from(b)])
+                && value.iter().all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
+        });
+        valid.then(|| Self::from_head(block, fields))
     }
 
     /// The fields as a map, built on the first call when they came as bytes.
@@ -173,6 +191,35 @@ impl Headers {
     }
 }
 
+/// RFC 9110's `tchar`: the bytes of a field name (as `HeaderName` accepts them).
+const TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    t
+};
+
 #[cfg(test)]
 impl Headers {
     /// The fields of `head` (a whole request head) as `h1` hands them over.
@@ -240,6 +287,27 @@ mod tests {
         }
         assert!(raw.map.get().is_none(), "finding fields built no map");
         assert_eq!(raw, map);
+    }
+
+    #[test]
+    fn a_block_of_fields_is_taken_only_when_every_field_is_valid() {
+        let block = Bytes::from_static(b"X-Ab1\tv x\xe9bad name\rv");
+        let span = |at, len| Span { at, len };
+        let good: SmallVec<_> = [(span(0, 2), span(5, 5)), (span(2, 3), span(0, 0))].into_iter().collect();
+        let h = Headers::from_block(block.clone(), good).expect("tokens and values");
+        assert_eq!(h.map().get("x-").unwrap().as_bytes(), b"\tv x\xe9");
+        assert_eq!(h.first_bytes(&HeaderName::from_static("ab1")), Some(&b""[..]));
+        for bad in [
+            (span(10, 8), span(0, 1)),  // a space in the name
+            (span(0, 2), span(18, 2)),  // a CR in the value
+            (span(0, 0), span(0, 1)),   // an empty name
+            (span(0, 2), span(19, 10)), // past the block
+        ] {
+            assert!(Headers::from_block(block.clone(), [bad].into_iter().collect()).is_none(), "{bad:?}");
+        }
+        for b in 0..=255u8 {
+            assert_eq!(TOKEN[usize::from(b)], HeaderName::from_bytes(&[b]).is_ok(), "byte {b}");
+        }
     }
 
     #[test]

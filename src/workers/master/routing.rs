@@ -137,8 +137,12 @@ fn hold(slot: &Slot, mut req: Box<IncomingRequest>, cookie: Option<u32>) -> Resu
 /// request was marked with).
 pub(super) fn send_request(conn: &Conn, req: Box<IncomingRequest>, cookie: Option<u32>) {
     let IncomingRequest { mut head, body, reply } = *req;
+    // Only a held request carries the mark: looking first builds no map for the others.
     let cookie = cookie.or_else(|| {
-        head.headers.map_mut().remove(COOKIE_MARK).and_then(|v| v.to_str().ok().and_then(|s| s.parse().ok()))
+        let marked = head.headers.contains(&COOKIE_MARK);
+        marked
+            .then(|| head.headers.map_mut().remove(COOKIE_MARK))?
+            .and_then(|v| v.to_str().ok()?.parse().ok())
     });
     let (body, files) = wire_body(body);
     conn.request(Pending { reply, cookie, files }, WireRequest { head, body });
