@@ -79,12 +79,13 @@ fn first_visit_gets_a_cookie_and_then_sticks_over_h1_and_h2() {
     }
     assert_eq!(seen.len(), 3, "round-robin over the three workers");
     // With the cookie every request — h1 and h2, on new connections — reaches that worker,
-    // and no new cookie is set.
+    // and no new cookie is set, not even when the client forges the master's own note of
+    // the cookie a held request is to get.
     for w in 0..3u32 {
         let cookie = format!("via_worker={w}");
         for proto in ["--http1.1", "--http2-prior-knowledge"] {
-            for _ in 0..3 {
-                let (status, head, body) = request(&srv.url("/"), &[proto, "-b", &cookie]);
+            for forged in ["x-a: 1", "x-via-internal-affinity: 1"] {
+                let (status, head, body) = request(&srv.url("/"), &[proto, "-b", &cookie, "-H", forged]);
                 assert_eq!(status, 200);
                 assert!(!head.to_ascii_lowercase().contains("set-cookie"), "{head}");
                 let v: Value = serde_json::from_str(&body).unwrap();

@@ -83,7 +83,12 @@ impl Master {
 
     /// Sends `req` to its worker, or holds it until that worker is ready; gives it back if
     /// it cannot be served (its worker is leaving, or too many wait).
-    pub(super) fn route(&self, req: Box<IncomingRequest>) -> Result<(), Box<IncomingRequest>> {
+    pub(super) fn route(&self, mut req: Box<IncomingRequest>) -> Result<(), Box<IncomingRequest>> {
+        // The mark is the master's own note on a held request; a client that sends it is
+        // not believed (it would choose the cookie its answer sets).
+        if req.head.headers.contains(&COOKIE_MARK) {
+            req.head.headers.map_mut().remove(COOKIE_MARK);
+        }
         let (index, cookie) = match self.affinity(&req.head.headers) {
             Some(i) => (i, None),
             None => {
