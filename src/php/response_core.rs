@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use ext_php_rs::types::Zval;
-use http::header::{HeaderValue, CONTENT_LENGTH};
+use http::header::HeaderValue;
 use http::{HeaderMap, StatusCode};
 
 use super::answers;
@@ -143,7 +143,8 @@ impl ResponseCore {
 
     /// Sends status and headers with `body` and ends. `false` when the client is gone.
     pub(super) fn send_full(&mut self, body: Bytes) -> bool {
-        self.headers.remove(CONTENT_LENGTH);
+        // A `Content-Length` PHP set is the framing rules' to drop or keep (a HEAD answer
+        // with no body keeps it: `http::framing`).
         if self.is_detached() {
             self.captured.extend_from_slice(&body);
         }
