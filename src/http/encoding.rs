@@ -140,6 +140,9 @@ pub fn negotiate(accept_encoding: Option<&HeaderValue>) -> Coding {
 pub fn is_compressible(content_type: Option<&HeaderValue>) -> bool {
     // On the value's bytes, ignoring case: no lower-cased copy, no UTF-8 pass per answer.
     let Some(ct) = content_type.map(HeaderValue::as_bytes) else { return false };
+    if ct.len() > 5 && ct[..5].eq_ignore_ascii_case(b"text/") {
+        return true; // most answers: text/html, text/plain, text/event-stream
+    }
     if !ct.iter().all(|&b| b == b'\t' || (b' '..=b'~').contains(&b)) {
         return false; // not visible ASCII: no type we know
     }
