@@ -11,7 +11,7 @@ Modes, each with -c64 connections and -t2 client threads:
 
 Reports the median over --rounds of req/s, mean request time and server CPU µs/req.
 
-Usage: bench/h2.py [--duration 8] [--rounds 3]
+Usage: bench/h2.py [--duration 8] [--rounds 3] [--baseline OTHER_VIA_SO]
 Needs: nghttp2-client, openssl, php8.2-cli, cargo build --release && cargo build
 --release --example ceiling.
 """
@@ -45,13 +45,13 @@ def self_signed(tmp):
     return cert, key
 
 
-def start(server, port, tls):
+def start(server, port, tls, so=SO):
     cert, key = tls or (None, None)
     if server == "ceiling":
         cmd = [CEILING, str(port), "0"] + ([cert, key] if tls else [])
         env = dict(os.environ)
     else:
-        cmd = ["php", "-d", f"extension={SO}", os.path.join(APPS, "hello.php"), str(port)]
+        cmd = ["php", "-d", f"extension={so}", os.path.join(APPS, "hello.php"), str(port)]
         env = dict(os.environ, **({"VIA_BENCH_CERT": cert, "VIA_BENCH_KEY": key} if tls else {}))
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                             start_new_session=True)
@@ -76,7 +76,13 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--duration", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--baseline", metavar="SO",
+                    help="also run via on this other build of via.so (\"via@base\") in every round, "
+                         "and print the paired now/base ratios per mode")
     args = ap.parse_args()
+    builds = {"via": SO}
+    if args.baseline:
+        builds["via@base"] = os.path.abspath(args.baseline)
     for path in (SO, CEILING):
         if not os.path.exists(path):
             sys.exit(f"missing {path}: cargo build --release && cargo build --release --example ceiling")
@@ -86,10 +92,10 @@ def main():
     results = {}
     port = 18280
     for rnd in range(args.rounds):
-        for server in ("ceiling", "via"):
+        for server in ("ceiling", *builds):
             for mode, (use_tls, flags) in MODES.items():
                 port += 1
-                proc = start(server, port, tls if use_tls else None)
+                proc = start(server, port, tls if use_tls else None, builds.get(server, SO))
                 try:
                     scheme = "https" if use_tls else "http"
                     pids = descendants(proc.pid)
@@ -101,13 +107,12 @@ def main():
                     os.killpg(proc.pid, signal.SIGTERM)
                     proc.wait(15)
                 results.setdefault((server, mode), []).append(r)
-                print(f"round {rnd + 1} {server:8} {mode:10} {r['rps']:>9.0f} req/s  mean {r['mean_ms']:.2f} ms  "
+                print(f"round {rnd + 1} {server:9} {mode:10} {r['rps']:>9.0f} req/s  mean {r['mean_ms']:.2f} ms  "
                       f"{r['cpu_us']:.2f} µs CPU/req  {r['protocol']}  failed {r['failed']}",
                       file=sys.stderr, flush=True)
 
     print(f"\nMachine: {machine()}")
-    print(f"Command: bench/h2.py --duration {args.duration} --rounds {args.rounds}"
-          "  (h2load -t2 -c64, medians)\n")
+    print(f"Command: bench/h2.py {' '.join(sys.argv[1:])}  (h2load -t2 -c64, medians)\n")
     print("| server | mode | req/s | mean ms | server CPU µs/req | req/s vs plaintext h1 |")
     print("|---|---|---:|---:|---:|---:|")
     for (server, mode), rs in results.items():
@@ -115,6 +120,17 @@ def main():
         h1 = statistics.median(r["rps"] for r in results[(server, "h1")])
         print(f"| {server} | {mode} | {rps:.0f} | {statistics.median(r['mean_ms'] for r in rs):.2f} "
               f"| {statistics.median(r['cpu_us'] for r in rs):.2f} | {rps / h1:.2f}× |")
+    if args.baseline:
+        # Each round ran both builds back to back: the ratio of a round cancels most of the
+        # machine's drift between rounds, which the medians above do not.
+        print("\n| mode | req/s now / base, per round | median | CPU now / base, per round | median |")
+        print("|---|---|---:|---|---:|")
+        for mode in MODES:
+            now, base = results[("via", mode)], results[("via@base", mode)]
+            rps = [a["rps"] / b["rps"] for a, b in zip(now, base)]
+            cpu = [a["cpu_us"] / b["cpu_us"] for a, b in zip(now, base)]
+            print(f"| {mode} | {' '.join(f'{r:.2f}' for r in rps)} | {statistics.median(rps):.2f}× "
+                  f"| {' '.join(f'{c:.2f}' for c in cpu)} | {statistics.median(cpu):.2f}× |")
 
 
 if __name__ == "__main__":
