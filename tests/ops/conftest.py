@@ -28,6 +28,7 @@ from viaproc import (  # noqa: E402 (the shared helpers' folder is put on the pa
     Reply,
     extension_path,
     free_port,
+    free_ports,
     time_limit,
     wait_until,
 )
@@ -38,6 +39,8 @@ APP = Path(__file__).resolve().parent / "app.php"
 TEST_TIME_LIMIT_S = 60
 # How long a server may take to listen after it was started.
 START_TIMEOUT_S = 15
+# Starts tried when the ports chosen were taken before the app bound them.
+START_ATTEMPTS = 3
 
 
 def php_command() -> list[str]:
@@ -118,18 +121,29 @@ class OpsServer(PhpProcess):
     (`metrics_listen: True` is replaced by a free port of 127.0.0.1)."""
 
     def __init__(self, options: dict | None = None, wait: bool = True):
-        self.port = free_port()
-        self.options = dict(options or {})
-        self.metrics_port: int | None = None
-        if self.options.get("metrics_listen") is True:
-            self.metrics_port = free_port()
-            self.options["metrics_listen"] = f"127.0.0.1:{self.metrics_port}"
-        self.options.setdefault("shutdown_timeout", 1)
-        env = dict(os.environ)
-        env.update({"VIA_OPS_PORT": str(self.port), "VIA_OPS_OPTIONS": json.dumps(self.options)})
-        self.spawn(php_command(), env, "via-ops-")
-        if wait:
-            self._wait_listening()
+        wants_internal = dict(options or {}).get("metrics_listen") is True
+        # A port chosen free can be taken by another socket before the app binds it (a
+        # client's ephemeral port): a start that fails on exactly that is tried again on
+        # new ports, a few times; any other failure is the test's.
+        for attempt in range(START_ATTEMPTS):
+            self.options = dict(options or {})
+            self.port, *internal = free_ports(2 if wants_internal else 1)
+            self.metrics_port: int | None = internal[0] if internal else None
+            if self.metrics_port:
+                self.options["metrics_listen"] = f"127.0.0.1:{self.metrics_port}"
+            self.options.setdefault("shutdown_timeout", 1)
+            env = dict(os.environ)
+            env.update({"VIA_OPS_PORT": str(self.port), "VIA_OPS_OPTIONS": json.dumps(self.options)})
+            self.spawn(php_command(), env, "via-ops-")
+            if not wait:
+                return
+            try:
+                self._wait_listening()
+                return
+            except RuntimeError as e:
+                if "Address already in use" not in str(e) or attempt + 1 == START_ATTEMPTS:
+                    raise
+                self.stop()  # it has exited; this closes its log
 
     def get(self, path: str = "/", **kwargs) -> Reply:
         return request(self.port, path, **kwargs)
