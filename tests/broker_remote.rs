@@ -20,6 +20,7 @@ const WAIT: Duration = Duration::from_secs(10);
 enum Got {
     Message(Message),
     Error(String),
+    State(bool),
 }
 
 struct TestSink(Mutex<Sender<Got>>);
@@ -29,7 +30,7 @@ impl Sink for TestSink {
         let got = match event {
             RemoteEvent::Message(m) => Got::Message(m),
             RemoteEvent::Error(e) => Got::Error(e),
-            RemoteEvent::State(_) => return,
+            RemoteEvent::State(up) => Got::State(up),
         };
         let _ = self.0.lock().unwrap().send(got);
     }
@@ -55,7 +56,7 @@ impl Node {
         loop {
             match self.events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(Got::Message(m)) => return Some(m),
-                Ok(Got::Error(_)) => {}
+                Ok(Got::Error(_) | Got::State(_)) => {}
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => return None,
             }
         }
@@ -67,8 +68,21 @@ impl Node {
         loop {
             match self.events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
                 Ok(Got::Error(e)) => return e,
-                Ok(Got::Message(_)) => {}
+                Ok(Got::Message(_) | Got::State(_)) => {}
                 Err(e) => panic!("no error reported within {WAIT:?}: {e:?}"),
+            }
+        }
+    }
+
+    /// Returns once the connection is seen down: at once if it is, else at its next
+    /// `State(false)` event (an error can be reported before the state changes).
+    fn wait_down(&self) {
+        let deadline = Instant::now() + WAIT;
+        while self.remote.is_connected() {
+            match self.events.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(Got::State(false)) => return,
+                Ok(_) => {}
+                Err(e) => panic!("the connection was not seen down within {WAIT:?}: {e:?}"),
             }
         }
     }
@@ -146,6 +160,7 @@ fn a_killed_broker_is_noticed_and_reconnected_to(kind: Kind) {
     server.kill();
     let error = a.next_error();
     assert!(error.contains(&format!("127.0.0.1:{}", server.port)), "{error}");
+    a.wait_down();
     assert!(!a.remote.is_connected());
     // While down, publish never blocks and the message waits in the outbox.
     let started = Instant::now();
