@@ -29,7 +29,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{HeaderValue, CONTENT_LENGTH};
+use http::header::{HeaderValue, ACCEPT_ENCODING, CONTENT_LENGTH};
 use http::{Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -81,8 +81,6 @@ struct Parsed {
     method: Method,
     uri: Uri,
     headers: Headers,
-    /// The first `Accept-Encoding`, found while parsing (the answer's coding needs it).
-    accept_encoding: Option<HeaderValue>,
     body_len: usize,
     /// The client asked to close after this request.
     close: bool,
@@ -160,15 +158,13 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
     let path = span(path.as_bytes(), base);
     let (mut body_len, mut has_length, mut close) = (0u64, false, false);
     let (mut wants_stream, mut multipart) = (false, false);
-    let (mut host, mut hosts, mut accept_encoding) = (None, 0, None);
+    let (mut host, mut hosts) = (None, 0);
     for h in req.headers.iter() {
         let (name, value) = (h.name.as_bytes(), h.value);
         let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
         if is("host") {
             host = host.or(Some(value));
             hosts += 1;
-        } else if is("accept-encoding") {
-            accept_encoding = accept_encoding.or(Some(span(value, base)));
         } else if is("content-length") {
             match content_length(value) {
                 Some(n) if !has_length && n <= limits.max_body_size => (body_len, has_length) = (n, true),
@@ -207,14 +203,11 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool) -> Parse {
     };
     let fields = req.headers.iter().map(|h| (span(h.name.as_bytes(), base), span(h.value, base))).collect();
     buf.advance(head_len);
-    // SAFETY: httparse checked the value's bytes (as hyper builds its values).
-    let accept_encoding =
-        accept_encoding.map(|v| unsafe { HeaderValue::from_maybe_shared_unchecked(head.slice(v.range())) });
     let headers = Headers::from_head(head, fields);
     if event_stream {
         return Parse::EventStream(Box::new(StreamRequest::new(method, uri, headers)));
     }
-    Parse::Request(Parsed { method, uri, headers, accept_encoding, body_len: body_len as usize, close })
+    Parse::Request(Parsed { method, uri, headers, body_len: body_len as usize, close })
 }
 
 /// A timer armed once per connection and moved only when it fires early: deadlines move
@@ -401,7 +394,7 @@ impl<'s> Conn<'s> {
         let shared = Arc::clone(self.shared);
         let stats = &shared.stats;
         let limits = &shared.config.limits;
-        let Parsed { method, uri, headers, accept_encoding, body_len, close } = req;
+        let Parsed { method, uri, headers, body_len, close } = req;
         self.head_request = method == Method::HEAD;
         let body = if body_len == 0 {
             RequestBody::Empty
@@ -439,6 +432,7 @@ impl<'s> Conn<'s> {
             }
         }
         let is_head = method == Method::HEAD;
+        let accept_encoding = headers.first(&ACCEPT_ENCODING);
         let mut head =
             RequestHead::http11(&shared.next_request_id, (method, uri, headers), client, self.local);
         head.trace = trace;
