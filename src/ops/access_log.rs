@@ -90,9 +90,7 @@ pub struct RecordHead(smallvec::SmallVec<[u8; 256]>);
 
 impl RecordHead {
     pub fn new(h: &Head<'_>) -> Self {
-        let mut b = smallvec::SmallVec::new();
-        Packed::put_head(&mut b, h);
-        Self(b)
+        Self(Packed::head(h))
     }
 }
 
@@ -231,7 +229,7 @@ impl Packed {
         }
     }
 
-    fn put_head(out: &mut smallvec::SmallVec<[u8; 256]>, h: &Head<'_>) {
+    fn head(h: &Head<'_>) -> smallvec::SmallVec<[u8; 256]> {
         // Into a plain array when it fits (a record without a long user agent or
         // target): a `SmallVec` checks its capacity and spill at each of the dozen pieces.
         let mut buf = [0u8; 256];
@@ -244,12 +242,12 @@ impl Packed {
             }
             None => false,
         });
-        if fits && out.is_empty() {
-            *out = smallvec::SmallVec::from_buf_and_len(buf, at);
-        } else {
-            out.extend_from_slice(&buf[..at]);
-            Self::write_head_from(h, at, |piece| out.extend_from_slice(piece));
+        if fits {
+            return smallvec::SmallVec::from_buf_and_len(buf, at);
         }
+        let mut out = smallvec::SmallVec::from_slice(&buf[..at]);
+        Self::write_head_from(h, at, |piece| out.extend_from_slice(piece));
+        out
     }
 
     /// Gives the pieces of the head's part of a record to `put` in order, until it
