@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test suite: formatting and lints, Rust unit and integration tests (real
 # sockets), the phpt suite against the release build, phpt coverage of the public API,
-# stub drift, end-to-end tests with curl, h2load, raw sockets and headless Chromium, and the
-# framework (php/): PHPUnit, a composer install into a fresh app, and the demo app driven by
-# the Datastar client in headless Chromium; the operations features (health, metrics, access
-# log, rate limit, trace context, error pages) from Python clients; then the packaging:
-# composer.json and package.xml validated, and the extension installed as a package (no -d
-# flags) running the demo.
+# stub drift, end-to-end tests with curl, h2load and raw sockets, the framework (php/):
+# PHPUnit and a composer install into a fresh app; headless Chromium driven by Playwright
+# (the runtime's SSE over HTTPS + h2 + Brotli, the demo app with the Datastar client); the
+# operations features (health, metrics, access log, rate limit, trace context, error pages)
+# from Python clients; then the packaging: composer.json and package.xml validated, and the
+# extension installed as a package (no -d flags) running the demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/deps.sh test
@@ -40,8 +40,8 @@ php -n -d "extension=$so" scripts/check-phpt-coverage.php
 step "stubs match the extension"
 scripts/stubs.sh --check
 
-step "end-to-end (php + curl + h2load), examples, headless Chromium, multi-worker servers"
-VIA_SO="$so" cargo test --features e2e --test e2e --test examples --test browser --test workers
+step "end-to-end (php + curl + h2load), examples, multi-worker servers"
+VIA_SO="$so" cargo test --features e2e --test e2e --test examples --test workers
 
 # (Not the multi-worker suite: a worker's PHP thread runs its link whatever `reactor`
 # says, and the master keeps its I/O threads, so that pass would repeat the first.)
@@ -54,7 +54,7 @@ php -d "extension=$so" /usr/bin/phpunit -c php/phpunit.xml.dist
 step "framework: installed with composer into a fresh app"
 php/tests/composer-install.sh "$so"
 
-step "framework: the demo app in headless Chromium with the Datastar client, and bad input"
+step "headless Chromium: the runtime's SSE over HTTPS + h2 + Brotli, the demo app with the Datastar client; bad input"
 VIA_SO="$so" python3 -m pytest -q -p no:cacheprovider tests/framework
 
 # On one CPU the default reactor is the PHP thread with its standby (decision 0018).
