@@ -86,11 +86,53 @@ pub struct Entry<'a> {
 
 /// A request's head packed for its record when the request is admitted (the head part of
 /// `Packed`): its answer then adds a few fixed fields and one copy, under the queue's lock.
-pub struct RecordHead(smallvec::SmallVec<[u8; 256]>);
+/// It is packed in place, in the ticket's box: a head that fits (one without a long user
+/// agent or target) is never moved or copied before it joins the queue; a longer one
+/// goes to the heap.
+pub struct RecordHead {
+    len: usize,
+    inline: [u8; INLINE_HEAD],
+    long: Vec<u8>,
+}
+
+/// The bytes of a head packed inline at most.
+const INLINE_HEAD: usize = 256;
 
 impl RecordHead {
+    /// Nothing packed yet (see `fill`).
+    pub const EMPTY: Self = Self { len: 0, inline: [0; INLINE_HEAD], long: Vec::new() };
+
+    #[cfg(test)]
     pub fn new(h: &Head<'_>) -> Self {
-        Self(Packed::head(h))
+        let mut r = Self::EMPTY;
+        r.fill(h);
+        r
+    }
+
+    /// Packs `h`, in place of what was packed before.
+    pub fn fill(&mut self, h: &Head<'_>) {
+        let (inline, mut at) = (&mut self.inline, 0);
+        let fits = Packed::write_head(h, |piece| match inline.get_mut(at..at + piece.len()) {
+            Some(to) => {
+                to.copy_from_slice(piece);
+                at += piece.len();
+                true
+            }
+            None => false,
+        });
+        self.long.clear();
+        if fits {
+            self.len = at;
+        } else {
+            self.len = usize::MAX;
+            self.long.extend_from_slice(&self.inline[..at]);
+            let long = &mut self.long;
+            Packed::write_head_from(h, at, |piece| long.extend_from_slice(piece));
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        self.inline.get(..self.len).unwrap_or(&self.long)
     }
 }
 
@@ -153,7 +195,8 @@ impl AccessLog {
     pub fn log(&self, head: &RecordHead, answer: Answer, at: std::time::Instant) {
         let since = at.saturating_duration_since(self.base);
         let (fixed, n) = Packed::answer_part(answer, since);
-        let size = n + head.0.len();
+        let head = head.bytes();
+        let size = n + head.len();
         let mut p = self.shared.pending.lock();
         if p.records >= MAX_PENDING || p.bytes.len() + size > MAX_PENDING_BYTES {
             drop(p);
@@ -161,7 +204,7 @@ impl AccessLog {
             return;
         }
         p.bytes.extend_from_slice(&fixed[..n]);
-        p.bytes.extend_from_slice(&head.0);
+        p.bytes.extend_from_slice(head);
         p.records += 1;
         let wake = p.records == WAKE_AT;
         drop(p);
@@ -229,27 +272,6 @@ impl Packed {
         }
     }
 
-    fn head(h: &Head<'_>) -> smallvec::SmallVec<[u8; 256]> {
-        // Into a plain array when it fits (a record without a long user agent or
-        // target): a `SmallVec` checks its capacity and spill at each of the dozen pieces.
-        let mut buf = [0u8; 256];
-        let mut at = 0;
-        let fits = Self::write_head(h, |piece| match buf.get_mut(at..at + piece.len()) {
-            Some(to) => {
-                to.copy_from_slice(piece);
-                at += piece.len();
-                true
-            }
-            None => false,
-        });
-        if fits {
-            return smallvec::SmallVec::from_buf_and_len(buf, at);
-        }
-        let mut out = smallvec::SmallVec::from_slice(&buf[..at]);
-        Self::write_head_from(h, at, |piece| out.extend_from_slice(piece));
-        out
-    }
-
     /// Gives the pieces of the head's part of a record to `put` in order, until it
     /// returns false; true if it took them all.
     fn write_head(h: &Head<'_>, mut put: impl FnMut(&[u8]) -> bool) -> bool {
@@ -287,7 +309,7 @@ impl Packed {
             .all(|v| put(&(v.len() as u32).to_le_bytes()) && put(v))
     }
 
-    /// `write_head`'s pieces past the first `skip` bytes (those went into a full array).
+    /// `write_head`'s pieces past the first `skip` bytes (those went into the inline buffer).
     fn write_head_from(h: &Head<'_>, mut skip: usize, mut put: impl FnMut(&[u8])) {
         Self::write_head(h, |piece| {
             let from = skip.min(piece.len());
@@ -457,7 +479,11 @@ impl Line {
     }
 
     fn push(&mut self, c: char) {
-        self.push_str(c.encode_utf8(&mut [0; 4]));
+        if c.is_ascii() {
+            self.0.push(c as u8);
+        } else {
+            self.push_str(c.encode_utf8(&mut [0; 4]));
+        }
     }
 }
 
@@ -496,9 +522,8 @@ fn quoted(out: &mut Line, v: &[u8]) {
 
 /// `n` (below 1000) as exactly three digits: a fraction's thousandths.
 fn push_3_digits(out: &mut Line, n: u64) {
-    for digit in [n / 100 % 10, n / 10 % 10, n % 10] {
-        out.push(char::from(b'0' + digit as u8));
-    }
+    let digit = |d: u64| b'0' + (d % 10) as u8;
+    out.push_bytes(&[digit(n / 100), digit(n / 10), digit(n)]);
 }
 
 fn push_u64(out: &mut Line, n: u64) {
@@ -540,12 +565,24 @@ fn format_ip(out: &mut Line, ip: std::net::IpAddr) {
 
 /// Printable ASCII without `"` and `\`: the bytes can go into a quoted field as they are.
 fn plain_ascii(v: &[u8]) -> Option<&[u8]> {
-    v.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\').then_some(v)
+    v.iter().all(|&b| PLAIN[usize::from(b)]).then_some(v)
 }
+
+/// The bytes `plain_ascii` lets through: one load per byte, not three comparisons.
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        t[b] = b != b'"' as usize && b != b'\\' as usize;
+        b += 1;
+    }
+    t
+};
 
 /// A JSON string of `v` (invalid UTF-8 replaced, as `String::from_utf8_lossy`).
 fn json_str(out: &mut Line, v: &[u8]) {
     if let Some(plain) = plain_ascii(v) {
+        out.0.reserve(plain.len() + 2);
         out.push('"');
         out.push_bytes(plain);
         out.push('"');
@@ -615,7 +652,7 @@ pub fn format_record(head: &RecordHead, format: Format) -> String {
     let answer = Answer { status: StatusCode::OK, bytes: Some(13), duration: Duration::ZERO };
     let (fixed, n) = Packed::answer_part(answer, Duration::ZERO);
     let mut b = fixed[..n].to_vec();
-    b.extend_from_slice(&head.0);
+    b.extend_from_slice(head.bytes());
     let (e, _, rest) = Packed::take(&b).expect("a whole record");
     assert!(rest.is_empty());
     format_line(format, &e, UNIX_EPOCH)
@@ -841,8 +878,8 @@ mod tests {
         let (fixed, n) = Packed::answer_part(answer(e), since);
         let head = RecordHead::new(&e.head);
         out.extend_from_slice(&fixed[..n]);
-        out.extend_from_slice(&head.0);
-        n + head.0.len()
+        out.extend_from_slice(head.bytes());
+        n + head.bytes().len()
     }
 
     #[test]

@@ -117,9 +117,13 @@ struct Logged {
 }
 
 impl Logged {
-    fn new(client: SocketAddr, method: &Method, uri: &Uri, version: Version, headers: &Headers) -> Self {
+    /// Puts the record of this request in `slot` (in the ticket's box, where the record's
+    /// head is packed in place).
+    fn fill(slot: &mut Option<Self>, client: SocketAddr, request: RequestLine<'_>, headers: &Headers) {
         let seen = Seen::of(headers);
-        let trace = seen.trace.trace();
+        let Self { record, trace } =
+            slot.insert(Self { record: access_log::RecordHead::EMPTY, trace: seen.trace.trace() });
+        let (method, uri, version) = request;
         let head = access_log::Head {
             client,
             method: method.as_str().as_bytes(),
@@ -132,10 +136,13 @@ impl Logged {
             sampled: false,
             request_id: None,
         }
-        .with_trace(&trace);
-        Self { record: access_log::RecordHead::new(&head), trace }
+        .with_trace(trace);
+        record.fill(&head);
     }
 }
+
+/// A request's method, target and version.
+type RequestLine<'a> = (&'a Method, &'a Uri, Version);
 
 /// The fields the log and the trace read, found in one pass over the head's fields: a
 /// request has few, and four lookups by hash cost more than comparing each name.
@@ -262,9 +269,15 @@ impl Ops {
             return Gate::Pass(None);
         }
         let client = self.proxies.client(remote, headers);
-        let log = self.access_log.as_ref().map(|_| Logged::new(client, method, uri, version, headers));
-        let ticket =
-            Box::new(Ticket { client, started: Instant::now(), method: metrics::method_index(method), log });
+        let mut ticket = Box::new(Ticket {
+            client,
+            started: Instant::now(),
+            method: metrics::method_index(method),
+            log: None,
+        });
+        if self.access_log.is_some() {
+            Logged::fill(&mut ticket.log, client, (method, uri, version), headers);
+        }
         let path = uri.path();
         let own = if self.public_health.as_deref() == Some(path) {
             Some(self.health(shared))
@@ -422,9 +435,14 @@ mod tests {
 
     fn log_line_of(headers: &Headers, target: &str) -> serde_json::Value {
         let uri: Uri = target.parse().unwrap();
-        let logged =
-            Logged::new("192.0.2.1:9".parse().unwrap(), &Method::GET, &uri, Version::HTTP_11, headers);
-        let line = access_log::format_record(&logged.record, access_log::Format::Json);
+        let mut logged = None;
+        Logged::fill(
+            &mut logged,
+            "192.0.2.1:9".parse().unwrap(),
+            (&Method::GET, &uri, Version::HTTP_11),
+            headers,
+        );
+        let line = access_log::format_record(&logged.expect("filled").record, access_log::Format::Json);
         serde_json::from_str(&line).unwrap()
     }
 
