@@ -501,13 +501,30 @@ impl Wire for Method {
 /// part by part: the worker gets the parts the master had, and no text is made of the
 /// whole (an HTTP/2 request has all three).
 impl Wire for Uri {
+    /// The three lengths first, in one call; then the parts that are not empty (an
+    /// HTTP/1.1 request has only its path).
     fn put(&self, b: &mut BytesMut) {
-        put_bytes(b, self.scheme_str().unwrap_or_default().as_bytes());
-        put_bytes(b, self.authority().map_or("", |a| a.as_str()).as_bytes());
-        put_bytes(b, self.path_and_query().map_or("", |pq| pq.as_str()).as_bytes());
+        let parts = [
+            self.scheme_str().unwrap_or_default(),
+            self.authority().map_or("", |a| a.as_str()),
+            self.path_and_query().map_or("", |pq| pq.as_str()),
+        ];
+        let mut lens = [0u8; 12];
+        for (len, part) in lens.chunks_exact_mut(4).zip(parts) {
+            len.copy_from_slice(&(part.len() as u32).to_le_bytes());
+        }
+        b.put_slice(&lens);
+        for part in parts.into_iter().filter(|p| !p.is_empty()) {
+            b.put_slice(part.as_bytes());
+        }
     }
     fn get(d: &mut Bytes) -> io::Result<Self> {
-        let (scheme, authority, path) = (get_bytes(d)?, get_bytes(d)?, get_bytes(d)?);
+        let lens = [get_u32(d)?, get_u32(d)?, get_u32(d)?];
+        let mut part = |len: u32| -> io::Result<Bytes> {
+            need(d, len as usize)?;
+            Ok(d.split_to(len as usize))
+        };
+        let (scheme, authority, path) = (part(lens[0])?, part(lens[1])?, part(lens[2])?);
         let mut parts = http::uri::Parts::default();
         if !scheme.is_empty() {
             parts.scheme = http::uri::Scheme::try_from(&scheme[..]).ok();
@@ -548,34 +565,82 @@ impl Wire for StatusCode {
     }
 }
 
-/// A count, then name and value of each header; values are slices of the frame (no copy).
-/// A pair that is not valid (only a damaged frame has one) is skipped.
-/// As a `HeaderMap`, written from the request's bytes when it has no map (no map is made
-/// to send it).
+/// Fields come in one of two forms, after a byte that says which.
+/// - `BLOCK`: the fields as via's HTTP/1.1 parser found them: the head's bytes and the spans
+///   of each name and value (8 bytes a field), written with one copy of the head. The
+///   worker takes them as they are once every span is inside the head and every field is
+///   valid; else (only a damaged frame) as a map of the fields that are.
+/// - `PAIRS`: a count, then name and value of each header (a map's fields: hyper, HTTP/2,
+///   a request made in PHP). Values are slices of the frame (no copy); a pair that is not
+///   valid is skipped.
 impl Wire for Headers {
     fn put(&self, b: &mut BytesMut) {
-        b.put_u32_le(self.len() as u32);
-        self.each(|k, v| {
-            put_bytes(b, k);
-            put_bytes(b, v);
-        });
-    }
-    /// As the fields' block of the frame and their spans, when it is at most 64 KiB and
-    /// every field is valid (no map is built: the worker's handler may never need one);
-    /// else as a map, which skips what is not valid.
-    fn get(d: &mut Bytes) -> io::Result<Self> {
-        if let Some((len, fields)) = field_spans(d) {
-            if let Some(headers) = Headers::from_block(d.slice(..len), fields) {
-                d.advance(len);
-                return Ok(headers);
+        match self.block() {
+            Some((head, fields)) if u16::try_from(fields.len()).is_ok() => {
+                b.put_u8(BLOCK);
+                put_bytes(b, head);
+                b.put_u16_le(fields.len() as u16);
+                // The spans through a buffer on the stack: one call per 16 fields.
+                for chunk in fields.chunks(16) {
+                    let mut buf = [0u8; 16 * 8];
+                    for (i, (n, v)) in chunk.iter().enumerate() {
+                        for (j, x) in [n.at, n.len, v.at, v.len].into_iter().enumerate() {
+                            buf[i * 8 + j * 2..i * 8 + j * 2 + 2].copy_from_slice(&x.to_le_bytes());
+                        }
+                    }
+                    b.put_slice(&buf[..chunk.len() * 8]);
+                }
+            }
+            _ => {
+                b.put_u8(PAIRS);
+                b.put_u32_le(self.len() as u32);
+                self.each(|k, v| {
+                    put_bytes(b, k);
+                    put_bytes(b, v);
+                });
             }
         }
-        <HeaderMap as Wire>::get(d).map(Headers::from_map)
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        match get_u8(d)? {
+            BLOCK => {
+                let head = get_bytes(d)?;
+                let n = usize::from(get_u16(d)?);
+                need(d, n * 8)?;
+                let span = |b: &[u8]| Span {
+                    at: u16::from_le_bytes([b[0], b[1]]),
+                    len: u16::from_le_bytes([b[2], b[3]]),
+                };
+                let fields: FieldSpans =
+                    d[..n * 8].chunks_exact(8).map(|f| (span(&f[..4]), span(&f[4..]))).collect();
+                d.advance(n * 8);
+                Ok(if Headers::block_is_valid(&head, &fields) {
+                    Headers::from_head(head, fields)
+                } else {
+                    Headers::from_block_lossy(&head, &fields)
+                })
+            }
+            PAIRS => {
+                if let Some((len, fields)) = field_spans(d) {
+                    if let Some(headers) = Headers::from_block(d.slice(..len), fields) {
+                        d.advance(len);
+                        return Ok(headers);
+                    }
+                }
+                <HeaderMap as Wire>::get(d).map(Headers::from_map)
+            }
+            k => Err(bad(format!("unknown form of fields {k}"))),
+        }
     }
 }
 
+/// The forms of `Headers` on the wire.
+const PAIRS: u8 = 0;
+const BLOCK: u8 = 1;
+
 /// Where each name and value of an encoded `HeaderMap` lies in `d`, and the encoding's
-/// length; `None` when it is cut short or longer than a `Span` reaches.
+/// length; `None` when it is cut short or longer than a `Span` reaches. (A map's fields as
+/// `PAIRS` become a block of the frame this way, with no map built.)
 fn field_spans(d: &[u8]) -> Option<(usize, FieldSpans)> {
     let n = u32::from_le_bytes(d.get(..4)?.try_into().ok()?) as usize;
     let mut at = 4;
@@ -621,22 +686,26 @@ impl Wire for HeaderMap {
 /// A family byte (4 or 6), the address's bytes, the port (and for IPv6 its flow label
 /// and scope id).
 impl Wire for SocketAddr {
+    /// Through a buffer on the stack: one call, not four or six.
     fn put(&self, b: &mut BytesMut) {
-        match self.ip() {
-            IpAddr::V4(ip) => {
-                b.put_u8(4);
-                b.put_slice(&ip.octets());
+        let mut buf = [0u8; 1 + 16 + 2 + 8];
+        let n = match self {
+            SocketAddr::V4(a) => {
+                buf[0] = 4;
+                buf[1..5].copy_from_slice(&a.ip().octets());
+                buf[5..7].copy_from_slice(&a.port().to_le_bytes());
+                7
             }
-            IpAddr::V6(ip) => {
-                b.put_u8(6);
-                b.put_slice(&ip.octets());
+            SocketAddr::V6(a) => {
+                buf[0] = 6;
+                buf[1..17].copy_from_slice(&a.ip().octets());
+                buf[17..19].copy_from_slice(&a.port().to_le_bytes());
+                buf[19..23].copy_from_slice(&a.flowinfo().to_le_bytes());
+                buf[23..27].copy_from_slice(&a.scope_id().to_le_bytes());
+                27
             }
-        }
-        b.put_u16_le(self.port());
-        if let SocketAddr::V6(a) = self {
-            b.put_u32_le(a.flowinfo());
-            b.put_u32_le(a.scope_id());
-        }
+        };
+        b.put_slice(&buf[..n]);
     }
     fn get(d: &mut Bytes) -> io::Result<Self> {
         let ip = match get_u8(d)? {
@@ -1045,6 +1114,7 @@ mod tests {
     fn fields_come_as_the_frames_bytes_or_else_as_a_map() {
         let encode = |pairs: &[(&[u8], &[u8])]| {
             let mut d = BytesMut::new();
+            d.put_u8(PAIRS);
             d.put_u32_le(pairs.len() as u32);
             for (k, v) in pairs {
                 put_bytes(&mut d, k);
@@ -1063,6 +1133,46 @@ mod tests {
         assert_eq!(d[..], [0xAB]);
         assert_eq!(h.len(), 1, "the invalid fields are skipped");
         assert_eq!(h.first_bytes(&http::header::HOST), Some(&b"h"[..]));
+    }
+
+    /// Fields as via's HTTP/1.1 parser found them cross as the head's bytes and spans, and
+    /// come out as they went in; a damaged block keeps only the fields that are valid and
+    /// inside it, and spans cut short are an error.
+    #[test]
+    fn a_head_s_fields_cross_as_its_block_and_spans() {
+        let h = Headers::parsed_for_tests("GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a: 2\r\n\r\n");
+        let mut b = BytesMut::new();
+        h.put(&mut b);
+        b.put_u8(0xAB);
+        assert_eq!(b[0], BLOCK);
+        let mut d = b.freeze();
+        let back = <Headers as Wire>::get(&mut d).unwrap();
+        assert_eq!(d[..], [0xAB]);
+        assert_eq!(
+            back.block().map(|(head, fields)| (head.clone(), fields.clone())),
+            h.block().map(|(a, b)| (a.clone(), b.clone()))
+        );
+        assert_eq!(back.all(&HeaderName::from_static("x-a")).collect::<Vec<_>>(), [b"1", b"2"]);
+
+        let encode = |block: &'static [u8], spans: &[(u16, u16, u16, u16)], n: u16| {
+            let mut d = BytesMut::new();
+            d.put_u8(BLOCK);
+            put_bytes(&mut d, block);
+            d.put_u16_le(n);
+            for &(a, b, c, e) in spans {
+                for x in [a, b, c, e] {
+                    d.put_u16_le(x);
+                }
+            }
+            d.freeze()
+        };
+        let block = b"hostxbad namea\r\nb";
+        // host: x, then a name with a space, a value with CR LF, and a span past the block.
+        let spans = [(0, 4, 4, 1), (5, 8, 4, 1), (0, 4, 13, 4), (0, 4, 16, 9)];
+        let h = <Headers as Wire>::get(&mut encode(block, &spans, 4)).unwrap();
+        assert_eq!(h.len(), 1, "only the valid field inside the block is kept");
+        assert_eq!(h.first_bytes(&http::header::HOST), Some(&b"x"[..]));
+        assert!(<Headers as Wire>::get(&mut encode(block, &spans[..1], 2)).is_err(), "spans cut short");
     }
 
     /// A frame read by the end it was not meant for is a protocol error, not a frame to

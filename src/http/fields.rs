@@ -86,10 +86,16 @@ impl Headers {
     }
 
     /// Fields sent over a worker's link: `block` holds each name and value at its span.
-    /// `None` unless every name is a token and every value a valid field value (the module
-    /// invariant; the caller then builds a map, which skips what is not).
+    /// `None` unless `block_is_valid` (the caller then builds a map, which skips what is
+    /// not).
     pub fn from_block(block: Bytes, fields: FieldSpans) -> Option<Self> {
-        let valid = fields.iter().all(|&(n, v)| {
+        Self::block_is_valid(&block, &fields).then(|| Self::from_head(block, fields))
+    }
+
+    /// Whether every span is inside `block`, every name a token and every value a valid
+    /// field value (the module invariant).
+    pub fn block_is_valid(block: &[u8], fields: &FieldSpans) -> bool {
+        fields.iter().all(|&(n, v)| {
             let (Some(name), Some(value)) = (block.get(n.range()), block.get(v.range())) else {
                 return false;
             };
@@ -97,8 +103,31 @@ impl Headers {
             !name.is_empty()
                 && name.iter().fold(true, |ok, &b| ok & TOKEN[usize::from(b)])
                 && value.iter().fold(true, |ok, &b| ok & (b == b'\t' || (b >= b' ' && b != 0x7f)))
-        });
-        valid.then(|| Self::from_head(block, fields))
+        })
+    }
+
+    /// The head's bytes and where each field lies in them, while those bytes are the truth
+    /// (a worker's link sends them as they are: one copy, not one per name and value).
+    pub fn block(&self) -> Option<(&Bytes, &FieldSpans)> {
+        self.raw.as_ref().map(|r| (&r.head, &r.fields))
+    }
+
+    /// Fields sent as a block that `from_block` refused (only a damaged frame has one): a
+    /// map of those whose span is inside `block` and whose name and value are valid.
+    pub fn from_block_lossy(block: &Bytes, fields: &FieldSpans) -> Self {
+        let mut map = HeaderMap::with_capacity(fields.len().min(128));
+        for &(n, v) in fields {
+            let (Some(name), Some(_)) = (block.get(n.range()), block.get(v.range())) else { continue };
+            if let (Ok(name), Ok(value)) =
+                (HeaderName::from_bytes(name), HeaderValue::from_maybe_shared(block.slice(v.range())))
+            {
+                // Past the map's limit (tens of thousands of names) `append` would panic.
+                if map.try_append(name, value).is_err() {
+                    break;
+                }
+            }
+        }
+        Self::from_map(map)
     }
 
     /// The fields as a map, built on the first call when they came as bytes.
