@@ -78,8 +78,8 @@ impl Headers {
         Self { raw: None, map: OnceCell::from(map) }
     }
 
-    /// Fields read by `h1`: `fields` are spans of `head` that `httparse` accepted (module
-    /// invariant).
+    /// Fields read by `h1` (`fields` are spans of `head` that `httparse` accepted), or a
+    /// block that `block_is_valid` checked: the module invariant holds.
     pub fn from_head(head: Bytes, fields: FieldSpans) -> Self {
         debug_assert!(fields.iter().all(|(n, v)| n.range().end <= head.len() && v.range().end <= head.len()));
         Self { raw: Some(Raw { head, fields }), map: OnceCell::new() }
