@@ -86,9 +86,9 @@ pub struct Entry<'a> {
 
 /// A request's head packed for its record when the request is admitted (the head part of
 /// `Packed`): its answer then adds a few fixed fields and one copy, under the queue's lock.
-/// It is packed in place, in the ticket's box: a head that fits (one without a long user
-/// agent or target) is never moved or copied before it joins the queue; a longer one
-/// goes to the heap.
+/// It is packed where it stays, in the ticket's box, not on the stack and moved in after:
+/// a head that fits (one without a long user agent or target) inline, a longer one on the
+/// heap.
 pub struct RecordHead {
     len: usize,
     inline: [u8; INLINE_HEAD],
