@@ -566,22 +566,28 @@ impl Wire for StatusCode {
 }
 
 /// Fields come in one of two forms, after a byte that says which.
-/// - `BLOCK`: the fields as via's HTTP/1.1 parser found them: the head's bytes and the spans
-///   of each name and value (8 bytes a field), written with one copy of the head. The
-///   worker takes them as they are once every span is inside the head and every field is
-///   valid; else (only a damaged frame) as a map of the fields that are.
+/// - `BLOCK`: the fields as via's HTTP/1.1 parser found them: the part of the head that
+///   holds them and the spans of each name and value in it (8 bytes a field), written with
+///   one copy. The worker takes them as they are once every span is inside the block and
+///   every field is valid; else (only a damaged frame) as a map of the fields that are. At
+///   most `MAX_BLOCK_FIELDS` (the parser takes far fewer); more is a damaged frame.
 /// - `PAIRS`: a count, then name and value of each header (a map's fields: hyper, HTTP/2,
 ///   a request made in PHP). Values are slices of the frame (no copy); a pair that is not
 ///   valid is skipped.
 impl Wire for Headers {
     fn put(&self, b: &mut BytesMut) {
         match self.block() {
-            Some((head, fields)) if u16::try_from(fields.len()).is_ok() => {
-                // From the first name to the last value: not the request line (its target
-                // goes in the `Uri`) nor the blank line; the spans count from there (an
-                // empty value lies anywhere).
+            Some((head, fields)) if fields.len() <= MAX_BLOCK_FIELDS => {
+                // From the first field to the end of the last: not the request line (its
+                // target goes in the `Uri`) nor the blank line; the spans count from there.
+                // (httparse puts an empty value where it would start, inside the fields;
+                // `saturating_sub` below is only a guard.)
                 let from = fields.iter().map(|(n, _)| n.at).min().unwrap_or(0);
-                let to = fields.iter().map(|(_, v)| v.range().end).max().unwrap_or(usize::from(from));
+                let to = fields
+                    .iter()
+                    .map(|(n, v)| n.range().end.max(v.range().end))
+                    .max()
+                    .unwrap_or(usize::from(from));
                 b.put_u8(BLOCK);
                 put_bytes(b, &head[usize::from(from)..to]);
                 b.put_u16_le(fields.len() as u16);
@@ -613,6 +619,9 @@ impl Wire for Headers {
             BLOCK => {
                 let head = get_bytes(d)?;
                 let n = usize::from(get_u16(d)?);
+                if n > MAX_BLOCK_FIELDS {
+                    return Err(bad(format!("{n} fields in a block, more than {MAX_BLOCK_FIELDS}")));
+                }
                 need(d, n * 8)?;
                 let span = |b: &[u8]| Span {
                     at: u16::from_le_bytes([b[0], b[1]]),
@@ -644,6 +653,9 @@ impl Wire for Headers {
 /// The forms of `Headers` on the wire.
 const PAIRS: u8 = 0;
 const BLOCK: u8 = 1;
+/// Fields in a `BLOCK` at most: checking them is linear in their count times the block's
+/// length, and a map of them must fit (`h1` takes 64 at most).
+const MAX_BLOCK_FIELDS: usize = 1024;
 
 /// Where each name and value of an encoded `HeaderMap` lies in `d`, and the encoding's
 /// length; `None` when it is cut short or longer than a `Span` reaches. (A map's fields as
@@ -1184,6 +1196,13 @@ mod tests {
         assert_eq!(h.len(), 1, "only the valid field inside the block is kept");
         assert_eq!(h.first_bytes(&http::header::HOST), Some(&b"x"[..]));
         assert!(<Headers as Wire>::get(&mut encode(block, &spans[..1], 2)).is_err(), "spans cut short");
+        // Many fields over the same bytes: a map of them is built without a panic; past
+        // MAX_BLOCK_FIELDS the frame is an error.
+        let many = vec![(0, 4, 4, 1); MAX_BLOCK_FIELDS];
+        let h = <Headers as Wire>::get(&mut encode(block, &many, MAX_BLOCK_FIELDS as u16)).unwrap();
+        assert_eq!(h.map().len(), MAX_BLOCK_FIELDS);
+        let more = vec![(0, 4, 4, 1); MAX_BLOCK_FIELDS + 1];
+        assert!(<Headers as Wire>::get(&mut encode(block, &more, MAX_BLOCK_FIELDS as u16 + 1)).is_err());
     }
 
     /// A frame read by the end it was not meant for is a protocol error, not a frame to

@@ -106,14 +106,15 @@ impl Headers {
         })
     }
 
-    /// The head's bytes and where each field lies in them, while those bytes are the truth
-    /// (a worker's link sends them as they are: one copy, not one per name and value).
+    /// The bytes the fields lie in (a head, or on a worker the part of one that holds its
+    /// fields) and where each field lies, while those bytes are the truth (a worker's link
+    /// sends them as they are: one copy, not one per name and value).
     pub fn block(&self) -> Option<(&Bytes, &FieldSpans)> {
         self.raw.as_ref().map(|r| (&r.head, &r.fields))
     }
 
-    /// Fields sent as a block that `from_block` refused (only a damaged frame has one): a
-    /// map of those whose span is inside `block` and whose name and value are valid.
+    /// Fields sent as a block that `block_is_valid` refused (only a damaged frame has one):
+    /// a map of those whose span is inside `block` and whose name and value are valid.
     pub fn from_block_lossy(block: &Bytes, fields: &FieldSpans) -> Self {
         let mut map = HeaderMap::with_capacity(fields.len().min(128));
         for &(n, v) in fields {
@@ -277,12 +278,16 @@ impl Raw {
     }
 
     fn to_map(&self) -> HeaderMap {
-        let mut map = HeaderMap::with_capacity(self.fields.len());
+        // Capped, and `try_append`: a map past its limit (tens of thousands of names) would
+        // panic; `h1` and a worker's link bring far fewer fields.
+        let mut map = HeaderMap::with_capacity(self.fields.len().min(128));
         for &(n, v) in &self.fields {
             // Every name httparse accepts is a token, and so a valid name (module
             // invariant); one that were not would be left out rather than invented.
             if let Ok(name) = HeaderName::from_bytes(&self.head[n.range()]) {
-                map.append(name, self.value(v));
+                if map.try_append(name, self.value(v)).is_err() {
+                    break;
+                }
             }
         }
         map

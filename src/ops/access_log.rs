@@ -840,8 +840,8 @@ mod tests {
         let log = Arc::new(AccessLog::start(&Target::File(fifo), Format::Common).unwrap());
         let record = Arc::new(RecordHead::new(&get_from("127.0.0.1:1")));
         let answer = Answer { status: StatusCode::OK, bytes: Some(1), duration: Duration::ZERO };
-        // More records than can ever be taken, while the pipe (64 KiB) is full after a few
-        // hundred lines: the calls must all return, and the excess be counted. The writer
+        // More records than can ever be taken, while the pipe (64 KiB) is full after about a
+        // thousand lines: the calls must all return, and the excess be counted. The writer
         // may take a whole queue (up to MAX_PENDING records, however late it wakes) and block
         // writing it while the queue fills again, so drops are certain only past two queues.
         const N: u64 = 2 * MAX_PENDING as u64 + 30_000;
