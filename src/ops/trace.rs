@@ -65,13 +65,24 @@ pub fn push_hex(out: &mut String, bytes: &[u8]) {
 /// `bytes` in lowercase hex, written to the front of `out` (at least twice their length);
 /// returns what was written.
 pub fn hex_into<'a>(out: &'a mut [u8], bytes: &[u8]) -> &'a [u8] {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for (pair, b) in out.chunks_exact_mut(2).zip(bytes) {
-        pair[0] = DIGITS[usize::from(b >> 4)];
-        pair[1] = DIGITS[usize::from(b & 15)];
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
     }
     &out[..bytes.len() * 2]
 }
+
+/// The two lowercase hex digits of every byte: one load a byte, not two shifts and two
+/// loads (the access log writes 24 bytes of ids in hex on every line).
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut t = [[0u8; 2]; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = [DIGITS[b >> 4], DIGITS[b & 15]];
+        b += 1;
+    }
+    t
+};
 
 /// `(trace id, parent span, flags)` from a `traceparent` value, `None` unless valid:
 /// version `00` in 55 characters (or a later one, 00's fields then `-` and more), lowercase
@@ -256,6 +267,13 @@ mod tests {
             h.append(http::HeaderName::from_bytes(k.as_bytes()).unwrap(), v.parse().unwrap());
         }
         h.into()
+    }
+
+    #[test]
+    fn every_byte_is_two_lowercase_hex_digits() {
+        let all: Vec<u8> = (0..=255).collect();
+        let expected: String = all.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(&all), expected);
     }
 
     const VALID: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
