@@ -134,6 +134,15 @@ impl RecordHead {
     fn bytes(&self) -> &[u8] {
         self.inline.get(..self.len).unwrap_or(&self.long)
     }
+
+    /// Frees the buffer of a head that did not fit inline, past a few KiB (a record head
+    /// kept for reuse must not hold on to one client's 60 KiB user agent).
+    pub fn forget_long(&mut self) {
+        if self.long.capacity() > 4096 {
+            self.long = Vec::new();
+            self.len = 0;
+        }
+    }
 }
 
 /// Records waiting for the writer at most; past it they are dropped (counted).

@@ -17,7 +17,7 @@ static X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request
 /// The longest `X-Request-Id` taken from a client.
 pub const MAX_REQUEST_ID: usize = 128;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Trace {
     pub trace_id: [u8; 16],
     /// This server's span for the request.
