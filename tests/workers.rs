@@ -103,6 +103,62 @@ fn first_visit_gets_a_cookie_and_then_sticks_over_h1_and_h2() {
     assert!(head.to_ascii_lowercase().contains("set-cookie: via_worker="), "{head}");
 }
 
+/// A request's fields reach the worker as the client sent them: over HTTP/1.1 they cross
+/// the link as the head's bytes and spans, over HTTP/2 as pairs. Repeated names in any
+/// case, an empty value, a tab and obs-text bytes inside values; the map PHP builds has
+/// them all.
+#[test]
+fn a_request_s_fields_reach_the_worker_as_they_came() {
+    use std::io::{Read, Write};
+    let srv = PhpServer::start(APP, r#"{"workers": 2}"#);
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let check = |v: &Value, proto: &str| {
+        assert_eq!(v["x-a"], serde_json::json!([hex(b"1"), hex(b"2")]), "{proto}: {v}");
+        assert_eq!(v["x-empty"], "", "{proto}: {v}");
+        assert_eq!(v["x-tab"], hex(b"a\tb"), "{proto}: {v}");
+        assert_eq!(v["x-obs"], hex(b"caf\xe9"), "{proto}: {v}");
+        assert_eq!(v["all"]["x-a"], hex(b"1, 2"), "{proto}: {v}");
+        assert_eq!(v["all"]["x-empty"], "", "{proto}: {v}");
+    };
+    for _ in 0..2 {
+        // Raw bytes: curl would not send obs-text as it is.
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(
+            b"GET /fields HTTP/1.1\r\nHost: x\r\nX-A: 1\r\nX-Empty:\r\nx-a: 2\r\nX-Tab: a\tb\r\n\
+              X-Obs: caf\xe9\r\nConnection: close\r\n\r\n",
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).unwrap();
+        let out = String::from_utf8(out).unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+        let body = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        check(&serde_json::from_str(body).unwrap(), "HTTP/1.1");
+    }
+    let (status, _, body) = request(
+        &srv.url("/fields"),
+        &[
+            "--http2-prior-knowledge",
+            "-H",
+            "X-A: 1",
+            "-H",
+            "x-a: 2",
+            "-H",
+            "X-Empty;",
+            "-H",
+            "X-Tab: a\tb",
+            "-H",
+            "X-Obs: caf",
+        ],
+    );
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["x-a"], serde_json::json!([hex(b"1"), hex(b"2")]), "{v}");
+    assert_eq!(v["x-empty"], "", "{v}");
+    assert_eq!(v["x-tab"], hex(b"a\tb"), "{v}");
+}
+
 #[test]
 fn a_custom_cookie_name_and_identity() {
     let srv = PhpServer::start(APP, r#"{"workers": 2, "affinity_cookie": "pin"}"#);

@@ -94,6 +94,16 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, 
         case '/identity':
             $json($res, $me + ['count' => $server->workerCount(), 'master' => $server->masterPid()]);
             return;
+        case '/fields': // what the worker got of the request's fields, in hex (values are bytes)
+            $hex = fn (array $values): array => array_map('bin2hex', $values);
+            $json($res, [
+                'x-a' => $hex($req->headerValues('x-a')),
+                'x-empty' => $req->hasHeader('x-empty') ? bin2hex((string) $req->header('x-empty')) : null,
+                'x-tab' => bin2hex((string) $req->header('x-tab')),
+                'x-obs' => bin2hex((string) $req->header('x-obs')),
+                'all' => array_map('bin2hex', $req->headers()),
+            ]);
+            return;
     }
     $res->status(404)->end();
 });
