@@ -568,9 +568,9 @@ impl Wire for StatusCode {
 /// Fields come in one of two forms, after a byte that says which.
 /// - `BLOCK`: the fields as via's HTTP/1.1 parser found them: the part of the head that
 ///   holds them and the spans of each name and value in it (8 bytes a field), written with
-///   one copy. The worker takes them as they are once every span is inside the block and
-///   every field is valid; else (only a damaged frame) as a map of the fields that are. At
-///   most `MAX_BLOCK_FIELDS` (the parser takes far fewer); more is a damaged frame.
+///   one copy. The worker takes them as they are, leaving out a field whose spans are not
+///   inside the block or that is not valid (only a damaged frame has one). At most
+///   `MAX_BLOCK_FIELDS` (the parser takes far fewer); more is a damaged frame.
 /// - `PAIRS`: a count, then name and value of each header (a map's fields: hyper, HTTP/2,
 ///   a request made in PHP). Values are slices of the frame (no copy); a pair that is not
 ///   valid is skipped.
@@ -627,14 +627,15 @@ impl Wire for Headers {
                     at: u16::from_le_bytes([b[0], b[1]]),
                     len: u16::from_le_bytes([b[2], b[3]]),
                 };
-                let fields: FieldSpans =
+                let mut fields: FieldSpans =
                     d[..n * 8].chunks_exact(8).map(|f| (span(&f[..4]), span(&f[4..]))).collect();
                 d.advance(n * 8);
-                Ok(if Headers::block_is_valid(&head, &fields) {
-                    Headers::from_head(head, fields)
-                } else {
-                    Headers::from_block_lossy(&head, &fields)
-                })
+                // A field that is not valid (only a damaged frame has one) is left out; the
+                // usual block is checked in one pass that moves nothing.
+                if !fields.iter().all(|&(n, v)| Headers::is_valid_in(&head, n, v)) {
+                    fields.retain(|&mut (n, v)| Headers::is_valid_in(&head, n, v));
+                }
+                Ok(Headers::from_head(head, fields))
             }
             PAIRS => {
                 if let Some((len, fields)) = field_spans(d) {

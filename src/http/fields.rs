@@ -78,32 +78,30 @@ impl Headers {
         Self { raw: None, map: OnceCell::from(map) }
     }
 
-    /// Fields read by `h1` (`fields` are spans of `head` that `httparse` accepted), or a
-    /// block that `block_is_valid` checked: the module invariant holds.
+    /// Fields read by `h1` (`fields` are spans of `head` that `httparse` accepted), or
+    /// fields that `is_valid_in` checked: the module invariant holds.
     pub fn from_head(head: Bytes, fields: FieldSpans) -> Self {
         debug_assert!(fields.iter().all(|(n, v)| n.range().end <= head.len() && v.range().end <= head.len()));
         Self { raw: Some(Raw { head, fields }), map: OnceCell::new() }
     }
 
     /// Fields sent over a worker's link: `block` holds each name and value at its span.
-    /// `None` unless `block_is_valid` (the caller then builds a map, which skips what is
-    /// not).
+    /// `None` unless every field `is_valid_in` it (the caller then builds a map, which skips
+    /// what is not).
     pub fn from_block(block: Bytes, fields: FieldSpans) -> Option<Self> {
-        Self::block_is_valid(&block, &fields).then(|| Self::from_head(block, fields))
+        fields.iter().all(|&(n, v)| Self::is_valid_in(&block, n, v)).then(|| Self::from_head(block, fields))
     }
 
-    /// Whether every span is inside `block`, every name a token and every value a valid
+    /// Whether a field's spans are inside `block`, its name a token and its value a valid
     /// field value (the module invariant).
-    pub fn block_is_valid(block: &[u8], fields: &FieldSpans) -> bool {
-        fields.iter().all(|&(n, v)| {
-            let (Some(name), Some(value)) = (block.get(n.range()), block.get(v.range())) else {
-                return false;
-            };
-            // Folded without an early exit: the loops run branch-free (the value's vectorises).
-            !name.is_empty()
-                && name.iter().fold(true, |ok, &b| ok & TOKEN[usize::from(b)])
-                && value.iter().fold(true, |ok, &b| ok & (b == b'\t' || (b >= b' ' && b != 0x7f)))
-        })
+    pub fn is_valid_in(block: &[u8], name: Span, value: Span) -> bool {
+        let (Some(name), Some(value)) = (block.get(name.range()), block.get(value.range())) else {
+            return false;
+        };
+        // Folded without an early exit: the loops run branch-free (the value's vectorises).
+        !name.is_empty()
+            && name.iter().fold(true, |ok, &b| ok & TOKEN[usize::from(b)])
+            && value.iter().fold(true, |ok, &b| ok & (b == b'\t' || (b >= b' ' && b != 0x7f)))
     }
 
     /// The bytes the fields lie in (a head, or on a worker the part of one that holds its
@@ -111,24 +109,6 @@ impl Headers {
     /// sends them as they are: one copy, not one per name and value).
     pub fn block(&self) -> Option<(&Bytes, &FieldSpans)> {
         self.raw.as_ref().map(|r| (&r.head, &r.fields))
-    }
-
-    /// Fields sent as a block that `block_is_valid` refused (only a damaged frame has one):
-    /// a map of those whose span is inside `block` and whose name and value are valid.
-    pub fn from_block_lossy(block: &Bytes, fields: &FieldSpans) -> Self {
-        let mut map = HeaderMap::with_capacity(fields.len().min(128));
-        for &(n, v) in fields {
-            let (Some(name), Some(_)) = (block.get(n.range()), block.get(v.range())) else { continue };
-            if let (Ok(name), Ok(value)) =
-                (HeaderName::from_bytes(name), HeaderValue::from_maybe_shared(block.slice(v.range())))
-            {
-                // Past the map's limit (tens of thousands of names) `append` would panic.
-                if map.try_append(name, value).is_err() {
-                    break;
-                }
-            }
-        }
-        Self::from_map(map)
     }
 
     /// The fields as a map, built on the first call when they came as bytes.

@@ -591,7 +591,6 @@ const PLAIN: [bool; 256] = {
 /// A JSON string of `v` (invalid UTF-8 replaced, as `String::from_utf8_lossy`).
 fn json_str(out: &mut Line, v: &[u8]) {
     if let Some(plain) = plain_ascii(v) {
-        out.0.reserve(plain.len() + 2);
         out.push('"');
         out.push_bytes(plain);
         out.push('"');

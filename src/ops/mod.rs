@@ -100,8 +100,8 @@ impl OpsConfig {
 /// A request let through, with what `answered` needs; `None` when nothing is recorded.
 ///
 /// Tickets are reused: `answered` keeps the box for the thread's next request (`SPARE`), and
-/// `admit` fills it where it lies. A ticket is ~450 bytes with its record's head inline; a
-/// new box a request was built on the stack and copied in, and allocated and freed.
+/// `admit` fills it where it lies. A ticket is ~450 bytes with its record's head inline;
+/// a new box per request was allocated, filled by a copy from the stack, and freed.
 pub struct Ticket {
     /// The client's address (a trusted proxy's word, or the peer).
     pub client: SocketAddr,
