@@ -21,7 +21,6 @@ use std::sync::Arc;
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
 
 use crate::http::exchange::RequestHead;
 use crate::http::fields::{FieldSpans, Headers, Span};
@@ -864,58 +863,147 @@ pub fn async_stream(
     tokio::net::UnixStream::from_std(std_stream)
 }
 
-/// Writes every frame queued on `rx`, as many per write as are waiting. Ends when all
-/// senders are gone (after writing what was queued) or the peer stops reading.
-pub async fn write_frames<W: AsyncWrite + Unpin, F: Frame>(
-    io: W,
-    rx: mpsc::UnboundedReceiver<F>,
-) -> io::Result<()> {
-    write_frames_until(io, rx, std::future::pending(), None).await
+/// Bytes a writer keeps of its buffer between batches; a larger one (a burst) is let go.
+const KEEP_BUFFER: usize = 1 << 20;
+
+/// Frames on their way to the peer, one queue per link direction. A frame is encoded into
+/// the queue's buffer as it is sent, under the queue's lock, and the link's writer
+/// (`write_frames_until`) takes everything queued in one swap and writes it with one call.
+/// A frame is never moved into a channel slot and out again, and the writer is woken once
+/// per batch: by the send that finds the buffer empty.
+pub struct FrameSender<F> {
+    queue: Arc<Queue>,
+    frames: PhantomData<fn(F)>,
+}
+
+/// The writer's end of a `FrameSender`'s queue. Dropping it (the writer ended: its peer
+/// stopped reading, or it was closed) makes every later send fail.
+pub struct FrameQueue<F> {
+    queue: Arc<Queue>,
+    frames: PhantomData<fn(F)>,
+}
+
+struct Queue {
+    state: parking_lot::Mutex<QueueState>,
+    wake: tokio::sync::Notify,
+}
+
+#[derive(Default)]
+struct QueueState {
+    bytes: BytesMut,
+    /// `broker_bytes` of the frames in `bytes`.
+    broker: usize,
+    senders: usize,
+    /// No frame is taken any more.
+    closed: bool,
+}
+
+/// A queue for frames to the peer: its senders, and the end its writer takes.
+pub fn frame_queue<F: Frame>() -> (FrameSender<F>, FrameQueue<F>) {
+    let queue = Arc::new(Queue {
+        state: parking_lot::Mutex::new(QueueState { senders: 1, ..QueueState::default() }),
+        wake: tokio::sync::Notify::new(),
+    });
+    (
+        FrameSender { queue: Arc::clone(&queue), frames: PhantomData },
+        FrameQueue { queue, frames: PhantomData },
+    )
+}
+
+impl<F: Frame> FrameSender<F> {
+    /// Queues `f` for the writer; false once the writer no longer takes frames.
+    pub fn send(&self, f: F) -> bool {
+        let mut s = self.queue.state.lock();
+        if s.closed {
+            return false;
+        }
+        let first = s.bytes.is_empty();
+        f.encode(&mut s.bytes);
+        s.broker += f.broker_bytes();
+        drop(s);
+        if first {
+            // A permit if the writer is not waiting yet: it finds the bytes when it looks.
+            self.queue.wake.notify_one();
+        }
+        true
+    }
+}
+
+impl<F> Clone for FrameSender<F> {
+    fn clone(&self) -> Self {
+        self.queue.state.lock().senders += 1;
+        Self { queue: Arc::clone(&self.queue), frames: PhantomData }
+    }
+}
+
+impl<F> Drop for FrameSender<F> {
+    /// The last sender gone lets the writer finish (after writing what is queued).
+    fn drop(&mut self) {
+        let mut s = self.queue.state.lock();
+        s.senders -= 1;
+        if s.senders == 0 {
+            drop(s);
+            self.queue.wake.notify_one();
+        }
+    }
+}
+
+impl<F> Drop for FrameQueue<F> {
+    fn drop(&mut self) {
+        let mut s = self.queue.state.lock();
+        s.closed = true;
+        s.bytes = BytesMut::new();
+    }
+}
+
+/// Writes every frame sent on `queue`'s senders, all that wait in one write. Ends when
+/// every sender is gone (after writing what was queued) or the peer stops reading.
+pub async fn write_frames<W: AsyncWrite + Unpin, F: Frame>(io: W, queue: FrameQueue<F>) -> io::Result<()> {
+    write_frames_until(io, queue, std::future::pending(), None).await
 }
 
 /// `write_frames` that also ends when `close` resolves: what was queued by then is written
-/// first, so a process that exits right after loses no frame it sent. With `backlog`, the
-/// `broker_bytes` of every frame are taken off it once the frame is written.
+/// first and later sends fail, so a process that exits right after loses no frame it sent.
+/// With `backlog`, the `broker_bytes` of every frame are taken off it once the frame is
+/// written.
 pub async fn write_frames_until<W: AsyncWrite + Unpin, F: Frame>(
     mut io: W,
-    mut rx: mpsc::UnboundedReceiver<F>,
+    queue: FrameQueue<F>,
     close: impl std::future::Future<Output = ()>,
     backlog: Option<Arc<AtomicUsize>>,
 ) -> io::Result<()> {
-    let mut buf = BytesMut::with_capacity(64 * 1024);
+    let q = &queue.queue;
+    let mut batch = BytesMut::with_capacity(64 * 1024);
     let mut close = std::pin::pin!(close);
     let mut closing = false;
     loop {
-        let first = if closing {
-            // Closed: `recv` yields what is buffered, then `None`.
-            rx.recv().await
-        } else {
-            tokio::select! {
-                biased;
-                f = rx.recv() => f,
-                () = &mut close => {
-                    closing = true;
-                    rx.close();
-                    continue;
-                }
-            }
+        let (broker, last) = {
+            let mut s = q.state.lock();
+            // Closed under the same lock as the swap: nothing can follow this batch.
+            s.closed |= closing;
+            std::mem::swap(&mut s.bytes, &mut batch);
+            (std::mem::take(&mut s.broker), s.closed || s.senders == 0)
         };
-        let Some(first) = first else { break };
-        first.encode(&mut buf);
-        let mut broker = first.broker_bytes();
-        while buf.len() < 1 << 20 {
-            match rx.try_recv() {
-                Ok(f) => {
-                    f.encode(&mut buf);
-                    broker += f.broker_bytes();
-                }
-                Err(_) => break,
+        if !batch.is_empty() {
+            io.write_all(&batch).await?;
+            batch.clear();
+            if batch.capacity() > KEEP_BUFFER {
+                batch = BytesMut::with_capacity(64 * 1024);
+            }
+            if let (Some(b), true) = (&backlog, broker > 0) {
+                b.fetch_sub(broker, Ordering::AcqRel);
+            }
+            if !last {
+                continue;
             }
         }
-        io.write_all(&buf).await?;
-        buf.clear();
-        if let (Some(b), true) = (&backlog, broker > 0) {
-            b.fetch_sub(broker, Ordering::AcqRel);
+        if last {
+            break;
+        }
+        tokio::select! {
+            biased;
+            () = q.wake.notified() => {}
+            () = &mut close => closing = true,
         }
     }
     io.shutdown().await
@@ -1224,10 +1312,10 @@ mod tests {
         frames: Vec<F>,
     ) {
         let (a, b_end) = tokio::net::UnixStream::pair().unwrap();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = frame_queue();
         let writer = tokio::spawn(write_frames(a, rx));
         for f in frames.clone() {
-            tx.send(f).unwrap();
+            assert!(tx.send(f));
         }
         drop(tx);
         let mut r = FrameReader::<_, F>::new(b_end);
@@ -1236,6 +1324,48 @@ mod tests {
         }
         assert_eq!(r.next().await.unwrap(), None);
         writer.await.unwrap().unwrap();
+    }
+
+    /// Frames sent while the writer writes go in its next batch; the backlog counts every
+    /// broker message's bytes off once written; a writer whose peer left refuses sends.
+    #[tokio::test]
+    async fn the_writer_takes_what_was_sent_meanwhile_and_counts_the_backlog_down() {
+        let (a, b_end) = tokio::net::UnixStream::pair().unwrap();
+        let (tx, rx) = frame_queue::<ToWorker>();
+        let backlog = Arc::new(AtomicUsize::new(0));
+        let writer = tokio::spawn(write_frames_until(a, rx, std::future::pending(), Some(Arc::clone(&backlog))));
+        let message = |n: u64| ToWorker::from(ToApp::BrokerMessage {
+            bus: 1,
+            origin: 0,
+            topic: b("topic"),
+            payload: Bytes::from(vec![b'x'; 1000 + n as usize]),
+        });
+        let mut r = FrameReader::<_, ToWorker>::new(b_end);
+        for round in 0..3u64 {
+            // Sent in bursts, so some land while the last batch is being written.
+            for n in 0..200 {
+                let f = message(round * 200 + n);
+                backlog.fetch_add(f.broker_bytes(), Ordering::AcqRel);
+                assert!(tx.send(f));
+            }
+            for n in 0..200 {
+                assert_eq!(r.next().await.unwrap(), Some(message(round * 200 + n)));
+            }
+        }
+        // Read to the end: every batch was written, so the backlog is down to nothing.
+        drop(tx);
+        assert_eq!(r.next().await.unwrap(), None);
+        writer.await.unwrap().unwrap();
+        assert_eq!(backlog.load(Ordering::Acquire), 0);
+
+        // A peer that is gone: the write fails, the writer ends, and sends say so.
+        let (a, b_end) = tokio::net::UnixStream::pair().unwrap();
+        drop(b_end);
+        let (tx, rx) = frame_queue::<ToWorker>();
+        let writer = tokio::spawn(write_frames(a, rx));
+        assert!(tx.send(message(0)));
+        assert!(writer.await.unwrap().is_err(), "writing to a closed peer fails");
+        assert!(!tx.send(message(1)), "a writer that ended takes no frame");
     }
 
     #[tokio::test]
@@ -1281,10 +1411,10 @@ mod tests {
     #[tokio::test]
     async fn closing_the_writer_writes_what_was_queued_first() {
         let (a, b_end) = tokio::net::UnixStream::pair().unwrap();
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = frame_queue();
         let (close_tx, close) = tokio::sync::oneshot::channel::<()>();
         for f in to_worker() {
-            tx.send(f).unwrap();
+            assert!(tx.send(f));
         }
         close_tx.send(()).unwrap();
         // A sender still alive (as in a worker about to exit) must not keep it open.
@@ -1302,6 +1432,6 @@ mod tests {
         }
         assert_eq!(r.next().await.unwrap(), None);
         writer.await.unwrap().unwrap();
-        assert!(tx.send(ToApp::Shutdown { server_stop: false }.into()).is_err(), "closed for senders");
+        assert!(!tx.send(ToApp::Shutdown { server_stop: false }.into()), "closed for senders");
     }
 }

@@ -27,7 +27,7 @@ use http::{HeaderMap, StatusCode};
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 
 use crate::http::exchange::{ReplySink, RequestBody, ResponseBodySource, ResponseStart, UploadedFile};
 use crate::http::server::IoRuntime;
@@ -55,7 +55,7 @@ struct StreamCtl {
 /// channel per request; only a stream gets a task (to forward its chunks).
 struct Shared {
     dispatcher: Arc<dyn Dispatcher>,
-    out: mpsc::UnboundedSender<ToMaster>,
+    out: ipc::FrameSender<ToMaster>,
     /// False once the master is gone.
     open: AtomicBool,
     rt: tokio::runtime::Handle,
@@ -118,7 +118,7 @@ impl Link {
         let runtime = IoRuntime::start(0, Arc::clone(&stats))?;
         let rt = runtime.handle();
         let (read, write) = ipc::async_stream(fd, &rt)?.into_split();
-        let (out, out_rx) = mpsc::unbounded_channel();
+        let (out, out_rx) = ipc::frame_queue();
         let close_writer = Trigger::new();
         let writer = rt.spawn(write_until(write, out_rx, close_writer.subscribe()));
         rt.spawn(report_stats(Arc::clone(&stats), out.clone()));
@@ -174,7 +174,7 @@ impl Link {
     }
 
     pub fn send(&self, f: ToMaster) -> bool {
-        self.shared.out.send(f).is_ok()
+        self.shared.out.send(f)
     }
 
     pub fn next_seq(&self) -> u64 {
@@ -234,11 +234,11 @@ async fn read_frames(
 }
 
 /// Sends the worker's counters every second, until the link no longer writes.
-async fn report_stats(stats: Arc<Stats>, out: mpsc::UnboundedSender<ToMaster>) {
+async fn report_stats(stats: Arc<Stats>, out: ipc::FrameSender<ToMaster>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
-        if out.send(stats_frame(&stats)).is_err() {
+        if !out.send(stats_frame(&stats)) {
             return;
         }
     }
@@ -247,7 +247,7 @@ async fn report_stats(stats: Arc<Stats>, out: mpsc::UnboundedSender<ToMaster>) {
 /// The link's writer task: what the worker sends, until `close` (then what was queued).
 async fn write_until(
     write: tokio::net::unix::OwnedWriteHalf,
-    out: mpsc::UnboundedReceiver<ToMaster>,
+    out: ipc::FrameQueue<ToMaster>,
     mut close: Shutdown,
 ) {
     let _ = ipc::write_frames_until(write, out, close.recv(), None).await;
@@ -349,7 +349,7 @@ impl ReplySink for Shared {
         let head = WireHead { status: start.status, reason: start.reason, headers: start.headers };
         match start.body {
             ResponseBodySource::Full(body) => {
-                let sent = self.out.send(ToMaster::Response { req, head, body }).is_ok();
+                let sent = self.out.send(ToMaster::Response { req, head, body });
                 self.finished();
                 sent && self.is_open()
             }
@@ -418,7 +418,7 @@ async fn forward_stream(
     stream: &Arc<StreamShared>,
     mut cancel: oneshot::Receiver<()>,
     mut paused: watch::Receiver<bool>,
-    out: &mpsc::UnboundedSender<ToMaster>,
+    out: &ipc::FrameSender<ToMaster>,
 ) {
     let mut body = stream.body();
     loop {

@@ -24,7 +24,6 @@ use http::StatusCode;
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use tokio::net::unix::OwnedReadHalf;
-use tokio::sync::mpsc;
 
 use super::Master;
 use super::SupEvent;
@@ -56,7 +55,7 @@ pub(super) struct Conn {
     pub(super) index: u32,
     pub(super) generation: u64,
     pub(super) pid: i32,
-    out: mpsc::UnboundedSender<ToWorker>,
+    out: ipc::FrameSender<ToWorker>,
     state: Mutex<ConnState>,
     /// Bytes of broker messages queued for this worker and not yet written to its link.
     broker_backlog: Arc<AtomicUsize>,
@@ -362,7 +361,7 @@ pub(super) fn connect(
     first_start: bool,
 ) -> std::io::Result<()> {
     let (read, write) = ipc::async_stream(link, rt)?.into_split();
-    let (out, out_rx) = mpsc::unbounded_channel();
+    let (out, out_rx) = ipc::frame_queue();
     let conn = Arc::new(Conn {
         index,
         generation,
