@@ -417,6 +417,7 @@ fn write_lines(
     give_way();
     let mut taken = Vec::new();
     let mut line = Line::default();
+    let mut recent = Recent::default();
     loop {
         let (records, stop) = {
             let mut p = shared.pending.lock();
@@ -431,7 +432,7 @@ fn write_lines(
             let mut rest = &taken[..];
             let mut lines = 0u64;
             while let Some((e, since, next)) = Packed::take(rest) {
-                format_into(&mut line, format, &e, base_time + since);
+                format_into(&mut line, &mut recent, format, &e, base_time + since);
                 lines += 1;
                 rest = next;
             }
@@ -487,6 +488,12 @@ impl Line {
         self.0.extend_from_slice(b);
     }
 
+    /// Bytes of a length known when compiling: copied in line, not by a call to `memcpy`.
+    #[inline(always)]
+    fn push_array<const N: usize>(&mut self, b: &[u8; N]) {
+        self.0.extend_from_slice(b);
+    }
+
     fn push(&mut self, c: char) {
         if c.is_ascii() {
             self.0.push(c as u8);
@@ -503,13 +510,13 @@ impl std::fmt::Write for Line {
     }
 }
 
-fn version_str(v: Version) -> &'static str {
+fn version_text(v: Version) -> &'static [u8; 8] {
     match v {
-        Version::HTTP_09 => "HTTP/0.9",
-        Version::HTTP_10 => "HTTP/1.0",
-        Version::HTTP_2 => "HTTP/2.0",
-        Version::HTTP_3 => "HTTP/3.0",
-        _ => "HTTP/1.1",
+        Version::HTTP_09 => b"HTTP/0.9",
+        Version::HTTP_10 => b"HTTP/1.0",
+        Version::HTTP_2 => b"HTTP/2.0",
+        Version::HTTP_3 => b"HTTP/3.0",
+        _ => b"HTTP/1.1",
     }
 }
 
@@ -532,27 +539,11 @@ fn quoted(out: &mut Line, v: &[u8]) {
 /// `n` (below 1000) as exactly three digits: a fraction's thousandths.
 fn push_3_digits(out: &mut Line, n: u64) {
     let digit = |d: u64| b'0' + (d % 10) as u8;
-    out.push_bytes(&[digit(n / 100), digit(n / 10), digit(n)]);
+    out.push_array(&[digit(n / 100), digit(n / 10), digit(n)]);
 }
 
 fn push_u64(out: &mut Line, n: u64) {
     out.push_str(crate::http::answer::itoa_buf(n).as_str());
-}
-
-/// The client's address as text. The text of the last one is kept: a busy server's lines
-/// mostly come from few addresses (a proxy, a load balancer, a client's connections).
-fn push_ip(out: &mut Line, ip: std::net::IpAddr) {
-    thread_local! {
-        static LAST: std::cell::RefCell<(Option<std::net::IpAddr>, Line)> = const { std::cell::RefCell::new((None, Line(Vec::new()))) };
-    }
-    LAST.with_borrow_mut(|(last, text)| {
-        if *last != Some(ip) {
-            text.0.clear();
-            format_ip(text, ip);
-            *last = Some(ip);
-        }
-        out.push_bytes(&text.0);
-    })
 }
 
 /// IPv4 without the formatting machinery (the common case).
@@ -573,8 +564,34 @@ fn format_ip(out: &mut Line, ip: std::net::IpAddr) {
 }
 
 /// Printable ASCII without `"` and `\`: the bytes can go into a quoted field as they are.
+/// Eight bytes at a time (a browser's `User-Agent` is 100 bytes and more).
 fn plain_ascii(v: &[u8]) -> Option<&[u8]> {
-    v.iter().all(|&b| PLAIN[usize::from(b)]).then_some(v)
+    let mut words = v.chunks_exact(8);
+    let plain = words.all(|w| plain_word(u64::from_le_bytes(w.try_into().expect("8 bytes"))))
+        && words.remainder().iter().all(|&b| PLAIN[usize::from(b)]);
+    plain.then_some(v)
+}
+
+/// Whether none of the eight bytes of `x` is below 0x20, 0x7f or above, `"` or `\`.
+fn plain_word(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte below n (n <= 0x80) leaves its high bit set in (x - n) & !x; a zero byte of
+    // x ^ c is a byte equal to c. Each test is exact as to whether any byte matches.
+    let below = |n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let equal = |c: u64| below_zero(x ^ (ONES * c));
+    // 0x7f and above: adding 1 sets the high bit (a carry out of 0xff only follows a byte
+    // that has it already).
+    let high = (x.wrapping_add(ONES) | x) & HIGH;
+    (below(0x20) | high | equal(u64::from(b'"')) | equal(u64::from(b'\\'))) == 0
+}
+
+/// The high bit of every zero byte of `y` (and maybe of bytes after one): nonzero exactly
+/// when a byte of `y` is zero.
+fn below_zero(y: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    y.wrapping_sub(ONES) & !y & HIGH
 }
 
 /// The bytes `plain_ascii` lets through: one load per byte, not three comparisons.
@@ -610,47 +627,84 @@ fn json_str(out: &mut Line, v: &[u8]) {
     out.push('"');
 }
 
-/// Appends the time: `10/Oct/2000:13:55:36 +0000` (`clf`), or RFC 3339 with milliseconds.
-fn push_time(out: &mut Line, now: SystemTime, clf: bool) {
-    thread_local! {
-        /// The second last formatted on this thread, and its two forms without the
-        /// milliseconds: most lines of a busy server share their second.
-        static LAST: std::cell::RefCell<(u64, String, String)> = const { std::cell::RefCell::new((u64::MAX, String::new(), String::new())) };
-    }
-    let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    LAST.with_borrow_mut(|(sec, clf_form, iso_form)| {
-        if *sec != d.as_secs() {
-            (*clf_form, *iso_form) = format_second(d.as_secs());
-            *sec = d.as_secs();
-        }
-        if clf {
-            out.push_str(clf_form);
-        } else {
-            out.push_str(iso_form);
-            out.push('.');
-            push_3_digits(out, u64::from(d.subsec_millis()));
-            out.push('Z');
-        }
-    })
+/// `10/Oct/2000:13:55:36 +0000`: a common or combined line's time.
+const CLF_LEN: usize = 26;
+/// `2000-10-10T13:55:36`: a JSON line's time, before its milliseconds.
+const ISO_LEN: usize = 19;
+
+/// What the writer keeps from line to line: the text of the last second and of the last
+/// client's address. A busy server's lines mostly share their second, and come from few
+/// addresses (a proxy, a load balancer, a client's connections).
+#[derive(Default)]
+pub struct Recent {
+    second: Option<u64>,
+    clf: [u8; CLF_LEN],
+    iso: [u8; ISO_LEN],
+    ip: Option<std::net::IpAddr>,
+    ip_text: Line,
 }
 
-fn format_second(secs: u64) -> (String, String) {
-    const MONTHS: [&str; 12] =
-        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+impl Recent {
+    fn push_ip(&mut self, out: &mut Line, ip: std::net::IpAddr) {
+        if self.ip != Some(ip) {
+            self.ip_text.0.clear();
+            format_ip(&mut self.ip_text, ip);
+            self.ip = Some(ip);
+        }
+        out.push_bytes(&self.ip_text.0);
+    }
+
+    /// Appends the time: `10/Oct/2000:13:55:36 +0000` (`clf`), or RFC 3339 with milliseconds.
+    fn push_time(&mut self, out: &mut Line, now: SystemTime, clf: bool) {
+        let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+        if self.second != Some(d.as_secs()) {
+            (self.clf, self.iso) = format_second(d.as_secs());
+            self.second = Some(d.as_secs());
+        }
+        if clf {
+            out.push_array(&self.clf);
+        } else {
+            out.push_array(&self.iso);
+            let ms = d.subsec_millis();
+            let digit = |n: u32| b'0' + (n % 10) as u8;
+            out.push_array(&[b'.', digit(ms / 100), digit(ms / 10), digit(ms), b'Z']);
+        }
+    }
+}
+
+/// A second's two forms. Years past 9999 keep their last four digits.
+fn format_second(secs: u64) -> ([u8; CLF_LEN], [u8; ISO_LEN]) {
+    const MONTHS: [&[u8; 3]; 12] =
+        [b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec"];
     let secs = secs as i64;
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, day) = crate::log::civil_from_days(days);
-    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    (
-        format!("{day:02}/{}/{y:04}:{hh:02}:{mm:02}:{ss:02} +0000", MONTHS[(m - 1) as usize]),
-        format!("{y:04}-{m:02}-{day:02}T{hh:02}:{mm:02}:{ss:02}"),
-    )
+    let digits = |n: i64, out: &mut [u8]| {
+        let mut n = n.rem_euclid(10i64.pow(out.len() as u32));
+        for d in out.iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    let (mut clf, mut iso) = (*b"00/Jan/0000:00:00:00 +0000", *b"0000-00-00T00:00:00");
+    let month = MONTHS[(m as usize).clamp(1, 12) - 1];
+    digits(i64::from(day), &mut clf[0..2]);
+    clf[3..6].copy_from_slice(month);
+    digits(y, &mut clf[7..11]);
+    digits(rem / 3600, &mut clf[12..14]);
+    digits(rem % 3600 / 60, &mut clf[15..17]);
+    digits(rem % 60, &mut clf[18..20]);
+    digits(y, &mut iso[0..4]);
+    digits(i64::from(m), &mut iso[5..7]);
+    digits(i64::from(day), &mut iso[8..10]);
+    iso[11..19].copy_from_slice(&clf[12..20]);
+    (clf, iso)
 }
 
 #[cfg(test)]
 pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
     let mut line = Line::default();
-    format_into(&mut line, format, e, now);
+    format_into(&mut line, &mut Recent::default(), format, e, now);
     String::from_utf8(line.0).expect("lines are UTF-8")
 }
 
@@ -667,35 +721,35 @@ pub fn format_record(head: &RecordHead, format: Format) -> String {
 }
 
 /// Appends one line (with its newline) to `s`.
-pub fn format_into(s: &mut Line, format: Format, e: &Entry<'_>, now: SystemTime) {
+pub fn format_into(s: &mut Line, recent: &mut Recent, format: Format, e: &Entry<'_>, now: SystemTime) {
     let h = &e.head;
     // In hex once per line: a line may hold the trace id twice.
     let mut trace_hex = [0u8; 32];
-    let trace_hex = hex_into(&mut trace_hex, &h.trace_id);
+    hex_into(&mut trace_hex, &h.trace_id);
     let mut span_hex = [0u8; 16];
-    let span_hex = hex_into(&mut span_hex, &h.span_id);
-    let micros = e.duration.as_micros();
+    hex_into(&mut span_hex, &h.span_id);
+    let status = e.status.as_u16();
     if format == Format::Json {
         s.push_str("{\"time\":\"");
-        push_time(s, now, false);
+        recent.push_time(s, now, false);
         s.push_str("\",\"remote_addr\":\"");
-        push_ip(s, h.client.ip());
+        recent.push_ip(s, h.client.ip());
         s.push_str("\",\"method\":");
         json_str(s, h.method);
         s.push_str(",\"uri\":");
         json_str(s, h.target);
         // Numbers through `push_u64`: the `fmt` machinery was most of the writer's own time.
         s.push_str(",\"protocol\":\"");
-        s.push_str(version_str(h.version));
+        s.push_array(version_text(h.version));
         s.push_str("\",\"status\":");
-        s.push_str(e.status.as_str());
+        push_3_digits(s, u64::from(status));
         s.push_str(",\"bytes\":");
         match e.bytes {
             Some(n) => push_u64(s, n),
             None => s.push_str("null"),
         }
         s.push_str(",\"duration_ms\":");
-        let micros = u64::try_from(micros).unwrap_or(u64::MAX);
+        let micros = u64::try_from(e.duration.as_micros()).unwrap_or(u64::MAX);
         push_u64(s, micros / 1000);
         s.push('.');
         push_3_digits(s, micros % 1000);
@@ -711,28 +765,28 @@ pub fn format_into(s: &mut Line, format: Format, e: &Entry<'_>, now: SystemTime)
             Some(id) => json_str(s, id),
             None => {
                 s.push('"');
-                s.push_bytes(trace_hex);
+                s.push_array(&trace_hex);
                 s.push('"');
             }
         }
         s.push_str(",\"trace_id\":\"");
-        s.push_bytes(trace_hex);
+        s.push_array(&trace_hex);
         s.push_str("\",\"span_id\":\"");
-        s.push_bytes(span_hex);
+        s.push_array(&span_hex);
         s.push_str("\"}\n");
         return;
     }
-    push_ip(s, h.client.ip());
+    recent.push_ip(s, h.client.ip());
     s.push_str(" - - [");
-    push_time(s, now, true);
+    recent.push_time(s, now, true);
     s.push_str("] \"");
     quoted(s, h.method);
     s.push(' ');
     quoted(s, h.target);
     s.push(' ');
-    s.push_str(version_str(h.version));
+    s.push_array(version_text(h.version));
     s.push_str("\" ");
-    s.push_str(e.status.as_str());
+    push_3_digits(s, u64::from(status));
     s.push(' ');
     match e.bytes {
         Some(n) if n > 0 => push_u64(s, n),
@@ -750,12 +804,12 @@ pub fn format_into(s: &mut Line, format: Format, e: &Entry<'_>, now: SystemTime)
         s.push_str(" \"");
         match h.request_id {
             Some(id) => quoted(s, id),
-            None => s.push_bytes(trace_hex),
+            None => s.push_array(&trace_hex),
         }
         s.push_str("\" \"00-");
-        s.push_bytes(trace_hex);
+        s.push_array(&trace_hex);
         s.push('-');
-        s.push_bytes(span_hex);
+        s.push_array(&span_hex);
         s.push_str(if h.sampled { "-01\"" } else { "-00\"" });
     }
     s.push('\n');
@@ -951,18 +1005,69 @@ mod tests {
     }
 
     #[test]
-    fn each_line_has_its_own_clients_address() {
+    fn each_line_has_its_own_clients_address_and_second() {
         let mut e = Entry {
             head: get_from("10.0.0.1:1"),
             status: StatusCode::OK,
             bytes: None,
             duration: Duration::ZERO,
         };
-        for client in ["10.0.0.1:1", "10.0.0.1:2", "[::1]:3", "10.0.0.2:4", "10.0.0.1:5"] {
+        // One writer's lines: what it keeps of the last line must not leak into the next.
+        let mut recent = Recent::default();
+        let clients = ["10.0.0.1:1", "10.0.0.1:2", "[::1]:3", "10.0.0.2:4", "10.0.0.1:5"];
+        for (i, client) in clients.into_iter().enumerate() {
             e.head.client = client.parse().unwrap();
-            let line = format_line(Format::Common, &e, UNIX_EPOCH);
+            let at = UNIX_EPOCH + Duration::from_millis(999 * i as u64);
+            let mut line = Line::default();
+            format_into(&mut line, &mut recent, Format::Common, &e, at);
+            let line = String::from_utf8(line.0).unwrap();
             let ip = e.head.client.ip().to_string();
-            assert!(line.starts_with(&format!("{ip} - - [")), "{line}");
+            let second = format_second(at.duration_since(UNIX_EPOCH).unwrap().as_secs()).0;
+            let want = format!("{ip} - - [{}] ", std::str::from_utf8(&second).unwrap());
+            assert!(line.starts_with(&want), "{line}");
+        }
+    }
+
+    /// The word test agrees with the byte table for every byte at every place, and on
+    /// words of mixed bytes.
+    #[test]
+    fn a_word_is_plain_exactly_when_each_of_its_bytes_is() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut w = *b"abcdefgh";
+                w[at] = b;
+                assert_eq!(plain_word(u64::from_le_bytes(w)), PLAIN[usize::from(b)], "{b:#x} at {at}");
+            }
+        }
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let bytes = x.to_le_bytes();
+            assert_eq!(plain_word(x), bytes.iter().all(|&b| PLAIN[usize::from(b)]), "{bytes:?}");
+        }
+        for v in [&b""[..], b"GET", b"/a/b?c=d", b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit", b"tab\there"] {
+            assert_eq!(plain_ascii(v).is_some(), v.iter().all(|&b| PLAIN[usize::from(b)]), "{v:?}");
+        }
+    }
+
+    /// A second's two forms, as `format!` would write them, across the calendar.
+    #[test]
+    fn a_second_formats_as_its_date_and_time() {
+        const MONTHS: [&str; 12] =
+            ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        for secs in [0u64, 59, 971_186_136, 951_782_400, 1_709_251_199, 4_102_444_799, 253_402_300_799]
+            .into_iter()
+            .chain((0..2000).map(|i| i * 7_919_993))
+        {
+            let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
+            let (y, m, d) = crate::log::civil_from_days(days);
+            let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
+            let (clf, iso) = format_second(secs);
+            let want_clf = format!("{d:02}/{}/{y:04}:{hh:02}:{mm:02}:{ss:02} +0000", MONTHS[(m - 1) as usize]);
+            assert_eq!(std::str::from_utf8(&clf).unwrap(), want_clf);
+            assert_eq!(std::str::from_utf8(&iso).unwrap(), format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}"));
         }
     }
 
