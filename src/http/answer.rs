@@ -173,11 +173,6 @@ impl DigitBuf {
     pub(crate) fn as_slice(&self) -> &[u8] {
         &self.bytes[self.start..]
     }
-
-    pub(crate) fn as_str(&self) -> &str {
-        // ASCII digits only: never the fallback.
-        std::str::from_utf8(self.as_slice()).unwrap_or("0")
-    }
 }
 
 thread_local! {

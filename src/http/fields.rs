@@ -164,8 +164,9 @@ impl Headers {
                 .map(move |(_, v)| &raw.head[v.range()])
         });
         // `get_all` by `&str` lower-cases the name on the stack: no allocation either.
+        // (The name is checked as text only when there is a map to look in.)
         let from_map = map
-            .zip(std::str::from_utf8(name).ok())
+            .and_then(|m| Some((m, std::str::from_utf8(name).ok()?)))
             .into_iter()
             .flat_map(|(m, name)| m.get_all(name).iter().map(HeaderValue::as_bytes));
         from_raw.chain(from_map)

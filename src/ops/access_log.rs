@@ -196,7 +196,7 @@ impl AccessLog {
         let (s, w) = (Arc::clone(&shared), Arc::clone(&written));
         let writer = std::thread::Builder::new()
             .name("via-access-log".into())
-            .spawn(move || write_lines(&s, format, out, &w, base_time))?;
+            .spawn(move || write_lines(&s, format, out, &w, since_epoch(base_time)))?;
         Ok(Self { shared, writer: Some(writer), base, dropped: Arc::new(AtomicU64::new(0)), written })
     }
 
@@ -412,7 +412,7 @@ fn write_lines(
     format: Format,
     mut out: Box<dyn Write + Send>,
     written: &AtomicU64,
-    base_time: SystemTime,
+    base_time: Duration,
 ) {
     give_way();
     let mut taken = Vec::new();
@@ -432,7 +432,7 @@ fn write_lines(
             let mut rest = &taken[..];
             let mut lines = 0u64;
             while let Some((e, since, next)) = Packed::take(rest) {
-                format_into(&mut line, &mut recent, format, &e, base_time + since);
+                format_into(&mut line, &mut recent, format, &e, base_time.saturating_add(since));
                 lines += 1;
                 rest = next;
             }
@@ -543,7 +543,8 @@ fn push_3_digits(out: &mut Line, n: u64) {
 }
 
 fn push_u64(out: &mut Line, n: u64) {
-    out.push_str(crate::http::answer::itoa_buf(n).as_str());
+    // ASCII digits: pushed as bytes, not checked as UTF-8 on the way.
+    out.push_bytes(crate::http::answer::itoa_buf(n).as_slice());
 }
 
 /// IPv4 without the formatting machinery (the common case).
@@ -655,8 +656,7 @@ impl Recent {
     }
 
     /// Appends the time: `10/Oct/2000:13:55:36 +0000` (`clf`), or RFC 3339 with milliseconds.
-    fn push_time(&mut self, out: &mut Line, now: SystemTime, clf: bool) {
-        let d = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    fn push_time(&mut self, out: &mut Line, d: Duration, clf: bool) {
         if self.second != Some(d.as_secs()) {
             (self.clf, self.iso) = format_second(d.as_secs());
             self.second = Some(d.as_secs());
@@ -704,7 +704,7 @@ fn format_second(secs: u64) -> ([u8; CLF_LEN], [u8; ISO_LEN]) {
 #[cfg(test)]
 pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
     let mut line = Line::default();
-    format_into(&mut line, &mut Recent::default(), format, e, now);
+    format_into(&mut line, &mut Recent::default(), format, e, since_epoch(now));
     String::from_utf8(line.0).expect("lines are UTF-8")
 }
 
@@ -720,8 +720,13 @@ pub fn format_record(head: &RecordHead, format: Format) -> String {
     format_line(format, &e, UNIX_EPOCH)
 }
 
-/// Appends one line (with its newline) to `s`.
-pub fn format_into(s: &mut Line, recent: &mut Recent, format: Format, e: &Entry<'_>, now: SystemTime) {
+/// The time since the epoch (none for a clock set before it).
+fn since_epoch(t: SystemTime) -> Duration {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default()
+}
+
+/// Appends one line (with its newline) to `s`; `now` is the answer's time since the epoch.
+pub fn format_into(s: &mut Line, recent: &mut Recent, format: Format, e: &Entry<'_>, now: Duration) {
     let h = &e.head;
     // In hex once per line: a line may hold the trace id twice.
     let mut trace_hex = [0u8; 32];
@@ -1019,7 +1024,7 @@ mod tests {
             e.head.client = client.parse().unwrap();
             let at = UNIX_EPOCH + Duration::from_millis(999 * i as u64);
             let mut line = Line::default();
-            format_into(&mut line, &mut recent, Format::Common, &e, at);
+            format_into(&mut line, &mut recent, Format::Common, &e, since_epoch(at));
             let line = String::from_utf8(line.0).unwrap();
             let ip = e.head.client.ip().to_string();
             let second = format_second(at.duration_since(UNIX_EPOCH).unwrap().as_secs()).0;
