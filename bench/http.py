@@ -30,10 +30,12 @@ For each: wrk -t2 -c64 for --duration seconds after a warm-up, repeated --rounds
 server runs on CPU 0 only and wrk -t1 on CPU 1. With --baseline SO every via target also
 runs on that other build of via.so (NAME@base), in the same rounds: a before/after of a
 change on a machine whose speed drifts (a second table gives the ratios round by round and
-their median).
+their median). With --against NAME every other target's rounds are paired with NAME's in
+the same way (e.g. --against via-hello: metrics and the access log on against off, or
+workers = 2 against one process).
 
 Usage: bench/http.py [--duration 10] [--rounds 3] [--pinned] [--only via-hello,ceiling]
-                     [--baseline /path/to/other/libvia.so]
+                     [--baseline /path/to/other/libvia.so] [--against via-hello]
 Needs: wrk, php8.2-cli, php8.2-fpm, nginx, a release build (cargo build --release
 --example ceiling && cargo build --release).
 """
@@ -217,6 +219,8 @@ def main():
     ap.add_argument("--pinned", action="store_true", help="server on CPU 0, wrk -t1 on CPU 1")
     ap.add_argument("--baseline", metavar="SO", help="also run every via target on this other "
                     "build of via.so (a commit to compare with), as NAME@base, alternating")
+    ap.add_argument("--against", metavar="NAME", help="pair every other target's rounds with "
+                    "this target's and print the ratios per round and their median")
     args = ap.parse_args()
     global SERVER_CPU
     SERVER_CPU = 0 if args.pinned else None
@@ -277,6 +281,7 @@ def main():
     print(f"Command: bench/http.py --duration {args.duration} --rounds {args.rounds}"
           f"{' --pinned' if args.pinned else ''}{' --only ' + args.only if args.only else ''}"
           f"{' --baseline ' + args.baseline if args.baseline else ''}"
+          f"{' --against ' + args.against if args.against else ''}"
           f"  (wrk {'-t1 on CPU 1, server on CPU 0' if args.pinned else '-t2'} -c64, medians)\n")
     print("| target | req/s | p99 ms | server CPU µs/req | req/s vs ceiling | CPU vs ceiling "
           "| via req/s vs it | via CPU vs it | via (reactor php) req/s vs it | via (reactor php) CPU vs it |")
@@ -300,17 +305,22 @@ def main():
               f"| {vs} | {vs_cpu} | {vs_php} | {vs_php_cpu} |")
 
     if args.baseline:
-        paired(results)
+        paired(results, lambda name: None if name.endswith("@base") else f"{name}@base", "base")
+    if args.against:
+        if args.against not in results:
+            sys.exit(f"--against {args.against}: not one of the targets run")
+        paired(results, lambda name: None if name == args.against else args.against, args.against)
 
 
-def paired(results):
-    """Each via target against its `@base` run of the same round: the ratios per round and
-    their median, steadier than a ratio of two medians when the machine drifts."""
-    print("\n| target | req/s now / base, per round | median | CPU now / base, per round | median |")
+def paired(results, base_of, label):
+    """Each target against its base's run of the same round (`base_of(name)`, None for
+    none): the ratios per round and their median, steadier than a ratio of two medians
+    when the machine drifts."""
+    print(f"\n| target | req/s / {label}, per round | median | CPU / {label}, per round | median |")
     print("|---|---|---:|---|---:|")
     for name, rs in results.items():
-        base = results.get(f"{name}@base")
-        if name.endswith("@base") or not base:
+        base = results.get(base_of(name) or "")
+        if not base:
             continue
         row = []
         for key in ("rps", "cpu_us"):
