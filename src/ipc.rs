@@ -1333,13 +1333,16 @@ mod tests {
         let (a, b_end) = tokio::net::UnixStream::pair().unwrap();
         let (tx, rx) = frame_queue::<ToWorker>();
         let backlog = Arc::new(AtomicUsize::new(0));
-        let writer = tokio::spawn(write_frames_until(a, rx, std::future::pending(), Some(Arc::clone(&backlog))));
-        let message = |n: u64| ToWorker::from(ToApp::BrokerMessage {
-            bus: 1,
-            origin: 0,
-            topic: b("topic"),
-            payload: Bytes::from(vec![b'x'; 1000 + n as usize]),
-        });
+        let writer =
+            tokio::spawn(write_frames_until(a, rx, std::future::pending(), Some(Arc::clone(&backlog))));
+        let message = |n: u64| {
+            ToWorker::from(ToApp::BrokerMessage {
+                bus: 1,
+                origin: 0,
+                topic: b("topic"),
+                payload: Bytes::from(vec![b'x'; 1000 + n as usize]),
+            })
+        };
         let mut r = FrameReader::<_, ToWorker>::new(b_end);
         for round in 0..3u64 {
             // Sent in bursts, so some land while the last batch is being written.

@@ -424,7 +424,11 @@ impl<'s> Conn<'s> {
         stats.requests.fetch_add(1, Ordering::Relaxed);
         if shared.ops.active() {
             let head = &req.head;
-            match shared.ops.admit(&shared, (&head.method, &head.uri, Version::HTTP_11, &head.headers), self.remote) {
+            match shared.ops.admit(
+                &shared,
+                (&head.method, &head.uri, Version::HTTP_11, &head.headers),
+                self.remote,
+            ) {
                 Gate::Answer(own) => return self.own(own, close).await.then_some(close),
                 Gate::Pass(t) => {
                     if let Some(t) = &t {

@@ -1052,7 +1052,8 @@ mod tests {
             let bytes = x.to_le_bytes();
             assert_eq!(plain_word(x), bytes.iter().all(|&b| PLAIN[usize::from(b)]), "{bytes:?}");
         }
-        for v in [&b""[..], b"GET", b"/a/b?c=d", b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit", b"tab\there"] {
+        for v in [&b""[..], b"GET", b"/a/b?c=d", b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit", b"tab\there"]
+        {
             assert_eq!(plain_ascii(v).is_some(), v.iter().all(|&b| PLAIN[usize::from(b)]), "{v:?}");
         }
     }
@@ -1070,9 +1071,13 @@ mod tests {
             let (y, m, d) = crate::log::civil_from_days(days);
             let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
             let (clf, iso) = format_second(secs);
-            let want_clf = format!("{d:02}/{}/{y:04}:{hh:02}:{mm:02}:{ss:02} +0000", MONTHS[(m - 1) as usize]);
+            let want_clf =
+                format!("{d:02}/{}/{y:04}:{hh:02}:{mm:02}:{ss:02} +0000", MONTHS[(m - 1) as usize]);
             assert_eq!(std::str::from_utf8(&clf).unwrap(), want_clf);
-            assert_eq!(std::str::from_utf8(&iso).unwrap(), format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}"));
+            assert_eq!(
+                std::str::from_utf8(&iso).unwrap(),
+                format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}")
+            );
         }
     }
 
