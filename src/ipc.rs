@@ -204,6 +204,14 @@ pub trait Frame: Sized {
         0
     }
 
+    /// A frame a queue keeps as it is, for its writer to encode when it writes it: one that
+    /// shares a large payload (a broker message fanned out to every worker holds one
+    /// `Bytes`; copied into each worker's queue at once, N workers would hold N copies), or
+    /// that counts against a backlog the writer gives back step by step.
+    fn heavy(&self) -> bool {
+        self.broker_bytes() > 0
+    }
+
     /// Appends the frame, length prefix included.
     fn encode(&self, b: &mut BytesMut) {
         let start = b.len();
@@ -250,6 +258,20 @@ impl Frame for ToWorker {
             _ => 0,
         }
     }
+
+    fn heavy(&self) -> bool {
+        match self {
+            Self::App(ToApp::BrokerMessage { .. }) => true,
+            Self::Link(ToLink::Request { request }) => match &request.body {
+                WireBody::Bytes(b) => b.len() > HEAVY,
+                WireBody::Multipart { fields, .. } => {
+                    fields.iter().map(|(_, v)| v.len()).sum::<usize>() > HEAVY
+                }
+                WireBody::Empty => false,
+            },
+            _ => false,
+        }
+    }
 }
 
 impl Frame for ToMaster {
@@ -262,7 +284,20 @@ impl Frame for ToMaster {
     fn read_fields(tag: u8, d: &mut Bytes) -> io::Result<Option<Self>> {
         ToMaster::read_fields(tag, d)
     }
+
+    fn heavy(&self) -> bool {
+        match self {
+            Self::Response { body: b, .. }
+            | Self::Chunk { data: b, .. }
+            | Self::BrokerPublish { payload: b, .. } => b.len() > HEAVY,
+            _ => false,
+        }
+    }
 }
+
+/// A frame whose payload is larger than this is `heavy`: its bytes are copied by the
+/// writer, not by the sender under the queue's lock.
+const HEAVY: usize = 64 << 10;
 
 /// A value with a wire form: `put` appends it, `get` reads it back (bounded: a length read
 /// from the peer never reserves more than a few entries ahead of the bytes).
@@ -865,34 +900,41 @@ pub fn async_stream(
 
 /// Bytes a writer keeps of its buffer between batches; a larger one (a burst) is let go.
 const KEEP_BUFFER: usize = 1 << 20;
+/// A writer encodes queued `heavy` frames into one write up to about this many bytes.
+const WRITE_STEP: usize = 1 << 20;
 
 /// Frames on their way to the peer, one queue per link direction. A frame is encoded into
 /// the queue's buffer as it is sent, under the queue's lock, and the link's writer
-/// (`write_frames_until`) takes everything queued in one swap and writes it with one call.
-/// A frame is never moved into a channel slot and out again, and the writer is woken once
-/// per batch: by the send that finds the buffer empty.
+/// (`write_frames_until`) takes what is queued in one swap and writes it with one call. A
+/// frame is never moved into a channel slot and out again, and the writer is woken once
+/// per batch: by the send that finds the queue empty. A `heavy` frame is queued as it is
+/// and encoded by the writer, in writes of about `WRITE_STEP` bytes, after which its
+/// backlog is given back.
 pub struct FrameSender<F> {
-    queue: Arc<Queue>,
-    frames: PhantomData<fn(F)>,
+    queue: Arc<Queue<F>>,
 }
 
 /// The writer's end of a `FrameSender`'s queue. Dropping it (the writer ended: its peer
 /// stopped reading, or it was closed) makes every later send fail.
 pub struct FrameQueue<F> {
-    queue: Arc<Queue>,
-    frames: PhantomData<fn(F)>,
+    queue: Arc<Queue<F>>,
 }
 
-struct Queue {
-    state: parking_lot::Mutex<QueueState>,
+struct Queue<F> {
+    state: parking_lot::Mutex<QueueState<F>>,
     wake: tokio::sync::Notify,
 }
 
-#[derive(Default)]
-struct QueueState {
-    bytes: BytesMut,
-    /// `broker_bytes` of the frames in `bytes`.
-    broker: usize,
+/// What waits, in order: runs of encoded frames and heavy frames between them.
+enum Queued<F> {
+    Encoded(BytesMut),
+    Heavy(F),
+}
+
+struct QueueState<F> {
+    items: std::collections::VecDeque<Queued<F>>,
+    /// A buffer the writer gave back, for the next run of encoded frames.
+    spare: Option<BytesMut>,
     senders: usize,
     /// No frame is taken any more.
     closed: bool,
@@ -901,13 +943,15 @@ struct QueueState {
 /// A queue for frames to the peer: its senders, and the end its writer takes.
 pub fn frame_queue<F: Frame>() -> (FrameSender<F>, FrameQueue<F>) {
     let queue = Arc::new(Queue {
-        state: parking_lot::Mutex::new(QueueState { senders: 1, ..QueueState::default() }),
+        state: parking_lot::Mutex::new(QueueState {
+            items: std::collections::VecDeque::new(),
+            spare: None,
+            senders: 1,
+            closed: false,
+        }),
         wake: tokio::sync::Notify::new(),
     });
-    (
-        FrameSender { queue: Arc::clone(&queue), frames: PhantomData },
-        FrameQueue { queue, frames: PhantomData },
-    )
+    (FrameSender { queue: Arc::clone(&queue) }, FrameQueue { queue })
 }
 
 impl<F: Frame> FrameSender<F> {
@@ -917,12 +961,22 @@ impl<F: Frame> FrameSender<F> {
         if s.closed {
             return false;
         }
-        let first = s.bytes.is_empty();
-        f.encode(&mut s.bytes);
-        s.broker += f.broker_bytes();
+        let first = s.items.is_empty();
+        if f.heavy() {
+            s.items.push_back(Queued::Heavy(f));
+        } else {
+            match s.items.back_mut() {
+                Some(Queued::Encoded(b)) => f.encode(b),
+                _ => {
+                    let mut b = s.spare.take().unwrap_or_else(|| BytesMut::with_capacity(4096));
+                    f.encode(&mut b);
+                    s.items.push_back(Queued::Encoded(b));
+                }
+            }
+        }
         drop(s);
         if first {
-            // A permit if the writer is not waiting yet: it finds the bytes when it looks.
+            // A permit if the writer is not waiting yet: it finds the frames when it looks.
             self.queue.wake.notify_one();
         }
         true
@@ -932,7 +986,7 @@ impl<F: Frame> FrameSender<F> {
 impl<F> Clone for FrameSender<F> {
     fn clone(&self) -> Self {
         self.queue.state.lock().senders += 1;
-        Self { queue: Arc::clone(&self.queue), frames: PhantomData }
+        Self { queue: Arc::clone(&self.queue) }
     }
 }
 
@@ -952,7 +1006,7 @@ impl<F> Drop for FrameQueue<F> {
     fn drop(&mut self) {
         let mut s = self.queue.state.lock();
         s.closed = true;
-        s.bytes = BytesMut::new();
+        s.items.clear();
     }
 }
 
@@ -977,25 +1031,41 @@ pub async fn write_frames_until<W: AsyncWrite + Unpin, F: Frame>(
     let mut close = std::pin::pin!(close);
     let mut closing = false;
     loop {
+        // What waits, up to the first heavy frames that fill a step: encoded runs are
+        // taken whole (their bytes were copied once already), heavy frames encoded here.
         let (broker, last) = {
             let mut s = q.state.lock();
-            // Closed under the same lock as the swap: nothing can follow this batch.
+            // Closed under the same lock as the take: nothing can follow the last batch.
             s.closed |= closing;
-            std::mem::swap(&mut s.bytes, &mut batch);
-            (std::mem::take(&mut s.broker), s.closed || s.senders == 0)
+            let mut broker = 0;
+            while batch.len() < WRITE_STEP {
+                match s.items.pop_front() {
+                    Some(Queued::Encoded(mut b)) if batch.is_empty() => {
+                        // Taken as it is; the writer's empty buffer goes to the senders.
+                        std::mem::swap(&mut batch, &mut b);
+                        s.spare = Some(b);
+                    }
+                    Some(Queued::Encoded(b)) => batch.extend_from_slice(&b),
+                    Some(Queued::Heavy(f)) => {
+                        f.encode(&mut batch);
+                        broker += f.broker_bytes();
+                    }
+                    None => break,
+                }
+            }
+            (broker, s.items.is_empty() && (s.closed || s.senders == 0))
         };
         if !batch.is_empty() {
             io.write_all(&batch).await?;
-            batch.clear();
             if batch.capacity() > KEEP_BUFFER {
                 batch = BytesMut::with_capacity(64 * 1024);
+            } else {
+                batch.clear();
             }
             if let (Some(b), true) = (&backlog, broker > 0) {
                 b.fetch_sub(broker, Ordering::AcqRel);
             }
-            if !last {
-                continue;
-            }
+            continue;
         }
         if last {
             break;
@@ -1340,19 +1410,25 @@ mod tests {
                 bus: 1,
                 origin: 0,
                 topic: b("topic"),
-                payload: Bytes::from(vec![b'x'; 1000 + n as usize]),
+                payload: Bytes::from(vec![b'x'; 1000 + (n % 100) as usize]),
             })
         };
         let mut r = FrameReader::<_, ToWorker>::new(b_end);
+        // Light frames (encoded as sent) between heavy ones (encoded by the writer, in
+        // steps of `WRITE_STEP`): one order. 1,500 messages of ~1 KiB a burst: two steps.
+        let light = |n: u64| ToWorker::from(ToLink::Pause { stream: n });
         for round in 0..3u64 {
             // Sent in bursts, so some land while the last batch is being written.
-            for n in 0..200 {
-                let f = message(round * 200 + n);
+            for n in round * 1500..(round + 1) * 1500 {
+                let f = message(n);
                 backlog.fetch_add(f.broker_bytes(), Ordering::AcqRel);
+                assert!(f.heavy() && !light(n).heavy());
                 assert!(tx.send(f));
+                assert!(tx.send(light(n)));
             }
-            for n in 0..200 {
-                assert_eq!(r.next().await.unwrap(), Some(message(round * 200 + n)));
+            for n in round * 1500..(round + 1) * 1500 {
+                assert_eq!(r.next().await.unwrap(), Some(message(n)));
+                assert_eq!(r.next().await.unwrap(), Some(light(n)));
             }
         }
         // Read to the end: every batch was written, so the backlog is down to nothing.
@@ -1369,6 +1445,32 @@ mod tests {
         assert!(tx.send(message(0)));
         assert!(writer.await.unwrap().is_err(), "writing to a closed peer fails");
         assert!(!tx.send(message(1)), "a writer that ended takes no frame");
+    }
+
+    /// Frames a queue keeps as values for its writer: broker messages (whatever their
+    /// size: they count against a backlog) and frames with a payload over `HEAVY` bytes.
+    #[test]
+    fn heavy_frames_are_the_counted_and_the_large_ones() {
+        let big = Bytes::from(vec![b'x'; HEAVY + 1]);
+        let small = Bytes::from(vec![b'x'; HEAVY]);
+        let req = |body| {
+            ToWorker::from(request(Method::POST, "/", Version::HTTP_11, ("1.2.3.4:5", "6.7.8.9:10"), body))
+        };
+        assert!(req(WireBody::Bytes(big.clone())).heavy());
+        assert!(!req(WireBody::Bytes(small.clone())).heavy());
+        assert!(!req(WireBody::Empty).heavy());
+        let message =
+            ToWorker::from(ToApp::BrokerMessage { bus: 0, origin: 0, topic: b("t"), payload: b("p") });
+        assert!(message.heavy());
+        assert!(ToMaster::Chunk { stream: 1, data: big.clone() }.heavy());
+        assert!(!ToMaster::Chunk { stream: 1, data: small.clone() }.heavy());
+        assert!(ToMaster::Response {
+            req: 1,
+            head: WireHead { status: StatusCode::OK, reason: None, headers: HeaderMap::new() },
+            body: big
+        }
+        .heavy());
+        assert!(!ToMaster::End { stream: 1 }.heavy());
     }
 
     #[tokio::test]
