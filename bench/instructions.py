@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """User-space instructions per request: via next to its peers and the ceiling, under callgrind.
 
-    bench/instructions.py [--requests N] [--only a,b] [--top K] [--so PATH]
+    bench/instructions.py [--requests N] [--only a,b] [--top K] [--so PATH] [--per-process]
 
 Wall-clock runs on a small shared VM spread by 10-15 % between rounds; the number of
 instructions a server executes for a request does not. Each target runs under
@@ -99,14 +99,19 @@ def run(command, env, post, requests, port, out_dir):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()
-    total = 0
-    for path in glob.glob(os.path.join(out, "cg.*")):
+    return sum(per_process(out)), out
+
+
+def per_process(out_dir):
+    """The instructions of each process of a run, largest first."""
+    totals = []
+    for path in glob.glob(os.path.join(out_dir, "cg.*")):
         with open(path) as f:
             for line in f:
                 if line.startswith("summary:"):
-                    total += int(line.split()[1])
+                    totals.append(int(line.split()[1]))
                     break
-    return total, out
+    return sorted(totals, reverse=True)
 
 
 def inclusive(out_dir):
@@ -129,6 +134,9 @@ def main():
     parser.add_argument("--only", help="comma-separated target names")
     parser.add_argument("--top", type=int, default=0, help="print the K costliest functions of each via target")
     parser.add_argument("--so", default=SO, help="the via.so to measure (another build, to compare)")
+    parser.add_argument("--per-process", action="store_true",
+                        help="also print each process's instructions per request (largest first: with "
+                             "workers, the master, then the workers, per request of all requests)")
     args = parser.parse_args()
     for tool in ("valgrind", "h2load", "callgrind_annotate"):
         if not shutil.which(tool):
@@ -148,6 +156,11 @@ def main():
             per_request = (b - a) / (large - small)
             rows.append((name, per_request))
             print(f"{name:16} {per_request:10,.0f} instructions per request", flush=True)
+            if args.per_process:
+                # Matched by rank: a process does about the same share of the work in both runs.
+                for i, (x, y) in enumerate(zip(per_process(a_dir), per_process(b_dir))):
+                    if (y - x) / (large - small) >= 1:
+                        print(f"    process {i + 1}: {(y - x) / (large - small):10,.0f}")
             if args.top and name.startswith("via"):
                 fa, fb = inclusive(a_dir), inclusive(b_dir)
                 diff = sorted(((fb.get(k, 0) - fa.get(k, 0)) / (large - small), k) for k in set(fa) | set(fb))
