@@ -536,10 +536,14 @@ fn quoted(out: &mut Line, v: &[u8]) {
     }
 }
 
-/// `n` (below 1000) as exactly three digits: a fraction's thousandths.
-fn push_3_digits(out: &mut Line, n: u64) {
+/// `n` (below 1000) as exactly three digits: a fraction's thousandths, a status.
+fn three_digits(n: u64) -> [u8; 3] {
     let digit = |d: u64| b'0' + (d % 10) as u8;
-    out.push_array(&[digit(n / 100), digit(n / 10), digit(n)]);
+    [digit(n / 100), digit(n / 10), digit(n)]
+}
+
+fn push_3_digits(out: &mut Line, n: u64) {
+    out.push_array(&three_digits(n));
 }
 
 fn push_u64(out: &mut Line, n: u64) {
@@ -577,22 +581,15 @@ fn plain_ascii(v: &[u8]) -> Option<&[u8]> {
 fn plain_word(x: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte below n (n <= 0x80) leaves its high bit set in (x - n) & !x; a zero byte of
-    // x ^ c is a byte equal to c. Each test is exact as to whether any byte matches.
-    let below = |n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
-    let equal = |c: u64| below_zero(x ^ (ONES * c));
+    // A byte below n (n <= 0x80) leaves its high bit set in (y - n) & !y (and maybe bytes
+    // after one); a zero byte of x ^ c is a byte equal to c. Each test is exact as to
+    // whether any byte matches.
+    let below = |y: u64, n: u64| y.wrapping_sub(ONES * n) & !y & HIGH;
+    let equal = |c: u8| below(x ^ (ONES * u64::from(c)), 1);
     // 0x7f and above: adding 1 sets the high bit (a carry out of 0xff only follows a byte
     // that has it already).
     let high = (x.wrapping_add(ONES) | x) & HIGH;
-    (below(0x20) | high | equal(u64::from(b'"')) | equal(u64::from(b'\\'))) == 0
-}
-
-/// The high bit of every zero byte of `y` (and maybe of bytes after one): nonzero exactly
-/// when a byte of `y` is zero.
-fn below_zero(y: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    y.wrapping_sub(ONES) & !y & HIGH
+    (below(x, 0x20) | high | equal(b'"') | equal(b'\\')) == 0
 }
 
 /// The bytes `plain_ascii` lets through: one load per byte, not three comparisons.
@@ -665,9 +662,8 @@ impl Recent {
             out.push_array(&self.clf);
         } else {
             out.push_array(&self.iso);
-            let ms = d.subsec_millis();
-            let digit = |n: u32| b'0' + (n % 10) as u8;
-            out.push_array(&[b'.', digit(ms / 100), digit(ms / 10), digit(ms), b'Z']);
+            let [a, b, c] = three_digits(u64::from(d.subsec_millis()));
+            out.push_array(&[b'.', a, b, c, b'Z']);
         }
     }
 }
