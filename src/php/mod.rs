@@ -25,6 +25,7 @@ mod channel;
 mod convert;
 mod errors;
 mod fiber;
+mod field_cache;
 mod global;
 mod remotes;
 mod request;

@@ -24,6 +24,7 @@ use http::StatusCode;
 
 use super::args::{Array, Bool, ByteStr, Int};
 use super::errors::{type_name, value_err, via_err};
+use super::field_cache::{self, Refused};
 use super::response_core::{
     finalize_default, NoEvents, Phase, ResponseCore, WRITE_HIGH_WATER, WRITE_LOW_WATER,
 };
@@ -80,17 +81,26 @@ impl Drop for Response {
     }
 }
 
+const HEADER_NAME: &str = "Via\\Response::header(): Argument #1 ($name)";
+const HEADER_VALUE: &str = "Via\\Response::header(): Argument #2 ($value)";
+
 fn header_name(bytes: &[u8], what: &str) -> PhpResult<HeaderName> {
-    HeaderName::from_bytes(bytes).map_err(|_| {
-        value_err(format!(
-            "{what} must be a valid header name (RFC 9110 token), \"{}\" given",
-            String::from_utf8_lossy(bytes)
-        ))
-    })
+    HeaderName::from_bytes(bytes).map_err(|_| bad_name(bytes, what))
+}
+
+fn bad_name(bytes: &[u8], what: &str) -> PhpException {
+    value_err(format!(
+        "{what} must be a valid header name (RFC 9110 token), \"{}\" given",
+        String::from_utf8_lossy(bytes)
+    ))
 }
 
 fn header_value(bytes: &[u8], what: &str) -> PhpResult<HeaderValue> {
-    HeaderValue::from_bytes(bytes).map_err(|_| value_err(format!("{what} must not contain CR, LF or NUL")))
+    HeaderValue::from_bytes(bytes).map_err(|_| bad_value(what))
+}
+
+fn bad_value(what: &str) -> PhpException {
+    value_err(format!("{what} must not contain CR, LF or NUL"))
 }
 
 fn now_unix() -> i64 {
@@ -216,10 +226,17 @@ impl Response {
     ) -> PhpResult<&'a mut ZendClassObject<Response>> {
         let replace = *replace;
         self_.unsent("header")?;
-        let name = header_name(&name, "Via\\Response::header(): Argument #1 ($name)")?;
-        let value = header_value(&value, "Via\\Response::header(): Argument #2 ($value)")?;
         {
             let mut c = self_.core.borrow_mut();
+            let field = match &c.services {
+                Some(s) => s.fields.borrow_mut().field(&name, &value),
+                None => field_cache::parse(&name, &value),
+            };
+            let (name, value) = match field {
+                Ok(f) => f,
+                Err(Refused::Name) => return Err(bad_name(&name, HEADER_NAME)),
+                Err(Refused::Value) => return Err(bad_value(HEADER_VALUE)),
+            };
             if replace {
                 c.headers.insert(name, value);
             } else {

@@ -285,5 +285,6 @@ fn services(
         topics,
         sse: config.sse.clone(),
         compression: config.compression.clone(),
+        fields: Default::default(),
     })
 }

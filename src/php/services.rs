@@ -21,6 +21,8 @@ pub struct Services {
     pub topics: TopicsRef,
     pub sse: SseConfig,
     pub compression: CompressionConfig,
+    /// Header fields the responses were given lately, parsed (`Via\\Response::header`).
+    pub fields: std::cell::RefCell<super::field_cache::FieldCache>,
 }
 
 /// Where topics live: in this process (one process), or in the master (a worker).
