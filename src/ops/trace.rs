@@ -122,8 +122,11 @@ fn random_ids() -> ([u8; 16], [u8; 8]) {
     loop {
         fastrand::fill(&mut b);
         let (trace, span) = b.split_at(16);
-        if trace.iter().any(|&x| x != 0) && span.iter().any(|&x| x != 0) {
-            return (trace.try_into().unwrap_or_default(), span.try_into().unwrap_or_default());
+        let trace: [u8; 16] = trace.try_into().unwrap_or_default();
+        let span: [u8; 8] = span.try_into().unwrap_or_default();
+        // Whole-word tests: a byte loop over the 24 bytes was ~100 instructions a request.
+        if u128::from_ne_bytes(trace) != 0 && u64::from_ne_bytes(span) != 0 {
+            return (trace, span);
         }
     }
 }
