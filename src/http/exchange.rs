@@ -8,9 +8,12 @@
 //!
 //! Invariant: nothing here holds a PHP value; every type is `Send` and crosses threads.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode, Uri, Version};
@@ -171,6 +174,8 @@ pub struct Reply {
 enum ReplyTo {
     /// A connection task waits for the answer.
     Waiting(oneshot::Sender<ResponseStart>),
+    /// A connection task waits for the answer to its request `n`, in the connection's slot.
+    Slot(Arc<ReplySlot>, u64),
     /// The answer goes straight to `ReplySink` under the request's id.
     Sink(Arc<dyn ReplySink>, u64),
 }
@@ -209,6 +214,7 @@ impl Reply {
     pub fn send(mut self, start: ResponseStart) -> bool {
         match self.to.take() {
             Some(ReplyTo::Waiting(tx)) => tx.send(start).is_ok(),
+            Some(ReplyTo::Slot(slot, n)) => slot.put(n, start),
             Some(ReplyTo::Sink(sink, id)) => sink.send(id, start),
             None => false,
         }
@@ -218,6 +224,7 @@ impl Reply {
     pub fn is_open(&self) -> bool {
         match &self.to {
             Some(ReplyTo::Waiting(tx)) => !tx.is_closed(),
+            Some(ReplyTo::Slot(slot, n)) => slot.waits_for(*n),
             Some(ReplyTo::Sink(sink, _)) => sink.is_open(),
             None => false,
         }
@@ -226,10 +233,147 @@ impl Reply {
 
 impl Drop for Reply {
     fn drop(&mut self) {
-        // A waiting task sees its channel close; a sink is told.
-        if let Some(ReplyTo::Sink(sink, id)) = self.to.take() {
-            sink.unanswered(id);
+        // A waiting task sees its channel close (or its slot's reply gone); a sink is told.
+        match self.to.take() {
+            Some(ReplyTo::Sink(sink, id)) => sink.unanswered(id),
+            Some(ReplyTo::Slot(slot, n)) => slot.unanswered(n),
+            _ => {}
         }
+    }
+}
+
+/// The way back for the requests of one HTTP/1.1 connection, one request at a time: made
+/// with the connection and reused, where a `oneshot` channel per request was an allocation
+/// (aligned, so off the allocator's fast path) and its free, ~250 instructions of a small
+/// request's. `next` gives the reply of the connection's next request; `answer` waits for
+/// it. A reply of an earlier request finds the slot moved on: it is too late, as a reply
+/// whose receiver was dropped.
+pub struct ReplySlot(parking_lot::Mutex<SlotState>);
+
+#[derive(Default)]
+struct SlotState {
+    /// The request whose answer the slot takes.
+    current: u64,
+    answer: Option<ResponseStart>,
+    /// The current request's reply was dropped unsent.
+    unanswered: bool,
+    /// The connection stopped waiting for the current request (timed out, or gone).
+    abandoned: bool,
+    waker: Option<Waker>,
+}
+
+/// The reply of a request was dropped without an answer.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unanswered;
+
+impl ReplySlot {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(parking_lot::Mutex::new(SlotState::default())))
+    }
+
+    /// The reply of the connection's next request, and its number for `answer`. (The
+    /// connection waits for one request at a time: the previous one is over.)
+    pub fn next(self: &Arc<Self>) -> (Reply, u64) {
+        let mut s = self.0.lock();
+        s.current += 1;
+        s.answer = None;
+        s.unanswered = false;
+        s.abandoned = false;
+        (Reply { to: Some(ReplyTo::Slot(Arc::clone(self), s.current)) }, s.current)
+    }
+
+    /// Waits for the answer to request `n`. Dropped before it is ready, the connection no
+    /// longer waits: a late answer is refused.
+    pub fn answer(&self, n: u64) -> SlotAnswer<'_> {
+        SlotAnswer { slot: self, n, done: false }
+    }
+
+    fn put(&self, n: u64, start: ResponseStart) -> bool {
+        let waker = {
+            let mut s = self.0.lock();
+            if s.current != n || s.abandoned || s.answer.is_some() {
+                return false;
+            }
+            s.answer = Some(start);
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+        true
+    }
+
+    fn unanswered(&self, n: u64) {
+        let waker = {
+            let mut s = self.0.lock();
+            if s.current != n {
+                return;
+            }
+            s.unanswered = true;
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+
+    fn waits_for(&self, n: u64) -> bool {
+        let s = self.0.lock();
+        s.current == n && !s.abandoned
+    }
+}
+
+/// The answer to one request of a `ReplySlot`.
+pub struct SlotAnswer<'a> {
+    slot: &'a ReplySlot,
+    n: u64,
+    done: bool,
+}
+
+impl Future for SlotAnswer<'_> {
+    type Output = Result<ResponseStart, Unanswered>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut s = self.slot.0.lock();
+        if s.current != self.n {
+            // Not reachable from a connection, which asks for its current request only.
+            drop(s);
+            self.done = true;
+            return Poll::Ready(Err(Unanswered));
+        }
+        if let Some(start) = s.answer.take() {
+            drop(s);
+            self.done = true;
+            return Poll::Ready(Ok(start));
+        }
+        if s.unanswered {
+            drop(s);
+            self.done = true;
+            return Poll::Ready(Err(Unanswered));
+        }
+        match &s.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => s.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for SlotAnswer<'_> {
+    fn drop(&mut self) {
+        if self.done {
+            return;
+        }
+        let late = {
+            let mut s = self.slot.0.lock();
+            if s.current != self.n {
+                return;
+            }
+            s.abandoned = true;
+            s.waker = None;
+            s.answer.take()
+        };
+        drop(late); // outside the lock: a stream's answer ends its stream as it drops
     }
 }
 
@@ -294,6 +438,81 @@ mod tests {
         assert!(!open.is_open());
         assert!(!open.send(ok()), "a closed sink says the answer did not get through");
         assert_eq!(*log.events.lock().unwrap(), ["send 1 200", "unanswered 2", "send 3 200"]);
+    }
+
+    /// Polls `f` once, with a waker that counts its wakes.
+    fn poll_once<F: Future + Unpin>(f: &mut F, wakes: &Arc<Wakes>) -> Poll<F::Output> {
+        let waker = Waker::from(Arc::clone(wakes));
+        Pin::new(f).poll(&mut Context::from_waker(&waker))
+    }
+
+    #[derive(Default)]
+    struct Wakes(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Wakes {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_slot_answers_each_request_of_its_connection_once() {
+        let slot = ReplySlot::new();
+        let wakes = Arc::new(Wakes::default());
+        for _ in 0..3 {
+            let (reply, n) = slot.next();
+            let mut answer = slot.answer(n);
+            assert!(poll_once(&mut answer, &wakes).is_pending());
+            assert!(reply.is_open());
+            let sent = std::thread::spawn(move || reply.send(ok())).join().unwrap();
+            assert!(sent);
+            let Poll::Ready(Ok(start)) = poll_once(&mut answer, &wakes) else { panic!("the answer") };
+            assert_eq!(start.status, StatusCode::OK);
+        }
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 3, "one wake per answer");
+    }
+
+    #[test]
+    fn a_slot_sees_a_reply_dropped_unsent() {
+        let slot = ReplySlot::new();
+        let wakes = Arc::new(Wakes::default());
+        let (reply, n) = slot.next();
+        let mut answer = slot.answer(n);
+        assert!(poll_once(&mut answer, &wakes).is_pending());
+        drop(reply);
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+        assert!(matches!(poll_once(&mut answer, &wakes), Poll::Ready(Err(Unanswered))));
+    }
+
+    #[test]
+    fn a_late_reply_is_refused_and_touches_no_later_request() {
+        let slot = ReplySlot::new();
+        let wakes = Arc::new(Wakes::default());
+        // The connection gives up on the first request (its timeout answered 504).
+        let (late, n) = slot.next();
+        drop(slot.answer(n));
+        assert!(!late.is_open());
+        // The next request is served while the first one's handler still holds its reply.
+        let (reply, m) = slot.next();
+        let mut answer = slot.answer(m);
+        assert!(!late.is_open(), "the slot moved on");
+        assert!(!late.send(ok()), "too late");
+        assert!(poll_once(&mut answer, &wakes).is_pending(), "not taken for the next request's");
+        drop(Reply { to: Some(ReplyTo::Slot(Arc::clone(&slot), n)) }); // another of the first's
+        assert!(poll_once(&mut answer, &wakes).is_pending(), "its drop is not the next one's");
+        assert!(reply.send(ok()));
+        assert!(matches!(poll_once(&mut answer, &wakes), Poll::Ready(Ok(_))));
+    }
+
+    #[test]
+    fn an_answer_sent_before_it_is_awaited_waits_in_the_slot() {
+        let slot = ReplySlot::new();
+        let wakes = Arc::new(Wakes::default());
+        let (reply, n) = slot.next();
+        assert!(reply.send(ok()));
+        let mut answer = slot.answer(n);
+        assert!(matches!(poll_once(&mut answer, &wakes), Poll::Ready(Ok(_))));
+        assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 0);
     }
 
     #[test]

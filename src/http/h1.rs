@@ -33,11 +33,10 @@ use http::header::{HeaderValue, ACCEPT_ENCODING, CONTENT_LENGTH};
 use http::{Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::sync::oneshot;
 use tokio::time::{Instant, Sleep};
 
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
-use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart};
+use super::exchange::{IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart};
 use super::fields::{Headers, Span};
 use super::framing;
 use super::service::ServerShared;
@@ -80,8 +79,8 @@ enum Parse {
 /// request's head was copied five times on its way to the box: ~400 instructions.)
 struct Parsed {
     req: Box<IncomingRequest>,
-    /// Where its answer arrives.
-    rx: oneshot::Receiver<ResponseStart>,
+    /// Its number in the connection's `ReplySlot`, where its answer arrives.
+    answer: u64,
     body_len: usize,
     /// The client asked to close after this request.
     close: bool,
@@ -133,7 +132,13 @@ fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
 /// Looks at the bytes at the start of `buf`, read on a connection between `addrs` (the
 /// client's, then the server's). With `serve` false only an event stream is taken (the
 /// connection then belongs to hyper for everything else).
-fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool, addrs: (SocketAddr, SocketAddr)) -> Parse {
+fn parse(
+    buf: &mut BytesMut,
+    shared: &ServerShared,
+    serve: bool,
+    addrs: (SocketAddr, SocketAddr),
+    slot: &Arc<ReplySlot>,
+) -> Parse {
     let limits = &shared.config.limits;
     // Left uninitialised: httparse writes the headers it finds (no 2 KiB cleared per request).
     let mut raw = [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_PARSED_HEADERS];
@@ -209,11 +214,11 @@ fn parse(buf: &mut BytesMut, shared: &ServerShared, serve: bool, addrs: (SocketA
     if event_stream {
         return Parse::EventStream(Box::new(StreamRequest::new(method, uri, headers)));
     }
-    let (reply, rx) = Reply::new();
+    let (reply, answer) = slot.next();
     let (remote, local) = addrs;
     let head = RequestHead::http11(&shared.next_request_id, (method, uri, headers), remote, local);
     let req = Box::new(IncomingRequest { head, body: RequestBody::Empty, reply });
-    Parse::Request(Parsed { req, rx, body_len: body_len as usize, close })
+    Parse::Request(Parsed { req, answer, body_len: body_len as usize, close })
 }
 
 /// A timer armed once per connection and moved only when it fires early: deadlines move
@@ -273,6 +278,8 @@ struct Conn<'s> {
     ticket: Option<Box<Ticket>>,
     /// The request being answered is a HEAD: the runtime's own answers carry no body.
     head_request: bool,
+    /// Where the answers of the connection's requests arrive.
+    slot: Arc<ReplySlot>,
 }
 
 /// Serves `io` (whose first bytes, already read, are `prefix`) until it closes or another
@@ -314,6 +321,7 @@ impl<'s> Conn<'s> {
             local,
             ticket: None,
             head_request: false,
+            slot: ReplySlot::new(),
         }
     }
 
@@ -334,7 +342,7 @@ impl<'s> Conn<'s> {
             let mut idle_since = None;
             first = false;
             let req = loop {
-                match parse(&mut self.buf, &shared, requests, (self.remote, self.local)) {
+                match parse(&mut self.buf, &shared, requests, (self.remote, self.local), &self.slot) {
                     Parse::Request(req) => break req,
                     Parse::EventStream(req) => return Next::EventStream(self.io, req),
                     Parse::Hyper => return Next::Hyper(self.io, self.buf.freeze()),
@@ -400,7 +408,7 @@ impl<'s> Conn<'s> {
         let shared = Arc::clone(self.shared);
         let stats = &shared.stats;
         let limits = &shared.config.limits;
-        let Parsed { mut req, mut rx, body_len, close } = parsed;
+        let Parsed { mut req, answer, body_len, close } = parsed;
         let is_head = req.head.method == Method::HEAD;
         self.head_request = is_head;
         if body_len > 0 {
@@ -446,6 +454,7 @@ impl<'s> Conn<'s> {
         }
         stats.in_flight.fetch_add(1, Ordering::Relaxed);
         let _in_flight = InFlight(stats);
+        let mut rx = self.slot.answer(answer);
         let answer = match limits.request_timeout {
             Some(t) => {
                 let deadline = Instant::now() + t;
@@ -620,7 +629,7 @@ mod tests {
     /// What `parse` makes of `raw`, and the bytes it leaves in the buffer.
     fn kind_with(shared: &ServerShared, raw: &[u8], serve: bool) -> (&'static str, Vec<u8>) {
         let mut buf = BytesMut::from(raw);
-        let kind = match parse(&mut buf, shared, serve, addrs()) {
+        let kind = match parse(&mut buf, shared, serve, addrs(), &ReplySlot::new()) {
             Parse::Partial => "partial",
             Parse::Hyper => "hyper",
             Parse::EventStream(_) => "stream",
@@ -667,7 +676,9 @@ mod tests {
         let mut buf = BytesMut::from(
             &b"GET /p?q=1 HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nx-a: 2\r\nConnection: close\r\n\r\n"[..],
         );
-        let Parse::Request(p) = parse(&mut buf, &sh, true, addrs()) else { panic!("a request") };
+        let Parse::Request(p) = parse(&mut buf, &sh, true, addrs(), &ReplySlot::new()) else {
+            panic!("a request")
+        };
         let head = &p.req.head;
         assert_eq!((head.method.as_str(), head.uri.to_string().as_str()), ("GET", "/p?q=1"));
         assert_eq!(head.headers.all(&http::HeaderName::from_static("x-a")).collect::<Vec<_>>(), [b"1", b"2"]);
