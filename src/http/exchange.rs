@@ -12,6 +12,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
@@ -248,7 +249,12 @@ impl Drop for Reply {
 /// request's. `next` gives the reply of the connection's next request; `answer` waits for
 /// it. A reply of an earlier request finds the slot moved on: it is too late, as a reply
 /// whose receiver was dropped.
-pub struct ReplySlot(parking_lot::Mutex<SlotState>);
+pub struct ReplySlot {
+    state: parking_lot::Mutex<SlotState>,
+    /// The request the connection waits for, 0 when none: `Reply::is_open` (asked with
+    /// every answer) reads it without the lock.
+    waiting: std::sync::atomic::AtomicU64,
+}
 
 #[derive(Default)]
 struct SlotState {
@@ -268,17 +274,18 @@ pub struct Unanswered;
 
 impl ReplySlot {
     pub fn new() -> Arc<Self> {
-        Arc::new(Self(parking_lot::Mutex::new(SlotState::default())))
+        Arc::new(Self { state: parking_lot::Mutex::new(SlotState::default()), waiting: 0.into() })
     }
 
     /// The reply of the connection's next request, and its number for `answer`. (The
     /// connection waits for one request at a time: the previous one is over.)
     pub fn next(self: &Arc<Self>) -> (Reply, u64) {
-        let mut s = self.0.lock();
+        let mut s = self.state.lock();
         s.current += 1;
         s.answer = None;
         s.unanswered = false;
         s.abandoned = false;
+        self.waiting.store(s.current, Ordering::Release);
         (Reply { to: Some(ReplyTo::Slot(Arc::clone(self), s.current)) }, s.current)
     }
 
@@ -290,7 +297,7 @@ impl ReplySlot {
 
     fn put(&self, n: u64, start: ResponseStart) -> bool {
         let waker = {
-            let mut s = self.0.lock();
+            let mut s = self.state.lock();
             if s.current != n || s.abandoned || s.answer.is_some() {
                 return false;
             }
@@ -305,7 +312,7 @@ impl ReplySlot {
 
     fn unanswered(&self, n: u64) {
         let waker = {
-            let mut s = self.0.lock();
+            let mut s = self.state.lock();
             if s.current != n {
                 return;
             }
@@ -318,8 +325,7 @@ impl ReplySlot {
     }
 
     fn waits_for(&self, n: u64) -> bool {
-        let s = self.0.lock();
-        s.current == n && !s.abandoned
+        self.waiting.load(Ordering::Acquire) == n
     }
 }
 
@@ -334,7 +340,7 @@ impl Future for SlotAnswer<'_> {
     type Output = Result<ResponseStart, Unanswered>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut s = self.slot.0.lock();
+        let mut s = self.slot.state.lock();
         if s.current != self.n {
             // Not reachable from a connection, which asks for its current request only.
             drop(s);
@@ -365,11 +371,12 @@ impl Drop for SlotAnswer<'_> {
             return;
         }
         let late = {
-            let mut s = self.slot.0.lock();
+            let mut s = self.slot.state.lock();
             if s.current != self.n {
                 return;
             }
             s.abandoned = true;
+            self.slot.waiting.store(0, Ordering::Release);
             s.waker = None;
             s.answer.take()
         };
