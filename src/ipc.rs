@@ -558,6 +558,11 @@ impl Wire for Uri {
             need(d, len as usize)?;
             Ok(d.split_to(len as usize))
         };
+        if lens[0] == 0 && lens[1] == 0 && lens[2] > 0 {
+            // Only a path and query, as every HTTP/1.1 request has: no parts to put together.
+            let pq = http::uri::PathAndQuery::from_maybe_shared(part(lens[2])?);
+            return Ok(pq.map_or_else(|_| Uri::from_static("/"), Uri::from));
+        }
         let (scheme, authority, path) = (part(lens[0])?, part(lens[1])?, part(lens[2])?);
         let mut parts = http::uri::Parts::default();
         if !scheme.is_empty() {
