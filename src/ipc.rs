@@ -558,21 +558,20 @@ impl Wire for Uri {
             need(d, len as usize)?;
             Ok(d.split_to(len as usize))
         };
-        if lens[0] == 0 && lens[1] == 0 && lens[2] > 0 {
-            // Only a path and query, as every HTTP/1.1 request has: no parts to put together.
-            let pq = http::uri::PathAndQuery::from_maybe_shared(part(lens[2])?);
-            return Ok(pq.map_or_else(|_| Uri::from_static("/"), Uri::from));
-        }
         let (scheme, authority, path) = (part(lens[0])?, part(lens[1])?, part(lens[2])?);
+        let path_and_query =
+            if path.is_empty() { None } else { http::uri::PathAndQuery::from_maybe_shared(path).ok() };
         let mut parts = http::uri::Parts::default();
+        parts.path_and_query = match path_and_query {
+            // Only a path and query, as every HTTP/1.1 request has: no parts to put together.
+            Some(pq) if scheme.is_empty() && authority.is_empty() => return Ok(Uri::from(pq)),
+            pq => pq,
+        };
         if !scheme.is_empty() {
             parts.scheme = http::uri::Scheme::try_from(&scheme[..]).ok();
         }
         if !authority.is_empty() {
             parts.authority = http::uri::Authority::from_maybe_shared(authority).ok();
-        }
-        if !path.is_empty() {
-            parts.path_and_query = http::uri::PathAndQuery::from_maybe_shared(path).ok();
         }
         Ok(Uri::from_parts(parts).unwrap_or_else(|_| Uri::from_static("/")))
     }
@@ -928,6 +927,8 @@ pub struct FrameQueue<F> {
 struct Queue<F> {
     state: parking_lot::Mutex<QueueState<F>>,
     wake: tokio::sync::Notify,
+    /// A `send_deferred` queued frames and the writer was not woken for them yet.
+    deferred: std::sync::atomic::AtomicBool,
 }
 
 /// What waits, in order: runs of encoded frames and heavy frames between them.
@@ -955,6 +956,7 @@ pub fn frame_queue<F: Frame>() -> (FrameSender<F>, FrameQueue<F>) {
             closed: false,
         }),
         wake: tokio::sync::Notify::new(),
+        deferred: std::sync::atomic::AtomicBool::new(false),
     });
     (FrameSender { queue: Arc::clone(&queue) }, FrameQueue { queue })
 }
@@ -962,9 +964,37 @@ pub fn frame_queue<F: Frame>() -> (FrameSender<F>, FrameQueue<F>) {
 impl<F: Frame> FrameSender<F> {
     /// Queues `f` for the writer; false once the writer no longer takes frames.
     pub fn send(&self, f: F) -> bool {
+        let first = self.enqueue(f);
+        if first == Some(true) {
+            // A permit if the writer is not waiting yet: it finds the frames when it looks.
+            self.queue.wake.notify_one();
+        }
+        first.is_some()
+    }
+
+    /// Queues `f` like `send`, but leaves waking the writer to `wake_deferred`: a thread
+    /// outside the writer's runtime (a worker's PHP thread running handlers) would wake it
+    /// with a system call, where the same wake from inside the runtime is a local one.
+    pub fn send_deferred(&self, f: F) -> bool {
+        let first = self.enqueue(f);
+        if first == Some(true) {
+            self.queue.deferred.store(true, std::sync::atomic::Ordering::Release);
+        }
+        first.is_some()
+    }
+
+    /// Wakes the writer for what `send_deferred` queued since the last wake.
+    pub fn wake_deferred(&self) {
+        if self.queue.deferred.swap(false, std::sync::atomic::Ordering::AcqRel) {
+            self.queue.wake.notify_one();
+        }
+    }
+
+    /// Queues `f`: `Some(true)` when the queue was empty, `None` when closed.
+    fn enqueue(&self, f: F) -> Option<bool> {
         let mut s = self.queue.state.lock();
         if s.closed {
-            return false;
+            return None;
         }
         let first = s.items.is_empty();
         if f.heavy() {
@@ -979,12 +1009,7 @@ impl<F: Frame> FrameSender<F> {
                 }
             }
         }
-        drop(s);
-        if first {
-            // A permit if the writer is not waiting yet: it finds the frames when it looks.
-            self.queue.wake.notify_one();
-        }
-        true
+        Some(first)
     }
 }
 
@@ -1450,6 +1475,37 @@ mod tests {
         assert!(tx.send(message(0)));
         assert!(writer.await.unwrap().is_err(), "writing to a closed peer fails");
         assert!(!tx.send(message(1)), "a writer that ended takes no frame");
+    }
+
+    /// Frames sent deferred wait in the queue until `wake_deferred`, which takes them all
+    /// in one batch; a plain send still wakes the writer at once.
+    #[tokio::test]
+    async fn deferred_frames_wait_for_their_wake() {
+        let (a, b_end) = tokio::net::UnixStream::pair().unwrap();
+        let (tx, rx) = frame_queue::<ToWorker>();
+        let queue = Arc::clone(&rx.queue);
+        let writer = tokio::spawn(write_frames(a, rx));
+        let light = |n: u64| ToWorker::from(ToLink::Pause { stream: n });
+        let let_the_writer_run = || async {
+            for _ in 0..20 {
+                tokio::task::yield_now().await;
+            }
+        };
+        let_the_writer_run().await;
+        assert!(tx.send_deferred(light(1)));
+        assert!(tx.send_deferred(light(2)));
+        let_the_writer_run().await;
+        assert_eq!(queue.state.lock().items.len(), 1, "one run of both, not taken before the wake");
+        tx.wake_deferred();
+        let mut r = FrameReader::<_, ToWorker>::new(b_end);
+        assert_eq!(r.next().await.unwrap(), Some(light(1)));
+        assert_eq!(r.next().await.unwrap(), Some(light(2)));
+        tx.wake_deferred(); // nothing deferred: nothing to do
+        assert!(tx.send(light(3)));
+        assert_eq!(r.next().await.unwrap(), Some(light(3)));
+        drop(tx);
+        assert_eq!(r.next().await.unwrap(), None);
+        writer.await.unwrap().unwrap();
     }
 
     /// Frames a queue keeps as values for its writer: broker messages (whatever their

@@ -5,7 +5,8 @@
 //! Owns: who drives the runtime, handing it over between the owner and the standby, and
 //! when the owner's pending hand-overs (`Watch::set_overdue`) are made by the standby.
 //! Does not own: what runs on it (connections, timers, the inbox's kicker), what is
-//! pending (the stream wakes of `wake_batch`, the answers of `Outbox`).
+//! pending (the stream wakes of `wake_batch`, the answers of `Outbox`, or in a worker the
+//! wake of its link's writer for the answers queued on the link).
 //!
 //! Why: driven by the PHP thread, a request crosses no thread (decision 0013), but while a
 //! handler computes or blocks (a slow query, `sleep()`), nothing would be read, written or

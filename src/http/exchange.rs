@@ -341,6 +341,9 @@ impl Future for SlotAnswer<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut s = self.slot.state.lock();
+        let ready = s.current != self.n || s.answer.is_some() || s.unanswered;
+        // Let go of the connection's task once answered (a late reply may outlive it).
+        let _waker = if ready { s.waker.take() } else { None };
         if s.current != self.n {
             // Not reachable from a connection, which asks for its current request only.
             drop(s);

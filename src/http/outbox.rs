@@ -9,6 +9,9 @@
 //! the standby when a handler keeps the PHP thread away (`driven`), so an answer given
 //! before a long computation leaves within a standby tick or two.
 //!
+//! A worker has no outbox: its answers are encoded into its link's frame queue as they
+//! are given, and the flush wakes the link's writer instead (`Link::wake_writer`).
+//!
 //! Invariant: a reply given to the outbox is sent (or dropped, which answers 500) by the
 //! forwarder; nothing is lost when the runtime stops — dropping the queue drops replies.
 

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use super::global::PhpGlobal;
 use crate::http::{Outbox, Reply, ResponseStart};
+use crate::workers::link::Link;
 
 /// Answers batched before they are handed over regardless (bounds added latency).
 const BATCH: usize = 64;
@@ -22,6 +23,9 @@ const BATCH: usize = 64;
 #[derive(Default)]
 struct Answers {
     outbox: Option<Arc<Outbox>>,
+    /// A worker's link: its answers are queued on it as they are given (no outbox), and
+    /// its writer is woken at the flush.
+    link: Option<Arc<Link>>,
 }
 
 static ANSWERS: PhpGlobal<RefCell<Option<Answers>>> = PhpGlobal::new(RefCell::new(None));
@@ -34,6 +38,13 @@ fn with<R>(f: impl FnOnce(&mut Answers) -> R) -> R {
 pub fn set_outbox(outbox: Option<Arc<Outbox>>) {
     flush();
     let old = with(|b| std::mem::replace(&mut b.outbox, outbox));
+    drop(old);
+}
+
+/// The worker's link whose writer each flush wakes.
+pub fn set_link(link: Option<Arc<Link>>) {
+    flush();
+    let old = with(|b| std::mem::replace(&mut b.link, link));
     drop(old);
 }
 
@@ -63,6 +74,9 @@ pub fn flush() {
     with(|b| {
         if let Some(outbox) = &b.outbox {
             outbox.kick();
+        }
+        if let Some(link) = &b.link {
+            link.wake_writer();
         }
     });
 }

@@ -241,15 +241,16 @@ struct Serving {
 /// events and answers over, run `on_started` (spawns hooks), serve until it stopped, tear
 /// it down.
 fn serve_php(launch: Launch, config: &ServerConfig, s: Serving, on_started: impl FnOnce(&Running)) {
-    let worker = s.link.is_some();
+    let link = s.link.clone();
     install_running(launch, config, s.handle, s.link, s.identity, s.services, s.signals);
     runtime::set_host(Some(Rc::new(ServerHost::new(s.rx, s.driver, s.watch.clone()))));
     // A worker's answers go into its link's frame queue as they are given (`ReplySink`),
-    // which wakes the link's writer once per batch as the outbox would; the writer runs
+    // and each flush wakes the link's writer, as it would kick an outbox; the writer runs
     // when this thread next waits, or the standby drives the link meanwhile. An outbox
     // there only moved each answer twice more and ran a task to forward it.
-    let outbox = (!worker).then(|| crate::http::Outbox::start(&s.rt));
+    let outbox = link.is_none().then(|| crate::http::Outbox::start(&s.rt));
     answers::set_outbox(outbox.clone());
+    answers::set_link(link.clone());
     let wakes = crate::http::wake_batch::install(s.rt.clone());
     if let Some(watch) = &s.watch {
         // What a handler that runs on leaves pending goes when the standby finds it away.
@@ -257,6 +258,9 @@ fn serve_php(launch: Launch, config: &ServerConfig, s: Serving, on_started: impl
             wakes.hand_over();
             if let Some(outbox) = &outbox {
                 outbox.kick();
+            }
+            if let Some(link) = &link {
+                link.wake_writer();
             }
         }));
     }

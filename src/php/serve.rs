@@ -282,6 +282,7 @@ pub(super) fn install_running(
 /// Tears the running server down after its loop ended.
 pub(super) fn finish_running() {
     answers::set_outbox(None);
+    answers::set_link(None);
     runtime::set_host(None);
     super::remotes::stop_all();
     let running = RUNNING.get().borrow_mut().take();

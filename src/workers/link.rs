@@ -102,6 +102,12 @@ pub struct Link {
 }
 
 impl Link {
+    /// Wakes the link's writer for the answers given since the last wake (called by the
+    /// PHP thread's flush, inside the runtime, and by the standby while PHP is away).
+    pub fn wake_writer(&self) {
+        self.shared.out.wake_deferred();
+    }
+
     /// Starts the link on `fd`. Requests and stream events go to `dispatcher`, everything
     /// else to `on_event`; `stats` is reported to the master every second.
     ///
@@ -349,7 +355,9 @@ impl ReplySink for Shared {
         let head = WireHead { status: start.status, reason: start.reason, headers: start.headers };
         match start.body {
             ResponseBodySource::Full(body) => {
-                let sent = self.out.send(ToMaster::Response { req, head, body });
+                // The PHP thread gives answers outside the link's runtime: the writer is
+                // woken when it next flushes, from inside (`Link::wake_writer`).
+                let sent = self.out.send_deferred(ToMaster::Response { req, head, body });
                 self.finished();
                 sent && self.is_open()
             }
