@@ -132,6 +132,17 @@ fn application_too_slow_gets_504() {
     assert_eq!(srv.handle.stats().request_timeouts, 1);
     // The connection stays usable.
     assert_eq!(roundtrip(&mut s, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").unwrap().status, 200);
+    // A late reply that comes while the connection's next request waits is refused, and
+    // that request gets its own answer (the connection reuses one reply slot).
+    s.write_all(b"GET /never HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let next = srv.seen.next_parked(Duration::from_secs(5)).expect("the next request reaches the app");
+    let answer = |status| via::http::ResponseStart::full(status, http::HeaderMap::new(), bytes::Bytes::new());
+    assert!(!reply.send(answer(http::StatusCode::CREATED)), "the first request's reply is too late");
+    assert!(next.is_open());
+    assert!(next.send(answer(http::StatusCode::ACCEPTED)));
+    let r = read_response(&mut s, &mut Vec::new(), false).unwrap();
+    assert_eq!(r.status, 202, "the answer of the request that waits, not the late one");
+    assert_eq!(roundtrip(&mut s, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").unwrap().status, 200);
 }
 
 #[test]

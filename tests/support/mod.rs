@@ -28,6 +28,8 @@ pub struct Seen {
     pub drained: Mutex<mpsc::Receiver<()>>,
     /// Replies parked by `/never`, kept so that nothing answers them.
     pub parked: Mutex<Vec<Reply>>,
+    /// Signalled when a reply is parked.
+    pub parked_cv: std::sync::Condvar,
     pub requests: Mutex<Vec<String>>,
 }
 
@@ -41,6 +43,7 @@ impl Default for Seen {
             drained_tx: Mutex::new(drained_tx),
             drained: Mutex::new(drained),
             parked: Mutex::default(),
+            parked_cv: std::sync::Condvar::new(),
             requests: Mutex::default(),
         }
     }
@@ -50,6 +53,13 @@ impl Seen {
     /// Waits for the next stream event.
     pub fn next_event(&self, within: Duration) -> Option<StreamEvent> {
         self.events.lock().unwrap().recv_timeout(within).ok()
+    }
+
+    /// Waits until a reply is parked by `/never`, and takes the last one.
+    pub fn next_parked(&self, within: Duration) -> Option<Reply> {
+        let parked = self.parked.lock().unwrap();
+        let (mut parked, _) = self.parked_cv.wait_timeout_while(parked, within, |p| p.is_empty()).unwrap();
+        parked.pop()
     }
 
     /// Waits for `drained()`.
@@ -125,7 +135,10 @@ impl TestApp {
                     reply.send(ResponseStart::full(StatusCode::OK, headers, Bytes::from_static(b"slow")));
                 });
             }
-            "/never" => self.seen.parked.lock().unwrap().push(reply),
+            "/never" => {
+                self.seen.parked.lock().unwrap().push(reply);
+                self.seen.parked_cv.notify_all();
+            }
             "/drop" => drop(reply),
             "/sse" | "/sse-idle" | "/topic" => {
                 // An event stream: n events every ms milliseconds (/sse), nothing (/sse-idle),
