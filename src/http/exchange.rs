@@ -251,8 +251,9 @@ impl Drop for Reply {
 /// whose receiver was dropped.
 pub struct ReplySlot {
     state: parking_lot::Mutex<SlotState>,
-    /// The request the connection waits for, 0 when none: `Reply::is_open` (asked with
-    /// every answer) reads it without the lock.
+    /// The request the connection waits for, 0 once it stopped waiting (timed out, or
+    /// gone). Written under the lock; `Reply::is_open` (asked with every answer) reads it
+    /// without.
     waiting: std::sync::atomic::AtomicU64,
 }
 
@@ -263,8 +264,6 @@ struct SlotState {
     answer: Option<ResponseStart>,
     /// The current request's reply was dropped unsent.
     unanswered: bool,
-    /// The connection stopped waiting for the current request (timed out, or gone).
-    abandoned: bool,
     waker: Option<Waker>,
 }
 
@@ -284,7 +283,6 @@ impl ReplySlot {
         s.current += 1;
         s.answer = None;
         s.unanswered = false;
-        s.abandoned = false;
         self.waiting.store(s.current, Ordering::Release);
         (Reply { to: Some(ReplyTo::Slot(Arc::clone(self), s.current)) }, s.current)
     }
@@ -296,32 +294,38 @@ impl ReplySlot {
     }
 
     fn put(&self, n: u64, start: ResponseStart) -> bool {
+        self.settle(n, |s| {
+            // Only while the connection waits for request `n` (`waiting` is written under
+            // the lock held here).
+            let taken = self.waits_for(n) && s.answer.is_none();
+            if taken {
+                s.answer = Some(start);
+            }
+            taken
+        })
+    }
+
+    fn unanswered(&self, n: u64) {
+        self.settle(n, |s| {
+            s.unanswered = true;
+            true
+        });
+    }
+
+    /// Applies `f` to the state if request `n` is the current one, and wakes the waiting
+    /// connection (outside the lock) when `f` says it changed something.
+    fn settle(&self, n: u64, f: impl FnOnce(&mut SlotState) -> bool) -> bool {
         let waker = {
             let mut s = self.state.lock();
-            if s.current != n || s.abandoned || s.answer.is_some() {
+            if s.current != n || !f(&mut s) {
                 return false;
             }
-            s.answer = Some(start);
             s.waker.take()
         };
         if let Some(w) = waker {
             w.wake();
         }
         true
-    }
-
-    fn unanswered(&self, n: u64) {
-        let waker = {
-            let mut s = self.state.lock();
-            if s.current != n {
-                return;
-            }
-            s.unanswered = true;
-            s.waker.take()
-        };
-        if let Some(w) = waker {
-            w.wake();
-        }
     }
 
     fn waits_for(&self, n: u64) -> bool {
@@ -341,30 +345,28 @@ impl Future for SlotAnswer<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut s = self.slot.state.lock();
-        let ready = s.current != self.n || s.answer.is_some() || s.unanswered;
-        // Let go of the connection's task once answered (a late reply may outlive it).
-        let _waker = if ready { s.waker.take() } else { None };
-        if s.current != self.n {
+        let outcome = if s.current != self.n {
             // Not reachable from a connection, which asks for its current request only.
-            drop(s);
-            self.done = true;
-            return Poll::Ready(Err(Unanswered));
-        }
-        if let Some(start) = s.answer.take() {
-            drop(s);
-            self.done = true;
-            return Poll::Ready(Ok(start));
-        }
-        if s.unanswered {
-            drop(s);
-            self.done = true;
-            return Poll::Ready(Err(Unanswered));
-        }
-        match &s.waker {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => s.waker = Some(cx.waker().clone()),
-        }
-        Poll::Pending
+            Err(Unanswered)
+        } else {
+            match s.answer.take() {
+                Some(start) => Ok(start),
+                None if s.unanswered => Err(Unanswered),
+                None => {
+                    match &s.waker {
+                        Some(w) if w.will_wake(cx.waker()) => {}
+                        _ => s.waker = Some(cx.waker().clone()),
+                    }
+                    return Poll::Pending;
+                }
+            }
+        };
+        // Let go of the connection's task once answered (a late reply may outlive it).
+        let waker = s.waker.take();
+        drop(s);
+        drop(waker);
+        self.done = true;
+        Poll::Ready(outcome)
     }
 }
 
@@ -378,7 +380,6 @@ impl Drop for SlotAnswer<'_> {
             if s.current != self.n {
                 return;
             }
-            s.abandoned = true;
             self.slot.waiting.store(0, Ordering::Release);
             s.waker = None;
             s.answer.take()

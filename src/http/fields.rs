@@ -309,6 +309,8 @@ impl Raw {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn a_field_value_is_checked_byte_for_byte_at_every_place() {
         let ok = |b: u8| b == b'\t' || (b >= b' ' && b != 0x7f);
@@ -317,17 +319,15 @@ mod tests {
                 for b in 0..=255u8 {
                     let mut v = vec![b'a'; len];
                     v[at] = b;
-                    assert_eq!(super::is_field_value(&v), ok(b), "byte {b:#04x} at {at} of {len}");
+                    assert_eq!(is_field_value(&v), ok(b), "byte {b:#04x} at {at} of {len}");
                 }
             }
         }
         // Neighbours that would carry into one another in a word-wide subtraction.
         for (a, b) in [(0x00, 0x01), (0x09, 0x0a), (0x1f, 0x20), (0x7f, 0x80), (0xff, 0x00), (0x80, 0x7f)] {
-            assert_eq!(super::is_field_value(&[b'x', a, b, b'y']), ok(a) && ok(b), "{a:#04x} {b:#04x}");
+            assert_eq!(is_field_value(&[b'x', a, b, b'y']), ok(a) && ok(b), "{a:#04x} {b:#04x}");
         }
     }
-
-    use super::*;
 
     fn parsed(text: &'static str) -> Headers {
         Headers::parsed_for_tests(text)
