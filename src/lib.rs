@@ -30,6 +30,7 @@
 
 pub mod broker;
 pub mod config;
+pub mod cpu_policy;
 pub mod http;
 pub mod inbox;
 pub mod ipc;

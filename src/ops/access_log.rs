@@ -414,7 +414,9 @@ fn write_lines(
     written: &AtomicU64,
     base_time: Duration,
 ) {
-    give_way();
+    // It wakes with a batch of work every few milliseconds: let the serving threads finish
+    // their turn first (`cpu_policy`).
+    crate::cpu_policy::batch("access log writer");
     let mut taken = Vec::new();
     let mut line = Line::default();
     let mut recent = Recent::default();
@@ -456,19 +458,6 @@ fn write_lines(
         if stop {
             return;
         }
-    }
-}
-
-/// Lets the serving threads finish their turn: the writer (the calling thread) wakes with
-/// a batch of work every few milliseconds, and as `SCHED_BATCH` it does not preempt the
-/// thread running where it wakes (an I/O thread in the middle of its connections) but
-/// waits for that thread's slice to end. Its share of the CPU stays a normal thread's, so
-/// it keeps up under load.
-fn give_way() {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: a plain syscall on the calling thread (pid 0) with a valid param.
-    if unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) } != 0 {
-        crate::debug!("access log writer: SCHED_BATCH refused: {}", std::io::Error::last_os_error());
     }
 }
 

@@ -136,6 +136,9 @@ fn run_worker(
     seed: crate::workers::forker::WorkerSeed,
 ) -> PhpResult<()> {
     php_workers::reseed_random();
+    // The master's I/O thread hands this worker requests in batches: waking for them must
+    // not preempt it (decision 0020). The standby, started later, inherits the policy.
+    crate::cpu_policy::batch("worker");
     let (tx, rx) = crate::inbox::inbox();
     let dispatcher = Arc::new(PhpDispatcher { tx: tx.clone() });
     let stats = Arc::new(crate::http::Stats::default());
