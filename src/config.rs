@@ -172,6 +172,8 @@ pub struct WorkersConfig {
     /// Bytes of broker messages one worker may have queued and not yet taken, in the
     /// master and again in the worker; past it its messages are dropped and counted.
     pub broker_backlog: usize,
+    /// A worker's threads run as `SCHED_BATCH` (decision 0020).
+    pub sched_batch: bool,
 }
 
 pub const DEFAULT_BROKER_BACKLOG: usize = 16 << 20;
@@ -188,6 +190,7 @@ impl Default for WorkersConfig {
             crash_limit: DEFAULT_CRASH_LIMIT,
             crash_window: DEFAULT_CRASH_WINDOW,
             broker_backlog: DEFAULT_BROKER_BACKLOG,
+            sched_batch: true,
         }
     }
 }
@@ -497,6 +500,7 @@ const OPTIONS: &[(&str, Setter)] = {
         ("crash_limit", Int(1, 1_000_000, |c, n| c.workers.crash_limit = n as u32)),
         ("crash_window", Seconds(MIN_CRASH_WINDOW, Zero::Refused, |c, d| c.workers.crash_window = d)),
         ("broker_backlog", Int(64 << 10, 1 << 30, |c, n| c.workers.broker_backlog = n as usize)),
+        ("worker_sched_batch", Bool(|c, b| c.workers.sched_batch = b)),
         ("health_path", Other(set_health_path)),
         ("metrics_path", Other(set_metrics_path)),
         ("metrics_listen", Other(set_metrics_listen)),

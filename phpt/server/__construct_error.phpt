@@ -14,6 +14,7 @@ $cases = [
     fn() => new Via\Server('127.0.0.1', 0, ['h2c' => []]),
     fn() => new Via\Server('127.0.0.1', 0, ['upload_dir' => '/nonexistent/dir']),
     fn() => new Via\Server('127.0.0.1', 0, ['broker_backlog' => 1024]),
+    fn() => new Via\Server('127.0.0.1', 0, ['worker_sched_batch' => 'yes']),
 ];
 foreach ($cases as $case) {
     try {
@@ -36,3 +37,4 @@ ValueError: Via\Server::__construct(): option "log_level": must be one of off, e
 ValueError: Via\Server::__construct(): option "h2c" must be an int, float, bool or string, array given
 ValueError: Via\Server::__construct(): option "upload_dir": "/nonexistent/dir" is not a directory
 ValueError: Via\Server::__construct(): option "broker_backlog": must be between 65536 and 1073741824, 1024 given
+ValueError: Via\Server::__construct(): option "worker_sched_batch": must be a bool, string given

@@ -1,5 +1,5 @@
 --TEST--
-Via\Server with workers: every thread of a worker runs as SCHED_BATCH, the master's and a one-process server's threads keep the default policy
+Via\Server with workers: every thread of a worker runs as SCHED_BATCH unless worker_sched_batch is false; the master's and a one-process server's threads keep the default policy
 --EXTENSIONS--
 pcntl
 --SKIPIF--
@@ -20,13 +20,14 @@ function policies(): string
     return implode(',', array_keys($seen));
 }
 
-foreach ([2, 1] as $workers) {
-    $server = new Via\Server('127.0.0.1', 0, ['workers' => $workers, 'log_level' => 'off']);
+foreach ([[2, true], [2, false], [1, true]] as [$workers, $batch]) {
+    $server = new Via\Server('127.0.0.1', 0, ['workers' => $workers, 'worker_sched_batch' => $batch, 'log_level' => 'off']);
     via_serve($server, function ($req, $res) use ($server) {
         $res->end($server->workerId() . ': ' . policies());
-    }, function (int $port) use ($workers): void {
+    }, function (int $port) use ($workers, $batch): void {
         foreach ($workers === 2 ? [0, 1] : [0] as $w) {
-            echo "workers=$workers, worker ", via_get($port, "/", ["Cookie" => "via_worker=$w"])[2], "\n";
+            $label = "workers=$workers" . ($batch ? '' : ', worker_sched_batch=false');
+            echo "$label, worker ", via_get($port, "/", ["Cookie" => "via_worker=$w"])[2], "\n";
         }
     });
 }
@@ -35,5 +36,7 @@ echo "this process: ", policies(), "\n";
 --EXPECT--
 workers=2, worker 0: 3
 workers=2, worker 1: 3
+workers=2, worker_sched_batch=false, worker 0: 0
+workers=2, worker_sched_batch=false, worker 1: 0
 workers=1, worker 0: 0
 this process: 0

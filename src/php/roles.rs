@@ -138,7 +138,9 @@ fn run_worker(
     php_workers::reseed_random();
     // The master's I/O thread hands this worker requests in batches: waking for them must
     // not preempt it (decision 0020). The standby, started later, inherits the policy.
-    crate::cpu_policy::batch("worker");
+    if config.workers.sched_batch {
+        crate::cpu_policy::batch("worker");
+    }
     let (tx, rx) = crate::inbox::inbox();
     let dispatcher = Arc::new(PhpDispatcher { tx: tx.clone() });
     let stats = Arc::new(crate::http::Stats::default());
