@@ -35,6 +35,12 @@ impl Span {
     pub(crate) fn range(self) -> std::ops::Range<usize> {
         usize::from(self.at)..usize::from(self.at) + usize::from(self.len)
     }
+
+    /// The same bytes, counted from `by` bytes earlier (`by` may be negative; the caller
+    /// keeps the result inside its head).
+    pub(crate) fn moved(self, by: i32) -> Self {
+        Self { at: (i32::from(self.at) + by) as u16, len: self.len }
+    }
 }
 
 /// Name and value of each field, in order. Sixteen fit in place: a browser's request.
@@ -233,6 +239,12 @@ impl Headers {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// Whether `b` is a `tchar` (a byte of a method or a field name).
+#[inline]
+pub(crate) fn is_token(b: u8) -> bool {
+    TOKEN[usize::from(b)]
 }
 
 /// RFC 9110's `tchar`: the bytes of a field name (as `HeaderName` accepts them).

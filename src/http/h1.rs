@@ -37,7 +37,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::exchange::{IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart};
-use super::fields::{Headers, Span};
+use super::fields::{is_token, FieldSpans, Headers, Span};
 use super::framing;
 use super::service::ServerShared;
 use super::stream_conn::{self, Input, Pumped, StreamRequest};
@@ -117,6 +117,121 @@ fn head_bytes(head: &[u8]) -> Bytes {
     }
 }
 
+/// The fields of the last head a connection parsed into a request, and what they said.
+///
+/// A client sends the same fields with each of its requests (host, agent, cookies, often
+/// the length of its body); mostly only the request line changes, if anything. A head whose
+/// request line has the plainest form (`plain_request_line`) and whose fields are byte for
+/// byte these is taken without parsing or checking them again: what they said — the body's
+/// length, `Connection: close`, that the rules let this module serve it — and where each
+/// field lies are the same. (Workerman caches whole heads by their bytes, to the same end.)
+///
+/// Invariant: `block` is empty, or it is what followed the request line of a head that
+/// `parse` took as a `Request` whose fields did not ask for an event stream, with `fields`
+/// counted from its start, `body_len` and `close` as that head gave them.
+#[derive(Default)]
+struct LastFields {
+    /// From the first field's name to the end of the blank line; empty while there is none.
+    block: Vec<u8>,
+    fields: FieldSpans,
+    body_len: u64,
+    close: bool,
+}
+
+/// Fields blocks longer than this are not kept (a connection holds at most this much).
+const LAST_FIELDS_MAX: usize = 1024;
+
+impl LastFields {
+    /// Keeps the fields of `head`, a head just taken as a request (see the invariant), whose
+    /// fields lie at `fields` (counted from the head's start).
+    fn keep(&mut self, head: &[u8], fields: &FieldSpans, body_len: u64, close: bool) {
+        // Every request line ends with a line feed (httparse); the fields start after it.
+        let Some(line) = head.iter().position(|&b| b == b'\n').map(|i| i + 1) else { return };
+        if head.len() - line > LAST_FIELDS_MAX {
+            return;
+        }
+        self.block.clear();
+        self.block.extend_from_slice(&head[line..]);
+        let by = -(line as i32);
+        self.fields = fields.iter().map(|&(n, v)| (n.moved(by), v.moved(by))).collect();
+        (self.body_len, self.close) = (body_len, close);
+    }
+
+    /// The request at the start of `buf` when its request line is plain and its fields are
+    /// the kept ones; `None` sends the head through the whole of `parse`, which decides.
+    fn reuse(
+        &self,
+        buf: &mut BytesMut,
+        shared: &ServerShared,
+        addrs: (SocketAddr, SocketAddr),
+        slot: &Arc<ReplySlot>,
+    ) -> Option<Parsed> {
+        if self.block.is_empty() {
+            return None;
+        }
+        let (method_len, target, line) = plain_request_line(buf)?;
+        let head_len = line + self.block.len();
+        if buf.get(line..head_len)? != self.block.as_slice() {
+            return None;
+        }
+        // The kept head passed every check that depends on its fields alone; what depends
+        // on the request line (its length included) is checked again.
+        let limits = &shared.config.limits;
+        if head_len > limits.max_header_size || head_len > usize::from(u16::MAX) {
+            return None;
+        }
+        let method = Method::from_bytes(&buf[..method_len]).ok()?;
+        if method == Method::CONNECT
+            || shared
+                .static_files
+                .as_ref()
+                .is_some_and(|f| buf[target.clone()].starts_with(f.prefix().as_bytes()))
+        {
+            return None;
+        }
+        let head = head_bytes(&buf[..head_len]);
+        let uri = Uri::from_maybe_shared(head.slice(target)).ok()?;
+        let by = line as i32;
+        let fields = self.fields.iter().map(|&(n, v)| (n.moved(by), v.moved(by))).collect();
+        buf.advance(head_len);
+        let headers = Headers::from_head(head, fields);
+        Some(request(shared, addrs, slot, (method, uri, headers), self.body_len, self.close))
+    }
+}
+
+/// `METHOD SP /target SP HTTP/1.1 CRLF` at the start of `buf`, with a token for the method
+/// and only visible ASCII in the target: the method's length, the target's place and the
+/// line's length. Anything else (leading blank lines, bare line feeds, other versions,
+/// bytes over 0x7e) is `None`, and `parse` decides from the whole head as before.
+fn plain_request_line(buf: &[u8]) -> Option<(usize, std::ops::Range<usize>, usize)> {
+    const VERSION: &[u8] = b" HTTP/1.1\r\n";
+    let method = buf.iter().position(|&b| !is_token(b))?;
+    if method == 0 || buf[method] != b' ' || buf.get(method + 1) != Some(&b'/') {
+        return None;
+    }
+    let from = method + 1;
+    let to = from + buf[from..].iter().position(|&b| !(b'!'..=b'~').contains(&b))?;
+    if buf.get(to..to + VERSION.len())? != VERSION {
+        return None;
+    }
+    Some((method, from..to, to + VERSION.len()))
+}
+
+/// A request's box, once its head is taken from the buffer.
+fn request(
+    shared: &ServerShared,
+    (remote, local): (SocketAddr, SocketAddr),
+    slot: &Arc<ReplySlot>,
+    parts: (Method, Uri, Headers),
+    body_len: u64,
+    close: bool,
+) -> Parsed {
+    let (reply, answer) = slot.next();
+    let head = RequestHead::http11(&shared.next_request_id, parts, remote, local);
+    let req = Box::new(IncomingRequest { head, body: RequestBody::Empty, reply });
+    Parsed { req, answer, body_len: body_len as usize, close }
+}
+
 /// A decimal `Content-Length` value (digits only, as RFC 9110 §8.6 writes it).
 fn content_length(v: &[u8]) -> Option<u64> {
     if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
@@ -131,14 +246,21 @@ fn contains_ignore_case(hay: &[u8], needle: &[u8]) -> bool {
 
 /// Looks at the bytes at the start of `buf`, read on a connection between `addrs` (the
 /// client's, then the server's). With `serve` false only an event stream is taken (the
-/// connection then belongs to hyper for everything else).
+/// connection then belongs to hyper for everything else). `last`: the connection's fields
+/// of its last request, used and kept here.
 fn parse(
     buf: &mut BytesMut,
     shared: &ServerShared,
     serve: bool,
     addrs: (SocketAddr, SocketAddr),
     slot: &Arc<ReplySlot>,
+    last: &mut LastFields,
 ) -> Parse {
+    if serve {
+        if let Some(parsed) = last.reuse(buf, shared, addrs, slot) {
+            return Parse::Request(parsed);
+        }
+    }
     let limits = &shared.config.limits;
     // Left uninitialised: httparse writes the headers it finds (no 2 KiB cleared per request).
     let mut raw = [const { std::mem::MaybeUninit::<httparse::Header<'_>>::uninit() }; MAX_PARSED_HEADERS];
@@ -208,17 +330,18 @@ fn parse(
     let Ok(uri) = Uri::from_maybe_shared(head.slice(path.range())) else {
         return Parse::Hyper; // refused after all: hyper answers it from the same bytes
     };
-    let fields = req.headers.iter().map(|h| (span(h.name.as_bytes(), base), span(h.value, base))).collect();
+    let fields: FieldSpans =
+        req.headers.iter().map(|h| (span(h.name.as_bytes(), base), span(h.value, base))).collect();
+    if !wants_stream {
+        // (A head that asked for a stream is a stream or not by what follows it.)
+        last.keep(&buf[..head_len], &fields, body_len, close);
+    }
     buf.advance(head_len);
     let headers = Headers::from_head(head, fields);
     if event_stream {
         return Parse::EventStream(Box::new(StreamRequest::new(method, uri, headers)));
     }
-    let (reply, answer) = slot.next();
-    let (remote, local) = addrs;
-    let head = RequestHead::http11(&shared.next_request_id, (method, uri, headers), remote, local);
-    let req = Box::new(IncomingRequest { head, body: RequestBody::Empty, reply });
-    Parse::Request(Parsed { req, answer, body_len: body_len as usize, close })
+    Parse::Request(request(shared, addrs, slot, (method, uri, headers), body_len, close))
 }
 
 /// A timer armed once per connection and moved only when it fires early: deadlines move
@@ -280,6 +403,8 @@ struct Conn<'s> {
     head_request: bool,
     /// Where the answers of the connection's requests arrive.
     slot: Arc<ReplySlot>,
+    /// The fields of its last request (`LastFields`).
+    last: LastFields,
 }
 
 /// Serves `io` (whose first bytes, already read, are `prefix`) until it closes or another
@@ -322,6 +447,7 @@ impl<'s> Conn<'s> {
             ticket: None,
             head_request: false,
             slot: ReplySlot::new(),
+            last: LastFields::default(),
         }
     }
 
@@ -342,7 +468,8 @@ impl<'s> Conn<'s> {
             let mut idle_since = None;
             first = false;
             let req = loop {
-                match parse(&mut self.buf, &shared, requests, (self.remote, self.local), &self.slot) {
+                let addrs = (self.remote, self.local);
+                match parse(&mut self.buf, &shared, requests, addrs, &self.slot, &mut self.last) {
                     Parse::Request(req) => break req,
                     Parse::EventStream(req) => return Next::EventStream(self.io, req),
                     Parse::Hyper => return Next::Hyper(self.io, self.buf.freeze()),
@@ -629,12 +756,13 @@ mod tests {
     /// What `parse` makes of `raw`, and the bytes it leaves in the buffer.
     fn kind_with(shared: &ServerShared, raw: &[u8], serve: bool) -> (&'static str, Vec<u8>) {
         let mut buf = BytesMut::from(raw);
-        let kind = match parse(&mut buf, shared, serve, addrs(), &ReplySlot::new()) {
-            Parse::Partial => "partial",
-            Parse::Hyper => "hyper",
-            Parse::EventStream(_) => "stream",
-            Parse::Request(_) => "request",
-        };
+        let kind =
+            match parse(&mut buf, shared, serve, addrs(), &ReplySlot::new(), &mut LastFields::default()) {
+                Parse::Partial => "partial",
+                Parse::Hyper => "hyper",
+                Parse::EventStream(_) => "stream",
+                Parse::Request(_) => "request",
+            };
         (kind, buf.to_vec())
     }
 
@@ -676,7 +804,9 @@ mod tests {
         let mut buf = BytesMut::from(
             &b"GET /p?q=1 HTTP/1.1\r\nHost: a\r\nX-A: 1\r\nx-a: 2\r\nConnection: close\r\n\r\n"[..],
         );
-        let Parse::Request(p) = parse(&mut buf, &sh, true, addrs(), &ReplySlot::new()) else {
+        let Parse::Request(p) =
+            parse(&mut buf, &sh, true, addrs(), &ReplySlot::new(), &mut LastFields::default())
+        else {
             panic!("a request")
         };
         let head = &p.req.head;
@@ -768,6 +898,126 @@ mod tests {
             kind_with(&sh, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n", false),
             ("hyper", b"GET / HTTP/1.1\r\nHost: a\r\n\r\n".to_vec())
         );
+    }
+
+    /// What a request came to: its method, target, fields, body length, `close`, and the
+    /// bytes left after its head.
+    fn outcome(p: Parse, rest: &BytesMut) -> String {
+        match p {
+            Parse::Request(p) => {
+                let h = &p.req.head;
+                let mut fields = Vec::new();
+                h.headers.each(|n, v| {
+                    fields.push(format!("{}={}", String::from_utf8_lossy(n), String::from_utf8_lossy(v)))
+                });
+                format!(
+                    "request {} {} {fields:?} body {} close {} rest {:?}",
+                    h.method,
+                    h.uri,
+                    p.body_len,
+                    p.close,
+                    &rest[..]
+                )
+            }
+            Parse::EventStream(_) => format!("stream rest {:?}", &rest[..]),
+            Parse::Hyper => format!("hyper rest {:?}", &rest[..]),
+            Parse::Partial => "partial".into(),
+        }
+    }
+
+    #[test]
+    fn a_connections_kept_fields_give_what_a_whole_parse_gives() {
+        let sh = shared(|c| c.limits.max_body_size = 100);
+        let block = "Host: a\r\nUser-Agent: t/1\r\nCookie: s=1; t=2\r\nContent-Length: 3\r\n\r\n";
+        let lines = [
+            "POST /a HTTP/1.1\r\n",
+            "POST /a HTTP/1.1\r\n",
+            "PUT /a/much/longer/target?x=1&y=%20 HTTP/1.1\r\n",
+            "QUERY /q HTTP/1.1\r\n",
+            "GET / HTTP/1.1\r\n",
+            "POST  /a HTTP/1.1\r\n",
+            "POST /a HTTP/1.0\r\n",
+            "POST /a HTTP/1.1\n",
+            "\r\nPOST /a HTTP/1.1\r\n",
+            "CONNECT /a HTTP/1.1\r\n",
+            "POST a HTTP/1.1\r\n",
+            "POST /\u{e9} HTTP/1.1\r\n",
+            "P\u{0}ST /a HTTP/1.1\r\n",
+            "POST /a\u{7f} HTTP/1.1\r\n",
+        ];
+        let mut last = LastFields::default();
+        let slot = ReplySlot::new();
+        for line in lines {
+            for next in ["abc", "abcGET / HTTP/1.1\r\n", ""] {
+                let raw = format!("{line}{block}{next}");
+                let (mut kept, mut whole) = (BytesMut::from(raw.as_bytes()), BytesMut::from(raw.as_bytes()));
+                let a = parse(&mut kept, &sh, true, addrs(), &slot, &mut last);
+                let a = outcome(a, &kept);
+                let b = parse(&mut whole, &sh, true, addrs(), &ReplySlot::new(), &mut LastFields::default());
+                assert_eq!(a, outcome(b, &whole), "{raw:?}");
+            }
+        }
+        // Fields that differ in a byte, or come in another order, are parsed whole.
+        for other in [
+            block.replace("s=1", "s=2"),
+            block.replace("Host: a\r\n", "host: a\r\n"),
+            "User-Agent: t/1\r\nHost: a\r\nCookie: s=1; t=2\r\nContent-Length: 3\r\n\r\n".into(),
+            block.replace("Content-Length: 3", "Content-Length: 4"),
+            block.replace("\r\n\r\n", "\r\nConnection: close\r\n\r\n"),
+            block.replace("\r\n\r\n", "\r\nTransfer-Encoding: chunked\r\n\r\n"),
+            block.replace("Host: a", "Host: a@b"),
+        ] {
+            let raw = format!("POST /a HTTP/1.1\r\n{other}abcd");
+            let mut fresh = LastFields::default();
+            let (mut kept, mut whole) = (BytesMut::from(raw.as_bytes()), BytesMut::from(raw.as_bytes()));
+            let mut primed = LastFields::default();
+            let primer = format!("POST /a HTTP/1.1\r\n{block}abc");
+            parse(&mut BytesMut::from(primer.as_bytes()), &sh, true, addrs(), &slot, &mut primed);
+            assert!(primed.reuse(&mut kept.clone(), &sh, addrs(), &slot).is_none(), "{raw:?}");
+            let a = parse(&mut kept, &sh, true, addrs(), &slot, &mut primed);
+            let b = parse(&mut whole, &sh, true, addrs(), &slot, &mut fresh);
+            assert_eq!(outcome(a, &kept), outcome(b, &whole), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn the_kept_fields_are_used_for_the_same_fields_and_only_then() {
+        let sh = shared(|_| {});
+        let slot = ReplySlot::new();
+        let mut last = LastFields::default();
+        let head = |line: &str| BytesMut::from(format!("{line}Host: a\r\nAccept: */*\r\n\r\n").as_bytes());
+        assert!(
+            last.reuse(&mut head("GET / HTTP/1.1\r\n"), &sh, addrs(), &slot).is_none(),
+            "nothing kept yet"
+        );
+        assert!(matches!(
+            parse(&mut head("GET / HTTP/1.1\r\n"), &sh, true, addrs(), &slot, &mut last),
+            Parse::Request(_)
+        ));
+        let mut again = head("DELETE /other?x HTTP/1.1\r\n");
+        let p = last.reuse(&mut again, &sh, addrs(), &slot).expect("the same fields after another line");
+        assert!(again.is_empty(), "the head is taken");
+        assert_eq!((p.req.head.method.as_str(), p.req.head.uri.to_string().as_str()), ("DELETE", "/other?x"));
+        assert_eq!(p.req.head.headers.first_bytes(&http::header::ACCEPT), Some(&b"*/*"[..]));
+        // A head that asks for a stream is not kept: whether it is one depends on what follows.
+        let sse = b"GET /e HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\nGET / HTTP/1.1\r\n";
+        let mut fresh = LastFields::default();
+        assert!(matches!(
+            parse(&mut BytesMut::from(&sse[..]), &sh, true, addrs(), &slot, &mut fresh),
+            Parse::Request(_)
+        ));
+        assert!(fresh.block.is_empty());
+        // Nor is a block over the bound.
+        let big = format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n", "a".repeat(LAST_FIELDS_MAX));
+        let big_sh = shared(|c| c.limits.max_header_size = 16384);
+        assert!(matches!(
+            parse(&mut BytesMut::from(big.as_bytes()), &big_sh, true, addrs(), &slot, &mut fresh),
+            Parse::Request(_)
+        ));
+        assert!(fresh.block.is_empty());
+        // With hyper serving HTTP/1.1 (`serve` false), only event streams are taken.
+        let mut plain = head("GET / HTTP/1.1\r\n");
+        assert!(matches!(parse(&mut plain, &sh, false, addrs(), &slot, &mut last), Parse::Hyper));
     }
 
     #[test]
