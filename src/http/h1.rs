@@ -145,8 +145,10 @@ impl LastFields {
     /// Keeps the fields of `head`, a head just taken as a request (see the invariant), whose
     /// fields lie at `fields` (counted from the head's start).
     fn keep(&mut self, head: &[u8], fields: &FieldSpans, body_len: u64, close: bool) {
-        // Every request line ends with a line feed (httparse); the fields start after it.
-        let Some(line) = head.iter().position(|&b| b == b'\n').map(|i| i + 1) else { return };
+        // Only after a plain request line, the only kind `reuse` takes: there the fields
+        // start right after it (httparse also skips blank lines before a request line, and
+        // takes bare line feeds).
+        let Some((_, _, line)) = plain_request_line(head) else { return };
         if head.len() - line > LAST_FIELDS_MAX {
             return;
         }
@@ -945,17 +947,41 @@ mod tests {
             "P\u{0}ST /a HTTP/1.1\r\n",
             "POST /a\u{7f} HTTP/1.1\r\n",
         ];
-        let mut last = LastFields::default();
         let slot = ReplySlot::new();
-        for line in lines {
-            for next in ["abc", "abcGET / HTTP/1.1\r\n", ""] {
-                let raw = format!("{line}{block}{next}");
-                let (mut kept, mut whole) = (BytesMut::from(raw.as_bytes()), BytesMut::from(raw.as_bytes()));
-                let a = parse(&mut kept, &sh, true, addrs(), &slot, &mut last);
-                let a = outcome(a, &kept);
-                let b = parse(&mut whole, &sh, true, addrs(), &ReplySlot::new(), &mut LastFields::default());
-                assert_eq!(a, outcome(b, &whole), "{raw:?}");
+        // Every line after every line: what one head left kept must not change the next.
+        for first in lines {
+            for line in lines {
+                for next in ["abc", "abcGET / HTTP/1.1\r\n", ""] {
+                    let mut last = LastFields::default();
+                    parse(
+                        &mut BytesMut::from(format!("{first}{block}abc").as_bytes()),
+                        &sh,
+                        true,
+                        addrs(),
+                        &slot,
+                        &mut last,
+                    );
+                    let raw = format!("{line}{block}{next}");
+                    let (mut kept, mut whole) =
+                        (BytesMut::from(raw.as_bytes()), BytesMut::from(raw.as_bytes()));
+                    let a = parse(&mut kept, &sh, true, addrs(), &slot, &mut last);
+                    let a = outcome(a, &kept);
+                    let b =
+                        parse(&mut whole, &sh, true, addrs(), &ReplySlot::new(), &mut LastFields::default());
+                    assert_eq!(a, outcome(b, &whole), "{first:?} then {raw:?}");
+                }
             }
+        }
+        // A request line where the fields were is refused, whatever was kept before: the
+        // fields of a head with blank lines before its request line are not kept.
+        let mut last = LastFields::default();
+        for (raw, want) in [
+            ("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", "request"),
+            ("GET /x HTTP/1.1\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", "hyper"),
+        ] {
+            let mut buf = BytesMut::from(raw.as_bytes());
+            let got = outcome(parse(&mut buf, &sh, true, addrs(), &slot, &mut last), &buf);
+            assert!(got.starts_with(want), "{raw:?}: {got}");
         }
         // Fields that differ in a byte, or come in another order, are parsed whole.
         for other in [
