@@ -117,7 +117,9 @@ fn head_bytes(head: &[u8]) -> Bytes {
     }
 }
 
-/// The fields of the last head a connection parsed into a request, and what they said.
+/// The fields of the last head a connection kept, and what they said: of the heads it
+/// parsed into requests, the last one with a plain request line, no wish for an event
+/// stream and at most `LAST_FIELDS_MAX` bytes of fields (others leave the kept one as is).
 ///
 /// A client sends the same fields with each of its requests (host, agent, cookies, often
 /// the length of its body); mostly only the request line changes, if anything. A head whose
@@ -1004,6 +1006,89 @@ mod tests {
             let b = parse(&mut whole, &sh, true, addrs(), &slot, &mut fresh);
             assert_eq!(outcome(a, &kept), outcome(b, &whole), "{raw:?}");
         }
+    }
+
+    #[test]
+    fn kept_fields_meet_partial_heads_limits_static_files_and_other_shapes() {
+        let sh = shared(|c| c.limits.max_header_size = 8192);
+        let slot = ReplySlot::new();
+        let whole = |raw: &[u8], sh: &ServerShared| {
+            let mut buf = BytesMut::from(raw);
+            let p = parse(&mut buf, sh, true, addrs(), &ReplySlot::new(), &mut LastFields::default());
+            outcome(p, &buf)
+        };
+        // Blocks of other shapes: bare line feeds, obs-text, `Connection: close`, more
+        // fields than fit in place.
+        let many: String = (0..20).map(|i| format!("X-{i}: {i}\r\n")).collect();
+        for block in [
+            "Host: a\nX: 1\n\n".to_string(),
+            "Host: a\r\nX: caf\u{e9}\r\n\r\n".into(),
+            "Host: a\r\nConnection: keep-alive, close\r\n\r\n".into(),
+            format!("Host: a\r\n{many}\r\n"),
+        ] {
+            let mut last = LastFields::default();
+            let first = format!("GET / HTTP/1.1\r\n{block}");
+            parse(&mut BytesMut::from(first.as_bytes()), &sh, true, addrs(), &slot, &mut last);
+            assert!(!last.block.is_empty(), "{block:?} is kept");
+            let raw = format!("GET /b HTTP/1.1\r\n{block}GET");
+            // Partial: the whole block has not come yet.
+            let cut = raw.len() - 5;
+            let mut part = BytesMut::from(&raw.as_bytes()[..cut]);
+            assert!(last.reuse(&mut part.clone(), &sh, addrs(), &slot).is_none());
+            assert_eq!(
+                outcome(parse(&mut part, &sh, true, addrs(), &slot, &mut last), &part),
+                whole(&raw.as_bytes()[..cut], &sh)
+            );
+            let mut buf = BytesMut::from(raw.as_bytes());
+            assert!(last.reuse(&mut buf.clone(), &sh, addrs(), &slot).is_some(), "{block:?} is used");
+            assert_eq!(
+                outcome(parse(&mut buf, &sh, true, addrs(), &slot, &mut last), &buf),
+                whole(raw.as_bytes(), &sh)
+            );
+        }
+        // A longer target that takes the head past `max_header_size`: hyper's 431.
+        let small = shared(|c| c.limits.max_header_size = 100);
+        let block = format!("Host: a\r\nX: {}\r\n\r\n", "y".repeat(40));
+        let mut last = LastFields::default();
+        parse(
+            &mut BytesMut::from(format!("GET / HTTP/1.1\r\n{block}").as_bytes()),
+            &small,
+            true,
+            addrs(),
+            &slot,
+            &mut last,
+        );
+        assert!(!last.block.is_empty());
+        let long = format!("GET /{} HTTP/1.1\r\n{block}", "t".repeat(40));
+        assert!(last.reuse(&mut BytesMut::from(long.as_bytes()), &small, addrs(), &slot).is_none());
+        let mut buf = BytesMut::from(long.as_bytes());
+        assert!(outcome(parse(&mut buf, &small, true, addrs(), &slot, &mut last), &buf).starts_with("hyper"));
+        // A kept block stays through heads that are not kept, and then serves again.
+        let sh2 = shared(|c| c.limits.max_header_size = 16384);
+        let mut last = LastFields::default();
+        let kept = "Host: a\r\nContent-Length: 2\r\nConnection: close\r\n\r\n";
+        parse(
+            &mut BytesMut::from(format!("POST / HTTP/1.1\r\n{kept}ab").as_bytes()),
+            &sh2,
+            true,
+            addrs(),
+            &slot,
+            &mut last,
+        );
+        for other in [
+            format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n", "z".repeat(LAST_FIELDS_MAX)),
+            "GET / HTTP/1.1\nHost: a\n\n".into(),
+            "GET /e HTTP/1.1\r\nHost: a\r\nAccept: text/event-stream\r\n\r\nX".into(),
+        ] {
+            parse(&mut BytesMut::from(other.as_bytes()), &sh2, true, addrs(), &slot, &mut last);
+            assert_eq!(last.block, kept.as_bytes(), "{other:?} leaves the kept block");
+        }
+        let again = format!("PUT /x HTTP/1.1\r\n{kept}abGET");
+        let mut buf = BytesMut::from(again.as_bytes());
+        assert!(last.reuse(&mut buf.clone(), &sh2, addrs(), &slot).is_some());
+        let got = outcome(parse(&mut buf, &sh2, true, addrs(), &slot, &mut last), &buf);
+        assert_eq!(got, whole(again.as_bytes(), &sh2));
+        assert!(got.contains("body 2 close true"), "{got}");
     }
 
     #[test]
