@@ -1009,7 +1009,7 @@ mod tests {
     }
 
     #[test]
-    fn kept_fields_meet_partial_heads_limits_static_files_and_other_shapes() {
+    fn kept_fields_meet_partial_heads_the_header_limit_other_shapes_and_heads_not_kept() {
         let sh = shared(|c| c.limits.max_header_size = 8192);
         let slot = ReplySlot::new();
         let whole = |raw: &[u8], sh: &ServerShared| {
