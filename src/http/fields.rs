@@ -137,9 +137,7 @@ impl Headers {
             return false;
         };
         // Folded without an early exit: the name's loop runs branch-free.
-        !name.is_empty()
-            && name.iter().fold(true, |ok, &b| ok & TOKEN[usize::from(b)])
-            && is_field_value(value)
+        !name.is_empty() && name.iter().fold(true, |ok, &b| ok & is_token(b)) && is_field_value(value)
     }
 
     /// The bytes the fields lie in (a head, or on a worker the part of one that holds its

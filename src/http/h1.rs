@@ -929,12 +929,25 @@ mod tests {
         }
     }
 
+    /// What a connection keeps after `raw`, its first head.
+    fn kept_after(raw: &str, sh: &ServerShared) -> LastFields {
+        let mut last = LastFields::default();
+        parse(&mut BytesMut::from(raw.as_bytes()), sh, true, addrs(), &ReplySlot::new(), &mut last);
+        last
+    }
+
+    /// `outcome` of `raw` parsed whole, on a connection with nothing kept.
+    fn whole(raw: &[u8], sh: &ServerShared) -> String {
+        let mut buf = BytesMut::from(raw);
+        let p = parse(&mut buf, sh, true, addrs(), &ReplySlot::new(), &mut LastFields::default());
+        outcome(p, &buf)
+    }
+
     #[test]
     fn a_connections_kept_fields_give_what_a_whole_parse_gives() {
         let sh = shared(|c| c.limits.max_body_size = 100);
         let block = "Host: a\r\nUser-Agent: t/1\r\nCookie: s=1; t=2\r\nContent-Length: 3\r\n\r\n";
         let lines = [
-            "POST /a HTTP/1.1\r\n",
             "POST /a HTTP/1.1\r\n",
             "PUT /a/much/longer/target?x=1&y=%20 HTTP/1.1\r\n",
             "QUERY /q HTTP/1.1\r\n",
@@ -954,23 +967,11 @@ mod tests {
         for first in lines {
             for line in lines {
                 for next in ["abc", "abcGET / HTTP/1.1\r\n", ""] {
-                    let mut last = LastFields::default();
-                    parse(
-                        &mut BytesMut::from(format!("{first}{block}abc").as_bytes()),
-                        &sh,
-                        true,
-                        addrs(),
-                        &slot,
-                        &mut last,
-                    );
+                    let mut last = kept_after(&format!("{first}{block}abc"), &sh);
                     let raw = format!("{line}{block}{next}");
-                    let (mut kept, mut whole) =
-                        (BytesMut::from(raw.as_bytes()), BytesMut::from(raw.as_bytes()));
+                    let mut kept = BytesMut::from(raw.as_bytes());
                     let a = parse(&mut kept, &sh, true, addrs(), &slot, &mut last);
-                    let a = outcome(a, &kept);
-                    let b =
-                        parse(&mut whole, &sh, true, addrs(), &ReplySlot::new(), &mut LastFields::default());
-                    assert_eq!(a, outcome(b, &whole), "{first:?} then {raw:?}");
+                    assert_eq!(outcome(a, &kept), whole(raw.as_bytes(), &sh), "{first:?} then {raw:?}");
                 }
             }
         }
@@ -996,15 +997,11 @@ mod tests {
             block.replace("Host: a", "Host: a@b"),
         ] {
             let raw = format!("POST /a HTTP/1.1\r\n{other}abcd");
-            let mut fresh = LastFields::default();
-            let (mut kept, mut whole) = (BytesMut::from(raw.as_bytes()), BytesMut::from(raw.as_bytes()));
-            let mut primed = LastFields::default();
-            let primer = format!("POST /a HTTP/1.1\r\n{block}abc");
-            parse(&mut BytesMut::from(primer.as_bytes()), &sh, true, addrs(), &slot, &mut primed);
+            let mut kept = BytesMut::from(raw.as_bytes());
+            let mut primed = kept_after(&format!("POST /a HTTP/1.1\r\n{block}abc"), &sh);
             assert!(primed.reuse(&mut kept.clone(), &sh, addrs(), &slot).is_none(), "{raw:?}");
             let a = parse(&mut kept, &sh, true, addrs(), &slot, &mut primed);
-            let b = parse(&mut whole, &sh, true, addrs(), &slot, &mut fresh);
-            assert_eq!(outcome(a, &kept), outcome(b, &whole), "{raw:?}");
+            assert_eq!(outcome(a, &kept), whole(raw.as_bytes(), &sh), "{raw:?}");
         }
     }
 
@@ -1012,11 +1009,6 @@ mod tests {
     fn kept_fields_meet_partial_heads_the_header_limit_other_shapes_and_heads_not_kept() {
         let sh = shared(|c| c.limits.max_header_size = 8192);
         let slot = ReplySlot::new();
-        let whole = |raw: &[u8], sh: &ServerShared| {
-            let mut buf = BytesMut::from(raw);
-            let p = parse(&mut buf, sh, true, addrs(), &ReplySlot::new(), &mut LastFields::default());
-            outcome(p, &buf)
-        };
         // Blocks of other shapes: bare line feeds, obs-text, `Connection: close`, more
         // fields than fit in place.
         let many: String = (0..20).map(|i| format!("X-{i}: {i}\r\n")).collect();
@@ -1026,9 +1018,7 @@ mod tests {
             "Host: a\r\nConnection: keep-alive, close\r\n\r\n".into(),
             format!("Host: a\r\n{many}\r\n"),
         ] {
-            let mut last = LastFields::default();
-            let first = format!("GET / HTTP/1.1\r\n{block}");
-            parse(&mut BytesMut::from(first.as_bytes()), &sh, true, addrs(), &slot, &mut last);
+            let mut last = kept_after(&format!("GET / HTTP/1.1\r\n{block}"), &sh);
             assert!(!last.block.is_empty(), "{block:?} is kept");
             let raw = format!("GET /b HTTP/1.1\r\n{block}GET");
             // Partial: the whole block has not come yet.
@@ -1049,15 +1039,7 @@ mod tests {
         // A longer target that takes the head past `max_header_size`: hyper's 431.
         let small = shared(|c| c.limits.max_header_size = 100);
         let block = format!("Host: a\r\nX: {}\r\n\r\n", "y".repeat(40));
-        let mut last = LastFields::default();
-        parse(
-            &mut BytesMut::from(format!("GET / HTTP/1.1\r\n{block}").as_bytes()),
-            &small,
-            true,
-            addrs(),
-            &slot,
-            &mut last,
-        );
+        let mut last = kept_after(&format!("GET / HTTP/1.1\r\n{block}"), &small);
         assert!(!last.block.is_empty());
         let long = format!("GET /{} HTTP/1.1\r\n{block}", "t".repeat(40));
         assert!(last.reuse(&mut BytesMut::from(long.as_bytes()), &small, addrs(), &slot).is_none());
@@ -1065,16 +1047,8 @@ mod tests {
         assert!(outcome(parse(&mut buf, &small, true, addrs(), &slot, &mut last), &buf).starts_with("hyper"));
         // A kept block stays through heads that are not kept, and then serves again.
         let sh2 = shared(|c| c.limits.max_header_size = 16384);
-        let mut last = LastFields::default();
         let kept = "Host: a\r\nContent-Length: 2\r\nConnection: close\r\n\r\n";
-        parse(
-            &mut BytesMut::from(format!("POST / HTTP/1.1\r\n{kept}ab").as_bytes()),
-            &sh2,
-            true,
-            addrs(),
-            &slot,
-            &mut last,
-        );
+        let mut last = kept_after(&format!("POST / HTTP/1.1\r\n{kept}ab"), &sh2);
         for other in [
             format!("GET / HTTP/1.1\r\nHost: a\r\nX: {}\r\n\r\n", "z".repeat(LAST_FIELDS_MAX)),
             "GET / HTTP/1.1\nHost: a\n\n".into(),
