@@ -28,6 +28,8 @@
 //! Requests cross as `http::IncomingRequest` (plain owned data) over a channel; answers
 //! come back through `http::Reply`.
 
+#[cfg(feature = "mimalloc")]
+mod allocator;
 pub mod broker;
 pub mod config;
 pub mod cpu_policy;
@@ -46,31 +48,7 @@ pub mod workers;
 #[cfg(feature = "php")]
 mod php;
 
-/// glibc's malloc serialises frees of memory another thread allocated; requests are
-/// allocated on I/O threads and freed on the PHP thread and the other way round.
-/// mimalloc frees across threads without a lock (measured in bench/RESULTS.md).
+/// mimalloc, entered by its plain functions where they suffice (`allocator`).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Commits mimalloc's arenas as they are used rather than up front: with eager commit the
-/// server kept ~8 KiB more RSS per open event stream and 8 MiB more at rest (measured with
-/// 4,000 streams; bench/RESULTS.md). Must run before mimalloc's first allocation, so it
-/// runs when the library is loaded (`.init_array`), before any Rust code allocates.
-pub extern "C" fn tune_allocator() {
-    #[cfg(feature = "mimalloc")]
-    {
-        extern "C" {
-            fn mi_option_set(option: std::os::raw::c_int, value: std::os::raw::c_long);
-        }
-        /// `mi_option_arena_eager_commit` in mimalloc.h (the same index in v2 and v3).
-        const MI_OPTION_ARENA_EAGER_COMMIT: std::os::raw::c_int = 4;
-        // SAFETY: sets a process-wide option; mimalloc reads options atomically.
-        unsafe { mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
-    }
-}
-
-#[cfg(feature = "mimalloc")]
-#[used]
-#[link_section = ".init_array"]
-static TUNE_ALLOCATOR: extern "C" fn() = tune_allocator;
+static GLOBAL: allocator::Mimalloc = allocator::Mimalloc;
