@@ -1186,3 +1186,17 @@ namespace Via {
      */
     function taskId(): int {}
 }
+
+namespace Via\Internal {
+    /**
+     * @internal Ends the task that `Via\Internal\fiber_main` ran ($result: true, what it
+     * threw, or null when none ran yet) and returns the job of the task to run next in the
+     * same fiber, or null when there is none. Only the runtime's fiber body may call it.
+     *
+     * @throws \Via\Exception when called from anywhere else
+     *
+     * @param mixed $result
+     * @return mixed
+     */
+    function endTask(mixed $result): mixed {}
+}

@@ -24,10 +24,17 @@ const FIBER_MAIN: &str = include_str!("fiber_main.php");
 const FIBER_MAIN_NAME: &str = "Via\\Internal\\fiber_main";
 
 /// What a parked task passes to `Fiber::suspend`, so the scheduler can tell a parked task
-/// from a finished one (`true` or a Throwable) and from a stray user `Fiber::suspend()`.
+/// from a free fiber (`FREE_MARKER`) and from a stray user `Fiber::suspend()`.
 pub const PARK_MARKER: i64 = 0x5649_4150;
 
+/// What `fiber_main` passes to `Fiber::suspend` when its task has ended (`endTask()`
+/// ended it) and no new task was ready to run in line: the fiber is free for the pool.
+/// The literal in `fiber_main.php` is this number.
+pub const FREE_MARKER: i64 = 0x5649_4146;
+
 struct Fns {
+    /// `Via\Internal\fiber_main` itself (the only caller `Via\Internal\endTask` serves).
+    main: *mut zend_function,
     ctor: *mut zend_function,
     start: *mut zend_function,
     resume: *mut zend_function,
@@ -50,7 +57,15 @@ fn fns<R>(f: impl FnOnce(&Fns) -> R) -> R {
         if let Err(e) = ext_php_rs::php_eval::execute(FIBER_MAIN) {
             crate::error!("cannot define the fiber body: {e}");
         }
+        // SAFETY: the executor's function table lives for the request; the lookup only
+        // reads. Lower-case, as the engine keys functions.
+        let main = unsafe {
+            let name = FIBER_MAIN_NAME.to_ascii_lowercase();
+            let table = (*ffi::ext_php_rs_executor_globals()).function_table;
+            ffi::zend_hash_str_find_ptr_lc(table, name.as_ptr().cast(), name.len())
+        };
         Fns {
+            main: main.cast(),
             ctor: method("__construct"),
             start: method("start"),
             resume: method("resume"),
@@ -58,6 +73,22 @@ fn fns<R>(f: impl FnOnce(&Fns) -> R) -> R {
         }
     });
     f(fns)
+}
+
+/// Whether the function being called was called by `fiber_main` (the frame before it).
+pub fn called_from_main() -> bool {
+    fns(|fns| {
+        // SAFETY: executor globals are a static of the engine. Inside a call from PHP the
+        // current frame is the internal function's and `prev_execute_data` its caller's,
+        // both valid for the call; only pointers are compared.
+        unsafe {
+            let ex = (*ffi::ext_php_rs_executor_globals()).current_execute_data;
+            if ex.is_null() || (*ex).prev_execute_data.is_null() {
+                return false;
+            }
+            !fns.main.is_null() && (*(*ex).prev_execute_data).func == fns.main
+        }
+    })
 }
 
 /// `EG(exception)` is set.

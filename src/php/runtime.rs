@@ -625,7 +625,7 @@ fn run_task(id: TaskId) {
         None => return,
         Some(true) => {
             let Some(f) = take_fiber() else {
-                finish(id, Outcome::Done, None);
+                finish(id, Outcome::Done);
                 return;
             };
             with(|s| {
@@ -637,16 +637,16 @@ fn run_task(id: TaskId) {
         }
         Some(false) => {}
     }
-    let Some((fiber, value)) = with(|s| {
-        let t = s.tasks.get_mut(&id)?;
-        let value = t.job.take().unwrap_or_default();
-        Some((t.fiber.as_ref()?.shallow_clone(), value))
-    }) else {
+    // A new task's fiber takes its job itself (`end_task`); a parked one is resumed with
+    // nothing (its wake is in the task).
+    let Some(fiber) = with(|s| Some(s.tasks.get(&id)?.fiber.as_ref()?.shallow_clone())) else {
         return;
     };
     let previous = with(|s| std::mem::replace(&mut s.current, id));
-    let ret = fiber::resume(&fiber, value);
-    with(|s| s.current = previous);
+    let ret = fiber::resume(&fiber, Zval::new());
+    // The task that suspended or ended: `id`, or one the fiber took up after it
+    // (`end_task`).
+    let id = with(|s| std::mem::replace(&mut s.current, previous));
     if fiber::eg_exception() {
         let ex = fiber::eg_exception_ptr();
         if sym::is_unwind_exit(ex) && sym::unclean_shutdown() {
@@ -655,49 +655,92 @@ fn run_task(id: TaskId) {
             fatal_cleanup();
         } else if sym::is_unwind_exit(ex) {
             fiber::clear_exit();
-            finish(id, Outcome::Exited, None);
+            finish(id, Outcome::Exited);
         } else {
             // Only engine-level unwinds get past fiber_main's catch.
             crate::error!("task {id} ended by an uncatchable exception");
             sym::clear_exception();
-            finish(id, Outcome::Done, None);
+            finish(id, Outcome::Done);
         }
         return;
     }
-    if ret.is_true() {
-        finish(id, Outcome::Done, Some(fiber));
-    } else if ret.is_object() {
-        finish(id, Outcome::Threw(ret), Some(fiber));
-    } else if ret.long() == Some(fiber::PARK_MARKER) {
+    match ret.long() {
+        // Its last task ended in `end_task`.
+        Some(fiber::FREE_MARKER) => pool(fiber),
         // Parked: whoever holds its waiter resumes it.
-    } else {
-        crate::error!(
-            "task {id} called Fiber::suspend() itself; via cannot resume it and abandons the task \
-             (use Via\\Channel or Via\\sleep to wait inside a task)"
-        );
-        finish(id, Outcome::Done, None);
+        Some(fiber::PARK_MARKER) => {}
+        _ => {
+            crate::error!(
+                "task {id} called Fiber::suspend() itself; via cannot resume it and abandons the \
+                 task (use Via\\Channel or Via\\sleep to wait inside a task)"
+            );
+            finish(id, Outcome::Done);
+        }
     }
 }
 
-/// Removes a finished task; returns its fiber to the pool when it can be reused.
-fn finish(id: TaskId, outcome: Outcome, reusable: Option<Zval>) {
+/// `Via\Internal\endTask($result)`, what `fiber_main` calls for each job:
+/// - `result` null (the fiber was resumed for the current task, a new one): that task's
+///   job;
+/// - `true` (the job returned) or the Throwable it threw: ends the current task. When the
+///   task at the head of the ready queue is a new one (no fiber yet), it becomes the
+///   current task in this same fiber and its job is returned, so that a batch of requests
+///   runs without a switch out to the loop and back for each (in the ready queue's order,
+///   as `run_ready` would run them).
+///
+/// `None`: the fiber is free; `fiber_main` suspends with `FREE_MARKER` and `run_task`
+/// pools it.
+pub fn end_task(result: Zval) -> Option<Zval> {
+    let id = with(|s| s.current);
+    if result.is_null() {
+        if let Some(job) = with(|s| s.tasks.get_mut(&id).and_then(|t| t.job.take())) {
+            return Some(job);
+        }
+        // Never: a fiber is resumed with nothing only for a task that has its job. If
+        // one had none, it ends here rather than keep a fiber that is also pooled.
+    }
+    // The fiber goes on running: it is not the finished task's to drop or pool.
+    let fiber = with(|s| s.tasks.get_mut(&id).and_then(|t| t.fiber.take()));
+    let outcome = if result.is_object() { Outcome::Threw(result) } else { Outcome::Done };
+    finish(id, outcome);
+    let fiber = fiber?;
+    if is_fatal() || fiber::eg_exception() {
+        drop(fiber);
+        return None;
+    }
+    let taken = with(|s| {
+        let next = *s.ready.front()?;
+        let t = s.tasks.get_mut(&next).filter(|t| t.fiber.is_none())?;
+        let job = t.job.take().unwrap_or_default();
+        t.fiber = Some(fiber.shallow_clone());
+        s.ready.pop_front();
+        s.tasks_started += 1;
+        s.current = next;
+        Some(job)
+    });
+    drop(fiber);
+    taken
+}
+
+/// Returns a free fiber to the pool, or destroys it when the pool is full.
+fn pool(f: Zval) {
+    let spare = with(|s| {
+        if s.pool.len() < MAX_POOLED_FIBERS {
+            s.pool.push(f);
+            None
+        } else {
+            Some(f)
+        }
+    });
+    drop(spare);
+}
+
+/// Removes a finished task. A fiber it still holds is dead (an exit, an uncatchable
+/// unwind, a stray suspend): dropped, never pooled (`end_task` takes a reusable one).
+fn finish(id: TaskId, outcome: Outcome) {
     let task = with(|s| s.tasks.remove(&id));
     let Some(mut task) = task else { return };
-    let dead_fiber = task.fiber.take();
-    match reusable {
-        Some(f) => {
-            let spare = with(|s| {
-                if s.pool.len() < MAX_POOLED_FIBERS {
-                    s.pool.push(f);
-                    None
-                } else {
-                    Some(f)
-                }
-            });
-            drop(spare);
-        }
-        None => drop(dead_fiber),
-    }
+    drop(task.fiber.take());
     let timer = task.timeout.take().map(|t| with(|s| s.timers.cancel(t)));
     drop(timer);
     let exception = match &outcome {

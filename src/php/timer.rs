@@ -14,6 +14,7 @@ use ext_php_rs::types::Zval;
 use super::args::{duration_arg, Callable, Float, Int, MIN_TICK_SECONDS};
 use super::errors::{park_error, via_err};
 use super::runtime::{self, ParkError, TaskKind, Until};
+use super::{convert, fiber};
 
 fn args_of(args: &[&Zval]) -> Vec<Zval> {
     args.iter().map(|z| z.shallow_clone()).collect()
@@ -111,6 +112,20 @@ pub fn task_id() -> i64 {
     runtime::current_task() as i64
 }
 
+/// @internal Ends the task that `Via\Internal\fiber_main` ran ($result: true, what it
+/// threw, or null when none ran yet) and returns the job of the task to run next in the
+/// same fiber, or null when there is none. Only the runtime's fiber body may call it.
+///
+/// @throws \Via\Exception when called from anywhere else
+#[php_function]
+#[php(name = "Via\\Internal\\endTask")]
+pub fn end_task(result: &Zval) -> PhpResult<convert::Ret> {
+    if !fiber::called_from_main() {
+        return Err(via_err("Via\\Internal\\endTask(): only the runtime's fiber body may call it"));
+    }
+    Ok(convert::Ret(runtime::end_task(result.shallow_clone()).unwrap_or_else(Zval::null)))
+}
+
 /// Adds this file's functions to the module.
 pub fn register(module: ModuleBuilder) -> ModuleBuilder {
     module
@@ -118,4 +133,5 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(sleep))
         .function(wrap_function!(run))
         .function(wrap_function!(task_id))
+        .function(wrap_function!(end_task))
 }

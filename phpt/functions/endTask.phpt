@@ -1,0 +1,52 @@
+--TEST--
+Via\Internal\endTask(): only the runtime's fiber body may call it; tasks queued together run in order (several in one fiber) and each ends alone
+--CAPTURE_STDIO--
+STDIN STDOUT
+--FILE--
+<?php
+// Only the runtime's fiber body may call it.
+foreach ([fn() => Via\Internal\endTask(true), fn() => Via\Internal\endTask(null)] as $call) {
+    try {
+        $call();
+    } catch (Via\Exception $e) {
+        echo get_class($e), ': ', $e->getMessage(), "\n";
+    }
+}
+Via\go(function (): void {
+    try {
+        Via\Internal\endTask(true);
+    } catch (Via\Exception $e) {
+        echo 'in a task: ', $e->getMessage(), "\n";
+    }
+});
+Via\run();
+
+// Tasks queued together run in order (those that do not wait one after the other in one
+// fiber: endTask() hands it the next job). One that throws, one that calls exit() and
+// one that waits end or wait alone.
+$server = new Via\Server('127.0.0.1', 0, ['log_level' => 'off']);
+$before = $server->stats()['fibers_created'];
+$log = [];
+for ($i = 1; $i <= 6; $i++) {
+    Via\go(function () use ($i, &$log): void {
+        $log[] = "start $i";
+        match ($i) {
+            2 => throw new RuntimeException("task $i threw"),
+            3 => exit(),
+            4 => Via\sleep(0.01),
+            default => null,
+        };
+        $log[] = "end $i";
+    });
+}
+Via\run();
+echo implode(', ', $log), "\n";
+$stats = $server->stats();
+echo 'fibers created: ', $stats['fibers_created'] - $before, ', pooled: ', $stats['fibers_pooled'], ', tasks: ', $stats['tasks'], "\n";
+?>
+--EXPECT--
+Via\Exception: Via\Internal\endTask(): only the runtime's fiber body may call it
+Via\Exception: Via\Internal\endTask(): only the runtime's fiber body may call it
+in a task: Via\Internal\endTask(): only the runtime's fiber body may call it
+start 1, end 1, start 2, start 3, start 4, start 5, end 5, start 6, end 6, end 4
+fibers created: 2, pooled: 2, tasks: 0
