@@ -172,6 +172,28 @@ impl Headers {
         }
     }
 
+    /// The first values of fields `a` and `b` (lower-case names), in one pass over the
+    /// fields; no map is built.
+    pub fn first_two(&self, a: &HeaderName, b: &HeaderName) -> (Option<HeaderValue>, Option<HeaderValue>) {
+        match (&self.raw, self.map.get()) {
+            (_, Some(map)) => (map.get(a).cloned(), map.get(b).cloned()),
+            (Some(raw), None) => {
+                let (a, b) = (a.as_str().as_bytes(), b.as_str().as_bytes());
+                let (mut va, mut vb) = (None, None);
+                for &(n, v) in raw.fields.iter() {
+                    let name = &raw.head[n.range()];
+                    if va.is_none() && name.eq_ignore_ascii_case(a) {
+                        va = Some(raw.value(v));
+                    } else if vb.is_none() && name.eq_ignore_ascii_case(b) {
+                        vb = Some(raw.value(v));
+                    }
+                }
+                (va, vb)
+            }
+            (None, None) => (None, None),
+        }
+    }
+
     /// The first value of field `name` as bytes; no map is built.
     pub fn first_bytes(&self, name: &HeaderName) -> Option<&[u8]> {
         match (&self.raw, self.map.get()) {
@@ -359,6 +381,10 @@ mod tests {
             assert!(h.all_named(b"x a").next().is_none() && h.all_named(b"\xff").next().is_none());
             assert!(h.contains(&HeaderName::from_static("sec-fetch-mode")));
             assert!(!h.contains(&absent) && h.first(&absent).is_none() && h.all(&absent).next().is_none());
+            let cookie = http::header::COOKIE;
+            for (a, b) in [(&x_a, &cookie), (&cookie, &x_a), (&absent, &x_a), (&x_a, &absent)] {
+                assert_eq!(h.first_two(a, b), (h.first(a), h.first(b)), "{a} and {b} in one pass");
+            }
             assert_eq!(h.len(), 6);
         }
         assert!(raw.map.get().is_none(), "finding fields built no map");

@@ -438,10 +438,9 @@ fn on_request(req: Box<IncomingRequest>) {
         link.send(ToMaster::Retire);
     }
     let IncomingRequest { head, body, reply } = *req;
-    let stream_context = StreamContext {
-        last_event_id: head.headers.first(&LAST_EVENT_ID),
-        accept_encoding: head.headers.first(&http::header::ACCEPT_ENCODING),
-    };
+    let (last_event_id, accept_encoding) =
+        head.headers.first_two(&LAST_EVENT_ID, &http::header::ACCEPT_ENCODING);
+    let stream_context = StreamContext { last_event_id, accept_encoding };
     let core = Rc::new(RefCell::new(ResponseCore::bound(
         reply,
         services,
