@@ -27,7 +27,21 @@ Via\run();
 echo implode(', ', $log), "\n";
 $stats = $server->stats();
 echo 'fibers created: ', $stats['fibers_created'] - $before, ', pooled: ', $stats['fibers_pooled'], ', tasks: ', $stats['tasks'], "\n";
+
+// Any number of arguments reaches the callable as given (fiber_main calls a job by its
+// size).
+foreach ([[], [1], [1, 'two'], [1, 'two', [3]], [1, 'two', [3], null, 5.0]] as $args) {
+    Via\go(function (...$got) use ($args): void {
+        echo count($got), ' argument(s): ', $got === $args ? 'as given' : 'not as given', "\n";
+    }, ...$args);
+}
+Via\run();
 ?>
 --EXPECT--
 start 1, end 1, start 2, start 3, start 4, start 5, end 5, start 6, end 6, end 4
 fibers created: 3, pooled: 2, tasks: 0
+0 argument(s): as given
+1 argument(s): as given
+2 argument(s): as given
+3 argument(s): as given
+5 argument(s): as given
