@@ -74,8 +74,10 @@ impl Response {
 
 impl Drop for Response {
     fn drop(&mut self) {
+        // After its task, the last holder of a response ends it. An event stream's object
+        // (kept by its topics) holds it too, and ends it when the stream ends.
         let running = self.core.borrow().task_running;
-        if !running {
+        if !running && Rc::strong_count(&self.core) == 1 {
             finalize_default(&self.core);
         }
     }
