@@ -178,6 +178,9 @@ struct State {
     autorun_registered: bool,
     /// Tasks waiting for something outside the scheduler (a stream to drain or close).
     key_waiters: HashMap<WakeKey, Waiter>,
+    /// Tasks that threw, removed by `end_task`, told how they ended once their fiber is
+    /// back in `run_task` (`conclude_ended`): telling runs PHP.
+    ended: Vec<(TaskId, Task, Outcome)>,
     tasks_started: u64,
     ticks_skipped: u64,
     /// Times the loop waited for Tokio's events, and events received: their ratio is the
@@ -655,15 +658,18 @@ fn run_task(id: TaskId) {
             fatal_cleanup();
         } else if sym::is_unwind_exit(ex) {
             fiber::clear_exit();
+            conclude_ended();
             finish(id, Outcome::Exited);
         } else {
             // Only engine-level unwinds get past fiber_main's catch.
             crate::error!("task {id} ended by an uncatchable exception");
             sym::clear_exception();
+            conclude_ended();
             finish(id, Outcome::Done);
         }
         return;
     }
+    conclude_ended();
     match ret.long() {
         // Its last task ended in `end_task`.
         Some(fiber::FREE_MARKER) => pool(fiber),
@@ -691,6 +697,9 @@ fn run_task(id: TaskId) {
 /// `None`: the fiber is free; `fiber_main` suspends with `FREE_MARKER` and `run_task`
 /// pools it.
 pub fn end_task(result: Zval) -> Option<Zval> {
+    // Runs no PHP code (`endTask` has no bailout guard): nothing it drops is the last
+    // reference (the caller's frame holds `result`, `run_task` the fiber), a task that
+    // returned is told so without PHP, and one that threw is told by `run_task`.
     let id = with(|s| s.current);
     if result.is_null() {
         if let Some(job) = with(|s| s.tasks.get_mut(&id).and_then(|t| t.job.take())) {
@@ -699,10 +708,21 @@ pub fn end_task(result: Zval) -> Option<Zval> {
         // Never: a fiber is resumed with nothing only for a task that has its job. If
         // one had none, it ends here rather than keep a fiber that is also pooled.
     }
-    // The fiber goes on running: it is not the finished task's to drop or pool.
-    let fiber = with(|s| s.tasks.get_mut(&id).and_then(|t| t.fiber.take()));
-    let outcome = if result.is_object() { Outcome::Threw(result) } else { Outcome::Done };
-    finish(id, outcome);
+    let (task, fiber) = with(|s| {
+        let mut task = s.tasks.remove(&id)?;
+        // The fiber goes on running: it is not the ended task's to drop or pool.
+        let fiber = task.fiber.take();
+        Some((task, fiber))
+    })?;
+    if result.is_object() {
+        // Telling a Throwable runs PHP (its `__toString`): `run_task` does it once the
+        // fiber is back, and nothing more runs in line, so the 500 leaves with the answers
+        // already given rather than after whatever the next task does.
+        with(|s| s.ended.push((id, task, Outcome::Threw(result))));
+        drop(fiber);
+        return None;
+    }
+    conclude(id, task, Outcome::Done);
     let fiber = fiber?;
     if is_fatal() || fiber::eg_exception() {
         drop(fiber);
@@ -722,6 +742,19 @@ pub fn end_task(result: Zval) -> Option<Zval> {
     taken
 }
 
+/// Tells the owners of the tasks that threw in `end_task` how they ended.
+fn conclude_ended() {
+    loop {
+        let ended = with(|s| std::mem::take(&mut s.ended));
+        if ended.is_empty() {
+            return;
+        }
+        for (id, task, outcome) in ended {
+            conclude(id, task, outcome);
+        }
+    }
+}
+
 /// Returns a free fiber to the pool, or destroys it when the pool is full.
 fn pool(f: Zval) {
     let spare = with(|s| {
@@ -739,7 +772,16 @@ fn pool(f: Zval) {
 /// unwind, a stray suspend): dropped, never pooled (`end_task` takes a reusable one).
 fn finish(id: TaskId, outcome: Outcome) {
     let task = with(|s| s.tasks.remove(&id));
-    let Some(mut task) = task else { return };
+    if let Some(task) = task {
+        conclude(id, task, outcome);
+    }
+}
+
+/// Tells a removed task's owner how it ended. With `Outcome::Done` it runs no PHP (the
+/// owners' `task_ended` only queues answers; nothing a finished task holds is a PHP value:
+/// its job went to the fiber, its wake to its last park). Other outcomes may (a
+/// Throwable's `__toString`): only where the loop runs, never inside `end_task`.
+fn conclude(id: TaskId, mut task: Task, outcome: Outcome) {
     drop(task.fiber.take());
     let timer = task.timeout.take().map(|t| with(|s| s.timers.cancel(t)));
     drop(timer);
@@ -796,6 +838,7 @@ fn owners() -> Vec<Rc<dyn TaskOwner>> {
     with(|s| {
         s.tasks
             .values()
+            .chain(s.ended.iter().map(|(_, t, _)| t))
             .filter_map(|t| match &t.kind {
                 TaskKind::Owned(o) => Some(Rc::clone(o)),
                 _ => None,
@@ -809,7 +852,8 @@ fn owners() -> Vec<Rc<dyn TaskOwner>> {
 pub fn cancel_everything() {
     let (tasks, timers, waiters) = with(|s| {
         s.ready.clear();
-        let tasks: Vec<Task> = s.tasks.drain().map(|(_, t)| t).collect();
+        let mut tasks: Vec<Task> = s.tasks.drain().map(|(_, t)| t).collect();
+        tasks.extend(s.ended.drain(..).map(|(_, t, _)| t));
         let timers: Vec<(TimerId, TimerAction)> = s.timers.drain().collect();
         s.user_timers = 0;
         (tasks, timers, std::mem::take(&mut s.key_waiters))
@@ -838,6 +882,7 @@ fn fatal_cleanup() {
         for (_, t) in s.tasks {
             std::mem::forget(t);
         }
+        std::mem::forget(s.ended);
         std::mem::forget(s.pool);
         std::mem::forget(s.timers);
     }

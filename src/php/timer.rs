@@ -119,6 +119,7 @@ pub fn task_id() -> i64 {
 /// @throws \Via\Exception when called from anywhere else
 #[php_function]
 #[php(name = "Via\\Internal\\endTask")]
+#[php(no_bailout_guard)]
 pub fn end_task(result: &Zval) -> PhpResult<convert::Ret> {
     if !fiber::called_from_main() {
         return Err(via_err("Via\\Internal\\endTask(): only the runtime's fiber body may call it"));

@@ -64,6 +64,8 @@ struct PhpFunctionAttribute {
     defaults: HashMap<Ident, Expr>,
     optional: Option<Ident>,
     vis: Option<SpannedValue<Visibility>>,
+    /// via patch: `#[php(no_bailout_guard)]`, as on methods.
+    no_bailout_guard: darling::util::Flag,
     attrs: Vec<syn::Attribute>,
 }
 
@@ -85,7 +87,8 @@ pub fn parser(mut input: ItemFn) -> Result<TokenStream> {
         .rename
         .rename(ident_to_php_name(&input.sig.ident), RenameRule::Snake);
     validate_php_name(&func_name, PhpNameContext::Function, input.sig.ident.span())?;
-    let func = Function::new(&input.sig, func_name, args, php_attr.optional, docs)?;
+    let mut func = Function::new(&input.sig, func_name, args, php_attr.optional, docs)?;
+    func.bailout_guard = !php_attr.no_bailout_guard.is_present();
     let function_impl = func.php_function_impl();
 
     Ok(quote! {
