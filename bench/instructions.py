@@ -15,7 +15,7 @@ context switches and cache misses. Nor is it exact to the instruction any more: 
 thread runs the requests one loop tick finds in one fiber resume (decision 0021), and how
 many a tick finds depends on timing, so runs differ by about 1 % (3 % with workers = 2). A thread hop costs little here and much on a real CPU.
 bench/http.py measures those; this one tells whether a change to the code path did less
-work, to a fraction of a per cent, where http.py cannot tell 5 % from noise.
+work, to about a per cent, where http.py cannot tell 5 % from noise.
 
 Targets:
   ceiling      bench/http_ceiling.rs (raw Tokio, a fixed answer; no parsing)
