@@ -11,11 +11,12 @@ its instructions per request: start-up, warm-up and shutdown cancel. Every proce
 server counts (Workerman's master and worker, via's threads).
 
 What this does not see: the kernel (the TCP path is most of a request's CPU), waiting,
-context switches and cache misses. Nor is it exact to the instruction any more: the PHP
-thread runs the requests one loop tick finds in one fiber resume (decision 0021), and how
-many a tick finds depends on timing, so runs differ by about 1 % (3 % with workers = 2). A thread hop costs little here and much on a real CPU.
+context switches and cache misses. A thread hop costs little here and much on a real CPU.
 bench/http.py measures those; this one tells whether a change to the code path did less
-work, to about a per cent, where http.py cannot tell 5 % from noise.
+work, to about a per cent, where http.py cannot tell 5 % from noise. (Not to the
+instruction: the PHP thread runs the requests one loop tick finds in one fiber resume,
+decision 0021, and how many a tick finds depends on timing, so runs differ by about 1 %,
+3 % with workers = 2.)
 
 Targets:
   ceiling      bench/http_ceiling.rs (raw Tokio, a fixed answer; no parsing)
