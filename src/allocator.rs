@@ -4,12 +4,12 @@
 //! Owns: the `#[global_allocator]` and the mimalloc option set when the library loads.
 //! Does not own: anything that allocates (everything does, through it).
 //!
-//! Why not the `mimalloc` crate's `MiMalloc`: that adapter calls `mi_malloc_aligned` for every layout,
-//! whose checks cost about 40 instructions more than `mi_malloc` for the same block
-//! (callgrind, `bench/instructions.py`: ~6 allocations a request on the hello path). Like
-//! std's `System` allocator, this one takes the plain path when the alignment asked for is
-//! no more than the allocator's own guarantee: 16 bytes (`MI_MAX_ALIGN_SIZE`), and no
-//! more than the size (a block of 8 bytes is 8-aligned, not 16).
+//! Why not the `mimalloc` crate's `MiMalloc`: that adapter calls `mi_malloc_aligned` for
+//! every layout, whose checks cost about 40 instructions more than `mi_malloc` for the same
+//! block (callgrind, `bench/instructions.py`: ~6 allocations a request on the hello path).
+//! Like std's `System` allocator, this one takes the plain path when the alignment asked
+//! for is no more than the allocator's own guarantee, 16 bytes (`MI_MAX_ALIGN_SIZE`), and
+//! no more than the size (a block of 8 bytes is 8-aligned, not 16).
 //!
 //! Why mimalloc at all: glibc's malloc serialises frees of memory another thread allocated;
 //! requests are allocated on I/O threads and freed on the PHP thread and the other way

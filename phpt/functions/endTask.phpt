@@ -1,5 +1,5 @@
 --TEST--
-Via\Internal\endTask(): tasks queued together run in order (several in one fiber) and each ends or waits alone
+Via\Internal\endTask(): tasks queued together run in order, each ends or waits alone, and each gets its arguments as given
 --CAPTURE_STDIO--
 STDIN STDOUT
 --FILE--

@@ -172,7 +172,7 @@ impl Headers {
         }
     }
 
-    /// The first values of fields `a` and `b` (lower-case names), in one pass over the
+    /// The first values of fields `a` and `b`, as `first` gives each, in one pass over the
     /// fields; no map is built.
     pub fn first_two(&self, a: &HeaderName, b: &HeaderName) -> (Option<HeaderValue>, Option<HeaderValue>) {
         match (&self.raw, self.map.get()) {

@@ -178,9 +178,10 @@ struct State {
     autorun_registered: bool,
     /// Tasks waiting for something outside the scheduler (a stream to drain or close).
     key_waiters: HashMap<WakeKey, Waiter>,
-    /// Tasks that threw, removed by `end_task`, told how they ended once their fiber is
-    /// back in `run_task` (`conclude_ended`): telling runs PHP.
-    ended: Vec<(TaskId, Task, Outcome)>,
+    /// The task that threw, removed by `end_task`, with what it threw: told once its fiber
+    /// is back in `run_task` (`conclude_threw`), as telling runs PHP. At most one: a
+    /// throw ends the fiber's run of tasks.
+    threw: Option<(TaskId, Task, Zval)>,
     tasks_started: u64,
     ticks_skipped: u64,
     /// Times the loop waited for Tokio's events, and events received: their ratio is the
@@ -658,18 +659,18 @@ fn run_task(id: TaskId) {
             fatal_cleanup();
         } else if sym::is_unwind_exit(ex) {
             fiber::clear_exit();
-            conclude_ended();
+            conclude_threw();
             finish(id, Outcome::Exited);
         } else {
             // Only engine-level unwinds get past fiber_main's catch.
             crate::error!("task {id} ended by an uncatchable exception");
             sym::clear_exception();
-            conclude_ended();
+            conclude_threw();
             finish(id, Outcome::Done);
         }
         return;
     }
-    conclude_ended();
+    conclude_threw();
     match ret.long() {
         // Its last task ended in `end_task`.
         Some(fiber::FREE_MARKER) => pool(fiber),
@@ -718,16 +719,13 @@ pub fn end_task(result: Zval) -> Option<Zval> {
         // Telling a Throwable runs PHP (its `__toString`): `run_task` does it once the
         // fiber is back, and nothing more runs in line, so the 500 leaves with the answers
         // already given rather than after whatever the next task does.
-        with(|s| s.ended.push((id, task, Outcome::Threw(result))));
-        drop(fiber);
+        let earlier = with(|s| s.threw.replace((id, task, result)));
+        debug_assert!(earlier.is_none(), "a throw ends the fiber's run, so run_task told the last");
+        drop((earlier, fiber));
         return None;
     }
     conclude(id, task, Outcome::Done);
     let fiber = fiber?;
-    if is_fatal() || fiber::eg_exception() {
-        drop(fiber);
-        return None;
-    }
     let taken = with(|s| {
         let next = *s.ready.front()?;
         let t = s.tasks.get_mut(&next).filter(|t| t.fiber.is_none())?;
@@ -742,16 +740,10 @@ pub fn end_task(result: Zval) -> Option<Zval> {
     taken
 }
 
-/// Tells the owners of the tasks that threw in `end_task` how they ended.
-fn conclude_ended() {
-    loop {
-        let ended = with(|s| std::mem::take(&mut s.ended));
-        if ended.is_empty() {
-            return;
-        }
-        for (id, task, outcome) in ended {
-            conclude(id, task, outcome);
-        }
+/// Tells the owner of the task that threw in `end_task`, if one did, what it threw.
+fn conclude_threw() {
+    if let Some((id, task, exception)) = with(|s| s.threw.take()) {
+        conclude(id, task, Outcome::Threw(exception));
     }
 }
 
@@ -838,7 +830,7 @@ fn owners() -> Vec<Rc<dyn TaskOwner>> {
     with(|s| {
         s.tasks
             .values()
-            .chain(s.ended.iter().map(|(_, t, _)| t))
+            .chain(s.threw.iter().map(|(_, t, _)| t))
             .filter_map(|t| match &t.kind {
                 TaskKind::Owned(o) => Some(Rc::clone(o)),
                 _ => None,
@@ -853,7 +845,7 @@ pub fn cancel_everything() {
     let (tasks, timers, waiters) = with(|s| {
         s.ready.clear();
         let mut tasks: Vec<Task> = s.tasks.drain().map(|(_, t)| t).collect();
-        tasks.extend(s.ended.drain(..).map(|(_, t, _)| t));
+        tasks.extend(s.threw.take().map(|(_, t, _)| t));
         let timers: Vec<(TimerId, TimerAction)> = s.timers.drain().collect();
         s.user_timers = 0;
         (tasks, timers, std::mem::take(&mut s.key_waiters))
@@ -882,7 +874,7 @@ fn fatal_cleanup() {
         for (_, t) in s.tasks {
             std::mem::forget(t);
         }
-        std::mem::forget(s.ended);
+        std::mem::forget(s.threw);
         std::mem::forget(s.pool);
         std::mem::forget(s.timers);
     }
