@@ -14,9 +14,17 @@
 //! ready in this tick, so every request read in the tick reaches the PHP thread with one
 //! wake-up (measured in bench/RESULTS.md).
 //!
+//! A receiver that drives the senders' runtime itself (`recv_async`: the PHP thread with
+//! `reactor = php`, and every worker) needs no kicker: Tokio's current-thread scheduler
+//! polls the future given to `block_on` only once the tasks already ready have run, so the
+//! wake of the first deferred send is itself deferred to the end of the tick. There no
+//! kicker is started, and a deferred send wakes at once.
+//!
 //! Invariants: an event is never lost while the receiver lives; `send*` hands the event
 //! back once the receiver is gone. A deferred send wakes the receiver at most one task
-//! round later, or at once when no kicker runs (outside a runtime, or before `start_kicker`).
+//! round later, or at once when no kicker runs (outside a runtime, before `start_kicker`,
+//! or with a receiver that drives the runtime). A sleeping receiver is woken once per
+//! sleep: the send that wakes it marks it awake.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -53,8 +61,10 @@ impl<T> Shared<T> {
     /// Wakes a sleeping receiver that has events waiting.
     fn wake_receiver(&self) {
         let owed = {
-            let st = self.state.lock();
-            st.sleeping && !st.queue.is_empty()
+            let mut st = self.state.lock();
+            let owed = st.sleeping && !st.queue.is_empty();
+            st.sleeping &= !owed;
+            owed
         };
         if owed {
             self.notify();
@@ -111,7 +121,7 @@ impl<T> Sender<T> {
     /// Queues `value` and wakes the receiver at once. `Err` gives it back when the receiver
     /// is gone.
     pub fn send(&self, value: T) -> Result<(), T> {
-        if self.push(value)? {
+        if self.push(value, true)? {
             self.shared.notify();
         }
         Ok(())
@@ -120,10 +130,11 @@ impl<T> Sender<T> {
     /// Queues `value`; a sleeping receiver is woken by the kicker once the tasks already
     /// ready on this runtime had their turn (see the module docs).
     pub fn send_deferred(&self, value: T) -> Result<(), T> {
-        if !self.push(value)? {
+        let at_once = !self.shared.kicker_running.load(Ordering::Acquire);
+        if !self.push(value, at_once)? {
             return Ok(());
         }
-        if !self.shared.kicker_running.load(Ordering::Acquire) {
+        if at_once {
             self.shared.notify();
         } else if !self.shared.kick_pending.swap(true, Ordering::AcqRel) {
             self.shared.kicker.notify_one();
@@ -131,8 +142,10 @@ impl<T> Sender<T> {
         Ok(())
     }
 
-    /// Queues `value`; `Ok(true)` when the receiver sleeps and is owed a wake-up.
-    fn push(&self, value: T) -> Result<bool, T> {
+    /// Queues `value`; `Ok(true)` when the receiver sleeps and is owed a wake-up. With
+    /// `claim`, the caller gives that wake-up now: the receiver is marked awake, so that
+    /// the sends after it, until it sleeps again, wake nobody.
+    fn push(&self, value: T, claim: bool) -> Result<bool, T> {
         let mut st = self.shared.state.lock();
         if st.receiver_gone {
             return Err(value);
@@ -141,7 +154,11 @@ impl<T> Sender<T> {
             st.since = Some(Instant::now());
         }
         st.queue.push(value);
-        Ok(st.sleeping)
+        let owed = st.sleeping;
+        if owed && claim {
+            st.sleeping = false;
+        }
+        Ok(owed)
     }
 
     /// Events queued now, and how long the oldest has waited.
@@ -398,6 +415,26 @@ mod tests {
         });
         assert_eq!(receiver.join().unwrap(), 20);
         // A send that woke at once would notify the sleeper on every send until it ran.
+        assert_eq!(tx.wakes(), 1, "one wake-up for the whole tick");
+    }
+
+    #[test]
+    fn a_receiver_that_drives_the_runtime_is_woken_once_per_tick_without_a_kicker() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let (tx, rx) = inbox();
+        let tx = Arc::new(tx);
+        let got = rt.block_on(async {
+            // Twenty tasks, ready when the receiver first sleeps, each sending one event.
+            for i in 0..20 {
+                let tx = Arc::clone(&tx);
+                tokio::spawn(async move { tx.send_deferred(i).unwrap() });
+            }
+            let mut out = Vec::new();
+            rx.recv_async(&mut out, None).await.unwrap();
+            out
+        });
+        assert_eq!(got, (0..20).collect::<Vec<_>>(), "the whole tick in one batch");
+        // Without the mark the first send leaves, each send would notify the sleeper.
         assert_eq!(tx.wakes(), 1, "one wake-up for the whole tick");
     }
 

@@ -7,7 +7,9 @@
 //!
 //! Answers wait in the outbox until it is kicked: by the PHP loop before it waits, or by
 //! the standby when a handler keeps the PHP thread away (`driven`), so an answer given
-//! before a long computation leaves within a standby tick or two.
+//! before a long computation leaves within a standby tick or two. A PHP thread that drives
+//! the runtime itself (`reactor = php`) sends them in place when it next waits (`forward`):
+//! there the forwarder would only cost a task's wake-up and poll per batch.
 //!
 //! A worker has no outbox: its answers are encoded into its link's frame queue as they
 //! are given, and the flush wakes the link's writer instead (`Link::wake_writer`).
@@ -52,6 +54,21 @@ impl Outbox {
         let mut pending = self.pending.lock();
         pending.push((reply, start));
         pending.len()
+    }
+
+    /// Sends the waiting answers from this thread, without the forwarder: for a PHP thread
+    /// that drives the forwarder's runtime itself (`reactor = php`), from inside it, where
+    /// each answer wakes its connection's task in place.
+    pub fn forward(&self) {
+        let mut batch = std::mem::take(&mut *self.pending.lock());
+        for (reply, start) in batch.drain(..) {
+            reply.send(start);
+        }
+        // The emptied buffer goes back, for its capacity, unless answers came meanwhile.
+        let mut pending = self.pending.lock();
+        if pending.is_empty() {
+            std::mem::swap(&mut *pending, &mut batch);
+        }
     }
 
     /// Wakes the forwarder if answers wait: the PHP loop before it waits, or the standby

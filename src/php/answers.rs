@@ -81,6 +81,20 @@ pub fn flush() {
     });
 }
 
+/// Sends the pending answers in place: only from inside the I/O runtime, on the thread
+/// that drives it (`reactor = php`, when its loop waits). A worker's link is woken as by
+/// `flush`.
+pub fn forward() {
+    with(|b| {
+        if let Some(outbox) = &b.outbox {
+            outbox.forward();
+        }
+        if let Some(link) = &b.link {
+            link.wake_writer();
+        }
+    });
+}
+
 /// Drops the outbox (request shutdown).
 pub fn shutdown() {
     let old = ANSWERS.get().borrow_mut().take();

@@ -159,10 +159,10 @@ fn run_worker(
         }
     };
     let rt = link.runtime();
-    tx.start_kicker(&rt);
+    let (driver, watch) = (link.driver(), link.watch());
+    start_kicker(&tx, &rt, &driver);
     let services = services(dispatcher, stats, TopicsRef::Remote(Arc::clone(&link)), &config);
     let identity = Identity { id: seed.index, count: config.workers.count, master_pid: 0 };
-    let (driver, watch) = (link.driver(), link.watch());
     let serving =
         Serving { rt, rx, driver, watch, handle: None, link: Some(link), identity, services, signals: None };
     // Its hooks run when the master says the worker may start (`serve::on_link_event`).
@@ -186,7 +186,8 @@ pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> P
     let handle = ServerHandle::start(config.clone(), dispatcher.clone()).map_err(start_err)?;
     let addr = handle.local_addr();
     let rt = handle.runtime();
-    tx.start_kicker(&rt);
+    let (driver, watch) = (handle.driver(), handle.watch());
+    start_kicker(&tx, &rt, &driver);
     let services = services(dispatcher, handle.stats_handle(), TopicsRef::Local(handle.topics()), &config);
     port.set(addr.port());
     let signal_tx = tx.clone();
@@ -204,7 +205,6 @@ pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> P
         }),
     );
     let identity = Identity { id: 0, count: 1, master_pid: std::process::id() };
-    let (driver, watch) = (handle.driver(), handle.watch());
     let serving =
         Serving { rt, rx, driver, watch, handle: Some(handle), link: None, identity, services, signals };
     crate::info!("listening on {}://{addr} (pid {})", scheme(&config), std::process::id());
@@ -223,6 +223,19 @@ pub(super) fn start(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> P
     });
     port.set(0);
     Ok(())
+}
+
+/// Defers the inbox's wake-ups of the PHP thread to the end of the I/O thread's tick
+/// (`inbox`). A PHP thread that drives the runtime itself (`driver`) needs no kicker: the
+/// future it waits on is polled only after the ready tasks, which is the same deferral.
+fn start_kicker(
+    tx: &crate::inbox::Sender<Event>,
+    rt: &tokio::runtime::Handle,
+    driver: &Option<crate::http::server::Driver>,
+) {
+    if driver.is_none() {
+        tx.start_kicker(rt);
+    }
 }
 
 /// What a process that runs PHP serves with: its I/O runtime, the inbox to the PHP thread

@@ -47,12 +47,13 @@ const MAX_POOLED_FIBERS: usize = 4096;
 /// clone of the `Rc` out of its state before each call: every method but `wait` and
 /// `fatal` may run PHP.
 pub trait Host {
-    /// Takes the events that arrived, waiting for the first until `deadline` at most (no
-    /// deadline: until one arrives). How many it took; `Err` once no event can come.
+    /// Hands over what was batched (as `flush`), then takes the events that arrived,
+    /// waiting for the first until `deadline` at most (no deadline: until one arrives).
+    /// How many it took; `Err` once no event can come.
     fn wait(&self, deadline: Option<Instant>) -> Result<usize, Disconnected>;
     /// Handles a bounded batch of the events taken; whether there was any.
     fn handle_events(&self) -> bool;
-    /// The loop is about to wait: hand over what was batched.
+    /// Hands over what was batched: the loop is about to sleep without `wait`, or ends.
     fn flush(&self);
     /// Whether the server finished its stop sequence (`Until::HostStopped`).
     fn stopped(&self) -> bool;
@@ -516,14 +517,15 @@ fn run_loop_inner(until: Until) -> Result<(), LoopError> {
             break Ok(());
         }
         let host = host();
-        if let Some(host) = &host {
-            if host.handle_events() {
-                continue;
-            }
-            host.flush();
+        if host.as_ref().is_some_and(|h| h.handle_events()) {
+            continue;
         }
         let (deadline, open) = with(|s| (s.timers.next_deadline(), s.host_open));
-        match (host.filter(|_| open), deadline) {
+        let (host, closed) = if open { (host, None) } else { (None, host) };
+        if let Some(closed) = closed {
+            closed.flush(); // `wait` hands over itself
+        }
+        match (host, deadline) {
             (Some(host), deadline) => match host.wait(deadline) {
                 Ok(0) => {}
                 Ok(n) => with(|s| {

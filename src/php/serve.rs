@@ -79,6 +79,7 @@ impl Host for ServerHost {
         let mut batch = self.scratch.take();
         let received = match &self.driver {
             None => {
+                self.flush();
                 if let Some(w) = &self.watch {
                     w.enter();
                 }
@@ -89,8 +90,14 @@ impl Host for ServerHost {
                 received
             }
             // The connections' tasks run here until an event comes (or the deadline): the
-            // answers flushed before were written, new requests read.
-            Some(driver) => driver.block_on(self.rx.recv_async(&mut batch, deadline)),
+            // answers handed over first are written, new requests read. Handed over inside
+            // the runtime, answers and stream pushes wake their connections' tasks in
+            // place (from outside, each wake would be a system call to unpark it).
+            Some(driver) => driver.block_on(async {
+                crate::http::wake_batch::flush();
+                answers::forward();
+                self.rx.recv_async(&mut batch, deadline).await
+            }),
         };
         let taken = match received {
             Ok(()) => Ok(batch.len()),
