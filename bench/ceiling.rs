@@ -8,15 +8,16 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderValue, StatusCode};
 use via::config::ServerConfig;
+use via::http::HeaderList;
 use via::http::{Dispatcher, IncomingRequest, ResponseStart, ServerHandle, StreamEvent};
 
 struct Hello;
 
 impl Dispatcher for Hello {
     fn dispatch(&self, req: Box<IncomingRequest>) -> Result<(), Box<IncomingRequest>> {
-        let mut headers = HeaderMap::new();
+        let mut headers = HeaderList::new();
         headers.insert("content-type", HeaderValue::from_static("text/plain"));
         let status =
             if req.head.method == http::Method::POST { StatusCode::NO_CONTENT } else { StatusCode::OK };

@@ -24,6 +24,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::http::exchange::RequestHead;
 use crate::http::fields::{FieldSpans, Headers, Span};
+use crate::http::HeaderList;
 use crate::ops::trace::Trace;
 
 /// Frames larger than this are refused (a request body is bounded far below it).
@@ -62,7 +63,7 @@ pub struct WireFile {
 pub struct WireHead {
     pub status: StatusCode,
     pub reason: Option<Bytes>,
-    pub headers: HeaderMap,
+    pub headers: HeaderList,
 }
 
 /// Declares frame enums and their wire form from one list: each variant's tag and fields,
@@ -716,27 +717,70 @@ fn field_spans(d: &[u8]) -> Option<(usize, FieldSpans)> {
     Some((at, fields))
 }
 
-impl Wire for HeaderMap {
-    fn put(&self, b: &mut BytesMut) {
-        b.put_u32_le(self.len() as u32);
-        for (k, v) in self {
-            put_bytes(b, k.as_str().as_bytes());
-            put_bytes(b, v.as_bytes());
+/// Fields on the wire: their count, then each name and value. Both a request's map and an
+/// answer's list are sent this way.
+fn put_fields<'a>(
+    b: &mut BytesMut,
+    n: usize,
+    fields: impl Iterator<Item = (&'a HeaderName, &'a HeaderValue)>,
+) {
+    b.put_u32_le(n as u32);
+    for (k, v) in fields {
+        put_bytes(b, k.as_str().as_bytes());
+        put_bytes(b, v.as_bytes());
+    }
+}
+
+/// Reads what `put_fields` wrote, giving each valid field to `add` (an invalid one, which
+/// only a damaged frame has, is skipped); the count read first.
+fn get_fields(
+    d: &mut Bytes,
+    mut add: impl FnMut(HeaderName, HeaderValue) -> io::Result<()>,
+) -> io::Result<()> {
+    let n = get_u32(d)? as usize;
+    for _ in 0..n {
+        let k = get_bytes(d)?;
+        let v = get_bytes(d)?;
+        if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(&k), HeaderValue::from_maybe_shared(v)) {
+            add(k, v)?;
         }
     }
+    Ok(())
+}
+
+/// The count a field list starts with, without taking it (for a capacity).
+fn peek_count(d: &Bytes) -> usize {
+    d.get(..4).map_or(0, |c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize)
+}
+
+impl Wire for HeaderMap {
+    fn put(&self, b: &mut BytesMut) {
+        put_fields(b, self.len(), self.iter());
+    }
     fn get(d: &mut Bytes) -> io::Result<Self> {
-        let n = get_u32(d)? as usize;
-        // Room for two more: the master adds its affinity cookie and the coding's `Vary`
-        // to an answer's head; a full map regrows (a new index and entries, rehashed).
-        let mut h = HeaderMap::with_capacity(n.min(128) + 2);
-        for _ in 0..n {
-            let k = get_bytes(d)?;
-            let v = get_bytes(d)?;
-            if let (Ok(k), Ok(v)) = (HeaderName::from_bytes(&k), HeaderValue::from_maybe_shared(v)) {
-                // Past the map's limit (tens of thousands of names) `append` would panic.
-                h.try_append(k, v).map_err(|_| bad(format!("more than {n} headers fit in a map")))?;
-            }
-        }
+        let n = peek_count(d);
+        let mut h = HeaderMap::with_capacity(n.min(128));
+        get_fields(d, |k, v| {
+            // Past the map's limit (tens of thousands of names) `append` would panic.
+            h.try_append(k, v).map(drop).map_err(|_| bad(format!("more than {n} headers fit in a map")))
+        })?;
+        Ok(h)
+    }
+}
+
+/// An answer's fields, as a `HeaderMap`'s: the count, then each name and value.
+impl Wire for HeaderList {
+    fn put(&self, b: &mut BytesMut) {
+        put_fields(b, self.len(), self.iter());
+    }
+    fn get(d: &mut Bytes) -> io::Result<Self> {
+        // Room for two more: the master adds its affinity cookie and the coding's `Vary`.
+        // (A count past what the frame holds ends at its first missing field.)
+        let mut h = HeaderList::with_capacity(peek_count(d).min(128) + 2);
+        get_fields(d, |k, v| {
+            h.push(k, v); // in the order the worker's list had them: no regrouping
+            Ok(())
+        })?;
         Ok(h)
     }
 }
@@ -1223,7 +1267,7 @@ mod tests {
         let head = WireHead {
             status: StatusCode::CREATED,
             reason: Some(b("Made")),
-            headers: headers(&[("x-a", "1"), ("x-a", "2"), ("set-cookie", "a=b")]),
+            headers: headers(&[("x-a", "1"), ("x-a", "2"), ("set-cookie", "a=b")]).into(),
         };
         vec![
             ToMaster::Ready,
@@ -1527,7 +1571,7 @@ mod tests {
         assert!(!ToMaster::Chunk { stream: 1, data: small.clone() }.heavy());
         assert!(ToMaster::Response {
             req: 1,
-            head: WireHead { status: StatusCode::OK, reason: None, headers: HeaderMap::new() },
+            head: WireHead { status: StatusCode::OK, reason: None, headers: HeaderList::new() },
             body: big
         }
         .heavy());

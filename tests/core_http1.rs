@@ -136,7 +136,8 @@ fn application_too_slow_gets_504() {
     // that request gets its own answer (the connection reuses one reply slot).
     s.write_all(b"GET /never HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
     let next = srv.seen.next_parked(Duration::from_secs(5)).expect("the next request reaches the app");
-    let answer = |status| via::http::ResponseStart::full(status, http::HeaderMap::new(), bytes::Bytes::new());
+    let answer =
+        |status| via::http::ResponseStart::full(status, via::http::HeaderList::new(), bytes::Bytes::new());
     assert!(!reply.send(answer(http::StatusCode::CREATED)), "the first request's reply is too late");
     assert!(next.is_open());
     assert!(next.send(answer(http::StatusCode::ACCEPTED)));

@@ -13,12 +13,13 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http::header::{HeaderValue, CONNECTION, DATE};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 
 use super::body::StreamedBody;
 use super::encoding::{self, choose_coding, mark_encoded, Coding, StreamEncoder};
 use super::exchange::{ResponseBodySource, ResponseStart};
 use super::framing::{self, HeaderFacts};
+use super::header_list::HeaderList;
 use super::stats::Stats;
 use crate::config::ServerConfig;
 
@@ -35,7 +36,7 @@ pub struct Shaped {
     pub status: StatusCode,
     /// The application's reason phrase, if it chose one (HTTP/1 only).
     pub reason: Option<Bytes>,
-    pub headers: HeaderMap,
+    pub headers: HeaderList,
     pub body: Outgoing,
     /// The application asked to close the connection after this answer (`Connection: close`).
     pub close: bool,
@@ -107,7 +108,7 @@ pub fn encode_head(
     out: &mut Vec<u8>,
     status: StatusCode,
     reason: Option<&[u8]>,
-    headers: &HeaderMap,
+    headers: &HeaderList,
     delimit: Delimit,
     close: bool,
 ) {
@@ -220,7 +221,7 @@ mod tests {
         d: Delimit,
         close: bool,
     ) -> String {
-        let mut h = HeaderMap::new();
+        let mut h = HeaderList::new();
         for (k, v) in pairs {
             h.append(*k, HeaderValue::from_static(v));
         }

@@ -19,6 +19,7 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use super::brotli_stream::BrotliStream;
 use super::framing::HeaderFacts;
 use super::gzip_stream::GzipStream;
+use super::header_list::HeaderList;
 use super::stats::Stats;
 use crate::config::ServerConfig;
 
@@ -264,7 +265,7 @@ impl StreamEncoder {
 /// choice depended on the request.
 pub fn choose_coding(
     cfg: &ServerConfig,
-    headers: &mut HeaderMap,
+    headers: &mut HeaderList,
     facts: &HeaderFacts,
     accept: Option<&HeaderValue>,
     status: StatusCode,
@@ -304,10 +305,10 @@ pub fn varies_on_coding(value: &HeaderValue) -> bool {
         .any(|t| t == b"*" || t.eq_ignore_ascii_case(b"accept-encoding"))
 }
 
-pub fn mark_encoded(headers: &mut HeaderMap, coding: Coding, stats: &Stats) {
+pub fn mark_encoded(headers: &mut HeaderList, coding: Coding, stats: &Stats) {
     if let Some(v) = coding.header_value() {
         headers.insert(CONTENT_ENCODING, v);
-        headers.remove(CONTENT_LENGTH);
+        headers.remove(&CONTENT_LENGTH);
     }
     match coding {
         Coding::Brotli => stats.compressed_br.fetch_add(1, Ordering::Relaxed),

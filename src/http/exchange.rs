@@ -17,10 +17,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use http::{Method, StatusCode, Uri, Version};
 use tokio::sync::oneshot;
 
 use super::fields::Headers;
+use super::header_list::HeaderList;
 use super::stream::{StreamEvents, StreamShared};
 
 /// Request line and headers, as parsed by hyper (h1) or decoded from HPACK (h2).
@@ -156,12 +157,12 @@ pub struct ResponseStart {
     pub status: StatusCode,
     /// A custom reason phrase (HTTP/1 only; HTTP/2 has none).
     pub reason: Option<Bytes>,
-    pub headers: HeaderMap,
+    pub headers: HeaderList,
     pub body: ResponseBodySource,
 }
 
 impl ResponseStart {
-    pub fn full(status: StatusCode, headers: HeaderMap, body: Bytes) -> Self {
+    pub fn full(status: StatusCode, headers: HeaderList, body: Bytes) -> Self {
         Self { status, reason: None, headers, body: ResponseBodySource::Full(body) }
     }
 }
@@ -433,7 +434,7 @@ mod tests {
     }
 
     fn ok() -> ResponseStart {
-        ResponseStart::full(StatusCode::OK, HeaderMap::new(), Bytes::new())
+        ResponseStart::full(StatusCode::OK, HeaderList::new(), Bytes::new())
     }
 
     /// A sink hears of every request exactly once: its answer, or that it was dropped.

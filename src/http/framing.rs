@@ -22,9 +22,10 @@ use bytes::Bytes;
 use http::header::{
     CONNECTION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, DATE, TRANSFER_ENCODING, VARY,
 };
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 
 use super::exchange::ResponseBodySource;
+use super::header_list::HeaderList;
 
 /// Whether a response with `status` may have a body.
 pub fn status_allows_body(status: StatusCode) -> bool {
@@ -50,7 +51,7 @@ pub struct HeaderFacts {
 }
 
 impl HeaderFacts {
-    pub fn of(headers: &HeaderMap) -> Self {
+    pub fn of(headers: &HeaderList) -> Self {
         let mut facts = Self::default();
         let mut typed = false;
         for (name, value) in headers {
@@ -85,18 +86,19 @@ impl HeaderFacts {
 /// its `Content-Length` stays.
 pub fn prepare_headers(
     status: StatusCode,
-    headers: &mut HeaderMap,
+    headers: &mut HeaderList,
     head_without_body: bool,
     facts: &HeaderFacts,
 ) {
     if facts.transfer_encoding {
-        headers.remove(TRANSFER_ENCODING);
+        headers.remove(&TRANSFER_ENCODING);
     }
     if facts.content_length && (!head_without_body || !status_allows_body(status)) {
-        headers.remove(CONTENT_LENGTH);
+        headers.remove(&CONTENT_LENGTH);
     }
     if facts.dates > 1 {
-        if let Some(last) = headers.get_all(DATE).iter().next_back().cloned() {
+        let last = headers.get_all(&DATE).next_back().cloned();
+        if let Some(last) = last {
             headers.insert(DATE, last);
         }
     }
@@ -117,17 +119,17 @@ pub fn body_for(status: StatusCode, body: ResponseBodySource) -> ResponseBodySou
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
+    use http::{HeaderName, HeaderValue};
 
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderList {
+        let mut h = HeaderList::new();
         for (k, v) in pairs {
             h.append(*k, HeaderValue::from_static(v));
         }
         h
     }
 
-    fn prepare(status: StatusCode, h: &mut HeaderMap, head_without_body: bool) {
+    fn prepare(status: StatusCode, h: &mut HeaderList, head_without_body: bool) {
         let facts = HeaderFacts::of(h);
         prepare_headers(status, h, head_without_body, &facts);
     }
@@ -137,16 +139,16 @@ mod tests {
         let mut h = headers(&[("content-length", "5"), ("transfer-encoding", "chunked"), ("x-a", "b")]);
         prepare(StatusCode::OK, &mut h, false);
         assert_eq!(h.len(), 1);
-        assert_eq!(h["x-a"], "b");
+        assert_eq!(h.get(&HeaderName::from_static("x-a")).unwrap(), "b");
     }
 
     #[test]
     fn a_head_response_keeps_its_declared_length() {
         let mut h = headers(&[("content-length", "1234")]);
         prepare(StatusCode::OK, &mut h, true);
-        assert_eq!(h["content-length"], "1234");
+        assert_eq!(h.get(&CONTENT_LENGTH).unwrap(), "1234");
         prepare(StatusCode::NO_CONTENT, &mut h, true);
-        assert!(!h.contains_key("content-length"), "never on a 204");
+        assert!(!h.contains_key(&CONTENT_LENGTH), "never on a 204");
     }
 
     #[test]
@@ -192,14 +194,14 @@ mod tests {
             close: false,
         };
         assert_eq!(HeaderFacts::of(&h), expected);
-        assert_eq!(HeaderFacts::of(&HeaderMap::new()), HeaderFacts::default());
+        assert_eq!(HeaderFacts::of(&HeaderList::new()), HeaderFacts::default());
     }
 
     #[test]
     fn one_date_the_last_set() {
         let mut h = headers(&[("date", "a"), ("date", "b")]);
         prepare(StatusCode::OK, &mut h, false);
-        assert_eq!(h.get_all("date").iter().collect::<Vec<_>>(), ["b"]);
+        assert_eq!(h.get_all(&DATE).collect::<Vec<_>>(), ["b"]);
     }
 
     #[test]

@@ -636,7 +636,7 @@ impl<'s> Conn<'s> {
         match body {
             Outgoing::Full(b) => {
                 let delimit = if !framing::status_allows_body(status)
-                    || (is_head && headers.contains_key(CONTENT_LENGTH))
+                    || (is_head && headers.contains_key(&CONTENT_LENGTH))
                 {
                     Delimit::None
                 } else {

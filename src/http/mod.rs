@@ -18,6 +18,7 @@ pub mod framing;
 pub mod gzip_stream;
 pub mod h1;
 pub mod head_checks;
+pub mod header_list;
 pub mod multipart;
 pub mod outbox;
 pub mod server;
@@ -35,6 +36,7 @@ pub use exchange::{
     Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart,
     UploadedFile,
 };
+pub use header_list::HeaderList;
 pub use outbox::Outbox;
 pub use server::{ServerHandle, StartError};
 pub use stats::{Stats, StatsSnapshot};

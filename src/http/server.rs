@@ -475,7 +475,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<ServerShared>, mut shutd
 const REJECT_READ_LIMIT: usize = 64 * 1024;
 
 /// Over the connection limit: a clear 503 (the error page, if there is one), then close.
-async fn reject(mut stream: TcpStream, (mut headers, body): (http::HeaderMap, Bytes)) {
+async fn reject(mut stream: TcpStream, (mut headers, body): (super::HeaderList, Bytes)) {
     headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"));
     let mut head = Vec::with_capacity(256);
     let status = http::StatusCode::SERVICE_UNAVAILABLE;

@@ -321,7 +321,7 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Respons
 fn own_response(own: Own) -> Response<ResponseBody> {
     let mut resp = Response::new(ResponseBody::new(Kind::Full(Some(own.body))));
     *resp.status_mut() = own.status;
-    *resp.headers_mut() = own.headers;
+    *resp.headers_mut() = own.headers.into_map();
     resp
 }
 
@@ -461,7 +461,7 @@ fn application_response(
     };
     let mut resp = Response::new(ResponseBody::new(kind));
     *resp.status_mut() = status;
-    *resp.headers_mut() = headers;
+    *resp.headers_mut() = headers.into_map();
     let reason = reason.filter(|_| version < Version::HTTP_2);
     if let Some(r) = reason.and_then(|reason| hyper::ext::ReasonPhrase::try_from(reason).ok()) {
         resp.extensions_mut().insert(r);

@@ -10,7 +10,9 @@ use std::path::Path;
 
 use bytes::Bytes;
 use http::header::CONTENT_TYPE;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderValue, StatusCode};
+
+use crate::http::HeaderList;
 
 /// The largest page loaded (it is held in memory and sent whole).
 pub const MAX_PAGE: u64 = 1 << 20;
@@ -82,9 +84,9 @@ impl ErrorPages {
     }
 
     /// `body` as headers (`content-type`) and body.
-    pub fn answer(&self, status: StatusCode) -> (HeaderMap, Bytes) {
+    pub fn answer(&self, status: StatusCode) -> (HeaderList, Bytes) {
         let (ct, body) = self.body(status);
-        let mut h = HeaderMap::with_capacity(2);
+        let mut h = HeaderList::with_capacity(2);
         h.insert(CONTENT_TYPE, ct);
         (h, body)
     }

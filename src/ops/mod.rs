@@ -25,10 +25,11 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
+use http::{HeaderValue, Method, StatusCode, Uri, Version};
 
 use crate::http::fields::Headers;
 use crate::http::service::ServerShared;
+use crate::http::HeaderList;
 use crate::shutdown::Shutdown;
 use access_log::AccessLog;
 use error_pages::ErrorPages;
@@ -224,7 +225,7 @@ impl Ticket {
 /// An answer the runtime gives itself instead of the application.
 pub struct Own {
     pub status: StatusCode,
-    pub headers: HeaderMap,
+    pub headers: HeaderList,
     pub body: Bytes,
 }
 
@@ -369,7 +370,7 @@ impl Ops {
             "ok"
         };
         let status = if state == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-        let mut headers = HeaderMap::with_capacity(2);
+        let mut headers = HeaderList::with_capacity(2);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         Own { status, headers, body: Bytes::from(format!("{{\"status\":\"{state}\"}}\n")) }
@@ -394,7 +395,7 @@ impl Ops {
             rate_limit_buckets: self.rate_limit.as_ref().map(RateLimiter::len),
             draining: self.stopping.fired(),
         };
-        let mut headers = HeaderMap::with_capacity(2);
+        let mut headers = HeaderList::with_capacity(2);
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"));
         headers.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         Own { status: StatusCode::OK, headers, body: Bytes::from(metrics::render(&src)) }
@@ -453,7 +454,7 @@ pub mod internal {
                     };
                     let mut resp = http::Response::new(Full::new(own.body));
                     *resp.status_mut() = own.status;
-                    *resp.headers_mut() = own.headers;
+                    *resp.headers_mut() = own.headers.into_map();
                     async move { Ok::<_, std::convert::Infallible>(resp) }
                 });
                 let mut b = hyper::server::conn::http1::Builder::new();
@@ -468,6 +469,7 @@ pub mod internal {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::HeaderMap;
 
     fn log_line(headers: &HeaderMap, target: &str) -> serde_json::Value {
         log_line_of(&headers.clone().into(), target)

@@ -71,23 +71,21 @@ pub fn send(reply: Reply, start: ResponseStart) -> bool {
 
 /// Hands the pending answers to the I/O threads.
 pub fn flush() {
-    with(|b| {
-        if let Some(outbox) = &b.outbox {
-            outbox.kick();
-        }
-        if let Some(link) = &b.link {
-            link.wake_writer();
-        }
-    });
+    hand_over(Outbox::kick);
 }
 
 /// Sends the pending answers in place: only from inside the I/O runtime, on the thread
 /// that drives it (`reactor = php`, when its loop waits). A worker's link is woken as by
 /// `flush`.
 pub fn forward() {
+    hand_over(Outbox::forward);
+}
+
+/// `flush` or `forward`: what is done with the outbox's answers.
+fn hand_over(outbox_does: fn(&Outbox)) {
     with(|b| {
         if let Some(outbox) = &b.outbox {
-            outbox.forward();
+            outbox_does(outbox);
         }
         if let Some(link) = &b.link {
             link.wake_writer();

@@ -114,6 +114,26 @@ pub fn form_array(a: &FormArray) -> PhpResult<ZBox<ZendHashTable>> {
     Ok(ht)
 }
 
+/// A response's headers as a PHP array: lower-case name => list of its values, names in
+/// the order they were first set.
+pub fn header_list(h: &crate::http::HeaderList) -> PhpResult<ZBox<ZendHashTable>> {
+    let mut names: Vec<&http::HeaderName> = Vec::new();
+    for (name, _) in h {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    let mut ht = ZendHashTable::with_capacity(names.len() as u32);
+    for name in names {
+        let mut list = ZendHashTable::new();
+        for v in h.get_all(name) {
+            list.push(bytes(v.as_bytes()))?;
+        }
+        ht.insert(name.as_str(), list.into_zval(false)?)?;
+    }
+    Ok(ht)
+}
+
 /// Headers as a PHP array keyed by lower-case name: either every value joined with ", "
 /// (`joined`) or a list of values per name.
 pub fn header_map(h: &HeaderMap, joined: bool) -> PhpResult<ZBox<ZendHashTable>> {

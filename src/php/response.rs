@@ -257,7 +257,7 @@ impl Response {
     ) -> PhpResult<&'a mut ZendClassObject<Response>> {
         self_.unsent("removeHeader")?;
         let name = header_name(&name, "Via\\Response::removeHeader(): Argument #1 ($name)")?;
-        self_.core.borrow_mut().headers.remove(name);
+        self_.core.borrow_mut().headers.remove(&name);
         Ok(self_)
     }
 
@@ -265,19 +265,15 @@ impl Response {
     pub fn get_header(&self, name: ByteStr) -> PhpResult<Option<String>> {
         let name = header_name(&name, "Via\\Response::getHeader(): Argument #1 ($name)")?;
         let c = self.core.borrow();
-        let values: Vec<String> = c
-            .headers
-            .get_all(&name)
-            .iter()
-            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-            .collect();
+        let values: Vec<String> =
+            c.headers.get_all(&name).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()).collect();
         Ok((!values.is_empty()).then(|| values.join(", ")))
     }
 
     /// All headers not yet sent: lower-case name => list of values.
     pub fn get_headers(&self) -> PhpResult<ZBox<ZendHashTable>> {
         let c = self.core.borrow();
-        super::convert::header_map(&c.headers, false)
+        super::convert::header_list(&c.headers)
     }
 
     /// Adds a Set-Cookie header. Options: expires (Unix time), max_age, path, domain,

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use bytes::Bytes;
 use ext_php_rs::types::Zval;
 use http::header::HeaderValue;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
+
+use crate::http::HeaderList;
 
 use super::answers;
 use super::runtime::{self, TaskOwner};
@@ -46,7 +48,7 @@ pub struct ResponseCore {
     pub(crate) status: StatusCode,
     pub(super) reason: Option<Bytes>,
     pub(super) status_set: bool,
-    pub(crate) headers: HeaderMap,
+    pub(crate) headers: HeaderList,
     pub(super) phase: Phase,
     pub(super) reply: Option<Reply>,
     pub(crate) services: Option<Rc<Services>>,
@@ -89,7 +91,7 @@ impl ResponseCore {
             status: StatusCode::OK,
             reason: None,
             status_set: false,
-            headers: HeaderMap::new(),
+            headers: HeaderList::new(),
             phase: Phase::Pending,
             reply: None,
             services: None,

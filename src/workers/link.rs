@@ -23,7 +23,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
+
+use crate::http::HeaderList;
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
@@ -380,7 +382,7 @@ impl ReplySink for Shared {
         // The PHP side dropped the request unanswered (as the core answers it: 500).
         crate::debug!("request {req} was dropped unanswered; answering 500");
         let head =
-            WireHead { status: StatusCode::INTERNAL_SERVER_ERROR, reason: None, headers: HeaderMap::new() };
+            WireHead { status: StatusCode::INTERNAL_SERVER_ERROR, reason: None, headers: HeaderList::new() };
         let _ = self.out.send(ToMaster::Response { req, head, body: Bytes::new() });
         self.finished();
     }

@@ -13,8 +13,9 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, StatusCode};
+use http::{HeaderValue, StatusCode};
 use via::config::ServerConfig;
+use via::http::HeaderList;
 use via::http::{
     Dispatcher, IncomingRequest, Reply, RequestBody, ResponseBodySource, ResponseStart, ServerHandle,
     StreamEvent, StreamShared,
@@ -99,7 +100,7 @@ impl TestApp {
         let IncomingRequest { head, body, reply } = req;
         self.seen.requests.lock().unwrap().push(format!("{} {}", head.method, head.uri));
         let path = head.uri.path().to_owned();
-        let mut headers = HeaderMap::new();
+        let mut headers = HeaderList::new();
         headers.insert("content-type", HeaderValue::from_static("text/plain"));
         match path.as_str() {
             "/hello" => {

@@ -17,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue};
 use parking_lot::Mutex;
 
 use super::conn::{Conn, Pending};
@@ -75,7 +75,7 @@ impl Master {
         None
     }
 
-    pub(super) fn set_cookie(&self, headers: &mut HeaderMap, index: u32) {
+    pub(super) fn set_cookie(&self, headers: &mut crate::http::HeaderList, index: u32) {
         if let Some(Some(v)) = self.cookies.get(index as usize) {
             headers.append(http::header::SET_COOKIE, v.clone());
         }
