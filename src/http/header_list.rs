@@ -128,9 +128,10 @@ impl HeaderList {
         self.fields.iter().map(|(n, v)| (n, v))
     }
 
-    /// The fields as a map, for hyper.
+    /// The fields as a map, for hyper. With room for the fields hyper adds (`date`,
+    /// `content-length`): a full map regrows, rehashing every name.
     pub fn into_map(self) -> HeaderMap {
-        let mut map = HeaderMap::with_capacity(self.fields.len());
+        let mut map = HeaderMap::with_capacity(self.fields.len() + 4);
         for (name, value) in self.fields {
             map.append(name, value);
         }
