@@ -6,7 +6,7 @@
 Wall-clock runs on a small shared VM spread by 10-15 % between rounds; the number of
 instructions a server executes for a request does not. Each target runs under
 `valgrind --tool=callgrind` twice, once serving N requests and once 5N (h2load --h1,
-8 connections, one client thread), and the difference of the two totals divided by 4N is
+8 connections, one client thread; h2c targets: 10 streams in flight per connection), and the difference of the two totals divided by 4N is
 its instructions per request: start-up, warm-up and shutdown cancel. Every process of the
 server counts (Workerman's master and worker, via's threads).
 
@@ -24,6 +24,8 @@ Targets:
   via-hello-php  the same with reactor = php
   via-hello-ops-php  the same with metrics and a JSON access log (VIA_BENCH_OPS=1)
   via-hello-w2   via, GET /, two worker processes behind the master (all processes count)
+  via-hello-h2c  via-hello over h2c, 10 streams per connection: the hyper path (HTTP/2,
+                 and TLS without the cipher), which the HTTP/1.1 targets do not take
   via-action   via, POST ~100 B JSON -> 204 (bench/apps/action.php), I/O threads
   via-action-php the same with reactor = php
   osw-hello, osw-action  OpenSwoole 26.2 base mode (../shared/anchors/osw_app.php)
@@ -51,6 +53,10 @@ PHP = ["php", "-n", "-d", "memory_limit=-1"]
 BODY = '{"via_ctx":"/examples/counter_/0123456789abcdef","step":1,"count":41,"name":"benchmark"}'
 
 
+# The load of a target: GET / or POST /action over HTTP/1.1, or GET / over h2c.
+GET, POST, H2C = "get", "post", "h2c"
+
+
 def targets(so):
     def via(app, reactor, **env):
         return PHP + ["-d", f"extension={so}", os.path.join(APPS, app)], {"VIA_BENCH_REACTOR": reactor, **env}
@@ -58,21 +64,22 @@ def targets(so):
     osw = (PHP + ["-d", f"extension={OSW_SO}", os.path.join(ANCHORS, "osw_app.php"), "base"], {})
     wm = (PHP + ["-d", "extension=posix", "-d", "extension=ctype", os.path.join(ANCHORS, "wm_hello.php"), "start"], {})
     return [
-        ("ceiling", ([CEILING], {}), False),
-        ("via-hello", via("hello.php", "threads"), False),
-        ("via-hello-php", via("hello.php", "php"), False),
-        ("via-hello-ops-php", via("hello.php", "php", VIA_BENCH_OPS="1"), False),
-        ("via-hello-w2", via("hello.php", "threads", VIA_BENCH_WORKERS="2"), False),
-        ("via-action", via("action.php", "threads"), True),
-        ("via-action-php", via("action.php", "php"), True),
-        ("osw-hello", osw, False),
-        ("osw-action", osw, True),
-        ("wm-hello", wm, False),
-        ("wm-action", wm, True),
+        ("ceiling", ([CEILING], {}), GET),
+        ("via-hello", via("hello.php", "threads"), GET),
+        ("via-hello-php", via("hello.php", "php"), GET),
+        ("via-hello-ops-php", via("hello.php", "php", VIA_BENCH_OPS="1"), GET),
+        ("via-hello-w2", via("hello.php", "threads", VIA_BENCH_WORKERS="2"), GET),
+        ("via-hello-h2c", via("hello.php", "threads"), H2C),
+        ("via-action", via("action.php", "threads"), POST),
+        ("via-action-php", via("action.php", "php"), POST),
+        ("osw-hello", osw, GET),
+        ("osw-action", osw, POST),
+        ("wm-hello", wm, GET),
+        ("wm-action", wm, POST),
     ]
 
 
-def run(command, env, post, requests, port, out_dir):
+def run(command, env, load_kind, requests, port, out_dir):
     """Serves `requests` under callgrind; returns the instructions of all its processes."""
     out = os.path.join(out_dir, f"cg-{requests}")
     os.makedirs(out)
@@ -83,8 +90,10 @@ def run(command, env, post, requests, port, out_dir):
         stdout=subprocess.DEVNULL, stderr=log, start_new_session=True, env=dict(os.environ, **env))
     try:
         wait_port(port, timeout=120)
+        post = load_kind == POST
         url = f"http://127.0.0.1:{port}/" + ("action" if post else "")
-        load = ["h2load", "--h1", "-n", str(requests), "-c", "8", "-t", "1"]
+        protocol = ["-m", "10"] if load_kind == H2C else ["--h1"]
+        load = ["h2load"] + protocol + ["-n", str(requests), "-c", "8", "-t", "1"]
         if post:
             body = os.path.join(out_dir, "body.json")
             with open(body, "w") as f:
@@ -150,12 +159,12 @@ def main():
         chosen = [t for t in chosen if t[0] in keep]
     small, large = args.requests, 5 * args.requests
     rows = []
-    for i, (name, (command, env), post) in enumerate(chosen):
+    for i, (name, (command, env), load_kind) in enumerate(chosen):
         tmp = tempfile.mkdtemp(prefix=f"via-instr-{name}-")
         try:
             # A port per run: a process of the last run may still hold its port a moment.
-            a, a_dir = run(command, env, post, small, 18600 + 2 * i, tmp)
-            b, b_dir = run(command, env, post, large, 18601 + 2 * i, tmp)
+            a, a_dir = run(command, env, load_kind, small, 18600 + 2 * i, tmp)
+            b, b_dir = run(command, env, load_kind, large, 18601 + 2 * i, tmp)
             per_request = (b - a) / (large - small)
             rows.append((name, per_request))
             print(f"{name:16} {per_request:10,.0f} instructions per request", flush=True)
@@ -173,7 +182,7 @@ def main():
             shutil.rmtree(tmp, ignore_errors=True)
     print()
     print(machine())
-    print(f"Command: bench/instructions.py {' '.join(sys.argv[1:])}  (callgrind; h2load --h1 -c8; "
+    print(f"Command: bench/instructions.py {' '.join(sys.argv[1:])}  (callgrind; h2load --h1 -c8, h2c -c8 -m10; "
           f"({large:,} - {small:,} requests) / {large - small:,})")
     print()
     base = dict(rows)
@@ -183,7 +192,8 @@ def main():
     for name, v in rows:
         cells = []
         for p in peers:
-            same_work = p.split("-")[1] == name.split("-")[1] if "-" in name else False
+            # The same work over the same protocol (the peers speak HTTP/1.1 only).
+            same_work = "-" in name and p.split("-")[1] == name.split("-")[1] and "h2c" not in name
             cells.append(f"{v / base[p]:.2f}×" if same_work and name.startswith("via") else "–")
         print(f"| {name} | {v:,.0f} |" + "".join(f" {c} |" for c in cells))
 
