@@ -27,12 +27,6 @@ impl IntoName for HeaderName {
     }
 }
 
-impl IntoName for &HeaderName {
-    fn into_name(self) -> HeaderName {
-        self.clone()
-    }
-}
-
 impl IntoName for &'static str {
     /// Panics on a name that is not a valid lower-case field name, as
     /// `HeaderName::from_static` does: for names written in the source.
@@ -125,7 +119,7 @@ impl HeaderList {
 
     /// Names and values in order, a name once per value.
     pub fn iter(&self) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
-        self.fields.iter().map(|(n, v)| (n, v))
+        self.into_iter()
     }
 
     /// The fields as a map, for hyper. With room for the fields hyper adds (`date`,

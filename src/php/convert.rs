@@ -125,13 +125,18 @@ pub fn header_list(h: &crate::http::HeaderList) -> PhpResult<ZBox<ZendHashTable>
     }
     let mut ht = ZendHashTable::with_capacity(names.len() as u32);
     for name in names {
-        let mut list = ZendHashTable::new();
-        for v in h.get_all(name) {
-            list.push(bytes(v.as_bytes()))?;
-        }
-        ht.insert(name.as_str(), list.into_zval(false)?)?;
+        ht.insert(name.as_str(), value_list(h.get_all(name))?)?;
     }
     Ok(ht)
+}
+
+/// A header's values as a PHP list of strings.
+fn value_list<'a>(values: impl Iterator<Item = &'a http::HeaderValue>) -> PhpResult<Zval> {
+    let mut list = ZendHashTable::new();
+    for v in values {
+        list.push(bytes(v.as_bytes()))?;
+    }
+    Ok(list.into_zval(false)?)
 }
 
 /// Headers as a PHP array keyed by lower-case name: either every value joined with ", "
@@ -151,11 +156,7 @@ pub fn header_map(h: &HeaderMap, joined: bool) -> PhpResult<ZBox<ZendHashTable>>
             }
             bytes(&out)
         } else {
-            let mut list = ZendHashTable::new();
-            for v in values {
-                list.push(bytes(v.as_bytes()))?;
-            }
-            list.into_zval(false)?
+            value_list(values.iter())?
         };
         ht.insert(name.as_str(), value)?;
     }

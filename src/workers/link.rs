@@ -24,8 +24,6 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
-
-use crate::http::HeaderList;
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
@@ -34,6 +32,7 @@ use tokio::sync::{oneshot, watch};
 use crate::http::exchange::{ReplySink, RequestBody, ResponseBodySource, ResponseStart, UploadedFile};
 use crate::http::server::IoRuntime;
 use crate::http::stats::Stats;
+use crate::http::HeaderList;
 use crate::http::{Dispatcher, IncomingRequest, Reply, StreamShared};
 use crate::ipc::{self, FrameReader, ToApp, ToLink, ToMaster, ToWorker, WireBody, WireHead, WireRequest};
 use crate::shutdown::{Shutdown, Trigger};
