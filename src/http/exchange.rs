@@ -169,7 +169,9 @@ impl ResponseStart {
 
 /// The way back to the connection. Sending consumes it; dropping it unsent makes the core
 /// answer 500 (the application lost the request).
+#[derive(Default)]
 pub struct Reply {
+    /// `None` once sent, and in the empty reply (`default`), which answers nothing.
     to: Option<ReplyTo>,
 }
 

@@ -28,7 +28,7 @@ use super::errors::{type_name, value_err, zval_bytes};
 use crate::config::DEFAULT_MAX_INPUT_VARS;
 use crate::http::fields::Headers;
 use crate::http::form::{self, FormArray, FormValue};
-use crate::http::{RequestBody, RequestHead, UploadedFile};
+use crate::http::{IncomingRequest, Reply, RequestBody, RequestHead};
 use crate::ops::trace::{hex, Trace};
 
 #[derive(Default)]
@@ -39,22 +39,18 @@ struct Cache {
 }
 
 /// An HTTP request (read-only).
+///
+/// The request as the core handed it over stays in its box: the PHP object holds a pointer,
+/// not the ~500 bytes of head and body (a copy at each move costs more than the fields'
+/// one indirection).
 #[php_class]
 #[php(name = "Via\\Request")]
 #[php(flags = ClassFlags::Final)]
 pub struct Request {
-    id: u64,
-    method: Method,
-    uri: Uri,
-    version: Version,
-    headers: Headers,
-    remote: Option<SocketAddr>,
-    local: Option<SocketAddr>,
-    tls: bool,
-    body: Bytes,
-    fields: Vec<(String, Bytes)>,
-    files: Vec<UploadedFile>,
-    multipart: bool,
+    incoming: Box<IncomingRequest>,
+    /// Whether it came from a connection (else `__construct`): then the local address is
+    /// the listener's.
+    served: bool,
     max_input_vars: usize,
     post_override: Option<Zval>,
     files_override: Option<Zval>,
@@ -105,33 +101,35 @@ fn pick(method: &str, array: &Zval, key: Option<&Zval>, default: Option<&Zval>) 
 
 impl Request {
     fn trace(&self) -> &Trace {
-        self.trace.get_or_init(|| Trace::from_headers(&self.headers))
+        self.trace.get_or_init(|| Trace::from_headers(&self.head().headers))
     }
 
-    pub fn from_incoming(head: RequestHead, body: RequestBody, max_input_vars: usize) -> Self {
-        let (body, fields, files, multipart) = match body {
-            RequestBody::Empty => (Bytes::new(), Vec::new(), Vec::new(), false),
-            RequestBody::Bytes(b) => (b, Vec::new(), Vec::new(), false),
-            RequestBody::Multipart { fields, files } => (Bytes::new(), fields, files, true),
-        };
-        Self {
-            id: head.id,
-            method: head.method,
-            uri: head.uri,
-            version: head.version,
-            headers: head.headers,
-            remote: Some(head.remote),
-            local: Some(head.local),
-            tls: head.tls,
-            body,
-            fields,
-            files,
-            multipart,
+    /// The PHP view of `incoming`, whose reply is returned for the response (the request
+    /// keeps an empty one).
+    pub fn from_incoming(mut incoming: Box<IncomingRequest>, max_input_vars: usize) -> (Self, Reply) {
+        let reply = std::mem::take(&mut incoming.reply);
+        let trace = incoming.head.trace.take().map(std::cell::OnceCell::from).unwrap_or_default();
+        let request = Self {
+            incoming,
+            served: true,
             max_input_vars,
             post_override: None,
             files_override: None,
             cache: RefCell::default(),
-            trace: head.trace.map(std::cell::OnceCell::from).unwrap_or_default(),
+            trace,
+        };
+        (request, reply)
+    }
+
+    fn head(&self) -> &RequestHead {
+        &self.incoming.head
+    }
+
+    /// The raw body ("" for multipart, as php://input).
+    fn raw_body(&self) -> &[u8] {
+        match &self.incoming.body {
+            RequestBody::Bytes(b) => b,
+            RequestBody::Empty | RequestBody::Multipart { .. } => &[],
         }
     }
 
@@ -155,18 +153,18 @@ impl Request {
         self.cached(
             |c| &mut c.post,
             || {
-                if self.multipart {
+                if let RequestBody::Multipart { fields, .. } = &self.incoming.body {
                     let mut arr = FormArray::default();
-                    for (name, value) in &self.fields {
+                    for (name, value) in fields {
                         arr.register(name.as_bytes(), FormValue::Bytes(value.to_vec()), false);
                     }
                     convert::form_array(&arr)
-                } else if is_urlencoded(&self.headers) {
-                    let parsed = form::parse_urlencoded(&self.body, self.max_input_vars);
+                } else if is_urlencoded(&self.head().headers) {
+                    let parsed = form::parse_urlencoded(self.raw_body(), self.max_input_vars);
                     if parsed.truncated {
                         crate::warn!(
                             "request {}: more than {} form fields; the rest was ignored",
-                            self.id,
+                            self.head().id,
                             self.max_input_vars
                         );
                     }
@@ -182,8 +180,10 @@ impl Request {
         self.cached(
             |c| &mut c.query,
             || {
-                let parsed =
-                    form::parse_urlencoded(self.uri.query().unwrap_or("").as_bytes(), self.max_input_vars);
+                let parsed = form::parse_urlencoded(
+                    self.head().uri.query().unwrap_or("").as_bytes(),
+                    self.max_input_vars,
+                );
                 convert::form_array(&parsed.vars)
             },
         )
@@ -194,7 +194,7 @@ impl Request {
             |c| &mut c.cookies,
             || {
                 let mut joined = Vec::new();
-                for (i, v) in self.headers.all(&COOKIE).enumerate() {
+                for (i, v) in self.head().headers.all(&COOKIE).enumerate() {
                     if i > 0 {
                         joined.extend_from_slice(b"; ");
                     }
@@ -210,7 +210,11 @@ impl Request {
             return Ok(z.to_owned());
         }
         let mut arr = FormArray::default();
-        for f in &self.files {
+        let files = match &self.incoming.body {
+            RequestBody::Multipart { files, .. } => &files[..],
+            RequestBody::Empty | RequestBody::Bytes(_) => &[],
+        };
+        for f in files {
             let field = f.field.as_bytes();
             let path = f.path.to_string_lossy();
             let attrs = [
@@ -360,19 +364,21 @@ impl Init {
         if !self.headers.contains_key(HOST) && self.uri.authority().is_none() {
             self.headers.insert(HOST, HeaderValue::from_static("localhost"));
         }
-        Request {
+        let head = RequestHead {
             id: 0,
             method: self.method,
             uri: self.uri,
             version: self.version,
             headers: self.headers.into(),
-            remote: Some(SocketAddr::new(self.remote_ip, self.remote_port)),
-            local: None,
+            remote: SocketAddr::new(self.remote_ip, self.remote_port),
+            local: SocketAddr::new(std::net::Ipv4Addr::UNSPECIFIED.into(), 0),
             tls: self.tls,
-            body: self.body,
-            fields: Vec::new(),
-            files: Vec::new(),
-            multipart: false,
+            trace: None,
+        };
+        let incoming = IncomingRequest { head, body: RequestBody::Bytes(self.body), reply: Reply::default() };
+        Request {
+            incoming: Box::new(incoming),
+            served: false,
             max_input_vars: DEFAULT_MAX_INPUT_VARS,
             post_override: self.post,
             files_override: self.files,
@@ -419,34 +425,34 @@ impl Request {
     /// A number unique to this request within the server run (0 for constructed ones).
     #[php(no_bailout_guard)]
     pub fn id(&self) -> i64 {
-        self.id as i64
+        self.head().id as i64
     }
 
     /// The method as sent, e.g. "GET", "POST", "QUERY".
     #[php(no_bailout_guard)]
     pub fn method(&self) -> &str {
-        self.method.as_str()
+        self.head().method.as_str()
     }
 
     /// The request target: path and query as sent ("/a/b?x=1").
     #[php(no_bailout_guard)]
     pub fn target(&self) -> String {
-        match self.uri.path_and_query() {
+        match self.head().uri.path_and_query() {
             Some(pq) => pq.as_str().to_owned(),
-            None => self.uri.to_string(),
+            None => self.head().uri.to_string(),
         }
     }
 
     /// The path without the query string, not percent-decoded ("/a%20b").
     #[php(no_bailout_guard)]
     pub fn path(&self) -> &str {
-        self.uri.path()
+        self.head().uri.path()
     }
 
     /// The raw query string without "?" ("" when there is none).
     #[php(no_bailout_guard)]
     pub fn query_string(&self) -> &str {
-        self.uri.query().unwrap_or("")
+        self.head().uri.query().unwrap_or("")
     }
 
     /// The parsed query string (PHP's $_GET shape: a[]=1&b[x]=2), or one value of it.
@@ -484,7 +490,7 @@ impl Request {
     /// One header, case-insensitive; repeated values joined with ", " ("; " for Cookie).
     #[php(no_bailout_guard)]
     pub fn header(&self, name: ByteStr) -> Option<PhpBytes<'_>> {
-        let mut values = self.headers.all_named(&name);
+        let mut values = self.head().headers.all_named(&name);
         let first = values.next()?;
         let Some(second) = values.next() else { return Some(PhpBytes(Cow::Borrowed(first))) };
         let sep: &[u8] = if name.eq_ignore_ascii_case(b"cookie") { b"; " } else { b", " };
@@ -499,7 +505,7 @@ impl Request {
     /// Every value of one header, in order.
     pub fn header_values(&self, name: ByteStr) -> PhpResult<ZBox<ZendHashTable>> {
         let mut list = ZendHashTable::new();
-        for v in self.headers.all_named(&name) {
+        for v in self.head().headers.all_named(&name) {
             list.push(convert::bytes(v))?;
         }
         Ok(list)
@@ -508,18 +514,18 @@ impl Request {
     /// Whether a header is present (case-insensitive).
     #[php(no_bailout_guard)]
     pub fn has_header(&self, name: ByteStr) -> bool {
-        self.headers.all_named(&name).next().is_some()
+        self.head().headers.all_named(&name).next().is_some()
     }
 
     /// All headers: lower-case name => value (repeated values joined).
     pub fn headers(&self) -> PhpResult<ZBox<ZendHashTable>> {
-        convert::header_map(self.headers.map(), true)
+        convert::header_map(self.head().headers.map(), true)
     }
 
     /// The raw body, binary-safe ("" for multipart/form-data, as php://input).
     #[php(no_bailout_guard)]
     pub fn body(&self) -> PhpBytes<'_> {
-        PhpBytes(Cow::Borrowed(&self.body))
+        PhpBytes(Cow::Borrowed(self.raw_body()))
     }
 
     /// The W3C trace id (32 hex digits): the caller's, from a valid `traceparent` header,
@@ -554,25 +560,25 @@ impl Request {
     /// forwarded).
     #[php(no_bailout_guard)]
     pub fn remote_address(&self) -> String {
-        self.remote.map(|a| a.ip().to_string()).unwrap_or_default()
+        self.head().remote.ip().to_string()
     }
 
     /// The client's port.
     #[php(no_bailout_guard)]
     pub fn remote_port(&self) -> i64 {
-        self.remote.map_or(0, |a| i64::from(a.port()))
+        i64::from(self.head().remote.port())
     }
 
     /// "1.0", "1.1" or "2".
     #[php(no_bailout_guard)]
     pub fn protocol_version(&self) -> &'static str {
-        protocol(self.version)
+        protocol(self.head().version)
     }
 
     /// "https" when the connection used TLS, else "http".
     #[php(no_bailout_guard)]
     pub fn scheme(&self) -> &'static str {
-        if self.tls {
+        if self.head().tls {
             "https"
         } else {
             "http"
@@ -582,10 +588,11 @@ impl Request {
     /// The Host header (HTTP/1) or :authority (HTTP/2).
     #[php(no_bailout_guard)]
     pub fn host(&self) -> String {
-        self.uri
+        let head = self.head();
+        head.uri
             .authority()
             .map(|a| a.as_str().to_owned())
-            .or_else(|| self.headers.first_bytes(&HOST).map(|h| String::from_utf8_lossy(h).into_owned()))
+            .or_else(|| head.headers.first_bytes(&HOST).map(|h| String::from_utf8_lossy(h).into_owned()))
             .unwrap_or_default()
     }
 
@@ -594,20 +601,21 @@ impl Request {
     /// CONTENT_LENGTH, HTTP_*), for libraries that build PSR-7 requests from it.
     pub fn server(&self) -> PhpResult<ZBox<ZendHashTable>> {
         let mut ht = ZendHashTable::new();
-        ht.insert("REQUEST_METHOD", self.method.as_str())?;
+        let head = self.head();
+        ht.insert("REQUEST_METHOD", head.method.as_str())?;
         ht.insert("REQUEST_URI", self.target())?;
         ht.insert("QUERY_STRING", self.query_string())?;
-        ht.insert("SERVER_PROTOCOL", format!("HTTP/{}", protocol(self.version)))?;
+        ht.insert("SERVER_PROTOCOL", format!("HTTP/{}", protocol(head.version)))?;
         ht.insert("REMOTE_ADDR", self.remote_address())?;
         ht.insert("REMOTE_PORT", self.remote_port())?;
-        if let Some(local) = self.local {
-            ht.insert("SERVER_ADDR", local.ip().to_string())?;
-            ht.insert("SERVER_PORT", i64::from(local.port()))?;
+        if self.served {
+            ht.insert("SERVER_ADDR", head.local.ip().to_string())?;
+            ht.insert("SERVER_PORT", i64::from(head.local.port()))?;
         }
-        if self.tls {
+        if head.tls {
             ht.insert("HTTPS", "on")?;
         }
-        let headers = self.headers.map();
+        let headers = head.headers.map();
         for name in headers.keys() {
             let joined: Vec<&[u8]> = headers.get_all(name).iter().map(HeaderValue::as_bytes).collect();
             let sep: &[u8] = if name == COOKIE { b"; " } else { b", " };

@@ -444,18 +444,14 @@ fn on_request(req: Box<IncomingRequest>) {
     if let Some(link) = retire {
         link.send(ToMaster::Retire);
     }
-    let IncomingRequest { head, body, reply } = *req;
+    let head = &req.head;
     let (last_event_id, accept_encoding) =
         head.headers.first_two(&LAST_EVENT_ID, &http::header::ACCEPT_ENCODING);
     let stream_context = StreamContext { last_event_id, accept_encoding };
-    let core = Rc::new(RefCell::new(ResponseCore::bound(
-        reply,
-        services,
-        head.method.clone(),
-        head.uri.clone(),
-        stream_context,
-    )));
-    let request = ZendClassObject::new(Request::from_incoming(head, body, max_vars));
+    let (method, uri) = (head.method.clone(), head.uri.clone());
+    let (request, reply) = Request::from_incoming(req, max_vars);
+    let core = Rc::new(RefCell::new(ResponseCore::bound(reply, services, method, uri, stream_context)));
+    let request = ZendClassObject::new(request);
     let response = ZendClassObject::new(Response::from_core(Rc::clone(&core)));
     let (Ok(req_zv), Ok(res_zv)) = (request.into_zval(false), response.into_zval(false)) else {
         crate::error!("cannot create the request objects");
