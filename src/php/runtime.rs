@@ -272,9 +272,11 @@ where
 {
     let args = args.into_iter();
     let mut job = ZendHashTable::with_capacity(args.len() as u32 + 1);
-    let _ = job.push(callable);
-    for a in args {
-        let _ = job.push(a);
+    for mut value in std::iter::once(callable).chain(args) {
+        // SAFETY: the array takes `value` over (no reference added), so it is forgotten
+        // here; a new array always has room for the next index.
+        unsafe { ext_php_rs::ffi::zend_hash_next_index_insert(&mut *job, &mut value) };
+        std::mem::forget(value);
     }
     job.into_zval(false).unwrap_or_default()
 }
