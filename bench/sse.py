@@ -167,7 +167,8 @@ def main():
         c = ceiling.get(n)
         ratio = f"{r['complete_p99_ms'] / c['complete_p99_ms']:.2f}×" if c else "–"
         cpu = f"{r['cpu_us_per_delivery'] / c['cpu_us_per_delivery']:.2f}×" if c else "–"
-        user = f"{r['user_us_per_delivery'] / max(c['user_us_per_delivery'], 1e-9):.2f}×" if c else "–"
+        # The times come in clock ticks (10 ms): a ceiling's user time can round to none.
+        user = f"{r['user_us_per_delivery'] / c['user_us_per_delivery']:.2f}×" if c and c['user_us_per_delivery'] else "–"
         print(f"| {n} | {name} | {r['complete_p50_ms']:.2f} | {r['complete_p99_ms']:.2f} | {ratio} "
               f"| {r['delivery_p50_ms']:.2f} | {r['delivery_p99_ms']:.2f} "
               f"| {r['bytes_per_stream'] / 1024:.2f} KiB | {r['cpu_us_per_delivery']:.2f} | {cpu} "

@@ -24,7 +24,7 @@
 
 use std::io::IoSlice;
 use std::net::SocketAddr;
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
@@ -39,6 +39,7 @@ use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::exchange::{IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart};
 use super::fields::{is_token, FieldSpans, Headers, Span};
 use super::framing;
+use super::race::{first, only_if, First};
 use super::service::ServerShared;
 use super::stream_conn::{self, Input, Pumped, StreamRequest};
 use crate::ops::{Gate, Own, Ticket};
@@ -529,14 +530,14 @@ impl<'s> Conn<'s> {
         if self.buf.capacity() - self.buf.len() < 1024 {
             self.buf.reserve(READ_BUF);
         }
-        tokio::select! {
-            biased;
-            read = self.io.read_buf(&mut self.buf) => match read {
-                Ok(0) | Err(_) => Got::Gone,
-                Ok(_) => Got::Bytes,
-            },
-            () = self.timer.until(deadline) => Got::TimedOut,
-            () = &mut self.stopping, if idle => Got::Gone,
+        let read = pin!(self.io.read_buf(&mut self.buf));
+        let timer = pin!(self.timer.until(deadline));
+        let stopping = pin!(only_if(idle, Pin::new(&mut self.stopping)));
+        let got = first(read, pin!(first(timer, stopping))).await;
+        match got {
+            First::Left(Ok(0) | Err(_)) | First::Right(First::Right(())) => Got::Gone,
+            First::Left(Ok(_)) => Got::Bytes,
+            First::Right(First::Left(())) => Got::TimedOut,
         }
     }
 
@@ -596,10 +597,11 @@ impl<'s> Conn<'s> {
         let answer = match limits.request_timeout {
             Some(t) => {
                 let deadline = Instant::now() + t;
-                tokio::select! {
-                    biased;
-                    answer = &mut rx => Some(answer),
-                    () = self.timer.until(|| deadline) => None,
+                let timer = pin!(self.timer.until(|| deadline));
+                let got = first(Pin::new(&mut rx), timer).await;
+                match got {
+                    First::Left(answer) => Some(answer),
+                    First::Right(()) => None,
                 }
             }
             None => Some((&mut rx).await),
@@ -689,10 +691,12 @@ impl<'s> Conn<'s> {
         let timeout = self.shared.config.limits.write_timeout;
         // The connection's timer, asked for a deadline only if the socket does not take it
         // all at once (`tokio::time::timeout` reads the clock as it is made).
-        tokio::select! {
-            biased;
-            written = stream_conn::write_all_vectored(&mut self.io, &mut slices) => written.is_ok(),
-            () = self.timer.until(|| Instant::now() + timeout) => {
+        let write = pin!(stream_conn::write_all_vectored(&mut self.io, &mut slices));
+        let timer = pin!(self.timer.until(|| Instant::now() + timeout));
+        let got = first(write, timer).await;
+        match got {
+            First::Left(written) => written.is_ok(),
+            First::Right(()) => {
                 self.shared.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
                 false
             }

@@ -21,6 +21,7 @@ pub mod head_checks;
 pub mod header_list;
 pub mod multipart;
 pub mod outbox;
+pub mod race;
 pub mod server;
 pub mod service;
 pub mod sse;

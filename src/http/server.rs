@@ -11,7 +11,7 @@
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::pin::Pin;
+use std::pin::{pin, Pin};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -28,6 +28,7 @@ use super::conn::{sniff_h2c, Activity, Watched};
 pub use super::driven::{Driver, Standby, Watch, STANDBY_TICK};
 use super::exchange::Dispatcher;
 use super::h1::{self, Next};
+use super::race::{first, only_if, First};
 use super::service::{self, ConnCtx, ServerShared};
 use super::stats::{Stats, StatsSnapshot};
 use super::topics::Topics;
@@ -520,13 +521,12 @@ where
     let mut stopped = shutdown.stopped();
     let mut draining = false;
     loop {
-        tokio::select! {
-            biased;
-            () = &mut stopped, if !draining => {
+        match first(pin!(only_if(!draining, Pin::new(&mut stopped))), conn.as_mut()).await {
+            First::Left(()) => {
                 draining = true;
                 conn.as_mut().graceful_shutdown();
             }
-            res = conn.as_mut() => {
+            First::Right(res) => {
                 if let Err(e) = res {
                     crate::debug!("connection {remote}: {e}");
                 }
