@@ -41,12 +41,12 @@ step "stubs match the extension"
 scripts/stubs.sh --check
 
 step "end-to-end (php + curl + h2load), examples, multi-worker servers"
-VIA_SO="$so" cargo test --features e2e --test e2e --test examples --test workers
+VIA_SO="$so" cargo test --features e2e --test e2e --test flood --test examples --test workers
 
 # (Not the multi-worker suite: a worker's PHP thread runs its link whatever `reactor`
 # says, and the master keeps its I/O threads, so that pass would repeat the first.)
 step "end-to-end again with the PHP thread driving the I/O (reactor = php)"
-VIA_SO="$so" VIA_TEST_REACTOR=php cargo test --features e2e --test e2e
+VIA_SO="$so" VIA_TEST_REACTOR=php cargo test --features e2e --test e2e --test flood
 
 step "framework: PHPUnit (php/tests)"
 php -d "extension=$so" /usr/bin/phpunit -c php/phpunit.xml.dist
