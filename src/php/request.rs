@@ -39,14 +39,13 @@ struct Cache {
 }
 
 /// An HTTP request (read-only).
-///
-/// The request as the core handed it over stays in its box: the PHP object holds a pointer,
-/// not the ~500 bytes of head and body (a copy at each move costs more than the fields'
-/// one indirection).
 #[php_class]
 #[php(name = "Via\\Request")]
 #[php(flags = ClassFlags::Final)]
 pub struct Request {
+    /// The request as the core handed it over, in its box: the object holds a pointer, not
+    /// the ~500 bytes of head and body (a copy at each move cost more than the getters'
+    /// one indirection).
     incoming: Box<IncomingRequest>,
     /// Whether it came from a connection (else `__construct`): then the local address is
     /// the listener's.
