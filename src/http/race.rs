@@ -6,6 +6,12 @@
 //! about five times a request (its read, the wait for the answer, the write), and an h2
 //! connection at every wake. The futures raced here wait on sockets or channels whose own
 //! polls spend the budget, so a busy connection still yields to the others.
+//!
+//! What the macro's check also did: with the budget spent, a socket's future returns
+//! pending (and reschedules the task) while a future that spends none may still finish,
+//! and win. Here those are an answer arriving or the shutdown signal, and either outcome
+//! is the right one (the answer is taken; a shutdown closes an idle connection, or starts
+//! an h2 connection's graceful close).
 
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
