@@ -6,9 +6,10 @@
 Wall-clock runs on a small shared VM spread by 10-15 % between rounds; the number of
 instructions a server executes for a request does not. Each target runs under
 `valgrind --tool=callgrind` twice, once serving N requests and once 5N (h2load --h1,
-8 connections, one client thread; h2c targets: 10 streams in flight per connection), and the difference of the two totals divided by 4N is
-its instructions per request: start-up, warm-up and shutdown cancel. Every process of the
-server counts (Workerman's master and worker, via's threads).
+8 connections, one client thread; h2c targets: 10 streams in flight per connection), and
+the difference of the two totals divided by 4N is its instructions per request: start-up,
+warm-up and shutdown cancel. Every process of the server counts (Workerman's master and
+worker, via's threads).
 
 What this does not see: the kernel (the TCP path is most of a request's CPU), waiting,
 context switches and cache misses. A thread hop costs little here and much on a real CPU.

@@ -16,11 +16,6 @@ fn curl(args: &[&str]) -> (bool, String, String) {
     run("curl", &[&["-sS", "--max-time", "20"], args].concat())
 }
 
-fn stats(srv: &PhpServer) -> serde_json::Value {
-    let (_, out, _) = curl(&[&srv.url("/stats")]);
-    serde_json::from_str(&out).expect("stats JSON")
-}
-
 #[test]
 fn curl_keep_alive_reuses_one_connection() {
     let srv = PhpServer::start(APP, "{}");
@@ -28,7 +23,7 @@ fn curl_keep_alive_reuses_one_connection() {
     assert!(ok, "{err}");
     assert_eq!(out, "Hello, World!Hello, World!");
     assert!(err.contains("Re-using existing connection"), "{err}");
-    assert_eq!(stats(&srv)["connections_accepted"], 2, "two curl runs, two connections");
+    assert_eq!(srv.stats()["connections_accepted"], 2, "two curl runs, two connections");
 }
 
 #[test]
@@ -118,7 +113,7 @@ fn several_io_threads_feed_one_php_thread() {
     let (ok, out, err) = h2.join().unwrap();
     assert!(ok, "{out}\n{err}");
     assert!(out.contains("4000 succeeded, 0 failed, 0 errored, 0 timeout"), "{out}");
-    assert_eq!(stats(&srv)["in_flight"], 1, "only the stats request itself");
+    assert_eq!(srv.stats()["in_flight"], 1, "only the stats request itself");
 }
 
 #[test]
@@ -185,7 +180,7 @@ fn slow_handler_gets_504_at_the_request_timeout() {
     let (_, code, _) = curl(&["-o", "/dev/null", "-w", "%{http_code}", &srv.url("/slow?ms=3000")]);
     assert_eq!(code, "504");
     assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
-    assert_eq!(stats(&srv)["request_timeouts"], 1);
+    assert_eq!(srv.stats()["request_timeouts"], 1);
 }
 
 #[test]
@@ -199,7 +194,7 @@ fn slow_client_is_dropped_at_the_header_timeout() {
     let n = s.read(&mut buf).unwrap_or(0);
     assert_eq!(n, 0, "closed without an answer");
     assert!(t.elapsed() < Duration::from_secs(3));
-    assert_eq!(stats(&srv)["header_timeouts"], 1);
+    assert_eq!(srv.stats()["header_timeouts"], 1);
 }
 
 #[test]
@@ -219,7 +214,7 @@ fn sigterm_drains_in_flight_requests_then_exits_zero() {
         })
         .collect();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while stats(&srv)["in_flight"].as_u64().unwrap() < 21 {
+    while srv.stats()["in_flight"].as_u64().unwrap() < 21 {
         assert!(Instant::now() < deadline, "requests did not arrive");
         std::thread::sleep(Duration::from_millis(5));
     }

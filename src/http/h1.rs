@@ -232,7 +232,7 @@ fn request(
     close: bool,
 ) -> Parsed {
     let (reply, answer) = slot.next();
-    // Written into its box: built on the stack, the ~300 bytes would be copied in.
+    // Written into its box: built on the stack, its ~600 bytes would be copied in.
     let mut req = Box::new_uninit();
     req.write(IncomingRequest {
         head: RequestHead::http11(&shared.next_request_id, parts, remote, local),

@@ -44,7 +44,7 @@ struct Cache {
 #[php(flags = ClassFlags::Final)]
 pub struct Request {
     /// The request as the core handed it over, in its box: the object holds a pointer, not
-    /// the ~500 bytes of head and body (a copy at each move cost more than the getters'
+    /// the ~600 bytes of head and body (a copy at each move cost more than the getters'
     /// one indirection).
     incoming: Box<IncomingRequest>,
     /// Whether it came from a connection (else `__construct`): then the local address is

@@ -239,8 +239,8 @@ fn start_kicker(
 }
 
 /// What a process that runs PHP serves with: its I/O runtime, the inbox to the PHP thread
-/// (its kicker already started, if it needs one), the HTTP core (one process) or the link (a worker), and
-/// the rest of its running state.
+/// (its kicker already started, if it needs one), the HTTP core (one process) or the link
+/// (a worker), and the rest of its running state.
 struct Serving {
     rt: tokio::runtime::Handle,
     rx: crate::inbox::Receiver<Event>,

@@ -74,6 +74,12 @@ impl PhpServer {
         format!("http://127.0.0.1:{}{path}", self.port)
     }
 
+    /// The JSON the test apps answer on `/stats` (`Server::stats()`).
+    pub fn stats(&self) -> serde_json::Value {
+        let (_, out, _) = run("curl", &["-sS", "--max-time", "20", &self.url("/stats")]);
+        serde_json::from_str(&out).expect("stats JSON")
+    }
+
     pub fn signal(&self, sig: i32) {
         // SAFETY: sending a signal to our own child process.
         unsafe { libc::kill(self.child.id() as i32, sig) };
