@@ -32,7 +32,7 @@ use ext_php_rs::zend::try_catch;
 use super::fiber;
 use super::global::PhpGlobal;
 use super::sym;
-use crate::scheduler::{TimerId, TimerQueue};
+use crate::scheduler::{Slab, TimerId, TimerQueue};
 
 pub type TaskId = u64;
 /// The main script context (not a fiber).
@@ -162,8 +162,7 @@ pub enum Until {
 struct State {
     pool: Vec<Zval>,
     fibers_created: u64,
-    tasks: HashMap<TaskId, Task>,
-    next_task: TaskId,
+    tasks: Slab<Task>,
     next_park: u64,
     current: TaskId,
     ready: VecDeque<TaskId>,
@@ -208,7 +207,7 @@ static FATAL: PhpGlobal<std::cell::Cell<bool>> = PhpGlobal::new(std::cell::Cell:
 /// user values taken out of the state.
 fn with<R>(f: impl FnOnce(&mut State) -> R) -> R {
     let mut guard = STATE.get().borrow_mut();
-    let state = guard.get_or_insert_with(|| State { next_task: 1, next_park: 1, ..State::default() });
+    let state = guard.get_or_insert_with(|| State { next_park: 1, ..State::default() });
     f(state)
 }
 
@@ -290,9 +289,8 @@ where
 {
     let job = job(callable, args);
     let (id, register_autorun) = with(|s| {
-        let id = s.next_task;
-        s.next_task += 1;
-        s.tasks.insert(id, Task { fiber: None, job: Some(job), park: None, wake: None, timeout: None, kind });
+        let id =
+            s.tasks.insert(Task { fiber: None, job: Some(job), park: None, wake: None, timeout: None, kind });
         s.ready.push_back(id);
         let autorun = s.needs_autorun();
         (id, autorun)
@@ -401,7 +399,7 @@ pub fn waiter() -> Result<Waiter, ParkError> {
             }
             return Ok(Waiter { task: MAIN, park });
         }
-        let own = s.tasks.get(&s.current).and_then(|t| t.fiber.as_ref()).map(fiber::object_ptr);
+        let own = s.tasks.get(s.current).and_then(|t| t.fiber.as_ref()).map(fiber::object_ptr);
         if own != Some(active) {
             return Err(ParkError::ForeignFiber);
         }
@@ -431,7 +429,7 @@ pub fn park(w: Waiter, timeout: Option<Duration>) -> Result<Wake, ParkError> {
     }
     with(|s| {
         let timer = deadline.map(|d| s.timers.insert(d, TimerAction::Wake(w)));
-        if let Some(t) = s.tasks.get_mut(&w.task) {
+        if let Some(t) = s.tasks.get_mut(w.task) {
             t.park = Some(w.park);
             t.wake = None;
             t.timeout = timer;
@@ -440,7 +438,7 @@ pub fn park(w: Waiter, timeout: Option<Duration>) -> Result<Wake, ParkError> {
     let mut marker = Zval::new();
     marker.set_long(fiber::PARK_MARKER);
     let _ = fiber::suspend(marker);
-    let (wake, timer) = with(|s| match s.tasks.get_mut(&w.task) {
+    let (wake, timer) = with(|s| match s.tasks.get_mut(w.task) {
         Some(t) => {
             t.park = None;
             let timer = t.timeout.take().and_then(|id| s.timers.cancel(id));
@@ -467,7 +465,7 @@ pub fn wake_task(w: Waiter, wake: Wake) -> Result<(), Wake> {
             }
             return Some(wake);
         }
-        let Some(t) = s.tasks.get_mut(&w.task) else { return Some(wake) };
+        let Some(t) = s.tasks.get_mut(w.task) else { return Some(wake) };
         if t.park != Some(w.park) || t.wake.is_some() {
             return Some(wake);
         }
@@ -576,7 +574,7 @@ fn fire_due_timers() -> bool {
             }
             TimerAction::Call(f) => f(),
             TimerAction::User(mut t) => {
-                let skip = t.running.is_some_and(|task| with(|s| s.tasks.contains_key(&task)));
+                let skip = t.running.is_some_and(|task| with(|s| s.tasks.contains(task)));
                 if skip {
                     // The previous run of this tick is still going: never pile runs up.
                     with(|s| s.ticks_skipped += 1);
@@ -628,7 +626,7 @@ enum Outcome {
 }
 
 fn run_task(id: TaskId) {
-    let needs_fiber = with(|s| s.tasks.get(&id).map(|t| t.fiber.is_none()));
+    let needs_fiber = with(|s| s.tasks.get(id).map(|t| t.fiber.is_none()));
     match needs_fiber {
         None => return,
         Some(true) => {
@@ -637,7 +635,7 @@ fn run_task(id: TaskId) {
                 return;
             };
             with(|s| {
-                if let Some(t) = s.tasks.get_mut(&id) {
+                if let Some(t) = s.tasks.get_mut(id) {
                     t.fiber = Some(f);
                     s.tasks_started += 1;
                 }
@@ -647,7 +645,7 @@ fn run_task(id: TaskId) {
     }
     // A new task's fiber takes its job itself (`end_task`); a parked one is resumed with
     // nothing (its wake is in the task).
-    let Some(fiber) = with(|s| Some(s.tasks.get(&id)?.fiber.as_ref()?.shallow_clone())) else {
+    let Some(fiber) = with(|s| Some(s.tasks.get(id)?.fiber.as_ref()?.shallow_clone())) else {
         return;
     };
     let previous = with(|s| std::mem::replace(&mut s.current, id));
@@ -707,14 +705,14 @@ pub fn end_task(result: Zval) -> Option<Zval> {
     // returned is told so without PHP, and one that threw is told by `run_task`.
     let id = with(|s| s.current);
     if result.is_null() {
-        if let Some(job) = with(|s| s.tasks.get_mut(&id).and_then(|t| t.job.take())) {
+        if let Some(job) = with(|s| s.tasks.get_mut(id).and_then(|t| t.job.take())) {
             return Some(job);
         }
         // Never: a fiber is resumed with nothing only for a task that has its job. If
         // one had none, it ends here rather than keep a fiber that is also pooled.
     }
     let (task, fiber) = with(|s| {
-        let mut task = s.tasks.remove(&id)?;
+        let mut task = s.tasks.remove(id)?;
         // The fiber goes on running: it is not the ended task's to drop or pool.
         let fiber = task.fiber.take();
         Some((task, fiber))
@@ -732,7 +730,7 @@ pub fn end_task(result: Zval) -> Option<Zval> {
     let fiber = fiber?;
     let taken = with(|s| {
         let next = *s.ready.front()?;
-        let t = s.tasks.get_mut(&next).filter(|t| t.fiber.is_none())?;
+        let t = s.tasks.get_mut(next).filter(|t| t.fiber.is_none())?;
         let job = t.job.take().unwrap_or_default();
         t.fiber = Some(fiber.shallow_clone());
         s.ready.pop_front();
@@ -767,7 +765,7 @@ fn pool(f: Zval) {
 /// Removes a finished task. A fiber it still holds is dead (an exit, an uncatchable
 /// unwind, a stray suspend): dropped, never pooled (`end_task` takes a reusable one).
 fn finish(id: TaskId, outcome: Outcome) {
-    let task = with(|s| s.tasks.remove(&id));
+    let task = with(|s| s.tasks.remove(id));
     if let Some(task) = task {
         conclude(id, task, outcome);
     }
@@ -826,7 +824,7 @@ pub fn describe_throwable(e: &Zval) -> String {
 
 /// How many of `ids` are still running.
 pub fn live_tasks(ids: &[TaskId]) -> usize {
-    with(|s| ids.iter().filter(|id| s.tasks.contains_key(id)).count())
+    with(|s| ids.iter().filter(|&&id| s.tasks.contains(id)).count())
 }
 
 /// The owners of the tasks still alive (for the fatal path).
@@ -848,7 +846,7 @@ fn owners() -> Vec<Rc<dyn TaskOwner>> {
 pub fn cancel_everything() {
     let (tasks, timers, waiters) = with(|s| {
         s.ready.clear();
-        let mut tasks: Vec<Task> = s.tasks.drain().map(|(_, t)| t).collect();
+        let mut tasks: Vec<Task> = s.tasks.drain();
         tasks.extend(s.threw.take().map(|(_, t, _)| t));
         let timers: Vec<(TimerId, TimerAction)> = s.timers.drain().collect();
         s.user_timers = 0;
@@ -875,7 +873,7 @@ fn fatal_cleanup() {
     }
     let state = STATE.get().borrow_mut().take();
     if let Some(s) = state {
-        for (_, t) in s.tasks {
+        for t in s.tasks.into_values() {
             std::mem::forget(t);
         }
         std::mem::forget(s.threw);
