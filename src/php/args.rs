@@ -198,7 +198,26 @@ scalar_arg!(
 
 /// The bytes of a `string` parameter after PHP's coercion (ints, floats, bools and
 /// Stringable objects become strings outside strict mode).
+///
+/// In line at each parameter: a string is the usual case, and its test is one byte
+/// compared (ext-php-rs's `zend_str` is a call that also looks behind references, which
+/// the generated code has already done). Anything else goes out of line.
+#[inline]
 fn string_bytes(z: &Zval) -> Option<Cow<'_, [u8]>> {
+    // SAFETY: a zval whose type byte is IS_STRING holds a live `zend_string` in `str_`,
+    // alive as long as the zval is.
+    unsafe {
+        if u32::from(z.u1.v.type_) == ffi::IS_STRING {
+            if let Some(s) = z.value.str_.cast::<ZendStr>().as_ref() {
+                return Some(Cow::Borrowed(s.as_bytes()));
+            }
+        }
+    }
+    other_string_bytes(z)
+}
+
+#[inline(never)]
+fn other_string_bytes(z: &Zval) -> Option<Cow<'_, [u8]>> {
     if let Some(s) = z.zend_str() {
         return Some(Cow::Borrowed(s.as_bytes()));
     }
@@ -216,6 +235,7 @@ pub struct ByteStr<'a>(Cow<'a, [u8]>);
 impl<'a> FromZval<'a> for ByteStr<'a> {
     const TYPE: DataType = DataType::String;
 
+    #[inline]
     fn from_zval(z: &'a Zval) -> Option<Self> {
         string_bytes(z).map(Self)
     }
