@@ -144,8 +144,36 @@ fn coerce<T, R>(
     }
 }
 
+/// The type byte of a zval (`Z_TYPE`), for the in-line tests of the usual case.
+#[inline]
+fn type_of(z: &Zval) -> u32 {
+    // SAFETY: every zval has its type byte set.
+    u32::from(unsafe { z.u1.v.type_ })
+}
+
+#[inline]
+fn exact_long(z: &Zval) -> Option<i64> {
+    // SAFETY: an IS_LONG zval holds `lval`.
+    (type_of(z) == ffi::IS_LONG).then(|| unsafe { z.value.lval })
+}
+
+#[inline]
+fn exact_double(z: &Zval) -> Option<f64> {
+    // SAFETY: an IS_DOUBLE zval holds `dval`.
+    (type_of(z) == ffi::IS_DOUBLE).then(|| unsafe { z.value.dval })
+}
+
+#[inline]
+fn exact_bool(z: &Zval) -> Option<bool> {
+    match type_of(z) {
+        ffi::IS_TRUE => Some(true),
+        ffi::IS_FALSE => Some(false),
+        _ => None,
+    }
+}
+
 macro_rules! scalar_arg {
-    ($(#[$doc:meta])* $name:ident($inner:ty), $data:expr, $php:literal, $fast:ident, $parse:ident) => {
+    ($(#[$doc:meta])* $name:ident($inner:ty), $data:expr, $php:literal, $exact:ident, $fast:ident, $parse:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug)]
         pub struct $name(pub $inner);
@@ -153,7 +181,19 @@ macro_rules! scalar_arg {
         impl FromZval<'_> for $name {
             const TYPE: DataType = $data;
 
+            // The exact type in line at the parameter; anything else out of line.
+            #[inline]
             fn from_zval(z: &Zval) -> Option<Self> {
+                match $exact(z) {
+                    Some(v) => Some(Self(v)),
+                    None => Self::other(z),
+                }
+            }
+        }
+
+        impl $name {
+            #[inline(never)]
+            fn other(z: &Zval) -> Option<Self> {
                 match z.$fast() {
                     Some(v) => Some(Self(v)),
                     None => coerce(z, $php, sym::$parse(), Default::default(), |v| Some(Self(v))),
@@ -185,15 +225,15 @@ macro_rules! scalar_arg {
 
 scalar_arg!(
     /// An `int` parameter.
-    Int(i64), DataType::Long, "int", long, parse_arg_long
+    Int(i64), DataType::Long, "int", exact_long, long, parse_arg_long
 );
 scalar_arg!(
     /// A `float` parameter (an int is widened in strict mode too).
-    Float(f64), DataType::Double, "float", double, parse_arg_double
+    Float(f64), DataType::Double, "float", exact_double, double, parse_arg_double
 );
 scalar_arg!(
     /// A `bool` parameter.
-    Bool(bool), DataType::Bool, "bool", bool, parse_arg_bool
+    Bool(bool), DataType::Bool, "bool", exact_bool, bool, parse_arg_bool
 );
 
 /// The bytes of a `string` parameter after PHP's coercion (ints, floats, bools and
@@ -204,13 +244,11 @@ scalar_arg!(
 /// the generated code has already done). Anything else goes out of line.
 #[inline]
 fn string_bytes(z: &Zval) -> Option<Cow<'_, [u8]>> {
-    // SAFETY: a zval whose type byte is IS_STRING holds a live `zend_string` in `str_`,
-    // alive as long as the zval is.
-    unsafe {
-        if u32::from(z.u1.v.type_) == ffi::IS_STRING {
-            if let Some(s) = z.value.str_.cast::<ZendStr>().as_ref() {
-                return Some(Cow::Borrowed(s.as_bytes()));
-            }
+    if type_of(z) == ffi::IS_STRING {
+        // SAFETY: an IS_STRING zval holds a live `zend_string` in `str_`, alive as long
+        // as the zval is.
+        if let Some(s) = unsafe { z.value.str_.cast::<ZendStr>().as_ref() } {
+            return Some(Cow::Borrowed(s.as_bytes()));
         }
     }
     other_string_bytes(z)
@@ -303,7 +341,21 @@ pub struct Array<'a>(&'a ZendHashTable);
 impl<'a> FromZval<'a> for Array<'a> {
     const TYPE: DataType = DataType::Array;
 
+    #[inline]
     fn from_zval(z: &'a Zval) -> Option<Self> {
+        if type_of(z) == ffi::IS_ARRAY {
+            // SAFETY: an IS_ARRAY zval holds a live array in `arr`.
+            if let Some(a) = unsafe { z.value.arr.as_ref() } {
+                return Some(Self(a));
+            }
+        }
+        Self::other(z)
+    }
+}
+
+impl<'a> Array<'a> {
+    #[inline(never)]
+    fn other(z: &'a Zval) -> Option<Self> {
         if let Some(a) = z.array() {
             return Some(Self(a));
         }
