@@ -153,14 +153,20 @@ fn type_of(z: &Zval) -> u32 {
 
 #[inline]
 fn exact_long(z: &Zval) -> Option<i64> {
-    // SAFETY: an IS_LONG zval holds `lval`.
-    (type_of(z) == ffi::IS_LONG).then(|| unsafe { z.value.lval })
+    if type_of(z) != ffi::IS_LONG {
+        return None;
+    }
+    // SAFETY: an IS_LONG zval holds `lval` (of another type, it may be unset).
+    Some(unsafe { z.value.lval })
 }
 
 #[inline]
 fn exact_double(z: &Zval) -> Option<f64> {
-    // SAFETY: an IS_DOUBLE zval holds `dval`.
-    (type_of(z) == ffi::IS_DOUBLE).then(|| unsafe { z.value.dval })
+    if type_of(z) != ffi::IS_DOUBLE {
+        return None;
+    }
+    // SAFETY: an IS_DOUBLE zval holds `dval` (of another type, it may be unset).
+    Some(unsafe { z.value.dval })
 }
 
 #[inline]
