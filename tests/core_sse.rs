@@ -199,6 +199,32 @@ fn heartbeat_keeps_brotli_valid(fast: bool) {
     assert!(srv.handle.stats().sse_heartbeats >= 2);
 }
 
+/// Events end a silence: while they come more often than the heartbeat's interval no
+/// heartbeat is sent, and one is once they stop. (The heartbeat's clock is read when the
+/// stream next waits after its frames went out, not per frame.)
+#[test]
+fn events_postpone_the_heartbeat() {
+    for fast in [false, true] {
+        let srv = TestServer::start(|_| {});
+        let mut c = Chunks::get(&srv, "/sse-idle?hb=500", path_headers(fast));
+        assert_path(&c.head, fast);
+        let stream = srv.app.streams.lock().unwrap()[0].clone();
+        for i in 0..8 {
+            // The pacing is what is tested: an event every 100 ms, well inside 500 ms.
+            std::thread::sleep(Duration::from_millis(100));
+            let event = format!("data: {i}\n\n");
+            stream
+                .try_push(via::http::sse::format_event(i.to_string().as_bytes(), None, None, None).unwrap());
+            let got = String::from_utf8(c.next().unwrap()).unwrap();
+            assert_eq!(got, event, "event {i} ({})", if fast { "own path" } else { "hyper" });
+        }
+        let quiet = Instant::now();
+        assert_eq!(String::from_utf8(c.next().unwrap()).unwrap(), ": ping\n\n");
+        assert!(quiet.elapsed() >= Duration::from_millis(350), "{:?} after the last event", quiet.elapsed());
+        assert_eq!(srv.handle.stats().sse_heartbeats, 1);
+    }
+}
+
 /// An event stream alone on its connection is written by a task of its own once its head
 /// is out, and the connection's task ends (decision 0017): the connection's place under
 /// `max_connections` and in `connections_active` must go with the stream, until it closes.

@@ -31,8 +31,11 @@ struct Heartbeat {
     armed: Option<Instant>,
     /// The waker `sleep` was last polled with; another one re-polls it.
     waker: Option<std::task::Waker>,
-    /// When the stream last sent something.
+    /// When the stream last sent something: set when the body next waits (`Pending`) after
+    /// frames went out, not per frame, so that a batch of events reads the clock once.
     last: Instant,
+    /// Frames went out since `last` was set.
+    sent: bool,
 }
 
 pub struct StreamedBody {
@@ -56,6 +59,7 @@ impl StreamedBody {
             armed: None,
             waker: None,
             last: Instant::now(),
+            sent: false,
         });
         Self { inner, encoder, heartbeat, stats, done: false }
     }
@@ -97,7 +101,7 @@ impl Body for StreamedBody {
             Poll::Ready(Some(Ok(frame))) => {
                 let data = frame.into_data().unwrap_or_default();
                 if let Some(hb) = &mut this.heartbeat {
-                    hb.last = Instant::now();
+                    hb.sent = true;
                 }
                 this.emit_owned(data)
             }
@@ -112,10 +116,16 @@ impl Body for StreamedBody {
             }
             Poll::Pending => {
                 let Some(hb) = &mut this.heartbeat else { return Poll::Pending };
+                // The frames just sent (the poll before this one, in the same turn) end the
+                // silence now. One clock read serves them and the check below.
+                let mut now = None;
+                if std::mem::take(&mut hb.sent) {
+                    hb.last = *now.insert(Instant::now());
+                }
                 // Registered with this task's waker, and not due yet: the timer wakes the
                 // task when it is.
                 let same_task = hb.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
-                if same_task && hb.armed.is_some_and(|at| Instant::now() < at) {
+                if same_task && hb.armed.is_some_and(|at| *now.get_or_insert_with(Instant::now) < at) {
                     return Poll::Pending;
                 }
                 loop {
@@ -130,8 +140,9 @@ impl Body for StreamedBody {
                         }
                         Poll::Ready(()) => {
                             let due = hb.last + hb.every;
-                            if Instant::now() >= due {
-                                hb.last = Instant::now();
+                            let now = Instant::now();
+                            if now >= due {
+                                hb.last = now;
                                 hb.sleep.as_mut().reset(hb.last + hb.every);
                                 hb.armed = None;
                                 this.stats.sse_heartbeats.fetch_add(1, Ordering::Relaxed);
