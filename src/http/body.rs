@@ -116,8 +116,8 @@ impl Body for StreamedBody {
             }
             Poll::Pending => {
                 let Some(hb) = &mut this.heartbeat else { return Poll::Pending };
-                // The frames just sent (the poll before this one, in the same turn) end the
-                // silence now. One clock read serves them and the check below.
+                // Frames sent since the last wait (mostly by the polls just before this one)
+                // end the silence now. One clock read serves them and the check below.
                 let mut now = None;
                 if std::mem::take(&mut hb.sent) {
                     hb.last = *now.insert(Instant::now());
