@@ -37,6 +37,14 @@ fn split(id: u64) -> (u32, usize) {
     ((id >> 32) as u32, (id & 0xffff_ffff) as usize)
 }
 
+/// The slot `id` names, if it is still that entry's (same generation). Over the slots alone,
+/// so that `remove` can free the slot's index while it holds the slot.
+#[inline]
+fn slot_mut<T>(slots: &mut [Slot<T>], id: u64) -> Option<&mut Slot<T>> {
+    let (generation, index) = split(id);
+    slots.get_mut(index).filter(|s| s.generation == generation)
+}
+
 impl<T> Slab<T> {
     /// Stores `value` and returns its id.
     pub fn insert(&mut self, value: T) -> u64 {
@@ -64,8 +72,7 @@ impl<T> Slab<T> {
 
     #[inline]
     pub fn get_mut(&mut self, id: u64) -> Option<&mut T> {
-        let (generation, index) = split(id);
-        self.slots.get_mut(index).filter(|s| s.generation == generation)?.value.as_mut()
+        slot_mut(&mut self.slots, id)?.value.as_mut()
     }
 
     pub fn contains(&self, id: u64) -> bool {
@@ -74,13 +81,12 @@ impl<T> Slab<T> {
 
     /// Takes the entry out; its id finds nothing from then on.
     pub fn remove(&mut self, id: u64) -> Option<T> {
-        let (generation, index) = split(id);
-        let slot = self.slots.get_mut(index).filter(|s| s.generation == generation)?;
+        let slot = slot_mut(&mut self.slots, id)?;
         let value = slot.value.take()?;
         self.len -= 1;
         if let Some(next) = slot.generation.checked_add(1) {
             slot.generation = next;
-            self.free.push(index as u32);
+            self.free.push(split(id).1 as u32);
         }
         Some(value)
     }
