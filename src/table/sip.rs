@@ -61,7 +61,7 @@ fn siphash<const C: usize, const D: usize>(k: &SipKey, m: &[u8]) -> u64 {
 /// The last 0 to 7 bytes as a little-endian word, read in at most two loads, not byte by
 /// byte: overlapping reads put the same byte at the same place, so or-ing them is exact.
 #[inline(always)]
-fn tail(b: &[u8]) -> u64 {
+pub(super) fn tail(b: &[u8]) -> u64 {
     let n = b.len();
     debug_assert!(n < 8);
     if n >= 4 {
