@@ -176,8 +176,8 @@ struct Shared {
 pub struct AccessLog {
     shared: Arc<Shared>,
     writer: Option<std::thread::JoinHandle<()>>,
-    /// What records' times count from (they carry nanoseconds since it).
-    base: std::time::Instant,
+    /// What records' times count from (they carry nanoseconds since it): `mono_nanos`.
+    base: u64,
     pub dropped: Arc<AtomicU64>,
     pub written: Arc<AtomicU64>,
 }
@@ -192,7 +192,7 @@ impl AccessLog {
         let shared = Arc::new(Shared { pending: Default::default(), wake: Default::default() });
         let written = Arc::new(AtomicU64::new(0));
         // Wall-clock time from the monotonic clock: one clock read per request, not two.
-        let (base, base_time) = (std::time::Instant::now(), SystemTime::now());
+        let (base, base_time) = (super::mono_nanos(), SystemTime::now());
         let (s, w) = (Arc::clone(&shared), Arc::clone(&written));
         let writer = std::thread::Builder::new()
             .name("via-access-log".into())
@@ -200,9 +200,9 @@ impl AccessLog {
         Ok(Self { shared, writer: Some(writer), base, dropped: Arc::new(AtomicU64::new(0)), written })
     }
 
-    /// Queues the record of an answered request (or counts it dropped).
-    pub fn log(&self, head: &RecordHead, answer: Answer, at: std::time::Instant) {
-        let since = at.saturating_duration_since(self.base);
+    /// Queues the record of a request answered at `at` (`mono_nanos`), or counts it dropped.
+    pub fn log(&self, head: &RecordHead, answer: Answer, at: u64) {
+        let since = Duration::from_nanos(at.saturating_sub(self.base));
         let (fixed, n) = Packed::answer_part(answer, since);
         let head = head.bytes();
         let size = n + head.len();
@@ -866,7 +866,7 @@ mod tests {
         let record = RecordHead::new(&head);
         let answer = Answer { status: StatusCode::CREATED, bytes: None, duration: Duration::ZERO };
         for _ in 0..3 {
-            log.log(&record, answer, std::time::Instant::now());
+            log.log(&record, answer, crate::ops::mono_nanos());
         }
         drop(log); // writes what is queued
         let text = std::fs::read_to_string(&path).unwrap();
@@ -901,7 +901,7 @@ mod tests {
         let (l, r) = (Arc::clone(&log), Arc::clone(&record));
         std::thread::spawn(move || {
             for _ in 0..N {
-                l.log(&r, answer, std::time::Instant::now());
+                l.log(&r, answer, crate::ops::mono_nanos());
             }
             done_tx.send(()).unwrap();
         });

@@ -21,7 +21,7 @@ pub mod trace;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{CONTENT_TYPE, RETRY_AFTER};
@@ -106,7 +106,8 @@ impl OpsConfig {
 pub struct Ticket {
     /// The client's address (a trusted proxy's word, or the peer).
     pub client: SocketAddr,
-    started: Instant,
+    /// When it was admitted (`mono_nanos`).
+    started: u64,
     method: usize,
     /// Whether `log` holds this request's record (the access log is on).
     logged: bool,
@@ -129,7 +130,7 @@ impl Ticket {
         SPARE.with_borrow_mut(Vec::pop).unwrap_or_else(|| {
             Box::new(Self {
                 client: SocketAddr::from(([0, 0, 0, 0], 0)),
-                started: Instant::now(),
+                started: 0,
                 method: 0,
                 logged: false,
                 log: Logged { record: access_log::RecordHead::EMPTY, trace: Trace::default() },
@@ -180,6 +181,17 @@ impl Logged {
         .with_trace(trace);
         record.fill(&head);
     }
+}
+
+/// The monotonic clock (`Instant`'s) in nanoseconds. A request's two readings are then a
+/// subtraction apart, where `Instant` checked both `timespec`s and subtracted them field by
+/// field (~90 instructions a request between `answered` and the log).
+#[inline]
+pub fn mono_nanos() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `clock_gettime` writes the given timespec; CLOCK_MONOTONIC always exists.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
 /// A request's method, target and version.
@@ -312,7 +324,7 @@ impl Ops {
         let client = self.proxies.client(remote, headers);
         let mut ticket = Ticket::take();
         ticket.client = client;
-        ticket.started = Instant::now();
+        ticket.started = mono_nanos();
         ticket.method = metrics::method_index(method);
         ticket.logged = self.access_log.is_some();
         if ticket.logged {
@@ -341,8 +353,8 @@ impl Ops {
     /// The response to a request let through has started: count it, log it.
     pub fn answered(&self, ticket: Option<Box<Ticket>>, status: StatusCode, bytes: Option<u64>) {
         let Some(t) = ticket else { return };
-        let now = Instant::now();
-        let took = now.saturating_duration_since(t.started);
+        let now = mono_nanos();
+        let took = Duration::from_nanos(now.saturating_sub(t.started));
         if let Some(m) = &self.metrics {
             m.observe(t.method, status, took);
         }
