@@ -49,6 +49,20 @@ pub fn array(ht: ZBox<ZendHashTable>) -> Zval {
     z
 }
 
+/// A PHP object: a new one, whose one reference the zval takes over. `IntoZval` gives a
+/// `Result` with ext-php-rs's `Error` (dozens of bytes, its payload at odd offsets): two of
+/// them built and matched per request were copied through the stack, and the loads of the
+/// copies waited on their stores (`perf annotate` of `serve::on_event`).
+#[inline(always)]
+pub fn object<T: ext_php_rs::class::RegisteredClass>(
+    obj: ZBox<ext_php_rs::types::ZendClassObject<T>>,
+) -> Zval {
+    let mut z = Zval::new();
+    // Cannot fail: ext-php-rs's `set_zval` for a class object sets it and returns `Ok`.
+    let _ = obj.set_zval(&mut z, false);
+    z
+}
+
 /// A PHP float.
 #[inline(always)]
 pub fn double(f: f64) -> Zval {

@@ -25,7 +25,6 @@ use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::try_catch;
 
@@ -277,7 +276,7 @@ where
         unsafe { ext_php_rs::ffi::zend_hash_next_index_insert(&mut *job, &mut value) };
         std::mem::forget(value);
     }
-    job.into_zval(false).unwrap_or_default()
+    super::convert::array(job)
 }
 
 /// Queues `callable(...args)` as a new task. It starts when the current task yields (or at

@@ -19,10 +19,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::inbox::{Receiver, RecvError, Sender};
-use ext_php_rs::convert::IntoZval;
 use ext_php_rs::types::{ZendClassObject, Zval};
 
 use super::answers;
+use super::convert;
 use super::global::PhpGlobal;
 use super::request::Request;
 use super::response::Response;
@@ -453,11 +453,7 @@ fn on_request(req: Box<IncomingRequest>) {
     let core = Rc::new(RefCell::new(ResponseCore::bound(reply, services, method, uri, stream_context)));
     let request = ZendClassObject::new(request);
     let response = ZendClassObject::new(Response::from_core(Rc::clone(&core)));
-    let (Ok(req_zv), Ok(res_zv)) = (request.into_zval(false), response.into_zval(false)) else {
-        crate::error!("cannot create the request objects");
-        return;
-    };
-    runtime::spawn(handler, [req_zv, res_zv], TaskKind::Owned(core));
+    runtime::spawn(handler, [convert::object(request), convert::object(response)], TaskKind::Owned(core));
 }
 
 /// Clients of event streams are told to reconnect after this long when the server stops.
