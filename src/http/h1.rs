@@ -471,7 +471,7 @@ impl<'s> Conn<'s> {
     }
 
     async fn run(mut self, requests: bool) -> Next {
-        let shared = Arc::clone(self.shared);
+        let shared = self.shared;
         let limits = &shared.config.limits;
         // A new connection must start its request within the header timeout (as under
         // hyper, and over h2c: `conn::Activity`).
@@ -488,7 +488,7 @@ impl<'s> Conn<'s> {
             first = false;
             let req = loop {
                 let addrs = (self.remote, self.local);
-                match parse(&mut self.buf, &shared, requests, addrs, &self.slot, &mut self.last) {
+                match parse(&mut self.buf, shared, requests, addrs, &self.slot, &mut self.last) {
                     Parse::Request(req) => break req,
                     Parse::EventStream(req) => return Next::EventStream(self.io, req),
                     Parse::Hyper => return Next::Hyper(self.io, self.buf.freeze()),
@@ -551,7 +551,7 @@ impl<'s> Conn<'s> {
     /// Serves one request whose head was parsed: its body, the application, the answer.
     /// `Some(close)`: answered, and whether the connection closes now; `None`: it is gone.
     async fn exchange(&mut self, parsed: Parsed) -> Option<bool> {
-        let shared = Arc::clone(self.shared);
+        let shared = self.shared;
         let stats = &shared.stats;
         let limits = &shared.config.limits;
         let Parsed { mut req, answer, body_len, close } = parsed;
@@ -579,7 +579,7 @@ impl<'s> Conn<'s> {
         if shared.ops.active() {
             let head = &req.head;
             match shared.ops.admit(
-                &shared,
+                shared,
                 (&head.method, &head.uri, Version::HTTP_11, &head.headers),
                 self.remote,
             ) {
@@ -634,7 +634,7 @@ impl<'s> Conn<'s> {
         accept_encoding: Option<&HeaderValue>,
         mut close: bool,
     ) -> Option<bool> {
-        let shared = Arc::clone(self.shared);
+        let shared = self.shared;
         let stats = &shared.stats;
         let Shaped { status, reason, headers, body, close: app_closes } =
             shape(start, is_head, accept_encoding, &shared.config, stats);
