@@ -13,7 +13,7 @@
 //! process's own memory, not in the shared mapping: a table's SipHash key is the same in
 //! every process, the entries of one process are nobody else's business.
 //!
-//! Invariants: an entry's `len` is 0 (empty; keys are never empty) or the length of the
+//! Invariants: an entry's `len` is 0 (empty: the memo takes no empty key) or the length of the
 //! key it holds, and its hash is the hash of that key. Only one thread uses a memo
 //! (`UnsafeCell`: a table is not `Sync`).
 
@@ -51,7 +51,8 @@ impl Memo {
     /// cost a sixth of a hit.
     #[inline(always)]
     pub fn hash(&self, key: &[u8], hash: impl FnOnce(&[u8]) -> u64) -> u64 {
-        if key.len() > MEMO_KEY {
+        // Keys of 1 to MEMO_KEY bytes only: an empty entry has length 0 (one compare).
+        if key.len().wrapping_sub(1) >= MEMO_KEY {
             return hash(key);
         }
         // SAFETY: one thread uses the memo (the table is not `Sync`) and nothing is called
@@ -128,17 +129,21 @@ mod tests {
         }
     }
 
+    /// A longer key, and an empty one (which an empty entry would match), are hashed every
+    /// time.
     #[test]
-    fn a_longer_key_is_hashed_every_time() {
+    fn a_longer_key_and_the_empty_key_are_hashed_every_time() {
         let memo = Memo::new();
-        let calls = Cell::new(0);
-        let long = [b'k'; MEMO_KEY + 1];
-        for _ in 0..3 {
-            memo.hash(&long, |_| {
-                calls.set(calls.get() + 1);
-                5
-            });
+        for key in [&[b'k'; MEMO_KEY + 1][..], b""] {
+            let calls = Cell::new(0);
+            for _ in 0..3 {
+                let h = memo.hash(key, |_| {
+                    calls.set(calls.get() + 1);
+                    5
+                });
+                assert_eq!(h, 5);
+            }
+            assert_eq!(calls.get(), 3, "a key of {} bytes", key.len());
         }
-        assert_eq!(calls.get(), 3);
     }
 }
