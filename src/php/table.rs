@@ -84,7 +84,7 @@ impl RowCopy {
 /// `RowCopy` (see there). Sixteen bytes, returned in registers: a value with its string
 /// inline (a 64-byte `SmallVec`) was copied through each `Result` and `Option` on the way
 /// out at unaligned offsets, and the loads that read those copies back waited on the
-/// stores (a quarter of `get(key, col)`'s time, by `perf annotate`).
+/// stores (`perf annotate`; `get(key, col)` went from 64 to 45 ns a call).
 #[derive(Clone, Copy)]
 enum ValueCopy {
     Int(i64),
