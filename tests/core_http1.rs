@@ -186,6 +186,29 @@ fn idle_keep_alive_connection_is_closed_after_the_keepalive_timeout() {
     assert_eq!(srv.handle.stats().idle_timeouts, 1);
 }
 
+/// The connection's timer fires early (armed for the first request's answer) while the
+/// connection idles, and is moved to the keep-alive deadline: the idle connection is still
+/// closed on time. (The timer registers its waker once per arming, so the early fire must
+/// reach a wait that did not register it again.)
+#[test]
+fn an_idle_connection_is_closed_after_its_timer_fired_early() {
+    let srv = TestServer::start(|c| {
+        c.limits.request_timeout = Some(Duration::from_millis(150));
+        c.limits.keepalive_timeout = Duration::from_millis(600);
+        c.limits.header_timeout = Duration::from_secs(30);
+    });
+    let mut s = srv.connect();
+    for _ in 0..3 {
+        assert_eq!(roundtrip(&mut s, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").unwrap().status, 200);
+    }
+    let t = Instant::now();
+    assert!(closed_by_peer(&mut s), "the idle connection is closed");
+    let idle = t.elapsed();
+    assert!(idle >= Duration::from_millis(550) && idle < Duration::from_secs(5), "closed after {idle:?}");
+    assert_eq!(srv.handle.stats().idle_timeouts, 1);
+    assert_eq!(srv.handle.stats().request_timeouts, 0);
+}
+
 /// A whole answer the client does not read: written as far as the socket takes it, then
 /// the connection is cut at the write timeout (not held for ever, not a busy loop).
 #[test]

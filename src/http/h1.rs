@@ -366,15 +366,28 @@ fn parse(
 /// A timer armed once per connection and moved only when it fires early: deadlines move
 /// later with every request, and re-arming a Tokio timer for each would cost a timer-wheel
 /// update per request (the same scheme as `conn::Watched`).
+///
+/// Its waker is registered once per arming, not at every wait: Tokio's timer replaces the
+/// waker it keeps at each poll (a clone, a drop and two compare-and-swaps, twice a request),
+/// and the one it keeps is already this connection's task's — the task that owns the timer
+/// and polls every wait on it.
 struct Timer {
     sleep: Pin<Box<Sleep>>,
     armed: Instant,
+    /// The sleep was polled since it was last armed (or fired): it will wake the task.
+    registered: bool,
 }
 
 impl Timer {
     fn new() -> Self {
         let far = Instant::now() + std::time::Duration::from_secs(86_400 * 365);
-        Self { sleep: Box::pin(tokio::time::sleep_until(far)), armed: far }
+        Self { sleep: Box::pin(tokio::time::sleep_until(far)), armed: far, registered: false }
+    }
+
+    fn arm(&mut self, deadline: Instant) {
+        self.sleep.as_mut().reset(deadline);
+        self.armed = deadline;
+        self.registered = false;
     }
 
     /// Returns once the deadline has passed. `deadline` is asked for when this is first
@@ -383,15 +396,21 @@ impl Timer {
         let deadline = deadline();
         loop {
             if self.armed > deadline {
-                self.sleep.as_mut().reset(deadline);
-                self.armed = deadline;
+                self.arm(deadline);
             }
-            self.sleep.as_mut().await;
+            std::future::poll_fn(|cx| {
+                if self.registered && !self.sleep.is_elapsed() {
+                    return std::task::Poll::Pending; // it wakes this task when it fires
+                }
+                let fired = std::future::Future::poll(self.sleep.as_mut(), cx);
+                self.registered = fired.is_pending();
+                fired
+            })
+            .await;
             if Instant::now() >= deadline {
                 return;
             }
-            self.sleep.as_mut().reset(deadline);
-            self.armed = deadline;
+            self.arm(deadline);
         }
     }
 }
