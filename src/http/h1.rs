@@ -369,19 +369,22 @@ fn parse(
 ///
 /// Its waker is registered once per arming, not at every wait: Tokio's timer replaces the
 /// waker it keeps at each poll (a clone, a drop and two compare-and-swaps, twice a request),
-/// and the one it keeps is already this connection's task's — the task that owns the timer
-/// and polls every wait on it.
+/// and the one it keeps is already the waiting task's (as for an event stream's heartbeat,
+/// `body::Heartbeat`).
 struct Timer {
     sleep: Pin<Box<Sleep>>,
     armed: Instant,
-    /// The sleep was polled since it was last armed (or fired): it will wake the task.
+    /// The sleep was polled since it was last armed: it keeps `waker`, and wakes it when it
+    /// fires.
     registered: bool,
+    /// The waker the sleep was last polled with; a wait with another one polls it again.
+    waker: Option<std::task::Waker>,
 }
 
 impl Timer {
     fn new() -> Self {
         let far = Instant::now() + std::time::Duration::from_secs(86_400 * 365);
-        Self { sleep: Box::pin(tokio::time::sleep_until(far)), armed: far, registered: false }
+        Self { sleep: Box::pin(tokio::time::sleep_until(far)), armed: far, registered: false, waker: None }
     }
 
     fn arm(&mut self, deadline: Instant) {
@@ -399,11 +402,15 @@ impl Timer {
                 self.arm(deadline);
             }
             std::future::poll_fn(|cx| {
-                if self.registered && !self.sleep.is_elapsed() {
+                let same_task = self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
+                if same_task && self.registered && !self.sleep.is_elapsed() {
                     return std::task::Poll::Pending; // it wakes this task when it fires
                 }
                 let fired = std::future::Future::poll(self.sleep.as_mut(), cx);
                 self.registered = fired.is_pending();
+                if self.registered && !same_task {
+                    self.waker = Some(cx.waker().clone());
+                }
                 fired
             })
             .await;
