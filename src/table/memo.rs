@@ -26,7 +26,6 @@ pub const MEMO_KEY: usize = 48;
 /// Entries: 2^8, 16 KiB a table.
 const BITS: u32 = 8;
 
-#[derive(Clone, Copy)]
 #[repr(C, align(64))]
 struct Entry {
     hash: u64,
