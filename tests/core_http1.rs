@@ -209,6 +209,75 @@ fn an_idle_connection_is_closed_after_its_timer_fired_early() {
     assert_eq!(srv.handle.stats().request_timeouts, 0);
 }
 
+fn answer(status: http::StatusCode, body: &'static str) -> via::http::ResponseStart {
+    via::http::ResponseStart::full(
+        status,
+        via::http::HeaderList::new(),
+        bytes::Bytes::from_static(body.as_bytes()),
+    )
+}
+
+/// An answer given from another thread while the connection waits is written to the socket
+/// there (`in_place`); the connection then serves its next request, and closes on time
+/// when none comes (its keep-alive wait counted from the answer, not from the request).
+#[test]
+fn an_answer_written_where_it_is_given_leaves_the_connection_serving() {
+    let srv = TestServer::start(|c| {
+        c.limits.keepalive_timeout = Duration::from_millis(500);
+        c.limits.header_timeout = Duration::from_secs(30);
+        c.limits.request_timeout = Some(Duration::from_secs(30));
+    });
+    let mut s = srv.connect();
+    for round in 0..3 {
+        s.write_all(b"GET /never HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let reply = srv.seen.next_parked(Duration::from_secs(5)).expect("the request reaches the app");
+        if round == 2 {
+            // Held longer than the keep-alive timeout: still answered, the wait is the
+            // request's.
+            std::thread::sleep(Duration::from_millis(700));
+        }
+        assert!(reply.send(answer(http::StatusCode::CREATED, "made")));
+        let r = read_response(&mut s, &mut Vec::new(), false).unwrap();
+        assert_eq!((r.status, r.text().as_str()), (201, "made"), "round {round}");
+        assert_eq!(roundtrip(&mut s, b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").unwrap().status, 200);
+    }
+    s.write_all(b"GET /never HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let reply = srv.seen.next_parked(Duration::from_secs(5)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(reply.send(answer(http::StatusCode::CREATED, "made")));
+    assert_eq!(read_response(&mut s, &mut Vec::new(), false).unwrap().status, 201);
+    let t = Instant::now();
+    assert!(closed_by_peer(&mut s), "the idle connection is closed");
+    let idle = t.elapsed();
+    assert!(idle >= Duration::from_millis(450) && idle < Duration::from_secs(5), "closed after {idle:?}");
+    let stats = srv.handle.stats();
+    assert_eq!((stats.idle_timeouts, stats.in_flight), (1, 0));
+}
+
+/// The next request's bytes arrive while the connection waits for an answer that would be
+/// written in place: the answer then wakes the connection, which serves that request at
+/// once (the bytes' own wake-up was spent while the answer was not there yet).
+#[test]
+fn a_request_that_arrives_while_an_answer_is_awaited_is_served_when_it_is_given() {
+    let srv = TestServer::start(|c| {
+        c.limits.keepalive_timeout = Duration::from_secs(10);
+        c.limits.request_timeout = Some(Duration::from_secs(30));
+    });
+    let mut s = srv.connect();
+    s.write_all(b"GET /never HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let reply = srv.seen.next_parked(Duration::from_secs(5)).expect("the request reaches the app");
+    s.write_all(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    // Not synchronisation (either order must work): time for the server to see the bytes
+    // before the answer, the order that needs the answer's own wake-up.
+    std::thread::sleep(Duration::from_millis(100));
+    let t = Instant::now();
+    assert!(reply.send(answer(http::StatusCode::CREATED, "made")));
+    let mut buf = Vec::new();
+    assert_eq!(read_response(&mut s, &mut buf, false).unwrap().status, 201);
+    assert_eq!(read_response(&mut s, &mut buf, false).unwrap().text(), "Hello");
+    assert!(t.elapsed() < Duration::from_secs(3), "served after {:?}", t.elapsed());
+}
+
 /// A whole answer the client does not read: written as far as the socket takes it, then
 /// the connection is cut at the write timeout (not held for ever, not a busy loop).
 #[test]

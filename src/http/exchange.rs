@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 
 use super::fields::Headers;
 use super::header_list::HeaderList;
+use super::in_place::{Armed, InPlace, Written};
 use super::stream::{StreamEvents, StreamShared};
 
 /// Request line and headers, as parsed by hyper (h1) or decoded from HPACK (h2).
@@ -252,6 +253,10 @@ impl Drop for Reply {
 /// request's. `next` gives the reply of the connection's next request; `answer` waits for
 /// it. A reply of an earlier request finds the slot moved on: it is too late, as a reply
 /// whose receiver was dropped.
+///
+/// A slot made `with_writer` writes a small whole answer to the socket as it is given,
+/// while its connection has armed it (`arm`; `in_place`); the answer's waiter then learns
+/// it was `Written`.
 pub struct ReplySlot {
     state: parking_lot::Mutex<SlotState>,
     /// The request the connection waits for, 0 once it stopped waiting (timed out, or
@@ -265,9 +270,43 @@ struct SlotState {
     /// The request whose answer the slot takes.
     current: u64,
     answer: Option<ResponseStart>,
+    /// The current request's answer was written in place.
+    written: Option<Written>,
     /// The current request's reply was dropped unsent.
     unanswered: bool,
     waker: Option<Waker>,
+    /// The connection's writer of answers in place (`in_place`), if it has one.
+    writer: Option<Box<InPlace>>,
+}
+
+impl SlotState {
+    /// The current request's answer is in (given, written or dropped).
+    fn settled(&self) -> bool {
+        self.answer.is_some() || self.written.is_some() || self.unanswered
+    }
+
+    /// The settled outcome, taken; the connection's armed request comes back to `armed`.
+    fn take(&mut self, armed: &mut Option<Armed>) -> Option<Result<Answered, Unanswered>> {
+        let outcome = if let Some(w) = self.written.take() {
+            Ok(Answered::Written(w))
+        } else if let Some(start) = self.answer.take() {
+            Ok(Answered::Start(start))
+        } else if self.unanswered {
+            Err(Unanswered)
+        } else {
+            return None;
+        };
+        *armed = self.writer.as_mut().and_then(|w| w.armed.take());
+        Some(outcome)
+    }
+}
+
+/// A request's answer, as its connection gets it from the slot.
+pub enum Answered {
+    /// To be written by the connection.
+    Start(ResponseStart),
+    /// Written to the socket where it was given (`in_place`).
+    Written(Written),
 }
 
 /// The reply of a request was dropped without an answer.
@@ -279,12 +318,19 @@ impl ReplySlot {
         Arc::new(Self { state: parking_lot::Mutex::new(SlotState::default()), waiting: 0.into() })
     }
 
+    /// A slot that writes answers in place with `writer` while armed.
+    pub fn with_writer(writer: Box<InPlace>) -> Arc<Self> {
+        let state = SlotState { writer: Some(writer), ..SlotState::default() };
+        Arc::new(Self { state: parking_lot::Mutex::new(state), waiting: 0.into() })
+    }
+
     /// The reply of the connection's next request, and its number for `answer`. (The
     /// connection waits for one request at a time: the previous one is over.)
     pub fn next(self: &Arc<Self>) -> (Reply, u64) {
         let mut s = self.state.lock();
         s.current += 1;
         s.answer = None;
+        s.written = None;
         s.unanswered = false;
         self.waiting.store(s.current, Ordering::Release);
         (Reply { to: Some(ReplyTo::Slot(Arc::clone(self), s.current)) }, s.current)
@@ -293,35 +339,54 @@ impl ReplySlot {
     /// Waits for the answer to request `n`. Dropped before it is ready, the connection no
     /// longer waits: a late answer is refused.
     pub fn answer(&self, n: u64) -> SlotAnswer<'_> {
-        SlotAnswer { slot: self, n, done: false }
+        SlotAnswer { slot: self, n, done: false, armed: None }
+    }
+
+    /// Lets the answer to request `n` be written in place, for `armed`: while its
+    /// connection waits for it with its socket registered for readability (`in_place`'s
+    /// invariant). Gives `armed` back when the answer is already in, or the slot has no
+    /// writer.
+    pub fn arm(&self, n: u64, armed: Armed) -> Result<(), Armed> {
+        let mut s = self.state.lock();
+        if s.current != n || s.settled() {
+            return Err(armed);
+        }
+        match s.writer.as_mut() {
+            Some(w) => {
+                w.armed = Some(armed);
+                Ok(())
+            }
+            None => Err(armed),
+        }
+    }
+
+    /// Stops writing in place: the armed request, if the answer did not take it.
+    pub fn disarm(&self) -> Option<Armed> {
+        self.state.lock().writer.as_mut().and_then(|w| w.armed.take())
     }
 
     fn put(&self, n: u64, start: ResponseStart) -> bool {
-        self.settle(n, |s| {
-            // Only while the connection waits for request `n` (`waiting` is written under
-            // the lock held here).
-            let taken = self.waits_for(n) && s.answer.is_none();
-            if taken {
-                s.answer = Some(start);
-            }
-            taken
-        })
-    }
-
-    fn unanswered(&self, n: u64) {
-        self.settle(n, |s| {
-            s.unanswered = true;
-            true
-        });
-    }
-
-    /// Applies `f` to the state if request `n` is the current one, and wakes the waiting
-    /// connection (outside the lock) when `f` says it changed something.
-    fn settle(&self, n: u64, f: impl FnOnce(&mut SlotState) -> bool) -> bool {
         let waker = {
             let mut s = self.state.lock();
-            if s.current != n || !f(&mut s) {
+            // Only while the connection waits for request `n` (`waiting` is written under
+            // the lock held here).
+            if s.current != n || !self.waits_for(n) || s.settled() {
                 return false;
+            }
+            let s = &mut *s;
+            let given = match s.writer.as_mut() {
+                Some(writer) => writer.write(start),
+                None => Err(start),
+            };
+            match given {
+                Ok(written) => {
+                    let wakes = written.wakes();
+                    s.written = Some(written);
+                    if !wakes {
+                        return true; // the client's next bytes wake the connection
+                    }
+                }
+                Err(start) => s.answer = Some(start),
             }
             s.waker.take()
         };
@@ -329,6 +394,20 @@ impl ReplySlot {
             w.wake();
         }
         true
+    }
+
+    fn unanswered(&self, n: u64) {
+        let waker = {
+            let mut s = self.state.lock();
+            if s.current != n {
+                return;
+            }
+            s.unanswered = true;
+            s.waker.take()
+        };
+        if let Some(w) = waker {
+            w.wake();
+        }
     }
 
     fn waits_for(&self, n: u64) -> bool {
@@ -341,20 +420,51 @@ pub struct SlotAnswer<'a> {
     slot: &'a ReplySlot,
     n: u64,
     done: bool,
+    /// The request the slot was armed for, back when the answer did not use it.
+    armed: Option<Armed>,
+}
+
+impl SlotAnswer<'_> {
+    /// The armed request the slot gave back with the answer (not written in place).
+    pub fn take_armed(&mut self) -> Option<Armed> {
+        self.armed.take()
+    }
+
+    /// Stops waiting: the answer if it came after all, else `None` and a late answer is
+    /// refused (and none is written in place).
+    pub fn give_up(&mut self) -> Option<Result<Answered, Unanswered>> {
+        let late = {
+            let mut s = self.slot.state.lock();
+            self.done = true;
+            if s.current != self.n {
+                return Some(Err(Unanswered));
+            }
+            if let Some(outcome) = s.take(&mut self.armed) {
+                s.waker = None;
+                return Some(outcome);
+            }
+            self.slot.waiting.store(0, Ordering::Release);
+            s.waker = None;
+            self.armed = s.writer.as_mut().and_then(|w| w.armed.take());
+            s.answer.take()
+        };
+        drop(late);
+        None
+    }
 }
 
 impl Future for SlotAnswer<'_> {
-    type Output = Result<ResponseStart, Unanswered>;
+    type Output = Result<Answered, Unanswered>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut s = self.slot.state.lock();
-        let outcome = if s.current != self.n {
+        let this = &mut *self;
+        let mut s = this.slot.state.lock();
+        let outcome = if s.current != this.n {
             // Not reachable from a connection, which asks for its current request only.
             Err(Unanswered)
         } else {
-            match s.answer.take() {
-                Some(start) => Ok(start),
-                None if s.unanswered => Err(Unanswered),
+            match s.take(&mut this.armed) {
+                Some(outcome) => outcome,
                 None => {
                     match &s.waker {
                         Some(w) if w.will_wake(cx.waker()) => {}
@@ -368,7 +478,7 @@ impl Future for SlotAnswer<'_> {
         let waker = s.waker.take();
         drop(s);
         drop(waker);
-        self.done = true;
+        this.done = true;
         Poll::Ready(outcome)
     }
 }
@@ -385,7 +495,14 @@ impl Drop for SlotAnswer<'_> {
             }
             self.slot.waiting.store(0, Ordering::Release);
             s.waker = None;
-            s.answer.take()
+            // Disarmed before the connection (and its socket) can go.
+            let armed = s.writer.as_mut().and_then(|w| w.armed.take());
+            if s.written.take().is_some() {
+                if let Some(w) = &s.writer {
+                    w.count_again(); // the going task releases the count the writer did
+                }
+            }
+            (s.answer.take(), armed)
         };
         drop(late); // outside the lock: a stream's answer ends its stream as it drops
     }
@@ -410,7 +527,7 @@ pub trait Dispatcher: StreamEvents {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use std::sync::Mutex;
 
     use super::*;
@@ -455,13 +572,14 @@ mod tests {
     }
 
     /// Polls `f` once, with a waker that counts its wakes.
-    fn poll_once<F: Future + Unpin>(f: &mut F, wakes: &Arc<Wakes>) -> Poll<F::Output> {
+    pub(in crate::http) fn poll_once<F: Future + Unpin>(f: &mut F, wakes: &Arc<Wakes>) -> Poll<F::Output> {
         let waker = Waker::from(Arc::clone(wakes));
         Pin::new(f).poll(&mut Context::from_waker(&waker))
     }
 
+    /// Counts the wakes of a waker.
     #[derive(Default)]
-    struct Wakes(std::sync::atomic::AtomicUsize);
+    pub(in crate::http) struct Wakes(pub std::sync::atomic::AtomicUsize);
 
     impl std::task::Wake for Wakes {
         fn wake(self: Arc<Self>) {
@@ -480,7 +598,9 @@ mod tests {
             assert!(reply.is_open());
             let sent = std::thread::spawn(move || reply.send(ok())).join().unwrap();
             assert!(sent);
-            let Poll::Ready(Ok(start)) = poll_once(&mut answer, &wakes) else { panic!("the answer") };
+            let Poll::Ready(Ok(Answered::Start(start))) = poll_once(&mut answer, &wakes) else {
+                panic!("the answer")
+            };
             assert_eq!(start.status, StatusCode::OK);
         }
         assert_eq!(wakes.0.load(std::sync::atomic::Ordering::SeqCst), 3, "one wake per answer");

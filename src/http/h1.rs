@@ -25,21 +25,25 @@
 use std::io::IoSlice;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::pin::{pin, Pin};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::task::Poll;
 
 use bytes::{Buf, Bytes, BytesMut};
-use http::header::{HeaderValue, ACCEPT_ENCODING, CONTENT_LENGTH};
+use http::header::{HeaderValue, ACCEPT_ENCODING};
 use http::{Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, Sleep};
 
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
-use super::exchange::{IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart};
+use super::exchange::{
+    Answered, IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart, Unanswered,
+};
 use super::fields::{is_token, FieldSpans, Headers, Span};
-use super::framing;
+use super::in_place::{encode_whole, Armed, InPlace, Written};
 use super::race::{first, only_if, First};
 use super::service::ServerShared;
 use super::stream_conn::{self, Input, Pumped, StreamRequest};
@@ -422,6 +426,17 @@ impl Timer {
     }
 }
 
+/// Where a connection waiting for an answer stands with writing it in place (`in_place`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// Not for this answer: the task writes it.
+    Off,
+    /// It may be, once the socket is registered for readability with nothing to read.
+    May,
+    /// The slot is armed.
+    Armed,
+}
+
 /// What waiting for bytes gave.
 enum Got {
     Bytes,
@@ -450,6 +465,10 @@ struct Conn<'s> {
     slot: Arc<ReplySlot>,
     /// The fields of its last request (`LastFields`).
     last: LastFields,
+    /// Its answers may be written where they are given (`in_place`): it serves requests.
+    in_place: bool,
+    /// When the last answer was written in place, if the keep-alive wait starts there.
+    idle_from: Option<Instant>,
 }
 
 /// Serves `io` (whose first bytes, already read, are `prefix`) until it closes or another
@@ -466,7 +485,7 @@ pub async fn serve(
 ) -> Next {
     let mut buf = BytesMut::with_capacity(READ_BUF.max(prefix.len()));
     buf.extend_from_slice(&prefix);
-    Conn::new(io, buf, shared, shutdown, remote, local).run(requests).await
+    Conn::new(io, buf, shared, shutdown, remote, local, requests).run(requests).await
 }
 
 impl<'s> Conn<'s> {
@@ -477,8 +496,14 @@ impl<'s> Conn<'s> {
         shutdown: Shutdown,
         remote: SocketAddr,
         local: SocketAddr,
+        requests: bool,
     ) -> Self {
         let stopping = shutdown.stopped();
+        let slot = if requests {
+            ReplySlot::with_writer(InPlace::new(io.as_raw_fd(), Arc::clone(shared), shutdown.clone()))
+        } else {
+            ReplySlot::new()
+        };
         Self {
             io,
             buf,
@@ -491,8 +516,10 @@ impl<'s> Conn<'s> {
             local,
             ticket: None,
             head_request: false,
-            slot: ReplySlot::new(),
+            slot,
             last: LastFields::default(),
+            in_place: requests,
+            idle_from: None,
         }
     }
 
@@ -510,7 +537,7 @@ impl<'s> Conn<'s> {
             // first moment found waiting — microseconds after the answer or the first byte.)
             let mut head_started = first || !self.buf.is_empty();
             let mut head_since = first.then(Instant::now);
-            let mut idle_since = None;
+            let mut idle_since = self.idle_from.take();
             first = false;
             let req = loop {
                 let addrs = (self.remote, self.local);
@@ -625,31 +652,109 @@ impl<'s> Conn<'s> {
             return None;
         }
         stats.in_flight.fetch_add(1, Ordering::Relaxed);
-        let _in_flight = InFlight(stats);
+        let in_flight = InFlight(stats);
         let mut rx = self.slot.answer(answer);
-        let answer = match limits.request_timeout {
-            Some(t) => {
-                let deadline = Instant::now() + t;
-                let timer = pin!(self.timer.until(|| deadline));
-                let got = first(Pin::new(&mut rx), timer).await;
-                match got {
-                    First::Left(answer) => Some(answer),
-                    First::Right(()) => None,
+        let mut own = Some(Armed { is_head, accept_encoding, ticket: self.ticket.take() });
+        // The answer may be written where it is given (`in_place`) while nothing of a next
+        // request was read (its bytes would wake nobody) and the connection stays open.
+        let mut phase = if self.in_place && !close && self.buf.is_empty() { Phase::May } else { Phase::Off };
+        // One clock reading: the request timeout, and while armed the keep-alive timeout (a
+        // task whose answer was written in place sleeps until its client's next bytes).
+        let now = (limits.request_timeout.is_some() || phase == Phase::May).then(Instant::now);
+        let request_deadline = limits.request_timeout.zip(now).map(|(t, now)| now + t);
+        let mut idle_deadline = now.filter(|_| phase == Phase::May).map(|now| now + limits.keepalive_timeout);
+        let outcome = loop {
+            let (io, slot) = (&self.io, &self.slot);
+            let wait = std::future::poll_fn(|cx| loop {
+                if let Poll::Ready(outcome) = std::future::Future::poll(Pin::new(&mut rx), cx) {
+                    return Poll::Ready(outcome);
+                }
+                let readable = match phase {
+                    Phase::Off => return Poll::Pending,
+                    _ => io.poll_read_ready(cx).is_ready(),
+                };
+                match (phase, readable) {
+                    (Phase::May, false) => match slot.arm(answer, own.take().expect("not armed yet")) {
+                        Ok(()) => phase = Phase::Armed,
+                        Err(back) => {
+                            // It came meanwhile: take it.
+                            (own, phase) = (Some(back), Phase::Off);
+                            continue;
+                        }
+                    },
+                    // Bytes wait (a pipelined request): the answer must wake the task.
+                    (Phase::May, true) => phase = Phase::Off,
+                    (Phase::Armed, true) => {
+                        (own, phase) = (slot.disarm(), Phase::Off);
+                        if own.is_none() {
+                            continue; // written meanwhile
+                        }
+                    }
+                    (Phase::Armed, false) | (Phase::Off, _) => {}
+                }
+                return Poll::Pending;
+            });
+            let deadline = match (request_deadline, idle_deadline) {
+                (Some(r), Some(i)) => Some(r.min(i)),
+                (r, i) => r.or(i),
+            };
+            let Some(deadline) = deadline else { break Some(wait.await) };
+            let timer = pin!(self.timer.until(|| deadline));
+            let got = first(pin!(wait), timer).await;
+            match got {
+                First::Left(outcome) => break Some(outcome),
+                First::Right(()) if request_deadline.is_some_and(|r| r <= deadline) => break rx.give_up(),
+                // The keep-alive deadline, unanswered: from here on the task writes the answer.
+                First::Right(()) => {
+                    idle_deadline = None;
+                    if phase == Phase::Armed {
+                        own = self.slot.disarm();
+                    }
+                    phase = Phase::Off;
                 }
             }
-            None => Some((&mut rx).await),
         };
+        let mut own = own.or_else(|| rx.take_armed());
         // Nobody waits any more: a late answer must see that before the client sees the 504.
         drop(rx);
-        let Some(answer) = answer else {
-            stats.request_timeouts.fetch_add(1, Ordering::Relaxed);
-            return self.plain(StatusCode::GATEWAY_TIMEOUT, close).await.then_some(close);
-        };
-        let Ok(start) = answer else {
-            stats.unanswered.fetch_add(1, Ordering::Relaxed);
-            return self.plain(StatusCode::INTERNAL_SERVER_ERROR, close).await.then_some(close);
-        };
-        self.answer(start, is_head, accept_encoding.as_ref(), close).await
+        if let Some(own) = &mut own {
+            self.ticket = own.ticket.take();
+        }
+        match outcome {
+            Some(Ok(Answered::Written(written))) => {
+                std::mem::forget(in_flight); // the writer counted it out
+                self.written(written).await
+            }
+            Some(Ok(Answered::Start(start))) => {
+                let accept_encoding = own.as_ref().and_then(|o| o.accept_encoding.as_ref());
+                self.answer(start, is_head, accept_encoding, close).await
+            }
+            Some(Err(Unanswered)) => {
+                stats.unanswered.fetch_add(1, Ordering::Relaxed);
+                self.plain(StatusCode::INTERNAL_SERVER_ERROR, close).await.then_some(close)
+            }
+            None => {
+                stats.request_timeouts.fetch_add(1, Ordering::Relaxed);
+                self.plain(StatusCode::GATEWAY_TIMEOUT, close).await.then_some(close)
+            }
+        }
+    }
+
+    /// After an answer was written in place: what the socket did not take, and what
+    /// comes next; `Some(close)` as `exchange`.
+    async fn written(&mut self, written: Written) -> Option<bool> {
+        let Written { close, at, rest, failed } = written;
+        if failed {
+            return None;
+        }
+        if let Some(rest) = rest {
+            self.out = rest;
+            if !self.write_out(&[]).await {
+                return None;
+            }
+        }
+        self.idle_from = Some(at);
+        Some(close)
     }
 
     /// Writes the application's answer; `Some(close)` as `exchange`.
@@ -662,51 +767,38 @@ impl<'s> Conn<'s> {
     ) -> Option<bool> {
         let shared = self.shared;
         let stats = &shared.stats;
-        let Shaped { status, reason, headers, body, close: app_closes } =
-            shape(start, is_head, accept_encoding, &shared.config, stats);
+        let shaped = shape(start, is_head, accept_encoding, &shared.config, stats);
         if let Some(ticket) = self.ticket.take() {
-            let bytes = match &body {
+            let bytes = match &shaped.body {
                 Outgoing::Full(b) => Some(if is_head { 0 } else { b.len() as u64 }),
                 Outgoing::Stream(_) => None,
             };
-            shared.ops.answered(Some(ticket), status, bytes);
+            shared.ops.answered(Some(ticket), shaped.status, bytes);
         }
         // The application may ask to close too (hyper honours that as well); `encode_head`
         // then writes `connection: close` in place of the application's `Connection`.
-        close |= app_closes || self.shutdown_fired();
+        close |= shaped.close || self.shutdown_fired();
         self.out.clear();
-        match body {
-            Outgoing::Full(b) => {
-                let delimit = if !framing::status_allows_body(status)
-                    || (is_head && headers.contains_key(&CONTENT_LENGTH))
-                {
-                    Delimit::None
-                } else {
-                    Delimit::Length(b.len() as u64)
-                };
-                encode_head(&mut self.out, status, reason.as_deref(), &headers, delimit, close);
-                drop(headers);
-                let body: &[u8] = if is_head { &[] } else { &b };
-                self.write_out(body).await.then_some(close)
-            }
-            Outgoing::Stream(body) => {
-                encode_head(&mut self.out, status, reason.as_deref(), &headers, Delimit::Chunked, close);
-                drop(headers);
-                if !self.write_out(&[]).await {
-                    stats.client_aborts.fetch_add(1, Ordering::Relaxed);
-                    return None;
-                }
-                if is_head {
-                    return Some(close); // dropping the body reports the stream closed
-                }
-                let input = Input::Keep { buf: &mut self.buf, limit: shared.config.limits.max_header_size };
-                match stream_conn::pump(&mut self.io, body, shared.config.limits.write_timeout, stats, input)
-                    .await
-                {
-                    Pumped::Finished => Some(close),
-                    Pumped::Cut => None,
-                }
-            }
+        if let Outgoing::Full(_) = &shaped.body {
+            let body = encode_whole(&mut self.out, &shaped, is_head, close);
+            return self.write_out(body).await.then_some(close);
+        }
+        let Shaped { status, reason, headers, body: Outgoing::Stream(body), .. } = shaped else {
+            unreachable!("whole bodies are written above")
+        };
+        encode_head(&mut self.out, status, reason.as_deref(), &headers, Delimit::Chunked, close);
+        drop(headers);
+        if !self.write_out(&[]).await {
+            stats.client_aborts.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        if is_head {
+            return Some(close); // dropping the body reports the stream closed
+        }
+        let input = Input::Keep { buf: &mut self.buf, limit: shared.config.limits.max_header_size };
+        match stream_conn::pump(&mut self.io, body, shared.config.limits.write_timeout, stats, input).await {
+            Pumped::Finished => Some(close),
+            Pumped::Cut => None,
         }
     }
 
@@ -766,7 +858,7 @@ impl Drop for InFlight<'_> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::config::ServerConfig;
     use crate::http::stats::Stats;
@@ -782,7 +874,8 @@ mod tests {
         fn stream_event(&self, _: crate::http::StreamEvent) {}
     }
 
-    fn shared(configure: impl FnOnce(&mut ServerConfig)) -> ServerShared {
+    /// A server's shared state, configured by `configure`, whose application is gone.
+    pub(in crate::http) fn shared(configure: impl FnOnce(&mut ServerConfig)) -> ServerShared {
         let mut config = ServerConfig::default();
         configure(&mut config);
         ServerShared {

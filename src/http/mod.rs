@@ -19,6 +19,7 @@ pub mod gzip_stream;
 pub mod h1;
 pub mod head_checks;
 pub mod header_list;
+pub mod in_place;
 pub mod multipart;
 pub mod outbox;
 pub mod race;
