@@ -4,7 +4,8 @@
 //! Owns: the request loop of a plaintext HTTP/1.1 connection — reading a head within the
 //! header and keep-alive timeouts, a `Content-Length` body within the body timeout, the
 //! hand-over with the request timeout, the answer (a whole body in one vectored write, or
-//! a chunked stream), pipelining and `Connection: close`.
+//! a chunked stream; a small one is written by whoever gives it, `in_place`), pipelining
+//! and `Connection: close`.
 //! Does not own: what a request means (`exchange::Dispatcher`), the framing rules
 //! (`framing`, `answer`), event streams alone on their connection (`stream_conn`).
 //!
