@@ -28,6 +28,7 @@ use tokio::net::TcpStream;
 use tokio::time::Sleep;
 
 use super::stats::Stats;
+use super::timer::Timer;
 use crate::config::Limits;
 
 /// The client connection preface of HTTP/2 (RFC 9113 §3.4).
@@ -121,8 +122,8 @@ pub struct Watched<I> {
     h2: bool,
     header_timeout: Duration,
     keepalive: Duration,
-    sleep: Pin<Box<Sleep>>,
-    armed_for: u64,
+    /// The header and keep-alive deadlines' timer.
+    timer: Timer,
     write_timeout: Duration,
     /// Armed while the socket refuses writes: a client that stops reading is cut off.
     write_stall: Option<Pin<Box<Sleep>>>,
@@ -145,8 +146,7 @@ impl<I> Watched<I> {
             h2,
             header_timeout: limits.header_timeout,
             keepalive: limits.keepalive_timeout,
-            sleep: Box::pin(tokio::time::sleep(Duration::from_secs(86_400))),
-            armed_for: 0,
+            timer: Timer::default(),
             write_timeout: limits.write_timeout,
             write_stall: None,
         }
@@ -222,21 +222,9 @@ impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
                 else {
                     return Poll::Pending;
                 };
-                // Deadlines move later with every request; re-arming the timer each time
-                // would cost a timer-wheel update per request. The timer stays armed at
-                // the earliest deadline seen and is moved only when it fires early.
-                loop {
-                    if this.armed_for == 0 || deadline < this.armed_for {
-                        this.armed_for = deadline;
-                        this.sleep.as_mut().reset(instant_at(deadline).into());
-                    }
-                    match this.sleep.as_mut().poll(cx) {
-                        Poll::Pending => return Poll::Pending,
-                        Poll::Ready(()) if now_ms() >= deadline => {
-                            return Poll::Ready(Err(this.timed_out(reading_head)));
-                        }
-                        Poll::Ready(()) => this.armed_for = 0,
-                    }
+                match this.timer.poll_until(cx, instant_at(deadline).into()) {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(()) => Poll::Ready(Err(this.timed_out(reading_head))),
                 }
             }
         }

@@ -37,7 +37,7 @@ use http::header::{HeaderValue, ACCEPT_ENCODING};
 use http::{Method, StatusCode, Uri, Version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::exchange::{
@@ -48,6 +48,7 @@ use super::in_place::{encode_whole, Armed, InPlace, Written};
 use super::race::{first, only_if, First};
 use super::service::ServerShared;
 use super::stream_conn::{self, Input, Pumped, StreamRequest};
+use super::timer::Timer;
 use crate::ops::{Gate, Own, Ticket};
 use crate::shutdown::Shutdown;
 
@@ -368,65 +369,6 @@ fn parse(
     Parse::Request(request(shared, addrs, slot, (method, uri, headers), body_len, close))
 }
 
-/// A timer armed once per connection and moved only when it fires early: deadlines move
-/// later with every request, and re-arming a Tokio timer for each would cost a timer-wheel
-/// update per request (the same scheme as `conn::Watched`).
-///
-/// Its waker is registered once per arming, not at every wait: Tokio's timer replaces the
-/// waker it keeps at each poll (a clone, a drop and two compare-and-swaps, twice a request),
-/// and the one it keeps is already the waiting task's (as for an event stream's heartbeat,
-/// `body::Heartbeat`).
-struct Timer {
-    sleep: Pin<Box<Sleep>>,
-    armed: Instant,
-    /// The sleep was polled since it was last armed: it keeps `waker`, and wakes it when it
-    /// fires.
-    registered: bool,
-    /// The waker the sleep was last polled with; a wait with another one polls it again.
-    waker: Option<std::task::Waker>,
-}
-
-impl Timer {
-    fn new() -> Self {
-        let far = Instant::now() + std::time::Duration::from_secs(86_400 * 365);
-        Self { sleep: Box::pin(tokio::time::sleep_until(far)), armed: far, registered: false, waker: None }
-    }
-
-    fn arm(&mut self, deadline: Instant) {
-        self.sleep.as_mut().reset(deadline);
-        self.armed = deadline;
-        self.registered = false;
-    }
-
-    /// Returns once the deadline has passed. `deadline` is asked for when this is first
-    /// polled: a wait that ends before (the bytes or the answer were there) reads no clock.
-    async fn until(&mut self, deadline: impl FnOnce() -> Instant) {
-        let deadline = deadline();
-        loop {
-            if self.armed > deadline {
-                self.arm(deadline);
-            }
-            std::future::poll_fn(|cx| {
-                let same_task = self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
-                if same_task && self.registered && !self.sleep.is_elapsed() {
-                    return std::task::Poll::Pending; // it wakes this task when it fires
-                }
-                let fired = std::future::Future::poll(self.sleep.as_mut(), cx);
-                self.registered = fired.is_pending();
-                if self.registered && !same_task {
-                    self.waker = Some(cx.waker().clone());
-                }
-                fired
-            })
-            .await;
-            if Instant::now() >= deadline {
-                return;
-            }
-            self.arm(deadline);
-        }
-    }
-}
-
 /// Where a connection waiting for an answer stands with writing it in place (`in_place`).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -509,7 +451,7 @@ impl<'s> Conn<'s> {
             io,
             buf,
             out: Vec::new(),
-            timer: Timer::new(),
+            timer: Timer::default(),
             shutdown,
             stopping,
             shared,

@@ -30,6 +30,7 @@ pub mod static_files;
 pub mod stats;
 pub mod stream;
 pub mod stream_conn;
+pub mod timer;
 pub mod tls;
 pub mod topics;
 pub mod wake_batch;
