@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """User-space instructions per request: via next to its peers and the ceiling, under callgrind.
 
-    bench/instructions.py [--requests N] [--only a,b] [--top K] [--so PATH] [--per-process]
+    bench/instructions.py [--requests N] [--only a,b] [--top K [--self]] [--so PATH] [--per-process]
 
 Wall-clock runs on a small shared VM spread by 10-15 % between rounds; the number of
 instructions a server executes for a request does not. Each target runs under
@@ -127,16 +127,20 @@ def per_process(out_dir):
     return sorted(totals, reverse=True)
 
 
-def inclusive(out_dir):
-    """Inclusive instructions per function, summed over the run's files."""
+def per_function(out_dir, inclusive=True):
+    """Instructions per function, summed over the run's files: inclusive (with what it
+    calls, per `file:function` line), or its own (with what was inlined into it, whatever
+    file that came from)."""
     per = {}
     for path in glob.glob(os.path.join(out_dir, "cg.*")):
-        text = subprocess.run(["callgrind_annotate", "--auto=no", "--inclusive=yes", "--threshold=100", path],
-                              capture_output=True, text=True).stdout
+        text = subprocess.run(["callgrind_annotate", "--auto=no", f"--inclusive={'yes' if inclusive else 'no'}",
+                               "--threshold=100", path], capture_output=True, text=True).stdout
         for line in text.splitlines():
             m = re.match(r"\s*([\d,]+) \([^)]*\)\s+(\S.*)$", line)
             if m:
                 name = re.sub(r" \[[^\]]*\]$", "", m.group(2).strip())
+                if not inclusive:
+                    name = re.sub(r"^[^:]*:", "", name)  # the file the instructions came from
                 per[name] = per.get(name, 0) + int(m.group(1).replace(",", ""))
     return per
 
@@ -146,6 +150,9 @@ def main():
     parser.add_argument("--requests", type=int, default=5000, help="N: the runs serve N and 5N requests")
     parser.add_argument("--only", help="comma-separated target names")
     parser.add_argument("--top", type=int, default=0, help="print the K costliest functions of each via target")
+    parser.add_argument("--self", action="store_true",
+                        help="with --top: rank functions by their own instructions (and what was inlined "
+                             "into them), not with what they call")
     parser.add_argument("--so", default=SO, help="the via.so to measure (another build, to compare)")
     parser.add_argument("--per-process", action="store_true",
                         help="also print each process's instructions per request (largest first: with "
@@ -175,7 +182,8 @@ def main():
                     if (y - x) / (large - small) >= 1:
                         print(f"    process {i + 1}: {(y - x) / (large - small):10,.0f}")
             if args.top and name.startswith("via"):
-                fa, fb = inclusive(a_dir), inclusive(b_dir)
+                inc = not args.self
+                fa, fb = per_function(a_dir, inc), per_function(b_dir, inc)
                 diff = sorted(((fb.get(k, 0) - fa.get(k, 0)) / (large - small), k) for k in set(fa) | set(fb))
                 for v, k in reversed(diff[-args.top:]):
                     print(f"    {v:9,.0f}  {k[:140]}")
