@@ -82,9 +82,10 @@ impl InPlace {
         Box::new(Self { fd, shared, shutdown, out: Vec::new(), armed: None })
     }
 
-    /// Writes `start` when armed and it is a whole body of at most `SMALL_SEND` bytes
-    /// (larger ones may be compressed, which the connection's task does off this thread);
-    /// gives it back otherwise, still armed.
+    /// Writes `start` when armed and it is a whole body of at most `SMALL_SEND` bytes;
+    /// gives it back otherwise, still armed. A larger body is compressed, if at all, by the
+    /// connection's task, off this thread; a small one worth compressing (from
+    /// `compression_min_size`, 1 KiB by default) is compressed here.
     pub fn write(&mut self, start: ResponseStart) -> Result<Written, ResponseStart> {
         let small = matches!(&start.body, ResponseBodySource::Full(b) if b.len() <= SMALL_SEND);
         if !small || self.armed.is_none() {
@@ -225,6 +226,41 @@ mod tests {
             };
             assert!(!w.close && !w.failed && w.rest.is_none(), "{w:?}");
         }
+    }
+
+    /// A small body worth compressing (past `compression_min_size`, within `SMALL_SEND`)
+    /// is compressed where it is written: its head names the coding and its length, and the
+    /// body decodes to what the application gave.
+    #[test]
+    fn a_small_compressible_answer_is_written_compressed() {
+        use std::io::Read as _;
+        let (server, mut client) = UnixStream::pair().unwrap();
+        let trigger = Trigger::new();
+        let (slot, shared) = slot_for(&server, &trigger);
+        let text: String = (0..80).map(|i| format!("<li>row {i:04}</li>")).collect();
+        assert!((shared.config.compression.min_size..=SMALL_SEND).contains(&text.len()), "{}", text.len());
+        let wakes = Arc::new(Wakes::default());
+        let (reply, n) = slot.next();
+        let mut waiting = slot.answer(n);
+        assert!(poll_once(&mut waiting, &wakes).is_pending());
+        let br = Armed { accept_encoding: Some(http::HeaderValue::from_static("gzip, br")), ..armed() };
+        assert!(slot.arm(n, br).is_ok());
+        let mut headers = HeaderList::new();
+        headers.append(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/html"));
+        assert!(reply.send(ResponseStart::full(StatusCode::OK, headers, Bytes::from(text.clone()))));
+        assert_eq!(wakes.0.load(SeqCst), 0);
+        let mut wire = vec![0; 8192];
+        let got = client.read(&mut wire).unwrap();
+        let wire = &wire[..got];
+        let end = wire.windows(4).position(|w| w == b"\r\n\r\n").expect("a whole head") + 4;
+        let (head, body) = (String::from_utf8_lossy(&wire[..end]), &wire[end..]);
+        assert!(head.contains("content-encoding: br\r\n"), "{head}");
+        assert!(head.contains(&format!("content-length: {}\r\n", body.len())), "{head}");
+        assert!(body.len() < text.len() / 2, "{} bytes of {}", body.len(), text.len());
+        let mut decoded = String::new();
+        brotli::Decompressor::new(body, 4096).read_to_string(&mut decoded).unwrap();
+        assert_eq!(decoded, text);
+        assert!(matches!(poll_once(&mut waiting, &wakes), Poll::Ready(Ok(Answered::Written(_)))));
     }
 
     #[test]
