@@ -430,7 +430,7 @@ fn write_lines(
             (std::mem::take(&mut p.records), p.stop)
         };
         if records > 0 {
-            line.0.clear();
+            line.bytes.clear();
             let mut rest = &taken[..];
             let mut lines = 0u64;
             while let Some((e, since, next)) = Packed::take(rest) {
@@ -445,14 +445,14 @@ fn write_lines(
             if taken.capacity() > 4 << 20 {
                 taken.shrink_to(1 << 20);
             }
-            if out.write_all(&line.0).and_then(|()| out.flush()).is_err() {
+            if out.write_all(&line.bytes).and_then(|()| out.flush()).is_err() {
                 // Nowhere to report it but the runtime's log (stderr, maybe the same pipe).
                 crate::warn!("writing the access log failed; {lines} line(s) lost");
             } else {
                 written.fetch_add(lines, Ordering::Relaxed);
             }
-            if line.0.capacity() > 4 << 20 {
-                line.0.shrink_to(1 << 20);
+            if line.bytes.capacity() > 4 << 20 {
+                line.bytes.shrink_to(1 << 20);
             }
         }
         if stop {
@@ -464,30 +464,106 @@ fn write_lines(
 /// Lines being formatted: their bytes, pushed like a `String`'s but never checked again,
 /// as every piece is ASCII or already valid UTF-8 (validation was a sixth of the writer's
 /// time).
+///
+/// `begin` makes room for a whole line at once; `put` and `put_array` then write without a
+/// capacity check each, and short pieces without a call to `memcpy` (a JSON line is some
+/// thirty pieces, and the checks and calls were a third of the writer's own instructions).
+/// The room is `LINE_FIXED` for everything a line has but the five texts a client chose
+/// (method, target, referer, user agent, request id), plus their lengths: a text goes in
+/// by `put` only as it is (`plain_ascii`). One that needs escaping goes through the checked
+/// `push_*`, and then `regain` makes the room again for the rest of the line.
 #[derive(Default)]
-pub struct Line(Vec<u8>);
+pub struct Line {
+    bytes: Vec<u8>,
+    /// The room `begin` made, for `regain`.
+    room: usize,
+}
+
+/// A line's bytes at most, the five texts a client chose aside. JSON has the most: 333,
+/// with the longest address (an IPv6 one), numbers (20 digits) and ids
+/// (`a_line_fits_its_room`).
+const LINE_FIXED: usize = 512;
 
 impl Line {
-    fn push_str(&mut self, s: &str) {
-        self.0.extend_from_slice(s.as_bytes());
+    /// Makes room for a line whose client-chosen texts are `variable` bytes long.
+    fn begin(&mut self, variable: usize) {
+        self.room = LINE_FIXED + variable;
+        self.bytes.reserve(self.room);
     }
 
-    /// Bytes that are ASCII or valid UTF-8 (checked by the caller).
-    fn push_bytes(&mut self, b: &[u8]) {
-        self.0.extend_from_slice(b);
+    /// Room again for the rest of a line, after checked pushes (escaping) took some of it.
+    fn regain(&mut self) {
+        self.bytes.reserve(self.room);
     }
 
-    /// Bytes of a length known when compiling: copied in line, not by a call to `memcpy`.
+    /// Appends `b` without a capacity check: only pieces `begin` made room for.
     #[inline(always)]
-    fn push_array<const N: usize>(&mut self, b: &[u8; N]) {
-        self.0.extend_from_slice(b);
+    fn put(&mut self, b: &[u8]) {
+        let len = self.bytes.len();
+        debug_assert!(self.bytes.capacity() - len >= b.len(), "a line outgrew its room");
+        // SAFETY: `begin` (or `regain`) reserved room for every piece put after it (see
+        // `LINE_FIXED`): `len + b.len()` is within the capacity, and the bytes are written
+        // before the length covers them.
+        unsafe {
+            copy_short(b, self.bytes.as_mut_ptr().add(len));
+            self.bytes.set_len(len + b.len());
+        }
+    }
+
+    /// `put` for a length known when compiling (copied in line).
+    #[inline(always)]
+    fn put_array<const N: usize>(&mut self, b: &[u8; N]) {
+        let len = self.bytes.len();
+        debug_assert!(self.bytes.capacity() - len >= N, "a line outgrew its room");
+        // SAFETY: as in `put`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(b.as_ptr(), self.bytes.as_mut_ptr().add(len), N);
+            self.bytes.set_len(len + N);
+        }
+    }
+
+    fn push_str(&mut self, s: &str) {
+        self.bytes.extend_from_slice(s.as_bytes());
     }
 
     fn push(&mut self, c: char) {
         if c.is_ascii() {
-            self.0.push(c as u8);
+            self.bytes.push(c as u8);
         } else {
             self.push_str(c.encode_utf8(&mut [0; 4]));
+        }
+    }
+}
+
+/// Copies `src` to `dst` as two overlapping loads and stores of the widest word that fits,
+/// for the short pieces of a line (an address, digits, a method), or by `memcpy` past 32
+/// bytes.
+///
+/// # Safety
+/// `dst` must be valid for `src.len()` bytes of writes, not overlapping `src`.
+#[inline(always)]
+unsafe fn copy_short(src: &[u8], dst: *mut u8) {
+    let (n, s) = (src.len(), src.as_ptr());
+    // SAFETY: in each branch every read is within `src` and every write within `dst[..n]`.
+    unsafe {
+        if n > 32 {
+            std::ptr::copy_nonoverlapping(s, dst, n);
+        } else if n >= 16 {
+            let (a, b) = (s.cast::<u128>().read_unaligned(), s.add(n - 16).cast::<u128>().read_unaligned());
+            dst.cast::<u128>().write_unaligned(a);
+            dst.add(n - 16).cast::<u128>().write_unaligned(b);
+        } else if n >= 8 {
+            let (a, b) = (s.cast::<u64>().read_unaligned(), s.add(n - 8).cast::<u64>().read_unaligned());
+            dst.cast::<u64>().write_unaligned(a);
+            dst.add(n - 8).cast::<u64>().write_unaligned(b);
+        } else if n >= 4 {
+            let (a, b) = (s.cast::<u32>().read_unaligned(), s.add(n - 4).cast::<u32>().read_unaligned());
+            dst.cast::<u32>().write_unaligned(a);
+            dst.add(n - 4).cast::<u32>().write_unaligned(b);
+        } else if n > 0 {
+            *dst = *s;
+            *dst.add(n / 2) = *s.add(n / 2);
+            *dst.add(n - 1) = *s.add(n - 1);
         }
     }
 }
@@ -511,11 +587,19 @@ fn version_text(v: Version) -> &'static [u8; 8] {
 
 /// A value inside double quotes of a common/combined line: `"` and `\` and bytes outside
 /// printable ASCII as `\xHH` (nginx's escaping), so no client can forge a line.
+#[inline]
 fn quoted(out: &mut Line, v: &[u8]) {
-    if let Some(plain) = plain_ascii(v) {
-        out.push_bytes(plain);
-        return;
+    match plain_ascii(v) {
+        Some(plain) => out.put(plain),
+        None => quoted_escaped(out, v),
     }
+}
+
+/// `quoted` for a value that needs escapes: apart, so that the plain case is not a call
+/// that saves the registers the escaping needs.
+#[cold]
+#[inline(never)]
+fn quoted_escaped(out: &mut Line, v: &[u8]) {
     for &b in v {
         if b == b'"' || b == b'\\' || !(0x20..0x7f).contains(&b) {
             let _ = write!(out, "\\x{b:02X}");
@@ -523,21 +607,53 @@ fn quoted(out: &mut Line, v: &[u8]) {
             out.push(b as char);
         }
     }
+    out.regain();
 }
 
 /// `n` (below 1000) as exactly three digits: a fraction's thousandths, a status.
+#[inline]
 fn three_digits(n: u64) -> [u8; 3] {
-    let digit = |d: u64| b'0' + (d % 10) as u8;
-    [digit(n / 100), digit(n / 10), digit(n)]
+    let [a, b] = DIGIT_PAIRS[(n % 100) as usize];
+    [b'0' + (n / 100 % 10) as u8, a, b]
 }
 
-fn push_3_digits(out: &mut Line, n: u64) {
-    out.push_array(&three_digits(n));
+/// The two decimal digits of every number below 100.
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut n = 0;
+    while n < 100 {
+        t[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+        n += 1;
+    }
+    t
+};
+
+#[inline]
+fn put_3_digits(out: &mut Line, n: u64) {
+    out.put_array(&three_digits(n));
 }
 
-fn push_u64(out: &mut Line, n: u64) {
-    // ASCII digits: pushed as bytes, not checked as UTF-8 on the way.
-    out.push_bytes(crate::http::answer::itoa_buf(n).as_slice());
+/// The decimal digits of `n`, two at a time.
+#[inline]
+fn put_u64(out: &mut Line, mut n: u64) {
+    if n < 10 {
+        return out.put_array(&[b'0' + n as u8]);
+    }
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    while n >= 100 {
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[(n % 100) as usize]);
+        n /= 100;
+    }
+    if n >= 10 {
+        at -= 2;
+        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[n as usize]);
+    } else {
+        at -= 1;
+        digits[at] = b'0' + n as u8;
+    }
+    out.put(&digits[at..]);
 }
 
 /// IPv4 without the formatting machinery (the common case).
@@ -548,7 +664,8 @@ fn format_ip(out: &mut Line, ip: std::net::IpAddr) {
                 if i > 0 {
                     out.push('.');
                 }
-                push_u64(out, u64::from(octet));
+                // Checked: an address is formatted into a line of its own (`Recent`).
+                out.bytes.extend_from_slice(crate::http::answer::itoa_buf(u64::from(octet)).as_slice());
             }
         }
         v6 => {
@@ -558,11 +675,27 @@ fn format_ip(out: &mut Line, ip: std::net::IpAddr) {
 }
 
 /// Printable ASCII without `"` and `\`: the bytes can go into a quoted field as they are.
-/// Eight bytes at a time (a browser's `User-Agent` is 100 bytes and more).
+/// Eight bytes at a time (a browser's `User-Agent` is 100 bytes and more), the last eight
+/// overlapping the words before; a text shorter than a word is tested as one word, its
+/// bytes read as `copy_short` reads them and the rest filled with a plain byte.
 fn plain_ascii(v: &[u8]) -> Option<&[u8]> {
-    let mut words = v.chunks_exact(8);
-    let plain = words.all(|w| plain_word(u64::from_le_bytes(w.try_into().expect("8 bytes"))))
-        && words.remainder().iter().all(|&b| PLAIN[usize::from(b)]);
+    let n = v.len();
+    let word = |at: usize| u64::from_le_bytes(v[at..at + 8].try_into().expect("8 bytes"));
+    let plain = if n >= 8 {
+        (0..n / 8).all(|i| plain_word(word(8 * i))) && plain_word(word(n - 8))
+    } else {
+        const FILL: u64 = u64::from_le_bytes(*b"aaaaaaaa");
+        let x = if n >= 4 {
+            let half = |at: usize| u64::from(u32::from_le_bytes(v[at..at + 4].try_into().expect("4 bytes")));
+            half(0) | half(n - 4) << 32
+        } else if n > 0 {
+            let byte = |at: usize| u64::from(v[at]);
+            byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16 | FILL << 24
+        } else {
+            FILL
+        };
+        plain_word(x)
+    };
     plain.then_some(v)
 }
 
@@ -581,7 +714,8 @@ fn plain_word(x: u64) -> bool {
     (below(x, 0x20) | high | equal(b'"') | equal(b'\\')) == 0
 }
 
-/// The bytes `plain_ascii` lets through: one load per byte, not three comparisons.
+/// The bytes `plain_ascii` lets through, one by one (what the word test must agree with).
+#[cfg(test)]
 const PLAIN: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0x20;
@@ -593,13 +727,22 @@ const PLAIN: [bool; 256] = {
 };
 
 /// A JSON string of `v` (invalid UTF-8 replaced, as `String::from_utf8_lossy`).
+#[inline]
 fn json_str(out: &mut Line, v: &[u8]) {
-    if let Some(plain) = plain_ascii(v) {
-        out.push('"');
-        out.push_bytes(plain);
-        out.push('"');
-        return;
+    match plain_ascii(v) {
+        Some(plain) => {
+            out.put_array(b"\"");
+            out.put(plain);
+            out.put_array(b"\"");
+        }
+        None => json_str_escaped(out, v),
     }
+}
+
+/// `json_str` for a value that needs escapes (see `quoted_escaped`).
+#[cold]
+#[inline(never)]
+fn json_str_escaped(out: &mut Line, v: &[u8]) {
     out.push('"');
     for c in String::from_utf8_lossy(v).chars() {
         match c {
@@ -612,6 +755,7 @@ fn json_str(out: &mut Line, v: &[u8]) {
         }
     }
     out.push('"');
+    out.regain();
 }
 
 /// `10/Oct/2000:13:55:36 +0000`: a common or combined line's time.
@@ -632,27 +776,29 @@ pub struct Recent {
 }
 
 impl Recent {
+    #[inline]
     fn push_ip(&mut self, out: &mut Line, ip: std::net::IpAddr) {
         if self.ip != Some(ip) {
-            self.ip_text.0.clear();
+            self.ip_text.bytes.clear();
             format_ip(&mut self.ip_text, ip);
             self.ip = Some(ip);
         }
-        out.push_bytes(&self.ip_text.0);
+        out.put(&self.ip_text.bytes);
     }
 
     /// Appends the time: `10/Oct/2000:13:55:36 +0000` (`clf`), or RFC 3339 with milliseconds.
+    #[inline]
     fn push_time(&mut self, out: &mut Line, d: Duration, clf: bool) {
         if self.second != Some(d.as_secs()) {
             (self.clf, self.iso) = format_second(d.as_secs());
             self.second = Some(d.as_secs());
         }
         if clf {
-            out.push_array(&self.clf);
+            out.put_array(&self.clf);
         } else {
-            out.push_array(&self.iso);
+            out.put_array(&self.iso);
             let [a, b, c] = three_digits(u64::from(d.subsec_millis()));
-            out.push_array(&[b'.', a, b, c, b'Z']);
+            out.put_array(&[b'.', a, b, c, b'Z']);
         }
     }
 }
@@ -690,7 +836,7 @@ fn format_second(secs: u64) -> ([u8; CLF_LEN], [u8; ISO_LEN]) {
 pub fn format_line(format: Format, e: &Entry<'_>, now: SystemTime) -> String {
     let mut line = Line::default();
     format_into(&mut line, &mut Recent::default(), format, e, since_epoch(now));
-    String::from_utf8(line.0).expect("lines are UTF-8")
+    String::from_utf8(line.bytes).expect("lines are UTF-8")
 }
 
 /// The line of a record with this head, answered 200 with 13 bytes at the epoch.
@@ -713,6 +859,8 @@ fn since_epoch(t: SystemTime) -> Duration {
 /// Appends one line (with its newline) to `s`; `now` is the answer's time since the epoch.
 pub fn format_into(s: &mut Line, recent: &mut Recent, format: Format, e: &Entry<'_>, now: Duration) {
     let h = &e.head;
+    let chosen = [Some(h.method), Some(h.target), h.referer, h.user_agent, h.request_id];
+    s.begin(chosen.iter().flatten().map(|v| v.len()).sum());
     // In hex once per line: a line may hold the trace id twice.
     let mut trace_hex = [0u8; 32];
     hex_into(&mut trace_hex, &h.trace_id);
@@ -720,89 +868,89 @@ pub fn format_into(s: &mut Line, recent: &mut Recent, format: Format, e: &Entry<
     hex_into(&mut span_hex, &h.span_id);
     let status = e.status.as_u16();
     if format == Format::Json {
-        s.push_str("{\"time\":\"");
+        s.put_array(b"{\"time\":\"");
         recent.push_time(s, now, false);
-        s.push_str("\",\"remote_addr\":\"");
+        s.put_array(b"\",\"remote_addr\":\"");
         recent.push_ip(s, h.client.ip());
-        s.push_str("\",\"method\":");
+        s.put_array(b"\",\"method\":");
         json_str(s, h.method);
-        s.push_str(",\"uri\":");
+        s.put_array(b",\"uri\":");
         json_str(s, h.target);
-        // Numbers through `push_u64`: the `fmt` machinery was most of the writer's own time.
-        s.push_str(",\"protocol\":\"");
-        s.push_array(version_text(h.version));
-        s.push_str("\",\"status\":");
-        push_3_digits(s, u64::from(status));
-        s.push_str(",\"bytes\":");
+        // Numbers through `put_u64`: the `fmt` machinery was most of the writer's own time.
+        s.put_array(b",\"protocol\":\"");
+        s.put_array(version_text(h.version));
+        s.put_array(b"\",\"status\":");
+        put_3_digits(s, u64::from(status));
+        s.put_array(b",\"bytes\":");
         match e.bytes {
-            Some(n) => push_u64(s, n),
-            None => s.push_str("null"),
+            Some(n) => put_u64(s, n),
+            None => s.put_array(b"null"),
         }
-        s.push_str(",\"duration_ms\":");
+        s.put_array(b",\"duration_ms\":");
         let micros = u64::try_from(e.duration.as_micros()).unwrap_or(u64::MAX);
-        push_u64(s, micros / 1000);
-        s.push('.');
-        push_3_digits(s, micros % 1000);
-        for (key, value) in [(",\"referer\":", h.referer), (",\"user_agent\":", h.user_agent)] {
-            s.push_str(key);
+        put_u64(s, micros / 1000);
+        s.put_array(b".");
+        put_3_digits(s, micros % 1000);
+        for (key, value) in [(&b",\"referer\":"[..], h.referer), (b",\"user_agent\":", h.user_agent)] {
+            s.put(key);
             match value {
                 Some(v) => json_str(s, v),
-                None => s.push_str("null"),
+                None => s.put_array(b"null"),
             }
         }
-        s.push_str(",\"request_id\":");
+        s.put_array(b",\"request_id\":");
         match h.request_id {
             Some(id) => json_str(s, id),
             None => {
-                s.push('"');
-                s.push_array(&trace_hex);
-                s.push('"');
+                s.put_array(b"\"");
+                s.put_array(&trace_hex);
+                s.put_array(b"\"");
             }
         }
-        s.push_str(",\"trace_id\":\"");
-        s.push_array(&trace_hex);
-        s.push_str("\",\"span_id\":\"");
-        s.push_array(&span_hex);
-        s.push_str("\"}\n");
+        s.put_array(b",\"trace_id\":\"");
+        s.put_array(&trace_hex);
+        s.put_array(b"\",\"span_id\":\"");
+        s.put_array(&span_hex);
+        s.put_array(b"\"}\n");
         return;
     }
     recent.push_ip(s, h.client.ip());
-    s.push_str(" - - [");
+    s.put_array(b" - - [");
     recent.push_time(s, now, true);
-    s.push_str("] \"");
+    s.put_array(b"] \"");
     quoted(s, h.method);
-    s.push(' ');
+    s.put_array(b" ");
     quoted(s, h.target);
-    s.push(' ');
-    s.push_array(version_text(h.version));
-    s.push_str("\" ");
-    push_3_digits(s, u64::from(status));
-    s.push(' ');
+    s.put_array(b" ");
+    s.put_array(version_text(h.version));
+    s.put_array(b"\" ");
+    put_3_digits(s, u64::from(status));
+    s.put_array(b" ");
     match e.bytes {
-        Some(n) if n > 0 => push_u64(s, n),
-        _ => s.push('-'),
+        Some(n) if n > 0 => put_u64(s, n),
+        _ => s.put_array(b"-"),
     }
     if format == Format::Combined {
         for value in [h.referer, h.user_agent] {
-            s.push_str(" \"");
+            s.put_array(b" \"");
             match value {
                 Some(v) => quoted(s, v),
-                None => s.push('-'),
+                None => s.put_array(b"-"),
             }
-            s.push('"');
+            s.put_array(b"\"");
         }
-        s.push_str(" \"");
+        s.put_array(b" \"");
         match h.request_id {
             Some(id) => quoted(s, id),
-            None => s.push_array(&trace_hex),
+            None => s.put_array(&trace_hex),
         }
-        s.push_str("\" \"00-");
-        s.push_array(&trace_hex);
-        s.push('-');
-        s.push_array(&span_hex);
-        s.push_str(if h.sampled { "-01\"" } else { "-00\"" });
+        s.put_array(b"\" \"00-");
+        s.put_array(&trace_hex);
+        s.put_array(b"-");
+        s.put_array(&span_hex);
+        s.put_array(if h.sampled { b"-01\"" } else { b"-00\"" });
     }
-    s.push('\n');
+    s.put_array(b"\n");
 }
 
 #[cfg(test)]
@@ -842,6 +990,54 @@ mod tests {
 
     fn answer(e: &Entry<'_>) -> Answer {
         Answer { status: e.status, bytes: e.bytes, duration: e.duration }
+    }
+
+    /// The longest line of each format stays within the room `begin` makes for it: the
+    /// longest address, numbers and protocol, each text plain (put as it is) or needing
+    /// escapes all through (the checked path, then `regain`), one line after another into
+    /// one buffer. (Debug builds also check every `put` against the room.)
+    #[test]
+    fn a_line_fits_its_room() {
+        let plain = [b'a'; 300];
+        let escaped = [b'"'; 300];
+        let mut line = Line::default();
+        for text in [&plain[..], &escaped[..], b"\xff\x01\\"] {
+            for format in [Format::Common, Format::Combined, Format::Json] {
+                let e = Entry {
+                    head: Head {
+                        client: "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535".parse().unwrap(),
+                        method: text,
+                        target: text,
+                        version: Version::HTTP_09,
+                        referer: Some(text),
+                        user_agent: Some(text),
+                        trace_id: [0xff; 16],
+                        span_id: [0xff; 8],
+                        sampled: true,
+                        request_id: Some(text),
+                    },
+                    status: StatusCode::from_u16(999).unwrap(),
+                    bytes: Some(u64::MAX),
+                    duration: Duration::MAX,
+                };
+                let before = line.bytes.len();
+                format_into(
+                    &mut line,
+                    &mut Recent::default(),
+                    format,
+                    &e,
+                    Duration::from_secs(253_402_300_799),
+                );
+                if text == plain {
+                    // Everything but the texts (two in a common line, five in the others).
+                    let texts = if format == Format::Common { 2 } else { 5 };
+                    let fixed = line.bytes.len() - before - texts * text.len();
+                    assert!(fixed <= LINE_FIXED, "{format:?}: {fixed} bytes");
+                }
+                let text = std::str::from_utf8(&line.bytes[before..]).unwrap();
+                assert!(text.ends_with('\n') && text.matches('\n').count() == 1, "{text}");
+            }
+        }
     }
 
     #[test]
@@ -1010,7 +1206,7 @@ mod tests {
             let at = UNIX_EPOCH + Duration::from_millis(999 * i as u64);
             let mut line = Line::default();
             format_into(&mut line, &mut recent, Format::Common, &e, since_epoch(at));
-            let line = String::from_utf8(line.0).unwrap();
+            let line = String::from_utf8(line.bytes).unwrap();
             let ip = e.head.client.ip().to_string();
             let second = format_second(at.duration_since(UNIX_EPOCH).unwrap().as_secs()).0;
             let want = format!("{ip} - - [{}] ", std::str::from_utf8(&second).unwrap());
@@ -1040,6 +1236,40 @@ mod tests {
         for v in [&b""[..], b"GET", b"/a/b?c=d", b"Mozilla/5.0 (X11; Linux x86_64) AppleWebKit", b"tab\there"]
         {
             assert_eq!(plain_ascii(v).is_some(), v.iter().all(|&b| PLAIN[usize::from(b)]), "{v:?}");
+        }
+        // Every length a text is read differently at (bytes, halves, words and an
+        // overlapping last word), with one byte that is not plain at each place.
+        for n in 0..40 {
+            let mut v = b"abcdefghijklmnopqrstuvwxyz0123456789ABCD"[..n].to_vec();
+            assert!(plain_ascii(&v).is_some(), "{n}");
+            for at in 0..n {
+                for bad in [b'"', b'\\', 0x1f, 0x7f, 0x80, 0xff] {
+                    let keep = std::mem::replace(&mut v[at], bad);
+                    assert!(plain_ascii(&v).is_none(), "{bad:#x} at {at} of {n}");
+                    v[at] = keep;
+                }
+            }
+        }
+    }
+
+    /// Numbers read as `format!` writes them, at every count of digits.
+    #[test]
+    fn numbers_are_written_as_format_writes_them() {
+        let mut line = Line::default();
+        let mut n = 1u64;
+        let mut values = vec![0, u64::MAX, u64::MAX - 1];
+        while let Some(m) = n.checked_mul(10) {
+            values.extend([n - 1, n, n + 1, m / 2 + 3]);
+            n = m;
+        }
+        for v in values {
+            line.bytes.clear();
+            line.begin(0);
+            put_u64(&mut line, v);
+            assert_eq!(line.bytes, v.to_string().as_bytes());
+        }
+        for v in 0..1000 {
+            assert_eq!(three_digits(v), format!("{v:03}").as_bytes());
         }
     }
 

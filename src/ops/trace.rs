@@ -11,9 +11,6 @@
 
 use crate::http::fields::Headers;
 
-static TRACEPARENT: http::HeaderName = http::HeaderName::from_static("traceparent");
-static X_REQUEST_ID: http::HeaderName = http::HeaderName::from_static("x-request-id");
-
 /// The longest `X-Request-Id` taken from a client.
 pub const MAX_REQUEST_ID: usize = 128;
 
@@ -146,13 +143,14 @@ impl<'a> TraceFields<'a> {
     /// `HeaderMap::get` gives it); false if it is not.
     /// `name` in any case, as the client wrote it.
     pub fn note(&mut self, name: &[u8], value: &'a [u8]) -> bool {
-        let slot = if name.eq_ignore_ascii_case(TRACEPARENT.as_str().as_bytes()) {
-            self.traceparents += 1;
-            &mut self.traceparent
-        } else if name.eq_ignore_ascii_case(X_REQUEST_ID.as_str().as_bytes()) {
-            &mut self.request_id
-        } else {
-            return false;
+        // By length first: most names are compared with neither.
+        let slot = match name.len() {
+            11 if name.eq_ignore_ascii_case(b"traceparent") => {
+                self.traceparents += 1;
+                &mut self.traceparent
+            }
+            12 if name.eq_ignore_ascii_case(b"x-request-id") => &mut self.request_id,
+            _ => return false,
         };
         slot.get_or_insert(value);
         true
