@@ -31,6 +31,7 @@
 #[cfg(feature = "mimalloc")]
 mod allocator;
 pub mod broker;
+pub mod buf;
 pub mod config;
 pub mod cpu_policy;
 pub mod http;

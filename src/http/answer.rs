@@ -112,14 +112,23 @@ pub fn encode_head(
     delimit: Delimit,
     close: bool,
 ) {
-    out.extend_from_slice(b"HTTP/1.1 ");
-    out.extend_from_slice(status.as_str().as_bytes());
-    out.push(b' ');
-    match reason {
-        Some(r) if hyper::ext::ReasonPhrase::try_from(r).is_ok() => out.extend_from_slice(r),
-        _ => out.extend_from_slice(status.canonical_reason().unwrap_or("").as_bytes()),
-    }
-    out.extend_from_slice(b"\r\n");
+    let reason = match reason {
+        Some(r) if hyper::ext::ReasonPhrase::try_from(r).is_ok() => r,
+        _ => status.canonical_reason().unwrap_or("").as_bytes(),
+    };
+    // Room for the status line and what follows the fields; each field makes its own.
+    out.reserve(HEAD_FIXED + reason.len());
+    let put = |out: &mut Vec<u8>, b: &[u8]| {
+        // SAFETY: every piece is within the room made for it: the status line's and the
+        // last lines' in `HEAD_FIXED` (and the reason), a field's by the field.
+        unsafe { crate::buf::put_unchecked(out, b) }
+    };
+    let code: &[u8; 3] = status.as_str().as_bytes().try_into().expect("a status has three digits");
+    put(out, b"HTTP/1.1 ");
+    put(out, code);
+    put(out, b" ");
+    put(out, reason);
+    put(out, b"\r\n");
     let mut dated = false;
     for (k, v) in headers {
         if k == DATE {
@@ -127,30 +136,38 @@ pub fn encode_head(
         } else if close && k == CONNECTION {
             continue;
         }
-        out.extend_from_slice(k.as_str().as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(v.as_bytes());
-        out.extend_from_slice(b"\r\n");
+        let (k, v) = (k.as_str().as_bytes(), v.as_bytes());
+        // The rest of `HEAD_FIXED` stays free after the field.
+        out.reserve(k.len() + v.len() + 4 + HEAD_FIXED);
+        put(out, k);
+        put(out, b": ");
+        put(out, v);
+        put(out, b"\r\n");
     }
     match delimit {
         Delimit::Length(n) => {
-            out.extend_from_slice(b"content-length: ");
-            out.extend_from_slice(itoa_buf(n).as_slice());
-            out.extend_from_slice(b"\r\n");
+            put(out, b"content-length: ");
+            put(out, itoa_buf(n).as_slice());
+            put(out, b"\r\n");
         }
-        Delimit::Chunked => out.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+        Delimit::Chunked => put(out, b"transfer-encoding: chunked\r\n"),
         Delimit::None => {}
     }
     if !dated {
-        out.extend_from_slice(b"date: ");
-        with_http_date(|d| out.extend_from_slice(d));
-        out.extend_from_slice(b"\r\n");
+        put(out, b"date: ");
+        with_http_date(|d| put(out, d));
+        put(out, b"\r\n");
     }
     if close {
-        out.extend_from_slice(b"connection: close\r\n");
+        put(out, b"connection: close\r\n");
     }
-    out.extend_from_slice(b"\r\n");
+    put(out, b"\r\n");
 }
+
+/// A head's bytes at most besides its reason phrase and its fields: the status line's
+/// other 15, the framing line (38 at most: 16 + 20 digits + 2), the date line (37),
+/// `connection: close` (19) and the blank line (2): 111 (`the_longest_head_fits_its_room`).
+const HEAD_FIXED: usize = 128;
 
 /// The decimal digits of `n`.
 pub(crate) fn itoa_buf(mut n: u64) -> DigitBuf {
@@ -253,6 +270,30 @@ mod tests {
         assert!(h.starts_with("HTTP/1.1 200 OK\r\ncontent-length: 0\r\ndate: "), "{h}");
         assert!(h.ends_with(" GMT\r\n\r\n"), "{h}");
         assert_eq!(h.len(), "HTTP/1.1 200 OK\r\ncontent-length: 0\r\ndate: \r\n\r\n".len() + 29);
+    }
+
+    /// The longest head besides its reason and fields stays within `HEAD_FIXED`, and heads
+    /// are written whole one after another into one buffer (debug builds also check every
+    /// piece against the room).
+    #[test]
+    fn the_longest_head_fits_its_room() {
+        let mut out = Vec::new();
+        let long = "v".repeat(5000);
+        let mut h = HeaderList::new();
+        h.append("x-long", HeaderValue::from_str(&long).unwrap());
+        h.append("connection", HeaderValue::from_static("keep-alive"));
+        for (d, close) in
+            [(Delimit::Length(u64::MAX), true), (Delimit::Chunked, true), (Delimit::None, false)]
+        {
+            let before = out.len();
+            encode_head(&mut out, StatusCode::from_u16(599).unwrap(), Some(b"Custom Reason"), &h, d, close);
+            let head = std::str::from_utf8(&out[before..]).unwrap();
+            assert!(
+                head.starts_with("HTTP/1.1 599 Custom Reason\r\nx-long: v") && head.ends_with("\r\n\r\n")
+            );
+            let fields: usize = h.iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+            assert!(head.len() - "Custom Reason".len() - fields <= HEAD_FIXED, "{d:?}: {} bytes", head.len());
+        }
     }
 
     #[test]

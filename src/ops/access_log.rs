@@ -467,7 +467,7 @@ fn write_lines(
 ///
 /// `begin` makes room for a whole line at once; `put` and `put_array` then write without a
 /// capacity check each, and short pieces without a call to `memcpy` (a JSON line is some
-/// thirty pieces, and the checks and calls were a third of the writer's own instructions).
+/// thirty pieces: `crate::buf`).
 /// The room is `LINE_FIXED` for everything a line has but the five texts a client chose
 /// (method, target, referer, user agent, request id), plus their lengths: a text goes in
 /// by `put` only as it is (`plain_ascii`). One that needs escaping goes through the checked
@@ -499,15 +499,9 @@ impl Line {
     /// Appends `b` without a capacity check: only pieces `begin` made room for.
     #[inline(always)]
     fn put(&mut self, b: &[u8]) {
-        let len = self.bytes.len();
-        debug_assert!(self.bytes.capacity() - len >= b.len(), "a line outgrew its room");
-        // SAFETY: `begin` (or `regain`) reserved room for every piece put after it (see
-        // `LINE_FIXED`): `len + b.len()` is within the capacity, and the bytes are written
-        // before the length covers them.
-        unsafe {
-            copy_short(b, self.bytes.as_mut_ptr().add(len));
-            self.bytes.set_len(len + b.len());
-        }
+        // SAFETY: `begin` (or `regain`) made room for every piece put after it (see
+        // `LINE_FIXED`).
+        unsafe { crate::buf::put_unchecked(&mut self.bytes, b) }
     }
 
     /// `put` for a length known when compiling (copied in line).
@@ -531,39 +525,6 @@ impl Line {
             self.bytes.push(c as u8);
         } else {
             self.push_str(c.encode_utf8(&mut [0; 4]));
-        }
-    }
-}
-
-/// Copies `src` to `dst` as two overlapping loads and stores of the widest word that fits,
-/// for the short pieces of a line (an address, digits, a method), or by `memcpy` past 32
-/// bytes.
-///
-/// # Safety
-/// `dst` must be valid for `src.len()` bytes of writes, not overlapping `src`.
-#[inline(always)]
-unsafe fn copy_short(src: &[u8], dst: *mut u8) {
-    let (n, s) = (src.len(), src.as_ptr());
-    // SAFETY: in each branch every read is within `src` and every write within `dst[..n]`.
-    unsafe {
-        if n > 32 {
-            std::ptr::copy_nonoverlapping(s, dst, n);
-        } else if n >= 16 {
-            let (a, b) = (s.cast::<u128>().read_unaligned(), s.add(n - 16).cast::<u128>().read_unaligned());
-            dst.cast::<u128>().write_unaligned(a);
-            dst.add(n - 16).cast::<u128>().write_unaligned(b);
-        } else if n >= 8 {
-            let (a, b) = (s.cast::<u64>().read_unaligned(), s.add(n - 8).cast::<u64>().read_unaligned());
-            dst.cast::<u64>().write_unaligned(a);
-            dst.add(n - 8).cast::<u64>().write_unaligned(b);
-        } else if n >= 4 {
-            let (a, b) = (s.cast::<u32>().read_unaligned(), s.add(n - 4).cast::<u32>().read_unaligned());
-            dst.cast::<u32>().write_unaligned(a);
-            dst.add(n - 4).cast::<u32>().write_unaligned(b);
-        } else if n > 0 {
-            *dst = *s;
-            *dst.add(n / 2) = *s.add(n / 2);
-            *dst.add(n - 1) = *s.add(n - 1);
         }
     }
 }
@@ -677,7 +638,7 @@ fn format_ip(out: &mut Line, ip: std::net::IpAddr) {
 /// Printable ASCII without `"` and `\`: the bytes can go into a quoted field as they are.
 /// Eight bytes at a time (a browser's `User-Agent` is 100 bytes and more), the last eight
 /// overlapping the words before; a text shorter than a word is tested as one word, its
-/// bytes read as `copy_short` reads them and the rest filled with a plain byte.
+/// bytes read as `crate::buf` copies short pieces and the rest filled with a plain byte.
 fn plain_ascii(v: &[u8]) -> Option<&[u8]> {
     let n = v.len();
     let word = |at: usize| u64::from_le_bytes(v[at..at + 8].try_into().expect("8 bytes"));
