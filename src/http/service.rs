@@ -369,9 +369,28 @@ async fn respond(
     let accept_encoding = headers.first(&ACCEPT_ENCODING);
     let is_head = parts.method == http::Method::HEAD;
     let version = parts.version;
-    let body = read_request_body(headers.map(), body, ctx).await?;
+    // The request in the box it is handed over in, from here on: the futures below hold a
+    // pointer, not its ~600 bytes, and nothing copies it again (hyper moves this future
+    // into a task of its own for every HTTP/2 stream).
+    let ticket = ticket.as_deref();
+    let mut incoming = Box::new(IncomingRequest {
+        head: RequestHead {
+            id: shared.next_request_id.fetch_add(1, Ordering::Relaxed) + 1,
+            method: parts.method,
+            uri: parts.uri,
+            version,
+            headers,
+            remote: ticket.map_or(ctx.remote, |t| t.client),
+            local: ctx.local,
+            tls: ctx.tls,
+            trace: ticket.and_then(Ticket::trace),
+        },
+        body: RequestBody::Empty,
+        reply: Reply::default(),
+    });
+    incoming.body = read_request_body(incoming.head.headers.map(), body, ctx).await?;
     guard.dispatched();
-    let start = ask_application(parts, headers, body, ctx, ticket.as_deref()).await?;
+    let start = ask_application(incoming, ctx).await?;
     Ok(application_response(start, version, is_head, accept_encoding.as_ref(), shared))
 }
 
@@ -390,7 +409,9 @@ async fn read_request_body(headers: &HeaderMap, body: Incoming, ctx: &ConnCtx) -
     let read = match multipart_boundary {
         Some(boundary) => {
             let dir = config.upload_dir.clone().unwrap_or_else(std::env::temp_dir);
-            multipart::spool(body, boundary, limits, &dir).await
+            // Boxed: a rare path, whose state every request's future would carry
+            // otherwise (hyper moves that future into each HTTP/2 stream's task).
+            Box::pin(multipart::spool(body, boundary, limits, &dir)).await
         }
         None => read_body(body, limits.max_body_size, limits.body_timeout).await.map(|b| {
             if b.is_empty() {
@@ -408,27 +429,11 @@ async fn read_request_body(headers: &HeaderMap, body: Incoming, ctx: &ConnCtx) -
 
 /// Hands the request to the application and waits for the start of its response, at most
 /// the request timeout.
-async fn ask_application(
-    parts: http::request::Parts,
-    headers: Headers,
-    body: RequestBody,
-    ctx: &ConnCtx,
-    ticket: Option<&Ticket>,
-) -> Result<ResponseStart, Plain> {
+async fn ask_application(mut incoming: Box<IncomingRequest>, ctx: &ConnCtx) -> Result<ResponseStart, Plain> {
     let shared = &ctx.shared;
-    let head = RequestHead {
-        id: shared.next_request_id.fetch_add(1, Ordering::Relaxed) + 1,
-        method: parts.method,
-        uri: parts.uri,
-        version: parts.version,
-        headers,
-        remote: ticket.map_or(ctx.remote, |t| t.client),
-        local: ctx.local,
-        tls: ctx.tls,
-        trace: ticket.and_then(Ticket::trace),
-    };
-    let (reply, rx) = Reply::new();
-    if shared.dispatcher.dispatch(Box::new(IncomingRequest { head, body, reply })).is_err() {
+    let rx;
+    (incoming.reply, rx) = Reply::new();
+    if shared.dispatcher.dispatch(incoming).is_err() {
         return Err(Plain::closing(StatusCode::SERVICE_UNAVAILABLE));
     }
     let answer = match shared.config.limits.request_timeout {
