@@ -207,13 +207,28 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
 /// slices of that buffer, and while one of them lives, hyper's next read (it reads on
 /// while a response is written, to notice a closed connection) needs a fresh 8 KiB buffer:
 /// for as long as the request lives — an event stream's whole life. One copy of the head's
-/// few hundred bytes instead.
+/// few hundred bytes instead, into one buffer: the values, then the URI's authority and
+/// path (an HTTP/2 request has both; re-parsing the URI from its text was ~1,000
+/// instructions a request).
 fn detach_head(parts: &mut http::request::Parts) {
-    let total: usize = parts.headers.values().map(|v| v.len()).sum();
+    let authority = parts.uri.authority().map(|a| a.as_str().as_bytes());
+    // A lone "/" is the http crate's static one, not a slice of the buffer.
+    let path = parts
+        .uri
+        .path_and_query()
+        .map(|pq| pq.as_str().as_bytes())
+        .filter(|pq| *pq != b"/" || authority.is_some());
+    let (has_authority, has_path) = (authority.is_some(), path.is_some());
+    let uri_len = authority.map_or(0, <[u8]>::len) + path.map_or(0, <[u8]>::len);
+    let total: usize = parts.headers.values().map(|v| v.len()).sum::<usize>() + uri_len;
     let mut buf = BytesMut::with_capacity(total);
     for v in parts.headers.values() {
         buf.extend_from_slice(v.as_bytes());
     }
+    let values_end = buf.len();
+    buf.extend_from_slice(authority.unwrap_or_default());
+    let authority_end = buf.len();
+    buf.extend_from_slice(path.unwrap_or_default());
     let all = buf.freeze();
     let mut at = 0;
     for v in parts.headers.values_mut() {
@@ -224,8 +239,23 @@ fn detach_head(parts: &mut http::request::Parts) {
         v.set_sensitive(sensitive);
         at += len;
     }
-    if parts.uri.path_and_query().is_some_and(|pq| pq.as_str() != "/") || parts.uri.authority().is_some() {
-        if let Ok(uri) = http::Uri::from_maybe_shared(Bytes::from(parts.uri.to_string())) {
+    if uri_len > 0 {
+        // The same bytes as the parts hyper parsed, so each parses again; a part that did
+        // not would keep its original, and so would a URI that did not go back together.
+        let uri = &parts.uri;
+        let mut copy = http::uri::Parts::default();
+        copy.scheme = uri.scheme().cloned();
+        copy.authority = match has_authority {
+            true => http::uri::Authority::from_maybe_shared(all.slice(values_end..authority_end)).ok(),
+            false => None,
+        }
+        .or_else(|| uri.authority().cloned());
+        copy.path_and_query = match has_path {
+            true => http::uri::PathAndQuery::from_maybe_shared(all.slice(authority_end..)).ok(),
+            false => None,
+        }
+        .or_else(|| uri.path_and_query().cloned());
+        if let Ok(uri) = http::Uri::from_parts(copy) {
             parts.uri = uri;
         }
     }
@@ -497,5 +527,27 @@ mod tests {
         assert_eq!(parts.headers["accept"], "text/event-stream");
         assert_eq!(parts.headers["x-secret"], "secret");
         assert!(parts.headers["x-secret"].is_sensitive());
+    }
+
+    /// An HTTP/2 request's URI has an authority (and a scheme): both come out whole, and
+    /// out of the read buffer, whatever the path.
+    #[test]
+    fn a_uri_with_an_authority_is_detached_whole() {
+        for text in ["https://example.com:8443/a/b?c=d", "http://127.0.0.1:8080/", "http://[::1]:80/x"] {
+            let read_buf = Bytes::from(format!("{text} v").into_bytes());
+            let mut parts = Request::builder().body(()).unwrap().into_parts().0;
+            parts.uri = http::Uri::from_maybe_shared(read_buf.slice(0..text.len())).unwrap();
+            parts
+                .headers
+                .insert("x-v", HeaderValue::from_maybe_shared(read_buf.slice(text.len() + 1..)).unwrap());
+            assert!(!read_buf.is_unique());
+
+            detach_head(&mut parts);
+
+            assert!(read_buf.is_unique(), "{text}: the head still points into the read buffer");
+            assert_eq!(parts.uri, text);
+            assert_eq!(parts.uri.scheme(), text.parse::<http::Uri>().unwrap().scheme());
+            assert_eq!(parts.headers["x-v"], "v");
+        }
     }
 }
