@@ -1,7 +1,8 @@
 //! Appending to a byte buffer whose room was made beforehand: one capacity check for a
 //! whole head or log line, then each piece stored without one, and short pieces without a
 //! call to `memcpy` (an HTTP/1.1 head or an access-log line is a few dozen pieces of a few
-//! bytes each; a check and a call per piece were a third of their writers' own instructions).
+//! bytes each; a check and a call per piece were about a third of the log writer's own
+//! instructions, bench/RESULTS.md).
 //!
 //! Owns: `put_unchecked` and the copy under it. The callers own the arithmetic of their
 //! room (`answer::encode_head`, the access log's `Line`), each with a test of its longest

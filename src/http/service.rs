@@ -245,16 +245,14 @@ fn detach_head(parts: &mut http::request::Parts) {
         let uri = &parts.uri;
         let mut copy = http::uri::Parts::default();
         copy.scheme = uri.scheme().cloned();
-        copy.authority = match has_authority {
-            true => http::uri::Authority::from_maybe_shared(all.slice(values_end..authority_end)).ok(),
-            false => None,
-        }
-        .or_else(|| uri.authority().cloned());
-        copy.path_and_query = match has_path {
-            true => http::uri::PathAndQuery::from_maybe_shared(all.slice(authority_end..)).ok(),
-            false => None,
-        }
-        .or_else(|| uri.path_and_query().cloned());
+        copy.authority = has_authority
+            .then(|| http::uri::Authority::from_maybe_shared(all.slice(values_end..authority_end)).ok())
+            .flatten()
+            .or_else(|| uri.authority().cloned());
+        copy.path_and_query = has_path
+            .then(|| http::uri::PathAndQuery::from_maybe_shared(all.slice(authority_end..)).ok())
+            .flatten()
+            .or_else(|| uri.path_and_query().cloned());
         if let Ok(uri) = http::Uri::from_parts(copy) {
             parts.uri = uri;
         }

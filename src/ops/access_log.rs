@@ -18,6 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::{StatusCode, Version};
 
 use super::trace::{hex_into, Trace};
+use crate::http::answer::{itoa_buf, DIGIT_PAIRS};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -465,8 +466,8 @@ fn write_lines(
 /// as every piece is ASCII or already valid UTF-8 (validation was a sixth of the writer's
 /// time).
 ///
-/// `begin` makes room for a whole line at once; `put` and `put_array` then write without a
-/// capacity check each, and short pieces without a call to `memcpy` (a JSON line is some
+/// `begin` makes room for a whole line at once; `put` then writes without a capacity check
+/// each, and short pieces without a call to `memcpy` (a JSON line is some
 /// thirty pieces: `crate::buf`).
 /// The room is `LINE_FIXED` for everything a line has but the five texts a client chose
 /// (method, target, referer, user agent, request id), plus their lengths: a text goes in
@@ -502,18 +503,6 @@ impl Line {
         // SAFETY: `begin` (or `regain`) made room for every piece put after it (see
         // `LINE_FIXED`).
         unsafe { crate::buf::put_unchecked(&mut self.bytes, b) }
-    }
-
-    /// `put` for a length known when compiling (copied in line).
-    #[inline(always)]
-    fn put_array<const N: usize>(&mut self, b: &[u8; N]) {
-        let len = self.bytes.len();
-        debug_assert!(self.bytes.capacity() - len >= N, "a line outgrew its room");
-        // SAFETY: as in `put`.
-        unsafe {
-            std::ptr::copy_nonoverlapping(b.as_ptr(), self.bytes.as_mut_ptr().add(len), N);
-            self.bytes.set_len(len + N);
-        }
     }
 
     fn push_str(&mut self, s: &str) {
@@ -578,43 +567,15 @@ fn three_digits(n: u64) -> [u8; 3] {
     [b'0' + (n / 100 % 10) as u8, a, b]
 }
 
-/// The two decimal digits of every number below 100.
-const DIGIT_PAIRS: [[u8; 2]; 100] = {
-    let mut t = [[0u8; 2]; 100];
-    let mut n = 0;
-    while n < 100 {
-        t[n] = [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
-        n += 1;
-    }
-    t
-};
-
 #[inline]
 fn put_3_digits(out: &mut Line, n: u64) {
-    out.put_array(&three_digits(n));
+    out.put(&three_digits(n));
 }
 
-/// The decimal digits of `n`, two at a time.
 #[inline]
-fn put_u64(out: &mut Line, mut n: u64) {
-    if n < 10 {
-        return out.put_array(&[b'0' + n as u8]);
-    }
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    while n >= 100 {
-        at -= 2;
-        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[(n % 100) as usize]);
-        n /= 100;
-    }
-    if n >= 10 {
-        at -= 2;
-        digits[at..at + 2].copy_from_slice(&DIGIT_PAIRS[n as usize]);
-    } else {
-        at -= 1;
-        digits[at] = b'0' + n as u8;
-    }
-    out.put(&digits[at..]);
+fn put_u64(out: &mut Line, n: u64) {
+    // ASCII digits: put as bytes, not checked as UTF-8 on the way.
+    out.put(itoa_buf(n).as_slice());
 }
 
 /// IPv4 without the formatting machinery (the common case).
@@ -626,7 +587,7 @@ fn format_ip(out: &mut Line, ip: std::net::IpAddr) {
                     out.push('.');
                 }
                 // Checked: an address is formatted into a line of its own (`Recent`).
-                out.bytes.extend_from_slice(crate::http::answer::itoa_buf(u64::from(octet)).as_slice());
+                out.bytes.extend_from_slice(itoa_buf(u64::from(octet)).as_slice());
             }
         }
         v6 => {
@@ -692,9 +653,9 @@ const PLAIN: [bool; 256] = {
 fn json_str(out: &mut Line, v: &[u8]) {
     match plain_ascii(v) {
         Some(plain) => {
-            out.put_array(b"\"");
+            out.put(b"\"");
             out.put(plain);
-            out.put_array(b"\"");
+            out.put(b"\"");
         }
         None => json_str_escaped(out, v),
     }
@@ -755,11 +716,11 @@ impl Recent {
             self.second = Some(d.as_secs());
         }
         if clf {
-            out.put_array(&self.clf);
+            out.put(&self.clf);
         } else {
-            out.put_array(&self.iso);
+            out.put(&self.iso);
             let [a, b, c] = three_digits(u64::from(d.subsec_millis()));
-            out.put_array(&[b'.', a, b, c, b'Z']);
+            out.put(&[b'.', a, b, c, b'Z']);
         }
     }
 }
@@ -829,89 +790,89 @@ pub fn format_into(s: &mut Line, recent: &mut Recent, format: Format, e: &Entry<
     hex_into(&mut span_hex, &h.span_id);
     let status = e.status.as_u16();
     if format == Format::Json {
-        s.put_array(b"{\"time\":\"");
+        s.put(b"{\"time\":\"");
         recent.push_time(s, now, false);
-        s.put_array(b"\",\"remote_addr\":\"");
+        s.put(b"\",\"remote_addr\":\"");
         recent.push_ip(s, h.client.ip());
-        s.put_array(b"\",\"method\":");
+        s.put(b"\",\"method\":");
         json_str(s, h.method);
-        s.put_array(b",\"uri\":");
+        s.put(b",\"uri\":");
         json_str(s, h.target);
         // Numbers through `put_u64`: the `fmt` machinery was most of the writer's own time.
-        s.put_array(b",\"protocol\":\"");
-        s.put_array(version_text(h.version));
-        s.put_array(b"\",\"status\":");
+        s.put(b",\"protocol\":\"");
+        s.put(version_text(h.version));
+        s.put(b"\",\"status\":");
         put_3_digits(s, u64::from(status));
-        s.put_array(b",\"bytes\":");
+        s.put(b",\"bytes\":");
         match e.bytes {
             Some(n) => put_u64(s, n),
-            None => s.put_array(b"null"),
+            None => s.put(b"null"),
         }
-        s.put_array(b",\"duration_ms\":");
+        s.put(b",\"duration_ms\":");
         let micros = u64::try_from(e.duration.as_micros()).unwrap_or(u64::MAX);
         put_u64(s, micros / 1000);
-        s.put_array(b".");
+        s.put(b".");
         put_3_digits(s, micros % 1000);
         for (key, value) in [(&b",\"referer\":"[..], h.referer), (b",\"user_agent\":", h.user_agent)] {
             s.put(key);
             match value {
                 Some(v) => json_str(s, v),
-                None => s.put_array(b"null"),
+                None => s.put(b"null"),
             }
         }
-        s.put_array(b",\"request_id\":");
+        s.put(b",\"request_id\":");
         match h.request_id {
             Some(id) => json_str(s, id),
             None => {
-                s.put_array(b"\"");
-                s.put_array(&trace_hex);
-                s.put_array(b"\"");
+                s.put(b"\"");
+                s.put(&trace_hex);
+                s.put(b"\"");
             }
         }
-        s.put_array(b",\"trace_id\":\"");
-        s.put_array(&trace_hex);
-        s.put_array(b"\",\"span_id\":\"");
-        s.put_array(&span_hex);
-        s.put_array(b"\"}\n");
+        s.put(b",\"trace_id\":\"");
+        s.put(&trace_hex);
+        s.put(b"\",\"span_id\":\"");
+        s.put(&span_hex);
+        s.put(b"\"}\n");
         return;
     }
     recent.push_ip(s, h.client.ip());
-    s.put_array(b" - - [");
+    s.put(b" - - [");
     recent.push_time(s, now, true);
-    s.put_array(b"] \"");
+    s.put(b"] \"");
     quoted(s, h.method);
-    s.put_array(b" ");
+    s.put(b" ");
     quoted(s, h.target);
-    s.put_array(b" ");
-    s.put_array(version_text(h.version));
-    s.put_array(b"\" ");
+    s.put(b" ");
+    s.put(version_text(h.version));
+    s.put(b"\" ");
     put_3_digits(s, u64::from(status));
-    s.put_array(b" ");
+    s.put(b" ");
     match e.bytes {
         Some(n) if n > 0 => put_u64(s, n),
-        _ => s.put_array(b"-"),
+        _ => s.put(b"-"),
     }
     if format == Format::Combined {
         for value in [h.referer, h.user_agent] {
-            s.put_array(b" \"");
+            s.put(b" \"");
             match value {
                 Some(v) => quoted(s, v),
-                None => s.put_array(b"-"),
+                None => s.put(b"-"),
             }
-            s.put_array(b"\"");
+            s.put(b"\"");
         }
-        s.put_array(b" \"");
+        s.put(b" \"");
         match h.request_id {
             Some(id) => quoted(s, id),
-            None => s.put_array(&trace_hex),
+            None => s.put(&trace_hex),
         }
-        s.put_array(b"\" \"00-");
-        s.put_array(&trace_hex);
-        s.put_array(b"-");
-        s.put_array(&span_hex);
-        s.put_array(if h.sampled { b"-01\"" } else { b"-00\"" });
+        s.put(b"\" \"00-");
+        s.put(&trace_hex);
+        s.put(b"-");
+        s.put(&span_hex);
+        s.put(if h.sampled { b"-01\"" } else { b"-00\"" });
     }
-    s.put_array(b"\n");
+    s.put(b"\n");
 }
 
 #[cfg(test)]

@@ -213,10 +213,12 @@ impl<'a> Seen<'a> {
             if seen.trace.note(name, value) {
                 return;
             }
-            let slot = match name.len() {
-                7 if name.eq_ignore_ascii_case(b"referer") => &mut seen.referer,
-                10 if name.eq_ignore_ascii_case(b"user-agent") => &mut seen.user_agent,
-                _ => return,
+            let slot = if name.eq_ignore_ascii_case(b"referer") {
+                &mut seen.referer
+            } else if name.eq_ignore_ascii_case(b"user-agent") {
+                &mut seen.user_agent
+            } else {
+                return;
             };
             // The first of a repeated field, as `HeaderMap::get` gives it.
             slot.get_or_insert(value);

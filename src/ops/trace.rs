@@ -143,14 +143,13 @@ impl<'a> TraceFields<'a> {
     /// `HeaderMap::get` gives it); false if it is not.
     /// `name` in any case, as the client wrote it.
     pub fn note(&mut self, name: &[u8], value: &'a [u8]) -> bool {
-        // By length first: most names are compared with neither.
-        let slot = match name.len() {
-            11 if name.eq_ignore_ascii_case(b"traceparent") => {
-                self.traceparents += 1;
-                &mut self.traceparent
-            }
-            12 if name.eq_ignore_ascii_case(b"x-request-id") => &mut self.request_id,
-            _ => return false,
+        let slot = if name.eq_ignore_ascii_case(b"traceparent") {
+            self.traceparents += 1;
+            &mut self.traceparent
+        } else if name.eq_ignore_ascii_case(b"x-request-id") {
+            &mut self.request_id
+        } else {
+            return false;
         };
         slot.get_or_insert(value);
         true
