@@ -8,6 +8,8 @@ Targets (each on its own port, started and stopped by this script):
   via-hello    via serving hello-world from a PHP handler (pooled fiber)
   via-hello-w2 the same with workers = 2 (a master routing to two PHP worker processes,
                each one thread that also runs its link to the master: decision 0016)
+  via-hello-w2c  workers = 2 with dispatch = connection: each worker accepts and serves its
+               own connections, one thread each (decision 0024)
   via-hello-ops  via-hello with metrics and a JSON access log (to a file) on: their cost
   via-hello-metrics, via-hello-log  one of the two
   via-action   via: POST ~100 B JSON, json_decode, bump a counter, 204
@@ -231,6 +233,8 @@ def main():
         Ceiling("ceiling", 18080),
         Via("via-hello", 18081, "hello.php"),
         Via("via-hello-w2", 18086, "hello.php", extra_env={"VIA_BENCH_WORKERS": "2"}),
+        Via("via-hello-w2c", 18101, "hello.php",
+            extra_env={"VIA_BENCH_WORKERS": "2", "VIA_BENCH_DISPATCH": "connection"}),
         Via("via-hello-ops", 18096, "hello.php", extra_env={"VIA_BENCH_OPS": "1"}),
         Via("via-hello-metrics", 18097, "hello.php", extra_env={"VIA_BENCH_OPS": "metrics"}),
         Via("via-hello-log", 18098, "hello.php", extra_env={"VIA_BENCH_OPS": "log"}),

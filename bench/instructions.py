@@ -25,6 +25,7 @@ Targets:
   via-hello-php  the same with reactor = php
   via-hello-ops-php  the same with metrics and a JSON access log (VIA_BENCH_OPS=1)
   via-hello-w2   via, GET /, two worker processes behind the master (all processes count)
+  via-hello-w2c  the same with dispatch = connection: the workers serve their own connections
   via-hello-h2c  via-hello over h2c, 10 streams per connection: the hyper path (HTTP/2,
                  and TLS without the cipher), which the HTTP/1.1 targets do not take
   via-action   via, POST ~100 B JSON -> 204 (bench/apps/action.php), I/O threads
@@ -70,6 +71,7 @@ def targets(so):
         ("via-hello-php", via("hello.php", "php"), GET),
         ("via-hello-ops-php", via("hello.php", "php", VIA_BENCH_OPS="1"), GET),
         ("via-hello-w2", via("hello.php", "threads", VIA_BENCH_WORKERS="2"), GET),
+        ("via-hello-w2c", via("hello.php", "auto", VIA_BENCH_WORKERS="2", VIA_BENCH_DISPATCH="connection"), GET),
         ("via-hello-h2c", via("hello.php", "threads"), H2C),
         ("via-action", via("action.php", "threads"), POST),
         ("via-action-php", via("action.php", "php"), POST),

@@ -174,6 +174,20 @@ pub struct WorkersConfig {
     pub broker_backlog: usize,
     /// A worker's threads run as `SCHED_BATCH` (decision 0020).
     pub sched_batch: bool,
+    /// Who takes a request to a worker (decision 0024).
+    pub dispatch: Dispatch,
+}
+
+/// How the requests of a multi-worker server reach the workers (decision 0024).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dispatch {
+    /// The master serves every connection and routes each request by the affinity
+    /// cookie: a browser sticks to its worker whatever connection it uses.
+    Sticky,
+    /// Each worker accepts connections on the shared listener and serves them itself, as
+    /// one process does; the master only supervises and relays (topics, brokers,
+    /// counters). A connection sticks to a worker, a browser does not.
+    Connection,
 }
 
 pub const DEFAULT_BROKER_BACKLOG: usize = 16 << 20;
@@ -191,7 +205,15 @@ impl Default for WorkersConfig {
             crash_window: DEFAULT_CRASH_WINDOW,
             broker_backlog: DEFAULT_BROKER_BACKLOG,
             sched_batch: true,
+            dispatch: Dispatch::Sticky,
         }
+    }
+}
+
+impl WorkersConfig {
+    /// Whether the workers accept and serve connections themselves.
+    pub fn serve_connections(&self) -> bool {
+        self.count > 1 && self.dispatch == Dispatch::Connection
     }
 }
 
@@ -501,6 +523,7 @@ const OPTIONS: &[(&str, Setter)] = {
         ("crash_window", Seconds(MIN_CRASH_WINDOW, Zero::Refused, |c, d| c.workers.crash_window = d)),
         ("broker_backlog", Int(64 << 10, 1 << 30, |c, n| c.workers.broker_backlog = n as usize)),
         ("worker_sched_batch", Bool(|c, b| c.workers.sched_batch = b)),
+        ("dispatch", Other(set_dispatch)),
         ("health_path", Other(set_health_path)),
         ("metrics_path", Other(set_metrics_path)),
         ("metrics_listen", Other(set_metrics_listen)),
@@ -547,6 +570,15 @@ fn set_reactor(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), 
         other => {
             return Err(err(name, format!("must be \"auto\", \"threads\" or \"php\", \"{other}\" given")))
         }
+    };
+    Ok(())
+}
+
+fn set_dispatch(c: &mut ServerConfig, name: &str, v: &OptionValue) -> Result<(), ConfigError> {
+    c.workers.dispatch = match want_str(name, v)? {
+        "sticky" => Dispatch::Sticky,
+        "connection" => Dispatch::Connection,
+        other => return Err(err(name, format!("must be \"sticky\" or \"connection\", \"{other}\" given"))),
     };
     Ok(())
 }
@@ -762,10 +794,13 @@ impl ServerConfig {
 
     /// Who drives this process's I/O: `Threads` or `Php`, never `Auto`. With one CPU, I/O
     /// threads would only take turns with the PHP thread on it, each turn a context switch
-    /// (decision 0018).
+    /// (decision 0018). Workers that serve their own connections share the CPUs already:
+    /// `Php` too (decision 0024).
     pub fn effective_reactor(&self) -> Reactor {
         match self.reactor {
             Reactor::Auto if self.io_threads == 0 && usable_cpus() == 1 => Reactor::Php,
+            // Several serving processes share the CPUs already: one thread each, no hand-over.
+            Reactor::Auto if self.io_threads == 0 && self.workers.serve_connections() => Reactor::Php,
             Reactor::Auto => Reactor::Threads,
             chosen => chosen,
         }
@@ -781,6 +816,16 @@ impl ServerConfig {
             _ => {}
         }
         self.ops.validate()?;
+        if self.workers.serve_connections()
+            && self.ops.metrics_path.is_some()
+            && self.ops.metrics_listen.is_none()
+        {
+            return Err(err(
+                "metrics_path",
+                "needs metrics_listen with dispatch \"connection\": each worker serves its own \
+                 connections, and the master sums their counters on the internal listener",
+            ));
+        }
         // The runtime's own paths on the public port must not hide a file of the app.
         if let (Some(files), None) = (&self.static_files, &self.ops.metrics_listen) {
             let own = [("health_path", &self.ops.health_path), ("metrics_path", &self.ops.metrics_path)];
@@ -857,6 +902,45 @@ mod tests {
         let mut c = ServerConfig::default();
         let e = c.set_option("reactor", &OptionValue::Str("kernel".into())).unwrap_err();
         assert!(e.to_string().contains("\"auto\", \"threads\" or \"php\""), "{e}");
+    }
+
+    #[test]
+    fn dispatch_is_sticky_by_default_and_connection_workers_run_one_thread_each() {
+        let with = |opts: &[(&str, OptionValue)]| {
+            let mut c = ServerConfig::default();
+            for (k, v) in opts {
+                c.set_option(k, v).unwrap();
+            }
+            c
+        };
+        let (two, conn) =
+            (("workers", OptionValue::Int(2)), ("dispatch", OptionValue::Str("connection".into())));
+        assert_eq!(with(std::slice::from_ref(&two)).workers.dispatch, Dispatch::Sticky);
+        assert!(!with(std::slice::from_ref(&two)).workers.serve_connections());
+        assert!(!with(std::slice::from_ref(&conn)).workers.serve_connections(), "one process serves anyway");
+        let c = with(&[two.clone(), conn.clone()]);
+        assert!(c.workers.serve_connections());
+        assert_eq!(c.effective_reactor(), Reactor::Php);
+        let asked = with(&[two.clone(), conn.clone(), ("reactor", OptionValue::Str("threads".into()))]);
+        assert_eq!(asked.effective_reactor(), Reactor::Threads);
+        assert_eq!(
+            with(&[two.clone(), conn.clone(), ("io_threads", OptionValue::Int(1))]).effective_reactor(),
+            Reactor::Threads
+        );
+        let e = ServerConfig::default().set_option("dispatch", &OptionValue::Str("hash".into())).unwrap_err();
+        assert!(e.to_string().contains("\"sticky\" or \"connection\", \"hash\" given"), "{e}");
+        // Metrics summed over workers that serve their own connections: on metrics_listen only.
+        let public =
+            with(&[two.clone(), conn.clone(), ("metrics_path", OptionValue::Str("/metrics".into()))]);
+        let e = public.validate().unwrap_err();
+        assert!(e.to_string().contains("needs metrics_listen"), "{e}");
+        let internal = with(&[
+            two,
+            conn,
+            ("metrics_path", OptionValue::Str("/metrics".into())),
+            ("metrics_listen", OptionValue::Str("127.0.0.1:0".into())),
+        ]);
+        internal.validate().unwrap();
     }
 
     fn seconds_error(option: &str, secs: f64) -> String {

@@ -121,6 +121,13 @@ frames! {
         /// The master's queue for a stream is full: stop forwarding until `Resume`.
         Pause { stream: u64 } = 4,
         Resume { stream: u64 } = 5,
+        /// Another worker published to `topic` (`dispatch = connection`): publish `frame`
+        /// to this worker's streams and answer `Counted` with how many there were.
+        TopicPublish { gather: u64, topic: Bytes, frame: Bytes } = 12,
+        /// Answer `Counted` with how many streams of this worker joined `topic`.
+        TopicCount { gather: u64, topic: Bytes } = 13,
+        /// Send a `Stats` report now, then `Counted` (n = 0).
+        Report { gather: u64 } = 14,
     }
 
     /// Master → worker, handed by the link to what the worker runs (its PHP thread) as they
@@ -164,6 +171,8 @@ frames! {
         /// The worker's counters (sent now and then, and before a `StatsQuery`).
         Stats { pairs: Vec<(Bytes, u64)> } = 46,
         StatsQuery { seq: u64 } = 47,
+        /// The answer to a `TopicPublish` or `TopicCount`: this worker's streams.
+        Counted { gather: u64, n: u64 } = 48,
     }
 }
 
@@ -263,6 +272,7 @@ impl Frame for ToWorker {
     fn heavy(&self) -> bool {
         match self {
             Self::App(ToApp::BrokerMessage { .. }) => true,
+            Self::Link(ToLink::TopicPublish { frame, .. }) => frame.len() > HEAVY,
             Self::Link(ToLink::Request { request }) => match &request.body {
                 WireBody::Bytes(b) => b.len() > HEAVY,
                 WireBody::Multipart { fields, .. } => {
@@ -1250,6 +1260,9 @@ mod tests {
             ToLink::StreamClosed { stream: 1 },
             ToLink::Pause { stream: 2 },
             ToLink::Resume { stream: 3 },
+            ToLink::TopicPublish { gather: 4, topic: b("room"), frame: b("data: z\n\n") },
+            ToLink::TopicCount { gather: 5, topic: b("room") },
+            ToLink::Report { gather: 6 },
         ];
         let app = [
             ToApp::Init { worker: 3, workers: 4, generation: 9, master_pid: 77, first_start: true },
@@ -1286,6 +1299,7 @@ mod tests {
             ToMaster::Retire,
             ToMaster::Stats { pairs: vec![(b("sse_events"), 1)] },
             ToMaster::StatsQuery { seq: 10 },
+            ToMaster::Counted { gather: 11, n: 12 },
         ]
     }
 

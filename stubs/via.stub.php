@@ -713,8 +713,8 @@ namespace Via {
          *   max_connections, max_concurrent_streams, max_file_uploads, max_input_vars;
          * - the runtime: h2c, backlog, shutdown_timeout, io_threads, reactor ("auto",
          *   "threads", "php"), log_level, upload_dir;
-         * - processes: workers, affinity_cookie, max_requests, crash_limit, crash_window,
-         *   broker_backlog, worker_sched_batch;
+         * - processes: workers, dispatch ("sticky", "connection"), affinity_cookie,
+         *   max_requests, crash_limit, crash_window, broker_backlog, worker_sched_batch;
          * - TLS: tls_cert, tls_key; compression: compression, brotli_level, gzip_level,
          *   compression_min_size;
          * - event streams: sse_heartbeat, sse_queue_size, sse_backpressure,

@@ -247,6 +247,16 @@ fn sigterm_under_load_finishes_every_request_in_flight() {
         let s = get_json(&srv.url("/stats"), Some(0));
         (s["in_flight"].as_u64().unwrap_or(0) >= 21).then_some(())
     });
+    sigterm_answers_all(srv, reqs, &pids);
+}
+
+/// SIGTERM to the master while `reqs` are in flight: each is answered 200, the server exits
+/// cleanly with no child left, and the workers `pids` are gone.
+fn sigterm_answers_all(
+    srv: PhpServer,
+    reqs: Vec<std::thread::JoinHandle<(bool, String, String)>>,
+    pids: &[i32],
+) {
     srv.signal(libc::SIGTERM);
     for r in reqs {
         let (ok, out, err) = r.join().unwrap();
@@ -256,7 +266,7 @@ fn sigterm_under_load_finishes_every_request_in_flight() {
     let (code, out) = srv.wait(Duration::from_secs(10));
     assert_eq!(code, Some(0));
     assert!(out.contains("master returned\nchildren after start: []"), "{out}");
-    for pid in pids {
+    for &pid in pids {
         eventually(Duration::from_secs(3), "the workers exit", || (!pid_alive(pid)).then_some(()));
     }
 }
@@ -752,4 +762,179 @@ fn shared_broker_messages_for_a_blocked_php_thread_are_bounded_in_one_process() 
     eventually(Duration::from_secs(5), "later messages arrive", || {
         (get_json(&a.url("/flooded"), None)["n"].as_u64().unwrap() >= taken + 4).then_some(())
     });
+}
+
+// dispatch = connection: each worker accepts on the shared listener and serves its own
+// connections; the master supervises and relays topics, brokers and counters.
+
+const CONNECTION: &str = r#"{"workers": 2, "dispatch": "connection", "sse_heartbeat": 0}"#;
+
+/// The pid of each worker, asked over new connections until both answered (the kernel
+/// gives each connection to whichever worker accepts it first).
+fn worker_pids_by_connection(srv: &PhpServer) -> [i64; 2] {
+    let mut pids = [0i64; 2];
+    for _ in 0..400 {
+        let v = get_json(&srv.url("/"), None);
+        pids[v["worker"].as_u64().unwrap() as usize] = v["pid"].as_i64().unwrap();
+        if pids.iter().all(|&p| p != 0) {
+            return pids;
+        }
+    }
+    panic!("400 connections did not reach both workers: {pids:?}");
+}
+
+/// An event stream on a connection of its own, and the worker that serves it (its first
+/// event says which).
+fn open_stream(srv: &PhpServer) -> (std::net::TcpStream, u32) {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").unwrap();
+    let got = read_until(&mut s, "event: hello\ndata: ");
+    let worker = got.rsplit("event: hello\ndata: ").next().unwrap().chars().next().unwrap();
+    (s, worker.to_digit(10).unwrap())
+}
+
+/// Reads from `s` until what it read contains `want` (and one byte more), or panics.
+fn read_until(s: &mut std::net::TcpStream, want: &str) -> String {
+    use std::io::Read;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some(at) = text.find(want) {
+            if text.len() > at + want.len() {
+                return text;
+            }
+        }
+        let n = s.read(&mut buf).unwrap_or_else(|e| panic!("waiting for {want:?}: {e}; got {text:?}"));
+        assert!(n > 0, "the stream ended before {want:?}: {text:?}");
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[test]
+fn connection_dispatch_serves_in_both_workers_and_relays_topics_counts_and_metrics() {
+    let metrics_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let options = format!(
+        r#"{{"workers": 2, "dispatch": "connection", "sse_heartbeat": 0, "metrics_listen": "127.0.0.1:{metrics_port}"}}"#
+    );
+    let srv = PhpServer::start(APP, &options);
+    let pids = worker_pids_by_connection(&srv);
+    assert_ne!(pids[0], pids[1]);
+    let (status, head, _) = request(&srv.url("/"), &[]);
+    assert_eq!(status, 200);
+    assert!(!head.to_ascii_lowercase().contains("set-cookie"), "no affinity cookie: {head}");
+    // Streams in both workers.
+    let mut streams: Vec<(std::net::TcpStream, u32)> = Vec::new();
+    for _ in 0..60 {
+        streams.push(open_stream(&srv));
+        if (0..2).all(|w| streams.iter().any(|(_, s)| *s == w)) {
+            break;
+        }
+    }
+    assert!((0..2).all(|w| streams.iter().any(|(_, s)| *s == w)), "streams in both workers");
+    let n = streams.len() as u64;
+    let v = get_json(&srv.url("/subscribers"), None);
+    assert_eq!(v["n"], n, "subscribers() counts the streams of every worker");
+    let v = get_json(&srv.url("/topic?msg=everyone"), None);
+    assert_eq!(v["reached"], n, "publish() reached and counted the streams of every worker");
+    for (s, _) in &mut streams {
+        read_until(s, "event: news\ndata: everyone\n\n");
+    }
+    // A stream that leaves is no longer counted, in whichever worker it was.
+    drop(streams.pop());
+    eventually(Duration::from_secs(5), "the closed stream uncounted", || {
+        (get_json(&srv.url("/subscribers"), None)["n"] == n - 1).then_some(())
+    });
+    // The table is shared, as with sticky dispatch.
+    for _ in 0..10 {
+        get_json(&srv.url("/count"), None);
+    }
+    assert_eq!(get_json(&srv.url("/count"), None)["n"], 11, "one counter for both workers");
+    // Counters and metrics are summed over the workers (each reports every second).
+    let served = get_json(&srv.url("/stats"), None)["requests"].as_u64().unwrap();
+    assert!(served >= 14, "stats() sums both workers: {served}");
+    let metrics_url = format!("http://127.0.0.1:{metrics_port}/metrics");
+    eventually(Duration::from_secs(5), "the workers' requests in the master's metrics", || {
+        let (ok, text, _) = curl(&[&metrics_url]);
+        let line = |name: &str| -> Option<u64> {
+            text.lines().find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok()).map(|v| v as u64)
+        };
+        let get = line("via_http_requests_total{method=\"GET\",code=\"2xx\"}")?;
+        let count = line("via_http_request_duration_seconds_count")?;
+        (ok && get >= served && count >= get && line("via_workers_live") == Some(2)).then_some(())
+    });
+}
+
+#[test]
+fn connection_dispatch_reload_and_a_killed_worker_lose_no_request_on_a_new_connection() {
+    let srv = PhpServer::start(APP, CONNECTION);
+    let before = worker_pids_by_connection(&srv);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (ok_count, failures) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let load: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, stop, ok_count, failures) =
+                (srv.url("/slow?ms=5"), Arc::clone(&stop), Arc::clone(&ok_count), Arc::clone(&failures));
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let (ok, out, _) = curl(&["-w", "%{http_code}", "-o", "/dev/null", &url]);
+                    if ok && out == "200" {
+                        ok_count.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        failures.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+        })
+        .collect();
+    eventually(Duration::from_secs(5), "load running", || {
+        (ok_count.load(Ordering::Relaxed) > 20).then_some(())
+    });
+    srv.signal(libc::SIGUSR1);
+    let after = eventually(Duration::from_secs(15), "both workers replaced", || {
+        let now = worker_pids_by_connection(&srv);
+        (now[0] != before[0] && now[1] != before[1]).then_some(now)
+    });
+    for pid in before {
+        eventually(Duration::from_secs(5), "the old workers exit", || (!pid_alive(pid as i32)).then_some(()));
+    }
+    // A worker killed outright: its replacement takes its place, the other worker serves
+    // meanwhile.
+    // SAFETY: a worker process of the server under test.
+    unsafe { libc::kill(after[0] as i32, libc::SIGKILL) };
+    let replaced = eventually(Duration::from_secs(10), "a replacement for worker 0", || {
+        let now = worker_pids_by_connection(&srv);
+        (now[0] != after[0]).then_some(now)
+    });
+    let served = ok_count.load(Ordering::Relaxed);
+    eventually(Duration::from_secs(5), "load running after the kill", || {
+        (ok_count.load(Ordering::Relaxed) > served + 20).then_some(())
+    });
+    stop.store(true, Ordering::Relaxed);
+    for t in load {
+        t.join().unwrap();
+    }
+    println!("{before:?} → {after:?} → {replaced:?}; {} requests", ok_count.load(Ordering::Relaxed));
+    // The kill may cut a request in flight on the killed worker (its connection is its
+    // own): at most one per load thread.
+    let failed = failures.load(Ordering::Relaxed);
+    assert!(failed <= 4, "{failed} requests failed");
+}
+
+#[test]
+fn connection_dispatch_sigterm_finishes_every_request_in_flight() {
+    let srv = PhpServer::start(APP, CONNECTION);
+    let pids = worker_pids_by_connection(&srv);
+    let reqs: Vec<_> = (0..10)
+        .map(|_| {
+            let url = srv.url("/slow?ms=700");
+            std::thread::spawn(move || curl(&["-w", " %{http_code}", &url]))
+        })
+        .collect();
+    eventually(Duration::from_secs(5), "ten requests in flight", || {
+        (get_json(&srv.url("/slow-started"), None)["n"].as_u64().unwrap_or(0) >= 10).then_some(())
+    });
+    sigterm_answers_all(srv, reqs, &pids.map(|p| p as i32));
 }

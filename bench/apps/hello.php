@@ -1,7 +1,8 @@
 <?php
 // via hello-world for bench/http.py and bench/h2.py: php -d extension=via.so hello.php PORT
 // With VIA_BENCH_CERT and VIA_BENCH_KEY set it serves HTTPS (ALPN h2, http/1.1); with
-// VIA_BENCH_WORKERS=N, N worker processes behind a master; VIA_BENCH_REACTOR=php, the
+// VIA_BENCH_WORKERS=N, N worker processes behind a master (VIA_BENCH_DISPATCH=connection:
+// each worker accepts and serves its own connections); VIA_BENCH_REACTOR=php, the
 // PHP thread drives the I/O; VIA_BENCH_OPS=1, metrics on (metrics_path) and a JSON
 // access log written to VIA_BENCH_ACCESS_LOG (default /tmp/via-bench-access.log);
 // VIA_BENCH_OPS=metrics or =log, one of the two.
@@ -10,6 +11,7 @@ declare(strict_types=1);
 $options = [
     'log_level' => 'warn',
     'workers' => (int) (getenv('VIA_BENCH_WORKERS') ?: 1),
+    'dispatch' => getenv('VIA_BENCH_DISPATCH') ?: 'sticky',
     'reactor' => getenv('VIA_BENCH_REACTOR') ?: 'auto',
 ];
 $ops = getenv('VIA_BENCH_OPS') ?: '';

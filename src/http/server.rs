@@ -254,8 +254,55 @@ impl Bound {
 
     /// Starts the I/O runtime and serves.
     pub fn serve(self, dispatcher: Arc<dyn Dispatcher>) -> Result<ServerHandle, StartError> {
-        ServerHandle::serve(self, dispatcher)
+        ServerHandle::serve(self, dispatcher, Accept::Now)
     }
+
+    /// Starts the I/O runtime; accepts once `ServerHandle::open` is called (a worker that
+    /// serves its own connections, once its start hooks ran).
+    pub fn serve_when_opened(self, dispatcher: Arc<dyn Dispatcher>) -> Result<ServerHandle, StartError> {
+        ServerHandle::serve(self, dispatcher, Accept::WhenOpened)
+    }
+
+    /// Starts the I/O runtime with one thread and never accepts on the listener, which is
+    /// closed in this process: other processes accept on their copies (the master of
+    /// workers that serve their own connections). `metrics_listen` is served.
+    pub fn serve_without_listener(self, dispatcher: Arc<dyn Dispatcher>) -> Result<ServerHandle, StartError> {
+        ServerHandle::serve(self, dispatcher, Accept::Never)
+    }
+
+    /// This copy of a bound server in a forked worker, whose forker closed the internal
+    /// listener's descriptor (`metrics_listen` is the master's): forgotten, not closed
+    /// again (its number may belong to another descriptor by now).
+    pub fn in_worker(mut self) -> Self {
+        std::mem::forget(self.internal.take());
+        self
+    }
+
+    /// The internal listener's descriptor (`metrics_listen`), if there is one.
+    pub fn internal_fd(&self) -> Option<std::os::fd::RawFd> {
+        use std::os::fd::AsRawFd;
+        self.internal.as_ref().map(AsRawFd::as_raw_fd)
+    }
+}
+
+/// A running core's request counters (`ServerHandle::metrics`).
+pub struct CoreMetrics(Arc<ServerShared>);
+
+impl CoreMetrics {
+    /// Appends the counters as pairs (`HttpMetrics::put_pairs`).
+    pub fn put_pairs(&self, pairs: &mut Vec<(Bytes, u64)>) {
+        if let Some(m) = &self.0.ops.metrics {
+            m.put_pairs(pairs);
+        }
+    }
+}
+
+/// When a server accepts on its listener.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Accept {
+    Now,
+    WhenOpened,
+    Never,
 }
 
 /// A running server. Dropping it stops the runtime (connections are cut).
@@ -264,6 +311,8 @@ pub struct ServerHandle {
     shared: Arc<ServerShared>,
     topics: Arc<Topics>,
     shutdown: Trigger,
+    /// Fired by `open` (`Accept::WhenOpened`).
+    gate: Trigger,
     local_addr: SocketAddr,
 }
 
@@ -292,12 +341,15 @@ impl ServerHandle {
         Bound::bind(config)?.serve(dispatcher)
     }
 
-    fn serve(bound: Bound, dispatcher: Arc<dyn Dispatcher>) -> Result<Self, StartError> {
+    fn serve(bound: Bound, dispatcher: Arc<dyn Dispatcher>, accept: Accept) -> Result<Self, StartError> {
         let Bound { config, tls, addr, listener: std_listener, internal } = bound;
-        // With workers the master serves the clients: its I/O keeps threads of its own
-        // whatever `reactor` says (a worker's PHP thread always runs its link: 0016).
+        // With sticky workers the master serves the clients: its I/O keeps threads of its
+        // own whatever `reactor` says (a worker's PHP thread always runs its link: 0016).
+        // A worker that serves its own connections is driven as one process is.
+        let php_serves = config.workers.count <= 1 || config.workers.serve_connections();
         let threads = match config.effective_reactor() {
-            crate::config::Reactor::Php if config.workers.count <= 1 => 0,
+            _ if accept == Accept::Never => 1,
+            crate::config::Reactor::Php if php_serves => 0,
             _ => config.effective_io_threads(),
         };
         let stats = Arc::new(Stats::default());
@@ -333,12 +385,40 @@ impl ServerHandle {
             next_request_id: AtomicU64::new(0),
             ops,
         });
-        handle.spawn(accept_loop(listener, Arc::clone(&shared), shutdown.subscribe()));
+        let gate = Trigger::new();
+        match accept {
+            Accept::Now => {
+                handle.spawn(accept_loop(listener, Arc::clone(&shared), shutdown.subscribe(), None));
+            }
+            Accept::WhenOpened => {
+                let opened = Some(gate.subscribe());
+                handle.spawn(accept_loop(listener, Arc::clone(&shared), shutdown.subscribe(), opened));
+            }
+            Accept::Never => {
+                drop(listener);
+                let (shared, mut stop) = (Arc::clone(&shared), shutdown.subscribe());
+                handle.spawn(async move {
+                    stop.recv().await;
+                    shared.dispatcher.drained();
+                });
+            }
+        }
         if let Some(l) = internal {
             handle.spawn(crate::ops::internal::serve(l, Arc::clone(&shared), shutdown.subscribe()));
         }
         let topics = Topics::new(Arc::clone(&shared.stats), shared.config.sse.backpressure);
-        Ok(Self { runtime: Some(runtime), shared, topics, shutdown, local_addr })
+        Ok(Self { runtime: Some(runtime), shared, topics, shutdown, gate, local_addr })
+    }
+
+    /// The core's request counters, when a metrics endpoint exists (a worker reports them to
+    /// its master: `dispatch = connection`).
+    pub fn metrics(&self) -> Option<CoreMetrics> {
+        self.shared.ops.metrics.is_some().then(|| CoreMetrics(Arc::clone(&self.shared)))
+    }
+
+    /// Begins accepting (a server started by `Bound::serve_when_opened`).
+    pub fn open(&self) {
+        self.gate.fire();
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -428,7 +508,23 @@ fn is_connection_error(e: &io::Error) -> bool {
     )
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<ServerShared>, mut shutdown: Shutdown) {
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<ServerShared>,
+    mut shutdown: Shutdown,
+    opened: Option<Shutdown>,
+) {
+    if let Some(mut opened) = opened {
+        tokio::select! {
+            biased;
+            () = shutdown.recv() => {
+                drop(listener);
+                shared.dispatcher.drained();
+                return;
+            }
+            () = opened.recv() => {}
+        }
+    }
     let limit = Arc::new(Semaphore::new(shared.config.limits.max_connections));
     let tracker = Arc::new(Tracker::default());
     let stats = Arc::clone(&shared.stats);

@@ -20,6 +20,9 @@ use http::{Method, StatusCode};
 pub const BUCKETS: [f64; 14] =
     [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
+/// The names of `HttpMetrics::put_pairs` begin with this.
+pub const PAIR_PREFIX: &str = "http:";
+
 const METHODS: [&str; 8] = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "other"];
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
@@ -67,6 +70,50 @@ impl HttpMetrics {
         let bucket = BUCKETS.iter().position(|&b| secs <= b).unwrap_or(BUCKETS.len());
         self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
         self.sum_micros.fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Appends these counters as `(name, value)` pairs, for a worker's report to its master
+    /// (`dispatch = connection`: each worker counts its own requests). Names begin with
+    /// `PAIR_PREFIX`; zero counters are left out.
+    pub fn put_pairs(&self, pairs: &mut Vec<(bytes::Bytes, u64)>) {
+        let mut put = |name: String, n: u64| {
+            if n > 0 {
+                pairs.push((bytes::Bytes::from(name), n));
+            }
+        };
+        for (m, row) in self.requests.iter().enumerate() {
+            for (k, n) in row.iter().enumerate() {
+                put(format!("{PAIR_PREFIX}req:{m}:{k}"), n.load(Ordering::Relaxed));
+            }
+        }
+        for (i, n) in self.buckets.iter().enumerate() {
+            put(format!("{PAIR_PREFIX}bucket:{i}"), n.load(Ordering::Relaxed));
+        }
+        put(format!("{PAIR_PREFIX}sum_us"), self.sum_micros.load(Ordering::Relaxed));
+        for (i, n) in self.connections.iter().enumerate() {
+            put(format!("{PAIR_PREFIX}conn:{i}"), n.load(Ordering::Relaxed));
+        }
+    }
+
+    /// Adds pairs made by `put_pairs` (summed over workers by the master); other names and
+    /// indexes out of range are ignored.
+    pub fn add_pairs<'a>(&self, pairs: impl IntoIterator<Item = (&'a str, u64)>) {
+        for (name, n) in pairs {
+            let Some(rest) = name.strip_prefix(PAIR_PREFIX) else { continue };
+            let mut parts = rest.split(':');
+            let (kind, a, b) = (parts.next(), parts.next(), parts.next());
+            let index = |p: Option<&str>| p.and_then(|p| p.parse::<usize>().ok());
+            let counter = match (kind, index(a), index(b)) {
+                (Some("req"), Some(m), Some(k)) => self.requests.get(m).and_then(|row| row.get(k)),
+                (Some("bucket"), Some(i), None) => self.buckets.get(i),
+                (Some("sum_us"), None, None) => Some(&self.sum_micros),
+                (Some("conn"), Some(i), None) => self.connections.get(i),
+                _ => None,
+            };
+            if let Some(c) = counter {
+                c.fetch_add(n, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Counts a connection open until the guard drops.
@@ -353,6 +400,19 @@ pub fn render(src: &Sources<'_>) -> String {
 mod tests {
     use super::*;
 
+    /// The exposition of `http` and `counters` alone.
+    fn rendered(http: &HttpMetrics, counters: HashMap<String, u64>) -> String {
+        let src = Sources {
+            http,
+            counters,
+            load: Load::default(),
+            access_log: None,
+            rate_limit_buckets: None,
+            draining: false,
+        };
+        render(&src)
+    }
+
     #[test]
     fn requests_and_latency_are_counted() {
         let m = HttpMetrics::default();
@@ -364,15 +424,7 @@ mod tests {
             Duration::from_secs(60),
         );
         let _open = m.connection(Protocol::H2c);
-        let src = Sources {
-            http: &m,
-            counters: [("requests".to_string(), 3), ("header_timeouts".to_string(), 2)].into_iter().collect(),
-            load: Load::default(),
-            access_log: None,
-            rate_limit_buckets: None,
-            draining: false,
-        };
-        let text = render(&src);
+        let text = rendered(&m, [("requests".to_string(), 3), ("header_timeouts".to_string(), 2)].into());
         for line in [
             "via_http_requests_total{method=\"GET\",code=\"2xx\"} 1",
             "via_http_requests_total{method=\"POST\",code=\"4xx\"} 1",
@@ -384,6 +436,40 @@ mod tests {
             "via_connections_open{protocol=\"h2\",tls=\"false\"} 1",
             "via_http_timeouts_total{kind=\"header\"} 2",
             "via_up 1",
+        ] {
+            assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        }
+    }
+
+    #[test]
+    fn the_counters_of_two_workers_add_up_through_their_pairs() {
+        let (a, b) = (HttpMetrics::default(), HttpMetrics::default());
+        a.observe(method_index(&Method::GET), StatusCode::OK, Duration::from_micros(300));
+        b.observe(method_index(&Method::GET), StatusCode::OK, Duration::from_millis(20));
+        b.observe(method_index(&Method::DELETE), StatusCode::BAD_GATEWAY, Duration::from_secs(60));
+        let _open = (a.connection(Protocol::Http1), b.connection(Protocol::Https2));
+        let mut pairs = Vec::new();
+        a.put_pairs(&mut pairs);
+        b.put_pairs(&mut pairs);
+        assert!(pairs.iter().all(|(k, n)| k.starts_with(PAIR_PREFIX.as_bytes()) && *n > 0), "{pairs:?}");
+        let names: Vec<String> = pairs.iter().map(|(k, _)| String::from_utf8_lossy(k).into_owned()).collect();
+        let sum = HttpMetrics::default();
+        // Names of no counter, and indexes past the end, are ignored.
+        let bad =
+            ["http:req:8:0", "http:req:0:5", "http:bucket:99", "http:conn", "requests", "http:sum_us:1"];
+        sum.add_pairs(
+            names.iter().map(String::as_str).zip(pairs.iter().map(|p| p.1)).chain(bad.map(|k| (k, 1))),
+        );
+        let text = rendered(&sum, HashMap::new());
+        for line in [
+            "via_http_requests_total{method=\"GET\",code=\"2xx\"} 2",
+            "via_http_requests_total{method=\"DELETE\",code=\"5xx\"} 1",
+            "via_http_request_duration_seconds_bucket{le=\"0.0005\"} 1",
+            "via_http_request_duration_seconds_bucket{le=\"0.025\"} 2",
+            "via_http_request_duration_seconds_bucket{le=\"+Inf\"} 3",
+            "via_http_request_duration_seconds_sum 60.0203",
+            "via_connections_open{protocol=\"http1\",tls=\"false\"} 1",
+            "via_connections_open{protocol=\"h2\",tls=\"true\"} 1",
         ] {
             assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
         }

@@ -395,9 +395,23 @@ impl Ops {
             Some(totals) => totals.iter().cloned().collect(),
             None => shared.stats.snapshot().pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
         };
+        // Workers that serve their own connections count their requests themselves: their
+        // counters come summed in the totals, added to this process's own.
+        let summed =
+            load.totals.as_ref().filter(|t| t.iter().any(|(k, _)| k.starts_with(metrics::PAIR_PREFIX)));
         let empty = HttpMetrics::default();
+        let all = summed.map(|totals| {
+            let all = HttpMetrics::default();
+            if let Some(own) = &self.metrics {
+                let mut pairs = Vec::new();
+                own.put_pairs(&mut pairs);
+                all.add_pairs(pairs.iter().map(|(k, n)| (std::str::from_utf8(k).unwrap_or(""), *n)));
+            }
+            all.add_pairs(totals.iter().map(|(k, n)| (k.as_str(), *n)));
+            all
+        });
         let src = metrics::Sources {
-            http: self.metrics.as_ref().unwrap_or(&empty),
+            http: all.as_ref().or(self.metrics.as_ref()).unwrap_or(&empty),
             counters,
             load,
             access_log: self

@@ -25,7 +25,7 @@ use super::workers::{self as php_workers, Identity};
 use crate::config::ServerConfig;
 use crate::http::ServerHandle;
 use crate::signal::SignalGuard;
-use crate::workers::link::{Link, LinkEvent};
+use crate::workers::link::{Link, LinkEvent, LinkRuntime, LinkSetup};
 
 /// `Via\Server::start()`'s errors, all with the method's name in front.
 pub(super) fn start_err(message: impl std::fmt::Display) -> ext_php_rs::exception::PhpException {
@@ -41,12 +41,20 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
     let addr = bound.local_addr();
     // Set before the fork: the workers report it too.
     port.set(addr.port());
-    let (forker, reaper) = match forker::start(&bound.listener_fds()) {
+    let serve_connections = config.workers.serve_connections();
+    // Workers that serve their own connections keep the public listener (the forker holds
+    // it for the workers it forks later); the internal one is the master's alone.
+    let close_in_children =
+        if serve_connections { bound.internal_fd().into_iter().collect() } else { bound.listener_fds() };
+    let (forker, reaper) = match forker::start(&close_in_children) {
         Ok(Forked::Master(f, reaper)) => (f, reaper),
+        Ok(Forked::Worker(seed)) if serve_connections => {
+            return run_worker(launch, config, seed, Some(bound.in_worker()));
+        }
         Ok(Forked::Worker(seed)) => {
             // The forker closed the listener's descriptor already: only forget the rest.
             std::mem::forget(bound);
-            return run_worker(launch, config, seed);
+            return run_worker(launch, config, seed, None);
         }
         Err(e) => return Err(start_err(format!("cannot start the worker processes: {e}"))),
     };
@@ -61,9 +69,11 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
         stream_queue: config.sse.queue_size,
         broker_backlog: config.workers.broker_backlog,
         error_pages: config.ops.error_pages.as_ref().map(|(_, p)| p.clone()).unwrap_or_default(),
+        serve_connections,
     });
     let remote_master = Arc::downgrade(&master);
-    let handle = match bound.serve(master) {
+    let served = if serve_connections { bound.serve_without_listener(master) } else { bound.serve(master) };
+    let handle = match served {
         Ok(h) => h,
         Err(e) => {
             forker.quit(std::time::Duration::from_secs(2));
@@ -114,7 +124,11 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
         .map_err(start_err)?;
     port.set(addr.port());
     let scheme = scheme(&config);
-    crate::info!("listening on {scheme}://{addr} (master pid {}, {workers} workers)", std::process::id());
+    let how = if serve_connections { ", each serving its own connections" } else { "" };
+    crate::info!(
+        "listening on {scheme}://{addr} (master pid {}, {workers} workers{how})",
+        std::process::id()
+    );
     let started = Instant::now();
     let outcome = done_rx.recv().unwrap_or(Outcome::Failed("the supervisor ended unexpectedly".into()));
     drop(signals);
@@ -128,48 +142,87 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
     }
 }
 
-/// A worker process: serve the master's requests until it says stop (or goes away), then
-/// exit the way `exit` does.
+/// A worker process: serve the master's requests (sticky dispatch), or the connections it
+/// accepts on `bound` itself (`dispatch = connection`), until the master says stop (or goes
+/// away); then exit the way `exit` does.
 fn run_worker(
     launch: Launch,
     config: ServerConfig,
     seed: crate::workers::forker::WorkerSeed,
+    bound: Option<crate::http::server::Bound>,
 ) -> PhpResult<()> {
     php_workers::reseed_random();
     // The master's I/O thread hands this worker requests in batches: waking for them must
     // not preempt it (decision 0020). The standby, started later, inherits the policy.
-    if config.workers.sched_batch {
+    // A worker that serves its own connections has no such master to yield to.
+    if config.workers.sched_batch && bound.is_none() {
         crate::cpu_policy::batch("worker");
     }
     let (tx, rx) = crate::inbox::inbox();
     let dispatcher = Arc::new(PhpDispatcher { tx: tx.clone() });
-    let stats = Arc::new(crate::http::Stats::default());
     let events = tx.clone();
     let on_event: Arc<dyn Fn(LinkEvent) + Send + Sync> = Arc::new(move |ev| {
         let _ = events.send(Event::Link(ev));
     });
-    let backlog = config.workers.broker_backlog;
-    // The worker's PHP thread runs its link (decision 0016): a worker is one thread.
-    let link = match Link::start(seed.link, dispatcher.clone(), on_event, Arc::clone(&stats), backlog) {
-        Ok(l) => Arc::new(l),
-        Err(e) => {
-            crate::error!("worker {}: cannot start its link: {e}", seed.index);
-            php_workers::exit_process();
-            return Ok(());
-        }
+    let index = seed.index;
+    let fail = |what: String| -> PhpResult<()> {
+        crate::error!("worker {index}: {what}");
+        php_workers::exit_process();
+        Ok(())
     };
-    let rt = link.runtime();
-    let (driver, watch) = (link.driver(), link.watch());
+    let handle = match bound.map(|b| b.serve_when_opened(dispatcher.clone())).transpose() {
+        Ok(h) => h,
+        Err(e) => return fail(format!("cannot serve: {e}")),
+    };
+    let stats =
+        handle.as_ref().map_or_else(|| Arc::new(crate::http::Stats::default()), ServerHandle::stats_handle);
+    let setup = LinkSetup {
+        runtime: match &handle {
+            Some(h) => LinkRuntime::Shared { handle: h.runtime(), driver: h.driver() },
+            None => LinkRuntime::Own,
+        },
+        dispatcher: dispatcher.clone(),
+        on_event,
+        stats: Arc::clone(&stats),
+        report: report(Arc::clone(&stats), handle.as_ref()),
+        broker_backlog_limit: config.workers.broker_backlog,
+        topics: handle.as_ref().map(ServerHandle::topics),
+    };
+    // With sticky dispatch the worker's PHP thread runs its link (decision 0016): a worker
+    // is one thread. Serving its own connections, the link runs on its HTTP core.
+    let link = match Link::start(seed.link, setup) {
+        Ok(l) => Arc::new(l),
+        Err(e) => return fail(format!("cannot start its link: {e}")),
+    };
+    let (rt, driver, watch, topics) = match &handle {
+        Some(h) => (h.runtime(), h.driver(), h.watch(), TopicsRef::Spread(h.topics(), Arc::clone(&link))),
+        None => (link.runtime(), link.driver(), link.watch(), TopicsRef::Remote(Arc::clone(&link))),
+    };
     start_kicker(&tx, &rt, &driver);
-    let services = services(dispatcher, stats, TopicsRef::Remote(Arc::clone(&link)), &config);
+    let services = services(dispatcher, stats, topics, &config);
     let identity = Identity { id: seed.index, count: config.workers.count, master_pid: 0 };
     let serving =
-        Serving { rt, rx, driver, watch, handle: None, link: Some(link), identity, services, signals: None };
-    // Its hooks run when the master says the worker may start (`serve::on_link_event`).
+        Serving { rt, rx, driver, watch, handle, link: Some(link), identity, services, signals: None };
+    // Its hooks run when the master says the worker may start (`serve::on_link_event`),
+    // and a worker that serves its own connections begins accepting then.
     serve_php(launch, &config, serving, |_| {});
     php_workers::set_identity(None);
     php_workers::exit_process();
     Ok(())
+}
+
+/// What a worker reports to the master every second: its counters, and those of its own
+/// HTTP core's requests when it serves connections (the master sums them for `stats()` and
+/// the metrics).
+fn report(stats: Arc<crate::http::Stats>, core: Option<&ServerHandle>) -> crate::workers::link::Report {
+    let metrics = core.and_then(ServerHandle::metrics);
+    Arc::new(move || {
+        let mut frame = crate::workers::link::stats_frame(&stats);
+        if let (Some(m), crate::ipc::ToMaster::Stats { pairs }) = (&metrics, &mut frame) {
+            m.put_pairs(pairs);
+        }
+        frame
+    })
 }
 
 /// `start()`: one process, or the master of several workers.
@@ -260,13 +313,15 @@ struct Serving {
 /// it down.
 fn serve_php(launch: Launch, config: &ServerConfig, s: Serving, on_started: impl FnOnce(&Running)) {
     let link = s.link.clone();
+    let core = s.handle.is_some();
     install_running(launch, config, s.handle, s.link, s.identity, s.services, s.signals);
     runtime::set_host(Some(Rc::new(ServerHost::new(s.rx, s.driver, s.watch.clone()))));
-    // A worker's answers go into its link's frame queue as they are given (`ReplySink`),
-    // and each flush wakes the link's writer, as it would kick an outbox; the writer runs
-    // when this thread next waits, or the standby drives the link meanwhile. An outbox
-    // there only moved each answer twice more and ran a task to forward it.
-    let outbox = link.is_none().then(|| crate::http::Outbox::start(&s.rt));
+    // A sticky worker's answers go into its link's frame queue as they are given
+    // (`ReplySink`), and each flush wakes the link's writer, as it would kick an outbox;
+    // the writer runs when this thread next waits, or the standby drives the link
+    // meanwhile. An outbox there only moved each answer twice more and ran a task to
+    // forward it. The answers to requests of this process's own HTTP core go through one.
+    let outbox = core.then(|| crate::http::Outbox::start(&s.rt));
     answers::set_outbox(outbox.clone());
     answers::set_link(link.clone());
     let wakes = crate::http::wake_batch::install(s.rt.clone());

@@ -295,10 +295,12 @@ pub(super) fn finish_running() {
     let running = RUNNING.get().borrow_mut().take();
     if let Some(mut running) = running {
         drop(running.signals.take());
-        drop(running.handle.take());
+        // The link first: it may run on the core's runtime (a worker that serves its own
+        // connections), which stops with the core.
         if let Some(link) = php_workers::set_link(None) {
             link.close();
         }
+        drop(running.handle.take());
         let up = running.started.elapsed();
         drop(running);
         crate::info!("stopped after {:.1}s", up.as_secs_f64());
@@ -376,6 +378,8 @@ fn on_link_event(ev: LinkEvent) {
                 }
                 runtime::spawn(hook, args, TaskKind::Hook(name));
             }
+            // A worker that serves its own connections takes them from now on.
+            with_running(|r| r.handle.as_ref().map(ServerHandle::open));
             if let Some(link) = link {
                 super::broker::resubscribe_workers(&link);
                 link.send(ToMaster::Ready);
@@ -468,11 +472,11 @@ pub(super) fn begin_stop() {
             return None;
         }
         r.phase = Phase::Draining;
-        if let Some(h) = &r.handle {
-            h.begin_shutdown();
-        }
-        if let Some(l) = php_workers::link() {
-            l.begin_drain();
+        // Requests come from the core, or else from the master's link.
+        match (&r.handle, php_workers::link()) {
+            (Some(h), _) => h.begin_shutdown(),
+            (None, Some(l)) => l.begin_drain(),
+            (None, None) => {}
         }
         Some(r.shutdown_timeout)
     })

@@ -4,7 +4,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::exception::PhpResult;
@@ -97,8 +96,8 @@ impl Server {
     ///   max_connections, max_concurrent_streams, max_file_uploads, max_input_vars;
     /// - the runtime: h2c, backlog, shutdown_timeout, io_threads, reactor ("auto",
     ///   "threads", "php"), log_level, upload_dir;
-    /// - processes: workers, affinity_cookie, max_requests, crash_limit, crash_window,
-    ///   broker_backlog, worker_sched_batch;
+    /// - processes: workers, dispatch ("sticky", "connection"), affinity_cookie,
+    ///   max_requests, crash_limit, crash_window, broker_backlog, worker_sched_batch;
     /// - TLS: tls_cert, tls_key; compression: compression, brotli_level, gzip_level,
     ///   compression_min_size;
     /// - event streams: sse_heartbeat, sse_queue_size, sse_backpressure,
@@ -298,6 +297,16 @@ impl Server {
                 })?;
                 Ok(n.long().unwrap_or(0))
             }
+            TopicsRef::Spread(t, link) => {
+                let here = t.publish(&topic, frame.clone()) as i64;
+                let topic = bytes::Bytes::from(topic);
+                let there = php_workers::ask(link, "Via\\Server::publish()", |seq| ToMaster::Publish {
+                    seq,
+                    topic,
+                    frame,
+                })?;
+                Ok(here + there.long().unwrap_or(0))
+            }
         }
     }
 
@@ -322,6 +331,14 @@ impl Server {
                 })?;
                 Ok(n.long().unwrap_or(0))
             }
+            TopicsRef::Spread(t, link) => {
+                let here = t.subscribers(&topic) as i64;
+                let topic = bytes::Bytes::from(topic);
+                let there = php_workers::ask(&link, "Via\\Server::subscribers()", |seq| {
+                    ToMaster::Subscribers { seq, topic }
+                })?;
+                Ok(here + there.long().unwrap_or(0))
+            }
         }
     }
 
@@ -332,12 +349,11 @@ impl Server {
     /// @throws \Via\Exception in a worker whose master does not answer
     pub fn stats(&self) -> PhpResult<ZBox<ZendHashTable>> {
         let mut ht = ZendHashTable::new();
-        let (core, link, stats) = with_running(|r| {
-            (r.handle.as_ref().map(ServerHandle::stats), php_workers::link(), Arc::clone(&r.services.stats))
-        })
-        .unwrap_or((None, None, Arc::default()));
+        let (core, link) =
+            with_running(|r| (r.handle.as_ref().map(ServerHandle::stats), php_workers::link()))
+                .unwrap_or((None, None));
         if let Some(link) = link {
-            link.send(crate::workers::link::stats_frame(&stats));
+            link.report();
             let all = php_workers::ask(&link, "Via\\Server::stats()", |seq| ToMaster::StatsQuery { seq })?;
             if let Some(arr) = all.array() {
                 for (k, v) in arr.iter() {

@@ -25,17 +25,20 @@ pub struct Services {
     pub fields: std::cell::RefCell<super::field_cache::FieldCache>,
 }
 
-/// Where topics live: in this process (one process), or in the master (a worker).
+/// Where topics live: in this process (one process), in the master (a worker of sticky
+/// dispatch), or in every worker (a worker that serves its own connections: it keeps its
+/// streams' topics, and the master relays publishes and counts to the others).
 #[derive(Clone)]
 pub enum TopicsRef {
     Local(Arc<Topics>),
     Remote(Arc<Link>),
+    Spread(Arc<Topics>, Arc<Link>),
 }
 
 impl TopicsRef {
     pub fn join(&self, topic: &str, stream: &Arc<StreamShared>) {
         match self {
-            Self::Local(t) => {
+            Self::Local(t) | Self::Spread(t, _) => {
                 t.join(topic, stream);
             }
             Self::Remote(link) => {
@@ -49,7 +52,7 @@ impl TopicsRef {
 
     pub fn leave(&self, topic: &str, stream_id: u64) {
         match self {
-            Self::Local(t) => {
+            Self::Local(t) | Self::Spread(t, _) => {
                 t.leave(topic, stream_id);
             }
             Self::Remote(link) => {

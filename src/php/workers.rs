@@ -103,7 +103,10 @@ pub fn answer_count(seq: u64, n: u64) {
 
 pub fn answer_stats(seq: u64, pairs: Vec<(bytes::Bytes, u64)>) {
     let mut ht = ZendHashTable::new();
-    for (k, v) in pairs {
+    // The workers' request counters are for the metrics endpoint only.
+    for (k, v) in
+        pairs.into_iter().filter(|(k, _)| !k.starts_with(crate::ops::metrics::PAIR_PREFIX.as_bytes()))
+    {
         let _ = ht.insert(&*String::from_utf8_lossy(&k), v as i64);
     }
     if let Ok(z) = ht.into_zval(false) {

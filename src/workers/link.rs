@@ -30,10 +30,10 @@ use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, watch};
 
 use crate::http::exchange::{ReplySink, RequestBody, ResponseBodySource, ResponseStart, UploadedFile};
-use crate::http::server::IoRuntime;
+use crate::http::server::{Driver, IoRuntime};
 use crate::http::stats::Stats;
 use crate::http::HeaderList;
-use crate::http::{Dispatcher, IncomingRequest, Reply, StreamShared};
+use crate::http::{Dispatcher, IncomingRequest, Reply, StreamShared, Topics};
 use crate::ipc::{self, FrameReader, ToApp, ToLink, ToMaster, ToWorker, WireBody, WireHead, WireRequest};
 use crate::shutdown::{Shutdown, Trigger};
 
@@ -70,6 +70,10 @@ struct Shared {
     /// Past this many bytes, broker messages are dropped (`WorkersConfig::broker_backlog`).
     broker_backlog_limit: usize,
     stats: Arc<Stats>,
+    /// The worker's own topics, when it serves connections itself (`dispatch =
+    /// connection`): the master's relayed publishes and counts are answered from them.
+    topics: Option<Arc<Topics>>,
+    report: Report,
 }
 
 impl Shared {
@@ -93,13 +97,47 @@ impl Shared {
 /// How long dropping the link waits for queued frames to be written.
 const LINGER: Duration = Duration::from_secs(2);
 
+/// What a worker reports of itself to the master (a `ToMaster::Stats` frame), every second
+/// and before it asks for the totals.
+pub type Report = Arc<dyn Fn() -> ToMaster + Send + Sync>;
+
+/// Where a link's tasks run.
+pub enum LinkRuntime {
+    /// A runtime of its own with no thread: the worker's PHP thread drives it while its
+    /// loop waits (sticky dispatch: the link is all the I/O a worker has).
+    Own,
+    /// The runtime of the worker's own HTTP core (`dispatch = connection`), and its
+    /// driver when the PHP thread drives it.
+    Shared { handle: tokio::runtime::Handle, driver: Option<Driver> },
+}
+
+/// Everything a link is started with besides its socket.
+pub struct LinkSetup {
+    pub runtime: LinkRuntime,
+    /// Where requests and stream events go.
+    pub dispatcher: Arc<dyn Dispatcher>,
+    /// Where every other event goes.
+    pub on_event: Arc<dyn Fn(LinkEvent) + Send + Sync>,
+    /// The worker's counters (broker drops, the standby's takeovers).
+    pub stats: Arc<Stats>,
+    pub report: Report,
+    /// `WorkersConfig::broker_backlog`.
+    pub broker_backlog_limit: usize,
+    /// The worker's own topics (`dispatch = connection`).
+    pub topics: Option<Arc<Topics>>,
+}
+
 /// The worker's handle on its link.
 pub struct Link {
     seq: AtomicU64,
     shared: Arc<Shared>,
     /// Tells the writer to finish, and the writer's task.
     writer: Mutex<Option<(Trigger, tokio::task::JoinHandle<()>)>>,
+    /// The link's own runtime (`LinkRuntime::Own`).
     runtime: Option<IoRuntime>,
+    /// Where its tasks run, and who drives that runtime when nobody else does.
+    handle: tokio::runtime::Handle,
+    driver: Option<Driver>,
 }
 
 impl Link {
@@ -109,26 +147,28 @@ impl Link {
         self.shared.out.wake_deferred();
     }
 
-    /// Starts the link on `fd`. Requests and stream events go to `dispatcher`, everything
-    /// else to `on_event`; `stats` is reported to the master every second.
+    /// Starts the link on `fd`. Requests and stream events go to `setup.dispatcher`,
+    /// everything else to `setup.on_event`; `setup.report` goes to the master every second.
     ///
-    /// The link has no I/O thread of its own: the worker's PHP thread runs it while its
-    /// loop waits (decision 0016), and its standby while a handler keeps the PHP thread
-    /// away (decision 0018).
-    pub fn start(
-        fd: OwnedFd,
-        dispatcher: Arc<dyn Dispatcher>,
-        on_event: Arc<dyn Fn(LinkEvent) + Send + Sync>,
-        stats: Arc<Stats>,
-        broker_backlog_limit: usize,
-    ) -> std::io::Result<Self> {
-        let runtime = IoRuntime::start(0, Arc::clone(&stats))?;
-        let rt = runtime.handle();
+    /// With a runtime of its own the link has no I/O thread: the worker's PHP thread runs
+    /// it while its loop waits (decision 0016), and its standby while a handler keeps the
+    /// PHP thread away (decision 0018). Otherwise it runs on the worker's HTTP core.
+    pub fn start(fd: OwnedFd, setup: LinkSetup) -> std::io::Result<Self> {
+        let LinkSetup { runtime, dispatcher, on_event, stats, report, broker_backlog_limit, topics } = setup;
+        let (runtime, handle, driver) = match runtime {
+            LinkRuntime::Own => {
+                let own = IoRuntime::start(0, Arc::clone(&stats))?;
+                let (handle, driver) = (own.handle(), own.driver());
+                (Some(own), handle, driver)
+            }
+            LinkRuntime::Shared { handle, driver } => (None, handle, driver),
+        };
+        let rt = handle.clone();
         let (read, write) = ipc::async_stream(fd, &rt)?.into_split();
         let (out, out_rx) = ipc::frame_queue();
         let close_writer = Trigger::new();
         let writer = rt.spawn(write_until(write, out_rx, close_writer.subscribe()));
-        rt.spawn(report_stats(Arc::clone(&stats), out.clone()));
+        rt.spawn(report_stats(Arc::clone(&report), out.clone()));
         let shared = Arc::new(Shared {
             dispatcher,
             out,
@@ -140,33 +180,40 @@ impl Link {
             drained: AtomicBool::new(false),
             broker_backlog: AtomicUsize::new(0),
             broker_backlog_limit,
-            stats: Arc::clone(&stats),
+            stats,
+            topics,
+            report,
         });
         rt.spawn(read_frames(read, Arc::clone(&shared), on_event));
         Ok(Self {
             seq: AtomicU64::new(1),
             shared,
             writer: Mutex::new(Some((close_writer, writer))),
-            runtime: Some(runtime),
+            runtime,
+            handle,
+            driver,
         })
     }
 
     /// The link's runtime (for work the PHP side hands to Tokio).
     pub fn runtime(&self) -> tokio::runtime::Handle {
-        match &self.runtime {
-            Some(rt) => rt.handle(),
-            None => unreachable!("the runtime lives until drop"),
-        }
+        self.handle.clone()
     }
 
-    /// Where the worker's PHP thread marks its waits for the standby.
+    /// Where the worker's PHP thread marks its waits for the standby (a link with a
+    /// runtime of its own).
     pub fn watch(&self) -> Option<crate::http::server::Watch> {
         self.runtime.as_ref().map(IoRuntime::watch)
     }
 
-    /// The runtime's driver, for the PHP thread that runs the link.
-    pub fn driver(&self) -> Option<crate::http::server::Driver> {
+    /// The driver of a runtime of its own, for the PHP thread that runs the link.
+    pub fn driver(&self) -> Option<Driver> {
         self.runtime.as_ref().and_then(IoRuntime::driver)
+    }
+
+    /// Sends the master this worker's counters now (before asking for the totals).
+    pub fn report(&self) {
+        self.send((self.shared.report)());
     }
 
     /// Requests whose answer is not finished.
@@ -194,9 +241,12 @@ impl Link {
     pub fn close(&self) {
         let Some((close, writer)) = self.writer.lock().take() else { return };
         close.fire();
-        if let Some(rt) = &self.runtime {
-            let _ = rt.block_on(async { tokio::time::timeout(LINGER, writer).await });
-        }
+        let wait = async { tokio::time::timeout(LINGER, writer).await };
+        let _ = match (&self.runtime, &self.driver) {
+            (Some(own), _) => own.block_on(wait),
+            (None, Some(driver)) => driver.block_on(wait),
+            (None, None) => self.handle.block_on(wait),
+        };
     }
 
     /// The PHP thread ran a broker message of `size` bytes (topic and payload).
@@ -241,11 +291,11 @@ async fn read_frames(
 }
 
 /// Sends the worker's counters every second, until the link no longer writes.
-async fn report_stats(stats: Arc<Stats>, out: ipc::FrameSender<ToMaster>) {
+async fn report_stats(report: Report, out: ipc::FrameSender<ToMaster>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
-        if !out.send(stats_frame(&stats)) {
+        if !out.send(report()) {
             return;
         }
     }
@@ -301,6 +351,23 @@ fn on_link_frame(f: ToLink, shared: &Arc<Shared>) {
             if let Some(ctl) = shared.streams.lock().get(&stream) {
                 let _ = ctl.paused.send(false);
             }
+        }
+        // Another worker published (`dispatch = connection`): the streams here get it too.
+        ToLink::TopicPublish { gather, topic, frame } => {
+            let n = shared.topics.as_ref().map_or(0, |t| t.publish(&String::from_utf8_lossy(&topic), frame));
+            // On the PHP thread (`reactor = php`) the streams' wake-ups wait in its batch
+            // for the loop's next flush, which no request may bring: handed over now.
+            crate::http::wake_batch::flush();
+            shared.out.send(ToMaster::Counted { gather, n: n as u64 });
+        }
+        ToLink::TopicCount { gather, topic } => {
+            let n = shared.topics.as_ref().map_or(0, |t| t.subscribers(&String::from_utf8_lossy(&topic)));
+            shared.out.send(ToMaster::Counted { gather, n: n as u64 });
+        }
+        // In order on the link: the master has the report when it reads the answer.
+        ToLink::Report { gather } => {
+            shared.out.send((shared.report)());
+            shared.out.send(ToMaster::Counted { gather, n: 0 });
         }
     }
 }

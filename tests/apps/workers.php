@@ -85,6 +85,9 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, 
             $sse->send((string) $server->workerId(), 'hello');
             $sse->join('room');
             return;
+        case '/subscribers':
+            $json($res, $me + ['n' => $server->subscribers('room')]);
+            return;
         case '/topic':
             $json($res, $me + ['reached' => $server->publish('room', (string) $req->query('msg', ''), 'news')]);
             return;

@@ -25,6 +25,7 @@ use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use tokio::net::unix::OwnedReadHalf;
 
+use super::relay::Want;
 use super::Master;
 use super::SupEvent;
 use crate::http::exchange::{ResponseBodySource, ResponseStart};
@@ -175,6 +176,9 @@ impl Conn {
     /// subscriptions.
     pub(super) fn fail(&self, master: &Master) {
         master.conns.lock().retain(|c| !std::ptr::eq(&**c, self));
+        for done in master.gathers.forget(self.pid) {
+            master.answer(done);
+        }
         let (pending, streams) = {
             let mut state = self.state.lock();
             state.early_joins.clear();
@@ -221,13 +225,32 @@ impl Conn {
             ToMaster::Abort { stream } => self.on_stream_end(master, stream, StreamShared::abort),
             ToMaster::Join { stream, topic } => self.on_join(master, stream, &topic),
             ToMaster::Leave { stream, topic } => self.on_leave(master, stream, &topic),
+            // The worker published to its own streams already; the others do now.
+            ToMaster::Publish { seq, topic, frame } if master.cfg.serve_connections => {
+                master.relay(self, (seq, Want::Sum), |gather| ToLink::TopicPublish {
+                    gather,
+                    topic: topic.clone(),
+                    frame: frame.clone(),
+                });
+            }
             ToMaster::Publish { seq, topic, frame } => {
                 let n = master.topics().publish(&String::from_utf8_lossy(&topic), frame);
                 self.send(ToApp::Answer { seq, value: n as u64 });
             }
+            ToMaster::Subscribers { seq, topic } if master.cfg.serve_connections => {
+                master.relay(self, (seq, Want::Sum), |gather| ToLink::TopicCount {
+                    gather,
+                    topic: topic.clone(),
+                });
+            }
             ToMaster::Subscribers { seq, topic } => {
                 let n = master.topics().subscribers(&String::from_utf8_lossy(&topic));
                 self.send(ToApp::Answer { seq, value: n as u64 });
+            }
+            ToMaster::Counted { gather, n } => {
+                if let Some(done) = master.gathers.counted(self.pid, gather, n) {
+                    master.answer(done);
+                }
             }
             ToMaster::BrokerSubscribe { bus, topic } => {
                 self.state.lock().broker_topics.insert((bus, topic));
@@ -240,6 +263,10 @@ impl Conn {
                 master.broker_publish(bus, self.index, &topic, &payload);
             }
             ToMaster::Stats { pairs } => self.state.lock().stats = pairs,
+            // Every other worker reports anew first: each counts its own requests.
+            ToMaster::StatsQuery { seq } if master.cfg.serve_connections => {
+                master.relay(self, (seq, Want::Totals), |gather| ToLink::Report { gather });
+            }
             ToMaster::StatsQuery { seq } => {
                 self.send(ToApp::StatsAnswer { seq, pairs: master.stats_totals() });
             }

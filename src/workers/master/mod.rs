@@ -27,6 +27,7 @@
 //!   held across an await, nor while a stream, a topic or a reply is called.
 
 mod conn;
+mod relay;
 mod routing;
 mod supervisor;
 
@@ -70,6 +71,9 @@ pub struct MasterConfig {
     pub broker_backlog: usize,
     /// Pages for the answers the master gives itself (502, 503).
     pub error_pages: crate::ops::error_pages::ErrorPages,
+    /// The workers serve their own connections (`dispatch = connection`): the master routes
+    /// nothing, and relays topic publishes and counts between the workers.
+    pub serve_connections: bool,
 }
 
 /// How the server ended.
@@ -100,6 +104,8 @@ pub struct Master {
     stopping: AtomicBool,
     /// This server's connections to shared brokers (`set_remotes`).
     remotes: OnceLock<Vec<Arc<Remote>>>,
+    /// Topic questions relayed between workers (`dispatch = connection`).
+    gathers: relay::Gathers,
 }
 
 /// What the supervisor acts on.
@@ -173,6 +179,7 @@ impl Master {
             me: me.clone(),
             stopping: AtomicBool::new(false),
             remotes: OnceLock::new(),
+            gathers: relay::Gathers::default(),
         });
         (Arc::clone(&master), MasterStart { master, sup_rx })
     }
@@ -187,6 +194,26 @@ impl Master {
 
     fn all_conns(&self) -> Vec<Arc<Conn>> {
         self.conns.lock().clone()
+    }
+
+    /// Asks every live worker but `asker` (`dispatch = connection`): `ask` makes the question
+    /// from its id; once they all answered, `asker` gets the answer to its question `seq`
+    /// (`want`: the sum of theirs, or the totals of every worker's fresh report).
+    fn relay(&self, asker: &Arc<Conn>, seq: (u64, relay::Want), ask: impl Fn(u64) -> crate::ipc::ToLink) {
+        let others: Vec<Arc<Conn>> =
+            self.all_conns().into_iter().filter(|c| !Arc::ptr_eq(c, asker) && !c.is_dead()).collect();
+        if let Some(done) = self.gathers.ask(asker, seq, &others, ask) {
+            self.answer(done);
+        }
+    }
+
+    /// Answers a relayed question every worker asked has answered.
+    fn answer(&self, done: relay::Done<Conn>) {
+        let relay::Done { asker, seq, want, sum } = done;
+        match want {
+            relay::Want::Sum => asker.send(ToApp::Answer { seq, value: sum }),
+            relay::Want::Totals => asker.send(ToApp::StatsAnswer { seq, pairs: self.stats_totals() }),
+        }
     }
 
     /// Hands `ev` to the supervisor task (dropped once it ended: nothing is left to do).
