@@ -825,15 +825,11 @@ fn connection_dispatch_serves_in_both_workers_and_relays_topics_counts_and_metri
     let (status, head, _) = request(&srv.url("/"), &[]);
     assert_eq!(status, 200);
     assert!(!head.to_ascii_lowercase().contains("set-cookie"), "no affinity cookie: {head}");
-    // Streams in both workers.
-    let mut streams: Vec<(std::net::TcpStream, u32)> = Vec::new();
-    for _ in 0..60 {
-        streams.push(open_stream(&srv));
-        if (0..2).all(|w| streams.iter().any(|(_, s)| *s == w)) {
-            break;
-        }
-    }
-    assert!((0..2).all(|w| streams.iter().any(|(_, s)| *s == w)), "streams in both workers");
+    // Streams open one after the other are spread over the workers (`http::balance`): a
+    // worker with more connections leaves the next one to the other.
+    let mut streams: Vec<(std::net::TcpStream, u32)> = (0..8).map(|_| open_stream(&srv)).collect();
+    let in_0 = streams.iter().filter(|(_, w)| *w == 0).count();
+    assert!((2..=6).contains(&in_0), "8 streams spread over two workers, {in_0} in worker 0");
     let n = streams.len() as u64;
     let v = get_json(&srv.url("/subscribers"), None);
     assert_eq!(v["n"], n, "subscribers() counts the streams of every worker");
@@ -937,4 +933,44 @@ fn connection_dispatch_sigterm_finishes_every_request_in_flight() {
         (get_json(&srv.url("/slow-started"), None)["n"].as_u64().unwrap_or(0) >= 10).then_some(())
     });
     sigterm_answers_all(srv, reqs, &pids.map(|p| p as i32));
+}
+
+/// The worker that serves `s`, asked over it (HTTP/1.1, kept alive).
+fn worker_on(s: &mut std::net::TcpStream) -> u64 {
+    use std::io::{Read, Write};
+    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    loop {
+        let text = String::from_utf8_lossy(&got).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                })
+                .and_then(|v| v.parse::<usize>().ok())
+                .expect("a length");
+            if body.len() >= len {
+                let v: Value = serde_json::from_str(&body[..len]).unwrap();
+                return v["worker"].as_u64().unwrap();
+            }
+        }
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "closed: {text:?}");
+        got.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[test]
+fn connection_dispatch_spreads_a_burst_of_connections_over_the_workers() {
+    let srv = PhpServer::start(APP, CONNECTION);
+    worker_pids_by_connection(&srv); // both workers accept
+                                     // Connected at once: the kernel queues them all before either worker runs, and the
+                                     // first worker to run would take them all.
+    let mut conns: Vec<std::net::TcpStream> =
+        (0..16).map(|_| std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap()).collect();
+    let workers: Vec<u64> = conns.iter_mut().map(worker_on).collect();
+    let in_0 = workers.iter().filter(|&&w| w == 0).count();
+    assert!((4..=12).contains(&in_0), "16 connections spread over two workers: {workers:?}");
 }

@@ -5,6 +5,7 @@
 //! exactly the same path.
 
 pub mod answer;
+pub mod balance;
 pub mod body;
 pub mod brotli_stream;
 pub mod conn;

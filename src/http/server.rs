@@ -214,6 +214,8 @@ pub struct Bound {
     listener: std::net::TcpListener,
     /// `metrics_listen`: health and metrics alone.
     internal: Option<std::net::TcpListener>,
+    /// Counters shared by workers that accept on this listener (`dispatch = connection`).
+    balance: Option<super::balance::Balance>,
 }
 
 impl Bound {
@@ -234,7 +236,14 @@ impl Bound {
             }
             None => None,
         };
-        Ok(Self { config, tls, addr, listener, internal })
+        Ok(Self { config, tls, addr, listener, internal, balance: None })
+    }
+
+    /// Spreads the connections of the workers that will accept on this listener with
+    /// `balance` (set in the master, before it forks).
+    pub fn with_balance(mut self, balance: super::balance::Balance) -> Self {
+        self.balance = Some(balance);
+        self
     }
 
     /// The listening sockets' descriptors (to close in processes that must not accept).
@@ -272,9 +281,11 @@ impl Bound {
 
     /// This copy of a bound server in a forked worker, whose forker closed the internal
     /// listener's descriptor (`metrics_listen` is the master's): forgotten, not closed
-    /// again (its number may belong to another descriptor by now).
-    pub fn in_worker(mut self) -> Self {
+    /// again (its number may belong to another descriptor by now). The worker counts its
+    /// connections in slot `balance_slot` of the balance.
+    pub fn in_worker(mut self, balance_slot: usize) -> Self {
         std::mem::forget(self.internal.take());
+        self.balance = self.balance.take().map(|b| b.in_worker(balance_slot));
         self
     }
 
@@ -342,7 +353,7 @@ impl ServerHandle {
     }
 
     fn serve(bound: Bound, dispatcher: Arc<dyn Dispatcher>, accept: Accept) -> Result<Self, StartError> {
-        let Bound { config, tls, addr, listener: std_listener, internal } = bound;
+        let Bound { config, tls, addr, listener: std_listener, internal, balance } = bound;
         // With sticky workers the master serves the clients: its I/O keeps threads of its
         // own whatever `reactor` says (a worker's PHP thread always runs its link: 0016).
         // A worker that serves its own connections is driven as one process is.
@@ -355,11 +366,11 @@ impl ServerHandle {
         let stats = Arc::new(Stats::default());
         let runtime = IoRuntime::start(threads, Arc::clone(&stats)).map_err(StartError::Runtime)?;
         let handle = runtime.handle();
+        let local_addr = std_listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
         let listener = {
             let _enter = handle.enter();
-            TcpListener::from_std(std_listener).map_err(|e| StartError::Bind(addr, e))?
+            Acceptor::new(std_listener, balance).map_err(|e| StartError::Bind(addr, e))?
         };
-        let local_addr = listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
         let internal = match internal {
             Some(l) => {
                 let _enter = handle.enter();
@@ -508,8 +519,60 @@ fn is_connection_error(e: &io::Error) -> bool {
     )
 }
 
+/// What a server accepts on: its listener, and with workers that accept on one shared
+/// listener, the counters that spread the connections over them (`balance`).
+enum Acceptor {
+    Plain(TcpListener),
+    Balanced(tokio::io::unix::AsyncFd<std::net::TcpListener>, Arc<super::balance::Balance>),
+}
+
+impl Acceptor {
+    /// Inside the runtime that will accept.
+    fn new(l: std::net::TcpListener, balance: Option<super::balance::Balance>) -> io::Result<Self> {
+        Ok(match balance {
+            None => Self::Plain(TcpListener::from_std(l)?),
+            // SAFETY: the AsyncFd owns the listener, whose descriptor stays open and the
+            // same until the AsyncFd drops.
+            Some(b) => Self::Balanced(unsafe { tokio::io::unix::AsyncFd::register(l)? }, Arc::new(b)),
+        })
+    }
+
+    /// The next connection, and what keeps it counted while its task holds it.
+    async fn accept(&self) -> io::Result<(TcpStream, SocketAddr, Option<Held>)> {
+        match self {
+            Self::Plain(l) => l.accept().await.map(|(s, a)| (s, a, None)),
+            Self::Balanced(l, balance) => loop {
+                let mut ready = l.readable().await?;
+                // Ahead of another worker: it was woken for this connection too, and takes
+                // it meanwhile (then `accept` finds none and waits for the next one).
+                if balance.ahead() {
+                    tokio::time::sleep(super::balance::DEFER).await;
+                }
+                match ready.try_io(|l| l.get_ref().accept()) {
+                    Ok(Ok((s, a))) => {
+                        s.set_nonblocking(true)?;
+                        balance.opened();
+                        return Ok((TcpStream::from_std(s)?, a, Some(Held(Arc::clone(balance)))));
+                    }
+                    Ok(Err(e)) => return Err(e),
+                    Err(_would_block) => continue,
+                }
+            },
+        }
+    }
+}
+
+/// A connection counted in its worker's balance slot until it drops.
+struct Held(Arc<super::balance::Balance>);
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.0.closed();
+    }
+}
+
 async fn accept_loop(
-    listener: TcpListener,
+    listener: Acceptor,
     shared: Arc<ServerShared>,
     mut shutdown: Shutdown,
     opened: Option<Shutdown>,
@@ -534,7 +597,7 @@ async fn accept_loop(
             biased;
             () = shutdown.recv() => break,
             res = listener.accept() => match res {
-                Ok((stream, remote)) => {
+                Ok((stream, remote, held)) => {
                     backoff = Duration::from_millis(1);
                     stats.connections_accepted.fetch_add(1, Ordering::Relaxed);
                     match Arc::clone(&limit).try_acquire_owned() {
@@ -544,6 +607,7 @@ async fn accept_loop(
                             let rx = shutdown.clone();
                             tokio::spawn(async move {
                                 serve_connection(stream, remote, &shared, rx, slot).await;
+                                drop(held);
                             });
                         }
                         Err(_) => {

@@ -23,6 +23,7 @@ use super::serve::{
 use super::services::{Services, TopicsRef};
 use super::workers::{self as php_workers, Identity};
 use crate::config::ServerConfig;
+use crate::http::balance::Balance;
 use crate::http::ServerHandle;
 use crate::signal::SignalGuard;
 use crate::workers::link::{Link, LinkEvent, LinkRuntime, LinkSetup};
@@ -37,11 +38,19 @@ pub(super) fn start_err(message: impl std::fmt::Display) -> ext_php_rs::exceptio
 fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpResult<()> {
     use crate::workers::forker::{self, Forked};
     use crate::workers::master::{Master, MasterConfig, Outcome, Running as MasterRunning};
-    let bound = crate::http::server::Bound::bind(config.clone()).map_err(start_err)?;
+    let mut bound = crate::http::server::Bound::bind(config.clone()).map_err(start_err)?;
     let addr = bound.local_addr();
     // Set before the fork: the workers report it too.
     port.set(addr.port());
     let serve_connections = config.workers.serve_connections();
+    let balance = if serve_connections {
+        let b = Balance::new(config.workers.count)
+            .map_err(|e| start_err(format!("cannot map the workers' connection counters: {e}")))?;
+        bound = bound.with_balance(b.clone());
+        Some(b)
+    } else {
+        None
+    };
     // Workers that serve their own connections keep the public listener (the forker holds
     // it for the workers it forks later); the internal one is the master's alone.
     let close_in_children =
@@ -49,7 +58,8 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
     let (forker, reaper) = match forker::start(&close_in_children) {
         Ok(Forked::Master(f, reaper)) => (f, reaper),
         Ok(Forked::Worker(seed)) if serve_connections => {
-            return run_worker(launch, config, seed, Some(bound.in_worker()));
+            let slot = crate::http::balance::slot_of(seed.index, seed.generation);
+            return run_worker(launch, config, seed, Some(bound.in_worker(slot)));
         }
         Ok(Forked::Worker(seed)) => {
             // The forker closed the listener's descriptor already: only forget the rest.
@@ -70,6 +80,7 @@ fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpRe
         broker_backlog: config.workers.broker_backlog,
         error_pages: config.ops.error_pages.as_ref().map(|(_, p)| p.clone()).unwrap_or_default(),
         serve_connections,
+        balance,
     });
     let remote_master = Arc::downgrade(&master);
     let served = if serve_connections { bound.serve_without_listener(master) } else { bound.serve(master) };

@@ -74,6 +74,9 @@ pub struct MasterConfig {
     /// The workers serve their own connections (`dispatch = connection`): the master routes
     /// nothing, and relays topic publishes and counts between the workers.
     pub serve_connections: bool,
+    /// The workers' shared connection counters (`serve_connections`): a slot is cleared
+    /// when its worker exits.
+    pub balance: Option<crate::http::balance::Balance>,
 }
 
 /// How the server ended.

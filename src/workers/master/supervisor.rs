@@ -199,6 +199,9 @@ impl Supervisor {
     /// A worker process ended (reported by its forker, or reaped here).
     fn on_exit(&mut self, pid: i32, exit: Exit) {
         let Some(Spawned { index, generation, .. }) = self.pids.remove(&pid) else { return };
+        if let Some(balance) = &self.master.cfg.balance {
+            balance.clear(crate::http::balance::slot_of(index, generation));
+        }
         let conn = self.master.all_conns().into_iter().find(|c| c.pid == pid);
         // Its link may have closed first: `left` remembers who was leaving.
         let expected =
