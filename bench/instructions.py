@@ -156,6 +156,8 @@ def main():
                         help="with --top: rank functions by their own instructions (and what was inlined "
                              "into them), not with what they call")
     parser.add_argument("--so", default=SO, help="the via.so to measure (another build, to compare)")
+    parser.add_argument("--keep", metavar="DIR", help="keep each target's callgrind files in DIR/NAME "
+                        "(cg-N/cg.PID for the two runs), for callgrind_annotate --tree=caller")
     parser.add_argument("--per-process", action="store_true",
                         help="also print each process's instructions per request (largest first: with "
                              "workers, the master, then the workers, per request of all requests)")
@@ -190,7 +192,12 @@ def main():
                 for v, k in reversed(diff[-args.top:]):
                     print(f"    {v:9,.0f}  {k[:140]}")
         finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+            if args.keep:
+                kept = os.path.join(args.keep, name)
+                shutil.rmtree(kept, ignore_errors=True)
+                shutil.move(tmp, kept)
+            else:
+                shutil.rmtree(tmp, ignore_errors=True)
     print()
     print(machine())
     print(f"Command: bench/instructions.py {' '.join(sys.argv[1:])}  (callgrind; h2load --h1 -c8, h2c -c8 -m10; "

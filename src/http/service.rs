@@ -90,10 +90,12 @@ impl Drop for RequestGuard {
     }
 }
 
+/// Boxed but for a whole body: hyper moves a response several times on its way to the
+/// connection, and the rare kinds would make every move as large as they are.
 enum Kind {
     Full(Option<Bytes>),
-    Stream(StreamedBody),
-    File(FileBody),
+    Stream(Box<StreamedBody>),
+    File(Box<FileBody>),
 }
 
 /// The body hyper sends. Carries the request guard so that a request stays "in flight"
@@ -122,7 +124,7 @@ impl Body for ResponseBody {
         let this = &mut *self;
         let out = match &mut this.kind {
             Kind::Full(b) => Poll::Ready(b.take().filter(|b| !b.is_empty()).map(|b| Ok(Frame::data(b)))),
-            Kind::Stream(s) => Pin::new(s).poll_frame(cx),
+            Kind::Stream(s) => Pin::new(&mut **s).poll_frame(cx),
             Kind::File(f) => match f.poll_chunk(cx) {
                 Poll::Ready(Some(Ok(b))) => Poll::Ready(Some(Ok(Frame::data(b)))),
                 Poll::Ready(Some(Err(e))) => {
@@ -314,7 +316,7 @@ fn static_response(reply: StaticReply) -> Result<Response<ResponseBody>, Plain> 
         StaticReply::Empty(status, headers) => (status, headers, Kind::Full(None)),
         StaticReply::Bytes(status, headers, b) => (status, headers, Kind::Full(Some(b))),
         StaticReply::File { status, headers, path, offset, len } => {
-            (status, headers, Kind::File(FileBody::new(path, offset, len)))
+            (status, headers, Kind::File(Box::new(FileBody::new(path, offset, len))))
         }
     };
     let mut resp = Response::new(ResponseBody::new(kind));
@@ -490,7 +492,7 @@ fn application_response(
         shape(start, is_head, accept_encoding, &shared.config, &shared.stats);
     let kind = match body {
         Outgoing::Full(b) => Kind::Full(Some(b)),
-        Outgoing::Stream(s) => Kind::Stream(s),
+        Outgoing::Stream(s) => Kind::Stream(Box::new(s)),
     };
     let mut resp = Response::new(ResponseBody::new(kind));
     *resp.status_mut() = status;
