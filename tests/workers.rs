@@ -974,3 +974,27 @@ fn connection_dispatch_spreads_a_burst_of_connections_over_the_workers() {
     let in_0 = workers.iter().filter(|&&w| w == 0).count();
     assert!((4..=12).contains(&in_0), "16 connections spread over two workers: {workers:?}");
 }
+
+#[test]
+fn connection_dispatch_recycles_workers_without_failures_and_carries_the_workers_broker() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2, "dispatch": "connection", "max_requests": 20}"#);
+    // The broker first, before any recycling: what one worker publishes reaches the other
+    // (and the publisher itself on "news"), with the publisher's number as the origin.
+    let from = get_json(&srv.url("/publish?topic=news&msg=hello"), None)["worker"].as_u64().unwrap();
+    for w in 0..2u64 {
+        eventually(Duration::from_secs(5), "the message in both workers", || {
+            let v = get_json(&srv.url("/received"), None);
+            let list = v["received"].as_array().cloned().unwrap_or_default();
+            (v["worker"] == w && list.iter().any(|m| m["payload"] == "hello" && m["origin"] == from))
+                .then_some(())
+        });
+    }
+    // Then past max_requests in both workers, a new connection a request: none fails.
+    let before = worker_pids_by_connection(&srv);
+    for i in 0..120 {
+        let (status, _, body) = request(&srv.url("/"), &[]);
+        assert_eq!(status, 200, "request {i}: {body}");
+    }
+    let after = worker_pids_by_connection(&srv);
+    assert!(after[0] != before[0] && after[1] != before[1], "both recycled: {before:?} → {after:?}");
+}
