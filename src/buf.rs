@@ -4,9 +4,9 @@
 //! bytes each; a check and a call per piece were about a third of the log writer's own
 //! instructions, bench/RESULTS.md).
 //!
-//! Owns: `put_unchecked` and the copy under it. The callers own the arithmetic of their
-//! room (`answer::encode_head`, the access log's `Line`), each with a test of its longest
-//! output.
+//! Owns: `put_unchecked`, `Stack` (the same into a buffer on the stack) and the copy under
+//! them. The callers own the arithmetic of their room (`answer::encode_head`, the access
+//! log's `Line`, `stream_conn::send_chunks_now`), each with a test of its longest output.
 
 /// Appends `b` to `out` without checking its capacity.
 ///
@@ -21,6 +21,41 @@ pub unsafe fn put_unchecked(out: &mut Vec<u8>, b: &[u8]) {
     unsafe {
         copy_short(b, out.as_mut_ptr().add(len));
         out.set_len(len + b.len());
+    }
+}
+
+/// A buffer of `N` bytes on the stack, filled by appends whose total the caller bounded
+/// beforehand: not zeroed when made, and no capacity check per append.
+pub struct Stack<const N: usize> {
+    buf: [std::mem::MaybeUninit<u8>; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for Stack<N> {
+    #[inline(always)]
+    fn default() -> Self {
+        Self { buf: [const { std::mem::MaybeUninit::uninit() }; N], len: 0 }
+    }
+}
+
+impl<const N: usize> Stack<N> {
+    /// Appends `b`.
+    ///
+    /// # Safety
+    /// Everything appended, `b` included, must fit: at most `N` bytes in all.
+    #[inline(always)]
+    pub unsafe fn put(&mut self, b: &[u8]) {
+        debug_assert!(N - self.len >= b.len(), "a stack buffer outgrew its room");
+        // SAFETY: the caller keeps the total within `N`; `buf` and `b` do not overlap.
+        unsafe { copy_short(b, self.buf.as_mut_ptr().add(self.len).cast()) };
+        self.len += b.len();
+    }
+
+    /// The bytes appended.
+    #[inline(always)]
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: the first `len` bytes were written by `put`.
+        unsafe { std::slice::from_raw_parts(self.buf.as_ptr().cast(), self.len) }
     }
 }
 
@@ -74,6 +109,21 @@ mod tests {
                 assert_eq!(&out[start..], &src[..n], "{n} bytes after {start}");
                 assert!(out[..start].iter().all(|&b| b == 0xee));
             }
+        }
+    }
+
+    #[test]
+    fn a_stack_buffer_holds_exactly_what_was_put() {
+        let src: Vec<u8> = (0..80u8).map(|b| b.wrapping_mul(29).wrapping_add(3)).collect();
+        for n in 0..=src.len() {
+            let mut buf = Stack::<200>::default();
+            let mut want = Vec::new();
+            for piece in [&src[..n], b"\r\n", &src[n / 2..n]] {
+                // SAFETY: at most 80 + 2 + 40 bytes in a buffer of 200.
+                unsafe { buf.put(piece) };
+                want.extend_from_slice(piece);
+            }
+            assert_eq!(buf.bytes(), &want[..], "{n}");
         }
     }
 }

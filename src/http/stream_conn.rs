@@ -310,6 +310,8 @@ async fn write_head(
 /// signal patch; bench/RESULTS.md, issue 9: one `writev` per event was the I/O thread's
 /// largest cost in a broadcast to 2,000 tabs).
 const BATCH_FRAMES: usize = 16;
+/// Frames a batch holds without an allocation (a Datastar sync's two, and two more).
+const BATCH_INLINE: usize = 4;
 /// Bytes one batched write carries at most.
 const BATCH_BYTES: usize = 64 * 1024;
 /// Up to this many bytes, copying pieces into one buffer and sending it with `send` costs
@@ -450,8 +452,10 @@ pub(super) async fn pump(
 /// stream).
 #[derive(Default)]
 struct Batch {
-    /// Not zeroed when made (an array of `Option`s was: 0.5 KiB per event).
-    frames: smallvec::SmallVec<[bytes::Bytes; BATCH_FRAMES]>,
+    /// Not zeroed when made (an array of `Option`s was: 0.5 KiB per event). Room for
+    /// `BATCH_INLINE` frames in place, more on the heap: a batch is moved three times on
+    /// its way out of the poll, and a fan-out brings one frame a stream.
+    frames: smallvec::SmallVec<[bytes::Bytes; BATCH_INLINE]>,
     /// How the body ended: `true` finished, `false` aborted.
     end: Option<bool>,
     /// The body is pending: the task's waker is registered with it.
@@ -499,14 +503,18 @@ fn send_chunks_now(io: &TcpStream, chunks: &[bytes::Bytes]) -> io::Result<Option
     // buffer is not zeroed first, nor are the iovecs built: both were a tenth of the I/O
     // thread's own time per event in a fan-out (bench/RESULTS.md).
     if total <= SMALL_SEND {
-        let mut flat = smallvec::SmallVec::<[u8; SMALL_SEND]>::new();
+        let mut buf = crate::buf::Stack::<SMALL_SEND>::default();
         for data in chunks {
             let mut size = [0u8; 18];
             let k = chunk_size_line(&mut size, data.len());
-            flat.extend_from_slice(&size[..k]);
-            flat.extend_from_slice(data);
-            flat.extend_from_slice(b"\r\n");
+            // SAFETY: `total`, at most `SMALL_SEND`, counts every piece put here.
+            unsafe {
+                buf.put(&size[..k]);
+                buf.put(data);
+                buf.put(b"\r\n");
+            }
         }
+        let flat = buf.bytes();
         let mut sent = 0;
         while sent < total {
             match io.try_write(&flat[sent..]) {
