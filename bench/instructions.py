@@ -2,13 +2,17 @@
 """User-space instructions per request: via next to its peers and the ceiling, under callgrind.
 
     bench/instructions.py [--requests N] [--only a,b] [--top K [--self]] [--so PATH] [--per-process]
+                          [--keep DIR]
 
 Wall-clock runs on a small shared VM spread by 10-15 % between rounds; the number of
 instructions a server executes for a request does not. Each target runs under
 `valgrind --tool=callgrind` twice, once serving N requests and once 5N (h2load --h1,
 8 connections, one client thread; h2c targets: 10 streams in flight per connection), and
 the difference of the two totals divided by 4N is its instructions per request: start-up,
-warm-up and shutdown cancel. Every process of the server counts (Workerman's master and
+warm-up and shutdown cancel. The SSE targets count events delivered instead of requests:
+1,000 streams and N / 1,000 then 5N / 1,000 topic publishes (bench/sse_load.rs; build it
+and bench/sse_ceiling.rs with `cargo build --release --example sse_load --example
+sse_ceiling`). Every process of the server counts (Workerman's master and
 worker, via's threads).
 
 What this does not see: the kernel (the TCP path is most of a request's CPU), waiting,
@@ -30,6 +34,9 @@ Targets:
                  and TLS without the cipher), which the HTTP/1.1 targets do not take
   via-action   via, POST ~100 B JSON -> 204 (bench/apps/action.php), I/O threads
   via-action-php the same with reactor = php
+  via-sse-topic  via, 1,000 event streams joined to a topic (bench/apps/sse.php, PHP keeps
+                 nothing), publishes by Server::publish(): instructions per event delivered
+  sse-ceiling    bench/sse_ceiling.rs, the same load (raw Tokio writing to its sockets)
   osw-hello, osw-action  OpenSwoole 26.2 base mode (../shared/anchors/osw_app.php)
   wm-hello, wm-action    Workerman 5.2.2 (../shared/anchors/wm_hello.php)
 --top K prints, for each via target, the K functions with the most inclusive instructions
@@ -38,6 +45,7 @@ per request (callgrind_annotate of the larger run minus the smaller).
 
 import argparse
 import glob
+import json
 import os
 import re
 import shutil
@@ -51,12 +59,17 @@ from benchlib import APPS, ROOT, SO, machine, wait_port
 ANCHORS = os.path.join(os.path.dirname(ROOT), "shared", "anchors")
 OSW_SO = os.path.join(ANCHORS, "openswoole-26.2.0", "openswoole.so")
 CEILING = os.path.join(ROOT, "target/release/examples/http_ceiling")
+SSE_CEILING = os.path.join(ROOT, "target/release/examples/sse_ceiling")
+SSE_LOAD = os.path.join(ROOT, "target/release/examples/sse_load")
+# Event streams an SSE target holds; each publish is that many deliveries.
+SSE_STREAMS = 1000
 PHP = ["php", "-n", "-d", "memory_limit=-1"]
 BODY = '{"via_ctx":"/examples/counter_/0123456789abcdef","step":1,"count":41,"name":"benchmark"}'
 
 
-# The load of a target: GET / or POST /action over HTTP/1.1, or GET / over h2c.
-GET, POST, H2C = "get", "post", "h2c"
+# The load of a target: GET / or POST /action over HTTP/1.1, GET / over h2c, or topic
+# publishes to SSE_STREAMS event streams (bench/sse_load.rs; "requests" are deliveries).
+GET, POST, H2C, SSE = "get", "post", "h2c", "sse"
 
 
 def targets(so):
@@ -75,11 +88,46 @@ def targets(so):
         ("via-hello-h2c", via("hello.php", "threads"), H2C),
         ("via-action", via("action.php", "threads"), POST),
         ("via-action-php", via("action.php", "php"), POST),
+        ("via-sse-topic", via("sse.php", "auto", VIA_BENCH_STREAMS="none"), SSE),
+        ("sse-ceiling", ([SSE_CEILING], {}), SSE),
         ("osw-hello", osw, GET),
         ("osw-action", osw, POST),
         ("wm-hello", wm, GET),
         ("wm-action", wm, POST),
     ]
+
+
+def sse_load(port, deliveries):
+    """SSE_STREAMS event streams, then topic publishes until `deliveries` were delivered."""
+    publishes = max(deliveries // SSE_STREAMS, 1)
+    client = subprocess.Popen([SSE_LOAD, str(port), str(SSE_STREAMS), str(publishes), "&mode=topic"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                              env=dict(os.environ, SSE_DIALECT="via"))
+    line = client.stdout.readline().strip()
+    if line != "ready":
+        client.kill()
+        raise RuntimeError(f"sse_load: {line!r}")
+    out, _ = client.communicate("go\n", timeout=600)
+    result = json.loads(out.strip().splitlines()[-1])
+    if client.returncode != 0 or result["deliveries"] != publishes * SSE_STREAMS:
+        raise RuntimeError(f"sse_load: not every event was delivered: {out}")
+
+
+def h2load(load_kind, requests, port, out_dir):
+    """`requests` HTTP requests of the target's kind, all of which must succeed."""
+    post = load_kind == POST
+    url = f"http://127.0.0.1:{port}/" + ("action" if post else "")
+    protocol = ["-m", "10"] if load_kind == H2C else ["--h1"]
+    load = ["h2load"] + protocol + ["-n", str(requests), "-c", "8", "-t", "1"]
+    if post:
+        body = os.path.join(out_dir, "body.json")
+        with open(body, "w") as f:
+            f.write(BODY)
+        load += ["-d", body, "-H", "content-type: application/json"]
+    result = subprocess.run(load + [url], capture_output=True, text=True, timeout=600).stdout
+    done = re.search(r"(\d+) succeeded", result)
+    if not done or int(done.group(1)) != requests:
+        raise RuntimeError(f"h2load: not every request succeeded:\n{result}")
 
 
 def run(command, env, load_kind, requests, port, out_dir):
@@ -93,19 +141,10 @@ def run(command, env, load_kind, requests, port, out_dir):
         stdout=subprocess.DEVNULL, stderr=log, start_new_session=True, env=dict(os.environ, **env))
     try:
         wait_port(port, timeout=120)
-        post = load_kind == POST
-        url = f"http://127.0.0.1:{port}/" + ("action" if post else "")
-        protocol = ["-m", "10"] if load_kind == H2C else ["--h1"]
-        load = ["h2load"] + protocol + ["-n", str(requests), "-c", "8", "-t", "1"]
-        if post:
-            body = os.path.join(out_dir, "body.json")
-            with open(body, "w") as f:
-                f.write(BODY)
-            load += ["-d", body, "-H", "content-type: application/json"]
-        result = subprocess.run(load + [url], capture_output=True, text=True, timeout=600).stdout
-        done = re.search(r"(\d+) succeeded", result)
-        if not done or int(done.group(1)) != requests:
-            raise RuntimeError(f"h2load: not every request succeeded:\n{result}")
+        if load_kind == SSE:
+            sse_load(port, requests)
+        else:
+            h2load(load_kind, requests, port, out_dir)
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -169,6 +208,10 @@ def main():
     if args.only:
         keep = set(args.only.split(","))
         chosen = [t for t in chosen if t[0] in keep]
+    if any(kind == SSE for _, _, kind in chosen):
+        for path in (SSE_LOAD, SSE_CEILING):
+            if not os.path.exists(path):
+                sys.exit(f"missing {path}: cargo build --release --example sse_load --example sse_ceiling")
     small, large = args.requests, 5 * args.requests
     rows = []
     for i, (name, (command, env), load_kind) in enumerate(chosen):
