@@ -998,3 +998,35 @@ fn connection_dispatch_recycles_workers_without_failures_and_carries_the_workers
     let after = worker_pids_by_connection(&srv);
     assert!(after[0] != before[0] && after[1] != before[1], "both recycled: {before:?} → {after:?}");
 }
+
+#[test]
+fn connection_dispatch_workers_serve_https_and_h2_themselves() {
+    let dir = tempfile::tempdir().unwrap();
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, ck.cert.pem()).unwrap();
+    std::fs::write(&key, ck.key_pair.serialize_pem()).unwrap();
+    let options = serde_json::json!({
+        "workers": 2, "dispatch": "connection", "tls_cert": cert, "tls_key": key,
+    });
+    let srv = PhpServer::start(APP, &options.to_string());
+    let url = format!("https://127.0.0.1:{}/", srv.port);
+    // Both workers answer, over HTTP/2 and over HTTP/1.1, each with its own TLS.
+    for version in ["--http2", "--http1.1"] {
+        let mut seen = HashSet::new();
+        for _ in 0..200 {
+            let (ok, out, err) = curl(&["-k", version, "-w", " %{http_version}", &url]);
+            assert!(ok, "{err}");
+            let (json, proto) = out.rsplit_once(' ').unwrap();
+            assert_eq!(proto, if version == "--http2" { "2" } else { "1.1" });
+            seen.insert(serde_json::from_str::<Value>(json).unwrap()["worker"].as_u64().unwrap());
+            if seen.len() == 2 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 2, "both workers over {version}");
+    }
+    let (ok, out, err) = run("h2load", &["-n", "2000", "-c", "8", "-m", "10", &url]);
+    assert!(ok, "{err}");
+    assert!(out.contains("2000 succeeded, 0 failed"), "{out}");
+}
