@@ -867,15 +867,18 @@ mod tests {
         assert!(c.set_option("log_level", &OptionValue::Str("loud".into())).is_err());
     }
 
+    /// A configuration with `opts` set, each of which must be valid.
+    fn configured(opts: &[(&str, OptionValue)]) -> ServerConfig {
+        let mut c = ServerConfig::default();
+        for (k, v) in opts {
+            c.set_option(k, v).unwrap();
+        }
+        c
+    }
+
     #[test]
     fn auto_reactor_is_the_php_thread_on_one_cpu_only() {
-        let pick = |opts: &[(&str, OptionValue)]| {
-            let mut c = ServerConfig::default();
-            for (k, v) in opts {
-                c.set_option(k, v).unwrap();
-            }
-            c.effective_reactor()
-        };
+        let pick = |opts: &[(&str, OptionValue)]| configured(opts).effective_reactor();
         let many = usable_cpus() > 1;
         // On a thread allowed one CPU (affinity is per thread; `available_parallelism`
         // reads this thread's).
@@ -906,35 +909,31 @@ mod tests {
 
     #[test]
     fn dispatch_is_sticky_by_default_and_connection_workers_run_one_thread_each() {
-        let with = |opts: &[(&str, OptionValue)]| {
-            let mut c = ServerConfig::default();
-            for (k, v) in opts {
-                c.set_option(k, v).unwrap();
-            }
-            c
-        };
         let (two, conn) =
             (("workers", OptionValue::Int(2)), ("dispatch", OptionValue::Str("connection".into())));
-        assert_eq!(with(std::slice::from_ref(&two)).workers.dispatch, Dispatch::Sticky);
-        assert!(!with(std::slice::from_ref(&two)).workers.serve_connections());
-        assert!(!with(std::slice::from_ref(&conn)).workers.serve_connections(), "one process serves anyway");
-        let c = with(&[two.clone(), conn.clone()]);
+        assert_eq!(configured(std::slice::from_ref(&two)).workers.dispatch, Dispatch::Sticky);
+        assert!(!configured(std::slice::from_ref(&two)).workers.serve_connections());
+        assert!(
+            !configured(std::slice::from_ref(&conn)).workers.serve_connections(),
+            "one process serves anyway"
+        );
+        let c = configured(&[two.clone(), conn.clone()]);
         assert!(c.workers.serve_connections());
         assert_eq!(c.effective_reactor(), Reactor::Php);
-        let asked = with(&[two.clone(), conn.clone(), ("reactor", OptionValue::Str("threads".into()))]);
+        let asked = configured(&[two.clone(), conn.clone(), ("reactor", OptionValue::Str("threads".into()))]);
         assert_eq!(asked.effective_reactor(), Reactor::Threads);
         assert_eq!(
-            with(&[two.clone(), conn.clone(), ("io_threads", OptionValue::Int(1))]).effective_reactor(),
+            configured(&[two.clone(), conn.clone(), ("io_threads", OptionValue::Int(1))]).effective_reactor(),
             Reactor::Threads
         );
         let e = ServerConfig::default().set_option("dispatch", &OptionValue::Str("hash".into())).unwrap_err();
         assert!(e.to_string().contains("\"sticky\" or \"connection\", \"hash\" given"), "{e}");
         // Metrics summed over workers that serve their own connections: on metrics_listen only.
         let public =
-            with(&[two.clone(), conn.clone(), ("metrics_path", OptionValue::Str("/metrics".into()))]);
+            configured(&[two.clone(), conn.clone(), ("metrics_path", OptionValue::Str("/metrics".into()))]);
         let e = public.validate().unwrap_err();
         assert!(e.to_string().contains("needs metrics_listen"), "{e}");
-        let internal = with(&[
+        let internal = configured(&[
             two,
             conn,
             ("metrics_path", OptionValue::Str("/metrics".into())),

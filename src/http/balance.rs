@@ -138,9 +138,9 @@ mod tests {
     #[test]
     fn a_worker_is_ahead_of_a_live_worker_with_fewer_connections_only() {
         let master = Balance::new(2).unwrap();
-        let copy = |me| Balance { slots: master.slots, len: master.len, me };
-        let (a, b) =
-            (copy(slot_of(0, 1)).in_worker(slot_of(0, 1)), copy(slot_of(1, 1)).in_worker(slot_of(1, 1)));
+        // A worker's copy, as a fork has it: the same mapping.
+        let worker = |index, generation| master.clone().in_worker(slot_of(index, generation));
+        let (a, b) = (worker(0, 1), worker(1, 1));
         assert!(!a.ahead() && !b.ahead(), "even");
         a.opened();
         assert!(a.ahead() && !b.ahead());
@@ -150,7 +150,7 @@ mod tests {
         a.opened();
         assert!(!a.ahead() && !b.ahead());
         // A replacement of worker 1 (the next generation) counts apart while both live.
-        let b2 = copy(slot_of(1, 2)).in_worker(slot_of(1, 2));
+        let b2 = worker(1, 2);
         assert!(a.ahead() && b.ahead() && !b2.ahead());
         // Once the master cleared the old one, it no longer counts.
         master.clear(slot_of(1, 1));

@@ -367,9 +367,13 @@ impl ServerHandle {
         let runtime = IoRuntime::start(threads, Arc::clone(&stats)).map_err(StartError::Runtime)?;
         let handle = runtime.handle();
         let local_addr = std_listener.local_addr().map_err(|e| StartError::Bind(addr, e))?;
-        let listener = {
-            let _enter = handle.enter();
-            Acceptor::new(std_listener, balance).map_err(|e| StartError::Bind(addr, e))?
+        // Never accepting, the process closes its copy at once (others accept on theirs).
+        let listener = match accept {
+            Accept::Never => None,
+            _ => {
+                let _enter = handle.enter();
+                Some(Acceptor::new(std_listener, balance).map_err(|e| StartError::Bind(addr, e))?)
+            }
         };
         let internal = match internal {
             Some(l) => {
@@ -397,16 +401,13 @@ impl ServerHandle {
             ops,
         });
         let gate = Trigger::new();
-        match accept {
-            Accept::Now => {
-                handle.spawn(accept_loop(listener, Arc::clone(&shared), shutdown.subscribe(), None));
+        match listener {
+            Some(l) => {
+                let opened = (accept == Accept::WhenOpened).then(|| gate.subscribe());
+                handle.spawn(accept_loop(l, Arc::clone(&shared), shutdown.subscribe(), opened));
             }
-            Accept::WhenOpened => {
-                let opened = Some(gate.subscribe());
-                handle.spawn(accept_loop(listener, Arc::clone(&shared), shutdown.subscribe(), opened));
-            }
-            Accept::Never => {
-                drop(listener);
+            // No connection of its own to drain.
+            None => {
                 let (shared, mut stop) = (Arc::clone(&shared), shutdown.subscribe());
                 handle.spawn(async move {
                     stop.recv().await;

@@ -16,7 +16,6 @@ use super::errors::{type_name, value_err, via_err};
 use super::roles::{self, start_err};
 use super::runtime::{self};
 use super::serve::{begin_stop, with_running, Hooks, Launch, RUNNING};
-use super::services::TopicsRef;
 use super::workers::{self as php_workers};
 use crate::config::{OptionValue, ServerConfig};
 use crate::http::ServerHandle;
@@ -286,28 +285,7 @@ impl Server {
         let id = id.map(|i| i.to_vec());
         let frame = crate::http::sse::format_event(&data, event.as_deref(), id.as_deref(), None)
             .map_err(|e| value_err(format!("Via\\Server::publish(): {e}")))?;
-        match &services.topics {
-            TopicsRef::Local(t) => Ok(t.publish(&topic, frame) as i64),
-            TopicsRef::Remote(link) => {
-                let topic = bytes::Bytes::from(topic);
-                let n = php_workers::ask(link, "Via\\Server::publish()", |seq| ToMaster::Publish {
-                    seq,
-                    topic,
-                    frame,
-                })?;
-                Ok(n.long().unwrap_or(0))
-            }
-            TopicsRef::Spread(t, link) => {
-                let here = t.publish(&topic, frame.clone()) as i64;
-                let topic = bytes::Bytes::from(topic);
-                let there = php_workers::ask(link, "Via\\Server::publish()", |seq| ToMaster::Publish {
-                    seq,
-                    topic,
-                    frame,
-                })?;
-                Ok(here + there.long().unwrap_or(0))
-            }
-        }
+        services.topics.publish("Via\\Server::publish()", topic, frame)
     }
 
     /// How many streams joined $topic, in every worker (0 when the server is not running).
@@ -321,25 +299,7 @@ impl Server {
         else {
             return Ok(0);
         };
-        match topics {
-            TopicsRef::Local(t) => Ok(t.subscribers(&topic) as i64),
-            TopicsRef::Remote(link) => {
-                let topic = bytes::Bytes::from(topic);
-                let n = php_workers::ask(&link, "Via\\Server::subscribers()", |seq| ToMaster::Subscribers {
-                    seq,
-                    topic,
-                })?;
-                Ok(n.long().unwrap_or(0))
-            }
-            TopicsRef::Spread(t, link) => {
-                let here = t.subscribers(&topic) as i64;
-                let topic = bytes::Bytes::from(topic);
-                let there = php_workers::ask(&link, "Via\\Server::subscribers()", |seq| {
-                    ToMaster::Subscribers { seq, topic }
-                })?;
-                Ok(here + there.long().unwrap_or(0))
-            }
-        }
+        topics.subscribers("Via\\Server::subscribers()", topic)
     }
 
     /// Counters: connections, requests, in-flight, timeouts, SSE, topics — summed over

@@ -8,6 +8,10 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+use ext_php_rs::exception::PhpResult;
+
+use super::workers as php_workers;
 use crate::config::SseConfig;
 use crate::http::encoding::CompressionConfig;
 use crate::http::{Dispatcher, Stats, StreamShared, Topics};
@@ -59,5 +63,37 @@ impl TopicsRef {
                 link.send(ToMaster::Leave { stream: stream_id, topic: bytes::Bytes::from(topic.to_owned()) });
             }
         }
+    }
+
+    /// This process's topics, and the link through which the master reaches the others'.
+    fn parts(&self) -> (Option<&Arc<Topics>>, Option<&Arc<Link>>) {
+        match self {
+            Self::Local(t) => (Some(t), None),
+            Self::Remote(link) => (None, Some(link)),
+            Self::Spread(t, link) => (Some(t), Some(link)),
+        }
+    }
+
+    /// Publishes `frame` to every stream that joined `topic`, here and through the master;
+    /// how many streams there were. `what` names the PHP method in errors.
+    pub fn publish(&self, what: &str, topic: String, frame: Bytes) -> PhpResult<i64> {
+        let (here, link) = self.parts();
+        let Some(link) = link else {
+            return Ok(here.map_or(0, |t| t.publish(&topic, frame)) as i64);
+        };
+        let here = here.map_or(0, |t| t.publish(&topic, frame.clone())) as i64;
+        let topic = Bytes::from(topic);
+        let there = php_workers::ask(link, what, |seq| ToMaster::Publish { seq, topic, frame })?;
+        Ok(here + there.long().unwrap_or(0))
+    }
+
+    /// How many streams joined `topic`, here and through the master.
+    pub fn subscribers(&self, what: &str, topic: String) -> PhpResult<i64> {
+        let (here, link) = self.parts();
+        let here = here.map_or(0, |t| t.subscribers(&topic)) as i64;
+        let Some(link) = link else { return Ok(here) };
+        let topic = Bytes::from(topic);
+        let there = php_workers::ask(link, what, |seq| ToMaster::Subscribers { seq, topic })?;
+        Ok(here + there.long().unwrap_or(0))
     }
 }

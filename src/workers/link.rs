@@ -135,7 +135,8 @@ pub struct Link {
     writer: Mutex<Option<(Trigger, tokio::task::JoinHandle<()>)>>,
     /// The link's own runtime (`LinkRuntime::Own`).
     runtime: Option<IoRuntime>,
-    /// Where its tasks run, and who drives that runtime when nobody else does.
+    /// Where its tasks run, and that runtime's driver when a thread must drive it (its own
+    /// runtime always; the core's with `reactor = php`).
     handle: tokio::runtime::Handle,
     driver: Option<Driver>,
 }
@@ -242,10 +243,11 @@ impl Link {
         let Some((close, writer)) = self.writer.lock().take() else { return };
         close.fire();
         let wait = async { tokio::time::timeout(LINGER, writer).await };
-        let _ = match (&self.runtime, &self.driver) {
-            (Some(own), _) => own.block_on(wait),
-            (None, Some(driver)) => driver.block_on(wait),
-            (None, None) => self.handle.block_on(wait),
+        // A runtime nobody else drives (its own, or the core's with `reactor = php`) is
+        // driven here meanwhile.
+        let _ = match &self.driver {
+            Some(driver) => driver.block_on(wait),
+            None => self.handle.block_on(wait),
         };
     }
 
