@@ -267,6 +267,26 @@ fn client_leaving_an_idle_stream_is_noticed_without_a_write_h1() {
     }
 }
 
+/// The writer of a busy stream finds frames on nearly every wake-up and looks at its
+/// socket's readiness without polling it (`stream_conn::pump`): a client that half-closes
+/// (its FIN; it still reads, so writes go on succeeding) must be noticed all the same.
+#[test]
+fn client_leaving_a_busy_stream_is_noticed_while_events_flow() {
+    for fast in [false, true] {
+        let srv = TestServer::start(|_| {});
+        let mut c = Chunks::get(&srv, "/sse?n=100000&ms=1", path_headers(fast));
+        assert_path(&c.head, fast);
+        for _ in 0..5 {
+            assert!(c.next().is_some(), "events flow");
+        }
+        c.s.shutdown(std::net::Shutdown::Write).unwrap();
+        match srv.seen.next_event(Duration::from_secs(5)) {
+            Some(StreamEvent::Closed(_)) => {}
+            other => panic!("expected Closed (fast path: {fast}), got {other:?}"),
+        }
+    }
+}
+
 #[test]
 fn a_finished_stream_ends_with_the_last_chunk_and_a_close_on_the_fast_path() {
     let srv = TestServer::start(|_| {});

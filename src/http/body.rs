@@ -20,7 +20,7 @@ use tokio::time::{Instant, Sleep};
 use super::encoding::StreamEncoder;
 use super::sse::HEARTBEAT;
 use super::stats::Stats;
-use super::stream::{StreamAborted, StreamBody};
+use super::stream::{Polled, StreamAborted, StreamBody};
 
 struct Heartbeat {
     every: Duration,
@@ -36,6 +36,54 @@ struct Heartbeat {
     last: Instant,
     /// Frames went out since `last` was set.
     sent: bool,
+}
+
+impl Heartbeat {
+    /// Whether a heartbeat is due now; either way the timer is left registered with the
+    /// task's waker for the next one (but with a zero period).
+    fn poll_due(&mut self, cx: &mut Context<'_>) -> bool {
+        // Frames sent since the last wait (mostly by the polls just before this one) end the
+        // silence now. One clock read serves them and the check below.
+        let mut now = None;
+        if std::mem::take(&mut self.sent) {
+            self.last = *now.insert(Instant::now());
+        }
+        // Registered with this task's waker, and not due yet: the timer wakes the task when
+        // it is.
+        let same_task = self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
+        if same_task && self.armed.is_some_and(|at| *now.get_or_insert_with(Instant::now) < at) {
+            return false;
+        }
+        let mut due = false;
+        loop {
+            // The timer is moved only when it fires (not on every event).
+            match self.sleep.as_mut().poll(cx) {
+                Poll::Pending => {
+                    self.armed = Some(self.sleep.deadline());
+                    if !same_task {
+                        self.waker = Some(cx.waker().clone());
+                    }
+                    return due;
+                }
+                Poll::Ready(()) if due => {
+                    // A zero period fires again at once: the next poll looks again.
+                    self.armed = None;
+                    return true;
+                }
+                Poll::Ready(()) => {
+                    let at = self.last + self.every;
+                    let now = Instant::now();
+                    if now >= at {
+                        self.last = now;
+                        self.sleep.as_mut().reset(now + self.every);
+                        due = true;
+                    } else {
+                        self.sleep.as_mut().reset(at);
+                    }
+                }
+            }
+        }
+    }
 }
 
 pub struct StreamedBody {
@@ -76,6 +124,76 @@ impl StreamedBody {
         Poll::Ready(Some(Ok(Frame::data(bytes))))
     }
 
+    /// A heartbeat comment, through the encoder like the events.
+    fn beat(&mut self) -> Poll<Option<Result<Frame<Bytes>, StreamAborted>>> {
+        self.stats.sse_heartbeats.fetch_add(1, Ordering::Relaxed);
+        if self.encoder.is_none() {
+            return self.emit_owned(Bytes::from_static(HEARTBEAT));
+        }
+        self.emit(HEARTBEAT)
+    }
+
+    /// `poll_frame` until it stops being ready, in one visit to the stream's queue (see
+    /// `StreamBody::poll_batch`): the frames ready now, up to `max_frames` or `max_bytes`
+    /// of the application's, are appended to `out`, with a heartbeat when one is due. What
+    /// it returns says how the body stands after them: with `Pending` the task's waker is
+    /// registered with the queue and the heartbeat's timer; `Aborted` frames are not sent.
+    pub fn poll_batch<A: smallvec::Array<Item = Bytes>>(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut smallvec::SmallVec<A>,
+        max_frames: usize,
+        max_bytes: usize,
+    ) -> Polled {
+        if self.done {
+            return Polled::Finished;
+        }
+        let polled = self.inner.poll_batch(cx, out, max_frames, max_bytes);
+        if polled == Polled::Aborted {
+            return polled;
+        }
+        if !out.is_empty() {
+            if let Some(hb) = &mut self.heartbeat {
+                hb.sent = true;
+            }
+            if let Some(enc) = &mut self.encoder {
+                for i in 0..out.len() {
+                    match enc.encode(&out[i]) {
+                        Ok(b) => out[i] = b,
+                        Err(_) => {
+                            out.clear();
+                            return Polled::Aborted;
+                        }
+                    }
+                }
+                out.retain(|b| !b.is_empty());
+            }
+            let bytes: usize = out.iter().map(Bytes::len).sum();
+            self.stats.sse_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        }
+        match polled {
+            Polled::Finished => {
+                self.done = true;
+                match self.encoder.take().map(StreamEncoder::finish) {
+                    Some(Ok(tail)) if !tail.is_empty() => out.push(tail),
+                    Some(Err(_)) => return Polled::Aborted,
+                    _ => {}
+                }
+            }
+            Polled::Pending => {
+                if self.heartbeat.as_mut().is_some_and(|hb| hb.poll_due(cx)) {
+                    if let Poll::Ready(Some(Ok(frame))) = self.beat() {
+                        out.extend(frame.into_data().ok());
+                    } else {
+                        return Polled::Aborted;
+                    }
+                }
+            }
+            Polled::More | Polled::Aborted => {}
+        }
+        polled
+    }
+
     fn emit_owned(&mut self, data: Bytes) -> Poll<Option<Result<Frame<Bytes>, StreamAborted>>> {
         if self.encoder.is_none() {
             self.stats.sse_bytes.fetch_add(data.len() as u64, Ordering::Relaxed);
@@ -114,45 +232,8 @@ impl Body for StreamedBody {
                     _ => Poll::Ready(None),
                 }
             }
-            Poll::Pending => {
-                let Some(hb) = &mut this.heartbeat else { return Poll::Pending };
-                // Frames sent since the last wait (mostly by the polls just before this one)
-                // end the silence now. One clock read serves them and the check below.
-                let mut now = None;
-                if std::mem::take(&mut hb.sent) {
-                    hb.last = *now.insert(Instant::now());
-                }
-                // Registered with this task's waker, and not due yet: the timer wakes the
-                // task when it is.
-                let same_task = hb.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker()));
-                if same_task && hb.armed.is_some_and(|at| *now.get_or_insert_with(Instant::now) < at) {
-                    return Poll::Pending;
-                }
-                loop {
-                    // The timer is moved only when it fires (not on every event).
-                    match hb.sleep.as_mut().poll(cx) {
-                        Poll::Pending => {
-                            hb.armed = Some(hb.sleep.deadline());
-                            if !same_task {
-                                hb.waker = Some(cx.waker().clone());
-                            }
-                            return Poll::Pending;
-                        }
-                        Poll::Ready(()) => {
-                            let due = hb.last + hb.every;
-                            let now = Instant::now();
-                            if now >= due {
-                                hb.last = now;
-                                hb.sleep.as_mut().reset(hb.last + hb.every);
-                                hb.armed = None;
-                                this.stats.sse_heartbeats.fetch_add(1, Ordering::Relaxed);
-                                return this.emit(HEARTBEAT);
-                            }
-                            hb.sleep.as_mut().reset(due);
-                        }
-                    }
-                }
-            }
+            Poll::Pending if this.heartbeat.as_mut().is_some_and(|hb| hb.poll_due(cx)) => this.beat(),
+            Poll::Pending => Poll::Pending,
         }
     }
 
@@ -162,5 +243,64 @@ impl Body for StreamedBody {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::stream::{StreamEvent, StreamEvents, StreamShared};
+
+    struct Quiet;
+    impl StreamEvents for Quiet {
+        fn stream_event(&self, _: StreamEvent) {}
+    }
+
+    /// The next batch with something in it: waits on the wakers `poll_batch` registers.
+    async fn next_batch(body: &mut StreamedBody) -> (Polled, Vec<Bytes>) {
+        std::future::poll_fn(|cx| {
+            let mut out = smallvec::SmallVec::<[Bytes; 4]>::new();
+            match body.poll_batch(cx, &mut out, 16, 1 << 16) {
+                Polled::Pending if out.is_empty() => Poll::Pending,
+                polled => Poll::Ready((polled, out.into_vec())),
+            }
+        })
+        .await
+    }
+
+    #[test]
+    fn a_silent_batch_gets_a_heartbeat_and_events_put_it_off() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let every = Duration::from_millis(30);
+            let stats = Arc::new(Stats::default());
+            let stream = StreamShared::new(Arc::new(Quiet));
+            let mut body = StreamedBody::new(stream.body(), None, Some(every), Arc::clone(&stats));
+            let start = Instant::now();
+            assert_eq!(next_batch(&mut body).await, (Polled::Pending, vec![Bytes::from_static(HEARTBEAT)]));
+            assert!(start.elapsed() >= every, "not before a whole period of silence");
+            assert_eq!(stats.sse_heartbeats.load(Ordering::Relaxed), 1);
+
+            stream.push(Bytes::from_static(b"data: a\n\n")).unwrap();
+            stream.push(Bytes::from_static(b"data: b\n\n")).unwrap();
+            let sent = Instant::now();
+            let (polled, frames) = next_batch(&mut body).await;
+            assert_eq!(
+                (polled, frames.len()),
+                (Polled::Pending, 2),
+                "both events, then the waker registered"
+            );
+            assert_eq!(next_batch(&mut body).await.1, [HEARTBEAT]);
+            assert!(sent.elapsed() >= every, "the events put the heartbeat off");
+            assert_eq!(stats.sse_bytes.load(Ordering::Relaxed), 2 * 9 + 2 * HEARTBEAT.len() as u64);
+
+            stream.push(Bytes::from_static(b"data: c\n\n")).unwrap();
+            stream.finish();
+            assert_eq!(
+                next_batch(&mut body).await,
+                (Polled::Finished, vec![Bytes::from_static(b"data: c\n\n")])
+            );
+            assert_eq!(next_batch(&mut body).await, (Polled::Finished, vec![]), "finished stays finished");
+        });
     }
 }

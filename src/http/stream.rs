@@ -278,6 +278,76 @@ pub struct StreamBody {
     shared: Arc<StreamShared>,
 }
 
+/// What `StreamBody::poll_batch` found after taking what was queued.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Polled {
+    /// A limit was reached; more may be queued (poll again, no waker was registered).
+    More,
+    /// The queue is empty and the stream goes on: the task's waker is registered.
+    Pending,
+    /// The writer finished and everything queued was taken.
+    Finished,
+    /// The writer gave up (`StreamAborted`); nothing was taken.
+    Aborted,
+}
+
+impl StreamBody {
+    /// Takes the queued chunks, up to `max_frames` of them or until `max_bytes` are taken,
+    /// and says what then holds — `poll_frame` until it stops being ready, in one lock:
+    /// with thousands of streams an event finds each stream's state cold, and a fan-out
+    /// brings one chunk a stream, which `poll_frame` takes in two visits (the chunk, then
+    /// `Pending` to register the waker).
+    pub fn poll_batch<A: smallvec::Array<Item = Bytes>>(
+        &mut self,
+        cx: &mut Context<'_>,
+        out: &mut smallvec::SmallVec<A>,
+        max_frames: usize,
+        max_bytes: usize,
+    ) -> Polled {
+        let shared = &self.shared;
+        let mut drained = false;
+        let polled = {
+            let mut s = shared.state.lock();
+            if s.aborted {
+                return Polled::Aborted;
+            }
+            let (mut frames, mut bytes) = (0, 0);
+            let polled = loop {
+                if frames == max_frames || bytes >= max_bytes {
+                    break Polled::More;
+                }
+                match s.pop_chunk() {
+                    Some(chunk) => {
+                        frames += 1;
+                        bytes += chunk.len();
+                        out.push(chunk);
+                    }
+                    None if s.finished => break Polled::Finished,
+                    None => {
+                        if !s.reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                            s.reader = Some(cx.waker().clone());
+                        }
+                        break Polled::Pending;
+                    }
+                }
+            };
+            if frames > 0 {
+                if let Some(low) = s.drain_below {
+                    if s.queued <= low {
+                        s.drain_below = None;
+                        drained = true;
+                    }
+                }
+            }
+            polled
+        };
+        if drained {
+            shared.events.stream_event(StreamEvent::Drained(shared.id));
+        }
+        polled
+    }
+}
+
 impl Body for StreamBody {
     type Data = Bytes;
     type Error = StreamAborted;
@@ -393,6 +463,48 @@ mod tests {
         }
         assert_eq!(seen, [0, 1, 1], "reported when the second chunk left (4 bytes queued), once");
         assert_eq!(*record.0.lock(), [StreamEvent::Drained(s.id())]);
+    }
+
+    #[test]
+    fn a_batch_takes_what_is_queued_in_one_visit() {
+        let record = Arc::new(Record(Mutex::new(Vec::new())));
+        let s = StreamShared::new(Arc::clone(&record) as Arc<dyn StreamEvents>);
+        for chunk in [&b"aa"[..], b"bb", b"cc", b"dd", b"ee"] {
+            s.push(Bytes::from_static(chunk)).unwrap();
+        }
+        assert!(s.notify_when_drained(2));
+        let mut body = s.body();
+        let waker = std::task::Waker::noop();
+        let mut cx = Context::from_waker(waker);
+        let mut out = smallvec::SmallVec::<[Bytes; 2]>::new();
+        // A frame limit, then a byte limit (reached by the frame that passes it).
+        assert_eq!(body.poll_batch(&mut cx, &mut out, 2, 1024), Polled::More);
+        assert_eq!(out.as_slice(), ["aa", "bb"]);
+        assert!(record.0.lock().is_empty(), "6 bytes queued, above the mark");
+        assert_eq!(body.poll_batch(&mut cx, &mut out, 16, 1), Polled::More);
+        assert_eq!(out.as_slice(), ["aa", "bb", "cc"]);
+        assert!(record.0.lock().is_empty(), "4 bytes queued, above the mark");
+        // The rest, then the waker registered: a push wakes the reader.
+        assert_eq!(body.poll_batch(&mut cx, &mut out, 16, 1024), Polled::Pending);
+        assert_eq!(out.len(), 5);
+        assert_eq!(*record.0.lock(), [StreamEvent::Drained(s.id())], "the mark reached, once");
+        assert!(s.state.lock().reader.is_some(), "the waker is registered");
+        out.clear();
+        assert_eq!(body.poll_batch(&mut cx, &mut out, 16, 1024), Polled::Pending);
+        assert!(out.is_empty());
+        // Frames and the end in one batch.
+        s.push(Bytes::from_static(b"ff")).unwrap();
+        s.finish();
+        assert_eq!(body.poll_batch(&mut cx, &mut out, 16, 1024), Polled::Finished);
+        assert_eq!(out.as_slice(), ["ff"]);
+        // An abort takes nothing.
+        let t = StreamShared::new(Arc::new(Quiet));
+        t.push(Bytes::from_static(b"gg")).unwrap();
+        let mut body = t.body();
+        t.abort();
+        out.clear();
+        assert_eq!(body.poll_batch(&mut cx, &mut out, 16, 1024), Polled::Aborted);
+        assert!(out.is_empty());
     }
 
     #[test]

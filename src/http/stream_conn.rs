@@ -19,7 +19,6 @@
 
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Poll;
@@ -27,7 +26,6 @@ use std::task::Poll;
 use bytes::BytesMut;
 use http::header::{HeaderValue, ACCEPT_ENCODING};
 use http::{Method, StatusCode, Uri};
-use http_body::Body;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
@@ -37,6 +35,7 @@ use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, Response
 use super::fields::Headers;
 use super::framing;
 use super::service::ServerShared;
+use super::stream::Polled;
 use crate::ops::{Gate, Own, Ticket};
 
 /// A request line and headers that open an event stream.
@@ -352,72 +351,79 @@ pub(super) async fn pump(
     // The last collection ended with the body pending: its waker is registered, and until
     // the task is woken again there is no need to look (a push wakes it).
     let mut body_registered = false;
+    // A read readiness poll returned `Pending`: the socket holds the task's waker until it
+    // becomes readable, and until then a look at its readiness (no lock, no registration)
+    // is enough. A poll every event took the readiness waiters' lock and the task budget's
+    // thread-local.
+    let mut read_registered = false;
     loop {
         let reading = match &input {
             Input::Discard { .. } => true,
             Input::Keep { buf, limit } => buf.len() < *limit,
         };
-        // What the frames ready now say: data to write, and how the body ends. Collected
-        // and written on the stack: with thousands of streams each event finds a stream's
-        // state cold in the cache, and every line of it touched is a miss, so nothing here
-        // is kept in the task unless the socket is full (then the rest is copied out for
-        // the wait). Collected with the task's own waker: a poll with any other (a no-op
-        // waker) would replace the body's and the heartbeat timer's registrations, to be
-        // put back by the next poll, on every event.
-        // In a block: what the await returns (the frames) is gone before the next await,
-        // so it is not kept in the task.
-        let (rest, end) = {
-            let next = std::future::poll_fn(|cx| {
-                // Skipped once only, and only right after frames were returned: a poll that
-                // follows a wake-up must look. The stream first: a readable socket only
-                // matters when there is nothing to send.
-                let batch = if std::mem::take(&mut body_registered) {
-                    Batch::default()
-                } else {
-                    Batch::ready(&mut body, cx)
+        // The frames ready now are collected and written on the stack, in the poll: with
+        // thousands of streams each event finds a stream's state cold in the cache, and
+        // every line of it touched is a miss, so nothing here is kept in the task unless the
+        // socket is full (then the rest is copied out for the wait), nor moved out of the
+        // poll. Collected with the task's own waker: a poll with any other (a no-op waker)
+        // would replace the body's and the heartbeat timer's registrations, to be put back
+        // by the next poll, on every event.
+        let step = std::future::poll_fn(|cx| {
+            // Skipped once only, and only right after frames were taken: a poll that follows
+            // a wake-up must look. The stream first: a readable socket only matters when
+            // there is nothing to send.
+            if !std::mem::take(&mut body_registered) {
+                let mut frames = smallvec::SmallVec::<[bytes::Bytes; BATCH_INLINE]>::new();
+                let polled = body.poll_batch(cx, &mut frames, BATCH_FRAMES, BATCH_BYTES);
+                let end = match polled {
+                    Polled::More | Polled::Pending => None,
+                    Polled::Finished => Some(true),
+                    Polled::Aborted => Some(false),
                 };
-                if !batch.frames.is_empty() || batch.end.is_some() {
-                    body_registered = batch.pending;
-                    return Poll::Ready(Ok(batch));
+                if !frames.is_empty() || end.is_some() {
+                    body_registered = polled == Polled::Pending;
+                    return Poll::Ready(match send_chunks_now(io, &frames) {
+                        Ok(rest) => Step::Sent { rest, end },
+                        Err(_) => Step::Gone,
+                    });
                 }
-                // Read readiness is polled on the socket's own waker slot (`poll_read_ready`),
-                // not with a `readable()` future, which enters and leaves the readiness waiter
-                // list on every event written.
-                if reading {
-                    if let Poll::Ready(ready) = io.poll_read_ready(cx) {
-                        return Poll::Ready(Err(ready.is_ok()));
+            }
+            if reading {
+                if read_registered {
+                    if io.try_io(tokio::io::Interest::READABLE, || Ok(())).is_err() {
+                        return Poll::Pending;
                     }
+                    read_registered = false;
+                    return Poll::Ready(Step::Readable);
                 }
-                Poll::Pending
-            })
-            .await;
-            let batch = match next {
-                Ok(batch) => batch,
-                Err(ready) => {
-                    let peer = if ready { check_peer(io, &mut input) } else { Peer::Gone };
-                    match peer {
-                        Peer::Open => continue,
-                        Peer::Gone => {
-                            stats.client_aborts.fetch_add(1, Ordering::Relaxed);
-                            return Pumped::Cut;
-                        }
-                        Peer::Flooding => {
-                            crate::debug!(
-                                "event stream closed: the client sent over {MAX_STRAY_BYTES} bytes \
-                                 after its request"
-                            );
-                            stats.bad_requests.fetch_add(1, Ordering::Relaxed);
-                            return Pumped::Cut;
-                        }
-                    }
+                match io.poll_read_ready(cx) {
+                    Poll::Ready(Ok(())) => return Poll::Ready(Step::Readable),
+                    Poll::Ready(Err(_)) => return Poll::Ready(Step::Gone),
+                    Poll::Pending => read_registered = true,
                 }
-            };
-            match send_chunks_now(io, &batch.frames) {
-                Ok(rest) => (rest, batch.end),
-                Err(_) => {
+            }
+            Poll::Pending
+        })
+        .await;
+        let (rest, end) = match step {
+            Step::Sent { rest, end } => (rest, end),
+            Step::Readable => match check_peer(io, &mut input) {
+                Peer::Open => continue,
+                Peer::Gone => {
                     stats.client_aborts.fetch_add(1, Ordering::Relaxed);
                     return Pumped::Cut;
                 }
+                Peer::Flooding => {
+                    crate::debug!(
+                        "event stream closed: the client sent over {MAX_STRAY_BYTES} bytes after its request"
+                    );
+                    stats.bad_requests.fetch_add(1, Ordering::Relaxed);
+                    return Pumped::Cut;
+                }
+            },
+            Step::Gone => {
+                stats.client_aborts.fetch_add(1, Ordering::Relaxed);
+                return Pumped::Cut;
             }
         };
         if let Some(rest) = rest {
@@ -447,49 +453,15 @@ pub(super) async fn pump(
     }
 }
 
-/// The frames a body has ready now, up to a batch. Made per poll and returned by value: an
-/// array kept in the writer's task would live there between events (0.4 KiB more per idle
-/// stream).
-#[derive(Default)]
-struct Batch {
-    /// Not zeroed when made (an array of `Option`s was: 0.5 KiB per event). Room for
-    /// `BATCH_INLINE` frames in place, more on the heap: a batch is moved three times on
-    /// its way out of the poll, and a fan-out brings one frame a stream.
-    frames: smallvec::SmallVec<[bytes::Bytes; BATCH_INLINE]>,
-    /// How the body ended: `true` finished, `false` aborted.
-    end: Option<bool>,
-    /// The body is pending: the task's waker is registered with it.
-    pending: bool,
-}
-
-impl Batch {
-    fn ready(body: &mut StreamedBody, cx: &mut std::task::Context<'_>) -> Self {
-        let mut batch = Self::default();
-        let mut bytes = 0;
-        loop {
-            match Pin::new(&mut *body).poll_frame(cx) {
-                Poll::Ready(Some(Ok(f))) => {
-                    if let Ok(data) = f.into_data() {
-                        if !data.is_empty() {
-                            bytes += data.len();
-                            batch.frames.push(data);
-                        }
-                    }
-                    if batch.frames.len() == BATCH_FRAMES || bytes >= BATCH_BYTES {
-                        return batch;
-                    }
-                }
-                Poll::Ready(other) => {
-                    batch.end = Some(other.is_none());
-                    return batch;
-                }
-                Poll::Pending => {
-                    batch.pending = true;
-                    return batch;
-                }
-            }
-        }
-    }
+/// What one poll of a stream's writer came to.
+enum Step {
+    /// Frames were written, or as much of them as the socket took (`rest`: what it did not);
+    /// `end`: how the body ended, if it did (`true` finished, `false` aborted).
+    Sent { rest: Option<Vec<u8>>, end: Option<bool> },
+    /// The socket is readable: the client sent something, or left.
+    Readable,
+    /// The connection broke.
+    Gone,
 }
 
 /// Sends chunks of a chunked body — size line, data, CRLF each — in one vectored write,
