@@ -186,9 +186,17 @@ pub struct AccessLog {
 impl AccessLog {
     /// Opens the target and starts the writer thread.
     pub fn start(target: &Target, format: Format) -> std::io::Result<Self> {
-        let out: Box<dyn Write + Send> = match target {
-            Target::Stderr => Box::new(std::io::stderr()),
-            Target::File(path) => Box::new(std::fs::OpenOptions::new().create(true).append(true).open(path)?),
+        let (out, piece): (Box<dyn Write + Send>, _) = match target {
+            Target::Stderr => {
+                let stderr = std::io::stderr();
+                let piece = write_piece(&stderr);
+                (Box::new(stderr), piece)
+            }
+            Target::File(path) => {
+                let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+                let piece = write_piece(&file);
+                (Box::new(file), piece)
+            }
         };
         let shared = Arc::new(Shared { pending: Default::default(), wake: Default::default() });
         let written = Arc::new(AtomicU64::new(0));
@@ -197,7 +205,7 @@ impl AccessLog {
         let (s, w) = (Arc::clone(&shared), Arc::clone(&written));
         let writer = std::thread::Builder::new()
             .name("via-access-log".into())
-            .spawn(move || write_lines(&s, format, out, &w, since_epoch(base_time)))?;
+            .spawn(move || write_lines(&s, format, Out { to: out, piece }, &w, since_epoch(base_time)))?;
         Ok(Self { shared, writer: Some(writer), base, dropped: Arc::new(AtomicU64::new(0)), written })
     }
 
@@ -407,14 +415,55 @@ fn version_of(code: u8) -> Version {
     }
 }
 
-/// The writer: takes what waits, formats it, writes it with one call, until told to stop.
-fn write_lines(
-    shared: &Shared,
-    format: Format,
-    mut out: Box<dyn Write + Send>,
-    written: &AtomicU64,
-    base_time: Duration,
-) {
+/// Where the writer writes, and in pieces of how many bytes at most.
+struct Out {
+    to: Box<dyn Write + Send>,
+    piece: usize,
+}
+
+/// The bytes one `write` may carry so that no other writer's bytes land inside them.
+///
+/// A regular file opened for appending takes each `write` whole at its end, whoever else
+/// appends. A pipe or a socket (stderr under systemd, Docker or a shell's `|`) takes at
+/// most `PIPE_BUF` bytes (4 KiB) in one piece, and a larger write can be split where
+/// another writer's land: the other workers of `dispatch = "connection"`, which log to the
+/// same stderr, or the application's own output. Batches are written there in pieces of
+/// whole lines of at most `PIPE_BUF` bytes.
+fn write_piece(fd: &impl std::os::fd::AsRawFd) -> usize {
+    let mut st = std::mem::MaybeUninit::<libc::stat>::uninit();
+    // SAFETY: `fstat` fills the buffer for an open descriptor, or fails and leaves it.
+    let regular = unsafe { libc::fstat(fd.as_raw_fd(), st.as_mut_ptr()) } == 0
+        // SAFETY: filled by the successful call.
+        && unsafe { st.assume_init() }.st_mode & libc::S_IFMT == libc::S_IFREG;
+    if regular {
+        usize::MAX
+    } else {
+        libc::PIPE_BUF
+    }
+}
+
+/// Writes whole lines in pieces of at most `piece` bytes, each ending at a line's end (a
+/// line longer than `piece` goes alone): see `write_piece`.
+fn write_whole_lines(out: &mut dyn Write, bytes: &[u8], piece: usize) -> std::io::Result<()> {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        let end = if rest.len() <= piece {
+            rest.len()
+        } else {
+            match rest[..piece].iter().rposition(|&b| b == b'\n') {
+                Some(i) => i + 1,
+                None => rest.iter().position(|&b| b == b'\n').map_or(rest.len(), |i| i + 1),
+            }
+        };
+        out.write_all(&rest[..end])?;
+        rest = &rest[end..];
+    }
+    out.flush()
+}
+
+/// The writer: takes what waits, formats it, writes it (with one call to a file), until
+/// told to stop.
+fn write_lines(shared: &Shared, format: Format, mut out: Out, written: &AtomicU64, base_time: Duration) {
     // It wakes with a batch of work every few milliseconds: let the serving threads finish
     // their turn first (`cpu_policy`).
     crate::cpu_policy::batch("access log writer");
@@ -446,7 +495,7 @@ fn write_lines(
             if taken.capacity() > 4 << 20 {
                 taken.shrink_to(1 << 20);
             }
-            if out.write_all(&line.bytes).and_then(|()| out.flush()).is_err() {
+            if write_whole_lines(&mut *out.to, &line.bytes, out.piece).is_err() {
                 // Nowhere to report it but the runtime's log (stderr, maybe the same pipe).
                 crate::warn!("writing the access log failed; {lines} line(s) lost");
             } else {
@@ -879,6 +928,74 @@ pub fn format_into(s: &mut Line, recent: &mut Recent, format: Format, e: &Entry<
 mod tests {
     use super::*;
     use http::{HeaderMap, HeaderValue};
+
+    /// Records each `write` it is given.
+    #[derive(Default)]
+    struct Writes(Vec<Vec<u8>>);
+    impl Write for Writes {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.push(b.to_vec());
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn lines_go_to_a_pipe_in_pieces_of_whole_lines() {
+        let lines: Vec<Vec<u8>> =
+            [10, 30, 25, 5, 70, 12].iter().map(|&n| [vec![b'x'; n - 1], vec![b'\n']].concat()).collect();
+        let all = lines.concat();
+        let mut w = Writes::default();
+        write_whole_lines(&mut w, &all, 64).unwrap();
+        let sizes: Vec<usize> = w.0.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [10 + 30, 25 + 5, 70, 12], "at most 64 bytes and whole lines; a longer line alone");
+        assert_eq!(w.0.concat(), all);
+        let mut w = Writes::default();
+        write_whole_lines(&mut w, &all, usize::MAX).unwrap();
+        assert_eq!(w.0, [all], "a file: one write");
+        let file = tempfile::tempfile().unwrap();
+        assert_eq!(write_piece(&file), usize::MAX);
+        let (reader, writer) = std::io::pipe().unwrap();
+        assert_eq!((write_piece(&reader), write_piece(&writer)), (libc::PIPE_BUF, libc::PIPE_BUF));
+    }
+
+    /// Two writers of large batches to one pipe, as the workers of `dispatch = "connection"`
+    /// share stderr: every line arrives whole. (Written whole, a batch is split by the pipe
+    /// where the other writer's bytes land.)
+    #[test]
+    fn two_writers_on_one_pipe_keep_their_lines_whole() {
+        const LINE: usize = 300;
+        const BATCHES: usize = 400;
+        const PER_BATCH: usize = 50;
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        let piece = write_piece(&writer);
+        let writers: Vec<_> = [b'a', b'b']
+            .into_iter()
+            .map(|fill| {
+                let mut w = writer.try_clone().unwrap();
+                std::thread::spawn(move || {
+                    let line = [vec![fill; LINE - 1], vec![b'\n']].concat();
+                    let batch = line.repeat(PER_BATCH);
+                    for _ in 0..BATCHES {
+                        write_whole_lines(&mut w, &batch, piece).unwrap();
+                    }
+                })
+            })
+            .collect();
+        drop(writer);
+        let mut got = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut got).unwrap();
+        writers.into_iter().for_each(|w| w.join().unwrap());
+        let mut count = 0;
+        for line in got.split_inclusive(|&b| b == b'\n') {
+            assert_eq!(line.len(), LINE, "a line cut by the other writer");
+            assert!(line[..LINE - 1].iter().all(|&b| b == line[0]), "two writers' bytes in one line");
+            count += 1;
+        }
+        assert_eq!(count, 2 * BATCHES * PER_BATCH);
+    }
 
     /// A plain `GET /` from `client`, with fixed ids.
     fn get_from(client: &str) -> Head<'static> {
