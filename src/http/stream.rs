@@ -157,7 +157,13 @@ impl StreamShared {
     /// Queues `chunk` unless it would exceed the capacity. A chunk larger than the whole
     /// capacity still goes into an empty queue, so no event is impossible to send.
     pub fn try_push(&self, chunk: Bytes) -> PushOutcome {
-        self.enqueue(chunk, true)
+        self.enqueue(chunk, true, super::wake_batch::wake)
+    }
+
+    /// `try_push`, with the reader's waker (when it must be woken) handed to `wake` — a
+    /// fan-out collects them and hands them over together (`wake_batch::Wakes`).
+    pub fn try_push_then(&self, chunk: Bytes, wake: impl FnOnce(Waker)) -> PushOutcome {
+        self.enqueue(chunk, true, wake)
     }
 
     pub fn id(&self) -> u64 {
@@ -167,15 +173,15 @@ impl StreamShared {
     /// Queues a chunk for the peer whatever is queued already (the writer bounds itself:
     /// `Response::write` waits on `notify_when_drained`). Returns the bytes now queued.
     pub fn push(&self, chunk: Bytes) -> Result<usize, StreamClosed> {
-        match self.enqueue(chunk, false) {
+        match self.enqueue(chunk, false, super::wake_batch::wake) {
             PushOutcome::Queued(queued) => Ok(queued),
             PushOutcome::Closed | PushOutcome::Full => Err(StreamClosed),
         }
     }
 
-    /// Queues `chunk` (an empty one only wakes the reader) and wakes the reader; with
-    /// `bounded`, refuses it when the queue is not empty and it would pass the capacity.
-    fn enqueue(&self, chunk: Bytes, bounded: bool) -> PushOutcome {
+    /// Queues `chunk` (an empty one only wakes the reader) and has `wake` wake the reader;
+    /// with `bounded`, refuses it when the queue is not empty and it would pass the capacity.
+    fn enqueue(&self, chunk: Bytes, bounded: bool, wake: impl FnOnce(Waker)) -> PushOutcome {
         let waker;
         let queued;
         {
@@ -193,9 +199,9 @@ impl StreamShared {
             waker = s.reader.take();
         }
         if let Some(w) = waker {
-            // From the PHP thread, with the next batch (one unpark of the I/O thread per
-            // batch, not per stream); from any other thread, at once.
-            super::wake_batch::wake(w);
+            // `wake_batch`: from the PHP thread, with the next batch (one unpark of the I/O
+            // thread per batch, not per stream); from any other thread, at once.
+            wake(w);
         }
         PushOutcome::Queued(queued)
     }

@@ -91,8 +91,9 @@ impl Topics {
         };
         let mut delivered = 0u64;
         let mut gone = Vec::new();
+        let mut wakes = super::wake_batch::Wakes::with_capacity(streams.len());
         for s in streams.iter() {
-            match s.try_push(frame.clone()) {
+            match s.try_push_then(frame.clone(), |w| wakes.push(w)) {
                 PushOutcome::Queued(_) => delivered += 1,
                 PushOutcome::Closed => gone.push(s.id()),
                 PushOutcome::Full => match self.policy {
@@ -107,6 +108,7 @@ impl Topics {
                 },
             }
         }
+        drop(wakes);
         self.stats.topic_deliveries.fetch_add(delivered, Ordering::Relaxed);
         self.stats.sse_events.fetch_add(delivered, Ordering::Relaxed);
         for id in gone {

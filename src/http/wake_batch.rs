@@ -93,6 +93,54 @@ pub fn wake(waker: Waker) {
     }
 }
 
+/// Wake-ups collected by a fan-out (a topic publish wakes a stream per member), handed
+/// to `wake` together: this thread's batch is looked up and locked once per `BATCH`, not
+/// once per stream. What is left is handed over when it is dropped.
+pub struct Wakes(Vec<Waker>);
+
+impl Wakes {
+    /// Room for `n` wake-ups (a batch at most).
+    pub fn with_capacity(n: usize) -> Self {
+        Self(Vec::with_capacity(n.min(BATCH)))
+    }
+
+    pub fn push(&mut self, waker: Waker) {
+        self.0.push(waker);
+        if self.0.len() == BATCH {
+            self.hand_over();
+        }
+    }
+
+    fn hand_over(&mut self) {
+        if self.0.is_empty() {
+            return;
+        }
+        let at_once = PENDING.with(|p| match p.borrow().as_ref() {
+            Some(pending) => {
+                let full = {
+                    let mut w = pending.wakers.lock();
+                    w.append(&mut self.0);
+                    w.len() >= BATCH
+                };
+                if full {
+                    pending.hand_over();
+                }
+                false
+            }
+            None => true,
+        });
+        if at_once {
+            self.0.drain(..).for_each(Waker::wake);
+        }
+    }
+}
+
+impl Drop for Wakes {
+    fn drop(&mut self) {
+        self.hand_over();
+    }
+}
+
 /// Hands this thread's deferred wake-ups over (see `Pending::hand_over`).
 pub fn flush() {
     PENDING.with(|p| {
@@ -140,5 +188,33 @@ mod tests {
         assert_eq!(count.0.load(Ordering::SeqCst), 4 + BATCH, "uninstall hands the rest over");
         wake(waker);
         assert_eq!(count.0.load(Ordering::SeqCst), 5 + BATCH, "at once again");
+    }
+
+    #[test]
+    fn collected_wakes_go_with_the_batch_or_at_once() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let woken = || count.0.load(Ordering::SeqCst);
+        {
+            let mut wakes = Wakes::with_capacity(3);
+            wakes.push(waker.clone());
+            wakes.push(waker.clone());
+            assert_eq!(woken(), 0, "collected");
+        }
+        assert_eq!(woken(), 2, "not installed: at once when dropped");
+        install(rt.handle().clone());
+        {
+            let mut wakes = Wakes::with_capacity(usize::MAX);
+            for _ in 0..BATCH + 3 {
+                wakes.push(waker.clone());
+            }
+            rt.block_on(tokio::task::yield_now());
+            assert_eq!(woken(), 2 + BATCH, "a full batch is handed over by itself");
+        }
+        assert_eq!(woken(), 2 + BATCH, "the rest joins this thread's batch");
+        rt.block_on(async { flush() });
+        assert_eq!(woken(), 5 + BATCH);
+        uninstall();
     }
 }
