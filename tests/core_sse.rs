@@ -287,6 +287,41 @@ fn client_leaving_a_busy_stream_is_noticed_while_events_flow() {
     }
 }
 
+/// An event pushed while the writer waits for a full socket (its client not reading) wakes
+/// the writer into that wait: once the socket drains, the writer must look at the stream
+/// again, or the event waits for a heartbeat (none here) or the next push.
+#[test]
+fn an_event_pushed_while_the_socket_is_full_is_sent_once_it_drains() {
+    for fast in [false, true] {
+        let srv = TestServer::start(|_| {});
+        let mut c = Chunks::get(&srv, "/sse-idle", path_headers(fast));
+        assert_path(&c.head, fast);
+        let stream = srv.app.streams.lock().unwrap()[0].clone();
+        // Events under a batch's 64 KiB, pushed one at a time once the writer took the one
+        // before (each batch then ends with the stream's queue empty), until one stays
+        // queued: the writer waits for the full socket, woken by that push.
+        let event = Bytes::from(format!("data: {}\n\n", "x".repeat(60_000)));
+        let mut pushed = 0;
+        'fill: loop {
+            assert!(pushed < 2_000, "the socket never filled");
+            stream.push(event.clone()).unwrap();
+            pushed += 1;
+            let taken_by = Instant::now() + Duration::from_millis(300);
+            while stream.queued() != 0 {
+                if Instant::now() > taken_by {
+                    break 'fill;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        for i in 0..pushed {
+            let chunk =
+                c.next().unwrap_or_else(|| panic!("event {i} of {pushed} never came (fast path: {fast})"));
+            assert_eq!(chunk, event);
+        }
+    }
+}
+
 #[test]
 fn a_finished_stream_ends_with_the_last_chunk_and_a_close_on_the_fast_path() {
     let srv = TestServer::start(|_| {});

@@ -40,7 +40,8 @@ struct Heartbeat {
 
 impl Heartbeat {
     /// Whether a heartbeat is due now; either way the timer is left registered with the
-    /// task's waker for the next one (but with a zero period).
+    /// task's waker for the next one (unless the period is zero, or the task's budget is
+    /// spent: then the next poll looks again).
     fn poll_due(&mut self, cx: &mut Context<'_>) -> bool {
         // Frames sent since the last wait (mostly by the polls just before this one) end the
         // silence now. One clock read serves them and the check below.
@@ -55,9 +56,16 @@ impl Heartbeat {
             return false;
         }
         let mut due = false;
+        // A poll refused for the task's budget registers no waker with the timer (it wakes
+        // the task to come back instead): not armed then.
+        let budget = tokio::task::coop::has_budget_remaining();
         loop {
             // The timer is moved only when it fires (not on every event).
             match self.sleep.as_mut().poll(cx) {
+                Poll::Pending if !budget => {
+                    self.armed = None;
+                    return due;
+                }
                 Poll::Pending => {
                     self.armed = Some(self.sleep.deadline());
                     if !same_task {
@@ -135,9 +143,11 @@ impl StreamedBody {
 
     /// `poll_frame` until it stops being ready, in one visit to the stream's queue (see
     /// `StreamBody::poll_batch`): the frames ready now, up to `max_frames` or `max_bytes`
-    /// of the application's, are appended to `out`, with a heartbeat when one is due. What
-    /// it returns says how the body stands after them: with `Pending` the task's waker is
-    /// registered with the queue and the heartbeat's timer; `Aborted` frames are not sent.
+    /// of the application's, are put into `out` (empty when given), with a heartbeat or
+    /// the encoder's tail when one is due (only when fewer than `max_frames` were ready).
+    /// What it returns says how the body stands after them: with `Pending` the task's
+    /// waker is registered with the queue and the heartbeat's timer; `More` has frames;
+    /// `Aborted` ends the body broken (after what `out` holds, if anything).
     pub fn poll_batch<A: smallvec::Array<Item = Bytes>>(
         &mut self,
         cx: &mut Context<'_>,
@@ -145,32 +155,22 @@ impl StreamedBody {
         max_frames: usize,
         max_bytes: usize,
     ) -> Polled {
+        debug_assert!(out.is_empty());
         if self.done {
             return Polled::Finished;
         }
-        let polled = self.inner.poll_batch(cx, out, max_frames, max_bytes);
-        if polled == Polled::Aborted {
-            return polled;
-        }
-        if !out.is_empty() {
-            if let Some(hb) = &mut self.heartbeat {
-                hb.sent = true;
+        let polled = loop {
+            let polled = self.inner.poll_batch(cx, out, max_frames, max_bytes);
+            if polled == Polled::Aborted || !self.encode(out) {
+                out.clear();
+                return Polled::Aborted;
             }
-            if let Some(enc) = &mut self.encoder {
-                for i in 0..out.len() {
-                    match enc.encode(&out[i]) {
-                        Ok(b) => out[i] = b,
-                        Err(_) => {
-                            out.clear();
-                            return Polled::Aborted;
-                        }
-                    }
-                }
-                out.retain(|b| !b.is_empty());
+            // Encoded to nothing, with more queued: take the next ones (`More` registered
+            // no waker, so stopping here would stall the stream).
+            if !(out.is_empty() && polled == Polled::More) {
+                break polled;
             }
-            let bytes: usize = out.iter().map(Bytes::len).sum();
-            self.stats.sse_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
-        }
+        };
         match polled {
             Polled::Finished => {
                 self.done = true;
@@ -182,16 +182,40 @@ impl StreamedBody {
             }
             Polled::Pending => {
                 if self.heartbeat.as_mut().is_some_and(|hb| hb.poll_due(cx)) {
-                    if let Poll::Ready(Some(Ok(frame))) = self.beat() {
-                        out.extend(frame.into_data().ok());
-                    } else {
-                        return Polled::Aborted;
+                    match self.beat() {
+                        Poll::Ready(Some(Ok(frame))) => {
+                            out.extend(frame.into_data().ok().filter(|b| !b.is_empty()));
+                        }
+                        _ => return Polled::Aborted,
                     }
                 }
             }
             Polled::More | Polled::Aborted => {}
         }
         polled
+    }
+
+    /// Encodes the application's frames in `out` in place (empty ones dropped), counts
+    /// their bytes and notes for the heartbeat that frames went out; `false` when the
+    /// encoder failed.
+    fn encode<A: smallvec::Array<Item = Bytes>>(&mut self, out: &mut smallvec::SmallVec<A>) -> bool {
+        if !out.is_empty() {
+            if let Some(hb) = &mut self.heartbeat {
+                hb.sent = true;
+            }
+            if let Some(enc) = &mut self.encoder {
+                for frame in out.iter_mut() {
+                    match enc.encode(frame) {
+                        Ok(b) => *frame = b,
+                        Err(_) => return false,
+                    }
+                }
+                out.retain(|b| !b.is_empty());
+            }
+            let bytes: usize = out.iter().map(Bytes::len).sum();
+            self.stats.sse_bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+        }
+        true
     }
 
     fn emit_owned(&mut self, data: Bytes) -> Poll<Option<Result<Frame<Bytes>, StreamAborted>>> {

@@ -396,10 +396,13 @@ pub(super) async fn pump(
                     read_registered = false;
                     return Poll::Ready(Step::Readable);
                 }
+                // A poll refused for the task's budget registers nothing (it wakes the task
+                // to come back): then the next poll must poll again.
+                let budget = tokio::task::coop::has_budget_remaining();
                 match io.poll_read_ready(cx) {
                     Poll::Ready(Ok(())) => return Poll::Ready(Step::Readable),
                     Poll::Ready(Err(_)) => return Poll::Ready(Step::Gone),
-                    Poll::Pending => read_registered = true,
+                    Poll::Pending => read_registered = budget,
                 }
             }
             Poll::Pending
@@ -428,7 +431,9 @@ pub(super) async fn pump(
         };
         if let Some(rest) = rest {
             match tokio::time::timeout(write_timeout, io.write_all(&rest)).await {
-                Ok(Ok(())) => {}
+                // A push while the socket was full woke the task into this wait and took the
+                // body's waker with it: the body must be looked at again.
+                Ok(Ok(())) => body_registered = false,
                 Ok(Err(_)) => {
                     stats.client_aborts.fetch_add(1, Ordering::Relaxed);
                     return Pumped::Cut;
@@ -468,6 +473,9 @@ enum Step {
 /// as far as the socket takes them now (the common case). What it did not take is returned
 /// as one buffer, for the caller to write when the socket has room.
 fn send_chunks_now(io: &TcpStream, chunks: &[bytes::Bytes]) -> io::Result<Option<Vec<u8>>> {
+    // A batch stops at `BATCH_FRAMES` of the application's frames, and a heartbeat or the
+    // encoder's tail joins one only when it stopped short of that (`StreamBody::poll_batch`).
+    debug_assert!(chunks.len() <= BATCH_FRAMES, "a batch of {} frames", chunks.len());
     let chunks = &chunks[..chunks.len().min(BATCH_FRAMES)];
     let total: usize = chunks.iter().map(|d| chunk_size_line_len(d.len()) + d.len() + 2).sum();
     // Small frames (most events) are copied into one buffer and sent with `send`: cheaper
