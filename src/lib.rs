@@ -41,6 +41,7 @@ pub mod log;
 pub mod ops;
 pub mod pid;
 pub mod scheduler;
+pub mod shm;
 pub mod shutdown;
 pub mod signal;
 pub mod table;

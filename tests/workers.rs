@@ -935,8 +935,8 @@ fn connection_dispatch_sigterm_finishes_every_request_in_flight() {
     sigterm_answers_all(srv, reqs, &pids.map(|p| p as i32));
 }
 
-/// The worker that serves `s`, asked over it (HTTP/1.1, kept alive).
-fn worker_on(s: &mut std::net::TcpStream) -> u64 {
+/// One `GET /` over `s` (HTTP/1.1, kept alive): the status and the body.
+fn get_on(s: &mut std::net::TcpStream) -> (u16, String) {
     use std::io::{Read, Write};
     s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
     let mut got = Vec::new();
@@ -952,14 +952,65 @@ fn worker_on(s: &mut std::net::TcpStream) -> u64 {
                 .and_then(|v| v.parse::<usize>().ok())
                 .expect("a length");
             if body.len() >= len {
-                let v: Value = serde_json::from_str(&body[..len]).unwrap();
-                return v["worker"].as_u64().unwrap();
+                let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("a status");
+                return (status, body[..len].to_string());
             }
         }
         let n = s.read(&mut buf).unwrap();
         assert!(n > 0, "closed: {text:?}");
         got.extend_from_slice(&buf[..n]);
     }
+}
+
+/// The worker that serves `s`, asked over it.
+fn worker_on(s: &mut std::net::TcpStream) -> u64 {
+    let (status, body) = get_on(s);
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    v["worker"].as_u64().unwrap()
+}
+
+/// A connection to `srv` from the local address `from` (in 127.0.0.0/8): a client of its own
+/// for the rate limit.
+fn connect_from(srv: &PhpServer, from: [u8; 4]) -> std::net::TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.bind(&std::net::SocketAddr::from((from, 0)).into()).unwrap();
+    socket.connect(&std::net::SocketAddr::from(([127, 0, 0, 1], srv.port)).into()).unwrap();
+    let s: std::net::TcpStream = socket.into();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s
+}
+
+/// Workers that take their own connections count a client's rate together (buckets in
+/// memory both share): a client whose 16 connections at once spread over both workers gets
+/// its burst of 24 in all, not 24 from each.
+#[test]
+fn connection_dispatch_limits_a_clients_rate_once_across_the_workers() {
+    let srv = PhpServer::start(
+        APP,
+        r#"{"workers": 2, "dispatch": "connection", "rate_limit": 0.001, "rate_limit_burst": 24}"#,
+    );
+    // Both workers accept (asked from clients of their own, each within its burst).
+    let mut seen = HashSet::new();
+    for i in 0..400u32 {
+        seen.insert(worker_on(&mut connect_from(&srv, [127, 0, 1 + (i / 200) as u8, 1 + (i % 200) as u8])));
+        if seen.len() == 2 {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 2, "both workers accept");
+    // One client: 16 connections at once (spread over the workers), a request on each
+    // (16 of its 24), then two more on each.
+    let mut conns: Vec<_> = (0..16).map(|_| connect_from(&srv, [127, 0, 0, 3])).collect();
+    let workers: Vec<u64> = conns.iter_mut().map(worker_on).collect();
+    assert!(workers.contains(&0) && workers.contains(&1), "spread over both workers: {workers:?}");
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        statuses.extend(conns.iter_mut().map(|c| get_on(c).0));
+    }
+    let ok = statuses.iter().filter(|&&s| s == 200).count();
+    let limited = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!((16 + ok, limited), (24, 24), "one burst for the client: {statuses:?}");
 }
 
 #[test]

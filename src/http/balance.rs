@@ -62,22 +62,8 @@ impl Balance {
     /// Counters for `workers` worker indexes, in a new shared mapping (before any fork).
     pub fn new(workers: u32) -> io::Result<Self> {
         let len = workers as usize * 2;
-        let bytes = len * std::mem::size_of::<Slot>();
-        // SAFETY: a fresh anonymous shared mapping, zero-filled by the kernel: every slot
-        // starts not live with no connection.
-        let ptr = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                bytes.max(1),
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if ptr == libc::MAP_FAILED {
-            return Err(io::Error::last_os_error());
-        }
+        // Zero-filled: every slot starts not live with no connection.
+        let ptr = crate::shm::map_shared(len * std::mem::size_of::<Slot>())?;
         Ok(Self { slots: ptr.cast(), len, me: usize::MAX })
     }
 

@@ -53,6 +53,9 @@ pub struct OpsConfig {
     pub rate_limit_burst: Option<u32>,
     pub trusted_proxies: TrustedProxies,
     pub error_pages: Option<(std::path::PathBuf, ErrorPages)>,
+    /// Not an option: the rate limit's buckets shared by the workers of `dispatch =
+    /// connection`, mapped by the master before it forks (`None`: each process its own).
+    pub shared_buckets: Option<rate_limit::SharedBuckets>,
 }
 
 impl Default for OpsConfig {
@@ -67,6 +70,7 @@ impl Default for OpsConfig {
             rate_limit_burst: None,
             trusted_proxies: TrustedProxies::default(),
             error_pages: None,
+            shared_buckets: None,
         }
     }
 }
@@ -276,7 +280,10 @@ impl Ops {
         };
         let rate_limit = (config.rate_limit > 0.0).then(|| {
             let burst = config.rate_limit_burst.unwrap_or(config.rate_limit.ceil().max(1.0) as u32);
-            RateLimiter::new(config.rate_limit, burst)
+            match &config.shared_buckets {
+                Some(buckets) => RateLimiter::shared(config.rate_limit, burst, buckets.clone()),
+                None => RateLimiter::new(config.rate_limit, burst),
+            }
         });
         let per_request = public_health.is_some()
             || public_metrics.is_some()

@@ -8,10 +8,19 @@
 //! full again (they mean the same as no bucket), at most once a second; if it is still
 //! full it forgets an arbitrary one — that client starts afresh with a full burst, which
 //! errs on letting a request through rather than on refusing one.
+//!
+//! Workers that accept their own connections (`dispatch = connection`) count a client
+//! together: their buckets lie in memory shared by every process (`SharedBuckets`, made
+//! before the fork), else a client whose connections reach different workers would get
+//! `workers` times its rate. There a bucket is one word, the theoretical arrival time of
+//! the generic cell rate algorithm (GCRA, the same limit as a token bucket), updated with a
+//! compare-and-swap: no lock that a worker could die holding. The same bound and the same
+//! forgetting apply, per window of `PROBE` slots.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash};
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
@@ -37,8 +46,103 @@ pub struct RateLimiter {
     rate: f64,
     burst: f64,
     epoch: Instant,
-    shards: Box<[Mutex<Shard>]>,
+    store: Store,
     hasher: rustc_hash::FxBuildHasher,
+}
+
+/// Where the buckets are.
+enum Store {
+    /// This process's own.
+    Local(Box<[Mutex<Shard>]>),
+    /// Shared by the workers, with the GCRA's step and tolerance in nanoseconds.
+    Shared { buckets: SharedBuckets, interval: u64, tolerance: u64 },
+}
+
+/// Slots of the shared store: 65,536 clients in 1 MiB.
+const SHARED_SLOTS: usize = 1 << 16;
+/// Slots a client's bucket may lie in, from the one its hash names on.
+const PROBE: usize = 8;
+/// Compare-and-swaps tried on one bucket (every worker taking a token of one client at
+/// once) before the request is let through.
+const CAS_TRIES: usize = 64;
+
+/// One client's bucket in the shared store.
+#[repr(C)]
+struct SharedSlot {
+    /// The client's key hashed (never 0); 0: never used.
+    key: AtomicU64,
+    /// The GCRA's theoretical arrival time, in `mono_nanos`: a request is let through while
+    /// it is at most `tolerance` ahead of now, and moves it on by `interval`. At or before
+    /// now, the bucket is full (as good as none).
+    tat: AtomicU64,
+}
+
+/// The buckets of every worker process, in a `MAP_SHARED` mapping made by the master before
+/// it forks (the copies in the workers lie at the same address). Never unmapped: copies
+/// live until their processes exit.
+#[derive(Clone)]
+pub struct SharedBuckets {
+    slots: *const SharedSlot,
+}
+
+// SAFETY: the mapping is never unmapped and holds atomics only.
+unsafe impl Send for SharedBuckets {}
+// SAFETY: as above.
+unsafe impl Sync for SharedBuckets {}
+
+impl std::fmt::Debug for SharedBuckets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedBuckets").field("slots", &SHARED_SLOTS).finish()
+    }
+}
+
+impl SharedBuckets {
+    /// An empty store in a new shared mapping (before any fork).
+    pub fn new() -> std::io::Result<Self> {
+        // Zero-filled: every slot starts unused.
+        let ptr = crate::shm::map_shared(SHARED_SLOTS * std::mem::size_of::<SharedSlot>())?;
+        Ok(Self { slots: ptr.cast() })
+    }
+
+    fn slots(&self) -> &[SharedSlot] {
+        // SAFETY: `SHARED_SLOTS` slots were mapped in `new` and stay mapped.
+        unsafe { std::slice::from_raw_parts(self.slots, SHARED_SLOTS) }
+    }
+
+    /// The bucket of the client whose key hashes to `key`: where it lies in its window, else
+    /// a slot taken for it — an unused one, else one whose bucket is full again, else the
+    /// window's first (that client starts afresh, as in a full shard).
+    fn bucket(&self, key: u64, now: u64) -> &SharedSlot {
+        let slots = self.slots();
+        let start = (key >> 16) as usize;
+        let window = (0..PROBE).map(|i| &slots[(start + i) % SHARED_SLOTS]);
+        let (mut unused, mut full) = (None, None);
+        for slot in window.clone() {
+            match slot.key.load(Ordering::Acquire) {
+                k if k == key => return slot,
+                0 => {
+                    unused.get_or_insert(slot);
+                }
+                _ if full.is_none() && slot.tat.load(Ordering::Relaxed) <= now => full = Some(slot),
+                _ => {}
+            }
+        }
+        let taken = unused.or(full).unwrap_or_else(|| window.clone().next().expect("a window has slots"));
+        // Another process may take the same slot for another client at once: one of them
+        // keeps it, the other takes one again next time.
+        if taken.key.swap(key, Ordering::AcqRel) != key {
+            taken.tat.store(0, Ordering::Release);
+        }
+        taken
+    }
+
+    /// Buckets not full again at `now`.
+    fn len(&self, now: u64) -> usize {
+        self.slots()
+            .iter()
+            .filter(|s| s.key.load(Ordering::Relaxed) != 0 && s.tat.load(Ordering::Relaxed) > now)
+            .count()
+    }
 }
 
 fn key(ip: IpAddr) -> u128 {
@@ -55,25 +159,48 @@ fn key(ip: IpAddr) -> u128 {
 impl RateLimiter {
     /// `rate` requests a second on average, `burst` at once (at least 1).
     pub fn new(rate: f64, burst: u32) -> Self {
+        Self::with_store(
+            rate,
+            burst,
+            Store::Local((0..SHARDS).map(|_| Mutex::new(Shard::default())).collect()),
+        )
+    }
+
+    /// The same limit, counted in `buckets` together with every process that shares them.
+    pub fn shared(rate: f64, burst: u32, buckets: SharedBuckets) -> Self {
+        let interval = (1e9 / rate).round().clamp(1.0, u64::MAX as f64 / 4.0) as u64;
+        let tolerance = interval.saturating_mul(u64::from(burst.max(1) - 1));
+        Self::with_store(rate, burst, Store::Shared { buckets, interval, tolerance })
+    }
+
+    fn with_store(rate: f64, burst: u32, store: Store) -> Self {
         Self {
             rate,
             burst: f64::from(burst.max(1)),
             epoch: Instant::now(),
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            store,
             hasher: rustc_hash::FxBuildHasher,
         }
     }
 
     /// Takes a token for `ip`; `Err(wait)` when there is none, with how long until there is.
     pub fn check(&self, ip: IpAddr) -> Result<(), Duration> {
-        self.check_at(ip, self.epoch.elapsed().as_secs_f64())
+        match &self.store {
+            Store::Local(_) => self.check_at(ip, self.epoch.elapsed().as_secs_f64()),
+            Store::Shared { .. } => self.check_shared(ip, super::mono_nanos()),
+        }
+    }
+
+    fn hash(&self, key: u128) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        key.hash(&mut h);
+        std::hash::Hasher::finish(&h)
     }
 
     fn check_at(&self, ip: IpAddr, now: f64) -> Result<(), Duration> {
+        let Store::Local(shards) = &self.store else { return self.check_shared(ip, (now * 1e9) as u64) };
         let key = key(ip);
-        let mut h = self.hasher.build_hasher();
-        key.hash(&mut h);
-        let shard = &self.shards[(std::hash::Hasher::finish(&h) as usize) % SHARDS];
+        let shard = &shards[(self.hash(key) as usize) % SHARDS];
         let mut shard = shard.lock();
         if !shard.buckets.contains_key(&key) && shard.buckets.len() >= PER_SHARD {
             self.make_room(&mut shard, now);
@@ -89,6 +216,27 @@ impl RateLimiter {
         Err(Duration::from_secs_f64(((1.0 - b.tokens) / rate).clamp(0.001, 86_400.0)))
     }
 
+    /// `check` in the shared store at `now` (`mono_nanos`).
+    fn check_shared(&self, ip: IpAddr, now: u64) -> Result<(), Duration> {
+        let Store::Shared { buckets, interval, tolerance } = &self.store else { return Ok(()) };
+        let bucket = buckets.bucket(self.hash(key(ip)) | 1, now);
+        for _ in 0..CAS_TRIES {
+            let tat = bucket.tat.load(Ordering::Acquire);
+            let from = tat.max(now);
+            let ahead = from - now;
+            if ahead > *tolerance {
+                let wait = Duration::from_nanos(ahead - tolerance);
+                return Err(wait.clamp(Duration::from_millis(1), Duration::from_secs(86_400)));
+            }
+            let next = from.saturating_add(*interval);
+            if bucket.tat.compare_exchange_weak(tat, next, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+                return Ok(());
+            }
+        }
+        // Contended past the tries: let it through rather than refuse it.
+        Ok(())
+    }
+
     fn make_room(&self, shard: &mut Shard, now: f64) {
         if now - shard.last_sweep >= 1.0 {
             shard.last_sweep = now;
@@ -102,9 +250,12 @@ impl RateLimiter {
         }
     }
 
-    /// Buckets held now.
+    /// Buckets held now (shared: those not full again, of every process).
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().buckets.len()).sum()
+        match &self.store {
+            Store::Local(shards) => shards.iter().map(|s| s.lock().buckets.len()).sum(),
+            Store::Shared { buckets, .. } => buckets.len(super::mono_nanos()),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -120,9 +271,19 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// The limiter's two stores: a process's own, and shared by processes.
+    fn both(rate: f64, burst: u32) -> [RateLimiter; 2] {
+        [RateLimiter::new(rate, burst), RateLimiter::shared(rate, burst, SharedBuckets::new().unwrap())]
+    }
+
     #[test]
     fn a_burst_then_the_rate() {
-        let l = RateLimiter::new(2.0, 3);
+        for l in both(2.0, 3) {
+            a_burst_then_the_rate_in(&l);
+        }
+    }
+
+    fn a_burst_then_the_rate_in(l: &RateLimiter) {
         let a = ip("127.0.0.1");
         for _ in 0..3 {
             assert!(l.check_at(a, 10.0).is_ok());
@@ -137,7 +298,12 @@ mod tests {
 
     #[test]
     fn ipv6_clients_share_their_64() {
-        let l = RateLimiter::new(1.0, 1);
+        for l in both(1.0, 1) {
+            ipv6_clients_share_their_64_in(&l);
+        }
+    }
+
+    fn ipv6_clients_share_their_64_in(l: &RateLimiter) {
         assert!(l.check_at(ip("2001:db8::1"), 0.0).is_ok());
         assert!(l.check_at(ip("2001:db8::ffff"), 0.0).is_err());
         assert!(l.check_at(ip("2001:db8:0:1::1"), 0.0).is_ok());
@@ -147,16 +313,25 @@ mod tests {
 
     #[test]
     fn a_flood_of_addresses_stays_bounded() {
-        let l = RateLimiter::new(1.0, 5);
-        for i in 0..200_000u32 {
-            let _ = l.check_at(IpAddr::V4((0x7f00_0000 | i).into()), f64::from(i) * 1e-6);
+        for l in both(1.0, 5) {
+            a_flood_of_addresses_stays_bounded_in(&l);
         }
-        assert!(l.len() <= SHARDS * PER_SHARD, "{} buckets", l.len());
+    }
+
+    fn a_flood_of_addresses_stays_bounded_in(l: &RateLimiter) {
+        for i in 0..200_000u32 {
+            let _ = l.check_at(IpAddr::V4((0x7f00_0000 | i).into()), 100.0 + f64::from(i) * 1e-6);
+        }
+        let held = match &l.store {
+            Store::Local(_) => l.len(),
+            Store::Shared { buckets, .. } => buckets.len(100_000_000_000),
+        };
+        assert!(held <= SHARDS * PER_SHARD && held <= SHARED_SLOTS, "{held} buckets");
         // A throttled client inside the flood is still throttled.
         let victim = ip("10.1.2.3");
         for _ in 0..5 {
-            assert!(l.check_at(victim, 1.0).is_ok());
+            assert!(l.check_at(victim, 101.0).is_ok());
         }
-        assert!(l.check_at(victim, 1.0).is_err());
+        assert!(l.check_at(victim, 101.0).is_err());
     }
 }

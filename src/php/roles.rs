@@ -35,9 +35,15 @@ pub(super) fn start_err(message: impl std::fmt::Display) -> ext_php_rs::exceptio
 
 /// `start()` with workers > 1: bind, fork the forker, serve HTTP and route to the workers
 /// until they all stopped. In a worker process forked here, runs the worker instead.
-fn start_master(launch: Launch, config: ServerConfig, port: &Cell<u16>) -> PhpResult<()> {
+fn start_master(launch: Launch, mut config: ServerConfig, port: &Cell<u16>) -> PhpResult<()> {
     use crate::workers::forker::{self, Forked};
     use crate::workers::master::{Master, MasterConfig, Outcome, Running as MasterRunning};
+    // Workers that take their own connections limit a client's rate together.
+    if config.workers.serve_connections() && config.ops.rate_limit > 0.0 {
+        let buckets = crate::ops::rate_limit::SharedBuckets::new()
+            .map_err(|e| start_err(format!("cannot map the rate limit's buckets: {e}")))?;
+        config.ops.shared_buckets = Some(buckets);
+    }
     let mut bound = crate::http::server::Bound::bind(config.clone()).map_err(start_err)?;
     let addr = bound.local_addr();
     // Set before the fork: the workers report it too.

@@ -99,23 +99,9 @@ impl Mapping {
         let len = rows_at
             .checked_add(capacity.checked_mul(row_size).ok_or_else(too_large)?)
             .ok_or_else(too_large)?;
-        // SAFETY: a fresh shared anonymous mapping (zero-filled), checked below.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                len,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_SHARED | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        if p == libc::MAP_FAILED {
-            return Err(TableError::Map(format!(
-                "cannot map {len} bytes of shared memory: {}",
-                std::io::Error::last_os_error()
-            )));
-        }
+        // Zero-filled.
+        let p = crate::shm::map_shared(len)
+            .map_err(|e| TableError::Map(format!("cannot map {len} bytes of shared memory: {e}")))?;
         let base =
             NonNull::new(p.cast::<u8>()).ok_or_else(|| TableError::Map("mmap returned null".into()))?;
         let m =
