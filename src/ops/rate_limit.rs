@@ -128,10 +128,13 @@ impl SharedBuckets {
             }
         }
         let taken = unused.or(full).unwrap_or_else(|| window.clone().next().expect("a window has slots"));
-        // Another process may take the same slot for another client at once: one of them
-        // keeps it, the other takes one again next time.
-        if taken.key.swap(key, Ordering::AcqRel) != key {
+        // A full bucket first, then the key: a process of this client that finds the key
+        // finds a fresh bucket, never the last owner's (that owner, updating at once, can
+        // cost it a token at most). Another process may take the same slot for another
+        // client at once: one of them keeps it, the other takes one again next time.
+        if taken.key.load(Ordering::Acquire) != key {
             taken.tat.store(0, Ordering::Release);
+            taken.key.store(key, Ordering::Release);
         }
         taken
     }
@@ -219,7 +222,8 @@ impl RateLimiter {
     /// `check` in the shared store at `now` (`mono_nanos`).
     fn check_shared(&self, ip: IpAddr, now: u64) -> Result<(), Duration> {
         let Store::Shared { buckets, interval, tolerance } = &self.store else { return Ok(()) };
-        let bucket = buckets.bucket(self.hash(key(ip)) | 1, now);
+        // 0 marks an unused slot: a key hashed to 0 takes 1's bucket (not every odd one's).
+        let bucket = buckets.bucket(self.hash(key(ip)).max(1), now);
         for _ in 0..CAS_TRIES {
             let tat = bucket.tat.load(Ordering::Acquire);
             let from = tat.max(now);
