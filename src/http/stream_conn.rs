@@ -473,10 +473,6 @@ enum Step {
 /// as far as the socket takes them now (the common case). What it did not take is returned
 /// as one buffer, for the caller to write when the socket has room.
 fn send_chunks_now(io: &TcpStream, chunks: &[bytes::Bytes]) -> io::Result<Option<Vec<u8>>> {
-    // A batch stops at `BATCH_FRAMES` of the application's frames, and a heartbeat or the
-    // encoder's tail joins one only when it stopped short of that (`StreamBody::poll_batch`).
-    debug_assert!(chunks.len() <= BATCH_FRAMES, "a batch of {} frames", chunks.len());
-    let chunks = &chunks[..chunks.len().min(BATCH_FRAMES)];
     let total: usize = chunks.iter().map(|d| chunk_size_line_len(d.len()) + d.len() + 2).sum();
     // Small frames (most events) are copied into one buffer and sent with `send`: cheaper
     // in the kernel than `sendmsg` importing an iovec array for a few dozen bytes. The
@@ -507,31 +503,45 @@ fn send_chunks_now(io: &TcpStream, chunks: &[bytes::Bytes]) -> io::Result<Option
         }
         return Ok((sent < total).then(|| flat[sent..].to_vec()));
     }
-    let mut sizes = [[0u8; 18]; BATCH_FRAMES];
-    let mut lens = [0usize; BATCH_FRAMES];
-    let mut slices = [IoSlice::new(&[]); BATCH_FRAMES * 3];
-    for (i, data) in chunks.iter().enumerate() {
-        lens[i] = chunk_size_line(&mut sizes[i], data.len());
-    }
-    for (i, data) in chunks.iter().enumerate() {
-        slices[i * 3] = IoSlice::new(&sizes[i][..lens[i]]);
-        slices[i * 3 + 1] = IoSlice::new(data);
-        slices[i * 3 + 2] = IoSlice::new(b"\r\n");
-    }
-    let mut rest = &mut slices[..chunks.len() * 3];
-    while !rest.is_empty() {
-        match try_send(io, rest) {
-            Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
-            Ok(sent) => IoSlice::advance_slices(&mut rest, sent),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+    // A batch holds at most `BATCH_FRAMES` of the application's frames, and a heartbeat or
+    // the encoder's tail joins one only when it stopped short of that (`poll_batch`); a
+    // longer one would still go out whole, a group of iovecs at a time.
+    let mut groups = chunks.chunks(BATCH_FRAMES);
+    while let Some(group) = groups.next() {
+        let mut sizes = [[0u8; 18]; BATCH_FRAMES];
+        let mut lens = [0usize; BATCH_FRAMES];
+        let mut slices = [IoSlice::new(&[]); BATCH_FRAMES * 3];
+        for (i, data) in group.iter().enumerate() {
+            lens[i] = chunk_size_line(&mut sizes[i], data.len());
+        }
+        for (i, data) in group.iter().enumerate() {
+            slices[i * 3] = IoSlice::new(&sizes[i][..lens[i]]);
+            slices[i * 3 + 1] = IoSlice::new(data);
+            slices[i * 3 + 2] = IoSlice::new(b"\r\n");
+        }
+        let mut rest = &mut slices[..group.len() * 3];
+        while !rest.is_empty() {
+            match try_send(io, rest) {
+                Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
+                Ok(sent) => IoSlice::advance_slices(&mut rest, sent),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if !rest.is_empty() {
+            let mut out: Vec<u8> = rest.iter().flat_map(|s| s.iter().copied()).collect();
+            for data in groups.flatten() {
+                let mut size = [0u8; 18];
+                let k = chunk_size_line(&mut size, data.len());
+                out.extend_from_slice(&size[..k]);
+                out.extend_from_slice(data);
+                out.extend_from_slice(b"\r\n");
+            }
+            return Ok(Some(out));
         }
     }
-    if rest.is_empty() {
-        return Ok(None);
-    }
-    Ok(Some(rest.iter().flat_map(|s| s.iter().copied()).collect()))
+    Ok(None)
 }
 
 /// The length of `len`'s chunk size line (hex digits and CRLF).
@@ -585,16 +595,63 @@ mod tests {
             let mut client = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
             let (server, _) = listener.accept().await.unwrap();
             // Copied into one buffer (small events), then two sent as iovecs (past SMALL_SEND).
-            for sizes in [vec![1, 30, 255], vec![200; BATCH_FRAMES], vec![SMALL_SEND + 1]] {
+            // A batch longer than `BATCH_FRAMES` (none is today) goes out whole as well.
+            let sizes = [
+                vec![1, 30, 255],
+                vec![200; BATCH_FRAMES],
+                vec![SMALL_SEND + 1],
+                vec![300; 2 * BATCH_FRAMES + 3],
+            ];
+            for sizes in sizes {
                 let chunks: Vec<Bytes> =
                     sizes.iter().zip(b'a'..).map(|(&n, fill)| Bytes::from(vec![fill; n])).collect();
                 let expected = chunked(&chunks);
                 server.writable().await.unwrap();
                 assert_eq!(send_chunks_now(&server, &chunks).unwrap(), None, "loopback takes it at once");
                 let mut got = vec![0u8; expected.len()];
-                client.read_exact(&mut got).await.unwrap();
+                let read = client.read_exact(&mut got);
+                // A batch cut short would leave the read waiting: a failure, not a hang.
+                let read = tokio::time::timeout(std::time::Duration::from_secs(10), read).await;
+                assert!(read.is_ok(), "{} frames: the batch did not arrive whole", sizes.len());
                 assert_eq!(got, expected, "sizes {sizes:?}");
             }
+        });
+    }
+
+    #[test]
+    fn what_a_full_socket_did_not_take_comes_back_whole() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            use tokio::io::AsyncWriteExt;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let mut client = tokio::net::TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+            let (mut server, _) = listener.accept().await.unwrap();
+            // Batches of three groups of iovecs, each frame a different byte, sent to a client
+            // that does not read until one is not taken whole.
+            let mut expected = Vec::new();
+            let mut fill = 0u8;
+            let rest = loop {
+                let chunks: Vec<Bytes> = (0..2 * BATCH_FRAMES + 3)
+                    .map(|_| {
+                        fill = fill.wrapping_add(1);
+                        Bytes::from(vec![fill; 4000])
+                    })
+                    .collect();
+                expected.extend_from_slice(&chunked(&chunks));
+                if let Some(rest) = send_chunks_now(&server, &chunks).unwrap() {
+                    break rest;
+                }
+                assert!(expected.len() < 64 << 20, "loopback took 64 MiB without pushing back");
+            };
+            let reader = tokio::spawn(async move {
+                let mut got = Vec::new();
+                client.read_to_end(&mut got).await.unwrap();
+                assert_eq!(got.len(), expected.len(), "bytes on the wire");
+                assert!(got == expected, "the bytes on the wire differ from the batches sent");
+            });
+            server.write_all(&rest).await.unwrap();
+            drop(server);
+            reader.await.unwrap();
         });
     }
 
