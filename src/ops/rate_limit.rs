@@ -326,16 +326,81 @@ mod tests {
         for i in 0..200_000u32 {
             let _ = l.check_at(IpAddr::V4((0x7f00_0000 | i).into()), 100.0 + f64::from(i) * 1e-6);
         }
-        let held = match &l.store {
-            Store::Local(_) => l.len(),
-            Store::Shared { buckets, .. } => buckets.len(100_000_000_000),
-        };
-        assert!(held <= SHARDS * PER_SHARD && held <= SHARED_SLOTS, "{held} buckets");
+        // The shared store is a fixed mapping (its windows are tested below); the local one
+        // grows with its clients until its shards are full.
+        if let Store::Local(_) = &l.store {
+            let held = l.len();
+            assert!((PER_SHARD..=SHARDS * PER_SHARD).contains(&held), "{held} buckets");
+        }
         // A throttled client inside the flood is still throttled.
         let victim = ip("10.1.2.3");
         for _ in 0..5 {
             assert!(l.check_at(victim, 101.0).is_ok());
         }
         assert!(l.check_at(victim, 101.0).is_err());
+    }
+
+    /// Hashed keys that all fall in the window starting at slot 100.
+    fn in_window(i: u64) -> u64 {
+        (100 << 16) | (i + 1)
+    }
+
+    #[test]
+    fn a_full_window_takes_a_full_bucket_then_its_first_slot() {
+        let buckets = SharedBuckets::new().unwrap();
+        let now = 1_000;
+        let mut held = Vec::new();
+        for i in 0..PROBE as u64 {
+            let slot = buckets.bucket(in_window(i), now);
+            slot.tat.store(now + 10, Ordering::Relaxed); // not full again before now + 10
+            held.push(slot as *const SharedSlot);
+        }
+        let distinct: std::collections::HashSet<_> = held.iter().collect();
+        assert_eq!(distinct.len(), PROBE, "each client takes an unused slot of the window");
+        for i in 0..PROBE as u64 {
+            assert!(
+                std::ptr::eq(buckets.bucket(in_window(i), now), held[i as usize]),
+                "client {i} finds its own"
+            );
+        }
+        // The window is full: a bucket that is full again (the fourth) goes first...
+        // SAFETY: the slots are in `buckets`' mapping, which stays mapped.
+        unsafe { (*held[3]).tat.store(now, Ordering::Relaxed) };
+        let newcomer = buckets.bucket(in_window(PROBE as u64), now);
+        assert!(std::ptr::eq(newcomer, held[3]), "a full bucket is taken before a live one");
+        assert_eq!(newcomer.tat.load(Ordering::Relaxed), 0, "the newcomer's bucket starts full");
+        newcomer.tat.store(now + 10, Ordering::Relaxed);
+        // ...then, with every bucket live, the window's first.
+        let another = buckets.bucket(in_window(PROBE as u64 + 1), now);
+        assert!(std::ptr::eq(another, held[0]), "the window's first is forgotten last of all");
+        assert_eq!(another.key.load(Ordering::Relaxed), in_window(PROBE as u64 + 1));
+        assert_eq!(another.tat.load(Ordering::Relaxed), 0);
+        // The client that lost its slot takes one again and starts afresh.
+        let back = buckets.bucket(in_window(0), now);
+        assert_eq!(back.key.load(Ordering::Relaxed), in_window(0));
+        assert_eq!(back.tat.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn threads_racing_on_one_shared_bucket_take_its_burst_once() {
+        let burst = 50;
+        let limiter = std::sync::Arc::new(RateLimiter::shared(1.0, burst, SharedBuckets::new().unwrap()));
+        let start = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let passed: usize = (0..4)
+            .map(|_| {
+                let (limiter, start) = (limiter.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    // One instant for all: no token comes back while they race.
+                    (0..2_000)
+                        .filter(|_| limiter.check_shared(ip("127.0.0.9"), 5_000_000_000).is_ok())
+                        .count()
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|t| t.join().unwrap())
+            .sum();
+        assert_eq!(passed, burst as usize, "every token taken once, no more");
     }
 }
