@@ -1013,6 +1013,36 @@ fn connection_dispatch_limits_a_clients_rate_once_across_the_workers() {
     assert_eq!((16 + ok, limited), (24, 24), "one burst for the client: {statuses:?}");
 }
 
+/// `max_connections` is the server's in connection dispatch too: workers that accept their
+/// own connections count them together (before, each worker had the whole limit).
+#[test]
+fn connection_dispatch_limits_the_connections_of_all_workers_together() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2, "dispatch": "connection", "max_connections": 6}"#);
+    // Six connections kept open, each answered (so accepted and counted), spread over both
+    // workers: three each, well within a limit of six per worker.
+    let mut conns: Vec<_> =
+        (0..6).map(|_| std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap()).collect();
+    for c in &conns {
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    }
+    let workers: Vec<u64> = conns.iter_mut().map(worker_on).collect();
+    assert!(workers.contains(&0) && workers.contains(&1), "spread over both workers: {workers:?}");
+    let mut seventh = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    seventh.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let (status, body) = get_on(&mut seventh);
+    assert_eq!(status, 503, "the seventh connection is over the server's limit: {body}");
+    // One closed makes room again (once its worker has seen it go).
+    drop(conns.pop());
+    eventually(Duration::from_secs(5), "a connection accepted again", || {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        (get_on(&mut c).0 == 200).then_some(())
+    });
+    for c in &mut conns {
+        assert_eq!(get_on(c).0, 200, "the connections within the limit are served");
+    }
+}
+
 #[test]
 fn connection_dispatch_spreads_a_burst_of_connections_over_the_workers() {
     let srv = PhpServer::start(APP, CONNECTION);

@@ -102,6 +102,19 @@ impl Balance {
         }
     }
 
+    /// Whether the live workers' open connections together are more than `max` (this
+    /// worker's newest counted among them). Two workers that take a connection at the same
+    /// time may both see the other's: at the limit, both refuse, never both accept.
+    pub fn over(&self, max: usize) -> bool {
+        let open: i64 = self
+            .slots()
+            .iter()
+            .filter(|s| s.live.load(Ordering::Acquire) != 0)
+            .map(|s| s.open.load(Ordering::Relaxed))
+            .sum();
+        open > i64::try_from(max).unwrap_or(i64::MAX)
+    }
+
     /// Whether this worker has more open connections than some other live worker.
     pub fn ahead(&self) -> bool {
         let slots = self.slots();
@@ -145,6 +158,8 @@ mod tests {
         assert!(!a.ahead() && !b2.ahead());
         b2.closed();
         assert!(a.ahead() && !b2.ahead());
+        // The limit counts every live worker's connections: 2 + 1 here (a's and b2's).
+        assert!(!a.over(3) && !b2.over(3) && a.over(2) && b2.over(2));
         // Not a worker: never ahead.
         assert!(!master.ahead());
         master.opened();

@@ -589,7 +589,8 @@ async fn accept_loop(
             () = opened.recv() => {}
         }
     }
-    let limit = Arc::new(Semaphore::new(shared.config.limits.max_connections));
+    let max_connections = shared.config.limits.max_connections;
+    let limit = Arc::new(Semaphore::new(max_connections));
     let tracker = Arc::new(Tracker::default());
     let stats = Arc::clone(&shared.stats);
     let mut backoff = Duration::from_millis(1);
@@ -601,8 +602,12 @@ async fn accept_loop(
                 Ok((stream, remote, held)) => {
                     backoff = Duration::from_millis(1);
                     stats.connections_accepted.fetch_add(1, Ordering::Relaxed);
-                    match Arc::clone(&limit).try_acquire_owned() {
-                        Ok(permit) => {
+                    // Workers that accept their own connections count them together: the
+                    // limit is the server's, not each worker's.
+                    let over_all = held.as_ref().is_some_and(|h| h.0.over(max_connections));
+                    let permit = if over_all { None } else { Arc::clone(&limit).try_acquire_owned().ok() };
+                    match permit {
+                        Some(permit) => {
                             let slot = ConnectionSlot::new(&shared, permit, tracker.enter());
                             let shared = Arc::clone(&shared);
                             let rx = shutdown.clone();
@@ -611,7 +616,8 @@ async fn accept_loop(
                                 drop(held);
                             });
                         }
-                        Err(_) => {
+                        None => {
+                            drop(held);
                             stats.connections_rejected.fetch_add(1, Ordering::Relaxed);
                             tokio::spawn(reject(stream, shared.ops.pages.answer(http::StatusCode::SERVICE_UNAVAILABLE)));
                         }
