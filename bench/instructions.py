@@ -36,6 +36,8 @@ Targets:
   via-action-php the same with reactor = php
   via-sse-topic  via, 1,000 event streams joined to a topic (bench/apps/sse.php, PHP keeps
                  nothing), publishes by Server::publish(): instructions per event delivered
+  via-sse-loop   the same streams kept as Via\SSE objects in a PHP array, each publish a PHP
+                 loop calling send() on every one (the "loop" of bench/sse.py)
   sse-ceiling    bench/sse_ceiling.rs, the same load (raw Tokio writing to its sockets)
   osw-hello, osw-action  OpenSwoole 26.2 base mode (../shared/anchors/osw_app.php)
   wm-hello, wm-action    Workerman 5.2.2 (../shared/anchors/wm_hello.php)
@@ -69,7 +71,7 @@ BODY = '{"via_ctx":"/examples/counter_/0123456789abcdef","step":1,"count":41,"na
 
 # The load of a target: GET / or POST /action over HTTP/1.1, GET / over h2c, or topic
 # publishes to SSE_STREAMS event streams (bench/sse_load.rs; "requests" are deliveries).
-GET, POST, H2C, SSE = "get", "post", "h2c", "sse"
+GET, POST, H2C, SSE, SSE_LOOP = "get", "post", "h2c", "sse", "sse-loop"
 
 
 def targets(so):
@@ -89,6 +91,7 @@ def targets(so):
         ("via-action", via("action.php", "threads"), POST),
         ("via-action-php", via("action.php", "php"), POST),
         ("via-sse-topic", via("sse.php", "auto", VIA_BENCH_STREAMS="none"), SSE),
+        ("via-sse-loop", via("sse.php", "auto", VIA_BENCH_STREAMS="object"), SSE_LOOP),
         ("sse-ceiling", ([SSE_CEILING], {}), SSE),
         ("osw-hello", osw, GET),
         ("osw-action", osw, POST),
@@ -97,10 +100,11 @@ def targets(so):
     ]
 
 
-def sse_load(port, deliveries):
-    """SSE_STREAMS event streams, then topic publishes until `deliveries` were delivered."""
+def sse_load(port, deliveries, mode="topic"):
+    """SSE_STREAMS event streams, then publishes (`topic`: one `Server::publish()`; `loop`: a
+    PHP loop of `SSE::send()`) until `deliveries` were delivered."""
     publishes = max(deliveries // SSE_STREAMS, 1)
-    client = subprocess.Popen([SSE_LOAD, str(port), str(SSE_STREAMS), str(publishes), "&mode=topic"],
+    client = subprocess.Popen([SSE_LOAD, str(port), str(SSE_STREAMS), str(publishes), f"&mode={mode}"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
                               env=dict(os.environ, SSE_DIALECT="via"))
     line = client.stdout.readline().strip()
@@ -141,8 +145,8 @@ def run(command, env, load_kind, requests, port, out_dir):
         stdout=subprocess.DEVNULL, stderr=log, start_new_session=True, env=dict(os.environ, **env))
     try:
         wait_port(port, timeout=120)
-        if load_kind == SSE:
-            sse_load(port, requests)
+        if load_kind in (SSE, SSE_LOOP):
+            sse_load(port, requests, "loop" if load_kind == SSE_LOOP else "topic")
         else:
             h2load(load_kind, requests, port, out_dir)
     finally:
@@ -208,7 +212,7 @@ def main():
     if args.only:
         keep = set(args.only.split(","))
         chosen = [t for t in chosen if t[0] in keep]
-    if any(kind == SSE for _, _, kind in chosen):
+    if any(kind in (SSE, SSE_LOOP) for _, _, kind in chosen):
         for path in (SSE_LOAD, SSE_CEILING):
             if not os.path.exists(path):
                 sys.exit(f"missing {path}: cargo build --release --example sse_load --example sse_ceiling")
