@@ -55,33 +55,107 @@ pub fn format_event(
     id: Option<&[u8]>,
     retry_ms: Option<u64>,
 ) -> Result<Bytes, SseError> {
+    check_fields(event, id)?;
+    let fields = event.map_or(0, |e| e.len() + 8) + id.map_or(0, |i| i.len() + 5);
+    let mut out = Vec::with_capacity(data.len() + fields + 32);
+    event_pieces(data, event, id, retry_ms, |piece| {
+        out.extend_from_slice(piece);
+        true
+    });
+    Ok(Bytes::from(out))
+}
+
+/// Frames of at most this many bytes are kept by `EventMemo` for the next event.
+const MEMO_MAX: usize = 64 * 1024;
+
+/// The frame of the last event formatted, for a loop that sends one event to many streams:
+/// each send after the first compares its fields with the frame instead of formatting and
+/// allocating a new one, and every stream's queue holds the same bytes.
+#[derive(Default)]
+pub struct EventMemo {
+    last: Bytes,
+}
+
+impl EventMemo {
+    pub const fn new() -> Self {
+        Self { last: Bytes::new() }
+    }
+
+    /// Lets go of the last frame.
+    pub fn clear(&mut self) {
+        self.last = Bytes::new();
+    }
+
+    /// `format_event`, or the last frame when it is this event's.
+    pub fn frame(
+        &mut self,
+        data: &[u8],
+        event: Option<&[u8]>,
+        id: Option<&[u8]>,
+        retry_ms: Option<u64>,
+    ) -> Result<Bytes, SseError> {
+        check_fields(event, id)?;
+        if !self.last.is_empty() {
+            let mut rest = &self.last[..];
+            let same = event_pieces(data, event, id, retry_ms, |piece| match rest.strip_prefix(piece) {
+                Some(r) => {
+                    rest = r;
+                    true
+                }
+                None => false,
+            });
+            if same && rest.is_empty() {
+                return Ok(self.last.clone());
+            }
+        }
+        let frame = format_event(data, event, id, retry_ms)?;
+        self.last = if frame.len() <= MEMO_MAX { frame.clone() } else { Bytes::new() };
+        Ok(frame)
+    }
+}
+
+/// An event name or id that would end its line early (and let a client inject fields).
+fn check_fields(event: Option<&[u8]>, id: Option<&[u8]>) -> Result<(), SseError> {
     if event.is_some_and(|e| e.iter().any(|&c| c == b'\n' || c == b'\r')) {
         return Err(SseError::EventName);
     }
     if id.is_some_and(|i| i.iter().any(|&c| c == b'\n' || c == b'\r' || c == 0)) {
         return Err(SseError::Id);
     }
-    let mut out = BytesMut::with_capacity(data.len() + 32);
+    Ok(())
+}
+
+/// Gives an event's bytes to `put` piece by piece, in order, while it returns true; true
+/// when every piece was taken.
+fn event_pieces(
+    data: &[u8],
+    event: Option<&[u8]>,
+    id: Option<&[u8]>,
+    retry_ms: Option<u64>,
+    mut put: impl FnMut(&[u8]) -> bool,
+) -> bool {
+    let mut field = |name: &[u8], value: &[u8]| put(name) && put(value) && put(b"\n");
     if let Some(e) = event {
-        out.put_slice(b"event: ");
-        out.put_slice(e);
-        out.put_u8(b'\n');
+        if !field(b"event: ", e) {
+            return false;
+        }
     }
     if let Some(i) = id {
-        out.put_slice(b"id: ");
-        out.put_slice(i);
-        out.put_u8(b'\n');
+        if !field(b"id: ", i) {
+            return false;
+        }
     }
     if let Some(r) = retry_ms {
-        out.put_slice(format!("retry: {r}\n").as_bytes());
+        if !field(b"retry: ", crate::http::answer::itoa_buf(r).as_slice()) {
+            return false;
+        }
     }
     for line in lines(data) {
-        out.put_slice(b"data: ");
-        out.put_slice(line);
-        out.put_u8(b'\n');
+        if !field(b"data: ", line) {
+            return false;
+        }
     }
-    out.put_u8(b'\n');
-    Ok(out.freeze())
+    put(b"\n")
 }
 
 /// A comment (`: text`), one per line of `text`.
@@ -133,6 +207,43 @@ mod tests {
         assert_eq!(format_event(b"x", Some(b"a\rb"), None, None), Err(SseError::EventName));
         assert_eq!(format_event(b"x", None, Some(b"1\n2"), None), Err(SseError::Id));
         assert_eq!(format_event(b"x", None, Some(b"1\x002"), None), Err(SseError::Id));
+    }
+
+    #[test]
+    fn the_memo_gives_the_last_frame_for_the_same_event_only() {
+        let mut memo = EventMemo::default();
+        let a = memo.frame(b"x\ny", Some(b"patch"), None, None).unwrap();
+        let again = memo.frame(b"x\ny", Some(b"patch"), None, None).unwrap();
+        assert_eq!(again.as_ptr(), a.as_ptr(), "the same bytes, not a copy");
+        // Any field that differs makes a new frame, equal to what format_event makes.
+        type Event<'a> = (&'a [u8], Option<&'a [u8]>, Option<&'a [u8]>, Option<u64>);
+        let others: [Event<'_>; 8] = [
+            (b"x\ny", Some(b"patch"), None, Some(5)),
+            (b"x\ny", Some(b"patch"), Some(b"1"), None),
+            (b"x\ny", Some(b"patcH"), None, None),
+            (b"x\ny", None, None, None),
+            (b"x\ny\n", Some(b"patch"), None, None),
+            (b"x\r\ny", Some(b"patch"), None, None), // the same lines: the same frame
+            (b"x", Some(b"patch"), None, None),
+            (b"", None, None, None),
+        ];
+        for (data, event, id, retry) in others {
+            let got = memo.frame(data, event, id, retry).unwrap();
+            assert_eq!(
+                got,
+                format_event(data, event, id, retry).unwrap(),
+                "{data:?} {event:?} {id:?} {retry:?}"
+            );
+            assert_eq!(memo.frame(data, event, id, retry).unwrap().as_ptr(), got.as_ptr());
+        }
+        // Bad fields are refused even when the bytes would match the last frame.
+        memo.frame(b"x", Some(b"a"), None, None).unwrap();
+        assert_eq!(memo.frame(b"x", Some(b"a\n"), None, None), Err(SseError::EventName));
+        assert_eq!(memo.frame(b"x", None, Some(b"\0"), None), Err(SseError::Id));
+        // A frame past MEMO_MAX is not kept.
+        let big = vec![b'z'; MEMO_MAX];
+        let first = memo.frame(&big, None, None, None).unwrap();
+        assert_ne!(memo.frame(&big, None, None, None).unwrap().as_ptr(), first.as_ptr());
     }
 
     #[test]

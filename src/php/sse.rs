@@ -30,7 +30,7 @@ use super::runtime::{self, ParkError, TaskKind, Waiter, Wake};
 use super::services::Services;
 use crate::config::Backpressure;
 use crate::http::encoding::{self, Coding};
-use crate::http::sse::{format_comment, format_event, format_retry};
+use crate::http::sse::{format_comment, format_retry, EventMemo};
 use crate::http::{PushOutcome, StreamShared};
 
 pub struct SseCore {
@@ -51,6 +51,9 @@ type Registry = HashMap<u64, Rc<RefCell<SseCore>>>;
 /// Open streams by stream id.
 static OPEN: PhpGlobal<RefCell<Option<Registry>>> = PhpGlobal::new(RefCell::new(None));
 
+/// The last event `send()` framed (a loop sending one event to every stream frames it once).
+static LAST_EVENT: PhpGlobal<RefCell<EventMemo>> = PhpGlobal::new(RefCell::new(EventMemo::new()));
+
 fn registry<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
     f(OPEN.get().borrow_mut().get_or_insert_with(HashMap::new))
 }
@@ -59,6 +62,7 @@ fn registry<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
 pub fn shutdown() {
     let all = OPEN.get().borrow_mut().take();
     drop(all);
+    LAST_EVENT.get().borrow_mut().clear();
 }
 
 /// Ends a stream on our side: leaves its topics, runs its close callbacks (each in a task)
@@ -191,38 +195,47 @@ impl Sse {
             if c.closed {
                 return Ok(false);
             }
-            match (&c.stream, &c.services) {
-                (Some(s), Some(v)) => (Arc::clone(s), Rc::clone(v)),
-                _ => {
-                    // Detached: the frame is the response body, for inspection.
-                    c.response.borrow_mut().capture(&frame);
-                    return Ok(true);
-                }
-            }
-        };
-        loop {
+            let (Some(stream), Some(services)) = (&c.stream, &c.services) else {
+                // Detached: the frame is the response body, for inspection.
+                c.response.borrow_mut().capture(&frame);
+                return Ok(true);
+            };
+            // The usual case, under the borrow (queueing runs no PHP code): no handle is
+            // cloned for it.
             match stream.try_push(frame.clone()) {
                 PushOutcome::Queued(_) => {
                     services.stats.sse_events.fetch_add(1, Ordering::Relaxed);
                     return Ok(true);
                 }
                 PushOutcome::Closed => return Ok(false),
-                PushOutcome::Full => match services.sse.backpressure {
-                    Backpressure::Drop => {
-                        services.stats.sse_dropped.fetch_add(1, Ordering::Relaxed);
-                        return Ok(false);
-                    }
-                    Backpressure::Close => {
+                PushOutcome::Full => (Arc::clone(stream), Rc::clone(services)),
+            }
+        };
+        // A slow client: the backpressure policy, then (when it waited) another try.
+        loop {
+            match services.sse.backpressure {
+                Backpressure::Drop => {
+                    services.stats.sse_dropped.fetch_add(1, Ordering::Relaxed);
+                    return Ok(false);
+                }
+                Backpressure::Close => {
+                    self.close_slow(&stream, &services);
+                    return Ok(false);
+                }
+                Backpressure::Wait => {
+                    if !self.wait_drained(&stream, &services)? {
                         self.close_slow(&stream, &services);
                         return Ok(false);
                     }
-                    Backpressure::Wait => {
-                        if !self.wait_drained(&stream, &services)? {
-                            self.close_slow(&stream, &services);
-                            return Ok(false);
-                        }
-                    }
-                },
+                }
+            }
+            match stream.try_push(frame.clone()) {
+                PushOutcome::Queued(_) => {
+                    services.stats.sse_events.fetch_add(1, Ordering::Relaxed);
+                    return Ok(true);
+                }
+                PushOutcome::Closed => return Ok(false),
+                PushOutcome::Full => {}
             }
         }
     }
@@ -278,6 +291,11 @@ impl Drop for Sse {
     }
 }
 
+/// `send()` and `comment()` — called per event, often in a loop over every stream — run
+/// without ext-php-rs's bailout guard (`no_bailout_guard`, decision 0015). They make no PHP
+/// value while they hold a borrow. When the client is slow they may suspend the fiber
+/// (`backpressure = "wait"`): that switches stacks, and a fatal error elsewhere unwinds its
+/// own fiber's stack (PHP keeps the bailout point per fiber), never this frame.
 #[php_impl]
 impl Sse {
     /// Sends an event: multi-line data becomes several `data:` lines; $event names it,
@@ -285,6 +303,7 @@ impl Sse {
     /// false when the stream is closed, or the event was dropped by the backpressure policy.
     ///
     /// @throws \ValueError when $event or $id contains a line break (or $id a NUL byte)
+    #[php(no_bailout_guard)]
     pub fn send(
         &self,
         data: ByteStr,
@@ -301,12 +320,13 @@ impl Sse {
             r => r.map(|r| r as u64),
         };
         let (event, id) = (Self::str_arg(event), Self::str_arg(id));
-        let frame = format_event(&data, event.as_deref(), id.as_deref(), retry)
-            .map_err(|e| value_err(format!("Via\\SSE::send(): {e}")))?;
-        self.push(frame)
+        // The memo's borrow ends before the error makes a PHP value (no guard, see below).
+        let frame = LAST_EVENT.get().borrow_mut().frame(&data, event.as_deref(), id.as_deref(), retry);
+        self.push(frame.map_err(|e| value_err(format!("Via\\SSE::send(): {e}")))?)
     }
 
     /// Sends a comment (ignored by EventSource; keeps intermediaries awake).
+    #[php(no_bailout_guard)]
     pub fn comment(&self, text: ByteStr) -> PhpResult<bool> {
         self.push(format_comment(&text))
     }
