@@ -937,8 +937,13 @@ fn connection_dispatch_sigterm_finishes_every_request_in_flight() {
 
 /// One `GET /` over `s` (HTTP/1.1, kept alive): the status and the body.
 fn get_on(s: &mut std::net::TcpStream) -> (u16, String) {
+    get_path_on(s, "/")
+}
+
+/// One `GET path` over `s` (HTTP/1.1, kept alive): the status and the body.
+fn get_path_on(s: &mut std::net::TcpStream, path: &str) -> (u16, String) {
     use std::io::{Read, Write};
-    s.write_all(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").as_bytes()).unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 1024];
     loop {
@@ -1013,32 +1018,65 @@ fn connection_dispatch_limits_a_clients_rate_once_across_the_workers() {
     assert_eq!((16 + ok, limited), (24, 24), "one burst for the client: {statuses:?}");
 }
 
+/// A connection to `srv` answered 200 on its first request, a keep-alive `GET /` or an event
+/// stream (read up to its first event), and the worker that serves it; `None` when it was
+/// refused (503).
+fn held_connection(srv: &PhpServer, stream: bool) -> Option<(std::net::TcpStream, u64)> {
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    if !stream {
+        let (status, body) = get_on(&mut s);
+        if status == 503 {
+            return None;
+        }
+        assert_eq!(status, 200, "{body}");
+        return Some((s, serde_json::from_str::<Value>(&body).unwrap()["worker"].as_u64().unwrap()));
+    }
+    s.write_all(b"GET /events HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n").unwrap();
+    let mut head = [0u8; 12];
+    std::io::Read::read_exact(&mut s, &mut head).unwrap();
+    match &head {
+        b"HTTP/1.1 503" => None,
+        b"HTTP/1.1 200" => {
+            let got = read_until(&mut s, "event: hello\ndata: ");
+            let worker = got.rsplit("event: hello\ndata: ").next().unwrap().chars().next().unwrap();
+            Some((s, u64::from(worker.to_digit(10).unwrap())))
+        }
+        other => panic!("{}", String::from_utf8_lossy(other)),
+    }
+}
+
 /// `max_connections` is the server's in connection dispatch too: workers that accept their
-/// own connections count them together (before, each worker had the whole limit).
+/// own connections count them together (before, each worker had the whole limit), event
+/// streams included (their writer holds the count after the connection's task ended).
 #[test]
 fn connection_dispatch_limits_the_connections_of_all_workers_together() {
-    let srv = PhpServer::start(APP, r#"{"workers": 2, "dispatch": "connection", "max_connections": 6}"#);
-    // Six connections kept open, each answered (so accepted and counted), spread over both
-    // workers: three each, well within a limit of six per worker.
-    let mut conns: Vec<_> =
-        (0..6).map(|_| std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap()).collect();
-    for c in &conns {
-        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    }
-    let workers: Vec<u64> = conns.iter_mut().map(worker_on).collect();
+    let srv = PhpServer::start(
+        APP,
+        r#"{"workers": 2, "dispatch": "connection", "max_connections": 6, "sse_heartbeat": 0}"#,
+    );
+    worker_pids_by_connection(&srv); // both workers accept
+                                     // Six connections kept open one after the other, three of them event streams: spread
+                                     // over both workers, three each, well within a limit of six per worker. (Each is tried
+                                     // until it is accepted: the connections above are counted until their worker has seen
+                                     // them close.)
+    let held: Vec<(std::net::TcpStream, u64)> = (0..6)
+        .map(|i| {
+            eventually(Duration::from_secs(5), "a connection accepted", || held_connection(&srv, i % 2 == 1))
+        })
+        .collect();
+    let workers: Vec<u64> = held.iter().map(|(_, w)| *w).collect();
     assert!(workers.contains(&0) && workers.contains(&1), "spread over both workers: {workers:?}");
-    let mut seventh = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
-    seventh.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    let (status, body) = get_on(&mut seventh);
-    assert_eq!(status, 503, "the seventh connection is over the server's limit: {body}");
-    // One closed makes room again (once its worker has seen it go).
-    drop(conns.pop());
-    eventually(Duration::from_secs(5), "a connection accepted again", || {
-        let mut c = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
-        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        (get_on(&mut c).0 == 200).then_some(())
-    });
-    for c in &mut conns {
+    // The seventh is over the server's limit, a request or a stream.
+    assert!(held_connection(&srv, false).is_none(), "a seventh connection is refused");
+    assert!(held_connection(&srv, true).is_none(), "a seventh stream is refused");
+    // A stream that ends makes room again (once its worker has seen it go).
+    let (mut plain, mut streams): (Vec<_>, Vec<_>) =
+        held.into_iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    drop(streams.pop());
+    eventually(Duration::from_secs(5), "a connection accepted again", || held_connection(&srv, false));
+    for (_, (c, _)) in &mut plain {
         assert_eq!(get_on(c).0, 200, "the connections within the limit are served");
     }
 }
@@ -1061,13 +1099,21 @@ fn connection_dispatch_recycles_workers_without_failures_and_carries_the_workers
     // The broker: what one worker publishes reaches the other (and the publisher itself on
     // "news"), with the publisher's number as the origin.
     let srv = PhpServer::start(APP, CONNECTION);
+    worker_pids_by_connection(&srv); // both workers accept
     let from = get_json(&srv.url("/publish?topic=news&msg=hello"), None)["worker"].as_u64().unwrap();
+    // Asked over a connection kept open to one worker, and over new connections, which the
+    // other worker takes (the first is ahead by that connection: `http::balance`).
+    let mut kept = std::net::TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    kept.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    worker_on(&mut kept);
     let mut got = HashSet::new();
     eventually(Duration::from_secs(5), "the message in both workers", || {
-        let v = get_json(&srv.url("/received"), None);
-        let list = v["received"].as_array().cloned().unwrap_or_default();
-        if list.iter().any(|m| m["payload"] == "hello" && m["origin"] == from) {
-            got.insert(v["worker"].as_u64().unwrap());
+        let on_kept: Value = serde_json::from_str(&get_path_on(&mut kept, "/received").1).unwrap();
+        for v in [on_kept, get_json(&srv.url("/received"), None)] {
+            let list = v["received"].as_array().cloned().unwrap_or_default();
+            if list.iter().any(|m| m["payload"] == "hello" && m["origin"] == from) {
+                got.insert(v["worker"].as_u64().unwrap());
+            }
         }
         (got.len() == 2).then_some(())
     });

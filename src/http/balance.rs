@@ -92,7 +92,9 @@ impl Balance {
 
     pub fn opened(&self) {
         if let Some(s) = self.slots().get(self.me) {
-            s.open.fetch_add(1, Ordering::Relaxed);
+            // Sequentially consistent with `over`'s loads: of two workers that each count a
+            // connection and then sum, at least one sees the other's.
+            s.open.fetch_add(1, Ordering::SeqCst);
         }
     }
 
@@ -110,7 +112,7 @@ impl Balance {
             .slots()
             .iter()
             .filter(|s| s.live.load(Ordering::Acquire) != 0)
-            .map(|s| s.open.load(Ordering::Relaxed))
+            .map(|s| s.open.load(Ordering::SeqCst))
             .sum();
         open > i64::try_from(max).unwrap_or(i64::MAX)
     }

@@ -552,8 +552,10 @@ impl Acceptor {
                 match ready.try_io(|l| l.get_ref().accept()) {
                     Ok(Ok((s, a))) => {
                         s.set_nonblocking(true)?;
+                        let s = TcpStream::from_std(s)?;
+                        // Counted from here until `Held` drops, with the connection's slot.
                         balance.opened();
-                        return Ok((TcpStream::from_std(s)?, a, Some(Held(Arc::clone(balance)))));
+                        return Ok((s, a, Some(Held(Arc::clone(balance)))));
                     }
                     Ok(Err(e)) => return Err(e),
                     Err(_would_block) => continue,
@@ -608,12 +610,11 @@ async fn accept_loop(
                     let permit = if over_all { None } else { Arc::clone(&limit).try_acquire_owned().ok() };
                     match permit {
                         Some(permit) => {
-                            let slot = ConnectionSlot::new(&shared, permit, tracker.enter());
+                            let slot = ConnectionSlot::new(&shared, permit, tracker.enter(), held);
                             let shared = Arc::clone(&shared);
                             let rx = shutdown.clone();
                             tokio::spawn(async move {
                                 serve_connection(stream, remote, &shared, rx, slot).await;
-                                drop(held);
                             });
                         }
                         None => {
@@ -703,11 +704,14 @@ where
     }
 }
 
-/// What an accepted connection holds while it is open, wherever it is served: its place
-/// under `max_connections`, the drain's count of live connections, and `connections_active`.
+/// What an accepted connection holds while it is open, wherever it is served (an event
+/// stream's writer task takes it over): its place under `max_connections`, its count in
+/// its worker's balance slot (connection dispatch), the drain's count of live connections,
+/// and `connections_active`.
 struct ConnectionSlot {
     shared: Arc<ServerShared>,
     _permit: tokio::sync::OwnedSemaphorePermit,
+    _balance: Option<Held>,
     _live: TrackerGuard,
 }
 
@@ -716,9 +720,10 @@ impl ConnectionSlot {
         shared: &Arc<ServerShared>,
         permit: tokio::sync::OwnedSemaphorePermit,
         live: TrackerGuard,
+        balance: Option<Held>,
     ) -> Self {
         shared.stats.connections_active.fetch_add(1, Ordering::Relaxed);
-        Self { shared: Arc::clone(shared), _permit: permit, _live: live }
+        Self { shared: Arc::clone(shared), _permit: permit, _balance: balance, _live: live }
     }
 }
 
@@ -889,7 +894,7 @@ mod tests {
             });
             let trigger = Trigger::new();
             let permit = Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap();
-            let slot = ConnectionSlot::new(&shared, permit, Arc::new(Tracker::default()).enter());
+            let slot = ConnectionSlot::new(&shared, permit, Arc::new(Tracker::default()).enter(), None);
             let f = serve_connection(
                 TcpStream::connect(addr).await.unwrap(),
                 addr,

@@ -293,9 +293,9 @@ impl Drop for Sse {
 
 /// `send()` and `comment()` — called per event, often in a loop over every stream — run
 /// without ext-php-rs's bailout guard (`no_bailout_guard`, decision 0015). They make no PHP
-/// value while they hold a borrow. When the client is slow they may suspend the fiber
-/// (`backpressure = "wait"`): that switches stacks, and a fatal error elsewhere unwinds its
-/// own fiber's stack (PHP keeps the bailout point per fiber), never this frame.
+/// value while they hold a borrow, and hold none while they wait for a slow client
+/// (`backpressure = "wait"`), so a fatal error that passes their frames leaks handles at
+/// most, after which the process ends.
 #[php_impl]
 impl Sse {
     /// Sends an event: multi-line data becomes several `data:` lines; $event names it,
