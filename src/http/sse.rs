@@ -65,28 +65,32 @@ pub fn format_event(
     Ok(Bytes::from(out))
 }
 
-/// Frames of at most this many bytes are kept by `EventMemo` for the next event.
+/// Frames of at most this many bytes are kept by `EventMemo` for the next events.
 const MEMO_MAX: usize = 64 * 1024;
 
-/// The frame of the last event formatted, for a loop that sends one event to many streams:
-/// each send after the first compares its fields with the frame instead of formatting and
-/// allocating a new one, and every stream's queue holds the same bytes.
+/// The frames of the last two events formatted, for a loop that sends one event to many
+/// streams: each send after the first compares its fields with the frames instead of
+/// formatting and allocating a new one, and every stream's queue holds the same bytes. Two,
+/// because an update often sends two events to each stream in turn (a Datastar tab's
+/// elements, then its signals: the framework's `Context::flush`).
 #[derive(Default)]
 pub struct EventMemo {
-    last: Bytes,
+    frames: [Bytes; 2],
+    /// The slot the next new frame replaces (the other holds the newest).
+    next: usize,
 }
 
 impl EventMemo {
     pub const fn new() -> Self {
-        Self { last: Bytes::new() }
+        Self { frames: [Bytes::new(), Bytes::new()], next: 0 }
     }
 
-    /// Lets go of the last frame.
+    /// Lets go of the frames.
     pub fn clear(&mut self) {
-        self.last = Bytes::new();
+        self.frames = [Bytes::new(), Bytes::new()];
     }
 
-    /// `format_event`, or the last frame when it is this event's.
+    /// `format_event`, or a frame kept when it is this event's.
     pub fn frame(
         &mut self,
         data: &[u8],
@@ -95,8 +99,11 @@ impl EventMemo {
         retry_ms: Option<u64>,
     ) -> Result<Bytes, SseError> {
         check_fields(event, id)?;
-        if !self.last.is_empty() {
-            let mut rest = &self.last[..];
+        for kept in [&self.frames[self.next ^ 1], &self.frames[self.next]] {
+            if kept.is_empty() {
+                continue;
+            }
+            let mut rest = &kept[..];
             let same = event_pieces(data, event, id, retry_ms, |piece| match rest.strip_prefix(piece) {
                 Some(r) => {
                     rest = r;
@@ -105,11 +112,14 @@ impl EventMemo {
                 None => false,
             });
             if same && rest.is_empty() {
-                return Ok(self.last.clone());
+                return Ok(kept.clone());
             }
         }
         let frame = format_event(data, event, id, retry_ms)?;
-        self.last = if frame.len() <= MEMO_MAX { frame.clone() } else { Bytes::new() };
+        if frame.len() <= MEMO_MAX {
+            self.frames[self.next] = frame.clone();
+            self.next ^= 1;
+        }
         Ok(frame)
     }
 }
@@ -244,6 +254,28 @@ mod tests {
         let big = vec![b'z'; MEMO_MAX];
         let first = memo.frame(&big, None, None, None).unwrap();
         assert_ne!(memo.frame(&big, None, None, None).unwrap().as_ptr(), first.as_ptr());
+    }
+
+    #[test]
+    fn the_memo_keeps_two_events_sent_in_turn() {
+        let mut memo = EventMemo::default();
+        let elements =
+            memo.frame(b"elements <p>1</p>", Some(b"datastar-patch-elements"), None, None).unwrap();
+        let signals = memo.frame(b"signals {\"n\":1}", Some(b"datastar-patch-signals"), None, None).unwrap();
+        // Each stream in turn gets both: the same two frames every time.
+        for _ in 0..3 {
+            let e = memo.frame(b"elements <p>1</p>", Some(b"datastar-patch-elements"), None, None).unwrap();
+            let s = memo.frame(b"signals {\"n\":1}", Some(b"datastar-patch-signals"), None, None).unwrap();
+            assert_eq!((e.as_ptr(), s.as_ptr()), (elements.as_ptr(), signals.as_ptr()));
+        }
+        // A third event replaces the older of the two.
+        let third = memo.frame(b"x", None, None, None).unwrap();
+        assert_eq!(memo.frame(b"x", None, None, None).unwrap().as_ptr(), third.as_ptr());
+        let s = memo.frame(b"signals {\"n\":1}", Some(b"datastar-patch-signals"), None, None).unwrap();
+        assert_eq!(s.as_ptr(), signals.as_ptr(), "the newer of the two is kept");
+        let e = memo.frame(b"elements <p>1</p>", Some(b"datastar-patch-elements"), None, None).unwrap();
+        assert_ne!(e.as_ptr(), elements.as_ptr(), "the older was replaced");
+        assert_eq!(e, elements);
     }
 
     #[test]

@@ -51,8 +51,8 @@ type Registry = HashMap<u64, Rc<RefCell<SseCore>>>;
 /// Open streams by stream id.
 static OPEN: PhpGlobal<RefCell<Option<Registry>>> = PhpGlobal::new(RefCell::new(None));
 
-/// The last event `send()` framed (a loop sending one event to every stream frames it once).
-static LAST_EVENT: PhpGlobal<RefCell<EventMemo>> = PhpGlobal::new(RefCell::new(EventMemo::new()));
+/// The last events `send()` framed (a loop sending one event to every stream frames it once).
+static RECENT_EVENTS: PhpGlobal<RefCell<EventMemo>> = PhpGlobal::new(RefCell::new(EventMemo::new()));
 
 fn registry<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
     f(OPEN.get().borrow_mut().get_or_insert_with(HashMap::new))
@@ -62,7 +62,7 @@ fn registry<R>(f: impl FnOnce(&mut Registry) -> R) -> R {
 pub fn shutdown() {
     let all = OPEN.get().borrow_mut().take();
     drop(all);
-    LAST_EVENT.get().borrow_mut().clear();
+    RECENT_EVENTS.get().borrow_mut().clear();
 }
 
 /// Ends a stream on our side: leaves its topics, runs its close callbacks (each in a task)
@@ -321,7 +321,7 @@ impl Sse {
         };
         let (event, id) = (Self::str_arg(event), Self::str_arg(id));
         // The memo's borrow ends before the error makes a PHP value (no guard, see below).
-        let frame = LAST_EVENT.get().borrow_mut().frame(&data, event.as_deref(), id.as_deref(), retry);
+        let frame = RECENT_EVENTS.get().borrow_mut().frame(&data, event.as_deref(), id.as_deref(), retry);
         self.push(frame.map_err(|e| value_err(format!("Via\\SSE::send(): {e}")))?)
     }
 
