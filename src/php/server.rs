@@ -281,8 +281,6 @@ impl Server {
         else {
             return Err(via_err("Via\\Server::publish(): the server is not running"));
         };
-        let event = event.map(|e| e.to_vec());
-        let id = id.map(|i| i.to_vec());
         let frame = crate::http::sse::format_event(&data, event.as_deref(), id.as_deref(), None)
             .map_err(|e| value_err(format!("Via\\Server::publish(): {e}")))?;
         services.topics.publish("Via\\Server::publish()", topic, frame)

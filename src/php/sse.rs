@@ -267,10 +267,6 @@ impl Sse {
             Err(e) => Err(park_error("Via\\SSE::send()", e)),
         }
     }
-
-    fn str_arg(v: Option<ByteStr>) -> Option<Vec<u8>> {
-        v.map(|b| b.to_vec())
-    }
 }
 
 impl Drop for Sse {
@@ -319,7 +315,6 @@ impl Sse {
             }
             r => r.map(|r| r as u64),
         };
-        let (event, id) = (Self::str_arg(event), Self::str_arg(id));
         // The memo's borrow ends before the error makes a PHP value (no guard, see below).
         let frame = RECENT_EVENTS.get().borrow_mut().frame(&data, event.as_deref(), id.as_deref(), retry);
         self.push(frame.map_err(|e| value_err(format!("Via\\SSE::send(): {e}")))?)
