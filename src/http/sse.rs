@@ -71,25 +71,81 @@ pub fn format_event(
 const MEMO_MAX: usize = 64 * 1024;
 
 /// The frames of the last two events formatted, for a loop that sends one event to many
-/// streams: each send after the first compares its fields with the frames instead of
-/// formatting and allocating a new one, and every stream's queue holds the same bytes. Two,
-/// because an update often sends two events to each stream in turn (a Datastar tab's
-/// elements, then its signals: the framework's `Context::flush`).
+/// streams: each send after the first finds its fields equal to those of a frame kept and
+/// takes that frame, instead of formatting and allocating a new one, and every stream's
+/// queue holds the same bytes. Two, because an update often sends two events to each
+/// stream in turn (a Datastar tab's elements, then its signals: the framework's
+/// `Context::flush`).
 #[derive(Default)]
 pub struct EventMemo {
-    frames: [Bytes; 2],
+    kept: [Kept; 2],
     /// The slot the next new frame replaces (the other holds the newest).
     next: usize,
 }
 
-impl EventMemo {
-    pub const fn new() -> Self {
-        Self { frames: [Bytes::new(), Bytes::new()], next: 0 }
+/// A frame and the fields it was made of (which passed `check_fields`), compared as they
+/// came: one comparison of the data, not a search of it for line breaks.
+#[derive(Default)]
+struct Kept {
+    frame: Bytes,
+    /// The event name, the id and the data, one after the other; its room is reused.
+    fields: Vec<u8>,
+    event_end: usize,
+    id_end: usize,
+    has_event: bool,
+    has_id: bool,
+    retry_ms: Option<u64>,
+}
+
+impl Kept {
+    const EMPTY: Self = Self {
+        frame: Bytes::new(),
+        fields: Vec::new(),
+        event_end: 0,
+        id_end: 0,
+        has_event: false,
+        has_id: false,
+        retry_ms: None,
+    };
+
+    fn is(&self, data: &[u8], event: Option<&[u8]>, id: Option<&[u8]>, retry_ms: Option<u64>) -> bool {
+        !self.frame.is_empty()
+            && self.has_event == event.is_some()
+            && self.has_id == id.is_some()
+            && self.retry_ms == retry_ms
+            && self.fields.len() - self.id_end == data.len()
+            && self.fields[..self.event_end] == *event.unwrap_or_default()
+            && self.fields[self.event_end..self.id_end] == *id.unwrap_or_default()
+            && self.fields[self.id_end..] == *data
     }
 
-    /// Lets go of the frames.
+    fn keep(
+        &mut self,
+        frame: Bytes,
+        data: &[u8],
+        event: Option<&[u8]>,
+        id: Option<&[u8]>,
+        retry_ms: Option<u64>,
+    ) {
+        self.fields.clear();
+        self.fields.extend_from_slice(event.unwrap_or_default());
+        self.event_end = self.fields.len();
+        self.fields.extend_from_slice(id.unwrap_or_default());
+        self.id_end = self.fields.len();
+        self.fields.extend_from_slice(data);
+        (self.has_event, self.has_id, self.retry_ms) = (event.is_some(), id.is_some(), retry_ms);
+        self.frame = frame;
+    }
+}
+
+impl EventMemo {
+    pub const fn new() -> Self {
+        Self { kept: [Kept::EMPTY, Kept::EMPTY], next: 0 }
+    }
+
+    /// Lets go of the frames and their fields.
     pub fn clear(&mut self) {
-        self.frames = [Bytes::new(), Bytes::new()];
+        self.kept = [Kept::EMPTY, Kept::EMPTY];
     }
 
     /// `format_event`, or a frame kept when it is this event's.
@@ -100,26 +156,14 @@ impl EventMemo {
         id: Option<&[u8]>,
         retry_ms: Option<u64>,
     ) -> Result<Bytes, SseError> {
-        check_fields(event, id)?;
-        for kept in [&self.frames[self.next ^ 1], &self.frames[self.next]] {
-            if kept.is_empty() {
-                continue;
-            }
-            let mut rest = &kept[..];
-            let same = event_pieces(data, event, id, retry_ms, |piece| match rest.strip_prefix(piece) {
-                Some(r) => {
-                    rest = r;
-                    true
-                }
-                None => false,
-            });
-            if same && rest.is_empty() {
-                return Ok(kept.clone());
+        for kept in [&self.kept[self.next ^ 1], &self.kept[self.next]] {
+            if kept.is(data, event, id, retry_ms) {
+                return Ok(kept.frame.clone());
             }
         }
         let frame = format_event(data, event, id, retry_ms)?;
         if frame.len() <= MEMO_MAX {
-            self.frames[self.next] = frame.clone();
+            self.kept[self.next].keep(frame.clone(), data, event, id, retry_ms);
             self.next ^= 1;
         }
         Ok(frame)
