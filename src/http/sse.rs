@@ -60,10 +60,7 @@ pub fn format_event(
     check_fields(event, id)?;
     let fields = event.map_or(0, |e| e.len() + 8) + id.map_or(0, |i| i.len() + 5);
     let mut out = Vec::with_capacity(data.len() + fields + 32);
-    event_pieces(data, event, id, retry_ms, |piece| {
-        out.extend_from_slice(piece);
-        true
-    });
+    write_event(&mut out, data, event, id, retry_ms);
     Ok(Bytes::from(out))
 }
 
@@ -181,37 +178,32 @@ fn check_fields(event: Option<&[u8]>, id: Option<&[u8]>) -> Result<(), SseError>
     Ok(())
 }
 
-/// Gives an event's bytes to `put` piece by piece, in order, while it returns true; true
-/// when every piece was taken.
-fn event_pieces(
+/// Appends an event's bytes to `out`.
+fn write_event(
+    out: &mut Vec<u8>,
     data: &[u8],
     event: Option<&[u8]>,
     id: Option<&[u8]>,
     retry_ms: Option<u64>,
-    mut put: impl FnMut(&[u8]) -> bool,
-) -> bool {
-    let mut field = |name: &[u8], value: &[u8]| put(name) && put(value) && put(b"\n");
+) {
+    let mut field = |name: &[u8], value: &[u8]| {
+        out.extend_from_slice(name);
+        out.extend_from_slice(value);
+        out.push(b'\n');
+    };
     if let Some(e) = event {
-        if !field(b"event: ", e) {
-            return false;
-        }
+        field(b"event: ", e);
     }
     if let Some(i) = id {
-        if !field(b"id: ", i) {
-            return false;
-        }
+        field(b"id: ", i);
     }
     if let Some(r) = retry_ms {
-        if !field(b"retry: ", crate::http::answer::itoa_buf(r).as_slice()) {
-            return false;
-        }
+        field(b"retry: ", crate::http::answer::itoa_buf(r).as_slice());
     }
     for line in lines(data) {
-        if !field(b"data: ", line) {
-            return false;
-        }
+        field(b"data: ", line);
     }
-    put(b"\n")
+    out.push(b'\n');
 }
 
 /// A comment (`: text`), one per line of `text`.
