@@ -1,8 +1,8 @@
 //! Memory shared by a process and the children it forks afterwards.
 //!
-//! Owns: making such a mapping. Its users (`table`, the workers' connection counts in
-//! `http::balance`, the rate limit's shared buckets) lay out and never unmap it: copies
-//! live in forked processes until they exit.
+//! Owns: making such a mapping. Its users lay it out: `table` (unmapped when the table
+//! drops), and the workers' connection counts in `http::balance` and the rate limit's
+//! shared buckets (never unmapped: copies live in forked processes until they exit).
 
 /// `len` bytes of new memory, zero-filled, that every process forked after this call sees
 /// at the same address (`MAP_SHARED | MAP_ANONYMOUS`).

@@ -57,10 +57,32 @@ pub fn format_event(
     id: Option<&[u8]>,
     retry_ms: Option<u64>,
 ) -> Result<Bytes, SseError> {
-    check_fields(event, id)?;
+    if event.is_some_and(|e| e.iter().any(|&c| c == b'\n' || c == b'\r')) {
+        return Err(SseError::EventName);
+    }
+    if id.is_some_and(|i| i.iter().any(|&c| c == b'\n' || c == b'\r' || c == 0)) {
+        return Err(SseError::Id);
+    }
     let fields = event.map_or(0, |e| e.len() + 8) + id.map_or(0, |i| i.len() + 5);
     let mut out = Vec::with_capacity(data.len() + fields + 32);
-    write_event(&mut out, data, event, id, retry_ms);
+    let mut field = |name: &[u8], value: &[u8]| {
+        out.extend_from_slice(name);
+        out.extend_from_slice(value);
+        out.push(b'\n');
+    };
+    if let Some(e) = event {
+        field(b"event: ", e);
+    }
+    if let Some(i) = id {
+        field(b"id: ", i);
+    }
+    if let Some(r) = retry_ms {
+        field(b"retry: ", crate::http::answer::itoa_buf(r).as_slice());
+    }
+    for line in lines(data) {
+        field(b"data: ", line);
+    }
+    out.push(b'\n');
     Ok(Bytes::from(out))
 }
 
@@ -80,8 +102,8 @@ pub struct EventMemo {
     next: usize,
 }
 
-/// A frame and the fields it was made of (which passed `check_fields`), compared as they
-/// came: one comparison of the data, not a search of it for line breaks.
+/// A frame and the fields it was made of (which passed `format_event`'s checks), compared
+/// as they came: one comparison of the data, not a search of it for line breaks.
 #[derive(Default)]
 struct Kept {
     frame: Bytes,
@@ -165,45 +187,6 @@ impl EventMemo {
         }
         Ok(frame)
     }
-}
-
-/// An event name or id that would end its line early (and let a client inject fields).
-fn check_fields(event: Option<&[u8]>, id: Option<&[u8]>) -> Result<(), SseError> {
-    if event.is_some_and(|e| e.iter().any(|&c| c == b'\n' || c == b'\r')) {
-        return Err(SseError::EventName);
-    }
-    if id.is_some_and(|i| i.iter().any(|&c| c == b'\n' || c == b'\r' || c == 0)) {
-        return Err(SseError::Id);
-    }
-    Ok(())
-}
-
-/// Appends an event's bytes to `out`.
-fn write_event(
-    out: &mut Vec<u8>,
-    data: &[u8],
-    event: Option<&[u8]>,
-    id: Option<&[u8]>,
-    retry_ms: Option<u64>,
-) {
-    let mut field = |name: &[u8], value: &[u8]| {
-        out.extend_from_slice(name);
-        out.extend_from_slice(value);
-        out.push(b'\n');
-    };
-    if let Some(e) = event {
-        field(b"event: ", e);
-    }
-    if let Some(i) = id {
-        field(b"id: ", i);
-    }
-    if let Some(r) = retry_ms {
-        field(b"retry: ", crate::http::answer::itoa_buf(r).as_slice());
-    }
-    for line in lines(data) {
-        field(b"data: ", line);
-    }
-    out.push(b'\n');
 }
 
 /// A comment (`: text`), one per line of `text`.

@@ -134,7 +134,7 @@ impl SharedBuckets {
             }
         }
         // A bucket full again (`tat` at or before now) is the nearest to full of all.
-        let taken = unused.or(nearest.map(|(slot, _)| slot)).unwrap_or(&slots[start % SHARED_SLOTS]);
+        let taken = unused.or(nearest.map(|(slot, _)| slot)).expect("a window of PROBE slots");
         // A full bucket first, then the key: a process of this client that finds the key
         // finds a fresh bucket, never the last owner's (that owner, updating at once, can
         // cost it a token at most). Another process may take the same slot for another

@@ -202,14 +202,10 @@ impl Sse {
             };
             // The usual case, under the borrow (queueing runs no PHP code): no handle is
             // cloned for it.
-            match stream.try_push(frame.clone()) {
-                PushOutcome::Queued(_) => {
-                    services.stats.sse_events.fetch_add(1, Ordering::Relaxed);
-                    return Ok(true);
-                }
-                PushOutcome::Closed => return Ok(false),
-                PushOutcome::Full => (Arc::clone(stream), Rc::clone(services)),
+            if let Some(sent) = Self::pushed(stream.try_push(frame.clone()), services) {
+                return Ok(sent);
             }
+            (Arc::clone(stream), Rc::clone(services))
         };
         // A slow client: the backpressure policy, then (when it waited) another try.
         loop {
@@ -229,14 +225,21 @@ impl Sse {
                     }
                 }
             }
-            match stream.try_push(frame.clone()) {
-                PushOutcome::Queued(_) => {
-                    services.stats.sse_events.fetch_add(1, Ordering::Relaxed);
-                    return Ok(true);
-                }
-                PushOutcome::Closed => return Ok(false),
-                PushOutcome::Full => {}
+            if let Some(sent) = Self::pushed(stream.try_push(frame.clone()), &services) {
+                return Ok(sent);
             }
+        }
+    }
+
+    /// What `send()` answers for a push, counted; `None` when the queue was full.
+    fn pushed(outcome: PushOutcome, services: &Services) -> Option<bool> {
+        match outcome {
+            PushOutcome::Queued(_) => {
+                services.stats.sse_events.fetch_add(1, Ordering::Relaxed);
+                Some(true)
+            }
+            PushOutcome::Closed => Some(false),
+            PushOutcome::Full => None,
         }
     }
 
@@ -315,7 +318,8 @@ impl Sse {
             }
             r => r.map(|r| r as u64),
         };
-        // The memo's borrow ends before the error makes a PHP value (no guard, see below).
+        // The memo's borrow ends before the error makes a PHP value (no bailout guard: see
+        // this `impl`'s comment).
         let frame = RECENT_EVENTS.get().borrow_mut().frame(&data, event.as_deref(), id.as_deref(), retry);
         self.push(frame.map_err(|e| value_err(format!("Via\\SSE::send(): {e}")))?)
     }
