@@ -71,6 +71,10 @@ class Context
     /** @var array<string, mixed> */
     private array $pendingSignals = [];
     private bool $flushScheduled = false;
+    /** The task body that writes what is pending, made once (not a closure per flush). */
+    private ?\Closure $flusher = null;
+    /** This page's key in the view cache (`ViewCache::page`), made once per path parameters. */
+    private ?string $pageKey = null;
 
     public function __construct(
         private readonly string $id,
@@ -123,6 +127,7 @@ class Context
     public function setPathParams(array $params): void
     {
         $this->pathParams = $params;
+        $this->pageKey = null;
     }
 
     public function getRequestAttribute(string $name, mixed $default = null): mixed
@@ -546,16 +551,18 @@ class Context
         if ($this->view === null) {
             return '';
         }
+        $cacheKey = null;
+        $scope = $this->scopes[0] ?? Scope::TAB;
+        if ($isUpdate && $this->cacheUpdates && $this->parent === null && $scope !== Scope::TAB) {
+            // A broadcast renders once per scope and page; every other tab takes that render.
+            $cacheKey = [$scope, $this->pageKey ??= ViewCache::page($this->route, $this->pathParams)];
+            $cached = $this->app->viewCache()->get($scope, $cacheKey[1]);
+            if ($cached !== null) {
+                return $cached;
+            }
+        }
         $this->updating = $isUpdate;
         try {
-            $cacheKey = null;
-            if ($isUpdate && $this->cacheUpdates && $this->parent === null && $this->getPrimaryScope() !== Scope::TAB) {
-                $cacheKey = [$this->getPrimaryScope(), ViewCache::page($this->route, $this->pathParams)];
-                $cached = $this->app->viewCache()->get(...$cacheKey);
-                if ($cached !== null) {
-                    return $cached;
-                }
-            }
             foreach ($this->beforeRender as $fn) {
                 $fn();
             }
@@ -822,7 +829,7 @@ class Context
         if ($this->stream === null) {
             return;
         }
-        $this->pendingSignals = array_replace_recursive($this->pendingSignals, $signals);
+        $this->pendingSignals = $this->pendingSignals === [] ? $signals : array_replace_recursive($this->pendingSignals, $signals);
         $this->scheduleFlush();
     }
 
@@ -832,7 +839,7 @@ class Context
             return;
         }
         $this->flushScheduled = true;
-        \Via\go(function (): void {
+        \Via\go($this->flusher ??= function (): void {
             $this->flushScheduled = false;
             $this->flush();
         });
@@ -845,12 +852,14 @@ class Context
         if ($stream === null) {
             return;
         }
-        while ($this->pendingElements !== [] || $this->pendingSignals !== []) {
-            if ($this->pendingElements !== []) {
+        while (true) {
+            if ($this->pendingElements) {
                 $patch = array_shift($this->pendingElements);
-            } else {
+            } elseif ($this->pendingSignals) {
                 $patch = Patch::signals($this->pendingSignals);
                 $this->pendingSignals = [];
+            } else {
+                return;
             }
             // May suspend this task while the client's queue is full; what is queued
             // meanwhile waits here, coalesced.
@@ -976,5 +985,6 @@ class Context
         $this->view = null;
         $this->beforeRender = [];
         $this->request = null;
+        $this->flusher = null; // it holds $this
     }
 }

@@ -19,6 +19,9 @@ final class Patch
 
     private static ?string $lastHtml = null;
     private static ?self $lastPatch = null;
+    /** @var array<string, mixed>|null */
+    private static ?array $lastSignals = null;
+    private static ?self $lastSignalsPatch = null;
 
     private function __construct(public readonly string $event, public readonly string $data)
     {
@@ -34,14 +37,15 @@ final class Patch
         string $mode = 'outer',
         bool $useViewTransition = false,
     ): self {
-        if (!in_array($mode, self::MODES, true)) {
-            throw new \InvalidArgumentException("unknown patch mode \"$mode\"; one of " . implode(', ', self::MODES));
-        }
         // A broadcast sends one cached render to every tab of a scope: build its patch once.
         $plain = $selector === null && $mode === 'outer' && !$useViewTransition;
         if ($plain && self::$lastHtml === $html && self::$lastPatch !== null) {
             return self::$lastPatch;
         }
+        if (!in_array($mode, self::MODES, true)) {
+            throw new \InvalidArgumentException("unknown patch mode \"$mode\"; one of " . implode(', ', self::MODES));
+        }
+        $given = $html;
         $lines = [];
         if ($selector !== null) {
             $lines[] = 'selector ' . self::oneLine($selector);
@@ -62,7 +66,7 @@ final class Patch
         }
         $patch = new self(self::ELEMENTS, implode("\n", $lines));
         if ($plain) {
-            self::$lastHtml = $html;
+            self::$lastHtml = $given;
             self::$lastPatch = $patch;
         }
         return $patch;
@@ -82,8 +86,33 @@ final class Patch
      */
     public static function signals(array $signals, bool $onlyIfMissing = false): self
     {
+        // A broadcast of scoped signals gives every tab the same values: encode them once.
+        if (!$onlyIfMissing && $signals === self::$lastSignals && self::$lastSignalsPatch !== null) {
+            return self::$lastSignalsPatch;
+        }
         $json = json_encode($signals === [] ? new \stdClass() : $signals, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
-        return new self(self::SIGNALS, ($onlyIfMissing ? "onlyIfMissing true\n" : '') . 'signals ' . $json);
+        $patch = new self(self::SIGNALS, ($onlyIfMissing ? "onlyIfMissing true\n" : '') . 'signals ' . $json);
+        if (!$onlyIfMissing && self::encodesAlike($signals)) {
+            [self::$lastSignals, self::$lastSignalsPatch] = [$signals, $patch];
+        }
+        return $patch;
+    }
+
+    /**
+     * Whether every array `===` to $values has the same JSON: not so with an object (`===`
+     * compares it by identity, not by what json_encode makes of it now) or a float zero
+     * (`-0.0 === 0.0`, but they encode differently).
+     *
+     * @param array<mixed> $values
+     */
+    private static function encodesAlike(array $values): bool
+    {
+        foreach ($values as $v) {
+            if (is_object($v) || $v === 0.0 || (is_array($v) && !self::encodesAlike($v))) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Runs `$js` in the page once (a script appended to body that removes itself). */

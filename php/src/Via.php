@@ -313,14 +313,17 @@ class Via
     /** @internal */
     public function syncLocally(string $scope): void
     {
-        // A tab without a stream gets everything when its stream attaches.
-        $contexts = array_filter($this->contextsFor($scope), fn (Context $c) => $c->getStream() !== null);
-        // The shared render of a context is kept under its primary scope, which may differ
-        // from $scope (a page broadcasting on ROOM whose view shows a ROUTE signal): those
-        // renders are stale too.
+        // A tab without a stream gets everything when its stream attaches. The shared
+        // render of a context is kept under its primary scope, which may differ from $scope
+        // (a page broadcasting on ROOM whose view shows a ROUTE signal): those renders are
+        // stale too.
+        $contexts = [];
         $stale = [$scope => true];
-        foreach ($contexts as $ctx) {
-            $stale[$ctx->getPrimaryScope()] = true;
+        foreach ($this->contextsFor($scope) as $ctx) {
+            if ($ctx->getStream() !== null) {
+                $contexts[] = $ctx;
+                $stale[$ctx->getPrimaryScope()] = true;
+            }
         }
         foreach (array_keys($stale) as $s) {
             $this->viewCache->invalidate((string) $s);
@@ -338,7 +341,13 @@ class Via
         }
         if (str_starts_with($scope, Scope::ROUTE . ':') && !str_contains($scope, '*')) {
             $route = substr($scope, strlen(Scope::ROUTE) + 1);
-            return array_filter($this->contexts, fn (Context $c) => $c->getRoute() === $route);
+            $out = [];
+            foreach ($this->contexts as $id => $c) {
+                if ($c->getRoute() === $route) {
+                    $out[$id] = $c;
+                }
+            }
+            return $out;
         }
         if (!str_contains($scope, '*')) {
             return $this->scopeContexts[$scope] ?? [];

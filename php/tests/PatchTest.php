@@ -111,6 +111,48 @@ final class PatchTest extends TestCase
         Patch::signals(['bad' => "\xff"]);
     }
 
+    public function testTheSameHtmlAgainIsTheSamePatch(): void
+    {
+        // A broadcast's tabs share one render; the patch is built once for it.
+        $html = "<div id=\"r\">\n  <span>1</span>\n</div>\n";
+        self::assertSame(Patch::elements($html), Patch::elements($html));
+        self::assertNotSame(Patch::elements($html), Patch::elements($html, '#r'));
+        self::assertSame("elements <div id=\"r\">\nelements   <span>1</span>\nelements </div>", Patch::elements($html)->data);
+        self::assertSame('elements <p id="q">2</p>', Patch::elements('<p id="q">2</p>')->data);
+    }
+
+    public function testTheSameSignalsAgainAreTheSamePatch(): void
+    {
+        $signals = ['room:hits' => 3, 'list' => ['a', 'b']];
+        self::assertSame(Patch::signals($signals), Patch::signals(['room:hits' => 3, 'list' => ['a', 'b']]));
+        self::assertSame('signals {"room:hits":4,"list":["a","b"]}', Patch::signals(['room:hits' => 4, 'list' => ['a', 'b']])->data);
+        self::assertSame("onlyIfMissing true\nsignals {\"room:hits\":4,\"list\":[\"a\",\"b\"]}", Patch::signals(['room:hits' => 4, 'list' => ['a', 'b']], true)->data);
+    }
+
+    public function testAnObjectSignalIsEncodedAsItIsNow(): void
+    {
+        $value = new class () implements \JsonSerializable {
+            public int $n = 1;
+
+            public function jsonSerialize(): mixed
+            {
+                return $this->n;
+            }
+        };
+        self::assertSame('signals {"v":1}', Patch::signals(['v' => $value])->data);
+        $value->n = 2;
+        self::assertSame('signals {"v":2}', Patch::signals(['v' => $value])->data);
+        self::assertSame('signals {"w":{"v":2}}', Patch::signals(['w' => ['v' => $value]])->data);
+        $value->n = 3;
+        self::assertSame('signals {"w":{"v":3}}', Patch::signals(['w' => ['v' => $value]])->data);
+    }
+
+    public function testNegativeZeroIsNotTakenForZero(): void
+    {
+        self::assertSame('signals {"x":0}', Patch::signals(['x' => 0.0])->data);
+        self::assertSame('signals {"x":-0}', Patch::signals(['x' => -0.0])->data);
+    }
+
     public function testScriptIsAppendedToBodyAndRemovesItself(): void
     {
         $p = Patch::script('console.log(1)');
