@@ -498,9 +498,10 @@ impl<'a> Function<'a> {
     }
 
     /// Whether this function is eligible for the zero-alloc fast path.
-    /// Requires: no variadic parameters.
+    /// Requires: a variadic parameter only last (via patch: variadics allowed).
     fn is_fast_path_eligible(&self, call_type: &CallType) -> bool {
-        let no_variadic = !self.args.typed.iter().any(|arg| arg.variadic);
+        let typed = &self.args.typed;
+        let no_variadic = !typed.iter().rev().skip(1).any(|arg| arg.variadic);
         let supported_call_type = matches!(
             call_type,
             CallType::Function
@@ -524,6 +525,32 @@ impl<'a> Function<'a> {
         let name = arg.name;
         let ty = arg.clean_ty();
         let zval_ident = format_ident!("__zval_{}", i);
+
+        // via patch: a variadic parameter (last) takes the arguments from `i` on, read
+        // from the call frame like the others: no `ArgParser`, and no allocation when
+        // none is given. One that does not convert is the parameter's TypeError, as in
+        // the parser's path.
+        if arg.variadic {
+            let values = format_ident!("__variadic_{}", name);
+            let invalid = invalid_argument(name);
+            return quote! {
+                let #values: ::std::vec::Vec<#ty> = {
+                    let mut __values = ::std::vec::Vec::new();
+                    for __k in #i..__num_args {
+                        let Some(__zval) = (unsafe { ex.zend_call_arg(__k) }) else { return; };
+                        match <#ty as ::ext_php_rs::convert::FromZvalMut>::from_zval_mut(__zval.dereference_mut()) {
+                            Some(value) => __values.push(value),
+                            None => {
+                                #invalid.throw();
+                                return;
+                            }
+                        }
+                    }
+                    __values
+                };
+                let #name = #values.as_slice();
+            };
+        }
 
         let read_zval = quote! {
             let #zval_ident = unsafe { ex.zend_call_arg(#i) };
@@ -551,7 +578,7 @@ impl<'a> Function<'a> {
 
         quote! {
             let #name: #ty = {
-                let __value = if #i < __REQUIRED || __num_args > #i {
+                let __value = if #i < __required || __num_args > #i {
                     #read_zval
                     #convert
                 } else {
@@ -566,14 +593,16 @@ impl<'a> Function<'a> {
     }
 
     fn build_fast_count_check(max_num_args: usize) -> TokenStream {
-        let max_u32 = u32::try_from(max_num_args).expect("too many args");
+        // via patch: `usize::MAX` for a variadic function (no upper bound; the engine's
+        // message then says "at least").
+        let max_u32 = u32::try_from(max_num_args).unwrap_or(u32::MAX);
 
         quote! {
             let __num_args = unsafe { ex.This.u2.num_args } as usize;
-            if !(__REQUIRED..=#max_num_args).contains(&__num_args) {
+            if !(__required..=#max_num_args).contains(&__num_args) {
                 unsafe {
                     ::ext_php_rs::ffi::zend_wrong_parameters_count_error(
-                        __REQUIRED.try_into().unwrap_or(u32::MAX),
+                        __required.try_into().unwrap_or(u32::MAX),
                         #max_u32,
                     );
                 };
@@ -584,10 +613,20 @@ impl<'a> Function<'a> {
 
     fn build_fast_handler_body(&self, call_type: &CallType) -> TokenStream {
         let ident = self.ident;
-        let max_num_args = self.args.typed.len();
+        let typed = self.args.typed.len();
+        let variadic = self.args.typed.last().is_some_and(|arg| arg.variadic);
+        let max_num_args = if variadic { usize::MAX } else { typed };
+        // via patch: `__REQUIRED` counts a variadic parameter as required (the parser
+        // takes it off again); none of its values is.
+        let required = if variadic {
+            quote! { let __required: usize = if __REQUIRED >= #typed { #typed - 1 } else { __REQUIRED }; }
+        } else {
+            quote! { let __required: usize = __REQUIRED; }
+        };
 
         // Arg count validation (matches zend_wrong_parameters_count_error)
         let count_check = Self::build_fast_count_check(max_num_args);
+        let count_check = quote! { #required #count_check };
 
         let arg_bindings: Vec<TokenStream> = self
             .args
