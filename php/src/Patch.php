@@ -60,9 +60,11 @@ final class Patch
         // lines with "\n", and a dropped one would change the text of a <pre> or <textarea>.
         $html = trim($html);
         if ($html !== '') {
-            foreach (preg_split('/\r\n|\r|\n/', $html) ?: [] as $line) {
-                $lines[] = 'elements ' . $line;
+            // One `elements` line per line of the HTML (CRLF and CR end a line too).
+            if (str_contains($html, "\r")) {
+                $html = str_replace(["\r\n", "\r"], "\n", $html);
             }
+            $lines[] = 'elements ' . str_replace("\n", "\nelements ", $html);
         }
         $patch = new self(self::ELEMENTS, implode("\n", $lines));
         if ($plain) {

@@ -779,9 +779,10 @@ class Via
     /** The caller's session id, or null when it sent none (or a malformed one). */
     public function sessionIdOf(\Via\Request $req): ?string
     {
-        foreach (array_unique([$this->sessionCookieName(), 'via_session_id']) as $name) {
+        $name = $this->sessionCookieName();
+        foreach ($name === 'via_session_id' ? [$name] : [$name, 'via_session_id'] as $name) {
             $v = $req->cookie($name);
-            if (is_string($v) && preg_match('/^[0-9a-f]{32}$/D', $v) === 1) {
+            if (is_string($v) && strlen($v) === 32 && strspn($v, '0123456789abcdef') === 32) {
                 return $v;
             }
         }

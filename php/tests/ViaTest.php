@@ -14,6 +14,23 @@ use Via\Framework\Via;
 /** The small endpoints, HEAD, the bundled assets, broadcasts and app-wide state. */
 final class ViaTest extends AppTestCase
 {
+    // ---- the session cookie ----------------------------------------------------------
+
+    public function testASessionIdIs32LowerCaseHexDigits(): void
+    {
+        $app = self::app();
+        $id = str_repeat('0123456789abcdef', 2);
+        $of = fn (string $cookie) => $app->sessionIdOf(new \Via\Request(['headers' => ['Cookie' => $cookie]]));
+        self::assertSame($id, $of("via_session_id=$id"));
+        self::assertSame($id, $of("other=1; via_session_id=$id"));
+        self::assertNull($of('via_session_id=' . strtoupper($id)));
+        self::assertNull($of('via_session_id=' . substr($id, 1)));
+        self::assertNull($of("via_session_id={$id}0"));
+        self::assertNull($of('via_session_id=' . substr($id, 1) . 'g'));
+        self::assertNull($of("via_session_id=$id%0A"));
+        self::assertNull($of("session=$id"));
+    }
+
     // ---- /_health -------------------------------------------------------------------
 
     public function testHealthIsOkWhenTheBrokerIsConnected(): void

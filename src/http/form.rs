@@ -198,6 +198,11 @@ fn hex(c: u8) -> Option<u8> {
 /// Percent-decoding; `plus_as_space` for form encoding (PHP's `urldecode`), without it
 /// `rawurldecode`. Invalid escapes are kept literally, as PHP does.
 pub fn percent_decode(input: &[u8], plus_as_space: bool) -> Vec<u8> {
+    // Most values (a session id, a number, a word) have nothing to decode: one search.
+    let plain = if plus_as_space { memchr::memchr2(b'%', b'+', input) } else { memchr::memchr(b'%', input) };
+    if plain.is_none() {
+        return input.to_vec();
+    }
     let mut out = Vec::with_capacity(input.len());
     let mut i = 0;
     while i < input.len() {
@@ -241,6 +246,49 @@ pub fn parse_cookies(header: &[u8], max_vars: usize) -> Parsed {
         let (name, value) = split_pair(pair);
         vars.register(trim_ascii(name), FormValue::Bytes(percent_decode(value, false)), true)
     })
+}
+
+/// What `find_cookie` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum CookieLookup {
+    /// The value of the cookie named so, as `parse_cookies` would give it.
+    Found(Vec<u8>),
+    Missing,
+    /// A cookie name with brackets is there: it may make an array of that name, and only
+    /// `parse_cookies` says what the array holds.
+    Complex,
+}
+
+/// The cookie `key` of these `Cookie` field values (in order), as the array of
+/// `parse_cookies` over them joined with "; " has it, without building that array: the
+/// first of a repeated name wins, names are mangled (`.` and space become `_`), and only
+/// the first `max_vars` cookies count. Looks at every pair, since a later `key[x]` pair
+/// would replace the value with an array.
+pub fn find_cookie<'a>(fields: impl Iterator<Item = &'a [u8]>, key: &[u8], max_vars: usize) -> CookieLookup {
+    let mut count = 0;
+    let mut found = None;
+    for field in fields {
+        for pair in field.split(|&c| c == b';').map(trim_ascii).filter(|p| !p.is_empty()) {
+            let (name, value) = split_pair(pair);
+            let name = trim_ascii(name);
+            if name.contains(&b'[') {
+                return CookieLookup::Complex;
+            }
+            // `parse_name` takes any name left after trimming (no bracket: its base).
+            if name.is_empty() || count >= max_vars {
+                continue;
+            }
+            count += 1;
+            let mangled = |(&n, &k): (&u8, &u8)| k == if n == b' ' || n == b'.' { b'_' } else { n };
+            if found.is_none() && name.len() == key.len() && name.iter().zip(key).all(mangled) {
+                found = Some(value);
+            }
+        }
+    }
+    match found {
+        Some(value) => CookieLookup::Found(percent_decode(value, false)),
+        None => CookieLookup::Missing,
+    }
 }
 
 /// Registers one variable per non-empty pair, at most `max_vars` of them (PHP's
@@ -380,6 +428,38 @@ mod tests {
         assert_eq!(percent_decode(b"a+b", false), b"a+b");
         assert_eq!(percent_decode(b"%", true), b"%");
         assert_eq!(percent_decode(b"%4", true), b"%4");
+    }
+
+    #[test]
+    fn one_cookie_is_found_as_the_whole_array_has_it() {
+        let headers: [&[&[u8]]; 9] = [
+            &[b"a=1; b=x+y%20z; a=2;c; d = 4 "],
+            &[b"via_session_id=0123abcd", b"other=1; via_session_id=later"],
+            &[b" a.b = 5; a_b=6", b"x y=7"],
+            &[b"a=1; a[x]=2"],
+            &[b"a[x=1; b=2"],
+            &[b"n1=1; n2=2; n3=3"],
+            &[b"123=num; =empty; ;;"],
+            &[b""],
+            &[b"e=%zz%41; f="],
+        ];
+        let keys: [&[u8]; 12] =
+            [b"a", b"b", b"c", b"d", b"via_session_id", b"a_b", b"x_y", b"n3", b"123", b"e", b"f", b"zz"];
+        for fields in headers {
+            let joined = fields.join(&b"; "[..]);
+            for max in [100, 2] {
+                let all = parse_cookies(&joined, max);
+                for key in keys {
+                    let want = all.vars.get(&Key::from_bytes(key));
+                    match (find_cookie(fields.iter().copied(), key, max), want) {
+                        (CookieLookup::Complex, _) => assert!(joined.contains(&b'['), "{joined:?} {key:?}"),
+                        (CookieLookup::Found(v), Some(FormValue::Bytes(w))) => assert_eq!(&v, w),
+                        (CookieLookup::Missing, None) => {}
+                        (got, want) => panic!("{joined:?} {key:?} (max {max}): {got:?} against {want:?}"),
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -627,24 +627,6 @@ fn put_u64(out: &mut Line, n: u64) {
     out.put(itoa_buf(n).as_slice());
 }
 
-/// IPv4 without the formatting machinery (the common case).
-fn format_ip(out: &mut Line, ip: std::net::IpAddr) {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out.push('.');
-                }
-                // Checked: an address is formatted into a line of its own (`Recent`).
-                out.bytes.extend_from_slice(itoa_buf(u64::from(octet)).as_slice());
-            }
-        }
-        v6 => {
-            let _ = write!(out, "{v6}");
-        }
-    }
-}
-
 /// Printable ASCII without `"` and `\`: the bytes can go into a quoted field as they are.
 /// Eight bytes at a time (a browser's `User-Agent` is 100 bytes and more), the last eight
 /// overlapping the words before; a text shorter than a word is tested as one word, its
@@ -751,7 +733,8 @@ impl Recent {
     fn push_ip(&mut self, out: &mut Line, ip: std::net::IpAddr) {
         if self.ip != Some(ip) {
             self.ip_text.bytes.clear();
-            format_ip(&mut self.ip_text, ip);
+            // Checked: an address is formatted into a line of its own.
+            crate::http::push_ip(&mut self.ip_text.bytes, ip);
             self.ip = Some(ip);
         }
         out.put(&self.ip_text.bytes);

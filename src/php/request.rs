@@ -456,6 +456,12 @@ impl Request {
 
     /// The parsed query string (PHP's $_GET shape: a[]=1&b[x]=2), or one value of it.
     pub fn query(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Ret> {
+        // One value of a request with no query (an action's POST): the default, with no
+        // empty array built to find that out. (An invalid key type still errs below.)
+        let no_query = self.head().uri.query().is_none_or(str::is_empty);
+        if no_query && key.is_some_and(|k| k.is_string() || k.is_long()) {
+            return Ok(Ret(default.map(Zval::shallow_clone).unwrap_or_default()));
+        }
         pick("query", &self.query_array()?, key, default).map(Ret)
     }
 
@@ -483,6 +489,19 @@ impl Request {
 
     /// The cookies (PHP's $_COOKIE rules), or one of them.
     pub fn cookie(&self, name: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Ret> {
+        // One cookie by a name that is a string: found in the fields, with no array built
+        // (a framework asks for its session cookie on every request).
+        let unbuilt = self.cache.borrow().cookies.is_none();
+        if let (true, Some(key)) = (unbuilt, name.and_then(Zval::zend_str)) {
+            let cookies = self.head().headers.all(&COOKIE);
+            match form::find_cookie(cookies, key.as_bytes(), self.max_input_vars) {
+                form::CookieLookup::Found(v) => return Ok(Ret(convert::bytes(&v))),
+                form::CookieLookup::Missing => {
+                    return Ok(Ret(default.map(Zval::shallow_clone).unwrap_or_default()))
+                }
+                form::CookieLookup::Complex => {}
+            }
+        }
         pick("cookie", &self.cookie_array()?, name, default).map(Ret)
     }
 
@@ -559,7 +578,7 @@ impl Request {
     /// forwarded).
     #[php(no_bailout_guard)]
     pub fn remote_address(&self) -> String {
-        self.head().remote.ip().to_string()
+        crate::http::ip_text(self.head().remote.ip())
     }
 
     /// The client's port.
