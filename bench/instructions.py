@@ -12,8 +12,10 @@ the difference of the two totals divided by 4N is its instructions per request: 
 warm-up and shutdown cancel. The SSE targets count events delivered instead of requests:
 1,000 streams and N / 1,000 then 5N / 1,000 topic publishes (bench/sse_load.rs; build it
 and bench/sse_ceiling.rs with `cargo build --release --example sse_load --example
-sse_ceiling`). Every process of the server counts (Workerman's master and
-worker, via's threads).
+sse_ceiling`). The framework targets count a tab's updates (a ROUTE broadcast updates
+each of 200 tabs) or its actions (a POST and its patches on the tab's stream), with the
+tabs held by bench/framework_load.rs (`cargo build --release --example framework_load`).
+Every process of the server counts (Workerman's master and worker, via's threads).
 
 What this does not see: the kernel (the TCP path is most of a request's CPU), waiting,
 context switches and cache misses. A thread hop costs little here and much on a real CPU.
@@ -39,6 +41,10 @@ Targets:
   via-sse-loop   the same streams kept as Via\SSE objects in a PHP array, each publish a PHP
                  loop calling send() on every one (the "loop" of bench/sse.py)
   sse-ceiling    bench/sse_ceiling.rs, the same load (raw Tokio writing to its sockets)
+  via-fw-broadcast  the framework (bench/apps/framework.php, as bench/framework.py starts it):
+                 200 tabs on /room, N / 200 then 5N / 200 broadcasts; per tab updated
+  via-fw-action  the same with 200 tabs on /counter, N then 5N actions round-robin (250 a
+                 second): per action, its request and the tab's patches
   osw-hello, osw-action  OpenSwoole 26.2 base mode (../shared/anchors/osw_app.php)
   wm-hello, wm-action    Workerman 5.2.2 (../shared/anchors/wm_hello.php)
 --top K prints, for each via target, the K functions with the most inclusive instructions
@@ -63,8 +69,14 @@ OSW_SO = os.path.join(ANCHORS, "openswoole-26.2.0", "openswoole.so")
 CEILING = os.path.join(ROOT, "target/release/examples/http_ceiling")
 SSE_CEILING = os.path.join(ROOT, "target/release/examples/sse_ceiling")
 SSE_LOAD = os.path.join(ROOT, "target/release/examples/sse_load")
+FW_LOAD = os.path.join(ROOT, "target/release/examples/framework_load")
 # Event streams an SSE target holds; each publish is that many deliveries.
 SSE_STREAMS = 1000
+# Browser tabs a framework target holds (bench/framework_load.rs): a broadcast updates each;
+# actions go round-robin over them, FW_RATE a second (what the server keeps up with under
+# callgrind).
+FW_TABS = 200
+FW_RATE = 250
 PHP = ["php", "-n", "-d", "memory_limit=-1"]
 BODY = '{"via_ctx":"/examples/counter_/0123456789abcdef","step":1,"count":41,"name":"benchmark"}'
 
@@ -72,6 +84,9 @@ BODY = '{"via_ctx":"/examples/counter_/0123456789abcdef","step":1,"count":41,"na
 # The load of a target: GET / or POST /action over HTTP/1.1, GET / over h2c, or topic
 # publishes to SSE_STREAMS event streams (bench/sse_load.rs; "requests" are deliveries).
 GET, POST, H2C, SSE, SSE_LOOP = "get", "post", "h2c", "sse", "sse-loop"
+# The framework (bench/apps/framework.php): ROUTE broadcasts ("requests" are tab updates),
+# or TAB actions (a POST, its patches on the tab's stream).
+FW_BROADCAST, FW_ACTION = "fw-broadcast", "fw-action"
 
 
 def targets(so):
@@ -80,6 +95,8 @@ def targets(so):
 
     osw = (PHP + ["-d", f"extension={OSW_SO}", os.path.join(ANCHORS, "osw_app.php"), "base"], {})
     wm = (PHP + ["-d", "extension=posix", "-d", "extension=ctype", os.path.join(ANCHORS, "wm_hello.php"), "start"], {})
+    # As bench/framework.py starts it (the default php.ini, as an application would run).
+    fw = (["php", "-d", f"extension={so}", os.path.join(APPS, "framework.php")], {})
     return [
         ("ceiling", ([CEILING], {}), GET),
         ("via-hello", via("hello.php", "threads"), GET),
@@ -93,6 +110,8 @@ def targets(so):
         ("via-sse-topic", via("sse.php", "auto", VIA_BENCH_STREAMS="none"), SSE),
         ("via-sse-loop", via("sse.php", "auto", VIA_BENCH_STREAMS="object"), SSE_LOOP),
         ("sse-ceiling", ([SSE_CEILING], {}), SSE),
+        ("via-fw-broadcast", fw, FW_BROADCAST),
+        ("via-fw-action", fw, FW_ACTION),
         ("osw-hello", osw, GET),
         ("osw-action", osw, POST),
         ("wm-hello", wm, GET),
@@ -115,6 +134,44 @@ def sse_load(port, deliveries, mode="topic"):
     result = json.loads(out.strip().splitlines()[-1])
     if client.returncode != 0 or result["deliveries"] != publishes * SSE_STREAMS:
         raise RuntimeError(f"sse_load: not every event was delivered: {out}")
+
+
+def framework_load(port, load_kind, requests):
+    """FW_TABS browser tabs, then `requests` tab updates of ROUTE broadcasts, or `requests`
+    TAB actions, every patch of which must reach its tab."""
+    page, action = ("/room", "bump") if load_kind == FW_BROADCAST else ("/counter", "increment")
+    client = subprocess.Popen([FW_LOAD, str(port), page, str(FW_TABS), action],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def said(prefix):
+        line = client.stdout.readline().strip()
+        if not line.startswith(prefix):
+            raise RuntimeError(f"framework_load said {line!r}, expected {prefix!r}")
+        return line[len(prefix):]
+
+    def command(line, prefix=""):
+        client.stdin.write(line + "\n")
+        client.stdin.flush()
+        return json.loads(said(prefix))
+
+    try:
+        said("warm")
+        command("open", "ready ")
+        if load_kind == FW_BROADCAST:
+            rounds = max(requests // FW_TABS, 1)
+            result = command(f"broadcast {rounds}")
+            done = result["one_tab_n"] == rounds * FW_TABS
+        else:
+            result = command(f"latency {FW_RATE} {requests / FW_RATE} 4")
+            done = result["actions"] == requests and result["patch_n"] == requests
+        if not done:
+            raise RuntimeError(f"framework_load: not every patch arrived: {result}")
+    finally:
+        client.stdin.close()
+        try:
+            client.wait(30)
+        except subprocess.TimeoutExpired:
+            client.kill()
 
 
 def h2load(load_kind, requests, port, out_dir):
@@ -147,6 +204,8 @@ def run(command, env, load_kind, requests, port, out_dir):
         wait_port(port, timeout=120)
         if load_kind in (SSE, SSE_LOOP):
             sse_load(port, requests, "loop" if load_kind == SSE_LOOP else "topic")
+        elif load_kind in (FW_BROADCAST, FW_ACTION):
+            framework_load(port, load_kind, requests)
         else:
             h2load(load_kind, requests, port, out_dir)
     finally:
@@ -216,6 +275,8 @@ def main():
         for path in (SSE_LOAD, SSE_CEILING):
             if not os.path.exists(path):
                 sys.exit(f"missing {path}: cargo build --release --example sse_load --example sse_ceiling")
+    if any(kind in (FW_BROADCAST, FW_ACTION) for _, _, kind in chosen) and not os.path.exists(FW_LOAD):
+        sys.exit(f"missing {FW_LOAD}: cargo build --release --example framework_load")
     small, large = args.requests, 5 * args.requests
     rows = []
     for i, (name, (command, env), load_kind) in enumerate(chosen):
