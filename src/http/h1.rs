@@ -133,7 +133,9 @@ fn head_bytes(head: &[u8]) -> Bytes {
 
 /// The fields of the last head a connection kept, and what they said: of the heads it
 /// parsed into requests, the last one with a plain request line, no wish for an event
-/// stream and at most `LAST_FIELDS_MAX` bytes of fields (others leave the kept one as is).
+/// stream and at most `LAST_FIELDS_MAX` bytes of fields (others leave the kept one as is)
+/// — every such head while they repeat, only now and then on a connection whose heads
+/// keep changing (`KEEP_ALWAYS`, `KEEP_EVERY`).
 ///
 /// A client sends the same fields with each of its requests (host, agent, cookies, often
 /// the length of its body); mostly only the request line changes, if anything. A head whose
@@ -152,10 +154,19 @@ struct LastFields {
     fields: FieldSpans,
     body_len: u64,
     close: bool,
+    /// Heads in a row that `parse` took whole, none of them a repeat of the kept fields.
+    parsed_in_a_row: u32,
 }
 
 /// Fields blocks longer than this are not kept (a connection holds at most this much).
 const LAST_FIELDS_MAX: usize = 1024;
+
+/// After this many heads in a row that did not repeat the kept fields (a proxy's
+/// connection carrying many clients' requests, a client whose cookies or lengths change
+/// each time), fields are kept only every `KEEP_EVERY`th head: the copy (~500
+/// instructions) was paid for a repeat that did not come.
+const KEEP_ALWAYS: u32 = 2;
+const KEEP_EVERY: u32 = 16;
 
 impl LastFields {
     /// Keeps the fields of `head`, a head just taken as a request (see the invariant), whose
@@ -168,6 +179,10 @@ impl LastFields {
         if head.len() - line > LAST_FIELDS_MAX {
             return;
         }
+        self.parsed_in_a_row = self.parsed_in_a_row.wrapping_add(1);
+        if self.parsed_in_a_row > KEEP_ALWAYS && self.parsed_in_a_row % KEEP_EVERY != 0 {
+            return; // the fields kept before stay
+        }
         self.block.clear();
         self.block.extend_from_slice(&head[line..]);
         let by = -(line as i32);
@@ -178,7 +193,7 @@ impl LastFields {
     /// The request at the start of `buf` when its request line is plain and its fields are
     /// the kept ones; `None` sends the head through the whole of `parse`, which decides.
     fn reuse(
-        &self,
+        &mut self,
         buf: &mut BytesMut,
         shared: &ServerShared,
         addrs: (SocketAddr, SocketAddr),
@@ -213,6 +228,7 @@ impl LastFields {
         let fields = self.fields.iter().map(|&(n, v)| (n.moved(by), v.moved(by))).collect();
         buf.advance(head_len);
         let headers = Headers::from_head(head, fields);
+        self.parsed_in_a_row = 0;
         Some(request(shared, addrs, slot, (method, uri, headers), self.body_len, self.close))
     }
 }
@@ -1183,6 +1199,36 @@ pub(super) mod tests {
         // With hyper serving HTTP/1.1 (`serve` false), only event streams are taken.
         let mut plain = head("GET / HTTP/1.1\r\n");
         assert!(matches!(parse(&mut plain, &sh, false, addrs(), &slot, &mut last), Parse::Hyper));
+    }
+
+    #[test]
+    fn a_connection_whose_heads_differ_keeps_their_fields_only_now_and_then() {
+        let sh = shared(|_| {});
+        let slot = ReplySlot::new();
+        let mut last = LastFields::default();
+        let head = |cookie: usize| format!("POST /a HTTP/1.1\r\nHost: a\r\nCookie: s={cookie}\r\n\r\n");
+        let block = |i: usize| head(i).split_once("\r\n").expect("a request line").1.to_string();
+        let mut kept = Vec::new();
+        for i in 0..48 {
+            let raw = head(i);
+            assert!(matches!(
+                parse(&mut BytesMut::from(raw.as_bytes()), &sh, true, addrs(), &slot, &mut last),
+                Parse::Request(_)
+            ));
+            if last.block == block(i).as_bytes() {
+                kept.push(i);
+            }
+        }
+        // The first two, then every 16th head of the run.
+        assert_eq!(kept, [0, 1, 15, 31, 47]);
+        // A head that repeats the kept one is taken from it, and the next is kept again.
+        let mut again = BytesMut::from(head(47).as_bytes());
+        assert!(last.reuse(&mut again, &sh, addrs(), &slot).is_some());
+        assert!(matches!(
+            parse(&mut BytesMut::from(head(100).as_bytes()), &sh, true, addrs(), &slot, &mut last),
+            Parse::Request(_)
+        ));
+        assert_eq!(last.block, block(100).as_bytes(), "after a repeat, a new head is kept at once");
     }
 
     #[test]
