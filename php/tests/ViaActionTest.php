@@ -120,11 +120,20 @@ final class ViaActionTest extends AppTestCase
 
     public function testRateLimitWindowSlides(): void
     {
-        [$app, $ctxId, $sid] = $this->counter(self::config()->withActionRateLimit(1, 1));
+        [$app, $ctxId, $sid] = $this->counter(self::config()->withActionRateLimit(2, 1));
+        self::assertSame(200, self::postAction($app, 'inc', $ctxId, $sid)->getStatus());
+        usleep(400_000);
         self::assertSame(200, self::postAction($app, 'inc', $ctxId, $sid)->getStatus());
         self::assertSame(429, self::postAction($app, 'inc', $ctxId, $sid)->getStatus());
+        // The first action left the window, the second not yet: room for one.
+        usleep(750_000);
+        self::assertSame(200, self::postAction($app, 'inc', $ctxId, $sid)->getStatus());
+        self::assertSame(429, self::postAction($app, 'inc', $ctxId, $sid)->getStatus());
+        // Both left: room for two again.
         usleep(1_050_000);
         self::assertSame(200, self::postAction($app, 'inc', $ctxId, $sid)->getStatus());
+        self::assertSame(200, self::postAction($app, 'inc', $ctxId, $sid)->getStatus());
+        self::assertSame(429, self::postAction($app, 'inc', $ctxId, $sid)->getStatus());
     }
 
     public function testUnknownContextIs400(): void
