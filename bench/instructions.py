@@ -44,7 +44,9 @@ Targets:
   via-fw-broadcast  the framework (bench/apps/framework.php, as bench/framework.py starts it):
                  200 tabs on /room, N / 200 then 5N / 200 broadcasts; per tab updated
   via-fw-action  the same with 200 tabs on /counter, N then 5N actions round-robin (250 a
-                 second): per action, its request and the tab's patches
+                 second): per action, its request and the tab's patches. Both loads are paced
+                 (the actions by rate, the broadcasts by the client's 20 ms between rounds), so
+                 the loop's idle work over the longer run counts too (timers: little)
   osw-hello, osw-action  OpenSwoole 26.2 base mode (../shared/anchors/osw_app.php)
   wm-hello, wm-action    Workerman 5.2.2 (../shared/anchors/wm_hello.php)
 --top K prints, for each via target, the K functions with the most inclusive instructions
@@ -158,7 +160,7 @@ def framework_load(port, load_kind, requests):
         said("warm")
         command("open", "ready ")
         if load_kind == FW_BROADCAST:
-            rounds = max(requests // FW_TABS, 1)
+            rounds = requests // FW_TABS
             result = command(f"broadcast {rounds}")
             done = result["one_tab_n"] == rounds * FW_TABS
         else:
@@ -277,6 +279,8 @@ def main():
                 sys.exit(f"missing {path}: cargo build --release --example sse_load --example sse_ceiling")
     if any(kind in (FW_BROADCAST, FW_ACTION) for _, _, kind in chosen) and not os.path.exists(FW_LOAD):
         sys.exit(f"missing {FW_LOAD}: cargo build --release --example framework_load")
+    if any(kind == FW_BROADCAST for _, _, kind in chosen) and args.requests % FW_TABS:
+        sys.exit(f"--requests must be a multiple of {FW_TABS} for via-fw-broadcast (a broadcast updates {FW_TABS} tabs)")
     small, large = args.requests, 5 * args.requests
     rows = []
     for i, (name, (command, env), load_kind) in enumerate(chosen):

@@ -94,27 +94,35 @@ final class Patch
         }
         $json = json_encode($signals === [] ? new \stdClass() : $signals, JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE | JSON_THROW_ON_ERROR);
         $patch = new self(self::SIGNALS, ($onlyIfMissing ? "onlyIfMissing true\n" : '') . 'signals ' . $json);
-        if (!$onlyIfMissing && self::encodesAlike($signals)) {
-            [self::$lastSignals, self::$lastSignalsPatch] = [$signals, $patch];
+        if (!$onlyIfMissing) {
+            $kept = self::detached($signals);
+            [self::$lastSignals, self::$lastSignalsPatch] = $kept === null ? [null, null] : [$kept, $patch];
         }
         return $patch;
     }
 
     /**
-     * Whether every array `===` to $values has the same JSON: not so with an object (`===`
-     * compares it by identity, not by what json_encode makes of it now) or a float zero
-     * (`-0.0 === 0.0`, but they encode differently).
+     * A copy of $values that only `===` arrays encode like, or null: none with an object
+     * (`===` compares it by identity, not by what json_encode makes of it now) or a float
+     * zero (`-0.0 === 0.0`, but they encode differently). The copy holds no PHP reference
+     * of the caller's (written through, it would change the kept copy too).
      *
      * @param array<mixed> $values
+     * @return array<mixed>|null
      */
-    private static function encodesAlike(array $values): bool
+    private static function detached(array $values): ?array
     {
-        foreach ($values as $v) {
-            if (is_object($v) || $v === 0.0 || (is_array($v) && !self::encodesAlike($v))) {
-                return false;
+        $copy = [];
+        foreach ($values as $k => $v) {
+            if (is_object($v) || $v === 0.0) {
+                return null;
             }
+            if (is_array($v) && ($v = self::detached($v)) === null) {
+                return null;
+            }
+            $copy[$k] = $v;
         }
-        return true;
+        return $copy;
     }
 
     /** Runs `$js` in the page once (a script appended to body that removes itself). */

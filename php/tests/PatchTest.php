@@ -147,6 +147,22 @@ final class PatchTest extends TestCase
         self::assertSame('signals {"w":{"v":3}}', Patch::signals(['w' => ['v' => $value]])->data);
     }
 
+    public function testASignalWrittenThroughAReferenceIsEncodedAsItIsNow(): void
+    {
+        $signals = ['x' => 1, 'y' => 2];
+        foreach ($signals as &$value) {
+        }
+        self::assertSame('signals {"x":1,"y":2}', Patch::signals($signals)->data);
+        $value = 99; // $signals['y'] is that reference
+        self::assertSame('signals {"x":1,"y":99}', Patch::signals($signals)->data);
+        $nested = ['n' => ['a' => 1]];
+        $inner = &$nested['n']['a'];
+        self::assertSame('signals {"n":{"a":1}}', Patch::signals($nested)->data);
+        $inner = 5;
+        self::assertSame('signals {"n":{"a":5}}', Patch::signals($nested)->data);
+        unset($value, $inner);
+    }
+
     public function testNegativeZeroIsNotTakenForZero(): void
     {
         self::assertSame('signals {"x":0}', Patch::signals(['x' => 0.0])->data);

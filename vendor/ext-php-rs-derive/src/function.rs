@@ -592,10 +592,14 @@ impl<'a> Function<'a> {
         }
     }
 
-    fn build_fast_count_check(max_num_args: usize) -> TokenStream {
-        // via patch: `usize::MAX` for a variadic function (no upper bound; the engine's
-        // message then says "at least").
-        let max_u32 = u32::try_from(max_num_args).unwrap_or(u32::MAX);
+    fn build_fast_count_check(max_num_args: Option<usize>) -> TokenStream {
+        // via patch: `None` for a variadic function: no upper bound (the engine's message
+        // then says "at least"), written as the target's `usize::MAX`, not a literal.
+        let max_u32 = max_num_args.map_or(u32::MAX, |n| u32::try_from(n).expect("too many args"));
+        let max_num_args = match max_num_args {
+            Some(n) => quote! { #n },
+            None => quote! { ::core::primitive::usize::MAX },
+        };
 
         quote! {
             let __num_args = unsafe { ex.This.u2.num_args } as usize;
@@ -615,7 +619,7 @@ impl<'a> Function<'a> {
         let ident = self.ident;
         let typed = self.args.typed.len();
         let variadic = self.args.typed.last().is_some_and(|arg| arg.variadic);
-        let max_num_args = if variadic { usize::MAX } else { typed };
+        let max_num_args = (!variadic).then_some(typed);
         // via patch: `__REQUIRED` counts a variadic parameter as required (the parser
         // takes it off again); none of its values is.
         let required = if variadic {
