@@ -689,6 +689,23 @@ namespace Via {
         public function topics(): array {}
 
         /**
+         * Sends an event as send() does, unless the client is behind: true when it is queued,
+         * false when the stream is closed, null when the client's queue is full — then nothing
+         * is queued and no backpressure policy applies (send() would wait, drop or close). For
+         * a loop over many streams that must not wait for one: it sends to those keeping up
+         * and leaves a slow one to a task of its own.
+         *
+         * @throws \ValueError when $event or $id contains a line break (or $id a NUL byte)
+         *
+         * @param string $data
+         * @param string|null $event
+         * @param string|null $id
+         * @param int|null $retry
+         * @return bool|null
+         */
+        public function trySend(string $data, ?string $event = null, ?string $id = null, ?int $retry = null): ?bool {}
+
+        /**
          * Suspends until the stream ends (true) or $timeout seconds pass (false); null,
          * negative, INF or more than 365 days = no limit.
          *

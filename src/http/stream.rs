@@ -154,6 +154,14 @@ impl StreamShared {
         self.capacity
     }
 
+    /// The bytes queued at most for a `try_push` of `len` bytes to be taken: half the
+    /// capacity, or less when the chunk needs more room than half (none for a chunk larger
+    /// than the capacity, which an empty queue takes). A sender that found the queue full
+    /// waits for `notify_when_drained` of this mark, then is sure to be taken.
+    pub fn room_mark(&self, len: usize) -> usize {
+        (self.capacity / 2).min(self.capacity.saturating_sub(len))
+    }
+
     /// Queues `chunk` unless it would exceed the capacity. A chunk larger than the whole
     /// capacity still goes into an empty queue, so no event is impossible to send.
     pub fn try_push(&self, chunk: Bytes) -> PushOutcome {
@@ -448,6 +456,24 @@ mod tests {
     impl StreamEvents for Record {
         fn stream_event(&self, e: StreamEvent) {
             self.0.lock().push(e);
+        }
+    }
+
+    #[test]
+    fn a_chunk_is_taken_once_the_queue_is_down_to_its_room_mark() {
+        for len in [1, 10, 49, 50, 51, 75, 99, 100, 101, 250] {
+            for queued in 0..=100 {
+                let s = StreamShared::with_capacity(Arc::new(Record(Mutex::new(Vec::new()))), 100);
+                if queued > 0 {
+                    s.push(Bytes::from(vec![b'q'; queued])).unwrap();
+                }
+                let fits = matches!(s.try_push(Bytes::from(vec![b'c'; len])), PushOutcome::Queued(_));
+                if queued <= s.room_mark(len) {
+                    // Half the capacity alone was not enough: a chunk of 75 bytes after 40
+                    // queued was refused while "drained", and the sender tried again, forever.
+                    assert!(fits, "{len} bytes after {queued} queued (mark {})", s.room_mark(len));
+                }
+            }
         }
     }
 

@@ -188,24 +188,57 @@ pub struct Sse {
 }
 
 impl Sse {
+    /// The frame of an event `method` was given (its checks' errors name `method`).
+    #[inline(always)]
+    fn event_frame(
+        method: &str,
+        data: &[u8],
+        event: Option<&[u8]>,
+        id: Option<&[u8]>,
+        retry: Option<Int>,
+    ) -> PhpResult<Bytes> {
+        let retry = match retry.map(|r| *r) {
+            Some(r) if r < 0 => {
+                return Err(value_err(format!(
+                    "Via\\SSE::{method}(): Argument #4 ($retry) must be >= 0, {r} given"
+                )))
+            }
+            r => r.map(|r| r as u64),
+        };
+        // The memo's borrow ends before the error makes a PHP value (no bailout guard: see
+        // the `impl` of the methods).
+        let frame = RECENT_EVENTS.get().borrow_mut().frame(data, event, id, retry);
+        frame.map_err(|e| value_err(format!("Via\\SSE::{method}(): {e}")))
+    }
+
+    /// Queues a frame unless the client is behind: `Some(sent)`, or `None` when its queue
+    /// is full (nothing queued, no policy applied).
+    #[inline(always)]
+    fn push_now(&self, frame: Bytes) -> Option<bool> {
+        let c = self.core.borrow();
+        if c.closed {
+            return Some(false);
+        }
+        let (Some(stream), Some(services)) = (&c.stream, &c.services) else {
+            // Detached: the frame is the response body, for inspection.
+            c.response.borrow_mut().capture(&frame);
+            return Some(true);
+        };
+        // Under the borrow: queueing runs no PHP code.
+        Self::pushed(stream.try_push(frame), services)
+    }
+
     /// Queues a frame, applying the backpressure policy when the client is slow.
     fn push(&self, frame: Bytes) -> PhpResult<bool> {
-        let (stream, services) = {
-            let c = self.core.borrow();
-            if c.closed {
-                return Ok(false);
+        // The usual case: no handle is cloned for it.
+        if let Some(sent) = self.push_now(frame.clone()) {
+            return Ok(sent);
+        }
+        let (stream, services) = match &*self.core.borrow() {
+            SseCore { stream: Some(stream), services: Some(services), .. } => {
+                (Arc::clone(stream), Rc::clone(services))
             }
-            let (Some(stream), Some(services)) = (&c.stream, &c.services) else {
-                // Detached: the frame is the response body, for inspection.
-                c.response.borrow_mut().capture(&frame);
-                return Ok(true);
-            };
-            // The usual case, under the borrow (queueing runs no PHP code): no handle is
-            // cloned for it.
-            if let Some(sent) = Self::pushed(stream.try_push(frame.clone()), services) {
-                return Ok(sent);
-            }
-            (Arc::clone(stream), Rc::clone(services))
+            _ => return Ok(false),
         };
         // A slow client: the backpressure policy, then (when it waited) another try.
         loop {
@@ -219,7 +252,7 @@ impl Sse {
                     return Ok(false);
                 }
                 Backpressure::Wait => {
-                    if !self.wait_drained(&stream, &services)? {
+                    if !self.wait_drained(&stream, &services, frame.len())? {
                         self.close_slow(&stream, &services);
                         return Ok(false);
                     }
@@ -250,9 +283,14 @@ impl Sse {
         mark_closed(&self.core);
     }
 
-    /// Suspends until the queue is half empty. `false` after the backpressure timeout.
-    fn wait_drained(&self, stream: &StreamShared, services: &Services) -> PhpResult<bool> {
-        if !stream.notify_when_drained(stream.capacity() / 2) {
+    /// Suspends until the queue is half empty, and has room for a frame of `len` bytes
+    /// (an empty queue takes any frame). `false` after the backpressure timeout.
+    fn wait_drained(&self, stream: &StreamShared, services: &Services, len: usize) -> PhpResult<bool> {
+        // Half empty alone could already be so while the frame still did not fit: a frame
+        // over half the queue's size, to a client that read slowly or not at all, made
+        // `push` try, find the queue drained "enough" and try again, forever, spinning the
+        // PHP thread (found by tests/framework/test_slow_tab.py).
+        if !stream.notify_when_drained(stream.room_mark(len)) {
             return Ok(true);
         }
         let waiter = match runtime::waiter() {
@@ -310,18 +348,25 @@ impl Sse {
         id: Option<ByteStr>,
         retry: Option<Int>,
     ) -> PhpResult<bool> {
-        let retry = match retry.map(|r| *r) {
-            Some(r) if r < 0 => {
-                return Err(value_err(format!(
-                    "Via\\SSE::send(): Argument #4 ($retry) must be >= 0, {r} given"
-                )))
-            }
-            r => r.map(|r| r as u64),
-        };
-        // The memo's borrow ends before the error makes a PHP value (no bailout guard: see
-        // this `impl`'s comment).
-        let frame = RECENT_EVENTS.get().borrow_mut().frame(&data, event.as_deref(), id.as_deref(), retry);
-        self.push(frame.map_err(|e| value_err(format!("Via\\SSE::send(): {e}")))?)
+        self.push(Self::event_frame("send", &data, event.as_deref(), id.as_deref(), retry)?)
+    }
+
+    /// Sends an event as send() does, unless the client is behind: true when it is queued,
+    /// false when the stream is closed, null when the client's queue is full — then nothing
+    /// is queued and no backpressure policy applies (send() would wait, drop or close). For
+    /// a loop over many streams that must not wait for one: it sends to those keeping up
+    /// and leaves a slow one to a task of its own.
+    ///
+    /// @throws \ValueError when $event or $id contains a line break (or $id a NUL byte)
+    #[php(no_bailout_guard)]
+    pub fn try_send(
+        &self,
+        data: ByteStr,
+        event: Option<ByteStr>,
+        id: Option<ByteStr>,
+        retry: Option<Int>,
+    ) -> PhpResult<Option<bool>> {
+        Ok(self.push_now(Self::event_frame("trySend", &data, event.as_deref(), id.as_deref(), retry)?))
     }
 
     /// Sends a comment (ignored by EventSource; keeps intermediaries awake).
