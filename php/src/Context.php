@@ -839,20 +839,62 @@ class Context
             return;
         }
         $this->flushScheduled = true;
-        \Via\go($this->flusher ??= function (): void {
-            $this->flushScheduled = false;
-            $this->flush();
-        });
+        $this->app->flushSoon($this);
     }
 
-    /** @internal writes what is pending, in order: elements, then the merged signals */
+    /**
+     * @internal writes what is pending as far as the client keeps up, with no wait: a tab
+     * whose client is behind gets a task of its own that waits for it (`flush`).
+     */
+    public function flushNow(): void
+    {
+        $stream = $this->stream;
+        while ($stream !== null) {
+            if ($this->pendingElements) {
+                $patch = $this->pendingElements[0];
+            } elseif ($this->pendingSignals) {
+                $patch = Patch::signals($this->pendingSignals);
+            } else {
+                break;
+            }
+            $sent = $stream->trySend($patch->data, $patch->event);
+            if ($sent === null) {
+                // The client's queue is full: the backpressure policy applies in a task that
+                // may wait, not in the loop over every tab. Still scheduled until it ends.
+                \Via\go($this->flusher ??= function (): void {
+                    try {
+                        $this->flush();
+                    } finally {
+                        $this->flushScheduled = false;
+                    }
+                    if ($this->pendingElements || $this->pendingSignals) {
+                        $this->scheduleFlush(); // queued for a stream attached meanwhile
+                    }
+                });
+                return;
+            }
+            if ($this->pendingElements) {
+                array_shift($this->pendingElements);
+            } else {
+                $this->pendingSignals = [];
+            }
+            if (!$sent) {
+                break; // the stream closed
+            }
+            $this->app->countPatch();
+        }
+        $this->flushScheduled = false;
+    }
+
+    /**
+     * @internal writes what is pending, in order: elements, then the merged signals; waits
+     * for a slow client as the backpressure policy says (what is queued meanwhile waits
+     * here, coalesced), until the stream is another one
+     */
     public function flush(): void
     {
         $stream = $this->stream;
-        if ($stream === null) {
-            return;
-        }
-        while (true) {
+        while ($stream !== null && $stream === $this->stream) {
             if ($this->pendingElements) {
                 $patch = array_shift($this->pendingElements);
             } elseif ($this->pendingSignals) {
@@ -861,8 +903,6 @@ class Context
             } else {
                 return;
             }
-            // May suspend this task while the client's queue is full; what is queued
-            // meanwhile waits here, coalesced.
             if (!$stream->send($patch->data, $patch->event)) {
                 if (!$stream->isOpen()) {
                     return;

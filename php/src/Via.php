@@ -91,6 +91,9 @@ class Via
     private array $reloadMarkers = [];
     /** @var array<string, list<float>> action times per client IP */
     private array $rateBuckets = [];
+    /** @var list<Context> tabs whose patches go out when the running task yields (`flushSoon`) */
+    private array $unflushed = [];
+    private ?\Closure $flushAll = null;
     /** @var array<string, array{body: string, type: string, etag: string}> */
     private array $assets = [];
     private bool $shuttingDown = false;
@@ -308,6 +311,24 @@ class Via
                 $this->log('error', "broker publish of \"$scope\" failed: " . $e->getMessage());
             }
         }
+    }
+
+    /**
+     * @internal $ctx has patches to write: they go out, with every other tab's, in one task
+     * once the running task yields (`Context::flushNow`, which never waits)
+     */
+    public function flushSoon(Context $ctx): void
+    {
+        if (!$this->unflushed) {
+            \Via\go($this->flushAll ??= function (): void {
+                $tabs = $this->unflushed;
+                $this->unflushed = [];
+                foreach ($tabs as $tab) {
+                    $tab->flushNow();
+                }
+            });
+        }
+        $this->unflushed[] = $ctx;
     }
 
     /** @internal */
