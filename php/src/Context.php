@@ -853,7 +853,15 @@ class Context
             if ($this->pendingElements) {
                 $patch = $this->pendingElements[0];
             } elseif ($this->pendingSignals) {
-                $patch = Patch::signals($this->pendingSignals);
+                try {
+                    $patch = Patch::signals($this->pendingSignals);
+                } catch (\JsonException $e) {
+                    // Values JSON cannot carry (invalid UTF-8, NAN): dropped, or every
+                    // later flush of the tab would fail on them again.
+                    $this->pendingSignals = [];
+                    $this->flushScheduled = false;
+                    throw $e;
+                }
             } else {
                 break;
             }

@@ -324,7 +324,13 @@ class Via
                 $tabs = $this->unflushed;
                 $this->unflushed = [];
                 foreach ($tabs as $tab) {
-                    $tab->flushNow();
+                    try {
+                        $tab->flushNow();
+                    } catch (\Throwable $e) {
+                        // One tab's patch that cannot be written (signals json_encode
+                        // refuses) must not stop the others'.
+                        $this->log('error', 'a patch could not be written: ' . get_class($e) . ': ' . $e->getMessage(), $tab);
+                    }
                 }
             });
         }

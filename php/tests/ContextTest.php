@@ -567,6 +567,31 @@ final class ContextTest extends AppTestCase
         ], array_column($events, 'data'));
     }
 
+    public function testSignalsJsonCannotCarryAreDroppedAndOtherTabsGoOn(): void
+    {
+        $app = self::app();
+        $app->page('/', fn (Context $ctx) => $ctx->view(fn () => '<main id="m"></main>'));
+        $tabs = [];
+        foreach ([1, 2] as $_) {
+            [, $ctxId, $sid] = self::openPage($app);
+            $tabs[] = [$app->contexts[$ctxId], self::openStream($app, $ctxId, $sid)];
+        }
+        [[$bad, $badStream], [$good, $goodStream]] = $tabs;
+        [$badBefore, $goodBefore] = [strlen($badStream->getBody()), strlen($goodStream->getBody())];
+        // The bad tab is flushed first in the same round as the good one.
+        $bad->patchSignals(['s' => "\xff"]);
+        $good->patchSignals(['s' => 'ok']);
+        self::drain();
+        self::assertTrue($app->hasLogged('error', 'a patch could not be written'));
+        self::assertSame('', substr($badStream->getBody(), $badBefore));
+        self::assertSame('signals {"s":"ok"}', self::events(substr($goodStream->getBody(), $goodBefore))[0]['data']);
+        // The values that could not be encoded are gone; the tab takes patches again.
+        self::assertSame([[], []], $bad->pending());
+        $bad->patchSignals(['s' => 'fine']);
+        self::drain();
+        self::assertSame('signals {"s":"fine"}', self::events(substr($badStream->getBody(), $badBefore))[0]['data']);
+    }
+
     public function testElementPatchesAreBoundedAndDropsCounted(): void
     {
         [$app, $ctx] = $this->streamingPage();

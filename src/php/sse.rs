@@ -90,6 +90,11 @@ fn mark_closed(core: &Rc<RefCell<SseCore>>) {
         services.stats.sse_open.fetch_sub(1, Ordering::Relaxed);
         registry(|r| r.remove(&id));
     }
+    // A send() waiting for room in this stream's queue (`wait_drained`) returns at once,
+    // not after the backpressure timeout: a tab's next stream need not wait for the last.
+    if let Some(id) = id {
+        runtime::wake_on(id, Wake::Closed);
+    }
     for w in waiters {
         let _ = runtime::wake_task(w, Wake::Closed);
     }

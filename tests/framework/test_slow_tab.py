@@ -37,7 +37,7 @@ def test_a_tab_that_stops_reading_does_not_hold_back_the_others():
             live.until(rf'hits":{i}\b')
             slowest = max(slowest, time.monotonic() - start)
         # A broadcast held back by the stuck tab would wait for it: 2 s, the policy's timeout.
-        assert slowest < 1.0, f"the slowest broadcast reached the live tab after {slowest:.2f} s"
+        assert slowest < 1.5, f"the slowest broadcast reached the live tab after {slowest:.2f} s"
         # The stuck tab's own task waited for it and then closed its stream.
         srv.wait_for("the stuck stream to be closed", lambda: srv.health()["connections"]["sse"] == 1)
         live.close()
