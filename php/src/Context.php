@@ -850,19 +850,13 @@ class Context
     {
         $stream = $this->stream;
         while ($stream !== null) {
-            if ($this->pendingElements) {
-                $patch = $this->pendingElements[0];
-            } elseif ($this->pendingSignals) {
-                try {
-                    $patch = Patch::signals($this->pendingSignals);
-                } catch (\JsonException $e) {
-                    // Values JSON cannot carry (invalid UTF-8, NAN): dropped, or every
-                    // later flush of the tab would fail on them again.
-                    $this->pendingSignals = [];
-                    $this->flushScheduled = false;
-                    throw $e;
-                }
-            } else {
+            try {
+                $patch = $this->nextPatch();
+            } catch (\JsonException $e) {
+                $this->flushScheduled = false;
+                throw $e;
+            }
+            if ($patch === null) {
                 break;
             }
             $sent = $stream->trySend($patch->data, $patch->event);
@@ -881,11 +875,7 @@ class Context
                 });
                 return;
             }
-            if ($this->pendingElements) {
-                array_shift($this->pendingElements);
-            } else {
-                $this->pendingSignals = [];
-            }
+            $this->takePatch();
             if (!$sent) {
                 break; // the stream closed
             }
@@ -902,15 +892,9 @@ class Context
     public function flush(): void
     {
         $stream = $this->stream;
-        while ($stream !== null && $stream === $this->stream) {
-            if ($this->pendingElements) {
-                $patch = array_shift($this->pendingElements);
-            } elseif ($this->pendingSignals) {
-                $patch = Patch::signals($this->pendingSignals);
-                $this->pendingSignals = [];
-            } else {
-                return;
-            }
+        while ($stream !== null && $stream === $this->stream && ($patch = $this->nextPatch()) !== null) {
+            // Taken before the send, which may wait: what is queued meanwhile stays pending.
+            $this->takePatch();
             if (!$stream->send($patch->data, $patch->event)) {
                 if (!$stream->isOpen()) {
                     return;
@@ -918,6 +902,37 @@ class Context
                 $this->app->countDroppedPatch();
             }
             $this->app->countPatch();
+        }
+    }
+
+    /**
+     * The patch to write next, not taken yet: the oldest element patch, else the merged
+     * signals. Signals JSON cannot carry (invalid UTF-8, NAN) are dropped as it throws, or
+     * every later flush of the tab would fail on them again.
+     */
+    private function nextPatch(): ?Patch
+    {
+        if ($this->pendingElements) {
+            return $this->pendingElements[0];
+        }
+        if (!$this->pendingSignals) {
+            return null;
+        }
+        try {
+            return Patch::signals($this->pendingSignals);
+        } catch (\JsonException $e) {
+            $this->pendingSignals = [];
+            throw $e;
+        }
+    }
+
+    /** Drops the patch `nextPatch` gave. */
+    private function takePatch(): void
+    {
+        if ($this->pendingElements) {
+            array_shift($this->pendingElements);
+        } else {
+            $this->pendingSignals = [];
         }
     }
 

@@ -79,7 +79,7 @@ fn is_urlencoded(headers: &Headers) -> bool {
 /// names the caller in errors.
 fn pick(method: &str, array: &Zval, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Zval> {
     let Some(key) = key.filter(|k| !k.is_null()) else { return Ok(array.shallow_clone()) };
-    let fallback = || default.map(Zval::shallow_clone).unwrap_or_default();
+    let fallback = || default_of(default);
     let Some(ht) = array.array() else { return Ok(fallback()) };
     let found = if let Some(n) = key.long() {
         ht.get_index(n)
@@ -96,6 +96,11 @@ fn pick(method: &str, array: &Zval, key: Option<&Zval>, default: Option<&Zval>) 
         }
     };
     Ok(found.map(Zval::shallow_clone).unwrap_or_else(fallback))
+}
+
+/// `$default`, or null when none was given.
+fn default_of(default: Option<&Zval>) -> Zval {
+    default.map(Zval::shallow_clone).unwrap_or_default()
 }
 
 impl Request {
@@ -460,7 +465,7 @@ impl Request {
         // empty array built to find that out. (An invalid key type still errs below.)
         let no_query = self.head().uri.query().is_none_or(str::is_empty);
         if no_query && key.is_some_and(|k| k.is_string() || k.is_long()) {
-            return Ok(Ret(default.map(Zval::shallow_clone).unwrap_or_default()));
+            return Ok(Ret(default_of(default)));
         }
         pick("query", &self.query_array()?, key, default).map(Ret)
     }
@@ -496,9 +501,7 @@ impl Request {
             let cookies = self.head().headers.all(&COOKIE);
             match form::find_cookie(cookies, key.as_bytes(), self.max_input_vars) {
                 form::CookieLookup::Found(v) => return Ok(Ret(convert::bytes(&v))),
-                form::CookieLookup::Missing => {
-                    return Ok(Ret(default.map(Zval::shallow_clone).unwrap_or_default()))
-                }
+                form::CookieLookup::Missing => return Ok(Ret(default_of(default))),
                 form::CookieLookup::Complex => {}
             }
         }
@@ -627,7 +630,7 @@ impl Request {
         ht.insert("REMOTE_ADDR", self.remote_address())?;
         ht.insert("REMOTE_PORT", self.remote_port())?;
         if self.served {
-            ht.insert("SERVER_ADDR", head.local.ip().to_string())?;
+            ht.insert("SERVER_ADDR", crate::http::ip_text(head.local.ip()))?;
             ht.insert("SERVER_PORT", i64::from(head.local.port()))?;
         }
         if head.tls {
