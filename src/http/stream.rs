@@ -271,13 +271,15 @@ impl StreamShared {
     }
 
     /// Asks for a `Drained` event once at most `low_water` bytes are queued. Returns
-    /// `false` (and arms nothing) when that is already so or the stream is closed.
+    /// `false` (and arms nothing) when that is already so or the stream is closed. Of two
+    /// marks asked for (two writers), the higher holds: the event comes as soon as one of
+    /// them may go on, and the other asks again.
     pub fn notify_when_drained(&self, low_water: usize) -> bool {
         let mut s = self.state.lock();
         if s.closed || s.queued <= low_water {
             return false;
         }
-        s.drain_below = Some(low_water);
+        s.drain_below = Some(s.drain_below.map_or(low_water, |armed| armed.max(low_water)));
         true
     }
 
@@ -495,6 +497,25 @@ mod tests {
         }
         assert_eq!(seen, [0, 1, 1], "reported when the second chunk left (4 bytes queued), once");
         assert_eq!(*record.0.lock(), [StreamEvent::Drained(s.id())]);
+    }
+
+    #[test]
+    fn of_two_drain_marks_the_higher_is_reported() {
+        for marks in [[8, 4], [4, 8]] {
+            let record = Arc::new(Record(Mutex::new(Vec::new())));
+            let s = StreamShared::new(Arc::clone(&record) as Arc<dyn StreamEvents>);
+            for chunk in [&b"aaaa"[..], b"bbbb", b"cccc"] {
+                s.push(Bytes::from_static(chunk)).unwrap();
+            }
+            for mark in marks {
+                assert!(s.notify_when_drained(mark));
+            }
+            let mut body = s.body();
+            let mut cx = Context::from_waker(std::task::Waker::noop());
+            assert!(matches!(Pin::new(&mut body).poll_frame(&mut cx), Poll::Ready(Some(Ok(_)))));
+            // 8 bytes left: the writer that asked for 8 may go on, whichever asked last.
+            assert_eq!(*record.0.lock(), [StreamEvent::Drained(s.id())], "marks {marks:?}");
+        }
     }
 
     #[test]

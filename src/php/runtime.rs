@@ -21,6 +21,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -175,8 +176,9 @@ struct State {
     main_wake: Option<Wake>,
     main_timeout: Option<TimerId>,
     autorun_registered: bool,
-    /// Tasks waiting for something outside the scheduler (a stream to drain or close).
-    key_waiters: HashMap<WakeKey, Waiter>,
+    /// Tasks waiting for something outside the scheduler (a stream to drain or close),
+    /// every one of them: two tasks may write to one stream.
+    key_waiters: HashMap<WakeKey, SmallVec<[Waiter; 1]>>,
     /// The task that threw, removed by `end_task`, with what it threw: told once its fiber
     /// is back in `run_task` (`conclude_threw`), as telling runs PHP. At most one: a
     /// throw ends the fiber's run of tasks.
@@ -374,15 +376,40 @@ pub fn cancel_timer(id: TimerId) {
     drop(v);
 }
 
-/// Registers `w` to be woken by `wake_on(key, …)`; one waiter per key.
-pub fn wait_on(key: WakeKey, w: Waiter) {
-    with(|s| s.key_waiters.insert(key, w));
+/// What `wake_on` tells every waiter of a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyWake {
+    Drained,
+    Closed,
 }
 
-/// Wakes whoever waits on `key`, if anyone does.
-pub fn wake_on(key: WakeKey, wake: Wake) {
-    if let Some(w) = with(|s| s.key_waiters.remove(&key)) {
-        let _ = wake_task(w, wake);
+impl From<KeyWake> for Wake {
+    fn from(k: KeyWake) -> Self {
+        match k {
+            KeyWake::Drained => Wake::Drained,
+            KeyWake::Closed => Wake::Closed,
+        }
+    }
+}
+
+/// Registers `w` to be woken by `wake_on(key, …)`, next to the key's other waiters. A
+/// task waits for one park at a time, so its earlier waiter of this key (left by a park
+/// that timed out) is replaced: a key holds one waiter per task at most.
+pub fn wait_on(key: WakeKey, w: Waiter) {
+    with(|s| {
+        let waiters = s.key_waiters.entry(key).or_default();
+        waiters.retain(|other| other.task != w.task);
+        waiters.push(w);
+    });
+}
+
+/// Wakes everyone who waits on `key`. (One waiter per key lost the first of two tasks
+/// writing to one stream: it waited out the backpressure timeout, and `send()` then
+/// closed a stream whose client kept up.)
+pub fn wake_on(key: WakeKey, wake: KeyWake) {
+    let Some(waiters) = with(|s| s.key_waiters.remove(&key)) else { return };
+    for w in waiters {
+        let _ = wake_task(w, wake.into());
     }
 }
 

@@ -27,7 +27,7 @@ use super::global::PhpGlobal;
 use super::request::Request;
 use super::response::Response;
 use super::response_core::{ResponseCore, StreamContext};
-use super::runtime::{self, Disconnected, Host, TaskId, TaskKind, Wake};
+use super::runtime::{self, Disconnected, Host, KeyWake, TaskId, TaskKind};
 use super::services::Services;
 use super::workers::{self as php_workers, Identity};
 use crate::config::ServerConfig;
@@ -312,9 +312,9 @@ pub(super) fn finish_running() {
 pub fn on_event(ev: Event) {
     match ev {
         Event::Request(req) => on_request(req),
-        Event::Stream(StreamEvent::Drained(id)) => runtime::wake_on(id, Wake::Drained),
+        Event::Stream(StreamEvent::Drained(id)) => runtime::wake_on(id, KeyWake::Drained),
         Event::Stream(StreamEvent::Closed(id)) => {
-            runtime::wake_on(id, Wake::Closed);
+            runtime::wake_on(id, KeyWake::Closed);
             super::sse::peer_gone(id);
         }
         Event::Signal(sig) => {

@@ -26,7 +26,7 @@ use super::args::{timeout_arg, ByteStr, Callable, Float, Int, Str};
 use super::errors::{park_error, value_err, via_err};
 use super::global::PhpGlobal;
 use super::response_core::ResponseCore;
-use super::runtime::{self, ParkError, TaskKind, Waiter, Wake};
+use super::runtime::{self, KeyWake, ParkError, TaskKind, Waiter, Wake};
 use super::services::Services;
 use crate::config::Backpressure;
 use crate::http::encoding::{self, Coding};
@@ -93,7 +93,7 @@ fn mark_closed(core: &Rc<RefCell<SseCore>>) {
     // A send() waiting for room in this stream's queue (`wait_drained`) returns at once,
     // not after the backpressure timeout: a tab's next stream need not wait for the last.
     if let Some(id) = id {
-        runtime::wake_on(id, Wake::Closed);
+        runtime::wake_on(id, KeyWake::Closed);
     }
     for w in waiters {
         let _ = runtime::wake_task(w, Wake::Closed);
