@@ -579,7 +579,8 @@ namespace Via {
         /**
          * Sends a chunk at once: status and headers go out with the first write (chunked on
          * HTTP/1.1, DATA frames on HTTP/2). Waits (inside a task) while a slow client has
-         * more than 1 MiB queued. Returns false once the client is gone.
+         * more than 1 MiB queued; one that takes nothing for `write_timeout` is cut off.
+         * Returns false once the client is gone or cut off.
          *
          * @throws \Via\Exception after end()
          *

@@ -127,6 +127,48 @@ fn streamed_response_arrives_in_chunks_over_h1_and_h2() {
     assert_eq!(out, "chunk 0\nchunk 1\n");
 }
 
+/// An HTTP/2 client that grants a streamed response no window keeps reading its socket,
+/// so no connection write stalls; `Response::write()` waited for it for good (the task and
+/// a megabyte queued held per stream). It is cut off at `write_timeout` now. (hyper polls
+/// the body only once the stream has window: the stream itself is reset when the client
+/// grants some, or goes with its connection.)
+#[test]
+fn a_streamed_response_given_no_http2_window_is_cut_off_at_the_write_timeout() {
+    let srv = PhpServer::start(APP, r#"{"write_timeout": 0.5}"#);
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], srv.port).into();
+    let result_url = srv.url("/flood-result");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (status, result) = rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut client, conn) = h2::client::Builder::new()
+            .initial_window_size(0)
+            .handshake::<_, bytes::Bytes>(tcp)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let request = http::Request::get(srv.url("/flood")).body(()).unwrap();
+        let (response, _) = client.send_request(request, true).unwrap();
+        let response = response.await.unwrap();
+        // The body is never read and no window released; the connection stays open.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let url = result_url.clone();
+            let (ok, out, err) =
+                tokio::task::spawn_blocking(move || curl(&["-sS", "--max-time", "10", &url])).await.unwrap();
+            assert!(ok, "{err}");
+            if out != "null" || Instant::now() > deadline {
+                break (response.status(), out);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    assert_eq!(status, 200);
+    let result: serde_json::Value = serde_json::from_str(&result).unwrap();
+    assert_eq!(result["ok"], false, "write() ended, saying the client is gone: {result}");
+    assert!(result["sent"].as_u64().unwrap() < 8 << 20, "it stopped at its first wait: {result}");
+    assert!(srv.stats()["write_timeouts"].as_u64().unwrap() >= 1);
+}
+
 #[test]
 fn uploads_are_spooled_and_removed_after_the_request() {
     let dir = tempfile::tempdir().unwrap();

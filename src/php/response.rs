@@ -10,6 +10,7 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -55,19 +56,25 @@ impl Response {
         }
     }
 
-    /// Waits while more than the high-water mark is queued for a slow client.
-    fn backpressure(stream: &Arc<StreamShared>, queued: usize) {
+    /// Waits while more than the high-water mark is queued for a slow client, for
+    /// `write_timeout` at most; then the response is cut off. The connection's own write
+    /// timeout does not see every such client: an HTTP/2 client that grants the stream no
+    /// window keeps its socket writable, and held the task (and its queued megabyte)
+    /// for good.
+    fn backpressure(&self, stream: &Arc<StreamShared>, queued: usize) {
         if queued <= WRITE_HIGH_WATER {
             return;
         }
+        let Some(services) = self.core.borrow().services.clone() else { return };
         let Ok(waiter) = runtime::waiter() else { return };
         if !stream.notify_when_drained(WRITE_LOW_WATER) {
             return;
         }
         runtime::wait_on(stream.id(), waiter);
-        match runtime::park(waiter, None) {
-            Ok(Wake::Drained) | Ok(Wake::Closed) | Ok(_) => {}
-            Err(_) => {}
+        if let Ok(Wake::Timeout) = runtime::park(waiter, Some(services.write_timeout)) {
+            services.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
+            crate::debug!("cutting off streamed response {}: its client took nothing", stream.id());
+            stream.abort();
         }
     }
 }
@@ -301,7 +308,8 @@ impl Response {
 
     /// Sends a chunk at once: status and headers go out with the first write (chunked on
     /// HTTP/1.1, DATA frames on HTTP/2). Waits (inside a task) while a slow client has
-    /// more than 1 MiB queued. Returns false once the client is gone.
+    /// more than 1 MiB queued; one that takes nothing for `write_timeout` is cut off.
+    /// Returns false once the client is gone or cut off.
     ///
     /// @throws \Via\Exception after end()
     pub fn write(&self, data: ByteStr) -> PhpResult<bool> {
@@ -336,7 +344,7 @@ impl Response {
         }
         match stream.push(chunk) {
             Ok(queued) => {
-                Self::backpressure(&stream, queued);
+                self.backpressure(&stream, queued);
                 Ok(!stream.is_closed())
             }
             Err(_) => Ok(false),

@@ -386,6 +386,7 @@ fn services(
         topics,
         sse: config.sse.clone(),
         compression: config.compression.clone(),
+        write_timeout: config.limits.write_timeout,
         fields: Default::default(),
     })
 }

@@ -25,6 +25,9 @@ pub struct Services {
     pub topics: TopicsRef,
     pub sse: SseConfig,
     pub compression: CompressionConfig,
+    /// How long a streamed response waits for a client that takes nothing
+    /// (`write_timeout`).
+    pub write_timeout: std::time::Duration,
     /// Header fields the responses were given lately, parsed (`Via\\Response::header`).
     pub fields: std::cell::RefCell<super::field_cache::FieldCache>,
 }

@@ -49,6 +49,20 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server):
             }
             $res->end();
             return;
+        case '/flood':
+            // Writes until the client is gone or cut off (64 MiB at most); /flood-result
+            // then tells how it ended.
+            $chunk = str_repeat('f', 65536);
+            for ($sent = 0, $ok = true; $ok && $sent < 64 << 20; $sent += strlen($chunk)) {
+                $ok = $res->write($chunk);
+            }
+            $GLOBALS['flood'] = ['ok' => $ok, 'sent' => $sent];
+            $res->end();
+            return;
+        case '/flood-result':
+            $res->header('Content-Type', 'application/json');
+            $res->end(json_encode($GLOBALS['flood'] ?? null));
+            return;
         case '/room':
             // An event stream that only listens (issue 8, D1).
             $res->sse()->join('room');
