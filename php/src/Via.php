@@ -809,7 +809,8 @@ class Via
         $name = $this->sessionCookieName();
         foreach ($name === 'via_session_id' ? [$name] : [$name, 'via_session_id'] as $name) {
             $v = $req->cookie($name);
-            if (is_string($v) && strlen($v) === 32 && strspn($v, '0123456789abcdef') === 32) {
+            // trim() with a range is one pass over a byte mask; strspn() scans its mask per byte.
+            if (is_string($v) && strlen($v) === 32 && trim($v, '0..9a..f') === '') {
                 return $v;
             }
         }

@@ -27,6 +27,7 @@ final class ViaTest extends AppTestCase
         self::assertNull($of('via_session_id=' . substr($id, 1)));
         self::assertNull($of("via_session_id={$id}0"));
         self::assertNull($of('via_session_id=' . substr($id, 1) . 'g'));
+        self::assertNull($of('via_session_id=' . substr($id, 1) . '.'));
         self::assertNull($of("via_session_id=$id%0A"));
         self::assertNull($of("session=$id"));
     }
