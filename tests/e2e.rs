@@ -127,6 +127,33 @@ fn streamed_response_arrives_in_chunks_over_h1_and_h2() {
     assert_eq!(out, "chunk 0\nchunk 1\n");
 }
 
+/// How `/flood` ended (`null` while it runs), asked until it ended or 20 s passed.
+async fn flood_result(srv: &PhpServer) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let url = srv.url("/flood-result");
+        let (ok, out, err) =
+            tokio::task::spawn_blocking(move || curl(&["-sS", "--max-time", "10", &url])).await.unwrap();
+        assert!(ok, "{err}");
+        if out != "null" || Instant::now() > deadline {
+            return serde_json::from_str(&out).unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// An h2c connection to `srv` whose streams start with `window` bytes of window.
+async fn h2c_client(srv: &PhpServer, window: u32) -> h2::client::SendRequest<bytes::Bytes> {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", srv.port)).await.unwrap();
+    let (client, conn) = h2::client::Builder::new().initial_window_size(window).handshake(tcp).await.unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
 /// An HTTP/2 client that grants a streamed response no window keeps reading its socket,
 /// so no connection write stalls; `Response::write()` waited for it for good (the task and
 /// a megabyte queued held per stream). It is cut off at `write_timeout` now. (hyper polls
@@ -135,38 +162,44 @@ fn streamed_response_arrives_in_chunks_over_h1_and_h2() {
 #[test]
 fn a_streamed_response_given_no_http2_window_is_cut_off_at_the_write_timeout() {
     let srv = PhpServer::start(APP, r#"{"write_timeout": 0.5}"#);
-    let addr: std::net::SocketAddr = ([127, 0, 0, 1], srv.port).into();
-    let result_url = srv.url("/flood-result");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let (status, result) = rt.block_on(async {
-        let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-        let (mut client, conn) = h2::client::Builder::new()
-            .initial_window_size(0)
-            .handshake::<_, bytes::Bytes>(tcp)
-            .await
-            .unwrap();
-        tokio::spawn(conn);
+    let (status, result) = current_thread().block_on(async {
+        let mut client = h2c_client(&srv, 0).await;
         let request = http::Request::get(srv.url("/flood")).body(()).unwrap();
         let (response, _) = client.send_request(request, true).unwrap();
         let response = response.await.unwrap();
         // The body is never read and no window released; the connection stays open.
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let url = result_url.clone();
-            let (ok, out, err) =
-                tokio::task::spawn_blocking(move || curl(&["-sS", "--max-time", "10", &url])).await.unwrap();
-            assert!(ok, "{err}");
-            if out != "null" || Instant::now() > deadline {
-                break (response.status(), out);
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        (response.status(), flood_result(&srv).await)
     });
     assert_eq!(status, 200);
-    let result: serde_json::Value = serde_json::from_str(&result).unwrap();
     assert_eq!(result["ok"], false, "write() ended, saying the client is gone: {result}");
     assert!(result["sent"].as_u64().unwrap() < 8 << 20, "it stopped at its first wait: {result}");
     assert!(srv.stats()["write_timeouts"].as_u64().unwrap() >= 1);
+}
+
+/// `write_timeout` is time without progress, not time to drain the queue: a client that
+/// takes a streamed response slowly but steadily (16 KiB of window every 20 ms, a
+/// 64 KiB chunk every 80 ms) is waited for, though its queue takes ~1 s to drain from the
+/// high-water mark to the low one and the timeout is 0.3 s.
+#[test]
+fn a_streamed_response_read_slowly_but_steadily_is_not_cut_off() {
+    let srv = PhpServer::start(APP, r#"{"write_timeout": 0.3}"#);
+    let (got, result) = current_thread().block_on(async {
+        let mut client = h2c_client(&srv, 16 << 10).await;
+        let request = http::Request::get(srv.url("/flood?mib=2")).body(()).unwrap();
+        let (response, _) = client.send_request(request, true).unwrap();
+        let mut body = response.await.unwrap().into_body();
+        let mut got = 0;
+        while let Some(data) = body.data().await {
+            let data = data.expect("the stream is not reset");
+            got += data.len();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            body.flow_control().release_capacity(data.len()).unwrap();
+        }
+        (got, flood_result(&srv).await)
+    });
+    assert_eq!(got, 2 << 20);
+    assert_eq!(result["ok"], true, "{result}");
+    assert_eq!(srv.stats()["write_timeouts"], 0);
 }
 
 #[test]

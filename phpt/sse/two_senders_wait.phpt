@@ -40,7 +40,8 @@ via_serve($server, function (Via\Request $req, Via\Response $res) use ($result, 
     ksort($sent);
     $sse->send('done', 'end');
     $sse->close();
-    $result->push(json_encode($sent + ['closed_slow' => $server->stats()['sse_closed_slow']]));
+    $s = $server->stats();
+    $result->push(json_encode($sent + ['both_waited' => $s['sse_waits'] >= 2, 'closed_slow' => $s['sse_closed_slow']]));
 }, function (int $port): void {
     $stream = stream_socket_client("tcp://127.0.0.1:$port");
     fwrite($stream, "GET / HTTP/1.1\r\nHost: t\r\n\r\n"); // not read until both sends wait
@@ -61,4 +62,4 @@ via_serve($server, function (Via\Request $req, Via\Response $res) use ($result, 
 });
 ?>
 --EXPECT--
-{"first":true,"second":true,"closed_slow":0}
+{"first":true,"second":true,"both_waited":true,"closed_slow":0}

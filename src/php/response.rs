@@ -56,25 +56,42 @@ impl Response {
         }
     }
 
-    /// Waits while more than the high-water mark is queued for a slow client, for
-    /// `write_timeout` at most; then the response is cut off. The connection's own write
-    /// timeout does not see every such client: an HTTP/2 client that grants the stream no
-    /// window keeps its socket writable, and held the task (and its queued megabyte)
-    /// for good.
+    /// Waits while more than the high-water mark is queued for a slow client, until the
+    /// queue is down to the low-water mark. A client that takes nothing of the queue for
+    /// `write_timeout` is cut off; one that takes chunks, however slowly, is waited for.
+    /// The connection's own write timeout does not see every such client: an HTTP/2 client
+    /// that grants the stream no window keeps its socket writable, and held the task (and
+    /// its queued megabyte) for good.
     fn backpressure(&self, stream: &Arc<StreamShared>, queued: usize) {
         if queued <= WRITE_HIGH_WATER {
             return;
         }
         let Some(services) = self.core.borrow().services.clone() else { return };
-        let Ok(waiter) = runtime::waiter() else { return };
-        if !stream.notify_when_drained(WRITE_LOW_WATER) {
-            return;
-        }
-        runtime::wait_on(stream.id(), waiter);
-        if let Ok(Wake::Timeout) = runtime::park(waiter, Some(services.write_timeout)) {
-            services.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
-            crate::debug!("cutting off streamed response {}: its client took nothing", stream.id());
-            stream.abort();
+        let mut last = queued;
+        // Each turn waits for the low-water mark, or one `write_timeout`. A `Drained` left
+        // from an earlier drain (another task writes to this response too), or a timeout
+        // that passed while the loop was busy after the client had drained the queue, only
+        // makes it look again.
+        while stream.notify_when_drained(WRITE_LOW_WATER) {
+            let Ok(waiter) = runtime::waiter() else { return };
+            runtime::wait_on(stream.id(), waiter);
+            match runtime::park(waiter, Some(services.write_timeout)) {
+                Ok(Wake::Timeout) => {
+                    let now = stream.queued();
+                    if now >= last {
+                        services.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
+                        crate::debug!(
+                            "cutting off streamed response {}: its client took nothing",
+                            stream.id()
+                        );
+                        stream.abort();
+                        return;
+                    }
+                    last = now;
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
         }
     }
 }

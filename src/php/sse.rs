@@ -256,12 +256,15 @@ impl Sse {
                     self.close_slow(&stream, &services);
                     return Ok(false);
                 }
-                Backpressure::Wait => {
-                    if !self.wait_drained(&stream, &services, frame.len())? {
+                Backpressure::Wait => match self.wait_drained(&stream, &services, frame.len())? {
+                    Room::Made => {}
+                    // Its client left, or another sender's wait closed it (counted there).
+                    Room::Closed => return Ok(false),
+                    Room::TimedOut => {
                         self.close_slow(&stream, &services);
                         return Ok(false);
                     }
-                }
+                },
             }
             if let Some(sent) = Self::pushed(stream.try_push(frame.clone()), &services) {
                 return Ok(sent);
@@ -289,30 +292,44 @@ impl Sse {
     }
 
     /// Suspends until the queue is half empty, and has room for a frame of `len` bytes
-    /// (an empty queue takes any frame). `false` after the backpressure timeout.
-    fn wait_drained(&self, stream: &StreamShared, services: &Services, len: usize) -> PhpResult<bool> {
+    /// (an empty queue takes any frame), the stream closes, or the backpressure timeout.
+    fn wait_drained(&self, stream: &StreamShared, services: &Services, len: usize) -> PhpResult<Room> {
         // Half empty alone could already be so while the frame still did not fit: a frame
         // over half the queue's size, to a client that read slowly or not at all, made
         // `push` try, find the queue drained "enough" and try again, forever, spinning the
         // PHP thread (found by tests/framework/test_slow_tab.py).
-        if !stream.notify_when_drained(stream.room_mark(len)) {
-            return Ok(true);
+        let mark = stream.room_mark(len);
+        if !stream.notify_when_drained(mark) {
+            return Ok(if stream.is_closed() { Room::Closed } else { Room::Made });
         }
         let waiter = match runtime::waiter() {
             Ok(w) => w,
             // Not in a task (e.g. main script without a loop): nothing can wait here.
-            Err(_) => return Ok(false),
+            Err(_) => return Ok(Room::TimedOut),
         };
         services.stats.sse_waits.fetch_add(1, Ordering::Relaxed);
         runtime::wait_on(stream.id(), waiter);
+        let room = || if stream.is_closed() { Room::Closed } else { Room::Made };
         match runtime::park(waiter, Some(services.sse.backpressure_timeout)) {
-            Ok(Wake::Drained) => Ok(true),
-            Ok(Wake::Timeout) => Ok(false),
-            Ok(_) => Ok(!stream.is_closed()),
-            Err(ParkError::Cancelled) => Ok(false),
+            // The loop may have been busy when both were due: the drain counts.
+            Ok(Wake::Timeout) if stream.queued() <= mark && !stream.is_closed() => Ok(Room::Made),
+            Ok(Wake::Timeout) => Ok(Room::TimedOut),
+            Ok(_) => Ok(room()),
+            Err(ParkError::Cancelled) => Ok(Room::Closed),
             Err(e) => Err(park_error("Via\\SSE::send()", e)),
         }
     }
+}
+
+/// What a `send()` that waited for room in a slow client's queue found.
+enum Room {
+    /// There is room now (try again).
+    Made,
+    /// The stream closed meanwhile: its client left, or it was closed (`close()`, another
+    /// sender's timeout).
+    Closed,
+    /// The backpressure timeout passed.
+    TimedOut,
 }
 
 impl Drop for Sse {

@@ -50,10 +50,11 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server):
             $res->end();
             return;
         case '/flood':
-            // Writes until the client is gone or cut off (64 MiB at most); /flood-result
-            // then tells how it ended.
+            // Writes ?mib= MiB (64 at most) or until the client is gone or cut off;
+            // /flood-result then tells how it ended.
             $chunk = str_repeat('f', 65536);
-            for ($sent = 0, $ok = true; $ok && $sent < 64 << 20; $sent += strlen($chunk)) {
+            $total = min(64, (int) $req->query('mib', 64)) << 20;
+            for ($sent = 0, $ok = true; $ok && $sent < $total; $sent += strlen($chunk)) {
                 $ok = $res->write($chunk);
             }
             $GLOBALS['flood'] = ['ok' => $ok, 'sent' => $sent];
