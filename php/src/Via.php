@@ -89,7 +89,7 @@ class Via
     private array $foot = [];
     /** @var array<string, int> context ids told to reload, with when */
     private array $reloadMarkers = [];
-    /** @var array<string, list<float>> action times per client IP */
+    /** @var array<string, array{int, list<float>}> per client IP: where its times still in the window start, and its action times */
     private array $rateBuckets = [];
     /** @var list<Context> tabs whose patches go out when the running task yields (`flushSoon`) */
     private array $unflushed = [];
@@ -1186,30 +1186,35 @@ class Via
         if ($max <= 0) {
             return true;
         }
-        // A monotonic clock: the times of a bucket are in order, oldest first, so the ones
-        // that left the window are a prefix, each dropped once (not a closure call for every
-        // time kept, on every action).
+        // A monotonic clock: a client's times are in order, oldest first, so the ones that
+        // left the window are a prefix, passed over once ($head) and cut off now and then
+        // (amortized O(1) an action). The pair is taken out of the map and put back: its
+        // list is then this call's alone and takes the new time in place (a copy of every
+        // time kept, on every action, before), and the clients seen last come last, so the
+        // eviction below drops those seen least recently.
         $now = hrtime(true) / 1e9;
         $cut = $now - $this->config->getActionRateWindow();
-        $bucket = $this->rateBuckets[$ip] ?? [];
-        $expired = 0;
-        $n = count($bucket);
-        while ($expired < $n && $bucket[$expired] <= $cut) {
-            $expired++;
+        [$head, $times] = $this->rateBuckets[$ip] ?? [0, []];
+        unset($this->rateBuckets[$ip]);
+        $n = count($times);
+        while ($head < $n && $times[$head] <= $cut) {
+            $head++;
         }
-        if ($expired > 0) {
-            $bucket = array_slice($bucket, $expired);
+        if ($head === $n) {
+            [$head, $times, $n] = [0, [], 0];
+        } elseif ($head > 64 && $head * 2 > $n) {
+            $times = array_slice($times, $head);
+            [$head, $n] = [0, $n - $head];
         }
-        if (count($bucket) >= $max) {
-            $this->rateBuckets[$ip] = $bucket;
-            return false;
+        $allowed = $n - $head < $max;
+        if ($allowed) {
+            $times[] = $now;
         }
-        $bucket[] = $now;
-        $this->rateBuckets[$ip] = $bucket;
+        $this->rateBuckets[$ip] = [$head, $times];
         if (count($this->rateBuckets) > 10_000) {
             $this->rateBuckets = array_slice($this->rateBuckets, 100, null, true);
         }
-        return true;
+        return $allowed;
     }
 
     /** A 5×5 symmetric identicon for a client id, as an SVG data URI. */

@@ -136,6 +136,26 @@ final class ViaActionTest extends AppTestCase
         self::assertSame(429, self::postAction($app, 'inc', $ctxId, $sid)->getStatus());
     }
 
+    public function testRateLimitCountsRightOnceExpiredTimesAreCutOff(): void
+    {
+        [$app, $ctxId, $sid] = $this->counter(self::config()->withActionRateLimit(152, 1));
+        $post = fn () => self::postAction($app, 'inc', $ctxId, $sid)->getStatus();
+        for ($i = 0; $i < 100; $i++) {
+            self::assertSame(200, $post());
+        }
+        usleep(700_000);
+        for ($i = 0; $i < 50; $i++) {
+            self::assertSame(200, $post());
+        }
+        usleep(400_000);
+        // The first 100 left the window (more than 64, over half of those kept: cut off),
+        // the last 50 did not: room for 102 more.
+        for ($i = 0; $i < 102; $i++) {
+            self::assertSame(200, $post(), "action $i after the cut");
+        }
+        self::assertSame(429, $post());
+    }
+
     public function testUnknownContextIs400(): void
     {
         [$app, , $sid] = $this->counter();
