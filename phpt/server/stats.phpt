@@ -14,5 +14,5 @@ via_serve($server, function ($req, Via\Response $res) use ($server): void {
 });
 ?>
 --EXPECT--
-connections_accepted,connections_active,connections_rejected,requests,in_flight,header_timeouts,idle_timeouts,body_timeouts,write_timeouts,request_timeouts,body_too_large,bad_requests,unanswered,client_aborts,compressed_br,compressed_gzip,sse_opened,sse_open,sse_events,sse_heartbeats,sse_dropped,sse_closed_slow,sse_waits,sse_disconnects,topic_publishes,topic_deliveries,static_hits,broker_dropped,forker_restarts,sse_bytes,rate_limited,worker_starts,worker_crashes,worker_recycles,standby_takeovers,workers,worker_id,tasks,tasks_started,fibers_pooled,fibers_created,timers,ticks_skipped,loop_waits,loop_events,uptime
+connections_accepted,connections_active,connections_rejected,requests,in_flight,header_timeouts,idle_timeouts,body_timeouts,write_timeouts,request_timeouts,body_too_large,bad_requests,unanswered,client_aborts,compressed_br,compressed_gzip,sse_opened,sse_open,sse_events,sse_heartbeats,sse_dropped,sse_closed_slow,sse_waits,sse_disconnects,topic_publishes,topic_deliveries,static_hits,broker_dropped,forker_restarts,sse_bytes,rate_limited,memory_refusals,worker_starts,worker_crashes,worker_recycles,standby_takeovers,workers,worker_id,tasks,tasks_started,fibers_pooled,fibers_created,timers,ticks_skipped,loop_waits,loop_events,uptime
 [2,1,true,true]

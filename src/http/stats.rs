@@ -89,6 +89,8 @@ counters! {
     sse_bytes,
     /// Requests refused 429 by the per-client rate limit.
     rate_limited,
+    /// Requests refused 503 because PHP's memory was nearly used up (`memory_limit`).
+    memory_refusals,
     /// Worker processes started, crashed (ended without being asked) and recycled
     /// (`max_requests`, SIGUSR1) — multi-worker servers.
     worker_starts,

@@ -225,6 +225,12 @@ const PLAIN: &[(&str, &str, &str, &str)] = &[
     ),
     ("static_hits", "via_http_static_hits_total", "counter", "Requests answered from the static directory."),
     ("rate_limited", "via_http_rate_limited_total", "counter", "Requests refused 429 by the rate limit."),
+    (
+        "memory_refusals",
+        "via_http_memory_refusals_total",
+        "counter",
+        "Requests refused 503 because PHP's memory was nearly used up (memory_limit).",
+    ),
     ("sse_open", "via_sse_streams_open", "gauge", "Event streams open."),
     ("sse_opened", "via_sse_streams_opened_total", "counter", "Event streams opened."),
     ("sse_events", "via_sse_events_total", "counter", "Events sent to event streams."),

@@ -27,6 +27,7 @@ mod errors;
 mod fiber;
 mod field_cache;
 mod global;
+mod memory;
 mod remotes;
 mod request;
 mod response;

@@ -788,6 +788,16 @@ fn pool(f: Zval) {
     drop(spare);
 }
 
+/// Destroys the pooled fibers (each holds its VM stack in PHP's memory, ~16 KB); returns
+/// how many. For PHP's memory running out: a burst of thousands of tasks leaves as many
+/// fibers pooled, and their stacks alone could keep the memory guard refusing requests.
+pub fn release_pooled_fibers() -> usize {
+    let pooled = with(|s| std::mem::take(&mut s.pool));
+    let n = pooled.len();
+    drop(pooled);
+    n
+}
+
 /// Removes a finished task. A fiber it still holds is dead (an exit, an uncatchable
 /// unwind, a stray suspend): dropped, never pooled (`end_task` takes a reusable one).
 fn finish(id: TaskId, outcome: Outcome) {

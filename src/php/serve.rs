@@ -15,11 +15,13 @@
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::inbox::{Receiver, RecvError, Sender};
 use ext_php_rs::types::{ZendClassObject, Zval};
+use http::StatusCode;
 
 use super::answers;
 use super::convert;
@@ -32,7 +34,7 @@ use super::services::Services;
 use super::workers::{self as php_workers, Identity};
 use crate::config::ServerConfig;
 use crate::http::server::{Driver, Watch};
-use crate::http::{Dispatcher, IncomingRequest, ServerHandle, StreamEvent};
+use crate::http::{Dispatcher, IncomingRequest, ResponseStart, ServerHandle, StreamEvent};
 use crate::ipc::{ToApp, ToMaster};
 use crate::scheduler::TimerId;
 use crate::signal::SignalGuard;
@@ -447,6 +449,12 @@ fn on_request(req: Box<IncomingRequest>) {
     };
     if let Some(link) = retire {
         link.send(ToMaster::Retire);
+    }
+    if super::memory::exhausted() {
+        services.stats.memory_refusals.fetch_add(1, Ordering::Relaxed);
+        let (headers, body) = crate::ops::error_pages::installed().answer(StatusCode::SERVICE_UNAVAILABLE);
+        req.reply.send(ResponseStart::full(StatusCode::SERVICE_UNAVAILABLE, headers, body));
+        return;
     }
     let head = &req.head;
     let (last_event_id, accept_encoding) =

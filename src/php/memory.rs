@@ -1,0 +1,93 @@
+//! Keeps new requests from taking PHP past its `memory_limit`.
+//!
+//! A request whose handler cannot get memory ends the process with PHP's fatal error
+//! ("Allowed memory size … exhausted"), and every client with it. Clients can make the
+//! server hold many handlers at once: a handler goes on after its client left, and an
+//! HTTP/2 client that resets its streams frees their slots on the connection at once (one
+//! connection started 7,550 `/slow` handlers in five seconds, ~20 KB of PHP memory each,
+//! and the process ended at 128 MB). So a request that arrives while PHP's memory is
+//! nearly used up is answered 503 by Rust, before any PHP code runs for it; handlers
+//! already running keep their headroom, and requests are taken again once they freed it.
+//! With `memory_limit = -1` there is nothing to guard.
+
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use ext_php_rs::ffi;
+
+unsafe extern "C" {
+    /// The Zend allocator's bytes in use (`real_usage`: the memory it holds).
+    fn zend_memory_usage(real_usage: bool) -> usize;
+    fn zend_mm_get_heap() -> *mut c_void;
+    /// Gives back the allocator's cached chunks and free pages (`gc_mem_caches()`).
+    fn zend_mm_gc(heap: *mut c_void) -> usize;
+}
+
+/// New requests are refused while more than this share of `memory_limit` is in use.
+const REFUSE_ABOVE_PERCENT: usize = 85;
+
+/// Whether the last request was refused (so the log tells the change of state once, not
+/// every refusal).
+static REFUSING: AtomicBool = AtomicBool::new(false);
+
+/// Whether a request arriving now must be refused. Called on the PHP thread, per request:
+/// two loads and a call that reads one field. Near the limit, the pooled fibers are
+/// destroyed first (their stacks are PHP's memory too), and the request is refused only if
+/// that was not enough.
+#[inline]
+pub fn exhausted() -> bool {
+    let Some((used, limit)) = over_limit() else { return false };
+    let refuse = !reclaimed() || over_limit().is_some();
+    if refuse != REFUSING.load(Ordering::Relaxed) {
+        REFUSING.store(refuse, Ordering::Relaxed);
+        if refuse {
+            crate::warn!("refusing requests (503): PHP uses {used} bytes of its memory_limit of {limit}");
+        }
+    }
+    refuse
+}
+
+/// Frees what PHP keeps for reuse: the pooled fibers, then the allocator's caches (once a
+/// burst of thousands of handlers ended, those alone could keep requests refused). At most
+/// every `RECLAIM_EVERY` (the allocator's walk is not for every refused request); whether
+/// it ran.
+fn reclaimed() -> bool {
+    thread_local! {
+        static LAST: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+    }
+    let now = Instant::now();
+    if LAST.get().is_some_and(|at| now.duration_since(at) < RECLAIM_EVERY) {
+        return false;
+    }
+    LAST.set(Some(now));
+    super::runtime::release_pooled_fibers();
+    // SAFETY: the PHP thread's own heap.
+    unsafe { zend_mm_gc(zend_mm_get_heap()) };
+    true
+}
+
+/// How often `reclaimed` runs at most.
+const RECLAIM_EVERY: Duration = Duration::from_millis(100);
+
+/// PHP's memory in use and its limit, when more than `REFUSE_ABOVE_PERCENT` of it is used.
+#[inline]
+fn over_limit() -> Option<(usize, usize)> {
+    // SAFETY: `core_globals` is the process's (NTS) PHP globals, read on the PHP thread.
+    let limit = unsafe { ffi::core_globals.memory_limit };
+    if limit <= 0 {
+        return None;
+    }
+    // The real size (the allocator's 2 MiB chunks and its huge blocks) is what PHP holds
+    // against the limit when it allocates. SAFETY: a plain read of the allocator's
+    // counter, on the PHP thread.
+    let used = unsafe { zend_memory_usage(true) };
+    let limit = limit as usize;
+    if used > limit / 100 * REFUSE_ABOVE_PERCENT {
+        return Some((used, limit));
+    }
+    if REFUSING.swap(false, Ordering::Relaxed) {
+        crate::info!("taking requests again: PHP's memory is below {REFUSE_ABOVE_PERCENT} % of memory_limit");
+    }
+    None
+}
