@@ -176,6 +176,40 @@ fn a_streamed_response_given_no_http2_window_is_cut_off_at_the_write_timeout() {
     assert!(srv.stats()["write_timeouts"].as_u64().unwrap() >= 1);
 }
 
+/// An event stream given no HTTP/2 window held a full queue (`sse_queue_size`) for as long
+/// as its connection lived: topic publishes dropped its events ("drop", and "wait", which
+/// cannot wait in a fan-out), and no write timeout fired, the socket taking the
+/// connection's other frames. One connection of 256 such streams held 520 MB. A stream
+/// whose full queue took nothing for `write_timeout` is now cut off at the next publish.
+#[test]
+fn an_event_stream_given_no_http2_window_is_cut_off_once_its_queue_stalls() {
+    let srv =
+        PhpServer::start(APP, r#"{"write_timeout": 0.5, "sse_queue_size": 65536, "compression": false}"#);
+    let stats = current_thread().block_on(async {
+        let mut client = h2c_client(&srv, 0).await;
+        let request = http::Request::get(srv.url("/room")).body(()).unwrap();
+        let (response, _) = client.send_request(request, true).unwrap();
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), 200);
+        let publish = srv.url(&format!("/publish?data={}", "x".repeat(8000)));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let url = publish.clone();
+            let (ok, out, err) =
+                tokio::task::spawn_blocking(move || curl(&["-sS", "--max-time", "10", &url])).await.unwrap();
+            assert!(ok, "{err}");
+            if out == "0" || Instant::now() > deadline {
+                // No member left in the topic: the stream was cut off.
+                break srv.stats();
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+    assert_eq!(stats["sse_open"], 0, "{stats}");
+    assert!(stats["write_timeouts"].as_u64().unwrap() >= 1, "{stats}");
+    assert!(stats["sse_dropped"].as_u64().unwrap() >= 1, "dropped while it stalled: {stats}");
+}
+
 /// `write_timeout` is time without progress, not time to drain the queue: a client that
 /// takes a streamed response slowly but steadily (16 KiB of window every 20 ms, a
 /// 64 KiB chunk every 80 ms) is waited for, though its queue takes ~1 s to drain from the

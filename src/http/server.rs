@@ -418,7 +418,11 @@ impl ServerHandle {
         if let Some(l) = internal {
             handle.spawn(crate::ops::internal::serve(l, Arc::clone(&shared), shutdown.subscribe()));
         }
-        let topics = Topics::new(Arc::clone(&shared.stats), shared.config.sse.backpressure);
+        let topics = Topics::new(
+            Arc::clone(&shared.stats),
+            shared.config.sse.backpressure,
+            shared.config.limits.write_timeout,
+        );
         Ok(Self { runtime: Some(runtime), shared, topics, shutdown, gate, local_addr })
     }
 

@@ -14,6 +14,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
@@ -74,9 +75,31 @@ struct State {
     reader: Option<Waker>,
     // The second line.
     queued: usize,
+    /// Chunks the reader took, ever (wrapping): whether a full queue moved (`stalled_for`).
+    taken: u32,
     /// The chunks queued behind `first`, oldest first.
     rest: VecDeque<Bytes>,
-    drain_below: Option<usize>,
+    drain_below: DrainMark,
+}
+
+/// The bytes queued at most before `Drained` is reported, or none armed: one word, where
+/// an `Option<usize>` took two and pushed the capacity out of the state's second line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DrainMark(usize);
+
+impl DrainMark {
+    const NONE: Self = Self(usize::MAX);
+
+    /// Whether a mark is armed and `queued` is down to it.
+    fn reached(self, queued: usize) -> bool {
+        self != Self::NONE && queued <= self.0
+    }
+}
+
+impl Default for DrainMark {
+    fn default() -> Self {
+        Self::NONE
+    }
 }
 
 impl State {
@@ -93,6 +116,7 @@ impl State {
         let chunk = self.first.take()?;
         self.first = self.rest.pop_front();
         self.queued -= chunk.len();
+        self.taken = self.taken.wrapping_add(1);
         Some(chunk)
     }
 
@@ -115,6 +139,9 @@ pub struct StreamShared {
     capacity: usize,
     id: u64,
     events: Arc<dyn StreamEvents>,
+    /// Since when a full queue was seen with no chunk taken, and the count of chunks taken
+    /// then (`stalled_for`; touched only when a push finds the queue full).
+    stall: Mutex<Option<(Instant, u32)>>,
 }
 
 /// What a bounded push did.
@@ -147,6 +174,7 @@ impl StreamShared {
             state: Mutex::new(State::default()),
             capacity,
             events,
+            stall: Mutex::new(None),
         })
     }
 
@@ -176,6 +204,25 @@ impl StreamShared {
 
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// For a push that found the queue full: how long the queue has been seen full with
+    /// no chunk taken by the reader (zero the first time, or after the reader took one).
+    /// An HTTP/2 client that grants a stream no window keeps its socket busy, so no
+    /// connection write stalls and no write timeout fires; its stream's queue stays full,
+    /// a megabyte a stream, for as long as the connection lives, unless the pusher cuts it
+    /// off after this reaches `write_timeout`.
+    pub fn stalled_for(&self) -> Duration {
+        let taken = self.state.lock().taken;
+        let now = Instant::now();
+        let mut stall = self.stall.lock();
+        match *stall {
+            Some((since, at)) if at == taken => now.saturating_duration_since(since),
+            _ => {
+                *stall = Some((now, taken));
+                Duration::ZERO
+            }
+        }
     }
 
     /// Queues a chunk for the peer whatever is queued already (the writer bounds itself:
@@ -242,7 +289,7 @@ impl StreamShared {
             s.finished = true;
             s.closed = true;
             s.clear();
-            s.drain_below = None;
+            s.drain_below = DrainMark::NONE;
             let report = !std::mem::replace(&mut s.reported, true);
             (s.reader.take(), report)
         };
@@ -279,7 +326,10 @@ impl StreamShared {
         if s.closed || s.queued <= low_water {
             return false;
         }
-        s.drain_below = Some(s.drain_below.map_or(low_water, |armed| armed.max(low_water)));
+        s.drain_below = match s.drain_below {
+            DrainMark::NONE => DrainMark(low_water),
+            DrainMark(armed) => DrainMark(armed.max(low_water)),
+        };
         true
     }
 
@@ -347,13 +397,9 @@ impl StreamBody {
                     }
                 }
             };
-            if frames > 0 {
-                if let Some(low) = s.drain_below {
-                    if s.queued <= low {
-                        s.drain_below = None;
-                        drained = true;
-                    }
-                }
+            if frames > 0 && s.drain_below.reached(s.queued) {
+                s.drain_below = DrainMark::NONE;
+                drained = true;
             }
             polled
         };
@@ -379,11 +425,9 @@ impl Body for StreamBody {
             if s.aborted {
                 Poll::Ready(Some(Err(StreamAborted)))
             } else if let Some(chunk) = s.pop_chunk() {
-                if let Some(low) = s.drain_below {
-                    if s.queued <= low {
-                        s.drain_below = None;
-                        drained = true;
-                    }
+                if s.drain_below.reached(s.queued) {
+                    s.drain_below = DrainMark::NONE;
+                    drained = true;
                 }
                 Poll::Ready(Some(Ok(Frame::data(chunk))))
             } else if s.finished {
@@ -419,7 +463,7 @@ impl Drop for StreamBody {
             let complete = s.finished && s.is_empty() && !s.aborted;
             s.closed = true;
             s.clear();
-            s.drain_below = None;
+            s.drain_below = DrainMark::NONE;
             !complete && !std::mem::replace(&mut s.reported, true)
         };
         if report {
@@ -497,6 +541,21 @@ mod tests {
         }
         assert_eq!(seen, [0, 1, 1], "reported when the second chunk left (4 bytes queued), once");
         assert_eq!(*record.0.lock(), [StreamEvent::Drained(s.id())]);
+    }
+
+    #[test]
+    fn a_full_queue_counts_as_stalled_until_the_reader_takes_a_chunk() {
+        let s = StreamShared::with_capacity(Arc::new(Quiet), 8);
+        s.push(Bytes::from_static(b"aaaa")).unwrap();
+        s.push(Bytes::from_static(b"bbbb")).unwrap();
+        assert_eq!(s.try_push(Bytes::from_static(b"c")), PushOutcome::Full);
+        assert_eq!(s.stalled_for(), Duration::ZERO, "first seen full");
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(s.stalled_for() >= Duration::from_millis(20), "nothing taken since");
+        let mut body = s.body();
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        assert!(matches!(Pin::new(&mut body).poll_frame(&mut cx), Poll::Ready(Some(Ok(_)))));
+        assert_eq!(s.stalled_for(), Duration::ZERO, "a chunk was taken: seen afresh");
     }
 
     #[test]

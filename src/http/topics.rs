@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use parking_lot::Mutex;
@@ -48,13 +49,16 @@ pub struct Topics {
     members: Mutex<HashMap<String, Members>>,
     stats: Arc<Stats>,
     /// What a full queue means for a topic delivery. `Wait` cannot wait here (one slow
-    /// client must not hold up the others), so it drops like `Drop`.
+    /// client must not hold up the others), so it drops like `Drop`...
     policy: Backpressure,
+    /// ...until the queue has been full this long with nothing taken: then the stream is
+    /// cut off, as the connection of a client that takes no bytes is (`write_timeout`).
+    stall_limit: Duration,
 }
 
 impl Topics {
-    pub fn new(stats: Arc<Stats>, policy: Backpressure) -> Arc<Self> {
-        Arc::new(Self { members: Mutex::new(HashMap::new()), stats, policy })
+    pub fn new(stats: Arc<Stats>, policy: Backpressure, stall_limit: Duration) -> Arc<Self> {
+        Arc::new(Self { members: Mutex::new(HashMap::new()), stats, policy, stall_limit })
     }
 
     /// Adds a stream to a topic; `false` if it was a member already.
@@ -100,6 +104,11 @@ impl Topics {
                     Backpressure::Close => {
                         s.abort();
                         self.stats.sse_closed_slow.fetch_add(1, Ordering::Relaxed);
+                        gone.push(s.id());
+                    }
+                    Backpressure::Drop | Backpressure::Wait if s.stalled_for() >= self.stall_limit => {
+                        s.abort();
+                        self.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
                         gone.push(s.id());
                     }
                     Backpressure::Drop | Backpressure::Wait => {

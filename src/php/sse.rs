@@ -248,6 +248,15 @@ impl Sse {
         // A slow client: the backpressure policy, then (when it waited) another try.
         loop {
             match services.sse.backpressure {
+                // A client that took nothing for `write_timeout` is cut off, as its
+                // connection is when its socket takes no bytes (see `stalled_for`).
+                Backpressure::Drop if stream.stalled_for() >= services.write_timeout => {
+                    services.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
+                    crate::debug!("closing event stream {}: its client took nothing", stream.id());
+                    stream.abort();
+                    mark_closed(&self.core);
+                    return Ok(false);
+                }
                 Backpressure::Drop => {
                     services.stats.sse_dropped.fetch_add(1, Ordering::Relaxed);
                     return Ok(false);

@@ -64,6 +64,9 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server):
             $res->header('Content-Type', 'application/json');
             $res->end(json_encode($GLOBALS['flood'] ?? null));
             return;
+        case '/publish':
+            $res->end((string) $server->publish('room', (string) $req->query('data', '')));
+            return;
         case '/room':
             // An event stream that only listens (issue 8, D1).
             $res->sse()->join('room');
