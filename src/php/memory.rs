@@ -10,18 +10,44 @@
 //! already running keep their headroom, and requests are taken again once they freed it.
 //! With `memory_limit = -1` there is nothing to guard.
 
-use std::ffi::c_void;
+use std::ffi::{c_void, CStr};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use ext_php_rs::ffi;
 
-unsafe extern "C" {
-    /// The Zend allocator's bytes in use (`real_usage`: the memory it holds).
-    fn zend_memory_usage(real_usage: bool) -> usize;
-    fn zend_mm_get_heap() -> *mut c_void;
+/// The Zend allocator's functions this module calls, found in the process when first
+/// needed. Not linked by name: `cargo php stubs` loads the library into a process that
+/// defines only ext-php-rs's bindings, and a function named here would fail that load.
+struct ZendMm {
+    /// The allocator's bytes in use (`real_usage`: the memory it holds).
+    usage: unsafe extern "C" fn(real_usage: bool) -> usize,
+    heap: unsafe extern "C" fn() -> *mut c_void,
     /// Gives back the allocator's cached chunks and free pages (`gc_mem_caches()`).
-    fn zend_mm_gc(heap: *mut c_void) -> usize;
+    gc: unsafe extern "C" fn(heap: *mut c_void) -> usize,
+}
+
+fn zend_mm() -> Option<&'static ZendMm> {
+    static MM: OnceLock<Option<ZendMm>> = OnceLock::new();
+    MM.get_or_init(|| {
+        let find = |name: &CStr| {
+            // SAFETY: a lookup in the symbols the process has loaded (PHP's own).
+            let f = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+            (!f.is_null()).then_some(f)
+        };
+        let (usage, heap, gc) =
+            (find(c"zend_memory_usage")?, find(c"zend_mm_get_heap")?, find(c"zend_mm_gc")?);
+        // SAFETY: the Zend API's functions of these signatures (zend_alloc.h, PHP 8.1 on).
+        unsafe {
+            Some(ZendMm {
+                usage: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(bool) -> usize>(usage),
+                heap: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *mut c_void>(heap),
+                gc: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void) -> usize>(gc),
+            })
+        }
+    })
+    .as_ref()
 }
 
 /// New requests are refused while more than this share of `memory_limit` is in use.
@@ -62,8 +88,10 @@ fn reclaimed() -> bool {
     }
     LAST.set(Some(now));
     super::runtime::release_pooled_fibers();
-    // SAFETY: the PHP thread's own heap.
-    unsafe { zend_mm_gc(zend_mm_get_heap()) };
+    if let Some(mm) = zend_mm() {
+        // SAFETY: the PHP thread's own heap.
+        unsafe { (mm.gc)((mm.heap)()) };
+    }
     true
 }
 
@@ -81,7 +109,7 @@ fn over_limit() -> Option<(usize, usize)> {
     // The real size (the allocator's 2 MiB chunks and its huge blocks) is what PHP holds
     // against the limit when it allocates. SAFETY: a plain read of the allocator's
     // counter, on the PHP thread.
-    let used = unsafe { zend_memory_usage(true) };
+    let used = unsafe { (zend_mm()?.usage)(true) };
     let limit = limit as usize;
     if used > limit / 100 * REFUSE_ABOVE_PERCENT {
         return Some((used, limit));
