@@ -41,7 +41,7 @@ use tokio::time::Instant;
 
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::exchange::{
-    Answered, IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart, SlotAnswer, Unanswered,
+    Answered, IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart, Unanswered,
 };
 use super::fields::{is_token, FieldSpans, Headers, Span};
 use super::in_place::{encode_whole, Armed, InPlace, Written};
@@ -396,24 +396,6 @@ enum Phase {
     Armed,
 }
 
-/// The client closed its connection while its answer was awaited: nobody waits for the
-/// answer any more (the handler goes on; what it gives finds nobody), and the connection,
-/// with its slot, goes.
-fn client_left(stats: &super::stats::Stats, mut rx: SlotAnswer<'_>, in_flight: InFlight<'_>) -> Option<bool> {
-    if let Some(Ok(Answered::Written(_))) = rx.give_up() {
-        std::mem::forget(in_flight); // the writer counted it out
-    }
-    stats.client_aborts.fetch_add(1, Ordering::Relaxed);
-    None
-}
-
-/// What waiting for the answer gave.
-enum Waited<T> {
-    Answer(T),
-    /// The client closed its connection (or it broke).
-    Gone,
-}
-
 /// What waiting for bytes gave.
 enum Got {
     Bytes,
@@ -640,33 +622,16 @@ impl<'s> Conn<'s> {
         let now = (limits.request_timeout.is_some() || phase == Phase::May).then(Instant::now);
         let request_deadline = limits.request_timeout.zip(now).map(|(t, now)| now + t);
         let mut idle_deadline = now.filter(|_| phase == Phase::May).map(|now| now + limits.keepalive_timeout);
-        // Bytes that come while the answer is awaited are read into the buffer (a pipelined
-        // request, up to a head's limit) to see whether the client left: its close frees
-        // the connection's slot at once. Before, a request whose client had closed held
-        // its slot until the handler answered (or `request_timeout`): a thousand
-        // connect-send-close to a slow route kept every other client at 503.
-        let read_limit = limits.max_header_size.max(READ_BUF);
-        let mut watch = self.buf.len() < read_limit;
         let outcome = loop {
-            let (io, slot, buf) = (&self.io, &self.slot, &mut self.buf);
+            let (io, slot) = (&self.io, &self.slot);
             let wait = std::future::poll_fn(|cx| loop {
                 if let Poll::Ready(outcome) = std::future::Future::poll(Pin::new(&mut rx), cx) {
-                    return Poll::Ready(Waited::Answer(outcome));
+                    return Poll::Ready(outcome);
                 }
-                let readable = watch && io.poll_read_ready(cx).is_ready();
-                if phase == Phase::Off {
-                    if !readable {
-                        return Poll::Pending;
-                    }
-                    buf.reserve(READ_BUF.min(read_limit - buf.len()));
-                    match io.try_read_buf(buf) {
-                        Ok(0) => return Poll::Ready(Waited::Gone),
-                        Ok(_) => watch = buf.len() < read_limit,
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
-                        Err(_) => return Poll::Ready(Waited::Gone),
-                    }
-                    continue;
-                }
+                let readable = match phase {
+                    Phase::Off => return Poll::Pending,
+                    _ => io.poll_read_ready(cx).is_ready(),
+                };
                 match (phase, readable) {
                     (Phase::May, false) => match slot.arm(answer, own.take().expect("not armed yet")) {
                         Ok(()) => phase = Phase::Armed,
@@ -686,32 +651,17 @@ impl<'s> Conn<'s> {
                     }
                     (Phase::Armed, false) | (Phase::Off, _) => {}
                 }
-                if phase != Phase::Off {
-                    return Poll::Pending;
-                }
-                // Off now, with bytes to read: read them (above).
+                return Poll::Pending;
             });
-            let wait = async {
-                match wait.await {
-                    Waited::Answer(outcome) => Some(outcome),
-                    Waited::Gone => None,
-                }
-            };
             let deadline = match (request_deadline, idle_deadline) {
                 (Some(r), Some(i)) => Some(r.min(i)),
                 (r, i) => r.or(i),
             };
-            let Some(deadline) = deadline else {
-                match wait.await {
-                    Some(outcome) => break Some(outcome),
-                    None => return client_left(stats, rx, in_flight),
-                }
-            };
+            let Some(deadline) = deadline else { break Some(wait.await) };
             let timer = pin!(self.timer.until(|| deadline));
             let got = first(pin!(wait), timer).await;
             match got {
-                First::Left(Some(outcome)) => break Some(outcome),
-                First::Left(None) => return client_left(stats, rx, in_flight),
+                First::Left(outcome) => break Some(outcome),
                 First::Right(()) if request_deadline.is_some_and(|r| r <= deadline) => break rx.give_up(),
                 // The keep-alive deadline, unanswered: from here on the task writes the answer.
                 First::Right(()) => {
