@@ -317,6 +317,11 @@ impl StreamShared {
         self.state.lock().queued
     }
 
+    /// Chunks the reader took so far (wrapping): two readings differ when it made progress.
+    pub fn taken(&self) -> u32 {
+        self.state.lock().taken
+    }
+
     /// Asks for a `Drained` event once at most `low_water` bytes are queued. Returns
     /// `false` (and arms nothing) when that is already so or the stream is closed. Of two
     /// marks asked for (two writers), the higher holds: the event comes as soon as one of

@@ -10,7 +10,7 @@
 //! already running keep their headroom, and requests are taken again once they freed it.
 //! With `memory_limit = -1` there is nothing to guard.
 
-use std::ffi::{c_void, CStr};
+use std::ffi::{c_int, c_void, CStr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -26,6 +26,8 @@ struct ZendMm {
     heap: unsafe extern "C" fn() -> *mut c_void,
     /// Gives back the allocator's cached chunks and free pages (`gc_mem_caches()`).
     gc: unsafe extern "C" fn(heap: *mut c_void) -> usize,
+    /// Collects garbage cycles (`gc_collect_cycles()`).
+    cycles: unsafe extern "C" fn() -> c_int,
 }
 
 fn zend_mm() -> Option<&'static ZendMm> {
@@ -38,12 +40,14 @@ fn zend_mm() -> Option<&'static ZendMm> {
         };
         let (usage, heap, gc) =
             (find(c"zend_memory_usage")?, find(c"zend_mm_get_heap")?, find(c"zend_mm_gc")?);
+        let cycles = find(c"zend_gc_collect_cycles")?;
         // SAFETY: the Zend API's functions of these signatures (zend_alloc.h, PHP 8.1 on).
         unsafe {
             Some(ZendMm {
                 usage: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(bool) -> usize>(usage),
                 heap: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> *mut c_void>(heap),
                 gc: std::mem::transmute::<*mut c_void, unsafe extern "C" fn(*mut c_void) -> usize>(gc),
+                cycles: std::mem::transmute::<*mut c_void, unsafe extern "C" fn() -> c_int>(cycles),
             })
         }
     })
@@ -58,7 +62,7 @@ const REFUSE_ABOVE_PERCENT: usize = 85;
 static REFUSING: AtomicBool = AtomicBool::new(false);
 
 /// Whether a request arriving now must be refused. Called on the PHP thread, per request:
-/// two loads and a call that reads one field. Near the limit, the pooled fibers are
+/// a load and two calls that read one field each. Near the limit, the pooled fibers are
 /// destroyed first (their stacks are PHP's memory too), and the request is refused only if
 /// that was not enough.
 #[inline]
@@ -74,8 +78,10 @@ pub fn exhausted() -> bool {
     refuse
 }
 
-/// Frees what PHP keeps for reuse: the pooled fibers, then the allocator's caches (once a
-/// burst of thousands of handlers ended, those alone could keep requests refused). At most
+/// Frees what PHP keeps for reuse: the pooled fibers, garbage cycles (PHP collects them
+/// only as PHP code runs, and none runs while every request is refused), then the
+/// allocator's caches (once a burst of thousands of handlers ended, these alone could keep
+/// requests refused). At most
 /// every `RECLAIM_EVERY` (the allocator's walk is not for every refused request); whether
 /// it ran.
 fn reclaimed() -> bool {
@@ -89,11 +95,18 @@ fn reclaimed() -> bool {
     LAST.set(Some(now));
     super::runtime::release_pooled_fibers();
     if let Some(mm) = zend_mm() {
-        // SAFETY: the PHP thread's own heap.
-        unsafe { (mm.gc)((mm.heap)()) };
+        // SAFETY: on the PHP thread, outside any borrow of the runtime (destructors may
+        // run, as when PHP collects by itself during an allocation); its own heap.
+        unsafe {
+            (mm.cycles)();
+            (mm.gc)((mm.heap)());
+        }
     }
     true
 }
+
+/// The Zend allocator's chunk (`ZEND_MM_CHUNK_SIZE`).
+const CHUNK: usize = 2 << 20;
 
 /// How often `reclaimed` runs at most.
 const RECLAIM_EVERY: Duration = Duration::from_millis(100);
@@ -106,13 +119,19 @@ fn over_limit() -> Option<(usize, usize)> {
     if limit <= 0 {
         return None;
     }
-    // The real size (the allocator's 2 MiB chunks and its huge blocks) is what PHP holds
-    // against the limit when it allocates. SAFETY: a plain read of the allocator's
-    // counter, on the PHP thread.
-    let used = unsafe { (zend_mm()?.usage)(true) };
+    // The bytes allocated, and the memory the allocator holds (its 2 MiB chunks and huge
+    // blocks): PHP checks the second against the limit when it needs a new chunk, and
+    // serves small allocations from the free pages of the chunks it holds. So: refused
+    // above the share of bytes in use, or when not one more chunk fits (fragmentation
+    // alone could keep the held memory above the share, and refuse for good).
+    // SAFETY: plain reads of the allocator's counters, on the PHP thread.
+    let (used, held) = unsafe {
+        let mm = zend_mm()?;
+        ((mm.usage)(false), (mm.usage)(true))
+    };
     let limit = limit as usize;
-    if used > limit / 100 * REFUSE_ABOVE_PERCENT {
-        return Some((used, limit));
+    if used > limit / 100 * REFUSE_ABOVE_PERCENT || held.saturating_add(CHUNK) > limit {
+        return Some((used.max(held), limit));
     }
     if REFUSING.swap(false, Ordering::Relaxed) {
         crate::info!("taking requests again: PHP's memory is below {REFUSE_ABOVE_PERCENT} % of memory_limit");

@@ -67,7 +67,9 @@ impl Response {
             return;
         }
         let Some(services) = self.core.borrow().services.clone() else { return };
-        let mut last = queued;
+        // Progress is chunks taken, not the bytes queued: another task writing to this
+        // response could keep those up while the client reads steadily.
+        let mut taken = stream.taken();
         // Each turn waits for the low-water mark, or one `write_timeout`. A `Drained` left
         // from an earlier drain (another task writes to this response too), or a timeout
         // that passed while the loop was busy after the client had drained the queue, only
@@ -77,8 +79,8 @@ impl Response {
             runtime::wait_on(stream.id(), waiter);
             match runtime::park(waiter, Some(services.write_timeout)) {
                 Ok(Wake::Timeout) => {
-                    let now = stream.queued();
-                    if now >= last {
+                    let now = stream.taken();
+                    if now == taken {
                         services.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
                         crate::debug!(
                             "cutting off streamed response {}: its client took nothing",
@@ -87,9 +89,9 @@ impl Response {
                         stream.abort();
                         return;
                     }
-                    last = now;
+                    taken = now;
                 }
-                Ok(_) => {}
+                Ok(_) => taken = stream.taken(),
                 Err(_) => return,
             }
         }
