@@ -46,8 +46,8 @@ counters! {
     header_timeouts,
     idle_timeouts,
     body_timeouts,
-    /// Connections, and streamed responses (`Response::write()`), cut because the client
-    /// accepted no bytes for `write_timeout`.
+    /// Connections, streamed responses (`Response::write()`) and event streams with a full
+    /// queue, cut because the client took no bytes for `write_timeout`.
     write_timeouts,
     /// 504: the application did not start a response within `request_timeout`.
     request_timeouts,

@@ -90,6 +90,13 @@ impl ErrorPages {
         h.insert(CONTENT_TYPE, ct);
         (h, body)
     }
+
+    /// A whole answer the runtime gives itself with this page (a master's 502 for a worker
+    /// that went away, a 503 for memory running out).
+    pub fn response(&self, status: StatusCode) -> crate::http::ResponseStart {
+        let (headers, body) = self.answer(status);
+        crate::http::ResponseStart::full(status, headers, body)
+    }
 }
 
 #[cfg(test)]

@@ -58,33 +58,33 @@ fn zend_mm() -> Option<&'static ZendMm> {
 const REFUSE_ABOVE_PERCENT: usize = 85;
 
 /// Whether the last request was refused (so the log tells the change of state once, not
-/// every refusal).
+/// every refusal). Only the PHP thread touches it.
 static REFUSING: AtomicBool = AtomicBool::new(false);
 
 /// Whether a request arriving now must be refused. Called on the PHP thread, per request:
-/// a load and two calls that read one field each. Near the limit, the pooled fibers are
-/// destroyed first (their stacks are PHP's memory too), and the request is refused only if
-/// that was not enough.
+/// a load and two calls that read one field each. Near the limit, what PHP keeps for reuse
+/// is freed first (`reclaim`), and the request is refused only if that was not enough.
 #[inline]
 pub fn exhausted() -> bool {
-    let Some((used, limit)) = over_limit() else { return false };
-    let refuse = !reclaimed() || over_limit().is_some();
-    if refuse != REFUSING.load(Ordering::Relaxed) {
-        REFUSING.store(refuse, Ordering::Relaxed);
-        if refuse {
-            crate::warn!("refusing requests (503): PHP uses {used} bytes of its memory_limit of {limit}");
+    let over = over_limit().and_then(|over| if reclaim() { over_limit() } else { Some(over) });
+    if over.is_some() != REFUSING.load(Ordering::Relaxed) {
+        REFUSING.store(over.is_some(), Ordering::Relaxed);
+        match over {
+            Some((used, limit)) => {
+                crate::warn!("refusing requests (503): PHP uses {used} bytes of its memory_limit of {limit}")
+            }
+            None => crate::info!("taking requests again: PHP's memory is below the guard's mark"),
         }
     }
-    refuse
+    over.is_some()
 }
 
 /// Frees what PHP keeps for reuse: the pooled fibers, garbage cycles (PHP collects them
 /// only as PHP code runs, and none runs while every request is refused), then the
 /// allocator's caches (once a burst of thousands of handlers ended, these alone could keep
-/// requests refused). At most
-/// every `RECLAIM_EVERY` (the allocator's walk is not for every refused request); whether
-/// it ran.
-fn reclaimed() -> bool {
+/// requests refused). At most every `RECLAIM_EVERY` (the allocator's walk is not for every
+/// refused request); whether it ran.
+fn reclaim() -> bool {
     thread_local! {
         static LAST: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
     }
@@ -108,10 +108,10 @@ fn reclaimed() -> bool {
 /// The Zend allocator's chunk (`ZEND_MM_CHUNK_SIZE`).
 const CHUNK: usize = 2 << 20;
 
-/// How often `reclaimed` runs at most.
+/// How often `reclaim` runs at most.
 const RECLAIM_EVERY: Duration = Duration::from_millis(100);
 
-/// PHP's memory in use and its limit, when more than `REFUSE_ABOVE_PERCENT` of it is used.
+/// PHP's memory in use and its limit, when it is past the guard's mark.
 #[inline]
 fn over_limit() -> Option<(usize, usize)> {
     // SAFETY: `core_globals` is the process's (NTS) PHP globals, read on the PHP thread.
@@ -130,11 +130,6 @@ fn over_limit() -> Option<(usize, usize)> {
         ((mm.usage)(false), (mm.usage)(true))
     };
     let limit = limit as usize;
-    if used > limit / 100 * REFUSE_ABOVE_PERCENT || held.saturating_add(CHUNK) > limit {
-        return Some((used.max(held), limit));
-    }
-    if REFUSING.swap(false, Ordering::Relaxed) {
-        crate::info!("taking requests again: PHP's memory is below {REFUSE_ABOVE_PERCENT} % of memory_limit");
-    }
-    None
+    (used > limit / 100 * REFUSE_ABOVE_PERCENT || held.saturating_add(CHUNK) > limit)
+        .then_some((used.max(held), limit))
 }

@@ -788,14 +788,12 @@ fn pool(f: Zval) {
     drop(spare);
 }
 
-/// Destroys the pooled fibers (each holds its VM stack in PHP's memory, ~16 KB); returns
-/// how many. For PHP's memory running out: a burst of thousands of tasks leaves as many
-/// fibers pooled, and their stacks alone could keep the memory guard refusing requests.
-pub fn release_pooled_fibers() -> usize {
+/// Destroys the pooled fibers (each holds its VM stack in PHP's memory, ~16 KB). For PHP's
+/// memory running out: a burst of thousands of tasks leaves as many fibers pooled, and
+/// their stacks alone could keep the memory guard refusing requests.
+pub fn release_pooled_fibers() {
     let pooled = with(|s| std::mem::take(&mut s.pool));
-    let n = pooled.len();
-    drop(pooled);
-    n
+    drop(pooled); // outside the borrow: destroying a fiber unwinds it
 }
 
 /// Removes a finished task. A fiber it still holds is dead (an exit, an uncatchable

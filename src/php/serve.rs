@@ -34,7 +34,7 @@ use super::services::Services;
 use super::workers::{self as php_workers, Identity};
 use crate::config::ServerConfig;
 use crate::http::server::{Driver, Watch};
-use crate::http::{Dispatcher, IncomingRequest, ResponseStart, ServerHandle, StreamEvent};
+use crate::http::{Dispatcher, IncomingRequest, ServerHandle, StreamEvent};
 use crate::ipc::{ToApp, ToMaster};
 use crate::scheduler::TimerId;
 use crate::signal::SignalGuard;
@@ -452,8 +452,7 @@ fn on_request(req: Box<IncomingRequest>) {
     }
     if super::memory::exhausted() {
         services.stats.memory_refusals.fetch_add(1, Ordering::Relaxed);
-        let (headers, body) = crate::ops::error_pages::installed().answer(StatusCode::SERVICE_UNAVAILABLE);
-        req.reply.send(ResponseStart::full(StatusCode::SERVICE_UNAVAILABLE, headers, body));
+        req.reply.send(crate::ops::error_pages::installed().response(StatusCode::SERVICE_UNAVAILABLE));
         return;
     }
     let head = &req.head;

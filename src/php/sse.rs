@@ -11,7 +11,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -251,10 +251,7 @@ impl Sse {
                 // A client that took nothing for `write_timeout` is cut off, as its
                 // connection is when its socket takes no bytes (see `stalled_for`).
                 Backpressure::Drop if stream.stalled_for() >= services.write_timeout => {
-                    services.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
-                    crate::debug!("closing event stream {}: its client took nothing", stream.id());
-                    stream.abort();
-                    mark_closed(&self.core);
+                    self.cut_off(&stream, &services.stats.write_timeouts, "took nothing");
                     return Ok(false);
                 }
                 Backpressure::Drop => {
@@ -262,7 +259,7 @@ impl Sse {
                     return Ok(false);
                 }
                 Backpressure::Close => {
-                    self.close_slow(&stream, &services);
+                    self.cut_off(&stream, &services.stats.sse_closed_slow, "does not keep up");
                     return Ok(false);
                 }
                 Backpressure::Wait => match self.wait_drained(&stream, &services, frame.len())? {
@@ -270,7 +267,7 @@ impl Sse {
                     // Its client left, or another sender's wait closed it (counted there).
                     Room::Closed => return Ok(false),
                     Room::TimedOut => {
-                        self.close_slow(&stream, &services);
+                        self.cut_off(&stream, &services.stats.sse_closed_slow, "does not keep up");
                         return Ok(false);
                     }
                 },
@@ -293,9 +290,10 @@ impl Sse {
         }
     }
 
-    fn close_slow(&self, stream: &StreamShared, services: &Services) {
-        services.stats.sse_closed_slow.fetch_add(1, Ordering::Relaxed);
-        crate::debug!("closing event stream {}: its client does not keep up", stream.id());
+    /// Closes the stream of a client that is too slow (`why`), counted in `counter`.
+    fn cut_off(&self, stream: &StreamShared, counter: &AtomicU64, why: &str) {
+        counter.fetch_add(1, Ordering::Relaxed);
+        crate::debug!("closing event stream {}: its client {why}", stream.id());
         stream.abort();
         mark_closed(&self.core);
     }
@@ -308,8 +306,9 @@ impl Sse {
         // `push` try, find the queue drained "enough" and try again, forever, spinning the
         // PHP thread (found by tests/framework/test_slow_tab.py).
         let mark = stream.room_mark(len);
+        let room = || if stream.is_closed() { Room::Closed } else { Room::Made };
         if !stream.notify_when_drained(mark) {
-            return Ok(if stream.is_closed() { Room::Closed } else { Room::Made });
+            return Ok(room());
         }
         let waiter = match runtime::waiter() {
             Ok(w) => w,
@@ -318,7 +317,6 @@ impl Sse {
         };
         services.stats.sse_waits.fetch_add(1, Ordering::Relaxed);
         runtime::wait_on(stream.id(), waiter);
-        let room = || if stream.is_closed() { Room::Closed } else { Room::Made };
         match runtime::park(waiter, Some(services.sse.backpressure_timeout)) {
             // The loop may have been busy when both were due: the drain counts.
             Ok(Wake::Timeout) if stream.queued() <= mark && !stream.is_closed() => Ok(Room::Made),

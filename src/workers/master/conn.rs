@@ -198,7 +198,7 @@ impl Conn {
             for f in &p.files {
                 let _ = std::fs::remove_file(f);
             }
-            p.reply.send(own_answer(StatusCode::BAD_GATEWAY, &master.cfg.error_pages));
+            p.reply.send(master.cfg.error_pages.response(StatusCode::BAD_GATEWAY));
         }
         for (_, s) in streams {
             master.streams.lock().remove(&s.id());
@@ -473,13 +473,6 @@ impl EarlyJoins {
     fn clear(&mut self) {
         self.by_stream.clear();
     }
-}
-
-/// An answer the master gives itself: 502 to a request whose worker went away, 503 to
-/// one held for a worker that will not come back (the error page, if there is one).
-pub(super) fn own_answer(status: StatusCode, pages: &crate::ops::error_pages::ErrorPages) -> ResponseStart {
-    let (headers, body) = pages.answer(status);
-    ResponseStart::full(status, headers, body)
 }
 
 #[cfg(test)]

@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 use http::StatusCode;
 use tokio::sync::mpsc;
 
-use super::conn::own_answer;
 use super::conn::{self, Conn};
 use super::routing::send_request;
 use super::{Master, Outcome, SupEvent};
@@ -460,7 +459,7 @@ impl Supervisor {
         // Requests held for a restarting worker will not be served now.
         for slot in &self.master.slots {
             for req in slot.take_waiting() {
-                req.reply.send(own_answer(StatusCode::SERVICE_UNAVAILABLE, &self.master.cfg.error_pages));
+                req.reply.send(self.master.cfg.error_pages.response(StatusCode::SERVICE_UNAVAILABLE));
             }
         }
         let deadline = self.master.cfg.shutdown_timeout + Duration::from_secs(1);
