@@ -292,6 +292,58 @@ fn slow_handler_gets_504_at_the_request_timeout() {
     assert_eq!(srv.stats()["request_timeouts"], 1);
 }
 
+/// A request whose client closed its connection held the connection's place until its
+/// handler answered: a few connect-send-close to a slow route kept every other client at
+/// 503 (`max_connections`). The close is seen while the answer is awaited now, and the
+/// handler holds a place of its own, among as many as `max_connections`.
+#[test]
+fn a_client_that_left_frees_its_connection_slot_before_its_handler_answers() {
+    let srv = PhpServer::start(APP, r#"{"max_connections": 4}"#);
+    let started = Instant::now();
+    for _ in 0..4 {
+        let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+        s.write_all(b"GET /slow?ms=5000 HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    } // each closed here
+    srv.wait_stat("client_aborts", 4, Duration::from_secs(4));
+    let (_, code, _) = curl(&["-sS", "-o", "/dev/null", "-w", "%{http_code}", &srv.url("/hello")]);
+    assert_eq!(code, "200", "a place was free before the handlers ended");
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+}
+
+/// Past `max_connections` handlers for clients that left, a connection keeps its place
+/// until its handler answers: however many send a request and leave, handlers stay bounded.
+#[test]
+fn handlers_for_clients_that_left_are_bounded() {
+    let srv = PhpServer::start(APP, r#"{"max_connections": 3}"#);
+    let leave = || {
+        let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+        s.write_all(b"GET /slow?ms=4000 HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    };
+    (0..3).for_each(|_| leave());
+    srv.wait_stat("client_aborts", 3, Duration::from_secs(3));
+    // More leave: no place of their own is left, so they keep their connections'.
+    (0..2).for_each(|_| leave());
+    srv.wait_stat("in_flight", 3, Duration::from_secs(3)); // theirs and /stats
+    leave();
+    let (_, code, _) = curl(&["-sS", "-o", "/dev/null", "-w", "%{http_code}", &srv.url("/hello")]);
+    assert_eq!(code, "503", "every place is held");
+}
+
+/// A graceful stop waits for the handler of a client that left, as for any other.
+#[test]
+fn a_graceful_stop_waits_for_the_handler_of_a_client_that_left() {
+    let srv = PhpServer::start(APP, r#"{"shutdown_timeout": 10}"#);
+    let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    s.write_all(b"GET /slow?ms=800&say=orphan HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+    drop(s);
+    srv.wait_stat("client_aborts", 1, Duration::from_secs(3));
+    srv.signal(libc::SIGTERM);
+    let (code, stdout) = srv.wait(Duration::from_secs(10));
+    assert_eq!(code, Some(0));
+    assert!(stdout.contains("slow handler orphan done"), "{stdout}");
+    assert!(stdout.contains("stopped cleanly"), "{stdout}");
+}
+
 #[test]
 fn slow_client_is_dropped_at_the_header_timeout() {
     let srv = PhpServer::start(APP, r#"{"header_timeout": 0.5}"#);

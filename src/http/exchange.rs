@@ -277,6 +277,9 @@ struct SlotState {
     waker: Option<Waker>,
     /// The connection's writer of answers in place (`in_place`), if it has one.
     writer: Option<Box<InPlace>>,
+    /// What the current request's handler holds after its client left, until its reply
+    /// is given or dropped (`SlotAnswer::leave`).
+    kept: Option<Box<dyn Send>>,
 }
 
 impl SlotState {
@@ -370,7 +373,13 @@ impl ReplySlot {
             let mut s = self.state.lock();
             // Only while the connection waits for request `n` (`waiting` is written under
             // the lock held here).
-            if s.current != n || !self.waits_for(n) || s.settled() {
+            if s.current != n || s.settled() {
+                return false;
+            }
+            if !self.waits_for(n) {
+                let kept = s.kept.take();
+                drop(s);
+                drop(kept);
                 return false;
             }
             let s = &mut *s;
@@ -397,14 +406,15 @@ impl ReplySlot {
     }
 
     fn unanswered(&self, n: u64) {
-        let waker = {
+        let (waker, kept) = {
             let mut s = self.state.lock();
             if s.current != n {
                 return;
             }
             s.unanswered = true;
-            s.waker.take()
+            (s.waker.take(), s.kept.take())
         };
+        drop(kept);
         if let Some(w) = waker {
             w.wake();
         }
@@ -433,6 +443,17 @@ impl SlotAnswer<'_> {
     /// Stops waiting: the answer if it came after all, else `None` and a late answer is
     /// refused (and none is written in place).
     pub fn give_up(&mut self) -> Option<Result<Answered, Unanswered>> {
+        self.stop(None)
+    }
+
+    /// Stops waiting for good, the client gone: as `give_up`, and unless the answer is in
+    /// already, `kept` is held until the handler gives its reply or drops it — what the
+    /// handler's work holds outlives the connection.
+    pub fn leave(&mut self, kept: Box<dyn Send>) -> Option<Result<Answered, Unanswered>> {
+        self.stop(Some(kept))
+    }
+
+    fn stop(&mut self, kept: Option<Box<dyn Send>>) -> Option<Result<Answered, Unanswered>> {
         let late = {
             let mut s = self.slot.state.lock();
             self.done = true;
@@ -446,6 +467,7 @@ impl SlotAnswer<'_> {
             self.slot.waiting.store(0, Ordering::Release);
             s.waker = None;
             self.armed = s.writer.as_mut().and_then(|w| w.armed.take());
+            s.kept = kept;
             s.answer.take()
         };
         drop(late);

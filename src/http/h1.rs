@@ -41,11 +41,12 @@ use tokio::time::Instant;
 
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::exchange::{
-    Answered, IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart, Unanswered,
+    Answered, IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart, SlotAnswer, Unanswered,
 };
 use super::fields::{is_token, FieldSpans, Headers, Span};
 use super::in_place::{encode_whole, Armed, InPlace, Written};
 use super::race::{first, only_if, First};
+use super::server::ConnectionSlot;
 use super::service::ServerShared;
 use super::stream_conn::{self, Input, Pumped, StreamRequest};
 use super::timer::Timer;
@@ -396,6 +397,29 @@ enum Phase {
     Armed,
 }
 
+/// The client closed its connection while its answer was awaited: nobody waits for the
+/// answer any more (the handler goes on, holding `kept`; what it gives finds nobody), and
+/// the connection, with its place under `max_connections`, goes.
+fn client_left(
+    stats: &super::stats::Stats,
+    mut rx: SlotAnswer<'_>,
+    in_flight: InFlight<'_>,
+    kept: Box<dyn Send>,
+) -> Option<bool> {
+    if let Some(Ok(Answered::Written(_))) = rx.leave(kept) {
+        std::mem::forget(in_flight); // the writer counted it out
+    }
+    stats.client_aborts.fetch_add(1, Ordering::Relaxed);
+    None
+}
+
+/// What waiting for the answer gave.
+enum Waited<T> {
+    Answer(T),
+    /// The client closed its connection (or it broke).
+    Gone,
+}
+
 /// What waiting for bytes gave.
 enum Got {
     Bytes,
@@ -428,23 +452,25 @@ struct Conn<'s> {
     in_place: bool,
     /// When the last answer was written in place, if the keep-alive wait starts there.
     idle_from: Option<Instant>,
+    /// What the connection holds while open (`ConnectionSlot::leave`).
+    conn: &'s mut ConnectionSlot,
 }
 
 /// Serves `io` (whose first bytes, already read, are `prefix`) until it closes or another
 /// path takes it. With `requests` false (`hyper_http1`) only an event stream alone on its
 /// connection is taken; hyper gets the connection at the first other request.
-pub async fn serve(
+pub(super) async fn serve(
     io: TcpStream,
     prefix: Bytes,
-    remote: SocketAddr,
-    local: SocketAddr,
+    addrs: (SocketAddr, SocketAddr),
     shared: &Arc<ServerShared>,
     shutdown: Shutdown,
     requests: bool,
+    conn: &mut ConnectionSlot,
 ) -> Next {
     let mut buf = BytesMut::with_capacity(READ_BUF.max(prefix.len()));
     buf.extend_from_slice(&prefix);
-    Conn::new(io, buf, shared, shutdown, remote, local, requests).run(requests).await
+    Conn::new(io, buf, shared, shutdown, addrs, requests, conn).run(requests).await
 }
 
 impl<'s> Conn<'s> {
@@ -453,9 +479,9 @@ impl<'s> Conn<'s> {
         buf: BytesMut,
         shared: &'s Arc<ServerShared>,
         shutdown: Shutdown,
-        remote: SocketAddr,
-        local: SocketAddr,
+        (remote, local): (SocketAddr, SocketAddr),
         requests: bool,
+        conn: &'s mut ConnectionSlot,
     ) -> Self {
         let stopping = shutdown.stopped();
         let slot = if requests {
@@ -479,6 +505,7 @@ impl<'s> Conn<'s> {
             last: LastFields::default(),
             in_place: requests,
             idle_from: None,
+            conn,
         }
     }
 
@@ -622,16 +649,33 @@ impl<'s> Conn<'s> {
         let now = (limits.request_timeout.is_some() || phase == Phase::May).then(Instant::now);
         let request_deadline = limits.request_timeout.zip(now).map(|(t, now)| now + t);
         let mut idle_deadline = now.filter(|_| phase == Phase::May).map(|now| now + limits.keepalive_timeout);
+        // Bytes that come while the answer is awaited are read into the buffer (a pipelined
+        // request, up to a head's limit) to see whether the client left: its close frees
+        // the connection's slot at once. Before, a request whose client had closed held
+        // its slot until the handler answered (or `request_timeout`): a thousand
+        // connect-send-close to a slow route kept every other client at 503.
+        let read_limit = limits.max_header_size.max(READ_BUF);
+        let mut watch = self.buf.len() < read_limit;
         let outcome = loop {
-            let (io, slot) = (&self.io, &self.slot);
+            let (io, slot, buf) = (&self.io, &self.slot, &mut self.buf);
             let wait = std::future::poll_fn(|cx| loop {
                 if let Poll::Ready(outcome) = std::future::Future::poll(Pin::new(&mut rx), cx) {
-                    return Poll::Ready(outcome);
+                    return Poll::Ready(Waited::Answer(outcome));
                 }
-                let readable = match phase {
-                    Phase::Off => return Poll::Pending,
-                    _ => io.poll_read_ready(cx).is_ready(),
-                };
+                let readable = watch && io.poll_read_ready(cx).is_ready();
+                if phase == Phase::Off {
+                    if !readable {
+                        return Poll::Pending;
+                    }
+                    buf.reserve(READ_BUF.min(read_limit - buf.len()));
+                    match io.try_read_buf(buf) {
+                        Ok(0) => return Poll::Ready(Waited::Gone),
+                        Ok(_) => watch = buf.len() < read_limit,
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                        Err(_) => return Poll::Ready(Waited::Gone),
+                    }
+                    continue;
+                }
                 match (phase, readable) {
                     (Phase::May, false) => match slot.arm(answer, own.take().expect("not armed yet")) {
                         Ok(()) => phase = Phase::Armed,
@@ -651,18 +695,34 @@ impl<'s> Conn<'s> {
                     }
                     (Phase::Armed, false) | (Phase::Off, _) => {}
                 }
-                return Poll::Pending;
+                if phase != Phase::Off {
+                    return Poll::Pending;
+                }
+                // Off now, with bytes to read: read them (above).
             });
+            let wait = async {
+                match wait.await {
+                    Waited::Answer(outcome) => Some(outcome),
+                    Waited::Gone => None,
+                }
+            };
             let deadline = match (request_deadline, idle_deadline) {
                 (Some(r), Some(i)) => Some(r.min(i)),
                 (r, i) => r.or(i),
             };
-            let Some(deadline) = deadline else { break Some(wait.await) };
-            let timer = pin!(self.timer.until(|| deadline));
-            let got = first(pin!(wait), timer).await;
+            let got = match deadline {
+                Some(deadline) => first(pin!(wait), pin!(self.timer.until(|| deadline))).await,
+                None => First::Left(wait.await),
+            };
             match got {
-                First::Left(outcome) => break Some(outcome),
-                First::Right(()) if request_deadline.is_some_and(|r| r <= deadline) => break rx.give_up(),
+                First::Left(Some(outcome)) => break Some(outcome),
+                First::Left(None) => match self.conn.leave() {
+                    Some(kept) => return client_left(stats, rx, in_flight, kept),
+                    // As many handlers as connections run for clients that left: this
+                    // connection keeps its place until its handler answers.
+                    None => watch = false,
+                },
+                First::Right(()) if deadline == request_deadline => break rx.give_up(),
                 // The keep-alive deadline, unanswered: from here on the task writes the answer.
                 First::Right(()) => {
                     idle_deadline = None;

@@ -597,6 +597,9 @@ async fn accept_loop(
     }
     let max_connections = shared.config.limits.max_connections;
     let limit = Arc::new(Semaphore::new(max_connections));
+    // Handlers whose clients left, each holding a place here instead of its connection's:
+    // as many again as connections (`ConnectionSlot::leave`).
+    let left = Arc::new(Semaphore::new(max_connections));
     let tracker = Arc::new(Tracker::default());
     let stats = Arc::clone(&shared.stats);
     let mut backoff = Duration::from_millis(1);
@@ -614,7 +617,8 @@ async fn accept_loop(
                     let permit = if over_all { None } else { Arc::clone(&limit).try_acquire_owned().ok() };
                     match permit {
                         Some(permit) => {
-                            let slot = ConnectionSlot::new(&shared, permit, tracker.enter(), held);
+                            let live = tracker.enter();
+                            let slot = ConnectionSlot::new(&shared, permit, live, held, &left);
                             let shared = Arc::clone(&shared);
                             let rx = shutdown.clone();
                             tokio::spawn(async move {
@@ -712,11 +716,12 @@ where
 /// stream's writer task takes it over): its place under `max_connections`, its count in
 /// its worker's balance slot (connection dispatch), the drain's count of live connections,
 /// and `connections_active`.
-struct ConnectionSlot {
+pub(super) struct ConnectionSlot {
     shared: Arc<ServerShared>,
     _permit: tokio::sync::OwnedSemaphorePermit,
     _balance: Option<Held>,
-    _live: TrackerGuard,
+    live: Option<TrackerGuard>,
+    left: Arc<Semaphore>,
 }
 
 impl ConnectionSlot {
@@ -725,9 +730,28 @@ impl ConnectionSlot {
         permit: tokio::sync::OwnedSemaphorePermit,
         live: TrackerGuard,
         balance: Option<Held>,
+        left: &Arc<Semaphore>,
     ) -> Self {
         shared.stats.connections_active.fetch_add(1, Ordering::Relaxed);
-        Self { shared: Arc::clone(shared), _permit: permit, _balance: balance, _live: live }
+        Self {
+            shared: Arc::clone(shared),
+            _permit: permit,
+            _balance: balance,
+            live: Some(live),
+            left: Arc::clone(left),
+        }
+    }
+
+    /// The client left while its request's handler runs: what the handler holds from here
+    /// until it answers, for the connection (and its place under `max_connections`) to go
+    /// at once — the drain's count, so a graceful stop still waits for the handler, and a
+    /// place of its own among as many as `max_connections`. `None` when those are taken:
+    /// the connection then keeps its place until the handler answers, and handlers stay
+    /// bounded however many clients send a request and leave.
+    pub(super) fn leave(&mut self) -> Option<Box<dyn Send>> {
+        let permit = Arc::clone(&self.left).try_acquire_owned().ok()?;
+        let live = self.live.take()?;
+        Some(Box::new((permit, live)))
     }
 }
 
@@ -742,7 +766,7 @@ async fn serve_connection(
     remote: SocketAddr,
     shared: &Arc<ServerShared>,
     shutdown: Shutdown,
-    slot: ConnectionSlot,
+    mut slot: ConnectionSlot,
 ) {
     let _ = stream.set_nodelay(true);
     let Ok(local) = stream.local_addr() else { return };
@@ -778,7 +802,9 @@ async fn serve_connection(
     // HTTP/1.1: served by `h1` until a request it leaves to hyper, or (with `hyper_http1`)
     // by hyper from the start, except for an event stream alone on its connection.
     let requests = !shared.config.hyper_http1;
-    let next = Box::pin(h1::serve(stream, prefix, remote, local, shared, shutdown.clone(), requests)).await;
+    let next =
+        Box::pin(h1::serve(stream, prefix, (remote, local), shared, shutdown.clone(), requests, &mut slot))
+            .await;
     match next {
         Next::Closed => {}
         Next::EventStream(stream, req) => {
@@ -898,7 +924,9 @@ mod tests {
             });
             let trigger = Trigger::new();
             let permit = Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap();
-            let slot = ConnectionSlot::new(&shared, permit, Arc::new(Tracker::default()).enter(), None);
+            let left = Arc::new(Semaphore::new(1));
+            let slot =
+                ConnectionSlot::new(&shared, permit, Arc::new(Tracker::default()).enter(), None, &left);
             let f = serve_connection(
                 TcpStream::connect(addr).await.unwrap(),
                 addr,

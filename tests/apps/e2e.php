@@ -40,6 +40,9 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server):
         case '/slow':
             Via\sleep(((int) $req->query('ms', 100)) / 1000);
             $res->end('slow done');
+            if ($req->query('say') !== null) {
+                echo "slow handler {$req->query('say')} done\n";
+            }
             return;
         case '/stream':
             $n = (int) $req->query('n', 3);

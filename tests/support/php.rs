@@ -80,6 +80,21 @@ impl PhpServer {
         serde_json::from_str(&out).expect("stats JSON")
     }
 
+    /// Waits until `Server::stats()[name]` reaches `n` (asked again while the server
+    /// answers something else, e.g. a 503 at its connection limit).
+    pub fn wait_stat(&self, name: &str, n: u64, within: Duration) {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let (_, out, _) = run("curl", &["-sS", "--max-time", "5", &self.url("/stats")]);
+            let got = serde_json::from_str::<serde_json::Value>(&out).ok().and_then(|v| v[name].as_u64());
+            if got.is_some_and(|v| v >= n) {
+                return;
+            }
+            assert!(std::time::Instant::now() < deadline, "{name} stayed at {got:?}, below {n}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn signal(&self, sig: i32) {
         // SAFETY: sending a signal to our own child process.
         unsafe { libc::kill(self.child.id() as i32, sig) };
