@@ -105,9 +105,11 @@ pub fn prepare_headers(
 }
 
 /// The body to send for `status`: the application's, or none for a status that has none
-/// (a stream is then ended at once, which tells its writer the stream closed).
+/// (a stream is then ended at once, which tells its writer the stream closed). 205 (Reset
+/// Content) has none either, but is framed, with `Content-Length: 0` (RFC 9110 §15.3.6):
+/// an empty body of the length its writer counts.
 pub fn body_for(status: StatusCode, body: ResponseBodySource) -> ResponseBodySource {
-    if status_allows_body(status) {
+    if status_allows_body(status) && status != StatusCode::RESET_CONTENT {
         return body;
     }
     if let ResponseBodySource::Stream { stream, .. } = body {
