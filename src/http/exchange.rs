@@ -166,6 +166,15 @@ impl ResponseStart {
     pub fn full(status: StatusCode, headers: HeaderList, body: Bytes) -> Self {
         Self { status, reason: None, headers, body: ResponseBodySource::Full(body) }
     }
+
+    /// Drops an answer no connection will write: a stream's reader end is dropped with
+    /// it, which tells the stream's writer its peer is gone (the stream, its task and its
+    /// registry entry end; holding on to the stream alone would keep them).
+    pub fn discard(self) {
+        if let ResponseBodySource::Stream { stream, .. } = self.body {
+            drop(stream.body());
+        }
+    }
 }
 
 /// The way back to the connection. Sending consumes it; dropping it unsent makes the core
@@ -218,7 +227,7 @@ impl Reply {
     /// the request timeout already answered 504.
     pub fn send(mut self, start: ResponseStart) -> bool {
         match self.to.take() {
-            Some(ReplyTo::Waiting(tx)) => tx.send(start).is_ok(),
+            Some(ReplyTo::Waiting(tx)) => tx.send(start).map_err(ResponseStart::discard).is_ok(),
             Some(ReplyTo::Slot(slot, n)) => slot.put(n, start),
             Some(ReplyTo::Sink(sink, id)) => sink.send(id, start),
             None => false,
@@ -374,12 +383,15 @@ impl ReplySlot {
             // Only while the connection waits for request `n` (`waiting` is written under
             // the lock held here).
             if s.current != n || s.settled() {
+                drop(s);
+                start.discard();
                 return false;
             }
             if !self.waits_for(n) {
                 let kept = s.kept.take();
                 drop(s);
                 drop(kept);
+                start.discard();
                 return false;
             }
             let s = &mut *s;
@@ -470,7 +482,9 @@ impl SlotAnswer<'_> {
             s.kept = kept;
             s.answer.take()
         };
-        drop(late);
+        if let Some(late) = late {
+            late.discard();
+        }
         None
     }
 }
@@ -526,7 +540,12 @@ impl Drop for SlotAnswer<'_> {
             }
             (s.answer.take(), armed)
         };
-        drop(late); // outside the lock: a stream's answer ends its stream as it drops
+        // Outside the lock: a stream's answer ends its stream.
+        let (late, armed) = late;
+        if let Some(late) = late {
+            late.discard();
+        }
+        drop(armed);
     }
 }
 
@@ -658,6 +677,82 @@ pub(super) mod tests {
         assert!(poll_once(&mut answer, &wakes).is_pending(), "its drop is not the next one's");
         assert!(reply.send(ok()));
         assert!(matches!(poll_once(&mut answer, &wakes), Poll::Ready(Ok(_))));
+    }
+
+    struct Quiet;
+    impl StreamEvents for Quiet {
+        fn stream_event(&self, _: crate::http::StreamEvent) {}
+    }
+
+    fn streamed() -> (ResponseStart, Arc<StreamShared>) {
+        let stream = StreamShared::new(Arc::new(Quiet));
+        let start = ResponseStart {
+            status: StatusCode::OK,
+            reason: None,
+            headers: HeaderList::new(),
+            body: ResponseBodySource::stream(Arc::clone(&stream)),
+        };
+        (start, stream)
+    }
+
+    #[test]
+    fn a_streamed_answer_nobody_waits_for_ends_its_stream() {
+        // After a request timeout (the slot gave up) …
+        let slot = ReplySlot::new();
+        let (late, n) = slot.next();
+        assert!(slot.answer(n).give_up().is_none());
+        let (start, stream) = streamed();
+        assert!(!late.send(start));
+        assert!(stream.is_closed(), "its writer learns the peer is gone");
+        // … on a connection whose task went while the answer waited in the slot …
+        let slot = ReplySlot::new();
+        let (reply, n) = slot.next();
+        let answer = slot.answer(n);
+        let (start, stream) = streamed();
+        assert!(reply.send(start));
+        drop(answer);
+        assert!(stream.is_closed());
+        // … and on a task's channel that is gone.
+        let (reply, rx) = Reply::new();
+        drop(rx);
+        let (start, stream) = streamed();
+        assert!(!reply.send(start));
+        assert!(stream.is_closed());
+    }
+
+    #[test]
+    fn what_a_left_handler_keeps_is_held_until_its_reply_settles() {
+        struct Flag(Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for Flag {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let kept = |dropped: &Arc<std::sync::atomic::AtomicBool>| Box::new(Flag(Arc::clone(dropped)));
+        for answered in [true, false] {
+            let slot = ReplySlot::new();
+            let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let (reply, n) = slot.next();
+            assert!(slot.answer(n).leave(kept(&dropped)).is_none());
+            assert!(!reply.is_open(), "the handler sees its client gone");
+            assert!(!dropped.load(std::sync::atomic::Ordering::SeqCst), "held while the handler runs");
+            if answered {
+                assert!(!reply.send(ok()));
+            } else {
+                drop(reply);
+            }
+            assert!(
+                dropped.load(std::sync::atomic::Ordering::SeqCst),
+                "let go once it answered ({answered})"
+            );
+        }
+        // An answer already in is given back, and nothing is kept.
+        let slot = ReplySlot::new();
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (reply, n) = slot.next();
+        assert!(reply.send(ok()));
+        assert!(matches!(slot.answer(n).leave(kept(&dropped)), Some(Ok(Answered::Start(_)))));
+        assert!(dropped.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     #[test]
