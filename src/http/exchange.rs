@@ -432,6 +432,19 @@ impl ReplySlot {
         }
     }
 
+    /// Lets go of what the handler of request `n` was left holding (`SlotAnswer::leave`),
+    /// if it still holds it: its time is up.
+    pub fn let_go(&self, n: u64) {
+        let kept = {
+            let mut s = self.state.lock();
+            if s.current != n {
+                return;
+            }
+            s.kept.take()
+        };
+        drop(kept);
+    }
+
     fn waits_for(&self, n: u64) -> bool {
         self.waiting.load(Ordering::Acquire) == n
     }
@@ -455,37 +468,43 @@ impl SlotAnswer<'_> {
     /// Stops waiting: the answer if it came after all, else `None` and a late answer is
     /// refused (and none is written in place).
     pub fn give_up(&mut self) -> Option<Result<Answered, Unanswered>> {
-        self.stop(None)
+        let mut s = self.slot.state.lock();
+        self.settled(&mut s).or_else(|| {
+            self.stop_waiting(&mut s);
+            None
+        })
     }
 
     /// Stops waiting for good, the client gone: as `give_up`, and unless the answer is in
-    /// already, `kept` is held until the handler gives its reply or drops it — what the
-    /// handler's work holds outlives the connection.
-    pub fn leave(&mut self, kept: Box<dyn Send>) -> Option<Result<Answered, Unanswered>> {
-        self.stop(Some(kept))
+    /// already (it comes back, with `kept`), `kept` is held until the handler gives its
+    /// reply or drops it, or `ReplySlot::let_go` — what the handler's work holds outlives
+    /// the connection.
+    pub fn leave<K: Send + 'static>(&mut self, kept: K) -> Result<(), (Result<Answered, Unanswered>, K)> {
+        let mut s = self.slot.state.lock();
+        if let Some(outcome) = self.settled(&mut s) {
+            return Err((outcome, kept));
+        }
+        self.stop_waiting(&mut s);
+        s.kept = Some(Box::new(kept));
+        Ok(())
     }
 
-    fn stop(&mut self, kept: Option<Box<dyn Send>>) -> Option<Result<Answered, Unanswered>> {
-        let late = {
-            let mut s = self.slot.state.lock();
-            self.done = true;
-            if s.current != self.n {
-                return Some(Err(Unanswered));
-            }
-            if let Some(outcome) = s.take(&mut self.armed) {
-                s.waker = None;
-                return Some(outcome);
-            }
-            self.slot.waiting.store(0, Ordering::Release);
-            s.waker = None;
-            self.armed = s.writer.as_mut().and_then(|w| w.armed.take());
-            s.kept = kept;
-            s.answer.take()
-        };
-        if let Some(late) = late {
-            late.discard();
+    /// Done waiting: the outcome, if there is one already.
+    fn settled(&mut self, s: &mut SlotState) -> Option<Result<Answered, Unanswered>> {
+        self.done = true;
+        if s.current != self.n {
+            return Some(Err(Unanswered));
         }
-        None
+        let outcome = s.take(&mut self.armed)?;
+        s.waker = None;
+        Some(outcome)
+    }
+
+    /// Nothing settled: a late answer is refused, and none is written in place.
+    fn stop_waiting(&mut self, s: &mut SlotState) {
+        self.slot.waiting.store(0, Ordering::Release);
+        s.waker = None;
+        self.armed = s.writer.as_mut().and_then(|w| w.armed.take());
     }
 }
 
@@ -733,7 +752,7 @@ pub(super) mod tests {
             let slot = ReplySlot::new();
             let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
             let (reply, n) = slot.next();
-            assert!(slot.answer(n).leave(kept(&dropped)).is_none());
+            assert!(slot.answer(n).leave(kept(&dropped)).is_ok());
             assert!(!reply.is_open(), "the handler sees its client gone");
             assert!(!dropped.load(std::sync::atomic::Ordering::SeqCst), "held while the handler runs");
             if answered {
@@ -751,8 +770,15 @@ pub(super) mod tests {
         let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (reply, n) = slot.next();
         assert!(reply.send(ok()));
-        assert!(matches!(slot.answer(n).leave(kept(&dropped)), Some(Ok(Answered::Start(_)))));
+        let back = slot.answer(n).leave(kept(&dropped));
+        assert!(matches!(back, Err((Ok(Answered::Start(_)), _))), "the answer and what would be kept");
+        assert!(!dropped.load(std::sync::atomic::Ordering::SeqCst));
+        // Its time up, it is let go of before the handler answers.
+        let (reply, n) = slot.next();
+        assert!(slot.answer(n).leave(kept(&dropped)).is_ok());
+        slot.let_go(n);
         assert!(dropped.load(std::sync::atomic::Ordering::SeqCst));
+        assert!(!reply.send(ok()));
     }
 
     #[test]

@@ -398,19 +398,46 @@ enum Phase {
 }
 
 /// The client closed its connection while its answer was awaited: nobody waits for the
-/// answer any more (the handler goes on, holding `kept`; what it gives finds nobody), and
-/// the connection, with its place under `max_connections`, goes.
+/// answer any more, and the connection, with its place under `max_connections`, goes. The
+/// handler goes on (what it gives finds nobody), holding `place` and its count in flight
+/// until it answers, or until `until` (the request timeout, at which the connection would
+/// have answered 504 and gone).
 fn client_left(
-    stats: &super::stats::Stats,
+    (stats, slot, n): (&Arc<super::stats::Stats>, &Arc<ReplySlot>, u64),
     mut rx: SlotAnswer<'_>,
     in_flight: InFlight<'_>,
-    kept: Box<dyn Send>,
+    place: Box<dyn Send>,
+    until: Option<Instant>,
 ) -> Option<bool> {
-    if let Some(Ok(Answered::Written(_))) = rx.leave(kept) {
-        std::mem::forget(in_flight); // the writer counted it out
+    std::mem::forget(in_flight);
+    match rx.leave((place, Running(Arc::clone(stats)))) {
+        Ok(()) => {
+            if let Some(until) = until {
+                let slot = Arc::clone(slot);
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(until).await;
+                    slot.let_go(n);
+                });
+            }
+        }
+        // The answer came meanwhile.
+        Err((outcome, (_, running))) => match outcome {
+            Ok(Answered::Written(_)) => std::mem::forget(running), // the writer counted it out
+            Ok(Answered::Start(start)) => start.discard(),
+            Err(Unanswered) => {}
+        },
     }
     stats.client_aborts.fetch_add(1, Ordering::Relaxed);
     None
+}
+
+/// A request counted in flight while its handler runs for a client that left.
+struct Running(Arc<super::stats::Stats>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// What waiting for the answer gave.
@@ -649,13 +676,14 @@ impl<'s> Conn<'s> {
         let now = (limits.request_timeout.is_some() || phase == Phase::May).then(Instant::now);
         let request_deadline = limits.request_timeout.zip(now).map(|(t, now)| now + t);
         let mut idle_deadline = now.filter(|_| phase == Phase::May).map(|now| now + limits.keepalive_timeout);
-        // Bytes that come while the answer is awaited are read into the buffer (a pipelined
-        // request, up to a head's limit) to see whether the client left: its close frees
-        // the connection's slot at once. Before, a request whose client had closed held
-        // its slot until the handler answered (or `request_timeout`): a thousand
-        // connect-send-close to a slow route kept every other client at 503.
-        let read_limit = limits.max_header_size.max(READ_BUF);
-        let mut watch = self.buf.len() < read_limit;
+        // While the answer is awaited the socket is read to see whether the client left:
+        // its close frees the connection's place at once (before, a request whose client
+        // had closed held its place until the handler answered or `request_timeout`: a
+        // thousand connect-send-close to a slow route kept every other client at 503).
+        // Only until bytes of a next request come (read into the buffer, served after this
+        // one): a client that pipelines and then half-closes is answered in full, as hyper
+        // answers it.
+        let mut watch = self.buf.is_empty();
         let outcome = loop {
             let (io, slot, buf) = (&self.io, &self.slot, &mut self.buf);
             let wait = std::future::poll_fn(|cx| loop {
@@ -667,10 +695,10 @@ impl<'s> Conn<'s> {
                     if !readable {
                         return Poll::Pending;
                     }
-                    buf.reserve(READ_BUF.min(read_limit - buf.len()));
+                    buf.reserve(READ_BUF);
                     match io.try_read_buf(buf) {
                         Ok(0) => return Poll::Ready(Waited::Gone),
-                        Ok(_) => watch = buf.len() < read_limit,
+                        Ok(_) => watch = false,
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                         Err(_) => return Poll::Ready(Waited::Gone),
                     }
@@ -717,7 +745,10 @@ impl<'s> Conn<'s> {
             match got {
                 First::Left(Some(outcome)) => break Some(outcome),
                 First::Left(None) => match self.conn.leave() {
-                    Some(kept) => return client_left(stats, rx, in_flight, kept),
+                    Some(place) => {
+                        let at = (&shared.stats, &self.slot, answer);
+                        return client_left(at, rx, in_flight, place, request_deadline);
+                    }
                     // As many handlers as connections run for clients that left: this
                     // connection keeps its place until its handler answers.
                     None => watch = false,

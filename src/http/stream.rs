@@ -102,9 +102,19 @@ impl Default for DrainMark {
     }
 }
 
+/// What a queued chunk costs beyond its bytes, in the queue's count: its `Bytes` handle,
+/// its slot and its allocation's overhead. Counting payload alone, a client that reads
+/// nothing let 1-byte writes queue ~48 MB behind a 1 MiB capacity.
+const CHUNK_COST: usize = 64;
+
+/// A chunk of `len` bytes, as the queue counts it.
+fn cost(len: usize) -> usize {
+    len.saturating_add(CHUNK_COST)
+}
+
 impl State {
     fn push_chunk(&mut self, chunk: Bytes) {
-        self.queued += chunk.len();
+        self.queued += cost(chunk.len());
         if self.first.is_none() {
             self.first = Some(chunk);
         } else {
@@ -115,7 +125,7 @@ impl State {
     fn pop_chunk(&mut self) -> Option<Bytes> {
         let chunk = self.first.take()?;
         self.first = self.rest.pop_front();
-        self.queued -= chunk.len();
+        self.queued -= cost(chunk.len());
         self.taken = self.taken.wrapping_add(1);
         Some(chunk)
     }
@@ -187,7 +197,7 @@ impl StreamShared {
     /// than the capacity, which an empty queue takes). A sender that found the queue full
     /// waits for `notify_when_drained` of this mark, then is sure to be taken.
     pub fn room_mark(&self, len: usize) -> usize {
-        (self.capacity / 2).min(self.capacity.saturating_sub(len))
+        (self.capacity / 2).min(self.capacity.saturating_sub(cost(len)))
     }
 
     /// Queues `chunk` unless it would exceed the capacity. A chunk larger than the whole
@@ -244,7 +254,7 @@ impl StreamShared {
             if s.closed || s.finished {
                 return PushOutcome::Closed;
             }
-            if bounded && s.queued > 0 && s.queued.saturating_add(chunk.len()) > self.capacity {
+            if bounded && s.queued > 0 && s.queued.saturating_add(cost(chunk.len())) > self.capacity {
                 return PushOutcome::Full;
             }
             if !chunk.is_empty() {
@@ -512,14 +522,14 @@ mod tests {
 
     #[test]
     fn a_chunk_is_taken_once_the_queue_is_down_to_its_room_mark() {
-        for len in [1, 10, 49, 50, 51, 75, 99, 100, 101, 250] {
-            for queued in 0..=100 {
-                let s = StreamShared::with_capacity(Arc::new(Record(Mutex::new(Vec::new()))), 100);
+        for len in [1, 10, 100, 400, 435, 436, 437, 600, 935, 936, 937, 1000, 1100] {
+            for queued in (0..=1000).step_by(3) {
+                let s = StreamShared::with_capacity(Arc::new(Record(Mutex::new(Vec::new()))), 1000);
                 if queued > 0 {
                     s.push(Bytes::from(vec![b'q'; queued])).unwrap();
                 }
                 let fits = matches!(s.try_push(Bytes::from(vec![b'c'; len])), PushOutcome::Queued(_));
-                if queued <= s.room_mark(len) {
+                if s.queued() <= s.room_mark(len) {
                     // Half the capacity alone was not enough: a chunk of 75 bytes after 40
                     // queued was refused while "drained", and the sender tried again, forever.
                     assert!(fits, "{len} bytes after {queued} queued (mark {})", s.room_mark(len));
@@ -535,8 +545,8 @@ mod tests {
         for chunk in [&b"aaaa"[..], b"bbbb", b"cccc"] {
             s.push(Bytes::from_static(chunk)).unwrap();
         }
-        assert!(!s.notify_when_drained(12), "at the mark already: nothing armed");
-        assert!(s.notify_when_drained(4));
+        assert!(!s.notify_when_drained(3 * cost(4)), "at the mark already: nothing armed");
+        assert!(s.notify_when_drained(cost(4)));
         let mut body = s.body();
         let waker = std::task::Waker::noop();
         let mut cx = Context::from_waker(waker);
@@ -544,13 +554,13 @@ mod tests {
         while let Poll::Ready(Some(Ok(_))) = Pin::new(&mut body).poll_frame(&mut cx) {
             seen.push(record.0.lock().len());
         }
-        assert_eq!(seen, [0, 1, 1], "reported when the second chunk left (4 bytes queued), once");
+        assert_eq!(seen, [0, 1, 1], "reported when the second chunk left (one chunk queued), once");
         assert_eq!(*record.0.lock(), [StreamEvent::Drained(s.id())]);
     }
 
     #[test]
     fn a_full_queue_counts_as_stalled_until_the_reader_takes_a_chunk() {
-        let s = StreamShared::with_capacity(Arc::new(Quiet), 8);
+        let s = StreamShared::with_capacity(Arc::new(Quiet), 2 * cost(4));
         s.push(Bytes::from_static(b"aaaa")).unwrap();
         s.push(Bytes::from_static(b"bbbb")).unwrap();
         assert_eq!(s.try_push(Bytes::from_static(b"c")), PushOutcome::Full);
@@ -565,7 +575,7 @@ mod tests {
 
     #[test]
     fn of_two_drain_marks_the_higher_is_reported() {
-        for marks in [[8, 4], [4, 8]] {
+        for marks in [[2 * cost(4), cost(4)], [cost(4), 2 * cost(4)]] {
             let record = Arc::new(Record(Mutex::new(Vec::new())));
             let s = StreamShared::new(Arc::clone(&record) as Arc<dyn StreamEvents>);
             for chunk in [&b"aaaa"[..], b"bbbb", b"cccc"] {
@@ -577,7 +587,7 @@ mod tests {
             let mut body = s.body();
             let mut cx = Context::from_waker(std::task::Waker::noop());
             assert!(matches!(Pin::new(&mut body).poll_frame(&mut cx), Poll::Ready(Some(Ok(_)))));
-            // 8 bytes left: the writer that asked for 8 may go on, whichever asked last.
+            // Two chunks left: the writer that asked for two may go on, whichever asked last.
             assert_eq!(*record.0.lock(), [StreamEvent::Drained(s.id())], "marks {marks:?}");
         }
     }
@@ -589,7 +599,7 @@ mod tests {
         for chunk in [&b"aa"[..], b"bb", b"cc", b"dd", b"ee"] {
             s.push(Bytes::from_static(chunk)).unwrap();
         }
-        assert!(s.notify_when_drained(2));
+        assert!(s.notify_when_drained(cost(2)));
         let mut body = s.body();
         let waker = std::task::Waker::noop();
         let mut cx = Context::from_waker(waker);
@@ -597,10 +607,10 @@ mod tests {
         // A frame limit, then a byte limit (reached by the frame that passes it).
         assert_eq!(body.poll_batch(&mut cx, &mut out, 2, 1024), Polled::More);
         assert_eq!(out.as_slice(), ["aa", "bb"]);
-        assert!(record.0.lock().is_empty(), "6 bytes queued, above the mark");
+        assert!(record.0.lock().is_empty(), "three chunks queued, above the mark");
         assert_eq!(body.poll_batch(&mut cx, &mut out, 16, 1), Polled::More);
         assert_eq!(out.as_slice(), ["aa", "bb", "cc"]);
-        assert!(record.0.lock().is_empty(), "4 bytes queued, above the mark");
+        assert!(record.0.lock().is_empty(), "two chunks queued, above the mark");
         // The rest, then the waker registered: a push wakes the reader.
         assert_eq!(body.poll_batch(&mut cx, &mut out, 16, 1024), Polled::Pending);
         assert_eq!(out.len(), 5);
@@ -626,10 +636,12 @@ mod tests {
 
     #[test]
     fn chunks_come_out_in_order_and_are_counted() {
-        let s = StreamShared::with_capacity(Arc::new(Quiet), 10);
-        assert_eq!(s.try_push(Bytes::from_static(b"abcd")), PushOutcome::Queued(4));
-        assert_eq!(s.try_push(Bytes::from_static(b"ef")), PushOutcome::Queued(6));
-        assert_eq!(s.try_push(Bytes::from_static(b"ghi")), PushOutcome::Queued(9));
+        // Each chunk counts its bytes and what holding it costs.
+        let three = cost(4) + cost(2) + cost(3);
+        let s = StreamShared::with_capacity(Arc::new(Quiet), three + cost(2) - 1);
+        assert_eq!(s.try_push(Bytes::from_static(b"abcd")), PushOutcome::Queued(4 + CHUNK_COST));
+        assert_eq!(s.try_push(Bytes::from_static(b"ef")), PushOutcome::Queued(6 + 2 * CHUNK_COST));
+        assert_eq!(s.try_push(Bytes::from_static(b"ghi")), PushOutcome::Queued(three));
         assert_eq!(s.try_push(Bytes::from_static(b"jk")), PushOutcome::Full, "past the capacity");
         let mut body = s.body();
         let waker = std::task::Waker::noop();
@@ -639,7 +651,7 @@ mod tests {
             got.push(f.into_data().unwrap());
             if got.len() == 2 {
                 // Pushed while the queue is being read: it goes behind what waits.
-                assert_eq!(s.push(Bytes::from_static(b"l")), Ok(4));
+                assert_eq!(s.push(Bytes::from_static(b"l")), Ok(cost(3) + cost(1)));
             }
         }
         assert_eq!(got, ["abcd", "ef", "ghi", "l"]);

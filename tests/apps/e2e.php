@@ -53,9 +53,9 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server):
             $res->end();
             return;
         case '/flood':
-            // Writes ?mib= MiB (64 at most) or until the client is gone or cut off;
-            // /flood-result then tells how it ended.
-            $chunk = str_repeat('f', 65536);
+            // Writes ?mib= MiB (64 at most) in ?chunk= byte writes, or until the client
+            // is gone or cut off; /flood-result then tells how it ended.
+            $chunk = str_repeat('f', max(1, min(65536, (int) $req->query('chunk', 65536))));
             $total = min(64, (int) $req->query('mib', 64)) << 20;
             for ($sent = 0, $ok = true; $ok && $sent < $total; $sent += strlen($chunk)) {
                 $ok = $res->write($chunk);
