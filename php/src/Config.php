@@ -43,6 +43,7 @@ final class Config
     private int $contextCleanupDelayMs = 5_000;
     private int $contextRevivalWindowMs = 600_000;
     private int $contextAttachTimeoutMs = 30_000;
+    private int $maxPendingContexts = 10_000;
     private ?string $certFile = null;
     private ?string $keyFile = null;
     private bool $brotli = false;
@@ -248,6 +249,18 @@ final class Config
         return $this;
     }
 
+    /**
+     * How many contexts may wait for their stream at once (pages served, no stream
+     * attached yet). Past it the oldest waiting one is destroyed, leaving its revival
+     * record: a flood of page requests holds this many contexts, not as many as it made
+     * within the attach timeout.
+     */
+    public function withMaxPendingContexts(int $n): self
+    {
+        $this->maxPendingContexts = max(1, $n);
+        return $this;
+    }
+
     /** HTTPS (TLS 1.2/1.3) with HTTP/2 by ALPN; the files are checked at start. */
     public function withCertificate(string $cert, string $key): self
     {
@@ -441,6 +454,11 @@ final class Config
     public function getContextAttachTimeout(): int
     {
         return $this->contextAttachTimeoutMs;
+    }
+
+    public function getMaxPendingContexts(): int
+    {
+        return $this->maxPendingContexts;
     }
 
     public function getCertificate(): ?string

@@ -48,6 +48,8 @@ class Via
 
     /** @var array<string, Context> */
     public array $contexts = [];
+    /** @var array<string, true> contexts whose stream has not attached yet, oldest first */
+    private array $pending = [];
     /** @var array<string, int> timer ids of pending cleanups */
     public array $cleanupTimers = [];
     /** @var array<string, int> live streams per context */
@@ -109,6 +111,7 @@ class Via
         'contexts_created' => 0,
         'contexts_destroyed' => 0,
         'contexts_revived' => 0,
+        'contexts_evicted' => 0,
         'gc_runs' => 0,
     ];
 
@@ -856,7 +859,7 @@ class Via
             }
             $this->register($ctx, $route, $params, $sid);
             // A page whose stream never attaches (a crawler, curl) is reclaimed too.
-            $this->scheduleCleanup($ctx, $this->config->getContextAttachTimeout());
+            $this->awaitStream($ctx);
             $document = Shell::build(
                 $ctx,
                 $html,
@@ -904,6 +907,25 @@ class Via
         }
         $this->registerContextScopes($ctx);
         $this->stats['contexts_created']++;
+    }
+
+    /**
+     * A page was served for $ctx: it waits for its stream, for the attach timeout at most,
+     * among `withMaxPendingContexts` at most — past that the oldest waiting one goes (its
+     * tab, if it comes, revives it).
+     */
+    private function awaitStream(Context $ctx): void
+    {
+        $this->pending[$ctx->getId()] = true;
+        $this->scheduleCleanup($ctx, $this->config->getContextAttachTimeout());
+        if (count($this->pending) > $this->config->getMaxPendingContexts()) {
+            $oldest = (string) array_key_first($this->pending);
+            unset($this->pending[$oldest]);
+            if (isset($this->contexts[$oldest])) {
+                $this->destroyContext($this->contexts[$oldest]);
+                $this->stats['contexts_evicted']++;
+            }
+        }
     }
 
     // ---- the stream -----------------------------------------------------------------
@@ -962,6 +984,7 @@ class Via
     private function attach(Context $ctx, \Via\SSE $sse, \Via\Request $req): void
     {
         $id = $ctx->getId();
+        unset($this->pending[$id]);
         if (isset($this->cleanupTimers[$id])) {
             \Via\Timer::clear($this->cleanupTimers[$id]);
             unset($this->cleanupTimers[$id]);
@@ -1058,6 +1081,7 @@ class Via
         $scopes = $ctx->getScopes();
         unset(
             $this->contexts[$id],
+            $this->pending[$id],
             $this->contextRoutes[$id],
             $this->contextSessions[$id],
             $this->cleanupTimers[$id],

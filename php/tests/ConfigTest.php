@@ -165,6 +165,7 @@ final class ConfigTest extends TestCase
             ->withContextCleanupDelay(-1)
             ->withContextRevivalWindow(-1)
             ->withContextAttachTimeout(-1)
+            ->withMaxPendingContexts(0)
             ->withBrotli(true, 99, -3)
             ->withWorkerNum(0)
             ->withGlobalStateTableSize(0, 1)
@@ -173,6 +174,7 @@ final class ConfigTest extends TestCase
         self::assertSame(0, $c->getActionRateLimit());
         self::assertSame(1, $c->getActionRateWindow());
         self::assertSame(0, $c->getGcInterval());
+        self::assertSame(1, $c->getMaxPendingContexts());
         self::assertSame(0, $c->getContextCleanupDelay());
         self::assertSame(0, $c->getContextRevivalWindow());
         self::assertSame(0, $c->getContextAttachTimeout());

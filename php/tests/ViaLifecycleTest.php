@@ -91,6 +91,28 @@ final class ViaLifecycleTest extends AppTestCase
         self::assertArrayHasKey($kept, $quick->contexts, 'its stream attached');
     }
 
+    public function testWaitingContextsAreBoundedTheOldestGoesAndCanBeRevived(): void
+    {
+        $app = $this->app2(self::config()->withMaxPendingContexts(2));
+        [, $attached, $sid] = self::openPage($app, '/items/1');
+        self::openStream($app, $attached, $sid);
+        [, $oldest, $sid2] = self::openPage($app, '/items/2');
+        [, $second] = self::openPage($app, '/items/3');
+        self::assertSame(0, $app->getStats()['contexts_evicted'], 'two wait, one attached');
+        [, $third] = self::openPage($app, '/items/4');
+        self::assertSame(1, $app->getStats()['contexts_evicted']);
+        self::assertArrayNotHasKey($oldest, $app->contexts, 'the oldest waiting one went');
+        self::assertArrayNotHasKey($oldest, $app->cleanupTimers);
+        foreach ([$attached, $second, $third] as $id) {
+            self::assertArrayHasKey($id, $app->contexts);
+        }
+        self::openStream($app, $oldest, $sid2);
+        self::assertArrayHasKey($oldest, $app->contexts, 'its tab came late, and revived it');
+        self::assertSame(1, $app->getStats()['contexts_revived']);
+        self::assertSame(1, $app->getStats()['contexts_evicted'], 'a revival waits for nothing');
+        self::assertArrayHasKey($second, $app->contexts);
+    }
+
     public function testSessionCloseBeaconSchedulesTheCleanupOfOwnContextsOnly(): void
     {
         $app = $this->app2(self::config()->withContextCleanupDelay(10));

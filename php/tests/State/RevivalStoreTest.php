@@ -53,16 +53,36 @@ final class RevivalStoreTest extends TestCase
         self::assertSame(0, $s->count());
     }
 
-    public function testBoundedBySoonestExpiry(): void
+    public function testBoundedByAgeTheOldestGoFirst(): void
     {
         $s = new RevivalStore();
-        $s->remember('long', '/', [], null, 3_600_000);
-        for ($i = 0; $i < RevivalStore::MAX_RECORDS; $i++) {
-            $s->remember("c$i", '/', [], null, 60_000 + $i);
+        $s->remember('first', '/', [], null, 60_000);
+        $s->remember('again', '/', [], null, 60_000);
+        for ($i = 0; $i < RevivalStore::MAX_RECORDS - 1; $i++) {
+            $s->remember("c$i", '/', [], null, 60_000);
+            if ($i === 500) {
+                $s->remember('again', '/', [], null, 60_000); // remembered anew: young again
+            }
         }
-        self::assertSame(RevivalStore::MAX_RECORDS + 1 - intdiv(RevivalStore::MAX_RECORDS, 100), $s->count());
-        self::assertNotNull($s->take('long'));
-        self::assertNull($s->take('c0'));
-        self::assertNotNull($s->take('c' . (RevivalStore::MAX_RECORDS - 1)));
+        $hundredth = intdiv(RevivalStore::MAX_RECORDS, 100);
+        self::assertSame(RevivalStore::MAX_RECORDS - $hundredth, $s->count(), 'the oldest hundredth went');
+        self::assertNull($s->take('first'));
+        self::assertNull($s->take('c' . ($hundredth - 1)));
+        self::assertNotNull($s->take('c' . $hundredth));
+        self::assertNotNull($s->take('again'));
+    }
+
+    public function testExpiredRecordsAfterTheOldestGoWithThem(): void
+    {
+        $s = new RevivalStore();
+        for ($i = 0; $i < 500; $i++) {
+            $s->remember("old$i", '/', [], null, 1);
+        }
+        usleep(3_000);
+        for ($i = 0; $i <= RevivalStore::MAX_RECORDS - 500; $i++) {
+            $s->remember("c$i", '/', [], null, 60_000);
+        }
+        self::assertSame(RevivalStore::MAX_RECORDS - 499, $s->count(), 'all 500 expired went at once');
+        self::assertNotNull($s->take('c0'));
     }
 }
