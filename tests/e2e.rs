@@ -253,6 +253,30 @@ fn a_streamed_response_read_slowly_but_steadily_is_not_cut_off() {
     assert_eq!(srv.stats()["write_timeouts"], 0);
 }
 
+/// A whole answer too large for the socket at once was given `write_timeout` to be
+/// written in full; a slow but steady reader of a large download was cut off. The timeout
+/// is time without progress now, as for streamed answers.
+#[test]
+fn a_large_answer_read_slowly_but_steadily_is_not_cut_off() {
+    let srv = PhpServer::start(APP, r#"{"write_timeout": 0.3, "compression": false}"#);
+    let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET /big?mib=24 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").unwrap();
+    let started = Instant::now();
+    let (mut got, mut buf) = (0usize, vec![0u8; 256 << 10]);
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got += n,
+        }
+        std::thread::sleep(Duration::from_millis(10)); // ~25 MB/s at most
+    }
+    let body = 24 << 20;
+    assert!(got > body, "got {got} bytes of a {body}-byte body in {:?}", started.elapsed());
+    assert!(started.elapsed() > Duration::from_millis(600), "read slowly: {:?}", started.elapsed());
+    assert_eq!(srv.stats()["write_timeouts"], 0);
+}
+
 #[test]
 fn uploads_are_spooled_and_removed_after_the_request() {
     let dir = tempfile::tempdir().unwrap();

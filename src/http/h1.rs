@@ -865,14 +865,15 @@ impl<'s> Conn<'s> {
         let mut slices = [IoSlice::new(&self.out), IoSlice::new(body)];
         let timeout = self.shared.config.limits.write_timeout;
         // The connection's timer, asked for a deadline only if the socket does not take it
-        // all at once (`tokio::time::timeout` reads the clock as it is made).
-        let write = pin!(stream_conn::write_all_vectored(&mut self.io, &mut slices));
-        let timer = pin!(self.timer.until(|| Instant::now() + timeout));
-        let got = first(write, timer).await;
-        match got {
-            First::Left(written) => written.is_ok(),
-            First::Right(()) => {
-                self.shared.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
+        // all at once (`tokio::time::timeout` reads the clock as it is made), each time it
+        // does not: the timeout is time without progress.
+        let within = Some((&mut self.timer, timeout));
+        match stream_conn::write_all_vectored_within(&mut self.io, &mut slices, within).await {
+            Ok(()) => true,
+            Err(e) => {
+                if e.kind() == std::io::ErrorKind::TimedOut {
+                    self.shared.stats.write_timeouts.fetch_add(1, Ordering::Relaxed);
+                }
                 false
             }
         }

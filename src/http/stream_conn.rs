@@ -71,7 +71,18 @@ pub(super) fn try_send(io: &TcpStream, bufs: &[IoSlice<'_>]) -> io::Result<usize
 /// Writes all of `bufs` (advancing through partial writes), waiting while the socket is
 /// full. One buffer left goes out with `send`: `sendmsg` would import an iovec array for
 /// it (measurably more kernel time per small answer).
-pub(super) async fn write_all_vectored(io: &mut TcpStream, mut bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
+pub(super) async fn write_all_vectored(io: &mut TcpStream, bufs: &mut [IoSlice<'_>]) -> io::Result<()> {
+    write_all_vectored_within(io, bufs, None).await
+}
+
+/// `write_all_vectored`, with `within` (a timer and a timeout) a `TimedOut` error once the
+/// socket took nothing for the timeout: time without progress, so that a large answer to
+/// a slow but steady reader is not cut off. The clock is read only when the socket is full.
+pub(super) async fn write_all_vectored_within(
+    io: &mut TcpStream,
+    mut bufs: &mut [IoSlice<'_>],
+    mut within: Option<(&mut super::timer::Timer, std::time::Duration)>,
+) -> io::Result<()> {
     loop {
         while bufs.first().is_some_and(|b| b.is_empty()) {
             bufs = &mut bufs[1..];
@@ -88,7 +99,17 @@ pub(super) async fn write_all_vectored(io: &mut TcpStream, mut bufs: &mut [IoSli
         match sent {
             Ok(0) => return Err(io::Error::from(io::ErrorKind::WriteZero)),
             Ok(n) => IoSlice::advance_slices(&mut bufs, n),
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => io.writable().await?,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => match within.as_mut() {
+                None => io.writable().await?,
+                Some((timer, timeout)) => {
+                    let timeout = *timeout;
+                    let deadline = std::pin::pin!(timer.until(|| tokio::time::Instant::now() + timeout));
+                    match super::race::first(std::pin::pin!(io.writable()), deadline).await {
+                        super::race::First::Left(ready) => ready?,
+                        super::race::First::Right(()) => return Err(io::ErrorKind::TimedOut.into()),
+                    }
+                }
+            },
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }

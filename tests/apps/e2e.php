@@ -63,6 +63,10 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server):
             $GLOBALS['flood'] = ['ok' => $ok, 'sent' => $sent];
             $res->end();
             return;
+        case '/big':
+            // One whole body of ?mib= MiB (64 at most), given at once by end().
+            $res->end(str_repeat('b', min(64, (int) $req->query('mib', 1)) << 20));
+            return;
         case '/flood-result':
             $res->header('Content-Type', 'application/json');
             $res->end(json_encode($GLOBALS['flood'] ?? null));
