@@ -361,6 +361,49 @@ fn topics_reach_streams_in_every_worker_and_the_table_is_shared() {
     assert_eq!(v["n"], 11, "one counter for both workers");
 }
 
+/// With workers, an event stream's queue in the master was unbounded: a topic publish never
+/// found it full, and an HTTP/2 client that grants the stream no window had every
+/// published frame queued in the master for the connection's life. It is bounded as a
+/// worker's own, and cut off once it stalls for `write_timeout`.
+#[test]
+fn a_stalled_event_stream_in_the_master_is_cut_off_at_a_topic_publish() {
+    let srv = PhpServer::start(
+        APP,
+        r#"{"workers": 2, "sse_heartbeat": 0, "write_timeout": 0.5, "sse_queue_size": 65536, "compression": false}"#,
+    );
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", srv.port)).await.unwrap();
+        let (mut client, conn) = h2::client::Builder::new()
+            .initial_window_size(0)
+            .handshake::<_, bytes::Bytes>(tcp)
+            .await
+            .unwrap();
+        tokio::spawn(conn);
+        let request = http::Request::get(srv.url("/events")).body(()).unwrap();
+        let (response, _) = client.send_request(request, true).unwrap();
+        // Kept, never read: dropping it would reset the stream.
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), 200);
+        let url = srv.url(&format!("/topic?msg={}", "x".repeat(8000)));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut joined = false;
+        loop {
+            let url = url.clone();
+            let v = tokio::task::spawn_blocking(move || get_json(&url, Some(0))).await.unwrap();
+            joined |= v["reached"] == 1;
+            if joined && v["reached"] == 0 {
+                break; // the stream left the topic: cut off
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the stalled stream stayed in the topic (joined: {joined}): {v}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+}
+
 #[test]
 fn the_workers_broker_delivers_across_processes_with_the_origin() {
     let srv = PhpServer::start(APP, r#"{"workers": 2}"#);

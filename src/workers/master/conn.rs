@@ -291,7 +291,12 @@ impl Conn {
             return;
         };
         let Some(events) = master.me.upgrade() else { return };
-        let s = StreamShared::new(events);
+        // Bounded as a worker's own streams are: a topic publish finds a full queue and
+        // applies the backpressure policy, and cuts off a stream that took nothing for
+        // `write_timeout` (an HTTP/2 client that grants it no window). Unbounded, the master
+        // queued every frame published to such a stream for the connection's life. The
+        // worker's own chunks are pushed past the bound (`on_chunk` pauses it instead).
+        let s = StreamShared::with_capacity(events, master.cfg.stream_queue);
         let early = {
             let mut state = self.state.lock();
             state.streams.insert(stream, Arc::clone(&s));
