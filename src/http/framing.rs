@@ -16,6 +16,7 @@
 //! - 1xx, 204 and 304 responses carry no body, no `Transfer-Encoding` and no
 //!   `Content-Length` (not even on a `HEAD`). Whatever body the application gave is dropped
 //!   (a stream is reported closed to its writer).
+//! - 205 carries no body either, but is framed with `Content-Length: 0`, on a `HEAD` too.
 //! - At most one `Date`: the application's last one, else the runtime's.
 
 use bytes::Bytes;
@@ -93,7 +94,11 @@ pub fn prepare_headers(
     if facts.transfer_encoding {
         headers.remove(&TRANSFER_ENCODING);
     }
-    if facts.content_length && (!head_without_body || !status_allows_body(status)) {
+    // A HEAD answer keeps the length PHP declared, unless its status has no body (205
+    // is framed with a length of 0).
+    let declared_kept =
+        head_without_body && status_allows_body(status) && status != StatusCode::RESET_CONTENT;
+    if facts.content_length && !declared_kept {
         headers.remove(&CONTENT_LENGTH);
     }
     if facts.dates > 1 {
@@ -151,6 +156,9 @@ mod tests {
         assert_eq!(h.get(&CONTENT_LENGTH).unwrap(), "1234");
         prepare(StatusCode::NO_CONTENT, &mut h, true);
         assert!(!h.contains_key(&CONTENT_LENGTH), "never on a 204");
+        let mut h = headers(&[("content-length", "1234")]);
+        prepare(StatusCode::RESET_CONTENT, &mut h, true);
+        assert!(!h.contains_key(&CONTENT_LENGTH), "a 205's is the runtime's 0");
     }
 
     #[test]

@@ -410,18 +410,22 @@ fn client_left(
     until: Option<Instant>,
 ) -> Option<bool> {
     std::mem::forget(in_flight);
-    match rx.leave((place, Running(Arc::clone(stats)))) {
-        Ok(()) => {
-            if let Some(until) = until {
-                let slot = Arc::clone(slot);
-                tokio::spawn(async move {
-                    tokio::time::sleep_until(until).await;
-                    slot.let_go(n);
-                });
+    // The request timeout's timer goes with what it would let go of: a handler that
+    // answers at once leaves no sleeping task behind (clients leaving a fast route would
+    // pile up one a request until the timeout).
+    let timer = until.map(|until| {
+        let slot = Arc::downgrade(slot);
+        AbortOnDrop(tokio::spawn(async move {
+            tokio::time::sleep_until(until).await;
+            if let Some(slot) = slot.upgrade() {
+                slot.let_go(n);
             }
-        }
+        }))
+    });
+    match rx.leave((place, Running(Arc::clone(stats)), timer)) {
+        Ok(()) => {}
         // The answer came meanwhile.
-        Err((outcome, (_, running))) => match outcome {
+        Err((outcome, (_, running, _))) => match outcome {
             Ok(Answered::Written(_)) => std::mem::forget(running), // the writer counted it out
             Ok(Answered::Start(start)) => start.discard(),
             Err(Unanswered) => {}
@@ -429,6 +433,15 @@ fn client_left(
     }
     stats.client_aborts.fetch_add(1, Ordering::Relaxed);
     None
+}
+
+/// A task cancelled when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A request counted in flight while its handler runs for a client that left.
