@@ -250,10 +250,11 @@ final class Config
     }
 
     /**
-     * How many contexts may wait for their stream at once (pages served, no stream
-     * attached yet). Past it the oldest waiting one is destroyed, leaving its revival
-     * record: a flood of page requests holds this many contexts, not as many as it made
-     * within the attach timeout.
+     * How many contexts may wait for a stream at once (pages served with no stream
+     * attached yet, and contexts whose last stream ended, within the cleanup delay). Past
+     * it the oldest waiting one is destroyed, leaving its revival record: a flood of page
+     * requests, or of streams that open and close, holds this many contexts, not as many
+     * as it made within the attach timeout or the cleanup delay.
      */
     public function withMaxPendingContexts(int $n): self
     {

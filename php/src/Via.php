@@ -859,7 +859,7 @@ class Via
             }
             $this->register($ctx, $route, $params, $sid);
             // A page whose stream never attaches (a crawler, curl) is reclaimed too.
-            $this->awaitStream($ctx);
+            $this->awaitStream($ctx, $this->config->getContextAttachTimeout());
             $document = Shell::build(
                 $ctx,
                 $html,
@@ -910,14 +910,18 @@ class Via
     }
 
     /**
-     * A page was served for $ctx: it waits for its stream, for the attach timeout at most,
-     * among `withMaxPendingContexts` at most — past that the oldest waiting one goes (its
-     * tab, if it comes, revives it).
+     * $ctx has no stream: a page was served for it (it waits for the attach timeout at
+     * most), or its last stream ended (it waits for a reconnect for the cleanup delay).
+     * Among `withMaxPendingContexts` at most — past that the oldest waiting one goes (its
+     * tab, if it comes, revives it). Streams that attach and end at once (a flood of
+     * short-lived streams) hold that many contexts too, not as many as end within the delay.
      */
-    private function awaitStream(Context $ctx): void
+    private function awaitStream(Context $ctx, int $delayMs): void
     {
-        $this->pending[$ctx->getId()] = true;
-        $this->scheduleCleanup($ctx, $this->config->getContextAttachTimeout());
+        $id = $ctx->getId();
+        unset($this->pending[$id]); // the newest again
+        $this->pending[$id] = true;
+        $this->scheduleCleanup($ctx, $delayMs);
         if (count($this->pending) > $this->config->getMaxPendingContexts()) {
             $oldest = (string) array_key_first($this->pending);
             unset($this->pending[$oldest]);
@@ -1040,7 +1044,7 @@ class Via
                 $this->log('error', 'onClientDisconnect failed: ' . $e->getMessage(), $ctx);
             }
         }
-        $this->scheduleCleanup($ctx, $this->config->getContextCleanupDelay());
+        $this->awaitStream($ctx, $this->config->getContextCleanupDelay());
     }
 
     /** Destroys $ctx after $delayMs unless a stream is attached by then. */

@@ -113,6 +113,27 @@ final class ViaLifecycleTest extends AppTestCase
         self::assertArrayHasKey($second, $app->contexts);
     }
 
+    public function testContextsWhoseLastStreamEndedCountAmongTheWaitingOnes(): void
+    {
+        $app = $this->app2(self::config()->withMaxPendingContexts(2)->withContextCleanupDelay(60_000));
+        $ids = [];
+        foreach ([1, 2, 3] as $n) {
+            [, $id, $sid] = self::openPage($app, "/items/$n");
+            self::openStream($app, $id, $sid);
+            $app->contexts[$id]->getStream()->close();
+            self::drain();
+            $ids[] = $id;
+        }
+        self::assertSame(1, $app->getStats()['contexts_evicted'], 'three streams ended; two may wait');
+        self::assertArrayNotHasKey($ids[0], $app->contexts, 'the oldest went');
+        self::assertArrayHasKey($ids[1], $app->contexts);
+        self::assertArrayHasKey($ids[2], $app->contexts);
+        [, $page] = self::openPage($app, '/items/9');
+        self::assertSame(2, $app->getStats()['contexts_evicted'], 'a page served waits among them');
+        self::assertArrayNotHasKey($ids[1], $app->contexts);
+        self::assertArrayHasKey($page, $app->contexts);
+    }
+
     public function testSessionCloseBeaconSchedulesTheCleanupOfOwnContextsOnly(): void
     {
         $app = $this->app2(self::config()->withContextCleanupDelay(10));

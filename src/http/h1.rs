@@ -60,6 +60,10 @@ const MAX_PARSED_HEADERS: usize = 64;
 /// The read buffer's first size: a typical head and a small body.
 const READ_BUF: usize = 4096;
 
+/// Bytes of blank lines dropped at most while an answer is awaited (see `exchange`): past
+/// them the bytes are kept for the next head and the close is no longer watched for.
+const MAX_BLANK_BYTES: usize = 8;
+
 /// Who serves the connection from here on.
 pub enum Next {
     /// Nobody: it closed, timed out or the server is shutting down.
@@ -435,6 +439,17 @@ fn client_left(
     None
 }
 
+/// Empties `buf` if it holds only line ends (blank lines before a next request line), at
+/// most `room` bytes of them all told; whether it did.
+fn drop_blank(buf: &mut BytesMut, room: &mut usize) -> bool {
+    let blank = buf.len() <= *room && buf.iter().all(|&b| b == b'\r' || b == b'\n');
+    if blank {
+        *room -= buf.len();
+        buf.clear();
+    }
+    blank
+}
+
 /// A task cancelled when this is dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -681,6 +696,10 @@ impl<'s> Conn<'s> {
         let in_flight = InFlight(stats);
         let mut rx = self.slot.answer(answer);
         let mut own = Some(Armed { is_head, accept_encoding, ticket: self.ticket.take() });
+        // A blank line read after the request (with it, or before the answer) is dropped:
+        // see the read below.
+        let mut blank_room = MAX_BLANK_BYTES;
+        let watch = drop_blank(&mut self.buf, &mut blank_room);
         // The answer may be written where it is given (`in_place`) while nothing of a next
         // request was read (its bytes would wake nobody) and the connection stays open.
         let mut phase = if self.in_place && !close && self.buf.is_empty() { Phase::May } else { Phase::Off };
@@ -696,7 +715,7 @@ impl<'s> Conn<'s> {
         // Only until bytes of a next request come (read into the buffer, served after this
         // one): a client that pipelines and then half-closes is answered in full, as hyper
         // answers it.
-        let mut watch = self.buf.is_empty();
+        let mut watch = watch;
         let outcome = loop {
             let (io, slot, buf) = (&self.io, &self.slot, &mut self.buf);
             let wait = std::future::poll_fn(|cx| loop {
@@ -711,6 +730,11 @@ impl<'s> Conn<'s> {
                     buf.reserve(READ_BUF);
                     match io.try_read_buf(buf) {
                         Ok(0) => return Poll::Ready(Waited::Gone),
+                        // Blank lines before a request line are ignored (RFC 9112 §2.2), and
+                        // some clients send a CRLF after a request's body: a few such bytes
+                        // are dropped and the watch goes on (it stopped, and a client that
+                        // then left held its place until its handler answered).
+                        Ok(_) if drop_blank(buf, &mut blank_room) => {}
                         Ok(_) => watch = false,
                         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                         Err(_) => return Poll::Ready(Waited::Gone),
@@ -759,6 +783,9 @@ impl<'s> Conn<'s> {
                 First::Left(Some(outcome)) => break Some(outcome),
                 First::Left(None) => match self.conn.leave() {
                     Some(place) => {
+                        if let Some(ticket) = own.take().and_then(|o| o.ticket) {
+                            shared.ops.client_left(Some(ticket));
+                        }
                         let at = (&shared.stats, &self.slot, answer);
                         return client_left(at, rx, in_flight, place, request_deadline);
                     }

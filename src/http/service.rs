@@ -325,6 +325,22 @@ fn static_response(reply: StaticReply) -> Result<Response<ResponseBody>, Plain> 
     Ok(resp)
 }
 
+/// A request's ticket while its answer is awaited. hyper drops the service's future when
+/// the client resets the stream or closes the connection: the request is then logged and
+/// counted as one whose client left (499).
+struct Awaited<'a> {
+    ops: &'a crate::ops::Ops,
+    ticket: Option<Box<Ticket>>,
+}
+
+impl Drop for Awaited<'_> {
+    fn drop(&mut self) {
+        if self.ticket.is_some() {
+            self.ops.client_left(self.ticket.take());
+        }
+    }
+}
+
 /// hyper's service function.
 pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Response<ResponseBody>, Infallible> {
     let stats = &ctx.shared.stats;
@@ -333,14 +349,14 @@ pub async fn handle(req: Request<Incoming>, ctx: Arc<ConnCtx>) -> Result<Respons
     let (mut parts, body) = req.into_parts();
     detach_head(&mut parts);
     let version = parts.version;
-    let mut ticket = None;
     let ops = &ctx.shared.ops;
-    let mut resp = match respond(parts, body, &ctx, &mut guard, &mut ticket).await {
+    let mut awaited = Awaited { ops, ticket: None };
+    let mut resp = match respond(parts, body, &ctx, &mut guard, &mut awaited.ticket).await {
         Ok(resp) => resp,
         Err(plain) => plain.into_response(version, &ops.pages),
     };
     if ops.active() {
-        ops.answered(ticket, resp.status(), resp.body().size_hint().exact());
+        ops.answered(awaited.ticket.take(), resp.status(), resp.body().size_hint().exact());
     }
     // The request stays counted until hyper has sent this body, or dropped it.
     resp.body_mut().guard = Some(guard);

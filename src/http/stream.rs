@@ -319,6 +319,11 @@ impl StreamShared {
         s.clear();
     }
 
+    /// Whether the server cut the stream off (`abort`), not its client.
+    pub fn is_aborted(&self) -> bool {
+        self.state.lock().aborted
+    }
+
     pub fn is_finished(&self) -> bool {
         self.state.lock().finished
     }

@@ -102,6 +102,12 @@ impl OpsConfig {
     }
 }
 
+/// 499, what the log and the metrics say of a request whose client left before its
+/// answer started (nginx's code; not a status any answer is sent with).
+pub fn client_closed_request() -> StatusCode {
+    StatusCode::from_u16(499).expect("499 is in the range of status codes")
+}
+
 /// A request let through, with what `answered` needs; `None` when nothing is recorded.
 ///
 /// Tickets are reused: `answered` keeps the box for the thread's next request (`SPARE`), and
@@ -369,6 +375,14 @@ impl Ops {
             log.log(&t.log.record, access_log::Answer { status, bytes, duration: took }, now);
         }
         t.give_back();
+    }
+
+    /// The client of a request let through left before its answer started: counted and
+    /// logged as 499, nginx's "client closed request" (its handler may still run).
+    pub fn client_left(&self, ticket: Option<Box<Ticket>>) {
+        if ticket.is_some() {
+            self.answered(ticket, client_closed_request(), None);
+        }
     }
 
     fn too_many(&self, wait: Duration) -> Own {

@@ -103,11 +103,16 @@ fn mark_closed(core: &Rc<RefCell<SseCore>>) {
     }
 }
 
-/// The client of stream `id` went away (reported by Tokio).
+/// Stream `id` closed (reported by Tokio): its client went away, or the server cut it off
+/// (a topic publish's backpressure policy, counted there, not as a disconnect).
 pub fn peer_gone(id: u64) {
     let Some(core) = registry(|r| r.get(&id).cloned()) else { return };
-    if let Some(s) = &core.borrow().services {
-        s.stats.sse_disconnects.fetch_add(1, Ordering::Relaxed);
+    {
+        let c = core.borrow();
+        let cut_off = c.stream.as_ref().is_some_and(|s| s.is_aborted());
+        if let (Some(s), false) = (&c.services, cut_off) {
+            s.stats.sse_disconnects.fetch_add(1, Ordering::Relaxed);
+        }
     }
     mark_closed(&core);
 }

@@ -588,6 +588,34 @@ def test_access_log_json_has_the_ids_php_saw(start, tmp_dir):
     assert srv.scrape().value("via_access_log_dropped_total") == 0
 
 
+def test_a_client_that_leaves_before_its_answer_is_logged_and_counted_as_499(start, tmp_dir):
+    """A client that closes while its handler runs is in the log and the metrics, as nginx
+    has it: status 499, no bytes. Over HTTP/1.1 (via's own path) and h2c (hyper's, which
+    drops the request's future)."""
+    log = tmp_dir / "access.json"
+    srv = start({"access_log": str(log), "access_log_format": "json", "metrics_listen": True})
+    before = srv.scrape()
+    uris = ["/slow?s=3&via=h1"]
+    flags = [[]]
+    if h2c_available() and shutil.which("curl"):
+        uris.append("/slow?s=3&via=h2c")
+        flags.append(["--http2-prior-knowledge"])
+    for uri, extra in zip(uris, flags):
+        out = subprocess.run(["curl", "-sS", "--max-time", "0.5", *extra, f"http://127.0.0.1:{srv.port}{uri}"],
+                             capture_output=True, text=True, timeout=10)
+        assert out.returncode == 28, out.stderr  # curl's "operation timed out": it left
+    lines = log_lines(srv, log, len(uris))
+    by_uri = {e["uri"]: e for e in map(json.loads, lines)}
+    for uri in uris:
+        e = by_uri[uri]
+        assert e["status"] == 499 and e["bytes"] is None, e
+        assert 400 <= e["duration_ms"] < 3000, e
+    after = srv.scrape()
+    d = after.value("via_http_requests_total", 0.0, method="GET", code="4xx") - \
+        before.value("via_http_requests_total", 0.0, method="GET", code="4xx")
+    assert d == len(uris)
+
+
 def test_access_log_combined_and_common_lines(start, tmp_dir):
     combined, common = tmp_dir / "combined.log", tmp_dir / "common.log"
     a = start({"access_log": str(combined)})  # combined is the default format

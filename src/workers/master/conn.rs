@@ -309,11 +309,13 @@ impl Conn {
         let heartbeat = (heartbeat_ms > 0).then(|| Duration::from_millis(heartbeat_ms));
         let body = ResponseBodySource::Stream { stream: Arc::clone(&s), heartbeat };
         if !reply.send(answer(master, cookie, head, body)) {
-            // The client left (or the request timed out) before the head went out.
-            self.state.lock().streams.remove(&stream);
-            master.streams.lock().remove(&s.id());
-            s.close();
-            self.send(ToLink::StreamClosed { stream });
+            // The client left (or the request timed out) before the head went out. The
+            // unsent answer's stream may have ended already, its `Closed` event telling
+            // the worker (`client_left`): the worker is told once.
+            if master.streams.lock().remove(&s.id()).is_some() {
+                s.close();
+                self.client_left(stream);
+            }
         }
     }
 
