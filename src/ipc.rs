@@ -118,9 +118,10 @@ frames! {
         Request { request: Box<WireRequest> } = 2,
         /// The client of a stream went away.
         StreamClosed { stream: u64 } = 3,
-        /// The master's queue for a stream is full: stop forwarding until `Resume`.
-        Pause { stream: u64 } = 4,
-        Resume { stream: u64 } = 5,
+        /// The reader of a stream took `total` bytes of the worker's chunks in all (counted
+        /// as a stream's queue counts them: `http::stream::cost`). The worker sends at most
+        /// `sse_queue_size` bytes beyond what it was credited.
+        Credit { stream: u64, total: u64 } = 4,
         /// Another worker published to `topic` (`dispatch = connection`): publish `frame`
         /// to this worker's streams and answer `Counted` with how many there were.
         TopicPublish { gather: u64, topic: Bytes, frame: Bytes } = 12,
@@ -1258,8 +1259,8 @@ mod tests {
                 WireBody::Empty,
             ),
             ToLink::StreamClosed { stream: 1 },
-            ToLink::Pause { stream: 2 },
-            ToLink::Resume { stream: 3 },
+            ToLink::Credit { stream: 2, total: 3 },
+            ToLink::Credit { stream: 3, total: u64::MAX },
             ToLink::TopicPublish { gather: 4, topic: b("room"), frame: b("data: z\n\n") },
             ToLink::TopicCount { gather: 5, topic: b("room") },
             ToLink::Report { gather: 6 },
@@ -1504,7 +1505,7 @@ mod tests {
         let mut r = FrameReader::<_, ToWorker>::new(b_end);
         // Light frames (encoded as sent) between heavy ones (encoded by the writer, in
         // steps of `WRITE_STEP`): one order. 1,500 messages of ~1 KiB a burst: two steps.
-        let light = |n: u64| ToWorker::from(ToLink::Pause { stream: n });
+        let light = |n: u64| ToWorker::from(ToLink::Credit { stream: n, total: n });
         for round in 0..3u64 {
             // Sent in bursts, so some land while the last batch is being written.
             for n in round * 1500..(round + 1) * 1500 {
@@ -1543,7 +1544,7 @@ mod tests {
         let (tx, rx) = frame_queue::<ToWorker>();
         let queue = Arc::clone(&rx.queue);
         let writer = tokio::spawn(write_frames(a, rx));
-        let light = |n: u64| ToWorker::from(ToLink::Pause { stream: n });
+        let light = |n: u64| ToWorker::from(ToLink::Credit { stream: n, total: n });
         let let_the_writer_run = || async {
             for _ in 0..20 {
                 tokio::task::yield_now().await;

@@ -404,6 +404,93 @@ fn a_stalled_event_stream_in_the_master_is_cut_off_at_a_topic_publish() {
     });
 }
 
+/// An h2c connection to `srv` whose streams start with `window` bytes of window (and the
+/// connection with 1 MiB).
+async fn h2c_client(srv: &PhpServer, window: u32) -> h2::client::SendRequest<bytes::Bytes> {
+    let tcp = tokio::net::TcpStream::connect(("127.0.0.1", srv.port)).await.unwrap();
+    let (client, conn) = h2::client::Builder::new()
+        .initial_window_size(window)
+        .initial_connection_window_size(1 << 20)
+        .handshake::<_, bytes::Bytes>(tcp)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    client
+}
+
+/// A GET of `url` from worker 0 (its affinity cookie).
+fn get_from_worker_0(url: String) -> http::Request<()> {
+    http::Request::get(url).header("cookie", "via_worker=0").body(()).unwrap()
+}
+
+/// A worker's streamed answer to a client that takes nothing: the master holds at most the
+/// stream's window of it (`sse_queue_size`, 1 MiB), the worker's own queue another 1 MiB,
+/// until its `write()` gives up at `write_timeout`. The master used to ask the worker to
+/// pause once its queue was full, and took all the worker wrote before the pause arrived:
+/// several MiB, as many as a `write()` loop made in the time the pause took to arrive.
+#[test]
+fn a_workers_streamed_answer_to_a_client_that_takes_nothing_is_bounded_in_the_master() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2, "write_timeout": 1, "compression": false}"#);
+    let master = srv.child.id() as i32;
+    let before = peak_rss_kib(master);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let written = rt.block_on(async {
+        let mut client = h2c_client(&srv, 0).await;
+        let (response, _) = client.send_request(get_from_worker_0(srv.url("/write?mib=64")), true).unwrap();
+        // Kept, never read: dropping it would reset the stream.
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), 200);
+        let url = srv.url("/written");
+        tokio::task::spawn_blocking(move || {
+            eventually(Duration::from_secs(20), "the write loop ends", || {
+                get_json(&url, Some(0))["n"].as_u64()
+            })
+        })
+        .await
+        .unwrap()
+    });
+    // The master's 1 MiB and the worker's 1 MiB, and a chunk: ~2 MiB. (With the pause, the
+    // worker wrote ~7 MiB and the master's peak grew by ~10 MiB on this test's machine.)
+    assert!(written <= 3 << 20, "{written} bytes written to a client that takes nothing");
+    let grew = peak_rss_kib(master).saturating_sub(before);
+    assert!(grew < 6 * 1024, "the master grew by {grew} KiB at its peak");
+    println!("the master grew by {grew} KiB at its peak; {written} bytes written");
+}
+
+/// With a window, the worker learns of a slow but steady reader's progress as the master's
+/// reader takes each chunk: it is not cut off as stalled (`write_timeout` 0.1 s, a reader
+/// of ~3 MB/s behind a 4 MiB window that takes ~1.3 s to drain).
+#[test]
+fn a_workers_streamed_answer_read_slowly_but_steadily_is_not_cut_off() {
+    let srv = PhpServer::start(
+        APP,
+        r#"{"workers": 2, "write_timeout": 0.1, "sse_queue_size": 4194304, "compression": false}"#,
+    );
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let got = rt.block_on(async {
+        let mut client = h2c_client(&srv, 64 << 10).await;
+        let (response, _) = client.send_request(get_from_worker_0(srv.url("/write?mib=16")), true).unwrap();
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), 200);
+        let mut body = response.into_body();
+        let (mut got, mut unreleased) = (0, 0);
+        while let Some(data) = body.data().await {
+            let data = data.unwrap_or_else(|e| panic!("the stream was reset after {got} bytes: {e}"));
+            got += data.len();
+            unreleased += data.len();
+            // 32 KiB of window every 10 ms: ~3 MB/s.
+            if unreleased >= 32 << 10 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                body.flow_control().release_capacity(unreleased).unwrap();
+                unreleased = 0;
+            }
+        }
+        got
+    });
+    assert_eq!(got, 16 << 20, "the whole answer");
+    assert_eq!(get_json(&srv.url("/written"), Some(0))["n"], 16 << 20);
+}
+
 #[test]
 fn the_workers_broker_delivers_across_processes_with_the_origin() {
     let srv = PhpServer::start(APP, r#"{"workers": 2}"#);
@@ -425,10 +512,19 @@ fn the_workers_broker_delivers_across_processes_with_the_origin() {
 }
 
 fn rss_kib(pid: i32) -> u64 {
+    status_kib(pid, "VmRSS:")
+}
+
+/// The most `pid` held resident so far.
+fn peak_rss_kib(pid: i32) -> u64 {
+    status_kib(pid, "VmHWM:")
+}
+
+fn status_kib(pid: i32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
 }

@@ -107,8 +107,8 @@ impl Default for DrainMark {
 /// nothing let 1-byte writes queue ~48 MB behind a 1 MiB capacity.
 const CHUNK_COST: usize = 64;
 
-/// A chunk of `len` bytes, as the queue counts it.
-fn cost(len: usize) -> usize {
+/// A chunk of `len` bytes, as the queue counts it (and a worker's stream window: `ipc::ToLink::Credit`).
+pub fn cost(len: usize) -> usize {
     len.saturating_add(CHUNK_COST)
 }
 

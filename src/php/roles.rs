@@ -204,6 +204,7 @@ fn run_worker(
         report: report(Arc::clone(&stats), handle.as_ref()),
         broker_backlog_limit: config.workers.broker_backlog,
         topics: handle.as_ref().map(ServerHandle::topics),
+        stream_window: config.sse.queue_size,
     };
     // With sticky dispatch the worker's PHP thread runs its link (decision 0016): a worker
     // is one thread. Serving its own connections, the link runs on its HTTP core.

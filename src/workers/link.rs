@@ -6,15 +6,18 @@
 //! loop waits: decision 0016), the way back of every
 //! request (its `Reply` ends here: a `Response` frame at once, or a stream task that sends
 //! `StreamStart` and the stream's chunks),
-//! pausing a stream while the master's queue for it is full, and periodic counters. Of the
+//! a stream's window in the master, and periodic counters. Of the
 //! master's frames, `ToLink` ones are acted on here and `ToApp` ones go to the PHP thread as
 //! they are (`LinkEvent::Frame`).
 //! Does not own: what requests mean (the PHP side), routing (the master).
 //!
 //! Backpressure: a stream's chunks leave the worker's own bounded queue (`StreamShared`,
-//! where the PHP side applies its policy) only while the master is not full for it. A
-//! `Pause` stops the stream task from pulling, so the worker's queue fills and `send()` waits,
-//! drops or closes as configured — the same semantics as one process.
+//! where the PHP side applies its policy) only while the master holds less than the
+//! stream's window of them (`sse_queue_size`, counted as a queue counts: sent minus what
+//! the master's `Credit` says its reader took). Past it the stream task stops pulling, so
+//! the worker's queue fills and `send()` waits, drops or closes as configured — the same
+//! semantics as one process; and each chunk the client takes lets one more through, so a
+//! slow reader's progress shows in the worker's queue as it happens.
 
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStringExt;
@@ -48,7 +51,8 @@ pub enum LinkEvent {
 
 struct StreamCtl {
     cancel: Option<oneshot::Sender<()>>,
-    paused: watch::Sender<bool>,
+    /// What the master credited in all (`ToLink::Credit`).
+    credit: watch::Sender<u64>,
 }
 
 /// What the reader, the stream tasks and the replies share. It is the `ReplySink` of every
@@ -74,6 +78,8 @@ struct Shared {
     /// connection`): the master's relayed publishes and counts are answered from them.
     topics: Option<Arc<Topics>>,
     report: Report,
+    /// `LinkSetup::stream_window`.
+    stream_window: u64,
 }
 
 impl Shared {
@@ -125,6 +131,9 @@ pub struct LinkSetup {
     pub broker_backlog_limit: usize,
     /// The worker's own topics (`dispatch = connection`).
     pub topics: Option<Arc<Topics>>,
+    /// Bytes of a stream the master may hold beyond what its reader took: the master's
+    /// queue bound (`sse_queue_size`).
+    pub stream_window: usize,
 }
 
 /// The worker's handle on its link.
@@ -155,7 +164,16 @@ impl Link {
     /// it while its loop waits (decision 0016), and its standby while a handler keeps the
     /// PHP thread away (decision 0018). Otherwise it runs on the worker's HTTP core.
     pub fn start(fd: OwnedFd, setup: LinkSetup) -> std::io::Result<Self> {
-        let LinkSetup { runtime, dispatcher, on_event, stats, report, broker_backlog_limit, topics } = setup;
+        let LinkSetup {
+            runtime,
+            dispatcher,
+            on_event,
+            stats,
+            report,
+            broker_backlog_limit,
+            topics,
+            stream_window,
+        } = setup;
         let (runtime, handle, driver) = match runtime {
             LinkRuntime::Own => {
                 let own = IoRuntime::start(0, Arc::clone(&stats))?;
@@ -184,6 +202,7 @@ impl Link {
             stats,
             topics,
             report,
+            stream_window: stream_window as u64,
         });
         rt.spawn(read_frames(read, Arc::clone(&shared), on_event));
         Ok(Self {
@@ -344,14 +363,13 @@ fn on_link_frame(f: ToLink, shared: &Arc<Shared>) {
                 }
             }
         }
-        ToLink::Pause { stream } => {
+        ToLink::Credit { stream, total } => {
             if let Some(ctl) = shared.streams.lock().get(&stream) {
-                let _ = ctl.paused.send(true);
-            }
-        }
-        ToLink::Resume { stream } => {
-            if let Some(ctl) = shared.streams.lock().get(&stream) {
-                let _ = ctl.paused.send(false);
+                ctl.credit.send_if_modified(|credit| {
+                    let more = total > *credit;
+                    *credit = (*credit).max(total);
+                    more
+                });
             }
         }
         // Another worker published (`dispatch = connection`): the streams here get it too.
@@ -480,48 +498,45 @@ impl Shared {
     ) {
         let id = stream.id();
         let (cancel_tx, cancel) = oneshot::channel();
-        let (paused_tx, paused) = watch::channel(false);
-        self.streams.lock().insert(id, StreamCtl { cancel: Some(cancel_tx), paused: paused_tx });
+        let (credit_tx, credit) = watch::channel(0);
+        self.streams.lock().insert(id, StreamCtl { cancel: Some(cancel_tx), credit: credit_tx });
         let heartbeat_ms = heartbeat.map_or(0, |d| d.as_millis().max(1) as u64);
         let _ = self.out.send(ToMaster::StreamStart { req, stream: id, head, heartbeat_ms });
-        forward_stream(id, &stream, cancel, paused, &self.out).await;
+        forward_stream(id, &stream, cancel, (credit, self.stream_window), &self.out).await;
         self.streams.lock().remove(&id);
     }
 }
 
-/// Sends the chunks of the worker's stream `id` to the master until it ends, its client
-/// leaves (`cancel`), or — while `paused` says so — not at all.
+/// Sends the chunks of the worker's stream `id` to the master until it ends or its client
+/// leaves (`cancel`), keeping at most `window` bytes (as a queue counts them) beyond what the
+/// master credited (`credit`) on their way to the client.
 async fn forward_stream(
     id: u64,
     stream: &Arc<StreamShared>,
     mut cancel: oneshot::Receiver<()>,
-    mut paused: watch::Receiver<bool>,
+    (mut credit, window): (watch::Receiver<u64>, u64),
     out: &ipc::FrameSender<ToMaster>,
 ) {
     let mut body = stream.body();
+    let mut sent = 0u64;
     loop {
-        if *paused.borrow_and_update() {
+        while sent >= credit.borrow_and_update().saturating_add(window) {
             tokio::select! {
-                _ = &mut cancel => break,
-                changed = paused.changed() => {
+                _ = &mut cancel => return,
+                changed = credit.changed() => {
                     if changed.is_err() {
-                        break;
+                        return;
                     }
-                    continue;
                 }
             }
         }
         tokio::select! {
             // The client left: dropping the body reports `Closed` to the PHP side.
             _ = &mut cancel => break,
-            changed = paused.changed() => {
-                if changed.is_err() {
-                    break;
-                }
-            }
             frame = body.frame() => match frame {
                 Some(Ok(f)) => {
                     if let Ok(data) = f.into_data() {
+                        sent += crate::http::stream::cost(data.len()) as u64;
                         let _ = out.send(ToMaster::Chunk { stream: id, data });
                     }
                 }

@@ -65,6 +65,20 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, 
             }
             $json($res, $me);
             return;
+        case '/write':
+            // ?mib= MiB (64 at most) in ?chunk= byte write()s, until the client is cut off;
+            // /written then says how many bytes were written.
+            $table->del('written');
+            $chunk = str_repeat('w', max(1, min(65536, (int) $req->query('chunk', 65536))));
+            $total = min(64, (int) $req->query('mib', 1)) << 20;
+            for ($sent = 0; $sent < $total && $res->write($chunk); $sent += strlen($chunk)) {
+            }
+            $res->end();
+            $table->set('written', ['n' => $sent]);
+            return;
+        case '/written':
+            $json($res, $me + ['n' => $table->get('written', 'n')]);
+            return;
         case '/flooded':
             $json($res, $me + ['n' => $flooded, 'blocked' => $table->get('blocked', 'n') ?? 0]);
             return;

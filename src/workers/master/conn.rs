@@ -71,15 +71,30 @@ pub(super) struct Conn {
 struct ConnState {
     /// Keyed by ids this server gave out (not a client's choice): a plain fast hash.
     pending: FxHashMap<u64, Pending>,
-    /// Worker stream id → the stream the connection reads.
-    streams: FxHashMap<u64, Arc<StreamShared>>,
+    /// Worker stream id → the stream the connection reads, and its flow from the worker.
+    streams: FxHashMap<u64, Forwarded>,
     early_joins: EarlyJoins,
-    /// Streams whose worker was asked to pause.
-    paused: HashSet<u64>,
     /// (bus, topic) pairs, as `ToMaster::BrokerSubscribe` names them.
     broker_topics: HashSet<(u32, Bytes)>,
     /// The worker's counters, as it last reported them.
     stats: Vec<(Bytes, u64)>,
+}
+
+/// A worker's stream as the master holds it: the stream its connection reads, and the
+/// flow of the worker's chunks into it.
+///
+/// Flow control: the worker sends at most `stream_queue` bytes (as the queue counts them)
+/// beyond what the master credited it, and the master credits what the stream's reader took.
+/// (The master used to ask the worker to pause once its queue was full. Until the pause
+/// arrived the worker sent on, and a `write()` loop had all it wrote, 16 MiB and more, queued
+/// in the master for one slow client; and a paused worker saw no progress until half the
+/// queue had drained, so it cut off a slow but steady reader as stalled.)
+struct Forwarded {
+    stream: Arc<StreamShared>,
+    /// Bytes of the worker's chunks pushed into `stream`, counted as its queue counts them.
+    received: u64,
+    /// Of them, what the worker was told the reader took (`ToLink::Credit`).
+    credited: u64,
 }
 
 impl Conn {
@@ -124,19 +139,42 @@ impl Conn {
 
     /// The client of the worker's `stream` left.
     pub(super) fn client_left(&self, stream: u64) {
-        {
-            let mut state = self.state.lock();
-            state.streams.remove(&stream);
-            state.paused.remove(&stream);
-        }
+        self.state.lock().streams.remove(&stream);
         self.send(ToLink::StreamClosed { stream });
     }
 
-    /// The master's queue for the worker's `stream` drained: resume it if it was paused.
-    pub(super) fn resume(&self, stream: u64) {
-        let was_paused = self.state.lock().paused.remove(&stream);
-        if was_paused {
-            self.send(ToLink::Resume { stream });
+    /// The reader of the worker's `stream` took some of its queue: credits the worker with
+    /// what it took of the worker's bytes, and while the worker has half its window or more
+    /// in the master, asks to be told of the reader's next take. (Credited at each take,
+    /// a slow reader's progress reaches the worker as it happens, not a window later.)
+    pub(super) fn drained(&self, master: &Master, stream: u64) {
+        let window = master.cfg.stream_queue as u64;
+        // Two rounds at most: one more if the queue drained between the count and the ask.
+        for _ in 0..2 {
+            // `received` is read before the queue and grows after each push: the bytes
+            // taken, `received - queued`, are never overcounted (topics' frames and
+            // heartbeats in the queue only count against the worker).
+            let Some((s, received)) =
+                self.state.lock().streams.get(&stream).map(|f| (Arc::clone(&f.stream), f.received))
+            else {
+                return;
+            };
+            let taken = received.saturating_sub(s.queued() as u64);
+            let (credit, outstanding) = {
+                let mut state = self.state.lock();
+                let Some(f) = state.streams.get_mut(&stream) else { return };
+                let credit = (taken > f.credited).then(|| {
+                    f.credited = taken;
+                    taken
+                });
+                (credit, f.received - f.credited)
+            };
+            if let Some(total) = credit {
+                self.send(ToLink::Credit { stream, total });
+            }
+            if outstanding < window / 2 || s.notify_when_drained(s.queued().saturating_sub(1)) {
+                return;
+            }
         }
     }
 
@@ -160,7 +198,7 @@ impl Conn {
     }
 
     fn stream(&self, stream: u64) -> Option<Arc<StreamShared>> {
-        self.state.lock().streams.get(&stream).cloned()
+        self.state.lock().streams.get(&stream).map(|f| Arc::clone(&f.stream))
     }
 
     /// Requests sent to this worker and not yet answered.
@@ -200,7 +238,7 @@ impl Conn {
             }
             p.reply.send(master.cfg.error_pages.response(StatusCode::BAD_GATEWAY));
         }
-        for (_, s) in streams {
+        for (_, Forwarded { stream: s, .. }) in streams {
             master.streams.lock().remove(&s.id());
             s.abort();
         }
@@ -299,7 +337,7 @@ impl Conn {
         let s = StreamShared::with_capacity(events, master.cfg.stream_queue);
         let early = {
             let mut state = self.state.lock();
-            state.streams.insert(stream, Arc::clone(&s));
+            state.streams.insert(stream, Forwarded { stream: Arc::clone(&s), received: 0, credited: 0 });
             state.early_joins.take(stream)
         };
         master.streams.lock().insert(s.id(), (Arc::downgrade(self), stream));
@@ -319,17 +357,22 @@ impl Conn {
         }
     }
 
-    /// A chunk of a stream; past the master's queue bound the worker is asked to pause.
+    /// A chunk of a stream, within the window the worker was given (`Forwarded`).
     fn on_chunk(&self, master: &Master, stream: u64, data: Bytes) {
         let Some(s) = self.stream(stream) else { return };
-        let Ok(queued) = s.push(data) else { return };
-        if queued <= master.cfg.stream_queue || !self.state.lock().paused.insert(stream) {
+        let cost = crate::http::stream::cost(data.len()) as u64;
+        if s.push(data).is_err() {
             return;
         }
-        if s.notify_when_drained(master.cfg.stream_queue / 2) {
-            self.send(ToLink::Pause { stream });
-        } else {
-            self.state.lock().paused.remove(&stream);
+        // Counted after the push: see `drained`.
+        let outstanding = {
+            let mut state = self.state.lock();
+            let Some(f) = state.streams.get_mut(&stream) else { return };
+            f.received += cost;
+            f.received - f.credited
+        };
+        if outstanding >= master.cfg.stream_queue as u64 / 2 {
+            self.drained(master, stream);
         }
     }
 
@@ -337,11 +380,10 @@ impl Conn {
     fn on_stream_end(&self, master: &Master, stream: u64, end: fn(&StreamShared)) {
         let s = {
             let mut state = self.state.lock();
-            state.paused.remove(&stream);
             state.early_joins.take(stream);
             state.streams.remove(&stream)
         };
-        if let Some(s) = s {
+        if let Some(Forwarded { stream: s, .. }) = s {
             master.streams.lock().remove(&s.id());
             end(&s);
         }

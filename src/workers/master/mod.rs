@@ -64,7 +64,8 @@ pub struct MasterConfig {
     /// A crash loop: this many crashes within `crash_window` stops the server.
     pub crash_limit: u32,
     pub crash_window: Duration,
-    /// Bytes queued in the master for one stream before its worker is asked to pause.
+    /// Bytes of a worker's stream the master holds at most beyond what its reader took
+    /// (the worker's window, `conn::Forwarded`), and the bound of its queue for topics.
     pub stream_queue: usize,
     /// Bytes of broker messages one worker may have queued in the master's link queue
     /// and not yet written (`WorkersConfig::broker_backlog`).
@@ -359,7 +360,7 @@ impl crate::http::StreamEvents for Master {
             StreamEvent::Drained(id) => {
                 let Some((conn, stream)) = self.streams.lock().get(&id).cloned() else { return };
                 if let Some(c) = conn.upgrade() {
-                    c.resume(stream);
+                    c.drained(self, stream);
                 }
             }
         }
