@@ -108,6 +108,9 @@ impl ResponseCore {
 
     /// Sends status and headers. A detached response keeps them for inspection.
     pub(crate) fn start(&mut self, body: ResponseBodySource) -> bool {
+        if matches!(body, ResponseBodySource::Stream { .. }) {
+            self.keep_nothing_of_the_head();
+        }
         let Some(reply) = self.reply.take() else { return self.is_detached() };
         let start = ResponseStart {
             status: self.status,
@@ -116,6 +119,19 @@ impl ResponseCore {
             body,
         };
         answers::send(reply, start)
+    }
+
+    /// The response lives on as a stream, for hours maybe: what it kept of the request's
+    /// head goes, or is copied out. (Its target and the stream's header values were slices
+    /// of the head's buffer, which they held whole: over HTTP/2, where HPACK sends a
+    /// repeated header as one byte, a client had ~8 KB held per stream for 41 bytes sent.)
+    fn keep_nothing_of_the_head(&mut self) {
+        self.stream_context = StreamContext::default();
+        if let Some((_, uri)) = &mut self.origin {
+            let target = uri.path_and_query().map_or("/", |p| p.as_str());
+            *uri =
+                http::Uri::from_maybe_shared(Bytes::copy_from_slice(target.as_bytes())).unwrap_or_default();
+        }
     }
 
     pub(crate) fn headers_sent(&self) -> bool {
@@ -242,4 +258,26 @@ impl Dispatcher for NoEvents {
 
 impl crate::http::StreamEvents for NoEvents {
     fn stream_event(&self, _: crate::http::StreamEvent) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A response that goes on as a stream kept slices of its request's head (its target,
+    /// Last-Event-ID, Accept-Encoding), and with them the head's whole buffer.
+    #[test]
+    fn a_response_that_streams_keeps_nothing_of_the_request_head() {
+        let head = Bytes::from(format!("/room?tab=1 {} gzip", "7".repeat(8000)));
+        let mut core = ResponseCore::detached();
+        let uri = http::Uri::from_maybe_shared(head.slice(0..11)).unwrap();
+        core.origin = Some((http::Method::GET, uri));
+        core.stream_context = StreamContext {
+            last_event_id: Some(HeaderValue::from_maybe_shared(head.slice(12..8012)).unwrap()),
+            accept_encoding: Some(HeaderValue::from_maybe_shared(head.slice(8013..)).unwrap()),
+        };
+        assert!(core.start(ResponseBodySource::stream(StreamShared::new(NoEvents::shared()))));
+        assert!(head.is_unique(), "the head's buffer is held by the response");
+        assert_eq!(core.label(), "GET /room?tab=1");
+    }
 }
