@@ -458,18 +458,18 @@ fn a_workers_streamed_answer_to_a_client_that_takes_nothing_is_bounded_in_the_ma
 }
 
 /// With a window, the worker learns of a slow but steady reader's progress as the master's
-/// reader takes each chunk: it is not cut off as stalled (`write_timeout` 0.1 s, a reader
-/// of ~3 MB/s behind a 4 MiB window that takes ~1.3 s to drain).
+/// reader takes each chunk: it is not cut off as stalled (`write_timeout` 0.5 s, a reader of
+/// ~1 MB/s behind a 2 MiB window, which takes ~2 s to drain).
 #[test]
 fn a_workers_streamed_answer_read_slowly_but_steadily_is_not_cut_off() {
     let srv = PhpServer::start(
         APP,
-        r#"{"workers": 2, "write_timeout": 0.1, "sse_queue_size": 4194304, "compression": false}"#,
+        r#"{"workers": 2, "write_timeout": 0.5, "sse_queue_size": 2097152, "compression": false}"#,
     );
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let got = rt.block_on(async {
         let mut client = h2c_client(&srv, 64 << 10).await;
-        let (response, _) = client.send_request(get_from_worker_0(srv.url("/write?mib=16")), true).unwrap();
+        let (response, _) = client.send_request(get_from_worker_0(srv.url("/write?mib=6")), true).unwrap();
         let response = response.await.unwrap();
         assert_eq!(response.status(), 200);
         let mut body = response.into_body();
@@ -478,17 +478,17 @@ fn a_workers_streamed_answer_read_slowly_but_steadily_is_not_cut_off() {
             let data = data.unwrap_or_else(|e| panic!("the stream was reset after {got} bytes: {e}"));
             got += data.len();
             unreleased += data.len();
-            // 32 KiB of window every 10 ms: ~3 MB/s.
+            // 32 KiB of window every 32 ms: ~1 MB/s.
             if unreleased >= 32 << 10 {
-                tokio::time::sleep(Duration::from_millis(10)).await;
+                tokio::time::sleep(Duration::from_millis(32)).await;
                 body.flow_control().release_capacity(unreleased).unwrap();
                 unreleased = 0;
             }
         }
         got
     });
-    assert_eq!(got, 16 << 20, "the whole answer");
-    assert_eq!(get_json(&srv.url("/written"), Some(0))["n"], 16 << 20);
+    assert_eq!(got, 6 << 20, "the whole answer");
+    assert_eq!(get_json(&srv.url("/written"), Some(0))["n"], 6 << 20);
 }
 
 #[test]

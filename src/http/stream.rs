@@ -332,6 +332,14 @@ impl StreamShared {
         self.state.lock().queued
     }
 
+    /// Counts progress the reader made further on, where this queue does not see it: a
+    /// worker's stream, whose chunks wait in the master's queue behind a topic's frames
+    /// that the client is taking (`workers::link`).
+    pub fn note_progress(&self) {
+        let mut s = self.state.lock();
+        s.taken = s.taken.wrapping_add(1);
+    }
+
     /// Chunks the reader took so far (wrapping): two readings differ when it made progress.
     pub fn taken(&self) -> u32 {
         self.state.lock().taken

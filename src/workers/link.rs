@@ -53,6 +53,7 @@ struct StreamCtl {
     cancel: Option<oneshot::Sender<()>>,
     /// What the master credited in all (`ToLink::Credit`).
     credit: watch::Sender<u64>,
+    stream: Arc<StreamShared>,
 }
 
 /// What the reader, the stream tasks and the replies share. It is the `ReplySink` of every
@@ -364,12 +365,20 @@ fn on_link_frame(f: ToLink, shared: &Arc<Shared>) {
             }
         }
         ToLink::Credit { stream, total } => {
-            if let Some(ctl) = shared.streams.lock().get(&stream) {
-                ctl.credit.send_if_modified(|credit| {
-                    let more = total > *credit;
-                    *credit = (*credit).max(total);
-                    more
-                });
+            let Some(ctl) =
+                shared.streams.lock().get(&stream).map(|c| (c.credit.clone(), Arc::clone(&c.stream)))
+            else {
+                return;
+            };
+            let more = ctl.0.send_if_modified(|credit| {
+                let more = total > *credit;
+                *credit = (*credit).max(total);
+                more
+            });
+            // The same total again: the client took a topic's frames queued ahead of this
+            // stream's chunks in the master.
+            if !more {
+                ctl.1.note_progress();
             }
         }
         // Another worker published (`dispatch = connection`): the streams here get it too.
@@ -499,7 +508,8 @@ impl Shared {
         let id = stream.id();
         let (cancel_tx, cancel) = oneshot::channel();
         let (credit_tx, credit) = watch::channel(0);
-        self.streams.lock().insert(id, StreamCtl { cancel: Some(cancel_tx), credit: credit_tx });
+        let ctl = StreamCtl { cancel: Some(cancel_tx), credit: credit_tx, stream: Arc::clone(&stream) };
+        self.streams.lock().insert(id, ctl);
         let heartbeat_ms = heartbeat.map_or(0, |d| d.as_millis().max(1) as u64);
         let _ = self.out.send(ToMaster::StreamStart { req, stream: id, head, heartbeat_ms });
         forward_stream(id, &stream, cancel, (credit, self.stream_window), &self.out).await;

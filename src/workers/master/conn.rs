@@ -143,36 +143,41 @@ impl Conn {
         self.send(ToLink::StreamClosed { stream });
     }
 
-    /// The reader of the worker's `stream` took some of its queue: credits the worker with
-    /// what it took of the worker's bytes, and while the worker has half its window or more
-    /// in the master, asks to be told of the reader's next take. (Credited at each take,
-    /// a slow reader's progress reaches the worker as it happens, not a window later.)
-    pub(super) fn drained(&self, master: &Master, stream: u64) {
+    /// The reader of the worker's `stream` took some of its queue (`took`), or the worker
+    /// sent a chunk: credits the worker with what the reader took of the worker's bytes, and
+    /// while the worker has half its window or more in the master, asks to be told of the
+    /// reader's next take. (Credited at each take, a slow reader's progress reaches the
+    /// worker as it happens, not a window later.) A take that credits nothing — the reader
+    /// took a topic's frames queued ahead of the worker's bytes — is still told (the same
+    /// total again): the worker counts it as its client's progress, as one process would.
+    pub(super) fn drained(&self, master: &Master, stream: u64, took: bool) {
         let window = master.cfg.stream_queue as u64;
-        // Two rounds at most: one more if the queue drained between the count and the ask.
-        for _ in 0..2 {
+        let mut told = !took;
+        // Until the next take is asked for: each round that finds the queue drained past
+        // the count it just made means the reader took more meanwhile (bounded all the same).
+        for _ in 0..16 {
             // `received` is read before the queue and grows after each push: the bytes
-            // taken, `received - queued`, are never overcounted (topics' frames and
-            // heartbeats in the queue only count against the worker).
+            // taken, `received - queued`, are never overcounted (topics' frames in the queue
+            // only count against the worker).
             let Some((s, received)) =
                 self.state.lock().streams.get(&stream).map(|f| (Arc::clone(&f.stream), f.received))
             else {
                 return;
             };
             let taken = received.saturating_sub(s.queued() as u64);
-            let (credit, outstanding) = {
+            let (total, credited, outstanding) = {
                 let mut state = self.state.lock();
                 let Some(f) = state.streams.get_mut(&stream) else { return };
-                let credit = (taken > f.credited).then(|| {
-                    f.credited = taken;
-                    taken
-                });
-                (credit, f.received - f.credited)
+                let credited = taken > f.credited;
+                f.credited = f.credited.max(taken);
+                (f.credited, credited, f.received - f.credited)
             };
-            if let Some(total) = credit {
+            let waits = outstanding >= window / 2;
+            if credited || (waits && !told) {
                 self.send(ToLink::Credit { stream, total });
+                told = true;
             }
-            if outstanding < window / 2 || s.notify_when_drained(s.queued().saturating_sub(1)) {
+            if !waits || s.is_closed() || s.notify_when_drained(s.queued().saturating_sub(1)) {
                 return;
             }
         }
@@ -372,7 +377,7 @@ impl Conn {
             f.received - f.credited
         };
         if outstanding >= master.cfg.stream_queue as u64 / 2 {
-            self.drained(master, stream);
+            self.drained(master, stream, false);
         }
     }
 

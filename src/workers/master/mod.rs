@@ -360,7 +360,7 @@ impl crate::http::StreamEvents for Master {
             StreamEvent::Drained(id) => {
                 let Some((conn, stream)) = self.streams.lock().get(&id).cloned() else { return };
                 if let Some(c) = conn.upgrade() {
-                    c.drained(self, stream);
+                    c.drained(self, stream, true);
                 }
             }
         }
