@@ -116,8 +116,9 @@ frames! {
     /// of their streams.
     enum ToLink {
         Request { request: Box<WireRequest> } = 2,
-        /// The client of a stream went away.
-        StreamClosed { stream: u64 } = 3,
+        /// The client of a stream went away, or (`cut_off`) the master cut the stream off (a
+        /// topic publish's backpressure policy, counted there).
+        StreamClosed { stream: u64, cut_off: bool } = 3,
         /// The reader of a stream took `total` bytes of the worker's chunks in all (counted
         /// as a stream's queue counts them: `http::stream::cost`). The worker sends at most
         /// `sse_queue_size` bytes beyond what it was credited.
@@ -1258,7 +1259,8 @@ mod tests {
                 ("[::1]:9", "[::1]:443"),
                 WireBody::Empty,
             ),
-            ToLink::StreamClosed { stream: 1 },
+            ToLink::StreamClosed { stream: 1, cut_off: false },
+            ToLink::StreamClosed { stream: 7, cut_off: true },
             ToLink::Credit { stream: 2, total: 3 },
             ToLink::Credit { stream: 3, total: u64::MAX },
             ToLink::TopicPublish { gather: 4, topic: b("room"), frame: b("data: z\n\n") },

@@ -401,6 +401,19 @@ fn a_stalled_event_stream_in_the_master_is_cut_off_at_a_topic_publish() {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        // Its worker's side ends too, as the server's doing: not a disconnect (its client
+        // is still connected).
+        let url = srv.url("/stats");
+        let stats = tokio::task::spawn_blocking(move || {
+            eventually(Duration::from_secs(10), "the worker's stream closed", || {
+                let stats = get_json(&url, Some(0));
+                (stats["sse_open"] == 0).then_some(stats)
+            })
+        })
+        .await
+        .unwrap();
+        assert_eq!(stats["sse_disconnects"], 0, "{stats}");
+        drop(response);
     });
 }
 

@@ -357,11 +357,14 @@ fn on_link_frame(f: ToLink, shared: &Arc<Shared>) {
                 crate::warn!("request {id} arrived after the worker stopped taking requests");
             }
         }
-        ToLink::StreamClosed { stream } => {
-            if let Some(mut ctl) = shared.streams.lock().remove(&stream) {
-                if let Some(c) = ctl.cancel.take() {
-                    let _ = c.send(());
-                }
+        ToLink::StreamClosed { stream, cut_off } => {
+            let Some(mut ctl) = shared.streams.lock().remove(&stream) else { return };
+            if cut_off {
+                // Ended as the server's doing, as in one process: not a disconnect.
+                ctl.stream.abort();
+            }
+            if let Some(c) = ctl.cancel.take() {
+                let _ = c.send(());
             }
         }
         ToLink::Credit { stream, total } => {

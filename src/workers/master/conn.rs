@@ -137,10 +137,11 @@ impl Conn {
         self.send(ToLink::Request { request: Box::new(request) });
     }
 
-    /// The client of the worker's `stream` left.
+    /// The client of the worker's `stream` left, or the master cut the stream off.
     pub(super) fn client_left(&self, stream: u64) {
-        self.state.lock().streams.remove(&stream);
-        self.send(ToLink::StreamClosed { stream });
+        let gone = self.state.lock().streams.remove(&stream);
+        let cut_off = gone.is_some_and(|f| f.stream.is_aborted());
+        self.send(ToLink::StreamClosed { stream, cut_off });
     }
 
     /// The reader of the worker's `stream` took some of its queue (`took`), or the worker
@@ -330,7 +331,7 @@ impl Conn {
         heartbeat_ms: u64,
     ) {
         let Some(Pending { reply, cookie, .. }) = self.take_pending(req) else {
-            self.send(ToLink::StreamClosed { stream });
+            self.send(ToLink::StreamClosed { stream, cut_off: false });
             return;
         };
         let Some(events) = master.me.upgrade() else { return };
