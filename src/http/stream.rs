@@ -386,6 +386,20 @@ pub enum Polled {
 }
 
 impl StreamBody {
+    /// For a reader that takes nothing for now (a worker's stream whose window in the
+    /// master is used up): ready once the writer aborted the stream; else the task's waker
+    /// is kept for the abort (or a chunk) to wake.
+    pub fn poll_aborted(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut s = self.shared.state.lock();
+        if s.aborted {
+            return Poll::Ready(());
+        }
+        if !s.reader.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            s.reader = Some(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+
     /// Takes the queued chunks, up to `max_frames` of them or until `max_bytes` are taken,
     /// and says what then holds — `poll_frame` until it stops being ready, in one lock:
     /// with thousands of streams an event finds each stream's state cold, and a fan-out
@@ -524,6 +538,30 @@ mod tests {
         let second = (base + 64)..(base + 128);
         assert!(second.contains(&(state + std::mem::offset_of!(State, queued))));
         assert!(second.contains(&(std::ptr::addr_of!(s.capacity) as usize + 7)));
+    }
+
+    /// A reader that takes nothing (a worker's stream with its window used up) is woken by
+    /// the writer's abort, and sees it, without taking what is queued.
+    #[test]
+    fn a_reader_that_takes_nothing_is_woken_by_an_abort() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct Count(AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let s = StreamShared::new(Arc::new(Quiet));
+        let body = s.body();
+        s.push(Bytes::from_static(b"queued")).unwrap();
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let mut cx = Context::from_waker(&waker);
+        assert!(body.poll_aborted(&mut cx).is_pending());
+        assert_eq!(s.queued(), cost(6), "nothing taken");
+        s.abort();
+        assert!(count.0.load(Ordering::SeqCst) >= 1, "woken");
+        assert!(body.poll_aborted(&mut cx).is_ready());
     }
 
     struct Record(Mutex<Vec<StreamEvent>>);

@@ -541,6 +541,12 @@ async fn forward_stream(
                         return;
                     }
                 }
+                // The worker gave up on its client (`write()`'s or `send()`'s timeout): the
+                // master drops what it holds now, not when the client reads or leaves.
+                () = std::future::poll_fn(|cx| body.poll_aborted(cx)) => {
+                    let _ = out.send(ToMaster::Abort { stream: id });
+                    return;
+                }
             }
         }
         tokio::select! {
