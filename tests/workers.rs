@@ -470,6 +470,37 @@ fn a_workers_streamed_answer_to_a_client_that_takes_nothing_is_bounded_in_the_ma
     println!("the master grew by {grew} KiB at its peak; {written} bytes written");
 }
 
+/// One `write()` larger than the window goes to the master in pieces as the client takes
+/// them (the worker's stream task holds the rest): the master held a 32 MiB chunk whole for
+/// a client that takes nothing.
+#[test]
+fn a_write_larger_than_the_window_is_held_by_the_worker_not_the_master() {
+    let srv = PhpServer::start(APP, r#"{"workers": 2, "write_timeout": 1, "compression": false}"#);
+    let master = srv.child.id() as i32;
+    let before = peak_rss_kib(master);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut client = h2c_client(&srv, 0).await;
+        let (response, _) =
+            client.send_request(get_from_worker_0(srv.url("/write-once?mib=32")), true).unwrap();
+        // Kept, never read: dropping it would reset the stream.
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), 200);
+        let url = srv.url("/written");
+        // The chunk left the worker's queue at once (its stream task holds it and sends it
+        // in pieces), so the write returns without waiting.
+        tokio::task::spawn_blocking(move || {
+            eventually(Duration::from_secs(20), "the write ends", || get_json(&url, Some(0))["n"].as_u64())
+        })
+        .await
+        .unwrap();
+        drop(response);
+    });
+    let grew = peak_rss_kib(master).saturating_sub(before);
+    assert!(grew < 12 * 1024, "the master grew by {grew} KiB at its peak");
+    println!("the master grew by {grew} KiB at its peak");
+}
+
 /// With a window, the worker learns of a slow but steady reader's progress as the master's
 /// reader takes each chunk: it is not cut off as stalled (`write_timeout` 0.5 s, a reader of
 /// ~1 MB/s behind a 2 MiB window, which takes ~2 s to drain).

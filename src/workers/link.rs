@@ -522,7 +522,8 @@ impl Shared {
 
 /// Sends the chunks of the worker's stream `id` to the master until it ends or its client
 /// leaves (`cancel`), keeping at most `window` bytes (as a queue counts them) beyond what the
-/// master credited (`credit`) on their way to the client.
+/// master credited (`credit`) on their way to the client. A chunk larger than the window
+/// goes in pieces of at most the window (one `write()` of 50 MiB went whole).
 async fn forward_stream(
     id: u64,
     stream: &Arc<StreamShared>,
@@ -532,6 +533,9 @@ async fn forward_stream(
 ) {
     let mut body = stream.body();
     let mut sent = 0u64;
+    // What is left of a chunk larger than the window.
+    let mut rest = Bytes::new();
+    let piece_max = usize::try_from(window).unwrap_or(usize::MAX).max(1);
     loop {
         while sent >= credit.borrow_and_update().saturating_add(window) {
             tokio::select! {
@@ -549,14 +553,19 @@ async fn forward_stream(
                 }
             }
         }
+        if !rest.is_empty() {
+            let data = rest.split_to(rest.len().min(piece_max));
+            sent += crate::http::stream::cost(data.len()) as u64;
+            let _ = out.send(ToMaster::Chunk { stream: id, data });
+            continue;
+        }
         tokio::select! {
             // The client left: dropping the body reports `Closed` to the PHP side.
             _ = &mut cancel => break,
             frame = body.frame() => match frame {
                 Some(Ok(f)) => {
                     if let Ok(data) = f.into_data() {
-                        sent += crate::http::stream::cost(data.len()) as u64;
-                        let _ = out.send(ToMaster::Chunk { stream: id, data });
+                        rest = data;
                     }
                 }
                 Some(Err(_)) => {

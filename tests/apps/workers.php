@@ -76,6 +76,13 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, 
             $res->end();
             $table->set('written', ['n' => $sent]);
             return;
+        case '/write-once':
+            // One write() of ?mib= MiB (64 at most), then as /write.
+            $table->del('written');
+            $ok = $res->write(str_repeat('o', min(64, (int) $req->query('mib', 1)) << 20));
+            $res->end();
+            $table->set('written', ['n' => $ok ? 1 : 0]);
+            return;
         case '/written':
             $json($res, $me + ['n' => $table->get('written', 'n')]);
             return;
