@@ -790,8 +790,14 @@ impl<'s> Conn<'s> {
                         return client_left(at, rx, in_flight, place, request_deadline);
                     }
                     // As many handlers as connections run for clients that left: this
-                    // connection keeps its place until its handler answers.
-                    None => watch = false,
+                    // connection keeps its place until its handler answers (logged now, as
+                    // one whose client left: its answer will reach nobody).
+                    None => {
+                        if let Some(ticket) = own.as_mut().and_then(|o| o.ticket.take()) {
+                            shared.ops.client_left(Some(ticket));
+                        }
+                        watch = false;
+                    }
                 },
                 First::Right(()) if deadline == request_deadline => break rx.give_up(),
                 // The keep-alive deadline, unanswered: from here on the task writes the answer.

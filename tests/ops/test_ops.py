@@ -616,6 +616,32 @@ def test_a_client_that_leaves_before_its_answer_is_logged_and_counted_as_499(sta
     assert d == len(uris)
 
 
+def test_clients_that_leave_past_the_places_for_their_handlers_are_logged_as_499(start, tmp_dir):
+    """With `max_connections` 1 the handler of one client that left holds a place of its
+    own; the next one's connection keeps its place until its handler answers. Both are
+    logged 499 when they leave, not with the status of an answer nobody got."""
+    log = tmp_dir / "access.json"
+    srv = start({"access_log": str(log), "access_log_format": "json", "max_connections": 1})
+
+    def entries():
+        text = log.read_text() if log.exists() else ""
+        return [json.loads(line) for line in text.split("\n")[:-1]]
+
+    for n in range(2):
+        with socket.create_connection(("127.0.0.1", srv.port), timeout=5) as s:
+            s.sendall(f"GET /slow?s=1&n={n} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+        # Logged once the server saw it leave (its connection's place is free again then).
+        wait_until(f"client {n} to be logged", lambda: len([e for e in entries() if e["uri"].startswith("/slow")]) > n,
+                   10.0, log=srv.log)
+    # The second one's connection holds the only place until its handler answers; an answer
+    # to "/" after that is logged after anything its handler logs.
+    wait_until("both handlers to answer", lambda: request(srv.port, "/").status == 200, 10.0, log=srv.log)
+    wait_until("the answer to / logged", lambda: any(e["uri"] == "/" and e["status"] == 200 for e in entries()),
+               10.0, log=srv.log)
+    statuses = [e["status"] for e in entries() if e["uri"].startswith("/slow")]
+    assert statuses == [499, 499], entries()
+
+
 def test_access_log_combined_and_common_lines(start, tmp_dir):
     combined, common = tmp_dir / "combined.log", tmp_dir / "common.log"
     a = start({"access_log": str(combined)})  # combined is the default format
