@@ -436,6 +436,27 @@ fn get_from_worker_0(url: String) -> http::Request<()> {
     http::Request::get(url).header("cookie", "via_worker=0").body(()).unwrap()
 }
 
+/// Has worker 0 answer `path` (a route of `/write`'s kind) to an HTTP/2 client that grants
+/// the stream no window, and returns what `/written` then says.
+fn to_a_client_that_takes_nothing(srv: &PhpServer, path: &str) -> u64 {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let mut client = h2c_client(srv, 0).await;
+        let (response, _) = client.send_request(get_from_worker_0(srv.url(path)), true).unwrap();
+        // Kept, never read, until the write ends: dropping it would reset the stream.
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), 200);
+        let url = srv.url("/written");
+        let written = tokio::task::spawn_blocking(move || {
+            eventually(Duration::from_secs(20), "the write ends", || get_json(&url, Some(0))["n"].as_u64())
+        })
+        .await
+        .unwrap();
+        drop(response);
+        written
+    })
+}
+
 /// A worker's streamed answer to a client that takes nothing: the master holds at most the
 /// stream's window of it (`sse_queue_size`, 1 MiB), the worker's own queue another 1 MiB,
 /// until its `write()` gives up at `write_timeout`. The master used to ask the worker to
@@ -446,22 +467,7 @@ fn a_workers_streamed_answer_to_a_client_that_takes_nothing_is_bounded_in_the_ma
     let srv = PhpServer::start(APP, r#"{"workers": 2, "write_timeout": 1, "compression": false}"#);
     let master = srv.child.id() as i32;
     let before = peak_rss_kib(master);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let written = rt.block_on(async {
-        let mut client = h2c_client(&srv, 0).await;
-        let (response, _) = client.send_request(get_from_worker_0(srv.url("/write?mib=64")), true).unwrap();
-        // Kept, never read: dropping it would reset the stream.
-        let response = response.await.unwrap();
-        assert_eq!(response.status(), 200);
-        let url = srv.url("/written");
-        tokio::task::spawn_blocking(move || {
-            eventually(Duration::from_secs(20), "the write loop ends", || {
-                get_json(&url, Some(0))["n"].as_u64()
-            })
-        })
-        .await
-        .unwrap()
-    });
+    let written = to_a_client_that_takes_nothing(&srv, "/write?mib=64");
     // The master's 1 MiB and the worker's 1 MiB, and a chunk: ~2 MiB. (With the pause, the
     // worker wrote ~7 MiB and the master's peak grew by ~10 MiB on this test's machine.)
     assert!(written <= 3 << 20, "{written} bytes written to a client that takes nothing");
@@ -478,24 +484,9 @@ fn a_write_larger_than_the_window_is_held_by_the_worker_not_the_master() {
     let srv = PhpServer::start(APP, r#"{"workers": 2, "write_timeout": 1, "compression": false}"#);
     let master = srv.child.id() as i32;
     let before = peak_rss_kib(master);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let mut client = h2c_client(&srv, 0).await;
-        let (response, _) =
-            client.send_request(get_from_worker_0(srv.url("/write-once?mib=32")), true).unwrap();
-        // Kept, never read: dropping it would reset the stream.
-        let response = response.await.unwrap();
-        assert_eq!(response.status(), 200);
-        let url = srv.url("/written");
-        // The chunk left the worker's queue at once (its stream task holds it and sends it
-        // in pieces), so the write returns without waiting.
-        tokio::task::spawn_blocking(move || {
-            eventually(Duration::from_secs(20), "the write ends", || get_json(&url, Some(0))["n"].as_u64())
-        })
-        .await
-        .unwrap();
-        drop(response);
-    });
+    // The chunk leaves the worker's queue at once (its stream task holds it and sends it in
+    // pieces), so the write returns without waiting.
+    to_a_client_that_takes_nothing(&srv, "/write-once?mib=32");
     let grew = peak_rss_kib(master).saturating_sub(before);
     assert!(grew < 12 * 1024, "the master grew by {grew} KiB at its peak");
     println!("the master grew by {grew} KiB at its peak");

@@ -696,10 +696,10 @@ impl<'s> Conn<'s> {
         let in_flight = InFlight(stats);
         let mut rx = self.slot.answer(answer);
         let mut own = Some(Armed { is_head, accept_encoding, ticket: self.ticket.take() });
-        // A blank line read after the request (with it, or before the answer) is dropped:
-        // see the read below.
+        // A blank line read after the request (with it, or before the answer) is dropped,
+        // and the close is watched for as if nothing had come: see the read below.
         let mut blank_room = MAX_BLANK_BYTES;
-        let watch = drop_blank(&mut self.buf, &mut blank_room);
+        let mut watch = drop_blank(&mut self.buf, &mut blank_room);
         // The answer may be written where it is given (`in_place`) while nothing of a next
         // request was read (its bytes would wake nobody) and the connection stays open.
         let mut phase = if self.in_place && !close && self.buf.is_empty() { Phase::May } else { Phase::Off };
@@ -715,7 +715,6 @@ impl<'s> Conn<'s> {
         // Only until bytes of a next request come (read into the buffer, served after this
         // one): a client that pipelines and then half-closes is answered in full, as hyper
         // answers it.
-        let mut watch = watch;
         let outcome = loop {
             let (io, slot, buf) = (&self.io, &self.slot, &mut self.buf);
             let wait = std::future::poll_fn(|cx| loop {
@@ -781,24 +780,21 @@ impl<'s> Conn<'s> {
             };
             match got {
                 First::Left(Some(outcome)) => break Some(outcome),
-                First::Left(None) => match self.conn.leave() {
-                    Some(place) => {
-                        if let Some(ticket) = own.take().and_then(|o| o.ticket) {
-                            shared.ops.client_left(Some(ticket));
-                        }
-                        let at = (&shared.stats, &self.slot, answer);
-                        return client_left(at, rx, in_flight, place, request_deadline);
+                First::Left(None) => {
+                    // Logged now, as a request whose client left: its answer reaches nobody.
+                    if let Some(ticket) = own.as_mut().and_then(|o| o.ticket.take()) {
+                        shared.ops.client_left(ticket);
                     }
-                    // As many handlers as connections run for clients that left: this
-                    // connection keeps its place until its handler answers (logged now, as
-                    // one whose client left: its answer will reach nobody).
-                    None => {
-                        if let Some(ticket) = own.as_mut().and_then(|o| o.ticket.take()) {
-                            shared.ops.client_left(Some(ticket));
+                    match self.conn.leave() {
+                        Some(place) => {
+                            let at = (&shared.stats, &self.slot, answer);
+                            return client_left(at, rx, in_flight, place, request_deadline);
                         }
-                        watch = false;
+                        // As many handlers as connections run for clients that left: this
+                        // connection keeps its place until its handler answers.
+                        None => watch = false,
                     }
-                },
+                }
                 First::Right(()) if deadline == request_deadline => break rx.give_up(),
                 // The keep-alive deadline, unanswered: from here on the task writes the answer.
                 First::Right(()) => {

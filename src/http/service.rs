@@ -335,8 +335,8 @@ struct Awaited<'a> {
 
 impl Drop for Awaited<'_> {
     fn drop(&mut self) {
-        if self.ticket.is_some() {
-            self.ops.client_left(self.ticket.take());
+        if let Some(ticket) = self.ticket.take() {
+            self.ops.client_left(ticket);
         }
     }
 }

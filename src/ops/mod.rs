@@ -379,10 +379,8 @@ impl Ops {
 
     /// The client of a request let through left before its answer started: counted and
     /// logged as 499, nginx's "client closed request" (its handler may still run).
-    pub fn client_left(&self, ticket: Option<Box<Ticket>>) {
-        if ticket.is_some() {
-            self.answered(ticket, client_closed_request(), None);
-        }
+    pub fn client_left(&self, ticket: Box<Ticket>) {
+        self.answered(Some(ticket), client_closed_request(), None);
     }
 
     fn too_many(&self, wait: Duration) -> Own {

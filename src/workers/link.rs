@@ -368,12 +368,12 @@ fn on_link_frame(f: ToLink, shared: &Arc<Shared>) {
             }
         }
         ToLink::Credit { stream, total } => {
-            let Some(ctl) =
+            let Some((credit, s)) =
                 shared.streams.lock().get(&stream).map(|c| (c.credit.clone(), Arc::clone(&c.stream)))
             else {
                 return;
             };
-            let more = ctl.0.send_if_modified(|credit| {
+            let more = credit.send_if_modified(|credit| {
                 let more = total > *credit;
                 *credit = (*credit).max(total);
                 more
@@ -381,7 +381,7 @@ fn on_link_frame(f: ToLink, shared: &Arc<Shared>) {
             // The same total again: the client took a topic's frames queued ahead of this
             // stream's chunks in the master.
             if !more {
-                ctl.1.note_progress();
+                s.note_progress();
             }
         }
         // Another worker published (`dispatch = connection`): the streams here get it too.

@@ -86,9 +86,10 @@ struct ConnState {
 /// Flow control: the worker sends at most `stream_queue` bytes (as the queue counts them)
 /// beyond what the master credited it, and the master credits what the stream's reader took.
 /// (The master used to ask the worker to pause once its queue was full. Until the pause
-/// arrived the worker sent on, and a `write()` loop had all it wrote, 16 MiB and more, queued
-/// in the master for one slow client; and a paused worker saw no progress until half the
-/// queue had drained, so it cut off a slow but steady reader as stalled.)
+/// arrived the worker sent on, and a `write()` loop had what it wrote in that time, ~7 MiB
+/// of 64, queued in the master for one client that took nothing; and a paused worker saw
+/// no progress until half the queue had drained, so it cut off a slow but steady reader as
+/// stalled.)
 struct Forwarded {
     stream: Arc<StreamShared>,
     /// Bytes of the worker's chunks pushed into `stream`, counted as its queue counts them.
