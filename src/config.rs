@@ -19,6 +19,9 @@ pub const MIN_MAX_HEADER_SIZE: usize = 8 * 1024;
 pub const DEFAULT_MAX_HEADERS: usize = 100;
 /// Largest accepted request body; PHP's own `post_max_size` default is 8 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: u64 = 8 * 1024 * 1024;
+/// Least room for request bodies in memory by default (`max_body_memory`); the default is
+/// this or four bodies of `max_body_size`, whichever is more.
+pub const DEFAULT_MAX_BODY_MEMORY: u64 = 256 * 1024 * 1024;
 /// Time a client has to send a complete header section once it started one.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Time a client has to send the whole body once the headers arrived.
@@ -93,6 +96,9 @@ pub struct Limits {
     pub max_header_size: usize,
     pub max_headers: usize,
     pub max_body_size: u64,
+    /// Request bodies held in memory by this process at once, in bytes; `None`: the
+    /// default, see `body_memory`.
+    pub max_body_memory: Option<u64>,
     pub header_timeout: Duration,
     pub body_timeout: Duration,
     pub keepalive_timeout: Duration,
@@ -105,12 +111,23 @@ pub struct Limits {
     pub max_input_vars: usize,
 }
 
+impl Limits {
+    /// The bound on request bodies held in memory at once: `max_body_memory`, or by
+    /// default `DEFAULT_MAX_BODY_MEMORY` or four bodies of `max_body_size`, whichever is
+    /// more.
+    pub fn body_memory(&self) -> u64 {
+        self.max_body_memory
+            .unwrap_or_else(|| DEFAULT_MAX_BODY_MEMORY.max(self.max_body_size.saturating_mul(4)))
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_header_size: DEFAULT_MAX_HEADER_SIZE,
             max_headers: DEFAULT_MAX_HEADERS,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            max_body_memory: None,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             body_timeout: DEFAULT_BODY_TIMEOUT,
             keepalive_timeout: DEFAULT_KEEPALIVE_TIMEOUT,
@@ -477,6 +494,7 @@ const OPTIONS: &[(&str, Setter)] = {
         ),
         ("max_headers", Int(1, 10_000, |c, n| c.limits.max_headers = n as usize)),
         ("max_body_size", Int(0, i64::MAX, |c, n| c.limits.max_body_size = n as u64)),
+        ("max_body_memory", Int(1, i64::MAX, |c, n| c.limits.max_body_memory = Some(n as u64))),
         ("header_timeout", Seconds(MIN_NETWORK_TIMEOUT, Zero::Refused, |c, d| c.limits.header_timeout = d)),
         ("body_timeout", Seconds(MIN_NETWORK_TIMEOUT, Zero::Refused, |c, d| c.limits.body_timeout = d)),
         (
@@ -815,6 +833,18 @@ impl ServerConfig {
             (None, Some(_)) => return Err(err("tls_cert", "is required with tls_key")),
             _ => {}
         }
+        if let Some(memory) = self.limits.max_body_memory {
+            if memory < self.limits.max_body_size {
+                return Err(err(
+                    "max_body_memory",
+                    format!(
+                        "must be at least max_body_size ({}) or no body that large could be read, \
+                         {memory} given",
+                        self.limits.max_body_size
+                    ),
+                ));
+            }
+        }
         self.ops.validate()?;
         if self.workers.serve_connections()
             && self.ops.metrics_path.is_some()
@@ -940,6 +970,25 @@ mod tests {
             ("metrics_listen", OptionValue::Str("127.0.0.1:0".into())),
         ]);
         internal.validate().unwrap();
+    }
+
+    #[test]
+    fn body_memory_defaults_to_room_for_four_bodies_and_holds_at_least_one() {
+        let c = ServerConfig::default();
+        assert_eq!(c.limits.body_memory(), DEFAULT_MAX_BODY_MEMORY);
+        let big = configured(&[("max_body_size", OptionValue::Int(1 << 30))]);
+        assert_eq!(big.limits.body_memory(), 4 << 30);
+        big.validate().unwrap();
+        let set = configured(&[("max_body_memory", OptionValue::Int(1 << 20))]);
+        let e = set.validate().unwrap_err();
+        assert!(e.to_string().contains("must be at least max_body_size (8388608)"), "{e}");
+        let fits = configured(&[
+            ("max_body_size", OptionValue::Int(1000)),
+            ("max_body_memory", OptionValue::Int(1000)),
+        ]);
+        fits.validate().unwrap();
+        assert_eq!(fits.limits.body_memory(), 1000);
+        assert!(ServerConfig::default().set_option("max_body_memory", &OptionValue::Int(0)).is_err());
     }
 
     fn seconds_error(option: &str, secs: f64) -> String {

@@ -324,6 +324,80 @@ fn oversized_body_gets_413_and_oversized_headers_431() {
     assert_eq!(code, "200", "the server still serves");
 }
 
+/// `max_body_size` bounds one body, `max_body_memory` their sum: clients that each send most
+/// of a large body and wait held `max_connections` × `max_body_size` until `body_timeout`.
+/// Past the bound a body is refused 503 on every path (native HTTP/1.1, hyper's h2c, a
+/// multipart field), the bodies already read are served, and the room comes back when
+/// they are freed.
+#[test]
+fn bodies_held_at_once_are_bounded_by_max_body_memory() {
+    const MIB: usize = 1 << 20;
+    let srv = PhpServer::start(APP, r#"{"max_body_size": 1048576, "max_body_memory": 2097152}"#);
+    let head = format!("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: {MIB}\r\n\r\n");
+    let partial = |n: usize| {
+        let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(&vec![b'x'; n]).unwrap();
+        s
+    };
+    let mut a = partial(900 * 1024);
+    let b = partial(900 * 1024);
+    srv.wait_stat("body_memory", 2 * 900 * 1024, Duration::from_secs(10));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("body");
+    std::fs::write(&file, vec![b'y'; 600 * 1024]).unwrap();
+    let data = format!("@{}", file.display());
+    let field = format!("f=<{}", file.display());
+    let code = |extra: &[&str]| {
+        let mut args = vec!["-o", "/dev/null", "-w", "%{http_code}"];
+        args.extend_from_slice(extra);
+        let url = srv.url("/echo");
+        args.push(&url);
+        curl(&args).1
+    };
+    assert_eq!(code(&["--data-binary", &data]), "503", "HTTP/1.1");
+    // curl 7.88 takes the RST_STREAM(NO_ERROR) that ends an upload answered early (RFC 9113
+    // §8.1) for an error; h2's client does not.
+    let h2c = |len: usize| {
+        current_thread().block_on(async {
+            let mut client = h2c_client(&srv, 65_535).await;
+            let request = http::Request::post(srv.url("/echo")).body(()).unwrap();
+            let (response, mut body) = client.send_request(request, false).unwrap();
+            body.send_data(vec![b'y'; len].into(), true).unwrap();
+            response.await.unwrap().status()
+        })
+    };
+    assert_eq!(h2c(600 * 1024), 503, "h2c");
+    assert_eq!(code(&["-F", &field]), "503", "a multipart field");
+    assert_eq!(code(&["--data-binary", "small"]), "200", "a small body still fits");
+    let stats = srv.stats();
+    assert_eq!(stats["body_memory_refusals"], 3, "{stats}");
+
+    // The first body, finished, is served whole.
+    a.write_all(&vec![b'x'; MIB - 900 * 1024]).unwrap();
+    let mut got = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&got).contains("body_md5") {
+        let n = a.read(&mut chunk).unwrap();
+        assert!(n > 0, "closed: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&chunk[..n]);
+    }
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(text.contains(&format!("\"body_length\":{MIB}")), "{text}");
+    drop((a, b));
+    // Served or left, the bodies give their room back.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while srv.stats()["body_memory"] != 0 {
+        assert!(Instant::now() < deadline, "{}", srv.stats());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(h2c(600 * 1024), 200);
+    assert_eq!(code(&["--data-binary", &data]), "200");
+    assert_eq!(code(&["-F", &field]), "200");
+}
+
 #[test]
 fn slow_handler_gets_504_at_the_request_timeout() {
     let srv = PhpServer::start(APP, r#"{"request_timeout": 0.5}"#);

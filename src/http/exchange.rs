@@ -97,6 +97,11 @@ pub enum RequestBody {
     },
 }
 
+/// How long what a client still sends of a refused body is read and dropped before its
+/// HTTP/1.1 connection closes: closed at once, the socket answers those bytes with a
+/// reset, which can reach the client before it read the answer (RFC 9112 §9.6).
+pub const REFUSED_BODY_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Why a request body was not accepted.
 #[derive(Debug)]
 pub enum BodyError {
@@ -109,6 +114,15 @@ pub enum BodyError {
     Io(String),
     /// Spooling an upload failed on our side (disk full, permissions).
     Storage(String),
+    /// The bodies read at once would have passed `max_body_memory`.
+    NoRoom,
+}
+
+impl BodyError {
+    /// Refused while the client may still be sending the body.
+    pub fn before_its_end(&self) -> bool {
+        matches!(self, Self::TooLarge | Self::NoRoom)
+    }
 }
 
 impl std::fmt::Display for BodyError {
@@ -121,6 +135,7 @@ impl std::fmt::Display for BodyError {
             Self::Malformed(m) => write!(f, "malformed body: {m}"),
             Self::Io(m) => write!(f, "reading the body failed: {m}"),
             Self::Storage(m) => write!(f, "storing an upload failed: {m}"),
+            Self::NoRoom => f.write_str("refused, bodies fill max_body_memory"),
         }
     }
 }

@@ -40,8 +40,10 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
+use super::body_memory::BodyMemory;
 use super::exchange::{
     Answered, IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart, SlotAnswer, Unanswered,
+    REFUSED_BODY_LINGER,
 };
 use super::fields::{is_token, FieldSpans, Headers, Span};
 use super::in_place::{encode_whole, Armed, InPlace, Written};
@@ -653,7 +655,19 @@ impl<'s> Conn<'s> {
         self.head_request = is_head;
         if body_len > 0 {
             let mut deadline = None;
-            while self.buf.len() < body_len {
+            let mut memory = BodyMemory::new(&shared.stats, limits.body_memory());
+            loop {
+                // Room for the body's bytes read so far, from all bodies' room.
+                if !memory.hold(self.buf.len().min(body_len) as u64) {
+                    crate::debug!("request from {}: refused, bodies fill max_body_memory", self.remote);
+                    if self.plain(StatusCode::SERVICE_UNAVAILABLE, true).await {
+                        self.linger(body_len - self.buf.len().min(body_len)).await;
+                    }
+                    return None;
+                }
+                if self.buf.len() >= body_len {
+                    break;
+                }
                 // Grown as the bytes come, not by what the head claims.
                 self.buf.reserve((body_len - self.buf.len()).min(64 * 1024));
                 let body_deadline = || *deadline.get_or_insert_with(|| Instant::now() + limits.body_timeout);
@@ -667,7 +681,7 @@ impl<'s> Conn<'s> {
                     }
                 }
             }
-            req.body = RequestBody::Bytes(self.buf.split_to(body_len).freeze());
+            req.body = RequestBody::Bytes(memory.keep(self.buf.split_to(body_len).freeze()));
         }
         stats.requests.fetch_add(1, Ordering::Relaxed);
         if shared.ops.active() {
@@ -929,6 +943,21 @@ impl<'s> Conn<'s> {
             self.shared.ops.answered(Some(ticket), status, Some(body.len() as u64));
         }
         self.own(Own { status, headers, body }, close).await
+    }
+
+    /// After an answer that refused a body still on its way: the connection's write side
+    /// is shut, and up to `left` bytes the client still sends are read and dropped for at
+    /// most `REFUSED_BODY_LINGER`, until it closes.
+    async fn linger(&mut self, mut left: usize) {
+        let _ = self.io.shutdown().await;
+        let deadline = Instant::now() + REFUSED_BODY_LINGER;
+        while left > 0 {
+            self.buf.clear();
+            if !matches!(self.read(|| deadline, false).await, Got::Bytes) {
+                return;
+            }
+            left = left.saturating_sub(self.buf.len());
+        }
     }
 
     /// Writes an answer the runtime gives itself; false when it could not be written.

@@ -7,6 +7,7 @@
 pub mod answer;
 pub mod balance;
 pub mod body;
+pub mod body_memory;
 pub mod brotli_stream;
 pub mod conn;
 pub mod cookie;

@@ -16,6 +16,7 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use tokio::io::AsyncWriteExt;
 
+use super::body_memory::BodyMemory;
 use super::exchange::{BodyError, RequestBody, UploadedFile};
 use crate::config::Limits;
 
@@ -25,13 +26,13 @@ const UPLOAD_ERR_NO_FILE: i64 = 4;
 /// A body as a stream of chunks that fails once it is larger than `limit` bytes or has
 /// not ended by `timeout`.
 pub fn bounded_stream(
-    body: Incoming,
+    body: &mut Incoming,
     limit: u64,
     timeout: Duration,
-) -> impl Stream<Item = Result<Bytes, BodyError>> + Send {
+) -> impl Stream<Item = Result<Bytes, BodyError>> + Send + '_ {
     let deadline = tokio::time::Instant::now() + timeout;
     futures_util::stream::unfold(Some((body, 0u64)), move |state| async move {
-        let (mut body, total) = state?;
+        let (body, total) = state?;
         loop {
             match tokio::time::timeout_at(deadline, body.frame()).await {
                 Err(_) => return Some((Err(BodyError::Timeout), None)),
@@ -70,15 +71,18 @@ fn base_name(raw: &str) -> &str {
 
 /// Parses a multipart body, writing each file part to its own temp file in `dir`.
 pub async fn spool(
-    body: Incoming,
+    body: &mut Incoming,
     boundary: String,
     limits: &Limits,
     dir: &Path,
+    memory: &mut BodyMemory<'_>,
 ) -> Result<RequestBody, BodyError> {
     let stream = bounded_stream(body, limits.max_body_size, limits.body_timeout);
     let mut mp = multer::Multipart::new(stream, boundary);
     let mut fields: Vec<(String, Bytes)> = Vec::new();
     let mut files: Vec<UploadedFile> = Vec::new();
+    // The fields' values are held in memory (files go to disk): the room they take.
+    let mut in_memory = 0u64;
 
     while let Some(mut field) = mp.next_field().await.map_err(from_multer)? {
         if fields.len() + files.len() >= limits.max_input_vars {
@@ -88,9 +92,13 @@ pub async fn spool(
         let Some(raw_file_name) = field.file_name().map(str::to_owned) else {
             let mut value = BytesMut::new();
             while let Some(chunk) = field.chunk().await.map_err(from_multer)? {
+                in_memory += chunk.len() as u64;
+                if !memory.hold(in_memory) {
+                    return Err(BodyError::NoRoom);
+                }
                 value.extend_from_slice(&chunk);
             }
-            fields.push((name, value.freeze()));
+            fields.push((name, memory.keep(value.freeze())));
             continue;
         };
         let content_type = field.content_type().map(|m| m.to_string()).unwrap_or_default();

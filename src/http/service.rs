@@ -24,9 +24,11 @@ use hyper::body::Incoming;
 
 use super::answer::{shape, Outgoing, Shaped};
 use super::body::StreamedBody;
+use super::body_memory::BodyMemory;
 use super::conn::Activity;
 use super::exchange::{
     BodyError, Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart,
+    REFUSED_BODY_LINGER,
 };
 use super::fields::Headers;
 use super::head_checks;
@@ -261,8 +263,13 @@ fn detach_head(parts: &mut http::request::Parts) {
     }
 }
 
-/// Reads a whole body, bounded in size and time.
-async fn read_body(mut body: Incoming, limit: u64, timeout: Duration) -> Result<Bytes, BodyError> {
+/// Reads a whole body, bounded in size and time and by the room all bodies share.
+async fn read_body(
+    body: &mut Incoming,
+    limit: u64,
+    timeout: Duration,
+    memory: &mut BodyMemory<'_>,
+) -> Result<Bytes, BodyError> {
     let deadline = tokio::time::Instant::now() + timeout;
     let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
@@ -279,6 +286,9 @@ async fn read_body(mut body: Incoming, limit: u64, timeout: Duration) -> Result<
         if total > limit {
             return Err(BodyError::TooLarge);
         }
+        if !memory.hold(total) {
+            return Err(BodyError::NoRoom);
+        }
         // One frame (the common case) is kept without a copy.
         match first.take() {
             None if buf.is_empty() => first = Some(data),
@@ -289,7 +299,7 @@ async fn read_body(mut body: Incoming, limit: u64, timeout: Duration) -> Result<
             None => buf.extend_from_slice(&data),
         }
     }
-    Ok(first.unwrap_or_else(|| buf.freeze()))
+    Ok(memory.keep(first.unwrap_or_else(|| buf.freeze())))
 }
 
 fn body_error_status(e: &BodyError, stats: &Stats) -> StatusCode {
@@ -307,6 +317,7 @@ fn body_error_status(e: &BodyError, stats: &Stats) -> StatusCode {
             StatusCode::BAD_REQUEST
         }
         BodyError::Storage(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        BodyError::NoRoom => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -407,8 +418,12 @@ async fn respond(
         }
     }
 
-    if content_length(headers.map()).is_some_and(|n| n > shared.config.limits.max_body_size) {
+    let max_body_size = shared.config.limits.max_body_size;
+    if content_length(headers.map()).is_some_and(|n| n > max_body_size) {
         stats.body_too_large.fetch_add(1, Ordering::Relaxed);
+        if parts.version < Version::HTTP_2 && !headers.contains(&http::header::EXPECT) {
+            linger(body, max_body_size);
+        }
         return Err(Plain::closing(StatusCode::PAYLOAD_TOO_LARGE));
     }
 
@@ -434,14 +449,19 @@ async fn respond(
         body: RequestBody::Empty,
         reply: Reply::default(),
     });
-    incoming.body = read_request_body(incoming.head.headers.map(), body, ctx).await?;
+    incoming.body = read_request_body(incoming.head.headers.map(), version, body, ctx).await?;
     guard.dispatched();
     let start = ask_application(incoming, ctx).await?;
     Ok(application_response(start, version, is_head, accept_encoding.as_ref(), shared))
 }
 
 /// The body as the application gets it: empty, whole, or multipart with spooled files.
-async fn read_request_body(headers: &HeaderMap, body: Incoming, ctx: &ConnCtx) -> Result<RequestBody, Plain> {
+async fn read_request_body(
+    headers: &HeaderMap,
+    version: Version,
+    mut body: Incoming,
+    ctx: &ConnCtx,
+) -> Result<RequestBody, Plain> {
     let config = &ctx.shared.config;
     let limits = &config.limits;
     if body.is_end_stream() {
@@ -452,14 +472,15 @@ async fn read_request_body(headers: &HeaderMap, body: Incoming, ctx: &ConnCtx) -
         .and_then(|v| v.to_str().ok())
         .filter(|ct| ct.len() >= 19 && ct[..19].eq_ignore_ascii_case("multipart/form-data"))
         .and_then(|ct| multer::parse_boundary(ct).ok());
+    let mut memory = BodyMemory::new(&ctx.shared.stats, limits.body_memory());
     let read = match multipart_boundary {
         Some(boundary) => {
             let dir = config.upload_dir.clone().unwrap_or_else(std::env::temp_dir);
             // Boxed: a rare path, whose state every request's future would carry
             // otherwise (hyper moves that future into each HTTP/2 stream's task).
-            Box::pin(multipart::spool(body, boundary, limits, &dir)).await
+            Box::pin(multipart::spool(&mut body, boundary, limits, &dir, &mut memory)).await
         }
-        None => read_body(body, limits.max_body_size, limits.body_timeout).await.map(|b| {
+        None => read_body(&mut body, limits.max_body_size, limits.body_timeout, &mut memory).await.map(|b| {
             if b.is_empty() {
                 RequestBody::Empty
             } else {
@@ -469,8 +490,25 @@ async fn read_request_body(headers: &HeaderMap, body: Incoming, ctx: &ConnCtx) -
     };
     read.map_err(|e| {
         crate::debug!("request from {}: {e}", ctx.remote);
+        if e.before_its_end() && version < Version::HTTP_2 {
+            linger(body, limits.max_body_size);
+        }
         Plain::closing(body_error_status(&e, &ctx.shared.stats))
     })
+}
+
+/// What the client still sends of a body refused before its end, read and dropped for at
+/// most `REFUSED_BODY_LINGER` and `left` bytes (HTTP/1.1). hyper closes the connection
+/// after the answer when it cannot drop the rest of the body at once. HTTP/2 needs none of
+/// this: the stream's reset with NO_ERROR after the answer stops the upload (RFC 9113 §8.1).
+fn linger(mut body: Incoming, mut left: u64) {
+    tokio::spawn(async move {
+        let deadline = tokio::time::Instant::now() + REFUSED_BODY_LINGER;
+        while left > 0 {
+            let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, body.frame()).await else { return };
+            left = left.saturating_sub(frame.data_ref().map_or(0, |d| d.len() as u64));
+        }
+    });
 }
 
 /// Hands the request to the application and waits for the start of its response, at most

@@ -52,6 +52,10 @@ counters! {
     /// 504: the application did not start a response within `request_timeout`.
     request_timeouts,
     body_too_large,
+    /// Bytes of request bodies held in memory now (`max_body_memory` bounds them).
+    body_memory,
+    /// Requests refused 503 because their body would have passed `max_body_memory`.
+    body_memory_refusals,
     bad_requests,
     /// The application dropped a request without answering (500).
     unanswered,

@@ -211,6 +211,13 @@ const PLAIN: &[(&str, &str, &str, &str)] = &[
     ),
     ("bad_requests", "via_http_bad_requests_total", "counter", "Requests refused as malformed (400)."),
     ("body_too_large", "via_http_body_too_large_total", "counter", "Requests refused 413."),
+    ("body_memory", "via_http_body_memory_bytes", "gauge", "Bytes of request bodies held in memory."),
+    (
+        "body_memory_refusals",
+        "via_http_body_memory_refusals_total",
+        "counter",
+        "Requests refused 503 because their body would have passed max_body_memory.",
+    ),
     (
         "unanswered",
         "via_http_unanswered_total",

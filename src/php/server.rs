@@ -90,8 +90,8 @@ impl Server {
 impl Server {
     /// Configures a server; nothing listens before start(). Options (all optional; ranges
     /// and defaults in docs/configuration.md):
-    /// - limits and timeouts: max_header_size, max_headers, max_body_size, header_timeout,
-    ///   body_timeout, keepalive_timeout, request_timeout (0 = none), write_timeout,
+    /// - limits and timeouts: max_header_size, max_headers, max_body_size, max_body_memory,
+    ///   header_timeout, body_timeout, keepalive_timeout, request_timeout (0 = none), write_timeout,
     ///   max_connections, max_concurrent_streams, max_file_uploads, max_input_vars;
     /// - the runtime: h2c, backlog, shutdown_timeout, io_threads, reactor ("auto",
     ///   "threads", "php"), log_level, upload_dir;
