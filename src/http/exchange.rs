@@ -20,6 +20,7 @@ use bytes::Bytes;
 use http::{Method, StatusCode, Uri, Version};
 use tokio::sync::oneshot;
 
+pub use super::body_memory::BodyRoom;
 use super::fields::Headers;
 use super::header_list::HeaderList;
 use super::in_place::{Armed, InPlace, Written};
@@ -147,6 +148,8 @@ impl std::error::Error for BodyError {}
 pub struct IncomingRequest {
     pub head: RequestHead,
     pub body: RequestBody,
+    /// The room the body takes of `max_body_memory`, given back with the request.
+    pub body_room: BodyRoom,
     pub reply: Reply,
 }
 

@@ -42,8 +42,8 @@ use tokio::time::Instant;
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::body_memory::BodyMemory;
 use super::exchange::{
-    Answered, IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart, SlotAnswer, Unanswered,
-    REFUSED_BODY_LINGER,
+    Answered, BodyRoom, IncomingRequest, ReplySlot, RequestBody, RequestHead, ResponseStart, SlotAnswer,
+    Unanswered, REFUSED_BODY_LINGER,
 };
 use super::fields::{is_token, FieldSpans, Headers, Span};
 use super::in_place::{encode_whole, Armed, InPlace, Written};
@@ -273,6 +273,7 @@ fn request(
     req.write(IncomingRequest {
         head: RequestHead::http11(&shared.next_request_id, parts, remote, local),
         body: RequestBody::Empty,
+        body_room: BodyRoom::default(),
         reply,
     });
     // SAFETY: written just above.
@@ -681,7 +682,8 @@ impl<'s> Conn<'s> {
                     }
                 }
             }
-            req.body = RequestBody::Bytes(memory.keep(self.buf.split_to(body_len).freeze()));
+            req.body = RequestBody::Bytes(self.buf.split_to(body_len).freeze());
+            req.body_room = memory.into_room();
         }
         stats.requests.fetch_add(1, Ordering::Relaxed);
         if shared.ops.active() {

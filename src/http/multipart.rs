@@ -98,7 +98,7 @@ pub async fn spool(
                 }
                 value.extend_from_slice(&chunk);
             }
-            fields.push((name, memory.keep(value.freeze())));
+            fields.push((name, value.freeze()));
             continue;
         };
         let content_type = field.content_type().map(|m| m.to_string()).unwrap_or_default();

@@ -27,7 +27,7 @@ use super::body::StreamedBody;
 use super::body_memory::BodyMemory;
 use super::conn::Activity;
 use super::exchange::{
-    BodyError, Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart,
+    BodyError, BodyRoom, Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart,
     REFUSED_BODY_LINGER,
 };
 use super::fields::Headers;
@@ -299,7 +299,7 @@ async fn read_body(
             None => buf.extend_from_slice(&data),
         }
     }
-    Ok(memory.keep(first.unwrap_or_else(|| buf.freeze())))
+    Ok(first.unwrap_or_else(|| buf.freeze()))
 }
 
 fn body_error_status(e: &BodyError, stats: &Stats) -> StatusCode {
@@ -447,25 +447,28 @@ async fn respond(
             trace: ticket.and_then(Ticket::trace),
         },
         body: RequestBody::Empty,
+        body_room: BodyRoom::default(),
         reply: Reply::default(),
     });
-    incoming.body = read_request_body(incoming.head.headers.map(), version, body, ctx).await?;
+    (incoming.body, incoming.body_room) =
+        read_request_body(incoming.head.headers.map(), version, body, ctx).await?;
     guard.dispatched();
     let start = ask_application(incoming, ctx).await?;
     Ok(application_response(start, version, is_head, accept_encoding.as_ref(), shared))
 }
 
-/// The body as the application gets it: empty, whole, or multipart with spooled files.
+/// The body as the application gets it (empty, whole, or multipart with spooled files),
+/// and the room it takes of `max_body_memory`.
 async fn read_request_body(
     headers: &HeaderMap,
     version: Version,
     mut body: Incoming,
     ctx: &ConnCtx,
-) -> Result<RequestBody, Plain> {
+) -> Result<(RequestBody, BodyRoom), Plain> {
     let config = &ctx.shared.config;
     let limits = &config.limits;
     if body.is_end_stream() {
-        return Ok(RequestBody::Empty);
+        return Ok((RequestBody::Empty, BodyRoom::default()));
     }
     let multipart_boundary = headers
         .get(CONTENT_TYPE)
@@ -488,13 +491,16 @@ async fn read_request_body(
             }
         }),
     };
-    read.map_err(|e| {
-        crate::debug!("request from {}: {e}", ctx.remote);
-        if e.before_its_end() && version < Version::HTTP_2 {
-            linger(body, limits.max_body_size);
+    match read {
+        Ok(read) => Ok((read, memory.into_room())),
+        Err(e) => {
+            crate::debug!("request from {}: {e}", ctx.remote);
+            if e.before_its_end() && version < Version::HTTP_2 {
+                linger(body, limits.max_body_size);
+            }
+            Err(Plain::closing(body_error_status(&e, &ctx.shared.stats)))
         }
-        Plain::closing(body_error_status(&e, &ctx.shared.stats))
-    })
+    }
 }
 
 /// What the client still sends of a body refused before its end, read and dropped for at

@@ -31,7 +31,9 @@ use tokio::net::TcpStream;
 
 use super::answer::{encode_head, shape, Delimit, Outgoing, Shaped};
 use super::body::StreamedBody;
-use super::exchange::{IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart};
+use super::exchange::{
+    BodyRoom, IncomingRequest, Reply, RequestBody, RequestHead, ResponseBodySource, ResponseStart,
+};
 use super::fields::Headers;
 use super::framing;
 use super::service::ServerShared;
@@ -263,7 +265,12 @@ async fn answer(
     let (reply, rx) = Reply::new();
     if shared
         .dispatcher
-        .dispatch(Box::new(IncomingRequest { head, body: RequestBody::Empty, reply }))
+        .dispatch(Box::new(IncomingRequest {
+            head,
+            body: RequestBody::Empty,
+            body_room: BodyRoom::default(),
+            reply,
+        }))
         .is_err()
     {
         return Err(StatusCode::SERVICE_UNAVAILABLE);

@@ -26,6 +26,7 @@ use super::args::{Array, ByteStr};
 use super::convert::{self, PhpBytes, Ret};
 use super::errors::{type_name, value_err, zval_bytes};
 use crate::config::DEFAULT_MAX_INPUT_VARS;
+use crate::http::exchange::BodyRoom;
 use crate::http::fields::Headers;
 use crate::http::form::{self, FormArray, FormValue};
 use crate::http::{IncomingRequest, Reply, RequestBody, RequestHead};
@@ -379,7 +380,12 @@ impl Init {
             tls: self.tls,
             trace: None,
         };
-        let incoming = IncomingRequest { head, body: RequestBody::Bytes(self.body), reply: Reply::default() };
+        let incoming = IncomingRequest {
+            head,
+            body: RequestBody::Bytes(self.body),
+            body_room: BodyRoom::default(),
+            reply: Reply::default(),
+        };
         Request {
             incoming: Box::new(incoming),
             served: false,

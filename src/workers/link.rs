@@ -32,7 +32,9 @@ use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, watch};
 
-use crate::http::exchange::{ReplySink, RequestBody, ResponseBodySource, ResponseStart, UploadedFile};
+use crate::http::exchange::{
+    BodyRoom, ReplySink, RequestBody, ResponseBodySource, ResponseStart, UploadedFile,
+};
 use crate::http::server::{Driver, IoRuntime};
 use crate::http::stats::Stats;
 use crate::http::HeaderList;
@@ -443,7 +445,7 @@ fn incoming(w: WireRequest, reply: Reply) -> IncomingRequest {
                 .collect(),
         },
     };
-    IncomingRequest { head, body, reply }
+    IncomingRequest { head, body, body_room: BodyRoom::default(), reply }
 }
 
 fn text(b: Bytes) -> String {

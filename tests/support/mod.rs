@@ -97,7 +97,7 @@ impl TestApp {
     }
 
     fn answer(&self, req: IncomingRequest) {
-        let IncomingRequest { head, body, reply } = req;
+        let IncomingRequest { head, body, reply, .. } = req;
         self.seen.requests.lock().unwrap().push(format!("{} {}", head.method, head.uri));
         let path = head.uri.path().to_owned();
         let mut headers = HeaderList::new();

@@ -28,7 +28,7 @@ use tokio::net::unix::OwnedReadHalf;
 use super::relay::Want;
 use super::Master;
 use super::SupEvent;
-use crate::http::exchange::{ResponseBodySource, ResponseStart};
+use crate::http::exchange::{BodyRoom, ResponseBodySource, ResponseStart};
 use crate::http::{Reply, StreamShared};
 use crate::ipc::{self, FrameReader, ToApp, ToLink, ToMaster, ToWorker, WireHead, WireRequest};
 
@@ -49,6 +49,9 @@ pub(super) struct Pending {
     pub(super) cookie: Option<u32>,
     /// Uploaded files the worker owns; removed here if it dies first.
     pub(super) files: Vec<PathBuf>,
+    /// The body's room of `max_body_memory`, held until the worker answered: its bytes
+    /// may wait in the link's queue until then.
+    pub(super) _body_room: BodyRoom,
 }
 
 /// One worker process's link.

@@ -141,7 +141,7 @@ fn hold(slot: &Slot, mut req: Box<IncomingRequest>, cookie: Option<u32>) -> Resu
 /// Sends `req` on `conn`; its answer gets the affinity cookie `cookie` (or the one a held
 /// request was marked with).
 pub(super) fn send_request(conn: &Conn, req: Box<IncomingRequest>, cookie: Option<u32>) {
-    let IncomingRequest { mut head, body, reply } = *req;
+    let IncomingRequest { mut head, body, body_room, reply } = *req;
     // Only a held request carries the mark: looking first builds no map for the others.
     let cookie = cookie.or_else(|| {
         let marked = head.headers.contains(&COOKIE_MARK);
@@ -150,7 +150,7 @@ pub(super) fn send_request(conn: &Conn, req: Box<IncomingRequest>, cookie: Optio
             .and_then(|v| v.to_str().ok()?.parse().ok())
     });
     let (body, files) = wire_body(body);
-    conn.request(Pending { reply, cookie, files }, WireRequest { head, body });
+    conn.request(Pending { reply, cookie, files, _body_room: body_room }, WireRequest { head, body });
 }
 
 /// The body's wire form, and the uploaded files the worker owns from here on (removed by
