@@ -658,19 +658,23 @@ impl<'s> Conn<'s> {
             let mut deadline = None;
             let mut memory = BodyMemory::new(&shared.stats, limits.body_memory());
             loop {
-                // Room for the body's bytes read so far, from all bodies' room.
-                if !memory.hold(self.buf.len().min(body_len) as u64) {
+                let whole = self.buf.len() >= body_len;
+                if !whole {
+                    // Grown as the bytes come, not by what the head claims.
+                    self.buf.reserve((body_len - self.buf.len()).min(64 * 1024));
+                }
+                // Room, from all bodies' room, for the buffer the body is read into: its
+                // capacity, which grows by doubling, not just the bytes read.
+                if !memory.hold(self.buf.capacity() as u64) {
                     crate::debug!("request from {}: refused, bodies fill max_body_memory", self.remote);
                     if self.plain(StatusCode::SERVICE_UNAVAILABLE, true).await {
                         self.linger(body_len - self.buf.len().min(body_len)).await;
                     }
                     return None;
                 }
-                if self.buf.len() >= body_len {
+                if whole {
                     break;
                 }
-                // Grown as the bytes come, not by what the head claims.
-                self.buf.reserve((body_len - self.buf.len()).min(64 * 1024));
                 let body_deadline = || *deadline.get_or_insert_with(|| Instant::now() + limits.body_timeout);
                 match self.read(body_deadline, false).await {
                     Got::Bytes => {}
@@ -952,6 +956,8 @@ impl<'s> Conn<'s> {
     /// most `REFUSED_BODY_LINGER`, until it closes.
     async fn linger(&mut self, mut left: usize) {
         let _ = self.io.shutdown().await;
+        // The refused body's buffer goes now, not after the wait: its room was given back.
+        self.buf = BytesMut::with_capacity(READ_BUF);
         let deadline = Instant::now() + REFUSED_BODY_LINGER;
         while left > 0 {
             self.buf.clear();

@@ -286,9 +286,6 @@ async fn read_body(
         if total > limit {
             return Err(BodyError::TooLarge);
         }
-        if !memory.hold(total) {
-            return Err(BodyError::NoRoom);
-        }
         // One frame (the common case) is kept without a copy.
         match first.take() {
             None if buf.is_empty() => first = Some(data),
@@ -297,6 +294,11 @@ async fn read_body(
                 buf.extend_from_slice(&data);
             }
             None => buf.extend_from_slice(&data),
+        }
+        // The room the body takes: its buffer's capacity, which grows by doubling.
+        let held = first.as_ref().map_or(0, Bytes::len) + buf.capacity();
+        if !memory.hold(held as u64) {
+            return Err(BodyError::NoRoom);
         }
     }
     Ok(first.unwrap_or_else(|| buf.freeze()))
