@@ -19,6 +19,8 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use bytes::BytesMut;
+
 use super::stats::Stats;
 
 /// Room for one request's body, taken from the process's `max_body_memory` as its bytes
@@ -48,6 +50,26 @@ impl<'a> BodyMemory<'a> {
             return false;
         }
         self.held = total;
+        true
+    }
+
+    /// Makes room in `buf` for `more` bytes, the room of its new capacity taken first:
+    /// doubling as `Vec` does, but never past `ceiling` (the most the body can need), so a
+    /// body's buffer is at most its size and one of `max_body_size` fits in
+    /// `max_body_memory`. False, nothing grown, past the limit. (This body's room is the
+    /// buffer's capacity: `hold` counts the total of one body.)
+    pub fn grow(&mut self, buf: &mut BytesMut, more: usize, ceiling: usize) -> bool {
+        let (len, cap) = (buf.len(), buf.capacity());
+        if len + more <= cap {
+            return self.hold(cap as u64);
+        }
+        let target = cap.saturating_mul(2).min(ceiling).max(len + more);
+        if !self.hold(target as u64) {
+            return false;
+        }
+        let mut grown = BytesMut::with_capacity(target);
+        grown.extend_from_slice(buf);
+        *buf = grown;
         true
     }
 
@@ -104,6 +126,35 @@ mod tests {
         assert_eq!(used(&stats), 60, "a body not kept gives its room back");
         drop(a);
         assert_eq!(used(&stats), 0);
+    }
+
+    #[test]
+    fn a_buffer_grows_by_doubling_up_to_what_the_body_needs_its_room_taken_first() {
+        let stats = Arc::new(Stats::default());
+        let mut m = BodyMemory::new(&stats, 3000);
+        let mut buf = BytesMut::with_capacity(100);
+        buf.extend_from_slice(&[1; 100]);
+        assert!(m.grow(&mut buf, 50, 1000));
+        assert_eq!((buf.capacity(), used(&stats)), (200, 200), "doubled");
+        assert_eq!(&buf[..], &[1; 100][..]);
+        buf.extend_from_slice(&[2; 100]);
+        assert!(m.grow(&mut buf, 300, 1000));
+        assert_eq!((buf.capacity(), used(&stats)), (500, 500), "what it needs, more than double");
+        buf.extend_from_slice(&[3; 300]);
+        assert!(m.grow(&mut buf, 100, 1000));
+        assert_eq!((buf.capacity(), used(&stats)), (1000, 1000), "doubled");
+        buf.extend_from_slice(&[4; 100]);
+        assert!(m.grow(&mut buf, 100, 1000), "room enough without growing");
+        buf.extend_from_slice(&[5; 400]);
+        assert!(m.grow(&mut buf, 100, 1100));
+        assert_eq!((buf.capacity(), used(&stats)), (1100, 1100), "not past the ceiling");
+        let mut other = BodyMemory::new(&stats, 3000);
+        let mut big = BytesMut::with_capacity(1000);
+        assert!(other.grow(&mut big, 1000, 4000));
+        big.extend_from_slice(&[0; 1000]);
+        assert!(!other.grow(&mut big, 1000, 4000), "2000 more of 3000 in all");
+        assert_eq!(big.capacity(), 1000, "nothing grown");
+        assert_eq!(used(&stats), 2100);
     }
 
     #[test]

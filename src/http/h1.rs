@@ -599,6 +599,9 @@ impl<'s> Conn<'s> {
                     }
                 };
                 let idle = self.buf.is_empty();
+                if self.buf.capacity() - self.buf.len() < 1024 {
+                    self.buf.reserve(READ_BUF);
+                }
                 match self.read(deadline, idle).await {
                     Got::Bytes => head_started = true,
                     Got::Gone => return Next::Closed,
@@ -628,12 +631,10 @@ impl<'s> Conn<'s> {
         self.shutdown.fired()
     }
 
-    /// Reads more into the buffer, until `deadline`; `idle`: nothing of a request was read
-    /// yet, so a shutdown closes the connection.
+    /// Reads more into the buffer's spare capacity (the caller makes some), until
+    /// `deadline`; `idle`: nothing of a request was read yet, so a shutdown closes the
+    /// connection.
     async fn read(&mut self, deadline: impl FnOnce() -> Instant, idle: bool) -> Got {
-        if self.buf.capacity() - self.buf.len() < 1024 {
-            self.buf.reserve(READ_BUF);
-        }
         let read = pin!(self.io.read_buf(&mut self.buf));
         let timer = pin!(self.timer.until(deadline));
         let stopping = pin!(only_if(idle, Pin::new(&mut self.stopping)));
@@ -658,15 +659,18 @@ impl<'s> Conn<'s> {
             let mut deadline = None;
             let mut memory = BodyMemory::new(&shared.stats, limits.body_memory());
             loop {
+                // Room, from all bodies' room, for the buffer the body is read into (its
+                // capacity), grown as the bytes come, not by what the head claims.
                 let whole = self.buf.len() >= body_len;
-                if !whole {
-                    // Grown as the bytes come, not by what the head claims.
-                    self.buf.reserve((body_len - self.buf.len()).min(64 * 1024));
-                }
-                // Room, from all bodies' room, for the buffer the body is read into: its
-                // capacity, which grows by doubling, not just the bytes read.
-                if !memory.hold(self.buf.capacity() as u64) {
+                let fits = if whole {
+                    memory.hold(self.buf.capacity() as u64)
+                } else {
+                    let more = (body_len - self.buf.len()).min(64 * 1024);
+                    memory.grow(&mut self.buf, more, body_len)
+                };
+                if !fits {
                     crate::debug!("request from {}: refused, bodies fill max_body_memory", self.remote);
+                    drop(memory); // its room is for others while the rest is read and dropped
                     if self.plain(StatusCode::SERVICE_UNAVAILABLE, true).await {
                         self.linger(body_len - self.buf.len().min(body_len)).await;
                     }

@@ -81,7 +81,8 @@ pub async fn spool(
     let mut mp = multer::Multipart::new(stream, boundary);
     let mut fields: Vec<(String, Bytes)> = Vec::new();
     let mut files: Vec<UploadedFile> = Vec::new();
-    // The fields' values are held in memory (files go to disk): the room they take.
+    // The fields' values are held in memory (files go to disk): the room their buffers
+    // take.
     let mut in_memory = 0u64;
 
     while let Some(mut field) = mp.next_field().await.map_err(from_multer)? {
@@ -92,12 +93,12 @@ pub async fn spool(
         let Some(raw_file_name) = field.file_name().map(str::to_owned) else {
             let mut value = BytesMut::new();
             while let Some(chunk) = field.chunk().await.map_err(from_multer)? {
-                in_memory += chunk.len() as u64;
-                if !memory.hold(in_memory) {
+                value.extend_from_slice(&chunk);
+                if !memory.hold(in_memory + value.capacity() as u64) {
                     return Err(BodyError::NoRoom);
                 }
-                value.extend_from_slice(&chunk);
             }
+            in_memory += value.capacity() as u64;
             fields.push((name, value.freeze()));
             continue;
         };

@@ -274,6 +274,8 @@ async fn read_body(
     let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
     let mut total: u64 = 0;
+    // The most the body can need: its length when told, else the limit.
+    let ceiling = body.size_hint().upper().unwrap_or(limit).min(limit).min(usize::MAX as u64) as usize;
     loop {
         let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
             Err(_) => return Err(BodyError::Timeout),
@@ -286,18 +288,26 @@ async fn read_body(
         if total > limit {
             return Err(BodyError::TooLarge);
         }
-        // One frame (the common case) is kept without a copy.
-        match first.take() {
-            None if buf.is_empty() => first = Some(data),
+        // One frame (the common case) is kept without a copy. The room the body takes is
+        // that frame's, then its buffer's capacity.
+        let fits = match first.take() {
+            None if buf.is_empty() => {
+                first = Some(data);
+                memory.hold(total)
+            }
             Some(f) => {
+                let fits = memory.grow(&mut buf, f.len() + data.len(), ceiling);
                 buf.extend_from_slice(&f);
                 buf.extend_from_slice(&data);
+                fits
             }
-            None => buf.extend_from_slice(&data),
-        }
-        // The room the body takes: its buffer's capacity, which grows by doubling.
-        let held = first.as_ref().map_or(0, Bytes::len) + buf.capacity();
-        if !memory.hold(held as u64) {
+            None => {
+                let fits = memory.grow(&mut buf, data.len(), ceiling);
+                buf.extend_from_slice(&data);
+                fits
+            }
+        };
+        if !fits {
             return Err(BodyError::NoRoom);
         }
     }
