@@ -433,8 +433,8 @@ async fn respond(
     let max_body_size = shared.config.limits.max_body_size;
     if content_length(headers.map()).is_some_and(|n| n > max_body_size) {
         stats.body_too_large.fetch_add(1, Ordering::Relaxed);
-        if parts.version < Version::HTTP_2 && !headers.contains(&http::header::EXPECT) {
-            linger(body, max_body_size);
+        if !headers.contains(&http::header::EXPECT) {
+            linger(parts.version, body, max_body_size);
         }
         return Err(Plain::closing(StatusCode::PAYLOAD_TOO_LARGE));
     }
@@ -507,8 +507,8 @@ async fn read_request_body(
         Ok(read) => Ok((read, memory.into_room())),
         Err(e) => {
             crate::debug!("request from {}: {e}", ctx.remote);
-            if e.before_its_end() && version < Version::HTTP_2 {
-                linger(body, limits.max_body_size);
+            if e.before_its_end() {
+                linger(version, body, limits.max_body_size);
             }
             Err(Plain::closing(body_error_status(&e, &ctx.shared.stats)))
         }
@@ -519,7 +519,10 @@ async fn read_request_body(
 /// most `REFUSED_BODY_LINGER` and `left` bytes (HTTP/1.1). hyper closes the connection
 /// after the answer when it cannot drop the rest of the body at once. HTTP/2 needs none of
 /// this: the stream's reset with NO_ERROR after the answer stops the upload (RFC 9113 §8.1).
-fn linger(mut body: Incoming, mut left: u64) {
+fn linger(version: Version, mut body: Incoming, mut left: u64) {
+    if version >= Version::HTTP_2 {
+        return;
+    }
     tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + REFUSED_BODY_LINGER;
         while left > 0 {
