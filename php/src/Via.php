@@ -48,8 +48,10 @@ class Via
 
     /** @var array<string, Context> */
     public array $contexts = [];
-    /** @var array<string, true> contexts whose stream has not attached yet, oldest first */
+    /** @var array<string, true> contexts served a page whose stream has not attached yet, oldest first */
     private array $pending = [];
+    /** @var array<string, true> contexts whose last stream ended, waiting for a reconnect, oldest first */
+    private array $reconnecting = [];
     /** @var array<string, int> timer ids of pending cleanups */
     public array $cleanupTimers = [];
     /** @var array<string, int> live streams per context */
@@ -859,7 +861,7 @@ class Via
             }
             $this->register($ctx, $route, $params, $sid);
             // A page whose stream never attaches (a crawler, curl) is reclaimed too.
-            $this->awaitStream($ctx, $this->config->getContextAttachTimeout());
+            $this->awaitStream($ctx, $this->config->getContextAttachTimeout(), false);
             $document = Shell::build(
                 $ctx,
                 $html,
@@ -913,18 +915,26 @@ class Via
      * $ctx has no stream: a page was served for it (it waits for the attach timeout at
      * most), or its last stream ended (it waits for a reconnect for the cleanup delay).
      * Among `withMaxPendingContexts` at most — past that the oldest waiting one goes (its
-     * tab, if it comes, revives it). Streams that attach and end at once (a flood of
-     * short-lived streams) hold that many contexts too, not as many as end within the delay.
+     * tab, if it comes, revives it). Pages whose stream never attached lose their own
+     * oldest once they are more than half of the bound: a flood of page requests (anyone
+     * can send them) churns its own contexts, and the tabs that had a stream and lost it
+     * for a moment keep the other half. Streams that attach and end at once hold that
+     * many contexts too, not as many as end within the delay.
      */
-    private function awaitStream(Context $ctx, int $delayMs): void
+    private function awaitStream(Context $ctx, int $delayMs, bool $hadStream): void
     {
         $id = $ctx->getId();
-        unset($this->pending[$id]); // the newest again
-        $this->pending[$id] = true;
+        unset($this->pending[$id], $this->reconnecting[$id]); // the newest again
+        if ($hadStream) {
+            $this->reconnecting[$id] = true;
+        } else {
+            $this->pending[$id] = true;
+        }
         $this->scheduleCleanup($ctx, $delayMs);
-        if (count($this->pending) > $this->config->getMaxPendingContexts()) {
-            $oldest = (string) array_key_first($this->pending);
-            unset($this->pending[$oldest]);
+        if (count($this->pending) + count($this->reconnecting) > $this->config->getMaxPendingContexts()) {
+            $pages = count($this->pending) > intdiv($this->config->getMaxPendingContexts(), 2) || $this->reconnecting === [];
+            $oldest = (string) array_key_first($pages ? $this->pending : $this->reconnecting);
+            unset($this->pending[$oldest], $this->reconnecting[$oldest]);
             if (isset($this->contexts[$oldest])) {
                 $this->destroyContext($this->contexts[$oldest]);
                 $this->stats['contexts_evicted']++;
@@ -988,7 +998,7 @@ class Via
     private function attach(Context $ctx, \Via\SSE $sse, \Via\Request $req): void
     {
         $id = $ctx->getId();
-        unset($this->pending[$id]);
+        unset($this->pending[$id], $this->reconnecting[$id]);
         if (isset($this->cleanupTimers[$id])) {
             \Via\Timer::clear($this->cleanupTimers[$id]);
             unset($this->cleanupTimers[$id]);
@@ -1044,7 +1054,7 @@ class Via
                 $this->log('error', 'onClientDisconnect failed: ' . $e->getMessage(), $ctx);
             }
         }
-        $this->awaitStream($ctx, $this->config->getContextCleanupDelay());
+        $this->awaitStream($ctx, $this->config->getContextCleanupDelay(), true);
     }
 
     /** Destroys $ctx after $delayMs unless a stream is attached by then. */
@@ -1086,6 +1096,7 @@ class Via
         unset(
             $this->contexts[$id],
             $this->pending[$id],
+            $this->reconnecting[$id],
             $this->contextRoutes[$id],
             $this->contextSessions[$id],
             $this->cleanupTimers[$id],

@@ -134,6 +134,26 @@ final class ViaLifecycleTest extends AppTestCase
         self::assertArrayHasKey($page, $app->contexts);
     }
 
+    public function testAFloodOfPagesNeverEvictsATabWaitingForItsReconnect(): void
+    {
+        $app = $this->app2(self::config()->withMaxPendingContexts(3)->withContextCleanupDelay(60_000));
+        [, $tab, $sid] = self::openPage($app, '/items/1');
+        self::openStream($app, $tab, $sid);
+        $app->contexts[$tab]->getStream()->close();
+        self::drain();
+        $pages = [];
+        for ($n = 0; $n < 20; $n++) {
+            [, $pages[]] = self::openPage($app, '/items/' . (2 + $n % 3));
+        }
+        self::assertSame(18, $app->getStats()['contexts_evicted'], 'the tab and two pages may wait');
+        self::assertArrayHasKey($tab, $app->contexts, 'the tab that lost its stream stays');
+        self::assertArrayHasKey($pages[18], $app->contexts);
+        self::assertArrayHasKey($pages[19], $app->contexts);
+        self::assertArrayNotHasKey($pages[17], $app->contexts, 'the older pages went, oldest first');
+        self::openStream($app, $tab, $sid);
+        self::assertSame(0, $app->getStats()['contexts_revived'], 'its context was there, not revived');
+    }
+
     public function testSessionCloseBeaconSchedulesTheCleanupOfOwnContextsOnly(): void
     {
         $app = $this->app2(self::config()->withContextCleanupDelay(10));
