@@ -238,6 +238,54 @@ fn transfer_codings_other_than_one_chunked_are_refused() {
     assert_eq!(srv.seen.requests.lock().unwrap().len(), 1, "only the valid one reached the application");
 }
 
+/// A chunked body of `data` in chunks of `size` bytes, with its request head.
+fn chunked_post(data: &[u8], size: usize) -> Vec<u8> {
+    let mut raw =
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for chunk in data.chunks(size) {
+        raw.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        raw.extend_from_slice(chunk);
+        raw.extend_from_slice(b"\r\n");
+    }
+    raw.extend_from_slice(b"0\r\n\r\n");
+    raw
+}
+
+#[test]
+fn a_chunked_bodys_framing_cannot_outrun_its_data() {
+    // hyper parses chunk-size lines byte by byte, and a line of zeros is valid and decodes
+    // to nothing: without a cap the connection's thread parsed them until `body_timeout`.
+    let srv = TestServer::start(|c| c.limits.body_timeout = Duration::from_secs(60));
+    let mut s = srv.connect();
+    s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
+    let zeros = vec![b'0'; 64 * 1024];
+    let (mut sent, start) = (0usize, Instant::now());
+    while sent < 64 << 20 && start.elapsed() < Duration::from_secs(20) {
+        match s.write(&zeros) {
+            Ok(n) => sent += n,
+            Err(_) => break,
+        }
+    }
+    assert!(sent < 8 << 20, "the server took {} MiB of one chunk-size line", sent >> 20);
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest); // closed (maybe reset) at once, not after the body timeout
+    assert!(start.elapsed() < Duration::from_secs(15), "closed after {:?}", start.elapsed());
+    assert!(srv.seen.requests.lock().unwrap().is_empty(), "no body, no request for the application");
+
+    // Bodies in small chunks still pass: 8-byte chunks of 512 KiB, 1-byte chunks of 16 KiB.
+    for (len, size) in [(512 * 1024, 8), (16 * 1024, 1)] {
+        let data: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+        let raw = wire::exchange(srv.addr(), &chunked_post(&data, size), false);
+        let (f, _) = parse_framed(&raw, 0, false).unwrap();
+        assert_eq!(f.status, 200, "{len} bytes in chunks of {size}");
+        assert_eq!(&f.body[..6], b"bytes:");
+        assert_eq!(f.body[6..], data[..], "{len} bytes in chunks of {size}");
+    }
+    hello_rate(&srv, 10); // and the server serves on
+}
+
 /// How long until the server closes a connection that sent `raw` and nothing more.
 fn closed_after(srv: &TestServer, raw: &[u8]) -> Duration {
     let mut s = srv.connect();

@@ -54,6 +54,10 @@ pub struct Activity {
     idle_since: AtomicU64,
     head_since: AtomicU64,
     waker: AtomicWaker,
+    /// Bytes read on an HTTP/1.1 connection, and the count past which a read fails
+    /// (`u64::MAX`: none). Set while a chunked body is read (`WireCap`).
+    read: AtomicU64,
+    read_cap: AtomicU64,
 }
 
 impl Activity {
@@ -69,6 +73,8 @@ impl Activity {
             idle_since: AtomicU64::new(now),
             head_since: AtomicU64::new(now),
             waker: AtomicWaker::new(),
+            read: AtomicU64::new(0),
+            read_cap: AtomicU64::new(u64::MAX),
         })
     }
 
@@ -90,6 +96,12 @@ impl Activity {
         self.active.load(Ordering::Acquire)
     }
 
+    /// Counts `n` bytes read; false once they pass the cap a chunked body set.
+    fn read_within_cap(&self, n: usize) -> bool {
+        let read = self.read.fetch_add(n as u64, Ordering::Relaxed) + n as u64;
+        read <= self.read_cap.load(Ordering::Relaxed)
+    }
+
     fn saw_bytes(&self) {
         if self.active.load(Ordering::Acquire) == 0 && self.head_since.load(Ordering::Acquire) == 0 {
             self.head_since.store(now_ms(), Ordering::Release);
@@ -107,6 +119,47 @@ impl Activity {
         }
         let idle = self.idle_since.load(Ordering::Acquire);
         Some((idle + keepalive.as_millis() as u64, false))
+    }
+}
+
+/// How far an HTTP/1.1 chunked body may run ahead of its data on the wire.
+///
+/// Chunk-size lines, extensions and trailers are overhead the client chooses: hyper parses
+/// them byte by byte, and neither `max_body_size` nor `max_body_memory` sees them, as they
+/// decode to nothing (a size line of a million zeros is valid and is a chunk of none). A
+/// client could keep the connection's thread parsing such lines at line rate until
+/// `body_timeout`. While the cap lives, the connection's reads fail once they pass
+/// `WIRE_SLACK` plus twice the data the body gave so far: any chunk of 6 bytes or more
+/// fits, a flood of framing costs at most about a MiB of parsing. hyper then ends the
+/// connection (no answer can follow a body it cannot finish).
+pub struct WireCap {
+    activity: Arc<Activity>,
+    start: u64,
+    data: AtomicU64,
+}
+
+/// What a chunked body may read beyond twice its data: hyper's read-ahead (its buffer
+/// grows to ~400 KiB), its limits on extensions (16 KiB) and trailers, and room to spare.
+pub const WIRE_SLACK: u64 = 1 << 20;
+
+impl WireCap {
+    pub fn new(activity: &Arc<Activity>) -> Self {
+        let start = activity.read.load(Ordering::Relaxed);
+        activity.read_cap.store(start + WIRE_SLACK, Ordering::Relaxed);
+        Self { activity: Arc::clone(activity), start, data: AtomicU64::new(0) }
+    }
+
+    /// The body gave `n` more bytes of data.
+    pub fn took(&self, n: u64) {
+        let data = self.data.fetch_add(n, Ordering::Relaxed) + n;
+        let cap = self.start.saturating_add(WIRE_SLACK).saturating_add(data.saturating_mul(2));
+        self.activity.read_cap.store(cap, Ordering::Relaxed);
+    }
+}
+
+impl Drop for WireCap {
+    fn drop(&mut self) {
+        self.activity.read_cap.store(u64::MAX, Ordering::Relaxed);
     }
 }
 
@@ -205,7 +258,15 @@ impl<I: AsyncRead + Unpin> AsyncRead for Watched<I> {
         };
         match read {
             Poll::Ready(Ok(())) => {
-                if !this.h2 && buf.filled().len() > before {
+                let n = buf.filled().len() - before;
+                if !this.h2 && n > 0 {
+                    if !this.activity.read_within_cap(n) {
+                        buf.set_filled(before);
+                        return Poll::Ready(Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "chunked body framing out of proportion to its data",
+                        )));
+                    }
                     this.activity.saw_bytes();
                 }
                 Poll::Ready(Ok(()))

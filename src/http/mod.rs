@@ -22,6 +22,7 @@ pub mod h1;
 pub mod head_checks;
 pub mod header_list;
 pub mod in_place;
+pub mod incoming;
 pub mod multipart;
 pub mod outbox;
 pub mod race;

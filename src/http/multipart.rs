@@ -8,45 +8,29 @@
 //! a rejected or abandoned request removes its files when it is dropped.
 
 use std::path::Path;
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
 use tokio::io::AsyncWriteExt;
 
 use super::body_memory::BodyMemory;
 use super::exchange::{BodyError, RequestBody, UploadedFile};
+use super::incoming::DataFrames;
 use crate::config::Limits;
 
 /// PHP's `UPLOAD_ERR_NO_FILE`: a file input was submitted without a file.
 const UPLOAD_ERR_NO_FILE: i64 = 4;
 
-/// A body as a stream of chunks that fails once it is larger than `limit` bytes or has
-/// not ended by `timeout`.
-pub fn bounded_stream(
-    body: &mut Incoming,
-    limit: u64,
-    timeout: Duration,
-) -> impl Stream<Item = Result<Bytes, BodyError>> + Send + '_ {
-    let deadline = tokio::time::Instant::now() + timeout;
-    futures_util::stream::unfold(Some((body, 0u64)), move |state| async move {
-        let (body, total) = state?;
-        loop {
-            match tokio::time::timeout_at(deadline, body.frame()).await {
-                Err(_) => return Some((Err(BodyError::Timeout), None)),
-                Ok(None) => return None,
-                Ok(Some(Err(e))) => return Some((Err(BodyError::Io(e.to_string())), None)),
-                Ok(Some(Ok(frame))) => {
-                    let Ok(data) = frame.into_data() else { continue };
-                    let total = total + data.len() as u64;
-                    if total > limit {
-                        return Some((Err(BodyError::TooLarge), None));
-                    }
-                    return Some((Ok(data), Some((body, total))));
-                }
-            }
+/// A body's data as a stream of chunks, for multer.
+pub fn bounded_stream<'a>(
+    frames: DataFrames<'a>,
+) -> impl Stream<Item = Result<Bytes, BodyError>> + Send + 'a {
+    futures_util::stream::unfold(Some(frames), |state| async move {
+        let mut frames = state?;
+        match frames.next().await {
+            Ok(Some(data)) => Some((Ok(data), Some(frames))),
+            Ok(None) => None,
+            Err(e) => Some((Err(e), None)),
         }
     })
 }
@@ -71,13 +55,13 @@ fn base_name(raw: &str) -> &str {
 
 /// Parses a multipart body, writing each file part to its own temp file in `dir`.
 pub async fn spool(
-    body: &mut Incoming,
+    frames: DataFrames<'_>,
     boundary: String,
     limits: &Limits,
     dir: &Path,
     memory: &mut BodyMemory<'_>,
 ) -> Result<RequestBody, BodyError> {
-    let stream = bounded_stream(body, limits.max_body_size, limits.body_timeout);
+    let stream = bounded_stream(frames);
     let mut mp = multer::Multipart::new(stream, boundary);
     let mut fields: Vec<(String, Bytes)> = Vec::new();
     let mut files: Vec<UploadedFile> = Vec::new();

@@ -13,7 +13,6 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http::header::{HeaderValue, ACCEPT_ENCODING, CONNECTION, CONTENT_LENGTH, CONTENT_TYPE};
@@ -25,13 +24,14 @@ use hyper::body::Incoming;
 use super::answer::{shape, Outgoing, Shaped};
 use super::body::StreamedBody;
 use super::body_memory::BodyMemory;
-use super::conn::Activity;
+use super::conn::{Activity, WireCap};
 use super::exchange::{
     BodyError, BodyRoom, Dispatcher, IncomingRequest, Reply, RequestBody, RequestHead, ResponseStart,
     REFUSED_BODY_LINGER,
 };
 use super::fields::Headers;
 use super::head_checks;
+use super::incoming::DataFrames;
 use super::multipart;
 use super::static_files::{FileBody, StaticFiles, StaticReply};
 use super::stats::Stats;
@@ -265,35 +265,22 @@ fn detach_head(parts: &mut http::request::Parts) {
 
 /// Reads a whole body, bounded in size and time and by the room all bodies share.
 async fn read_body(
-    body: &mut Incoming,
+    frames: &mut DataFrames<'_>,
     limit: u64,
-    timeout: Duration,
     memory: &mut BodyMemory<'_>,
 ) -> Result<Bytes, BodyError> {
-    let deadline = tokio::time::Instant::now() + timeout;
     let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
-    let mut total: u64 = 0;
     // The most the body can need: its length when told, else the limit.
-    let ceiling = body.size_hint().upper().unwrap_or(limit).min(limit).min(usize::MAX as u64) as usize;
-    loop {
-        let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
-            Err(_) => return Err(BodyError::Timeout),
-            Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(BodyError::Io(e.to_string())),
-            Ok(Some(Ok(f))) => f,
-        };
-        let Ok(data) = frame.into_data() else { continue };
-        total += data.len() as u64;
-        if total > limit {
-            return Err(BodyError::TooLarge);
-        }
+    let ceiling = frames.size_hint().upper().unwrap_or(limit).min(limit).min(usize::MAX as u64) as usize;
+    while let Some(data) = frames.next().await? {
         // One frame (the common case) is kept without a copy. The room the body takes is
         // that frame's, then its buffer's capacity.
         let fits = match first.take() {
             None if buf.is_empty() => {
+                let len = data.len() as u64;
                 first = Some(data);
-                memory.hold(total)
+                memory.hold(len)
             }
             Some(f) => {
                 let fits = memory.grow(&mut buf, f.len() + data.len(), ceiling);
@@ -434,7 +421,7 @@ async fn respond(
     if content_length(headers.map()).is_some_and(|n| n > max_body_size) {
         stats.body_too_large.fetch_add(1, Ordering::Relaxed);
         if !headers.contains(&http::header::EXPECT) {
-            linger(parts.version, body, max_body_size);
+            linger(parts.version, body, max_body_size, None);
         }
         return Err(Plain::closing(StatusCode::PAYLOAD_TOO_LARGE));
     }
@@ -488,14 +475,18 @@ async fn read_request_body(
         .filter(|ct| ct.len() >= 19 && ct[..19].eq_ignore_ascii_case("multipart/form-data"))
         .and_then(|ct| multer::parse_boundary(ct).ok());
     let mut memory = BodyMemory::new(&ctx.shared.stats, limits.body_memory());
+    // HTTP/1.1 through hyper: what a body without a length takes off the wire, bounded.
+    let cap = (version < Version::HTTP_2).then(|| WireCap::new(&ctx.activity));
+    let deadline = tokio::time::Instant::now() + limits.body_timeout;
+    let mut frames = DataFrames::new(&mut body, limits.max_body_size, deadline, cap.as_ref());
     let read = match multipart_boundary {
         Some(boundary) => {
             let dir = config.upload_dir.clone().unwrap_or_else(std::env::temp_dir);
             // Boxed: a rare path, whose state every request's future would carry
             // otherwise (hyper moves that future into each HTTP/2 stream's task).
-            Box::pin(multipart::spool(&mut body, boundary, limits, &dir, &mut memory)).await
+            Box::pin(multipart::spool(frames, boundary, limits, &dir, &mut memory)).await
         }
-        None => read_body(&mut body, limits.max_body_size, limits.body_timeout, &mut memory).await.map(|b| {
+        None => read_body(&mut frames, limits.max_body_size, &mut memory).await.map(|b| {
             if b.is_empty() {
                 RequestBody::Empty
             } else {
@@ -508,7 +499,7 @@ async fn read_request_body(
         Err(e) => {
             crate::debug!("request from {}: {e}", ctx.remote);
             if e.before_its_end() {
-                linger(version, body, limits.max_body_size);
+                linger(version, body, limits.max_body_size, cap);
             }
             Err(Plain::closing(body_error_status(&e, &ctx.shared.stats)))
         }
@@ -519,7 +510,8 @@ async fn read_request_body(
 /// most `REFUSED_BODY_LINGER` and `left` bytes (HTTP/1.1). hyper closes the connection
 /// after the answer when it cannot drop the rest of the body at once. HTTP/2 needs none of
 /// this: the stream's reset with NO_ERROR after the answer stops the upload (RFC 9113 §8.1).
-fn linger(version: Version, mut body: Incoming, mut left: u64) {
+/// A chunked body's `cap` on its framing goes on while it is dropped.
+fn linger(version: Version, mut body: Incoming, mut left: u64, cap: Option<WireCap>) {
     if version >= Version::HTTP_2 {
         return;
     }
@@ -527,7 +519,11 @@ fn linger(version: Version, mut body: Incoming, mut left: u64) {
         let deadline = tokio::time::Instant::now() + REFUSED_BODY_LINGER;
         while left > 0 {
             let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, body.frame()).await else { return };
-            left = left.saturating_sub(frame.data_ref().map_or(0, |d| d.len() as u64));
+            let n = frame.data_ref().map_or(0, |d| d.len() as u64);
+            left = left.saturating_sub(n);
+            if let Some(cap) = &cap {
+                cap.took(n);
+            }
         }
     });
 }
