@@ -218,17 +218,17 @@ impl TaskOwner for RefCell<ResponseCore> {
         if let Some(e) = exception {
             let label = self.borrow().label();
             crate::error!("{label}: the handler threw {}", runtime::describe_throwable(e));
-            self.abandon();
+            self.abandon(StatusCode::INTERNAL_SERVER_ERROR);
         } else if Rc::strong_count(&self) == 1 {
             finalize_default(&self);
         }
     }
 
-    /// Fails the response: 500 if nothing was sent, a reset if a stream was under way.
-    fn abandon(&self) {
+    /// Fails the response: `status` if nothing was sent, a reset if a stream was under way.
+    fn abandon(&self, status: StatusCode) {
         let mut c = self.borrow_mut();
         match &c.phase {
-            Phase::Pending => c.send_error(StatusCode::INTERNAL_SERVER_ERROR),
+            Phase::Pending => c.send_error(status),
             Phase::Streaming(s) => {
                 s.abort();
                 c.phase = Phase::Ended;

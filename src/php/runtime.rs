@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use ext_php_rs::types::{ZendHashTable, Zval};
 use ext_php_rs::zend::try_catch;
+use http::StatusCode;
 
 use super::fiber;
 use super::global::PhpGlobal;
@@ -70,8 +71,9 @@ pub struct Disconnected;
 pub trait TaskOwner {
     /// The task returned, or threw `exception`. The task's reference is the one passed in.
     fn task_ended(self: Rc<Self>, exception: Option<&Zval>);
-    /// A fatal error stops the runtime while the task lives. Runs no PHP.
-    fn abandon(&self);
+    /// The runtime stops while the task lives (a fatal error: 500; a stop past
+    /// `shutdown_timeout`: 503): `status` if nothing was sent. Runs no PHP.
+    fn abandon(&self, status: StatusCode);
 }
 
 /// What a waiter registered with `wait_on` waits for (a stream id, for instance).
@@ -875,6 +877,15 @@ fn owners() -> Vec<Rc<dyn TaskOwner>> {
     })
 }
 
+/// The server stops with request tasks still running (its drain passed
+/// `shutdown_timeout`, or a second signal): their requests are answered `status` now, so
+/// that the core can write the answers before the tasks are cancelled. Runs no PHP.
+pub fn abandon_owned(status: StatusCode) {
+    for owner in owners() {
+        owner.abandon(status);
+    }
+}
+
 /// Drops every task and timer (their fibers are destroyed, which unwinds them). Used when
 /// a server stops, so nothing of it runs afterwards.
 pub fn cancel_everything() {
@@ -900,7 +911,7 @@ fn fatal_cleanup() {
     crate::error!("fatal error in a PHP callback; answering in-flight requests with 500 and stopping");
     FATAL.get().set(true);
     for owner in owners() {
-        owner.abandon();
+        owner.abandon(StatusCode::INTERNAL_SERVER_ERROR);
     }
     if let Some(host) = host() {
         host.fatal();

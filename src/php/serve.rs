@@ -288,8 +288,21 @@ pub(super) fn install_running(
     });
 }
 
+/// How long a stop waits for the answers it gave to requests still in flight to be written.
+const STOP_ANSWERS_WAIT: Duration = Duration::from_secs(1);
+
 /// Tears the running server down after its loop ended.
 pub(super) fn finish_running() {
+    // Requests still in flight (the drain passed `shutdown_timeout`, or a second signal
+    // stopped it at once) are answered 503 before their tasks are cancelled, and the core
+    // is given a moment to write those answers, as a fatal error's 500s are: else their
+    // connections were dropped with the runtime and clients saw nothing.
+    runtime::abandon_owned(StatusCode::SERVICE_UNAVAILABLE);
+    answers::flush();
+    let handle = with_running(|r| r.handle.take()).flatten();
+    if let Some(h) = &handle {
+        h.run_io_until(STOP_ANSWERS_WAIT, || h.stats().in_flight == 0);
+    }
     answers::set_outbox(None);
     answers::set_link(None);
     runtime::set_host(None);
@@ -302,7 +315,7 @@ pub(super) fn finish_running() {
         if let Some(link) = php_workers::set_link(None) {
             link.close();
         }
-        drop(running.handle.take());
+        drop(handle);
         let up = running.started.elapsed();
         drop(running);
         crate::info!("stopped after {:.1}s", up.as_secs_f64());

@@ -616,6 +616,33 @@ def test_a_client_that_leaves_before_its_answer_is_logged_and_counted_as_499(sta
     assert d == len(uris)
 
 
+def test_requests_still_in_flight_when_a_stop_gives_up_are_answered_503(start, tmp_dir):
+    """A stop waits `shutdown_timeout` for the requests in flight; the handlers still
+    running then are cancelled, and their clients get 503, logged as such, over HTTP/1.1
+    and h2c. (Their connections were dropped with the runtime: the clients got nothing, the
+    log had 499 for h2c and no line for HTTP/1.1.)"""
+    log = tmp_dir / "access.json"
+    srv = start({"access_log": str(log), "access_log_format": "json", "metrics_listen": True, "shutdown_timeout": 1})
+    uris, flags = ["/slow?s=20&via=h1"], [[]]
+    if h2c_available() and shutil.which("curl"):
+        uris.append("/slow?s=20&via=h2c")
+        flags.append(["--http2-prior-knowledge"])
+    clients = [subprocess.Popen(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "15", *extra,
+                                 f"http://127.0.0.1:{srv.port}{uri}"], stdout=subprocess.PIPE, text=True)
+               for uri, extra in zip(uris, flags)]
+    srv.wait_for("the requests to be in flight",
+                 lambda: srv.scrape(port=srv.metrics_port).value("via_http_requests_in_flight") == len(uris))
+    started = time.monotonic()
+    srv.proc.send_signal(signal.SIGTERM)
+    assert srv.wait_exit(10) == 0, srv.log()
+    assert time.monotonic() - started < 5, "the stop waited for the handlers"
+    codes = [c.communicate(timeout=10)[0] for c in clients]
+    assert codes == ["503"] * len(uris), (codes, srv.log())
+    by_uri = {e["uri"]: e for e in map(json.loads, log_lines(srv, log, len(uris)))}
+    for uri in uris:
+        assert by_uri[uri]["status"] == 503, by_uri
+
+
 def test_clients_that_leave_past_the_places_for_their_handlers_are_logged_as_499(start, tmp_dir):
     """With `max_connections` 1 the handler of one client that left holds a place of its
     own; the next one's connection keeps its place until its handler answers. Both are
