@@ -28,8 +28,13 @@ impl<'a> DataFrames<'a> {
     /// on the wire: given for an HTTP/1.1 body without a length (chunked), where hyper
     /// parses what the client sends between the data (see `WireCap`).
     pub fn new(body: &'a mut Incoming, limit: u64, deadline: Instant, cap: Option<&'a WireCap>) -> Self {
-        let cap = cap.filter(|_| body.size_hint().exact().is_none());
         Self { body, deadline, limit, total: 0, cap }
+    }
+
+    /// Whether `body` over `version` needs a `WireCap`: an HTTP/1.1 body without a length.
+    /// (A body with one is its bytes on the wire, and a cap would fail it past 1 MiB.)
+    pub fn needs_cap(body: &Incoming, version: http::Version) -> bool {
+        version < http::Version::HTTP_2 && body.size_hint().exact().is_none()
     }
 
     /// The next data frame, or `None` at the end of the body; trailers are passed over.

@@ -476,7 +476,7 @@ async fn read_request_body(
         .and_then(|ct| multer::parse_boundary(ct).ok());
     let mut memory = BodyMemory::new(&ctx.shared.stats, limits.body_memory());
     // HTTP/1.1 through hyper: what a body without a length takes off the wire, bounded.
-    let cap = (version < Version::HTTP_2).then(|| WireCap::new(&ctx.activity));
+    let cap = DataFrames::needs_cap(&body, version).then(|| WireCap::new(&ctx.activity));
     let deadline = tokio::time::Instant::now() + limits.body_timeout;
     let mut frames = DataFrames::new(&mut body, limits.max_body_size, deadline, cap.as_ref());
     let read = match multipart_boundary {
