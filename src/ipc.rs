@@ -873,12 +873,11 @@ fn put_bytes(b: &mut BytesMut, v: &[u8]) {
 #[inline(always)]
 fn put_le<const N: usize>(b: &mut BytesMut, v: [u8; N]) {
     b.reserve(N);
-    let len = b.len();
-    // SAFETY: `reserve` made room for N bytes past the length, and they are written before
-    // the length covers them.
+    // SAFETY: `reserve` made room for N bytes past the length (the spare capacity, whose
+    // pointer covers them), and they are written before the length covers them.
     unsafe {
-        std::ptr::copy_nonoverlapping(v.as_ptr(), b.as_mut_ptr().add(len), N);
-        b.set_len(len + N);
+        std::ptr::copy_nonoverlapping(v.as_ptr(), b.spare_capacity_mut().as_mut_ptr().cast::<u8>(), N);
+        b.set_len(b.len() + N);
     }
 }
 
