@@ -918,7 +918,7 @@ class Via
      * tab, if it comes, revives it). Pages whose stream never attached lose their own
      * oldest once they are more than half of the bound: a flood of page requests (anyone
      * can send them) churns its own contexts, and the tabs that had a stream and lost it
-     * for a moment keep the other half. Streams that attach and end at once hold that
+     * for a moment keep at least the other half (more of them wait while fewer pages do). Streams that attach and end at once hold that
      * many contexts too, not as many as end within the delay.
      */
     private function awaitStream(Context $ctx, int $delayMs, bool $hadStream): void
@@ -932,7 +932,9 @@ class Via
         }
         $this->scheduleCleanup($ctx, $delayMs);
         if (count($this->pending) + count($this->reconnecting) > $this->config->getMaxPendingContexts()) {
-            $pages = count($this->pending) > intdiv($this->config->getMaxPendingContexts(), 2) || $this->reconnecting === [];
+            // At least one: with a bound of 1 a page never evicts itself.
+            $half = max(1, intdiv($this->config->getMaxPendingContexts(), 2));
+            $pages = count($this->pending) > $half || $this->reconnecting === [];
             $oldest = (string) array_key_first($pages ? $this->pending : $this->reconnecting);
             unset($this->pending[$oldest], $this->reconnecting[$oldest]);
             if (isset($this->contexts[$oldest])) {

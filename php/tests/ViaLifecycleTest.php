@@ -154,6 +154,39 @@ final class ViaLifecycleTest extends AppTestCase
         self::assertSame(0, $app->getStats()['contexts_revived'], 'its context was there, not revived');
     }
 
+    public function testTabsWaitingForTheirReconnectKeepHalfOfTheBoundUnderAFloodOfPages(): void
+    {
+        $app = $this->app2(self::config()->withMaxPendingContexts(4)->withContextCleanupDelay(60_000));
+        $tabs = [];
+        foreach ([1, 2, 3] as $n) {
+            [, $id, $sid] = self::openPage($app, "/items/$n");
+            self::openStream($app, $id, $sid);
+            $app->contexts[$id]->getStream()->close();
+            self::drain();
+            $tabs[] = $id;
+        }
+        for ($n = 0; $n < 10; $n++) {
+            [, $page] = self::openPage($app, '/items/' . (4 + $n % 3));
+        }
+        self::assertArrayNotHasKey($tabs[0], $app->contexts, 'three tabs waited; the oldest gave way to the pages');
+        self::assertArrayHasKey($tabs[1], $app->contexts, 'two tabs keep half of the bound');
+        self::assertArrayHasKey($tabs[2], $app->contexts);
+        self::assertArrayHasKey($page, $app->contexts);
+        self::assertSame(9, $app->getStats()['contexts_evicted'], 'one tab and eight pages');
+    }
+
+    public function testWithABoundOfOneAPageNeverEvictsItself(): void
+    {
+        $app = $this->app2(self::config()->withMaxPendingContexts(1)->withContextCleanupDelay(60_000));
+        [, $tab, $sid] = self::openPage($app, '/items/1');
+        self::openStream($app, $tab, $sid);
+        $app->contexts[$tab]->getStream()->close();
+        self::drain();
+        [, $page] = self::openPage($app, '/items/2');
+        self::assertArrayHasKey($page, $app->contexts, 'the page just served stays');
+        self::assertArrayNotHasKey($tab, $app->contexts);
+    }
+
     public function testSessionCloseBeaconSchedulesTheCleanupOfOwnContextsOnly(): void
     {
         $app = $this->app2(self::config()->withContextCleanupDelay(10));
