@@ -847,7 +847,8 @@ impl<'s> Conn<'s> {
             }
             Some(Err(Unanswered)) => {
                 stats.unanswered.fetch_add(1, Ordering::Relaxed);
-                self.plain(StatusCode::INTERNAL_SERVER_ERROR, close).await.then_some(close)
+                let status = shared.ops.unanswered_status();
+                self.plain(status, close).await.then_some(close)
             }
             None => {
                 stats.request_timeouts.fetch_add(1, Ordering::Relaxed);

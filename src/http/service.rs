@@ -546,7 +546,7 @@ async fn ask_application(mut incoming: Box<IncomingRequest>, ctx: &ConnCtx) -> R
     };
     answer.map_err(|_| {
         shared.stats.unanswered.fetch_add(1, Ordering::Relaxed);
-        Plain::keeping(StatusCode::INTERNAL_SERVER_ERROR)
+        Plain::keeping(shared.ops.unanswered_status())
     })
 }
 

@@ -287,7 +287,7 @@ async fn answer(
     };
     answer.map_err(|_| {
         stats.unanswered.fetch_add(1, Ordering::Relaxed);
-        StatusCode::INTERNAL_SERVER_ERROR
+        shared.ops.unanswered_status()
     })
 }
 

@@ -275,6 +275,17 @@ pub struct Ops {
 }
 
 impl Ops {
+    /// What a request whose reply was dropped unanswered is answered: 503 while the server
+    /// stops (its task was cancelled, or it never reached one), else 500 (the application
+    /// lost it).
+    pub fn unanswered_status(&self) -> StatusCode {
+        if self.stopping.fired() {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    }
+
     pub fn new(config: &OpsConfig, stopping: Shutdown) -> std::io::Result<Self> {
         let internal = config.metrics_listen.is_some();
         let (public_health, public_metrics) =

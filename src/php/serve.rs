@@ -298,6 +298,9 @@ pub(super) fn finish_running() {
     // is given a moment to write those answers, as a fatal error's 500s are: else their
     // connections were dropped with the runtime and clients saw nothing.
     runtime::abandon_owned(StatusCode::SERVICE_UNAVAILABLE);
+    // The requests still queued for the loop go with it, and a request dispatched from now
+    // on is refused: the core answers both 503 (`Ops::unanswered_status`).
+    runtime::set_host(None);
     answers::flush();
     let handle = with_running(|r| r.handle.take()).flatten();
     if let Some(h) = &handle {
@@ -305,7 +308,6 @@ pub(super) fn finish_running() {
     }
     answers::set_outbox(None);
     answers::set_link(None);
-    runtime::set_host(None);
     super::remotes::stop_all();
     let running = RUNNING.get().borrow_mut().take();
     if let Some(mut running) = running {

@@ -479,10 +479,15 @@ impl ReplySink for Shared {
     }
 
     fn unanswered(&self, req: u64) {
-        // The PHP side dropped the request unanswered (as the core answers it: 500).
-        crate::debug!("request {req} was dropped unanswered; answering 500");
-        let head =
-            WireHead { status: StatusCode::INTERNAL_SERVER_ERROR, reason: None, headers: HeaderList::new() };
+        // The PHP side dropped the request unanswered (as the core answers it: 500, or 503
+        // while the worker stops: its task was cancelled, or it never reached one).
+        let status = if self.draining.load(Ordering::Acquire) {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::INTERNAL_SERVER_ERROR
+        };
+        crate::debug!("request {req} was dropped unanswered; answering {status}");
+        let head = WireHead { status, reason: None, headers: HeaderList::new() };
         let _ = self.out.send(ToMaster::Response { req, head, body: Bytes::new() });
         self.finished();
     }
