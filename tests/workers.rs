@@ -319,10 +319,7 @@ fn max_requests_recycles_workers_without_failures() {
 #[test]
 fn a_crash_loop_stops_the_server_with_an_error() {
     // At debug level: should it ever hang, the panic shows what the supervisor saw.
-    let srv = PhpServer::start(
-        "tests/apps/crashloop.php",
-        r#"{"crash_limit": 4, "crash_window": 30, "log_level": "debug"}"#,
-    );
+    let srv = PhpServer::start("tests/apps/crashloop.php", r#"{"crash_limit": 4, "crash_window": 30}"#);
     let (code, _) = srv.wait(Duration::from_secs(20));
     assert_eq!(code, Some(3), "start() threw");
 }
@@ -524,6 +521,72 @@ fn a_workers_streamed_answer_read_slowly_but_steadily_is_not_cut_off() {
     });
     assert_eq!(got, 6 << 20, "the whole answer");
     assert_eq!(get_json(&srv.url("/written"), Some(0))["n"], 6 << 20);
+}
+
+/// A reader that takes a topic's frames queued ahead of its worker's events credits the
+/// worker nothing, yet it progresses: the master tells the worker each such take (the same
+/// credit again), and the worker's `send()` waits on as one process would, rather than
+/// cutting the stream at `sse_backpressure_timeout` (1 s here, against ~2 s of topic frames
+/// taken 1 KB every 200 ms).
+#[test]
+fn a_reader_taking_a_topics_frames_ahead_of_its_workers_events_is_not_cut_off() {
+    let srv = PhpServer::start(
+        APP,
+        r#"{"workers": 2, "sse_heartbeat": 0, "compression": false, "sse_queue_size": 16384,
+            "sse_backpressure": "wait", "sse_backpressure_timeout": 1}"#,
+    );
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (sent, topic) = rt.block_on(async {
+        let mut client = h2c_client(&srv, 1000).await;
+        let path = srv.url("/events-then-send?n=32");
+        let (response, _) = client.send_request(get_from_worker_0(path), true).unwrap();
+        let response = response.await.unwrap();
+        assert_eq!(response.status(), 200);
+        let mut body = response.into_body();
+        let mut seen = Vec::new();
+        while !String::from_utf8_lossy(&seen).contains("data: ready") {
+            let data = body.data().await.expect("the ready event").unwrap();
+            body.flow_control().release_capacity(data.len()).unwrap();
+            seen.extend_from_slice(&data);
+        }
+        // Ten topic frames of 1 KB queue in the master, then the worker sends its events
+        // behind them: its window there and its own queue fill, and its send() waits. (A
+        // frame is taken from the queue whole: small ones make a take every 200 ms.)
+        for _ in 0..10 {
+            let url = srv.url(&format!("/topic?msg={}", "x".repeat(1000)));
+            let v = tokio::task::spawn_blocking(move || get_json(&url, Some(1))).await.unwrap();
+            assert_eq!(v["reached"], 1, "{v}");
+        }
+        let url = srv.url("/go");
+        tokio::task::spawn_blocking(move || get_json(&url, Some(1))).await.unwrap();
+        // Payload bytes only: `x` is the topic's, `s` the worker's ("news", the topic's
+        // event name, has an `s` too).
+        let payload = |data: &[u8], b: u8| data.windows(2).filter(|w| w == &[b, b]).count();
+        let (mut topic, mut sent, mut text, mut unpaced) = (0usize, 0usize, Vec::new(), 0usize);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while sent < 32 * 3999 && Instant::now() < deadline {
+            let Some(data) = body.data().await else { break };
+            let data = data.unwrap_or_else(|e| {
+                panic!("the stream was reset after {topic} bytes of the topic and {sent} of the worker: {e}")
+            });
+            text.extend_from_slice(&data);
+            (topic, sent) = (payload(&text, b'x'), payload(&text, b's'));
+            body.flow_control().release_capacity(data.len()).unwrap();
+            unpaced += data.len();
+            if topic < 10 * 999 && unpaced >= 1000 {
+                // The topic's frames, 1 KB every 200 ms: ~2 s in all.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                unpaced = 0;
+            }
+        }
+        (sent, topic)
+    });
+    assert_eq!(topic, 10 * 999, "the topic's frames");
+    let written = eventually(Duration::from_secs(5), "the sends end", || {
+        get_json(&srv.url("/written"), Some(0))["n"].as_u64()
+    });
+    assert_eq!(written, 32, "the worker's sends all went");
+    assert_eq!(sent, 32 * 3999, "and all arrived");
 }
 
 #[test]

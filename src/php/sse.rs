@@ -315,20 +315,34 @@ impl Sse {
         if !stream.notify_when_drained(mark) {
             return Ok(room());
         }
-        let waiter = match runtime::waiter() {
-            Ok(w) => w,
-            // Not in a task (e.g. main script without a loop): nothing can wait here.
-            Err(_) => return Ok(Room::TimedOut),
-        };
         services.stats.sse_waits.fetch_add(1, Ordering::Relaxed);
-        runtime::wait_on(stream.id(), waiter);
-        match runtime::park(waiter, Some(services.sse.backpressure_timeout)) {
-            // The loop may have been busy when both were due: the drain counts.
-            Ok(Wake::Timeout) if stream.queued() <= mark && !stream.is_closed() => Ok(Room::Made),
-            Ok(Wake::Timeout) => Ok(Room::TimedOut),
-            Ok(_) => Ok(room()),
-            Err(ParkError::Cancelled) => Ok(Room::Closed),
-            Err(e) => Err(park_error("Via\\SSE::send()", e)),
+        // The timeout is time in which the client took nothing, as for `write()`: a client
+        // that takes chunks is waited for. In one process each chunk it takes makes room;
+        // a worker's queue makes room only when the master credits it, which a client
+        // taking a topic's frames queued ahead of the worker's events does not (the master
+        // tells each such take, `StreamShared::note_progress`).
+        let mut taken = stream.taken();
+        loop {
+            let waiter = match runtime::waiter() {
+                Ok(w) => w,
+                // Not in a task (e.g. main script without a loop): nothing can wait here.
+                Err(_) => return Ok(Room::TimedOut),
+            };
+            runtime::wait_on(stream.id(), waiter);
+            match runtime::park(waiter, Some(services.sse.backpressure_timeout)) {
+                // The loop may have been busy when both were due: the drain counts.
+                Ok(Wake::Timeout) if stream.queued() <= mark && !stream.is_closed() => return Ok(Room::Made),
+                Ok(Wake::Timeout) if stream.taken() != taken && !stream.is_closed() => {
+                    taken = stream.taken();
+                    if !stream.notify_when_drained(mark) {
+                        return Ok(room());
+                    }
+                }
+                Ok(Wake::Timeout) => return Ok(Room::TimedOut),
+                Ok(_) => return Ok(room()),
+                Err(ParkError::Cancelled) => return Ok(Room::Closed),
+                Err(e) => return Err(park_error("Via\\SSE::send()", e)),
+            }
         }
     }
 }

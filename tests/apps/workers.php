@@ -101,6 +101,26 @@ $server->onRequest(function (Via\Request $req, Via\Response $res) use ($server, 
         case '/received':
             $json($res, $me + ['received' => $received]);
             return;
+        case '/events-then-send':
+            // Joins 'room' and says "ready"; once /go was asked, sends ?n= events of 4000
+            // bytes as the backpressure policy lets it; /written then says how many went.
+            $table->del('written');
+            $table->del('go');
+            $sse = $res->sse();
+            $sse->join('room');
+            $sse->send('ready', 'ready');
+            while (($table->get('go', 'n') ?? 0) === 0 && $sse->isOpen()) {
+                Via\sleep(0.01);
+            }
+            $chunk = str_repeat('s', 4000);
+            for ($i = 0, $n = (int) $req->query('n', 32); $i < $n && $sse->send($chunk); $i++) {
+            }
+            $table->set('written', ['n' => $i]);
+            return;
+        case '/go':
+            $table->set('go', ['n' => 1]);
+            $json($res, $me);
+            return;
         case '/events':
             $sse = $res->sse();
             $sse->send((string) $server->workerId(), 'hello');
