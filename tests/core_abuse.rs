@@ -291,32 +291,28 @@ fn bodies_with_a_length_through_hyper_are_not_capped_as_chunked_ones_are() {
     // The framing cap is for bodies without a length: one with a length is its bytes on
     // the wire. Three MiB (past the cap's slack) with `Content-Length` through hyper, as
     // `hyper_http1` serves it, and as a multipart upload on the default path.
+    // A POST of `body` to /echo with its length and `fields`; the answer, strictly parsed.
+    let post = |srv: &TestServer, fields: &str, body: &[u8]| {
+        let head = format!(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{fields}Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let raw = [head.as_bytes(), body].concat();
+        parse_framed(&wire::exchange(srv.addr(), &raw, false), 0, false).unwrap().0
+    };
     let data: Vec<u8> = (0..3 << 20).map(|i| b'a' + (i % 26) as u8).collect();
-    let srv = TestServer::start(|c| c.hyper_http1 = true);
-    let mut raw = format!(
-        "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
-        data.len()
-    )
-    .into_bytes();
-    raw.extend_from_slice(&data);
-    let (f, _) = parse_framed(&wire::exchange(srv.addr(), &raw, false), 0, false).unwrap();
+    let f = post(&TestServer::start(|c| c.hyper_http1 = true), "", &data);
     assert_eq!(f.status, 200);
     assert_eq!(f.body.len(), 6 + data.len(), "the whole body");
 
-    let srv = TestServer::start(|_| {});
     let boundary = "b0undary";
     let mut body =
         format!("--{boundary}\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\n")
             .into_bytes();
     body.extend_from_slice(&data);
     body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    let mut raw = format!(
-        "POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    raw.extend_from_slice(&body);
-    let (f, _) = parse_framed(&wire::exchange(srv.addr(), &raw, false), 0, false).unwrap();
+    let fields = format!("Content-Type: multipart/form-data; boundary={boundary}\r\n");
+    let f = post(&TestServer::start(|_| {}), &fields, &body);
     assert_eq!(f.status, 200);
     let text = String::from_utf8_lossy(&f.body);
     assert!(text.starts_with("multipart:file f=a.txt:abc"), "{}", &text[..text.len().min(80)]);

@@ -113,16 +113,27 @@ final class ViaLifecycleTest extends AppTestCase
         self::assertArrayHasKey($second, $app->contexts);
     }
 
+    /**
+     * A tab that opened `$path` and its stream, whose stream then ended: its context waits
+     * for a reconnect.
+     *
+     * @return array{0: string, 1: string} its context id and session id
+     */
+    private static function tabWhoseStreamEnded(TestVia $app, string $path): array
+    {
+        [, $id, $sid] = self::openPage($app, $path);
+        self::openStream($app, $id, $sid);
+        $app->contexts[$id]->getStream()->close();
+        self::drain();
+        return [$id, $sid];
+    }
+
     public function testContextsWhoseLastStreamEndedCountAmongTheWaitingOnes(): void
     {
         $app = $this->app2(self::config()->withMaxPendingContexts(2)->withContextCleanupDelay(60_000));
         $ids = [];
         foreach ([1, 2, 3] as $n) {
-            [, $id, $sid] = self::openPage($app, "/items/$n");
-            self::openStream($app, $id, $sid);
-            $app->contexts[$id]->getStream()->close();
-            self::drain();
-            $ids[] = $id;
+            [$ids[]] = self::tabWhoseStreamEnded($app, "/items/$n");
         }
         self::assertSame(1, $app->getStats()['contexts_evicted'], 'three streams ended; two may wait');
         self::assertArrayNotHasKey($ids[0], $app->contexts, 'the oldest went');
@@ -134,13 +145,10 @@ final class ViaLifecycleTest extends AppTestCase
         self::assertArrayHasKey($page, $app->contexts);
     }
 
-    public function testAFloodOfPagesNeverEvictsATabWaitingForItsReconnect(): void
+    public function testAFloodOfPagesDoesNotEvictATabWaitingForItsReconnect(): void
     {
         $app = $this->app2(self::config()->withMaxPendingContexts(3)->withContextCleanupDelay(60_000));
-        [, $tab, $sid] = self::openPage($app, '/items/1');
-        self::openStream($app, $tab, $sid);
-        $app->contexts[$tab]->getStream()->close();
-        self::drain();
+        [$tab, $sid] = self::tabWhoseStreamEnded($app, '/items/1');
         $pages = [];
         for ($n = 0; $n < 20; $n++) {
             [, $pages[]] = self::openPage($app, '/items/' . (2 + $n % 3));
@@ -159,11 +167,7 @@ final class ViaLifecycleTest extends AppTestCase
         $app = $this->app2(self::config()->withMaxPendingContexts(4)->withContextCleanupDelay(60_000));
         $tabs = [];
         foreach ([1, 2, 3] as $n) {
-            [, $id, $sid] = self::openPage($app, "/items/$n");
-            self::openStream($app, $id, $sid);
-            $app->contexts[$id]->getStream()->close();
-            self::drain();
-            $tabs[] = $id;
+            [$tabs[]] = self::tabWhoseStreamEnded($app, "/items/$n");
         }
         for ($n = 0; $n < 10; $n++) {
             [, $page] = self::openPage($app, '/items/' . (4 + $n % 3));
@@ -178,10 +182,7 @@ final class ViaLifecycleTest extends AppTestCase
     public function testWithABoundOfOneAPageNeverEvictsItself(): void
     {
         $app = $this->app2(self::config()->withMaxPendingContexts(1)->withContextCleanupDelay(60_000));
-        [, $tab, $sid] = self::openPage($app, '/items/1');
-        self::openStream($app, $tab, $sid);
-        $app->contexts[$tab]->getStream()->close();
-        self::drain();
+        [$tab, $sid] = self::tabWhoseStreamEnded($app, '/items/1');
         [, $page] = self::openPage($app, '/items/2');
         self::assertArrayHasKey($page, $app->contexts, 'the page just served stays');
         self::assertArrayNotHasKey($tab, $app->contexts);

@@ -119,6 +119,17 @@ pub enum BodyError {
     NoRoom,
 }
 
+/// What a request whose reply was dropped unanswered is answered: 503 while the server (or
+/// the worker) stops — its task was cancelled, or it never reached one —, else 500 (the
+/// application lost it).
+pub fn unanswered_status(stopping: bool) -> StatusCode {
+    if stopping {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+}
+
 impl BodyError {
     /// Refused while the client may still be sending the body.
     pub fn before_its_end(&self) -> bool {

@@ -58,8 +58,9 @@ impl<'a> DataFrames<'a> {
         }
     }
 
-    /// The body's size hint (its length when told).
-    pub fn size_hint(&self) -> http_body::SizeHint {
-        self.body.size_hint()
+    /// The most the body can need: its length when told, else the limit.
+    pub fn ceiling(&self) -> usize {
+        let most = self.body.size_hint().upper().unwrap_or(self.limit).min(self.limit);
+        usize::try_from(most).unwrap_or(usize::MAX)
     }
 }

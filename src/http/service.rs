@@ -264,39 +264,27 @@ fn detach_head(parts: &mut http::request::Parts) {
 }
 
 /// Reads a whole body, bounded in size and time and by the room all bodies share.
-async fn read_body(
-    frames: &mut DataFrames<'_>,
-    limit: u64,
-    memory: &mut BodyMemory<'_>,
-) -> Result<Bytes, BodyError> {
+async fn read_body(frames: &mut DataFrames<'_>, memory: &mut BodyMemory<'_>) -> Result<Bytes, BodyError> {
     let mut first: Option<Bytes> = None;
     let mut buf = BytesMut::new();
-    // The most the body can need: its length when told, else the limit.
-    let ceiling = frames.size_hint().upper().unwrap_or(limit).min(limit).min(usize::MAX as u64) as usize;
+    let ceiling = frames.ceiling();
     while let Some(data) = frames.next().await? {
         // One frame (the common case) is kept without a copy. The room the body takes is
-        // that frame's, then its buffer's capacity.
-        let fits = match first.take() {
-            None if buf.is_empty() => {
-                let len = data.len() as u64;
-                first = Some(data);
-                memory.hold(len)
+        // that frame's, then its buffer's capacity, taken before the buffer grows.
+        if buf.is_empty() && first.is_none() {
+            if !memory.hold(data.len() as u64) {
+                return Err(BodyError::NoRoom);
             }
-            Some(f) => {
-                let fits = memory.grow(&mut buf, f.len() + data.len(), ceiling);
-                buf.extend_from_slice(&f);
-                buf.extend_from_slice(&data);
-                fits
-            }
-            None => {
-                let fits = memory.grow(&mut buf, data.len(), ceiling);
-                buf.extend_from_slice(&data);
-                fits
-            }
-        };
-        if !fits {
+            first = Some(data);
+            continue;
+        }
+        let earlier = first.take();
+        let more = earlier.as_ref().map_or(0, Bytes::len) + data.len();
+        if !memory.grow(&mut buf, more, ceiling) {
             return Err(BodyError::NoRoom);
         }
+        buf.extend_from_slice(earlier.as_deref().unwrap_or_default());
+        buf.extend_from_slice(&data);
     }
     Ok(first.unwrap_or_else(|| buf.freeze()))
 }
@@ -486,7 +474,7 @@ async fn read_request_body(
             // otherwise (hyper moves that future into each HTTP/2 stream's task).
             Box::pin(multipart::spool(frames, boundary, limits, &dir, &mut memory)).await
         }
-        None => read_body(&mut frames, limits.max_body_size, &mut memory).await.map(|b| {
+        None => read_body(&mut frames, &mut memory).await.map(|b| {
             if b.is_empty() {
                 RequestBody::Empty
             } else {

@@ -275,15 +275,10 @@ pub struct Ops {
 }
 
 impl Ops {
-    /// What a request whose reply was dropped unanswered is answered: 503 while the server
-    /// stops (its task was cancelled, or it never reached one), else 500 (the application
-    /// lost it).
+    /// What a request whose reply was dropped unanswered is answered
+    /// (`exchange::unanswered_status`).
     pub fn unanswered_status(&self) -> StatusCode {
-        if self.stopping.fired() {
-            StatusCode::SERVICE_UNAVAILABLE
-        } else {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        crate::http::exchange::unanswered_status(self.stopping.fired())
     }
 
     pub fn new(config: &OpsConfig, stopping: Shutdown) -> std::io::Result<Self> {

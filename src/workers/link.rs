@@ -26,14 +26,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http::StatusCode;
 use http_body_util::BodyExt;
 use parking_lot::Mutex;
 use rustc_hash::FxHashMap;
 use tokio::sync::{oneshot, watch};
 
 use crate::http::exchange::{
-    BodyRoom, ReplySink, RequestBody, ResponseBodySource, ResponseStart, UploadedFile,
+    unanswered_status, BodyRoom, ReplySink, RequestBody, ResponseBodySource, ResponseStart, UploadedFile,
 };
 use crate::http::server::{Driver, IoRuntime};
 use crate::http::stats::Stats;
@@ -481,11 +480,7 @@ impl ReplySink for Shared {
     fn unanswered(&self, req: u64) {
         // The PHP side dropped the request unanswered (as the core answers it: 500, or 503
         // while the worker stops: its task was cancelled, or it never reached one).
-        let status = if self.draining.load(Ordering::Acquire) {
-            StatusCode::SERVICE_UNAVAILABLE
-        } else {
-            StatusCode::INTERNAL_SERVER_ERROR
-        };
+        let status = unanswered_status(self.draining.load(Ordering::Acquire));
         crate::debug!("request {req} was dropped unanswered; answering {status}");
         let head = WireHead { status, reason: None, headers: HeaderList::new() };
         let _ = self.out.send(ToMaster::Response { req, head, body: Bytes::new() });
