@@ -39,10 +39,11 @@ fn canonical_int(key: &[u8]) -> Option<i64> {
     std::str::from_utf8(key).ok()?.parse().ok()
 }
 
-/// A row's value bytes copied out from under the table's lock, so that no PHP value is made
-/// while it is held: making one may allocate, and a PHP allocation past `memory_limit`
-/// bails out with a `longjmp` that would skip the lock's release. One copy of the whole
-/// row, on the stack for the usual small rows.
+/// A row's value bytes copied out of the shared memory, so that no PHP value is made from
+/// bytes a writer may be changing (a read is kept only if no change overlapped it, and may
+/// be made again) or while the table's lock is held (making one may allocate, and a PHP
+/// allocation past `memory_limit` bails out with a `longjmp` that would skip the lock's
+/// release). One copy of the whole row, on the stack for the usual small rows.
 struct RowCopy {
     stack: [MaybeUninit<u8>; ROW_ON_STACK],
     heap: Vec<u8>,
@@ -65,6 +66,8 @@ impl RowCopy {
             // SAFETY: `row.len()` bytes fit the stack buffer; the two do not overlap.
             unsafe { std::ptr::copy_nonoverlapping(row.as_ptr(), self.stack.as_mut_ptr().cast(), row.len()) };
         } else {
+            // A read that a change overlapped fills again (`Table::read_row_bytes`).
+            self.heap.clear();
             self.heap.extend_from_slice(row);
         }
     }
@@ -80,7 +83,7 @@ impl RowCopy {
     }
 }
 
-/// One value read under the table's lock: a number itself, a string's bytes copied into a
+/// One value read from the table: a number itself, a string's bytes copied into a
 /// `RowCopy` (see there). Sixteen bytes, returned in registers: a value with its string
 /// inline (a 64-byte `SmallVec`) was copied through each `Result` and `Option` on the way
 /// out at unaligned offsets, and the loads that read those copies back waited on the

@@ -5,14 +5,17 @@
 //! row prefix (hash, live byte, key, next free row) and what a slot holds (`EMPTY`, `TOMB`
 //! or row + 1).
 //! Does not own: the lock and the order of writes that makes a change crash-safe (`table`
-//! decides both; every plain read and write here happens under its lock), what a row's
-//! values mean (`table`'s columns), how keys are hashed.
+//! decides both; every write here happens under its lock), what a row's values mean
+//! (`table`'s columns), how keys are hashed.
 //!
 //! Invariants: the processes share offsets, never pointers; every offset computed here lies
 //! inside the mapping; the header, the slots and the rows are aligned for their reads.
+//! Reads may also happen without the lock, while another process writes (`table`'s
+//! optimistic reads): what bounds a later access — a slot's row, a key's length — is read
+//! with one atomic load, so it is one value, and the caller checks it before it uses it.
 
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, AtomicU64};
+use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
 
 use super::TableError;
 
@@ -44,7 +47,9 @@ pub(super) struct Header {
     pub(super) undo_row: u32,
     pub(super) undo_offset: u32,
     pub(super) undo_len: u32,
-    _pad: u32,
+    /// The times the lock was taken (`table`'s optimistic reads check that it did not move).
+    /// Next to the lock: its holder writes both in the same cache line.
+    pub(super) taken: AtomicU32,
     /// Locks taken over from a dead owner.
     pub(super) recoveries: AtomicU64,
 }
@@ -152,14 +157,19 @@ impl Mapping {
         unsafe { self.base.as_ptr().add(offset) }
     }
 
-    pub(super) fn slot(&self, i: usize) -> u32 {
+    fn slot_word(&self, i: usize) -> &AtomicU32 {
         // SAFETY: i ≤ slot_mask; slots are 4-byte aligned (rows_at, slots_at are aligned).
-        unsafe { self.ptr(self.slots_at + i * 4).cast::<u32>().read() }
+        unsafe { &*self.ptr(self.slots_at + (i & self.slot_mask) * 4).cast::<AtomicU32>() }
+    }
+
+    /// What slot `i` holds: `EMPTY`, `TOMB` or row + 1. Read without the lock, the row may
+    /// be any value a slot ever held, or a mix of one and `clear_slots`' zeroes: check it.
+    pub(super) fn slot(&self, i: usize) -> u32 {
+        self.slot_word(i).load(Ordering::Relaxed)
     }
 
     pub(super) fn set_slot(&self, i: usize, v: u32) {
-        // SAFETY: as in `slot`.
-        unsafe { self.ptr(self.slots_at + i * 4).cast::<u32>().write(v) }
+        self.slot_word(i).store(v, Ordering::Relaxed)
     }
 
     /// Every slot back to `EMPTY`.
@@ -176,7 +186,7 @@ impl Mapping {
 
     pub(super) fn row_hash(&self, r: u32) -> u64 {
         // SAFETY: rows are 8-aligned; the prefix starts with the hash.
-        unsafe { self.row(r).cast::<u64>().read() }
+        unsafe { (*self.row(r).cast::<AtomicU64>()).load(Ordering::Relaxed) }
     }
 
     pub(super) fn row_live(&self, r: u32) -> bool {
@@ -190,9 +200,10 @@ impl Mapping {
     }
 
     pub(super) fn row_key(&self, r: u32) -> &[u8] {
-        // SAFETY: within the row; the length was written with the key and is ≤ key_max.
+        // SAFETY: within the row; the length is read once and clamped to the key's room (it
+        // is ≤ key_max when written under the lock, anything in a torn optimistic read).
         unsafe {
-            let len = self.row(r).add(10).cast::<u16>().read_unaligned() as usize;
+            let len = (*self.row(r).add(10).cast::<AtomicU16>()).load(Ordering::Relaxed) as usize;
             std::slice::from_raw_parts(self.row(r).add(ROW_PREFIX), len.min(self.key_max))
         }
     }
@@ -217,7 +228,7 @@ impl Mapping {
             let p = self.row(r);
             std::ptr::write_bytes(p, 0, self.row_size);
             p.cast::<u64>().write(hash);
-            p.add(10).cast::<u16>().write_unaligned(key.len() as u16);
+            p.add(10).cast::<u16>().write(key.len() as u16);
             std::ptr::copy_nonoverlapping(key.as_ptr(), p.add(ROW_PREFIX), key.len());
         }
     }

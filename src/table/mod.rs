@@ -14,18 +14,28 @@
 //! `capacity` rows insertable whatever the keys hash to.
 //!
 //! Invariants:
-//! - Every access — reads too — happens under the lock, so nobody sees a torn row.
+//! - Every change happens under the lock, and whoever takes the lock counts it (`taken`)
+//!   before it writes anything: with the lock word that makes a sequence lock. A read
+//!   (`get`, `exists`) takes no lock: it reads optimistically and keeps what it read only
+//!   if the lock was free before and after and `taken` did not move, else reads again, and
+//!   after a few tries takes the lock. So nobody sees a torn row, and readers never write
+//!   the shared cache lines (no atomic read-modify-write per read, no line moving between
+//!   the readers' CPUs); a change costs one store more than the lock alone.
+//! - An optimistic read may meet any bytes a writer left half-way: every value that bounds
+//!   a later access (a slot's row, a key's or a string's length) is read once and checked
+//!   or clamped, and every loop is bounded, so it reads inside the mapping and ends.
 //! - The lock word holds the owner's pid. A waiter that finds the owner dead takes the lock
 //!   over and recovers: an in-place value change that was under way is rolled back from
 //!   the undo record, and the index, free list and count are rebuilt from the rows (a
-//!   row's `live` byte is the truth, written last on insert and first on delete).
+//!   row's `live` byte is the truth, written last on insert and first on delete). A reader
+//!   that finds the lock held by a dead owner gets there too, through its tries.
 //! - Nothing here holds a pointer into the mapping across processes; offsets only.
 
 mod layout;
 mod memo;
 mod sip;
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{fence, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -40,6 +50,9 @@ pub const MAX_KEY: usize = 65_535;
 
 /// How long a waiter spins before it starts checking whether the owner is still alive.
 const OWNER_CHECK_AFTER: Duration = Duration::from_millis(2);
+/// Optimistic reads a reader tries while writers get in its way, before it takes the lock
+/// (which also finds a writer that died mid-change and repairs what it left).
+const OPTIMISTIC_TRIES: u32 = 32;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ColumnType {
@@ -186,6 +199,7 @@ struct Guard<'a> {
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
+        // Release: the holder's writes come before the free lock a reader checks.
         self.table.header().lock.store(0, Ordering::Release);
     }
 }
@@ -320,9 +334,20 @@ impl Table {
     fn lock(&self) -> Guard<'_> {
         let me = crate::pid::current();
         if self.header().lock.compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed).is_ok() {
-            return Guard { table: self };
+            return self.took();
         }
         self.lock_contended(me)
+    }
+
+    /// The lock was just taken: counts it, for optimistic readers (`read`), before the
+    /// holder writes anything.
+    #[inline(always)]
+    fn took(&self) -> Guard<'_> {
+        let taken = &self.header().taken;
+        taken.store(taken.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        // The count comes before the holder's writes, for a reader that sees any of them.
+        fence(Ordering::Release);
+        Guard { table: self }
     }
 
     /// Waits for the lock another process holds, or takes it over from a dead one.
@@ -336,7 +361,7 @@ impl Table {
             let owner = h.lock.load(Ordering::Relaxed);
             if owner == 0 {
                 if h.lock.compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed).is_ok() {
-                    return Guard { table: self };
+                    return self.took();
                 }
                 continue;
             }
@@ -352,7 +377,7 @@ impl Table {
                 // The owner died holding the lock (or this pid inherited a lock word its
                 // predecessor left): take it over and repair what it was doing.
                 if h.lock.compare_exchange(owner, me, Ordering::Acquire, Ordering::Relaxed).is_ok() {
-                    let g = Guard { table: self };
+                    let g = self.took();
                     h.recoveries.fetch_add(1, Ordering::Relaxed);
                     self.recover(&g);
                     crate::warn!("Via\\Table: process {owner} died holding the table lock; recovered");
@@ -373,6 +398,36 @@ impl Table {
             self.header().undo_valid.store(0, Ordering::Release);
         }
         self.rebuild(g);
+    }
+
+    /// What `read` gives when it ran while nothing changed: optimistically, without the
+    /// lock, while the lock stayed free and nobody took it, or under it after
+    /// `OPTIMISTIC_TRIES` reads that a holder overlapped. `read` may run more than once and
+    /// on bytes a writer left half-way: it must only read the mapping (with `lookup`,
+    /// `value_ref`) and copy, never act on what it read.
+    #[inline(always)]
+    fn read<R>(&self, mut read: impl FnMut() -> R) -> R {
+        let h = self.header();
+        for _ in 0..OPTIMISTIC_TRIES {
+            let taken = h.taken.load(Ordering::Acquire);
+            if h.lock.load(Ordering::Acquire) == 0 {
+                let got = read();
+                // The reads above come before the second look at the lock.
+                fence(Ordering::Acquire);
+                if h.lock.load(Ordering::Relaxed) == 0 && h.taken.load(Ordering::Relaxed) == taken {
+                    return got;
+                }
+            }
+            std::hint::spin_loop();
+        }
+        self.read_locked(read)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn read_locked<R>(&self, mut read: impl FnMut() -> R) -> R {
+        let _g = self.lock();
+        read()
     }
 
     fn rebuild(&self, g: &Guard<'_>) {
@@ -420,6 +475,10 @@ impl Table {
                 TOMB => {}
                 v => {
                     let r = v - 1;
+                    if r as usize >= self.mem.capacity() {
+                        // Only in an optimistic read that a change overlapped (`read`).
+                        return None;
+                    }
                     if self.mem.row_hash(r) == hash && same_key(self.mem.row_key(r), key) {
                         return Some((i, r));
                     }
@@ -483,8 +542,8 @@ impl Table {
         }
     }
 
-    /// Column `col` of row `r` where it lies. Only valid while the lock is held (the caller
-    /// must not keep it past its guard).
+    /// Column `col` of row `r` where it lies. Only valid under the lock or inside `read`
+    /// (the caller copies it before either ends).
     fn value_ref(&self, r: u32, col: usize) -> ValueRef<'_> {
         let c = &self.columns[col];
         // SAFETY: the column's bytes lie inside row r; a string's length is clamped to the
@@ -495,7 +554,7 @@ impl Table {
                 ColumnType::Int => ValueRef::Int(p.cast::<i64>().read()),
                 ColumnType::Float => ValueRef::Float(p.cast::<f64>().read()),
                 ColumnType::Str(max) => {
-                    let len = (p.cast::<u32>().read() as usize).min(max);
+                    let len = ((*p.cast::<AtomicU32>()).load(Ordering::Relaxed) as usize).min(max);
                     ValueRef::Str(std::slice::from_raw_parts(p.add(4), len))
                 }
             }
@@ -622,25 +681,26 @@ impl Table {
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<Value>>, TableError> {
         self.check_key(key)?;
         let hash = self.hash_key(key);
-        let _g = self.lock();
-        Ok(self
-            .lookup(key, hash)
-            .map(|(_, r)| (0..self.columns.len()).map(|c| self.read_value(r, c)).collect()))
+        Ok(self.read(|| {
+            self.lookup(key, hash)
+                .map(|(_, r)| (0..self.columns.len()).map(|c| self.read_value(r, c)).collect())
+        }))
     }
 
     /// Calls `f` with the bytes of the row's values, every column as the row lays them out,
-    /// while the row is locked (no copy out of the shared memory); `false` when there is no
-    /// such row. `f` must be short, as every process waits for it: copy the bytes out, then
-    /// read columns from the copy with `value_in`.
-    pub fn read_row_bytes(&self, key: &[u8], f: impl FnOnce(&[u8])) -> Result<bool, TableError> {
+    /// where they lie in the shared memory; `false` when there is no such row. `f` may be
+    /// called more than once (`read`: the last call's bytes are the row's) and must only
+    /// copy the bytes out; read columns from the copy with `value_in`.
+    pub fn read_row_bytes(&self, key: &[u8], mut f: impl FnMut(&[u8])) -> Result<bool, TableError> {
         self.check_key(key)?;
         let hash = self.hash_key(key);
-        let _g = self.lock();
-        let Some((_, r)) = self.lookup(key, hash) else { return Ok(false) };
         let (start, len) = self.values_range();
-        // SAFETY: the values lie inside row r, read while the lock (`_g`) is held.
-        f(unsafe { std::slice::from_raw_parts(self.mem.row(r).add(start), len) });
-        Ok(true)
+        Ok(self.read(|| {
+            let Some((_, r)) = self.lookup(key, hash) else { return false };
+            // SAFETY: the values lie inside row r (`lookup` gives rows below the capacity).
+            f(unsafe { std::slice::from_raw_parts(self.mem.row(r).add(start), len) });
+            true
+        }))
     }
 
     /// Column `col` of a row's value bytes (a copy of what `read_row_bytes` showed; shorter
@@ -660,32 +720,30 @@ impl Table {
         }
     }
 
-    /// One column of the row, given to `f` while the row is locked (see `read_row_bytes`).
+    /// One column of the row, given to `f` where it lies (see `read_row_bytes`: `f` may be
+    /// called more than once and must only copy the value out).
     pub fn read_column<R>(
         &self,
         key: &[u8],
         col: usize,
-        f: impl FnOnce(ValueRef<'_>) -> R,
+        mut f: impl FnMut(ValueRef<'_>) -> R,
     ) -> Result<Option<R>, TableError> {
         self.check_key(key)?;
         let hash = self.hash_key(key);
-        let _g = self.lock();
-        Ok(self.lookup(key, hash).map(|(_, r)| f(self.value_ref(r, col))))
+        Ok(self.read(|| self.lookup(key, hash).map(|(_, r)| f(self.value_ref(r, col)))))
     }
 
     /// One column of the row.
     pub fn get_column(&self, key: &[u8], col: usize) -> Result<Option<Value>, TableError> {
         self.check_key(key)?;
         let hash = self.hash_key(key);
-        let _g = self.lock();
-        Ok(self.lookup(key, hash).map(|(_, r)| self.read_value(r, col)))
+        Ok(self.read(|| self.lookup(key, hash).map(|(_, r)| self.read_value(r, col))))
     }
 
     pub fn exists(&self, key: &[u8]) -> Result<bool, TableError> {
         self.check_key(key)?;
         let hash = self.hash_key(key);
-        let _g = self.lock();
-        Ok(self.lookup(key, hash).is_some())
+        Ok(self.read(|| self.lookup(key, hash).is_some()))
     }
 
     /// Removes the row; `false` when there was none.
