@@ -105,6 +105,52 @@ fn default_of(default: Option<&Zval>) -> Zval {
 }
 
 impl Request {
+    /// `query()`'s value, or its error (thrown by `convert::or_throw`).
+    #[inline(always)]
+    fn query_value(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Ret> {
+        // One value of a request with no query (an action's POST): the default, with no
+        // empty array built to find that out. (An invalid key type still errs below.)
+        let no_query = self.head().uri.query().is_none_or(str::is_empty);
+        if no_query && key.is_some_and(|k| k.is_string() || k.is_long()) {
+            return Ok(Ret(default_of(default)));
+        }
+        pick("query", &self.query_array()?, key, default).map(Ret)
+    }
+
+    /// `post()`'s value, or its error (thrown by `convert::or_throw`).
+    #[inline(always)]
+    fn post_value(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Ret> {
+        pick("post", &self.post_array()?, key, default).map(Ret)
+    }
+
+    /// `input()`'s value, or its error (thrown by `convert::or_throw`).
+    #[inline(always)]
+    fn input_value(&self, key: &Zval, default: Option<&Zval>) -> PhpResult<Ret> {
+        let missing = Zval::new();
+        let from_post = pick("input", &self.post_array()?, Some(key), Some(&missing))?;
+        if !from_post.is_null() {
+            return Ok(Ret(from_post));
+        }
+        pick("input", &self.query_array()?, Some(key), default).map(Ret)
+    }
+
+    /// `cookie()`'s value, or its error (thrown by `convert::or_throw`).
+    #[inline(always)]
+    fn cookie_value(&self, name: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Ret> {
+        // One cookie by a name that is a string: found in the fields, with no array built
+        // (a framework asks for its session cookie on every request).
+        let unbuilt = self.cache.borrow().cookies.is_none();
+        if let (true, Some(key)) = (unbuilt, name.and_then(Zval::zend_str)) {
+            let cookies = self.head().headers.all(&COOKIE);
+            match form::find_cookie(cookies, key.as_bytes(), self.max_input_vars) {
+                form::CookieLookup::Found(v) => return Ok(Ret(convert::bytes(&v))),
+                form::CookieLookup::Missing => return Ok(Ret(default_of(default))),
+                form::CookieLookup::Complex => {}
+            }
+        }
+        pick("cookie", &self.cookie_array()?, name, default).map(Ret)
+    }
+
     fn trace(&self) -> &Trace {
         self.trace.get_or_init(|| Trace::from_headers(&self.head().headers))
     }
@@ -466,29 +512,18 @@ impl Request {
     }
 
     /// The parsed query string (PHP's $_GET shape: a[]=1&b[x]=2), or one value of it.
-    pub fn query(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Ret> {
-        // One value of a request with no query (an action's POST): the default, with no
-        // empty array built to find that out. (An invalid key type still errs below.)
-        let no_query = self.head().uri.query().is_none_or(str::is_empty);
-        if no_query && key.is_some_and(|k| k.is_string() || k.is_long()) {
-            return Ok(Ret(default_of(default)));
-        }
-        pick("query", &self.query_array()?, key, default).map(Ret)
+    pub fn query(&self, key: Option<&Zval>, default: Option<&Zval>) -> Ret {
+        convert::or_throw(self.query_value(key, default))
     }
 
     /// The parsed body fields (urlencoded or multipart; PHP's $_POST shape), or one value.
-    pub fn post(&self, key: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Ret> {
-        pick("post", &self.post_array()?, key, default).map(Ret)
+    pub fn post(&self, key: Option<&Zval>, default: Option<&Zval>) -> Ret {
+        convert::or_throw(self.post_value(key, default))
     }
 
     /// A body field, else a query parameter, else $default (POST wins, as in $_REQUEST).
-    pub fn input(&self, key: &Zval, default: Option<&Zval>) -> PhpResult<Ret> {
-        let missing = Zval::new();
-        let from_post = pick("input", &self.post_array()?, Some(key), Some(&missing))?;
-        if !from_post.is_null() {
-            return Ok(Ret(from_post));
-        }
-        pick("input", &self.query_array()?, Some(key), default).map(Ret)
+    pub fn input(&self, key: &Zval, default: Option<&Zval>) -> Ret {
+        convert::or_throw(self.input_value(key, default))
     }
 
     /// Uploaded files in PHP's $_FILES shape (name, full_path, type, tmp_name, error,
@@ -499,19 +534,8 @@ impl Request {
     }
 
     /// The cookies (PHP's $_COOKIE rules), or one of them.
-    pub fn cookie(&self, name: Option<&Zval>, default: Option<&Zval>) -> PhpResult<Ret> {
-        // One cookie by a name that is a string: found in the fields, with no array built
-        // (a framework asks for its session cookie on every request).
-        let unbuilt = self.cache.borrow().cookies.is_none();
-        if let (true, Some(key)) = (unbuilt, name.and_then(Zval::zend_str)) {
-            let cookies = self.head().headers.all(&COOKIE);
-            match form::find_cookie(cookies, key.as_bytes(), self.max_input_vars) {
-                form::CookieLookup::Found(v) => return Ok(Ret(convert::bytes(&v))),
-                form::CookieLookup::Missing => return Ok(Ret(default_of(default))),
-                form::CookieLookup::Complex => {}
-            }
-        }
-        pick("cookie", &self.cookie_array()?, name, default).map(Ret)
+    pub fn cookie(&self, name: Option<&Zval>, default: Option<&Zval>) -> Ret {
+        convert::or_throw(self.cookie_value(name, default))
     }
 
     /// One header, case-insensitive; repeated values joined with ", " ("; " for Cookie).

@@ -158,6 +158,41 @@ pub struct Table {
 }
 
 impl Table {
+    /// `get()`'s value, or its error.
+    #[inline(always)]
+    fn get_value(&self, key: &[u8], column: Option<&[u8]>) -> PhpResult<convert::Ret> {
+        let m = "get";
+        if let Some(c) = column {
+            let col = self.column(m, c)?;
+            let mut strings = RowCopy::new();
+            let found = self
+                .core
+                .read_column(key, col, |v| ValueCopy::of(v, &mut strings))
+                .map_err(|e| table_error(m, e))?;
+            return Ok(convert::Ret(found.map_or_else(Zval::null, |v| v.zval(&strings))));
+        }
+        let mut copy = RowCopy::new();
+        if !self.core.read_row_bytes(key, |b| copy.fill(b)).map_err(|e| table_error(m, e))? {
+            return Ok(convert::Ret(Zval::null()));
+        }
+        let bytes = copy.bytes();
+        let mut row = ZendHashTable::with_capacity(self.keys.len() as u32);
+        for (i, name) in self.keys.iter().enumerate() {
+            let mut value = value_ref_zval(self.core.value_in(bytes, i));
+            // SAFETY: `row` is a new array that has no key yet, and the names are distinct;
+            // the array takes its own reference to the name and takes `value` over. A name
+            // like "7" is the int key 7, as PHP itself would store it.
+            unsafe {
+                match self.int_names[i] {
+                    Some(n) => ffi::zend_hash_index_update(&mut *row, n as ffi::zend_ulong, &mut value),
+                    None => ffi::zend_hash_add_new(&mut *row, name.as_ptr().cast_mut(), &mut value),
+                }
+            };
+            std::mem::forget(value);
+        }
+        Ok(convert::Ret(convert::array(row)))
+    }
+
     /// The index of column `name` (bytes as PHP gave them: no UTF-8 check on the hot path;
     /// a name that is not UTF-8 matches no column and is named lossily in the error).
     #[inline]
@@ -419,37 +454,8 @@ impl Table {
     /// @throws \ValueError for an empty or too long key, an unknown column
     #[php(no_bailout_guard)]
     #[inline]
-    pub fn get(&self, key: ByteStr, column: Option<ByteStr>) -> PhpResult<convert::Ret> {
-        let m = "get";
-        if let Some(c) = column {
-            let col = self.column(m, &c)?;
-            let mut strings = RowCopy::new();
-            let found = self
-                .core
-                .read_column(&key, col, |v| ValueCopy::of(v, &mut strings))
-                .map_err(|e| table_error(m, e))?;
-            return Ok(convert::Ret(found.map_or_else(Zval::null, |v| v.zval(&strings))));
-        }
-        let mut copy = RowCopy::new();
-        if !self.core.read_row_bytes(&key, |b| copy.fill(b)).map_err(|e| table_error(m, e))? {
-            return Ok(convert::Ret(Zval::null()));
-        }
-        let bytes = copy.bytes();
-        let mut row = ZendHashTable::with_capacity(self.keys.len() as u32);
-        for (i, name) in self.keys.iter().enumerate() {
-            let mut value = value_ref_zval(self.core.value_in(bytes, i));
-            // SAFETY: `row` is a new array that has no key yet, and the names are distinct;
-            // the array takes its own reference to the name and takes `value` over. A name
-            // like "7" is the int key 7, as PHP itself would store it.
-            unsafe {
-                match self.int_names[i] {
-                    Some(n) => ffi::zend_hash_index_update(&mut *row, n as ffi::zend_ulong, &mut value),
-                    None => ffi::zend_hash_add_new(&mut *row, name.as_ptr().cast_mut(), &mut value),
-                }
-            };
-            std::mem::forget(value);
-        }
-        Ok(convert::Ret(convert::array(row)))
+    pub fn get(&self, key: ByteStr, column: Option<ByteStr>) -> convert::Ret {
+        convert::or_throw(self.get_value(&key, column.as_deref()))
     }
 
     /// Whether $key has a row.
@@ -477,8 +483,8 @@ impl Table {
     /// @throws \Via\CapacityException when the row is new and the table is full
     #[php(no_bailout_guard)]
     #[inline]
-    pub fn incr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> PhpResult<convert::Ret> {
-        self.add("incr", &key, &column, by, false).map(convert::Ret)
+    pub fn incr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> convert::Ret {
+        self.add("incr", &key, &column, by, false)
     }
 
     /// Subtracts $by from a numeric column atomically and returns the new value (see incr()).
@@ -489,8 +495,8 @@ impl Table {
     /// @throws \Via\CapacityException when the row is new and the table is full
     #[php(no_bailout_guard)]
     #[inline]
-    pub fn decr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> PhpResult<convert::Ret> {
-        self.add("decr", &key, &column, by, true).map(convert::Ret)
+    pub fn decr(&self, key: ByteStr, column: ByteStr, by: Option<&Zval>) -> convert::Ret {
+        self.add("decr", &key, &column, by, true)
     }
 
     /// Sets $column of $key's row to $new if it currently equals $expected, atomically.
@@ -608,7 +614,22 @@ impl TableIterator {
 
 impl Table {
     #[inline]
-    fn add(&self, m: &str, key: &[u8], column: &[u8], by: Option<&Zval>, negate: bool) -> PhpResult<Zval> {
+    /// `incr()`'s and `decr()`'s value, or its error thrown. Returned whole (in registers):
+    /// a `Result` came back through the stack, copied and loaded as one 16-byte word
+    /// after it was stored as two (see `convert::or_throw`).
+    fn add(&self, m: &str, key: &[u8], column: &[u8], by: Option<&Zval>, negate: bool) -> convert::Ret {
+        convert::or_throw(self.try_add(m, key, column, by, negate).map(convert::Ret))
+    }
+
+    #[inline(always)]
+    fn try_add(
+        &self,
+        m: &str,
+        key: &[u8],
+        column: &[u8],
+        by: Option<&Zval>,
+        negate: bool,
+    ) -> PhpResult<Zval> {
         let col = self.column(m, column)?;
         let c = &self.core.columns()[col];
         match c.kind {

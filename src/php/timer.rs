@@ -120,11 +120,13 @@ pub fn task_id() -> i64 {
 #[php_function]
 #[php(name = "Via\\Internal\\endTask")]
 #[php(no_bailout_guard)]
-pub fn end_task(result: &Zval) -> PhpResult<convert::Ret> {
+pub fn end_task(result: &Zval) -> convert::Ret {
     if !fiber::called_from_main() {
-        return Err(via_err("Via\\Internal\\endTask(): only the runtime's fiber body may call it"));
+        return convert::or_throw(Err(via_err(
+            "Via\\Internal\\endTask(): only the runtime's fiber body may call it",
+        )));
     }
-    Ok(convert::Ret(runtime::end_task(result.shallow_clone()).unwrap_or_else(Zval::null)))
+    convert::Ret(runtime::end_task(result.shallow_clone()).unwrap_or_else(Zval::null))
 }
 
 /// Adds this file's functions to the module.
