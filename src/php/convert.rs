@@ -2,6 +2,8 @@
 //!
 //! PHP thread only. Keys and values are binary-safe.
 
+use std::mem::MaybeUninit;
+
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpResult;
@@ -90,9 +92,10 @@ impl IntoZval for Ret {
         // `Via\Table::get()` in `perf annotate`). Volatile keeps the two stores, so the
         // compiler cannot merge them, nor the loads, back into one.
         let value = std::mem::ManuallyDrop::new(self.0);
-        // SAFETY: a zval is two words (asserted below `Ret`); any bits are valid u64s.
-        let words: [u64; 2] = unsafe { std::mem::transmute_copy(&*value) };
-        let slot = std::ptr::from_mut(zv).cast::<u64>();
+        // SAFETY: a zval is two words (asserted below `Ret`); copied as possibly
+        // uninitialised words (C need not have written a zval's padding).
+        let words: [MaybeUninit<u64>; 2] = unsafe { std::mem::transmute_copy(&*value) };
+        let slot = std::ptr::from_mut(zv).cast::<MaybeUninit<u64>>();
         // The return slot holds no value yet (null), so nothing is released.
         // SAFETY: `zv` is a valid, writable, 8-aligned zval of two words; `self.0`'s value
         // moves into it (not dropped here).
@@ -120,9 +123,9 @@ pub fn or_throw(r: PhpResult<Ret>) -> Ret {
 #[cold]
 #[inline(never)]
 fn thrown(e: ext_php_rs::exception::PhpException) -> Ret {
-    // As ext-php-rs's handler does with an `Err`; throwing only fails when a class of
-    // exception cannot be made, and then the engine has thrown an error of its own.
-    let _ = e.throw();
+    // As ext-php-rs's handler does with an `Err` (`throw` itself throws an `Error` if
+    // the exception cannot be made).
+    e.throw();
     Ret(Zval::null())
 }
 

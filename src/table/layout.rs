@@ -79,10 +79,12 @@ pub(super) struct Mapping {
     rows_at: usize,
 }
 
-// SAFETY: the mapping is shared memory accessed only under the table's cross-process lock
-// (or through atomics in the header); `Mapping` itself is immutable after creation.
+// SAFETY: the mapping is shared memory written only under the table's cross-process lock
+// (or through atomics in the header) and read under it or by `table`'s optimistic reads,
+// which check what bounds an access and keep nothing a change overlapped; `Mapping` itself
+// is immutable after creation.
 unsafe impl Send for Mapping {}
-// SAFETY: as for Send: every shared access goes through the lock or the header's atomics.
+// SAFETY: as for Send: every write goes through the lock or the header's atomics.
 unsafe impl Sync for Mapping {}
 
 impl Drop for Mapping {

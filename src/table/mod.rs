@@ -16,10 +16,11 @@
 //! Invariants:
 //! - Every change happens under the lock, and whoever takes the lock counts it (`taken`)
 //!   before it writes anything: with the lock word that makes a sequence lock. A read
-//!   (`get`, `exists`) takes no lock: it reads optimistically and keeps what it read only
-//!   if the lock was free before and after and `taken` did not move, else reads again, and
-//!   after a few tries takes the lock. So nobody sees a torn row, and readers never write
-//!   the shared cache lines (no atomic read-modify-write per read, no line moving between
+//!   (`get`, `get_column`, `read_row_bytes`, `read_column`, `exists`) takes no lock: it
+//!   reads optimistically and keeps what it read only if the lock was free before and
+//!   after and `taken` did not move, else reads again, and after a few tries takes the
+//!   lock. So nobody sees a torn row, and a reader that is not held up by writers writes
+//!   no shared cache line (no atomic read-modify-write per read, no line moving between
 //!   the readers' CPUs); a change costs one store more than the lock alone.
 //! - An optimistic read may meet any bytes a writer left half-way: every value that bounds
 //!   a later access (a slot's row, a key's or a string's length) is read once and checked
@@ -344,7 +345,10 @@ impl Table {
     #[inline(always)]
     fn took(&self) -> Guard<'_> {
         let taken = &self.header().taken;
-        taken.store(taken.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+        // Release: a reader that sees the new count sees the lock taken too (a weakly
+        // ordered CPU could otherwise show the count first, and a reader that then found
+        // the lock still free and the count unchanged after would keep a torn row).
+        taken.store(taken.load(Ordering::Relaxed).wrapping_add(1), Ordering::Release);
         // The count comes before the holder's writes, for a reader that sees any of them.
         fence(Ordering::Release);
         Guard { table: self }
