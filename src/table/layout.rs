@@ -148,6 +148,17 @@ impl Mapping {
         unsafe { &*self.base.as_ptr().cast::<Header>() }
     }
 
+    /// Rows below this index have been used since the table was made or cleared (the
+    /// header's `next_unused`): a row at or above it is free whatever its `live` byte says.
+    /// Read with one atomic load: readers without the lock read it too.
+    pub(super) fn rows_used(&self) -> u32 {
+        // SAFETY: the field lies in the header, 4-aligned; written only under the lock.
+        unsafe {
+            (*std::ptr::addr_of!((*self.header_ptr()).next_unused).cast::<AtomicU32>())
+                .load(Ordering::Relaxed)
+        }
+    }
+
     /// The header for its plain fields, which only the lock's holder reads or writes.
     pub(super) fn header_ptr(&self) -> *mut Header {
         self.base.as_ptr().cast::<Header>()

@@ -321,10 +321,10 @@ impl Table {
     }
 
     #[inline]
-    fn hash_key(&self, key: &[u8]) -> u64 {
+    fn hash_key(&self, key: &[u8]) -> memo::Keyed {
         match &self.hash {
             KeyHash::Random(k) => self.memo.hash(key, |key| k.hash(key)),
-            KeyHash::Fixed(f) => f(key),
+            KeyHash::Fixed(f) => memo::Keyed::plain(f(key)),
         }
     }
 
@@ -493,6 +493,30 @@ impl Table {
         None
     }
 
+    /// The row holding `k`'s key: the one this process last found it in when that row is
+    /// still in use and live and holds the key (keys are unique among live rows, so it is
+    /// the key's row; `clear` leaves rows' `live` bytes and only moves `next_unused` down),
+    /// else `lookup`'s. The hint skips the probe of the index, a load that missed the
+    /// cache on most calls; checking it costs loads of the row, which the caller reads next.
+    #[inline(always)]
+    fn find_row(&self, key: &[u8], k: &memo::Keyed) -> Option<u32> {
+        if let Some(r) = k.row_hint() {
+            if (r as usize) < self.mem.capacity()
+                && r < self.mem.rows_used()
+                && self.mem.row_live(r)
+                && self.mem.row_hash(r) == k.hash
+                && same_key(self.mem.row_key(r), key)
+            {
+                return Some(r);
+            }
+        }
+        let r = self.lookup(key, k.hash).map(|(_, r)| r);
+        if let Some(r) = r {
+            self.memo.remember(k, r);
+        }
+        r
+    }
+
     /// Where a key that `lookup` did not find goes: the first tombstone or empty slot of
     /// its probe.
     fn free_slot(&self, hash: u64) -> Option<usize> {
@@ -655,13 +679,13 @@ impl Table {
     /// Writes the given columns of `key`'s row, creating it (other columns zero) if needed.
     pub fn set(&self, key: &[u8], values: &[(usize, ValueRef<'_>)]) -> Result<(), TableError> {
         self.check_key(key)?;
-        let hash = self.hash_key(key);
+        let k = self.hash_key(key);
         for (col, v) in values {
             self.check_value(*col, v)?;
         }
         let g = self.lock();
-        match self.lookup(key, hash) {
-            Some((_, r)) => {
+        match self.find_row(key, &k) {
+            Some(r) => {
                 // One column written saves only its bytes for the undo, so a wide row costs
                 // nothing when one number of it changes; more save the row's values.
                 let (from, len) = match values {
@@ -675,7 +699,8 @@ impl Table {
                 self.end_change(&g);
             }
             None => {
-                self.insert(&g, key, hash, self.free_slot(hash), values)?;
+                let r = self.insert(&g, key, k.hash, self.free_slot(k.hash), values)?;
+                self.memo.remember(&k, r);
             }
         }
         Ok(())
@@ -684,10 +709,9 @@ impl Table {
     /// The whole row, in column order.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<Value>>, TableError> {
         self.check_key(key)?;
-        let hash = self.hash_key(key);
+        let k = self.hash_key(key);
         Ok(self.read(|| {
-            self.lookup(key, hash)
-                .map(|(_, r)| (0..self.columns.len()).map(|c| self.read_value(r, c)).collect())
+            self.find_row(key, &k).map(|r| (0..self.columns.len()).map(|c| self.read_value(r, c)).collect())
         }))
     }
 
@@ -697,10 +721,10 @@ impl Table {
     /// copy the bytes out; read columns from the copy with `value_in`.
     pub fn read_row_bytes(&self, key: &[u8], mut f: impl FnMut(&[u8])) -> Result<bool, TableError> {
         self.check_key(key)?;
-        let hash = self.hash_key(key);
+        let k = self.hash_key(key);
         let (start, len) = self.values_range();
         Ok(self.read(|| {
-            let Some((_, r)) = self.lookup(key, hash) else { return false };
+            let Some(r) = self.find_row(key, &k) else { return false };
             // SAFETY: the values lie inside row r (`lookup` gives rows below the capacity).
             f(unsafe { std::slice::from_raw_parts(self.mem.row(r).add(start), len) });
             true
@@ -733,27 +757,27 @@ impl Table {
         mut f: impl FnMut(ValueRef<'_>) -> R,
     ) -> Result<Option<R>, TableError> {
         self.check_key(key)?;
-        let hash = self.hash_key(key);
-        Ok(self.read(|| self.lookup(key, hash).map(|(_, r)| f(self.value_ref(r, col)))))
+        let k = self.hash_key(key);
+        Ok(self.read(|| self.find_row(key, &k).map(|r| f(self.value_ref(r, col)))))
     }
 
     /// One column of the row.
     pub fn get_column(&self, key: &[u8], col: usize) -> Result<Option<Value>, TableError> {
         self.check_key(key)?;
-        let hash = self.hash_key(key);
-        Ok(self.read(|| self.lookup(key, hash).map(|(_, r)| self.read_value(r, col))))
+        let k = self.hash_key(key);
+        Ok(self.read(|| self.find_row(key, &k).map(|r| self.read_value(r, col))))
     }
 
     pub fn exists(&self, key: &[u8]) -> Result<bool, TableError> {
         self.check_key(key)?;
-        let hash = self.hash_key(key);
-        Ok(self.read(|| self.lookup(key, hash).is_some()))
+        let k = self.hash_key(key);
+        Ok(self.read(|| self.find_row(key, &k).is_some()))
     }
 
     /// Removes the row; `false` when there was none.
     pub fn del(&self, key: &[u8]) -> Result<bool, TableError> {
         self.check_key(key)?;
-        let hash = self.hash_key(key);
+        let hash = self.hash_key(key).hash;
         let g = self.lock();
         let Some((slot, r)) = self.lookup(key, hash) else { return Ok(false) };
         let h = self.hdr(&g);
@@ -806,11 +830,15 @@ impl Table {
                 _ => TableError::NotNumeric { column: c.name.clone() },
             });
         }
-        let hash = self.hash_key(key);
+        let k = self.hash_key(key);
         let g = self.lock();
-        let r = match self.lookup(key, hash) {
-            Some((_, r)) => r,
-            None => self.insert(&g, key, hash, self.free_slot(hash), &[])?,
+        let r = match self.find_row(key, &k) {
+            Some(r) => r,
+            None => {
+                let r = self.insert(&g, key, k.hash, self.free_slot(k.hash), &[])?;
+                self.memo.remember(&k, r);
+                r
+            }
         };
         let new = match (self.read_value(r, col), by) {
             (Value::Int(old), Delta::Int(by)) => Delta::Int(
@@ -839,9 +867,9 @@ impl Table {
         self.check_key(key)?;
         self.check_value(col, expected)?;
         self.check_value(col, new)?;
-        let hash = self.hash_key(key);
+        let k = self.hash_key(key);
         let g = self.lock();
-        let Some((_, r)) = self.lookup(key, hash) else { return Ok(false) };
+        let Some(r) = self.find_row(key, &k) else { return Ok(false) };
         let current = self.read_value(r, col);
         let equal = match (&current, expected) {
             (Value::Int(a), ValueRef::Int(b)) => a == b,
@@ -895,7 +923,7 @@ impl Table {
     #[cfg(feature = "test-hooks")]
     pub fn crash_while_writing(&self, key: &[u8], col: usize) -> ! {
         let g = self.lock();
-        let hash = self.hash_key(key);
+        let hash = self.hash_key(key).hash;
         if let Some((_, r)) = self.lookup(key, hash) {
             let c = &self.columns[col];
             self.begin_change(&g, r, c.offset, c.kind.size());
@@ -984,6 +1012,33 @@ mod tests {
         assert!(!t.del(b"a").unwrap());
         assert_eq!(t.get(b"a").unwrap(), None);
         assert_eq!(t.count(), 0);
+    }
+
+    /// The row a key was last found in is a hint: once the key is deleted and its row
+    /// taken by another key, every operation on the first key finds it gone (and makes it
+    /// anew elsewhere), and the other key keeps its row.
+    #[test]
+    fn a_rows_hint_is_not_trusted_once_the_row_holds_another_key() {
+        let t = Table::new(4, schema(), 16).unwrap();
+        t.set(b"a", &[(1, ValueRef::Int(1))]).unwrap();
+        assert_eq!(t.get_column(b"a", 1).unwrap(), Some(Value::Int(1)));
+        assert!(t.del(b"a").unwrap());
+        // The free row goes to "b" (the free list's head).
+        t.set(b"b", &[(1, ValueRef::Int(2))]).unwrap();
+        assert_eq!(t.get(b"a").unwrap(), None);
+        assert_eq!(t.get_column(b"a", 1).unwrap(), None);
+        assert!(!t.exists(b"a").unwrap());
+        assert!(!t.read_row_bytes(b"a", |_| {}).unwrap());
+        assert!(!t.compare_and_set(b"a", 1, &ValueRef::Int(2), &ValueRef::Int(9)).unwrap());
+        assert_eq!(t.incr_int(b"a", 1, 5).unwrap(), 5, "made anew, not b's row");
+        assert_eq!(t.get_column(b"b", 1).unwrap(), Some(Value::Int(2)));
+        t.set(b"a", &[(1, ValueRef::Int(7))]).unwrap();
+        assert_eq!(t.get_column(b"a", 1).unwrap(), Some(Value::Int(7)));
+        assert_eq!(t.get_column(b"b", 1).unwrap(), Some(Value::Int(2)));
+        assert_eq!(t.count(), 2);
+        // After a clear, the hints point at rows no longer live.
+        t.clear();
+        assert!(!t.exists(b"a").unwrap() && !t.exists(b"b").unwrap());
     }
 
     #[test]
