@@ -59,12 +59,18 @@ impl<'a> BodyMemory<'a> {
     /// `max_body_memory`. False, nothing grown, past the limit. (This body's room is the
     /// buffer's capacity: `hold` counts the total of one body.)
     pub fn grow(&mut self, buf: &mut BytesMut, more: usize, ceiling: usize) -> bool {
+        self.grow_beside(0, buf, more, ceiling)
+    }
+
+    /// `grow` for one of a body's buffers, beside `others` bytes its other buffers hold (a
+    /// multipart body's fields before this one).
+    pub fn grow_beside(&mut self, others: u64, buf: &mut BytesMut, more: usize, ceiling: usize) -> bool {
         let (len, cap) = (buf.len(), buf.capacity());
         if len + more <= cap {
-            return self.hold(cap as u64);
+            return self.hold(others + cap as u64);
         }
         let target = cap.saturating_mul(2).min(ceiling).max(len + more);
-        if !self.hold(target as u64) {
+        if !self.hold(others + target as u64) {
             return false;
         }
         let mut grown = BytesMut::with_capacity(target);
@@ -155,6 +161,23 @@ mod tests {
         assert!(!other.grow(&mut big, 1000, 4000), "2000 more of 3000 in all");
         assert_eq!(big.capacity(), 1000, "nothing grown");
         assert_eq!(used(&stats), 2100);
+    }
+
+    /// A second buffer of one body (a multipart form's next field) grows beside what the
+    /// first holds: the room of both is taken before either grows.
+    #[test]
+    fn a_buffer_beside_others_takes_room_for_all_before_it_grows() {
+        let stats = Arc::new(Stats::default());
+        let mut m = BodyMemory::new(&stats, 1000);
+        let mut first = BytesMut::new();
+        assert!(m.grow(&mut first, 600, 600));
+        first.extend_from_slice(&[1; 600]);
+        let mut second = BytesMut::new();
+        assert!(m.grow_beside(600, &mut second, 300, 1000));
+        second.extend_from_slice(&[2; 300]);
+        assert_eq!(used(&stats), 900);
+        assert!(!m.grow_beside(600, &mut second, 200, 1000), "600 + 600 of 1000");
+        assert_eq!((second.capacity(), used(&stats)), (300, 900), "nothing grown, nothing more held");
     }
 
     #[test]

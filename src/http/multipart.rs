@@ -61,12 +61,14 @@ pub async fn spool(
     dir: &Path,
     memory: &mut BodyMemory<'_>,
 ) -> Result<RequestBody, BodyError> {
+    // A field's value can be the whole body at most.
+    let ceiling = frames.ceiling();
     let stream = bounded_stream(frames);
     let mut mp = multer::Multipart::new(stream, boundary);
     let mut fields: Vec<(String, Bytes)> = Vec::new();
     let mut files: Vec<UploadedFile> = Vec::new();
     // The fields' values are held in memory (files go to disk): the room their buffers
-    // take.
+    // take, each buffer's taken before it grows.
     let mut in_memory = 0u64;
 
     while let Some(mut field) = mp.next_field().await.map_err(from_multer)? {
@@ -77,10 +79,10 @@ pub async fn spool(
         let Some(raw_file_name) = field.file_name().map(str::to_owned) else {
             let mut value = BytesMut::new();
             while let Some(chunk) = field.chunk().await.map_err(from_multer)? {
-                value.extend_from_slice(&chunk);
-                if !memory.hold(in_memory + value.capacity() as u64) {
+                if !memory.grow_beside(in_memory, &mut value, chunk.len(), ceiling) {
                     return Err(BodyError::NoRoom);
                 }
+                value.extend_from_slice(&chunk);
             }
             in_memory += value.capacity() as u64;
             fields.push((name, value.freeze()));
