@@ -56,14 +56,16 @@ impl<'a> BodyMemory<'a> {
     /// Makes room in `buf` for `more` bytes, the room of its new capacity taken first:
     /// doubling as `Vec` does, but never past `ceiling` (the most the body can need), so a
     /// body's buffer is at most its size and one of `max_body_size` fits in
-    /// `max_body_memory`. False, nothing grown, past the limit. (This body's room is the
+    /// `max_body_memory` (a multipart form's fields: see `grow_beside`). False, nothing grown, past the limit. (This body's room is the
     /// buffer's capacity: `hold` counts the total of one body.)
     pub fn grow(&mut self, buf: &mut BytesMut, more: usize, ceiling: usize) -> bool {
         self.grow_beside(0, buf, more, ceiling)
     }
 
     /// `grow` for one of a body's buffers, beside `others` bytes its other buffers hold (a
-    /// multipart body's fields before this one).
+    /// multipart body's fields before this one). Give as `ceiling` what the body can still
+    /// need, its ceiling less `others`: then the buffers together stay within it, unless
+    /// the earlier ones' spare room (a doubling's rest) leaves this one too little.
     pub fn grow_beside(&mut self, others: u64, buf: &mut BytesMut, more: usize, ceiling: usize) -> bool {
         let (len, cap) = (buf.len(), buf.capacity());
         if len + more <= cap {

@@ -79,7 +79,8 @@ pub async fn spool(
         let Some(raw_file_name) = field.file_name().map(str::to_owned) else {
             let mut value = BytesMut::new();
             while let Some(chunk) = field.chunk().await.map_err(from_multer)? {
-                if !memory.grow_beside(in_memory, &mut value, chunk.len(), ceiling) {
+                let rest = ceiling.saturating_sub(usize::try_from(in_memory).unwrap_or(usize::MAX));
+                if !memory.grow_beside(in_memory, &mut value, chunk.len(), rest) {
                     return Err(BodyError::NoRoom);
                 }
                 value.extend_from_slice(&chunk);

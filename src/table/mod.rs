@@ -51,6 +51,9 @@ pub const MAX_KEY: usize = 65_535;
 
 /// How long a waiter spins before it starts checking whether the owner is still alive.
 const OWNER_CHECK_AFTER: Duration = Duration::from_millis(2);
+#[cfg(feature = "test-hooks")]
+static CRASH_IN_INSERT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// Optimistic reads a reader tries while writers get in its way, before it takes the lock
 /// (which also finds a writer that died mid-change and repairs what it left).
 const OPTIMISTIC_TRIES: u32 = 32;
@@ -407,8 +410,9 @@ impl Table {
     /// What `read` gives when it ran while nothing changed: optimistically, without the
     /// lock, while the lock stayed free and nobody took it, or under it after
     /// `OPTIMISTIC_TRIES` reads that a holder overlapped. `read` may run more than once and
-    /// on bytes a writer left half-way: it must only read the mapping (with `lookup`,
-    /// `value_ref`) and copy, never act on what it read.
+    /// on bytes a writer left half-way: it must only read the mapping (with `find_row`,
+    /// `value_ref`) and copy, never act on what it read (but for the memo's row hint, which
+    /// is checked before every use).
     #[inline(always)]
     fn read<R>(&self, mut read: impl FnMut() -> R) -> R {
         let h = self.header();
@@ -655,10 +659,21 @@ impl Table {
                 r
             } else {
                 let r = (*h).next_unused;
+                // A row above `next_unused` may still say live: `clear` leaves rows as they
+                // were. Not live before the row counts as used, so that a crash before
+                // `init_row` does not bring the cleared row back (with a key that may be
+                // live in another row by now).
+                self.mem.set_row_live(r, false);
+                std::sync::atomic::compiler_fence(Ordering::Release);
                 (*h).next_unused += 1;
                 r
             }
         };
+        #[cfg(feature = "test-hooks")]
+        if CRASH_IN_INSERT.load(Ordering::Relaxed) {
+            // SAFETY: ends this process at once, holding the lock (`crash_in_next_insert`).
+            unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+        }
         // Row r is free (taken off the free list or never used); the key fits (check_key).
         self.mem.init_row(r, hash, key);
         for (col, v) in values {
@@ -725,7 +740,7 @@ impl Table {
         let (start, len) = self.values_range();
         Ok(self.read(|| {
             let Some(r) = self.find_row(key, &k) else { return false };
-            // SAFETY: the values lie inside row r (`lookup` gives rows below the capacity).
+            // SAFETY: the values lie inside row r (`find_row` gives rows below the capacity).
             f(unsafe { std::slice::from_raw_parts(self.mem.row(r).add(start), len) });
             true
         }))
@@ -915,6 +930,13 @@ impl Table {
         }
         self.header().count.store(0, Ordering::Release);
         self.mem.clear_slots();
+    }
+
+    /// Test support (feature `test-hooks`, for tests/table_fork.rs): the next insert of this
+    /// process kills it with SIGKILL once it has taken a row, before it writes the row.
+    #[cfg(feature = "test-hooks")]
+    pub fn crash_in_next_insert() {
+        CRASH_IN_INSERT.store(true, Ordering::Relaxed);
     }
 
     /// Test support (feature `test-hooks`, for tests/table_fork.rs): takes the lock, starts
