@@ -3,8 +3,8 @@
 //!
 //! Owns: a direct-mapped memo of `(key, hash, row)` per table and process; which entry a
 //! key goes to. The row is where this process last found the key: a hint the table checks
-//! (the row must be live and hold the key) before it trusts it, which saves the probe of
-//! the index, a load that missed the cache on most calls.
+//! (the row must be in use, live and hold the key) before it trusts it, which saves the
+//! probe of the index, a load that missed the cache on most calls (decision 0026).
 //! Does not own: the hash itself (`sip`, given to `hash` as a function).
 //!
 //! Why: a table's call spends about 90 instructions in SipHash-1-3 for a short key, and
