@@ -28,7 +28,8 @@ Targets (each on its own port, started and stopped by this script):
 Every PHP server starts the same way: php -n -d memory_limit=-1 plus its extension.
 For each: wrk -t2 -c64 for --duration seconds after a warm-up, repeated --rounds times
 (interleaved); reports the median req/s, p99 latency and server CPU time per request
-(utime+stime of the server's processes over the run / requests). With --pinned the
+(utime+stime of the server's processes over the run / requests), and its user part
+(utime alone: the kernel's, mostly TCP, is alike for every server). With --pinned the
 server runs on CPU 0 only and wrk -t1 on CPU 1. With --baseline SO every via target also
 runs on that other build of via.so (NAME@base), in the same rounds: a before/after of a
 change on a machine whose speed drifts (a second table gives the ratios round by round and

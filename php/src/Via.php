@@ -918,8 +918,9 @@ class Via
      * tab, if it comes, revives it). Pages whose stream never attached lose their own
      * oldest once they are more than half of the bound: a flood of page requests (anyone
      * can send them) churns its own contexts, and the tabs that had a stream and lost it
-     * for a moment keep at least the other half (more of them wait while fewer pages do). Streams that attach and end at once hold that
-     * many contexts too, not as many as end within the delay.
+     * for a moment keep at least the other half (more of them wait while fewer pages do).
+     * Streams that attach and end at once hold that many contexts too, not as many as end
+     * within the delay.
      */
     private function awaitStream(Context $ctx, int $delayMs, bool $hadStream): void
     {

@@ -56,8 +56,9 @@ impl<'a> BodyMemory<'a> {
     /// Makes room in `buf` for `more` bytes, the room of its new capacity taken first:
     /// doubling as `Vec` does, but never past `ceiling` (the most the body can need), so a
     /// body's buffer is at most its size and one of `max_body_size` fits in
-    /// `max_body_memory` (a multipart form's fields: see `grow_beside`). False, nothing grown, past the limit. (This body's room is the
-    /// buffer's capacity: `hold` counts the total of one body.)
+    /// `max_body_memory` (a multipart form's fields: see `grow_beside`). False, nothing
+    /// grown, past the limit. (This body's room is the buffer's capacity: `hold` counts the
+    /// total of one body.)
     pub fn grow(&mut self, buf: &mut BytesMut, more: usize, ceiling: usize) -> bool {
         self.grow_beside(0, buf, more, ceiling)
     }
