@@ -111,6 +111,12 @@ class Scrape:
             raise AssertionError(f"no sample {name}{labels} in the scrape:\n{self.text}")
         return self.samples[key]
 
+    def labelled(self, name: str) -> float:
+        """The value of the one sample named `name`, whatever its labels."""
+        found = [v for (n, _), v in self.samples.items() if n == name]
+        assert len(found) == 1, f"{len(found)} samples {name} in the scrape:\n{self.text}"
+        return found[0]
+
     def family_type(self, name: str) -> str:
         return self.families[name].type
 
@@ -120,7 +126,7 @@ class OpsServer(PhpProcess):
     reports. `metrics_port` is the port of `metrics_listen` when the test asked for one
     (`metrics_listen: True` is replaced by a free port of 127.0.0.1)."""
 
-    def __init__(self, options: dict | None = None, wait: bool = True):
+    def __init__(self, options: dict | None = None, wait: bool = True, env: dict[str, str] | None = None):
         wants_internal = dict(options or {}).get("metrics_listen") is True
         # A port chosen free can be taken by another socket before the app binds it (a
         # client's ephemeral port): a start that fails on exactly that is tried again on
@@ -132,9 +138,9 @@ class OpsServer(PhpProcess):
             if self.metrics_port:
                 self.options["metrics_listen"] = f"127.0.0.1:{self.metrics_port}"
             self.options.setdefault("shutdown_timeout", 1)
-            env = dict(os.environ)
-            env.update({"VIA_OPS_PORT": str(self.port), "VIA_OPS_OPTIONS": json.dumps(self.options)})
-            self.spawn(php_command(), env, "via-ops-")
+            full_env = dict(os.environ, **(env or {}))
+            full_env.update({"VIA_OPS_PORT": str(self.port), "VIA_OPS_OPTIONS": json.dumps(self.options)})
+            self.spawn(php_command(), full_env, "via-ops-")
             if not wait:
                 return
             try:
@@ -190,8 +196,8 @@ def start():
     still running without a PHP error, then stops it."""
     made: list[OpsServer] = []
 
-    def make(options: dict | None = None, wait: bool = True) -> OpsServer:
-        srv = OpsServer(options, wait=wait)
+    def make(options: dict | None = None, wait: bool = True, env: dict[str, str] | None = None) -> OpsServer:
+        srv = OpsServer(options, wait=wait, env=env)
         made.append(srv)
         return srv
 

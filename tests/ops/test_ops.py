@@ -162,6 +162,154 @@ def test_metrics_of_a_server_with_workers(start):
     assert s.value("via_worker_recycles_total") == 0
 
 
+def test_health_and_metrics_paths_are_the_apps_when_not_configured(start):
+    """Off by default: with no ops option /health and /metrics reach the application."""
+    srv = start()
+    for path in ["/health", "/metrics"]:
+        r = srv.get(path)
+        assert (r.status, r.body) == (404, b"no such page"), r
+
+
+def read_events(sock: socket.socket, count: int, frame: bytes, timeout: float = 10.0) -> None:
+    """Reads from an event stream until `count` copies of `frame` have arrived."""
+    data, deadline = b"", time.monotonic() + timeout
+    while data.count(frame) < count:
+        sock.settimeout(max(0.01, deadline - time.monotonic()))
+        chunk = sock.recv(65536)
+        assert chunk, data[-500:]
+        data += chunk
+
+
+def open_stream(port: int, topic: str, rcvbuf: int | None = None) -> socket.socket:
+    """An event stream joined to `topic` (no compression asked), its head read."""
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.settimeout(5)
+    s.connect(("127.0.0.1", port))
+    s.sendall(f"GET /events?t={topic} HTTP/1.1\r\nHost: t\r\nAccept: text/event-stream\r\n\r\n".encode())
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = s.recv(1)
+        assert chunk, head
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return s
+
+
+def test_sse_metrics_count_streams_events_bytes_and_drops(start):
+    """Streams open and opened, events and their bytes move with what a client reads; a
+    client that reads nothing fills its queue, and what the `drop` policy drops is counted."""
+    srv = start({"metrics_listen": True, "sse_backpressure": "drop", "sse_queue_size": 1024,
+                 "compression": False})
+    before = srv.scrape()
+    reader = open_stream(srv.port, "news")
+    try:
+        wait_until("the stream to be counted", lambda: srv.scrape().value("via_sse_streams_open") == 1,
+                   log=srv.log)
+        assert srv.get("/publish?t=news&n=3&size=5").body == b"3"
+        frame = b"data: xxxxx\n\n"
+        read_events(reader, 3, frame)
+        s = srv.scrape()
+        assert s.value("via_sse_streams_opened_total") - before.value("via_sse_streams_opened_total") == 1
+        assert s.value("via_sse_events_total") - before.value("via_sse_events_total") == 3
+        assert s.value("via_sse_bytes_total") - before.value("via_sse_bytes_total") >= 3 * len(frame)
+        assert s.value("via_sse_topic_publishes_total") - before.value("via_sse_topic_publishes_total") == 3
+        assert s.value("via_sse_dropped_total") == before.value("via_sse_dropped_total")
+    finally:
+        reader.close()
+    wait_until("the closed stream to be uncounted", lambda: srv.scrape().value("via_sse_streams_open") == 0,
+               log=srv.log)
+
+    # A client that takes nothing, with a small receive buffer: the kernel's buffers fill,
+    # then its queue of 1 KiB, and the rest of 400 events of 16 KiB is dropped.
+    stuck = open_stream(srv.port, "slow", rcvbuf=4096)
+    try:
+        wait_until("the stuck stream to be counted", lambda: srv.scrape().value("via_sse_streams_open") == 1,
+                   log=srv.log)
+        mid = srv.scrape()
+        n = 400
+        assert srv.get(f"/publish?t=slow&n={n}&size=16384").body == str(n).encode()
+        after = srv.scrape()
+        queued = after.value("via_sse_events_total") - mid.value("via_sse_events_total")
+        dropped = after.value("via_sse_dropped_total") - mid.value("via_sse_dropped_total")
+        assert dropped > 0 and queued + dropped == n, (queued, dropped)
+        assert after.value("via_sse_streams_open") == 1  # dropping events does not close it
+    finally:
+        stuck.close()
+
+
+class Redis:
+    """redis-server on a free port of 127.0.0.1, nothing saved; stop() and start() again on
+    the same port."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        wait_until("redis-server to answer PING", lambda: self.cli("PING") == "PONG")
+
+    def cli(self, *args: str) -> str:
+        out = subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def redis():
+    r = Redis()
+    yield r
+    r.stop()
+
+
+def test_broker_metrics_follow_the_connection(start, redis):
+    """A Redis broker's families: connected, messages published, sent and delivered back
+    (echo=1), a malformed message refused, the connection lost and made again with what was
+    published meanwhile held (queued bytes) and then sent."""
+    srv = start({"metrics_listen": True}, env={"VIA_OPS_BROKER": f"redis://127.0.0.1:{redis.port}?echo=1"})
+    s = wait_until("the broker to connect", lambda: (
+        lambda s: s if s.labelled("via_broker_connected") == 1 else None)(srv.scrape()), log=srv.log)
+    for name in ["published", "sent", "delivered", "dropped", "rejected", "reconnects"]:
+        assert s.family_type(f"via_broker_{name}") == "counter"
+        assert s.labelled(f"via_broker_{name}_total") == 0, name
+    assert s.family_type("via_broker_queued_bytes") == "gauge"
+    for i in range(3):
+        assert srv.get(f"/broker?m=m{i}").body == b"published"
+    wait_until("three messages sent and delivered back", lambda: (
+        lambda s: s.labelled("via_broker_sent_total") == 3 and s.labelled("via_broker_delivered_total") == 3)(
+        srv.scrape()), log=srv.log)
+    assert srv.scrape().labelled("via_broker_published_total") == 3
+
+    assert redis.cli("PUBLISH", "via", "not a via message") == "1"
+    wait_until("the malformed message to be refused",
+               lambda: srv.scrape().labelled("via_broker_rejected_total") == 1, log=srv.log)
+
+    redis.stop()
+    wait_until("the broker to be seen down", lambda: srv.scrape().labelled("via_broker_connected") == 0,
+               log=srv.log)
+    assert srv.get("/broker?m=while-down").body == b"published"
+    s = srv.scrape()
+    assert s.labelled("via_broker_published_total") == 4
+    assert s.labelled("via_broker_queued_bytes") > 0
+    redis.start()
+    s = wait_until("the broker to connect again and send what waited", lambda: (
+        lambda s: s if s.labelled("via_broker_connected") == 1 and s.labelled("via_broker_sent_total") == 4
+        else None)(srv.scrape()), timeout=20, log=srv.log)
+    assert s.labelled("via_broker_reconnects_total") == 1
+    assert s.labelled("via_broker_queued_bytes") == 0
+    assert s.labelled("via_broker_dropped_total") == 0
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_health_answers_ok_json(start, mode):
     srv = start(MODES[mode])
@@ -398,6 +546,28 @@ def test_rate_limit_state_stays_bounded_past_65536_clients(start):
     assert srv.get("/", headers=late).status == 200
     r = srv.get("/", headers=late)
     assert r.status == 429 and int(r.headers["retry-after"]) >= 1, r
+    assert srv.scrape().value("via_rate_limit_clients") <= 65_536
+    srv.assert_alive()
+
+
+def test_rate_limit_state_stays_bounded_past_65536_source_addresses(start):
+    """70,000 clients from distinct addresses of 127.0.0.0/8, a connection and a request
+    each, at a rate so low that no bucket is full again during the flood: at most 65,536
+    buckets are held, every new client is let through, and clients are still limited after."""
+    srv = start({"rate_limit": 0.1, "rate_limit_burst": 1, "metrics_listen": True})
+    total = 70_000
+    clients = [f"127.{2 + n // 62_500}.{n // 250 % 250}.{n % 250 + 1}" for n in range(total)]
+    began = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda a: raw_get(srv.port, a), clients, chunksize=256))
+    took = time.monotonic() - began
+    assert statuses.count(200) == total, {s: statuses.count(s) for s in set(statuses)}
+    held = srv.scrape().value("via_rate_limit_clients")
+    print(f"{total} source addresses in {took:.2f} s; buckets held: {held:.0f}")
+    assert 60_000 <= held <= 65_536, held
+    late = "127.250.0.1"
+    assert raw_get(srv.port, late) == 200
+    assert raw_get(srv.port, late) == 429
     assert srv.scrape().value("via_rate_limit_clients") <= 65_536
     srv.assert_alive()
 
@@ -797,6 +967,51 @@ def test_error_page_for_500_of_an_unanswered_request(start, tmp_dir):
     assert r.status == 500, r
     assert r.headers["content-type"].startswith("text/html"), r
     assert r.body == b"<h1>broken</h1>", r
+
+
+def test_error_page_for_404_of_static_files_and_the_internal_listener(start, tmp_dir):
+    pages, public = tmp_dir / "pages", tmp_dir / "public"
+    pages.mkdir()
+    public.mkdir()
+    (pages / "404.html").write_text("<h1>not here</h1>")
+    (public / "a.txt").write_text("a file")
+    srv = start({"static_dir": str(public), "static_prefix": "/static/", "error_pages": str(pages),
+                 "metrics_listen": True})
+    assert srv.get("/static/a.txt").body == b"a file"
+    # A path the static files refuse (an encoded slash), and a path of the internal
+    # listener that is neither health nor metrics, are the runtime's own 404s.
+    for r in [srv.get("/static/x%2Fa.txt"), request(srv.metrics_port, "/nothing")]:
+        assert r.status == 404, r
+        assert r.headers["content-type"].startswith("text/html"), r.headers
+        assert r.body == b"<h1>not here</h1>"
+    # A file that is not there, and any other path, are the application's.
+    assert srv.get("/static/missing.txt").body == b"no such page"
+    assert srv.get("/missing").body == b"no such page"
+
+
+def test_error_page_for_502_when_a_worker_dies_mid_request(start, tmp_dir):
+    """A worker killed while it holds a request: that request gets the 502 page, the crash
+    is counted and the worker replaced."""
+    (tmp_dir / "502.html").write_text("<h1>bad gateway</h1>")
+    srv = start({"workers": 2, "error_pages": str(tmp_dir), "metrics_listen": True})
+    wait_until("both workers to be ready", lambda: srv.scrape().value("via_workers_live") == 2, log=srv.log)
+    to_0 = {"Cookie": "via_worker=0"}
+    pid = int(srv.get("/pid", headers=to_0).text)
+    assert int(srv.get("/pid", headers=to_0).text) == pid  # the cookie routes to that worker
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        slow = pool.submit(srv.get, "/slow?s=10", headers=to_0, timeout=20)
+        wait_until("the slow request to be in flight",
+                   lambda: srv.scrape().value("via_http_requests_in_flight") == 1, log=srv.log)
+        os.kill(pid, signal.SIGKILL)
+        r = slow.result(timeout=15)
+    assert r.status == 502, r
+    assert r.headers["content-type"].startswith("text/html"), r.headers
+    assert r.body == b"<h1>bad gateway</h1>"
+    s = wait_until("the worker to be replaced", lambda: (
+        lambda s: s if s.value("via_workers_live") == 2 and s.value("via_worker_starts_total") == 3 else None)(
+        srv.scrape()), timeout=15, log=srv.log)
+    assert s.value("via_worker_crashes_total") == 1
+    assert int(srv.get("/pid", headers=to_0).text) != pid
 
 
 def test_without_error_pages_the_runtime_answers_plain_text(start):
