@@ -584,12 +584,15 @@ impl<'s> Conn<'s> {
             let mut idle_since = self.idle_from.take();
             first = false;
             let req = loop {
-                let addrs = (self.remote, self.local);
-                match parse(&mut self.buf, shared, requests, addrs, &self.slot, &mut self.last) {
-                    Parse::Request(req) => break req,
-                    Parse::EventStream(req) => return Next::EventStream(self.io, req),
-                    Parse::Hyper => return Next::Hyper(self.io, self.buf.freeze()),
-                    Parse::Partial => {}
+                // An empty buffer (the usual state after an answer) is a partial head: read.
+                if !self.buf.is_empty() {
+                    let addrs = (self.remote, self.local);
+                    match parse(&mut self.buf, shared, requests, addrs, &self.slot, &mut self.last) {
+                        Parse::Request(req) => break req,
+                        Parse::EventStream(req) => return Next::EventStream(self.io, req),
+                        Parse::Hyper => return Next::Hyper(self.io, self.buf.freeze()),
+                        Parse::Partial => {}
+                    }
                 }
                 let deadline = || {
                     if head_started {
