@@ -26,7 +26,11 @@ struct Chunks {
 
 impl Chunks {
     fn get(srv: &TestServer, path: &str, extra_headers: &str) -> Self {
-        let mut s = srv.connect();
+        Self::get_on(srv.connect(), path, extra_headers)
+    }
+
+    /// `get` on a connection of the caller's.
+    fn get_on(mut s: TcpStream, path: &str, extra_headers: &str) -> Self {
         write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n{extra_headers}\r\n").unwrap();
         let mut c = Self { s, buf: Vec::new(), head: String::new() };
         while !c.buf.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -529,4 +533,73 @@ fn a_burst_of_queued_events_arrives_whole_and_in_order() {
             assert_eq!(ids, expected, "fast: {fast}, coding: {accept}");
         }
     }
+}
+
+/// A topic's events reach a client that reads slowly through a small receive buffer whole
+/// and in order, whoever wrote them: the publisher itself while the stream's writer waits
+/// with its socket lent (small events), the writer (events too large for that, the rest of
+/// a send the full socket took in part, and what queued meanwhile). Events may be dropped
+/// when the queue is full (the topic policy), never torn or reordered.
+#[test]
+fn a_slow_reader_gets_every_topic_event_whole_and_in_order_whoever_wrote_it() {
+    let srv = TestServer::start(|c| c.sse.backpressure = Backpressure::Drop);
+    // A receive buffer small enough, from the start, that the socket fills while the
+    // reader pauses (not so small that TCP crawls: a 4 KiB window with delayed ACKs moves
+    // ~40 KB a second).
+    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    sock.set_recv_buffer_size(16 * 1024).unwrap();
+    sock.connect(&srv.addr().into()).unwrap();
+    let mut c = Chunks::get_on(sock.into(), "/topic?cap=262144", path_headers(true));
+    assert_path(&c.head, true);
+    let topics = srv.handle.topics();
+    let event = |seq: usize| {
+        // Events a push can write itself (under 2 KiB framed); past the first 6,000 every
+        // tenth one too large for that. The filler is tied to `seq`.
+        let len = if seq >= 6000 && seq % 10 == 9 { 2500 + seq % 700 } else { 1000 + (seq * 131) % 900 };
+        let filler = char::from(b'a' + (seq % 26) as u8).to_string().repeat(len);
+        Bytes::from(format!("data: {seq} {filler}\n\n"))
+    };
+    const EVENTS: usize = 8000;
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let publisher = {
+        let (topics, done) = (topics.clone(), done.clone());
+        std::thread::spawn(move || {
+            // In bursts, with pauses in which the writer catches up and lends its socket
+            // again: the next burst's pushes write themselves until the socket is full.
+            for seq in 0..EVENTS {
+                topics.publish("t", event(seq));
+                if seq % 100 == 99 {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+            }
+            // The last one again until it is seen: a full queue may have dropped it.
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                topics.publish("t", event(EVENTS - 1));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        })
+    };
+    let (mut last, mut seen) = (None::<usize>, 0);
+    let t0 = Instant::now();
+    while last != Some(EVENTS - 1) {
+        assert!(t0.elapsed() < Duration::from_secs(30), "stalled after event {last:?}");
+        let chunk = c.next().expect("the stream goes on");
+        let text = std::str::from_utf8(&chunk).expect("whole events");
+        let seq: usize =
+            text.strip_prefix("data: ").and_then(|t| t.split(' ').next()).unwrap().parse().unwrap();
+        assert_eq!(chunk, event(seq), "event {seq} torn");
+        assert!(last.is_none_or(|l| seq > l || seq == EVENTS - 1), "event {seq} after {last:?}");
+        last = Some(seq);
+        seen += 1;
+        if seen == 1 || seen % 300 == 0 {
+            // A reader that pauses: at first long enough for 6,000 small events (~9 MB) to
+            // fill the socket (loopback's buffers grow to megabytes) while it is lent.
+            std::thread::sleep(Duration::from_millis(if seen == 1 { 300 } else { 30 }));
+        }
+    }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    publisher.join().unwrap();
+    let s = srv.handle.stats();
+    assert!(seen >= 2, "{seen} events seen");
+    assert_eq!(s.topic_deliveries + s.sse_dropped, s.topic_publishes, "{s:?}");
 }

@@ -141,6 +141,28 @@ impl StreamedBody {
         self.emit(HEARTBEAT)
     }
 
+    /// Whether the stream's socket may be lent to pushes while the writer waits
+    /// (`StreamShared::arm`): only for chunks sent as they are, not through an encoder.
+    pub fn may_lend(&self) -> bool {
+        self.encoder.is_none() && !self.done
+    }
+
+    /// `StreamShared::arm`, for the writer of an HTTP/1.1 stream (see `may_lend`).
+    pub fn arm(&self, fd: std::os::fd::RawFd) -> bool {
+        self.inner.arm(fd)
+    }
+
+    /// `StreamShared::disarm`: what a push left unsent, for the writer to send first. What
+    /// pushes wrote to the socket puts the heartbeat off, as what the writer sends does.
+    pub fn disarm(&mut self) -> Option<Vec<u8>> {
+        let super::stream::Disarmed { unsent, sent_ago } = self.inner.disarm();
+        if let (Some(ago), Some(hb)) = (sent_ago, &mut self.heartbeat) {
+            let at = Instant::now().checked_sub(ago).unwrap_or(hb.last);
+            hb.last = hb.last.max(at);
+        }
+        unsent
+    }
+
     /// `poll_frame` until it stops being ready, in one visit to the stream's queue (see
     /// `StreamBody::poll_batch`): the frames ready now, up to `max_frames` or `max_bytes`
     /// of the application's, are put into `out` (empty when given), with a heartbeat or

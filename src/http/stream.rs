@@ -10,6 +10,7 @@
 //! finished.
 
 use std::collections::VecDeque;
+use std::os::fd::RawFd;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -70,6 +71,8 @@ struct State {
     closed: bool,
     /// `Closed` was reported to the dispatcher (at most once).
     reported: bool,
+    /// The socket a push may write to itself (`StreamShared::arm`), or none.
+    direct: DirectFd,
     /// The oldest queued chunk (`None`: the queue is empty).
     first: Option<Bytes>,
     reader: Option<Waker>,
@@ -77,6 +80,9 @@ struct State {
     queued: usize,
     /// Chunks the reader took, ever (wrapping): whether a full queue moved (`stalled_for`).
     taken: u32,
+    /// When a push last wrote to the lent socket, in `coarse_ms` (0: not since the writer
+    /// took the socket back), for the heartbeat: events written so put it off too.
+    lent_sent: u32,
     /// The chunks queued behind `first`, oldest first.
     rest: VecDeque<Bytes>,
     drain_below: DrainMark,
@@ -99,6 +105,24 @@ impl DrainMark {
 impl Default for DrainMark {
     fn default() -> Self {
         Self::NONE
+    }
+}
+
+/// The socket of a stream whose writer waits with nothing queued and lets pushes write to
+/// it themselves (`StreamShared::arm`): its descriptor plus one, so that it is one word in
+/// the state's first line, and 0 (the default) when none is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct DirectFd(u32);
+
+impl DirectFd {
+    const NONE: Self = Self(0);
+
+    fn of(fd: RawFd) -> Self {
+        Self(u32::try_from(fd).map_or(0, |fd| fd.wrapping_add(1)))
+    }
+
+    fn get(self) -> Option<RawFd> {
+        self.0.checked_sub(1).map(|fd| fd as RawFd)
     }
 }
 
@@ -152,6 +176,10 @@ pub struct StreamShared {
     /// Since when a full queue was seen with no chunk taken, and the count of chunks taken
     /// then (`stalled_for`; touched only when a push finds the queue full).
     stall: Mutex<Option<(Instant, u32)>>,
+    /// What the socket did not take of a chunk a push wrote itself (already framed, so
+    /// not a queued chunk): the writer sends it before anything queued (`disarm`). Taken
+    /// under `state`'s lock, and counted in its `queued`.
+    unsent: Mutex<Option<Vec<u8>>>,
 }
 
 /// What a bounded push did.
@@ -159,10 +187,43 @@ pub struct StreamShared {
 pub enum PushOutcome {
     /// Queued; this many bytes are queued now.
     Queued(usize),
+    /// Written to the socket by the push itself (the writer was armed: `arm`); nothing
+    /// is queued. Its bytes are the pusher's to count.
+    Sent,
     /// Not queued: it does not fit in the capacity (a slow client).
     Full,
     /// Not queued: the peer is gone or the stream ended.
     Closed,
+}
+
+/// What an armed writer learns when it takes its socket back (`StreamShared::disarm`).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Disarmed {
+    /// What the socket did not take of a push's chunk: sent first.
+    pub unsent: Option<Vec<u8>>,
+    /// How long ago (at least) pushes last wrote to the socket, if they did.
+    pub sent_ago: Option<Duration>,
+}
+
+/// The monotonic clock's coarse reading (the last timer tick: no time-stamp counter read,
+/// ~3 ns), in wrapping milliseconds, never 0; for `lent_sent`, once per event.
+fn coarse_ms() -> u32 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid timespec to write; CLOCK_MONOTONIC_COARSE exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    let ms = (ts.tv_sec as u64).wrapping_mul(1000).wrapping_add(ts.tv_nsec as u64 / 1_000_000);
+    (ms as u32).max(1)
+}
+
+/// What two `coarse_ms` readings may say beyond the time between them: a tick (at most 4
+/// ms with the kernel's 250 Hz) and the millisecond cut off.
+const COARSE_MARGIN_MS: u64 = 5;
+
+/// What a push's own write to an armed writer's socket did (`StreamShared::send_direct`).
+enum Direct {
+    Sent,
+    Partly,
+    Not,
 }
 
 impl std::fmt::Debug for StreamShared {
@@ -185,6 +246,7 @@ impl StreamShared {
             capacity,
             events,
             stall: Mutex::new(None),
+            unsent: Mutex::new(None),
         })
     }
 
@@ -240,6 +302,8 @@ impl StreamShared {
     pub fn push(&self, chunk: Bytes) -> Result<usize, StreamClosed> {
         match self.enqueue(chunk, false, super::wake_batch::wake) {
             PushOutcome::Queued(queued) => Ok(queued),
+            // (An unbounded push is always queued.)
+            PushOutcome::Sent => Ok(0),
             PushOutcome::Closed | PushOutcome::Full => Err(StreamClosed),
         }
     }
@@ -257,6 +321,27 @@ impl StreamShared {
             if bounded && s.queued > 0 && s.queued.saturating_add(cost(chunk.len())) > self.capacity {
                 return PushOutcome::Full;
             }
+            if let Some(fd) = s.direct.get() {
+                // Armed: the queue is empty and the writer waits. A bounded push (an event
+                // of `send()` or a topic) of a small chunk writes it itself; anything else
+                // is queued, and the writer, woken, takes the socket back.
+                if bounded && !chunk.is_empty() {
+                    match self.send_direct(&mut s, fd, &chunk) {
+                        Direct::Sent => return PushOutcome::Sent,
+                        Direct::Partly => {
+                            // The rest, already framed, is the writer's to send first.
+                            let waker = s.reader.take();
+                            drop(s);
+                            if let Some(w) = waker {
+                                wake(w);
+                            }
+                            return PushOutcome::Sent;
+                        }
+                        Direct::Not => {}
+                    }
+                }
+                s.direct = DirectFd::NONE;
+            }
             if !chunk.is_empty() {
                 s.push_chunk(chunk);
             }
@@ -271,11 +356,93 @@ impl StreamShared {
         PushOutcome::Queued(queued)
     }
 
+    /// Writes `chunk`, framed as an HTTP/1.1 chunk, to the armed writer's socket `fd`, with
+    /// `s` locked: the writer takes the lock before it touches the socket again (`disarm`),
+    /// so nobody else writes to it meanwhile and it is open. `Not`: nothing was written
+    /// (too large for one small send, the socket full or broken), for the caller to queue.
+    /// `Partly`: the rest waits in `unsent`, counted as queued, and the writer is disarmed.
+    fn send_direct(&self, s: &mut State, fd: RawFd, chunk: &Bytes) -> Direct {
+        let mut size = [0u8; 18];
+        let k = super::stream_conn::chunk_size_line(&mut size, chunk.len());
+        let total = k + chunk.len() + 2;
+        if total > super::stream_conn::SMALL_SEND {
+            return Direct::Not;
+        }
+        let mut buf = crate::buf::Stack::<{ super::stream_conn::SMALL_SEND }>::default();
+        // SAFETY: `total`, at most `SMALL_SEND`, counts every piece put here.
+        unsafe {
+            buf.put(&size[..k]);
+            buf.put(chunk);
+            buf.put(b"\r\n");
+        }
+        let flat = buf.bytes();
+        // SAFETY: `fd` is the armed writer's socket, open while it is armed (see above);
+        // `flat` is valid for its length. Never blocks (`MSG_DONTWAIT`); a closed peer is an
+        // error, not a SIGPIPE.
+        let sent = unsafe {
+            libc::send(fd, flat.as_ptr().cast(), flat.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+        };
+        match usize::try_from(sent) {
+            Ok(n) if n == total => {
+                s.taken = s.taken.wrapping_add(1);
+                s.lent_sent = coarse_ms();
+                Direct::Sent
+            }
+            Ok(n) if n > 0 => {
+                let rest = flat[n..].to_vec();
+                s.queued += cost(rest.len());
+                s.taken = s.taken.wrapping_add(1);
+                s.lent_sent = coarse_ms();
+                s.direct = DirectFd::NONE;
+                *self.unsent.lock() = Some(rest);
+                Direct::Partly
+            }
+            // Full (`EAGAIN`), or broken: queued, the writer finds out.
+            _ => Direct::Not,
+        }
+    }
+
+    /// For the stream's writer, about to wait on an HTTP/1.1 socket `fd` with nothing to
+    /// send: lets bounded pushes of small chunks write to it themselves from now on, while
+    /// the queue is empty (a fan-out then costs no wake-up and no poll of the writer per
+    /// event). `false` when something is queued or the stream ended: the writer looks
+    /// again instead. Until `disarm`, the writer must not write to or close the socket.
+    pub fn arm(&self, fd: RawFd) -> bool {
+        let mut s = self.state.lock();
+        if s.closed || s.finished || !s.is_empty() {
+            return false;
+        }
+        s.direct = DirectFd::of(fd);
+        true
+    }
+
+    /// For an armed writer that was woken: takes the socket back (pushes queue again),
+    /// waiting for a push that is writing to it. Says what a push left unsent, which the
+    /// writer sends before anything else, and how long ago pushes last wrote.
+    pub fn disarm(&self) -> Disarmed {
+        let mut s = self.state.lock();
+        s.direct = DirectFd::NONE;
+        let was = std::mem::take(&mut s.lent_sent);
+        let sent_ago = (was != 0).then(|| {
+            // Coarse readings lag the time by up to a tick (4 ms at most, and the
+            // milliseconds cut off): less the margin, never more than the time passed.
+            let ms = coarse_ms().wrapping_sub(was);
+            Duration::from_millis(u64::from(ms)).saturating_sub(Duration::from_millis(COARSE_MARGIN_MS))
+        });
+        let unsent = self.unsent.lock().take().and_then(|rest| {
+            // (A stream cleared since counts nothing queued, and has nothing more to send.)
+            s.queued = s.queued.saturating_sub(cost(rest.len()));
+            (!s.closed).then_some(rest)
+        });
+        Disarmed { unsent, sent_ago }
+    }
+
     /// Ends the body once the queue is flushed. Idempotent.
     pub fn finish(&self) {
         let waker = {
             let mut s = self.state.lock();
             s.finished = true;
+            s.direct = DirectFd::NONE;
             s.reader.take()
         };
         if let Some(w) = waker {
@@ -298,6 +465,7 @@ impl StreamShared {
             s.aborted = true;
             s.finished = true;
             s.closed = true;
+            s.direct = DirectFd::NONE;
             s.clear();
             s.drain_below = DrainMark::NONE;
             let report = !std::mem::replace(&mut s.reported, true);
@@ -316,6 +484,7 @@ impl StreamShared {
     pub fn close(&self) {
         let mut s = self.state.lock();
         s.closed = true;
+        s.direct = DirectFd::NONE;
         s.clear();
     }
 
@@ -386,6 +555,16 @@ pub enum Polled {
 }
 
 impl StreamBody {
+    /// `StreamShared::arm`.
+    pub fn arm(&self, fd: RawFd) -> bool {
+        self.shared.arm(fd)
+    }
+
+    /// `StreamShared::disarm`.
+    pub fn disarm(&self) -> Disarmed {
+        self.shared.disarm()
+    }
+
     /// For a reader that takes nothing for now (a worker's stream whose window in the
     /// master is used up): ready once the writer aborted the stream; else the task's waker
     /// is kept for the abort (or a chunk) to wake.
@@ -504,6 +683,8 @@ impl Drop for StreamBody {
             let mut s = self.shared.state.lock();
             let complete = s.finished && s.is_empty() && !s.aborted;
             s.closed = true;
+            // The writer's socket may close once its body is gone.
+            s.direct = DirectFd::NONE;
             s.clear();
             s.drain_below = DrainMark::NONE;
             !complete && !std::mem::replace(&mut s.reported, true)
@@ -562,6 +743,136 @@ mod tests {
         s.abort();
         assert!(count.0.load(Ordering::SeqCst) >= 1, "woken");
         assert!(body.poll_aborted(&mut cx).is_ready());
+    }
+
+    /// Counts its wake-ups.
+    struct Count(std::sync::atomic::AtomicUsize);
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    /// A stream whose writer waits (its waker registered by a poll that found nothing) with
+    /// `fd` lent, and its wake-up count.
+    fn lent(fd: std::os::fd::RawFd) -> (Arc<StreamShared>, StreamBody, Arc<Count>, Waker) {
+        let s = StreamShared::with_capacity(Arc::new(Quiet), 1 << 20);
+        let mut body = s.body();
+        let count = Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
+        let waker = Waker::from(Arc::clone(&count));
+        let mut out = smallvec::SmallVec::<[Bytes; 4]>::new();
+        assert_eq!(body.poll_batch(&mut Context::from_waker(&waker), &mut out, 16, 1 << 16), Polled::Pending);
+        assert!(body.arm(fd));
+        (s, body, count, waker)
+    }
+
+    fn woken(count: &Count) -> usize {
+        count.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// What `r` (non-blocking) holds now.
+    fn read_now(r: &mut impl std::io::Read) -> Vec<u8> {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 65536];
+        while let Ok(n) = r.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        got
+    }
+
+    /// A connected loopback TCP pair: the writer's end, and the reader's (non-blocking).
+    fn tcp_pair() -> (std::net::TcpStream, std::net::TcpStream) {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let w = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (r, _) = l.accept().unwrap();
+        r.set_nonblocking(true).unwrap();
+        (w, r)
+    }
+
+    #[test]
+    fn a_push_to_a_lent_socket_writes_its_chunk_itself_and_wakes_nobody() {
+        use std::os::fd::AsRawFd;
+        let (w, mut r) = tcp_pair();
+        let (s, _body, count, _waker) = lent(w.as_raw_fd());
+        assert_eq!(s.try_push(Bytes::from_static(b"data: a\n\n")), PushOutcome::Sent);
+        assert_eq!(s.try_push(Bytes::from_static(b"data: b\n\n")), PushOutcome::Sent);
+        let want = b"9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n";
+        let mut got = Vec::new();
+        while got.len() < want.len() {
+            got.extend(read_now(&mut r));
+        }
+        assert_eq!(got, want);
+        assert_eq!((s.queued(), s.taken()), (0, 2));
+        assert_eq!(woken(&count), 0, "the writer slept on");
+    }
+
+    #[test]
+    fn what_a_lent_socket_is_not_given_is_queued_in_order_for_the_writer() {
+        use std::os::fd::AsRawFd;
+        let (w, mut r) = tcp_pair();
+        let (s, mut body, count, waker) = lent(w.as_raw_fd());
+        // Too large for one small send: queued, the writer woken and the socket taken back,
+        // so the small push after it queues behind it rather than overtake it.
+        let big = Bytes::from(vec![b'x'; 4096]);
+        assert!(matches!(s.try_push(big.clone()), PushOutcome::Queued(_)));
+        assert_eq!(woken(&count), 1);
+        assert!(matches!(s.try_push(Bytes::from_static(b"small")), PushOutcome::Queued(_)));
+        assert!(read_now(&mut r).is_empty());
+        assert_eq!(body.disarm(), Disarmed::default());
+        let mut out = smallvec::SmallVec::<[Bytes; 4]>::new();
+        body.poll_batch(&mut Context::from_waker(&waker), &mut out, 16, 1 << 16);
+        assert_eq!(out.as_slice(), [big, Bytes::from_static(b"small")]);
+        // An unbounded push (a response's own write) is always queued.
+        assert!(body.arm(w.as_raw_fd()));
+        assert_eq!(s.push(Bytes::from_static(b"w")), Ok(cost(1)));
+        assert!(!body.arm(w.as_raw_fd()), "never lent with something queued");
+        // Ending the stream takes the socket back too.
+        out.clear();
+        body.poll_batch(&mut Context::from_waker(&waker), &mut out, 16, 1 << 16);
+        assert!(body.arm(w.as_raw_fd()));
+        s.finish();
+        assert_eq!(s.try_push(Bytes::from_static(b"late")), PushOutcome::Closed);
+        assert!(!body.arm(w.as_raw_fd()));
+    }
+
+    #[test]
+    fn a_full_lent_socket_leaves_the_push_or_its_unsent_rest_to_the_writer() {
+        use std::os::fd::AsRawFd;
+        let (w, mut r) = tcp_pair();
+        let (s, mut body, count, waker) = lent(w.as_raw_fd());
+        // Pushes, with nobody reading, until one is not written whole: it is written in
+        // part (its rest waits for the writer, counted as queued) or not at all (queued).
+        let event = Bytes::from(vec![b'e'; 1900]);
+        let frame = [b"76c\r\n".as_slice(), &event, b"\r\n"].concat();
+        let mut whole = 0;
+        while s.try_push(event.clone()) == PushOutcome::Sent && s.queued() == 0 {
+            whole += 1;
+            assert!(whole < 1_000_000, "the socket never filled");
+        }
+        assert_eq!(woken(&count), 1, "the writer is woken to go on");
+        // The writer takes the socket back, with what it must send first, then the queue.
+        let unsent = body.disarm().unsent;
+        assert_eq!(s.queued() == 0, unsent.is_some(), "an unsent rest is counted until taken");
+        let mut out = smallvec::SmallVec::<[Bytes; 4]>::new();
+        body.poll_batch(&mut Context::from_waker(&waker), &mut out, 16, 1 << 16);
+        let mut want = frame.repeat(whole);
+        let mut written = Vec::new();
+        match (&unsent, out.as_slice()) {
+            // Written in part: what went out and the rest make up the last frame.
+            (Some(_), []) => want.extend_from_slice(&frame),
+            (None, [queued]) => assert_eq!(queued, &event),
+            other => panic!("{other:?}"),
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let sent_len = want.len() - unsent.as_ref().map_or(0, Vec::len);
+        while written.len() < sent_len && std::time::Instant::now() < deadline {
+            written.extend(read_now(&mut r));
+        }
+        written.extend(unsent.unwrap_or_default());
+        assert!(written == want, "{} bytes written of {}", written.len(), want.len());
     }
 
     struct Record(Mutex<Vec<StreamEvent>>);

@@ -19,6 +19,7 @@
 
 use std::io::{self, IoSlice};
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::task::Poll;
@@ -384,6 +385,13 @@ pub(super) async fn pump(
     // is enough. A poll every event took the readiness waiters' lock and the task budget's
     // thread-local.
     let mut read_registered = false;
+    // The task waits with the socket lent to pushes (`StreamShared::arm`): they write small
+    // events to it themselves while nothing is queued, so a fan-out neither wakes nor polls
+    // this task per event. Taken back (`disarm`) first thing whenever the task runs, before
+    // it writes to, reads from or gives up the socket. (The body, which `disarm`s when it
+    // is dropped, borrows `io`: the socket cannot close while it may be armed.)
+    let fd = body.may_lend().then(|| io.as_raw_fd());
+    let mut armed = false;
     loop {
         let reading = match &input {
             Input::Discard { .. } => true,
@@ -397,9 +405,20 @@ pub(super) async fn pump(
         // would replace the body's and the heartbeat timer's registrations, to be put back
         // by the next poll, on every event.
         let step = std::future::poll_fn(|cx| {
+            if std::mem::take(&mut armed) {
+                // Woken while lent: by a push that queued (it takes the body's waker), a
+                // readable socket or the heartbeat's timer. What a push left half-sent goes
+                // first, with whatever else is queued after it.
+                if let Some(unsent) = body.disarm() {
+                    return Poll::Ready(Step::Sent { rest: Some(unsent), end: None });
+                }
+                body_registered = false;
+            }
             // Skipped once only, and only right after frames were taken: a poll that follows
             // a wake-up must look. The stream first: a readable socket only matters when
             // there is nothing to send.
+            // The body's waker is registered: a push that queues wakes the task.
+            let mut waiting = true;
             if !std::mem::take(&mut body_registered) {
                 let mut frames = smallvec::SmallVec::<[bytes::Bytes; BATCH_INLINE]>::new();
                 let polled = body.poll_batch(cx, &mut frames, BATCH_FRAMES, BATCH_BYTES);
@@ -415,22 +434,31 @@ pub(super) async fn pump(
                         Err(_) => Step::Gone,
                     });
                 }
+                waiting = polled == Polled::Pending;
             }
             if reading {
                 if read_registered {
-                    if io.try_io(tokio::io::Interest::READABLE, || Ok(())).is_err() {
-                        return Poll::Pending;
+                    if io.try_io(tokio::io::Interest::READABLE, || Ok(())).is_ok() {
+                        read_registered = false;
+                        return Poll::Ready(Step::Readable);
                     }
-                    read_registered = false;
-                    return Poll::Ready(Step::Readable);
+                } else {
+                    // A poll refused for the task's budget registers nothing (it wakes the
+                    // task to come back): then the next poll must poll again.
+                    let budget = tokio::task::coop::has_budget_remaining();
+                    match io.poll_read_ready(cx) {
+                        Poll::Ready(Ok(())) => return Poll::Ready(Step::Readable),
+                        Poll::Ready(Err(_)) => return Poll::Ready(Step::Gone),
+                        Poll::Pending => read_registered = budget,
+                    }
                 }
-                // A poll refused for the task's budget registers nothing (it wakes the task
-                // to come back): then the next poll must poll again.
-                let budget = tokio::task::coop::has_budget_remaining();
-                match io.poll_read_ready(cx) {
-                    Poll::Ready(Ok(())) => return Poll::Ready(Step::Readable),
-                    Poll::Ready(Err(_)) => return Poll::Ready(Step::Gone),
-                    Poll::Pending => read_registered = budget,
+            }
+            // Lent only while a push that queues would wake the task, and never with
+            // something queued (`arm` looks under the queue's lock).
+            if let Some(fd) = fd.filter(|_| waiting) {
+                armed = body.arm(fd);
+                if !armed {
+                    cx.waker().wake_by_ref(); // something came meanwhile: look again
                 }
             }
             Poll::Pending
@@ -578,7 +606,7 @@ fn chunk_size_line_len(len: usize) -> usize {
 }
 
 /// Writes `len` in hex and CRLF into `out`; returns the bytes written.
-fn chunk_size_line(out: &mut [u8; 18], len: usize) -> usize {
+pub(super) fn chunk_size_line(out: &mut [u8; 18], len: usize) -> usize {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digits = chunk_size_line_len(len) - 2;
     for i in 0..digits {

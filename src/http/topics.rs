@@ -94,11 +94,18 @@ impl Topics {
             None => return 0,
         };
         let mut delivered = 0u64;
+        // Of the frames the pushes wrote themselves (`PushOutcome::Sent`): the writer counts
+        // those it writes.
+        let mut sent_bytes = 0u64;
         let mut gone = Vec::new();
         let mut wakes = super::wake_batch::Wakes::with_capacity(streams.len());
         for s in streams.iter() {
             match s.try_push_then(frame.clone(), |w| wakes.push(w)) {
                 PushOutcome::Queued(_) => delivered += 1,
+                PushOutcome::Sent => {
+                    delivered += 1;
+                    sent_bytes += frame.len() as u64;
+                }
                 PushOutcome::Closed => gone.push(s.id()),
                 PushOutcome::Full => match self.policy {
                     Backpressure::Close => {
@@ -120,6 +127,9 @@ impl Topics {
         drop(wakes);
         self.stats.topic_deliveries.fetch_add(delivered, Ordering::Relaxed);
         self.stats.sse_events.fetch_add(delivered, Ordering::Relaxed);
+        if sent_bytes > 0 {
+            self.stats.sse_bytes.fetch_add(sent_bytes, Ordering::Relaxed);
+        }
         for id in gone {
             self.leave(topic, id);
         }

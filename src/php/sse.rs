@@ -235,7 +235,8 @@ impl Sse {
             return Some(true);
         };
         // Under the borrow: queueing runs no PHP code.
-        Self::pushed(stream.try_push(frame), services)
+        let len = frame.len();
+        Self::pushed(stream.try_push(frame), services, len)
     }
 
     /// Queues a frame, applying the backpressure policy when the client is slow.
@@ -277,17 +278,24 @@ impl Sse {
                     }
                 },
             }
-            if let Some(sent) = Self::pushed(stream.try_push(frame.clone()), &services) {
+            if let Some(sent) = Self::pushed(stream.try_push(frame.clone()), &services, frame.len()) {
                 return Ok(sent);
             }
         }
     }
 
-    /// What `send()` answers for a push, counted; `None` when the queue was full.
-    fn pushed(outcome: PushOutcome, services: &Services) -> Option<bool> {
+    /// What `send()` answers for a push of `len` bytes, counted; `None` when the queue was
+    /// full.
+    fn pushed(outcome: PushOutcome, services: &Services, len: usize) -> Option<bool> {
         match outcome {
             PushOutcome::Queued(_) => {
                 services.stats.sse_events.fetch_add(1, Ordering::Relaxed);
+                Some(true)
+            }
+            PushOutcome::Sent => {
+                // Written by the push itself: its bytes are counted here, not by the writer.
+                services.stats.sse_events.fetch_add(1, Ordering::Relaxed);
+                services.stats.sse_bytes.fetch_add(len as u64, Ordering::Relaxed);
                 Some(true)
             }
             PushOutcome::Closed => Some(false),
