@@ -208,6 +208,9 @@ fn heartbeat_keeps_brotli_valid(fast: bool) {
 /// stream next waits after its frames went out, not per frame.)
 #[test]
 fn events_postpone_the_heartbeat() {
+    // Pushed as the thread that drives the I/O pushes (`reactor = php`): on the own path the
+    // pushes write the events to the waiting writer's socket themselves.
+    via::http::stream::drives_io_here();
     for fast in [false, true] {
         let srv = TestServer::start(|_| {});
         let mut c = Chunks::get(&srv, "/sse-idle?hb=500", path_headers(fast));
@@ -564,6 +567,8 @@ fn a_slow_reader_gets_every_topic_event_whole_and_in_order_whoever_wrote_it() {
     let publisher = {
         let (topics, done) = (topics.clone(), done.clone());
         std::thread::spawn(move || {
+            // As the thread that drives the I/O publishes (`reactor = php`).
+            via::http::stream::drives_io_here();
             // In bursts, with pauses in which the writer catches up and lends its socket
             // again: the next burst's pushes write themselves until the socket is full.
             for seq in 0..EVENTS {

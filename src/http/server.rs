@@ -132,14 +132,19 @@ impl IoRuntime {
     }
 
     fn kind(threads: usize, watch: &Watch) -> io::Result<Kind> {
+        // Whoever drives the I/O may write events to the sockets of waiting streams itself
+        // (`stream::drives_io_here`): the owner (this thread) of a driven runtime, else the
+        // I/O threads.
         if threads == 0 {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            super::stream::drives_io_here();
             return Ok(Kind::Driven(Driver::new(rt, watch.clone())));
         }
         if threads > 1 {
             return tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(threads)
                 .thread_name("via-io")
+                .on_thread_start(super::stream::drives_io_here)
                 .enable_all()
                 .build()
                 .map(Kind::Multi);
@@ -148,6 +153,7 @@ impl IoRuntime {
         let handle = rt.handle().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new().name("via-io".into()).spawn(move || {
+            super::stream::drives_io_here();
             rt.block_on(async {
                 let _ = stopped.await;
             });

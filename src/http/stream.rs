@@ -23,6 +23,20 @@ use parking_lot::Mutex;
 
 static NEXT_STREAM_ID: AtomicU64 = AtomicU64::new(1);
 
+thread_local! {
+    /// This thread drives the I/O (an I/O thread, or the PHP thread under `reactor = php`),
+    /// so its pushes may write to lent sockets (`StreamShared::arm`). A PHP thread whose I/O
+    /// runs on threads of its own leaves the writes to them, as it leaves its answers
+    /// (decision 0023): its pushes queue, and a publish to thousands of streams costs it a
+    /// queue push and a wake-up each, not a system call.
+    static DRIVES_IO: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the calling thread as one that drives the I/O (see `DRIVES_IO`).
+pub fn drives_io_here() {
+    DRIVES_IO.set(true);
+}
+
 /// What happened to a streamed response body, reported to the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StreamEvent {
@@ -323,9 +337,10 @@ impl StreamShared {
             }
             if let Some(fd) = s.direct.get() {
                 // Armed: the queue is empty and the writer waits. A bounded push (an event
-                // of `send()` or a topic) of a small chunk writes it itself; anything else
-                // is queued, and the writer, woken, takes the socket back.
-                if bounded && !chunk.is_empty() {
+                // of `send()` or a topic) of a small chunk, on a thread that drives the I/O,
+                // writes it itself; anything else is queued, and the writer, woken, takes the
+                // socket back.
+                if bounded && !chunk.is_empty() && DRIVES_IO.get() {
                     match self.send_direct(&mut s, fd, &chunk) {
                         Direct::Sent => return PushOutcome::Sent,
                         Direct::Partly => {
@@ -756,6 +771,7 @@ mod tests {
     /// A stream whose writer waits (its waker registered by a poll that found nothing) with
     /// `fd` lent, and its wake-up count.
     fn lent(fd: std::os::fd::RawFd) -> (Arc<StreamShared>, StreamBody, Arc<Count>, Waker) {
+        drives_io_here();
         let s = StreamShared::with_capacity(Arc::new(Quiet), 1 << 20);
         let mut body = s.body();
         let count = Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
@@ -807,6 +823,17 @@ mod tests {
         assert_eq!(got, want);
         assert_eq!((s.queued(), s.taken()), (0, 2));
         assert_eq!(woken(&count), 0, "the writer slept on");
+    }
+
+    #[test]
+    fn a_push_from_a_thread_that_does_not_drive_the_io_queues_and_wakes_the_writer() {
+        use std::os::fd::AsRawFd;
+        let (w, mut r) = tcp_pair();
+        let (s, _body, count, _waker) = lent(w.as_raw_fd());
+        let pushed = std::thread::spawn(move || s.try_push(Bytes::from_static(b"data: a\n\n")));
+        assert!(matches!(pushed.join().unwrap(), PushOutcome::Queued(_)));
+        assert_eq!(woken(&count), 1);
+        assert!(read_now(&mut r).is_empty());
     }
 
     #[test]
