@@ -152,6 +152,13 @@ pub struct ServerConfig {
     /// Serve plaintext HTTP/1.1 with hyper alone, not with `http::h1` first (which hands
     /// hyper every request it does not serve itself). For comparison and as a fallback.
     pub hyper_http1: bool,
+    /// Whether a waiting event stream writer lends its socket to pushes
+    /// (`http::stream::StreamShared::arm`). `None`: when they come from threads that drive
+    /// the I/O — the PHP thread under `reactor = php`, the master's I/O threads relaying
+    /// workers' publishes — and so may write to it (`stream::drives_io_here`); with I/O
+    /// threads of its own a PHP thread leaves the writes to them, and lending would only
+    /// cost the writer a lock each way per event. Not a PHP option: for tests.
+    pub lend_stream_sockets: Option<bool>,
     pub backlog: u32,
     pub shutdown_timeout: Duration,
     /// Tokio I/O threads. 0 = chosen from the number of CPUs.
@@ -313,6 +320,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             h2c: true,
             hyper_http1: false,
+            lend_stream_sockets: None,
             backlog: DEFAULT_BACKLOG,
             shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
             io_threads: 0,

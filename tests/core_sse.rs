@@ -212,7 +212,7 @@ fn events_postpone_the_heartbeat() {
     // pushes write the events to the waiting writer's socket themselves.
     via::http::stream::drives_io_here();
     for fast in [false, true] {
-        let srv = TestServer::start(|_| {});
+        let srv = TestServer::start(|c| c.lend_stream_sockets = Some(true));
         let mut c = Chunks::get(&srv, "/sse-idle?hb=500", path_headers(fast));
         assert_path(&c.head, fast);
         let stream = srv.app.streams.lock().unwrap()[0].clone();
@@ -545,7 +545,10 @@ fn a_burst_of_queued_events_arrives_whole_and_in_order() {
 /// when the queue is full (the topic policy), never torn or reordered.
 #[test]
 fn a_slow_reader_gets_every_topic_event_whole_and_in_order_whoever_wrote_it() {
-    let srv = TestServer::start(|c| c.sse.backpressure = Backpressure::Drop);
+    let srv = TestServer::start(|c| {
+        c.sse.backpressure = Backpressure::Drop;
+        c.lend_stream_sockets = Some(true);
+    });
     // A receive buffer small enough, from the start, that the socket fills while the
     // reader pauses (not so small that TCP crawls: a 4 KiB window with delayed ACKs moves
     // ~40 KB a second).

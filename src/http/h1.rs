@@ -916,7 +916,8 @@ impl<'s> Conn<'s> {
             return Some(close); // dropping the body reports the stream closed
         }
         let input = Input::Keep { buf: &mut self.buf, limit: shared.config.limits.max_header_size };
-        match stream_conn::pump(&mut self.io, body, shared.config.limits.write_timeout, stats, input).await {
+        let (timeout, lend) = (shared.config.limits.write_timeout, shared.lends_stream_sockets);
+        match stream_conn::pump(&mut self.io, body, (timeout, lend), stats, input).await {
             Pumped::Finished => Some(close),
             Pumped::Cut => None,
         }
@@ -1024,6 +1025,7 @@ pub(super) mod tests {
             stats: Arc::new(Stats::default()),
             next_request_id: AtomicU64::new(0),
             ops: crate::ops::Ops::off(),
+            lends_stream_sockets: false,
         }
     }
 

@@ -397,6 +397,9 @@ impl ServerHandle {
                 message: format!("cannot be opened: {e}"),
             })
         })?;
+        // Pushes come from a thread that drives the I/O: the PHP thread driving it, or the
+        // master's I/O threads relaying its workers' publishes.
+        let lends_stream_sockets = config.lend_stream_sockets.unwrap_or(threads == 0 || !php_serves);
         let shared = Arc::new(ServerShared {
             tls,
             static_files,
@@ -405,6 +408,7 @@ impl ServerHandle {
             stats,
             next_request_id: AtomicU64::new(0),
             ops,
+            lends_stream_sockets,
         });
         let gate = Trigger::new();
         match listener {
@@ -927,6 +931,7 @@ mod tests {
                 stats: Arc::new(Stats::default()),
                 next_request_id: AtomicU64::new(0),
                 ops: crate::ops::Ops::off(),
+                lends_stream_sockets: false,
             });
             let trigger = Trigger::new();
             let permit = Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap();

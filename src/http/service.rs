@@ -52,6 +52,8 @@ pub struct ServerShared {
     pub next_request_id: AtomicU64,
     /// Health, metrics, access log, rate limit, trusted proxies, error pages.
     pub ops: crate::ops::Ops,
+    /// A waiting event stream writer lends its socket to pushes (`ServerConfig::lend_stream_sockets`).
+    pub lends_stream_sockets: bool,
 }
 
 /// State of one connection, shared by its requests.

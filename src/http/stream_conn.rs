@@ -229,7 +229,7 @@ pub async fn serve<H: Send + 'static>(
         };
         ops.answered(ticket, start.status, bytes);
     }
-    let write_timeout = shared.config.limits.write_timeout;
+    let write = (shared.config.limits.write_timeout, shared.lends_stream_sockets);
     let body = match Box::pin(write_head(&mut io, start, accept_encoding, &shared)).await {
         Some(body) => body,
         None => return,
@@ -244,7 +244,7 @@ pub async fn serve<H: Send + 'static>(
     let held = Box::new((held, _in_flight));
     tokio::spawn(async move {
         let _held = held;
-        pump(&mut io, body, write_timeout, &stats, Input::Discard { stray: 0 }).await;
+        pump(&mut io, body, write, &stats, Input::Discard { stray: 0 }).await;
         let _ = io.shutdown().await;
     });
 }
@@ -368,12 +368,13 @@ pub(super) enum Pumped {
 }
 
 /// Writes the stream's chunks as they come until it ends, the client leaves, or a write
-/// stalls past the write timeout. Dropping `body` on the way out reports a stream that did
-/// not finish as closed.
+/// stalls past the write timeout; lends the socket to pushes while it waits when `lend`
+/// (`ServerShared::lends_stream_sockets`). Dropping `body` on the way out reports a stream
+/// that did not finish as closed.
 pub(super) async fn pump(
     io: &mut TcpStream,
     mut body: StreamedBody,
-    write_timeout: std::time::Duration,
+    (write_timeout, lend): (std::time::Duration, bool),
     stats: &super::stats::Stats,
     mut input: Input<'_>,
 ) -> Pumped {
@@ -390,7 +391,7 @@ pub(super) async fn pump(
     // this task per event. Taken back (`disarm`) first thing whenever the task runs, before
     // it writes to, reads from or gives up the socket. (The body, which `disarm`s when it
     // is dropped, borrows `io`: the socket cannot close while it may be armed.)
-    let fd = body.may_lend().then(|| io.as_raw_fd());
+    let fd = (lend && body.may_lend()).then(|| io.as_raw_fd());
     let mut armed = false;
     loop {
         let reading = match &input {
