@@ -148,7 +148,7 @@ impl StreamedBody {
     }
 
     /// `StreamShared::arm`, for the writer of an HTTP/1.1 stream (see `may_lend`).
-    pub fn arm(&self, fd: std::os::fd::RawFd) -> bool {
+    pub(crate) fn arm(&self, fd: std::os::fd::RawFd) -> bool {
         self.inner.arm(fd)
     }
 

@@ -229,9 +229,22 @@ fn coarse_ms() -> u32 {
     (ms as u32).max(1)
 }
 
-/// What two `coarse_ms` readings may say beyond the time between them: a tick (at most 4
-/// ms with the kernel's 250 Hz) and the millisecond cut off.
-const COARSE_MARGIN_MS: u64 = 5;
+/// What two `coarse_ms` readings may say beyond the time between them: a tick of the
+/// coarse clock (1–10 ms, as the kernel's timer frequency makes it) and the millisecond cut
+/// off.
+fn coarse_margin() -> Duration {
+    static MARGIN: std::sync::OnceLock<Duration> = std::sync::OnceLock::new();
+    *MARGIN.get_or_init(|| {
+        let mut res = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `res` is a valid timespec to write.
+        let tick = if unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut res) } == 0 {
+            Duration::new(res.tv_sec as u64, res.tv_nsec as u32)
+        } else {
+            Duration::from_millis(10)
+        };
+        tick + Duration::from_millis(1)
+    })
+}
 
 /// What a push's own write to an armed writer's socket did (`StreamShared::send_direct`).
 enum Direct {
@@ -422,7 +435,7 @@ impl StreamShared {
     /// the queue is empty (a fan-out then costs no wake-up and no poll of the writer per
     /// event). `false` when something is queued or the stream ended: the writer looks
     /// again instead. Until `disarm`, the writer must not write to or close the socket.
-    pub fn arm(&self, fd: RawFd) -> bool {
+    pub(crate) fn arm(&self, fd: RawFd) -> bool {
         let mut s = self.state.lock();
         if s.closed || s.finished || !s.is_empty() {
             return false;
@@ -435,6 +448,16 @@ impl StreamShared {
     /// waiting for a push that is writing to it. Says what a push left unsent, which the
     /// writer sends before anything else, and how long ago pushes last wrote.
     pub fn disarm(&self) -> Disarmed {
+        let (disarmed, drained) = self.take_back();
+        if drained {
+            self.events.stream_event(StreamEvent::Drained(self.id));
+        }
+        disarmed
+    }
+
+    /// `disarm` under the lock; and whether the rest it took brought the queue down to a
+    /// drain mark (reported outside the lock, as `poll_batch` does).
+    fn take_back(&self) -> (Disarmed, bool) {
         let mut s = self.state.lock();
         s.direct = DirectFd::NONE;
         let was = std::mem::take(&mut s.lent_sent);
@@ -442,14 +465,18 @@ impl StreamShared {
             // Coarse readings lag the time by up to a tick (4 ms at most, and the
             // milliseconds cut off): less the margin, never more than the time passed.
             let ms = coarse_ms().wrapping_sub(was);
-            Duration::from_millis(u64::from(ms)).saturating_sub(Duration::from_millis(COARSE_MARGIN_MS))
+            Duration::from_millis(u64::from(ms)).saturating_sub(coarse_margin())
         });
         let unsent = self.unsent.lock().take().and_then(|rest| {
             // (A stream cleared since counts nothing queued, and has nothing more to send.)
             s.queued = s.queued.saturating_sub(cost(rest.len()));
             (!s.closed).then_some(rest)
         });
-        Disarmed { unsent, sent_ago }
+        let drained = unsent.is_some() && s.drain_below.reached(s.queued);
+        if drained {
+            s.drain_below = DrainMark::NONE;
+        }
+        (Disarmed { unsent, sent_ago }, drained)
     }
 
     /// Ends the body once the queue is flushed. Idempotent.
@@ -482,6 +509,7 @@ impl StreamShared {
             s.closed = true;
             s.direct = DirectFd::NONE;
             s.clear();
+            *self.unsent.lock() = None;
             s.drain_below = DrainMark::NONE;
             let report = !std::mem::replace(&mut s.reported, true);
             (s.reader.take(), report)
@@ -501,6 +529,7 @@ impl StreamShared {
         s.closed = true;
         s.direct = DirectFd::NONE;
         s.clear();
+        *self.unsent.lock() = None;
     }
 
     /// Whether the server cut the stream off (`abort`), not its client.
@@ -571,7 +600,7 @@ pub enum Polled {
 
 impl StreamBody {
     /// `StreamShared::arm`.
-    pub fn arm(&self, fd: RawFd) -> bool {
+    pub(crate) fn arm(&self, fd: RawFd) -> bool {
         self.shared.arm(fd)
     }
 
@@ -696,7 +725,9 @@ impl Drop for StreamBody {
     fn drop(&mut self) {
         let report = {
             let mut s = self.shared.state.lock();
-            let complete = s.finished && s.is_empty() && !s.aborted;
+            // (The rest of a push's partial send, if the writer never took it, was not sent.)
+            let unsent = self.shared.unsent.lock().take().is_some();
+            let complete = s.finished && s.is_empty() && !s.aborted && !unsent;
             s.closed = true;
             // The writer's socket may close once its body is gone.
             s.direct = DirectFd::NONE;
@@ -944,6 +975,22 @@ mod tests {
             seen.push(record.0.lock().len());
         }
         assert_eq!(seen, [0, 1, 1], "reported when the second chunk left (one chunk queued), once");
+        assert_eq!(*record.0.lock(), [StreamEvent::Drained(s.id())]);
+    }
+
+    /// A sender waiting for room behind the rest of a push's partial send is told when the
+    /// writer takes that rest: nothing else may be queued to take after it.
+    #[test]
+    fn taking_back_a_partial_sends_rest_reports_the_drain_mark_it_reached() {
+        let record = Arc::new(Record(Mutex::new(Vec::new())));
+        let s = StreamShared::with_capacity(Arc::clone(&record) as Arc<dyn StreamEvents>, 1024);
+        // As `send_direct` leaves a partial send (its socket is not needed for this).
+        *s.unsent.lock() = Some(vec![b'x'; 600]);
+        s.state.lock().queued += cost(600);
+        assert!(s.notify_when_drained(s.room_mark(900)));
+        let body = s.body();
+        assert_eq!(body.disarm().unsent.map(|r| r.len()), Some(600));
+        assert_eq!(s.queued(), 0);
         assert_eq!(*record.0.lock(), [StreamEvent::Drained(s.id())]);
     }
 

@@ -455,12 +455,10 @@ pub(super) async fn pump(
                 }
             }
             // Lent only while a push that queues would wake the task, and never with
-            // something queued (`arm` looks under the queue's lock).
+            // something queued (`arm` looks under the queue's lock). Refused, something came
+            // meanwhile: its push, or the end, took the waker and woke the task already.
             if let Some(fd) = fd.filter(|_| waiting) {
                 armed = body.arm(fd);
-                if !armed {
-                    cx.waker().wake_by_ref(); // something came meanwhile: look again
-                }
             }
             Poll::Pending
         })
