@@ -390,20 +390,12 @@ impl StreamShared {
     /// (too large for one small send, the socket full or broken), for the caller to queue.
     /// `Partly`: the rest waits in `unsent`, counted as queued, and the writer is disarmed.
     fn send_direct(&self, s: &mut State, fd: RawFd, chunk: &Bytes) -> Direct {
-        let mut size = [0u8; 18];
-        let k = super::stream_conn::chunk_size_line(&mut size, chunk.len());
-        let total = k + chunk.len() + 2;
-        if total > super::stream_conn::SMALL_SEND {
+        let mut buf = crate::buf::Stack::<{ super::stream_conn::SMALL_SEND }>::default();
+        if !super::stream_conn::frame_small(std::slice::from_ref(chunk), &mut buf) {
             return Direct::Not;
         }
-        let mut buf = crate::buf::Stack::<{ super::stream_conn::SMALL_SEND }>::default();
-        // SAFETY: `total`, at most `SMALL_SEND`, counts every piece put here.
-        unsafe {
-            buf.put(&size[..k]);
-            buf.put(chunk);
-            buf.put(b"\r\n");
-        }
         let flat = buf.bytes();
+        let total = flat.len();
         // SAFETY: `fd` is the armed writer's socket, open while it is armed (see above);
         // `flat` is valid for its length. Never blocks (`MSG_DONTWAIT`); a closed peer is an
         // error, not a SIGPIPE.
@@ -771,23 +763,16 @@ mod tests {
     /// the writer's abort, and sees it, without taking what is queued.
     #[test]
     fn a_reader_that_takes_nothing_is_woken_by_an_abort() {
-        use std::sync::atomic::{AtomicUsize, Ordering};
-        struct Count(AtomicUsize);
-        impl std::task::Wake for Count {
-            fn wake(self: Arc<Self>) {
-                self.0.fetch_add(1, Ordering::SeqCst);
-            }
-        }
         let s = StreamShared::new(Arc::new(Quiet));
         let body = s.body();
         s.push(Bytes::from_static(b"queued")).unwrap();
-        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let count = Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
         let waker = Waker::from(Arc::clone(&count));
         let mut cx = Context::from_waker(&waker);
         assert!(body.poll_aborted(&mut cx).is_pending());
         assert_eq!(s.queued(), cost(6), "nothing taken");
         s.abort();
-        assert!(count.0.load(Ordering::SeqCst) >= 1, "woken");
+        assert!(woken(&count) >= 1, "woken");
         assert!(body.poll_aborted(&mut cx).is_ready());
     }
 
