@@ -22,10 +22,12 @@ every stream had an event (p50/p99 over publishes) and the time until one stream
 its user part alone (the kernel's, one send per delivery, is alike for every server).
 
 Usage: bench/sse.py [--streams 1000,5000,10000] [--publishes 200] [--only ceiling,via-topic]
+                    [--baseline OTHER_VIA_SO]  (every via target again on that build, as NAME@base)
                     [--rounds N]  (N interleaved runs of every target; medians: p99 moves a lot
                                    between runs on a shared machine)
-Needs: php8.2-cli and release builds (cargo build --release && cargo build --release
---example sse_ceiling --example sse_load).
+Needs: php8.2-cli and release builds (cargo build --release --example sse_ceiling --example
+sse_load, then scripts/build.sh: building an example replaces target/release/libvia.so with
+a plain build; the "Machine" line says which one was measured).
 """
 
 import argparse
@@ -66,20 +68,22 @@ TARGETS = {
     "osw-base": (lambda port: ["php", "-n", "-d", "memory_limit=-1", "-d", f"extension={OSW_SO}",
                                os.path.join(ANCHORS, "osw_app.php"), "base", str(port)],
                  {}, ""),
-    "via-topic": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
+    "via-topic": (lambda port, so=SO: ["php", "-d", f"extension={so}", APP, str(port)],
                   {"VIA_BENCH_STREAMS": "none"}, "&mode=topic"),
-    "via-loop": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
+    "via-loop": (lambda port, so=SO: ["php", "-d", f"extension={so}", APP, str(port)],
                  {"VIA_BENCH_STREAMS": "object"}, "&mode=loop"),
-    "via-topic-php": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
+    "via-topic-php": (lambda port, so=SO: ["php", "-d", f"extension={so}", APP, str(port)],
                       {"VIA_BENCH_STREAMS": "none", "VIA_BENCH_REACTOR": "php"}, "&mode=topic"),
-    "via-fiber": (lambda port: ["php", "-d", f"extension={SO}", APP, str(port)],
+    "via-fiber": (lambda port, so=SO: ["php", "-d", f"extension={so}", APP, str(port)],
                   {"VIA_BENCH_STREAMS": "fiber"}, "&mode=topic"),
 }
 
 
-def run(name, port, streams, publishes):
-    command, env, query = TARGETS[name]
-    server = subprocess.Popen(command(port), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+def run(name, port, streams, publishes, baseline=None):
+    """One target at one size; NAME@base runs via's target NAME on the --baseline build."""
+    base = name.endswith("@base")
+    command, env, query = TARGETS[name.removesuffix("@base")]
+    server = subprocess.Popen(command(port, baseline) if base else command(port), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                               env=dict(os.environ, **env), start_new_session=True)
     try:
         wait_port(port)
@@ -128,13 +132,17 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--rounds", type=int, default=1,
                     help="runs of every target, interleaved; the table shows their medians")
+    ap.add_argument("--baseline", metavar="SO", help="also run every via target on this other "
+                    "build of via.so (as NAME@base, right after NAME)")
     args = ap.parse_args()
     sizes = [int(n) for n in args.streams.split(",")]
     names = [n for n in TARGETS if not args.only or n in args.only.split(",")]
+    if args.baseline:
+        names = [x for n in names for x in ([n, n + "@base"] if n.startswith("via") else [n])]
     for path in (SO, CEILING, LOAD):
         if not os.path.exists(path):
-            sys.exit(f"missing {path}: cargo build --release && "
-                     "cargo build --release --example sse_ceiling --example sse_load")
+            sys.exit(f"missing {path}: cargo build --release --example sse_ceiling "
+                     "--example sse_load && scripts/build.sh")
     raise_fd_limit(max(sizes) + 1024)
 
     runs = {}
@@ -143,7 +151,7 @@ def main():
         for round_ in range(args.rounds):
             for name in names:
                 port += 1
-                r = run(name, port, n, args.publishes)
+                r = run(name, port, n, args.publishes, args.baseline)
                 runs.setdefault((n, name), []).append(r)
                 label = f" (round {round_ + 1})" if args.rounds > 1 else ""
                 print(f"{n:>6} {name:10} complete p50 {r['complete_p50_ms']:.2f} p99 {r['complete_p99_ms']:.2f} ms"
@@ -158,7 +166,8 @@ def main():
     print(f"\nMachine: {machine()}")
     print(f"Command: bench/sse.py --streams {args.streams} --publishes {args.publishes}"
           f"{' --only ' + args.only if args.only else ''}"
-          f"{f' --rounds {args.rounds} (medians)' if args.rounds > 1 else ''}\n")
+          f"{f' --rounds {args.rounds} (medians)' if args.rounds > 1 else ''}"
+          f"{' --baseline ' + args.baseline if args.baseline else ''}\n")
     print("| streams | target | all streams p50 ms | all streams p99 ms | p99 vs ceiling "
           "| one delivery p50 ms | one delivery p99 ms | server RSS / stream "
           "| server CPU µs / delivery | CPU vs ceiling | of it user µs | user vs ceiling |")
