@@ -1,5 +1,6 @@
 """Helpers shared by the benchmark scripts in bench/."""
 
+import hashlib
 import os
 import platform
 import re
@@ -78,7 +79,20 @@ def machine():
     except OSError:
         pass
     php = subprocess.run(["php", "-r", "echo PHP_VERSION;"], capture_output=True, text=True).stdout
-    return f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, PHP {php}"
+    return f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, PHP {php}, via.so {build_kind(SO)}"
+
+
+def build_kind(so):
+    """"profile-guided" when `so` is the library scripts/build.sh made (it records its
+    SHA-256), else "plain" (`cargo build --release`, or an example build, which replaces
+    target/release/libvia.so with a plain one: build the examples first)."""
+    try:
+        with open(os.path.join(ROOT, "target/pgo/libvia.so.sha256")) as f:
+            recorded = f.read().split()[0]
+        with open(so, "rb") as f:
+            return "profile-guided" if hashlib.sha256(f.read()).hexdigest() == recorded else "plain"
+    except (OSError, IndexError):
+        return "plain"
 
 
 def run_wrk(url, duration, script=None, args=(), threads=2, cpu=None):

@@ -30,8 +30,8 @@ server and a fresh client:
 
 Usage: bench/framework.py [--tabs 2000] [--rate 500] [--seconds 10] [--broadcasts 30]
                           [--duration 8] [--rounds 3] [--only counter,room,...]
-Needs: wrk, php8.2-cli, release builds (cargo build --release && cargo build --release
---example framework_load).
+Needs: wrk, php8.2-cli, release builds (cargo build --release --example framework_load, then
+scripts/build.sh: building an example replaces target/release/libvia.so with a plain build).
 """
 
 import argparse
@@ -322,7 +322,7 @@ def main():
     only = set(args.only.split(","))
     for path in (SO, LOAD):
         if not os.path.exists(path):
-            sys.exit(f"missing {path}: cargo build --release && cargo build --release --example framework_load")
+            sys.exit(f"missing {path}: cargo build --release --example framework_load && scripts/build.sh")
     raise_fd_limit(2 * args.tabs + 2048)
 
     busy_before = machine_busy()

@@ -12,8 +12,8 @@ Modes, each with -c64 connections and -t2 client threads:
 Reports the median over --rounds of req/s, mean request time and server CPU µs/req.
 
 Usage: bench/h2.py [--duration 8] [--rounds 3] [--baseline OTHER_VIA_SO]
-Needs: nghttp2-client, openssl, php8.2-cli, cargo build --release && cargo build
---release --example ceiling.
+Needs: nghttp2-client, openssl, php8.2-cli, cargo build --release --example ceiling, then
+scripts/build.sh (building an example replaces target/release/libvia.so with a plain build).
 """
 
 import argparse
@@ -85,7 +85,7 @@ def main():
         builds["via@base"] = os.path.abspath(args.baseline)
     for path in (SO, CEILING):
         if not os.path.exists(path):
-            sys.exit(f"missing {path}: cargo build --release && cargo build --release --example ceiling")
+            sys.exit(f"missing {path}: cargo build --release --example ceiling && scripts/build.sh")
     tmp = tempfile.mkdtemp(prefix="via-bench-h2-")
     tls = self_signed(tmp)
 

@@ -39,8 +39,9 @@ workers = 2 against one process).
 
 Usage: bench/http.py [--duration 10] [--rounds 3] [--pinned] [--only via-hello,ceiling]
                      [--baseline /path/to/other/libvia.so] [--against via-hello]
-Needs: wrk, php8.2-cli, php8.2-fpm, nginx, a release build (cargo build --release
---example ceiling && cargo build --release).
+Needs: wrk, php8.2-cli, php8.2-fpm, nginx, release builds (cargo build --release --examples,
+then scripts/build.sh: building an example replaces target/release/libvia.so with a plain
+build; the "Machine" line says which one was measured).
 """
 
 import argparse
@@ -261,7 +262,7 @@ def main():
         targets = [x for t in targets for x in ([t, t.baseline(args.baseline)] if isinstance(t, Via) else [t])]
     for path in (SO, CEILING, CORE):
         if not os.path.exists(path):
-            sys.exit(f"missing {path}: cargo build --release && cargo build --release --examples")
+            sys.exit(f"missing {path}: cargo build --release --examples && scripts/build.sh")
 
     results = {t.name: [] for t in targets}
     for rnd in range(args.rounds):

@@ -12,7 +12,8 @@ the difference of the two totals divided by 4N is its instructions per request: 
 warm-up and shutdown cancel. The SSE targets count events delivered instead of requests:
 1,000 streams and N / 1,000 then 5N / 1,000 topic publishes (bench/sse_load.rs; build it
 and bench/sse_ceiling.rs with `cargo build --release --example sse_load --example
-sse_ceiling`). The framework targets count a tab's updates (a ROUTE broadcast updates
+sse_ceiling`, before scripts/build.sh: building an example replaces target/release/libvia.so
+with a plain build). The framework targets count a tab's updates (a ROUTE broadcast updates
 each of 200 tabs) or its actions (a POST and its patches on the tab's stream), with the
 tabs held by bench/framework_load.rs (`cargo build --release --example framework_load`).
 Every process of the server counts (Workerman's master and worker, via's threads).

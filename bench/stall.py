@@ -10,7 +10,7 @@ the answer waits in the PHP thread's batch until the standby hands it over. Prin
 median and the largest time to each answer.
 
 Usage: bench/stall.py [--count 10] [--gaps 0.002,0.05]
-Needs: a release build (cargo build --release).
+Needs: a release build (scripts/build.sh).
 """
 
 import argparse

@@ -4,7 +4,7 @@
 set -euo pipefail
 want=(php8.2-cli php8.2-dev libclang-dev clang pkg-config zlib1g-dev git ca-certificates curl)
 case "${1:-build}" in
-    build) ;;
+    build) want+=(nghttp2-client openssl) ;; # openssl, h2load: the training of scripts/build.sh
     test) want+=(nghttp2-client chromium openssl iproute2 php-twig phpunit composer php-nyholm-psr7 python3-pip redis-server nats-server php-pear zip unzip) ;;
     bench) want+=(wrk nginx php8.2-fpm python3 nghttp2-client openssl valgrind) ;;
     *) echo "usage: $0 build|test|bench" >&2; exit 2 ;;
