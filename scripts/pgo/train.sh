@@ -15,12 +15,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$(dirname "$here")")
 php=${PHP:-php}
 tmp=$(mktemp -d)
-port=19400
+port=
 pid=
 trap '[[ -n $pid ]] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
-start() { # start [VAR=value ...]: app.php on the next port, once it accepts
-    port=$((port + 1))
+start() { # start [VAR=value ...]: app.php on a free port, once it accepts
+    port=$("$php" -n -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo substr(strrchr(stream_socket_get_name($s, false), ":"), 1);')
     env "$@" "$php" -n -d memory_limit=-1 -d "extension=$so" "$here/app.php" "$port" >/dev/null 2>"$tmp/server.log" &
     pid=$!
     for _ in $(seq 200); do

@@ -27,7 +27,7 @@ STOP_TIMEOUT_S = 10
 def extension_path() -> Path:
     so = Path(os.environ.get("VIA_SO", ROOT / "target" / "release" / "libvia.so")).resolve()
     if not so.is_file():
-        pytest.fail(f"the via extension is not at {so}: build it (cargo build --release) or set VIA_SO", pytrace=False)
+        pytest.fail(f"the via extension is not at {so}: build it (scripts/build.sh) or set VIA_SO", pytrace=False)
     return so
 
 

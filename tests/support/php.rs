@@ -14,7 +14,7 @@ pub fn extension() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/release/libvia.so"));
     assert!(
         path.exists(),
-        "{} is missing: run `cargo build --release` first (or set VIA_SO)",
+        "{} is missing: run `scripts/build.sh` (or `cargo build --release`) first, or set VIA_SO",
         path.display()
     );
     path
