@@ -70,7 +70,7 @@ def rss_bytes(pid):
     return int(m.group(1)) * 1024
 
 
-def machine():
+def machine(so=SO):
     cpu = "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -79,7 +79,7 @@ def machine():
     except OSError:
         pass
     php = subprocess.run(["php", "-r", "echo PHP_VERSION;"], capture_output=True, text=True).stdout
-    return f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, PHP {php}, via.so {build_kind(SO)}"
+    return f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}, PHP {php}, via.so {build_kind(so)}"
 
 
 def build_kind(so):

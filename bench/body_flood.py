@@ -77,7 +77,7 @@ def main():
                 pass
         stats = json.loads(subprocess.run(
             ["curl", "-sS", f"http://127.0.0.1:{port}/stats"], capture_output=True, text=True).stdout)
-        print(f"# {machine()}")
+        print(f"# {machine(args.so)}")
         print(f"options {args.options}, {args.clients} clients x {args.mib:g} MiB sent of 8 MiB bodies")
         print(f"RSS before {before} MiB, after {status_mib(server.pid, 'VmRSS')} MiB, "
               f"peak {status_mib(server.pid, 'VmHWM')} MiB; answered 503: {refused}; "

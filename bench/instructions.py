@@ -15,7 +15,8 @@ and bench/sse_ceiling.rs with `cargo build --release --example sse_load --exampl
 sse_ceiling`, before scripts/build.sh: building an example replaces target/release/libvia.so
 with a plain build). The framework targets count a tab's updates (a ROUTE broadcast updates
 each of 200 tabs) or its actions (a POST and its patches on the tab's stream), with the
-tabs held by bench/framework_load.rs (`cargo build --release --example framework_load`).
+tabs held by bench/framework_load.rs (`cargo build --release --example framework_load`, also
+before scripts/build.sh).
 Every process of the server counts (Workerman's master and worker, via's threads).
 
 What this does not see: the kernel (the TCP path is most of a request's CPU), waiting,
@@ -277,9 +278,10 @@ def main():
     if any(kind in (SSE, SSE_LOOP) for _, _, kind in chosen):
         for path in (SSE_LOAD, SSE_CEILING):
             if not os.path.exists(path):
-                sys.exit(f"missing {path}: cargo build --release --example sse_load --example sse_ceiling")
+                sys.exit(f"missing {path}: cargo build --release --example sse_load --example sse_ceiling"
+                         " && scripts/build.sh")
     if any(kind in (FW_BROADCAST, FW_ACTION) for _, _, kind in chosen) and not os.path.exists(FW_LOAD):
-        sys.exit(f"missing {FW_LOAD}: cargo build --release --example framework_load")
+        sys.exit(f"missing {FW_LOAD}: cargo build --release --example framework_load && scripts/build.sh")
     if any(kind == FW_BROADCAST for _, _, kind in chosen) and args.requests % FW_TABS:
         sys.exit(f"--requests must be a multiple of {FW_TABS} for via-fw-broadcast (a broadcast updates {FW_TABS} tabs)")
     small, large = args.requests, 5 * args.requests
@@ -312,7 +314,7 @@ def main():
             else:
                 shutil.rmtree(tmp, ignore_errors=True)
     print()
-    print(machine())
+    print(machine(os.path.abspath(args.so)))
     print(f"Command: bench/instructions.py {' '.join(sys.argv[1:])}  (callgrind; h2load --h1 -c8, h2c -c8 -m10; "
           f"({large:,} - {small:,} requests) / {large - small:,})")
     print()

@@ -36,7 +36,7 @@ def main():
     ap.add_argument("--so", default=SO)
     args = ap.parse_args()
     osw = os.path.join(ANCHORS, "openswoole-26.2.0/openswoole.so")
-    print(f"# {machine()}")
+    print(f"# {machine(args.so)}")
     print("round " + " ".join(f"{'via ' + op:>10} {'osw ' + op:>10} {'ratio':>6}" for op in OPS))
     rows = []
     for i in range(args.rounds):

@@ -1,8 +1,9 @@
 <?php
 // PGO training client for event streams (scripts/pgo/train.sh): opens N streams to
-// bench/apps/sse.php (every other one asking for Brotli), publishes R rounds in the given
+// scripts/pgo/app.php (every other one asking for Brotli), publishes R rounds in the given
 // mode (topic or loop), reads every stream while it does, and exits 0 once each plain
-// stream has seen the last round, 1 on a timeout.
+// stream has seen the last round; 1 on any failure (a refused connection or request, a
+// closed stream) or after 60 s.
 // Usage: php sse-client.php PORT STREAMS ROUNDS topic|loop
 declare(strict_types=1);
 
@@ -34,9 +35,9 @@ for ($i = 0; $i < $streams; $i++) {
     $encoding = $i % 2 ? "Accept-Encoding: br\r\n" : '';
     fwrite($s, "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n$encoding\r\n");
     stream_set_blocking($s, false);
-    $sockets[$i] = $s;
+    $sockets[(int) $s] = $s;
     if (!($i % 2)) {
-        $plain[$i] = '';
+        $plain[(int) $s] = '';
     }
 }
 while ((int) get($port, '/count') < $streams) {
@@ -59,7 +60,7 @@ while ($plain) {
         fail('select failed');
     }
     foreach ($read as $s) {
-        $i = array_search($s, $sockets, true);
+        $i = (int) $s;
         $chunk = fread($s, 65536);
         if ($chunk === '' || $chunk === false) {
             if (feof($s)) {

@@ -8,7 +8,7 @@
 # hot methods called from PHP (bench/calls.php, bench/table.php). A load that fails fails
 # the training: a build must not learn from a broken server.
 # The PHP is $PHP (the one the library was built for, as for cargo), else php on PATH.
-# Usage: scripts/pgo/train.sh path/to/instrumented/libvia.so    (about 30 s on 2 CPUs)
+# Usage: scripts/pgo/train.sh path/to/instrumented/libvia.so    (about 25 s on 2 CPUs)
 set -euo pipefail
 so=$(realpath "${1:?usage: $0 path/to/instrumented/libvia.so}")
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,14 +31,25 @@ start() { # start [VAR=value ...]: app.php on a free port, once it accepts
     echo "train: the server did not listen on $port" >&2
     exit 1
 }
-stop() { # a graceful stop: the profile is written when PHP exits
-    kill -TERM "$pid"
-    wait "$pid" || { cat "$tmp/server.log" >&2; echo "train: the server exited with $?" >&2; exit 1; }
+stop() { # a graceful stop, within 30 s: the profile is written when PHP exits
+    local rc=0
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 600); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        cat "$tmp/server.log" >&2
+        echo "train: the server did not stop within 30 s" >&2
+        exit 1
+    fi
+    wait "$pid" || rc=$?
+    ((rc == 0)) || { cat "$tmp/server.log" >&2; echo "train: the server exited with $rc" >&2; exit 1; }
     pid=
 }
-load() { # load h2load-arguments...: every request must succeed
+load() { # load h2load-arguments...: every request must succeed, within 5 minutes
     local out
-    out=$(h2load "$@" 2>&1) || { echo "$out" >&2; exit 1; }
+    out=$(timeout -k 5 300 h2load "$@" 2>&1) || { echo "$out" >&2; echo "train: h2load failed" >&2; exit 1; }
     grep -q " 0 failed, 0 errored, 0 timeout" <<<"$out" || { echo "$out" >&2; echo "train: requests failed" >&2; exit 1; }
 }
 
@@ -50,7 +61,7 @@ h1() { # h1 N: GET /, /page and static files, then POST /action, over HTTP/1.1
     load --h1 -n "$1" -c 32 -t 1 -d "$tmp/action.json" -H 'Content-Type: application/json' "$url/action"
 }
 sse() { # sse MODE: 500 streams, half of them with Brotli, 200 rounds
-    "$php" -n "$here/sse-client.php" "$port" 500 200 "$1" >/dev/null
+    timeout -k 5 120 "$php" -n "$here/sse-client.php" "$port" 500 200 "$1" >/dev/null
 }
 
 for reactor in threads php; do
