@@ -121,9 +121,17 @@ pub fn peer_gone(id: u64) {
 pub fn close_all(retry_ms: u64) {
     let all: Vec<_> = registry(|r| r.values().cloned().collect());
     for core in all {
-        if let Some(s) = &core.borrow().stream {
-            let _ = s.try_push(format_retry(retry_ms));
-            s.finish();
+        {
+            let c = core.borrow();
+            if let Some(s) = &c.stream {
+                let hint = format_retry(retry_ms);
+                let len = hint.len() as u64;
+                // A hint a lent socket took at once is counted here; a queued one, by the writer.
+                if let (PushOutcome::Sent, Some(services)) = (s.try_push(hint), &c.services) {
+                    services.stats.sse_bytes.fetch_add(len, Ordering::Relaxed);
+                }
+                s.finish();
+            }
         }
         mark_closed(&core);
     }
