@@ -454,8 +454,8 @@ impl StreamShared {
         s.direct = DirectFd::NONE;
         let was = std::mem::take(&mut s.lent_sent);
         let sent_ago = (was != 0).then(|| {
-            // Coarse readings lag the time by up to a tick (4 ms at most, and the
-            // milliseconds cut off): less the margin, never more than the time passed.
+            // Coarse readings lag the time by up to a tick, and the milliseconds are cut
+            // off: less that margin (`coarse_margin`), never more than the time passed.
             let ms = coarse_ms().wrapping_sub(was);
             Duration::from_millis(u64::from(ms)).saturating_sub(coarse_margin())
         });
