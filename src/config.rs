@@ -153,11 +153,8 @@ pub struct ServerConfig {
     /// hyper every request it does not serve itself). For comparison and as a fallback.
     pub hyper_http1: bool,
     /// Whether a waiting event stream writer lends its socket to pushes
-    /// (`http::stream::StreamShared::arm`). `None`: when they come from threads that drive
-    /// the I/O — the PHP thread under `reactor = php`, the master's I/O threads relaying
-    /// workers' publishes — and so may write to it (`stream::drives_io_here`); with I/O
-    /// threads of its own a PHP thread leaves the writes to them, and lending would only
-    /// cost the writer a lock each way per event. Not a PHP option: for tests.
+    /// (`http::stream::StreamShared::arm`). `None`: it does (decisions 0027, 0029). Not a
+    /// PHP option: for tests, which turn it off to test the writer's own path.
     pub lend_stream_sockets: Option<bool>,
     pub backlog: u32,
     pub shutdown_timeout: Duration,

@@ -397,9 +397,9 @@ impl ServerHandle {
                 message: format!("cannot be opened: {e}"),
             })
         })?;
-        // Pushes come from a thread that drives the I/O: the PHP thread driving it, or the
-        // master's I/O threads relaying its workers' publishes.
-        let lends_stream_sockets = config.lend_stream_sockets.unwrap_or(threads == 0 || !php_serves);
+        // Pushes to a lent socket write to it on a thread that drives the I/O, and the PHP
+        // thread with I/O threads of its own has one of them write (decision 0029).
+        let lends_stream_sockets = config.lend_stream_sockets.unwrap_or(true);
         let shared = Arc::new(ServerShared {
             tls,
             static_files,

@@ -21,20 +21,41 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use parking_lot::Mutex;
 
+use super::stream_conn::SMALL_SEND;
+use super::wake_batch::Wake;
+
 static NEXT_STREAM_ID: AtomicU64 = AtomicU64::new(1);
 
-thread_local! {
-    /// This thread drives the I/O (an I/O thread, or the PHP thread under `reactor = php`),
-    /// so its pushes may write to lent sockets (`StreamShared::arm`). A PHP thread whose I/O
-    /// runs on threads of its own leaves the writes to them, as it leaves its answers
-    /// (decision 0023): its pushes queue, and a publish to thousands of streams costs it a
-    /// queue push and a wake-up each, not a system call.
-    static DRIVES_IO: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// Who pushes on this thread, which decides what a push to a lent socket does.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pusher {
+    /// Any other thread: it takes the socket back and wakes the writer.
+    Other,
+    /// A thread that drives the I/O (an I/O thread, or the PHP thread under
+    /// `reactor = php`): it writes a small event to the lent socket itself.
+    DrivesIo,
+    /// A PHP thread whose I/O runs on threads of its own (decision 0029): it queues the
+    /// event, leaves the socket lent, and defers the write to its next batch for an I/O
+    /// thread (`wake_batch::Wake::Flush`). It leaves socket writes to them, as it leaves its
+    /// answers (decision 0023).
+    Defers,
 }
 
-/// Marks the calling thread as one that drives the I/O (see `DRIVES_IO`).
+thread_local! {
+    static PUSHER: std::cell::Cell<Pusher> = const { std::cell::Cell::new(Pusher::Other) };
+}
+
+/// Marks the calling thread as one that drives the I/O (see `Pusher::DrivesIo`).
 pub fn drives_io_here() {
-    DRIVES_IO.set(true);
+    PUSHER.set(Pusher::DrivesIo);
+}
+
+/// Marks the calling thread as one whose pushes to lent sockets go with its batch of
+/// wake-ups (`on`), or not; a thread that drives the I/O stays one. For `wake_batch`.
+pub(super) fn defer_writes_here(on: bool) {
+    if PUSHER.get() != Pusher::DrivesIo {
+        PUSHER.set(if on { Pusher::Defers } else { Pusher::Other });
+    }
 }
 
 /// What happened to a streamed response body, reported to the application.
@@ -246,6 +267,18 @@ fn coarse_margin() -> Duration {
     })
 }
 
+/// Sends `flat` to the lent socket `fd` at once; the bytes it took (0: none, the socket full
+/// or broken — the writer finds out which).
+fn send_now(fd: RawFd, flat: &[u8]) -> usize {
+    // SAFETY: `fd` is an armed writer's socket, open while it is armed (the caller holds
+    // the stream's lock, which `disarm` takes before the writer touches the socket again);
+    // `flat` is valid for its length. Never blocks (`MSG_DONTWAIT`); a closed peer is an
+    // error, not a SIGPIPE.
+    let sent =
+        unsafe { libc::send(fd, flat.as_ptr().cast(), flat.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+    usize::try_from(sent).unwrap_or(0)
+}
+
 /// What a push's own write to an armed writer's socket did (`StreamShared::send_direct`).
 enum Direct {
     Sent,
@@ -291,13 +324,14 @@ impl StreamShared {
 
     /// Queues `chunk` unless it would exceed the capacity. A chunk larger than the whole
     /// capacity still goes into an empty queue, so no event is impossible to send.
-    pub fn try_push(&self, chunk: Bytes) -> PushOutcome {
+    pub fn try_push(self: &Arc<Self>, chunk: Bytes) -> PushOutcome {
         self.enqueue(chunk, true, super::wake_batch::wake)
     }
 
-    /// `try_push`, with the reader's waker (when it must be woken) handed to `wake` — a
-    /// fan-out collects them and hands them over together (`wake_batch::Wakes`).
-    pub fn try_push_then(&self, chunk: Bytes, wake: impl FnOnce(Waker)) -> PushOutcome {
+    /// `try_push`, with the wake-up it needs (the reader's, or a flush of the lent socket)
+    /// handed to `wake`: a fan-out collects them and hands them over together
+    /// (`wake_batch::Wakes`).
+    pub fn try_push_then(self: &Arc<Self>, chunk: Bytes, wake: impl FnOnce(Wake)) -> PushOutcome {
         self.enqueue(chunk, true, wake)
     }
 
@@ -326,7 +360,7 @@ impl StreamShared {
 
     /// Queues a chunk for the peer whatever is queued already (the writer bounds itself:
     /// `Response::write` waits on `notify_when_drained`). Returns the bytes now queued.
-    pub fn push(&self, chunk: Bytes) -> Result<usize, StreamClosed> {
+    pub fn push(self: &Arc<Self>, chunk: Bytes) -> Result<usize, StreamClosed> {
         match self.enqueue(chunk, false, super::wake_batch::wake) {
             PushOutcome::Queued(queued) => Ok(queued),
             // (An unbounded push is always queued.)
@@ -337,7 +371,7 @@ impl StreamShared {
 
     /// Queues `chunk` (an empty one only wakes the reader) and has `wake` wake the reader;
     /// with `bounded`, refuses it when the queue is not empty and it would pass the capacity.
-    fn enqueue(&self, chunk: Bytes, bounded: bool, wake: impl FnOnce(Waker)) -> PushOutcome {
+    fn enqueue(self: &Arc<Self>, chunk: Bytes, bounded: bool, wake: impl FnOnce(Wake)) -> PushOutcome {
         let waker;
         let queued;
         {
@@ -349,23 +383,39 @@ impl StreamShared {
                 return PushOutcome::Full;
             }
             if let Some(fd) = s.direct.get() {
-                // Armed: the queue is empty and the writer waits. A bounded push (an event
-                // of `send()` or a topic) of a small chunk, on a thread that drives the I/O,
-                // writes it itself; anything else is queued, and the writer, woken, takes the
-                // socket back.
-                if bounded && !chunk.is_empty() && DRIVES_IO.get() {
-                    match self.send_direct(&mut s, fd, &chunk) {
-                        Direct::Sent => return PushOutcome::Sent,
-                        Direct::Partly => {
-                            // The rest, already framed, is the writer's to send first.
-                            let waker = s.reader.take();
-                            drop(s);
-                            if let Some(w) = waker {
-                                wake(w);
+                // Lent: the writer waits, and what is queued waits for a flush (`Defers`).
+                // A bounded push (an event of `send()` or a topic) of a small chunk writes it
+                // itself on a thread that drives the I/O, when nothing is queued before it;
+                // on a PHP thread with I/O threads, queues it and has an I/O thread write it.
+                // Anything else is queued, and the writer, woken, takes the socket back.
+                if bounded && !chunk.is_empty() {
+                    match PUSHER.get() {
+                        Pusher::DrivesIo if s.is_empty() => match self.send_direct(&mut s, fd, &chunk) {
+                            Direct::Sent => return PushOutcome::Sent,
+                            Direct::Partly => {
+                                // The rest, already framed, is the writer's to send first.
+                                let waker = s.reader.take();
+                                drop(s);
+                                if let Some(w) = waker {
+                                    wake(Wake::Task(w));
+                                }
+                                return PushOutcome::Sent;
                             }
-                            return PushOutcome::Sent;
+                            Direct::Not => {}
+                        },
+                        Pusher::Defers if super::stream_conn::framed_len(chunk.len()) <= SMALL_SEND => {
+                            // The first chunk queued since the socket was lent asks for the
+                            // flush; those behind it go with it.
+                            let first = s.is_empty();
+                            s.push_chunk(chunk);
+                            let queued = s.queued;
+                            drop(s);
+                            if first {
+                                wake(Wake::Flush(Arc::clone(self)));
+                            }
+                            return PushOutcome::Queued(queued);
                         }
-                        Direct::Not => {}
+                        _ => {}
                     }
                 }
                 s.direct = DirectFd::NONE;
@@ -379,9 +429,72 @@ impl StreamShared {
         if let Some(w) = waker {
             // `wake_batch`: from the PHP thread, with the next batch (one unpark of the I/O
             // thread per batch, not per stream); from any other thread, at once.
-            wake(w);
+            wake(Wake::Task(w));
         }
         PushOutcome::Queued(queued)
+    }
+
+    /// For a thread that drives the I/O, the flush a push asked for (`Pusher::Defers`):
+    /// writes what was queued while the socket was lent, framed, in one non-blocking `send`,
+    /// under the lock, as a push that drives the I/O writes its own event. Returns the
+    /// bytes written (unframed, as the writer counts them). Whatever it cannot write whole
+    /// — more than one small send holds, a full or broken socket — it leaves to the writer,
+    /// which it wakes with the socket taken back (the unsent rest of a partial send first).
+    /// Nothing to do when the writer took the socket back meanwhile: it takes the queue too.
+    pub(crate) fn flush_lent(&self) -> u64 {
+        let mut drained = false;
+        let (written, waker) = {
+            let mut s = self.state.lock();
+            let Some(fd) = s.direct.get() else { return 0 };
+            if s.is_empty() {
+                return 0;
+            }
+            let mut buf = crate::buf::Stack::<SMALL_SEND>::default();
+            let framed = match &s.first {
+                Some(first) if s.rest.is_empty() => {
+                    super::stream_conn::frame_small(std::slice::from_ref(first), &mut buf)
+                }
+                Some(first) => {
+                    let all: smallvec::SmallVec<[Bytes; 8]> =
+                        std::iter::once(first).chain(s.rest.iter()).cloned().collect();
+                    super::stream_conn::frame_small(&all, &mut buf)
+                }
+                None => false,
+            };
+            let sent = if framed { send_now(fd, buf.bytes()) } else { 0 };
+            if sent == 0 {
+                s.direct = DirectFd::NONE;
+                (0, s.reader.take())
+            } else {
+                let mut written = 0u64;
+                while let Some(chunk) = s.pop_chunk() {
+                    written += chunk.len() as u64;
+                }
+                s.lent_sent = coarse_ms();
+                let flat = buf.bytes();
+                let waker = if sent < flat.len() {
+                    let rest = flat[sent..].to_vec();
+                    s.queued += cost(rest.len());
+                    s.direct = DirectFd::NONE;
+                    *self.unsent.lock() = Some(rest);
+                    s.reader.take()
+                } else {
+                    None
+                };
+                if s.drain_below.reached(s.queued) {
+                    s.drain_below = DrainMark::NONE;
+                    drained = true;
+                }
+                (written, waker)
+            }
+        };
+        if drained {
+            self.events.stream_event(StreamEvent::Drained(self.id));
+        }
+        if let Some(w) = waker {
+            w.wake();
+        }
+        written
     }
 
     /// Writes `chunk`, framed as an HTTP/1.1 chunk, to the armed writer's socket `fd`, with
@@ -390,25 +503,19 @@ impl StreamShared {
     /// (too large for one small send, the socket full or broken), for the caller to queue.
     /// `Partly`: the rest waits in `unsent`, counted as queued, and the writer is disarmed.
     fn send_direct(&self, s: &mut State, fd: RawFd, chunk: &Bytes) -> Direct {
-        let mut buf = crate::buf::Stack::<{ super::stream_conn::SMALL_SEND }>::default();
+        let mut buf = crate::buf::Stack::<SMALL_SEND>::default();
         if !super::stream_conn::frame_small(std::slice::from_ref(chunk), &mut buf) {
             return Direct::Not;
         }
         let flat = buf.bytes();
         let total = flat.len();
-        // SAFETY: `fd` is the armed writer's socket, open while it is armed (see above);
-        // `flat` is valid for its length. Never blocks (`MSG_DONTWAIT`); a closed peer is an
-        // error, not a SIGPIPE.
-        let sent = unsafe {
-            libc::send(fd, flat.as_ptr().cast(), flat.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
-        };
-        match usize::try_from(sent) {
-            Ok(n) if n == total => {
+        match send_now(fd, flat) {
+            n if n == total => {
                 s.taken = s.taken.wrapping_add(1);
                 s.lent_sent = coarse_ms();
                 Direct::Sent
             }
-            Ok(n) if n > 0 => {
+            n if n > 0 => {
                 let rest = flat[n..].to_vec();
                 s.queued += cost(rest.len());
                 s.taken = s.taken.wrapping_add(1);
@@ -850,6 +957,149 @@ mod tests {
         assert!(matches!(pushed.join().unwrap(), PushOutcome::Queued(_)));
         assert_eq!(woken(&count), 1);
         assert!(read_now(&mut r).is_empty());
+    }
+
+    /// Pushes `chunks` from a thread that defers its writes (a PHP thread with I/O threads),
+    /// collecting the wake-ups they ask for.
+    fn pushed_deferring(s: &Arc<StreamShared>, chunks: &[&'static [u8]]) -> (Vec<PushOutcome>, Vec<Wake>) {
+        let s = Arc::clone(s);
+        let chunks = chunks.to_vec();
+        std::thread::spawn(move || {
+            defer_writes_here(true);
+            let mut wakes = Vec::new();
+            let outcomes = chunks
+                .into_iter()
+                .map(|c| s.try_push_then(Bytes::from_static(c), |w| wakes.push(w)))
+                .collect();
+            (outcomes, wakes)
+        })
+        .join()
+        .unwrap()
+    }
+
+    fn flushes(wakes: Vec<Wake>) -> Vec<Arc<StreamShared>> {
+        wakes
+            .into_iter()
+            .map(|w| match w {
+                Wake::Flush(s) => s,
+                Wake::Task(_) => panic!("a task woken"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn pushes_that_defer_their_writes_queue_behind_a_lent_socket_and_one_flush_writes_them() {
+        use std::os::fd::AsRawFd;
+        let (w, mut r) = tcp_pair();
+        let (s, _body, count, _waker) = lent(w.as_raw_fd());
+        let (outcomes, wakes) = pushed_deferring(&s, &[b"data: a\n\n", b"data: b\n\n"]);
+        assert!(outcomes.iter().all(|o| matches!(o, PushOutcome::Queued(_))), "{outcomes:?}");
+        let asked = flushes(wakes);
+        assert_eq!(asked.len(), 1, "the second chunk goes with the first's flush");
+        assert!(read_now(&mut r).is_empty(), "nothing written by the pusher");
+        assert_eq!(woken(&count), 0);
+        // On a thread that drives the I/O (this test's: `lent`).
+        assert_eq!(asked[0].flush_lent(), 18, "the events' bytes");
+        let want = b"9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n";
+        let mut got = Vec::new();
+        while got.len() < want.len() {
+            got.extend(read_now(&mut r));
+        }
+        assert_eq!(got, want);
+        assert_eq!((s.queued(), s.taken()), (0, 2));
+        assert_eq!(woken(&count), 0, "the writer slept on");
+        // Still lent: the next push asks for a flush again; a flush with nothing queued
+        // (asked twice) does nothing.
+        let (_, wakes) = pushed_deferring(&s, &[b"data: c\n\n"]);
+        let again = flushes(wakes);
+        assert_eq!(again[0].flush_lent(), 9);
+        assert_eq!(again[0].flush_lent(), 0);
+        assert_eq!(woken(&count), 0);
+    }
+
+    #[test]
+    fn what_a_flush_cannot_write_whole_goes_to_the_writer_in_order() {
+        use std::os::fd::AsRawFd;
+        let (w, mut r) = tcp_pair();
+        let (s, mut body, count, waker) = lent(w.as_raw_fd());
+        // Small events queued behind the lent socket until together they pass one small
+        // send: the flush leaves them all to the writer, woken, with the socket taken back.
+        let event: &'static [u8] = &[b'e'; 700];
+        let (_, wakes) = pushed_deferring(&s, &[event, event, event]);
+        assert_eq!(flushes(wakes)[0].flush_lent(), 0);
+        assert_eq!(woken(&count), 1);
+        assert!(read_now(&mut r).is_empty());
+        assert_eq!(body.disarm(), Disarmed::default());
+        let mut out = smallvec::SmallVec::<[Bytes; 4]>::new();
+        body.poll_batch(&mut Context::from_waker(&waker), &mut out, 16, 1 << 16);
+        assert_eq!(out.len(), 3);
+        // A flush after the writer took the socket back finds nothing to do: the writer
+        // takes what is queued.
+        assert!(body.arm(w.as_raw_fd()));
+        let (_, wakes) = pushed_deferring(&s, &[b"x"]);
+        let flush = flushes(wakes).pop().unwrap();
+        assert_eq!(body.disarm(), Disarmed::default());
+        assert_eq!(flush.flush_lent(), 0);
+        assert_eq!(s.queued(), cost(1), "left for the writer");
+        // A push from a thread that drives the I/O never overtakes what waits for a flush.
+        out.clear();
+        body.poll_batch(&mut Context::from_waker(&waker), &mut out, 16, 1 << 16);
+        assert!(body.arm(w.as_raw_fd()));
+        let (_, wakes) = pushed_deferring(&s, &[b"first"]);
+        let before = woken(&count);
+        assert!(matches!(s.try_push(Bytes::from_static(b"second")), PushOutcome::Queued(_)));
+        assert_eq!(woken(&count), before + 1, "the writer is woken, with the socket taken back");
+        assert_eq!(flushes(wakes)[0].flush_lent(), 0);
+        out.clear();
+        body.poll_batch(&mut Context::from_waker(&waker), &mut out, 16, 1 << 16);
+        assert_eq!(out.as_slice(), ["first", "second"]);
+        // A chunk too large for one small send is not deferred: the writer is woken.
+        assert!(body.arm(w.as_raw_fd()));
+        let big: &'static [u8] = &[b'x'; 4096];
+        let before = woken(&count);
+        let (outcomes, wakes) = pushed_deferring(&s, &[big]);
+        assert!(matches!(outcomes[0], PushOutcome::Queued(_)));
+        assert!(wakes.iter().all(|w| matches!(w, Wake::Task(_))) && wakes.len() == 1);
+        wakes.into_iter().for_each(|w| {
+            w.run_now();
+        });
+        assert_eq!(woken(&count), before + 1);
+    }
+
+    #[test]
+    fn a_flush_into_a_full_socket_leaves_its_unsent_rest_to_the_writer() {
+        use std::os::fd::AsRawFd;
+        let (w, mut r) = tcp_pair();
+        let (s, mut body, count, waker) = lent(w.as_raw_fd());
+        let event: &'static [u8] = &[b'e'; 1900];
+        let frame = [b"76c\r\n".as_slice(), event, b"\r\n"].concat();
+        let mut whole = 0;
+        let unsent = loop {
+            let (_, wakes) = pushed_deferring(&s, &[event]);
+            let written = flushes(wakes)[0].flush_lent();
+            if woken(&count) > 0 {
+                break body.disarm().unsent;
+            }
+            assert_eq!(written, 1900);
+            whole += 1;
+            assert!(whole < 1_000_000, "the socket never filled");
+        };
+        let mut out = smallvec::SmallVec::<[Bytes; 4]>::new();
+        body.poll_batch(&mut Context::from_waker(&waker), &mut out, 16, 1 << 16);
+        let mut want = frame.repeat(whole);
+        match (&unsent, out.as_slice()) {
+            (Some(_), []) => want.extend_from_slice(&frame),
+            (None, [queued]) => assert_eq!(queued, &event),
+            other => panic!("{other:?}"),
+        }
+        let sent_len = want.len() - unsent.as_ref().map_or(0, Vec::len);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let mut written = Vec::new();
+        while written.len() < sent_len && std::time::Instant::now() < deadline {
+            written.extend(read_now(&mut r));
+        }
+        written.extend(unsent.unwrap_or_default());
+        assert!(written == want, "{} bytes written of {}", written.len(), want.len());
     }
 
     #[test]

@@ -595,7 +595,7 @@ fn send_chunks_now(io: &TcpStream, chunks: &[bytes::Bytes]) -> io::Result<Option
 /// its two callers: as a call it cost ~30 instructions per event of a fan-out.
 #[inline(always)]
 pub(super) fn frame_small(chunks: &[bytes::Bytes], buf: &mut crate::buf::Stack<SMALL_SEND>) -> bool {
-    let total: usize = chunks.iter().map(|d| chunk_size_line_len(d.len()) + d.len() + 2).sum();
+    let total: usize = chunks.iter().map(|d| framed_len(d.len())).sum();
     debug_assert!(buf.bytes().is_empty());
     if total > SMALL_SEND {
         return false;
@@ -612,6 +612,11 @@ pub(super) fn frame_small(chunks: &[bytes::Bytes], buf: &mut crate::buf::Stack<S
         }
     }
     true
+}
+
+/// The length of a chunk of `len` bytes framed as an HTTP/1.1 chunk.
+pub(super) fn framed_len(len: usize) -> usize {
+    chunk_size_line_len(len) + len + 2
 }
 
 /// The length of `len`'s chunk size line (hex digits and CRLF).
