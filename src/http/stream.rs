@@ -5,8 +5,8 @@
 //! Does not own: the policy when the queue is long (the writer decides: suspend, drop,
 //! close); this module only counts bytes and tells.
 //!
-//! Invariants: the mutex is held only for queue operations, never across a wake-up or a
-//! dispatcher call; `Closed` is reported at most once, and only when the writer had not
+//! Invariants: the mutex is held only for queue operations and a write to a lent socket
+//! (one non-blocking `send`), never across a wake-up or a dispatcher call; `Closed` is reported at most once, and only when the writer had not
 //! finished.
 
 use std::collections::VecDeque;
@@ -50,12 +50,17 @@ pub fn drives_io_here() {
     PUSHER.set(Pusher::DrivesIo);
 }
 
-/// Marks the calling thread as one whose pushes to lent sockets go with its batch of
-/// wake-ups (`on`), or not; a thread that drives the I/O stays one. For `wake_batch`.
-pub(super) fn defer_writes_here(on: bool) {
-    if PUSHER.get() != Pusher::DrivesIo {
-        PUSHER.set(if on { Pusher::Defers } else { Pusher::Other });
-    }
+/// Sets what the calling thread's pushes to lent sockets do while it serves PHP
+/// (`wake_batch::install`): `Some(true)`, it drives the I/O and writes them itself;
+/// `Some(false)`, it defers them to the I/O threads; `None` (it stopped serving), it takes
+/// the socket back and wakes the writer. Set each time, so a PHP thread that drove one
+/// server's I/O does not write to the sockets of the next one, served by I/O threads.
+pub(super) fn serving_here(drives_io: Option<bool>) {
+    PUSHER.set(match drives_io {
+        Some(true) => Pusher::DrivesIo,
+        Some(false) => Pusher::Defers,
+        None => Pusher::Other,
+    });
 }
 
 /// What happened to a streamed response body, reported to the application.
@@ -115,7 +120,7 @@ struct State {
     queued: usize,
     /// Chunks the reader took, ever (wrapping): whether a full queue moved (`stalled_for`).
     taken: u32,
-    /// When a push last wrote to the lent socket, in `coarse_ms` (0: not since the writer
+    /// When a push or a flush last wrote to the lent socket, in `coarse_ms` (0: not since the writer
     /// took the socket back), for the heartbeat: events written so put it off too.
     lent_sent: u32,
     /// The chunks queued behind `first`, oldest first.
@@ -143,8 +148,8 @@ impl Default for DrainMark {
     }
 }
 
-/// The socket of a stream whose writer waits with nothing queued and lets pushes write to
-/// it themselves (`StreamShared::arm`): its descriptor plus one, so that it is one word in
+/// The socket of a stream whose writer waits and lets pushes write to it themselves, or
+/// an I/O thread's flush write what they queued (`StreamShared::arm`): its descriptor plus one, so that it is one word in
 /// the state's first line, and 0 (the default) when none is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct DirectFd(u32);
@@ -211,8 +216,8 @@ pub struct StreamShared {
     /// Since when a full queue was seen with no chunk taken, and the count of chunks taken
     /// then (`stalled_for`; touched only when a push finds the queue full).
     stall: Mutex<Option<(Instant, u32)>>,
-    /// What the socket did not take of a chunk a push wrote itself (already framed, so
-    /// not a queued chunk): the writer sends it before anything queued (`disarm`). Taken
+    /// What the socket did not take of what a push or a flush wrote to it (already framed,
+    /// so not a queued chunk): the writer sends it before anything queued (`disarm`). Taken
     /// under `state`'s lock, and counted in its `queued`.
     unsent: Mutex<Option<Vec<u8>>>,
 }
@@ -369,7 +374,8 @@ impl StreamShared {
         }
     }
 
-    /// Queues `chunk` (an empty one only wakes the reader) and has `wake` wake the reader;
+    /// Queues `chunk` (an empty one only wakes the reader) and has `wake` wake the reader, or
+    /// flush the lent socket it was queued behind (`Pusher::Defers`);
     /// with `bounded`, refuses it when the queue is not empty and it would pass the capacity.
     fn enqueue(self: &Arc<Self>, chunk: Bytes, bounded: bool, wake: impl FnOnce(Wake)) -> PushOutcome {
         let waker;
@@ -455,9 +461,18 @@ impl StreamShared {
                     super::stream_conn::frame_small(std::slice::from_ref(first), &mut buf)
                 }
                 Some(first) => {
-                    let all: smallvec::SmallVec<[Bytes; 8]> =
-                        std::iter::once(first).chain(s.rest.iter()).cloned().collect();
-                    super::stream_conn::frame_small(&all, &mut buf)
+                    // Measured before anything is copied: thousands of events may wait here
+                    // (a loop of `send()` to one stream), and then the writer takes them.
+                    let mut total = 0;
+                    let fits = std::iter::once(first).chain(s.rest.iter()).all(|c| {
+                        total += super::stream_conn::framed_len(c.len());
+                        total <= SMALL_SEND
+                    });
+                    fits && {
+                        let all: smallvec::SmallVec<[Bytes; 8]> =
+                            std::iter::once(first).chain(s.rest.iter()).cloned().collect();
+                        super::stream_conn::frame_small(&all, &mut buf)
+                    }
                 }
                 None => false,
             };
@@ -530,9 +545,9 @@ impl StreamShared {
     }
 
     /// For the stream's writer, about to wait on an HTTP/1.1 socket `fd` with nothing to
-    /// send: lets bounded pushes of small chunks write to it themselves from now on, while
-    /// the queue is empty (a fan-out then costs no wake-up and no poll of the writer per
-    /// event). `false` when something is queued or the stream ended: the writer looks
+    /// send: lets bounded pushes of small chunks write to it themselves from now on, or
+    /// queue them for an I/O thread's flush (`flush_lent`); a fan-out then costs no wake-up
+    /// and no poll of the writer per event. `false` when something is queued or the stream ended: the writer looks
     /// again instead. Until `disarm`, the writer must not write to or close the socket.
     pub(crate) fn arm(&self, fd: RawFd) -> bool {
         let mut s = self.state.lock();
@@ -894,8 +909,16 @@ mod tests {
     /// A stream whose writer waits (its waker registered by a poll that found nothing) with
     /// `fd` lent, and its wake-up count.
     fn lent(fd: std::os::fd::RawFd) -> (Arc<StreamShared>, StreamBody, Arc<Count>, Waker) {
+        lent_telling(fd, Arc::new(Quiet))
+    }
+
+    /// `lent`, with the stream's events told to `events`.
+    fn lent_telling(
+        fd: std::os::fd::RawFd,
+        events: Arc<dyn StreamEvents>,
+    ) -> (Arc<StreamShared>, StreamBody, Arc<Count>, Waker) {
         drives_io_here();
-        let s = StreamShared::with_capacity(Arc::new(Quiet), 1 << 20);
+        let s = StreamShared::with_capacity(events, 1 << 20);
         let mut body = s.body();
         let count = Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
         let waker = Waker::from(Arc::clone(&count));
@@ -965,7 +988,7 @@ mod tests {
         let s = Arc::clone(s);
         let chunks = chunks.to_vec();
         std::thread::spawn(move || {
-            defer_writes_here(true);
+            serving_here(Some(false));
             let mut wakes = Vec::new();
             let outcomes = chunks
                 .into_iter()
@@ -1001,8 +1024,9 @@ mod tests {
         // On a thread that drives the I/O (this test's: `lent`).
         assert_eq!(asked[0].flush_lent(), 18, "the events' bytes");
         let want = b"9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n";
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
         let mut got = Vec::new();
-        while got.len() < want.len() {
+        while got.len() < want.len() && std::time::Instant::now() < deadline {
             got.extend(read_now(&mut r));
         }
         assert_eq!(got, want);
@@ -1015,6 +1039,22 @@ mod tests {
         assert_eq!(again[0].flush_lent(), 9);
         assert_eq!(again[0].flush_lent(), 0);
         assert_eq!(woken(&count), 0);
+    }
+
+    #[test]
+    fn a_flush_reports_the_drain_mark_it_reached_and_puts_the_heartbeat_off() {
+        use std::os::fd::AsRawFd;
+        let (w, _r) = tcp_pair();
+        let record = Arc::new(Record(Mutex::new(Vec::new())));
+        let (s, body, count, _waker) =
+            lent_telling(w.as_raw_fd(), Arc::clone(&record) as Arc<dyn StreamEvents>);
+        let (_, wakes) = pushed_deferring(&s, &[b"data: a\n\n", b"data: b\n\n"]);
+        assert!(s.notify_when_drained(0), "a sender waits for the queue to empty");
+        assert_eq!(flushes(wakes)[0].flush_lent(), 18);
+        assert_eq!(*record.0.lock(), [StreamEvent::Drained(s.id())]);
+        assert_eq!(woken(&count), 0);
+        // The writer, woken by its heartbeat's timer, learns that events went out.
+        assert!(body.disarm().sent_ago.is_some(), "the flush's write puts the heartbeat off");
     }
 
     #[test]

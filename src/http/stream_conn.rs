@@ -387,8 +387,8 @@ pub(super) async fn pump(
     // thread-local.
     let mut read_registered = false;
     // The task waits with the socket lent to pushes (`StreamShared::arm`): they write small
-    // events to it themselves while nothing is queued, so a fan-out neither wakes nor polls
-    // this task per event. Taken back (`disarm`) first thing whenever the task runs, before
+    // events to it themselves, or queue them for an I/O thread to write in one flush
+    // (decision 0029), so a fan-out neither wakes nor polls this task per event. Taken back (`disarm`) first thing whenever the task runs, before
     // it writes to, reads from or gives up the socket. (The body, which `disarm`s when it
     // is dropped, borrows `io`: the socket cannot close while it may be armed.)
     let fd = (lend && body.may_lend()).then(|| io.as_raw_fd());
@@ -407,9 +407,10 @@ pub(super) async fn pump(
         // by the next poll, on every event.
         let step = std::future::poll_fn(|cx| {
             if std::mem::take(&mut armed) {
-                // Woken while lent: by a push that queued (it takes the body's waker), a
-                // readable socket or the heartbeat's timer. What a push left half-sent goes
-                // first, with whatever else is queued after it.
+                // Woken while lent: by a push that took the socket back and queued, or a
+                // flush that could not write whole (either takes the body's waker), a
+                // readable socket or the heartbeat's timer. What a push or a flush left
+                // half-sent goes first, with whatever else is queued after it.
                 if let Some(unsent) = body.disarm() {
                     return Poll::Ready(Step::Sent { rest: Some(unsent), end: None });
                 }
@@ -454,8 +455,10 @@ pub(super) async fn pump(
                     }
                 }
             }
-            // Lent only while a push that queues would wake the task, and never with
-            // something queued (`arm` looks under the queue's lock). Refused, something came
+            // Lent only while the body holds the task's waker for a push or a flush that
+            // gives the socket back, and never with something queued when lent (`arm`
+            // looks under the queue's lock; what a deferring push queues afterwards has its
+            // flush coming). Refused, something came
             // meanwhile: its push, or the end, took the waker and woke the task already.
             if let Some(fd) = fd.filter(|_| waiting) {
                 armed = body.arm(fd);

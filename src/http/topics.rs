@@ -94,8 +94,8 @@ impl Topics {
             None => return 0,
         };
         let mut delivered = 0u64;
-        // Of the frames the pushes wrote themselves (`PushOutcome::Sent`): the writer counts
-        // those it writes.
+        // Of the frames the pushes wrote themselves (`PushOutcome::Sent`): the writer, or an
+        // I/O thread's flush (`wake_batch`), counts those it writes.
         let mut sent_bytes = 0u64;
         let mut gone = Vec::new();
         let mut wakes = super::wake_batch::Wakes::with_capacity(streams.len());

@@ -100,19 +100,19 @@ thread_local! {
 }
 
 /// Defers this thread's wake-ups to batches run on `rt` (a server's I/O runtime), and its
-/// writes to lent sockets unless it drives that runtime itself; returns them for the
-/// standby. Events the batches write are counted in `stats`.
-pub fn install(rt: tokio::runtime::Handle, stats: Option<Arc<Stats>>) -> Arc<Pending> {
+/// writes to lent sockets unless it drives that runtime itself (`drives_io`); returns them
+/// for the standby. Events the batches write are counted in `stats`.
+pub fn install(rt: tokio::runtime::Handle, stats: Option<Arc<Stats>>, drives_io: bool) -> Arc<Pending> {
     let pending = Arc::new(Pending { rt, stats, wakes: Mutex::new(Vec::with_capacity(BATCH)) });
     PENDING.with(|p| *p.borrow_mut() = Some(Arc::clone(&pending)));
-    super::stream::defer_writes_here(true);
+    super::stream::serving_here(Some(drives_io));
     pending
 }
 
 /// Stops deferring on this thread, handing over what is pending.
 pub fn uninstall() {
     flush();
-    super::stream::defer_writes_here(false);
+    super::stream::serving_here(None);
     PENDING.with(|p| p.borrow_mut().take());
 }
 
@@ -216,7 +216,7 @@ mod tests {
         let waker = Waker::from(Arc::clone(&count));
         wake(Wake::Task(waker.clone()));
         assert_eq!(count.0.load(Ordering::SeqCst), 1, "not installed: at once");
-        install(rt.handle().clone(), None);
+        install(rt.handle().clone(), None, false);
         wake(Wake::Task(waker.clone()));
         wake(Wake::Task(waker.clone()));
         assert_eq!(count.0.load(Ordering::SeqCst), 1, "deferred");
@@ -235,6 +235,47 @@ mod tests {
         assert_eq!(count.0.load(Ordering::SeqCst), 5 + BATCH, "at once again");
     }
 
+    /// A flush handed over with the batch writes the lent socket's events on the runtime
+    /// and counts their bytes once, in the batch's stats.
+    #[test]
+    fn a_flush_in_the_batch_writes_on_the_runtime_and_counts_its_bytes() {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        struct Quiet;
+        impl crate::http::StreamEvents for Quiet {
+            fn stream_event(&self, _: crate::http::StreamEvent) {}
+        }
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let w = std::net::TcpStream::connect(l.local_addr().unwrap()).unwrap();
+        let (mut r, _) = l.accept().unwrap();
+        r.set_read_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let stats = Arc::new(Stats::default());
+        let s = StreamShared::with_capacity(Arc::new(Quiet), 1 << 20);
+        let body = s.body();
+        assert!(body.arm(w.as_raw_fd()));
+        // As a PHP thread that drove an earlier server's I/O itself (`reactor = php`) is
+        // marked: serving one with I/O threads now, it defers its writes all the same.
+        crate::http::stream::drives_io_here();
+        install(rt.handle().clone(), Some(Arc::clone(&stats)), false);
+        for event in [&b"data: a\n\n"[..], b"data: b\n\n"] {
+            assert!(matches!(
+                s.try_push(bytes::Bytes::from_static(event)),
+                crate::http::PushOutcome::Queued(_)
+            ));
+        }
+        assert_eq!(stats.sse_bytes.load(Ordering::Relaxed), 0, "deferred");
+        rt.block_on(async { flush() });
+        assert_eq!(stats.sse_bytes.load(Ordering::Relaxed), 18);
+        assert_eq!(s.queued(), 0);
+        let want = b"9\r\ndata: a\n\n\r\n9\r\ndata: b\n\n\r\n";
+        let mut got = vec![0u8; want.len()];
+        r.read_exact(&mut got).unwrap();
+        assert_eq!(got, want);
+        uninstall();
+        drop(body);
+    }
+
     #[test]
     fn collected_wakes_go_with_the_batch_or_at_once() {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -248,7 +289,7 @@ mod tests {
             assert_eq!(woken(), 0, "collected");
         }
         assert_eq!(woken(), 2, "not installed: at once when dropped");
-        install(rt.handle().clone(), None);
+        install(rt.handle().clone(), None, false);
         {
             let mut wakes = Wakes::with_capacity(usize::MAX);
             for _ in 0..BATCH + 3 {

@@ -333,6 +333,7 @@ fn serve_php(launch: Launch, config: &ServerConfig, s: Serving, on_started: impl
     let link = s.link.clone();
     let core = s.handle.is_some();
     let stats = Arc::clone(&s.services.stats);
+    let drives_io = s.driver.is_some();
     install_running(launch, config, s.handle, s.link, s.identity, s.services, s.signals);
     runtime::set_host(Some(Rc::new(ServerHost::new(s.rx, s.driver, s.watch.clone()))));
     // A sticky worker's answers go into its link's frame queue as they are given
@@ -343,7 +344,7 @@ fn serve_php(launch: Launch, config: &ServerConfig, s: Serving, on_started: impl
     let outbox = core.then(|| crate::http::Outbox::start(&s.rt));
     answers::set_outbox(outbox.clone());
     answers::set_link(link.clone());
-    let wakes = crate::http::wake_batch::install(s.rt.clone(), Some(stats));
+    let wakes = crate::http::wake_batch::install(s.rt.clone(), Some(stats), drives_io);
     if let Some(watch) = &s.watch {
         // What a handler that runs on leaves pending goes when the standby finds it away.
         watch.set_overdue(Box::new(move || {

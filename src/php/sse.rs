@@ -126,7 +126,8 @@ pub fn close_all(retry_ms: u64) {
             if let Some(s) = &c.stream {
                 let hint = format_retry(retry_ms);
                 let len = hint.len() as u64;
-                // A hint a lent socket took at once is counted here; a queued one, by the writer.
+                // A hint a lent socket took at once is counted here; a queued one, by whoever
+                // writes it (the writer, or an I/O thread's flush).
                 if let (PushOutcome::Sent, Some(services)) = (s.try_push(hint), &c.services) {
                     services.stats.sse_bytes.fetch_add(len, Ordering::Relaxed);
                 }
