@@ -6,8 +6,8 @@
 //! close); this module only counts bytes and tells.
 //!
 //! Invariants: the mutex is held only for queue operations and a write to a lent socket
-//! (one non-blocking `send`), never across a wake-up or a dispatcher call; `Closed` is reported at most once, and only when the writer had not
-//! finished.
+//! (one non-blocking `send`), never across a wake-up or a dispatcher call; `Closed` is
+//! reported at most once, and only when the writer had not finished.
 
 use std::collections::VecDeque;
 use std::os::fd::RawFd;
@@ -120,8 +120,8 @@ struct State {
     queued: usize,
     /// Chunks the reader took, ever (wrapping): whether a full queue moved (`stalled_for`).
     taken: u32,
-    /// When a push or a flush last wrote to the lent socket, in `coarse_ms` (0: not since the writer
-    /// took the socket back), for the heartbeat: events written so put it off too.
+    /// When a push or a flush last wrote to the lent socket, in `coarse_ms` (0: not since
+    /// the writer took the socket back), for the heartbeat: events written so put it off too.
     lent_sent: u32,
     /// The chunks queued behind `first`, oldest first.
     rest: VecDeque<Bytes>,
@@ -148,9 +148,9 @@ impl Default for DrainMark {
     }
 }
 
-/// The socket of a stream whose writer waits and lets pushes write to it themselves, or
-/// an I/O thread's flush write what they queued (`StreamShared::arm`): its descriptor plus one, so that it is one word in
-/// the state's first line, and 0 (the default) when none is.
+/// The socket of a stream whose writer waits and lets pushes write to it themselves, or an
+/// I/O thread's flush write what they queued (`StreamShared::arm`): its descriptor plus
+/// one, so that it is one word in the state's first line, and 0 (the default) when none is.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct DirectFd(u32);
 
@@ -451,32 +451,25 @@ impl StreamShared {
         let mut drained = false;
         let (written, waker) = {
             let mut s = self.state.lock();
-            let Some(fd) = s.direct.get() else { return 0 };
-            if s.is_empty() {
-                return 0;
-            }
+            let (Some(fd), Some(first)) = (s.direct.get(), &s.first) else { return 0 };
             let mut buf = crate::buf::Stack::<SMALL_SEND>::default();
-            let framed = match &s.first {
-                Some(first) if s.rest.is_empty() => {
-                    super::stream_conn::frame_small(std::slice::from_ref(first), &mut buf)
+            let framed = if s.rest.is_empty() {
+                super::stream_conn::frame_small(std::slice::from_ref(first), &mut buf)
+            } else {
+                // Measured before anything is copied: thousands of events may wait here (a
+                // loop of `send()` to one stream), and then the writer takes them.
+                let mut total = 0;
+                let fits = std::iter::once(first).chain(s.rest.iter()).all(|c| {
+                    total += super::stream_conn::framed_len(c.len());
+                    total <= SMALL_SEND
+                });
+                fits && {
+                    let all: smallvec::SmallVec<[Bytes; 8]> =
+                        std::iter::once(first).chain(s.rest.iter()).cloned().collect();
+                    super::stream_conn::frame_small(&all, &mut buf)
                 }
-                Some(first) => {
-                    // Measured before anything is copied: thousands of events may wait here
-                    // (a loop of `send()` to one stream), and then the writer takes them.
-                    let mut total = 0;
-                    let fits = std::iter::once(first).chain(s.rest.iter()).all(|c| {
-                        total += super::stream_conn::framed_len(c.len());
-                        total <= SMALL_SEND
-                    });
-                    fits && {
-                        let all: smallvec::SmallVec<[Bytes; 8]> =
-                            std::iter::once(first).chain(s.rest.iter()).cloned().collect();
-                        super::stream_conn::frame_small(&all, &mut buf)
-                    }
-                }
-                None => false,
             };
-            let sent = if framed { send_now(fd, buf.bytes()) } else { 0 };
+            let sent = if framed { self.send_lent(&mut s, fd, buf.bytes()) } else { 0 };
             if sent == 0 {
                 s.direct = DirectFd::NONE;
                 (0, s.reader.take())
@@ -485,17 +478,8 @@ impl StreamShared {
                 while let Some(chunk) = s.pop_chunk() {
                     written += chunk.len() as u64;
                 }
-                s.lent_sent = coarse_ms();
-                let flat = buf.bytes();
-                let waker = if sent < flat.len() {
-                    let rest = flat[sent..].to_vec();
-                    s.queued += cost(rest.len());
-                    s.direct = DirectFd::NONE;
-                    *self.unsent.lock() = Some(rest);
-                    s.reader.take()
-                } else {
-                    None
-                };
+                // Written in part: the socket went back to the writer with the rest.
+                let waker = if s.direct == DirectFd::NONE { s.reader.take() } else { None };
                 if s.drain_below.reached(s.queued) {
                     s.drain_below = DrainMark::NONE;
                     drained = true;
@@ -523,32 +507,44 @@ impl StreamShared {
             return Direct::Not;
         }
         let flat = buf.bytes();
-        let total = flat.len();
-        match send_now(fd, flat) {
-            n if n == total => {
+        match self.send_lent(s, fd, flat) {
+            // Full (`EAGAIN`), or broken: queued, the writer finds out.
+            0 => Direct::Not,
+            n => {
                 s.taken = s.taken.wrapping_add(1);
-                s.lent_sent = coarse_ms();
-                Direct::Sent
+                if n == flat.len() {
+                    Direct::Sent
+                } else {
+                    Direct::Partly
+                }
             }
-            n if n > 0 => {
-                let rest = flat[n..].to_vec();
+        }
+    }
+
+    /// Sends `flat` (framed events) to the lent socket `fd`, with `s` locked; the bytes the
+    /// socket took (0: none). What it took puts the heartbeat off (`lent_sent`). The rest of
+    /// a partial send waits in `unsent`, counted as queued, and the socket goes back to the
+    /// writer.
+    fn send_lent(&self, s: &mut State, fd: RawFd, flat: &[u8]) -> usize {
+        let sent = send_now(fd, flat);
+        if sent > 0 {
+            s.lent_sent = coarse_ms();
+            if sent < flat.len() {
+                let rest = flat[sent..].to_vec();
                 s.queued += cost(rest.len());
-                s.taken = s.taken.wrapping_add(1);
-                s.lent_sent = coarse_ms();
                 s.direct = DirectFd::NONE;
                 *self.unsent.lock() = Some(rest);
-                Direct::Partly
             }
-            // Full (`EAGAIN`), or broken: queued, the writer finds out.
-            _ => Direct::Not,
         }
+        sent
     }
 
     /// For the stream's writer, about to wait on an HTTP/1.1 socket `fd` with nothing to
     /// send: lets bounded pushes of small chunks write to it themselves from now on, or
     /// queue them for an I/O thread's flush (`flush_lent`); a fan-out then costs no wake-up
-    /// and no poll of the writer per event. `false` when something is queued or the stream ended: the writer looks
-    /// again instead. Until `disarm`, the writer must not write to or close the socket.
+    /// and no poll of the writer per event. `false` when something is queued or the stream
+    /// ended: the writer looks again instead. Until `disarm`, the writer must not write to
+    /// or close the socket.
     pub(crate) fn arm(&self, fd: RawFd) -> bool {
         let mut s = self.state.lock();
         if s.closed || s.finished || !s.is_empty() {

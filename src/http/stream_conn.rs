@@ -388,9 +388,10 @@ pub(super) async fn pump(
     let mut read_registered = false;
     // The task waits with the socket lent to pushes (`StreamShared::arm`): they write small
     // events to it themselves, or queue them for an I/O thread to write in one flush
-    // (decision 0029), so a fan-out neither wakes nor polls this task per event. Taken back (`disarm`) first thing whenever the task runs, before
-    // it writes to, reads from or gives up the socket. (The body, which `disarm`s when it
-    // is dropped, borrows `io`: the socket cannot close while it may be armed.)
+    // (decision 0029), so a fan-out neither wakes nor polls this task per event. Taken back
+    // (`disarm`) first thing whenever the task runs, before it writes to, reads from or
+    // gives up the socket. (The body, which `disarm`s when it is dropped, borrows `io`: the
+    // socket cannot close while it may be armed.)
     let fd = (lend && body.may_lend()).then(|| io.as_raw_fd());
     let mut armed = false;
     loop {
@@ -458,8 +459,8 @@ pub(super) async fn pump(
             // Lent only while the body holds the task's waker for a push or a flush that
             // gives the socket back, and never with something queued when lent (`arm`
             // looks under the queue's lock; what a deferring push queues afterwards has its
-            // flush coming). Refused, something came
-            // meanwhile: its push, or the end, took the waker and woke the task already.
+            // flush coming). Refused, something came meanwhile: its push, or the end, took the
+            // waker and woke the task already.
             if let Some(fd) = fd.filter(|_| waiting) {
                 armed = body.arm(fd);
             }
